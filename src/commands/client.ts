@@ -1,0 +1,5 @@
+// The client command family (being built).
+
+import type { CommandSpec } from './spec.js';
+
+export const clientCommands: readonly CommandSpec[] = [];

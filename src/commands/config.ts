@@ -1,0 +1,5 @@
+// The config command family (being built).
+
+import type { CommandSpec } from './spec.js';
+
+export const configCommands: readonly CommandSpec[] = [];

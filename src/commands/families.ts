@@ -1,0 +1,22 @@
+// Every family's table, in the order COMMAND lists them. A new family file adds one line here.
+
+import type { CommandSpec } from './spec.js';
+import { connectionCommands } from './connection.js';
+import { stringCommands } from './string.js';
+import { bitmapCommands } from './bitmap.js';
+import { keyspaceCommands } from './keyspace.js';
+import { serverCommands } from './server.js';
+import { clientCommands } from './client.js';
+import { commandCommands } from './command.js';
+import { configCommands } from './config.js';
+
+export const familyTables: readonly (readonly CommandSpec[])[] = [
+  connectionCommands,
+  stringCommands,
+  bitmapCommands,
+  keyspaceCommands,
+  serverCommands,
+  clientCommands,
+  commandCommands,
+  configCommands,
+];

@@ -1,0 +1,265 @@
+// Resumable RESP request parser: multibulk (`*N\r\n$L\r\n...`) and inline (`PING\r\n`) forms,
+// following Redis's processMultibulkBuffer/processInlineBuffer rule for rule, so that limits and
+// protocol errors match. Pull-based: the connection calls next() while it is willing to run
+// commands (a blocked client stops pulling). Arguments are latin1 "binary strings".
+
+import * as E from '../errors.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const INLINE_MAX = 64 * 1024;
+/** A bulk longer than this that has not fully arrived gets its own buffer instead of concatenations. */
+const BIG_ARG = 32 * 1024;
+const INT_MAX = 2147483647;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkLen: number;
+  /** client-query-buffer-limit */
+  maxQueryBuffer: number;
+  /** Unauthenticated clients are held to a tiny request size (CVE-2021-32675). */
+  unauthenticated: boolean;
+}
+
+export const UNAUTH_MAX_ARGS = 10;
+export const UNAUTH_MAX_BULK = 16384;
+
+export class RespParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Arguments still expected by the multibulk in progress (0: between requests). */
+  private pendingArgs = 0;
+  private argv: string[] = [];
+  /** Length of the bulk whose `$L` line was read, or -1. */
+  private bulkLen = -1;
+  /** A large bulk being filled in place as chunks arrive. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+
+  /** Set when a protocol error was found; the connection replies with it and closes. */
+  error: string | null = null;
+  /** Set when the query buffer limit was passed; the connection closes without a reply. */
+  overflow = false;
+
+  constructor(readonly limits: ParserLimits) {}
+
+  /** Bytes received but not yet turned into commands. */
+  get buffered(): number {
+    return this.buf.length - this.pos + this.bigFilled;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      const need = this.big.length - this.bigFilled;
+      const n = Math.min(need, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+    if (this.buffered > this.limits.maxQueryBuffer) this.overflow = true;
+  }
+
+  /** The next complete command, an empty array for an empty request, or null (need more bytes, or error). */
+  next(): string[] | null {
+    if (this.error !== null || this.overflow) return null;
+    if (this.pendingArgs === 0 && this.big === null) {
+      if (this.pos >= this.buf.length) return null;
+      if (this.buf[this.pos] !== 0x2a /* '*' */) return this.inline();
+      if (!this.multibulkHeader()) return null;
+      if (this.pendingArgs === 0) return [];
+    }
+    return this.multibulkArgs();
+  }
+
+  private fail(message: string): null {
+    this.error = message;
+    return null;
+  }
+
+  private inline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl === -1) {
+      if (buf.length - this.pos > INLINE_MAX) return this.fail(E.PROTO_BIG_INLINE);
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    const argv = splitArgs(line);
+    if (argv === null) return this.fail(E.PROTO_UNBALANCED_QUOTES);
+    if (this.limits.unauthenticated && argv.length > UNAUTH_MAX_ARGS) return this.fail(E.PROTO_UNAUTH_MULTIBULK);
+    return argv;
+  }
+
+  /** Reads `*N\r\n`. Returns false when the line is incomplete or wrong. */
+  private multibulkHeader(): boolean {
+    const buf = this.buf;
+    const cr = buf.indexOf(CR, this.pos);
+    if (cr === -1) {
+      if (buf.length - this.pos > INLINE_MAX) this.fail(E.PROTO_BIG_MBULK_COUNT);
+      return false;
+    }
+    if (cr + 1 >= buf.length) return false;
+    const n = parseLength(buf, this.pos + 1, cr);
+    if (n === null || n > INT_MAX) {
+      this.fail(E.PROTO_INVALID_MULTIBULK);
+      return false;
+    }
+    if (n > UNAUTH_MAX_ARGS && this.limits.unauthenticated) {
+      this.fail(E.PROTO_UNAUTH_MULTIBULK);
+      return false;
+    }
+    this.pos = cr + 2;
+    this.pendingArgs = n > 0 ? n : 0;
+    this.argv = [];
+    return true;
+  }
+
+  private multibulkArgs(): string[] | null {
+    while (this.pendingArgs > 0) {
+      if (this.big !== null) {
+        if (this.bigFilled < this.big.length) return null;
+        // Like Redis, the two bytes after the payload are skipped, not checked.
+        this.argv.push(this.big.latin1Slice(0, this.big.length - 2));
+        this.big = null;
+        this.bigFilled = 0;
+        this.pendingArgs--;
+        continue;
+      }
+      const buf = this.buf;
+      if (this.bulkLen === -1) {
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr === -1) {
+          if (buf.length - this.pos > INLINE_MAX) return this.fail(E.PROTO_BIG_BULK_COUNT);
+          return null;
+        }
+        if (cr + 1 >= buf.length) return null;
+        if (buf[this.pos] !== 0x24 /* '$' */) {
+          return this.fail(E.protoExpectedDollar(String.fromCharCode(buf[this.pos]!)));
+        }
+        const len = parseLength(buf, this.pos + 1, cr);
+        if (len === null || len < 0 || len > this.limits.maxBulkLen) return this.fail(E.PROTO_INVALID_BULK);
+        if (len > UNAUTH_MAX_BULK && this.limits.unauthenticated) return this.fail(E.PROTO_UNAUTH_BULK);
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      const len = this.bulkLen;
+      const available = buf.length - this.pos;
+      if (available < len + 2) {
+        if (len >= BIG_ARG) {
+          this.big = Buffer.allocUnsafe(len + 2);
+          buf.copy(this.big, 0, this.pos);
+          this.bigFilled = available;
+          this.buf = Buffer.alloc(0);
+          this.pos = 0;
+          this.bulkLen = -1;
+        }
+        return null;
+      }
+      this.argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      this.pendingArgs--;
+    }
+    const argv = this.argv;
+    this.argv = [];
+    return argv;
+  }
+}
+
+/** string2ll over bytes: optional '-', digits, no leading '+', no leading zeros; null if malformed. */
+function parseLength(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 0x2d) {
+    negative = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 0x30) return i + 1 === end && !negative ? 0 : null;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  if (n > Number.MAX_SAFE_INTEGER) return null;
+  return negative ? -n : n;
+}
+
+function isHex(c: string): boolean {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
+}
+
+/**
+ * Redis's sdssplitargs: whitespace-separated words, "double quotes" with \n \r \t \b \a \\ \" and
+ * \xHH escapes, 'single quotes' with only \' escaped. A closing quote must be followed by a space
+ * or the end. Returns null for unbalanced quotes. Shared by inline requests and config files.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && isSpace(line[i]!)) i++;
+    if (i >= n) return out;
+    let inDq = false;
+    let inSq = false;
+    let done = false;
+    let cur = '';
+    while (!done) {
+      const c = i < n ? line[i]! : '';
+      if (inDq) {
+        if (c === '') return null;
+        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n && isHex(line[i + 2]!) && isHex(line[i + 3]!)) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i]!;
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line[i + 1]!)) return null;
+          done = true;
+        } else {
+          cur += c;
+        }
+      } else if (inSq) {
+        if (c === '') return null;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line[i + 1]!)) return null;
+          done = true;
+        } else {
+          cur += c;
+        }
+      } else if (c === '' || isSpace(c)) {
+        done = true;
+      } else if (c === '"') {
+        inDq = true;
+      } else if (c === "'") {
+        inSq = true;
+      } else {
+        cur += c;
+      }
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}

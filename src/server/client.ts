@@ -1,0 +1,94 @@
+// The state of one client connection, as Redis's `client` struct: protocol, selected database,
+// authentication, name, reply mode, flags. Handlers receive the Client and reach the server,
+// the database and the reply writer through it. Scripts and the AOF loader use clients with no socket.
+
+import type { Socket } from 'node:net';
+import { RespWriter } from '../protocol/reply-writer.js';
+import type { RespParser } from '../protocol/resp-parser.js';
+import type { Database } from '../store/database.js';
+import type { Server } from './server.js';
+import type { Command } from '../commands/registry.js';
+
+let nextId = 1;
+
+export class Client {
+  readonly id = nextId++;
+  readonly reply = new RespWriter();
+  db: Database;
+  name = '';
+  libName = '';
+  libVer = '';
+  /** Name of the ACL user the client is authenticated as. */
+  user = 'default';
+  authenticated = false;
+  /** CLIENT REPLY OFF. */
+  replyOff = false;
+  /** The reply of the command now running is dropped (the one after CLIENT REPLY SKIP). */
+  replySkip = false;
+  /** Set by CLIENT REPLY SKIP: the next command's reply is dropped. */
+  replySkipNext = false;
+  noEvict = false;
+  noTouch = false;
+  /** Reply, then close (QUIT, protocol errors, CLIENT KILL of self). */
+  closeAfterReply = false;
+  /** Waiting on a blocking command: input is not read until it is served or times out. */
+  blocked = false;
+  /** Bytes of the request parser, so the connection can stop and resume reading. */
+  parser: RespParser | null = null;
+  closed = false;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCommand: Command | null = null;
+  /** The command that is running, for CLIENT LIST `cmd=` of the caller itself. */
+  current: Command | null = null;
+  /** Number of commands run, for diagnostics. */
+  commands = 0;
+  /** Address strings as CLIENT LIST shows them: "ip:port", or "/path:0" for a unix socket. */
+  addr = '';
+  laddr = '';
+  /** Process-wide: 'normal', 'replica', 'pubsub', 'master' (CLIENT LIST `flags` and output limits). */
+  kind: 'normal' | 'replica' | 'pubsub' | 'master' = 'normal';
+  /** Set when the client is one of ours with no network peer (scripts, loading). */
+  readonly socket: Socket | null;
+
+  constructor(
+    readonly server: Server,
+    socket: Socket | null,
+  ) {
+    this.socket = socket;
+    this.db = server.dbs[0]!;
+  }
+
+  /** Called between two requests, as Redis's resetClient: moves CLIENT REPLY SKIP along. */
+  afterCommand(): void {
+    this.replySkip = this.replySkipNext;
+    this.replySkipNext = false;
+    this.reply.enabled = !this.replyOff && !this.replySkip;
+  }
+
+  get dbIndex(): number {
+    return this.db.id;
+  }
+
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+
+  set resp(v: 2 | 3) {
+    this.reply.resp = v;
+  }
+
+  /** Writes what the handlers produced to the socket, in one write. */
+  flush(): void {
+    if (this.socket === null || this.reply.pending === 0) return;
+    const chunks = this.reply.take();
+    if (this.closed) return;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!);
+    } else {
+      this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.uncork();
+    }
+  }
+}

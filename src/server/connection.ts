@@ -1,0 +1,85 @@
+// One TCP or unix-socket connection: admission (maxclients), the read loop that feeds the parser
+// and runs every complete command of a batch before one flush, protocol errors, and close.
+
+import type { Socket } from 'node:net';
+import { RespParser } from '../protocol/resp-parser.js';
+import { Client } from './client.js';
+import { dispatch } from './dispatcher.js';
+import type { Server } from './server.js';
+import * as E from '../errors.js';
+
+export function formatAddr(ip: string | undefined, port: number | undefined): string {
+  if (ip === undefined) return '';
+  if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
+  return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
+}
+
+export function acceptConnection(server: Server, socket: Socket): void {
+  server.stats.connectionsReceived++;
+  if (server.shuttingDown) {
+    socket.destroy();
+    return;
+  }
+  if (server.clients.size >= server.config.num('maxclients')) {
+    server.stats.rejectedConnections++;
+    socket.end(`-${E.MAX_CLIENTS}\r\n`);
+    return;
+  }
+  socket.setNoDelay(true);
+  const keepAlive = server.config.num('tcp-keepalive');
+  if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
+  const c = new Client(server, socket);
+  c.addr = socket.remoteAddress !== undefined ? formatAddr(socket.remoteAddress, socket.remotePort) : `${socket.localAddress ?? ''}:0`;
+  c.laddr = formatAddr(socket.localAddress, socket.localPort);
+  c.reply.onError = (m) => server.countError(m);
+  c.parser = new RespParser({
+    maxBulkLen: server.config.num('proto-max-bulk-len'),
+    maxQueryBuffer: server.config.num('client-query-buffer-limit'),
+    unauthenticated: server.authRequired(c),
+  });
+  server.clients.set(c.id, c);
+  socket.on('data', (chunk: Buffer) => {
+    server.stats.netInput += chunk.length;
+    c.lastInteraction = Date.now();
+    c.parser!.feed(chunk);
+    processInput(c);
+  });
+  socket.on('error', (err) => server.log.verbose(`Client ${c.addr} socket error: ${err.message}`));
+  socket.on('close', () => server.closeClient(c));
+}
+
+/** Runs every complete request in the client's buffer (until it blocks), then flushes once. */
+export function processInput(c: Client): void {
+  const parser = c.parser!;
+  const server = c.server;
+  while (!c.blocked && !c.closeAfterReply && !c.closed) {
+    parser.limits.unauthenticated = server.authRequired(c);
+    const argv = parser.next();
+    if (argv === null) break;
+    if (argv.length === 0) continue;
+    dispatch(c, argv);
+    c.afterCommand();
+  }
+  if (parser.error !== null && !c.closeAfterReply) {
+    server.log.verbose(`Protocol error (${parser.error}) from client: addr=${c.addr}`);
+    c.reply.error(parser.error);
+    c.closeAfterReply = true;
+  } else if (parser.overflow && !c.closed) {
+    server.log.warning(`Closing client that reached max query buffer length: addr=${c.addr}`);
+    server.closeClient(c);
+    return;
+  }
+  flushClient(c);
+}
+
+/** Writes pending replies and, if the client asked for it, closes after them. */
+export function flushClient(c: Client): void {
+  const pending = c.reply.pending;
+  c.flush();
+  c.server.stats.netOutput += pending;
+  if (c.closeAfterReply && !c.closed && c.socket) {
+    c.closed = true;
+    c.server.clients.delete(c.id);
+    c.socket.end();
+  }
+}

@@ -1,0 +1,81 @@
+// The one gate every command passes, in Redis's processCommand order:
+// lookup → arity → authentication → (ACL, state checks as they arrive) → execute → statistics.
+// Handlers never re-check policy; whatever reaches them is allowed.
+
+import * as E from '../errors.js';
+import type { Command } from '../commands/registry.js';
+import { tick } from '../store/clock.js';
+import type { Client } from './client.js';
+
+/** Resolves argv to a command or subcommand, replying with the error if there is none. */
+export function resolve(c: Client, argv: string[]): Command | null {
+  const server = c.server;
+  const name = argv[0]!;
+  let cmd = server.commands.lookup(name);
+  if (cmd === undefined) {
+    if (isCrossProtocolAttack(name)) {
+      server.securityAttack(c);
+      return null;
+    }
+    reject(c, null, E.unknownCommand(name, argv.slice(1)));
+    return null;
+  }
+  if (cmd.subcommands !== null && argv.length >= 2) {
+    const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
+    if (sub === undefined) {
+      reject(c, null, E.unknownSubcommand(argv[1]!, cmd.spec.name));
+      return null;
+    }
+    cmd = sub;
+  }
+  const arity = cmd.spec.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    reject(c, cmd, E.wrongArity(cmd.fullName));
+    return null;
+  }
+  return cmd;
+}
+
+/** Runs one request from a client through the gate. */
+export function dispatch(c: Client, argv: string[]): void {
+  const server = c.server;
+  const cmd = resolve(c, argv);
+  if (cmd === null) return;
+  if (!c.authenticated && !cmd.isNoAuth && server.authRequired(c)) {
+    reject(c, cmd, E.NOAUTH);
+    return;
+  }
+  call(c, cmd, argv);
+}
+
+/** Executes an admitted command and records its statistics (Redis's call()). */
+export function call(c: Client, cmd: Command, argv: string[]): void {
+  const server = c.server;
+  tick();
+  const errorsBefore = server.stats.errorReplies;
+  const start = performance.now();
+  c.current = cmd;
+  cmd.spec.run!(c, argv);
+  c.current = null;
+  const usec = Math.round((performance.now() - start) * 1000);
+  const stats = cmd.stats;
+  stats.calls++;
+  stats.usec += usec;
+  if (server.stats.errorReplies !== errorsBefore) stats.failed++;
+  server.stats.commands++;
+  c.lastCommand = cmd;
+  c.commands++;
+  if (!cmd.isSkipSlowlog) server.slowlog.record(c, cmd, argv, usec);
+}
+
+/** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */
+export function reject(c: Client, cmd: Command | null, message: string): void {
+  if (cmd !== null) cmd.stats.rejected++;
+  c.reply.error(message);
+}
+
+/** HTTP spoken to the Redis port (CVE-2016-10517): a browser tricked into sending commands. */
+function isCrossProtocolAttack(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === 'post' || n === 'host:';
+}

@@ -1,0 +1,51 @@
+// LATENCY monitor: per-event samples of operations slower than latency-monitor-threshold ms,
+// kept as Redis keeps them (160 samples an event, one per second, with the all-time maximum).
+
+const SAMPLES = 160;
+
+export interface LatencySample {
+  readonly time: number;
+  readonly latency: number;
+}
+
+export interface LatencyEvent {
+  samples: LatencySample[];
+  max: number;
+}
+
+export class LatencyMonitor {
+  readonly events = new Map<string, LatencyEvent>();
+  /** latency-monitor-threshold in ms; 0 disables. */
+  threshold = 0;
+
+  /** Records `ms` for `event` when monitoring is on and it crosses the threshold. */
+  add(event: string, ms: number): void {
+    if (this.threshold === 0 || ms < this.threshold) return;
+    const now = Math.floor(Date.now() / 1000);
+    let e = this.events.get(event);
+    if (!e) {
+      e = { samples: [], max: 0 };
+      this.events.set(event, e);
+    }
+    if (ms > e.max) e.max = ms;
+    const last = e.samples[e.samples.length - 1];
+    if (last && last.time === now) {
+      if (ms > last.latency) e.samples[e.samples.length - 1] = { time: now, latency: ms };
+      return;
+    }
+    e.samples.push({ time: now, latency: ms });
+    if (e.samples.length > SAMPLES) e.samples.shift();
+  }
+
+  /** Removes the named events (all when none given); returns how many were removed. */
+  reset(names: readonly string[]): number {
+    if (names.length === 0) {
+      const n = this.events.size;
+      this.events.clear();
+      return n;
+    }
+    let n = 0;
+    for (const name of names) if (this.events.delete(name)) n++;
+    return n;
+  }
+}

@@ -1,0 +1,163 @@
+// One numbered database: a Map of key → value and, as Redis's `expires` dict, a separate Map of
+// key → absolute expiry time in ms. Expired keys are removed when touched (lazy expiry) and by the
+// active expiry cycle in expiry.ts. Every write goes through here so that WATCH, keyspace
+// notifications and the dirty counter see it.
+
+import { now } from './clock.js';
+import type { Value } from './types.js';
+
+/** What the rest of the server wants to hear about the keyspace. */
+export interface KeyspaceEvents {
+  /** A key's value changed (or it was created/deleted): WATCH invalidation, client-side caching. */
+  modified(db: Database, key: string): void;
+  /** A key was removed because its time to live passed. */
+  expired(db: Database, key: string): void;
+}
+
+const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {} };
+
+/** Seconds since process start: the LRU clock behind OBJECT IDLETIME (a small integer V8 stores inline). */
+const LRU_EPOCH = Date.now();
+export function lruClock(): number {
+  return Math.floor((now() - LRU_EPOCH) / 1000);
+}
+
+export class Database {
+  data = new Map<string, Value>();
+  expires = new Map<string, number>();
+  /** LRU clock of the last access per key, for OBJECT IDLETIME. */
+  access = new Map<string, number>();
+  /** Writes since the last save, as Redis's server.dirty (shared by all databases through events). */
+  static dirty = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly events: KeyspaceEvents = NO_EVENTS,
+  ) {}
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** The live value of `key`, removing it first if it has expired. Touches the access time. */
+  get(key: string, touch = true): Value | undefined {
+    const v = this.data.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (touch) this.access.set(key, lruClock());
+    return v;
+  }
+
+  /** True when `key` exists and has not expired (does not touch the access time). */
+  has(key: string): boolean {
+    return this.get(key, false) !== undefined;
+  }
+
+  /** Deletes `key` if its time has passed; true when it did. */
+  expireIfNeeded(key: string): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > now()) return false;
+    this.removeEntry(key);
+    this.events.expired(this, key);
+    this.events.modified(this, key);
+    return true;
+  }
+
+  /**
+   * Stores `value` under `key`. Like Redis's setKey, a new value clears any time to live unless
+   * `keepTtl` is set.
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.data.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.access.set(key, lruClock());
+    Database.dirty++;
+    this.events.modified(this, key);
+  }
+
+  /** Records that the value under `key` was changed in place (list push, hash set, ...). */
+  modified(key: string, changes = 1): void {
+    Database.dirty += changes;
+    this.events.modified(this, key);
+  }
+
+  delete(key: string): boolean {
+    if (!this.has(key)) return false;
+    this.removeEntry(key);
+    Database.dirty++;
+    this.events.modified(this, key);
+    return true;
+  }
+
+  private removeEntry(key: string): void {
+    this.data.delete(key);
+    this.expires.delete(key);
+    this.access.delete(key);
+  }
+
+  /** Absolute expiry in ms, or undefined for a persistent key. */
+  expireAt(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Sets the absolute expiry of an existing key. A time in the past deletes the key. */
+  setExpire(key: string, at: number): void {
+    if (at <= now()) {
+      this.delete(key);
+      return;
+    }
+    this.expires.set(key, at);
+    Database.dirty++;
+    this.events.modified(this, key);
+  }
+
+  /** Removes the time to live; true when there was one. */
+  persist(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    Database.dirty++;
+    this.events.modified(this, key);
+    return true;
+  }
+
+  /** Seconds since the key was last accessed. */
+  idleSeconds(key: string): number {
+    return lruClock() - (this.access.get(key) ?? lruClock());
+  }
+
+  /** Removes every key; returns how many there were. Notifies only once per key that was watched. */
+  clear(): number {
+    const n = this.data.size;
+    for (const key of this.data.keys()) this.events.modified(this, key);
+    this.data = new Map();
+    this.expires = new Map();
+    this.access = new Map();
+    Database.dirty += n;
+    return n;
+  }
+
+  /** Exchanges the whole contents of two databases (SWAPDB): clients keep their db numbers. */
+  swapWith(other: Database): void {
+    for (const key of this.data.keys()) this.events.modified(this, key);
+    for (const key of other.data.keys()) other.events.modified(other, key);
+    [this.data, other.data] = [other.data, this.data];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    [this.access, other.access] = [other.access, this.access];
+  }
+
+  /** A uniformly random live key, or undefined when empty. Expired keys met on the way are removed. */
+  randomKey(): string | undefined {
+    for (let tries = 0; this.data.size > 0 && tries < 100; tries++) {
+      const target = Math.floor(Math.random() * this.data.size);
+      let i = 0;
+      for (const key of this.data.keys()) {
+        if (i++ === target) {
+          if (!this.expireIfNeeded(key)) return key;
+          break;
+        }
+      }
+    }
+    // Everything sampled had expired: fall back to a linear pass.
+    for (const key of this.data.keys()) if (!this.expireIfNeeded(key)) return key;
+    return undefined;
+  }
+}

@@ -1,0 +1,27 @@
+// Value representation. Strings are stored as latin1 "binary strings" directly (no wrapper object:
+// most values are small strings and a primitive is the cheapest thing V8 can hold). Every other
+// type is an object whose `type` names it as TYPE reports it.
+
+export interface ListValue {
+  readonly type: 'list';
+}
+export interface HashValue {
+  readonly type: 'hash';
+}
+export interface SetValue {
+  readonly type: 'set';
+}
+export interface ZSetValue {
+  readonly type: 'zset';
+}
+export interface StreamValue {
+  readonly type: 'stream';
+}
+
+export type CompositeValue = ListValue | HashValue | SetValue | ZSetValue | StreamValue;
+export type Value = string | CompositeValue;
+export type TypeName = 'string' | CompositeValue['type'];
+
+export function typeOf(v: Value): TypeName {
+  return typeof v === 'string' ? 'string' : v.type;
+}

@@ -1,0 +1,148 @@
+// A byte-level client: sends exactly the bytes given and returns each reply's exact bytes, so
+// tests can compare Redoubt's wire output with Redis's byte for byte.
+
+import net from 'node:net';
+
+/** Length of the first complete RESP2/RESP3 reply in buf[start..], or -1 if incomplete. */
+export function replyLength(buf: Buffer, start = 0): number {
+  const end = frameEnd(buf, start);
+  return end === -1 ? -1 : end - start;
+}
+
+function lineEnd(buf: Buffer, pos: number): number {
+  const cr = buf.indexOf('\r\n', pos);
+  return cr;
+}
+
+function frameEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const type = String.fromCharCode(buf[pos]!);
+  const cr = lineEnd(buf, pos);
+  if (cr === -1) return -1;
+  const header = buf.toString('latin1', pos + 1, cr);
+  let next = cr + 2;
+  switch (type) {
+    case '+':
+    case '-':
+    case ':':
+    case ',':
+    case '#':
+    case '_':
+    case '(':
+      return next;
+    case '$':
+    case '!':
+    case '=': {
+      const n = Number(header);
+      if (n < 0) return next;
+      return buf.length >= next + n + 2 ? next + n + 2 : -1;
+    }
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|': {
+      let n = Number(header);
+      if (n < 0) return next;
+      if (type === '%' || type === '|') n *= 2;
+      for (let i = 0; i < n; i++) {
+        next = frameEnd(buf, next);
+        if (next === -1) return -1;
+      }
+      // An attribute (|) is followed by the reply it describes.
+      return type === '|' ? frameEnd(buf, next) : next;
+    }
+    default:
+      throw new Error(`not a RESP reply: ${JSON.stringify(buf.toString('latin1', pos, Math.min(buf.length, pos + 40)))}`);
+  }
+}
+
+export class RawClient {
+  private buf = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(localAddress ? { port, host, localAddress } : { port, host });
+      s.once('connect', () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** Encodes argv as a RESP multibulk request. */
+  static encode(argv: readonly string[]): Buffer {
+    let s = `*${argv.length}\r\n`;
+    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
+    return Buffer.from(s, 'latin1');
+  }
+
+  /** The next complete reply's bytes; rejects on timeout, or null when the server closed first. */
+  async read(timeoutMs = 5000): Promise<Buffer | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = this.buf.length > 0 ? replyLength(this.buf) : -1;
+      if (n !== -1) {
+        const out = this.buf.subarray(0, n);
+        this.buf = this.buf.subarray(n);
+        return Buffer.from(out);
+      }
+      if (this.closed) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; have ${JSON.stringify(this.buf.toString('latin1'))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends one command and returns its reply as a latin1 string. */
+  async call(...argv: string[]): Promise<string> {
+    this.write(RawClient.encode(argv));
+    const r = await this.read();
+    if (r === null) throw new Error('connection closed');
+    return r.toString('latin1');
+  }
+
+  /** Resolves once the server has closed the connection (or after timeoutMs: false). */
+  async waitClosed(timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.closed;
+  }
+
+  /** Bytes received but not consumed by read(). */
+  get unread(): Buffer {
+    return this.buf;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
