@@ -1,0 +1,62 @@
+// The differential harness: every case of test/corpus/*.redis runs against the real redis-server
+// 7.0 and against Redoubt, in RESP2 and RESP3; each reply must be identical byte for byte.
+
+import { before, after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+import { loadCorpus, type Case } from './helpers/corpus.js';
+
+const cases = loadCorpus();
+let redis: RunningServer;
+let redoubt: RunningServer;
+
+before(async () => {
+  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
+});
+after(async () => {
+  await Promise.all([redis?.stop(), redoubt?.stop()]);
+});
+
+const show = (b: Buffer | null): string => (b === null ? '<closed>' : JSON.stringify(b.toString('latin1')));
+
+async function runCase(c: Case, resp: 2 | 3): Promise<void> {
+  const clients = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
+  try {
+    for (const cl of clients) {
+      await cl.call('FLUSHALL');
+      if (resp === 3) await cl.call('HELLO', '3');
+    }
+    for (const step of c.steps) {
+      if (step.kind === 'sleep') {
+        await new Promise((r) => setTimeout(r, step.ms));
+        continue;
+      }
+      const request = RawClient.encode(step.argv);
+      const replies: (Buffer | null)[] = [];
+      for (const cl of clients) {
+        cl.write(request);
+        replies.push(await cl.read());
+      }
+      const [expected, actual] = replies as [Buffer | null, Buffer | null];
+      const where = `${c.file}:${step.line} (RESP${resp}) ${step.text}`;
+      if (step.typeOnly) {
+        assert.equal(actual?.[0], expected?.[0], `${where}\n  redis:   ${show(expected)}\n  redoubt: ${show(actual)}`);
+      } else {
+        assert.equal(show(actual), show(expected), `${where}`);
+      }
+    }
+  } finally {
+    for (const cl of clients) cl.close();
+  }
+}
+
+for (const file of [...new Set(cases.map((c) => c.file))]) {
+  describe(`differential: ${file}`, () => {
+    for (const c of cases.filter((x) => x.file === file)) {
+      for (const resp of c.resp) {
+        test(`${c.title} [RESP${resp}]`, () => runCase(c, resp));
+      }
+    }
+  });
+}

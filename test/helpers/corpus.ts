@@ -1,0 +1,62 @@
+// Reading differential corpus files (test/corpus/*.redis). Format, one command a line in
+// redis-cli quoting:
+//   # comment
+//   ### case title            starts a case; each case runs on a fresh connection after FLUSHALL
+//   SET k v                   a command; its reply must be byte-identical on Redis and Redoubt
+//   ~ RANDOMKEY               compare only the reply's type byte (non-deterministic replies)
+//   @sleep 1100               wait, e.g. for a key to expire
+//   @resp 2                   run this case in RESP2 only (or 3); by default it runs in both
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { splitArgs } from '../../src/protocol/resp-parser.js';
+
+export type Step =
+  | { readonly kind: 'command'; readonly argv: string[]; readonly typeOnly: boolean; readonly line: number; readonly text: string }
+  | { readonly kind: 'sleep'; readonly ms: number };
+
+export interface Case {
+  readonly file: string;
+  readonly title: string;
+  readonly steps: Step[];
+  readonly resp: readonly (2 | 3)[];
+}
+
+/** test/corpus as seen from dist/test/helpers. */
+export const CORPUS_DIR = fileURLToPath(new URL('../../../test/corpus/', import.meta.url));
+
+export function parseCorpus(file: string, text: string): Case[] {
+  const cases: Case[] = [];
+  let current: { title: string; steps: Step[]; resp: (2 | 3)[] } | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || (line.startsWith('#') && !line.startsWith('###'))) continue;
+    if (line.startsWith('###')) {
+      const c: { title: string; steps: Step[]; resp: (2 | 3)[] } = { title: line.slice(3).trim(), steps: [], resp: [2, 3] };
+      current = c;
+      cases.push({ file, title: c.title, steps: c.steps, get resp() { return c.resp; } });
+      continue;
+    }
+    if (current === null) throw new Error(`${file}:${i + 1}: command before the first ### case`);
+    if (line.startsWith('@sleep ')) {
+      current.steps.push({ kind: 'sleep', ms: Number(line.slice(7)) });
+      continue;
+    }
+    if (line.startsWith('@resp ')) {
+      current.resp = [Number(line.slice(6)) as 2 | 3];
+      continue;
+    }
+    const typeOnly = line.startsWith('~ ');
+    const argv = splitArgs(typeOnly ? line.slice(2) : line);
+    if (argv === null || argv.length === 0) throw new Error(`${file}:${i + 1}: cannot split ${line}`);
+    current.steps.push({ kind: 'command', argv, typeOnly, line: i + 1, text: line });
+  }
+  return cases;
+}
+
+export function loadCorpus(dir = CORPUS_DIR): Case[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.redis')).sort();
+  return files.flatMap((f) => parseCorpus(f, readFileSync(join(dir, f), 'latin1')));
+}
