@@ -21,8 +21,6 @@ export interface ServerStats {
   netOutput: number;
   rejectedConnections: number;
   expiredKeys: number;
-  keyspaceHits: number;
-  keyspaceMisses: number;
   errorReplies: number;
   /** errorstats: error code (first word) → count. */
   errors: Map<string, number>;
@@ -56,8 +54,6 @@ export class Server implements KeyspaceEvents {
     netOutput: 0,
     rejectedConnections: 0,
     expiredKeys: 0,
-    keyspaceHits: 0,
-    keyspaceMisses: 0,
     errorReplies: 0,
     errors: new Map(),
     opsSamples: [],
@@ -92,6 +88,21 @@ export class Server implements KeyspaceEvents {
     this.slowlog.maxLen = c.num('slowlog-max-len');
     this.slowlog.trim();
     this.latency.threshold = c.num('latency-monitor-threshold');
+  }
+
+  /** CONFIG RESETSTAT: statistics, command statistics and error statistics back to zero. */
+  resetStats(): void {
+    const s = this.stats;
+    s.connectionsReceived = s.commands = s.netInput = s.netOutput = s.rejectedConnections = 0;
+    s.expiredKeys = s.errorReplies = s.lastOpsCount = 0;
+    s.errors.clear();
+    s.opsSamples = [];
+    Database.hits = Database.misses = 0;
+    this.expiry.timeCapReached = 0;
+    for (const cmd of this.commands.walk()) {
+      const st = cmd.stats;
+      st.calls = st.usec = st.rejected = st.failed = 0;
+    }
   }
 
   // --- KeyspaceEvents ---

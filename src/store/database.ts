@@ -27,8 +27,11 @@ export class Database {
   expires = new Map<string, number>();
   /** LRU clock of the last access per key, for OBJECT IDLETIME. */
   access = new Map<string, number>();
-  /** Writes since the last save, as Redis's server.dirty (shared by all databases through events). */
+  /** Writes since the last save, as Redis's server.dirty. */
   static dirty = 0;
+  /** Lookups by read commands that found / did not find their key (INFO keyspace_hits/misses). */
+  static hits = 0;
+  static misses = 0;
 
   constructor(
     readonly id: number,
@@ -45,6 +48,14 @@ export class Database {
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     if (touch) this.access.set(key, lruClock());
+    return v;
+  }
+
+  /** get() for read commands: also counts keyspace hits and misses, as Redis's lookupKeyRead. */
+  getRead(key: string): Value | undefined {
+    const v = this.get(key);
+    if (v === undefined) Database.misses++;
+    else Database.hits++;
     return v;
   }
 
