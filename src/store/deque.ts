@@ -1,0 +1,126 @@
+// A growable ring buffer: O(1) push and pop at both ends and O(1) access by index, which keeps
+// LINDEX/LSET/LRANGE offsets flat as a list grows (Redis's quicklist walks nodes instead).
+// Middle insertions and removals shift the shorter side.
+
+export class Deque<T> {
+  private buf: (T | undefined)[];
+  private head = 0;
+  private mask: number;
+  length = 0;
+
+  constructor(capacity = 8) {
+    let cap = 8;
+    while (cap < capacity) cap *= 2;
+    this.buf = new Array<T | undefined>(cap);
+    this.mask = cap - 1;
+  }
+
+  static from<T>(items: Iterable<T>): Deque<T> {
+    const arr = [...items];
+    const d = new Deque<T>(arr.length);
+    for (const v of arr) d.pushBack(v);
+    return d;
+  }
+
+  private grow(): void {
+    const old = this.buf;
+    const cap = old.length * 2;
+    const next = new Array<T | undefined>(cap);
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & this.mask];
+    this.buf = next;
+    this.head = 0;
+    this.mask = cap - 1;
+  }
+
+  pushBack(v: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.head + this.length) & this.mask] = v;
+    this.length++;
+  }
+
+  pushFront(v: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.buf[this.head] = v;
+    this.length++;
+  }
+
+  popFront(): T | undefined {
+    if (this.length === 0) return undefined;
+    const v = this.buf[this.head];
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.length--;
+    return v;
+  }
+
+  popBack(): T | undefined {
+    if (this.length === 0) return undefined;
+    const i = (this.head + this.length - 1) & this.mask;
+    const v = this.buf[i];
+    this.buf[i] = undefined;
+    this.length--;
+    return v;
+  }
+
+  /** Element at 0-based index (no negative indexes), or undefined. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.length) return undefined;
+    return this.buf[(this.head + index) & this.mask];
+  }
+
+  set(index: number, v: T): void {
+    this.buf[(this.head + index) & this.mask] = v;
+  }
+
+  /** Inserts before `index` (index === length appends). */
+  insertAt(index: number, v: T): void {
+    if (index <= 0) return this.pushFront(v);
+    if (index >= this.length) return this.pushBack(v);
+    if (this.length === this.buf.length) this.grow();
+    if (index < this.length / 2) {
+      this.head = (this.head - 1) & this.mask;
+      for (let i = 0; i < index; i++) this.set(i, this.at(i + 1)!);
+    } else {
+      for (let i = this.length; i > index; i--) this.buf[(this.head + i) & this.mask] = this.buf[(this.head + i - 1) & this.mask];
+    }
+    this.length++;
+    this.set(index, v);
+  }
+
+  /** Removes and returns the element at `index`. */
+  removeAt(index: number): T | undefined {
+    if (index < 0 || index >= this.length) return undefined;
+    const v = this.at(index);
+    if (index < this.length / 2) {
+      for (let i = index; i > 0; i--) this.set(i, this.at(i - 1)!);
+      this.buf[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+    } else {
+      for (let i = index; i < this.length - 1; i++) this.set(i, this.at(i + 1)!);
+      this.buf[(this.head + this.length - 1) & this.mask] = undefined;
+    }
+    this.length--;
+    return v;
+  }
+
+  /** Elements [start, end) as an array. */
+  slice(start: number, end: number): T[] {
+    const out: T[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.at(i)!);
+    return out;
+  }
+
+  /** Keeps only [start, end) (LTRIM). */
+  keep(start: number, end: number): void {
+    const kept = this.slice(start, end);
+    this.buf = new Array<T | undefined>(this.buf.length);
+    this.head = 0;
+    this.length = 0;
+    for (const v of kept) this.pushBack(v);
+  }
+
+  *[Symbol.iterator](): Generator<T> {
+    for (let i = 0; i < this.length; i++) yield this.buf[(this.head + i) & this.mask]!;
+  }
+}

@@ -1,0 +1,240 @@
+// The ordered index of a sorted set: a skiplist with spans (as Redis's zskiplist), ordered by
+// score then member bytes, giving O(log N) insert, delete, rank and rank → element. Members are
+// latin1 strings, so JS string comparison is byte comparison.
+
+const MAX_LEVEL = 32;
+const P = 0.25;
+
+export interface SkipNode {
+  readonly member: string;
+  score: number;
+  /** Previous node on level 0 (null for the first). */
+  backward: SkipNode | null;
+  readonly next: (SkipNode | null)[];
+  /** span[i]: how many level-0 steps next[i] jumps. */
+  readonly span: number[];
+}
+
+/** A score bound: value plus whether the bound itself is excluded. */
+export interface ScoreBound {
+  readonly value: number;
+  readonly exclusive: boolean;
+}
+
+/** A lexicographic bound: '-' and '+' are the open ends. */
+export type LexBound = { readonly kind: 'min' } | { readonly kind: 'max' } | { readonly value: string; readonly exclusive: boolean };
+
+function newNode(level: number, score: number, member: string): SkipNode {
+  return { member, score, backward: null, next: new Array<SkipNode | null>(level).fill(null), span: new Array<number>(level).fill(0) };
+}
+
+function randomLevel(): number {
+  let level = 1;
+  while (level < MAX_LEVEL && Math.random() < P) level++;
+  return level;
+}
+
+/** (score, member) order: true when a sorts before b. */
+function before(aScore: number, aMember: string, bScore: number, bMember: string): boolean {
+  return aScore < bScore || (aScore === bScore && aMember < bMember);
+}
+
+export function aboveMin(score: number, b: ScoreBound): boolean {
+  return b.exclusive ? score > b.value : score >= b.value;
+}
+
+export function belowMax(score: number, b: ScoreBound): boolean {
+  return b.exclusive ? score < b.value : score <= b.value;
+}
+
+export function lexAboveMin(member: string, b: LexBound): boolean {
+  if ('kind' in b) return b.kind === 'min';
+  return b.exclusive ? member > b.value : member >= b.value;
+}
+
+export function lexBelowMax(member: string, b: LexBound): boolean {
+  if ('kind' in b) return b.kind === 'max';
+  return b.exclusive ? member < b.value : member <= b.value;
+}
+
+export class SkipList {
+  private readonly head: SkipNode = newNode(MAX_LEVEL, 0, '');
+  tail: SkipNode | null = null;
+  private level = 1;
+  length = 0;
+
+  get first(): SkipNode | null {
+    return this.head.next[0]!;
+  }
+
+  insert(score: number, member: string): SkipNode {
+    const update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
+    const rank: number[] = new Array<number>(MAX_LEVEL).fill(0);
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
+      let n = x.next[i]!;
+      while (n !== null && before(n.score, n.member, score, member)) {
+        rank[i]! += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      update[i] = x;
+    }
+    const level = randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) {
+        rank[i] = 0;
+        update[i] = this.head;
+        this.head.span[i] = this.length;
+      }
+      this.level = level;
+    }
+    const node = newNode(level, score, member);
+    for (let i = 0; i < level; i++) {
+      const u = update[i]!;
+      node.next[i] = u.next[i]!;
+      u.next[i] = node;
+      node.span[i] = u.span[i]! - (rank[0]! - rank[i]!);
+      u.span[i] = rank[0]! - rank[i]! + 1;
+    }
+    for (let i = level; i < this.level; i++) update[i]!.span[i]!++;
+    node.backward = update[0] === this.head ? null : update[0]!;
+    const after = node.next[0]!;
+    if (after !== null) after.backward = node;
+    else this.tail = node;
+    this.length++;
+    return node;
+  }
+
+  /** Removes (score, member); false when absent. */
+  delete(score: number, member: string): boolean {
+    const update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && before(n.score, n.member, score, member)) {
+        x = n;
+        n = x.next[i]!;
+      }
+      update[i] = x;
+    }
+    const target = x.next[0]!;
+    if (target === null || target.score !== score || target.member !== member) return false;
+    this.unlink(target, update);
+    return true;
+  }
+
+  private unlink(node: SkipNode, update: SkipNode[]): void {
+    for (let i = 0; i < this.level; i++) {
+      const u = update[i]!;
+      if (u.next[i] === node) {
+        u.span[i]! += node.span[i]! - 1;
+        u.next[i] = node.next[i]!;
+      } else {
+        u.span[i]!--;
+      }
+    }
+    const after = node.next[0]!;
+    if (after !== null) after.backward = node.backward;
+    else this.tail = node.backward;
+    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    this.length--;
+  }
+
+  /** Moves a member to a new score (delete + insert; Redis updates in place when order allows). */
+  updateScore(member: string, oldScore: number, newScore: number): SkipNode {
+    this.delete(oldScore, member);
+    return this.insert(newScore, member);
+  }
+
+  /** 1-based rank of (score, member), or 0 when absent (Redis's zslGetRank). */
+  rank(score: number, member: string): number {
+    let rank = 0;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && (before(n.score, n.member, score, member) || (n.score === score && n.member === member))) {
+        rank += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      if (x !== this.head && x.member === member && x.score === score) return rank;
+    }
+    return 0;
+  }
+
+  /** The node at 1-based `rank`, or null. */
+  byRank(rank: number): SkipNode | null {
+    if (rank < 1 || rank > this.length) return null;
+    let traversed = 0;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && traversed + x.span[i]! <= rank) {
+        traversed += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      if (traversed === rank) return x;
+    }
+    return null;
+  }
+
+  /** First node with score inside [min, max], or null. */
+  firstInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && !aboveMin(n.score, min)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    const n = x.next[0]!;
+    return n !== null && belowMax(n.score, max) ? n : null;
+  }
+
+  /** Last node with score inside [min, max], or null. */
+  lastInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && belowMax(n.score, max)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    return x !== this.head && aboveMin(x.score, min) ? x : null;
+  }
+
+  /** First node whose member is inside the lex range (all scores equal, as ZRANGEBYLEX assumes). */
+  firstInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && !lexAboveMin(n.member, min)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    const n = x.next[0]!;
+    return n !== null && lexBelowMax(n.member, max) ? n : null;
+  }
+
+  lastInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && lexBelowMax(n.member, max)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    return x !== this.head && lexAboveMin(x.member, min) ? x : null;
+  }
+
+  *[Symbol.iterator](): Generator<SkipNode> {
+    for (let n = this.head.next[0]!; n !== null; n = n.next[0]!) yield n;
+  }
+}
