@@ -9,6 +9,8 @@ import { serverCommands } from './server.js';
 import { clientCommands } from './client.js';
 import { commandCommands } from './command.js';
 import { configCommands } from './config.js';
+import { hashCommands } from './hash.js';
+import { setCommands } from './set.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -19,4 +21,6 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   clientCommands,
   commandCommands,
   configCommands,
+  hashCommands,
+  setCommands,
 ];

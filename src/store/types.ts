@@ -2,14 +2,13 @@
 // most values are small strings and a primitive is the cheapest thing V8 can hold). Every other
 // type is an object whose `type` names it as TYPE reports it.
 
+import type { HashValue } from './hash.js';
+import type { SetValue } from './set.js';
+
+export type { HashValue, SetValue };
+
 export interface ListValue {
   readonly type: 'list';
-}
-export interface HashValue {
-  readonly type: 'hash';
-}
-export interface SetValue {
-  readonly type: 'set';
 }
 export interface ZSetValue {
   readonly type: 'zset';
