@@ -1,5 +1,609 @@
-// The keyspace command family (being built).
+// The keyspace (generic) family: DEL, EXISTS, TYPE, RENAME, KEYS, SCAN, OBJECT, the EXPIRE and TTL
+// commands, PERSIST, and the whole-database commands DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { parseInt64, parseInteger, is } from './args.js';
+import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { Database } from '../store/database.js';
+import { now } from '../store/clock.js';
+import { typeOf, type Value } from '../store/types.js';
+import { globMatch } from '../store/glob.js';
+import { parseCursor, scanCursors } from '../store/scan.js';
+import { copyValue } from '../store/copy.js';
+import { encodingOf, refcountOf } from '../store/encoding.js';
+import { expireAtMs, setExpireMs } from '../store/ttl.js';
 
-export const keyspaceCommands: readonly CommandSpec[] = [];
+const LLONG_MAX = 2n ** 63n - 1n;
+const LLONG_MIN = -(2n ** 63n);
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+// --- helpers ---
+
+/** Redis's lookupKeyRead: a read lookup counts as a keyspace hit or miss. */
+function lookupRead(db: Database, k: string, touch: boolean): Value | undefined {
+  const v = db.get(k, touch);
+  if (v === undefined) Database.misses++;
+  else Database.hits++;
+  return v;
+}
+
+/** getIntFromObjectOrReply: a C int, with Redis's error (or `rangeError` when given). */
+function intArg(c: Client, arg: string, rangeError?: string): number | null {
+  const n = parseInteger(arg);
+  if (n === null) {
+    c.reply.error(rangeError ?? E.NOT_INTEGER);
+    return null;
+  }
+  if (n < INT_MIN || n > INT_MAX) {
+    c.reply.error(rangeError ?? E.INT_OUT_OF_RANGE);
+    return null;
+  }
+  return n;
+}
+
+/** The database numbered by `arg`, or null after replying with the error. */
+function dbArg(c: Client, arg: string): Database | null {
+  const id = intArg(c, arg);
+  if (id === null) return null;
+  const db = c.server.dbs[id];
+  if (db === undefined) {
+    c.reply.error(E.DB_INDEX_OUT_OF_RANGE);
+    return null;
+  }
+  return db;
+}
+
+/** Redis counts RENAME, MOVE and COPY as one change however many steps they take here. */
+function asOneChange(fn: () => void): void {
+  const before = Database.dirty;
+  fn();
+  Database.dirty = before + 1;
+}
+
+/**
+ * Runs a per-type store helper that throws for a type it does not know yet (copy, encoding):
+ * the client gets an error instead of the exception taking the server down.
+ */
+function tryStore<T>(c: Client, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    c.reply.error(E.sanitize(`ERR ${(err as Error).message}`));
+    return undefined;
+  }
+}
+
+function maxmemoryPolicy(c: Client): string {
+  const cfg = c.server.config;
+  return cfg.lookup('maxmemory-policy') === undefined ? 'noeviction' : cfg.str('maxmemory-policy');
+}
+
+// --- DEL, UNLINK, EXISTS, TYPE, TOUCH ---
+
+/** UNLINK frees nothing in the background here: a Map delete is already O(1) for the caller. */
+function del(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (c.db.delete(argv[i]!)) n++;
+  c.reply.integer(n);
+}
+
+function exists(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (lookupRead(c.db, argv[i]!, false) !== undefined) n++;
+  c.reply.integer(n);
+}
+
+function type(c: Client, argv: string[]): void {
+  const v = lookupRead(c.db, argv[1]!, false);
+  c.reply.status(v === undefined ? 'none' : typeOf(v));
+}
+
+function touch(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (lookupRead(c.db, argv[i]!, true) !== undefined) n++;
+  c.reply.integer(n);
+}
+
+// --- RENAME, RENAMENX, MOVE, COPY ---
+
+function renameGeneric(c: Client, argv: string[], nx: boolean): void {
+  const db = c.db;
+  const src = argv[1]!;
+  const dst = argv[2]!;
+  const v = db.get(src);
+  if (v === undefined) {
+    c.reply.error(E.NO_SUCH_KEY);
+    return;
+  }
+  if (src === dst) {
+    if (nx) c.reply.integer(0);
+    else c.reply.ok();
+    return;
+  }
+  if (nx && db.has(dst)) {
+    c.reply.integer(0);
+    return;
+  }
+  const at = expireAtMs(db, src);
+  asOneChange(() => {
+    db.set(dst, v);
+    if (at !== undefined) setExpireMs(db, dst, at);
+    db.delete(src);
+  });
+  if (nx) c.reply.integer(1);
+  else c.reply.ok();
+}
+
+function rename(c: Client, argv: string[]): void {
+  renameGeneric(c, argv, false);
+}
+
+function renamenx(c: Client, argv: string[]): void {
+  renameGeneric(c, argv, true);
+}
+
+function move(c: Client, argv: string[]): void {
+  const src = c.db;
+  const dst = dbArg(c, argv[2]!);
+  if (dst === null) return;
+  if (dst === src) {
+    c.reply.error(E.SAME_OBJECT);
+    return;
+  }
+  const k = argv[1]!;
+  const v = src.get(k);
+  if (v === undefined || dst.get(k) !== undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  const at = expireAtMs(src, k);
+  asOneChange(() => {
+    dst.set(k, v);
+    if (at !== undefined) setExpireMs(dst, k, at);
+    src.delete(k);
+  });
+  c.reply.integer(1);
+}
+
+function copy(c: Client, argv: string[]): void {
+  const src = c.db;
+  let dst = c.db;
+  let replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j]!;
+    if (is(opt, 'replace')) {
+      replace = true;
+    } else if (is(opt, 'db') && j + 1 < argv.length) {
+      const db = dbArg(c, argv[++j]!);
+      if (db === null) return;
+      dst = db;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const from = argv[1]!;
+  const to = argv[2]!;
+  if (src === dst && from === to) {
+    c.reply.error(E.SAME_OBJECT);
+    return;
+  }
+  const v = lookupRead(src, from, true);
+  if (v === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  if (dst.get(to) !== undefined && !replace) {
+    c.reply.integer(0);
+    return;
+  }
+  const at = expireAtMs(src, from);
+  const dup = tryStore(c, () => copyValue(v));
+  if (dup === undefined) return;
+  asOneChange(() => {
+    dst.set(to, dup);
+    if (at !== undefined) setExpireMs(dst, to, at);
+  });
+  c.reply.integer(1);
+}
+
+// --- KEYS, SCAN, RANDOMKEY, DBSIZE ---
+
+function keys(c: Client, argv: string[]): void {
+  const pattern = argv[1]!;
+  const all = pattern === '*';
+  const t = now();
+  const expires = c.db.expires;
+  const out: string[] = [];
+  // Like Redis, expired keys are skipped but not removed: KEYS does not write.
+  for (const k of c.db.data.keys()) {
+    if (!all && !globMatch(pattern, k)) continue;
+    const at = expires.size === 0 ? undefined : expires.get(k);
+    if (at === undefined || at > t) out.push(k);
+  }
+  c.reply.bulks(out);
+}
+
+function scan(c: Client, argv: string[]): void {
+  const cursor = parseCursor(argv[1]!);
+  if (cursor === null) {
+    c.reply.error(E.INVALID_CURSOR);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  let typeName: string | null = null;
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    const more = i + 1 < argv.length;
+    if (is(opt, 'count') && more) {
+      const n = parseInteger(argv[i + 1]!);
+      if (n === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (n < 1) {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
+      count = n;
+    } else if (is(opt, 'match') && more) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+    } else if (is(opt, 'type') && more) {
+      typeName = argv[i + 1]!.toLowerCase();
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const db = c.db;
+  const step = scanCursors.step(db.data, cursor, count);
+  const out: string[] = [];
+  for (const k of step.keys) {
+    if (pattern !== null && !globMatch(pattern, k)) continue;
+    if (typeName !== null) {
+      const v = lookupRead(db, k, false);
+      if (v === undefined || typeOf(v) !== typeName) continue;
+    } else if (!db.has(k)) {
+      continue;
+    }
+    out.push(k);
+  }
+  c.reply.array(2);
+  c.reply.bulk(step.cursor.toString());
+  c.reply.bulks(out);
+}
+
+function randomkey(c: Client): void {
+  c.reply.bulkOrNil(c.db.randomKey());
+}
+
+function dbsize(c: Client): void {
+  c.reply.integer(c.db.size);
+}
+
+// --- FLUSHDB, FLUSHALL, SWAPDB ---
+
+/** ASYNC and SYNC both free at once: there is no background thread, and the Map swap is O(1). */
+function flushArgsOk(c: Client, argv: string[]): boolean {
+  if (argv.length === 1) return true;
+  if (argv.length === 2 && (is(argv[1]!, 'sync') || is(argv[1]!, 'async'))) return true;
+  c.reply.error(E.SYNTAX);
+  return false;
+}
+
+function flushOne(db: Database): void {
+  // Parked SCAN walks would otherwise keep the old keyspace alive.
+  scanCursors.forget(db.data);
+  db.clear();
+}
+
+function flushdb(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  flushOne(c.db);
+  c.reply.ok();
+}
+
+function flushall(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  for (const db of c.server.dbs) flushOne(db);
+  Database.dirty++;
+  c.reply.ok();
+}
+
+function swapdb(c: Client, argv: string[]): void {
+  const id1 = intArg(c, argv[1]!, E.INVALID_FIRST_DB);
+  if (id1 === null) return;
+  const id2 = intArg(c, argv[2]!, E.INVALID_SECOND_DB);
+  if (id2 === null) return;
+  const dbs = c.server.dbs;
+  const a = dbs[id1];
+  const b = dbs[id2];
+  if (a === undefined || b === undefined) {
+    c.reply.error(E.DB_INDEX_OUT_OF_RANGE);
+    return;
+  }
+  if (a !== b) a.swapWith(b);
+  Database.dirty++;
+  c.reply.ok();
+}
+
+// --- EXPIRE family, TTL family, PERSIST ---
+
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+
+/** The NX|XX|GT|LT flags after the time, or null after replying with the error. */
+function expireFlags(c: Client, argv: string[]): number | null {
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j]!;
+    if (is(opt, 'nx')) flags |= EXPIRE_NX;
+    else if (is(opt, 'xx')) flags |= EXPIRE_XX;
+    else if (is(opt, 'gt')) flags |= EXPIRE_GT;
+    else if (is(opt, 'lt')) flags |= EXPIRE_LT;
+    else {
+      c.reply.error(E.unsupportedOption(opt));
+      return null;
+    }
+  }
+  if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) {
+    c.reply.error(E.EXPIRE_OPTIONS_NX_XX_GT_LT);
+    return null;
+  }
+  if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
+    c.reply.error(E.EXPIRE_OPTIONS_GT_LT);
+    return null;
+  }
+  return flags;
+}
+
+/** The shared body of EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (Redis's expireGenericCommand). */
+function expireGeneric(c: Client, argv: string[], name: string, relative: boolean, seconds: boolean): void {
+  const flags = expireFlags(c, argv);
+  if (flags === null) return;
+  let when = parseInt64(argv[2]!);
+  if (when === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  // Times are signed 64-bit milliseconds; refuse what would overflow, as Redis does.
+  if (seconds) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) {
+      c.reply.error(E.INVALID_EXPIRE(name));
+      return;
+    }
+    when *= 1000n;
+  }
+  const base = relative ? BigInt(now()) : 0n;
+  if (when > LLONG_MAX - base) {
+    c.reply.error(E.INVALID_EXPIRE(name));
+    return;
+  }
+  when += base;
+  const db = c.db;
+  const k = argv[1]!;
+  if (db.get(k) === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  if (flags !== 0) {
+    const current = expireAtMs(db, k);
+    // A key without a TTL counts as expiring never: GT always fails on it, LT always passes.
+    const refused =
+      (flags & EXPIRE_NX && current !== undefined) ||
+      (flags & EXPIRE_XX && current === undefined) ||
+      (flags & EXPIRE_GT && (current === undefined || when <= current)) ||
+      (flags & EXPIRE_LT && current !== undefined && when >= current);
+    if (refused) {
+      c.reply.integer(0);
+      return;
+    }
+  }
+  if (when <= BigInt(now())) db.delete(k);
+  else setExpireMs(db, k, when);
+  c.reply.integer(1);
+}
+
+function expire(c: Client, argv: string[]): void {
+  expireGeneric(c, argv, 'expire', true, true);
+}
+
+function pexpire(c: Client, argv: string[]): void {
+  expireGeneric(c, argv, 'pexpire', true, false);
+}
+
+function expireat(c: Client, argv: string[]): void {
+  expireGeneric(c, argv, 'expireat', false, true);
+}
+
+function pexpireat(c: Client, argv: string[]): void {
+  expireGeneric(c, argv, 'pexpireat', false, false);
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one without a TTL. */
+function ttlGeneric(c: Client, argv: string[], ms: boolean, absolute: boolean): void {
+  const db = c.db;
+  const k = argv[1]!;
+  if (lookupRead(db, k, false) === undefined) {
+    c.reply.integer(-2);
+    return;
+  }
+  const at = expireAtMs(db, k);
+  if (at === undefined) {
+    c.reply.integer(-1);
+    return;
+  }
+  let ttl = absolute ? at : at - BigInt(now());
+  if (ttl < 0n) ttl = 0n;
+  // Seconds round to nearest, as Redis's (ttl+500)/1000.
+  c.reply.integer(ms ? ttl : (ttl + 500n) / 1000n);
+}
+
+function ttl(c: Client, argv: string[]): void {
+  ttlGeneric(c, argv, false, false);
+}
+
+function pttl(c: Client, argv: string[]): void {
+  ttlGeneric(c, argv, true, false);
+}
+
+function expiretime(c: Client, argv: string[]): void {
+  ttlGeneric(c, argv, false, true);
+}
+
+function pexpiretime(c: Client, argv: string[]): void {
+  ttlGeneric(c, argv, true, true);
+}
+
+function persist(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  c.reply.integer(c.db.get(k) !== undefined && c.db.persist(k) ? 1 : 0);
+}
+
+// --- OBJECT ---
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function objectHelp(c: Client): void {
+  c.reply.array(OBJECT_HELP.length);
+  for (const line of OBJECT_HELP) c.reply.status(line);
+}
+
+/** OBJECT looks keys up without touching them, and answers nil for a missing one. */
+function objectLookup(c: Client, argv: string[]): Value | undefined {
+  const v = lookupRead(c.db, argv[2]!, false);
+  if (v === undefined) c.reply.nil();
+  return v;
+}
+
+function objectEncoding(c: Client, argv: string[]): void {
+  const v = objectLookup(c, argv);
+  if (v === undefined) return;
+  const encoding = tryStore(c, () => encodingOf(v));
+  if (encoding !== undefined) c.reply.bulk(encoding);
+}
+
+function objectRefcount(c: Client, argv: string[]): void {
+  const v = objectLookup(c, argv);
+  if (v !== undefined) c.reply.integer(refcountOf(v));
+}
+
+function objectIdletime(c: Client, argv: string[]): void {
+  if (objectLookup(c, argv) === undefined) return;
+  if (maxmemoryPolicy(c).includes('lfu')) c.reply.error(E.LFU_SELECTED);
+  else c.reply.integer(c.db.idleSeconds(argv[2]!));
+}
+
+function objectFreq(c: Client, argv: string[]): void {
+  if (objectLookup(c, argv) === undefined) return;
+  // Access frequency is not tracked yet: answer as Redis does under a non-LFU policy.
+  c.reply.error(E.LFU_NOT_SELECTED);
+}
+
+// --- the table ---
+
+const rw = ['keyspace', 'write', 'fast'] as const;
+const ro = ['keyspace', 'read', 'fast'] as const;
+const multiShard = ['request_policy:multi_shard', 'response_policy:agg_sum'];
+const allShards = ['request_policy:all_shards', 'response_policy:all_succeeded'];
+const generic = (summary: string, since: string, complexity = 'O(1)') =>
+  ({ summary, since, group: 'generic', complexity }) as const;
+const serverGroup = (summary: string, since: string, complexity = 'O(1)') =>
+  ({ summary, since, group: 'server', complexity }) as const;
+
+const expireKeys = [key(1, 'RW', 'UPDATE')];
+const ttlKeys = [key(1, 'RO', 'ACCESS')];
+const objectKeys = [key(2, 'RO')];
+const objectAcl = ['keyspace', 'read', 'slow'] as const;
+const nondet = ['nondeterministic_output'];
+
+export const keyspaceCommands: readonly CommandSpec[] = [
+  { name: 'del', arity: -2, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del,
+    docs: generic('Deletes one or more keys.', '1.0.0', 'O(N) in the number of keys, plus the size of each removed collection.') },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: rw, keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del,
+    docs: generic('Deletes keys, reclaiming their memory without blocking.', '4.0.0', 'O(1) per key removed.') },
+  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: exists,
+    docs: generic('Counts how many of the given keys exist.', '1.0.0', 'O(N) in the number of keys.') },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: [key(1, 'RO')], run: type,
+    docs: generic('Names the type of the value at a key.', '1.0.0') },
+  { name: 'rename', arity: 3, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'UPDATE')], run: rename,
+    docs: generic('Gives a key a new name, replacing any key already there.', '1.0.0') },
+  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'INSERT')], run: renamenx,
+    docs: generic('Gives a key a new name unless that name is taken.', '1.0.0') },
+  { name: 'keys', arity: 2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow', 'dangerous'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output_order'], run: keys,
+    docs: generic('Lists every key matching a glob pattern.', '1.0.0', 'O(N) in the number of keys in the database.') },
+  { name: 'scan', arity: -2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['nondeterministic_output', 'request_policy:special'], run: scan,
+    docs: generic('Walks the keyspace a few keys per call with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
+  { name: 'randomkey', arity: 1, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output'], run: randomkey,
+    docs: generic('Returns a key picked at random.', '1.0.0') },
+  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: touch,
+    docs: generic('Marks keys as just accessed; returns how many exist.', '3.2.1', 'O(N) in the number of keys.') },
+  {
+    name: 'object', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
+    docs: generic('Container for commands that inspect stored values.', '2.2.3', 'Depends on subcommand.'),
+    subcommands: [
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['keyspace', 'slow'], keys: NO_KEYS, run: objectHelp,
+        docs: generic('Lists the OBJECT subcommands.', '6.2.0') },
+      { name: 'idletime', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectIdletime,
+        docs: generic('Seconds since a key was last accessed.', '2.2.3') },
+      { name: 'freq', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectFreq,
+        docs: generic('The logarithmic access-frequency counter of a key.', '4.0.0') },
+      { name: 'encoding', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectEncoding,
+        docs: generic('The internal representation of the value at a key.', '2.2.3') },
+      { name: 'refcount', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectRefcount,
+        docs: generic('How many references the value at a key has.', '2.2.3') },
+    ],
+  },
+  { name: 'expire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expire,
+    docs: generic('Sets a time to live in seconds.', '1.0.0') },
+  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpire,
+    docs: generic('Sets a time to live in milliseconds.', '2.6.0') },
+  { name: 'expireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expireat,
+    docs: generic('Sets the expiry as a Unix time in seconds.', '1.2.0') },
+  { name: 'pexpireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpireat,
+    docs: generic('Sets the expiry as a Unix time in milliseconds.', '2.6.0') },
+  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: ttl,
+    docs: generic('Remaining time to live in seconds.', '1.0.0') },
+  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: pttl,
+    docs: generic('Remaining time to live in milliseconds.', '2.6.0') },
+  { name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: expiretime,
+    docs: generic('The expiry as a Unix time in seconds.', '7.0.0') },
+  { name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: pexpiretime,
+    docs: generic('The expiry as a Unix time in milliseconds.', '7.0.0') },
+  { name: 'persist', arity: 2, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: persist,
+    docs: generic('Removes the time to live of a key.', '2.2.0') },
+  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl: ro, keys: NO_KEYS, tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsize,
+    docs: serverGroup('Number of keys in the selected database.', '1.0.0') },
+  { name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushdb,
+    docs: serverGroup('Deletes every key of the selected database.', '1.0.0', 'O(N) in the number of keys in the database.') },
+  { name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushall,
+    docs: serverGroup('Deletes every key of every database.', '1.0.0', 'O(N) in the number of keys in all databases.') },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], acl: ['keyspace', 'write', 'fast', 'dangerous'], keys: NO_KEYS, run: swapdb,
+    docs: serverGroup('Exchanges the contents of two databases.', '4.0.0', 'O(N) in the clients watching or blocked on keys of either database.') },
+  { name: 'move', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'UPDATE')], run: move,
+    docs: generic('Moves a key to another database.', '1.0.0') },
+  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RO', 'ACCESS'), key(2, 'OW', 'UPDATE')], run: copy,
+    docs: generic('Copies the value of a key to another key.', '6.2.0', 'O(N) in the nested items of a collection, O(1) for a string.') },
+];

@@ -1,0 +1,14 @@
+// Deep copies of stored values, for COPY. Strings are immutable primitives and copy for free;
+// each composite type adds its case here as it arrives, so a COPY never shares mutable state.
+
+import type { Value } from './types.js';
+
+export function copyValue(v: Value): Value {
+  if (typeof v === 'string') return v;
+  switch (v.type) {
+    case 'hash':
+      return v.copy();
+    default:
+      throw new Error(`COPY does not support values of type ${v.type} yet`);
+  }
+}
