@@ -1,5 +1,431 @@
-// The hash command family (being built).
+// The hash family: HSET, HSETNX, HMSET, HGET, HMGET, HDEL, HEXISTS, HLEN, HSTRLEN, HKEYS, HVALS,
+// HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Replies follow the field order of the hash,
+// which for small (listpack) hashes is exactly Redis's.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { parseInt64, parseInteger, is } from './args.js';
+import { key, type CommandSpec, type KeySpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { HashValue, type HashLimits } from '../store/hash.js';
+import { globMatch } from '../store/glob.js';
+import { parseCursor, scanCursors } from '../store/scan.js';
+import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 
-export const hashCommands: readonly CommandSpec[] = [];
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+/** HRANDFIELD WITHVALUES refuses counts whose doubled reply length would overflow a long. */
+const HALF_LONG_MAX = INT64_MAX / 2n;
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
+
+// --- lookups ---
+
+/** The hash under `k` for a read command; null after replying WRONGTYPE, undefined when missing. */
+function readHash(c: Client, k: string): HashValue | undefined | null {
+  const v = c.db.getRead(k);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' || v.type !== 'hash') {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  return v;
+}
+
+/** The hash under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
+function writeHash(c: Client, k: string): HashValue | undefined | null {
+  const v = c.db.get(k);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' || v.type !== 'hash') {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  return v;
+}
+
+function limits(c: Client): HashLimits {
+  const config = c.server.config;
+  return { maxEntries: config.num('hash-max-listpack-entries'), maxValue: config.num('hash-max-listpack-value') };
+}
+
+/** Stores a hash that `writeHash` did not find, or records the in-place change of one it did. */
+function commit(c: Client, k: string, h: HashValue, created: boolean, changes = 1): void {
+  if (created) c.db.set(k, h);
+  else c.db.modified(k, changes);
+}
+
+// --- setting fields ---
+
+/** HSET and HMSET: field/value pairs, creating the hash when missing. */
+function hsetGeneric(c: Client, argv: string[], name: string): void {
+  if (argv.length % 2 === 1) {
+    c.reply.error(E.wrongArity(name));
+    return;
+  }
+  const k = argv[1]!;
+  const found = writeHash(c, k);
+  if (found === null) return;
+  const h = found ?? new HashValue();
+  const lim = limits(c);
+  let created = 0;
+  for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i]!, argv[i + 1]!, lim)) created++;
+  commit(c, k, h, found === undefined, (argv.length - 2) / 2);
+  if (name === 'hset') c.reply.integer(created);
+  else c.reply.ok();
+}
+
+function hset(c: Client, argv: string[]): void {
+  hsetGeneric(c, argv, 'hset');
+}
+
+function hmset(c: Client, argv: string[]): void {
+  hsetGeneric(c, argv, 'hmset');
+}
+
+function hsetnx(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const found = writeHash(c, k);
+  if (found === null) return;
+  if (found !== undefined && found.has(argv[2]!)) {
+    c.reply.integer(0);
+    return;
+  }
+  const h = found ?? new HashValue();
+  h.set(argv[2]!, argv[3]!, limits(c));
+  commit(c, k, h, found === undefined);
+  c.reply.integer(1);
+}
+
+function hincrby(c: Client, argv: string[]): void {
+  const by = parseInt64(argv[3]!);
+  if (by === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const k = argv[1]!;
+  const found = writeHash(c, k);
+  if (found === null) return;
+  const old = found?.get(argv[2]!);
+  const current = old === undefined ? 0n : parseInt64(old);
+  if (current === null) {
+    c.reply.error(E.HASH_NOT_INTEGER);
+    return;
+  }
+  const sum = current + by;
+  if (sum > INT64_MAX || sum < INT64_MIN) {
+    c.reply.error(E.OVERFLOW);
+    return;
+  }
+  const h = found ?? new HashValue();
+  h.set(argv[2]!, sum.toString(), limits(c));
+  commit(c, k, h, found === undefined);
+  c.reply.integer(sum);
+}
+
+/** Redis computes in long double and stores the "human" rendering, as INCRBYFLOAT does. */
+function hincrbyfloat(c: Client, argv: string[]): void {
+  const by = parseLongDouble(argv[3]!);
+  if (by === null) {
+    c.reply.error(E.NOT_FLOAT);
+    return;
+  }
+  if (by === 'inf') {
+    c.reply.error(E.NAN_OR_INFINITY);
+    return;
+  }
+  const k = argv[1]!;
+  const found = writeHash(c, k);
+  if (found === null) return;
+  const old = found?.get(argv[2]!);
+  const current = old === undefined ? LD_ZERO : parseLongDouble(old);
+  if (current === null) {
+    c.reply.error(E.HASH_NOT_FLOAT);
+    return;
+  }
+  const sum = current === 'inf' ? null : addLongDouble(current, by);
+  if (sum === null) {
+    c.reply.error(E.INCR_NAN_OR_INF);
+    return;
+  }
+  const text = formatLongDoubleHuman(sum);
+  const h = found ?? new HashValue();
+  h.set(argv[2]!, text, limits(c));
+  commit(c, k, h, found === undefined);
+  c.reply.bulk(text);
+}
+
+function hdel(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const h = writeHash(c, k);
+  if (h === null) return;
+  if (h === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) if (h.delete(argv[i]!)) deleted++;
+  if (h.size === 0) c.db.delete(k);
+  else if (deleted > 0) c.db.modified(k, deleted);
+  c.reply.integer(deleted);
+}
+
+// --- reading fields ---
+
+function hget(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  c.reply.bulkOrNil(h?.get(argv[2]!));
+}
+
+function hmget(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  c.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) c.reply.bulkOrNil(h?.get(argv[i]!));
+}
+
+function hexists(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  c.reply.integer(h?.has(argv[2]!) === true ? 1 : 0);
+}
+
+function hlen(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  c.reply.integer(h?.size ?? 0);
+}
+
+function hstrlen(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  c.reply.integer(h?.get(argv[2]!)?.length ?? 0);
+}
+
+function hkeys(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  if (h === undefined) {
+    c.reply.array(0);
+    return;
+  }
+  c.reply.array(h.size);
+  for (const f of h.fields.keys()) c.reply.bulk(f);
+}
+
+function hvals(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  if (h === undefined) {
+    c.reply.array(0);
+    return;
+  }
+  c.reply.array(h.size);
+  for (const v of h.fields.values()) c.reply.bulk(v);
+}
+
+function hgetall(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  if (h === undefined) {
+    c.reply.map(0);
+    return;
+  }
+  c.reply.map(h.size);
+  for (const [f, v] of h.fields) {
+    c.reply.bulk(f);
+    c.reply.bulk(v);
+  }
+}
+
+// --- HRANDFIELD ---
+
+function hrandfield(c: Client, argv: string[]): void {
+  if (argv.length === 2) {
+    const h = readHash(c, argv[1]!);
+    if (h === null) return;
+    if (h === undefined) c.reply.nil();
+    else c.reply.bulk(h.randomField());
+    return;
+  }
+  const l = parseInt64(argv[2]!);
+  if (l === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (l < -INT64_MAX) {
+    c.reply.error(E.LONG_OUT_OF_RANGE);
+    return;
+  }
+  if (argv.length > 4 || (argv.length === 4 && !is(argv[3]!, 'withvalues'))) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const withValues = argv.length === 4;
+  if (withValues && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) {
+    c.reply.error(E.VALUE_OUT_OF_RANGE);
+    return;
+  }
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  if (h === undefined || l === 0n) {
+    c.reply.array(0);
+    return;
+  }
+  const count = Number(l < 0n ? -l : l);
+  if (l < 0n || count === 1) {
+    // Repeats allowed: each pick is independent.
+    const all = h.fieldArray();
+    replyRandomHeader(c, count, withValues);
+    for (let i = 0; i < count; i++) replyPick(c, h, all[Math.floor(Math.random() * all.length)]!, withValues);
+    return;
+  }
+  if (count >= h.size) {
+    // The whole hash, in its own order (as Redis does).
+    replyRandomHeader(c, h.size, withValues);
+    for (const f of h.fields.keys()) replyPick(c, h, f, withValues);
+    return;
+  }
+  const picked = distinctSample(h.fieldArray(), count);
+  replyRandomHeader(c, count, withValues);
+  for (const f of picked) replyPick(c, h, f, withValues);
+}
+
+/** RESP2 flattens field/value pairs; RESP3 nests each pair in its own array. */
+function replyRandomHeader(c: Client, n: number, withValues: boolean): void {
+  c.reply.array(withValues && c.resp === 2 ? n * 2 : n);
+}
+
+function replyPick(c: Client, h: HashValue, f: string, withValues: boolean): void {
+  if (!withValues) {
+    c.reply.bulk(f);
+    return;
+  }
+  if (c.resp === 3) c.reply.array(2);
+  c.reply.bulk(f);
+  c.reply.bulk(h.get(f)!);
+}
+
+/** `count` distinct elements of `all` (count < all.length), in random order. */
+function distinctSample(all: readonly string[], count: number): string[] {
+  if (count * 3 > all.length) {
+    // A partial Fisher-Yates shuffle over a copy: cheaper than rejection when most are wanted.
+    const a = all.slice();
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (a.length - i));
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+    a.length = count;
+    return a;
+  }
+  const chosen = new Set<string>();
+  while (chosen.size < count) chosen.add(all[Math.floor(Math.random() * all.length)]!);
+  return Array.from(chosen);
+}
+
+// --- HSCAN ---
+
+function hscan(c: Client, argv: string[]): void {
+  const cursor = parseCursor(argv[2]!);
+  if (cursor === null) {
+    c.reply.error(E.INVALID_CURSOR);
+    return;
+  }
+  const h = readHash(c, argv[1]!);
+  if (h === null) return;
+  if (h === undefined) {
+    c.reply.array(2);
+    c.reply.bulk('0');
+    c.reply.array(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    const more = i + 1 < argv.length;
+    if (is(opt, 'count') && more) {
+      const n = parseInteger(argv[i + 1]!);
+      if (n === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (n < 1) {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
+      count = n;
+    } else if (is(opt, 'match') && more) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  // A listpack hash is returned whole in one call, whatever the cursor and COUNT, as Redis does.
+  let next = 0n;
+  let fields: Iterable<string> = h.fields.keys();
+  if (h.encoding() === 'hashtable') {
+    const step = scanCursors.step(h.fields, cursor, count);
+    next = step.cursor;
+    fields = step.keys;
+  }
+  const out: string[] = [];
+  for (const f of fields) {
+    if (pattern !== null && !globMatch(pattern, f)) continue;
+    out.push(f, h.get(f)!);
+  }
+  c.reply.array(2);
+  c.reply.bulk(next.toString());
+  c.reply.bulks(out);
+}
+
+// --- the table ---
+
+const rwUpdate: readonly KeySpec[] = [key(1, 'RW', 'UPDATE')];
+const rwInsert: readonly KeySpec[] = [key(1, 'RW', 'INSERT')];
+const rwDelete: readonly KeySpec[] = [key(1, 'RW', 'DELETE')];
+const rwAccessUpdate: readonly KeySpec[] = [key(1, 'RW', 'ACCESS', 'UPDATE')];
+const roAccess: readonly KeySpec[] = [key(1, 'RO', 'ACCESS')];
+const ro: readonly KeySpec[] = [key(1, 'RO')];
+const wrFast = ['write', 'denyoom', 'fast'] as const;
+const aclWF = ['write', 'hash', 'fast'] as const;
+const aclRF = ['read', 'hash', 'fast'] as const;
+const aclRS = ['read', 'hash', 'slow'] as const;
+const whole = 'O(N) where N is the number of fields in the hash.';
+const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'hash', complexity });
+
+export const hashCommands: readonly CommandSpec[] = [
+  {
+    name: 'hset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hset,
+    docs: { ...doc('Sets the values of one or more fields of a hash.', '2.0.0', 'O(1) per field/value pair, so O(N) for N pairs.'), history: [['4.0.0', 'Takes several `field` and `value` pairs.']] },
+  },
+  { name: 'hsetnx', arity: 4, flags: wrFast, acl: aclWF, keys: rwInsert, run: hsetnx, docs: doc('Sets a field of a hash only when the field is absent.', '2.0.0') },
+  {
+    name: 'hmset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hmset,
+    docs: { ...doc('Sets the values of several fields of a hash.', '2.0.0', 'O(N) where N is the number of fields set.'), docFlags: ['deprecated'], deprecatedSince: '4.0.0', replacedBy: '`HSET` with multiple field-value pairs' },
+  },
+  { name: 'hget', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hget, docs: doc('Returns the value of one field of a hash.', '2.0.0') },
+  { name: 'hmget', arity: -3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hmget, docs: doc('Returns the values of several fields of a hash.', '2.0.0', 'O(N) where N is the number of fields asked for.') },
+  {
+    name: 'hdel', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: hdel,
+    docs: { ...doc('Removes fields from a hash; the hash goes when its last field does.', '2.0.0', 'O(N) where N is the number of fields removed.'), history: [['2.4.0', 'Takes several `field` arguments.']] },
+  },
+  { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hexists, docs: doc('Tells whether a hash has a field.', '2.0.0') },
+  { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hlen, docs: doc('Returns the number of fields in a hash.', '2.0.0') },
+  { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hstrlen, docs: doc('Returns the length of the value of a field of a hash.', '3.2.0') },
+  { name: 'hkeys', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hkeys, docs: doc('Returns every field of a hash.', '2.0.0', whole) },
+  { name: 'hvals', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hvals, docs: doc('Returns every value of a hash.', '2.0.0', whole) },
+  { name: 'hgetall', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hgetall, docs: doc('Returns every field and value of a hash.', '2.0.0', whole) },
+  { name: 'hincrby', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrby, docs: doc('Adds an integer to the integer value of a field of a hash.', '2.0.0') },
+  { name: 'hincrbyfloat', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrbyfloat, docs: doc('Adds a floating point number to the value of a field of a hash.', '2.6.0') },
+  {
+    name: 'hrandfield', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hrandfield,
+    docs: doc('Returns one or more random fields of a hash, optionally with their values.', '6.2.0', 'O(N) where N is the number of fields returned.'),
+  },
+  {
+    name: 'hscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hscan,
+    docs: doc('Iterates over the fields and values of a hash, a batch per call.', '2.8.0', 'O(1) per call; O(N) for a whole iteration over N fields.'),
+  },
+];
