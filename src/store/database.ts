@@ -12,9 +12,16 @@ export interface KeyspaceEvents {
   modified(db: Database, key: string): void;
   /** A key was removed because its time to live passed. */
   expired(db: Database, key: string): void;
+  /**
+   * Every key of `db` went (FLUSHDB/FLUSHALL). Listeners check their own watched keys instead of
+   * being told each key, which keeps a flush O(1) in the number of listeners' keys.
+   */
+  flushed(db: Database): void;
+  /** The contents of `a` and `b` were exchanged (SWAPDB): a key may appear or vanish in either. */
+  swapped(a: Database, b: Database): void;
 }
 
-const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {} };
+const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {}, flushed() {}, swapped() {} };
 
 /** Seconds since process start: the LRU clock behind OBJECT IDLETIME (a small integer V8 stores inline). */
 const LRU_EPOCH = Date.now();
@@ -135,10 +142,10 @@ export class Database {
     return lruClock() - (this.access.get(key) ?? lruClock());
   }
 
-  /** Removes every key; returns how many there were. Notifies only once per key that was watched. */
+  /** Removes every key; returns how many there were. */
   clear(): number {
     const n = this.data.size;
-    for (const key of this.data.keys()) this.events.modified(this, key);
+    this.events.flushed(this);
     this.data = new Map();
     this.expires = new Map();
     this.access = new Map();
@@ -148,8 +155,7 @@ export class Database {
 
   /** Exchanges the whole contents of two databases (SWAPDB): clients keep their db numbers. */
   swapWith(other: Database): void {
-    for (const key of this.data.keys()) this.events.modified(this, key);
-    for (const key of other.data.keys()) other.events.modified(other, key);
+    this.events.swapped(this, other);
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.access, other.access] = [other.access, this.access];
