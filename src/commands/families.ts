@@ -11,6 +11,8 @@ import { commandCommands } from './command.js';
 import { configCommands } from './config.js';
 import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
+import { zsetCommands } from './zset.js';
+import { listCommands } from './list.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -23,4 +25,6 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   configCommands,
   hashCommands,
   setCommands,
+  zsetCommands,
+  listCommands,
 ];

@@ -4,15 +4,10 @@
 
 import type { HashValue } from './hash.js';
 import type { SetValue } from './set.js';
+import type { ZSetValue } from './zset.js';
+import type { ListValue } from './list.js';
 
-export type { HashValue, SetValue };
-
-export interface ListValue {
-  readonly type: 'list';
-}
-export interface ZSetValue {
-  readonly type: 'zset';
-}
+export type { HashValue, SetValue, ZSetValue, ListValue };
 export interface StreamValue {
   readonly type: 'stream';
 }

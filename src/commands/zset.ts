@@ -1,0 +1,5 @@
+// The zset command family (being built).
+
+import type { CommandSpec } from './spec.js';
+
+export const zsetCommands: readonly CommandSpec[] = [];
