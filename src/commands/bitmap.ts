@@ -1,5 +1,375 @@
-// The bitmap command family (being built).
+// The bitmap family: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD and BITFIELD_RO. Bitmaps
+// are ordinary string values; argument order and error precedence follow Redis's bitops.c.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { parseInteger, parseInt64, is } from './args.js';
+import { key, keyRange, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { bitCount, bitOp, bitPos, getBit, setBit, type BitOp } from '../store/bitops.js';
+import { MAX_STRING_LENGTH } from '../store/string-ops.js';
+import { checkSigned, checkUnsigned, getSigned, getUnsigned, setField, type Overflow } from '../store/bitfield.js';
 
-export const bitmapCommands: readonly CommandSpec[] = [];
+/**
+ * Redis's getBitOffsetFromArgument: a non-negative integer whose byte stays under
+ * proto-max-bulk-len; with `bits` > 0 a "#n" form means n * bits (int64 arithmetic, wrapping).
+ */
+function bitOffsetArg(c: Client, text: string, bits: number): number | null {
+  const hash = bits > 0 && text.charCodeAt(0) === 35; /* # */
+  const body = hash ? text.slice(1) : text;
+  let off = parseInteger(body);
+  if (off !== null && hash) {
+    const exact = Number.isSafeInteger(off) ? BigInt(off) : parseInt64(body)!;
+    off = Number(BigInt.asIntN(64, exact * BigInt(bits)));
+  }
+  if (off === null || off < 0 || Math.floor(off / 8) >= c.server.config.num('proto-max-bulk-len')) {
+    c.reply.error(E.BIT_OFFSET);
+    return null;
+  }
+  return off;
+}
+
+function setbit(c: Client, argv: string[]): void {
+  const offset = bitOffsetArg(c, argv[2]!, 0);
+  if (offset === null) return;
+  const on = parseInteger(argv[3]!);
+  if (on !== 0 && on !== 1) {
+    c.reply.error(E.BIT_VALUE);
+    return;
+  }
+  const db = c.db;
+  const k = argv[1]!;
+  const v = db.get(k);
+  if (v !== undefined && typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  const s = v ?? '';
+  if (Math.floor(offset / 8) >= MAX_STRING_LENGTH) {
+    c.reply.error(E.STRING_TOO_LONG);
+    return;
+  }
+  const old = getBit(s, offset);
+  const next = setBit(s, offset, on);
+  if (v === undefined || next !== s) db.set(k, next, true);
+  c.reply.integer(old);
+}
+
+function getbit(c: Client, argv: string[]): void {
+  const offset = bitOffsetArg(c, argv[2]!, 0);
+  if (offset === null) return;
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) c.reply.integer(0);
+  else if (typeof v !== 'string') c.reply.error(E.WRONGTYPE);
+  else c.reply.integer(getBit(v, offset));
+}
+
+/** BYTE or BIT; null (after a syntax error) for anything else. */
+function unitArg(c: Client, text: string): boolean | null {
+  if (is(text, 'bit')) return true;
+  if (is(text, 'byte')) return false;
+  c.reply.error(E.SYNTAX);
+  return null;
+}
+
+/** Redis's index normalisation for BITCOUNT/BITPOS ranges: from the end when negative, clamped. */
+function clampRange(start: number, end: number, total: number): [number, number] {
+  if (start < 0) start += total;
+  if (end < 0) end += total;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= total) end = total - 1;
+  return [start, end];
+}
+
+function bitcount(c: Client, argv: string[]): void {
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  const argc = argv.length;
+  if (argc === 2) {
+    c.reply.integer(bitCount(v, 0, v.length * 8 - 1));
+    return;
+  }
+  if (argc !== 4 && argc !== 5) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  let start = parseInteger(argv[2]!);
+  let end = start === null ? null : parseInteger(argv[3]!);
+  if (start === null || end === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (start < 0 && end < 0 && start > end) {
+    c.reply.integer(0);
+    return;
+  }
+  let isBit = false;
+  if (argc === 5) {
+    const u = unitArg(c, argv[4]!);
+    if (u === null) return;
+    isBit = u;
+  }
+  [start, end] = clampRange(start, end, isBit ? v.length * 8 : v.length);
+  if (start > end) c.reply.integer(0);
+  else if (isBit) c.reply.integer(bitCount(v, start, end));
+  else c.reply.integer(bitCount(v, start * 8, end * 8 + 7));
+}
+
+function bitpos(c: Client, argv: string[]): void {
+  const bit = parseInteger(argv[2]!);
+  if (bit === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (bit !== 0 && bit !== 1) {
+    c.reply.error(E.BITPOS_BIT);
+    return;
+  }
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) {
+    // A missing key is an endless run of zeros.
+    c.reply.integer(bit ? -1 : 0);
+    return;
+  }
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  const argc = argv.length;
+  let start = 0;
+  let end = v.length - 1;
+  let isBit = false;
+  let endGiven = false;
+  if (argc >= 4 && argc <= 6) {
+    const s = parseInteger(argv[3]!);
+    if (s === null) {
+      c.reply.error(E.NOT_INTEGER);
+      return;
+    }
+    if (argc === 6) {
+      const u = unitArg(c, argv[5]!);
+      if (u === null) return;
+      isBit = u;
+    }
+    if (argc >= 5) {
+      const e = parseInteger(argv[4]!);
+      if (e === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      end = e;
+      endGiven = true;
+    }
+    [start, end] = clampRange(s, end, isBit ? v.length * 8 : v.length);
+  } else if (argc !== 3) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (start > end) {
+    c.reply.integer(-1);
+    return;
+  }
+  const startBit = isBit ? start : start * 8;
+  const endBit = isBit ? end : end * 8 + 7;
+  const pos = bitPos(v, bit, startBit, endBit);
+  // Looking for a clear bit with no explicit end: the string continues with zeros past its end.
+  if (pos === -1 && bit === 0 && !endGiven) c.reply.integer(endBit + 1);
+  else c.reply.integer(pos);
+}
+
+function bitop(c: Client, argv: string[]): void {
+  const name = argv[1]!.toLowerCase();
+  if (name !== 'and' && name !== 'or' && name !== 'xor' && name !== 'not') {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const op: BitOp = name;
+  if (op === 'not' && argv.length !== 4) {
+    c.reply.error(E.BITOP_NOT_SINGLE);
+    return;
+  }
+  const db = c.db;
+  const sources: string[] = [];
+  for (let i = 3; i < argv.length; i++) {
+    const v = db.getRead(argv[i]!);
+    if (v !== undefined && typeof v !== 'string') {
+      c.reply.error(E.WRONGTYPE);
+      return;
+    }
+    sources.push(v ?? '');
+  }
+  const result = bitOp(op, sources);
+  const dest = argv[2]!;
+  if (result.length > 0) db.set(dest, result);
+  else db.delete(dest);
+  c.reply.integer(result.length);
+}
+
+// --- BITFIELD ---
+
+interface FieldOp {
+  readonly op: 'get' | 'set' | 'incrby';
+  readonly offset: number;
+  readonly bits: number;
+  readonly signed: boolean;
+  readonly value: bigint;
+  readonly overflow: Overflow;
+}
+
+/** "i<1..64>" or "u<1..63>", case-sensitive as Redis; null after replying with the error. */
+function fieldType(c: Client, text: string): { signed: boolean; bits: number } | null {
+  const t = text.charCodeAt(0);
+  const nul = text.indexOf('\0');
+  const n = parseInteger(text.slice(1, nul === -1 ? text.length : nul));
+  const signed = t === 105; /* i */
+  if ((t !== 105 && t !== 117) /* u */ || n === null || n < 1 || n > (signed ? 64 : 63)) {
+    c.reply.error(E.BITFIELD_TYPE);
+    return null;
+  }
+  return { signed, bits: n };
+}
+
+function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): void {
+  const ops: FieldOp[] = [];
+  let overflow: Overflow = 'wrap';
+  let readonly = true;
+  let highest = 0;
+  for (let j = 2; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const sub = argv[j]!.toLowerCase();
+    let op: FieldOp['op'];
+    if (sub === 'get' && more >= 2) op = 'get';
+    else if (sub === 'set' && more >= 3) op = 'set';
+    else if (sub === 'incrby' && more >= 3) op = 'incrby';
+    else if (sub === 'overflow' && more >= 1) {
+      const kind = argv[++j]!.toLowerCase();
+      if (kind !== 'wrap' && kind !== 'sat' && kind !== 'fail') {
+        c.reply.error(E.BITFIELD_OVERFLOW_TYPE);
+        return;
+      }
+      overflow = kind;
+      continue;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+    const type = fieldType(c, argv[j + 1]!);
+    if (type === null) return;
+    const offset = bitOffsetArg(c, argv[j + 2]!, type.bits);
+    if (offset === null) return;
+    let value = 0n;
+    if (op !== 'get') {
+      readonly = false;
+      highest = Math.max(highest, offset + type.bits - 1);
+      const v = parseInt64(argv[j + 3]!);
+      if (v === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      value = v;
+    }
+    ops.push({ op, offset, bits: type.bits, signed: type.signed, value, overflow });
+    j += op === 'get' ? 2 : 3;
+  }
+
+  const db = c.db;
+  const k = argv[1]!;
+  const r = c.reply;
+  if (readonly) {
+    const v = db.getRead(k);
+    if (v !== undefined && typeof v !== 'string') {
+      r.error(E.WRONGTYPE);
+      return;
+    }
+    const src = v ?? '';
+    r.array(ops.length);
+    for (const o of ops) r.integer(o.signed ? getSigned(src, o.offset, o.bits) : getUnsigned(src, o.offset, o.bits));
+    return;
+  }
+  if (readOnlyCommand) {
+    r.error(E.BITFIELD_RO_GET_ONLY);
+    return;
+  }
+  const v = db.get(k);
+  if (v !== undefined && typeof v !== 'string') {
+    r.error(E.WRONGTYPE);
+    return;
+  }
+  const old = v ?? '';
+  const size = Math.max(old.length, Math.floor(highest / 8) + 1);
+  if (size > MAX_STRING_LENGTH) {
+    r.error(E.STRING_TOO_LONG);
+    return;
+  }
+  const buf = Buffer.alloc(size);
+  buf.latin1Write(old, 0);
+  r.array(ops.length);
+  for (const o of ops) {
+    if (o.op === 'get') {
+      r.integer(o.signed ? getSigned(buf, o.offset, o.bits) : getUnsigned(buf, o.offset, o.bits));
+      continue;
+    }
+    const incr = o.op === 'incrby';
+    let current: bigint;
+    let next: bigint;
+    let overflowed: boolean;
+    if (o.signed) {
+      current = getSigned(buf, o.offset, o.bits);
+      const chk = incr ? checkSigned(current, o.value, o.bits, o.overflow) : checkSigned(o.value, 0n, o.bits, o.overflow);
+      overflowed = chk.overflow;
+      next = overflowed ? chk.limit : incr ? current + o.value : o.value;
+    } else {
+      current = getUnsigned(buf, o.offset, o.bits);
+      const asU = BigInt.asUintN(64, o.value);
+      const chk = incr ? checkUnsigned(current, o.value, o.bits, o.overflow) : checkUnsigned(asU, 0n, o.bits, o.overflow);
+      overflowed = chk.overflow;
+      next = overflowed ? chk.limit : incr ? current + o.value : asU;
+    }
+    if (overflowed && o.overflow === 'fail') {
+      r.nil();
+      continue;
+    }
+    r.integer(incr ? next : current);
+    setField(buf, o.offset, o.bits, next);
+  }
+  db.set(k, buf.latin1Slice(0, size), true);
+}
+
+function bitfield(c: Client, argv: string[]): void {
+  bitfieldGeneric(c, argv, false);
+}
+
+function bitfieldRo(c: Client, argv: string[]): void {
+  bitfieldGeneric(c, argv, true);
+}
+
+// --- the table ---
+
+const rwAccessUpdate = [key(1, 'RW', 'ACCESS', 'UPDATE')] as const;
+const roAccess = [key(1, 'RO', 'ACCESS')] as const;
+const doc = (summary: string, since: string, complexity = 'O(N)') => ({ summary, since, group: 'bitmap', complexity });
+
+export const bitmapCommands: readonly CommandSpec[] = [
+  { name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'], keys: rwAccessUpdate, run: setbit, docs: doc('Sets or clears one bit of a string value, growing it as needed.', '2.2.0', 'O(1)') },
+  { name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: getbit, docs: doc('Returns one bit of a string value.', '2.2.0', 'O(1)') },
+  { name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitcount, docs: doc('Counts the set bits of a string value, optionally in a range.', '2.6.0') },
+  { name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitpos, docs: doc('Finds the first set or clear bit of a string value.', '2.8.7') },
+  {
+    name: 'bitop', arity: -4, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'],
+    keys: [key(2, 'OW', 'UPDATE'), keyRange(3, -1, 1, 'RO', 'ACCESS')], run: bitop,
+    docs: doc('Combines string values bit by bit (AND, OR, XOR, NOT) into a destination key.', '2.6.0'),
+  },
+  {
+    name: 'bitfield', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'],
+    keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'This command allows both access and modification of the key' }],
+    run: bitfield, docs: doc('Reads, writes and increments integer fields of arbitrary width inside a string value.', '3.2.0', 'O(1) per operation.'),
+  },
+  { name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: bitfieldRo, docs: doc('Reads integer fields of a string value (BITFIELD GET only).', '6.0.0', 'O(1) per operation.') },
+];

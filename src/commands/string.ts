@@ -1,5 +1,579 @@
-// The string command family (being built).
+// The string family: GET/SET and their variants, multi-key MGET/MSET, ranges, counters (int64
+// and long double) and LCS. Values are latin1 binary strings; anything else is WRONGTYPE.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { parseInteger, parseInt64, is } from './args.js';
+import { key, keyRange, type CommandSpec, type KeySpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { now } from '../store/clock.js';
+import { addInt64, getRange, setRange, MAX_STRING_LENGTH } from '../store/string-ops.js';
+import { lcs } from '../store/lcs.js';
+import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 
-export const stringCommands: readonly CommandSpec[] = [];
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+/** Above this, seconds * 1000 + now() needs exact int64 arithmetic. */
+const SAFE_EXPIRE = 2 ** 40;
+
+// --- GET / SET family ---
+
+function get(c: Client, argv: string[]): void {
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) c.reply.nil();
+  else if (typeof v === 'string') c.reply.bulk(v);
+  else c.reply.error(E.WRONGTYPE);
+}
+
+/** GET's lookup and reply, shared by SET GET, GETSET and GETDEL; false after a WRONGTYPE error. */
+function replyGet(c: Client, k: string): boolean {
+  const v = c.db.getRead(k);
+  if (v === undefined) c.reply.nil();
+  else if (typeof v === 'string') c.reply.bulk(v);
+  else {
+    c.reply.error(E.WRONGTYPE);
+    return false;
+  }
+  return true;
+}
+
+const NX = 1;
+const XX = 2;
+const GET = 4;
+const KEEPTTL = 8;
+const EX = 16;
+const PX = 32;
+const EXAT = 64;
+const PXAT = 128;
+const PERSIST = 256;
+const ANY_EXPIRE = EX | PX | EXAT | PXAT;
+
+interface SetOptions {
+  flags: number;
+  expire: string | null;
+}
+
+/**
+ * SET's and GETEX's option grammar, as Redis's parseExtendedStringArgumentsOrReply: conflicting
+ * options and a missing expire value are syntax errors; a repeated expire option keeps the last.
+ */
+function parseSetOptions(c: Client, argv: string[], forSet: boolean): SetOptions | null {
+  let flags = 0;
+  let expire: string | null = null;
+  for (let j = forSet ? 3 : 2; j < argv.length; j++) {
+    const opt = argv[j]!.toLowerCase();
+    const hasNext = j < argv.length - 1;
+    let unit = 0;
+    if (opt === 'nx' && forSet && !(flags & XX)) flags |= NX;
+    else if (opt === 'xx' && forSet && !(flags & NX)) flags |= XX;
+    else if (opt === 'get' && forSet) flags |= GET;
+    else if (opt === 'keepttl' && forSet && !(flags & (ANY_EXPIRE | PERSIST))) flags |= KEEPTTL;
+    else if (opt === 'persist' && !forSet && !(flags & (ANY_EXPIRE | KEEPTTL))) flags |= PERSIST;
+    else if (opt === 'ex') unit = EX;
+    else if (opt === 'px') unit = PX;
+    else if (opt === 'exat') unit = EXAT;
+    else if (opt === 'pxat') unit = PXAT;
+    else {
+      c.reply.error(E.SYNTAX);
+      return null;
+    }
+    if (unit !== 0) {
+      if (flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & ~unit)) || !hasNext) {
+        c.reply.error(E.SYNTAX);
+        return null;
+      }
+      flags |= unit;
+      expire = argv[++j]!;
+    }
+  }
+  return { flags, expire };
+}
+
+/**
+ * The absolute expiry in ms for an EX/PX/EXAT/PXAT value, or null after replying with the error.
+ * Mirrors Redis's int64 checks, including a relative time whose sum with now overflows.
+ */
+function expireAtFrom(c: Client, text: string, unit: number, cmd: string): number | null {
+  const v = parseInteger(text);
+  if (v === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return null;
+  }
+  const seconds = unit === EX || unit === EXAT;
+  const relative = unit === EX || unit === PX;
+  if (v > 0 && v < SAFE_EXPIRE) {
+    const ms = seconds ? v * 1000 : v;
+    return relative ? ms + now() : ms;
+  }
+  let ms = parseInt64(text)!;
+  if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
+    c.reply.error(E.INVALID_EXPIRE(cmd));
+    return null;
+  }
+  if (seconds) ms *= 1000n;
+  if (relative) ms += BigInt(now());
+  if (ms > INT64_MAX) {
+    c.reply.error(E.INVALID_EXPIRE(cmd));
+    return null;
+  }
+  return Number(ms);
+}
+
+function expireUnit(flags: number): number {
+  return flags & ANY_EXPIRE;
+}
+
+/** Redis's setGenericCommand. `expire` is the unparsed EX/PX/... value when there is one. */
+function setGeneric(
+  c: Client,
+  flags: number,
+  k: string,
+  value: string,
+  expire: string | null,
+  cmd: string,
+  okReply: (() => void) | null,
+  abortReply: (() => void) | null,
+): void {
+  let at = 0;
+  if (expire !== null) {
+    const t = expireAtFrom(c, expire, expireUnit(flags), cmd);
+    if (t === null) return;
+    at = t;
+  }
+  if (flags & GET && !replyGet(c, k)) return;
+  const db = c.db;
+  if (flags & (NX | XX)) {
+    const found = db.get(k) !== undefined;
+    if ((flags & NX && found) || (flags & XX && !found)) {
+      if (!(flags & GET)) (abortReply ?? (() => c.reply.nil()))();
+      return;
+    }
+  }
+  db.set(k, value, (flags & KEEPTTL) !== 0);
+  if (expire !== null) db.setExpire(k, at);
+  if (!(flags & GET)) (okReply ?? (() => c.reply.ok()))();
+}
+
+function set(c: Client, argv: string[]): void {
+  if (argv.length === 3) {
+    c.db.set(argv[1]!, argv[2]!);
+    c.reply.ok();
+    return;
+  }
+  const opts = parseSetOptions(c, argv, true);
+  if (opts === null) return;
+  setGeneric(c, opts.flags, argv[1]!, argv[2]!, opts.expire, 'set', null, null);
+}
+
+function setnx(c: Client, argv: string[]): void {
+  const db = c.db;
+  const k = argv[1]!;
+  if (db.get(k) !== undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  db.set(k, argv[2]!);
+  c.reply.integer(1);
+}
+
+function setex(c: Client, argv: string[]): void {
+  setGeneric(c, EX, argv[1]!, argv[3]!, argv[2]!, 'setex', null, null);
+}
+
+function psetex(c: Client, argv: string[]): void {
+  setGeneric(c, PX, argv[1]!, argv[3]!, argv[2]!, 'psetex', null, null);
+}
+
+function getset(c: Client, argv: string[]): void {
+  if (!replyGet(c, argv[1]!)) return;
+  c.db.set(argv[1]!, argv[2]!);
+}
+
+function getdel(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const v = c.db.getRead(k);
+  if (v === undefined) {
+    c.reply.nil();
+  } else if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+  } else {
+    c.reply.bulk(v);
+    c.db.delete(k);
+  }
+}
+
+function getex(c: Client, argv: string[]): void {
+  const opts = parseSetOptions(c, argv, false);
+  if (opts === null) return;
+  const k = argv[1]!;
+  const db = c.db;
+  const v = db.getRead(k);
+  if (v === undefined) {
+    c.reply.nil();
+    return;
+  }
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  let at = 0;
+  if (opts.expire !== null) {
+    const t = expireAtFrom(c, opts.expire, expireUnit(opts.flags), 'getex');
+    if (t === null) return;
+    at = t;
+  }
+  c.reply.bulk(v);
+  if (opts.expire !== null) db.setExpire(k, at);
+  else if (opts.flags & PERSIST) db.persist(k);
+}
+
+// --- multi-key ---
+
+function mget(c: Client, argv: string[]): void {
+  const db = c.db;
+  const r = c.reply;
+  r.array(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const v = db.getRead(argv[i]!);
+    if (typeof v === 'string') r.bulk(v);
+    else r.nil();
+  }
+}
+
+function mset(c: Client, argv: string[]): void {
+  if (argv.length % 2 === 0) {
+    c.reply.error(E.wrongArity('mset'));
+    return;
+  }
+  const db = c.db;
+  for (let i = 1; i < argv.length; i += 2) db.set(argv[i]!, argv[i + 1]!);
+  c.reply.ok();
+}
+
+function msetnx(c: Client, argv: string[]): void {
+  if (argv.length % 2 === 0) {
+    c.reply.error(E.wrongArity('msetnx'));
+    return;
+  }
+  const db = c.db;
+  for (let i = 1; i < argv.length; i += 2) {
+    if (db.get(argv[i]!) !== undefined) {
+      c.reply.integer(0);
+      return;
+    }
+  }
+  for (let i = 1; i < argv.length; i += 2) db.set(argv[i]!, argv[i + 1]!);
+  c.reply.integer(1);
+}
+
+// --- in-place edits ---
+
+/** Redis's checkStringLength: the grown string must fit proto-max-bulk-len. */
+function fitsMaxBulk(c: Client, size: number, append: number): boolean {
+  const total = size + append;
+  if (total > c.server.config.num('proto-max-bulk-len') || total > MAX_STRING_LENGTH) {
+    c.reply.error(E.STRING_TOO_LONG);
+    return false;
+  }
+  return true;
+}
+
+function append(c: Client, argv: string[]): void {
+  const db = c.db;
+  const k = argv[1]!;
+  const add = argv[2]!;
+  const v = db.get(k);
+  if (v === undefined) {
+    db.set(k, add);
+    c.reply.integer(add.length);
+    return;
+  }
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  if (!fitsMaxBulk(c, v.length, add.length)) return;
+  const next = v + add;
+  db.set(k, next, true);
+  c.reply.integer(next.length);
+}
+
+function strlen(c: Client, argv: string[]): void {
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) c.reply.integer(0);
+  else if (typeof v === 'string') c.reply.integer(v.length);
+  else c.reply.error(E.WRONGTYPE);
+}
+
+function getrange(c: Client, argv: string[]): void {
+  const start = parseInteger(argv[2]!);
+  const end = start === null ? null : parseInteger(argv[3]!);
+  if (start === null || end === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) c.reply.bulk('');
+  else if (typeof v === 'string') c.reply.bulk(getRange(v, start, end));
+  else c.reply.error(E.WRONGTYPE);
+}
+
+function setrange(c: Client, argv: string[]): void {
+  const offset = parseInteger(argv[2]!);
+  if (offset === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (offset < 0) {
+    c.reply.error(E.OFFSET_OUT_OF_RANGE);
+    return;
+  }
+  const db = c.db;
+  const k = argv[1]!;
+  const value = argv[3]!;
+  const v = db.get(k);
+  if (v === undefined) {
+    if (value.length === 0) {
+      c.reply.integer(0);
+      return;
+    }
+    if (!fitsMaxBulk(c, offset, value.length)) return;
+    const next = setRange('', offset, value);
+    db.set(k, next);
+    c.reply.integer(next.length);
+    return;
+  }
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  if (value.length === 0) {
+    c.reply.integer(v.length);
+    return;
+  }
+  if (!fitsMaxBulk(c, offset, value.length)) return;
+  const next = setRange(v, offset, value);
+  db.set(k, next, true);
+  c.reply.integer(next.length);
+}
+
+// --- counters ---
+
+/** Redis's incrDecrCommand: the stored value must be an int64 string; the result must fit int64. */
+function incrDecr(c: Client, k: string, by: number | bigint): void {
+  const db = c.db;
+  // No access-time touch here: the db.set below does it.
+  const v = db.get(k, false);
+  let current: number | bigint = 0;
+  if (v !== undefined) {
+    if (typeof v !== 'string') {
+      c.reply.error(E.WRONGTYPE);
+      return;
+    }
+    const n = parseInteger(v);
+    if (n === null) {
+      c.reply.error(E.NOT_INTEGER);
+      return;
+    }
+    current = Number.isSafeInteger(n) ? n : parseInt64(v)!;
+  }
+  const result = addInt64(current, by);
+  if (result === null) {
+    c.reply.error(E.OVERFLOW);
+    return;
+  }
+  db.set(k, String(result), true);
+  c.reply.integer(result);
+}
+
+/** An int64 argument: a number when exact, a bigint beyond 2^53, null when not an integer. */
+function int64Arg(text: string): number | bigint | null {
+  const n = parseInteger(text);
+  if (n === null || Number.isSafeInteger(n)) return n;
+  return parseInt64(text);
+}
+
+function incr(c: Client, argv: string[]): void {
+  incrDecr(c, argv[1]!, 1);
+}
+
+function decr(c: Client, argv: string[]): void {
+  incrDecr(c, argv[1]!, -1);
+}
+
+function incrby(c: Client, argv: string[]): void {
+  const by = int64Arg(argv[2]!);
+  if (by === null) c.reply.error(E.NOT_INTEGER);
+  else incrDecr(c, argv[1]!, by);
+}
+
+function decrby(c: Client, argv: string[]): void {
+  const by = int64Arg(argv[2]!);
+  if (by === null) c.reply.error(E.NOT_INTEGER);
+  else if (by === INT64_MIN) c.reply.error(E.DECREMENT_OVERFLOW);
+  else incrDecr(c, argv[1]!, -by);
+}
+
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
+
+function incrbyfloat(c: Client, argv: string[]): void {
+  const db = c.db;
+  const k = argv[1]!;
+  const v = db.get(k);
+  if (v !== undefined && typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  const current = v === undefined ? LD_ZERO : parseLongDouble(v);
+  const by = current === null ? null : parseLongDouble(argv[2]!);
+  if (current === null || by === null) {
+    c.reply.error(E.NOT_FLOAT);
+    return;
+  }
+  const sum = current === 'inf' || by === 'inf' ? null : addLongDouble(current, by);
+  if (sum === null) {
+    c.reply.error(E.INCR_NAN_OR_INF);
+    return;
+  }
+  const text = formatLongDoubleHuman(sum);
+  db.set(k, text, true);
+  c.reply.bulk(text);
+}
+
+// --- LCS ---
+
+function lcsCommand(c: Client, argv: string[]): void {
+  const db = c.db;
+  const a = db.getRead(argv[1]!);
+  const b = db.getRead(argv[2]!);
+  if ((a !== undefined && typeof a !== 'string') || (b !== undefined && typeof b !== 'string')) {
+    c.reply.error(E.LCS_NOT_STRINGS);
+    return;
+  }
+  let getIdx = false;
+  let getLen = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j]!;
+    if (is(opt, 'idx')) getIdx = true;
+    else if (is(opt, 'len')) getLen = true;
+    else if (is(opt, 'withmatchlen')) withMatchLen = true;
+    else if (is(opt, 'minmatchlen') && j < argv.length - 1) {
+      const n = parseInteger(argv[++j]!);
+      if (n === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      minMatchLen = Math.max(0, n);
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  if (getIdx && getLen) {
+    c.reply.error(E.LCS_IDX_AND_LEN);
+    return;
+  }
+  const sa = a ?? '';
+  const sb = b ?? '';
+  if (sa.length >= 0xfffffffe || sb.length >= 0xfffffffe) {
+    c.reply.error(E.LCS_TOO_LONG);
+    return;
+  }
+  if ((sa.length + 1) * (sb.length + 1) * 4 > c.server.config.num('proto-max-bulk-len')) {
+    c.reply.error(E.LCS_OVER_LIMIT);
+    return;
+  }
+  const result = lcs(sa, sb, getIdx || !getLen);
+  if (result === null) {
+    c.reply.error(E.LCS_NO_MEMORY);
+    return;
+  }
+  const r = c.reply;
+  if (!getIdx) {
+    if (getLen) r.integer(result.length);
+    else r.bulk(result.text);
+    return;
+  }
+  const ranges = result.ranges.filter((m) => minMatchLen === 0 || m.len >= minMatchLen);
+  r.map(2);
+  r.bulk('matches');
+  r.array(ranges.length);
+  for (const m of ranges) {
+    r.array(withMatchLen ? 3 : 2);
+    r.array(2);
+    r.integer(m.aStart);
+    r.integer(m.aEnd);
+    r.array(2);
+    r.integer(m.bStart);
+    r.integer(m.bEnd);
+    if (withMatchLen) r.integer(m.len);
+  }
+  r.bulk('len');
+  r.integer(result.length);
+}
+
+// --- the table ---
+
+const first = [key(1, 'RW', 'ACCESS', 'UPDATE')] as const;
+const ro: readonly KeySpec[] = [key(1, 'RO', 'ACCESS')];
+const owUpdate: readonly KeySpec[] = [key(1, 'OW', 'UPDATE')];
+const wrFast = ['write', 'denyoom', 'fast'] as const;
+const wrSlow = ['write', 'denyoom'] as const;
+const aclWF = ['write', 'string', 'fast'] as const;
+const aclWS = ['write', 'string', 'slow'] as const;
+const aclRF = ['read', 'string', 'fast'] as const;
+const aclRS = ['read', 'string', 'slow'] as const;
+const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'string', complexity });
+const rangeComplexity = 'O(N) where N is the length of the returned string.';
+
+export const stringCommands: readonly CommandSpec[] = [
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: get, docs: doc('Returns the string value of a key.', '1.0.0') },
+  {
+    name: 'set', arity: -3, flags: wrSlow, acl: aclWS,
+    keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'RW and ACCESS due to the optional `GET` argument' }],
+    run: set, docs: doc('Sets the string value of a key, with optional conditions and expiry.', '1.0.0'),
+  },
+  { name: 'setnx', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'OW', 'INSERT')], run: setnx, docs: doc('Sets a key only if it does not exist.', '1.0.0') },
+  { name: 'setex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: setex, docs: doc('Sets a key and its time to live in seconds.', '2.0.0') },
+  { name: 'psetex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: psetex, docs: doc('Sets a key and its time to live in milliseconds.', '2.6.0') },
+  {
+    name: 'getset', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: getset,
+    docs: { ...doc('Sets a key and returns its previous value.', '1.0.0'), docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`SET` with the `!GET` argument' },
+  },
+  { name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: aclWF, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], run: getdel, docs: doc('Returns the value of a key and deletes it.', '6.2.0') },
+  {
+    name: 'getex', arity: -2, flags: ['write', 'fast'], acl: aclWF,
+    keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE'), notes: 'RW and UPDATE because it changes the TTL' }],
+    run: getex, docs: doc('Returns the value of a key and optionally changes its expiry.', '6.2.0'),
+  },
+  {
+    name: 'mget', arity: -2, flags: ['readonly', 'fast'], acl: aclRF, keys: [keyRange(1, -1, 1, 'RO', 'ACCESS')],
+    tips: ['request_policy:multi_shard'], run: mget, docs: doc('Returns the values of several keys.', '1.0.0', 'O(N) for N keys.'),
+  },
+  {
+    name: 'mset', arity: -3, flags: wrSlow, acl: aclWS, keys: [keyRange(1, -1, 2, 'OW', 'UPDATE')],
+    tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], run: mset, docs: doc('Sets several keys at once.', '1.0.1', 'O(N) for N keys.'),
+  },
+  {
+    name: 'msetnx', arity: -3, flags: wrSlow, acl: aclWS, keys: [keyRange(1, -1, 2, 'OW', 'INSERT')],
+    tips: ['request_policy:multi_shard', 'response_policy:agg_min'], run: msetnx, docs: doc('Sets several keys only if none of them exists.', '1.0.1', 'O(N) for N keys.'),
+  },
+  { name: 'append', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'RW', 'INSERT')], run: append, docs: doc('Appends to the string value of a key, creating it if needed.', '2.0.0', 'O(1) amortized.') },
+  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: [key(1, 'RO')], run: strlen, docs: doc('Returns the length of a string value.', '2.2.0') },
+  { name: 'getrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange, docs: doc('Returns a substring of a string value.', '2.4.0', rangeComplexity) },
+  {
+    name: 'substr', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange,
+    docs: { ...doc('Returns a substring of a string value.', '1.0.0', rangeComplexity), docFlags: ['deprecated'], deprecatedSince: '2.0.0', replacedBy: '`GETRANGE`' },
+  },
+  { name: 'setrange', arity: 4, flags: wrSlow, acl: aclWS, keys: [key(1, 'RW', 'UPDATE')], run: setrange, docs: doc('Overwrites part of a string value from an offset.', '2.2.0', 'O(1), plus O(M) to copy M bytes.') },
+  { name: 'incr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: incr, docs: doc('Adds one to the integer value of a key.', '1.0.0') },
+  { name: 'decr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: decr, docs: doc('Subtracts one from the integer value of a key.', '1.0.0') },
+  { name: 'incrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrby, docs: doc('Adds an integer to the value of a key.', '1.0.0') },
+  { name: 'decrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: decrby, docs: doc('Subtracts an integer from the value of a key.', '1.0.0') },
+  { name: 'incrbyfloat', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrbyfloat, docs: doc('Adds a floating point number to the value of a key.', '2.6.0') },
+  {
+    name: 'lcs', arity: -3, flags: ['readonly'], acl: aclRS, keys: [keyRange(1, 1, 1, 'RO', 'ACCESS')], run: lcsCommand,
+    docs: doc('Finds the longest common subsequence of two string values.', '7.0.0', 'O(N*M) for strings of lengths N and M.'),
+  },
+];
