@@ -27,6 +27,8 @@ export const LOADING = 'LOADING Redis is loading the dataset in memory';
 export const BUSY_SCRIPT = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const MAX_CLIENTS = 'ERR max number of clients reached';
+/** A handler threw: the command is answered with an error and the server keeps running. */
+export const INTERNAL = 'ERR internal error while executing the command; see the server log';
 export const subscribeContext = (name: string): string =>
   `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
 
@@ -57,8 +59,26 @@ export const EXPIRE_OPTIONS_NX_XX_GT_LT =
 export const EXPIRE_OPTIONS_GT_LT = 'ERR GT and LT options at the same time are not compatible';
 
 // --- strings, bits (extend below) ---
+export const OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
+export const DECREMENT_OVERFLOW = 'ERR decrement would overflow';
+export const BITPOS_BIT = 'ERR The bit argument must be 1 or 0.';
+export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subcommand';
+export const LCS_NOT_STRINGS = 'ERR The specified keys must contain string values';
+export const LCS_IDX_AND_LEN = 'ERR If you want both the length and indexes, please just use IDX.';
+export const LCS_TOO_LONG = 'ERR String too long for LCS';
+export const LCS_OVER_LIMIT = 'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len';
+export const LCS_NO_MEMORY = 'ERR Insufficient memory, failed allocating transient memory for LCS';
 
 // --- keyspace (extend below) ---
+export const INVALID_CURSOR = 'ERR invalid cursor';
+export const unsupportedOption = (opt: string): string => sanitize(`ERR Unsupported option ${opt}`);
+export const INT_OUT_OF_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
+export const INVALID_FIRST_DB = 'ERR invalid first DB index';
+export const INVALID_SECOND_DB = 'ERR invalid second DB index';
+export const LFU_NOT_SELECTED =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+export const LFU_SELECTED =
+  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 // --- connection and server (extend below) ---
 export const NOPROTO = 'NOPROTO unsupported protocol version';
@@ -66,10 +86,60 @@ export const AUTH_NOT_CONFIGURED =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
 export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 export const CLIENT_NAME_SPACES = 'ERR Client names cannot contain spaces, newlines or special characters.';
+export const subcommandSyntax = (sub: string, container: string): string =>
+  sanitize(`ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+export const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
+export const CLIENT_PAUSE_MODE = 'ERR CLIENT PAUSE mode must be WRITE or ALL';
+export const NO_SUCH_CLIENT = 'ERR No such client';
+export const CLIENT_ID_POSITIVE = 'ERR client-id should be greater than 0';
+export const INVALID_CLIENT_ID = 'ERR Invalid client ID';
+export const unknownClientType = (t: string): string => sanitize(`ERR Unknown client type '${t}'`);
+export const noSuchUser = (u: string): string => sanitize(`ERR No such user '${u}'`);
+export const unrecognizedOption = (o: string): string => sanitize(`ERR Unrecognized option '${o}'`);
+export const clientAttrChars = (attr: string): string =>
+  sanitize(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+export const SLOWLOG_COUNT = 'ERR count should be greater than or equal to -1';
+export const noLatencySamples = (event: string): string => sanitize(`ERR No samples available for event '${event}'`);
+export const NO_SHUTDOWN = 'ERR No shutdown in progress.';
+export const SHUTDOWN_FAILED = 'ERR Errors trying to SHUTDOWN. Check logs.';
+export const INVALID_COMMAND = 'ERR Invalid command specified';
+export const INVALID_COMMAND_ARGS = 'ERR Invalid arguments specified for command';
+export const INVALID_COMMAND_ARGC = 'ERR Invalid number of arguments specified for command';
+export const NO_KEY_ARGUMENTS = 'ERR The command has no key arguments';
 
 // --- config (extend below) ---
+export const configUnknownOption = (name: string): string =>
+  sanitize(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+export const configSetFailed = (name: string, reason: string): string =>
+  sanitize(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${reason}`);
+export const CONFIG_IMMUTABLE = "can't set immutable config";
+export const CONFIG_PROTECTED = "can't set protected config";
+export const CONFIG_DUPLICATE = 'duplicate parameter';
+export const CONFIG_NO_FILE = 'ERR The server is running without a config file';
+export const configRewriteFailed = (reason: string): string => sanitize(`ERR Rewriting config file: ${reason}`);
 
 /** Redis never lets CR or LF into an error line: the reply would break the protocol. */
 export function sanitize(message: string): string {
   return message.indexOf('\r') === -1 && message.indexOf('\n') === -1 ? message : message.replace(/[\r\n]/g, ' ');
 }
+
+// --- hashes ---
+export const HASH_NOT_INTEGER = 'ERR hash value is not an integer';
+export const HASH_NOT_FLOAT = 'ERR hash value is not a float';
+export const NAN_OR_INFINITY = 'ERR value is NaN or Infinity';
+export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
+/** Redis 7.0's wording ("must between") for a count outside ±LONG_MAX. */
+export const LONG_OUT_OF_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+
+// --- sets ---
+export const NUMKEYS_POSITIVE = 'ERR numkeys should be greater than 0';
+export const NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
+export const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
+
+// --- lists ---
+export const INDEX_OUT_OF_RANGE = 'ERR index out of range';
+export const RANK_ZERO =
+  "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+export const LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
+export const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
+export const COUNT_ABOVE_ZERO = 'ERR count should be greater than 0';

@@ -55,7 +55,13 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const errorsBefore = server.stats.errorReplies;
   const start = performance.now();
   c.current = cmd;
-  cmd.spec.run!(c, argv);
+  try {
+    cmd.spec.run!(c, argv);
+  } catch (err) {
+    // A handler bug must cost one reply, not the server and every other client's data.
+    server.log.warning(`Command '${cmd.fullName}' failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    c.reply.error(E.INTERNAL);
+  }
   c.current = null;
   const usec = Math.round((performance.now() - start) * 1000);
   const stats = cmd.stats;
