@@ -1,5 +1,471 @@
-// The client command family (being built).
+// The CLIENT container: identity (ID, SETNAME, GETNAME, SETINFO), introspection (LIST, INFO),
+// control of other connections (KILL, PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { is, parseInt64 } from './args.js';
+import { NO_KEYS, type CommandSpec } from './spec.js';
+import type { ArgDoc } from './spec.js';
+import { validClientName } from './connection.js';
+import { replyHelp } from './server.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
 
-export const clientCommands: readonly CommandSpec[] = [];
+type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
+
+function clientTypeByName(name: string): ClientType | null {
+  const n = name.toLowerCase();
+  if (n === 'normal' || n === 'pubsub' || n === 'master' || n === 'replica') return n;
+  if (n === 'slave') return 'replica';
+  return null;
+}
+
+/** Until ACL users exist, `default` is the only user there is. */
+function userExists(_server: Server, name: string): boolean {
+  return name === 'default';
+}
+
+/** The socket's file descriptor, when the platform exposes it (-1 otherwise, as for fake clients). */
+function socketFd(c: Client): number {
+  const handle = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+function argvBytes(argv: readonly string[] | null): number {
+  if (argv === null) return 0;
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
+}
+
+/**
+ * One CLIENT LIST line, fields in Redis's order. `argv` is the caller's own request, whose
+ * memory Redis counts while it runs.
+ */
+export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
+  let flags = '';
+  if (c.kind === 'replica') flags += 'S';
+  if (c.kind === 'master') flags += 'M';
+  if (c.kind === 'pubsub') flags += 'P';
+  if (c.blocked || c.pendingArgv !== null) flags += 'b';
+  if (c.closeAfterReply) flags += 'c';
+  if (c.socket !== null && c.socket.remoteAddress === undefined) flags += 'U';
+  if (c.noEvict) flags += 'e';
+  if (c.noTouch) flags += 'T';
+  if (flags === '') flags = 'N';
+  const now = Date.now();
+  const qbuf = c.parser?.buffered ?? 0;
+  const argvMem = argvBytes(argv ?? c.pendingArgv);
+  const obl = c.reply.pending;
+  const writing = (c.socket?.writableLength ?? 0) > 0 || obl > 0;
+  const cmd = argv !== null && c.current !== null ? c.current : c.lastCommand;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
+    `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
+    `flags=${flags} db=${c.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
+    `argv-mem=${argvMem} multi-mem=0 rbs=0 rbp=0 obl=${obl} oll=0 omem=0 tot-mem=${qbuf + argvMem + obl} ` +
+    `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${c.user} redir=-1 resp=${c.resp} ` +
+    `lib-name=${c.libName} lib-ver=${c.libVer}`
+  );
+}
+
+// --- identity ---
+
+function id(c: Client): void {
+  c.reply.integer(c.id);
+}
+
+function setname(c: Client, argv: string[]): void {
+  const name = argv[2]!;
+  if (!validClientName(name)) {
+    c.reply.error(E.CLIENT_NAME_SPACES);
+    return;
+  }
+  c.name = name;
+  c.reply.ok();
+}
+
+function getname(c: Client): void {
+  if (c.name === '') c.reply.nil();
+  else c.reply.bulk(c.name);
+}
+
+function setinfo(c: Client, argv: string[]): void {
+  const attr = argv[2]!;
+  const value = argv[3]!;
+  const lib = is(attr, 'lib-name') ? 'name' : is(attr, 'lib-ver') ? 'ver' : null;
+  if (lib === null) {
+    c.reply.error(E.unrecognizedOption(attr));
+    return;
+  }
+  if (!validClientName(value)) {
+    c.reply.error(E.clientAttrChars(attr));
+    return;
+  }
+  if (lib === 'name') c.libName = value;
+  else c.libVer = value;
+  c.reply.ok();
+}
+
+// --- introspection ---
+
+function list(c: Client, argv: string[]): void {
+  const server = c.server;
+  let out = '';
+  if (argv.length === 4 && is(argv[2]!, 'type')) {
+    const type = clientTypeByName(argv[3]!);
+    if (type === null) {
+      c.reply.error(E.unknownClientType(argv[3]!));
+      return;
+    }
+    for (const cl of server.clients.values()) {
+      if (cl.kind === type) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+    }
+  } else if (argv.length > 3 && is(argv[2]!, 'id')) {
+    for (let j = 3; j < argv.length; j++) {
+      const cid = parseInt64(argv[j]!);
+      if (cid === null) {
+        c.reply.error(E.INVALID_CLIENT_ID);
+        return;
+      }
+      const cl = cid > 0n && cid <= BigInt(Number.MAX_SAFE_INTEGER) ? server.clients.get(Number(cid)) : undefined;
+      if (cl) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+    }
+  } else if (argv.length !== 2) {
+    c.reply.error(E.SYNTAX);
+    return;
+  } else {
+    for (const cl of server.clients.values()) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+  }
+  c.reply.verbatim(out);
+}
+
+function info(c: Client, argv: string[]): void {
+  c.reply.verbatim(clientInfoLine(c, argv) + '\n');
+}
+
+// --- control of other connections ---
+
+function kill(c: Client, argv: string[]): void {
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let user: string | null = null;
+  let type: ClientType | null = null;
+  let cid = 0;
+  let skipme = true;
+  if (argv.length === 3) {
+    // The old form: CLIENT KILL addr, which may kill the caller itself.
+    addr = argv[2]!;
+    skipme = false;
+  } else {
+    for (let i = 2; i < argv.length; i += 2) {
+      const opt = argv[i]!;
+      const value = argv[i + 1];
+      if (value === undefined) {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
+      if (is(opt, 'id')) {
+        const n = parseInt64(value);
+        if (n === null || n < 1n) {
+          c.reply.error(E.CLIENT_ID_POSITIVE);
+          return;
+        }
+        cid = n > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(n);
+      } else if (is(opt, 'type')) {
+        type = clientTypeByName(value);
+        if (type === null) {
+          c.reply.error(E.unknownClientType(value));
+          return;
+        }
+      } else if (is(opt, 'addr')) {
+        addr = value;
+      } else if (is(opt, 'laddr')) {
+        laddr = value;
+      } else if (is(opt, 'user')) {
+        if (!userExists(c.server, value)) {
+          c.reply.error(E.noSuchUser(value));
+          return;
+        }
+        user = value;
+      } else if (is(opt, 'skipme')) {
+        if (is(value, 'yes')) skipme = true;
+        else if (is(value, 'no')) skipme = false;
+        else {
+          c.reply.error(E.SYNTAX);
+          return;
+        }
+      } else {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
+    }
+  }
+  let killed = 0;
+  let self = false;
+  for (const cl of [...c.server.clients.values()]) {
+    if (addr !== null && cl.addr !== addr) continue;
+    if (laddr !== null && cl.laddr !== laddr) continue;
+    if (type !== null && cl.kind !== type) continue;
+    if (cid !== 0 && cl.id !== cid) continue;
+    if (user !== null && cl.user !== user) continue;
+    if (cl === c && skipme) continue;
+    if (cl === c) self = true;
+    else c.server.closeClient(cl);
+    killed++;
+  }
+  if (argv.length === 3) {
+    if (killed === 0) c.reply.error(E.NO_SUCH_CLIENT);
+    else c.reply.ok();
+  } else {
+    c.reply.integer(killed);
+  }
+  // The caller's own connection closes only after this reply has been queued.
+  if (self) c.closeAfterReply = true;
+}
+
+function pause(c: Client, argv: string[]): void {
+  if (argv.length > 4) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'client'));
+    return;
+  }
+  let type: 'write' | 'all' = 'all';
+  if (argv.length === 4) {
+    if (is(argv[3]!, 'write')) type = 'write';
+    else if (!is(argv[3]!, 'all')) {
+      c.reply.error(E.CLIENT_PAUSE_MODE);
+      return;
+    }
+  }
+  const ms = parseInt64(argv[2]!);
+  if (ms === null) {
+    c.reply.error(E.TIMEOUT_NOT_INTEGER);
+    return;
+  }
+  if (ms < 0n) {
+    c.reply.error(E.TIMEOUT_NEGATIVE);
+    return;
+  }
+  // Redis 7.0 adds the current time in a signed 64-bit sum: past the end it wraps negative, a
+  // deadline already gone, and the pause is over at once.
+  const wraps = ms > 2n ** 63n - 1n - BigInt(Date.now());
+  c.server.pauseClients(type, wraps ? 0 : Number(ms));
+  c.reply.ok();
+}
+
+function unpause(c: Client): void {
+  c.server.unpauseClients();
+  c.reply.ok();
+}
+
+// --- this connection ---
+
+function reply(c: Client, argv: string[]): void {
+  const mode = argv[2]!;
+  if (is(mode, 'on')) {
+    c.replyOff = false;
+    c.replySkip = false;
+    c.replySkipNext = false;
+    c.reply.enabled = true;
+    c.reply.ok();
+  } else if (is(mode, 'off')) {
+    c.replyOff = true;
+  } else if (is(mode, 'skip')) {
+    if (!c.replyOff) c.replySkipNext = true;
+  } else {
+    c.reply.error(E.SYNTAX);
+  }
+}
+
+/** NO-EVICT and NO-TOUCH: an on/off switch on this connection. */
+function onOff(field: 'noEvict' | 'noTouch') {
+  return (c: Client, argv: string[]): void => {
+    const v = argv[2]!;
+    if (is(v, 'on')) c[field] = true;
+    else if (is(v, 'off')) c[field] = false;
+    else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+    c.reply.ok();
+  };
+}
+
+function help(c: Client): void {
+  replyHelp(c, 'CLIENT', [
+    'CACHING (YES|NO)',
+    '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+    'GETREDIR',
+    '    Return the client ID we are redirecting to when tracking is enabled.',
+    'GETNAME',
+    '    Return the name of the current connection.',
+    'ID',
+    '    Return the ID of the current connection.',
+    'INFO',
+    '    Return information about the current client connection.',
+    'KILL <ip:port>',
+    '    Kill connection made from <ip:port>.',
+    'KILL <option> <value> [<option> <value> [...]]',
+    '    Kill connections. Options are:',
+    '    * ADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made from the specified address',
+    '    * LADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made to specified local address',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Kill connections by type.',
+    '    * USER <username>',
+    '      Kill connections authenticated by <username>.',
+    '    * SKIPME (YES|NO)',
+    '      Skip killing current connection (default: yes).',
+    'LIST [options ...]',
+    '    Return information about client connections. Options:',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Return clients of specified type.',
+    'UNPAUSE',
+    '    Stop the current client pause, resuming traffic.',
+    'PAUSE <timeout> [WRITE|ALL]',
+    '    Suspend all, or just write, clients for <timeout> milliseconds.',
+    'REPLY (ON|OFF|SKIP)',
+    '    Control the replies sent to the current connection.',
+    'SETNAME <name>',
+    '    Assign the name <name> to the current connection.',
+    'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+    '    Unblock the specified blocked client.',
+    'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+    '         [OPTIN] [OPTOUT] [NOLOOP]',
+    '    Control server assisted client side caching.',
+    'TRACKINGINFO',
+    '    Report tracking status for the current connection.',
+    'NO-EVICT (ON|OFF)',
+    '    Protect current client connection from eviction.',
+  ]);
+}
+
+const plain = ['noscript', 'loading', 'stale'] as const;
+const plainAcl = ['slow', 'connection'] as const;
+const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
+const adminAcl = ['admin', 'slow', 'dangerous', 'connection'] as const;
+const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'connection', complexity });
+const onOffArg = [{ name: 'enabled', type: 'oneof', arguments: [
+  { name: 'on', type: 'pure-token', token: 'ON' },
+  { name: 'off', type: 'pure-token', token: 'OFF' },
+] }] as const;
+
+const oldKillForm: ArgDoc = { name: 'ip:port', type: 'string', deprecatedSince: '2.8.12' };
+
+const clientSubcommands: readonly CommandSpec[] = [
+  { name: 'id', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, run: id, docs: doc('Returns the unique ID of this connection.', '5.0.0') },
+  {
+    name: 'setname', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: setname,
+    docs: { ...doc('Names this connection.', '2.6.9'), arguments: [{ name: 'connection-name', type: 'string' }] },
+  },
+  { name: 'getname', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, run: getname, docs: doc("Returns this connection's name.", '2.6.9') },
+  {
+    name: 'setinfo', arity: 4, flags: [...plain, 'allow_busy'], acl: plainAcl, keys: NO_KEYS, run: setinfo,
+    tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+    docs: { ...doc('Records the client library name or version for this connection.', '7.2.0'), arguments: [
+      { name: 'attr', type: 'oneof', arguments: [
+        { name: 'libname', type: 'string', token: 'LIB-NAME' },
+        { name: 'libver', type: 'string', token: 'LIB-VER' },
+      ] },
+    ] },
+  },
+  {
+    name: 'list', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: ['nondeterministic_output'], run: list,
+    docs: { ...doc('Lists the open client connections.', '2.4.0', 'O(N) where N is the number of client connections'),
+      history: [
+        ['2.8.12', 'The `id` field.'],
+        ['5.0.0', 'The `TYPE` filter.'],
+        ['6.0.0', 'The `user` field.'],
+        ['6.2.0', 'The `argv-mem`, `tot-mem`, `laddr` and `redir` fields; the `ID` filter.'],
+        ['7.0.0', 'The `resp`, `multi-mem`, `rbs` and `rbp` fields.'],
+        ['7.0.3', 'The `ssub` field.'],
+      ],
+      arguments: [
+        { name: 'normal_master_replica_pubsub', type: 'oneof', token: 'TYPE', since: '5.0.0', optional: true, arguments: [
+          { name: 'normal', type: 'pure-token', token: 'NORMAL' },
+          { name: 'master', type: 'pure-token', token: 'MASTER' },
+          { name: 'replica', type: 'pure-token', token: 'REPLICA' },
+          { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' },
+        ] },
+        { name: 'id', type: 'block', token: 'ID', since: '6.2.0', optional: true, arguments: [
+          { name: 'client-id', type: 'integer', multiple: true },
+        ] },
+      ] },
+  },
+  {
+    name: 'info', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, tips: ['nondeterministic_output'], run: info,
+    docs: doc('Describes this connection in CLIENT LIST form.', '6.2.0'),
+  },
+  {
+    name: 'kill', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: kill,
+    docs: { ...doc('Closes client connections chosen by address, id, type or user.', '2.4.0', 'O(N) where N is the number of client connections'),
+      history: [
+        ['2.8.12', 'Filters given as option and value pairs.'],
+        ['2.8.12', 'The `ID` filter.'],
+        ['3.2.0', '`TYPE` accepts `master`.'],
+        ['5.0.0', '`TYPE replica` replaces `slave`, which is still accepted.'],
+        ['6.2.0', 'The `LADDR` filter.'],
+      ],
+      arguments: [
+        { name: 'filter', type: 'oneof', arguments: [
+          oldKillForm,
+          { name: 'new-format', type: 'oneof', multiple: true, arguments: [
+            { name: 'client-id', type: 'integer', token: 'ID', since: '2.8.12', optional: true },
+            { name: 'normal_master_slave_pubsub', type: 'oneof', token: 'TYPE', since: '2.8.12', optional: true, arguments: [
+              { name: 'normal', type: 'pure-token', token: 'NORMAL' },
+              { name: 'master', type: 'pure-token', token: 'MASTER', since: '3.2.0' },
+              { name: 'slave', type: 'pure-token', token: 'SLAVE' },
+              { name: 'replica', type: 'pure-token', token: 'REPLICA', since: '5.0.0' },
+              { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' },
+            ] },
+            { name: 'username', type: 'string', token: 'USER', optional: true },
+            { name: 'ip:port', type: 'string', token: 'ADDR', optional: true },
+            { name: 'ip:port', type: 'string', token: 'LADDR', since: '6.2.0', optional: true },
+            { name: 'yes/no', type: 'string', token: 'SKIPME', optional: true },
+          ] },
+        ] },
+      ] },
+  },
+  {
+    name: 'pause', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: pause,
+    docs: { ...doc('Holds the commands of all clients, or only their writes, for a while.', '2.9.50'),
+      history: [['6.2.0', 'The `mode` argument, with `WRITE` pausing only writes.']],
+      arguments: [
+        { name: 'timeout', type: 'integer' },
+        { name: 'mode', type: 'oneof', since: '6.2.0', optional: true, arguments: [
+          { name: 'write', type: 'pure-token', token: 'WRITE' },
+          { name: 'all', type: 'pure-token', token: 'ALL' },
+        ] },
+      ] },
+  },
+  {
+    name: 'unpause', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: unpause,
+    docs: doc('Ends a CLIENT PAUSE early.', '6.2.0', 'O(N) Where N is the number of paused clients'),
+  },
+  {
+    name: 'reply', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: reply,
+    docs: { ...doc('Turns replies to this connection on, off, or off for the next command.', '3.2.0'), arguments: [
+      { name: 'on_off_skip', type: 'oneof', arguments: [
+        { name: 'on', type: 'pure-token', token: 'ON' },
+        { name: 'off', type: 'pure-token', token: 'OFF' },
+        { name: 'skip', type: 'pure-token', token: 'SKIP' },
+      ] },
+    ] },
+  },
+  {
+    name: 'no-evict', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: onOff('noEvict'),
+    docs: { ...doc('Exempts this connection from client eviction.', '7.0.0'), arguments: onOffArg },
+  },
+  {
+    name: 'no-touch', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: onOff('noTouch'),
+    docs: { ...doc("Keeps this connection's reads from changing keys' last access time.", '7.2.0'), arguments: onOffArg },
+  },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: plainAcl, keys: NO_KEYS, run: help, docs: doc('Lists the CLIENT subcommands.', '5.0.0') },
+];
+
+export const clientCommands: readonly CommandSpec[] = [
+  {
+    name: 'client', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: clientSubcommands,
+    docs: doc('Container for the client connection subcommands.', '2.4.0', 'Depends on subcommand.'),
+  },
+];

@@ -4,6 +4,7 @@
 
 import type { CommandSpec } from './spec.js';
 import { familyTables } from './families.js';
+import { legacyRange } from './key-specs.js';
 
 export interface CommandStats {
   calls: number;
@@ -57,9 +58,7 @@ export class Command {
     this.isSkipMonitor = f.has('skip_monitor');
     this.isAllowBusy = f.has('allow_busy');
     this.isFast = f.has('fast');
-    this.movableKeys =
-      spec.getKeys !== undefined ||
-      spec.keys.some((k) => !('index' in k.begin) || !('range' in k.find) || k.flags.includes('INCOMPLETE'));
+    this.movableKeys = legacyRange(spec).movable;
     if (spec.subcommands) {
       this.subcommands = new Map();
       for (const sub of spec.subcommands) this.subcommands.set(sub.name, new Command(sub, this));

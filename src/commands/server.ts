@@ -1,5 +1,332 @@
-// The server command family (being built).
+// The server family: INFO, TIME, SLOWLOG, LATENCY and SHUTDOWN. CLIENT and COMMAND live in their
+// own files; INFO's sections are built in info.ts.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { is, parseInteger } from './args.js';
+import { NO_KEYS, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { infoText } from './info.js';
 
-export const serverCommands: readonly CommandSpec[] = [];
+/** Redis's addReplyHelp: the usage line, the entries, then HELP, as status lines. */
+export function replyHelp(c: Client, container: string, lines: readonly string[]): void {
+  const all = [
+    `${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+    ...lines,
+    'HELP',
+    '    Prints this help.',
+  ];
+  c.reply.array(all.length);
+  for (const l of all) c.reply.status(l);
+}
+
+// --- INFO, TIME ---
+
+function info(c: Client, argv: string[]): void {
+  c.reply.verbatim(infoText(c.server, argv.slice(1)));
+}
+
+function time(c: Client): void {
+  const t = performance.timeOrigin + performance.now();
+  const sec = Math.floor(t / 1000);
+  const usec = Math.min(999999, Math.floor((t - sec * 1000) * 1000));
+  c.reply.array(2);
+  c.reply.bulk(String(sec));
+  c.reply.bulk(String(usec));
+}
+
+// --- SLOWLOG ---
+
+function slowlogGet(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'slowlog'));
+    return;
+  }
+  const log = c.server.slowlog;
+  let count = 10;
+  if (argv.length === 3) {
+    const n = parseInteger(argv[2]!);
+    if (n === null || n < -1) {
+      c.reply.error(E.SLOWLOG_COUNT);
+      return;
+    }
+    count = n === -1 ? log.entries.length : n;
+  }
+  const entries = log.entries.slice(0, Math.min(count, log.entries.length));
+  const r = c.reply;
+  r.array(entries.length);
+  for (const e of entries) {
+    r.array(6);
+    r.integer(e.id);
+    r.integer(e.time);
+    r.integer(e.usec);
+    r.bulks(e.argv);
+    r.bulk(e.addr);
+    r.bulk(e.name);
+  }
+}
+
+function slowlogLen(c: Client): void {
+  c.reply.integer(c.server.slowlog.entries.length);
+}
+
+function slowlogReset(c: Client): void {
+  c.server.slowlog.reset();
+  c.reply.ok();
+}
+
+function slowlogHelp(c: Client): void {
+  replyHelp(c, 'SLOWLOG', [
+    'GET [<count>]',
+    '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+    '    Entries are made of:',
+    '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+    '    client name',
+    'LEN',
+    '    Return the length of the slowlog.',
+    'RESET',
+    '    Reset the slowlog.',
+  ]);
+}
+
+// --- LATENCY ---
+
+function latencyLatest(c: Client): void {
+  const events = c.server.latency.events;
+  c.reply.array(events.size);
+  for (const [name, e] of events) {
+    const last = e.samples[e.samples.length - 1]!;
+    c.reply.array(4);
+    c.reply.bulk(name);
+    c.reply.integer(last.time);
+    c.reply.integer(last.latency);
+    c.reply.integer(e.max);
+  }
+}
+
+function latencyHistory(c: Client, argv: string[]): void {
+  const e = c.server.latency.events.get(argv[2]!);
+  const samples = e?.samples ?? [];
+  c.reply.array(samples.length);
+  for (const s of samples) {
+    c.reply.array(2);
+    c.reply.integer(s.time);
+    c.reply.integer(s.latency);
+  }
+}
+
+function latencyReset(c: Client, argv: string[]): void {
+  c.reply.integer(c.server.latency.reset(argv.slice(2)));
+}
+
+/** A plain bar chart of an event's samples, oldest first (Redis draws a sparkline). */
+function latencyGraph(c: Client, argv: string[]): void {
+  const name = argv[2]!;
+  const e = c.server.latency.events.get(name);
+  if (!e || e.samples.length === 0) {
+    c.reply.error(E.noLatencySamples(name));
+    return;
+  }
+  const values = e.samples.map((s) => s.latency);
+  const high = Math.max(...values);
+  const low = Math.min(...values);
+  const rows = 4;
+  let out = `${name} - high ${high} ms, low ${low} ms (all time high ${e.max} ms)\n${'-'.repeat(80)}\n`;
+  for (let row = rows; row >= 1; row--) {
+    out += values.map((v) => (v * rows >= row * high ? '#' : ' ')).join('') + '\n';
+  }
+  const now = Math.floor(Date.now() / 1000);
+  out += e.samples.map((s) => String(Math.min(9, Math.floor((now - s.time) / 60)))).join('') + '\n';
+  c.reply.verbatim(out);
+}
+
+function latencyDoctor(c: Client): void {
+  const mon = c.server.latency;
+  let text: string;
+  if (mon.threshold === 0 && mon.events.size === 0) {
+    text =
+      "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use " +
+      '"CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren\'t in a deep ' +
+      "space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n";
+  } else if (mon.events.size === 0) {
+    text =
+      'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. ' +
+      'I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n';
+  } else {
+    text = 'Dave, I have observed latency spikes in this Redis instance. You don\'t mind talking about it, do you Dave?\n\n';
+    let i = 1;
+    for (const [name, e] of mon.events) {
+      const values = e.samples.map((s) => s.latency);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      text +=
+        `${i++}. ${name}: ${values.length} latency spikes (average ${Math.round(mean)}ms, ` +
+        `worst all time ${e.max}ms).\n`;
+    }
+    text += '\nI have a few advices for you:\n\n- Check the slow log (SLOWLOG GET) for the commands behind the spikes.\n';
+  }
+  c.reply.verbatim(text);
+}
+
+function latencyHelp(c: Client): void {
+  replyHelp(c, 'LATENCY', [
+    'DOCTOR',
+    '    Return a human readable latency analysis report.',
+    'GRAPH <event>',
+    '    Return an ASCII latency graph for the <event> class.',
+    'HISTORY <event>',
+    '    Return time-latency samples for the <event> class.',
+    'LATEST',
+    '    Return the latest latency samples for all events.',
+    'RESET [<event> ...]',
+    '    Reset latency data of one or more <event> classes.',
+    '    (default: reset all data for all event classes)',
+    'HISTOGRAM [COMMAND ...]',
+    '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+    '    If no commands are specified then all histograms are replied.',
+  ]);
+}
+
+// --- SHUTDOWN ---
+
+function shutdown(c: Client, argv: string[]): void {
+  let save = false;
+  let nosave = false;
+  let force = false;
+  let abort = false;
+  let flags = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (is(a, 'nosave')) nosave = true;
+    else if (is(a, 'save')) save = true;
+    else if (is(a, 'now')) {
+      /* no replicas to wait for: NOW changes nothing */
+    } else if (is(a, 'force')) force = true;
+    else if (is(a, 'abort')) {
+      abort = true;
+      continue;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+    flags++;
+  }
+  if ((abort && flags > 0) || (save && nosave)) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (abort) {
+    // A shutdown only waits when replicas lag; without replication none is ever in progress.
+    c.reply.error(E.NO_SHUTDOWN);
+    return;
+  }
+  const server = c.server;
+  if (save) {
+    // SAVE forces a final snapshot even without save points; Redoubt cannot write one yet.
+    if (!force) {
+      server.log.warning('Error trying to save the DB, can\'t exit: Redoubt has no RDB persistence yet.');
+      server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
+      c.reply.error(E.SHUTDOWN_FAILED);
+      return;
+    }
+    server.log.warning('Error trying to save the DB. Exit anyway.');
+  }
+  void server.shutdown();
+}
+
+const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
+const adminAcl = ['admin', 'slow', 'dangerous'] as const;
+const allNodes = 'request_policy:all_nodes';
+
+const slowlogSubcommands: readonly CommandSpec[] = [
+  {
+    name: 'get', arity: -2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
+    tips: [allNodes, 'nondeterministic_output'], run: slowlogGet,
+    docs: { summary: 'Returns the newest slow log entries.', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries returned',
+      history: [['4.0.0', 'Entries carry the client address and name.']],
+      arguments: [{ name: 'count', type: 'integer', optional: true }] },
+  },
+  {
+    name: 'len', arity: 2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
+    tips: [allNodes, 'response_policy:agg_sum', 'nondeterministic_output'], run: slowlogLen,
+    docs: { summary: 'Returns how many entries the slow log holds.', since: '2.2.12', group: 'server', complexity: 'O(1)' },
+  },
+  {
+    name: 'reset', arity: 2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
+    tips: [allNodes, 'response_policy:all_succeeded'], run: slowlogReset,
+    docs: { summary: 'Empties the slow log.', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries in the slowlog' },
+  },
+  {
+    name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: slowlogHelp,
+    docs: { summary: 'Lists the SLOWLOG subcommands.', since: '6.2.0', group: 'server', complexity: 'O(1)' },
+  },
+];
+
+const latencyTips = ['nondeterministic_output', allNodes, 'response_policy:special'] as const;
+
+const latencySubcommands: readonly CommandSpec[] = [
+  {
+    name: 'latest', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyLatest,
+    docs: { summary: 'Returns the newest sample of every latency event.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+  },
+  {
+    name: 'history', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyHistory,
+    docs: { summary: 'Returns the time and latency samples of one event.', since: '2.8.13', group: 'server', complexity: 'O(1)',
+      arguments: [{ name: 'event', type: 'string' }] },
+  },
+  {
+    name: 'reset', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: [allNodes, 'response_policy:all_succeeded'], run: latencyReset,
+    docs: { summary: 'Forgets the samples of some or all latency events.', since: '2.8.13', group: 'server', complexity: 'O(1)',
+      arguments: [{ name: 'event', type: 'string', optional: true, multiple: true }] },
+  },
+  {
+    name: 'graph', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyGraph,
+    docs: { summary: 'Draws the samples of one latency event as text.', since: '2.8.13', group: 'server', complexity: 'O(1)',
+      arguments: [{ name: 'event', type: 'string' }] },
+  },
+  {
+    name: 'doctor', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyDoctor,
+    docs: { summary: 'Explains the recorded latency events in prose.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+  },
+  {
+    name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: latencyHelp,
+    docs: { summary: 'Lists the LATENCY subcommands.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+  },
+];
+
+export const serverCommands: readonly CommandSpec[] = [
+  {
+    name: 'info', arity: -1, flags: ['loading', 'stale'], acl: ['slow', 'dangerous'], keys: NO_KEYS,
+    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], run: info,
+    docs: { summary: 'Reports information and statistics about the server.', since: '1.0.0', group: 'server', complexity: 'O(1)',
+      history: [['7.0.0', 'Several sections may be asked for at once.']],
+      arguments: [{ name: 'section', type: 'string', optional: true, multiple: true }] },
+  },
+  {
+    name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['fast'], keys: NO_KEYS,
+    tips: ['nondeterministic_output'], run: time,
+    docs: { summary: 'Returns the server clock as seconds and microseconds.', since: '2.6.0', group: 'server', complexity: 'O(1)' },
+  },
+  {
+    name: 'slowlog', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: slowlogSubcommands,
+    docs: { summary: 'Container for the slow log subcommands.', since: '2.2.12', group: 'server', complexity: 'Depends on subcommand.' },
+  },
+  {
+    name: 'latency', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: latencySubcommands,
+    docs: { summary: 'Container for the latency monitor subcommands.', since: '2.8.13', group: 'server', complexity: 'Depends on subcommand.' },
+  },
+  {
+    name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], acl: adminAcl,
+    keys: NO_KEYS, run: shutdown,
+    docs: { summary: 'Stops the server, saving first when asked to.', since: '1.0.0', group: 'server',
+      complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+      history: [['7.0.0', 'The `NOW`, `FORCE` and `ABORT` modifiers.']],
+      arguments: [
+        { name: 'nosave_save', type: 'oneof', optional: true, arguments: [
+          { name: 'nosave', type: 'pure-token', token: 'NOSAVE' },
+          { name: 'save', type: 'pure-token', token: 'SAVE' },
+        ] },
+        { name: 'now', type: 'pure-token', token: 'NOW', since: '7.0.0', optional: true },
+        { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', optional: true },
+        { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', optional: true },
+      ] },
+  },
+];

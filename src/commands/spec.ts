@@ -60,6 +60,7 @@ export interface ArgDoc {
   readonly multiple?: boolean;
   readonly multipleToken?: boolean;
   readonly since?: string;
+  readonly deprecatedSince?: string;
   readonly displayText?: string;
   readonly arguments?: readonly ArgDoc[];
 }

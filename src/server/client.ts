@@ -33,6 +33,8 @@ export class Client {
   closeAfterReply = false;
   /** Waiting on a blocking command: input is not read until it is served or times out. */
   blocked = false;
+  /** A request read but held back by CLIENT PAUSE; it runs first when the pause ends. */
+  pendingArgv: string[] | null = null;
   /** Bytes of the request parser, so the connection can stop and resume reading. */
   parser: RespParser | null = null;
   closed = false;

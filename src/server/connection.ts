@@ -6,6 +6,7 @@ import { RespParser } from '../protocol/resp-parser.js';
 import { Client } from './client.js';
 import { dispatch } from './dispatcher.js';
 import type { Server } from './server.js';
+import { defaultUserIsNopass } from '../security/auth.js';
 import * as E from '../errors.js';
 
 export function formatAddr(ip: string | undefined, port: number | undefined): string {
@@ -29,6 +30,9 @@ export function acceptConnection(server: Server, socket: Socket): void {
   const keepAlive = server.config.num('tcp-keepalive');
   if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
   const c = new Client(server, socket);
+  // As Redis's createClient: while the default user has no password a connection starts
+  // authenticated, and stays so if a password is set later. Also keeps auth checks off the hot path.
+  c.authenticated = defaultUserIsNopass(server);
   c.addr = socket.remoteAddress !== undefined ? formatAddr(socket.remoteAddress, socket.remotePort) : `${socket.localAddress ?? ''}:0`;
   c.laddr = formatAddr(socket.localAddress, socket.localPort);
   c.reply.onError = (m) => server.countError(m);
@@ -40,6 +44,7 @@ export function acceptConnection(server: Server, socket: Socket): void {
   server.clients.set(c.id, c);
   socket.on('data', (chunk: Buffer) => {
     server.stats.netInput += chunk.length;
+    server.stats.reads++;
     c.lastInteraction = Date.now();
     c.parser!.feed(chunk);
     processInput(c);
@@ -52,11 +57,17 @@ export function acceptConnection(server: Server, socket: Socket): void {
 export function processInput(c: Client): void {
   const parser = c.parser!;
   const server = c.server;
-  while (!c.blocked && !c.closeAfterReply && !c.closed) {
+  while (!c.blocked && !c.closeAfterReply && !c.closed && c.pendingArgv === null) {
     parser.limits.unauthenticated = server.authRequired(c);
     const argv = parser.next();
     if (argv === null) break;
     if (argv.length === 0) continue;
+    if (server.pause.type !== 'none' && pausedFor(c, argv)) {
+      // Held, not refused: the request runs when the pause ends (Redis's BLOCKED_POSTPONE).
+      c.pendingArgv = argv;
+      server.pausedClients.add(c);
+      break;
+    }
     dispatch(c, argv);
     c.afterCommand();
   }
@@ -72,11 +83,43 @@ export function processInput(c: Client): void {
   flushClient(c);
 }
 
+/** True when CLIENT PAUSE holds this request: every command in ALL mode, writes in WRITE mode. */
+function pausedFor(c: Client, argv: string[]): boolean {
+  if (c.kind === 'replica' || c.kind === 'master') return false;
+  let cmd = c.server.commands.lookup(argv[0]!);
+  // Unknown commands and arity errors are answered at once, as Redis rejects them before pausing.
+  if (cmd === undefined) return false;
+  if (cmd.subcommands !== null && argv.length >= 2) {
+    cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+    if (cmd === undefined) return false;
+  }
+  const arity = cmd.spec.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return false;
+  if (c.server.pause.type === 'all') return true;
+  return cmd.isWrite || cmd.spec.flags.includes('may_replicate');
+}
+
+/** Runs the request a paused client was holding, then the rest of its buffer. */
+export function resumeInput(c: Client): void {
+  const argv = c.pendingArgv;
+  if (argv === null) return;
+  c.pendingArgv = null;
+  if (c.server.pause.type !== 'none' && pausedFor(c, argv)) {
+    c.pendingArgv = argv;
+    c.server.pausedClients.add(c);
+    return;
+  }
+  dispatch(c, argv);
+  c.afterCommand();
+  processInput(c);
+}
+
 /** Writes pending replies and, if the client asked for it, closes after them. */
 export function flushClient(c: Client): void {
   const pending = c.reply.pending;
   c.flush();
   c.server.stats.netOutput += pending;
+  if (pending > 0) c.server.stats.writes++;
   if (c.closeAfterReply && !c.closed && c.socket) {
     c.closed = true;
     c.server.clients.delete(c.id);

@@ -1,0 +1,376 @@
+// INFO: the report's sections, with Redis 7.0's field names and order. Values are measured where
+// Redoubt has the thing (clients, commands, memory, keyspace) and reported as "off" or zero where
+// it does not have it yet (RDB, AOF, replicas, eviction), so a parser reads the truth.
+
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Database } from '../store/database.js';
+import { usedMemory, type Server } from '../server/server.js';
+import { VERSION, REDIS_VERSION } from '../version.js';
+
+type Section = (server: Server) => string[];
+
+/** Per-process identity, as Redis's run_id and replication id (random at start). */
+const RUN_ID = randomBytes(20).toString('hex');
+const REPL_ID = randomBytes(20).toString('hex');
+const BUILD_ID = Buffer.from(VERSION).toString('hex').padEnd(15, '0').slice(0, 15);
+
+/** Reads a configuration value, tolerating parameters the table does not (yet) define. */
+function cfgNum(server: Server, name: string, fallback: number): number {
+  return server.config.lookup(name) ? server.config.num(name) : fallback;
+}
+
+function cfgStr(server: Server, name: string, fallback: string): string {
+  return server.config.lookup(name) ? server.config.str(name) : fallback;
+}
+
+/** Redis's bytesToHuman: B, K, M, G, T, P with two decimals. */
+export function bytesToHuman(n: number): string {
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  if (n < 1024) return `${n}B`;
+  let v = n / 1024;
+  for (const u of units) {
+    if (v < 1024 || u === 'P') return `${v.toFixed(2)}${u}`;
+    v /= 1024;
+  }
+  return `${n}B`;
+}
+
+const ratio = (a: number, b: number): string => (b === 0 ? '0.00' : (a / b).toFixed(2));
+const avg = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+const seconds = (usec: number): string => (usec / 1e6).toFixed(6);
+
+function machine(): string {
+  const m = os.machine?.() ?? os.arch();
+  return m === 'x64' ? 'x86_64' : m;
+}
+
+function server(s: Server): string[] {
+  const uptime = Math.floor((Date.now() - s.startTime) / 1000);
+  const hz = cfgNum(s, 'hz', 10);
+  return [
+    `redis_version:${REDIS_VERSION}`,
+    `redoubt_version:${VERSION}`,
+    'redis_git_sha1:00000000',
+    'redis_git_dirty:0',
+    `redis_build_id:${BUILD_ID}`,
+    'redis_mode:standalone',
+    `os:${os.type()} ${os.release()} ${machine()}`,
+    'arch_bits:64',
+    'monotonic_clock:POSIX clock_gettime',
+    `multiplexing_api:${process.platform === 'linux' ? 'epoll' : process.platform === 'win32' ? 'iocp' : 'kqueue'}`,
+    'atomicvar_api:c11-builtin',
+    'gcc_version:0.0.0',
+    `process_id:${process.pid}`,
+    'process_supervised:no',
+    `run_id:${RUN_ID}`,
+    `tcp_port:${cfgNum(s, 'port', 0)}`,
+    `server_time_usec:${Date.now() * 1000}`,
+    `uptime_in_seconds:${uptime}`,
+    `uptime_in_days:${Math.floor(uptime / 86400)}`,
+    `hz:${hz}`,
+    `configured_hz:${hz}`,
+    `lru_clock:${Math.floor(Date.now() / 1000) & 0xffffff}`,
+    `executable:${process.argv[1] ?? process.execPath}`,
+    `config_file:${s.configFile}`,
+    'io_threads_active:0',
+  ];
+}
+
+function clients(s: Server): string[] {
+  let blocked = 0;
+  let replicas = 0;
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of s.clients.values()) {
+    if (c.blocked) blocked++;
+    if (c.kind === 'replica') replicas++;
+    const out = c.reply.pending;
+    if (out > maxOut) maxOut = out;
+    const inBuf = c.parser?.buffered ?? 0;
+    if (inBuf > maxIn) maxIn = inBuf;
+  }
+  return [
+    `connected_clients:${s.clients.size - replicas}`,
+    'cluster_connections:0',
+    `maxclients:${cfgNum(s, 'maxclients', 10000)}`,
+    `client_recent_max_input_buffer:${maxIn}`,
+    `client_recent_max_output_buffer:${maxOut}`,
+    `blocked_clients:${blocked}`,
+    'tracking_clients:0',
+    `clients_in_timeout_table:${blocked}`,
+  ];
+}
+
+function memory(s: Server): string[] {
+  const m = process.memoryUsage();
+  const used = usedMemory();
+  if (used > s.peakMemory) s.peakMemory = used;
+  const peak = s.peakMemory;
+  let clientsMem = 0;
+  for (const c of s.clients.values()) clientsMem += c.reply.pending;
+  const startup = Math.min(s.startupMemory, used);
+  const overhead = Math.min(used, startup + clientsMem);
+  const dataset = used - overhead;
+  const netUsed = used - startup;
+  const allocated = m.heapUsed + m.external;
+  const active = m.heapTotal + m.external;
+  const resident = m.rss;
+  const maxmemory = cfgNum(s, 'maxmemory', 0);
+  return [
+    `used_memory:${used}`,
+    `used_memory_human:${bytesToHuman(used)}`,
+    `used_memory_rss:${m.rss}`,
+    `used_memory_rss_human:${bytesToHuman(m.rss)}`,
+    `used_memory_peak:${peak}`,
+    `used_memory_peak_human:${bytesToHuman(peak)}`,
+    `used_memory_peak_perc:${((used * 100) / peak).toFixed(2)}%`,
+    `used_memory_overhead:${overhead}`,
+    `used_memory_startup:${startup}`,
+    `used_memory_dataset:${dataset}`,
+    `used_memory_dataset_perc:${netUsed === 0 ? '0.00' : ((dataset * 100) / netUsed).toFixed(2)}%`,
+    `allocator_allocated:${allocated}`,
+    `allocator_active:${active}`,
+    `allocator_resident:${resident}`,
+    `total_system_memory:${os.totalmem()}`,
+    `total_system_memory_human:${bytesToHuman(os.totalmem())}`,
+    // No Lua engine yet: the scripting memory fields are zero.
+    'used_memory_lua:0',
+    'used_memory_vm_eval:0',
+    'used_memory_lua_human:0B',
+    'used_memory_scripts_eval:0',
+    'number_of_cached_scripts:0',
+    'number_of_functions:0',
+    'number_of_libraries:0',
+    'used_memory_vm_functions:0',
+    'used_memory_vm_total:0',
+    'used_memory_vm_total_human:0B',
+    'used_memory_functions:0',
+    'used_memory_scripts:0',
+    'used_memory_scripts_human:0B',
+    `maxmemory:${maxmemory}`,
+    `maxmemory_human:${bytesToHuman(maxmemory)}`,
+    `maxmemory_policy:${cfgStr(s, 'maxmemory-policy', 'noeviction')}`,
+    `allocator_frag_ratio:${ratio(active, allocated)}`,
+    `allocator_frag_bytes:${active - allocated}`,
+    `allocator_rss_ratio:${ratio(resident, active)}`,
+    `allocator_rss_bytes:${resident - active}`,
+    `rss_overhead_ratio:${ratio(m.rss, resident)}`,
+    `rss_overhead_bytes:${m.rss - resident}`,
+    `mem_fragmentation_ratio:${ratio(m.rss, used)}`,
+    `mem_fragmentation_bytes:${m.rss - used}`,
+    'mem_not_counted_for_evict:0',
+    'mem_replication_backlog:0',
+    'mem_total_replication_buffers:0',
+    'mem_clients_slaves:0',
+    `mem_clients_normal:${clientsMem}`,
+    'mem_cluster_links:0',
+    'mem_aof_buffer:0',
+    'mem_allocator:v8',
+    'active_defrag_running:0',
+    'lazyfree_pending_objects:0',
+    'lazyfreed_objects:0',
+  ];
+}
+
+function persistence(s: Server): string[] {
+  // No RDB or AOF yet: nothing has been saved, no child runs, every change is unsaved.
+  return [
+    'loading:0',
+    'async_loading:0',
+    'current_cow_peak:0',
+    'current_cow_size:0',
+    'current_cow_size_age:0',
+    'current_fork_perc:0.00',
+    'current_save_keys_processed:0',
+    'current_save_keys_total:0',
+    `rdb_changes_since_last_save:${Database.dirty}`,
+    'rdb_bgsave_in_progress:0',
+    `rdb_last_save_time:${Math.floor(s.startTime / 1000)}`,
+    'rdb_last_bgsave_status:ok',
+    'rdb_last_bgsave_time_sec:-1',
+    'rdb_current_bgsave_time_sec:-1',
+    'rdb_saves:0',
+    'rdb_last_cow_size:0',
+    'rdb_last_load_keys_expired:0',
+    'rdb_last_load_keys_loaded:0',
+    'aof_enabled:0',
+    'aof_rewrite_in_progress:0',
+    'aof_rewrite_scheduled:0',
+    'aof_last_rewrite_time_sec:-1',
+    'aof_current_rewrite_time_sec:-1',
+    'aof_last_bgrewrite_status:ok',
+    'aof_rewrites:0',
+    'aof_rewrites_consecutive_failures:0',
+    'aof_last_write_status:ok',
+    'aof_last_cow_size:0',
+    'module_fork_in_progress:0',
+    'module_fork_last_cow_size:0',
+  ];
+}
+
+function stats(s: Server): string[] {
+  const st = s.stats;
+  const kbps = (samples: readonly number[]): string => (avg(samples) / 1024).toFixed(2);
+  return [
+    `total_connections_received:${st.connectionsReceived}`,
+    `total_commands_processed:${st.commands}`,
+    `instantaneous_ops_per_sec:${Math.round(avg(st.opsSamples))}`,
+    `total_net_input_bytes:${st.netInput}`,
+    `total_net_output_bytes:${st.netOutput}`,
+    'total_net_repl_input_bytes:0',
+    'total_net_repl_output_bytes:0',
+    `instantaneous_input_kbps:${kbps(st.inputSamples)}`,
+    `instantaneous_output_kbps:${kbps(st.outputSamples)}`,
+    'instantaneous_input_repl_kbps:0.00',
+    'instantaneous_output_repl_kbps:0.00',
+    `rejected_connections:${st.rejectedConnections}`,
+    'sync_full:0',
+    'sync_partial_ok:0',
+    'sync_partial_err:0',
+    `expired_keys:${st.expiredKeys}`,
+    'expired_stale_perc:0.00',
+    `expired_time_cap_reached_count:${s.expiry.timeCapReached}`,
+    'expire_cycle_cpu_milliseconds:0',
+    'evicted_keys:0',
+    'evicted_clients:0',
+    'total_eviction_exceeded_time:0',
+    'current_eviction_exceeded_time:0',
+    `keyspace_hits:${Database.hits}`,
+    `keyspace_misses:${Database.misses}`,
+    'pubsub_channels:0',
+    'pubsub_patterns:0',
+    'pubsubshard_channels:0',
+    'latest_fork_usec:0',
+    'total_forks:0',
+    'migrate_cached_sockets:0',
+    'slave_expires_tracked_keys:0',
+    'active_defrag_hits:0',
+    'active_defrag_misses:0',
+    'active_defrag_key_hits:0',
+    'active_defrag_key_misses:0',
+    'total_active_defrag_time:0',
+    'current_active_defrag_time:0',
+    'tracking_total_keys:0',
+    'tracking_total_items:0',
+    'tracking_total_prefixes:0',
+    'unexpected_error_replies:0',
+    `total_error_replies:${st.errorReplies}`,
+    'dump_payload_sanitizations:0',
+    `total_reads_processed:${st.reads}`,
+    `total_writes_processed:${st.writes}`,
+    'io_threaded_reads_processed:0',
+    'io_threaded_writes_processed:0',
+    'reply_buffer_shrinks:0',
+    'reply_buffer_expands:0',
+  ];
+}
+
+function replication(s: Server): string[] {
+  return [
+    'role:master',
+    'connected_slaves:0',
+    'master_failover_state:no-failover',
+    `master_replid:${REPL_ID}`,
+    'master_replid2:0000000000000000000000000000000000000000',
+    'master_repl_offset:0',
+    'second_repl_offset:-1',
+    'repl_backlog_active:0',
+    `repl_backlog_size:${cfgNum(s, 'repl-backlog-size', 1048576)}`,
+    'repl_backlog_first_byte_offset:0',
+    'repl_backlog_histlen:0',
+  ];
+}
+
+function cpu(): string[] {
+  // Node reports the whole process; the main thread does nearly all of the work.
+  const u = process.cpuUsage();
+  return [
+    `used_cpu_sys:${seconds(u.system)}`,
+    `used_cpu_user:${seconds(u.user)}`,
+    'used_cpu_sys_children:0.000000',
+    'used_cpu_user_children:0.000000',
+    `used_cpu_sys_main_thread:${seconds(u.system)}`,
+    `used_cpu_user_main_thread:${seconds(u.user)}`,
+  ];
+}
+
+function commandstats(s: Server): string[] {
+  const out: string[] = [];
+  for (const cmd of s.commands.walk()) {
+    const st = cmd.stats;
+    if (st.calls === 0 && st.failed === 0 && st.rejected === 0) continue;
+    const perCall = st.calls === 0 ? 0 : st.usec / st.calls;
+    out.push(
+      `cmdstat_${cmd.fullName}:calls=${st.calls},usec=${st.usec},usec_per_call=${perCall.toFixed(2)},` +
+        `rejected_calls=${st.rejected},failed_calls=${st.failed}`,
+    );
+  }
+  return out;
+}
+
+function errorstats(s: Server): string[] {
+  // Redis keeps error codes in a radix tree, so they come out sorted.
+  return [...s.stats.errors.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, n]) => `errorstat_${code}:count=${n}`);
+}
+
+function keyspace(s: Server): string[] {
+  const out: string[] = [];
+  for (const db of s.dbs) {
+    if (db.size === 0) continue;
+    out.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtl(db)}`);
+  }
+  return out;
+}
+
+/** Mean remaining time to live in ms over (up to) the first 10000 volatile keys. */
+function averageTtl(db: Database): number {
+  if (db.expires.size === 0) return 0;
+  const now = Date.now();
+  let sum = 0;
+  let n = 0;
+  for (const at of db.expires.values()) {
+    if (at > now) {
+      sum += at - now;
+      n++;
+    }
+    if (n >= 10000) break;
+  }
+  return n === 0 ? 0 : Math.floor(sum / n);
+}
+
+/** Sections in Redis's order: [name, title, in "default"?, builder]. */
+const SECTIONS: readonly (readonly [string, string, boolean, Section])[] = [
+  ['server', 'Server', true, server],
+  ['clients', 'Clients', true, clients],
+  ['memory', 'Memory', true, memory],
+  ['persistence', 'Persistence', true, persistence],
+  ['stats', 'Stats', true, stats],
+  ['replication', 'Replication', true, replication],
+  ['cpu', 'CPU', true, cpu],
+  ['modules', 'Modules', true, () => []],
+  ['commandstats', 'Commandstats', false, commandstats],
+  ['errorstats', 'Errorstats', true, errorstats],
+  // Per-command latency histograms are not kept yet: the section is present and empty.
+  ['latencystats', 'Latencystats', false, () => []],
+  ['cluster', 'Cluster', true, () => ['cluster_enabled:0']],
+  ['keyspace', 'Keyspace', true, keyspace],
+];
+
+/** The INFO text for the requested section names (none: "default"), CRLF lines, "# Title" headers. */
+export function infoText(s: Server, requested: readonly string[]): string {
+  const names = new Set(requested.map((r) => r.toLowerCase()));
+  if (names.size === 0) names.add('default');
+  const all = names.has('all') || names.has('everything');
+  const dflt = names.has('default');
+  if (names.has('module_list')) names.add('modules');
+  const parts: string[] = [];
+  for (const [name, title, inDefault, build] of SECTIONS) {
+    if (!all && !(dflt && inDefault) && !names.has(name)) continue;
+    const lines = build(s);
+    parts.push(`# ${title}\r\n${lines.map((l) => l + '\r\n').join('')}`);
+  }
+  return parts.join('\r\n');
+}

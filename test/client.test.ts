@@ -1,0 +1,276 @@
+// CLIENT against live connections: LIST/INFO fields in Redis's order with true values, KILL
+// really disconnecting its victims, PAUSE holding writes (or everything) from other clients until
+// UNPAUSE or the timeout, REPLY OFF/SKIP checked on the raw bytes, and the per-connection switches.
+
+import { before, after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+
+let redoubt: RunningServer;
+let redis: RunningServer;
+
+before(async () => {
+  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
+});
+after(async () => {
+  await Promise.all([redoubt?.stop(), redis?.stop()]);
+});
+
+/** CLIENT LIST/INFO text as one record per line. */
+function parseClients(text: string): Record<string, string>[] {
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => Object.fromEntries(l.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
+}
+
+const bulkText = (reply: string): string => reply.slice(reply.indexOf('\r\n') + 2, -2);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function connect(port: number): Promise<RawClient> {
+  return RawClient.connect(port);
+}
+
+describe('CLIENT LIST and INFO', () => {
+  test('fields in the order redis-server uses', async () => {
+    const [mine, ref] = [await connect(redoubt.port), await connect(redis.port)];
+    try {
+      const ours = bulkText(await mine.call('CLIENT', 'INFO')).trim().split(' ').map((kv) => kv.split('=')[0]);
+      const theirs = bulkText(await ref.call('CLIENT', 'INFO')).trim().split(' ').map((kv) => kv.split('=')[0]);
+      // lib-name and lib-ver come from Redis 7.2, which also appends them last.
+      assert.deepEqual(ours, [...theirs, 'lib-name', 'lib-ver']);
+    } finally {
+      mine.close();
+      ref.close();
+    }
+  });
+
+  test('values describe the connections truly', async () => {
+    const a = new Redis({ port: redoubt.port, connectionName: 'alpha' });
+    const b = await connect(redoubt.port);
+    try {
+      await a.ping();
+      await b.call('SELECT', '3');
+      await b.call('ECHO', 'x');
+      const bId = Number((await b.call('CLIENT', 'ID')).slice(1, -2));
+      const list = parseClients(String(await a.client('LIST')));
+      const meA = list.find((r) => r['name'] === 'alpha');
+      const meB = list.find((r) => r['id'] === String(bId));
+      assert.ok(meA && meB, 'both connections listed');
+      assert.equal(meA['cmd'], 'client|list', 'the caller shows the command it is running');
+      assert.equal(meB['cmd'], 'client|id');
+      assert.equal(meB['db'], '3');
+      assert.equal(meB['flags'], 'N');
+      assert.equal(meB['user'], 'default');
+      assert.equal(meB['resp'], '2');
+      assert.match(meB['addr']!, /^127\.0\.0\.1:\d+$/);
+      assert.equal(meB['laddr'], `127.0.0.1:${redoubt.port}`);
+      assert.ok(Number(meB['fd']) > 0, 'a real file descriptor');
+      assert.ok(Number(meA['argv-mem']) > 0, 'the running request is counted');
+      // CLIENT INFO is the caller's own line.
+      const info = parseClients(String(await a.client('INFO')))[0]!;
+      assert.equal(info['id'], meA['id']);
+      assert.equal(info['cmd'], 'client|info');
+      // Filters
+      const byId = parseClients(bulkText(await b.call('CLIENT', 'LIST', 'ID', String(bId), '999999')));
+      assert.deepEqual(byId.map((r) => r['id']), [String(bId)]);
+      const normal = parseClients(bulkText(await b.call('CLIENT', 'LIST', 'TYPE', 'normal')));
+      assert.ok(normal.length >= 2);
+      assert.equal(bulkText(await b.call('CLIENT', 'LIST', 'TYPE', 'pubsub')), '');
+    } finally {
+      a.disconnect();
+      b.close();
+    }
+  });
+
+  test('RESP3 replies are verbatim strings', async () => {
+    const c = await connect(redoubt.port);
+    try {
+      await c.call('HELLO', '3');
+      const r = await c.call('CLIENT', 'INFO');
+      assert.match(r, /^=\d+\r\ntxt:id=\d+ .* resp=3 lib-name= lib-ver=\n\r\n$/);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('node-redis sees its name and id', async () => {
+    const client = createClient({ socket: { port: redoubt.port }, name: 'nr' });
+    await client.connect();
+    try {
+      const id = await client.clientId();
+      assert.equal(await client.clientGetName(), 'nr');
+      const line = parseClients(String(await client.sendCommand(['CLIENT', 'INFO'])))[0]!;
+      assert.equal(line['id'], String(id));
+      assert.equal(line['name'], 'nr');
+    } finally {
+      await client.disconnect();
+    }
+  });
+});
+
+describe('CLIENT KILL', () => {
+  test('by ID disconnects the victim and counts it', async () => {
+    const killer = await connect(redoubt.port);
+    const victim = await connect(redoubt.port);
+    try {
+      const id = (await victim.call('CLIENT', 'ID')).slice(1, -2);
+      assert.equal(await killer.call('CLIENT', 'KILL', 'ID', id), ':1\r\n');
+      assert.equal(await victim.waitClosed(), true);
+      assert.equal(await killer.call('CLIENT', 'KILL', 'ID', id), ':0\r\n');
+      assert.equal(await killer.call('PING'), '+PONG\r\n');
+    } finally {
+      killer.close();
+      victim.close();
+    }
+  });
+
+  test('old form by address, and filters by LADDR, TYPE and USER', async () => {
+    const killer = await connect(redoubt.port);
+    const v1 = await connect(redoubt.port);
+    const v2 = await connect(redoubt.port);
+    try {
+      const addr = parseClients(bulkText(await v1.call('CLIENT', 'INFO')))[0]!['addr']!;
+      assert.equal(await killer.call('CLIENT', 'KILL', addr), '+OK\r\n');
+      assert.equal(await v1.waitClosed(), true);
+      assert.equal(await killer.call('CLIENT', 'KILL', addr), '-ERR No such client\r\n');
+      // Every other normal client of user default on this port, but not the caller (SKIPME yes).
+      const n = Number((await killer.call('CLIENT', 'KILL', 'LADDR', `127.0.0.1:${redoubt.port}`, 'TYPE', 'normal', 'USER', 'default')).slice(1, -2));
+      assert.ok(n >= 1);
+      assert.equal(await v2.waitClosed(), true);
+      assert.equal(await killer.call('PING'), '+PONG\r\n');
+    } finally {
+      killer.close();
+      v1.close();
+      v2.close();
+    }
+  });
+
+  test('SKIPME no kills the caller after its reply', async () => {
+    const c = await connect(redoubt.port);
+    const id = (await c.call('CLIENT', 'ID')).slice(1, -2);
+    assert.equal(await c.call('CLIENT', 'KILL', 'ID', id, 'SKIPME', 'no'), ':1\r\n');
+    assert.equal(await c.waitClosed(), true);
+  });
+});
+
+describe('CLIENT PAUSE', () => {
+  test('WRITE holds writes from other clients until UNPAUSE; reads go on', async (t) => {
+    const admin = await connect(redoubt.port);
+    const writer = await connect(redoubt.port);
+    try {
+      const hasSet = (await admin.call('COMMAND', 'INFO', 'set')) !== '*1\r\n$-1\r\n';
+      if (!hasSet) {
+        t.skip('SET not in the table yet');
+        return;
+      }
+      assert.equal(await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE'), '+OK\r\n');
+      writer.write(RawClient.encode(['SET', 'paused', '1']));
+      await sleep(150);
+      assert.equal(writer.unread.length, 0, 'the write is held');
+      assert.equal(await admin.call('GET', 'paused'), '$-1\r\n', 'reads still run');
+      const held = parseClients(bulkText(await admin.call('CLIENT', 'LIST'))).find((r) => r['cmd'] === 'NULL' || r['flags']!.includes('b'));
+      assert.ok(held && held['flags']!.includes('b'), 'the held client shows as blocked');
+      assert.equal(await admin.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
+      assert.equal((await writer.read())!.toString('latin1'), '+OK\r\n');
+      assert.equal(await admin.call('GET', 'paused'), '$1\r\n1\r\n');
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.close();
+      writer.close();
+    }
+  });
+
+  test('ALL holds every command, and the timeout releases them in order', async () => {
+    const admin = await connect(redoubt.port);
+    const other = await connect(redoubt.port);
+    try {
+      const started = Date.now();
+      assert.equal(await admin.call('CLIENT', 'PAUSE', '300'), '+OK\r\n');
+      other.write(Buffer.concat([RawClient.encode(['PING']), RawClient.encode(['ECHO', 'after'])]));
+      await sleep(100);
+      assert.equal(other.unread.length, 0, 'PING is held in ALL mode');
+      assert.equal((await other.read())!.toString('latin1'), '+PONG\r\n');
+      assert.equal((await other.read())!.toString('latin1'), '$5\r\nafter\r\n');
+      assert.ok(Date.now() - started >= 250, 'released by the timeout, not before');
+    } finally {
+      admin.close();
+      other.close();
+    }
+  });
+
+  test('unknown commands and arity errors are answered during a pause', async () => {
+    const admin = await connect(redoubt.port);
+    const other = await connect(redoubt.port);
+    try {
+      await admin.call('CLIENT', 'PAUSE', '300');
+      assert.match(await other.call('NOSUCHCMD'), /^-ERR unknown command/);
+      assert.equal(await other.call('GET'), "-ERR wrong number of arguments for 'get' command\r\n");
+    } finally {
+      admin.close();
+      other.close();
+      await sleep(350);
+    }
+  });
+});
+
+describe('CLIENT REPLY', () => {
+  test('SKIP drops exactly the next reply; OFF drops all until ON', async () => {
+    const server = await startRedoubt();
+    const c = await connect(server.port);
+    try {
+      c.write(
+        Buffer.concat([
+          RawClient.encode(['CLIENT', 'REPLY', 'SKIP']),
+          RawClient.encode(['PING']),
+          RawClient.encode(['ECHO', 'a']),
+          RawClient.encode(['CLIENT', 'REPLY', 'OFF']),
+          RawClient.encode(['PING']),
+          RawClient.encode(['GET']),
+          RawClient.encode(['CLIENT', 'REPLY', 'SKIP']),
+          RawClient.encode(['ECHO', 'b']),
+          RawClient.encode(['CLIENT', 'REPLY', 'ON']),
+          RawClient.encode(['ECHO', 'c']),
+        ]),
+      );
+      await sleep(200);
+      assert.equal(c.unread.toString('latin1'), '$1\r\na\r\n+OK\r\n$1\r\nc\r\n');
+      for (let i = 0; i < 3; i++) await c.read();
+      // Errors while replies are off are still counted.
+      const info = await c.call('INFO', 'errorstats');
+      assert.match(info, /errorstat_ERR:count=1/);
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('per-connection switches', () => {
+  test('NO-EVICT, NO-TOUCH and SETINFO show in CLIENT INFO', async () => {
+    const c = await connect(redoubt.port);
+    try {
+      assert.equal(await c.call('CLIENT', 'NO-EVICT', 'on'), '+OK\r\n');
+      assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'ON'), '+OK\r\n');
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'LIB-NAME', 'mylib'), '+OK\r\n');
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-ver', '1.2.3'), '+OK\r\n');
+      let line = parseClients(bulkText(await c.call('CLIENT', 'INFO')))[0]!;
+      assert.equal(line['flags'], 'eT');
+      assert.equal(line['lib-name'], 'mylib');
+      assert.equal(line['lib-ver'], '1.2.3');
+      assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'maybe'), '-ERR syntax error\r\n');
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-foo', 'x'), "-ERR Unrecognized option 'lib-foo'\r\n");
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name', 'a b'), '-ERR lib-name cannot contain spaces, newlines or special characters.\r\n');
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name'), "-ERR wrong number of arguments for 'client|setinfo' command\r\n");
+      await c.call('CLIENT', 'NO-EVICT', 'off');
+      await c.call('CLIENT', 'NO-TOUCH', 'off');
+      line = parseClients(bulkText(await c.call('CLIENT', 'INFO')))[0]!;
+      assert.equal(line['flags'], 'N');
+    } finally {
+      c.close();
+    }
+  });
+});

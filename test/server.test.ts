@@ -1,0 +1,223 @@
+// INFO, TIME, SLOWLOG, LATENCY and SHUTDOWN on live servers: INFO's sections and field names
+// against the real redis-server, values that move with what clients do, slow log entries with
+// their client details, and SHUTDOWN really stopping the process (or refusing to).
+
+import { before, after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+
+let redoubt: RunningServer;
+let redis: RunningServer;
+let cli: Redis;
+let ref: Redis;
+
+before(async () => {
+  [redoubt, redis] = await Promise.all([startRedoubt(['--slowlog-log-slower-than', '0']), startRedis()]);
+  cli = new Redis({ port: redoubt.port });
+  ref = new Redis({ port: redis.port });
+});
+after(async () => {
+  cli?.disconnect();
+  ref?.disconnect();
+  await Promise.all([redoubt?.stop(), redis?.stop()]);
+});
+
+/** INFO text as section → field → value; asserts the CRLF framing on the way. */
+function parseInfo(text: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  assert.ok(text === '' || text.endsWith('\r\n'), 'INFO ends with CRLF');
+  let current: Map<string, string> | null = null;
+  for (const line of text.split('\r\n')) {
+    assert.ok(!line.includes('\n'), 'no bare LF');
+    if (line === '') continue;
+    if (line.startsWith('# ')) {
+      current = new Map();
+      sections.set(line.slice(2), current);
+      continue;
+    }
+    assert.ok(current, `field before any section: ${line}`);
+    const i = line.indexOf(':');
+    assert.ok(i > 0, `field line: ${line}`);
+    current.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return sections;
+}
+
+async function info(c: Redis, ...sections: string[]): Promise<Map<string, Map<string, string>>> {
+  return parseInfo(await c.info(...sections));
+}
+
+const field = (m: Map<string, Map<string, string>>, section: string, name: string): string => {
+  const v = m.get(section)?.get(name);
+  assert.ok(v !== undefined, `${section}.${name} present`);
+  return v;
+};
+
+describe('INFO', () => {
+  test('sections and field names as redis-server 7.0 has them', async () => {
+    const [mine, theirs] = [await info(cli, 'everything'), await info(ref, 'everything')];
+    assert.deepEqual([...mine.keys()], [...theirs.keys()]);
+    for (const section of ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Replication', 'CPU', 'Cluster']) {
+      const ours = [...mine.get(section)!.keys()].filter((k) => k !== 'redoubt_version');
+      assert.deepEqual(ours, [...theirs.get(section)!.keys()], section);
+    }
+    for (const [args, name] of [[[], 'default'], [['all'], 'all'], [['server', 'CPU'], 'two'], [['default', 'commandstats'], 'mixed']] as const) {
+      assert.deepEqual([...(await info(cli, ...args)).keys()], [...(await info(ref, ...args)).keys()], name);
+    }
+    assert.equal(await cli.info('nosuchsection'), '');
+  });
+
+  test('versions and identity', async () => {
+    const m = await info(cli, 'server');
+    assert.equal(field(m, 'Server', 'redis_version'), '7.0.15');
+    assert.match(field(m, 'Server', 'redoubt_version'), /^\d+\.\d+\.\d+/);
+    assert.equal(field(m, 'Server', 'tcp_port'), String(redoubt.port));
+    assert.equal(field(m, 'Server', 'process_id'), String(redoubt.process.pid));
+    assert.match(field(m, 'Server', 'run_id'), /^[0-9a-f]{40}$/);
+    const t = Number(field(m, 'Server', 'server_time_usec')) / 1000;
+    assert.ok(Math.abs(t - Date.now()) < 5000);
+  });
+
+  test('counters move with what clients do', async () => {
+    const before = await info(cli, 'stats', 'clients', 'commandstats', 'errorstats');
+    const extra = new Redis({ port: redoubt.port });
+    await extra.ping();
+    await cli.call('ECHO', 'x');
+    await cli.call('NOSUCHCOMMAND').catch(() => undefined);
+    const after = await info(cli, 'stats', 'clients', 'commandstats', 'errorstats');
+    const n = (m: Map<string, Map<string, string>>, s: string, f: string): number => Number(field(m, s, f));
+    assert.ok(n(after, 'Stats', 'total_commands_processed') >= n(before, 'Stats', 'total_commands_processed') + 3);
+    assert.ok(n(after, 'Stats', 'total_connections_received') > n(before, 'Stats', 'total_connections_received'));
+    assert.ok(n(after, 'Stats', 'total_net_input_bytes') > n(before, 'Stats', 'total_net_input_bytes'));
+    assert.ok(n(after, 'Stats', 'total_error_replies') > n(before, 'Stats', 'total_error_replies'));
+    assert.ok(n(after, 'Clients', 'connected_clients') >= 2);
+    assert.match(field(after, 'Commandstats', 'cmdstat_echo'), /^calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0$/);
+    assert.match(field(after, 'Errorstats', 'errorstat_ERR'), /^count=\d+$/);
+    extra.disconnect();
+  });
+
+  test('memory and cpu are measured', async () => {
+    const m = await info(cli, 'memory', 'cpu', 'persistence');
+    assert.ok(Number(field(m, 'Memory', 'used_memory')) > 1024 * 1024);
+    assert.ok(Number(field(m, 'Memory', 'used_memory_rss')) > 0);
+    assert.ok(Number(field(m, 'Memory', 'used_memory_peak')) >= Number(field(m, 'Memory', 'used_memory')));
+    assert.match(field(m, 'Memory', 'used_memory_human'), /^\d+\.\d\d[KMG]$/);
+    assert.ok(Number(field(m, 'CPU', 'used_cpu_user')) > 0);
+    assert.equal(field(m, 'Persistence', 'aof_enabled'), '0');
+  });
+
+  test('keyspace line after writes', async (t) => {
+    const hasSet = (await cli.call('COMMAND', 'INFO', 'set')) as unknown[];
+    if (!Array.isArray(hasSet) || hasSet[0] === null) {
+      t.skip('SET not in the table yet');
+      return;
+    }
+    const db = 7;
+    const c = new Redis({ port: redoubt.port, db });
+    await c.set('k1', 'v');
+    await c.set('k2', 'v', 'EX', 100);
+    const m = await info(cli, 'keyspace');
+    assert.match(field(m, 'Keyspace', `db${db}`), /^keys=2,expires=1,avg_ttl=\d+$/);
+    const ttl = Number(field(m, 'Keyspace', `db${db}`).split('avg_ttl=')[1]);
+    assert.ok(ttl > 90000 && ttl <= 100000);
+    await c.get('k1');
+    await c.get('missing');
+    const s = await info(cli, 'stats');
+    assert.ok(Number(field(s, 'Stats', 'keyspace_hits')) >= 1);
+    assert.ok(Number(field(s, 'Stats', 'keyspace_misses')) >= 1);
+    c.disconnect();
+  });
+
+  test('RESP3 INFO is a verbatim string', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    await c.call('HELLO', '3');
+    assert.match(await c.call('INFO', 'cluster'), /^=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n$/);
+    c.close();
+  });
+});
+
+describe('TIME', () => {
+  test('seconds and microseconds of the wall clock', async () => {
+    const [sec, usec] = (await cli.time()).map(Number) as [number, number];
+    assert.ok(Math.abs(sec * 1000 + usec / 1000 - Date.now()) < 2000);
+    assert.ok(usec >= 0 && usec < 1e6);
+  });
+});
+
+describe('SLOWLOG', () => {
+  test('entries carry id, time, duration, arguments, address and name', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    try {
+      await c.call('SLOWLOG', 'RESET');
+      await c.call('CLIENT', 'SETNAME', 'slowpoke');
+      await c.call('ECHO', 'x'.repeat(200));
+      await c.call('AUTH', 'default', 'secret-password');
+      const entries = (await cli.slowlog('GET', 3)) as [number, number, number, string[], string, string][];
+      assert.equal(entries.length, 3);
+      const [auth, echo, setname] = entries;
+      assert.ok(auth![0] > echo![0] && echo![0] > setname![0], 'newest first, ids increase');
+      assert.ok(Math.abs(auth![1] - Date.now() / 1000) < 5);
+      assert.ok(auth![2] >= 0);
+      assert.deepEqual(auth![3], ['AUTH', '(redacted)', '(redacted)']);
+      assert.deepEqual(echo![3], ['ECHO', `${'x'.repeat(128)}... (72 more bytes)`]);
+      assert.match(echo![4], /^127\.0\.0\.1:\d+$/);
+      assert.equal(echo![5], 'slowpoke');
+      assert.equal(setname![5], 'slowpoke', 'recorded after the command ran, as Redis does');
+      assert.ok(Number(await cli.slowlog('LEN')) >= 3);
+      assert.equal(await cli.slowlog('RESET'), 'OK');
+      assert.ok(Number(await cli.slowlog('LEN')) <= 1);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('GET -1 returns everything; the default is 10', async () => {
+    for (let i = 0; i < 12; i++) await cli.call('ECHO', String(i));
+    assert.equal(((await cli.slowlog('GET')) as unknown[]).length, 10);
+    assert.ok(((await cli.slowlog('GET', -1)) as unknown[]).length >= 12);
+  });
+});
+
+describe('LATENCY', () => {
+  test('empty monitor, doctor text and reset', async () => {
+    assert.deepEqual(await cli.call('LATENCY', 'LATEST'), []);
+    assert.deepEqual(await cli.call('LATENCY', 'HISTORY', 'command'), []);
+    assert.equal(await cli.call('LATENCY', 'RESET'), 0);
+    assert.equal(await cli.call('LATENCY', 'DOCTOR'), await ref.call('LATENCY', 'DOCTOR'));
+  });
+});
+
+describe('SHUTDOWN', () => {
+  test('SAVE without persistence refuses and keeps serving; NOSAVE stops the process', async () => {
+    const s = await startRedoubt();
+    const c = await RawClient.connect(s.port);
+    try {
+      assert.equal(await c.call('SHUTDOWN', 'SAVE'), '-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
+      assert.equal(await c.call('PING'), '+PONG\r\n');
+      assert.equal(await c.call('SHUTDOWN', 'ABORT'), '-ERR No shutdown in progress.\r\n');
+      const exited = new Promise<number | null>((r) => s.process.once('exit', (code) => r(code)));
+      c.write(RawClient.encode(['SHUTDOWN', 'NOSAVE']));
+      assert.equal(await c.read(), null, 'closed without a reply');
+      assert.equal(await exited, 0);
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  });
+
+  test('SAVE FORCE exits anyway', async () => {
+    const s = await startRedoubt();
+    const c = await RawClient.connect(s.port);
+    try {
+      const exited = new Promise<number | null>((r) => s.process.once('exit', (code) => r(code)));
+      c.write(RawClient.encode(['SHUTDOWN', 'SAVE', 'FORCE']));
+      assert.equal(await c.read(), null);
+      assert.equal(await exited, 0);
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  });
+});
