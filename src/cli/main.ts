@@ -1,49 +1,117 @@
 #!/usr/bin/env node
-// The `redoubt` command: `redoubt [config-file] [--directive value ...]` starts the server, as
-// redis-server does.
+// The `redoubt` command: `redoubt [config-file] [--directive value ...] [-]` starts the server, as
+// redis-server does; a refused configuration prints where and why, and exits with status 1.
 
-import { Config } from '../config/config.js';
-import { applyDirective, loadConfigFile, StartupConfigError } from '../config/load.js';
+import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
+import { parseCommandLine, usage } from '../config/cli-args.js';
+import { formatStartupError, StartupConfigError } from '../config/config-file.js';
+import { loadStartupConfig, type StartupConfig } from '../config/load.js';
+import { formatAddress, securityPosture } from '../config/posture.js';
 import { Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
+const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
+
+/** rename-command lines, applied once the command table exists, with Redis's refusals. */
+function applyRenames(server: Server, startup: StartupConfig): void {
+  for (const r of startup.renames) {
+    const fail = (reason: string): never => {
+      throw new StartupConfigError(reason, r.source, r.lineNumber, r.lineText);
+    };
+    const cmd = server.commands.lookup(r.from);
+    if (!cmd) fail('No such command in rename-command');
+    server.commands.remove(cmd!.spec.name);
+    if (r.to !== '') {
+      if (server.commands.lookup(r.to)) fail('Target command name already exists');
+      server.commands.alias(r.to, cmd!);
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === '--version' || argv[0] === '-v') {
-    process.stdout.write(`Redoubt v=${VERSION} redis_version=${REDIS_VERSION}\n`);
+  const program = 'redoubt';
+  const cli = parseCommandLine(argv);
+  if (cli.kind === 'help') {
+    process.stdout.write(usage(program));
     return 0;
   }
-  const config = new Config();
-  let i = 0;
+  if (cli.kind === 'version') {
+    process.stdout.write(`Redoubt v=${VERSION} redis_version=${REDIS_VERSION} node=${process.version} bits=64\n`);
+    return 0;
+  }
+  if (cli.kind === 'unsupported') {
+    process.stderr.write(`${cli.option} is not supported by Redoubt. See ${program} --help.\n`);
+    return 1;
+  }
+
+  let startup: StartupConfig;
+  let server: Server;
   try {
-    if (argv[0] !== undefined && !argv[0].startsWith('--')) {
-      loadConfigFile(config, argv[0]);
-      i = 1;
-    }
-    while (i < argv.length) {
-      const name = argv[i]!.slice(2).toLowerCase();
-      const words: string[] = [];
-      i++;
-      while (i < argv.length && !argv[i]!.startsWith('--')) words.push(argv[i++]!);
-      applyDirective(config, name, words, 'command line');
-    }
+    startup = loadStartupConfig(cli);
+    server = new Server(startup.config);
+    server.configFile = startup.configFile;
+    applyRenames(server, startup);
   } catch (err) {
     if (err instanceof StartupConfigError) {
-      process.stderr.write(`*** FATAL CONFIG ERROR (Redoubt ${VERSION}) ***\n${err.message}\n`);
+      process.stderr.write(formatStartupError(err, PRODUCT));
       return 1;
     }
     throw err;
   }
-  const server = new Server(config);
-  await server.start();
-  server.log.notice(`Redoubt ${VERSION} (Redis ${REDIS_VERSION} compatible) started, pid=${process.pid}`);
-  server.log.notice(`Ready to accept connections on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')}`);
-  await new Promise<void>((resolve) => {
+
+  const config = startup.config;
+  const log = server.log;
+  log.notice('Redoubt is starting');
+  log.notice(`Redoubt version=${VERSION}, Redis compatibility=${REDIS_VERSION}, node=${process.version}, pid=${process.pid}, just started`);
+  if (startup.configFile !== '') log.notice(`Configuration loaded from ${startup.configFile}`);
+  else if (cli.stdin) log.notice('Configuration loaded from standard input');
+  else log.notice(`No config file specified, using the default config. To use one: ${program} /path/to/redoubt.conf`);
+
+  // Signals are handled from here on: one may arrive while the sockets are still being opened.
+  const stopped = new Promise<void>((resolve) => {
     server.onShutdown = resolve;
-    const stop = (sig: string) => void server.shutdown(`Received ${sig} scheduling shutdown...`);
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  const stop = (sig: string) => void server.shutdown(`Received ${sig} scheduling shutdown...`);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
+  const pidfile = config.str('pidfile');
+  if (pidfile !== '') {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (err) {
+      log.warning(`Failed to write PID file: ${(err as Error).message}`);
+    }
+  }
+  const socketPath = config.str('unixsocket');
+  try {
+    await server.start();
+  } catch (err) {
+    log.warning(err instanceof Error ? err.message : String(err));
+    log.warning('Failed to start listening, exiting.');
+    removeFile(pidfile);
+    return 1;
+  }
+  if (!server.shuttingDown) {
+    const socketPerm = config.num('unixsocketperm');
+    if (socketPath !== '' && socketPerm !== 0) chmodSync(socketPath, socketPerm);
+    log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
+    for (const { level, text } of securityPosture(config, server.addresses)) log[level](text);
+    log.notice('Ready to accept connections');
+  }
+  await stopped;
+  removeFile(pidfile);
+  removeFile(socketPath);
   return 0;
+}
+
+function removeFile(path: string): void {
+  if (path === '') return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,243 @@
-// The config command family (being built).
+// The config family: CONFIG GET, SET, RESETSTAT, REWRITE and HELP over the parameter table.
+// CONFIG SET is all or nothing: every pair is checked and parsed first, then all are stored and
+// applied, and a failure restores every old value.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { globMatch } from '../store/glob.js';
+import { parameters } from '../config/parameters.js';
+import { rewriteConfig } from '../config/rewrite.js';
+import { strerror } from '../config/special.js';
+import type { ConfigEntry } from '../config/config.js';
+import type { ParamDef, ParamValue } from '../config/types.js';
+import type { Client } from '../server/client.js';
+import { NO_KEYS, type CommandSpec } from './spec.js';
 
-export const configCommands: readonly CommandSpec[] = [];
+function configGet(c: Client, argv: string[]): void {
+  const config = c.server.config;
+  // Keyed case-insensitively, as Redis's reply dictionary: `CONFIG GET port PORT` lists it once.
+  const matches = new Map<string, [string, ParamDef]>();
+  for (let i = 2; i < argv.length; i++) {
+    const pattern = argv[i]!;
+    if (!/[[*?]/.test(pattern)) {
+      const entry = config.entry(pattern);
+      if (entry && !matches.has(pattern.toLowerCase())) matches.set(pattern.toLowerCase(), [pattern, entry.def]);
+      continue;
+    }
+    for (const entry of config.list) {
+      // Hidden parameters answer only to their exact name.
+      if (entry.def.hidden || matches.has(entry.name)) continue;
+      if (globMatch(pattern, entry.name, true)) matches.set(entry.name, [entry.name, entry.def]);
+    }
+  }
+  c.reply.map(matches.size);
+  for (const [name, def] of matches.values()) {
+    c.reply.bulk(name);
+    c.reply.bulk(config.render(def));
+  }
+}
+
+/** Redis's islocalClient: a unix socket, or a TCP peer at exactly 127.0.0.1 or ::1. */
+function isLocalClient(c: Client): boolean {
+  if (c.socket === null) return false;
+  const ip = c.socket.remoteAddress;
+  if (ip === undefined) return true;
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+function protectedAllowed(c: Client): boolean {
+  const mode = c.server.config.str('enable-protected-configs');
+  return mode === 'yes' || (mode === 'local' && isLocalClient(c));
+}
+
+function configSet(c: Client, argv: string[]): void {
+  if (argv.length % 2 !== 0) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const config = c.server.config;
+  const entries: (ConfigEntry | null)[] = [];
+  let unknown: string | null = null;
+  let refused: [string, string] | null = null;
+  // Same precedence as Redis: the first unknown name wins, unless a refusal came before it.
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = argv[i]!;
+    const entry = config.entry(name) ?? null;
+    entries.push(entry);
+    if (entry === null) {
+      if (unknown === null && refused === null) unknown = name;
+      continue;
+    }
+    if (unknown !== null || refused !== null) continue;
+    const def = entry.def;
+    if (def.immutable || (def.protected && !protectedAllowed(c))) {
+      refused = [name, def.immutable ? E.CONFIG_IMMUTABLE : E.CONFIG_PROTECTED];
+    } else if (entries.slice(0, -1).includes(entry)) {
+      refused = [name, E.CONFIG_DUPLICATE];
+    }
+  }
+  if (unknown !== null) {
+    c.reply.error(E.configUnknownOption(unknown));
+    return;
+  }
+  if (refused !== null) {
+    c.reply.error(E.configSetFailed(refused[0], refused[1]));
+    return;
+  }
+  const pairs: [ConfigEntry, ParamValue][] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const raw = argv[3 + i * 2]!;
+    // A multi-word directive's value is split on single spaces, as Redis does for CONFIG SET.
+    const words = entry.def.multi ? (raw === '' ? [] : raw.split(' ')) : [raw];
+    const value = config.parse(entry.def, words);
+    if (value instanceof Error) {
+      c.reply.error(E.configSetFailed(entry.name, value.message));
+      return;
+    }
+    pairs.push([entry, value]);
+  }
+  const failed = config.setMany(c.server, pairs);
+  if (failed !== null) {
+    c.server.log.warning(`Failed applying new configuration. Possibly related to new ${failed[0]} setting. Restoring previous settings.`);
+    c.reply.error(E.configSetFailed(failed[0], failed[1]));
+    return;
+  }
+  c.reply.ok();
+}
+
+function configResetstat(c: Client): void {
+  c.server.resetStats();
+  c.reply.ok();
+}
+
+function configRewrite(c: Client): void {
+  const server = c.server;
+  if (server.configFile === '') {
+    c.reply.error(E.CONFIG_NO_FILE);
+    return;
+  }
+  try {
+    rewriteConfig(server.config, server.configFile);
+  } catch (err) {
+    server.log.warning(`CONFIG REWRITE failed: ${strerror(err)}`);
+    c.reply.error(E.configRewriteFailed(strerror(err)));
+    return;
+  }
+  server.log.warning('CONFIG REWRITE executed with success.');
+  c.reply.ok();
+}
+
+const HELP = [
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function configHelp(c: Client, argv: string[]): void {
+  c.reply.array(HELP.length + 1);
+  c.reply.status(`${argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const line of HELP) c.reply.status(line);
+}
+
+/** Names (and aliases) of secret parameters, whose CONFIG SET values never reach SLOWLOG or MONITOR. */
+const SENSITIVE = new Set(parameters.filter((d) => d.sensitive).flatMap((d) => (d.alias ? [d.name, d.alias] : [d.name])));
+
+function setSecrets(argv: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE.has(argv[i]!.toLowerCase())) out.push(i + 1);
+  return out;
+}
+
+const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
+const adminAcl = ['admin', 'slow', 'dangerous'] as const;
+
+export const configCommands: readonly CommandSpec[] = [
+  {
+    name: 'config',
+    arity: -2,
+    flags: [],
+    acl: ['slow'],
+    keys: NO_KEYS,
+    docs: { summary: 'Container for the configuration subcommands.', since: '2.0.0', group: 'server', complexity: 'Depends on subcommand.' },
+    subcommands: [
+      {
+        name: 'get',
+        arity: -3,
+        flags: admin,
+        acl: adminAcl,
+        keys: NO_KEYS,
+        run: configGet,
+        docs: {
+          summary: 'Returns the values of the parameters whose names match the patterns.',
+          since: '2.0.0',
+          group: 'server',
+          complexity: 'O(N) when N is the number of configuration parameters provided',
+          history: [['7.0.0', 'Several patterns may be given at once.']],
+          arguments: [{ name: 'parameter', type: 'block', multiple: true, arguments: [{ name: 'parameter', type: 'string' }] }],
+        },
+      },
+      {
+        name: 'set',
+        arity: -4,
+        flags: admin,
+        acl: adminAcl,
+        keys: NO_KEYS,
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        run: configSet,
+        secretArgs: setSecrets,
+        docs: {
+          summary: 'Sets parameters to new values, all or none.',
+          since: '2.0.0',
+          group: 'server',
+          complexity: 'O(N) when N is the number of configuration parameters provided',
+          history: [['7.0.0', 'Several parameters may be set at once.']],
+          arguments: [
+            {
+              name: 'parameter_value',
+              type: 'block',
+              multiple: true,
+              arguments: [
+                { name: 'parameter', type: 'string' },
+                { name: 'value', type: 'string' },
+              ],
+            },
+          ],
+        },
+      },
+      {
+        name: 'resetstat',
+        arity: 2,
+        flags: admin,
+        acl: adminAcl,
+        keys: NO_KEYS,
+        run: configResetstat,
+        docs: { summary: 'Resets the statistics INFO reports.', since: '2.0.0', group: 'server', complexity: 'O(1)' },
+      },
+      {
+        name: 'rewrite',
+        arity: 2,
+        flags: admin,
+        acl: adminAcl,
+        keys: NO_KEYS,
+        run: configRewrite,
+        docs: { summary: 'Writes the running configuration back to the config file.', since: '2.8.0', group: 'server', complexity: 'O(1)' },
+      },
+      {
+        name: 'help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        acl: ['slow'],
+        keys: NO_KEYS,
+        run: configHelp,
+        docs: { summary: 'Describes the CONFIG subcommands.', since: '5.0.0', group: 'server', complexity: 'O(1)' },
+      },
+    ],
+  },
+];

@@ -1,113 +1,98 @@
 // The live configuration: values of every parameter in the table, parsed and validated by kind
 // with Redis's own error wording, set atomically (all or nothing) and applied through each
-// parameter's apply hook.
+// parameter's hooks.
 
 import { parameters } from './parameters.js';
+import { parseEnum, parseNumber, renderValue } from './values.js';
 import { ConfigError, type ParamDef, type ParamValue } from './types.js';
 import type { Server } from '../server/server.js';
 
-export { ConfigError };
+export { ConfigError, renderValue };
 
-const BOOL_ERR = "argument must be 'yes' or 'no'";
-const INT_ERR = "argument couldn't be parsed into an integer";
-const MEM_ERR = 'argument must be a memory value';
-
-/** Redis's memtoull: a number with an optional unit; k=1000, kb=1024, m, mb, g, gb. */
-export function parseMemory(raw: string): number | null {
-  const m = /^(-?\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(raw);
-  if (!m) return null;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
-  return n * mul[unit]!;
-}
-
-/** strtoll as Redis's config parser uses it: an optional sign and decimal digits, nothing else. */
-export function parseConfigInt(raw: string): number | null {
-  if (!/^[-+]?\d+$/.test(raw)) return null;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) ? n : null;
+/** A name the configuration answers to: a parameter's own name or its alias (Redis registers both). */
+export interface ConfigEntry {
+  readonly name: string;
+  readonly def: ParamDef;
+  readonly isAlias: boolean;
 }
 
 /** Parses the words of one directive into its stored value, or an Error with Redis's text. */
-export function parseParam(def: ParamDef, words: string[]): ParamValue | Error {
-  if (def.kind !== 'special' && !def.multi && words.length !== 1) {
-    return new ConfigError('wrong number of arguments');
-  }
-  const raw = words.join(' ');
-  let value: ParamValue;
+export function parseParam(def: ParamDef, words: string[], current: ParamValue): ParamValue | Error {
+  if (!def.multi && words.length !== 1) return new ConfigError('wrong number of arguments');
+  let value: ParamValue | Error;
   switch (def.kind) {
     case 'bool': {
-      const v = raw.toLowerCase();
-      if (v !== 'yes' && v !== 'no') return new ConfigError(BOOL_ERR);
-      value = v === 'yes';
+      const v = words[0]!.toLowerCase();
+      value = v === 'yes' ? true : v === 'no' ? false : new ConfigError("argument must be 'yes' or 'no'");
       break;
     }
     case 'int':
-    case 'memory': {
-      const n = def.kind === 'memory' ? parseMemory(raw) : parseConfigInt(raw);
-      if (n === null) return new ConfigError(def.kind === 'memory' ? MEM_ERR : INT_ERR);
-      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
-        return new ConfigError(`argument must be between ${def.min ?? 0} and ${def.max ?? 0} inclusive`);
-      }
-      value = n;
+    case 'memory':
+      value = parseNumber(def, words[0]!);
       break;
-    }
-    case 'enum': {
-      const values = def.values ?? [];
-      const chosen = raw.toLowerCase().split(' ').filter((s) => s !== '');
-      if (chosen.length === 0 || (!def.multi && chosen.length !== 1) || chosen.some((v) => !values.includes(v))) {
-        return new ConfigError(`argument(s) must be one of the following: ${values.join(', ')}`);
-      }
-      value = chosen.join(' ');
+    case 'enum':
+      value = parseEnum(def, words);
       break;
-    }
     case 'string':
-    case 'special': {
-      if (def.parse) {
-        const r = def.parse(words);
-        if (r instanceof Error) return r;
-        value = r;
-      } else {
-        value = raw;
-      }
+      value = words[0]!;
       break;
-    }
+    case 'special':
+      value = def.parse!(words, current);
+      break;
+  }
+  if (value instanceof Error) return value;
+  if (def.parse && def.kind !== 'special') {
+    value = def.parse([String(value)], current);
+    if (value instanceof Error) return value;
   }
   if (def.onlyOff && !def.onlyOff.includes(renderValue(def, value))) {
-    return new ConfigError(
-      `'${def.name}' is not supported by Redoubt yet; the only accepted value is ${def.onlyOff
-        .map((v) => `"${v}"`)
-        .join(' or ')}`,
-    );
+    const accepted = def.onlyOff.map((v) => `"${v}"`).join(' or ');
+    return new ConfigError(`Redoubt does not support ${def.feature ?? 'this feature'} yet, so '${def.name}' only accepts ${accepted}`);
   }
   return value;
 }
 
-export function renderValue(def: ParamDef, value: ParamValue): string {
-  if (def.render) return def.render(value);
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value);
-}
-
 export class Config {
   private readonly values = new Map<string, ParamValue>();
+  /** Every name, primary and alias, lower-cased. */
+  private readonly entries = new Map<string, ConfigEntry>();
+  /** Entries in table order (each parameter, then its alias), for CONFIG GET patterns. */
+  readonly list: readonly ConfigEntry[];
+  /** Parameter by any of its names (lower case). */
   readonly defs = new Map<string, ParamDef>();
-  /** Parameters set by the config file or flags (CONFIG REWRITE keeps them). */
+  /** Parameters set by the config file or flags. */
   readonly explicitlySet = new Set<string>();
 
   constructor() {
+    const list: ConfigEntry[] = [];
     for (const def of parameters) {
-      this.defs.set(def.name, def);
-      if (def.alias) this.defs.set(def.alias, def);
-      const v = parseParam(def, def.default === '' ? [''] : splitDefault(def));
+      const names = def.alias ? [def.name, def.alias] : [def.name];
+      for (const name of names) {
+        if (this.entries.has(name)) throw new Error(`duplicate config parameter ${name}`);
+        const entry = { name, def, isAlias: name !== def.name };
+        this.entries.set(name, entry);
+        this.defs.set(name, def);
+        list.push(entry);
+      }
+      // Special defaults are written in their stored form already.
+      if (def.kind === 'special') {
+        this.values.set(def.name, def.default);
+        continue;
+      }
+      const v = parseParam(def, def.multi ? def.default.split(' ') : [def.default], '');
       if (v instanceof Error) throw new Error(`bad default for ${def.name}: ${v.message}`);
       this.values.set(def.name, v);
     }
+    this.list = list;
+  }
+
+  /** The entry for a name in any case, or undefined. */
+  entry(name: string): ConfigEntry | undefined {
+    return this.entries.get(name) ?? this.entries.get(name.toLowerCase());
   }
 
   lookup(name: string): ParamDef | undefined {
-    return this.defs.get(name.toLowerCase());
+    return this.entry(name)?.def;
   }
 
   raw(name: string): ParamValue {
@@ -117,15 +102,17 @@ export class Config {
   }
 
   num(name: string): number {
-    return this.raw(name) as number;
+    return Number(this.raw(name));
   }
 
   bool(name: string): boolean {
-    return this.raw(name) as boolean;
+    return this.raw(name) === true;
   }
 
+  /** Text parameters as stored; others as CONFIG GET shows them. */
   str(name: string): string {
-    return String(this.raw(name));
+    const v = this.raw(name);
+    return typeof v === 'string' && !this.defs.get(name)!.render ? v : this.render(this.defs.get(name)!);
   }
 
   /** The value as CONFIG GET shows it. */
@@ -133,35 +120,54 @@ export class Config {
     return renderValue(def, this.values.get(def.name)!);
   }
 
-  /** Stores a value without validation or hooks (startup, before the server exists). */
-  store(def: ParamDef, value: ParamValue): void {
+  /** Parses a directive's words against the current value. */
+  parse(def: ParamDef, words: string[]): ParamValue | Error {
+    return parseParam(def, words, this.values.get(def.name)!);
+  }
+
+  /** Stores a value and runs its side effect (dir: chdir); on failure nothing changes. */
+  store(def: ParamDef, value: ParamValue): Error | void {
+    const err = def.effect?.(value);
+    if (err instanceof Error) return err;
     this.values.set(def.name, value);
   }
 
   /**
-   * CONFIG SET semantics: every pair is validated first; then all are stored and applied; if an
-   * apply hook fails, every value is restored and the hooks re-run with the old values.
-   * Returns null or [parameter name, error text].
+   * CONFIG SET semantics for values already parsed: all are stored (with their side effects),
+   * then the apply hooks of those that changed run; any failure restores every old value and
+   * re-applies it. Returns null, or [the entry name to blame, the reason].
    */
-  setMany(server: Server | null, pairs: [ParamDef, ParamValue][]): [string, string] | null {
-    const old = pairs.map(([def]) => [def, this.values.get(def.name)!] as [ParamDef, ParamValue]);
-    for (const [def, value] of pairs) this.values.set(def.name, value);
+  setMany(server: Server | null, pairs: readonly (readonly [ConfigEntry, ParamValue])[]): [string, string] | null {
+    // A directive with a side effect is restored from what is in force (dir: the real cwd).
+    const old = pairs.map(([{ def }]) => {
+      const v = this.values.get(def.name)!;
+      return def.effect && def.render ? def.render(v) : v;
+    });
+    const restore = (upTo: number): void => {
+      for (let i = upTo - 1; i >= 0; i--) this.store(pairs[i]![0].def, old[i]!);
+    };
+    for (let i = 0; i < pairs.length; i++) {
+      const [entry, value] = pairs[i]!;
+      const err = this.store(entry.def, value);
+      if (err instanceof Error) {
+        restore(i);
+        return [entry.name, err.message];
+      }
+    }
     if (server) {
-      for (const [def, value] of pairs) {
-        const err = def.apply?.(server, value);
+      for (let i = 0; i < pairs.length; i++) {
+        const [entry, value] = pairs[i]!;
+        const def = entry.def;
+        if (!def.apply || renderValue(def, value) === renderValue(def, old[i]!)) continue;
+        const err = def.apply(server, value, old[i]!);
         if (err instanceof Error) {
-          for (const [d, v] of old) this.values.set(d.name, v);
-          for (const [d, v] of old) d.apply?.(server, v);
-          return [def.name, err.message];
+          restore(pairs.length);
+          for (let j = 0; j < i; j++) pairs[j]![0].def.apply?.(server, old[j]!, pairs[j]![1]);
+          return [entry.name, err.message];
         }
       }
+      server.applyConfig();
     }
     return null;
   }
-}
-
-/** Splits a table default the way a config file line would be split. */
-function splitDefault(def: ParamDef): string[] {
-  if (def.kind === 'special' || def.multi) return def.default.split(' ').filter((w) => w !== '');
-  return [def.default];
 }

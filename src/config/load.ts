@@ -1,33 +1,45 @@
-// Building the startup configuration: defaults, then the config file, then `--directive value`
-// flags, each directive validated by the parameter table.
+// Building the startup configuration: defaults, then the config file, then standard input, then
+// `--directive value` flags (later ones win), then the checks Redis makes once all is read.
 
-import { readFileSync } from 'node:fs';
-import { Config, parseParam } from './config.js';
-import { splitArgs } from '../protocol/resp-parser.js';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Config } from './config.js';
+import { ConfigLoader, StartupConfigError, type Rename } from './config-file.js';
+import { strerror } from './special.js';
 
-export class StartupConfigError extends Error {}
+export { StartupConfigError };
 
-/** Applies one directive (name plus value words); throws StartupConfigError with Redis's reason. */
-export function applyDirective(config: Config, name: string, words: string[], where: string): void {
-  const def = config.lookup(name);
-  if (!def) throw new StartupConfigError(`${where}: Bad directive or wrong number of arguments: '${name}'`);
-  const v = parseParam(def, words.length === 0 ? [''] : words);
-  if (v instanceof Error) throw new StartupConfigError(`${where}: '${name}': ${v.message}`);
-  config.store(def, v);
-  config.explicitlySet.add(def.name);
+export interface StartupConfig {
+  readonly config: Config;
+  /** Absolute path of the config file (for CONFIG REWRITE and INFO), or ''. */
+  readonly configFile: string;
+  readonly renames: readonly Rename[];
 }
 
-/** Reads a redis.conf-format file into `config`. */
-export function loadConfigFile(config: Config, path: string): void {
-  const text = readFileSync(path, 'latin1');
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const words = splitArgs(line);
-    const where = `${path}:${i + 1}`;
-    if (words === null) throw new StartupConfigError(`${where}: Unbalanced quotes in configuration line`);
-    if (words.length === 0) continue;
-    applyDirective(config, words[0]!.toLowerCase(), words.slice(1), where);
+export function loadStartupConfig(opts: { configFile: string | null; stdin: boolean; options: readonly string[] }): StartupConfig {
+  const config = new Config();
+  const loader = new ConfigLoader(config);
+  // Resolved before the file runs, since a `dir` line in it changes the working directory.
+  const configFile = opts.configFile === null ? '' : resolve(opts.configFile);
+  if (configFile !== '') loader.loadFile(configFile);
+  if (opts.stdin) {
+    let text: string;
+    try {
+      text = readFileSync(0, 'latin1');
+    } catch (err) {
+      throw new StartupConfigError(`Fatal error, can't read config from stdin: ${strerror(err)}`);
+    }
+    loader.loadText(text, { label: 'the configuration from standard input', unit: 'line' });
   }
+  opts.options.forEach((line, i) => loader.directive(line, { label: 'the command line', unit: 'option' }, i + 1));
+  const logfile = config.str('logfile');
+  if (logfile !== '') {
+    // Checked now, as Redis does: the server could not report the problem later.
+    try {
+      appendFileSync(logfile, '');
+    } catch (err) {
+      throw new StartupConfigError(`Can't open the log file: ${strerror(err)}`);
+    }
+  }
+  return { config, configFile, renames: loader.renames };
 }

@@ -1,56 +1,323 @@
-// The configuration table: every Redis 7.0 directive, its kind, default and rules, and the
-// directives Redoubt adds. A directive whose feature does not exist yet lists `onlyOff`: the
-// values that mean "off" are accepted, anything else is refused by name, never silently ignored.
+// The configuration table: every Redis 7.0 directive with its kind, default, bounds and flags
+// (names, defaults and flags as redis-server 7.0.15 reports them). A directive whose feature
+// Redoubt lacks lists `onlyOff`: the value meaning "off" is accepted, any other is refused by
+// name, never silently ignored. Documented default differences: bind (loopback only) and save
+// (no persistence yet).
 
-import { ConfigError, type ParamDef } from './types.js';
+import * as S from './special.js';
+import type { ParamDef } from './types.js';
 
-const MAX_INT = 2147483647;
-const MAX_LONG = Number.MAX_SAFE_INTEGER;
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
+const UINT_MAX = 2n ** 32n - 1n;
+const LONG_MAX = 2n ** 63n - 1n;
+const ULLONG_MAX = 2n ** 64n - 1n;
 
-const yes = (name: string, extra: Partial<ParamDef> = {}): ParamDef => ({ name, kind: 'bool', default: 'yes', ...extra });
-const no = (name: string, extra: Partial<ParamDef> = {}): ParamDef => ({ name, kind: 'bool', default: 'no', ...extra });
+type Extra = Partial<ParamDef>;
 
-/** `save ""` or `save <seconds> <changes> [...]`, stored as Redis shows it. */
-function parseSave(words: string[]): string | Error {
-  if (words.length === 1 && words[0] === '') return '';
-  if (words.length % 2 !== 0) return new ConfigError('Invalid save parameters');
-  for (const w of words) if (!/^\d+$/.test(w)) return new ConfigError('Invalid save parameters');
-  return words.join(' ');
-}
+const bool = (name: string, dflt: boolean, extra: Extra = {}): ParamDef => ({
+  name,
+  kind: 'bool',
+  default: dflt ? 'yes' : 'no',
+  ...extra,
+});
+const int = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra = {}): ParamDef => ({
+  name,
+  kind: 'int',
+  min,
+  max,
+  default: String(dflt),
+  ...extra,
+});
+const mem = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra = {}): ParamDef => ({
+  name,
+  kind: 'memory',
+  min,
+  max,
+  default: String(dflt),
+  ...extra,
+});
+/** Text; `null` default means "not set" (Redis's EMPTY_STRING_IS_NULL). */
+const str = (name: string, dflt: string | null, extra: Extra = {}): ParamDef => ({
+  name,
+  kind: 'string',
+  default: dflt ?? '',
+  ...(dflt === null ? { nullIfEmpty: true } : {}),
+  ...extra,
+});
+const enm = (name: string, values: readonly string[], dflt: string, extra: Extra = {}): ParamDef => ({
+  name,
+  kind: 'enum',
+  values,
+  default: dflt,
+  ...extra,
+});
+
+const IMMUTABLE: Extra = { immutable: true };
+const PROTECTED_ACTION = ['no', 'yes', 'local'] as const;
+const SHUTDOWN_FLAGS = ['default', 'save', 'nosave', 'now', 'force'] as const;
+
+const off = (feature: string, value: string, extra: Extra = {}): Extra => ({ onlyOff: [value], feature, ...extra });
+
+/** Refuses a runtime change of a listening address: Redoubt binds its sockets once, at startup. */
+const notAtRuntime =
+  (what: string) =>
+  (_server: unknown, value: unknown, old: unknown): Error | void => {
+    if (value !== old) return new Error(`changing ${what} at runtime is not supported yet; set it in the config file and restart`);
+  };
 
 export const parameters: readonly ParamDef[] = [
   // --- network ---
-  { name: 'port', kind: 'int', default: '6379', min: 0, max: 65535 },
-  { name: 'bind', kind: 'special', default: '127.0.0.1 -::1' },
-  { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: MAX_INT, immutable: true },
-  { name: 'unixsocket', kind: 'string', default: '', immutable: true },
-  { name: 'unixsocketperm', kind: 'string', default: '0', immutable: true },
-  { name: 'timeout', kind: 'int', default: '0', min: 0, max: MAX_INT },
-  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: MAX_INT },
-  yes('protected-mode'),
-  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: MAX_INT },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, max: MAX_LONG },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, max: MAX_LONG },
+  int('port', 0n, 65535n, 6379, { apply: notAtRuntime('the port') }),
+  {
+    name: 'bind',
+    kind: 'special',
+    multi: true,
+    default: '127.0.0.1 -::1',
+    parse: S.parseBind,
+    rewrite: S.rewriteBind,
+    apply: notAtRuntime('the bind addresses'),
+  },
+  str('bind-source-addr', null),
+  int('tcp-backlog', 0n, INT_MAX, 511, IMMUTABLE),
+  str('unixsocket', null, IMMUTABLE),
+  int('unixsocketperm', 0n, 0o777n, 0, { immutable: true, octal: true, unsigned: true }),
+  int('socket-mark-id', 0n, UINT_MAX, 0, { immutable: true, unsigned: true, ...off('socket marks (SO_MARK)', '0') }),
+  int('timeout', 0n, INT_MAX, 0),
+  int('tcp-keepalive', 0n, INT_MAX, 300),
+  bool('protected-mode', true),
+  int('maxclients', 1n, UINT_MAX, 10000, { unsigned: true }),
+  mem('proto-max-bulk-len', 1024n * 1024n, LONG_MAX, 512 * 1024 * 1024),
+  mem('client-query-buffer-limit', 1024n * 1024n, LONG_MAX, 1024 * 1024 * 1024, { unsigned: true }),
+  {
+    name: 'client-output-buffer-limit',
+    kind: 'special',
+    multi: true,
+    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    parse: S.parseClientOutputBufferLimit,
+    rewrite: S.rewriteClientOutputBufferLimit,
+  },
+  int('io-threads', 1n, 128n, 1, { immutable: true, ...off('I/O threads', '1') }),
+  bool('io-threads-do-reads', false, IMMUTABLE),
+
+  // --- TLS (not implemented yet: tls-port must stay 0) ---
+  int('tls-port', 0n, 65535n, 0, off('TLS', '0')),
+  str('tls-cert-file', null),
+  str('tls-key-file', null),
+  str('tls-key-file-pass', null, { sensitive: true }),
+  str('tls-client-cert-file', null),
+  str('tls-client-key-file', null),
+  str('tls-client-key-file-pass', null, { sensitive: true }),
+  str('tls-dh-params-file', null),
+  str('tls-ca-cert-file', null),
+  str('tls-ca-cert-dir', null),
+  enm('tls-auth-clients', ['no', 'yes', 'optional'], 'yes'),
+  bool('tls-replication', false),
+  bool('tls-cluster', false),
+  str('tls-protocols', null),
+  str('tls-ciphers', null),
+  str('tls-ciphersuites', null),
+  bool('tls-prefer-server-ciphers', false),
+  bool('tls-session-caching', true),
+  int('tls-session-cache-size', 0n, INT_MAX, 20480),
+  int('tls-session-cache-timeout', 0n, INT_MAX, 300),
 
   // --- general ---
-  { name: 'databases', kind: 'int', default: '16', min: 1, max: MAX_INT, immutable: true },
-  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
-  { name: 'logfile', kind: 'string', default: '', immutable: true },
-  no('daemonize', { immutable: true, onlyOff: ['no'] }),
-  { name: 'pidfile', kind: 'string', default: '', immutable: true },
-  { name: 'hz', kind: 'int', default: '10', min: 1, max: 500 },
+  bool('daemonize', false, { immutable: true, ...off('daemonizing (run it under a supervisor instead)', 'no') }),
+  enm('supervised', ['upstart', 'systemd', 'auto', 'no'], 'no', { immutable: true, ...off('supervision protocols', 'no') }),
+  str('pidfile', null, IMMUTABLE),
+  enm('loglevel', ['debug', 'verbose', 'notice', 'warning'], 'notice'),
+  str('logfile', '', IMMUTABLE),
+  bool('syslog-enabled', false, { immutable: true, ...off('syslog', 'no') }),
+  str('syslog-ident', 'redis', IMMUTABLE),
+  enm('syslog-facility', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], 'local0', IMMUTABLE),
+  bool('crash-log-enabled', true),
+  bool('crash-memcheck-enabled', true),
+  int('databases', 1n, INT_MAX, 16, IMMUTABLE),
+  bool('always-show-logo', false, IMMUTABLE),
+  bool('set-proc-title', true, IMMUTABLE),
+  str('proc-title-template', '{title} {listen-addr} {server-mode}', { parse: S.validProcTitleTemplate }),
+  str('ignore-warnings', ''),
+  enm('shutdown-on-sigint', SHUTDOWN_FLAGS, 'default', { multi: true, parse: S.validShutdownFlags }),
+  enm('shutdown-on-sigterm', SHUTDOWN_FLAGS, 'default', { multi: true, parse: S.validShutdownFlags }),
+  int('shutdown-timeout', 0n, INT_MAX, 10),
+  str('server_cpulist', null, IMMUTABLE),
+  str('bio_cpulist', null, IMMUTABLE),
+  str('aof_rewrite_cpulist', null, IMMUTABLE),
+  str('bgsave_cpulist', null, IMMUTABLE),
+  enm('oom-score-adj', ['no', 'yes', 'relative', 'absolute'], 'no', off('OOM score adjustment', 'no')),
+  { name: 'oom-score-adj-values', kind: 'special', multi: true, default: '0 200 800', parse: S.parseOomScoreAdjValues },
+  bool('disable-thp', true, IMMUTABLE),
+  bool('jemalloc-bg-thread', true),
 
   // --- security ---
-  { name: 'requirepass', kind: 'string', default: '', sensitive: true },
+  str('requirepass', null, { sensitive: true }),
+  str('aclfile', '', IMMUTABLE),
+  int('acllog-max-len', 0n, LONG_MAX, 128),
+  enm('acl-pubsub-default', ['allchannels', 'resetchannels'], 'resetchannels'),
+  enm('enable-protected-configs', PROTECTED_ACTION, 'no', IMMUTABLE),
+  enm('enable-debug-command', PROTECTED_ACTION, 'no', IMMUTABLE),
+  enm('enable-module-command', PROTECTED_ACTION, 'no', IMMUTABLE),
+  enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no'),
 
-  // --- persistence (not implemented yet: only "off") ---
-  { name: 'save', kind: 'special', default: '', parse: parseSave, onlyOff: [''] },
-  no('appendonly', { onlyOff: ['no'] }),
-  { name: 'dir', kind: 'string', default: './', protected: true },
-  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', protected: true },
+  // --- snapshotting and AOF (not implemented yet: only "off") ---
+  {
+    name: 'save',
+    kind: 'special',
+    multi: true,
+    accumulate: true,
+    default: '',
+    parse: S.parseSave,
+    rewrite: S.rewriteSave,
+    ...off('persistence (RDB snapshots)', ''),
+  },
+  {
+    name: 'dir',
+    kind: 'special',
+    default: '',
+    protected: true,
+    parse: (words) => words[0]!,
+    render: () => process.cwd(),
+    effect: S.chdirEffect,
+    rewrite: S.rewriteDir,
+  },
+  str('dbfilename', 'dump.rdb', { protected: true, parse: S.validDbFilename }),
+  bool('stop-writes-on-bgsave-error', true),
+  bool('rdbcompression', true),
+  bool('rdbchecksum', true, IMMUTABLE),
+  bool('rdb-del-sync-files', false),
+  bool('rdb-save-incremental-fsync', true),
+  int('rdb-key-save-delay', INT_MIN, INT_MAX, 0, { hidden: true }),
+  bool('appendonly', false, off('persistence (append-only file)', 'no')),
+  str('appendfilename', 'appendonly.aof', { immutable: true, parse: S.validAofFilename }),
+  str('appenddirname', 'appendonlydir', { immutable: true, parse: S.validAofDirname }),
+  enm('appendfsync', ['everysec', 'always', 'no'], 'everysec'),
+  bool('no-appendfsync-on-rewrite', false),
+  int('auto-aof-rewrite-percentage', 0n, INT_MAX, 100),
+  mem('auto-aof-rewrite-min-size', 0n, LONG_MAX, 64 * 1024 * 1024),
+  bool('aof-load-truncated', true),
+  bool('aof-use-rdb-preamble', true),
+  bool('aof-timestamp-enabled', false),
+  bool('aof-rewrite-incremental-fsync', true),
+  bool('aof-disable-auto-gc', false),
+  int('key-load-delay', INT_MIN, INT_MAX, 0, { hidden: true }),
+  int('loading-process-events-interval-bytes', 1024n, INT_MAX, 2 * 1024 * 1024, { hidden: true }),
 
-  // --- diagnostics ---
-  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: MAX_LONG },
-  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: MAX_LONG },
-  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: MAX_LONG },
+  // --- replication (not implemented yet: a server is always a master) ---
+  {
+    name: 'replicaof',
+    alias: 'slaveof',
+    kind: 'special',
+    multi: true,
+    immutable: true,
+    default: '',
+    parse: S.parseReplicaOf,
+    rewrite: S.rewriteReplicaOf,
+    ...off('replication', ''),
+  },
+  str('masterauth', null, { sensitive: true }),
+  str('masteruser', null, { sensitive: true }),
+  bool('replica-serve-stale-data', true, { alias: 'slave-serve-stale-data' }),
+  bool('replica-read-only', true, { alias: 'slave-read-only' }),
+  bool('repl-diskless-sync', true),
+  int('repl-diskless-sync-delay', 0n, INT_MAX, 5),
+  int('repl-diskless-sync-max-replicas', 0n, INT_MAX, 0),
+  enm('repl-diskless-load', ['disabled', 'on-empty-db', 'swapdb'], 'disabled'),
+  int('repl-ping-replica-period', 1n, INT_MAX, 10, { alias: 'repl-ping-slave-period' }),
+  int('repl-timeout', 1n, INT_MAX, 60),
+  bool('repl-disable-tcp-nodelay', false),
+  mem('repl-backlog-size', 1n, LONG_MAX, 1024 * 1024),
+  int('repl-backlog-ttl', 0n, LONG_MAX, 3600),
+  int('replica-priority', 0n, INT_MAX, 100, { alias: 'slave-priority' }),
+  bool('replica-announced', true),
+  int('min-replicas-to-write', 0n, INT_MAX, 0, { alias: 'min-slaves-to-write', ...off('replication', '0') }),
+  int('min-replicas-max-lag', 0n, INT_MAX, 10, { alias: 'min-slaves-max-lag' }),
+  str('replica-announce-ip', null, { alias: 'slave-announce-ip' }),
+  int('replica-announce-port', 0n, 65535n, 0, { alias: 'slave-announce-port' }),
+  bool('replica-lazy-flush', false, { alias: 'slave-lazy-flush' }),
+  bool('replica-ignore-maxmemory', true, { alias: 'slave-ignore-maxmemory' }),
+  bool('replica-ignore-disk-write-errors', false),
+  enm('propagation-error-behavior', ['ignore', 'panic', 'panic-on-replicas'], 'ignore'),
+
+  // --- memory management (no eviction yet: maxmemory stays 0) ---
+  mem('maxmemory', 0n, ULLONG_MAX, 0, { unsigned: true, ...off('maxmemory eviction', '0') }),
+  enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction'),
+  int('maxmemory-samples', 1n, INT_MAX, 5),
+  int('maxmemory-eviction-tenacity', 0n, 100n, 10),
+  mem('maxmemory-clients', -100n, LONG_MAX, 0, { percent: true, ...off('client eviction', '0') }),
+  bool('lazyfree-lazy-eviction', false),
+  bool('lazyfree-lazy-expire', false),
+  bool('lazyfree-lazy-server-del', false),
+  bool('lazyfree-lazy-user-del', false),
+  bool('lazyfree-lazy-user-flush', false),
+  int('lfu-log-factor', 0n, INT_MAX, 10),
+  int('lfu-decay-time', 0n, INT_MAX, 1),
+  bool('activedefrag', false, off('active defragmentation', 'no')),
+  mem('active-defrag-ignore-bytes', 1n, LONG_MAX, 100 * 1024 * 1024, { unsigned: true }),
+  int('active-defrag-threshold-lower', 0n, 1000n, 10),
+  int('active-defrag-threshold-upper', 0n, 1000n, 100),
+  int('active-defrag-cycle-min', 1n, 99n, 1),
+  int('active-defrag-cycle-max', 1n, 99n, 25),
+  int('active-defrag-max-scan-fields', 1n, LONG_MAX, 1000),
+  int('active-expire-effort', 1n, 10n, 1),
+  bool('activerehashing', true),
+
+  // --- cluster (not implemented yet: cluster-enabled stays no) ---
+  bool('cluster-enabled', false, { immutable: true, ...off('cluster mode', 'no') }),
+  str('cluster-config-file', 'nodes.conf', IMMUTABLE),
+  int('cluster-port', 0n, 65535n, 0, IMMUTABLE),
+  int('cluster-node-timeout', 0n, LONG_MAX, 15000),
+  int('cluster-replica-validity-factor', 0n, INT_MAX, 10, { alias: 'cluster-slave-validity-factor' }),
+  int('cluster-migration-barrier', 0n, INT_MAX, 1),
+  bool('cluster-allow-replica-migration', true),
+  bool('cluster-require-full-coverage', true),
+  bool('cluster-replica-no-failover', false, { alias: 'cluster-slave-no-failover' }),
+  bool('cluster-allow-reads-when-down', false),
+  bool('cluster-allow-pubsubshard-when-down', true),
+  mem('cluster-link-sendbuf-limit', 0n, ULLONG_MAX, 0, { unsigned: true }),
+  str('cluster-announce-ip', null),
+  str('cluster-announce-hostname', null, { parse: S.validHostname }),
+  int('cluster-announce-port', 0n, 65535n, 0),
+  int('cluster-announce-bus-port', 0n, 65535n, 0),
+  int('cluster-announce-tls-port', 0n, 65535n, 0),
+  enm('cluster-preferred-endpoint-type', ['ip', 'hostname', 'unknown-endpoint'], 'ip'),
+
+  // --- scripting, diagnostics, events ---
+  int('busy-reply-threshold', 0n, LONG_MAX, 5000, { alias: 'lua-time-limit' }),
+  int('slowlog-log-slower-than', -1n, LONG_MAX, 10000),
+  int('slowlog-max-len', 0n, LONG_MAX, 128),
+  int('latency-monitor-threshold', 0n, LONG_MAX, 0),
+  bool('latency-tracking', true),
+  {
+    name: 'latency-tracking-info-percentiles',
+    kind: 'special',
+    multi: true,
+    default: '50 99 99.9',
+    parse: S.parsePercentiles,
+    rewrite: S.rewritePercentiles,
+  },
+  {
+    name: 'notify-keyspace-events',
+    kind: 'special',
+    default: '',
+    parse: S.parseNotifyKeyspaceEvents,
+    rewrite: S.rewriteNotifyKeyspaceEvents,
+  },
+  int('hz', 0n, INT_MAX, 10, { clamp: [1n, 500n] }),
+  bool('dynamic-hz', true),
+  int('watchdog-period', 0n, INT_MAX, 0, { hidden: true }),
+  bool('use-exit-on-panic', false, { hidden: true }),
+
+  // --- encodings (stored; they shape memory layouts only) ---
+  int('hash-max-listpack-entries', 0n, LONG_MAX, 512, { alias: 'hash-max-ziplist-entries', unsigned: true }),
+  mem('hash-max-listpack-value', 0n, LONG_MAX, 64, { alias: 'hash-max-ziplist-value', unsigned: true }),
+  int('list-max-listpack-size', INT_MIN, INT_MAX, -2, { alias: 'list-max-ziplist-size' }),
+  int('list-compress-depth', 0n, INT_MAX, 0),
+  int('set-max-intset-entries', 0n, LONG_MAX, 512, { unsigned: true }),
+  int('zset-max-listpack-entries', 0n, LONG_MAX, 128, { alias: 'zset-max-ziplist-entries', unsigned: true }),
+  mem('zset-max-listpack-value', 0n, LONG_MAX, 64, { alias: 'zset-max-ziplist-value', unsigned: true }),
+  mem('hll-sparse-max-bytes', 0n, LONG_MAX, 3000, { unsigned: true }),
+  mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, { unsigned: true }),
+  int('stream-node-max-entries', 0n, LONG_MAX, 100),
+  int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, { unsigned: true }),
 ];

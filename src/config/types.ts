@@ -3,51 +3,85 @@
 
 import type { Server } from '../server/server.js';
 
-export type ParamValue = string | number | boolean;
+/**
+ * A stored value: booleans for yes/no, bigint for numbers (exact up to 2^64, as Redis's long
+ * long and size_t configs), strings for enums, text and multi-word directives.
+ */
+export type ParamValue = string | bigint | boolean;
 
 export type ParamKind =
   /** yes/no */
   | 'bool'
-  /** integer; `memory` allows units (1k, 5mb, 1gb) */
+  /** integer, read with string2ll (or strtoll base 8 when `octal`) */
   | 'int'
+  /** bytes with an optional unit (1k, 5mb, 1gb), read with memtoull; `percent` also allows "N%" */
   | 'memory'
-  /** one of `values` */
+  /** one of `values`; several at once when `multi` (bit flags, e.g. shutdown-on-sigterm) */
   | 'enum'
-  /** free text (paths, names) */
+  /** free text (paths, names, passwords) */
   | 'string'
-  /** several words kept as one normalized string (bind, save, client-output-buffer-limit) */
+  /** its own `parse`: several words (bind, save, client-output-buffer-limit) or special rules */
   | 'special';
+
+/** One line CONFIG REWRITE wants in the file, and whether it must be written when absent. */
+export interface RewriteLine {
+  readonly line: string;
+  readonly force: boolean;
+}
 
 export interface ParamDef {
   readonly name: string;
+  /** The old name still accepted everywhere (slaveof, hash-max-ziplist-entries...). */
   readonly alias?: string;
   readonly kind: ParamKind;
-  /** Default, written as it would be in redis.conf. */
+  /** Default, as CONFIG GET shows it. */
   readonly default: string;
   /** Cannot change at runtime (CONFIG SET refuses it). */
   readonly immutable?: boolean;
   /** Changes only with enable-protected-configs (paths that enable the file-write attack). */
   readonly protected?: boolean;
-  /** Redacted in CONFIG GET, logs and audit events. */
+  /** A secret: redacted from SLOWLOG and MONITOR (and, with the security layer, CONFIG GET). */
   readonly sensitive?: boolean;
-  /** Not listed by CONFIG GET * (Redis's HIDDEN_CONFIG). */
+  /** Not listed by CONFIG GET patterns, only by its exact name (Redis's HIDDEN_CONFIG). */
   readonly hidden?: boolean;
-  readonly min?: number;
-  readonly max?: number;
+  /** Bounds of numeric kinds, inclusive. */
+  readonly min?: bigint;
+  readonly max?: bigint;
+  /** Bounds are checked as unsigned 64-bit, as Redis does for unsigned int, size_t, unsigned long long. */
+  readonly unsigned?: boolean;
+  /** int read in base 8 and shown in base 8 (unixsocketperm). */
+  readonly octal?: boolean;
+  /** memory that also takes "N%" (stored negative, as Redis). */
+  readonly percent?: boolean;
+  /** After the bounds check, the value is brought into this range (hz: 1..500). */
+  readonly clamp?: readonly [bigint, bigint];
   readonly values?: readonly string[];
-  /** For enums of flags (e.g. `--flags a b`): several values allowed, space-separated. */
+  /** Takes several words (MULTI_ARG_CONFIG): a file line's arguments, or CONFIG SET's value split on spaces. */
   readonly multi?: boolean;
+  /** Empty text means "not set" (EMPTY_STRING_IS_NULL): CONFIG REWRITE then drops its lines. */
+  readonly nullIfEmpty?: boolean;
+  /** Repeated lines in one config file add up instead of replacing (save). */
+  readonly accumulate?: boolean;
   /**
    * The feature behind this directive does not exist yet: only these values (the ones that
    * mean "off") are accepted, any other is refused with an error naming the directive.
    */
   readonly onlyOff?: readonly string[];
-  /** Extra validation/normalization for special and string kinds: returns the normalized value or an Error. */
-  readonly parse?: (raw: string[]) => string | Error;
+  /** What is missing, for the onlyOff error ("persistence", "replication"...). */
+  readonly feature?: string;
+  /**
+   * Parses the words of a special directive (or validates a string) into the stored value;
+   * `current` is the value now in force, for directives that update part of it.
+   */
+  readonly parse?: (words: string[], current: ParamValue) => ParamValue | Error;
   /** Renders the stored value for CONFIG GET when it is not the plain value. */
   readonly render?: (value: ParamValue) => string;
-  /** Runs after a runtime or startup change; an Error rolls the change back. */
-  readonly apply?: (server: Server, value: ParamValue) => Error | void;
+  /** Side effect of storing the value, at startup and at runtime (dir: chdir). */
+  readonly effect?: (value: ParamValue) => Error | void;
+  /** Runs after a runtime change; an Error rolls the whole CONFIG SET back. */
+  readonly apply?: (server: Server, value: ParamValue, old: ParamValue) => Error | void;
+  /** The lines CONFIG REWRITE writes, when not the plain `name value` line. */
+  readonly rewrite?: (value: ParamValue, def: ParamDef) => readonly RewriteLine[];
 }
 
 /** A directive's value was refused; the message is Redis's wording for CONFIG SET and config files. */

@@ -1,0 +1,307 @@
+// Directives with their own syntax (save, bind, client-output-buffer-limit, notify-keyspace-events,
+// replicaof, dir...) and the extra checks some text directives carry, each with Redis's wording.
+
+import { parseDouble } from '../commands/args.js';
+import { formatMemory, memtoull, repr } from './values.js';
+import { ConfigError, type ParamDef, type ParamValue, type RewriteLine } from './types.js';
+
+/** One empty word (`save ""`) and no words both mean "none". */
+const isEmpty = (words: string[]): boolean => words.length === 0 || (words.length === 1 && words[0] === '');
+
+/** strtoll with the whole text consumed (an empty text reads as 0, as in Redis). */
+function strtollFull(s: string): number | null {
+  if (s === '') return 0;
+  return /^[ \t\n\v\f\r]*[+-]?\d+$/.test(s) ? Number(s.trim()) : null;
+}
+
+// --- save ---
+
+export function parseSave(words: string[]): ParamValue | Error {
+  if (isEmpty(words)) return '';
+  if (words.length % 2 !== 0) return new ConfigError('Invalid save parameters');
+  const out: number[] = [];
+  for (let j = 0; j < words.length; j++) {
+    const v = strtollFull(words[j]!);
+    if (v === null || (j % 2 === 0 && v < 1) || (j % 2 === 1 && v < 0)) return new ConfigError('Invalid save parameters');
+    out.push(v);
+  }
+  return out.join(' ');
+}
+
+export function rewriteSave(value: ParamValue): RewriteLine[] {
+  const w = String(value).split(' ').filter((x) => x !== '');
+  if (w.length === 0) return [{ line: 'save ""', force: true }];
+  const lines: RewriteLine[] = [];
+  for (let j = 0; j < w.length; j += 2) lines.push({ line: `save ${w[j]} ${w[j + 1]}`, force: true });
+  return lines;
+}
+
+// --- bind ---
+
+const BINDADDR_MAX = 16;
+
+export function parseBind(words: string[]): ParamValue | Error {
+  if (words.length > BINDADDR_MAX) return new ConfigError('Too many bind addresses specified.');
+  return isEmpty(words) ? '' : words.join(' ');
+}
+
+export function rewriteBind(value: ParamValue, def: ParamDef): RewriteLine[] {
+  if (value === def.default) return [];
+  return [{ line: `bind ${value === '' ? '""' : String(value)}`, force: true }];
+}
+
+// --- client-output-buffer-limit ---
+
+const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
+
+export function parseClientOutputBufferLimit(words: string[], current: ParamValue): ParamValue | Error {
+  if (words.length % 4 !== 0) return new ConfigError('Wrong number of arguments in buffer limit configuration.');
+  const limits = new Map<string, string[]>();
+  const cur = String(current).split(' ');
+  for (let j = 0; j + 3 < cur.length; j += 4) limits.set(cur[j]!, cur.slice(j + 1, j + 4));
+  const updates: [string, string[]][] = [];
+  for (let j = 0; j < words.length; j += 4) {
+    let cls = words[j]!.toLowerCase();
+    if (cls === 'replica') cls = 'slave';
+    if (!(OBUF_CLASSES as readonly string[]).includes(cls)) {
+      return new ConfigError('Invalid client class specified in buffer limit configuration.');
+    }
+    const hard = memtoull(words[j + 1]!);
+    const soft = memtoull(words[j + 2]!);
+    const secs = strtollFull(words[j + 3]!);
+    if (hard === null || soft === null || secs === null || secs < 0) {
+      return new ConfigError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+    }
+    updates.push([cls, [String(hard), String(soft), String(secs)]]);
+  }
+  for (const [cls, v] of updates) limits.set(cls, v);
+  return OBUF_CLASSES.map((c) => `${c} ${(limits.get(c) ?? ['0', '0', '0']).join(' ')}`).join(' ');
+}
+
+export function rewriteClientOutputBufferLimit(value: ParamValue, def: ParamDef): RewriteLine[] {
+  const cur = String(value).split(' ');
+  const dflt = def.default.split(' ');
+  const lines: RewriteLine[] = [];
+  for (let j = 0; j < cur.length; j += 4) {
+    const name = cur[j] === 'slave' ? 'replica' : cur[j]!;
+    const [hard, soft, secs] = [cur[j + 1]!, cur[j + 2]!, cur[j + 3]!];
+    const force = dflt.slice(j, j + 4).join(' ') !== cur.slice(j, j + 4).join(' ');
+    lines.push({
+      line: `${def.name} ${name} ${formatMemory(BigInt(hard))} ${formatMemory(BigInt(soft))} ${secs}`,
+      force,
+    });
+  }
+  return lines;
+}
+
+// --- oom-score-adj-values ---
+
+export function parseOomScoreAdjValues(words: string[]): ParamValue | Error {
+  if (words.length !== 3) return new ConfigError('wrong number of arguments');
+  const out: number[] = [];
+  for (const w of words) {
+    const v = w === '' ? null : strtollFull(w);
+    if (v === null || v < -2000 || v > 2000) {
+      return new ConfigError('Invalid oom-score-adj-values, elements must be between -2000 and 2000.');
+    }
+    out.push(v);
+  }
+  return out.join(' ');
+}
+
+// --- notify-keyspace-events ---
+
+const NOTIFY_CLASSES: readonly [string, number][] = [
+  ['g', 1 << 2],
+  ['$', 1 << 3],
+  ['l', 1 << 4],
+  ['s', 1 << 5],
+  ['h', 1 << 6],
+  ['z', 1 << 7],
+  ['x', 1 << 8],
+  ['e', 1 << 9],
+  ['t', 1 << 10],
+  ['d', 1 << 13],
+  ['n', 1 << 14],
+];
+const NOTIFY_KEYSPACE = 1 << 0;
+const NOTIFY_KEYEVENT = 1 << 1;
+const NOTIFY_KEY_MISS = 1 << 11;
+/** 'A': every class except key-miss and new-key events. */
+const NOTIFY_ALL = NOTIFY_CLASSES.filter(([c]) => c !== 'n').reduce((a, [, f]) => a | f, 0);
+
+/** Flags of a notify-keyspace-events string, or -1 on an unknown character. */
+export function keyspaceEventsFlags(s: string): number {
+  let flags = 0;
+  for (const ch of s) {
+    if (ch === 'A') flags |= NOTIFY_ALL;
+    else if (ch === 'K') flags |= NOTIFY_KEYSPACE;
+    else if (ch === 'E') flags |= NOTIFY_KEYEVENT;
+    else if (ch === 'm') flags |= NOTIFY_KEY_MISS;
+    else {
+      const cls = NOTIFY_CLASSES.find(([c]) => c === ch);
+      if (!cls) return -1;
+      flags |= cls[1];
+    }
+  }
+  return flags;
+}
+
+export function keyspaceEventsString(flags: number): string {
+  let out = '';
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) out += 'A';
+  else for (const [c, f] of NOTIFY_CLASSES) if (flags & f) out += c;
+  if (flags & NOTIFY_KEYSPACE) out += 'K';
+  if (flags & NOTIFY_KEYEVENT) out += 'E';
+  if (flags & NOTIFY_KEY_MISS) out += 'm';
+  return out;
+}
+
+export function parseNotifyKeyspaceEvents(words: string[]): ParamValue | Error {
+  const flags = keyspaceEventsFlags(words[0]!);
+  if (flags === -1) return new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  return keyspaceEventsString(flags);
+}
+
+export function rewriteNotifyKeyspaceEvents(value: ParamValue, def: ParamDef): RewriteLine[] {
+  return [{ line: `${def.name} ${repr(String(value))}`, force: value !== '' }];
+}
+
+// --- replicaof ---
+
+export function parseReplicaOf(words: string[]): ParamValue | Error {
+  if (words.length !== 2) return new ConfigError('wrong number of arguments');
+  const [host, port] = words as [string, string];
+  if (host.toLowerCase() === 'no' && port.toLowerCase() === 'one') return '';
+  const p = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(port) ? Number(port.trim()) : NaN;
+  if (!(p >= 0 && p <= 65535)) return new ConfigError('Invalid master port');
+  return `${host} ${p}`;
+}
+
+export function rewriteReplicaOf(value: ParamValue, def: ParamDef): RewriteLine[] {
+  return value === '' ? [] : [{ line: `${def.name} ${String(value)}`, force: true }];
+}
+
+// --- latency-tracking-info-percentiles ---
+
+/** printf("%f") with trailing zeros (and a bare point) trimmed, as Redis's trimDoubleString. */
+function formatPercentile(v: number): string {
+  const s = v.toFixed(6);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+export function parsePercentiles(words: string[]): ParamValue | Error {
+  if (isEmpty(words)) return '';
+  const out: string[] = [];
+  for (const w of words) {
+    const v = parseDouble(w);
+    if (v === null) return new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+    if (v > 100 || v < 0) {
+      return new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+    }
+    out.push(formatPercentile(v));
+  }
+  return out.join(' ');
+}
+
+export function rewritePercentiles(value: ParamValue, def: ParamDef): RewriteLine[] {
+  return [{ line: `${def.name} ${value === '' ? '""' : String(value)}`, force: true }];
+}
+
+// --- dir ---
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  ENOTDIR: 'Not a directory',
+  EACCES: 'Permission denied',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+};
+
+/** strerror() text for a Node error, as Redis shows it. */
+export function strerror(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return ERRNO_TEXT[code] ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** Redis changes the working directory itself, so later relative paths (include, files) follow it. */
+export function chdirEffect(value: ParamValue): Error | void {
+  if (value === '') return;
+  try {
+    process.chdir(String(value));
+  } catch (err) {
+    return new ConfigError(strerror(err));
+  }
+}
+
+export function rewriteDir(): RewriteLine[] {
+  return [{ line: `dir ${repr(process.cwd())}`, force: true }];
+}
+
+// --- checks on text values ---
+
+const isBaseName = (s: string): boolean => !s.includes('/') && !s.includes('\\');
+
+export function validDbFilename(words: string[]): ParamValue | Error {
+  return isBaseName(words[0]!) ? words[0]! : new ConfigError("dbfilename can't be a path, just a filename");
+}
+
+export function validAofFilename(words: string[]): ParamValue | Error {
+  const v = words[0]!;
+  if (v === '') return new ConfigError("appendfilename can't be empty");
+  return isBaseName(v) ? v : new ConfigError("appendfilename can't be a path, just a filename");
+}
+
+export function validAofDirname(words: string[]): ParamValue | Error {
+  const v = words[0]!;
+  if (v === '') return new ConfigError("appenddirname can't be empty");
+  return isBaseName(v) ? v : new ConfigError("appenddirname can't be a path, just a dirname");
+}
+
+export function validHostname(words: string[]): ParamValue | Error {
+  const v = words[0]!;
+  if (v.length >= 256) return new ConfigError('Hostnames must be less than 256 characters');
+  if (!/^[A-Za-z0-9.-]*$/.test(v)) return new ConfigError('Hostnames may only contain alphanumeric characters, hyphens or dots');
+  return v;
+}
+
+const PROC_TITLE_VARS = ['title', 'listen-addr', 'server-mode', 'port', 'tls-port', 'unixsocket', 'config-file'];
+
+/** A template must expand (known {variables}, balanced braces) to something non-blank with an empty title. */
+export function validProcTitleTemplate(words: string[]): ParamValue | Error {
+  const t = words[0]!;
+  const bad = new ConfigError('template format is invalid or contains unknown variables');
+  let out = '';
+  let i = 0;
+  while (i < t.length) {
+    const open = t.indexOf('{', i);
+    if (open === -1) {
+      out += t.slice(i);
+      break;
+    }
+    out += t.slice(i, open);
+    if (open + 1 >= t.length) return bad;
+    if (t[open + 1] === '{') {
+      out += '{';
+      i = open + 2;
+      continue;
+    }
+    const close = t.indexOf('}', open + 1);
+    if (close === -1) return bad;
+    const name = t.slice(open + 1, close);
+    if (!PROC_TITLE_VARS.includes(name)) return bad;
+    // Only {title} is empty while validating; the others expand to something.
+    if (name !== 'title') out += 'x';
+    i = close + 1;
+  }
+  return out.trim() === '' ? bad : t;
+}
+
+/** shutdown-on-sigint/sigterm: SAVE and NOSAVE contradict each other. */
+export function validShutdownFlags(words: string[]): ParamValue | Error {
+  const flags = words[0]!.split(' ');
+  if (flags.includes('save') && flags.includes('nosave')) {
+    return new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
+  }
+  return words[0]!;
+}
