@@ -1,5 +1,512 @@
-// The set command family (being built).
+// The set family: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP, SRANDMEMBER, SMOVE,
+// the algebra (SINTER, SINTERCARD, SUNION, SDIFF and their STORE forms) and SSCAN. Results of
+// SUNION/SDIFF/*STORE are built as fresh sets, as Redis does, so their encoding and (for intsets)
+// their reply order come out the same.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { is, parseInt64, parseInteger } from './args.js';
+import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import type { Value } from '../store/types.js';
+import { SetValue } from '../store/set.js';
+import { globMatch } from '../store/glob.js';
+import { parseCursor, scanCursors } from '../store/scan.js';
 
-export const setCommands: readonly CommandSpec[] = [];
+// --- lookups ---
+
+function asSet(v: Value): SetValue | null {
+  return typeof v !== 'string' && v.type === 'set' ? v : null;
+}
+
+/**
+ * The set under `k`: undefined when there is none, null after replying WRONGTYPE. Reads count
+ * keyspace hits and misses; writes (`write`) do not.
+ */
+function lookup(c: Client, k: string, write: boolean): SetValue | undefined | null {
+  const v = write ? c.db.get(k) : c.db.getRead(k);
+  if (v === undefined) return undefined;
+  const s = asSet(v);
+  if (s === null) c.reply.error(E.WRONGTYPE);
+  return s;
+}
+
+function maxIntset(c: Client): number {
+  return c.server.config.num('set-max-intset-entries');
+}
+
+/** Replies with `items` as a RESP3 set (an array in RESP2). */
+function replySet(c: Client, items: readonly string[]): void {
+  c.reply.set(items.length);
+  for (const m of items) c.reply.bulk(m);
+}
+
+// --- single-set commands ---
+
+function sadd(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const found = lookup(c, k, true);
+  if (found === null) return;
+  const set = found ?? SetValue.for(argv[2]!);
+  const max = maxIntset(c);
+  let added = 0;
+  for (let i = 2; i < argv.length; i++) if (set.add(argv[i]!, max)) added++;
+  if (found === undefined) c.db.set(k, set);
+  else if (added > 0) c.db.modified(k, added);
+  c.reply.integer(added);
+}
+
+function srem(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const set = lookup(c, k, true);
+  if (set === null) return;
+  if (set === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  let removed = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (!set.remove(argv[i]!)) continue;
+    removed++;
+    if (set.size === 0) break;
+  }
+  if (set.size === 0) c.db.delete(k);
+  else if (removed > 0) c.db.modified(k, removed);
+  c.reply.integer(removed);
+}
+
+function smembers(c: Client, argv: string[]): void {
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  replySet(c, set === undefined ? [] : set.members());
+}
+
+function sismember(c: Client, argv: string[]): void {
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  c.reply.integer(set !== undefined && set.has(argv[2]!) ? 1 : 0);
+}
+
+function smismember(c: Client, argv: string[]): void {
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  c.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) c.reply.integer(set !== undefined && set.has(argv[i]!) ? 1 : 0);
+}
+
+function scard(c: Client, argv: string[]): void {
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  c.reply.integer(set === undefined ? 0 : set.size);
+}
+
+function smove(c: Client, argv: string[]): void {
+  const [, from, to, member] = argv as [string, string, string, string];
+  const srcV = c.db.get(from);
+  const dstV = c.db.get(to);
+  if (srcV === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  const src = asSet(srcV);
+  const dst = dstV === undefined ? undefined : asSet(dstV);
+  if (src === null || dst === null) {
+    c.reply.error(E.WRONGTYPE);
+    return;
+  }
+  if (src === dst) {
+    c.reply.integer(src.has(member) ? 1 : 0);
+    return;
+  }
+  if (!src.remove(member)) {
+    c.reply.integer(0);
+    return;
+  }
+  if (src.size === 0) c.db.delete(from);
+  else c.db.modified(from);
+  if (dst === undefined) {
+    const created = SetValue.for(member);
+    created.add(member, maxIntset(c));
+    c.db.set(to, created);
+  } else if (dst.add(member, maxIntset(c))) {
+    c.db.modified(to);
+  }
+  c.reply.integer(1);
+}
+
+// --- SPOP, SRANDMEMBER ---
+
+/** Below this share of members left over, Redis rebuilds the set from what remains (SPOP). */
+const SPOP_MOVE_STRATEGY_MUL = 5;
+
+function spop(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (argv.length === 3) {
+    spopCount(c, argv);
+    return;
+  }
+  const k = argv[1]!;
+  const set = lookup(c, k, true);
+  if (set === null) return;
+  if (set === undefined) {
+    c.reply.nil();
+    return;
+  }
+  const m = set.pop();
+  if (set.size === 0) c.db.delete(k);
+  else c.db.modified(k);
+  c.reply.bulk(m);
+}
+
+function spopCount(c: Client, argv: string[]): void {
+  const count = parseInteger(argv[2]!);
+  if (count === null || count < 0) {
+    c.reply.error(E.COUNT_POSITIVE);
+    return;
+  }
+  const k = argv[1]!;
+  const set = lookup(c, k, true);
+  if (set === null) return;
+  if (set === undefined || count === 0) {
+    c.reply.set(0);
+    return;
+  }
+  const size = set.size;
+  if (count >= size) {
+    // Redis answers with SUNION of the one set, so the order is that of a freshly built set.
+    replySet(c, unionOf([set], maxIntset(c)).members());
+    c.db.delete(k);
+    return;
+  }
+  const wasIntset = set.encoding() === 'intset';
+  const popped: string[] = [];
+  for (let i = 0; i < count; i++) popped.push(set.pop());
+  if ((size - count) * SPOP_MOVE_STRATEGY_MUL <= count) {
+    // Redis moves the few survivors into a new set and replies with the old one's remainder in
+    // its own iteration order.
+    set.reencode(maxIntset(c));
+    if (wasIntset) popped.sort(numeric);
+  }
+  c.db.modified(k, count);
+  replySet(c, popped);
+}
+
+function numeric(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const LONG_MIN = -(2n ** 63n);
+
+function srandmember(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (argv.length === 3) {
+    srandmemberCount(c, argv);
+    return;
+  }
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  if (set === undefined) c.reply.nil();
+  else c.reply.bulk(set.random());
+}
+
+function srandmemberCount(c: Client, argv: string[]): void {
+  const n = parseInt64(argv[2]!);
+  if (n === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (n === LONG_MIN) {
+    c.reply.error(E.LONG_OUT_OF_RANGE);
+    return;
+  }
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  if (set === undefined || n === 0n) {
+    c.reply.array(0);
+    return;
+  }
+  const r = c.reply;
+  if (n < 0n) {
+    // Repeats allowed: every pick is independent.
+    const count = Number(-n);
+    r.array(count);
+    for (let i = 0; i < count; i++) r.bulk(set.random());
+    return;
+  }
+  if (n >= BigInt(set.size)) {
+    r.bulks(set.members());
+    return;
+  }
+  r.bulks(set.sample(Number(n)));
+}
+
+// --- algebra ---
+
+/**
+ * The sets named by `keys` (null for a missing key), or null after replying WRONGTYPE. Like
+ * Redis 7.0, every key's type is checked before any result is produced.
+ */
+function gather(c: Client, keys: readonly string[], write: boolean): (SetValue | null)[] | null {
+  const sets: (SetValue | null)[] = [];
+  for (const k of keys) {
+    const s = lookup(c, k, write);
+    if (s === null) return null;
+    sets.push(s ?? null);
+  }
+  return sets;
+}
+
+/** Stores `result` at `dst` (deleting `dst` when empty) and replies with its size. */
+function store(c: Client, dst: string, result: SetValue): void {
+  if (result.size > 0) c.db.set(dst, result);
+  else c.db.delete(dst);
+  c.reply.integer(result.size);
+}
+
+type InterMode = { kind: 'reply' } | { kind: 'store'; dst: string } | { kind: 'card'; limit: number };
+
+function inter(c: Client, keys: readonly string[], mode: InterMode): void {
+  const found = gather(c, keys, mode.kind === 'store');
+  if (found === null) return;
+  const r = c.reply;
+  if (found.includes(null)) {
+    if (mode.kind === 'store') {
+      c.db.delete(mode.dst);
+      r.integer(0);
+    } else if (mode.kind === 'card') {
+      r.integer(0);
+    } else {
+      r.set(0);
+    }
+    return;
+  }
+  // Smallest first (a stable sort, as glibc's qsort is for these sizes): its order is the reply's.
+  const sets = (found as SetValue[]).sort((a, b) => a.size - b.size);
+  const first = sets[0]!;
+  const limit = mode.kind === 'card' ? mode.limit : 0;
+  const out: string[] = [];
+  for (const m of first.members()) {
+    let all = true;
+    for (let j = 1; j < sets.length; j++) {
+      const s = sets[j]!;
+      if (s !== first && !s.has(m)) {
+        all = false;
+        break;
+      }
+    }
+    if (!all) continue;
+    out.push(m);
+    if (limit > 0 && out.length >= limit) break;
+  }
+  if (mode.kind === 'card') {
+    r.integer(out.length);
+  } else if (mode.kind === 'store') {
+    const result = new SetValue();
+    const max = maxIntset(c);
+    for (const m of out) result.add(m, max);
+    store(c, mode.dst, result);
+  } else {
+    replySet(c, out);
+  }
+}
+
+function unionOf(sets: readonly (SetValue | null)[], max: number): SetValue {
+  const result = new SetValue();
+  for (const s of sets) if (s !== null) for (const m of s.members()) result.add(m, max);
+  return result;
+}
+
+/** Redis's SDIFF, including its choice of algorithm, which decides the result's encoding. */
+function diffOf(sets: readonly (SetValue | null)[], max: number): SetValue {
+  const result = new SetValue();
+  const first = sets[0];
+  if (first === null || first === undefined) return result;
+  for (let j = 1; j < sets.length; j++) if (sets[j] === first) return result;
+  let perMember = 0;
+  let total = 0;
+  for (const s of sets) {
+    if (s === null) continue;
+    perMember += first.size;
+    total += s.size;
+  }
+  if (Math.floor(perMember / 2) <= total) {
+    // Walk the first set, keeping what no other set holds.
+    for (const m of first.members()) {
+      let keep = true;
+      for (let j = 1; j < sets.length && keep; j++) if (sets[j]?.has(m) === true) keep = false;
+      if (keep) result.add(m, max);
+    }
+    return result;
+  }
+  // Copy the first set, then strike out every other set's members.
+  for (let j = 0; j < sets.length; j++) {
+    const s = sets[j];
+    if (s === null || s === undefined) continue;
+    if (j === 0) for (const m of s.members()) result.add(m, max);
+    else for (const m of s.members()) result.remove(m);
+    if (result.size === 0) break;
+  }
+  return result;
+}
+
+function unionOrDiff(c: Client, keys: readonly string[], op: 'union' | 'diff', dst: string | null): void {
+  const sets = gather(c, keys, dst !== null);
+  if (sets === null) return;
+  const max = maxIntset(c);
+  const result = op === 'union' ? unionOf(sets, max) : diffOf(sets, max);
+  if (dst === null) replySet(c, result.members());
+  else store(c, dst, result);
+}
+
+const sinter = (c: Client, argv: string[]): void => inter(c, argv.slice(1), { kind: 'reply' });
+const sinterstore = (c: Client, argv: string[]): void => inter(c, argv.slice(2), { kind: 'store', dst: argv[1]! });
+const sunion = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(1), 'union', null);
+const sunionstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'union', argv[1]!);
+const sdiff = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(1), 'diff', null);
+const sdiffstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'diff', argv[1]!);
+
+function sintercard(c: Client, argv: string[]): void {
+  const numkeys = parseInteger(argv[1]!);
+  if (numkeys === null || numkeys < 1) {
+    c.reply.error(E.NUMKEYS_POSITIVE);
+    return;
+  }
+  if (numkeys > argv.length - 2) {
+    c.reply.error(E.NUMKEYS_TOO_MANY);
+    return;
+  }
+  let limit = 0;
+  for (let j = 2 + numkeys; j < argv.length; j++) {
+    if (is(argv[j]!, 'limit') && j + 1 < argv.length) {
+      const n = parseInteger(argv[++j]!);
+      if (n === null || n < 0) {
+        c.reply.error(E.LIMIT_NEGATIVE);
+        return;
+      }
+      limit = n;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  inter(c, argv.slice(2, 2 + numkeys), { kind: 'card', limit });
+}
+
+// --- SSCAN ---
+
+function sscan(c: Client, argv: string[]): void {
+  const cursor = parseCursor(argv[2]!);
+  if (cursor === null) {
+    c.reply.error(E.INVALID_CURSOR);
+    return;
+  }
+  const set = lookup(c, argv[1]!, false);
+  if (set === null) return;
+  const r = c.reply;
+  if (set === undefined) {
+    r.array(2);
+    r.bulk('0');
+    r.array(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    const more = i + 1 < argv.length;
+    if (is(opt, 'count') && more) {
+      const n = parseInteger(argv[i + 1]!);
+      if (n === null) {
+        r.error(E.NOT_INTEGER);
+        return;
+      }
+      if (n < 1) {
+        r.error(E.SYNTAX);
+        return;
+      }
+      count = n;
+    } else if (is(opt, 'match') && more) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+    } else {
+      r.error(E.SYNTAX);
+      return;
+    }
+  }
+  // Redis answers a compact (intset) set whole, in one reply, whatever the cursor and COUNT.
+  let next = 0n;
+  let seen: readonly string[];
+  if (set.encoding() === 'intset') {
+    seen = set.members();
+  } else {
+    const step = scanCursors.step(set.scanView(), cursor, count);
+    next = step.cursor;
+    seen = step.keys;
+  }
+  const out = pattern === null ? seen : seen.filter((m) => globMatch(pattern, m));
+  r.array(2);
+  r.bulk(next.toString());
+  r.bulks(out);
+}
+
+// --- table ---
+
+const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
+  history === undefined
+    ? { summary, since, group: 'set', complexity }
+    : { summary, since, group: 'set', complexity, history };
+
+const rwFast = ['write', 'set', 'fast'] as const;
+const roFast = ['read', 'set', 'fast'] as const;
+const roSlow = ['read', 'set', 'slow'] as const;
+const wSlow = ['write', 'set', 'slow'] as const;
+const order = ['nondeterministic_output_order'];
+const random = ['nondeterministic_output'];
+const sources = keyRange(1, -1, 1, 'RO', 'ACCESS');
+const storeSources = keyRange(2, -1, 1, 'RO', 'ACCESS');
+const interCost = 'O(N*M) worst case, N the size of the smallest set and M the number of sets.';
+const unionCost = 'O(N), N the total number of members in all the given sets.';
+
+export const setCommands: readonly CommandSpec[] = [
+  { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'INSERT')], run: sadd,
+    docs: doc('Adds members to a set, creating it if needed.', '1.0.0', 'O(1) per member added.', [['2.4.0', 'Accepts multiple `member` arguments.']]) },
+  { name: 'srem', arity: -3, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'DELETE')], run: srem,
+    docs: doc('Removes members from a set, deleting it when emptied.', '1.0.0', 'O(N), N the number of members to remove.', [['2.4.0', 'Accepts multiple `member` arguments.']]) },
+  { name: 'smembers', arity: 2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: order, run: smembers,
+    docs: doc('Lists every member of a set.', '1.0.0', 'O(N), N the size of the set.') },
+  { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: sismember,
+    docs: doc('Tells whether a value is a member of a set.', '1.0.0', 'O(1)') },
+  { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO', 'ACCESS')], run: smismember,
+    docs: doc('Tells, for each of several values, whether it is a member of a set.', '6.2.0', 'O(N), N the number of values checked.') },
+  { name: 'scard', arity: 2, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: scard,
+    docs: doc('Counts the members of a set.', '1.0.0', 'O(1)') },
+  { name: 'spop', arity: -2, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], tips: random, run: spop,
+    docs: doc('Removes and returns random members of a set.', '1.0.0', 'O(1) without a count, else O(N) for a count of N.', [['3.2.0', 'Added the `count` argument.']]) },
+  { name: 'srandmember', arity: -2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: srandmember,
+    docs: doc('Returns random members of a set without removing them.', '1.0.0', 'O(1) without a count, else O(N) for a count of N or -N.', [['2.6.0', 'Added the optional `count` argument.']]) },
+  { name: 'smove', arity: 4, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')], run: smove,
+    docs: doc('Moves a member from one set to another.', '1.0.0', 'O(1)') },
+  { name: 'sinter', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sinter,
+    docs: doc('Returns the intersection of sets.', '1.0.0', interCost) },
+  { name: 'sintercard', arity: -3, flags: ['readonly'], acl: roSlow, keys: [keyNum(1, 0, 1, 1, 'RO', 'ACCESS')], run: sintercard,
+    docs: doc('Counts the members of the intersection of sets, optionally up to a limit.', '7.0.0', interCost) },
+  { name: 'sunion', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sunion,
+    docs: doc('Returns the union of sets.', '1.0.0', unionCost) },
+  { name: 'sdiff', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sdiff,
+    docs: doc('Returns the members of the first set that no other given set holds.', '1.0.0', unionCost) },
+  { name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'RW', 'UPDATE'), storeSources], run: sinterstore,
+    docs: doc('Stores the intersection of sets in a key.', '1.0.0', interCost) },
+  { name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sunionstore,
+    docs: doc('Stores the union of sets in a key.', '1.0.0', unionCost) },
+  { name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sdiffstore,
+    docs: doc('Stores the difference of sets in a key.', '1.0.0', unionCost) },
+  { name: 'sscan', arity: -3, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: sscan,
+    docs: doc('Walks the members of a set a few at a time with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
+];

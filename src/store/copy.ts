@@ -6,6 +6,8 @@ import type { Value } from './types.js';
 export function copyValue(v: Value): Value {
   if (typeof v === 'string') return v;
   switch (v.type) {
+    case 'set':
+      return v.copy();
     case 'hash':
       return v.copy();
     default:
