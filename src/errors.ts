@@ -143,3 +143,16 @@ export const RANK_ZERO =
 export const LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
 export const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 export const COUNT_ABOVE_ZERO = 'ERR count should be greater than 0';
+
+// --- sorted sets ---
+export const ZADD_NX_XX = 'ERR XX and NX options at the same time are not compatible';
+export const ZADD_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
+export const ZADD_INCR_PAIR = 'ERR INCR option supports a single increment-element pair';
+export const ZSCORE_NAN = 'ERR resulting score is not a number (NaN)';
+export const MIN_MAX_NOT_FLOAT = 'ERR min or max is not a float';
+export const MIN_MAX_NOT_LEX = 'ERR min or max not valid string range item';
+export const ZRANGE_LIMIT_RANK = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
+export const ZRANGE_WITHSCORES_BYLEX = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
+export const COUNT_GREATER_THAN_ZERO = 'ERR count should be greater than 0';
+export const WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
+export const atLeastOneInputKey = (name: string): string => `ERR at least 1 input key is needed for '${name}' command`;

@@ -5,6 +5,7 @@
 import * as E from '../errors.js';
 import type { Command } from '../commands/registry.js';
 import { tick } from '../store/clock.js';
+import { Database } from '../store/database.js';
 import type { Client } from './client.js';
 
 /** Resolves argv to a command or subcommand, replying with the error if there is none. */
@@ -55,6 +56,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const errorsBefore = server.stats.errorReplies;
   const start = performance.now();
   c.current = cmd;
+  // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
+  Database.noTouch = c.noTouch && cmd.spec.name !== 'touch';
   try {
     cmd.spec.run!(c, argv);
   } catch (err) {
@@ -72,6 +75,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   c.lastCommand = cmd;
   c.commands++;
   if (!cmd.isSkipSlowlog) server.slowlog.record(c, cmd, argv, usec);
+  server.latency.add(cmd.isFast ? 'fast-command' : 'command', usec / 1000);
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */

@@ -11,7 +11,7 @@ import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
 import type { Client } from './client.js';
-import { acceptConnection } from './connection.js';
+import { acceptConnection, resumeInput } from './connection.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 export interface ServerStats {
@@ -27,6 +27,27 @@ export interface ServerStats {
   /** Ops/sec samples, one per cron second (INFO instantaneous_ops_per_sec). */
   opsSamples: number[];
   lastOpsCount: number;
+  /** Socket reads and writes (INFO total_reads_processed / total_writes_processed). */
+  reads: number;
+  writes: number;
+  /** Bytes in and out per second, sampled as opsSamples (INFO instantaneous_*_kbps). */
+  inputSamples: number[];
+  outputSamples: number[];
+  lastNetInput: number;
+  lastNetOutput: number;
+}
+
+/** CLIENT PAUSE state: which commands wait, and until when (ms since the epoch). */
+export interface ClientPause {
+  type: 'none' | 'write' | 'all';
+  until: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/** What INFO reports as used_memory: the V8 heap plus memory held outside it (Buffers). */
+export function usedMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 export interface ListenAddress {
@@ -58,7 +79,19 @@ export class Server implements KeyspaceEvents {
     errors: new Map(),
     opsSamples: [],
     lastOpsCount: 0,
+    reads: 0,
+    writes: 0,
+    inputSamples: [],
+    outputSamples: [],
+    lastNetInput: 0,
+    lastNetOutput: 0,
   };
+  readonly pause: ClientPause = { type: 'none', until: 0, timer: null };
+  /** Clients holding a request until the pause ends, in arrival order. */
+  readonly pausedClients = new Set<Client>();
+  /** Memory in use once the server was built, and the most seen since (INFO memory). */
+  readonly startupMemory = usedMemory();
+  peakMemory = this.startupMemory;
   readonly listeners: net.Server[] = [];
   /** Where the server actually listens, for the log, INFO and tests. */
   readonly addresses: ListenAddress[] = [];
@@ -70,7 +103,7 @@ export class Server implements KeyspaceEvents {
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
   /** Hooks other subsystems register to hear about key changes (WATCH, notifications). */
-  readonly keyListeners: ((db: Database, key: string) => void)[] = [];
+  readonly keyspaceListeners: Partial<KeyspaceEvents>[] = [];
 
   constructor(readonly config: Config) {
     const n = config.num('databases');
@@ -88,6 +121,19 @@ export class Server implements KeyspaceEvents {
     this.slowlog.maxLen = c.num('slowlog-max-len');
     this.slowlog.trim();
     this.latency.threshold = c.num('latency-monitor-threshold');
+    // Redis reads the request limits on every parse, so a change reaches connected clients too.
+    const maxBulkLen = c.num('proto-max-bulk-len');
+    const maxQueryBuffer = c.num('client-query-buffer-limit');
+    for (const client of this.clients.values()) {
+      if (client.parser === null) continue;
+      client.parser.limits.maxBulkLen = maxBulkLen;
+      client.parser.limits.maxQueryBuffer = maxQueryBuffer;
+    }
+    // A new hz takes effect on the running cron (restarting it is harmless when hz is unchanged).
+    if (this.cron !== null && !this.shuttingDown) {
+      clearInterval(this.cron);
+      this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / c.num('hz'))));
+    }
   }
 
   /** CONFIG RESETSTAT: statistics, command statistics and error statistics back to zero. */
@@ -97,6 +143,11 @@ export class Server implements KeyspaceEvents {
     s.expiredKeys = s.errorReplies = s.lastOpsCount = 0;
     s.errors.clear();
     s.opsSamples = [];
+    s.reads = s.writes = 0;
+    s.inputSamples = [];
+    s.outputSamples = [];
+    s.lastNetInput = s.lastNetOutput = 0;
+    this.peakMemory = usedMemory();
     Database.hits = Database.misses = 0;
     this.expiry.timeCapReached = 0;
     for (const cmd of this.commands.walk()) {
@@ -108,11 +159,20 @@ export class Server implements KeyspaceEvents {
   // --- KeyspaceEvents ---
 
   modified(db: Database, key: string): void {
-    for (const l of this.keyListeners) l(db, key);
+    for (const l of this.keyspaceListeners) l.modified?.(db, key);
   }
 
-  expired(): void {
+  flushed(db: Database): void {
+    for (const l of this.keyspaceListeners) l.flushed?.(db);
+  }
+
+  swapped(a: Database, b: Database): void {
+    for (const l of this.keyspaceListeners) l.swapped?.(a, b);
+  }
+
+  expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
+    for (const l of this.keyspaceListeners) l.expired?.(db, key);
   }
 
   // --- policy ---
@@ -205,6 +265,14 @@ export class Server implements KeyspaceEvents {
     s.opsSamples.push(s.commands - s.lastOpsCount);
     s.lastOpsCount = s.commands;
     if (s.opsSamples.length > 16) s.opsSamples.shift();
+    s.inputSamples.push(s.netInput - s.lastNetInput);
+    s.outputSamples.push(s.netOutput - s.lastNetOutput);
+    s.lastNetInput = s.netInput;
+    s.lastNetOutput = s.netOutput;
+    if (s.inputSamples.length > 16) s.inputSamples.shift();
+    if (s.outputSamples.length > 16) s.outputSamples.shift();
+    const mem = usedMemory();
+    if (mem > this.peakMemory) this.peakMemory = mem;
     const timeout = this.config.num('timeout');
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;
@@ -217,10 +285,40 @@ export class Server implements KeyspaceEvents {
     }
   }
 
+  /** CLIENT PAUSE: holds matching commands for `ms` (a longer or stronger pause wins, as Redis). */
+  pauseClients(type: 'write' | 'all', ms: number): void {
+    const p = this.pause;
+    const until = Date.now() + ms;
+    if (p.type === 'all' && type === 'write') type = 'all';
+    if (until > p.until) p.until = until;
+    p.type = type;
+    if (p.timer) clearTimeout(p.timer);
+    // setTimeout takes at most 2^31-1 ms; longer pauses re-arm when it fires.
+    p.timer = setTimeout(() => this.checkPause(), Math.min(Math.max(0, p.until - Date.now()), 2 ** 31 - 1));
+  }
+
+  private checkPause(): void {
+    if (Date.now() >= this.pause.until) this.unpauseClients();
+    else this.pauseClients(this.pause.type === 'all' ? 'all' : 'write', this.pause.until - Date.now());
+  }
+
+  /** Ends any pause and runs the requests the paused clients were holding, in arrival order. */
+  unpauseClients(): void {
+    const p = this.pause;
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = null;
+    p.type = 'none';
+    p.until = 0;
+    const waiting = [...this.pausedClients];
+    this.pausedClients.clear();
+    for (const c of waiting) if (!c.closed) resumeInput(c);
+  }
+
   closeClient(c: Client): void {
     if (c.closed) return;
     c.closed = true;
     this.clients.delete(c.id);
+    this.pausedClients.delete(c);
     c.socket?.destroy();
   }
 
@@ -230,6 +328,7 @@ export class Server implements KeyspaceEvents {
     this.shuttingDown = true;
     this.log.warning(reason);
     if (this.cron) clearInterval(this.cron);
+    if (this.pause.timer) clearTimeout(this.pause.timer);
     for (const c of this.clients.values()) {
       c.flush();
       this.closeClient(c);

@@ -39,6 +39,8 @@ export class Database {
   /** Lookups by read commands that found / did not find their key (INFO keyspace_hits/misses). */
   static hits = 0;
   static misses = 0;
+  /** Set while a CLIENT NO-TOUCH client runs a command: lookups leave access times alone. */
+  static noTouch = false;
 
   constructor(
     readonly id: number,
@@ -54,7 +56,7 @@ export class Database {
     const v = this.data.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    if (touch) this.access.set(key, lruClock());
+    if (touch && !Database.noTouch) this.access.set(key, lruClock());
     return v;
   }
 
