@@ -1,5 +1,442 @@
-// The list command family (being built).
+// The list family, non-blocking commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE,
+// LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP. Arguments are checked in
+// Redis's order, so the same bad request fails with the same error; an emptied list is deleted.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { parseInt64, parseInteger, is } from './args.js';
+import { key, keyNum, type CommandSpec, type KeySpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import type { Database } from '../store/database.js';
+import { ListValue, type End } from '../store/list.js';
 
-export const listCommands: readonly CommandSpec[] = [];
+const INT64_MIN = -(2n ** 63n);
+
+// --- the push hook ---
+
+type PushListener = (db: Database, key: string) => void;
+let pushListener: PushListener | null = null;
+
+/** Lets the blocking commands hear about every push (one listener; null removes it). */
+export function onListPush(listener: PushListener | null): void {
+  pushListener = listener;
+}
+
+/**
+ * Every command that adds elements to a list calls this once per key it pushed to, after the
+ * elements are in, so clients blocked on that key can be served when the command ends.
+ */
+export function pushed(db: Database, k: string): void {
+  if (pushListener !== null) pushListener(db, k);
+}
+
+// --- lookups ---
+
+/** The list under `k` for a read command; null after replying WRONGTYPE, undefined when missing. */
+function readList(c: Client, k: string): ListValue | undefined | null {
+  const v = c.db.getRead(k);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' || v.type !== 'list') {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  return v;
+}
+
+/** The list under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
+function writeList(c: Client, k: string): ListValue | undefined | null {
+  const v = c.db.get(k);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' || v.type !== 'list') {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  return v;
+}
+
+/** After elements left `list`: delete the key when it is empty, else record the change. */
+function removedFrom(c: Client, k: string, list: ListValue, changes: number): void {
+  if (list.length === 0) c.db.delete(k);
+  else c.db.modified(k, changes);
+}
+
+/** LEFT or RIGHT, or null after replying a syntax error. */
+function parseEnd(c: Client, arg: string): End | null {
+  if (is(arg, 'left')) return 'left';
+  if (is(arg, 'right')) return 'right';
+  c.reply.error(E.SYNTAX);
+  return null;
+}
+
+/** An integer argument, or null after replying `error`. */
+function integerArg(c: Client, arg: string, error = E.NOT_INTEGER): number | null {
+  const n = parseInteger(arg);
+  if (n === null) c.reply.error(error);
+  return n;
+}
+
+/** An integer of at least `min`, or null after replying `error` (also for non-integers). */
+function atLeast(c: Client, arg: string, min: number, error: string): number | null {
+  const n = parseInteger(arg);
+  if (n === null || n < min) {
+    c.reply.error(error);
+    return null;
+  }
+  return n;
+}
+
+// --- pushing ---
+
+/** LPUSH, RPUSH, and with `onlyExisting` LPUSHX, RPUSHX. */
+function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean): void {
+  const k = argv[1]!;
+  const found = writeList(c, k);
+  if (found === null) return;
+  if (found === undefined && onlyExisting) {
+    c.reply.integer(0);
+    return;
+  }
+  const list = found ?? new ListValue();
+  for (let j = 2; j < argv.length; j++) list.push(argv[j]!, end);
+  if (found === undefined) c.db.set(k, list);
+  else c.db.modified(k, argv.length - 2);
+  pushed(c.db, k);
+  c.reply.integer(list.length);
+}
+
+const lpush = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'left', false);
+const rpush = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'right', false);
+const lpushx = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'left', true);
+const rpushx = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'right', true);
+
+function linsert(c: Client, argv: string[]): void {
+  const where = argv[2]!;
+  let after: boolean;
+  if (is(where, 'after')) after = true;
+  else if (is(where, 'before')) after = false;
+  else {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const k = argv[1]!;
+  const list = writeList(c, k);
+  if (list === null) return;
+  if (list === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  const n = list.insert(argv[3]!, argv[4]!, after);
+  if (n > 0) c.db.modified(k);
+  c.reply.integer(n);
+}
+
+// --- popping ---
+
+/** LPOP and RPOP: one element as a bulk, or with a count an array (null shapes differ). */
+function popGeneric(c: Client, argv: string[], end: End, name: string): void {
+  if (argv.length > 3) {
+    c.reply.error(E.wrongArity(name));
+    return;
+  }
+  const hasCount = argv.length === 3;
+  let count = 1;
+  if (hasCount) {
+    const n = atLeast(c, argv[2]!, 0, E.COUNT_POSITIVE);
+    if (n === null) return;
+    count = n;
+  }
+  const k = argv[1]!;
+  const list = writeList(c, k);
+  if (list === null) return;
+  if (list === undefined) {
+    if (hasCount) c.reply.nilArray();
+    else c.reply.nil();
+    return;
+  }
+  if (!hasCount) {
+    c.reply.bulk(list.pop(end)!);
+    removedFrom(c, k, list, 1);
+    return;
+  }
+  if (count === 0) {
+    c.reply.array(0);
+    return;
+  }
+  const out = list.popMany(end, count);
+  c.reply.bulks(out);
+  removedFrom(c, k, list, out.length);
+}
+
+const lpop = (c: Client, argv: string[]): void => popGeneric(c, argv, 'left', 'lpop');
+const rpop = (c: Client, argv: string[]): void => popGeneric(c, argv, 'right', 'rpop');
+
+/**
+ * LMOVE and RPOPLPUSH. The source is checked first (missing: null reply), then the destination's
+ * type, before anything moves. On one key this rotates the list.
+ */
+function moveGeneric(c: Client, src: string, dst: string, from: End, to: End): void {
+  const source = writeList(c, src);
+  if (source === null) return;
+  if (source === undefined) {
+    c.reply.nil();
+    return;
+  }
+  const target = writeList(c, dst);
+  if (target === null) return;
+  const element = source.pop(from)!;
+  if (target === undefined) c.db.set(dst, ListValue.of([element]));
+  else {
+    target.push(element, to);
+    c.db.modified(dst);
+  }
+  pushed(c.db, dst);
+  c.reply.bulk(element);
+  removedFrom(c, src, source, 1);
+}
+
+function lmove(c: Client, argv: string[]): void {
+  const from = parseEnd(c, argv[3]!);
+  if (from === null) return;
+  const to = parseEnd(c, argv[4]!);
+  if (to === null) return;
+  moveGeneric(c, argv[1]!, argv[2]!, from, to);
+}
+
+function rpoplpush(c: Client, argv: string[]): void {
+  moveGeneric(c, argv[1]!, argv[2]!, 'right', 'left');
+}
+
+/** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first non-empty list. */
+function lmpop(c: Client, argv: string[]): void {
+  const numkeys = atLeast(c, argv[1]!, 1, E.NUMKEYS_POSITIVE);
+  if (numkeys === null) return;
+  const whereIdx = numkeys + 2;
+  if (whereIdx >= argv.length) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const end = parseEnd(c, argv[whereIdx]!);
+  if (end === null) return;
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && is(argv[j]!, 'count') && j + 1 < argv.length) {
+      const n = atLeast(c, argv[++j]!, 1, E.COUNT_ABOVE_ZERO);
+      if (n === null) return;
+      count = n;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  if (count === -1) count = 1;
+  for (let j = 2; j < whereIdx; j++) {
+    const k = argv[j]!;
+    const list = writeList(c, k);
+    if (list === null) return;
+    if (list === undefined) continue;
+    const out = list.popMany(end, count);
+    c.reply.array(2);
+    c.reply.bulk(k);
+    c.reply.bulks(out);
+    removedFrom(c, k, list, out.length);
+    return;
+  }
+  c.reply.nilArray();
+}
+
+// --- reading and editing in place ---
+
+function llen(c: Client, argv: string[]): void {
+  const list = readList(c, argv[1]!);
+  if (list === null) return;
+  c.reply.integer(list === undefined ? 0 : list.length);
+}
+
+function lrange(c: Client, argv: string[]): void {
+  const start = integerArg(c, argv[2]!);
+  if (start === null) return;
+  const stop = integerArg(c, argv[3]!);
+  if (stop === null) return;
+  const list = readList(c, argv[1]!);
+  if (list === null) return;
+  c.reply.bulks(list === undefined ? [] : list.range(start, stop));
+}
+
+function lindex(c: Client, argv: string[]): void {
+  const list = readList(c, argv[1]!);
+  if (list === null) return;
+  if (list === undefined) {
+    c.reply.nil();
+    return;
+  }
+  const index = integerArg(c, argv[2]!);
+  if (index === null) return;
+  c.reply.bulkOrNil(list.at(index));
+}
+
+function lset(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const list = writeList(c, k);
+  if (list === null) return;
+  if (list === undefined) {
+    c.reply.error(E.NO_SUCH_KEY);
+    return;
+  }
+  const index = integerArg(c, argv[2]!);
+  if (index === null) return;
+  if (!list.set(index, argv[3]!)) {
+    c.reply.error(E.INDEX_OUT_OF_RANGE);
+    return;
+  }
+  c.db.modified(k);
+  c.reply.ok();
+}
+
+function lrem(c: Client, argv: string[]): void {
+  const count = integerArg(c, argv[2]!);
+  if (count === null) return;
+  const k = argv[1]!;
+  const list = writeList(c, k);
+  if (list === null) return;
+  if (list === undefined) {
+    c.reply.integer(0);
+    return;
+  }
+  const removed = list.remove(argv[3]!, count);
+  if (removed > 0) removedFrom(c, k, list, removed);
+  c.reply.integer(removed);
+}
+
+function ltrim(c: Client, argv: string[]): void {
+  const start = integerArg(c, argv[2]!);
+  if (start === null) return;
+  const stop = integerArg(c, argv[3]!);
+  if (stop === null) return;
+  const k = argv[1]!;
+  const list = writeList(c, k);
+  if (list === null) return;
+  if (list !== undefined) {
+    const before = list.length;
+    list.trim(start, stop);
+    // Redis signals the key even when nothing was trimmed (WATCH sees it).
+    removedFrom(c, k, list, before - list.length);
+  }
+  c.reply.ok();
+}
+
+/** LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]. */
+function lpos(c: Client, argv: string[]): void {
+  let rank = 1;
+  let count = -1;
+  let maxlen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j]!;
+    const more = j + 1 < argv.length;
+    if (is(opt, 'rank') && more) {
+      const arg = argv[++j]!;
+      const n = integerArg(c, arg);
+      if (n === null) return;
+      if (n === 0) {
+        c.reply.error(E.RANK_ZERO);
+        return;
+      }
+      // Redis negates a negative rank; LONG_MIN stays negative and so matches at the first hit.
+      rank = parseInt64(arg) === INT64_MIN ? -1 : n;
+    } else if (is(opt, 'count') && more) {
+      const n = atLeast(c, argv[++j]!, 0, E.LPOS_COUNT_NEGATIVE);
+      if (n === null) return;
+      count = n;
+    } else if (is(opt, 'maxlen') && more) {
+      const n = atLeast(c, argv[++j]!, 0, E.MAXLEN_NEGATIVE);
+      if (n === null) return;
+      maxlen = n;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const list = readList(c, argv[1]!);
+  if (list === null) return;
+  const found = list === undefined ? [] : list.positions(argv[2]!, rank, count === -1 ? 1 : count, maxlen);
+  if (count !== -1) {
+    c.reply.array(found.length);
+    for (const i of found) c.reply.integer(i);
+  } else if (found.length === 0) {
+    c.reply.nil();
+  } else {
+    c.reply.integer(found[0]!);
+  }
+}
+
+// --- the table ---
+
+const rwInsert: readonly KeySpec[] = [key(1, 'RW', 'INSERT')];
+const rwUpdate: readonly KeySpec[] = [key(1, 'RW', 'UPDATE')];
+const rwDelete: readonly KeySpec[] = [key(1, 'RW', 'DELETE')];
+const rwPop: readonly KeySpec[] = [key(1, 'RW', 'ACCESS', 'DELETE')];
+const roAccess: readonly KeySpec[] = [key(1, 'RO', 'ACCESS')];
+const moveKeys: readonly KeySpec[] = [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')];
+const pushFlags = ['write', 'denyoom', 'fast'] as const;
+const aclWF = ['write', 'list', 'fast'] as const;
+const aclWS = ['write', 'list', 'slow'] as const;
+const aclRS = ['read', 'list', 'slow'] as const;
+const perElement = 'O(1) per element pushed, so O(N) for N elements.';
+const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'list', complexity });
+
+export const listCommands: readonly CommandSpec[] = [
+  {
+    name: 'lpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpush,
+    docs: { ...doc('Adds elements to the head of a list, creating it when missing.', '1.0.0', perElement), history: [['2.4.0', 'Takes several `element` arguments.']] },
+  },
+  {
+    name: 'rpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpush,
+    docs: { ...doc('Adds elements to the tail of a list, creating it when missing.', '1.0.0', perElement), history: [['2.4.0', 'Takes several `element` arguments.']] },
+  },
+  {
+    name: 'lpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpushx,
+    docs: { ...doc('Adds elements to the head of a list only when the list exists.', '2.2.0', perElement), history: [['4.0.0', 'Takes several `element` arguments.']] },
+  },
+  {
+    name: 'rpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpushx,
+    docs: { ...doc('Adds elements to the tail of a list only when the list exists.', '2.2.0', perElement), history: [['4.0.0', 'Takes several `element` arguments.']] },
+  },
+  {
+    name: 'lpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: lpop,
+    docs: { ...doc('Removes and returns elements from the head of a list.', '1.0.0', 'O(N) where N is the number of elements popped.'), history: [['6.2.0', 'Takes a `count` argument.']] },
+  },
+  {
+    name: 'rpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: rpop,
+    docs: { ...doc('Removes and returns elements from the tail of a list.', '1.0.0', 'O(N) where N is the number of elements popped.'), history: [['6.2.0', 'Takes a `count` argument.']] },
+  },
+  { name: 'llen', arity: 2, flags: ['readonly', 'fast'], acl: ['read', 'list', 'fast'], keys: [key(1, 'RO')], run: llen, docs: doc('Returns the length of a list.', '1.0.0') },
+  {
+    name: 'lrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lrange,
+    docs: doc('Returns a range of elements of a list.', '1.0.0', 'O(N) where N is the number of elements returned (any offset is reached in O(1)).'),
+  },
+  { name: 'lindex', arity: 3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lindex, docs: doc('Returns the element of a list at an index.', '1.0.0') },
+  { name: 'lset', arity: 4, flags: ['write', 'denyoom'], acl: aclWS, keys: rwUpdate, run: lset, docs: doc('Replaces the element of a list at an index.', '1.0.0') },
+  {
+    name: 'linsert', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: rwInsert, run: linsert,
+    docs: doc('Inserts an element before or after the first occurrence of a pivot element.', '2.2.0', 'O(N) where N is the number of elements before the pivot.'),
+  },
+  {
+    name: 'lrem', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: lrem,
+    docs: doc('Removes occurrences of an element from a list.', '1.0.0', 'O(N) where N is the length of the list.'),
+  },
+  {
+    name: 'ltrim', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: ltrim,
+    docs: doc('Keeps only a range of elements of a list.', '1.0.0', 'O(N) where N is the smaller of the elements removed and kept.'),
+  },
+  {
+    name: 'lpos', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lpos,
+    docs: doc('Returns the indexes of the elements of a list equal to a value.', '6.0.6', 'O(N) where N is the number of elements compared (bounded by MAXLEN).'),
+  },
+  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: lmove, docs: doc('Pops an element from one end of a list and pushes it onto an end of another.', '6.2.0') },
+  {
+    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: rpoplpush,
+    docs: { ...doc('Pops the tail element of a list and pushes it onto the head of another.', '1.2.0'), docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`LMOVE` with the `RIGHT` and `LEFT` arguments' },
+  },
+  {
+    name: 'lmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: lmpop,
+    docs: doc('Pops elements from the first non-empty list of several.', '7.0.0', 'O(N+M) where N is the number of keys given and M the number of elements popped.'),
+  },
+];

@@ -23,13 +23,29 @@ export class Deque<T> {
   }
 
   private grow(): void {
+    this.resize(this.buf.length * 2);
+  }
+
+  /** Moves the elements into a buffer of `cap` slots (a power of two, at least `length`). */
+  private resize(cap: number): void {
     const old = this.buf;
-    const cap = old.length * 2;
     const next = new Array<T | undefined>(cap);
     for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & this.mask];
     this.buf = next;
     this.head = 0;
     this.mask = cap - 1;
+  }
+
+  /**
+   * Shrinks the buffer once it is three-quarters empty (to at least half full), so a list that
+   * grew large and was popped back down does not keep its peak memory. Growing when full and
+   * shrinking at a quarter keeps both amortized O(1).
+   */
+  private maybeShrink(): void {
+    let cap = this.buf.length;
+    if (cap <= 64 || this.length >= cap >>> 2) return;
+    while (cap > 64 && this.length < cap >>> 1) cap >>>= 1;
+    this.resize(cap);
   }
 
   pushBack(v: T): void {
@@ -51,6 +67,7 @@ export class Deque<T> {
     this.buf[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
     this.length--;
+    this.maybeShrink();
     return v;
   }
 
@@ -60,6 +77,7 @@ export class Deque<T> {
     const v = this.buf[i];
     this.buf[i] = undefined;
     this.length--;
+    this.maybeShrink();
     return v;
   }
 
@@ -111,13 +129,52 @@ export class Deque<T> {
     return out;
   }
 
-  /** Keeps only [start, end) (LTRIM). */
+  /** Keeps only [start, end) (LTRIM), in a buffer sized for what is kept. */
   keep(start: number, end: number): void {
     const kept = this.slice(start, end);
-    this.buf = new Array<T | undefined>(this.buf.length);
+    let cap = 8;
+    while (cap < kept.length) cap *= 2;
+    this.buf = new Array<T | undefined>(cap);
+    this.mask = cap - 1;
     this.head = 0;
     this.length = 0;
     for (const v of kept) this.pushBack(v);
+  }
+
+  /**
+   * Removes every element in [lo, hi] for which `drop` holds, keeping the order of the rest, and
+   * returns how many went. Only the elements between the range and the nearer end move.
+   */
+  removeIf(lo: number, hi: number, drop: (v: T) => boolean): number {
+    lo = Math.max(0, lo);
+    hi = Math.min(hi, this.length - 1);
+    if (lo > hi) return 0;
+    const n = this.length;
+    let removed = 0;
+    if (lo < n - 1 - hi) {
+      // Compact towards the back: walk down from hi, then slide the head side up.
+      let w = hi;
+      for (let r = hi; r >= 0; r--) {
+        const v = this.at(r)!;
+        if (r >= lo && drop(v)) removed++;
+        else this.set(w--, v);
+      }
+      for (let i = 0; i < removed; i++) {
+        this.buf[this.head] = undefined;
+        this.head = (this.head + 1) & this.mask;
+      }
+    } else {
+      let w = lo;
+      for (let r = lo; r < n; r++) {
+        const v = this.at(r)!;
+        if (r <= hi && drop(v)) removed++;
+        else this.set(w++, v);
+      }
+      for (let i = w; i < n; i++) this.buf[(this.head + i) & this.mask] = undefined;
+    }
+    this.length -= removed;
+    this.maybeShrink();
+    return removed;
   }
 
   *[Symbol.iterator](): Generator<T> {
