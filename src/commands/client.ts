@@ -2,13 +2,19 @@
 // control of other connections (KILL, PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
 
 import * as E from '../errors.js';
-import { is, parseInt64 } from './args.js';
+import { is, parseInt64, parseInteger } from './args.js';
 import { NO_KEYS, type CommandSpec } from './spec.js';
 import type { ArgDoc } from './spec.js';
 import { validClientName } from './connection.js';
 import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
+import { aclOf } from '../security/acl/state.js';
+import { pendingOutput } from '../security/output-limits.js';
+
+/** Size of Redis's per-client reply buffer and of its reply list blocks. */
+const REPLY_CHUNK = 16 * 1024;
 
 type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
 
@@ -19,9 +25,8 @@ function clientTypeByName(name: string): ClientType | null {
   return null;
 }
 
-/** Until ACL users exist, `default` is the only user there is. */
-function userExists(_server: Server, name: string): boolean {
-  return name === 'default';
+function userExists(server: Server, name: string): boolean {
+  return aclOf(server).users.has(name);
 }
 
 /** The socket's file descriptor, when the platform exposes it (-1 otherwise, as for fake clients). */
@@ -55,14 +60,19 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const now = Date.now();
   const qbuf = c.parser?.buffered ?? 0;
   const argvMem = argvBytes(argv ?? c.pendingArgv);
-  const obl = c.reply.pending;
-  const writing = (c.socket?.writableLength ?? 0) > 0 || obl > 0;
+  // Redis keeps the first 16KB of replies in a fixed buffer (obl) and the rest in a list of
+  // blocks (oll, omem); Redoubt reports its unsent bytes in the same shape.
+  const unsent = pendingOutput(c);
+  const obl = Math.min(unsent, REPLY_CHUNK);
+  const omem = unsent - obl;
+  const oll = Math.ceil(omem / REPLY_CHUNK);
+  const writing = unsent > 0;
   const cmd = argv !== null && c.current !== null ? c.current : c.lastCommand;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
     `flags=${flags} db=${c.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
-    `argv-mem=${argvMem} multi-mem=0 rbs=0 rbp=0 obl=${obl} oll=0 omem=0 tot-mem=${qbuf + argvMem + obl} ` +
+    `argv-mem=${argvMem} multi-mem=0 rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + unsent} ` +
     `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${c.user} redir=-1 resp=${c.resp} ` +
     `lib-name=${c.libName} lib-ver=${c.libVer}`
   );
@@ -145,6 +155,28 @@ function info(c: Client, argv: string[]): void {
 
 // --- control of other connections ---
 
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking wait. */
+function unblock(c: Client, argv: string[]): void {
+  const id = parseInteger(argv[2]!);
+  if (id === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  let how: 'timeout' | 'error' = 'timeout';
+  if (argv.length === 4) {
+    if (is(argv[3]!, 'error')) how = 'error';
+    else if (!is(argv[3]!, 'timeout')) {
+      c.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+  } else if (argv.length > 4) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const target = c.server.clients.get(id);
+  c.reply.integer(target !== undefined && c.server.blocking.unblock(target, how) ? 1 : 0);
+}
+
 function kill(c: Client, argv: string[]): void {
   let addr: string | null = null;
   let laddr: string | null = null;
@@ -212,6 +244,7 @@ function kill(c: Client, argv: string[]): void {
     if (cl === c) self = true;
     else c.server.closeClient(cl);
     killed++;
+    auditEvent(c.server, 'client-kill', { ...clientFields(c), target_id: cl.id, target_addr: cl.addr, target_user: cl.user });
   }
   if (argv.length === 3) {
     if (killed === 0) c.reply.error(E.NO_SUCH_CLIENT);
@@ -395,6 +428,19 @@ const clientSubcommands: readonly CommandSpec[] = [
   {
     name: 'info', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, tips: ['nondeterministic_output'], run: info,
     docs: doc('Describes this connection in CLIENT LIST form.', '6.2.0'),
+  },
+  {
+    name: 'unblock', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: unblock,
+    docs: {
+      ...doc('Ends the wait of a client blocked in a blocking command.', '5.0.0', 'O(log N) where N is the number of client connections'),
+      arguments: [
+        { name: 'client-id', type: 'integer' },
+        {
+          name: 'timeout_error', type: 'oneof', optional: true,
+          arguments: [{ name: 'timeout', type: 'pure-token', token: 'TIMEOUT' }, { name: 'error', type: 'pure-token', token: 'ERROR' }],
+        },
+      ],
+    },
   },
   {
     name: 'kill', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: kill,

@@ -13,6 +13,10 @@ import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
 import { listCommands } from './list.js';
+import { listBlockingCommands } from './list-blocking.js';
+import { debugCommands } from './debug.js';
+import { moduleCommands } from './module.js';
+import { aclCommands } from './acl.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -27,4 +31,8 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   setCommands,
   zsetCommands,
   listCommands,
+  listBlockingCommands,
+  debugCommands,
+  moduleCommands,
+  aclCommands,
 ];

@@ -1,33 +1,15 @@
-// The list family, non-blocking commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE,
-// LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP. Arguments are checked in
-// Redis's order, so the same bad request fails with the same error; an emptied list is deleted.
+// The list family: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE, LINDEX, LSET, LINSERT,
+// LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP (blocking variants in list-blocking.ts). Arguments are
+// checked in Redis's order, so the same bad request fails with the same error; an emptied list is
+// deleted. Pushes wake blocked clients through the keyspace events every write emits.
 
 import * as E from '../errors.js';
 import { parseInt64, parseInteger, is } from './args.js';
 import { key, keyNum, type CommandSpec, type KeySpec } from './spec.js';
 import type { Client } from '../server/client.js';
-import type { Database } from '../store/database.js';
 import { ListValue, type End } from '../store/list.js';
 
 const INT64_MIN = -(2n ** 63n);
-
-// --- the push hook ---
-
-type PushListener = (db: Database, key: string) => void;
-let pushListener: PushListener | null = null;
-
-/** Lets the blocking commands hear about every push (one listener; null removes it). */
-export function onListPush(listener: PushListener | null): void {
-  pushListener = listener;
-}
-
-/**
- * Every command that adds elements to a list calls this once per key it pushed to, after the
- * elements are in, so clients blocked on that key can be served when the command ends.
- */
-export function pushed(db: Database, k: string): void {
-  if (pushListener !== null) pushListener(db, k);
-}
 
 // --- lookups ---
 
@@ -43,7 +25,7 @@ function readList(c: Client, k: string): ListValue | undefined | null {
 }
 
 /** The list under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
-function writeList(c: Client, k: string): ListValue | undefined | null {
+export function writeList(c: Client, k: string): ListValue | undefined | null {
   const v = c.db.get(k);
   if (v === undefined) return undefined;
   if (typeof v === 'string' || v.type !== 'list') {
@@ -54,13 +36,13 @@ function writeList(c: Client, k: string): ListValue | undefined | null {
 }
 
 /** After elements left `list`: delete the key when it is empty, else record the change. */
-function removedFrom(c: Client, k: string, list: ListValue, changes: number): void {
+export function removedFrom(c: Client, k: string, list: ListValue, changes: number): void {
   if (list.length === 0) c.db.delete(k);
   else c.db.modified(k, changes);
 }
 
 /** LEFT or RIGHT, or null after replying a syntax error. */
-function parseEnd(c: Client, arg: string): End | null {
+export function parseEnd(c: Client, arg: string): End | null {
   if (is(arg, 'left')) return 'left';
   if (is(arg, 'right')) return 'right';
   c.reply.error(E.SYNTAX);
@@ -75,7 +57,7 @@ function integerArg(c: Client, arg: string, error = E.NOT_INTEGER): number | nul
 }
 
 /** An integer of at least `min`, or null after replying `error` (also for non-integers). */
-function atLeast(c: Client, arg: string, min: number, error: string): number | null {
+export function atLeast(c: Client, arg: string, min: number, error: string): number | null {
   const n = parseInteger(arg);
   if (n === null || n < min) {
     c.reply.error(error);
@@ -99,7 +81,6 @@ function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean)
   for (let j = 2; j < argv.length; j++) list.push(argv[j]!, end);
   if (found === undefined) c.db.set(k, list);
   else c.db.modified(k, argv.length - 2);
-  pushed(c.db, k);
   c.reply.integer(list.length);
 }
 
@@ -173,7 +154,7 @@ const rpop = (c: Client, argv: string[]): void => popGeneric(c, argv, 'right', '
  * LMOVE and RPOPLPUSH. The source is checked first (missing: null reply), then the destination's
  * type, before anything moves. On one key this rotates the list.
  */
-function moveGeneric(c: Client, src: string, dst: string, from: End, to: End): void {
+export function moveGeneric(c: Client, src: string, dst: string, from: End, to: End): void {
   const source = writeList(c, src);
   if (source === null) return;
   if (source === undefined) {
@@ -188,7 +169,6 @@ function moveGeneric(c: Client, src: string, dst: string, from: End, to: End): v
     target.push(element, to);
     c.db.modified(dst);
   }
-  pushed(c.db, dst);
   c.reply.bulk(element);
   removedFrom(c, src, source, 1);
 }
@@ -206,41 +186,51 @@ function rpoplpush(c: Client, argv: string[]): void {
 }
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first non-empty list. */
-function lmpop(c: Client, argv: string[]): void {
-  const numkeys = atLeast(c, argv[1]!, 1, E.NUMKEYS_POSITIVE);
-  if (numkeys === null) return;
-  const whereIdx = numkeys + 2;
+/** The arguments of LMPOP/BLMPOP from `numkeys` on; null after replying with the error. */
+export function parseMpop(c: Client, argv: string[], numkeysIdx: number): { keys: string[]; end: End; count: number } | null {
+  const numkeys = atLeast(c, argv[numkeysIdx]!, 1, E.NUMKEYS_POSITIVE);
+  if (numkeys === null) return null;
+  const whereIdx = numkeysIdx + numkeys + 1;
   if (whereIdx >= argv.length) {
     c.reply.error(E.SYNTAX);
-    return;
+    return null;
   }
   const end = parseEnd(c, argv[whereIdx]!);
-  if (end === null) return;
+  if (end === null) return null;
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
     if (count === -1 && is(argv[j]!, 'count') && j + 1 < argv.length) {
       const n = atLeast(c, argv[++j]!, 1, E.COUNT_ABOVE_ZERO);
-      if (n === null) return;
+      if (n === null) return null;
       count = n;
     } else {
       c.reply.error(E.SYNTAX);
-      return;
+      return null;
     }
   }
-  if (count === -1) count = 1;
-  for (let j = 2; j < whereIdx; j++) {
-    const k = argv[j]!;
+  return { keys: argv.slice(numkeysIdx + 1, whereIdx), end, count: count === -1 ? 1 : count };
+}
+
+/** Pops up to `count` from the first non-empty list of `keys`: true when it replied [key, elements]. */
+export function mpopFirst(c: Client, keys: readonly string[], end: End, count: number): boolean | null {
+  for (const k of keys) {
     const list = writeList(c, k);
-    if (list === null) return;
+    if (list === null) return null;
     if (list === undefined) continue;
     const out = list.popMany(end, count);
     c.reply.array(2);
     c.reply.bulk(k);
     c.reply.bulks(out);
     removedFrom(c, k, list, out.length);
-    return;
+    return true;
   }
-  c.reply.nilArray();
+  return false;
+}
+
+function lmpop(c: Client, argv: string[]): void {
+  const args = parseMpop(c, argv, 1);
+  if (args === null) return;
+  if (mpopFirst(c, args.keys, args.end, args.count) === false) c.reply.nilArray();
 }
 
 // --- reading and editing in place ---

@@ -165,6 +165,18 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
   return r === 'underflow' ? ZERO_LD : r;
 }
 
+/**
+ * (long long)(x * k) as C computes it: the product rounded to a long double, then truncated
+ * toward zero. Blocking-command timeouts use this (seconds to milliseconds).
+ */
+export function truncTimes(x: LongDouble, k: bigint): bigint {
+  const r = roundLD(x.neg, x.m * k, x.e);
+  if (r === 'inf') return x.neg ? -(2n ** 64n) : 2n ** 64n;
+  if (r === 'underflow' || r.m === 0n) return 0n;
+  const v = r.e >= 0 ? r.m << BigInt(r.e) : r.m >> BigInt(-r.e);
+  return r.neg ? -v : v;
+}
+
 /** The exact long double holding a double. */
 export function longDoubleFromDouble(d: number): LongDouble {
   if (d === 0 || !Number.isFinite(d)) return ZERO_LD;

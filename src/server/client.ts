@@ -33,11 +33,15 @@ export class Client {
   closeAfterReply = false;
   /** Waiting on a blocking command: input is not read until it is served or times out. */
   blocked = false;
+  /** Running the commands of EXEC (or a script): blocking commands don't block, wake-ups wait. */
+  inExec = false;
   /** A request read but held back by CLIENT PAUSE; it runs first when the pause ends. */
   pendingArgv: string[] | null = null;
   /** Bytes of the request parser, so the connection can stop and resume reading. */
   parser: RespParser | null = null;
   closed = false;
+  /** When the unsent output first reached the soft limit (ms), 0 while under it. */
+  obufSoftSince = 0;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand: Command | null = null;

@@ -1,5 +1,5 @@
 // The one gate every command passes, in Redis's processCommand order:
-// lookup → arity → authentication → (ACL, state checks as they arrive) → execute → statistics.
+// lookup → arity → authentication → ACL → (state checks as they arrive) → execute → statistics.
 // Handlers never re-check policy; whatever reaches them is allowed.
 
 import * as E from '../errors.js';
@@ -7,6 +7,8 @@ import type { Command } from '../commands/registry.js';
 import { tick } from '../store/clock.js';
 import { Database } from '../store/database.js';
 import type { Client } from './client.js';
+import { protectedCommandAllowed } from '../security/gates.js';
+import { aclDenial } from '../security/acl/gate.js';
 
 /** Resolves argv to a command or subcommand, replying with the error if there is none. */
 export function resolve(c: Client, argv: string[]): Command | null {
@@ -42,8 +44,14 @@ export function dispatch(c: Client, argv: string[]): void {
   const server = c.server;
   const cmd = resolve(c, argv);
   if (cmd === null) return;
+  if (!protectedCommandAllowed(c, cmd)) return;
   if (!c.authenticated && !cmd.isNoAuth && server.authRequired(c)) {
     reject(c, cmd, E.NOAUTH);
+    return;
+  }
+  const denied = aclDenial(c, cmd, argv);
+  if (denied !== null) {
+    reject(c, cmd, denied);
     return;
   }
   call(c, cmd, argv);
@@ -66,6 +74,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     c.reply.error(E.INTERNAL);
   }
   c.current = null;
+  // Keys this command filled serve their blocked clients now, before the next command runs.
+  if (server.blocking.hasReady && !c.inExec) server.blocking.serveReady();
   const usec = Math.round((performance.now() - start) * 1000);
   const stats = cmd.stats;
   stats.calls++;

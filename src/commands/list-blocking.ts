@@ -1,0 +1,178 @@
+// The blocking list commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP. With data present they
+// act as their non-blocking twins; otherwise the client waits in src/server/blocking.ts and is
+// served, in arrival order, from the key a later write filled. Inside EXEC they never block.
+
+import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { parseBlockTimeout } from '../server/blocking.js';
+import { ListValue, type End } from '../store/list.js';
+import { moveGeneric, mpopFirst, parseEnd, parseMpop, removedFrom, writeList } from './list.js';
+
+/** The timeout argument in ms, or null after replying with the error. */
+function timeoutArg(c: Client, arg: string): number | null {
+  const t = parseBlockTimeout(arg);
+  if (typeof t === 'string') {
+    c.reply.error(t);
+    return null;
+  }
+  return t;
+}
+
+/** The list under `k` if it holds one with elements (a blocked client ignores other types). */
+function readyList(c: Client, k: string): ListValue | null {
+  const v = c.db.get(k);
+  return v !== undefined && typeof v !== 'string' && v.type === 'list' && v.length > 0 ? v : null;
+}
+
+/** Timeout replies of blocked list commands are null arrays, as Redis 7.0. */
+function nullArray(c: Client): () => void {
+  return () => c.reply.nilArray();
+}
+
+function bpop(c: Client, argv: string[], end: End): void {
+  const timeout = timeoutArg(c, argv[argv.length - 1]!);
+  if (timeout === null) return;
+  const keys = argv.slice(1, -1);
+  for (const k of keys) {
+    const list = writeList(c, k);
+    if (list === null) return;
+    if (list === undefined) continue;
+    c.reply.array(2);
+    c.reply.bulk(k);
+    c.reply.bulk(list.pop(end)!);
+    removedFrom(c, k, list, 1);
+    return;
+  }
+  if (c.inExec) {
+    c.reply.nilArray();
+    return;
+  }
+  c.server.blocking.block(
+    {
+      client: c,
+      db: c.db,
+      keys,
+      serve: (k) => {
+        const list = readyList(c, k);
+        if (list === null) return false;
+        c.reply.array(2);
+        c.reply.bulk(k);
+        c.reply.bulk(list.pop(end)!);
+        removedFrom(c, k, list, 1);
+        return true;
+      },
+      timedOut: nullArray(c),
+    },
+    timeout,
+  );
+}
+
+const blpop = (c: Client, argv: string[]): void => bpop(c, argv, 'left');
+const brpop = (c: Client, argv: string[]): void => bpop(c, argv, 'right');
+
+function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutArgText: string): void {
+  const timeout = timeoutArg(c, timeoutArgText);
+  if (timeout === null) return;
+  const source = writeList(c, src);
+  if (source === null) return;
+  if (source !== undefined) {
+    moveGeneric(c, src, dst, from, to);
+    return;
+  }
+  if (c.inExec) {
+    c.reply.nil();
+    return;
+  }
+  c.server.blocking.block(
+    {
+      client: c,
+      db: c.db,
+      keys: [src],
+      serve: (k) => {
+        if (readyList(c, k) === null) return false;
+        // A destination of the wrong type ends the wait with WRONGTYPE, the element untouched.
+        moveGeneric(c, src, dst, from, to);
+        return true;
+      },
+      timedOut: nullArray(c),
+    },
+    timeout,
+  );
+}
+
+function blmove(c: Client, argv: string[]): void {
+  const from = parseEnd(c, argv[3]!);
+  if (from === null) return;
+  const to = parseEnd(c, argv[4]!);
+  if (to === null) return;
+  bmove(c, argv[1]!, argv[2]!, from, to, argv[5]!);
+}
+
+function brpoplpush(c: Client, argv: string[]): void {
+  bmove(c, argv[1]!, argv[2]!, 'right', 'left', argv[3]!);
+}
+
+function blmpop(c: Client, argv: string[]): void {
+  const timeout = timeoutArg(c, argv[1]!);
+  if (timeout === null) return;
+  const args = parseMpop(c, argv, 2);
+  if (args === null) return;
+  const served = mpopFirst(c, args.keys, args.end, args.count);
+  if (served !== false) return;
+  if (c.inExec) {
+    c.reply.nilArray();
+    return;
+  }
+  c.server.blocking.block(
+    {
+      client: c,
+      db: c.db,
+      keys: args.keys,
+      serve: (k) => readyList(c, k) !== null && mpopFirst(c, [k], args.end, args.count) === true,
+      timedOut: nullArray(c),
+    },
+    timeout,
+  );
+}
+
+// --- the table ---
+
+const flags = ['write', 'noscript', 'blocking'] as const;
+const moveFlags = ['write', 'denyoom', 'noscript', 'blocking'] as const;
+const acl = ['write', 'list', 'slow', 'blocking'] as const;
+const popKeys = [keyRange(1, -2, 1, 'RW', 'ACCESS', 'DELETE')];
+const moveKeys = [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')];
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'list', complexity });
+
+export const listBlockingCommands: readonly CommandSpec[] = [
+  {
+    name: 'blpop', arity: -3, flags, acl, keys: popKeys, run: blpop,
+    docs: {
+      ...doc('Pops the first element of the first non-empty list, waiting for one if all are empty.', '2.0.0', 'O(N) where N is the number of provided keys.'),
+      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
+    },
+  },
+  {
+    name: 'brpop', arity: -3, flags, acl, keys: popKeys, run: brpop,
+    docs: {
+      ...doc('Pops the last element of the first non-empty list, waiting for one if all are empty.', '2.0.0', 'O(N) where N is the number of provided keys.'),
+      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
+    },
+  },
+  {
+    name: 'blmove', arity: 6, flags: moveFlags, acl, keys: moveKeys, run: blmove,
+    docs: doc('Moves an element between lists, waiting for the source to have one.', '6.2.0', 'O(1)'),
+  },
+  {
+    name: 'brpoplpush', arity: 4, flags: moveFlags, acl, keys: moveKeys, run: brpoplpush,
+    docs: {
+      ...doc('Moves the last element of a list to the head of another, waiting for one.', '2.2.0', 'O(1)'),
+      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
+      docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',
+    },
+  },
+  {
+    name: 'blmpop', arity: -5, flags: ['write', 'blocking'], acl, keys: [keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: blmpop,
+    docs: doc('Pops elements from the first non-empty list, waiting for one if all are empty.', '7.0.0', 'O(N+M) where N is the number of provided keys and M is the number of elements returned.'),
+  },
+];

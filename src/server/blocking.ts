@@ -1,0 +1,181 @@
+// Clients blocked on keys (BLPOP, BLMOVE, BLMPOP, BZPOPMIN, ...), as Redis's blocked.c: a FIFO
+// queue of waiters per (database, key); a write to a watched key marks it ready; after the
+// command that wrote it (or the EXEC/script around it) the ready keys are served in order, each
+// waiter trying its own pop until the key runs dry. Timeouts and CLIENT UNBLOCK end a wait.
+
+import type { Client } from './client.js';
+import type { Database, KeyspaceEvents } from '../store/database.js';
+import { parseLongDouble, truncTimes } from '../protocol/number-format.js';
+
+/** How a blocking command finishes its work once a key it waits on may have data. */
+export interface Waiter {
+  readonly client: Client;
+  readonly db: Database;
+  readonly keys: readonly string[];
+  /**
+   * Tries to serve the client from `key`: writes the reply and returns true, or returns false
+   * (nothing there, or wrong type) to keep waiting.
+   */
+  serve(key: string): boolean;
+  /** Writes the reply for a timeout (also used by CLIENT UNBLOCK ... TIMEOUT). */
+  timedOut(): void;
+  timer: NodeJS.Timeout | null;
+}
+
+export const UNBLOCKED_ERROR = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
+
+export class BlockingRegistry implements Partial<KeyspaceEvents> {
+  private readonly queues = new Map<Database, Map<string, Waiter[]>>();
+  private readonly byClient = new Map<Client, Waiter>();
+  private ready: { db: Database; key: string }[] = [];
+  private readonly readySet = new Map<Database, Set<string>>();
+  /** Set by the connection layer: resumes a client's input after it is unblocked. */
+  resume: (c: Client) => void = () => {};
+
+  get blockedCount(): number {
+    return this.byClient.size;
+  }
+
+  get hasReady(): boolean {
+    return this.ready.length !== 0;
+  }
+
+  /**
+   * Parks `waiter.client` until a key has data, `timeoutMs` passes (0: forever), or it is
+   * unblocked. The client reads no further input meanwhile.
+   */
+  block(waiter: Omit<Waiter, 'timer'>, timeoutMs: number): void {
+    const w: Waiter = { ...waiter, timer: null };
+    const c = w.client;
+    c.blocked = true;
+    this.byClient.set(c, w);
+    let perDb = this.queues.get(w.db);
+    if (!perDb) {
+      perDb = new Map();
+      this.queues.set(w.db, perDb);
+    }
+    for (const key of new Set(w.keys)) {
+      const q = perDb.get(key);
+      if (q) q.push(w);
+      else perDb.set(key, [w]);
+    }
+    if (timeoutMs > 0) {
+      armTimer(
+        timeoutMs,
+        () => {
+          w.timer = null;
+          this.finish(w, 'timeout');
+        },
+        (t) => (w.timer = t),
+      );
+    }
+  }
+
+  /** A key changed: if anyone waits on it, serve them after the current command. */
+  modified(db: Database, key: string): void {
+    if (this.byClient.size === 0) return;
+    if (!this.queues.get(db)?.has(key)) return;
+    let set = this.readySet.get(db);
+    if (!set) {
+      set = new Set();
+      this.readySet.set(db, set);
+    }
+    if (set.has(key)) return;
+    set.add(key);
+    this.ready.push({ db, key });
+  }
+
+  /** SWAPDB moves data between databases: any waited key may now have data. */
+  swapped(a: Database, b: Database): void {
+    for (const db of [a, b]) {
+      const perDb = this.queues.get(db);
+      if (perDb) for (const key of perDb.keys()) this.modified(db, key);
+    }
+  }
+
+  /** Serves clients waiting on keys that became ready; serving may ready further keys. */
+  serveReady(): void {
+    while (this.ready.length > 0) {
+      const batch = this.ready;
+      this.ready = [];
+      this.readySet.clear();
+      for (const { db, key } of batch) {
+        const q = this.queues.get(db)?.get(key);
+        if (!q) continue;
+        // FIFO: the longest waiter first; stop at the first one the key can no longer serve.
+        while (q.length > 0) {
+          const w = q[0]!;
+          if (!w.serve(key)) break;
+          this.finish(w, 'served');
+        }
+      }
+    }
+  }
+
+  /** CLIENT UNBLOCK: true when the client was blocked on keys. */
+  unblock(c: Client, how: 'timeout' | 'error'): boolean {
+    const w = this.byClient.get(c);
+    if (!w) return false;
+    this.finish(w, how);
+    return true;
+  }
+
+  /** A client went away: drop it from every queue without replying. */
+  forget(c: Client): void {
+    const w = this.byClient.get(c);
+    if (w) this.detach(w);
+  }
+
+  private finish(w: Waiter, how: 'served' | 'timeout' | 'error'): void {
+    this.detach(w);
+    const c = w.client;
+    if (how === 'timeout') w.timedOut();
+    else if (how === 'error') c.reply.error(UNBLOCKED_ERROR);
+    this.resume(c);
+  }
+
+  private detach(w: Waiter): void {
+    const c = w.client;
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    this.byClient.delete(c);
+    c.blocked = false;
+    const perDb = this.queues.get(w.db);
+    if (!perDb) return;
+    for (const key of new Set(w.keys)) {
+      const q = perDb.get(key);
+      if (!q) continue;
+      const i = q.indexOf(w);
+      if (i !== -1) q.splice(i, 1);
+      if (q.length === 0) perDb.delete(key);
+    }
+    if (perDb.size === 0) this.queues.delete(w.db);
+  }
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Redis 7.0's getTimeoutFromObjectOrReply for blocking commands: seconds parsed as a long double,
+ * times 1000, truncated toward zero (so 0.0001 means "forever" and an infinity is "negative", as
+ * redis-server answers). Returns milliseconds (0: block forever) or the error message.
+ */
+export function parseBlockTimeout(arg: string): number | string {
+  const ld = parseLongDouble(arg);
+  if (ld === null) return 'ERR timeout is not a float or out of range';
+  // (long long) of an infinity or of anything past int64 is INT64_MIN on the CPUs Redis runs on.
+  const ms = ld === 'inf' ? -1n : truncTimes(ld, 1000n);
+  if (ms < 0n || ms > INT64_MAX) return 'ERR timeout is negative';
+  return Number(ms);
+}
+
+/** Node timers top out at 2^31-1 ms; longer waits re-arm. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+function armTimer(ms: number, fire: () => void, set: (t: NodeJS.Timeout) => void): void {
+  if (ms <= MAX_TIMER) {
+    set(setTimeout(fire, ms));
+  } else {
+    set(setTimeout(() => armTimer(ms - MAX_TIMER, fire, set), MAX_TIMER));
+  }
+}
