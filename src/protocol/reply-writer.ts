@@ -55,6 +55,18 @@ const EMPTY_ARRAY = Buffer.from('*0\r\n');
 const TRUE3 = Buffer.from('#t\r\n');
 const FALSE3 = Buffer.from('#f\r\n');
 
+/** Up to this many bytes, copying in JavaScript beats a call into Buffer's C++ (bench/hot-path.ts). */
+const SHORT = 24;
+
+/** Writes the latin1 string `s` into `b` at `p` (room already reserved); returns the end. */
+function put(b: Buffer, s: string, p: number): number {
+  const n = s.length;
+  if (n > SHORT) return p + b.latin1Write(s, p);
+  // Uint8Array stores the low byte, as latin1Write does.
+  for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+  return p + n;
+}
+
 export class RespWriter implements Reply {
   resp: 2 | 3 = 2;
   private buf: Buffer = Buffer.allocUnsafe(0);
@@ -98,14 +110,21 @@ export class RespWriter implements Reply {
 
   private ascii(s: string): void {
     this.reserve(s.length);
-    this.len += this.buf.latin1Write(s, this.len);
+    this.len = put(this.buf, s, this.len);
   }
 
   raw(bytes: Buffer): void {
     if (!this.enabled) return;
-    this.reserve(bytes.length);
-    bytes.copy(this.buf, this.len);
-    this.len += bytes.length;
+    const n = bytes.length;
+    this.reserve(n);
+    if (n <= SHORT) {
+      const b = this.buf;
+      const p = this.len;
+      for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+    } else {
+      bytes.copy(this.buf, this.len);
+    }
+    this.len += n;
   }
 
   ok(): void {
@@ -148,10 +167,17 @@ export class RespWriter implements Reply {
     const b = this.buf;
     let p = this.len;
     b[p++] = 0x24;
-    p += b.latin1Write(String(n), p);
+    if (n < 10) {
+      b[p++] = 0x30 + n;
+    } else if (n < 100) {
+      b[p++] = 0x30 + ((n / 10) | 0);
+      b[p++] = 0x30 + (n % 10);
+    } else {
+      p = put(b, String(n), p);
+    }
     b[p++] = 0x0d;
     b[p++] = 0x0a;
-    p += b.latin1Write(s, p);
+    p = put(b, s, p);
     b[p++] = 0x0d;
     b[p++] = 0x0a;
     this.len = p;

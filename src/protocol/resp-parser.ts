@@ -54,6 +54,9 @@ export class RespParser {
       const n = Math.min(need, chunk.length);
       chunk.copy(this.big, this.bigFilled, 0, n);
       this.bigFilled += n;
+      // Redis reads a big argument (payload and CRLF) into a query buffer of its own, so the
+      // limit applies to it alone: a bulk longer than the limit minus 2 can never complete.
+      if (this.bigFilled > this.limits.maxQueryBuffer) this.overflow = true;
       if (n === chunk.length) return;
       chunk = chunk.subarray(n);
     }
@@ -63,7 +66,7 @@ export class RespParser {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
     }
     this.pos = 0;
-    if (this.buffered > this.limits.maxQueryBuffer) this.overflow = true;
+    if (this.buf.length > this.limits.maxQueryBuffer) this.overflow = true;
   }
 
   /** The next complete command, an empty array for an empty request, or null (need more bytes, or error). */
@@ -85,7 +88,7 @@ export class RespParser {
 
   private inline(): string[] | null {
     const buf = this.buf;
-    const nl = buf.indexOf(LF, this.pos);
+    const nl = lineEnd(buf, this.pos, LF);
     if (nl === -1) {
       if (buf.length - this.pos > INLINE_MAX) return this.fail(E.PROTO_BIG_INLINE);
       return null;
@@ -95,15 +98,23 @@ export class RespParser {
     const line = buf.latin1Slice(this.pos, end);
     this.pos = nl + 1;
     const argv = splitArgs(line);
+    // Redis applies the unauthenticated size limits to multibulk requests only: an inline
+    // request is already bounded by the 64 KB line limit.
     if (argv === null) return this.fail(E.PROTO_UNBALANCED_QUOTES);
-    if (this.limits.unauthenticated && argv.length > UNAUTH_MAX_ARGS) return this.fail(E.PROTO_UNAUTH_MULTIBULK);
     return argv;
   }
 
   /** Reads `*N\r\n`. Returns false when the line is incomplete or wrong. */
   private multibulkHeader(): boolean {
     const buf = this.buf;
-    const cr = buf.indexOf(CR, this.pos);
+    const fast = scanLength(buf, this.pos + 1);
+    if (fast !== -1 && scanned <= INT_MAX && (scanned <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
+      this.pos = fast + 2;
+      this.pendingArgs = scanned;
+      this.argv = [];
+      return true;
+    }
+    const cr = lineEnd(buf, this.pos, CR);
     if (cr === -1) {
       if (buf.length - this.pos > INLINE_MAX) this.fail(E.PROTO_BIG_MBULK_COUNT);
       return false;
@@ -136,15 +147,24 @@ export class RespParser {
         continue;
       }
       const buf = this.buf;
+      if (this.bulkLen === -1 && buf[this.pos] === 0x24 /* '$' */) {
+        const cr = scanLength(buf, this.pos + 1);
+        if (cr !== -1 && scanned <= this.limits.maxBulkLen && (scanned <= UNAUTH_MAX_BULK || !this.limits.unauthenticated)) {
+          this.pos = cr + 2;
+          this.bulkLen = scanned;
+        }
+      }
       if (this.bulkLen === -1) {
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = lineEnd(buf, this.pos, CR);
         if (cr === -1) {
           if (buf.length - this.pos > INLINE_MAX) return this.fail(E.PROTO_BIG_BULK_COUNT);
           return null;
         }
         if (cr + 1 >= buf.length) return null;
         if (buf[this.pos] !== 0x24 /* '$' */) {
-          return this.fail(E.protoExpectedDollar(String.fromCharCode(buf[this.pos]!)));
+          // Redis turns CR and LF in error text into spaces, so the reply stays one line.
+          const got = buf[this.pos]!;
+          return this.fail(E.protoExpectedDollar(String.fromCharCode(got === CR || got === LF ? 0x20 : got)));
         }
         const len = parseLength(buf, this.pos + 1, cr);
         if (len === null || len < 0 || len > this.limits.maxBulkLen) return this.fail(E.PROTO_INVALID_BULK);
@@ -165,7 +185,7 @@ export class RespParser {
         }
         return null;
       }
-      this.argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.argv.push(latin1(buf, this.pos, len));
       this.pos += len + 2;
       this.bulkLen = -1;
       this.pendingArgs--;
@@ -174,6 +194,91 @@ export class RespParser {
     this.argv = [];
     return argv;
   }
+}
+
+/** The value read by the last successful scanLength. */
+let scanned = 0;
+
+/**
+ * Fast path for the length lines of ordinary requests: 1 to 15 digits, no leading zero unless the
+ * number is 0, then CR and at least one more byte. Returns the index of the CR (the length is left
+ * in `scanned`), or -1 so that the general path (lineEnd + parseLength) handles everything else,
+ * errors and incomplete lines included; for the lines it accepts, both paths agree.
+ */
+function scanLength(buf: Buffer, start: number): number {
+  const limit = Math.min(buf.length - 1, start + 16);
+  let n = 0;
+  let i = start;
+  for (; i < limit; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  if (i === start || i === limit || buf[i] !== CR) return -1;
+  if (buf[start] === 0x30 && i - start > 1) return -1;
+  scanned = n;
+  return i;
+}
+
+const fromCharCode = String.fromCharCode;
+
+/**
+ * buf.latin1Slice(s, s + n), made cheaper for short arguments (command names, keys, small values):
+ * one String.fromCharCode call builds the same flat one-byte string without crossing into C++,
+ * several times faster (bench/hot-path.ts).
+ */
+function latin1(b: Buffer, s: number, n: number): string {
+  switch (n) {
+    case 0:
+      return '';
+    case 1:
+      return fromCharCode(b[s]!);
+    case 2:
+      return fromCharCode(b[s]!, b[s + 1]!);
+    case 3:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    case 13:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
+    case 14:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
+    case 15:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
+    case 16:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
+    default:
+      return b.latin1Slice(s, s + n);
+  }
+}
+
+/**
+ * Where the line starting at `pos` ends (the index of `terminator`), or -1. Redis finds line ends
+ * with strchr, which stops at a NUL byte: a NUL before the terminator means "no line yet", and
+ * the request waits (until the inline/count size limit turns it into a protocol error).
+ */
+function lineEnd(buf: Buffer, pos: number, terminator: number): number {
+  const end = buf.indexOf(terminator, pos);
+  if (end === -1) return -1;
+  // Header lines are a few bytes; only inline lines can be long, and they are not the hot path.
+  for (let i = pos; i < end; i++) if (buf[i] === 0) return -1;
+  return end;
 }
 
 /** string2ll over bytes: optional '-', digits, no leading '+', no leading zeros; null if malformed. */
@@ -249,7 +354,8 @@ export function splitArgs(line: string): string[] | null {
         } else {
           cur += c;
         }
-      } else if (c === '' || isSpace(c)) {
+      } else if (c === '' || c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+        // Unlike the separators skipped between words, \v and \f do not end an unquoted word.
         done = true;
       } else if (c === '"') {
         inDq = true;

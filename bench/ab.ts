@@ -1,0 +1,73 @@
+// A/B comparison of two Redoubt builds (two `dist` directories) under redis-benchmark, by the
+// server's CPU time per request: on a shared, noisy machine that figure moves far less than ops/s,
+// so it shows whether a hot-path change helped. The builds run side by side and alternate.
+//
+// Run: node dist/bench/ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests 1000000] [--reps 8]
+// where OLD_DIST is, e.g., a copy of dist/ saved before the change (cp -r dist /tmp/before).
+
+import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { freePort } from '../test/helpers/servers.js';
+import { cpuSeconds } from './memory.js';
+import { redisBenchmark } from './redis-benchmark.js';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    test: { type: 'string', default: 'get' },
+    pipeline: { type: 'string', default: '16' },
+    requests: { type: 'string', default: '1000000' },
+    reps: { type: 'string', default: '8' },
+  },
+});
+
+interface Build {
+  dist: string;
+  port: number;
+  child: ChildProcess;
+  cpu: number[];
+  rps: number[];
+}
+
+async function start(dist: string): Promise<Build> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(resolve(dist), 'src/cli/main.js'), '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
+  return { dist, port, child, cpu: [], rps: [] };
+}
+
+async function main(): Promise<void> {
+  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N]');
+  const builds = [await start(positionals[0]!), await start(positionals[1]!)];
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const requests = Number(opts.requests);
+    for (let rep = 0; rep < Number(opts.reps); rep++) {
+      for (const b of rep % 2 === 0 ? builds : [...builds].reverse()) {
+        const pid = b.child.pid!;
+        const before = cpuSeconds(pid);
+        const rps = await redisBenchmark({ port: b.port, tests: [opts.test], clients: 50, pipeline: Number(opts.pipeline), requests, keyspace: 100_000 });
+        b.cpu.push(((cpuSeconds(pid) - before) / requests) * 1e6);
+        b.rps.push([...rps.values()][0] ?? 0);
+      }
+    }
+    for (const b of builds) {
+      process.stdout.write(
+        `${b.dist.padEnd(24)} CPU µs/op ${b.cpu.map((x) => x.toFixed(2)).join(' ')}  median ${median(b.cpu).toFixed(2)}   ops/s median ${Math.round(median(b.rps))}\n`,
+      );
+    }
+  } finally {
+    for (const b of builds) b.child.kill();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

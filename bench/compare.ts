@@ -1,0 +1,219 @@
+// Load comparison against the real redis-server: throughput under redis-benchmark and memory per
+// key, both servers measured in one run on the same machine, results written to docs/benchmarks.md.
+//
+// Run:   npm run bench                      (builds, then the full run: a few minutes)
+//        node dist/bench/compare.js --quick (one short repetition, no report file)
+// Options: --reps N (default 3)   --keys N (memory test, default 1000000)   --no-memory
+//          --no-throughput   --out FILE (default docs/benchmarks.md)   --no-write
+//          --tests set,get,incr,mset   --pipelines 1,16
+// Needs redis-server and redis-benchmark on PATH (Debian: redis-server, redis-tools).
+//
+// The machine is shared and noisy, so every configuration runs several times with the servers
+// alternating (Redis, Redoubt, then Redoubt, Redis, ...) and the median is reported.
+
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import os from 'node:os';
+import net from 'node:net';
+import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
+import { redisBenchmark, benchArgs, type BenchRun } from './redis-benchmark.js';
+import { cpuSeconds, loadKeys, rss, warmUp } from './memory.js';
+import { NOTES_MARKER, renderMarkdown, renderTable, type Results } from './report.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    keys: { type: 'string', default: '1000000' },
+    quick: { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs/benchmarks.md' },
+    'no-write': { type: 'boolean', default: false },
+    tests: { type: 'string', default: 'set,get,incr,mset' },
+    pipelines: { type: 'string', default: '1,16' },
+  },
+});
+
+const QUICK = opts.quick;
+const REPS = QUICK ? 1 : Number(opts.reps);
+const KEYS = QUICK ? 200_000 : Number(opts.keys);
+const WANTED = opts.tests.split(',');
+/** Enough requests for a few seconds per test per server; pipelined runs go ~10x faster. */
+const CONFIGS = opts.pipelines.split(',').map((p) => {
+  const pipeline = Number(p);
+  return { pipeline, requests: (pipeline === 1 ? 200_000 : 2_000_000) / (QUICK ? 4 : 1) };
+});
+const CLIENTS = 50;
+const KEYSPACE = 100_000;
+const VALUE = 'abc';
+
+type Name = 'redis' | 'redoubt';
+
+async function main(): Promise<void> {
+  const results: Results = {
+    date: new Date().toISOString().slice(0, 10),
+    machine: machineNotes(),
+    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    reps: REPS,
+    throughput: [],
+    memory: null,
+  };
+
+  if (!opts['no-throughput']) {
+    const servers = { redis: await startRedis(), redoubt: await startRedoubt() };
+    try {
+      let tests = [];
+      for (const t of WANTED) if (await commandExists(servers.redoubt.port, t)) tests.push(t);
+      // Until the string family exists, the harness still measures the protocol path.
+      if (tests.length === 0) tests = ['ping_mbulk'];
+      log(`tests: ${tests.join(', ')}; ${REPS} repetition(s)`);
+      for (const cfg of CONFIGS) {
+        for (const [i, test] of tests.entries()) {
+          const runs: Record<Name, { rps: number[]; cpu: number[] }> = { redis: { rps: [], cpu: [] }, redoubt: { rps: [], cpu: [] } };
+          let label = test;
+          // An MSET request writes 10 keys: a fifth of the requests takes about as long as the others.
+          const requests = test === 'mset' ? cfg.requests / 5 : cfg.requests;
+          for (let rep = 0; rep < REPS; rep++) {
+            const order: Name[] = (rep + i) % 2 === 0 ? ['redis', 'redoubt'] : ['redoubt', 'redis'];
+            for (const name of order) {
+              const server = servers[name];
+              const run: BenchRun = { port: server.port, tests: [test], clients: CLIENTS, pipeline: cfg.pipeline, requests, keyspace: KEYSPACE };
+              const cpu0 = cpuSeconds(server.process.pid!);
+              const rps = await redisBenchmark(run);
+              const cpu = ((cpuSeconds(server.process.pid!) - cpu0) / requests) * 1e6;
+              for (const [name2, v] of rps) {
+                label = name2;
+                runs[name].rps.push(v);
+              }
+              runs[name].cpu.push(cpu);
+              log(`P${cfg.pipeline} ${label} rep ${rep + 1} ${name}: ${Math.round(runs[name].rps.at(-1) ?? 0)} ops/s, ${cpu.toFixed(2)} CPU µs/op`);
+            }
+          }
+          results.throughput.push({
+            test: label,
+            pipeline: cfg.pipeline,
+            redis: median(runs.redis.rps),
+            redoubt: median(runs.redoubt.rps),
+            redisRuns: runs.redis.rps,
+            redoubtRuns: runs.redoubt.rps,
+            redisCpu: median(runs.redis.cpu),
+            redoubtCpu: median(runs.redoubt.cpu),
+          });
+        }
+        results.benchArgs ??= [];
+        results.benchArgs.push(
+          'redis-benchmark ' +
+            benchArgs({ port: 0, tests: [tests.join('|')], clients: CLIENTS, pipeline: cfg.pipeline, requests: cfg.requests, keyspace: KEYSPACE })
+              .join(' ')
+              .replace('-p 0', '-p PORT'),
+        );
+      }
+    } finally {
+      await Promise.all([servers.redis.stop(), servers.redoubt.stop()]);
+    }
+  }
+
+  if (!opts['no-memory']) {
+    if (await probe((s) => commandExists(s.port, 'set'))) {
+      const redis = await measureMemory(startRedis);
+      const redoubt = await measureMemory(startRedoubt);
+      results.memory = { keys: KEYS, value: VALUE, redis, redoubt };
+    } else {
+      log('memory test skipped: Redoubt has no SET yet');
+    }
+  }
+
+  process.stdout.write('\n' + renderTable(results) + '\n');
+  if (!QUICK && !opts['no-write']) {
+    const out = resolve(opts.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, renderMarkdown(results) + keptNotes(out));
+    log(`wrote ${out}`);
+  }
+}
+
+/** The hand-written part of an existing report: everything from NOTES_MARKER on. */
+function keptNotes(path: string): string {
+  if (!existsSync(path)) return '';
+  const text = readFileSync(path, 'utf8');
+  const at = text.indexOf(NOTES_MARKER);
+  return at === -1 ? '' : '\n' + text.slice(at);
+}
+
+/** RSS of a fresh server, warmed up with the same traffic, before and after KEYS keys are written. */
+async function measureMemory(start: () => Promise<RunningServer>): Promise<{ before: number; after: number }> {
+  const server = await start();
+  try {
+    const pid = server.process.pid!;
+    await warmUp(server.port, KEYS);
+    await sleep(500);
+    const before = rss(pid);
+    const t0 = performance.now();
+    await loadKeys(server.port, KEYS, VALUE);
+    // Let the dust settle (Node finishes incremental GC work when idle).
+    await sleep(2000);
+    const after = rss(pid);
+    log(`memory ${server.process.spawnfile}: ${KEYS} keys in ${Math.round(performance.now() - t0)} ms, RSS ${mb(before)} → ${mb(after)} MB`);
+    return { before, after };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function probe<T>(fn: (s: RunningServer) => Promise<T>): Promise<T> {
+  const s = await startRedoubt();
+  try {
+    return await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** True when the server knows `name`: sent without arguments, it is not an unknown command. */
+function commandExists(port: number, name: string): Promise<boolean> {
+  return new Promise((resolvePromise, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write(`${name}\r\n`));
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.includes('\r\n')) {
+        s.destroy();
+        resolvePromise(!got.startsWith('-ERR unknown command'));
+      }
+    });
+    s.once('error', reject);
+  });
+}
+
+function machineNotes(): string {
+  const cpus = os.cpus();
+  const version = (cmd: string) => {
+    try {
+      return execFileSync(cmd, ['--version'], { encoding: 'utf8' }).trim();
+    } catch {
+      return `${cmd}: unknown`;
+    }
+  };
+  return [
+    `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'} (shared virtual machine: expect noise)`,
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
+    `Node ${process.version}; ${version('redis-server')}; ${version('redis-benchmark')}`,
+  ].join('\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (b: number) => (b / 1e6).toFixed(1);
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
