@@ -182,3 +182,18 @@ describe('blocking with real clients', () => {
     }
   });
 });
+
+describe('blocking sorted-set pops against redis-server', () => {
+  test('BZPOPMIN and BZMPOP wake on ZADD, in arrival order, in RESP2 and RESP3', () =>
+    sameOnBoth(3, async ([a, b, c], log) => {
+      await b!.call('HELLO', '3');
+      send(a!, 'BZPOPMIN', 'z', '0');
+      await sleep(30);
+      send(b!, 'BZMPOP', '0', '2', 'y', 'z', 'MAX', 'COUNT', '2');
+      await sleep(30);
+      log(2, Buffer.from(await c!.call('ZADD', 'z', '1', 'one', '2', 'two', '3', 'three')));
+      log(0, await a!.read());
+      log(1, await b!.read());
+      log(2, Buffer.from(await c!.call('ZCARD', 'z')));
+    }));
+});

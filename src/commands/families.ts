@@ -12,6 +12,7 @@ import { configCommands } from './config.js';
 import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
+import { zsetBlockingCommands } from './zset-blocking.js';
 import { listCommands } from './list.js';
 import { listBlockingCommands } from './list-blocking.js';
 import { debugCommands } from './debug.js';
@@ -30,6 +31,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   hashCommands,
   setCommands,
   zsetCommands,
+  zsetBlockingCommands,
   listCommands,
   listBlockingCommands,
   debugCommands,

@@ -1,5 +1,1049 @@
-// The zset command family (being built).
+// The sorted set family (non-blocking): ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK,
+// ZREVRANK, ZCOUNT, ZLEXCOUNT, the ZRANGE family and ZRANGESTORE, ZREMRANGEBY*, ZPOPMIN/ZPOPMAX,
+// ZMPOP, ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
-import type { CommandSpec } from './spec.js';
+import * as E from '../errors.js';
+import { is, parseDouble, parseInt64, parseInteger } from './args.js';
+import { key, keyNum, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import type { Client } from '../server/client.js';
+import type { Value } from '../store/types.js';
+import type { SetValue } from '../store/set.js';
+import {
+  ZSetValue,
+  aboveMin,
+  belowMax,
+  lexAboveMin,
+  lexBelowMax,
+  type LexBound,
+  type ScoreBound,
+  type SkipNode,
+  type ZEntry,
+  type ZSetLimits,
+} from '../store/zset.js';
+import { globMatch } from '../store/glob.js';
+import { parseCursor, scanCursors } from '../store/scan.js';
+import { formatDouble } from '../protocol/number-format.js';
 
-export const zsetCommands: readonly CommandSpec[] = [];
+const INT64_MAX = 2n ** 63n - 1n;
+/** ZRANDMEMBER WITHSCORES refuses counts whose doubled reply length would overflow a long. */
+const HALF_LONG_MAX = INT64_MAX / 2n;
+
+// --- lookups ---
+
+function asZset(v: Value): ZSetValue | null {
+  return typeof v !== 'string' && v.type === 'zset' ? v : null;
+}
+
+/**
+ * The sorted set under `k`: undefined when there is none, null after replying WRONGTYPE. Reads
+ * count keyspace hits and misses; writes do not.
+ */
+function lookup(c: Client, k: string, write: boolean): ZSetValue | undefined | null {
+  const v = write ? c.db.get(k) : c.db.getRead(k);
+  if (v === undefined) return undefined;
+  const z = asZset(v);
+  if (z === null) c.reply.error(E.WRONGTYPE);
+  return z;
+}
+
+function limits(c: Client): ZSetLimits {
+  const config = c.server.config;
+  return { maxEntries: config.num('zset-max-listpack-entries'), maxValue: config.num('zset-max-listpack-value') };
+}
+
+/** After removing entries in place: the key goes when the set is empty. */
+function afterRemoval(c: Client, k: string, z: ZSetValue, removed: number): void {
+  if (removed === 0) return;
+  if (z.size === 0) c.db.delete(k);
+  else c.db.modified(k, removed);
+}
+
+// --- argument parsing ---
+
+/**
+ * Redis's getDoubleFromObject: parseDouble's strict syntax, and also refusing what strtod flags
+ * as out of range (an overflow to infinity, an underflow to zero).
+ */
+function parseScore(s: string): number | null {
+  const v = parseDouble(s);
+  if (v === null) return null;
+  if (!Number.isFinite(v)) return /^[+-]?inf(inity)?$/i.test(s) ? v : null;
+  if (v === 0) {
+    const hex = /^[+-]?0x/i.test(s);
+    const mantissa = hex ? s.replace(/^[+-]?0x/i, '').split(/p/i)[0]! : s.split(/e/i)[0]!;
+    if ((hex ? /[1-9a-f]/i : /[1-9]/).test(mantissa)) return null;
+  }
+  return v;
+}
+
+/** strtod's whitespace. */
+function isSpace(ch: number): boolean {
+  return ch === 32 || (ch >= 9 && ch <= 13);
+}
+
+/**
+ * One end of a score range (zslParseRange): '(' makes it exclusive, then plain strtod, which
+ * skips leading whitespace, stops at a NUL, reads "" as 0 and does not mind overflow.
+ */
+function parseScoreBound(s: string): ScoreBound | null {
+  let exclusive = false;
+  if (s.charCodeAt(0) === 40 /* ( */) {
+    exclusive = true;
+    s = s.slice(1);
+  }
+  const nul = s.indexOf('\0');
+  if (nul !== -1) s = s.slice(0, nul);
+  if (s === '') return { value: 0, exclusive };
+  let i = 0;
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  if (i === s.length) return null;
+  const value = parseDouble(s.slice(i));
+  return value === null ? null : { value, exclusive };
+}
+
+/** One end of a lex range (zslParseLexRangeItem): '-', '+', '(' or '[' then the string. */
+function parseLexBound(s: string): LexBound | null {
+  const first = s.charCodeAt(0);
+  const lone = s.length === 1 || s.charCodeAt(1) === 0;
+  if (first === 43 /* + */) return lone ? { kind: 'max' } : null;
+  if (first === 45 /* - */) return lone ? { kind: 'min' } : null;
+  if (first === 40 /* ( */) return { value: s.slice(1), exclusive: true };
+  if (first === 91 /* [ */) return { value: s.slice(1), exclusive: false };
+  return null;
+}
+
+interface ScoreRange {
+  readonly min: ScoreBound;
+  readonly max: ScoreBound;
+}
+
+interface LexRange {
+  readonly min: LexBound;
+  readonly max: LexBound;
+}
+
+function parseScoreRange(c: Client, min: string, max: string): ScoreRange | null {
+  const lo = parseScoreBound(min);
+  const hi = parseScoreBound(max);
+  if (lo === null || hi === null) {
+    c.reply.error(E.MIN_MAX_NOT_FLOAT);
+    return null;
+  }
+  return { min: lo, max: hi };
+}
+
+function parseLexRange(c: Client, min: string, max: string): LexRange | null {
+  const lo = parseLexBound(min);
+  const hi = parseLexBound(max);
+  if (lo === null || hi === null) {
+    c.reply.error(E.MIN_MAX_NOT_LEX);
+    return null;
+  }
+  return { min: lo, max: hi };
+}
+
+// --- replies ---
+
+/** Members, with their scores when asked: flat pairs in RESP2, [member, score] arrays in RESP3. */
+function replyEntries(c: Client, entries: readonly ZEntry[], withScores: boolean): void {
+  const r = c.reply;
+  r.array(withScores && c.resp === 2 ? entries.length * 2 : entries.length);
+  for (const e of entries) {
+    if (!withScores) {
+      r.bulk(e.member);
+      continue;
+    }
+    if (c.resp === 3) r.array(2);
+    r.bulk(e.member);
+    r.double(e.score);
+  }
+}
+
+// --- ZADD, ZINCRBY ---
+
+/** Redis's zaddGenericCommand; ZINCRBY is ZADD with INCR (option words included, as in Redis). */
+function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
+  let nx = false;
+  let xx = false;
+  let gt = false;
+  let lt = false;
+  let ch = false;
+  let incr = incrCommand;
+  let i = 2;
+  for (; i < argv.length; i++) {
+    const o = argv[i]!;
+    if (is(o, 'nx')) nx = true;
+    else if (is(o, 'xx')) xx = true;
+    else if (is(o, 'ch')) ch = true;
+    else if (is(o, 'incr')) incr = true;
+    else if (is(o, 'gt')) gt = true;
+    else if (is(o, 'lt')) lt = true;
+    else break;
+  }
+  const elements = argv.length - i;
+  if (elements === 0 || elements % 2 === 1) return c.reply.error(E.SYNTAX);
+  const pairs = elements / 2;
+  if (nx && xx) return c.reply.error(E.ZADD_NX_XX);
+  if ((gt && nx) || (lt && nx) || (gt && lt)) return c.reply.error(E.ZADD_GT_LT_NX);
+  if (incr && pairs > 1) return c.reply.error(E.ZADD_INCR_PAIR);
+  const scores: number[] = [];
+  for (let j = 0; j < pairs; j++) {
+    const s = parseScore(argv[i + 2 * j]!);
+    if (s === null) return c.reply.error(E.NOT_FLOAT);
+    scores.push(s);
+  }
+  const k = argv[1]!;
+  const found = lookup(c, k, true);
+  if (found === null) return;
+  let added = 0;
+  let updated = 0;
+  let processed = 0;
+  let score = 0;
+  if (found !== undefined || !xx) {
+    const lim = limits(c);
+    const z = found ?? ZSetValue.forFirst(argv[i + 1]!, lim);
+    const flags = { nx, xx, gt, lt, incr };
+    for (let j = 0; j < pairs; j++) {
+      const res = z.add(argv[i + 2 * j + 1]!, scores[j]!, flags, lim);
+      // Only an INCR on an existing member can produce NaN, and INCR takes a single pair.
+      if (res.kind === 'nan') return c.reply.error(E.ZSCORE_NAN);
+      if (res.kind === 'added') added++;
+      else if (res.kind === 'updated') updated++;
+      if (res.kind !== 'nop') processed++;
+      score = res.score;
+    }
+    if (found === undefined) c.db.set(k, z);
+    else if (added + updated > 0) c.db.modified(k, added + updated);
+  }
+  if (incr) {
+    if (processed > 0) c.reply.double(score);
+    else c.reply.nil();
+  } else {
+    c.reply.integer(ch ? added + updated : added);
+  }
+}
+
+function zadd(c: Client, argv: string[]): void {
+  zaddGeneric(c, argv, false);
+}
+
+function zincrby(c: Client, argv: string[]): void {
+  zaddGeneric(c, argv, true);
+}
+
+// --- single-key reads and removal ---
+
+function zrem(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const z = lookup(c, k, true);
+  if (z === null) return;
+  if (z === undefined) return c.reply.integer(0);
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (z.delete(argv[i]!)) deleted++;
+    if (z.size === 0) break;
+  }
+  afterRemoval(c, k, z, deleted);
+  c.reply.integer(deleted);
+}
+
+function zcard(c: Client, argv: string[]): void {
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  c.reply.integer(z?.size ?? 0);
+}
+
+function zscore(c: Client, argv: string[]): void {
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  const s = z?.score(argv[2]!);
+  if (s === undefined) c.reply.nil();
+  else c.reply.double(s);
+}
+
+function zmscore(c: Client, argv: string[]): void {
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  c.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const s = z?.score(argv[i]!);
+    if (s === undefined) c.reply.nil();
+    else c.reply.double(s);
+  }
+}
+
+function zrankGeneric(c: Client, argv: string[], reverse: boolean): void {
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  const r = z === undefined ? -1 : z.rank(argv[2]!, reverse);
+  if (r < 0) c.reply.nil();
+  else c.reply.integer(r);
+}
+
+function zrank(c: Client, argv: string[]): void {
+  zrankGeneric(c, argv, false);
+}
+
+function zrevrank(c: Client, argv: string[]): void {
+  zrankGeneric(c, argv, true);
+}
+
+function zcount(c: Client, argv: string[]): void {
+  const range = parseScoreRange(c, argv[2]!, argv[3]!);
+  if (range === null) return;
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  c.reply.integer(z === undefined ? 0 : z.countInRange(range.min, range.max));
+}
+
+function zlexcount(c: Client, argv: string[]): void {
+  const range = parseLexRange(c, argv[2]!, argv[3]!);
+  if (range === null) return;
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  c.reply.integer(z === undefined ? 0 : z.lexCount(range.min, range.max));
+}
+
+// --- ranges ---
+
+/** Entries at ranks start..stop (negative counts from the end), from the top when `reverse`. */
+function rankRange(z: ZSetValue, start: number, stop: number, reverse: boolean): SkipNode[] {
+  const len = z.size;
+  if (start < 0) start += len;
+  if (stop < 0) stop += len;
+  if (start < 0) start = 0;
+  if (start > stop || start >= len) return [];
+  if (stop >= len) stop = len - 1;
+  const out: SkipNode[] = [];
+  let n = z.at(reverse ? len - 1 - start : start);
+  for (let i = start; i <= stop && n !== null; i++) {
+    out.push(n);
+    n = reverse ? n.backward : n.next[0]!;
+  }
+  return out;
+}
+
+/** Skips `offset` entries from `n` by rank (O(log N)), as Redis's element-by-element walk would. */
+function skip(z: ZSetValue, n: SkipNode | null, offset: number, reverse: boolean): SkipNode | null {
+  if (n === null || offset === 0) return n;
+  const r = z.order.rank(n.score, n.member);
+  return z.order.byRank(reverse ? r - offset : r + offset);
+}
+
+function scoreRange(z: ZSetValue, range: ScoreRange, offset: number, limit: number, reverse: boolean): SkipNode[] {
+  // A negative offset walks off the end in Redis: nothing is left to return.
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return [];
+  const { min, max } = range;
+  let n = skip(z, reverse ? z.lastInRange(min, max) : z.firstInRange(min, max), offset, reverse);
+  const out: SkipNode[] = [];
+  // A negative limit means no limit.
+  while (n !== null && limit-- !== 0) {
+    if (reverse ? !aboveMin(n.score, min) : !belowMax(n.score, max)) break;
+    out.push(n);
+    n = reverse ? n.backward : n.next[0]!;
+  }
+  return out;
+}
+
+function lexRange(z: ZSetValue, range: LexRange, offset: number, limit: number, reverse: boolean): SkipNode[] {
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return [];
+  const { min, max } = range;
+  let n = skip(z, reverse ? z.lastInLexRange(min, max) : z.firstInLexRange(min, max), offset, reverse);
+  const out: SkipNode[] = [];
+  while (n !== null && limit-- !== 0) {
+    if (reverse ? !lexAboveMin(n.member, min) : !lexBelowMax(n.member, max)) break;
+    out.push(n);
+    n = reverse ? n.backward : n.next[0]!;
+  }
+  return out;
+}
+
+type RangeBy = 'auto' | 'rank' | 'score' | 'lex';
+type Direction = 'auto' | 'forward' | 'reverse';
+
+/**
+ * Redis's zrangeGenericCommand behind ZRANGE, ZRANGESTORE and the older ZRANGEBY* / ZREV*
+ * commands: `at` is the index of the source key, `dst` the destination for ZRANGESTORE.
+ */
+function zrangeGeneric(c: Client, argv: string[], at: number, dst: string | null, by: RangeBy, direction: Direction): void {
+  let minIdx = at + 1;
+  let maxIdx = at + 2;
+  let withScores = false;
+  let offset = 0;
+  let limit = -1;
+  for (let j = at + 3; j < argv.length; j++) {
+    const a = argv[j]!;
+    const left = argv.length - j - 1;
+    if (dst === null && is(a, 'withscores')) {
+      withScores = true;
+    } else if (is(a, 'limit') && left >= 2) {
+      const o = parseInteger(argv[j + 1]!);
+      const l = o === null ? null : parseInteger(argv[j + 2]!);
+      if (o === null || l === null) return c.reply.error(E.NOT_INTEGER);
+      offset = o;
+      limit = l;
+      j += 2;
+    } else if (direction === 'auto' && is(a, 'rev')) {
+      direction = 'reverse';
+    } else if (by === 'auto' && is(a, 'bylex')) {
+      by = 'lex';
+    } else if (by === 'auto' && is(a, 'byscore')) {
+      by = 'score';
+    } else {
+      return c.reply.error(E.SYNTAX);
+    }
+  }
+  const reverse = direction === 'reverse';
+  if (by === 'auto') by = 'rank';
+  if (limit !== -1 && by === 'rank') return c.reply.error(E.ZRANGE_LIMIT_RANK);
+  if (withScores && by === 'lex') return c.reply.error(E.ZRANGE_WITHSCORES_BYLEX);
+  // Score and lex ranges are given high end first when reversed.
+  if (reverse && by !== 'rank') [minIdx, maxIdx] = [maxIdx, minIdx];
+
+  let start = 0;
+  let stop = 0;
+  let scores: ScoreRange | null = null;
+  let lex: LexRange | null = null;
+  if (by === 'rank') {
+    const a = parseInteger(argv[minIdx]!);
+    const b = a === null ? null : parseInteger(argv[maxIdx]!);
+    if (a === null || b === null) return c.reply.error(E.NOT_INTEGER);
+    start = a;
+    stop = b;
+  } else if (by === 'score') {
+    scores = parseScoreRange(c, argv[minIdx]!, argv[maxIdx]!);
+    if (scores === null) return;
+  } else {
+    lex = parseLexRange(c, argv[minIdx]!, argv[maxIdx]!);
+    if (lex === null) return;
+  }
+
+  const z = lookup(c, argv[at]!, false);
+  if (z === null) return;
+  let result: SkipNode[] = [];
+  if (z !== undefined) {
+    if (scores !== null) result = scoreRange(z, scores, offset, limit, reverse);
+    else if (lex !== null) result = lexRange(z, lex, offset, limit, reverse);
+    else result = rankRange(z, start, stop, reverse);
+  }
+  if (dst === null) replyEntries(c, result, withScores);
+  else storeResult(c, dst, result, by === 'rank');
+}
+
+/**
+ * ZRANGESTORE's destination, a fresh set. Redis 7.0 makes it a skiplist from the start when a
+ * rank range says in advance it will be too long, else a listpack that converts as it grows.
+ */
+function storeResult(c: Client, dst: string, entries: readonly ZEntry[], lengthKnown: boolean): void {
+  if (entries.length === 0) {
+    c.db.delete(dst);
+    c.reply.integer(0);
+    return;
+  }
+  const lim = limits(c);
+  const z = new ZSetValue(lengthKnown && entries.length > lim.maxEntries ? 'skiplist' : 'listpack');
+  for (const e of entries) z.set(e.member, e.score, lim);
+  c.db.set(dst, z);
+  c.reply.integer(z.size);
+}
+
+function zrange(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'auto', 'auto');
+}
+
+function zrangestore(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 2, argv[1]!, 'auto', 'auto');
+}
+
+function zrevrange(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'rank', 'reverse');
+}
+
+function zrangebyscore(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'score', 'forward');
+}
+
+function zrevrangebyscore(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'score', 'reverse');
+}
+
+function zrangebylex(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'lex', 'forward');
+}
+
+function zrevrangebylex(c: Client, argv: string[]): void {
+  zrangeGeneric(c, argv, 1, null, 'lex', 'reverse');
+}
+
+// --- ZREMRANGEBY* ---
+
+function zremrangebyrank(c: Client, argv: string[]): void {
+  let start = parseInteger(argv[2]!);
+  let stop = start === null ? null : parseInteger(argv[3]!);
+  if (start === null || stop === null) return c.reply.error(E.NOT_INTEGER);
+  const k = argv[1]!;
+  const z = lookup(c, k, true);
+  if (z === null) return;
+  if (z === undefined) return c.reply.integer(0);
+  const len = z.size;
+  if (start < 0) start += len;
+  if (stop < 0) stop += len;
+  if (start < 0) start = 0;
+  if (start > stop || start >= len) return c.reply.integer(0);
+  if (stop >= len) stop = len - 1;
+  const removed = z.deleteRangeByRank(start, stop);
+  afterRemoval(c, k, z, removed);
+  c.reply.integer(removed);
+}
+
+function zremrangebyscore(c: Client, argv: string[]): void {
+  const range = parseScoreRange(c, argv[2]!, argv[3]!);
+  if (range === null) return;
+  const k = argv[1]!;
+  const z = lookup(c, k, true);
+  if (z === null) return;
+  if (z === undefined) return c.reply.integer(0);
+  const removed = z.deleteRangeByScore(range.min, range.max);
+  afterRemoval(c, k, z, removed);
+  c.reply.integer(removed);
+}
+
+function zremrangebylex(c: Client, argv: string[]): void {
+  const range = parseLexRange(c, argv[2]!, argv[3]!);
+  if (range === null) return;
+  const k = argv[1]!;
+  const z = lookup(c, k, true);
+  if (z === null) return;
+  if (z === undefined) return c.reply.integer(0);
+  const removed = z.deleteRangeByLex(range.min, range.max);
+  afterRemoval(c, k, z, removed);
+  c.reply.integer(removed);
+}
+
+// --- pops ---
+
+/** How a pop reply is shaped (Redis's genericZpopCommand arguments). */
+export interface ZPopShape {
+  /** Name the key the entries came from (ZMPOP, BZPOPMIN...). */
+  readonly emitKey: boolean;
+  /** One [member, score] array per entry instead of a flat list. */
+  readonly nested: boolean;
+  /** A null array instead of an empty one when no key holds anything. */
+  readonly nilWhenEmpty: boolean;
+}
+
+/**
+ * Pops up to `count` entries (-1: a plain single pop) from the first non-empty sorted set among
+ * `keys`, lowest scores first or highest (`max`). Returns false when nothing was popped, so that
+ * the blocking forms can wait instead.
+ */
+export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, count: number, shape: ZPopShape): boolean {
+  let z: ZSetValue | undefined;
+  let k = '';
+  for (const candidate of keys) {
+    const found = lookup(c, candidate, true);
+    if (found === null) return false;
+    if (found === undefined) continue;
+    z = found;
+    k = candidate;
+    break;
+  }
+  const r = c.reply;
+  if (z === undefined) {
+    if (shape.nilWhenEmpty) r.nilArray();
+    else r.array(0);
+    return false;
+  }
+  if (count === 0) {
+    r.array(0);
+    return false;
+  }
+  if (count === -1) count = 1;
+  const n = Math.min(count, z.size);
+  if (!shape.emitKey) {
+    r.array(shape.nested ? n : n * 2);
+  } else if (!shape.nested) {
+    r.array(n * 2 + 1);
+    r.bulk(k);
+  } else {
+    r.array(2);
+    r.bulk(k);
+    r.array(n);
+  }
+  for (let i = 0; i < n; i++) {
+    const e = z.pop(max)!;
+    if (shape.nested) r.array(2);
+    r.bulk(e.member);
+    r.double(e.score);
+  }
+  afterRemoval(c, k, z, n);
+  return true;
+}
+
+function zpopMinMax(c: Client, argv: string[], max: boolean): void {
+  if (argv.length > 3) return c.reply.error(E.SYNTAX);
+  let count = -1;
+  if (argv.length === 3) {
+    const n = parseInteger(argv[2]!);
+    if (n === null || n < 0) return c.reply.error(E.COUNT_POSITIVE);
+    count = n;
+  }
+  // RESP3 nests the pairs only when a count was given.
+  zpopGeneric(c, [argv[1]!], max, count, { emitKey: false, nested: c.resp === 3 && count !== -1, nilWhenEmpty: false });
+}
+
+function zpopmin(c: Client, argv: string[]): void {
+  zpopMinMax(c, argv, false);
+}
+
+function zpopmax(c: Client, argv: string[]): void {
+  zpopMinMax(c, argv, true);
+}
+
+/** The parsed arguments of ZMPOP (and, later, BZMPOP): numkeys at `at`. */
+export interface ZMPopArgs {
+  readonly keys: string[];
+  readonly max: boolean;
+  readonly count: number;
+}
+
+/** Parses `numkeys key... MIN|MAX [COUNT n]` from argv[at]; null after replying an error. */
+export function parseZMPopArgs(c: Client, argv: string[], at: number): ZMPopArgs | null {
+  const numkeys = parseInteger(argv[at]!);
+  if (numkeys === null || numkeys < 1) {
+    c.reply.error(E.NUMKEYS_POSITIVE);
+    return null;
+  }
+  const whereIdx = at + numkeys + 1;
+  if (whereIdx >= argv.length) {
+    c.reply.error(E.SYNTAX);
+    return null;
+  }
+  const where = argv[whereIdx]!;
+  if (!is(where, 'min') && !is(where, 'max')) {
+    c.reply.error(E.SYNTAX);
+    return null;
+  }
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && is(argv[j]!, 'count') && j < argv.length - 1) {
+      j++;
+      const n = parseInteger(argv[j]!);
+      if (n === null || n < 1) {
+        c.reply.error(E.COUNT_ABOVE_ZERO);
+        return null;
+      }
+      count = n;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return null;
+    }
+  }
+  return { keys: argv.slice(at + 1, whereIdx), max: is(where, 'max'), count: count === -1 ? 1 : count };
+}
+
+function zmpop(c: Client, argv: string[]): void {
+  const args = parseZMPopArgs(c, argv, 1);
+  if (args === null) return;
+  zpopGeneric(c, args.keys, args.max, args.count, { emitKey: true, nested: true, nilWhenEmpty: true });
+}
+
+// --- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD ---
+
+/** An input of the algebra: a sorted set, or a plain set whose members all score 1. */
+interface Source {
+  readonly value: ZSetValue | SetValue | null;
+  weight: number;
+}
+
+function sourceSize(s: Source): number {
+  return s.value?.size ?? 0;
+}
+
+/** Calls `f` with each member of `s` and its (unweighted) score. */
+function eachEntry(s: Source, f: (member: string, score: number) => boolean | void): void {
+  const v = s.value;
+  if (v === null) return;
+  if (v.type === 'zset') {
+    for (const [m, score] of v.scores) if (f(m, score) === false) return;
+  } else {
+    for (const m of v.members()) if (f(m, 1) === false) return;
+  }
+}
+
+function findScore(s: Source, member: string): number | undefined {
+  const v = s.value;
+  if (v === null) return undefined;
+  if (v.type === 'zset') return v.score(member);
+  return v.has(member) ? 1 : undefined;
+}
+
+type Aggregate = 'sum' | 'min' | 'max';
+
+/** Redis's zunionInterAggregate: an infinite sum of opposite signs counts as 0. */
+function aggregate(target: number, value: number, how: Aggregate): number {
+  if (how === 'sum') {
+    const s = target + value;
+    return Number.isNaN(s) ? 0 : s;
+  }
+  if (how === 'min') return value < target ? value : target;
+  return value > target ? value : target;
+}
+
+/** (score, member) order, the order of a sorted set. */
+function byScoreThenMember(a: ZEntry, b: ZEntry): number {
+  if (a.score !== b.score) return a.score < b.score ? -1 : 1;
+  return a.member < b.member ? -1 : a.member > b.member ? 1 : 0;
+}
+
+type SetOp = 'union' | 'inter' | 'diff';
+
+/**
+ * Redis's zunionInterDiffGenericCommand: `numkeysIdx` holds the number of input keys, `dst` is
+ * the destination of the STORE forms, `cardOnly` makes it ZINTERCARD.
+ */
+function zsetOp(c: Client, argv: string[], name: string, dst: string | null, numkeysIdx: number, op: SetOp, cardOnly: boolean): void {
+  const setnum = parseInteger(argv[numkeysIdx]!);
+  if (setnum === null) return c.reply.error(E.NOT_INTEGER);
+  if (setnum < 1) return c.reply.error(E.atLeastOneInputKey(name));
+  if (setnum > argv.length - (numkeysIdx + 1)) return c.reply.error(E.SYNTAX);
+
+  // Inputs are looked up (and type-checked) before the options are read, as in Redis.
+  const sources: Source[] = [];
+  let j = numkeysIdx + 1;
+  for (let i = 0; i < setnum; i++, j++) {
+    const v = c.db.getRead(argv[j]!);
+    if (v !== undefined && (typeof v === 'string' || (v.type !== 'zset' && v.type !== 'set'))) return c.reply.error(E.WRONGTYPE);
+    sources.push({ value: v === undefined ? null : v, weight: 1 });
+  }
+
+  let how: Aggregate = 'sum';
+  let withScores = false;
+  let limit = 0;
+  while (j < argv.length) {
+    const a = argv[j]!;
+    const remaining = argv.length - j;
+    if (op !== 'diff' && !cardOnly && remaining >= setnum + 1 && is(a, 'weights')) {
+      j++;
+      for (let i = 0; i < setnum; i++, j++) {
+        const w = parseScore(argv[j]!);
+        if (w === null) return c.reply.error(E.WEIGHT_NOT_FLOAT);
+        sources[i]!.weight = w;
+      }
+    } else if (op !== 'diff' && !cardOnly && remaining >= 2 && is(a, 'aggregate')) {
+      const g = argv[j + 1]!;
+      if (is(g, 'sum')) how = 'sum';
+      else if (is(g, 'min')) how = 'min';
+      else if (is(g, 'max')) how = 'max';
+      else return c.reply.error(E.SYNTAX);
+      j += 2;
+    } else if (dst === null && !cardOnly && is(a, 'withscores')) {
+      withScores = true;
+      j++;
+    } else if (cardOnly && remaining >= 2 && is(a, 'limit')) {
+      const n = parseInteger(argv[j + 1]!);
+      if (n === null || n < 0) return c.reply.error(E.LIMIT_NEGATIVE);
+      limit = n;
+      j += 2;
+    } else {
+      return c.reply.error(E.SYNTAX);
+    }
+  }
+
+  // Smallest inputs first (a stable sort, as glibc's qsort is in practice): the order in which
+  // scores are summed, and so the rounding of the sums, follows it.
+  if (op !== 'diff') sources.sort((a, b) => sourceSize(a) - sourceSize(b));
+
+  const entries: ZEntry[] = [];
+  let cardinality = 0;
+  if (op === 'inter') {
+    const first = sources[0]!;
+    if (sourceSize(first) > 0) {
+      eachEntry(first, (member, value) => {
+        let score = first.weight * value;
+        if (Number.isNaN(score)) score = 0;
+        for (let i = 1; i < sources.length; i++) {
+          const other = sources[i]!;
+          const found = findScore(other, member);
+          if (found === undefined) return;
+          score = aggregate(score, found * other.weight, how);
+        }
+        if (cardOnly) {
+          cardinality++;
+          if (limit > 0 && cardinality >= limit) return false;
+        } else {
+          entries.push({ member, score });
+        }
+        return;
+      });
+    }
+  } else if (op === 'union') {
+    const acc = new Map<string, number>();
+    for (const s of sources) {
+      eachEntry(s, (member, value) => {
+        let score = s.weight * value;
+        if (Number.isNaN(score)) score = 0;
+        const cur = acc.get(member);
+        acc.set(member, cur === undefined ? score : aggregate(cur, score, how));
+      });
+    }
+    for (const [member, score] of acc) entries.push({ member, score });
+  } else {
+    eachEntry(sources[0]!, (member, score) => {
+      for (let i = 1; i < sources.length; i++) if (findScore(sources[i]!, member) !== undefined) return;
+      entries.push({ member, score });
+    });
+  }
+
+  if (cardOnly) return c.reply.integer(cardinality);
+  entries.sort(byScoreThenMember);
+  if (dst === null) return replyEntries(c, entries, withScores);
+  if (entries.length === 0) {
+    c.db.delete(dst);
+    return c.reply.integer(0);
+  }
+  // Built as a skiplist, then made compact when small enough (zsetConvertToListpackIfNeeded).
+  const lim = limits(c);
+  const z = new ZSetValue('skiplist');
+  for (const e of entries) z.set(e.member, e.score, lim);
+  z.convertToListpackIfNeeded(lim);
+  c.db.set(dst, z);
+  c.reply.integer(z.size);
+}
+
+function zunion(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zunion', null, 1, 'union', false);
+}
+
+function zinter(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zinter', null, 1, 'inter', false);
+}
+
+function zdiff(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zdiff', null, 1, 'diff', false);
+}
+
+function zunionstore(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zunionstore', argv[1]!, 2, 'union', false);
+}
+
+function zinterstore(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zinterstore', argv[1]!, 2, 'inter', false);
+}
+
+function zdiffstore(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zdiffstore', argv[1]!, 2, 'diff', false);
+}
+
+function zintercard(c: Client, argv: string[]): void {
+  zsetOp(c, argv, 'zintercard', null, 1, 'inter', true);
+}
+
+// --- ZRANDMEMBER ---
+
+function zrandmember(c: Client, argv: string[]): void {
+  if (argv.length === 2) {
+    const z = lookup(c, argv[1]!, false);
+    if (z === null) return;
+    if (z === undefined) c.reply.nil();
+    else c.reply.bulk(z.randomNode().member);
+    return;
+  }
+  const l = parseInt64(argv[2]!);
+  if (l === null) return c.reply.error(E.NOT_INTEGER);
+  if (l < -INT64_MAX) return c.reply.error(E.LONG_OUT_OF_RANGE);
+  if (argv.length > 4 || (argv.length === 4 && !is(argv[3]!, 'withscores'))) return c.reply.error(E.SYNTAX);
+  const withScores = argv.length === 4;
+  if (withScores && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) return c.reply.error(E.VALUE_OUT_OF_RANGE);
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  if (z === undefined || l === 0n) return c.reply.array(0);
+  const count = Number(l < 0n ? -l : l);
+  const size = z.size;
+  let picked: SkipNode[];
+  if (l < 0n || count === 1) {
+    // Repeats allowed: every pick is independent.
+    picked = [];
+    for (let i = 0; i < count; i++) picked.push(z.randomNode());
+  } else if (count >= size) {
+    // The whole set, highest score first: Redis walks its sets from the tail here.
+    picked = rankRange(z, 0, -1, true);
+  } else if (z.encoding() === 'listpack' && count * 3 <= size) {
+    // Redis samples a small listpack in its own order.
+    picked = distinctRanks(size, count).sort((a, b) => a - b).map((r) => z.at(r)!);
+  } else {
+    picked = distinctRanks(size, count).map((r) => z.at(r)!);
+  }
+  replyEntries(c, picked, withScores);
+}
+
+/** `count` distinct ranks below `size` (count < size), in random order. */
+function distinctRanks(size: number, count: number): number[] {
+  if (count * 3 > size) {
+    // A partial Fisher-Yates shuffle: cheaper than rejection when most ranks are wanted.
+    const all = Array.from({ length: size }, (_, i) => i);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (size - i));
+      const t = all[i]!;
+      all[i] = all[j]!;
+      all[j] = t;
+    }
+    all.length = count;
+    return all;
+  }
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(Math.floor(Math.random() * size));
+  return Array.from(chosen);
+}
+
+// --- ZSCAN ---
+
+/**
+ * A score as a listpack holds it, which is how ZSCAN shows a small set: integral scores within
+ * ±2^62 are stored as integers, anything else as %.17g text.
+ */
+function listpackScoreText(d: number): string {
+  if (Number.isInteger(d) && d >= -(2 ** 62) && d <= 2 ** 62) return BigInt(d).toString();
+  return formatDouble(d);
+}
+
+function zscan(c: Client, argv: string[]): void {
+  const cursor = parseCursor(argv[2]!);
+  if (cursor === null) return c.reply.error(E.INVALID_CURSOR);
+  const z = lookup(c, argv[1]!, false);
+  if (z === null) return;
+  if (z === undefined) {
+    c.reply.array(2);
+    c.reply.bulk('0');
+    c.reply.array(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    const more = i + 1 < argv.length;
+    if (is(opt, 'count') && more) {
+      const n = parseInteger(argv[i + 1]!);
+      if (n === null) return c.reply.error(E.NOT_INTEGER);
+      if (n < 1) return c.reply.error(E.SYNTAX);
+      count = n;
+    } else if (is(opt, 'match') && more) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+    } else {
+      return c.reply.error(E.SYNTAX);
+    }
+  }
+  const out: string[] = [];
+  let next = 0n;
+  if (z.encoding() === 'listpack') {
+    // A listpack set comes back whole in one call, whatever the cursor and COUNT, as in Redis.
+    for (const n of z.order) {
+      if (pattern !== null && !globMatch(pattern, n.member)) continue;
+      out.push(n.member, listpackScoreText(n.score));
+    }
+  } else {
+    const step = scanCursors.step(z.scores, cursor, count);
+    next = step.cursor;
+    for (const m of step.keys) {
+      if (pattern !== null && !globMatch(pattern, m)) continue;
+      out.push(m, formatDouble(z.score(m)!));
+    }
+  }
+  c.reply.array(2);
+  c.reply.bulk(next.toString());
+  c.reply.bulks(out);
+}
+
+// --- the table ---
+
+const rw = (...flags: KeySpecFlag[]): readonly KeySpec[] => [key(1, ...flags)];
+const roAccess = rw('RO', 'ACCESS');
+const rwDelete = rw('RW', 'DELETE');
+const rwPop = rw('RW', 'ACCESS', 'DELETE');
+const storeKeys: readonly KeySpec[] = [key(1, 'OW', 'UPDATE'), keyNum(2, 0, 1, 1, 'RO', 'ACCESS')];
+const inputKeys: readonly KeySpec[] = [keyNum(1, 0, 1, 1, 'RO', 'ACCESS')];
+const readFast = ['readonly', 'fast'] as const;
+const aclWF = ['write', 'sortedset', 'fast'] as const;
+const aclWS = ['write', 'sortedset', 'slow'] as const;
+const aclRF = ['read', 'sortedset', 'fast'] as const;
+const aclRS = ['read', 'sortedset', 'slow'] as const;
+const random = ['nondeterministic_output'];
+const rangeCost = 'O(log(N)+M), N the size of the sorted set and M the number of entries returned.';
+const removeCost = 'O(log(N)+M), N the size of the sorted set and M the number of entries removed.';
+const unionCost = 'O(N)+O(M*log(M)), N the total size of the inputs and M the size of the result.';
+const interCost = 'O(N*K)+O(M*log(M)) worst case, N the smallest input, K the number of inputs, M the size of the result.';
+const diffCost = 'O(L+(N-K)log(N)) worst case, L the total size of the inputs, N the size of the first and K the size of the result.';
+const popCost = 'O(log(N)*M), N the size of the sorted set and M the number of entries popped.';
+const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
+  history === undefined ? { summary, since, group: 'sorted-set', complexity } : { summary, since, group: 'sorted-set', complexity, history };
+const deprecated = (replacedBy: string) => ({ docFlags: ['deprecated'] as const, deprecatedSince: '6.2.0', replacedBy });
+
+export const zsetCommands: readonly CommandSpec[] = [
+  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: zadd,
+    docs: doc('Adds members to a sorted set or updates their scores, creating the set if needed.', '1.2.0', 'O(log(N)) per member added or updated, N the size of the sorted set.', [
+      ['2.4.0', 'Accepts multiple elements.'], ['3.0.2', 'Added the `XX`, `NX`, `CH` and `INCR` options.'], ['6.2.0', 'Added the `GT` and `LT` options.']]) },
+  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'ACCESS', 'UPDATE'), run: zincrby,
+    docs: doc('Adds a number to the score of a member of a sorted set.', '1.2.0', 'O(log(N)), N the size of the sorted set.') },
+  { name: 'zrem', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: zrem,
+    docs: doc('Removes members from a sorted set, deleting it when emptied.', '1.2.0', 'O(M*log(N)), N the size of the sorted set and M the number of members removed.', [['2.4.0', 'Accepts multiple elements.']]) },
+  { name: 'zcard', arity: 2, flags: readFast, acl: aclRF, keys: rw('RO'), run: zcard,
+    docs: doc('Counts the members of a sorted set.', '1.2.0', 'O(1)') },
+  { name: 'zcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zcount,
+    docs: doc('Counts the members of a sorted set whose scores lie in a range.', '2.0.0', 'O(log(N)), N the size of the sorted set.') },
+  { name: 'zlexcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zlexcount,
+    docs: doc('Counts the members of a sorted set within a lexicographical range.', '2.8.9', 'O(log(N)), N the size of the sorted set.') },
+  { name: 'zscore', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zscore,
+    docs: doc('Returns the score of a member of a sorted set.', '1.2.0', 'O(1)') },
+  { name: 'zmscore', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zmscore,
+    docs: doc('Returns the scores of several members of a sorted set.', '6.2.0', 'O(N), N the number of members asked for.') },
+  { name: 'zrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrank,
+    docs: doc('Returns the position of a member in a sorted set, lowest score first.', '2.0.0', 'O(log(N))') },
+  { name: 'zrevrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrevrank,
+    docs: doc('Returns the position of a member in a sorted set, highest score first.', '2.0.0', 'O(log(N))') },
+  { name: 'zrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrange,
+    docs: doc('Returns the members of a sorted set in a range of ranks, scores or strings.', '1.2.0', rangeCost, [['6.2.0', 'Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.']]) },
+  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')], run: zrangestore,
+    docs: doc('Stores a range of a sorted set in another key.', '6.2.0', 'O(log(N)+M), N the size of the source and M the number of entries stored.') },
+  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebyscore,
+    docs: { ...doc('Returns the members of a sorted set within a range of scores.', '1.0.5', rangeCost, [['2.0.0', 'Added the `WITHSCORES` modifier.']]), ...deprecated('`ZRANGE` with the `BYSCORE` argument') } },
+  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebyscore,
+    docs: { ...doc('Returns the members of a sorted set within a range of scores, highest first.', '2.2.0', rangeCost, [['2.1.6', '`min` and `max` can be exclusive.']]), ...deprecated('`ZRANGE` with the `REV` and `BYSCORE` arguments') } },
+  { name: 'zrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebylex,
+    docs: { ...doc('Returns the members of a sorted set within a lexicographical range.', '2.8.9', rangeCost), ...deprecated('`ZRANGE` with the `BYLEX` argument') } },
+  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebylex,
+    docs: { ...doc('Returns the members of a sorted set within a lexicographical range, in reverse.', '2.8.9', rangeCost), ...deprecated('`ZRANGE` with the `REV` and `BYLEX` arguments') } },
+  { name: 'zrevrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrange,
+    docs: { ...doc('Returns the members of a sorted set in a range of ranks, highest score first.', '1.2.0', rangeCost), ...deprecated('`ZRANGE` with the `REV` argument') } },
+  { name: 'zremrangebyrank', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyrank,
+    docs: doc('Removes the members of a sorted set in a range of ranks.', '2.0.0', removeCost) },
+  { name: 'zremrangebyscore', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyscore,
+    docs: doc('Removes the members of a sorted set within a range of scores.', '1.2.0', removeCost) },
+  { name: 'zremrangebylex', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebylex,
+    docs: doc('Removes the members of a sorted set within a lexicographical range.', '2.8.9', removeCost) },
+  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmin,
+    docs: doc('Removes and returns the members with the lowest scores.', '5.0.0', popCost) },
+  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmax,
+    docs: doc('Removes and returns the members with the highest scores.', '5.0.0', popCost) },
+  { name: 'zmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: zmpop,
+    docs: doc('Pops the lowest or highest scoring members from the first non-empty of several sorted sets.', '7.0.0', 'O(K)+O(M*log(N)), K the number of keys, N the size of the set popped and M the number of entries popped.') },
+  { name: 'zunion', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zunion,
+    docs: doc('Returns the union of sorted sets.', '6.2.0', unionCost) },
+  { name: 'zinter', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zinter,
+    docs: doc('Returns the intersection of sorted sets.', '6.2.0', interCost) },
+  { name: 'zdiff', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zdiff,
+    docs: doc('Returns the members of the first sorted set that no other input holds.', '6.2.0', diffCost) },
+  { name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zunionstore,
+    docs: doc('Stores the union of sorted sets in a key.', '2.0.0', unionCost) },
+  { name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zinterstore,
+    docs: doc('Stores the intersection of sorted sets in a key.', '2.0.0', interCost) },
+  { name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zdiffstore,
+    docs: doc('Stores the difference of sorted sets in a key.', '6.2.0', diffCost) },
+  { name: 'zintercard', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zintercard,
+    docs: doc('Counts the members of the intersection of sorted sets, optionally up to a limit.', '7.0.0', 'O(N*K) worst case, N the smallest input and K the number of inputs.') },
+  { name: 'zrandmember', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zrandmember,
+    docs: doc('Returns random members of a sorted set, optionally with their scores.', '6.2.0', 'O(N), N the number of members returned.') },
+  { name: 'zscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zscan,
+    docs: doc('Walks the members and scores of a sorted set a few at a time with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
+];

@@ -6,6 +6,8 @@ import type { Value } from './types.js';
 export function copyValue(v: Value): Value {
   if (typeof v === 'string') return v;
   switch (v.type) {
+    case 'zset':
+      return v.copy();
     case 'list':
       return v.copy();
     case 'set':

@@ -9,6 +9,8 @@ const EMBSTR_MAX = 44;
 export function encodingOf(v: Value): string {
   if (typeof v === 'string') return stringEncoding(v);
   switch (v.type) {
+    case 'zset':
+      return v.encoding();
     case 'list':
       return v.encoding();
     case 'set':

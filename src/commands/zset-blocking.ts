@@ -1,0 +1,106 @@
+// The blocking sorted-set pops: BZPOPMIN, BZPOPMAX, BZMPOP. With entries present they act as
+// ZPOPMIN/ZPOPMAX/ZMPOP; otherwise the client waits (src/server/blocking.ts) until a write fills
+// one of its keys. Inside EXEC they never block.
+
+import * as E from '../errors.js';
+import { keyNum, keyRange, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { parseBlockTimeout } from '../server/blocking.js';
+import { parseZMPopArgs, zpopGeneric, type ZPopShape } from './zset.js';
+
+/** The first key holding a non-empty sorted set; null after replying WRONGTYPE; undefined if none. */
+function firstNonEmpty(c: Client, keys: readonly string[]): string | null | undefined {
+  for (const k of keys) {
+    const v = c.db.get(k);
+    if (v === undefined) continue;
+    if (typeof v === 'string' || v.type !== 'zset') {
+      c.reply.error(E.WRONGTYPE);
+      return null;
+    }
+    if (v.size > 0) return k;
+  }
+  return undefined;
+}
+
+/** A waiting client is served only by a sorted set with entries (other types leave it waiting). */
+function hasEntries(c: Client, k: string): boolean {
+  const v = c.db.get(k);
+  return v !== undefined && typeof v !== 'string' && v.type === 'zset' && v.size > 0;
+}
+
+/** The timeout argument in ms, or null after replying with the error (checked before any key). */
+function timeoutArg(c: Client, arg: string): number | null {
+  const t = parseBlockTimeout(arg);
+  if (typeof t === 'string') {
+    c.reply.error(t);
+    return null;
+  }
+  return t;
+}
+
+function blockingPop(c: Client, timeout: number, keys: string[], max: boolean, count: number, shape: ZPopShape): void {
+  const found = firstNonEmpty(c, keys);
+  if (found === null) return;
+  if (found !== undefined) {
+    zpopGeneric(c, [found], max, count, shape);
+    return;
+  }
+  if (c.inExec) {
+    c.reply.nilArray();
+    return;
+  }
+  c.server.blocking.block(
+    {
+      client: c,
+      db: c.db,
+      keys,
+      serve: (k) => hasEntries(c, k) && zpopGeneric(c, [k], max, count, shape),
+      timedOut: () => c.reply.nilArray(),
+    },
+    timeout,
+  );
+}
+
+const SINGLE: ZPopShape = { emitKey: true, nested: false, nilWhenEmpty: false };
+
+function bzpop(c: Client, argv: string[], max: boolean): void {
+  const timeout = timeoutArg(c, argv[argv.length - 1]!);
+  if (timeout === null) return;
+  blockingPop(c, timeout, argv.slice(1, -1), max, -1, SINGLE);
+}
+
+function bzmpop(c: Client, argv: string[]): void {
+  const timeout = timeoutArg(c, argv[1]!);
+  if (timeout === null) return;
+  const args = parseZMPopArgs(c, argv, 2);
+  if (args === null) return;
+  blockingPop(c, timeout, args.keys, args.max, args.count, { emitKey: true, nested: true, nilWhenEmpty: true });
+}
+
+const acl = ['write', 'sortedset', 'fast', 'blocking'] as const;
+const popKeys = [keyRange(1, -2, 1, 'RW', 'ACCESS', 'DELETE')];
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'sorted-set', complexity });
+
+export const zsetBlockingCommands: readonly CommandSpec[] = [
+  {
+    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys,
+    run: (c, argv) => bzpop(c, argv, false),
+    docs: {
+      ...doc('Pops the lowest-scored member of the first non-empty sorted set, waiting for one if all are empty.', '5.0.0', 'O(log(N)) with N being the number of elements in the sorted set.'),
+      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
+    },
+  },
+  {
+    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys,
+    run: (c, argv) => bzpop(c, argv, true),
+    docs: {
+      ...doc('Pops the highest-scored member of the first non-empty sorted set, waiting for one if all are empty.', '5.0.0', 'O(log(N)) with N being the number of elements in the sorted set.'),
+      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
+    },
+  },
+  {
+    name: 'bzmpop', arity: -5, flags: ['write', 'blocking'], acl: ['write', 'sortedset', 'slow', 'blocking'],
+    keys: [keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: bzmpop,
+    docs: doc('Pops members from the first non-empty sorted set, waiting for one if all are empty.', '7.0.0', 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.'),
+  },
+];
