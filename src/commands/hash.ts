@@ -3,7 +3,9 @@
 // which for small (listpack) hashes is exactly Redis's.
 
 import * as E from '../errors.js';
-import { parseInt64, parseInteger, is } from './args.js';
+import { parseInt64, is } from './args.js';
+import { lookupTyped } from './lookup.js';
+import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, type CommandSpec, type KeySpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../store/hash.js';
@@ -21,24 +23,12 @@ const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
 
 /** The hash under `k` for a read command; null after replying WRONGTYPE, undefined when missing. */
 function readHash(c: Client, k: string): HashValue | undefined | null {
-  const v = c.db.getRead(k);
-  if (v === undefined) return undefined;
-  if (typeof v === 'string' || v.type !== 'hash') {
-    c.reply.error(E.WRONGTYPE);
-    return null;
-  }
-  return v;
+  return lookupTyped(c, k, 'hash', false);
 }
 
 /** The hash under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
 function writeHash(c: Client, k: string): HashValue | undefined | null {
-  const v = c.db.get(k);
-  if (v === undefined) return undefined;
-  if (typeof v === 'string' || v.type !== 'hash') {
-    c.reply.error(E.WRONGTYPE);
-    return null;
-  }
-  return v;
+  return lookupTyped(c, k, 'hash', true);
 }
 
 function limits(c: Client): HashLimits {
@@ -334,35 +324,12 @@ function hscan(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]!);
   if (h === null) return;
   if (h === undefined) {
-    c.reply.array(2);
-    c.reply.bulk('0');
-    c.reply.array(0);
+    replyScan(c, 0n, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    const more = i + 1 < argv.length;
-    if (is(opt, 'count') && more) {
-      const n = parseInteger(argv[i + 1]!);
-      if (n === null) {
-        c.reply.error(E.NOT_INTEGER);
-        return;
-      }
-      if (n < 1) {
-        c.reply.error(E.SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (is(opt, 'match') && more) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-    } else {
-      c.reply.error(E.SYNTAX);
-      return;
-    }
-  }
+  const args = parseScanArgs(c, argv, 3, false);
+  if (args === null) return;
+  const { count, pattern } = args;
   // A listpack hash is returned whole in one call, whatever the cursor and COUNT, as Redis does.
   let next = 0n;
   let fields: Iterable<string> = h.fields.keys();
@@ -376,9 +343,7 @@ function hscan(c: Client, argv: string[]): void {
     if (pattern !== null && !globMatch(pattern, f)) continue;
     out.push(f, h.get(f)!);
   }
-  c.reply.array(2);
-  c.reply.bulk(next.toString());
-  c.reply.bulks(out);
+  replyScan(c, next, out);
 }
 
 // --- the table ---

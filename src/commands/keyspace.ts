@@ -3,6 +3,7 @@
 
 import * as E from '../errors.js';
 import { parseInt64, parseInteger, is } from './args.js';
+import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { Database } from '../store/database.js';
@@ -232,33 +233,9 @@ function scan(c: Client, argv: string[]): void {
     c.reply.error(E.INVALID_CURSOR);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  let typeName: string | null = null;
-  for (let i = 2; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    const more = i + 1 < argv.length;
-    if (is(opt, 'count') && more) {
-      const n = parseInteger(argv[i + 1]!);
-      if (n === null) {
-        c.reply.error(E.NOT_INTEGER);
-        return;
-      }
-      if (n < 1) {
-        c.reply.error(E.SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (is(opt, 'match') && more) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-    } else if (is(opt, 'type') && more) {
-      typeName = argv[i + 1]!.toLowerCase();
-    } else {
-      c.reply.error(E.SYNTAX);
-      return;
-    }
-  }
+  const args = parseScanArgs(c, argv, 2, true);
+  if (args === null) return;
+  const { count, pattern, type: typeName } = args;
   const db = c.db;
   const step = scanCursors.step(db.data, cursor, count);
   const out: string[] = [];
@@ -272,9 +249,7 @@ function scan(c: Client, argv: string[]): void {
     }
     out.push(k);
   }
-  c.reply.array(2);
-  c.reply.bulk(step.cursor.toString());
-  c.reply.bulks(out);
+  replyScan(c, step.cursor, out);
 }
 
 function randomkey(c: Client): void {

@@ -5,6 +5,7 @@
 
 import * as E from '../errors.js';
 import { parseInt64, parseInteger, is } from './args.js';
+import { lookupTyped } from './lookup.js';
 import { key, keyNum, type CommandSpec, type KeySpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ListValue, type End } from '../store/list.js';
@@ -15,24 +16,12 @@ const INT64_MIN = -(2n ** 63n);
 
 /** The list under `k` for a read command; null after replying WRONGTYPE, undefined when missing. */
 function readList(c: Client, k: string): ListValue | undefined | null {
-  const v = c.db.getRead(k);
-  if (v === undefined) return undefined;
-  if (typeof v === 'string' || v.type !== 'list') {
-    c.reply.error(E.WRONGTYPE);
-    return null;
-  }
-  return v;
+  return lookupTyped(c, k, 'list', false);
 }
 
 /** The list under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
 export function writeList(c: Client, k: string): ListValue | undefined | null {
-  const v = c.db.get(k);
-  if (v === undefined) return undefined;
-  if (typeof v === 'string' || v.type !== 'list') {
-    c.reply.error(E.WRONGTYPE);
-    return null;
-  }
-  return v;
+  return lookupTyped(c, k, 'list', true);
 }
 
 /** After elements left `list`: delete the key when it is empty, else record the change. */

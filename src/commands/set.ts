@@ -5,6 +5,8 @@
 
 import * as E from '../errors.js';
 import { is, parseInt64, parseInteger } from './args.js';
+import { lookupTyped } from './lookup.js';
+import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Value } from '../store/types.js';
@@ -23,11 +25,7 @@ function asSet(v: Value): SetValue | null {
  * keyspace hits and misses; writes (`write`) do not.
  */
 function lookup(c: Client, k: string, write: boolean): SetValue | undefined | null {
-  const v = write ? c.db.get(k) : c.db.getRead(k);
-  if (v === undefined) return undefined;
-  const s = asSet(v);
-  if (s === null) c.reply.error(E.WRONGTYPE);
-  return s;
+  return lookupTyped(c, k, 'set', write);
 }
 
 function maxIntset(c: Client): number {
@@ -409,37 +407,13 @@ function sscan(c: Client, argv: string[]): void {
   }
   const set = lookup(c, argv[1]!, false);
   if (set === null) return;
-  const r = c.reply;
   if (set === undefined) {
-    r.array(2);
-    r.bulk('0');
-    r.array(0);
+    replyScan(c, 0n, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    const more = i + 1 < argv.length;
-    if (is(opt, 'count') && more) {
-      const n = parseInteger(argv[i + 1]!);
-      if (n === null) {
-        r.error(E.NOT_INTEGER);
-        return;
-      }
-      if (n < 1) {
-        r.error(E.SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (is(opt, 'match') && more) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-    } else {
-      r.error(E.SYNTAX);
-      return;
-    }
-  }
+  const args = parseScanArgs(c, argv, 3, false);
+  if (args === null) return;
+  const { count, pattern } = args;
   // Redis answers a compact (intset) set whole, in one reply, whatever the cursor and COUNT.
   let next = 0n;
   let seen: readonly string[];
@@ -451,9 +425,7 @@ function sscan(c: Client, argv: string[]): void {
     seen = step.keys;
   }
   const out = pattern === null ? seen : seen.filter((m) => globMatch(pattern, m));
-  r.array(2);
-  r.bulk(next.toString());
-  r.bulks(out);
+  replyScan(c, next, out);
 }
 
 // --- table ---

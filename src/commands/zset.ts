@@ -4,9 +4,10 @@
 
 import * as E from '../errors.js';
 import { is, parseDouble, parseInt64, parseInteger } from './args.js';
+import { lookupTyped } from './lookup.js';
+import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import type { Client } from '../server/client.js';
-import type { Value } from '../store/types.js';
 import type { SetValue } from '../store/set.js';
 import {
   ZSetValue,
@@ -30,20 +31,12 @@ const HALF_LONG_MAX = INT64_MAX / 2n;
 
 // --- lookups ---
 
-function asZset(v: Value): ZSetValue | null {
-  return typeof v !== 'string' && v.type === 'zset' ? v : null;
-}
-
 /**
  * The sorted set under `k`: undefined when there is none, null after replying WRONGTYPE. Reads
  * count keyspace hits and misses; writes do not.
  */
 function lookup(c: Client, k: string, write: boolean): ZSetValue | undefined | null {
-  const v = write ? c.db.get(k) : c.db.getRead(k);
-  if (v === undefined) return undefined;
-  const z = asZset(v);
-  if (z === null) c.reply.error(E.WRONGTYPE);
-  return z;
+  return lookupTyped(c, k, 'zset', write);
 }
 
 function limits(c: Client): ZSetLimits {
@@ -913,28 +906,12 @@ function zscan(c: Client, argv: string[]): void {
   const z = lookup(c, argv[1]!, false);
   if (z === null) return;
   if (z === undefined) {
-    c.reply.array(2);
-    c.reply.bulk('0');
-    c.reply.array(0);
+    replyScan(c, 0n, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    const more = i + 1 < argv.length;
-    if (is(opt, 'count') && more) {
-      const n = parseInteger(argv[i + 1]!);
-      if (n === null) return c.reply.error(E.NOT_INTEGER);
-      if (n < 1) return c.reply.error(E.SYNTAX);
-      count = n;
-    } else if (is(opt, 'match') && more) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-    } else {
-      return c.reply.error(E.SYNTAX);
-    }
-  }
+  const args = parseScanArgs(c, argv, 3, false);
+  if (args === null) return;
+  const { count, pattern } = args;
   const out: string[] = [];
   let next = 0n;
   if (z.encoding() === 'listpack') {
@@ -951,9 +928,7 @@ function zscan(c: Client, argv: string[]): void {
       out.push(m, formatDouble(z.score(m)!));
     }
   }
-  c.reply.array(2);
-  c.reply.bulk(next.toString());
-  c.reply.bulks(out);
+  replyScan(c, next, out);
 }
 
 // --- the table ---

@@ -1,0 +1,19 @@
+// Looking up a key that must hold one type: the check every family does first, in one place.
+// Read lookups count keyspace hits and misses (Redis's lookupKeyRead); write lookups do not.
+
+import * as E from '../errors.js';
+import type { Client } from '../server/client.js';
+import type { CompositeValue } from '../store/types.js';
+
+type Of<T extends CompositeValue['type']> = Extract<CompositeValue, { type: T }>;
+
+/** The value of `type` under `key`: undefined when missing, null after replying WRONGTYPE. */
+export function lookupTyped<T extends CompositeValue['type']>(c: Client, key: string, type: T, write: boolean): Of<T> | undefined | null {
+  const v = write ? c.db.get(key) : c.db.getRead(key);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' || v.type !== type) {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  return v as Of<T>;
+}

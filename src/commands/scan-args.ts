@@ -1,0 +1,53 @@
+// The options shared by SCAN, HSCAN, SSCAN and ZSCAN (COUNT, MATCH, and TYPE for SCAN), parsed
+// in Redis's order with Redis's errors, and the two reply shapes every *SCAN uses.
+
+import * as E from '../errors.js';
+import { is, parseInteger } from './args.js';
+import type { Client } from '../server/client.js';
+
+export interface ScanArgs {
+  readonly count: number;
+  /** null when every element matches (no MATCH, or MATCH *). */
+  readonly pattern: string | null;
+  /** Lower-cased TYPE filter (SCAN only), or null. */
+  readonly type: string | null;
+}
+
+/** Options from argv[from] on; null after replying with the error. */
+export function parseScanArgs(c: Client, argv: readonly string[], from: number, allowType: boolean): ScanArgs | null {
+  let count = 10;
+  let pattern: string | null = null;
+  let type: string | null = null;
+  for (let i = from; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    const more = i + 1 < argv.length;
+    if (is(opt, 'count') && more) {
+      const n = parseInteger(argv[i + 1]!);
+      if (n === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return null;
+      }
+      if (n < 1) {
+        c.reply.error(E.SYNTAX);
+        return null;
+      }
+      count = n;
+    } else if (is(opt, 'match') && more) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+    } else if (allowType && is(opt, 'type') && more) {
+      type = argv[i + 1]!.toLowerCase();
+    } else {
+      c.reply.error(E.SYNTAX);
+      return null;
+    }
+  }
+  return { count, pattern, type };
+}
+
+/** [cursor, items]: the reply of every *SCAN. */
+export function replyScan(c: Client, cursor: bigint, items: readonly string[]): void {
+  c.reply.array(2);
+  c.reply.bulk(cursor.toString());
+  c.reply.bulks(items);
+}
