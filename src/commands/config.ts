@@ -11,6 +11,8 @@ import type { ConfigEntry } from '../config/config.js';
 import type { ParamDef, ParamValue } from '../config/types.js';
 import type { Client } from '../server/client.js';
 import { NO_KEYS, type CommandSpec } from './spec.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
+import { allowProtectedAction } from '../security/gates.js';
 
 function configGet(c: Client, argv: string[]): void {
   const config = c.server.config;
@@ -36,17 +38,8 @@ function configGet(c: Client, argv: string[]): void {
   }
 }
 
-/** Redis's islocalClient: a unix socket, or a TCP peer at exactly 127.0.0.1 or ::1. */
-function isLocalClient(c: Client): boolean {
-  if (c.socket === null) return false;
-  const ip = c.socket.remoteAddress;
-  if (ip === undefined) return true;
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
-}
-
 function protectedAllowed(c: Client): boolean {
-  const mode = c.server.config.str('enable-protected-configs');
-  return mode === 'yes' || (mode === 'local' && isLocalClient(c));
+  return allowProtectedAction(c.server.config, 'enable-protected-configs', c);
 }
 
 function configSet(c: Client, argv: string[]): void {
@@ -80,6 +73,8 @@ function configSet(c: Client, argv: string[]): void {
     return;
   }
   if (refused !== null) {
+    // Changing dir/dbfilename is the first step of the classic file-write attack: worth a record.
+    if (refused[1] === E.CONFIG_PROTECTED) auditEvent(c.server, 'config-protected', { ...clientFields(c), param: refused[0] });
     c.reply.error(E.configSetFailed(refused[0], refused[1]));
     return;
   }
@@ -101,6 +96,12 @@ function configSet(c: Client, argv: string[]): void {
     c.server.log.warning(`Failed applying new configuration. Possibly related to new ${failed[0]} setting. Restoring previous settings.`);
     c.reply.error(E.configSetFailed(failed[0], failed[1]));
     return;
+  }
+  // Secrets are recorded as changed, never by value.
+  for (const [entry] of pairs) {
+    const def = entry.def;
+    const value = def.sensitive ? '(redacted)' : config.render(def);
+    auditEvent(c.server, 'config-set', { ...clientFields(c), param: entry.name, value });
   }
   c.reply.ok();
 }
@@ -124,6 +125,7 @@ function configRewrite(c: Client): void {
     return;
   }
   server.log.warning('CONFIG REWRITE executed with success.');
+  auditEvent(server, 'config-rewrite', { ...clientFields(c), file: server.configFile });
   c.reply.ok();
 }
 

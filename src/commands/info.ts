@@ -225,6 +225,7 @@ function stats(s: Server): string[] {
     'instantaneous_input_repl_kbps:0.00',
     'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${st.rejectedConnections}`,
+    `rejected_connections_untrusted:${st.rejectedUntrusted}`,
     'sync_full:0',
     'sync_partial_ok:0',
     'sync_partial_err:0',
@@ -261,6 +262,7 @@ function stats(s: Server): string[] {
     `total_writes_processed:${st.writes}`,
     'io_threaded_reads_processed:0',
     'io_threaded_writes_processed:0',
+    `client_output_buffer_limit_disconnections:${st.outputLimitDisconnections}`,
     'reply_buffer_shrinks:0',
     'reply_buffer_expands:0',
   ];

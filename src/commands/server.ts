@@ -6,6 +6,7 @@ import { is, parseInteger } from './args.js';
 import { NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { infoText } from './info.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
 
 /** Redis's addReplyHelp: the usage line, the entries, then HELP, as status lines. */
 export function replyHelp(c: Client, container: string, lines: readonly string[]): void {
@@ -229,6 +230,7 @@ function shutdown(c: Client, argv: string[]): void {
     }
     server.log.warning('Error trying to save the DB. Exit anyway.');
   }
+  auditEvent(server, 'shutdown', { ...clientFields(c), args: argv.slice(1).join(' ').toLowerCase() });
   void server.shutdown();
 }
 

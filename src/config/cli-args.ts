@@ -66,6 +66,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 export function usage(program: string): string {
   return `Usage: ${program} [/path/to/redoubt.conf] [--directive value ...] [-]
        ${program} -              read the configuration from standard input
+       ${program} --check-config [/path/to/redoubt.conf] [--directive value ...]
+                                report the security gaps of a configuration; exit 1 on a high one
        ${program} -v | --version
        ${program} -h | --help
 
@@ -83,7 +85,7 @@ Examples:
 
 Defaults differ from redis-server in two ways: it listens on loopback addresses only
 (bind 127.0.0.1 -::1) and it has no persistence yet (save "" and appendonly no).
-Directives for features Redoubt does not have yet (replication, cluster, TLS, persistence...)
+Directives for features Redoubt does not have yet (replication, cluster, persistence...)
 accept only their "off" value and refuse any other with an error naming the directive.
 
 CONFIG GET * on a running server lists every directive and its value. Documentation: docs/ in the

@@ -13,9 +13,12 @@ export class ActiveExpiry {
   private nextDb = 0;
   /** Times a cycle stopped because it ran out of budget (INFO expired_time_cap_reached_count). */
   timeCapReached = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cycle off, so tests can watch lazy expiry alone. */
+  enabled = true;
 
   /** Runs for at most `budgetMs`; returns how many keys it removed. */
   run(dbs: readonly Database[], budgetMs: number): number {
+    if (!this.enabled) return 0;
     const deadline = performance.now() + budgetMs;
     let removed = 0;
     const now = tick();

@@ -1,0 +1,189 @@
+// DEBUG: the safe part of Redis's testing toolbox (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, LOG, ERROR,
+// PROTOCOL). Subcommands that crash, restart, reload or fill the server are left out on purpose.
+// The command is gated by enable-debug-command in the dispatcher (src/security/gates.ts).
+
+import * as E from '../errors.js';
+import { is } from './args.js';
+import { replyHelp } from './server.js';
+import { NO_KEYS, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { encodingOf, refcountOf } from '../store/encoding.js';
+import { lruClock } from '../store/database.js';
+import type { Value } from '../store/types.js';
+
+const HELP = [
+  'ERROR <string>',
+  '    Reply with <string> as an error, to test how clients handle errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
+  'OBJECT <key>',
+  '    Show low level information about <key> and its value.',
+  'PROTOCOL <type>',
+  '    Reply with a sample value of <type>: string, integer, double, bignum, null, array, set,',
+  '    map, attrib, push, verbatim, true, false.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    0 stops removing expired keys in the background (they still expire when accessed); 1 resumes.',
+  'SLEEP <seconds>',
+  '    Block the server for <seconds> (decimals allowed).',
+];
+
+/** Blocks the whole process, as Redis's DEBUG SLEEP stops its event loop. */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** C's atoi/strtod: the longest numeric prefix, 0 when there is none. */
+function leadingNumber(s: string): number {
+  const n = Number.parseFloat(s);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/** Bytes of an RDB length prefix. */
+const lenBytes = (n: number): number => (n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9);
+
+/** An estimate of the value's RDB size (Redis's rdbSavedObjectLen, without compression). */
+function serializedLength(v: Value): number {
+  if (typeof v === 'string') {
+    if (encodingOf(v) === 'int') {
+      const n = Number(v);
+      if (n >= -128 && n <= 127) return 2;
+      if (n >= -32768 && n <= 32767) return 3;
+      if (n >= -(2 ** 31) && n < 2 ** 31) return 5;
+    }
+    return lenBytes(v.length) + v.length;
+  }
+  // Composite values: each element with its length prefix, after a count.
+  let total = 1;
+  const add = (s: string): void => {
+    total += lenBytes(s.length) + s.length;
+  };
+  const walk = (x: unknown): void => {
+    if (typeof x === 'string') add(x);
+    else if (typeof x === 'number') add(String(x));
+    else if (x instanceof Map) for (const [k, val] of x) (walk(k), walk(val));
+    else if (x !== null && typeof x === 'object' && Symbol.iterator in x) for (const e of x as Iterable<unknown>) walk(e);
+  };
+  walk(v);
+  return total;
+}
+
+/** A stable pseudo address per key, so repeated DEBUG OBJECT calls agree. */
+function fakeAddress(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return `0x7f${(h >>> 0).toString(16).padStart(8, '0')}${(key.length & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+function object(c: Client, key: string): void {
+  const db = c.db;
+  const v = db.get(key, false);
+  if (v === undefined) {
+    c.reply.error(E.NO_SUCH_KEY);
+    return;
+  }
+  let encoding: string;
+  try {
+    encoding = encodingOf(v);
+  } catch {
+    encoding = 'unknown';
+  }
+  const idle = db.idleSeconds(key);
+  const lru = (lruClock() - idle) & 0xffffff;
+  c.reply.status(
+    `Value at:${fakeAddress(key)} refcount:${refcountOf(v)} encoding:${encoding} ` +
+      `serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}`,
+  );
+}
+
+const PROTOCOL_TYPES = 'string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false';
+const ATTRIBUTE = Buffer.from('|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n');
+
+function protocol(c: Client, type: string): void {
+  const r = c.reply;
+  switch (type.toLowerCase()) {
+    case 'string':
+      return r.bulk('Hello World');
+    case 'integer':
+      return r.integer(12345);
+    case 'double':
+      return r.double(3.141);
+    case 'bignum':
+      return r.bigNumber('1234567999999999999999999999999999999');
+    case 'null':
+      return r.nil();
+    case 'array':
+    case 'set':
+      if (is(type, 'set')) r.set(3);
+      else r.array(3);
+      for (let j = 0; j < 3; j++) r.integer(j);
+      return;
+    case 'map':
+      r.map(3);
+      for (let j = 0; j < 3; j++) {
+        r.integer(j);
+        r.bool(j === 1);
+      }
+      return;
+    case 'attrib':
+      if (c.resp === 3) r.raw(ATTRIBUTE);
+      return r.bulk('Some real reply following the attribute');
+    case 'push':
+      if (c.resp === 2) return r.error('ERR RESP2 is not supported by this command');
+      r.push(2);
+      r.bulk('server-cpu-usage');
+      r.integer(42);
+      return r.bulk('Some real reply following the push reply');
+    case 'verbatim':
+      return r.verbatim('This is a verbatim\nstring');
+    case 'true':
+      return r.bool(true);
+    case 'false':
+      return r.bool(false);
+    default:
+      return r.error(`ERR Wrong protocol type name. Please use one of the following: ${PROTOCOL_TYPES}`);
+  }
+}
+
+function debug(c: Client, argv: string[]): void {
+  const sub = argv[1]!;
+  const n = argv.length;
+  if (n === 2 && is(sub, 'help')) {
+    replyHelp(c, 'DEBUG', HELP);
+  } else if (n === 3 && is(sub, 'sleep')) {
+    const ms = leadingNumber(argv[2]!) * 1000;
+    if (ms > 0) sleepMs(ms);
+    c.reply.ok();
+  } else if (n === 3 && is(sub, 'set-active-expire')) {
+    c.server.expiry.enabled = Math.trunc(leadingNumber(argv[2]!)) !== 0;
+    c.reply.ok();
+  } else if (n === 3 && is(sub, 'object')) {
+    object(c, argv[2]!);
+  } else if (n === 3 && is(sub, 'log')) {
+    c.server.log.warning(`DEBUG LOG: ${argv[2]!}`);
+    c.reply.ok();
+  } else if (n === 3 && is(sub, 'error')) {
+    c.reply.error(E.sanitize(argv[2]!));
+  } else if (n === 3 && is(sub, 'protocol')) {
+    protocol(c, argv[2]!);
+  } else {
+    c.reply.error(E.sanitize(E.debugUnknownSubcommand(sub)));
+  }
+}
+
+export const debugCommands: readonly CommandSpec[] = [
+  {
+    name: 'debug',
+    arity: -2,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'protected'],
+    acl: ['admin', 'slow', 'dangerous'],
+    keys: NO_KEYS,
+    run: debug,
+    docs: {
+      summary: 'Testing and diagnostics subcommands.',
+      since: '1.0.0',
+      group: 'server',
+      complexity: 'Depends on subcommand.',
+      docFlags: ['syscmd'],
+    },
+  },
+];

@@ -1,0 +1,48 @@
+// Command gates: DEBUG and MODULE (the commands Redis flags CMD_PROTECTED) run only when
+// enable-debug-command / enable-module-command allow it — "yes" for everyone, "local" for
+// loopback and unix-socket clients, "no" (the default) for nobody. Redis checks this right
+// after arity, before authentication, so an unauthenticated client learns nothing more.
+
+import * as E from '../errors.js';
+import type { Client } from '../server/client.js';
+import type { Config } from '../config/config.js';
+import type { Command } from '../commands/registry.js';
+import { auditEvent, clientFields } from './audit-log.js';
+
+/** Redis's islocalClient: a unix socket, or a TCP peer at exactly 127.0.0.1 or ::1. */
+export function isLocalClient(c: Client): boolean {
+  const socket = c.socket;
+  if (socket === null) return false;
+  const ip = socket.remoteAddress;
+  // A unix-socket peer has no address.
+  if (ip === undefined) return true;
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+/** Redis's allowProtectedAction: `option` is one of the enable-* directives (no|yes|local). */
+export function allowProtectedAction(config: Config, option: string, c: Client): boolean {
+  const mode = config.str(option);
+  return mode === 'yes' || (mode === 'local' && isLocalClient(c));
+}
+
+/** The directive that gates each protected command, by top-level name. */
+const GATES: ReadonlyMap<string, readonly ['DEBUG' | 'MODULE', string]> = new Map([
+  ['debug', ['DEBUG', 'enable-debug-command']],
+  ['module', ['MODULE', 'enable-module-command']],
+]);
+
+/**
+ * The dispatcher's gate step for protected commands. Returns true when the command may go on;
+ * otherwise replies with Redis's error, counts the rejection and records an audit event.
+ */
+export function protectedCommandAllowed(c: Client, cmd: Command): boolean {
+  if (!cmd.spec.flags.includes('protected')) return true;
+  const gate = GATES.get((cmd.parent ?? cmd).spec.name);
+  if (gate === undefined) return true;
+  const [label, option] = gate;
+  if (allowProtectedAction(c.server.config, option, c)) return true;
+  cmd.stats.rejected++;
+  c.reply.error(E.protectedCommandRefused(label, option));
+  auditEvent(c.server, 'command-gate', { ...clientFields(c), command: cmd.fullName, option, setting: c.server.config.str(option) });
+  return false;
+}

@@ -1,0 +1,117 @@
+// client-output-buffer-limit, as Redis's checkClientOutputBufferLimits: a client whose unsent
+// replies reach the hard limit of its class is closed at once; one that stays at or over the soft
+// limit for longer than the soft seconds is closed too. Unsent bytes are the replies not yet handed
+// to the socket plus what the socket still holds (a peer that stops reading grows the latter).
+
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { auditEvent, clientFields } from './audit-log.js';
+
+export interface ClassLimit {
+  readonly hard: number;
+  readonly soft: number;
+  readonly softSeconds: number;
+}
+
+export interface OutputLimits {
+  readonly normal: ClassLimit;
+  readonly replica: ClassLimit;
+  readonly pubsub: ClassLimit;
+}
+
+const NONE: ClassLimit = { hard: 0, soft: 0, softSeconds: 0 };
+
+/** Parses the stored directive ("normal H S s slave H S s pubsub H S s"). */
+export function parseOutputLimits(stored: string): OutputLimits {
+  const w = stored.split(' ');
+  const byClass = new Map<string, ClassLimit>();
+  for (let j = 0; j + 3 < w.length; j += 4) {
+    byClass.set(w[j]!, { hard: Number(w[j + 1]), soft: Number(w[j + 2]), softSeconds: Number(w[j + 3]) });
+  }
+  return {
+    normal: byClass.get('normal') ?? NONE,
+    replica: byClass.get('slave') ?? NONE,
+    pubsub: byClass.get('pubsub') ?? NONE,
+  };
+}
+
+// The directive is read on every check; parsing happens only when its text changed.
+let cachedText = '';
+let cached: OutputLimits = { normal: NONE, replica: NONE, pubsub: NONE };
+
+function limitsOf(server: Server): OutputLimits {
+  // The stored value of a special directive is its text; an unchanged value is the same string.
+  const text = String(server.config.raw('client-output-buffer-limit'));
+  if (text !== cachedText) {
+    cached = parseOutputLimits(text);
+    cachedText = text;
+  }
+  return cached;
+}
+
+/** The class whose limits apply (Redis's getClientType: a master's link counts as normal). */
+function limitFor(limits: OutputLimits, c: Client): ClassLimit {
+  return c.kind === 'replica' ? limits.replica : c.kind === 'pubsub' ? limits.pubsub : limits.normal;
+}
+
+/** Bytes produced for the client and not yet accepted by the kernel. */
+export function pendingOutput(c: Client): number {
+  return c.reply.pending + (c.socket?.writableLength ?? 0);
+}
+
+/**
+ * Checks the client against its class's limits; closes it and returns true when over.
+ * `now` lets the cron pass one clock reading for every client.
+ */
+export function checkOutputLimits(c: Client, now = Date.now()): boolean {
+  if (c.socket === null || c.closed) return false;
+  const limit = limitFor(limitsOf(c.server), c);
+  if (limit.hard === 0 && limit.soft === 0) return false;
+  const used = pendingOutput(c);
+  let over = limit.hard !== 0 && used >= limit.hard;
+  if (!over && limit.soft !== 0 && used >= limit.soft) {
+    if (c.obufSoftSince === 0) {
+      c.obufSoftSince = now;
+    } else if (now - c.obufSoftSince > limit.softSeconds * 1000) {
+      over = true;
+    }
+  } else if (!over) {
+    c.obufSoftSince = 0;
+  }
+  if (!over) return false;
+  closeForOutputLimit(c, used, limit);
+  return true;
+}
+
+function closeForOutputLimit(c: Client, used: number, limit: ClassLimit): void {
+  const server = c.server;
+  server.stats.outputLimitDisconnections++;
+  server.log.warning(`Client ${describe(c, used)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+  auditEvent(server, 'output-buffer-limit', {
+    ...clientFields(c),
+    class: c.kind === 'master' ? 'normal' : c.kind,
+    pending: used,
+    hard: limit.hard,
+    soft: limit.soft,
+    soft_seconds: limit.softSeconds,
+  });
+  // Nothing more is sent: the queued replies are what the limit is protecting memory from.
+  c.reply.take();
+  server.closeClient(c);
+}
+
+/** Cron pass: soft limits expire even when nothing new is queued for the client. */
+export function checkAllOutputLimits(server: Server): void {
+  const now = Date.now();
+  for (const c of [...server.clients.values()]) checkOutputLimits(c, now);
+}
+
+/** The client as Redis's log line names it (the leading CLIENT LIST fields and the backlog). */
+function describe(c: Client, used: number): string {
+  const now = Date.now();
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
+    `idle=${Math.floor((now - c.lastInteraction) / 1000)} db=${c.dbIndex} omem=${used} ` +
+    `cmd=${c.lastCommand ? c.lastCommand.fullName : 'NULL'} user=${c.user}`
+  );
+}

@@ -1,0 +1,164 @@
+// The DEBUG and MODULE gates (enable-debug-command, enable-module-command) against redis-server
+// 7.0 started the same way: the same bytes for every mode (no, yes, local), from 127.0.0.1 (local)
+// and from 127.0.0.2 (loopback, but not "local" for Redis), before and after authentication.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+
+const started: RunningServer[] = [];
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+});
+
+async function pair(args: string[]): Promise<[RunningServer, RunningServer]> {
+  const [a, b] = await Promise.all([startRedoubt(args), startRedis(args)]);
+  started.push(a, b);
+  return [a, b];
+}
+
+/** Replies to each request, one connection from `from`. */
+async function replies(port: number, from: string, requests: readonly string[][]): Promise<string[]> {
+  const c = await RawClient.connect(port, '127.0.0.1', from);
+  try {
+    const out: string[] = [];
+    for (const r of requests) out.push(await c.call(...r));
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+// Requests whose replies are deterministic on both servers.
+const REQUESTS: string[][] = [
+  ['DEBUG', 'SLEEP', '0'],
+  ['debug', 'set-active-expire', '1'],
+  ['DEBUG', 'OBJECT', 'no-such-key'],
+  ['DEBUG', 'LOG', 'hello'],
+  ['DEBUG', 'ERROR', 'custom failure'],
+  ['DEBUG', 'PROTOCOL', 'map'],
+  ['DEBUG', 'PROTOCOL', 'nonsense'],
+  ['DEBUG', 'JMAP'],
+  ['DEBUG', 'Sleep'],
+  ['DEBUG'],
+  ['MODULE', 'LIST'],
+  ['MODULE', 'LOAD', '/nonexistent/module.so'],
+  ['MODULE', 'LOADEX', '/nonexistent/module.so', 'CONFIG', 'a', 'b'],
+  ['MODULE', 'UNLOAD', 'nosuchmodule'],
+  ['MODULE', 'UNLOAD'],
+  ['MODULE', 'NOPE'],
+];
+
+const DEBUG_REFUSED =
+  '-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, ' +
+  'otherwise you need to set this option in the configuration file, and then restart the server.\r\n';
+
+for (const mode of ['no', 'yes', 'local'] as const) {
+  describe(`enable-debug-command ${mode}, enable-module-command ${mode}`, () => {
+    // Protected mode off so 127.0.0.2 may connect; loopback only, so no port is open to other hosts.
+    const args = ['--enable-debug-command', mode, '--enable-module-command', mode, '--protected-mode', 'no'];
+
+    test('same replies as redis-server from 127.0.0.1 and 127.0.0.2', async () => {
+      const [mine, ref] = await pair(args);
+      for (const from of ['127.0.0.1', '127.0.0.2']) {
+        const [got, want] = await Promise.all([replies(mine.port, from, REQUESTS), replies(ref.port, from, REQUESTS)]);
+        for (let i = 0; i < REQUESTS.length; i++) {
+          assert.equal(got[i], want[i], `${REQUESTS[i]!.join(' ')} from ${from}`);
+        }
+        const allowed = mode === 'yes' || (mode === 'local' && from === '127.0.0.1');
+        assert.equal(got[0] === DEBUG_REFUSED, !allowed, `DEBUG gate from ${from}`);
+      }
+    });
+  });
+}
+
+describe('gate order', () => {
+  test('the gate answers before authentication, as in Redis', async () => {
+    const args = ['--requirepass', 'a-long-enough-test-password'];
+    const [mine, ref] = await pair(args);
+    const reqs = [['DEBUG', 'SLEEP', '0'], ['MODULE', 'LIST'], ['MODULE', 'LOAD', '/x'], ['DEBUG']];
+    const [got, want] = await Promise.all([replies(mine.port, '127.0.0.1', reqs), replies(ref.port, '127.0.0.1', reqs)]);
+    assert.deepEqual(got, want);
+    assert.equal(got[0], DEBUG_REFUSED);
+  });
+
+  test('refusals count as rejected calls', async () => {
+    const [mine] = await pair([]);
+    const c = await RawClient.connect(mine.port);
+    await c.call('DEBUG', 'SLEEP', '0');
+    const stats = await c.call('INFO', 'commandstats');
+    assert.match(stats, /cmdstat_debug:calls=0,usec=0,usec_per_call=0\.00,rejected_calls=1,failed_calls=0/);
+    c.close();
+  });
+});
+
+describe('DEBUG subcommands', () => {
+  test('PROTOCOL and ERROR replies match redis-server in RESP2 and RESP3', async () => {
+    const [mine, ref] = await pair(['--enable-debug-command', 'yes']);
+    const types = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false', 'STRING', 'x'];
+    const reqs = [
+      ...types.map((t) => ['DEBUG', 'PROTOCOL', t]),
+      ['DEBUG', 'ERROR', 'plain text'],
+      ['DEBUG', 'ERROR', '-CODE with a code'],
+      ['HELLO', '3'],
+      ...types.map((t) => ['DEBUG', 'PROTOCOL', t]),
+    ];
+    const run = async (port: number): Promise<string[]> => {
+      const c = await RawClient.connect(port);
+      const out: string[] = [];
+      for (const r of reqs) {
+        c.write(RawClient.encode(r));
+        const reply = (await c.read())!.toString('latin1');
+        // HELLO's reply names the server; only its shape matters here.
+        out.push(r[0] === 'HELLO' ? reply.slice(0, 3) : reply);
+        // A push is followed by the real reply.
+        if (r[2] === 'push' && reply.startsWith('>')) out.push((await c.read())!.toString('latin1'));
+      }
+      c.close();
+      return out;
+    };
+    const [got, want] = await Promise.all([run(mine.port), run(ref.port)]);
+    assert.deepEqual(got, want);
+  });
+
+  test('SLEEP blocks the server, SET-ACTIVE-EXPIRE 0 stops background expiry', async () => {
+    const [mine] = await pair(['--enable-debug-command', 'yes']);
+    const c = await RawClient.connect(mine.port);
+    const t0 = Date.now();
+    assert.equal(await c.call('DEBUG', 'SLEEP', '0.3'), '+OK\r\n');
+    assert.ok(Date.now() - t0 >= 290);
+    assert.equal(await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
+    await c.call('SET', 'k', 'v', 'PX', '50');
+    await new Promise((r) => setTimeout(r, 400));
+    // The key is past its time but still stored: only a lookup would expire it now.
+    assert.equal(await c.call('DBSIZE'), ':1\r\n');
+    assert.equal(await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1'), '+OK\r\n');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(await c.call('DBSIZE'), ':0\r\n');
+    await c.call('SET', 'str', 'hello');
+    assert.match(await c.call('DEBUG', 'OBJECT', 'str'), /^\+Value at:0x[0-9a-f]+ refcount:1 encoding:embstr serializedlength:6 lru:\d+ lru_seconds_idle:\d+\r\n$/);
+    c.close();
+  });
+
+  test('a refused DEBUG is recorded in the audit log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-gates-'));
+    const file = join(dir, 'audit.jsonl');
+    const mine = await startRedoubt(['--audit-log', file]);
+    started.push(mine);
+    const c = await RawClient.connect(mine.port);
+    await c.call('DEBUG', 'SLEEP', '0');
+    await c.call('PING');
+    c.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const gate = events.find((e) => e['event'] === 'command-gate');
+    assert.ok(gate, readFileSync(file, 'utf8'));
+    assert.equal(gate['command'], 'debug');
+    assert.equal(gate['option'], 'enable-debug-command');
+    assert.match(String(gate['addr']), /^127\.0\.0\.1:\d+$/);
+  });
+});
