@@ -153,6 +153,119 @@ export const MIN_MAX_NOT_FLOAT = 'ERR min or max is not a float';
 export const MIN_MAX_NOT_LEX = 'ERR min or max not valid string range item';
 export const ZRANGE_LIMIT_RANK = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
 export const ZRANGE_WITHSCORES_BYLEX = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
-export const COUNT_GREATER_THAN_ZERO = 'ERR count should be greater than 0';
 export const WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
 export const atLeastOneInputKey = (name: string): string => `ERR at least 1 input key is needed for '${name}' command`;
+
+// --- network exposure (listening, protected mode, trusted networks, TLS) ---
+/** Sent to a non-local client in protected mode, byte for byte as Redis 7.0 (typo included). */
+export const PROTECTED_MODE_DENIED =
+  'DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. ' +
+  'If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+  "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. " +
+  "2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
+  "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
+  '4) Setup a an authentication password for the default user. ' +
+  'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.';
+export const openNetworkDoor = (addresses: readonly string[]): string =>
+  `refusing to accept unauthenticated clients on ${addresses.join(', ')}: the default user has no password and protected mode is off, ` +
+  'so anyone who can reach the server could run any command. Fix: set a password (requirepass, or an ACL rule for the default user), ' +
+  'or keep protected-mode yes, or bind only loopback addresses (bind 127.0.0.1 -::1). ' +
+  'To accept the risk anyway: allow-unauthenticated-network yes';
+export const TLS_UPDATE_FAILED = 'Unable to update TLS configuration. Check server logs.';
+
+// --- limits, audit log, command gates ---
+/** DEBUG or MODULE refused by enable-debug-command / enable-module-command, as Redis 7.0 words it. */
+export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE', option: string): string =>
+  `ERR ${command} command not allowed. If the ${option} option is set to "local", you can run it from a local connection, ` +
+  'otherwise you need to set this option in the configuration file, and then restart the server.';
+export const debugUnknownSubcommand = (sub: string): string =>
+  `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try DEBUG HELP.`;
+export const MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';
+export const MODULE_UNLOAD_FAILED = 'ERR Error unloading module: no such module with that name';
+
+// --- ACL users and authentication ---
+export const aclSetuserError = (op: string, reason: string): string =>
+  sanitize(`ERR Error in ACL SETUSER modifier '${op}': ${reason}`);
+export const aclUnmatchedParenthesis = (arg: string): string =>
+  sanitize(`ERR Unmatched parenthesis in acl selector starting at '${arg}'.`);
+/** ACLSetUserStringError's texts, by the kind of rule error. */
+export const ACL_RULE_ERRORS = {
+  unknown: 'Unknown command or category name in ACL',
+  syntax: 'Syntax error',
+  'keys-after-all':
+    "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns",
+  'channels-after-all':
+    "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
+  'no-such-password': 'The password you are trying to remove from the user does not exist',
+  'bad-hash': 'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters',
+  'duplicate-user': 'Duplicate user found. A user can only be defined once in config files',
+  'subcommand-firstarg': 'Allowing first-arg of a subcommand is not supported',
+} as const;
+export const ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters";
+export const ACL_DELETE_DEFAULT = "ERR The 'default' user cannot be removed";
+export const aclUnknownCategory = (cat: string): string => sanitize(`ERR Unknown category '${cat}'`);
+export const ACL_GENPASS_BITS =
+  'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096';
+export const aclUserNotFound = (user: string): string => sanitize(`ERR User '${user}' not found`);
+export const aclCommandNotFound = (cmd: string): string => sanitize(`ERR Command '${cmd}' not found`);
+export const ACL_NO_FILE =
+  'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
+export const ACL_SAVE_FAILED = 'ERR There was an error trying to save the ACLs. Please check the server logs for more information';
+export const aclLoadFailed = (errors: string): string => sanitize(`ERR ${errors}`);
+export const nopermCommand = (fullName: string): string => `NOPERM this user has no permissions to run the '${fullName}' command`;
+export const NOPERM_KEY = 'NOPERM this user has no permissions to access one of the keys used as arguments';
+export const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
+/** ACL DRYRUN answers a refusal as a bulk string naming what was refused. */
+export const dryrunNoCommand = (fullName: string): string => `This user has no permissions to run the '${fullName}' command`;
+export const dryrunNoKey = (key: string): string => `This user has no permissions to access the '${key}' key`;
+export const dryrunNoChannel = (channel: string): string => `This user has no permissions to access the '${channel}' channel`;
+export const HELLO_NOAUTH =
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
+export const HELLO_PROTO_NOT_INTEGER = 'ERR Protocol version is not an integer or out of range';
+export const helloSyntax = (opt: string): string => sanitize(`ERR Syntax error in HELLO option '${opt}'`);
+export const ACL_USERS_AND_ACLFILE =
+  'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.';
+export const userDeclarationError = (word: string, reason: string): string => `Error in user declaration '${word}': ${reason}`;
+export const aclRuleLoadError = (rule: string, user: string, reason: string): string =>
+  `Error loading ACL rule '${rule}' for the user named '${user}': ${reason}`;
+export const aclStartupError = (errors: string): string => `Aborting Redis startup because of ACL errors: ${errors}`;
+
+// --- hyperloglog ---
+export const HLL_WRONGTYPE = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
+export const HLL_NOT_SPARSE = 'ERR HLL encoding is not sparse';
+export const HLL_NO_SUCH_KEY = 'ERR The specified key does not exist';
+export const pfdebugUnknown = (sub: string): string => sanitize(`ERR Unknown PFDEBUG subcommand '${sub}'`);
+
+// --- geo ---
+/** Redis prints the pair with "%f"; the caller passes the formatted numbers. */
+export const geoInvalidPair = (lon: string, lat: string): string => `ERR invalid longitude,latitude pair ${lon},${lat}`;
+export const GEO_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
+export const GEO_NEED_RADIUS = 'ERR need numeric radius';
+export const GEO_NEED_WIDTH = 'ERR need numeric width';
+export const GEO_NEED_HEIGHT = 'ERR need numeric height';
+export const GEO_RADIUS_NEGATIVE = 'ERR radius cannot be negative';
+export const GEO_BOX_NEGATIVE = 'ERR height or width cannot be negative';
+export const GEO_COUNT = 'ERR COUNT must be > 0';
+export const GEO_MEMBER = 'ERR could not decode requested zset member';
+export const GEO_ANY_NEEDS_COUNT = 'ERR the ANY argument requires COUNT argument';
+export const geoStoreWith = (what: string): string => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`;
+export const geoFromRequired = (cmd: string): string =>
+  sanitize(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cmd}`);
+export const geoByRequired = (cmd: string): string =>
+  sanitize(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${cmd}`);
+
+// --- sort ---
+export const SORT_SCORE_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
+export const SORT_BY_DENIED = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+export const SORT_GET_DENIED = 'ERR GET option of SORT denied due to insufficient ACL permissions.';
+
+// --- dump ---
+export const BUSYKEY = 'BUSYKEY Target key name already exists.';
+export const DUMP_PAYLOAD_INVALID = 'ERR DUMP payload version or checksum are wrong';
+export const BAD_DATA_FORMAT = 'ERR Bad data format';
+export const INVALID_TTL_VALUE = 'ERR Invalid TTL value, must be >= 0';
+export const INVALID_IDLETIME_VALUE = 'ERR Invalid IDLETIME value, must be >= 0';
+export const INVALID_FREQ_VALUE = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
+export const dumpUnsupported = (type: string): string => `ERR DUMP does not support values of type ${type} yet`;

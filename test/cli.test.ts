@@ -240,7 +240,6 @@ describe('refused configurations exit with status 1 and say where and why', () =
       [['/nonexistent/redoubt.conf'], /^Fatal error, can't open config file '\/nonexistent\/redoubt\.conf': No such file or directory\n$/],
       [['--timeout', 'abc'], /Reading the command line, at option 1\n>>> 'timeout "abc"'\nargument couldn't be parsed into an integer\n$/],
       [['--port', '0', '--nosuch', '1'], /at option 2\n>>> 'nosuch "1"'\nBad directive or wrong number of arguments\n$/],
-      [[file('bad7.conf', 'user alice on >pw ~* +@all\n')], /Redoubt does not support ACL users in the configuration file yet\n$/],
       [[file('bad8.conf', 'loadmodule /x.so\n')], /Redoubt does not support modules/],
       [[file('bad9.conf', 'rename-command nosuchcommand x\n')], /No such command in rename-command\n$/],
       [['--logfile', '/nonexistent/dir/redoubt.log'], /Can't open the log file: No such file or directory\n$/],

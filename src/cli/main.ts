@@ -6,7 +6,9 @@ import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, usage } from '../config/cli-args.js';
 import { formatStartupError, StartupConfigError } from '../config/config-file.js';
 import { loadStartupConfig, type StartupConfig } from '../config/load.js';
-import { formatAddress, securityPosture } from '../config/posture.js';
+import { bindHosts, formatAddress, formatReport, postureFindings, securityPosture, type UserFacts } from '../config/posture.js';
+import { aclOf } from '../security/acl/state.js';
+import { auditEvent } from '../security/audit-log.js';
 import { Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
@@ -28,8 +30,48 @@ function applyRenames(server: Server, startup: StartupConfig): void {
   }
 }
 
+/** The ACL users the server has (or would have) from its configuration, as the posture checks see them. */
+function usersOf(server: Server): UserFacts[] {
+  return [...aclOf(server).users.values()].map((u) => ({ name: u.name, enabled: u.enabled, nopass: u.nopass, passwords: u.passwords }));
+}
+
+/**
+ * `redoubt --check-config [file] [--directive value ...]`: loads the configuration as the server
+ * would, prints its security gaps, and exits 1 when any is high, 2 when the configuration is invalid.
+ */
+function checkConfig(argv: string[]): number {
+  const cli = parseCommandLine(argv);
+  if (cli.kind !== 'run') {
+    process.stderr.write('Usage: redoubt --check-config [/path/to/redoubt.conf] [--directive value ...] [-]\n');
+    return 2;
+  }
+  let startup: StartupConfig;
+  try {
+    startup = loadStartupConfig(cli);
+  } catch (err) {
+    if (err instanceof StartupConfigError) {
+      process.stderr.write(formatStartupError(err, PRODUCT));
+      return 2;
+    }
+    throw err;
+  }
+  const config = startup.config;
+  const hosts = config.num('port') === 0 && config.num('tls-port') === 0 ? [] : bindHosts(config.str('bind'));
+  // A server that is built but never started: its users are exactly those it would run with.
+  const server = new Server(config);
+  server.log.level = 'nothing';
+  const findings = postureFindings({ config, hosts, users: usersOf(server) });
+  let source = startup.configFile !== '' ? startup.configFile : cli.stdin ? 'standard input' : 'the default configuration';
+  if (cli.options.length > 0) source += ' with command-line directives';
+  process.stdout.write(formatReport(source, findings));
+  return findings.some((f) => f.severity === 'high') ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = 'redoubt';
+  if (argv[0] === '--check-config') return checkConfig(argv.slice(1));
+  // Loaded only when asked for, so starting the server does not load the auditor.
+  if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
   const cli = parseCommandLine(argv);
   if (cli.kind === 'help') {
     process.stdout.write(usage(program));
@@ -96,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
     const socketPerm = config.num('unixsocketperm');
     if (socketPath !== '' && socketPerm !== 0) chmodSync(socketPath, socketPerm);
     log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
-    for (const { level, text } of securityPosture(config, server.addresses)) log[level](text);
+    for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
+    // Opens the audit destination now, so a path that cannot be written is reported at startup.
+    auditEvent(server, 'server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');
   }
   await stopped;

@@ -149,11 +149,16 @@ function configHelp(c: Client, argv: string[]): void {
 }
 
 /** Names (and aliases) of secret parameters, whose CONFIG SET values never reach SLOWLOG or MONITOR. */
-const SENSITIVE = new Set(parameters.filter((d) => d.sensitive).flatMap((d) => (d.alias ? [d.name, d.alias] : [d.name])));
+/** Names (and aliases) of sensitive parameters; computed on first use, after the table has loaded. */
+let sensitiveNames: Set<string> | null = null;
+function sensitive(): Set<string> {
+  sensitiveNames ??= new Set(parameters.filter((d) => d.sensitive).flatMap((d) => (d.alias ? [d.name, d.alias] : [d.name])));
+  return sensitiveNames;
+}
 
 function setSecrets(argv: readonly string[]): number[] {
   const out: number[] = [];
-  for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE.has(argv[i]!.toLowerCase())) out.push(i + 1);
+  for (let i = 2; i + 1 < argv.length; i += 2) if (sensitive().has(argv[i]!.toLowerCase())) out.push(i + 1);
   return out;
 }
 

@@ -4,7 +4,9 @@ import * as E from '../errors.js';
 import { parseInteger, is } from './args.js';
 import { NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
-import { checkCredentials, defaultUserIsNopass } from '../security/auth.js';
+import { defaultUserIsNopass } from '../security/auth.js';
+import { authenticate } from '../security/acl/gate.js';
+import { aclOf } from '../security/acl/state.js';
 import { REDIS_VERSION } from '../version.js';
 
 const PONG = Buffer.from('+PONG\r\n');
@@ -54,28 +56,19 @@ function select(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-/** Authenticates `c` or replies with the failure; true on success. */
-function authenticate(c: Client, user: string, password: string): boolean {
-  if (!checkCredentials(c.server, user, password)) {
-    c.reply.error(E.WRONGPASS);
-    return false;
-  }
-  c.authenticated = true;
-  c.user = user;
-  return true;
-}
-
 function auth(c: Client, argv: string[]): void {
   if (argv.length > 3) {
     c.reply.error(E.SYNTAX);
     return;
   }
-  if (argv.length === 2 && defaultUserIsNopass(c.server)) {
+  // As Redis: the one-argument form is an error while the default user has no password at all.
+  if (argv.length === 2 && aclOf(c.server).defaultUser.nopass) {
     c.reply.error(E.AUTH_NOT_CONFIGURED);
     return;
   }
   const [user, password] = argv.length === 2 ? ['default', argv[1]!] : [argv[1]!, argv[2]!];
-  if (authenticate(c, user, password)) c.reply.ok();
+  if (authenticate(c, user, password, argv)) c.reply.ok();
+  else c.reply.error(E.WRONGPASS);
 }
 
 /** CLIENT SETNAME's validation: printable ASCII without spaces. */
@@ -93,7 +86,7 @@ function hello(c: Client, argv: string[]): void {
   if (argv.length >= 2) {
     const v = parseInteger(argv[next++]!);
     if (v === null) {
-      c.reply.error('ERR Protocol version is not an integer or out of range');
+      c.reply.error(E.HELLO_PROTO_NOT_INTEGER);
       return;
     }
     if (v < 2 || v > 3) {
@@ -102,35 +95,32 @@ function hello(c: Client, argv: string[]): void {
     }
     ver = v;
   }
-  let creds: [string, string] | null = null;
-  let name: string | null = null;
+  // Options take effect as they are read, as in Redis: AUTH before a bad option still logs in.
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j]!;
     if (is(opt, 'auth') && more >= 2) {
-      creds = [argv[j + 1]!, argv[j + 2]!];
+      if (!authenticate(c, argv[j + 1]!, argv[j + 2]!, argv)) {
+        c.reply.error(E.WRONGPASS);
+        return;
+      }
       j += 2;
     } else if (is(opt, 'setname') && more >= 1) {
-      name = argv[j + 1]!;
+      const name = argv[j + 1]!;
+      if (!validClientName(name)) {
+        c.reply.error(E.CLIENT_NAME_SPACES);
+        return;
+      }
+      c.name = name;
       j++;
     } else {
-      c.reply.error(E.sanitize(`ERR Syntax error in HELLO option '${opt}'`));
+      c.reply.error(E.helloSyntax(opt));
       return;
     }
   }
-  if (creds !== null && !authenticate(c, creds[0], creds[1])) return;
-  if (c.server.authRequired(c)) {
-    c.reply.error(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
-    );
+  if (!c.authenticated) {
+    c.reply.error(E.HELLO_NOAUTH);
     return;
-  }
-  if (name !== null) {
-    if (!validClientName(name)) {
-      c.reply.error(E.CLIENT_NAME_SPACES);
-      return;
-    }
-    c.name = name;
   }
   if (ver !== 0) c.resp = ver as 2 | 3;
   const r = c.reply;

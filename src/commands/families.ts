@@ -18,6 +18,9 @@ import { listBlockingCommands } from './list-blocking.js';
 import { debugCommands } from './debug.js';
 import { moduleCommands } from './module.js';
 import { aclCommands } from './acl.js';
+import { hyperloglogCommands } from './hyperloglog.js';
+import { geoCommands } from './geo.js';
+import { dumpCommands } from './dump.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -37,4 +40,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   debugCommands,
   moduleCommands,
   aclCommands,
+  hyperloglogCommands,
+  geoCommands,
+  dumpCommands,
 ];

@@ -8,6 +8,16 @@ import { splitArgs } from '../protocol/resp-parser.js';
 import { globMatch } from '../store/glob.js';
 import { strerror } from './special.js';
 import type { Config } from './config.js';
+import * as E from '../errors.js';
+import { User, mergeSelectorArgs } from '../security/acl/user.js';
+import { setCommandSource } from '../security/acl/commands.js';
+import { CommandTable } from '../commands/registry.js';
+import { familyTables } from '../commands/families.js';
+
+// ACL rules name commands by their original names, whatever rename-command did (Redis's
+// orig_commands). Registered here, outside the command modules, so that the family tables are
+// first imported from outside their own import cycle.
+setCommandSource(() => new CommandTable(familyTables.flat()).all);
 
 /** Where a directive came from, for error messages. */
 export interface Source {
@@ -42,8 +52,14 @@ export interface Rename {
 const DEPRECATED = new Set(['list-max-ziplist-entries', 'list-max-ziplist-value', 'lua-replicate-commands']);
 const MAX_INCLUDE_DEPTH = 16;
 
+/** A `user` directive: the user name, then its rules with selectors merged. */
+export interface UserLine {
+  readonly rules: readonly string[];
+}
+
 export class ConfigLoader {
   readonly renames: Rename[] = [];
+  readonly users: UserLine[] = [];
   /** Accumulating directives (save) already seen in this load: later lines add to them. */
   private readonly seen = new Set<string>();
   private depth = 0;
@@ -117,7 +133,10 @@ export class ConfigLoader {
       this.renames.push({ from: words[0]!, to: words[1]!, source, lineNumber, lineText: line });
       return;
     }
-    if (name === 'user' && words.length >= 1) fail('Redoubt does not support ACL users in the configuration file yet');
+    if (name === 'user' && words.length >= 1) {
+      this.addUser(argv, fail);
+      return;
+    }
     if (name === 'loadmodule' && words.length >= 1) fail('Redoubt does not support modules, so loadmodule cannot be used');
     if (name === 'sentinel') fail('Redoubt does not support Sentinel mode');
     if (name.includes('.')) {
@@ -126,6 +145,27 @@ export class ConfigLoader {
     }
     fail('Bad directive or wrong number of arguments');
   }
+
+  private addUser(argv: readonly string[], fail: (reason: string) => never): void {
+    const line = checkUserLine(argv, this.users);
+    if (typeof line === 'string') fail(line);
+    else this.users.push(line);
+  }
+}
+
+/** A `user` line as Redis's ACLAppendUserForLoading checks it; unknown commands wait for the end. */
+function checkUserLine(argv: readonly string[], seen: readonly UserLine[]): string | UserLine {
+  const name = argv[1]!;
+  if (seen.some((u) => u.rules[0] === name)) return E.userDeclarationError(argv[1]!, E.ACL_RULE_ERRORS['duplicate-user']);
+  const merged = mergeSelectorArgs(argv.slice(2));
+  // Redis names argv[index] (off by the two leading words) and the errno left from before.
+  if (typeof merged === 'number') return E.userDeclarationError(argv[merged]!, E.ACL_RULE_ERRORS.unknown);
+  const fake = new User(name);
+  for (let j = 0; j < merged.length; j++) {
+    const err = fake.apply(merged[j]!);
+    if (err !== null && err !== 'unknown') return E.userDeclarationError(argv[j]!, E.ACL_RULE_ERRORS[err]);
+  }
+  return { rules: [name, ...merged] };
 }
 
 /** glob(3) for include paths: wildcards in any segment, matches sorted, hidden files only by a leading dot. */

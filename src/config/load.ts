@@ -4,7 +4,11 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Config } from './config.js';
-import { ConfigLoader, StartupConfigError, type Rename } from './config-file.js';
+import { ConfigLoader, StartupConfigError, type Rename, type UserLine } from './config-file.js';
+import * as E from '../errors.js';
+import { User } from '../security/acl/user.js';
+import { loadAclFile } from '../security/acl/file.js';
+import { setStartupUsers } from '../security/acl/state.js';
 import { strerror } from './special.js';
 
 export { StartupConfigError };
@@ -41,5 +45,29 @@ export function loadStartupConfig(opts: { configFile: string | null; stdin: bool
       throw new StartupConfigError(`Can't open the log file: ${strerror(err)}`);
     }
   }
+  loadStartupUsers(config, loader.users);
   return { config, configFile, renames: loader.renames };
+}
+
+/**
+ * Redis's ACLLoadUsersAtStartup checks: `user` lines and an aclfile never together, every rule of
+ * a `user` line names real commands, and the aclfile loads cleanly. The users themselves are built
+ * with the server.
+ */
+function loadStartupUsers(config: Config, users: readonly UserLine[]): void {
+  const aclfile = config.str('aclfile');
+  if (aclfile !== '' && users.length > 0) throw new StartupConfigError(E.ACL_USERS_AND_ACLFILE);
+  for (const { rules } of users) {
+    const [name, ...ops] = rules;
+    const u = new User(name!);
+    for (const op of ops) {
+      const err = u.apply(op);
+      if (err !== null) throw new StartupConfigError(E.aclRuleLoadError(op, name!, E.ACL_RULE_ERRORS[err]));
+    }
+  }
+  if (aclfile !== '') {
+    const loaded = loadAclFile(aclfile, false);
+    if (typeof loaded === 'string') throw new StartupConfigError(E.aclStartupError(loaded));
+  }
+  setStartupUsers(config, users.map((u) => [...u.rules]));
 }

@@ -6,6 +6,10 @@
 
 import * as S from './special.js';
 import type { ParamDef } from './types.js';
+import { refuseOpenDoor } from '../security/exposure.js';
+import { requirepassApply } from '../security/auth.js';
+import { parseTlsProtocols, reloadTls } from '../security/tls.js';
+import { parseTrustedNetworks } from '../security/trusted-networks.js';
 
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
@@ -66,6 +70,9 @@ const notAtRuntime =
     if (value !== old) return new Error(`changing ${what} at runtime is not supported yet; set it in the config file and restart`);
   };
 
+/** A tls-* directive: a runtime change rebuilds the TLS context (and is refused if it cannot). */
+const TLS: Extra = { apply: (server) => reloadTls(server) };
+
 export const parameters: readonly ParamDef[] = [
   // --- network ---
   int('port', 0n, 65535n, 6379, { apply: notAtRuntime('the port') }),
@@ -85,7 +92,7 @@ export const parameters: readonly ParamDef[] = [
   int('socket-mark-id', 0n, UINT_MAX, 0, { immutable: true, unsigned: true, ...off('socket marks (SO_MARK)', '0') }),
   int('timeout', 0n, INT_MAX, 0),
   int('tcp-keepalive', 0n, INT_MAX, 300),
-  bool('protected-mode', true),
+  bool('protected-mode', true, { apply: refuseOpenDoor }),
   int('maxclients', 1n, UINT_MAX, 10000, { unsigned: true }),
   mem('proto-max-bulk-len', 1024n * 1024n, LONG_MAX, 512 * 1024 * 1024),
   mem('client-query-buffer-limit', 1024n * 1024n, LONG_MAX, 1024 * 1024 * 1024, { unsigned: true }),
@@ -100,27 +107,28 @@ export const parameters: readonly ParamDef[] = [
   int('io-threads', 1n, 128n, 1, { immutable: true, ...off('I/O threads', '1') }),
   bool('io-threads-do-reads', false, IMMUTABLE),
 
-  // --- TLS (not implemented yet: tls-port must stay 0) ---
-  int('tls-port', 0n, 65535n, 0, off('TLS', '0')),
-  str('tls-cert-file', null),
-  str('tls-key-file', null),
-  str('tls-key-file-pass', null, { sensitive: true }),
+  // --- TLS (a change reloads the running TLS listeners' context; see security/tls.ts) ---
+  int('tls-port', 0n, 65535n, 0, { apply: notAtRuntime('the TLS port') }),
+  str('tls-cert-file', null, TLS),
+  str('tls-key-file', null, TLS),
+  str('tls-key-file-pass', null, { sensitive: true, ...TLS }),
   str('tls-client-cert-file', null),
   str('tls-client-key-file', null),
   str('tls-client-key-file-pass', null, { sensitive: true }),
-  str('tls-dh-params-file', null),
-  str('tls-ca-cert-file', null),
-  str('tls-ca-cert-dir', null),
-  enm('tls-auth-clients', ['no', 'yes', 'optional'], 'yes'),
+  str('tls-dh-params-file', null, TLS),
+  str('tls-ca-cert-file', null, TLS),
+  str('tls-ca-cert-dir', null, TLS),
+  // Without a client certificate requirement the TLS port takes part in the no-open-door rule.
+  enm('tls-auth-clients', ['no', 'yes', 'optional'], 'yes', { apply: (server) => reloadTls(server) ?? refuseOpenDoor(server) }),
   bool('tls-replication', false),
   bool('tls-cluster', false),
-  str('tls-protocols', null),
-  str('tls-ciphers', null),
-  str('tls-ciphersuites', null),
-  bool('tls-prefer-server-ciphers', false),
-  bool('tls-session-caching', true),
-  int('tls-session-cache-size', 0n, INT_MAX, 20480),
-  int('tls-session-cache-timeout', 0n, INT_MAX, 300),
+  str('tls-protocols', null, { parse: parseTlsProtocols, ...TLS }),
+  str('tls-ciphers', null, TLS),
+  str('tls-ciphersuites', null, TLS),
+  bool('tls-prefer-server-ciphers', false, TLS),
+  bool('tls-session-caching', true, TLS),
+  int('tls-session-cache-size', 0n, INT_MAX, 20480, TLS),
+  int('tls-session-cache-timeout', 0n, INT_MAX, 300, TLS),
 
   // --- general ---
   bool('daemonize', false, { immutable: true, ...off('daemonizing (run it under a supervisor instead)', 'no') }),
@@ -151,7 +159,7 @@ export const parameters: readonly ParamDef[] = [
   bool('jemalloc-bg-thread', true),
 
   // --- security ---
-  str('requirepass', null, { sensitive: true }),
+  str('requirepass', null, { sensitive: true, apply: requirepassApply }),
   str('aclfile', '', IMMUTABLE),
   int('acllog-max-len', 0n, LONG_MAX, 128),
   enm('acl-pubsub-default', ['allchannels', 'resetchannels'], 'resetchannels'),
@@ -320,4 +328,19 @@ export const parameters: readonly ParamDef[] = [
   mem('stream-node-max-bytes', 0n, LONG_MAX, 4096, { unsigned: true }),
   int('stream-node-max-entries', 0n, LONG_MAX, 100),
   int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, { unsigned: true }),
+
+  // --- Redoubt security additions ---
+  // Security events as JSON lines: a file path, "stdout", or "" (off). Protected: it writes files.
+  str('audit-log', '', { protected: true }),
+  // TCP/TLS clients must come from one of these IPv4/IPv6 CIDR ranges; empty = anyone.
+  {
+    name: 'trusted-networks',
+    kind: 'special',
+    multi: true,
+    default: '',
+    parse: parseTrustedNetworks,
+    rewrite: (v) => [{ line: `trusted-networks ${v === '' ? '""' : String(v)}`, force: v !== '' }],
+  },
+  // Lifts the no-open-door rule (non-loopback bind + no password + protected mode off). Dangerous.
+  bool('allow-unauthenticated-network', false, { apply: refuseOpenDoor }),
 ];

@@ -4,7 +4,7 @@
 
 import * as E from '../errors.js';
 import type { Command } from '../commands/registry.js';
-import { tick } from '../store/clock.js';
+import { tickAt } from '../store/clock.js';
 import { Database } from '../store/database.js';
 import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
@@ -60,9 +60,9 @@ export function dispatch(c: Client, argv: string[]): void {
 /** Executes an admitted command and records its statistics (Redis's call()). */
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
-  tick();
   const errorsBefore = server.stats.errorReplies;
   const start = performance.now();
+  tickAt(start);
   c.current = cmd;
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   Database.noTouch = c.noTouch && cmd.spec.name !== 'touch';

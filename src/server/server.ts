@@ -7,12 +7,21 @@ import { Config } from '../config/config.js';
 import { createCommandTable, type CommandTable } from '../commands/registry.js';
 import { Database, type KeyspaceEvents } from '../store/database.js';
 import { ActiveExpiry } from '../store/expiry.js';
+import { resync } from '../store/clock.js';
 import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
 import type { Client } from './client.js';
-import { acceptConnection, resumeInput } from './connection.js';
+import { acceptConnection, processInput, resumeInput } from './connection.js';
+import { BlockingRegistry } from './blocking.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { bindHost, openDoorReason } from '../security/exposure.js';
+import { admitPeer } from '../security/trusted-networks.js';
+import { createTlsListener, tlsSettings, type TlsSettings } from '../security/tls.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
+import { authRequired } from '../security/auth.js';
+import { checkAllOutputLimits } from '../security/output-limits.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -20,6 +29,8 @@ export interface ServerStats {
   netInput: number;
   netOutput: number;
   rejectedConnections: number;
+  /** Connections dropped by trusted-networks (INFO rejected_connections_untrusted). */
+  rejectedUntrusted: number;
   expiredKeys: number;
   errorReplies: number;
   /** errorstats: error code (first word) → count. */
@@ -35,6 +46,8 @@ export interface ServerStats {
   outputSamples: number[];
   lastNetInput: number;
   lastNetOutput: number;
+  /** Clients closed by client-output-buffer-limit (INFO client_output_buffer_limit_disconnections). */
+  outputLimitDisconnections: number;
 }
 
 /** CLIENT PAUSE state: which commands wait, and until when (ms since the epoch). */
@@ -54,6 +67,8 @@ export interface ListenAddress {
   readonly host: string;
   readonly port: number;
   readonly family: 'tcp' | 'unix';
+  /** A TLS port (family 'tcp'). */
+  readonly tls?: boolean;
 }
 
 /** Max distinct error codes tracked in errorstats, as Redis. */
@@ -67,6 +82,9 @@ export class Server implements KeyspaceEvents {
   readonly slowlog = new Slowlog();
   readonly latency = new LatencyMonitor();
   readonly expiry = new ActiveExpiry();
+  readonly blocking = new BlockingRegistry();
+  /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
+  private readonly unblocked = new Set<Client>();
   readonly startTime = Date.now();
   readonly stats: ServerStats = {
     connectionsReceived: 0,
@@ -74,6 +92,7 @@ export class Server implements KeyspaceEvents {
     netInput: 0,
     netOutput: 0,
     rejectedConnections: 0,
+    rejectedUntrusted: 0,
     expiredKeys: 0,
     errorReplies: 0,
     errors: new Map(),
@@ -85,6 +104,7 @@ export class Server implements KeyspaceEvents {
     outputSamples: [],
     lastNetInput: 0,
     lastNetOutput: 0,
+    outputLimitDisconnections: 0,
   };
   readonly pause: ClientPause = { type: 'none', until: 0, timer: null };
   /** Clients holding a request until the pause ends, in arrival order. */
@@ -109,7 +129,25 @@ export class Server implements KeyspaceEvents {
     const n = config.num('databases');
     this.dbs = [];
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    this.keyspaceListeners.push(this.blocking);
+    this.blocking.resume = (c) => this.resumeUnblocked(c);
     this.applyConfig();
+  }
+
+  /** Flushes an unblocked client's reply and, as Redis's processUnblockedClients, runs its queued input. */
+  private resumeUnblocked(c: Client): void {
+    if (this.unblocked.size === 0) {
+      setImmediate(() => {
+        const clients = [...this.unblocked];
+        this.unblocked.clear();
+        for (const u of clients) {
+          if (u.closed || u.blocked) continue;
+          u.afterCommand();
+          processInput(u);
+        }
+      });
+    }
+    this.unblocked.add(c);
   }
 
   /** Pushes config values that live outside the table into the parts that use them. */
@@ -139,7 +177,7 @@ export class Server implements KeyspaceEvents {
   /** CONFIG RESETSTAT: statistics, command statistics and error statistics back to zero. */
   resetStats(): void {
     const s = this.stats;
-    s.connectionsReceived = s.commands = s.netInput = s.netOutput = s.rejectedConnections = 0;
+    s.connectionsReceived = s.commands = s.netInput = s.netOutput = s.rejectedConnections = s.rejectedUntrusted = 0;
     s.expiredKeys = s.errorReplies = s.lastOpsCount = 0;
     s.errors.clear();
     s.opsSamples = [];
@@ -147,6 +185,7 @@ export class Server implements KeyspaceEvents {
     s.inputSamples = [];
     s.outputSamples = [];
     s.lastNetInput = s.lastNetOutput = 0;
+    s.outputLimitDisconnections = 0;
     this.peakMemory = usedMemory();
     Database.hits = Database.misses = 0;
     this.expiry.timeCapReached = 0;
@@ -177,9 +216,9 @@ export class Server implements KeyspaceEvents {
 
   // --- policy ---
 
-  /** True when the client must authenticate before running commands (requirepass set). */
+  /** True when the client must authenticate before running commands (Redis's authRequired). */
   authRequired(c: Client): boolean {
-    return !c.authenticated && this.config.str('requirepass') !== '';
+    return authRequired(this, c);
   }
 
   /** Counts an error reply under its code, as INFO errorstats shows. */
@@ -200,37 +239,51 @@ export class Server implements KeyspaceEvents {
         'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis ' +
         `instance. Connection from ${c.addr} aborted.`,
     );
+    auditEvent(this, 'cross-protocol', clientFields(c));
     this.closeClient(c);
   }
 
   // --- lifecycle ---
 
   async start(): Promise<void> {
+    // The no-open-door rule is judged on the configuration, before any socket exists.
+    const door = openDoorReason(this);
+    if (door !== null) throw new Error(`Refusing to start: ${door}`);
     const port = this.config.num('port');
+    const tlsPort = this.config.num('tls-port');
     const backlog = this.config.num('tcp-backlog');
-    if (port !== 0) {
-      for (const word of this.config.str('bind').split(' ')) {
-        if (word === '') continue;
-        const optional = word.startsWith('-');
-        let host = optional ? word.slice(1) : word;
-        if (host === '*') host = '0.0.0.0';
-        else if (host === '::*') host = '::';
+    // Read and checked once, before any listener opens: a bad certificate stops the start.
+    const tlsConfig = tlsPort !== 0 ? tlsSettings(this.config) : null;
+    for (const word of this.config.str('bind').split(' ')) {
+      if (word === '') continue;
+      const optional = word.startsWith('-');
+      const host = bindHost(word);
+      for (const [p, secure] of [[port, false], [tlsPort, true]] as const) {
+        if (p === 0) continue;
         try {
-          await this.listen({ host, port, backlog, ipv6Only: host.includes(':') });
-          this.addresses.push({ host, port, family: 'tcp' });
+          await this.listen({ host, port: p, backlog, ipv6Only: host.includes(':') }, secure ? tlsConfig : null);
+          this.addresses.push(secure ? { host, port: p, family: 'tcp', tls: true } : { host, port: p, family: 'tcp' });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EINVAL')) {
-            this.log.verbose(`Skipping optional address ${host}: ${code}`);
+          // Redis skips an optional address the host lacks (no such interface, no IPv6).
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT' || code === 'EINVAL')) {
+            this.log.notice(`Skipping optional address ${host}:${p}: ${code}`);
             continue;
           }
-          throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(err as Error).message}`);
+          throw new Error(`Could not create server ${secure ? 'TLS' : 'TCP'} listening socket ${host}:${p}: ${(err as Error).message}`);
         }
       }
     }
     const socketPath = this.config.str('unixsocket');
     if (socketPath !== '') {
-      await this.listen({ path: socketPath, backlog });
+      await removeStaleSocket(socketPath);
+      try {
+        await this.listen({ path: socketPath, backlog }, null, socketPath);
+      } catch (err) {
+        throw new Error(`Failed opening Unix socket: ${(err as Error).message}`);
+      }
+      const perm = this.config.num('unixsocketperm');
+      if (perm !== 0) chmodSync(socketPath, perm);
       this.addresses.push({ host: socketPath, port: 0, family: 'unix' });
     }
     if (this.addresses.length === 0) throw new Error('Configured to not listen anywhere, exiting.');
@@ -238,9 +291,13 @@ export class Server implements KeyspaceEvents {
     this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
   }
 
-  private listen(options: net.ListenOptions): Promise<void> {
+  /** Opens one listener: plain TCP, TLS (given its settings) or a unix socket (given its path). */
+  private listen(options: net.ListenOptions, secure: TlsSettings | null, unixPath: string | null = null): Promise<void> {
     return new Promise((resolve, reject) => {
-      const srv = net.createServer({ noDelay: true }, (socket) => acceptConnection(this, socket));
+      const srv =
+        secure !== null
+          ? createTlsListener(this, secure, (raw) => admitPeer(this, raw), (socket) => acceptConnection(this, socket, { unixPath: null, tls: true }))
+          : net.createServer({ noDelay: true }, (socket) => acceptConnection(this, socket, { unixPath, tls: false }));
       srv.once('error', reject);
       srv.listen(options, () => {
         srv.off('error', reject);
@@ -261,6 +318,7 @@ export class Server implements KeyspaceEvents {
   }
 
   private everySecond(): void {
+    resync();
     const s = this.stats;
     s.opsSamples.push(s.commands - s.lastOpsCount);
     s.lastOpsCount = s.commands;
@@ -277,12 +335,14 @@ export class Server implements KeyspaceEvents {
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.kind === 'normal' && c.lastInteraction < limit && !c.blocked) {
+        // As Redis: replicas, masters, pub/sub and blocked (or paused) clients never time out.
+        if (c.kind === 'normal' && c.lastInteraction < limit && !c.blocked && c.pendingArgv === null) {
           this.log.verbose('Closing idle client');
           this.closeClient(c);
         }
       }
     }
+    checkAllOutputLimits(this);
   }
 
   /** CLIENT PAUSE: holds matching commands for `ms` (a longer or stronger pause wins, as Redis). */
@@ -319,6 +379,7 @@ export class Server implements KeyspaceEvents {
     c.closed = true;
     this.clients.delete(c.id);
     this.pausedClients.delete(c);
+    this.blocking.forget(c);
     c.socket?.destroy();
   }
 
@@ -341,4 +402,25 @@ export class Server implements KeyspaceEvents {
   /** Version banner pieces used by the log, INFO and HELLO. */
   static readonly version = VERSION;
   static readonly redisVersion = REDIS_VERSION;
+}
+
+/**
+ * A socket file left by a server that is gone is removed, as Redis does at startup; one that
+ * still answers belongs to a running server and is left alone (listening then fails).
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) return;
+  } catch {
+    return;
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (!live) unlinkSync(path);
 }

@@ -1,0 +1,399 @@
+// The ACL container: users and their rules (SETUSER, GETUSER, DELUSER, LIST, USERS, WHOAMI),
+// categories (CAT), passwords (GENPASS), denials (LOG), what-if checks (DRYRUN) and the aclfile
+// (LOAD, SAVE). Rules live in src/security/acl; these handlers only parse and render.
+
+import { randomBytes } from 'node:crypto';
+import * as E from '../errors.js';
+import { parseInteger } from './args.js';
+import { NO_KEYS, type CommandSpec } from './spec.js';
+import { replyHelp } from './server.js';
+import type { Client } from '../server/client.js';
+import { aclOf } from '../security/acl/state.js';
+import { User, mergeSelectorArgs, ruleErrorText } from '../security/acl/user.js';
+import { hasSpaces, type Selector } from '../security/acl/selector.js';
+import { CATEGORIES, commandUniverse } from '../security/acl/commands.js';
+import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, checkCommand } from '../security/acl/check.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
+
+function setuser(c: Client, argv: string[]): void {
+  const acl = aclOf(c.server);
+  const name = argv[2]!;
+  if (hasSpaces(name)) {
+    c.reply.error(E.ACL_USERNAME_SPACES);
+    return;
+  }
+  const words = argv.slice(3);
+  const merged = mergeSelectorArgs(words);
+  if (typeof merged === 'number') {
+    c.reply.error(E.aclUnmatchedParenthesis(words[merged]!));
+    return;
+  }
+  const existing = acl.users.get(name);
+  const temp = existing !== undefined ? existing.clone() : acl.newUser(name);
+  for (const rule of merged) {
+    const err = temp.apply(rule);
+    if (err !== null) {
+      c.reply.error(E.aclSetuserError(rule, ruleErrorText(err)));
+      return;
+    }
+  }
+  const revoked = existing !== undefined && revokesLogin(existing, temp);
+  if (existing !== undefined) existing.copyFrom(temp);
+  else acl.users.set(name, temp);
+  auditEvent(c.server, 'acl-user-changed', { ...clientFields(c), username: name, created: existing === undefined });
+  // Redoubt: a user switched off or stripped of a password loses its other live sessions.
+  if (revoked) disconnectOthers(c, name);
+  c.reply.ok();
+}
+
+/** The change takes away a way to log in that connected clients may have used. */
+function revokesLogin(before: User, after: User): boolean {
+  if (before.enabled && !after.enabled) return true;
+  if (before.nopass && !after.nopass) return true;
+  return before.passwords.some((p) => !after.passwords.includes(p));
+}
+
+function disconnectOthers(c: Client, name: string): void {
+  const wasCaller = c.user === name && c.authenticated;
+  aclOf(c.server).disconnect(name);
+  if (wasCaller) {
+    // The caller made the change and keeps its session.
+    c.closeAfterReply = false;
+    c.user = name;
+    c.authenticated = true;
+  }
+}
+
+function getuser(c: Client, argv: string[]): void {
+  const u = aclOf(c.server).users.get(argv[2]!);
+  if (u === undefined) {
+    c.reply.nil();
+    return;
+  }
+  const r = c.reply;
+  r.map(6);
+  r.bulk('flags');
+  const flags = u.flags();
+  r.set(flags.length);
+  for (const f of flags) r.bulk(f);
+  r.bulk('passwords');
+  r.bulks(u.passwords);
+  describeSelector(c, u.root);
+  r.bulk('selectors');
+  r.array(u.selectors.length);
+  for (const s of u.selectors) {
+    r.map(3);
+    describeSelector(c, s);
+  }
+}
+
+function describeSelector(c: Client, s: Selector): void {
+  const r = c.reply;
+  r.bulk('commands');
+  r.bulk(s.describeCommands());
+  r.bulk('keys');
+  r.bulk(s.describeKeys());
+  r.bulk('channels');
+  r.bulk(s.describeChannels());
+}
+
+function deluser(c: Client, argv: string[]): void {
+  const names = argv.slice(2);
+  if (names.includes('default')) {
+    c.reply.error(E.ACL_DELETE_DEFAULT);
+    return;
+  }
+  const acl = aclOf(c.server);
+  let deleted = 0;
+  for (const name of names) {
+    if (!acl.users.delete(name)) continue;
+    deleted++;
+    acl.disconnect(name);
+    auditEvent(c.server, 'acl-user-deleted', { ...clientFields(c), username: name });
+  }
+  c.reply.integer(deleted);
+}
+
+function list(c: Client): void {
+  const users = aclOf(c.server).sortedUsers();
+  c.reply.array(users.length);
+  for (const u of users) c.reply.bulk(`user ${u.name} ${u.describe()}`);
+}
+
+function users(c: Client): void {
+  c.reply.bulks(aclOf(c.server).sortedUsers().map((u) => u.name));
+}
+
+function whoami(c: Client): void {
+  c.reply.bulk(c.user);
+}
+
+function cat(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    return;
+  }
+  if (argv.length === 2) {
+    c.reply.bulks(CATEGORIES);
+    return;
+  }
+  const members = commandUniverse().byCategory.get(argv[2]!.toLowerCase());
+  if (members === undefined) {
+    c.reply.error(E.aclUnknownCategory(argv[2]!));
+    return;
+  }
+  c.reply.bulks(members.map((m) => m.fullName));
+}
+
+function genpass(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    return;
+  }
+  let bits = 256;
+  if (argv.length === 3) {
+    const n = parseInteger(argv[2]!);
+    if (n === null) {
+      c.reply.error(E.NOT_INTEGER);
+      return;
+    }
+    if (n <= 0 || n > 4096) {
+      c.reply.error(E.ACL_GENPASS_BITS);
+      return;
+    }
+    bits = n;
+  }
+  const chars = Math.floor((bits + 3) / 4);
+  c.reply.bulk(randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars));
+}
+
+function log(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    return;
+  }
+  const acl = aclOf(c.server);
+  let count = 10;
+  if (argv.length === 3) {
+    if (argv[2]!.toLowerCase() === 'reset') {
+      acl.log.reset();
+      c.reply.ok();
+      return;
+    }
+    const n = parseInteger(argv[2]!);
+    if (n === null) {
+      c.reply.error(E.NOT_INTEGER);
+      return;
+    }
+    count = Math.max(0, n);
+  }
+  const entries = acl.log.entries.slice(0, count);
+  const now = Date.now();
+  const r = c.reply;
+  r.array(entries.length);
+  for (const e of entries) {
+    r.map(7);
+    r.bulk('count');
+    r.integer(e.count);
+    r.bulk('reason');
+    r.bulk(e.reason);
+    r.bulk('context');
+    r.bulk(e.context);
+    r.bulk('object');
+    r.bulk(e.object);
+    r.bulk('username');
+    r.bulk(e.username);
+    r.bulk('age-seconds');
+    r.double((now - e.time) / 1000);
+    r.bulk('client-info');
+    r.bulk(e.clientInfo);
+  }
+}
+
+function dryrun(c: Client, argv: string[]): void {
+  const u = aclOf(c.server).users.get(argv[2]!);
+  if (u === undefined) {
+    c.reply.error(E.aclUserNotFound(argv[2]!));
+    return;
+  }
+  const args = argv.slice(3);
+  let cmd = c.server.commands.lookup(args[0]!);
+  if (cmd !== undefined && cmd.subcommands !== null && args.length >= 2) cmd = cmd.subcommands.get(args[1]!.toLowerCase());
+  if (cmd === undefined) {
+    c.reply.error(E.aclCommandNotFound(args[0]!));
+    return;
+  }
+  const arity = cmd.spec.arity;
+  if ((arity > 0 && args.length !== arity) || args.length < -arity) {
+    c.reply.error(E.wrongArity(cmd.fullName));
+    return;
+  }
+  const v = checkCommand(u, cmd, args);
+  if (v.result === 0) c.reply.ok();
+  else if (v.result === ACL_DENIED_CMD) c.reply.bulk(E.dryrunNoCommand(cmd.fullName));
+  else if (v.result === ACL_DENIED_CHANNEL) c.reply.bulk(E.dryrunNoChannel(args[v.pos]!));
+  else c.reply.bulk(E.dryrunNoKey(args[v.pos]!));
+}
+
+function load(c: Client): void {
+  const server = c.server;
+  const path = server.config.str('aclfile');
+  if (path === '') {
+    c.reply.error(E.ACL_NO_FILE);
+    return;
+  }
+  const err = aclOf(server).load(path);
+  if (err !== null) {
+    c.reply.error(E.aclLoadFailed(err));
+    return;
+  }
+  auditEvent(server, 'acl-loaded', { ...clientFields(c), path });
+  c.reply.ok();
+}
+
+function save(c: Client): void {
+  const server = c.server;
+  const path = server.config.str('aclfile');
+  if (path === '') {
+    c.reply.error(E.ACL_NO_FILE);
+    return;
+  }
+  const err = aclOf(server).save(path);
+  if (err !== null) {
+    server.log.warning(`Opening temp ACL file for ACL SAVE: ${err.message}`);
+    c.reply.error(E.ACL_SAVE_FAILED);
+    return;
+  }
+  c.reply.ok();
+}
+
+const HELP = [
+  'CAT [<category>]',
+  '    List all commands that belong to <category>, or all command categories',
+  '    when no category is specified.',
+  'DELUSER <username> [<username> ...]',
+  '    Delete a list of users.',
+  'DRYRUN <username> <command> [<arg> ...]',
+  '    Returns whether the user can execute the given command without executing the command.',
+  'GETUSER <username>',
+  "    Get the user's details.",
+  'GENPASS [<bits>]',
+  '    Generate a secure 256-bit user password. The optional `bits` argument can',
+  '    be used to specify a different size.',
+  'LIST',
+  '    Show users details in config file format.',
+  'LOAD',
+  '    Reload users from the ACL file.',
+  'LOG [<count> | RESET]',
+  '    Show the ACL log entries.',
+  'SAVE',
+  '    Save the current config to the ACL file.',
+  'SETUSER <username> <attribute> [<attribute> ...]',
+  '    Create or modify a user with the specified attributes.',
+  'USERS',
+  '    List all the registered usernames.',
+  'WHOAMI',
+  '    Return the current connection username.',
+];
+
+function help(c: Client): void {
+  replyHelp(c, 'ACL', HELP);
+}
+
+/** SETUSER's rules (and the user name) never reach SLOWLOG or MONITOR, as Redis redacts them. */
+function setuserSecrets(argv: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let i = 2; i < argv.length; i++) out.push(i);
+  return out;
+}
+
+const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
+const adminAcl = ['admin', 'slow', 'dangerous'] as const;
+const plain = ['noscript', 'loading', 'stale'] as const;
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'server', complexity });
+const N_USERS = 'O(N) where N is the number of users.';
+
+export const aclCommands: readonly CommandSpec[] = [
+  {
+    name: 'acl',
+    arity: -2,
+    flags: [],
+    acl: ['slow'],
+    keys: NO_KEYS,
+    docs: doc('Container for the access control list subcommands.', '6.0.0', 'Depends on subcommand.'),
+    subcommands: [
+      {
+        name: 'cat', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: cat,
+        docs: { ...doc('Lists the ACL categories, or the commands in one category.', '6.0.0', 'O(1) since the categories and commands are a fixed set.'), arguments: [{ name: 'categoryname', type: 'string', optional: true }] },
+      },
+      {
+        name: 'deluser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: deluser,
+        docs: { ...doc('Deletes users and disconnects the clients authenticated as them.', '6.0.0', 'O(1) amortized time considering the typical user.'), arguments: [{ name: 'username', type: 'string', multiple: true }] },
+      },
+      {
+        name: 'dryrun', arity: -4, flags: admin, acl: adminAcl, keys: NO_KEYS, run: dryrun,
+        docs: {
+          ...doc('Tells whether a user could run a command, without running it.', '7.0.0', 'O(1).'),
+          arguments: [
+            { name: 'username', type: 'string' },
+            { name: 'command', type: 'string' },
+            { name: 'arg', type: 'string', optional: true, multiple: true },
+          ],
+        },
+      },
+      {
+        name: 'genpass', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: genpass,
+        docs: { ...doc('Returns a random password from a secure source.', '6.0.0', 'O(1)'), arguments: [{ name: 'bits', type: 'integer', optional: true }] },
+      },
+      {
+        name: 'getuser', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: getuser,
+        docs: {
+          ...doc("Returns a user's flags, password digests and rules.", '6.0.0', 'O(N). Where N is the number of password, command and pattern rules that the user has.'),
+          history: [
+            ['6.2.0', 'Added Pub/Sub channel patterns.'],
+            ['7.0.0', 'Added selectors and changed the format of key and channel patterns from a list to their rule representation.'],
+          ],
+          arguments: [{ name: 'username', type: 'string' }],
+        },
+      },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: help, docs: doc('Describes the ACL subcommands.', '6.0.0', 'O(1)') },
+      {
+        name: 'list', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: list,
+        docs: doc('Lists every user as an ACL file line.', '6.0.0', N_USERS),
+      },
+      { name: 'load', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: load, docs: doc('Replaces the users with those of the aclfile.', '6.0.0', N_USERS) },
+      {
+        name: 'log', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: log,
+        docs: {
+          ...doc('Lists recent ACL denials, or clears them.', '6.0.0', 'O(N) with N being the number of entries shown.'),
+          arguments: [
+            {
+              name: 'operation', type: 'oneof', optional: true,
+              arguments: [
+                { name: 'count', type: 'integer' },
+                { name: 'reset', type: 'pure-token', token: 'RESET' },
+              ],
+            },
+          ],
+        },
+      },
+      { name: 'save', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: save, docs: doc('Writes the users to the aclfile.', '6.0.0', N_USERS) },
+      {
+        name: 'setuser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: setuser, secretArgs: setuserSecrets,
+        docs: {
+          ...doc('Creates a user or changes its rules, all rules or none.', '6.0.0', 'O(N). Where N is the number of rules provided.'),
+          history: [
+            ['6.2.0', 'Added Pub/Sub channel patterns.'],
+            ['7.0.0', 'Added selectors and key based permissions.'],
+          ],
+          arguments: [
+            { name: 'username', type: 'string' },
+            { name: 'rule', type: 'string', optional: true, multiple: true },
+          ],
+        },
+      },
+      { name: 'users', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: users, docs: doc('Lists the user names.', '6.0.0', N_USERS) },
+      { name: 'whoami', arity: 2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: whoami, docs: doc('Returns the user name of this connection.', '6.0.0', 'O(1)') },
+    ],
+  },
+];

@@ -1,0 +1,74 @@
+// The ACL step of the dispatcher and the authentication of AUTH and HELLO: each decision that
+// refuses something is written to ACL LOG and to the audit log with a reason code, and the client
+// gets Redis's NOPERM or WRONGPASS reply.
+
+import * as E from '../../errors.js';
+import type { Client } from '../../server/client.js';
+import type { Command } from '../../commands/registry.js';
+import { clientInfoLine } from '../../commands/client.js';
+import { auditEvent, clientFields } from '../audit-log.js';
+import { aclOf } from './state.js';
+import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
+import type { DenialContext, DenialReason } from './log.js';
+
+/** Where a denial happened, for ACL LOG's `context`. */
+export type ContextOf = (c: Client) => DenialContext;
+let contextOf: ContextOf = () => 'toplevel';
+
+/** Lets the transaction and scripting layers report 'multi' or 'lua' contexts. */
+export function setDenialContext(fn: ContextOf): void {
+  contextOf = fn;
+}
+
+/**
+ * The dispatcher's ACL step: true when the client's user may run `cmd argv`. On refusal it logs,
+ * audits and returns the NOPERM message for the caller to send.
+ */
+export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): string | null {
+  const acl = aclOf(c.server);
+  const user = acl.users.get(c.user);
+  if (user === undefined) return E.nopermCommand(cmd.fullName);
+  if (user.unrestricted && user.selectors.length === 0) return null;
+  const v = checkCommand(user, cmd, argv);
+  if (v.result === 0) return null;
+  const reason: DenialReason = v.result === ACL_DENIED_CMD ? 'command' : v.result === ACL_DENIED_KEY ? 'key' : 'channel';
+  const object = v.result === ACL_DENIED_CMD ? cmd.fullName : argv[v.pos]!;
+  // Redis's client-info names the refused command: it is the client's current one by then.
+  const before = c.current;
+  c.current = cmd;
+  recordDenial(c, reason, object, c.user, argv);
+  c.current = before;
+  if (v.result === ACL_DENIED_KEY) return E.NOPERM_KEY;
+  if (v.result === ACL_DENIED_CHANNEL) return E.NOPERM_CHANNEL;
+  return E.nopermCommand(cmd.fullName);
+}
+
+/** One ACL LOG entry plus its audit event. */
+export function recordDenial(c: Client, reason: DenialReason, object: string, username: string, argv: readonly string[]): void {
+  const server = c.server;
+  const context = contextOf(c);
+  aclOf(server).log.add(
+    { reason, context, object, username, time: Date.now(), clientInfo: clientInfoLine(c, argv) },
+    server.config.num('acllog-max-len'),
+  );
+  const fields = { ...clientFields(c), reason: reason === 'auth' ? 'auth-failed' : `acl-denied-${reason}`, username, context };
+  if (reason === 'auth') auditEvent(server, 'auth-failed', fields);
+  else auditEvent(server, 'acl-denied', { ...fields, command: argv[0] ?? '', object });
+}
+
+/**
+ * AUTH and HELLO AUTH: checks the credentials; on success the client becomes that user. A failure
+ * is logged with the attempted user name (never the password).
+ */
+export function authenticate(c: Client, username: string, password: string, argv: readonly string[]): boolean {
+  const server = c.server;
+  const user = aclOf(server).credentialsMatch(username, password);
+  if (user === null) {
+    recordDenial(c, 'auth', argv[0]!, username, argv.map((a, i) => (i === 0 ? a : '')));
+    return false;
+  }
+  c.user = user.name;
+  c.authenticated = true;
+  auditEvent(server, 'auth-success', { ...clientFields(c), username: user.name });
+  return true;
+}

@@ -1,0 +1,131 @@
+// The users of one server: the `default` user (always there; requirepass is its password), users
+// from `user` config lines or the aclfile, ACL LOG, and what happens to connected clients when a
+// user is deleted, reloaded or loses the means to log in.
+
+import { timingSafeEqual } from 'node:crypto';
+import type { Server } from '../../server/server.js';
+import type { Client } from '../../server/client.js';
+import type { Config } from '../../config/config.js';
+import { User, hashPassword } from './user.js';
+import { AclLog } from './log.js';
+import { loadAclFile, saveAclFile } from './file.js';
+
+/** `user` lines of the startup configuration (name first, then rules), by the Config they belong to. */
+const startupUsers = new WeakMap<Config, string[][]>();
+
+export function setStartupUsers(config: Config, lines: string[][]): void {
+  startupUsers.set(config, lines);
+}
+
+export class Acl {
+  /** By name; listed sorted by bytes, as Redis's radix tree. */
+  users = new Map<string, User>();
+  /** The same object for the server's lifetime: ACL LOAD copies into it, as Redis does. */
+  readonly defaultUser: User;
+  readonly log = new AclLog();
+
+  constructor(readonly server: Server) {
+    this.defaultUser = this.createDefaultUser();
+    this.users.set('default', this.defaultUser);
+    const requirepass = server.config.str('requirepass');
+    if (requirepass !== '') this.setDefaultPassword(requirepass);
+    for (const [name, ...rules] of startupUsers.get(server.config) ?? []) {
+      let u = this.users.get(name!);
+      if (u === undefined) {
+        u = this.newUser(name!);
+        this.users.set(name!, u);
+      } else u.apply('reset');
+      for (const r of rules) u.apply(r);
+    }
+    const aclfile = server.config.str('aclfile');
+    if (aclfile !== '') {
+      const err = this.load(aclfile);
+      if (err !== null) server.log.warning(err);
+    }
+  }
+
+  get pubsubAll(): boolean {
+    return this.server.config.str('acl-pubsub-default') === 'allchannels';
+  }
+
+  newUser(name: string): User {
+    return new User(name, this.pubsubAll);
+  }
+
+  /** Redis's ACLCreateDefaultUser: on nopass ~* &* +@all. */
+  createDefaultUser(): User {
+    const u = this.newUser('default');
+    for (const r of ['+@all', '~*', '&*', 'on', 'nopass']) u.apply(r);
+    return u;
+  }
+
+  /** requirepass: the default user's only password, or nopass when empty. */
+  setDefaultPassword(password: string): void {
+    this.defaultUser.apply('resetpass');
+    this.defaultUser.apply(password === '' ? 'nopass' : `>${password}`);
+  }
+
+  sortedUsers(): User[] {
+    return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Redis's ACLCheckUserCredentials, comparing digests in constant time. */
+  credentialsMatch(name: string, password: string): User | null {
+    const u = this.users.get(name);
+    if (u === undefined || !u.enabled) return null;
+    if (u.nopass) return u;
+    const candidate = Buffer.from(hashPassword(password), 'latin1');
+    let ok = false;
+    for (const digest of u.passwords) {
+      if (timingSafeEqual(candidate, Buffer.from(digest, 'latin1'))) ok = true;
+    }
+    return ok ? u : null;
+  }
+
+  /** ACL LOAD (and the aclfile at startup): all users replaced, or nothing changes. */
+  load(path: string): string | null {
+    const loaded = loadAclFile(path, this.pubsubAll);
+    if (typeof loaded === 'string') return loaded;
+    const fresh = loaded.get('default') ?? this.createDefaultUser();
+    this.defaultUser.copyFrom(fresh);
+    loaded.set('default', this.defaultUser);
+    const old = this.users;
+    this.users = loaded;
+    // As Redis 7.0, every old user except default is freed with its clients, even if redefined.
+    for (const name of old.keys()) if (name !== 'default') this.disconnect(name);
+    return null;
+  }
+
+  save(path: string): Error | null {
+    return saveAclFile(path, this.sortedUsers());
+  }
+
+  /** Closes the connections authenticated as `name` (the caller's own after its reply). */
+  disconnect(name: string): void {
+    const current = this.server.clients;
+    for (const c of [...current.values()]) {
+      if (c.user !== name || !c.authenticated) continue;
+      c.user = 'default';
+      c.authenticated = false;
+      if (isRunning(c)) c.closeAfterReply = true;
+      else this.server.closeClient(c);
+    }
+  }
+}
+
+/** The client whose command is running now (its reply must still go out). */
+function isRunning(c: Client): boolean {
+  return c.current !== null;
+}
+
+const acls = new WeakMap<Server, Acl>();
+
+/** The server's ACL state, built on first use from its configuration. */
+export function aclOf(server: Server): Acl {
+  let acl = acls.get(server);
+  if (acl === undefined) {
+    acl = new Acl(server);
+    acls.set(server, acl);
+  }
+  return acl;
+}
