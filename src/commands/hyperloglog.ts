@@ -1,0 +1,163 @@
+// The HyperLogLog family: PFADD, PFCOUNT, PFMERGE and the debugging PFDEBUG/PFSELFTEST. Values
+// are plain strings in Redis's HLL format (store/hyperloglog.ts); like Redis, PFCOUNT on one key
+// writes the computed cardinality back into the string's header.
+
+import * as E from '../errors.js';
+import { is } from './args.js';
+import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { Hll, HLL_REGISTERS, DENSE, estimate, rawHistogram, selfTest } from '../store/hyperloglog.js';
+
+/**
+ * The HLL under `k`: undefined when missing, null after replying WRONGTYPE (another type, or a
+ * string that is not an HLL).
+ */
+function lookupHll(c: Client, k: string, write: boolean): Hll | undefined | null {
+  const v = write ? c.db.get(k) : c.db.getRead(k);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') {
+    c.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  const h = Hll.parse(v);
+  if (h === null) c.reply.error(E.HLL_WRONGTYPE);
+  return h;
+}
+
+function sparseMax(c: Client): number {
+  return c.server.config.num('hll-sparse-max-bytes');
+}
+
+/** Stores the changed string in place of the old one, keeping its time to live. */
+function store(c: Client, k: string, h: Hll): void {
+  c.db.set(k, h.toString(), true);
+}
+
+function pfadd(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  let h = lookupHll(c, k, true);
+  if (h === null) return;
+  let updated = 0;
+  if (h === undefined) {
+    h = Hll.empty();
+    updated++;
+  }
+  const max = sparseMax(c);
+  for (let j = 2; j < argv.length; j++) {
+    const r = h.add(argv[j]!, max);
+    if (r === 1) updated++;
+    else if (r === -1) {
+      // Registers set before the corruption was met stay set, as Redis changes the string in place.
+      if (updated > 0) store(c, k, h);
+      return c.reply.error(E.HLL_CORRUPTED);
+    }
+  }
+  if (updated > 0) {
+    h.invalidateCache();
+    store(c, k, h);
+  }
+  c.reply.integer(updated > 0 ? 1 : 0);
+}
+
+function pfcount(c: Client, argv: string[]): void {
+  if (argv.length > 2) {
+    const max = new Uint8Array(HLL_REGISTERS);
+    for (let j = 1; j < argv.length; j++) {
+      const h = lookupHll(c, argv[j]!, false);
+      if (h === null) return;
+      if (h === undefined) continue;
+      if (!h.mergeInto(max)) return c.reply.error(E.HLL_CORRUPTED);
+    }
+    return c.reply.integer(estimate(rawHistogram(max)));
+  }
+  const k = argv[1]!;
+  const h = lookupHll(c, k, false);
+  if (h === null) return;
+  if (h === undefined) return c.reply.integer(0);
+  if (h.cacheValid) return c.reply.integer(h.cachedCard());
+  const histogram = h.histogram();
+  if (histogram === null) return c.reply.error(E.HLL_CORRUPTED);
+  const card = estimate(histogram);
+  h.setCachedCard(card);
+  store(c, k, h);
+  c.reply.integer(card);
+}
+
+function pfmerge(c: Client, argv: string[]): void {
+  const max = new Uint8Array(HLL_REGISTERS);
+  let dense = false;
+  for (let j = 1; j < argv.length; j++) {
+    const h = lookupHll(c, argv[j]!, false);
+    if (h === null) return;
+    if (h === undefined) continue;
+    if (h.encoding === DENSE) dense = true;
+    if (!h.mergeInto(max)) return c.reply.error(E.HLL_CORRUPTED);
+  }
+  const k = argv[1]!;
+  // The destination was checked as the first source, so it is missing or a valid HLL.
+  const current = c.db.get(k);
+  const h = typeof current === 'string' ? Hll.parse(current)! : Hll.empty();
+  if (dense && !h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+  const limit = sparseMax(c);
+  for (let j = 0; j < HLL_REGISTERS; j++) if (max[j] !== 0) h.setRegister(j, max[j]!, limit);
+  h.invalidateCache();
+  store(c, k, h);
+  c.reply.ok();
+}
+
+function pfdebug(c: Client, argv: string[]): void {
+  const sub = argv[1]!;
+  const k = argv[2]!;
+  const v = c.db.get(k);
+  if (v === undefined) return c.reply.error(E.HLL_NO_SUCH_KEY);
+  const h = lookupHll(c, k, true);
+  if (h === null || h === undefined) return;
+  if (is(sub, 'getreg')) {
+    if (h.encoding !== DENSE) {
+      if (!h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+      store(c, k, h);
+    }
+    const regs = h.registers();
+    c.reply.array(regs.length);
+    for (const r of regs) c.reply.integer(r);
+  } else if (is(sub, 'decode')) {
+    if (h.encoding === DENSE) return c.reply.error(E.HLL_NOT_SPARSE);
+    c.reply.bulk(h.decodeSparse());
+  } else if (is(sub, 'encoding')) {
+    c.reply.status(h.encoding === DENSE ? 'dense' : 'sparse');
+  } else if (is(sub, 'todense')) {
+    let converted = false;
+    if (h.encoding !== DENSE) {
+      if (!h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+      store(c, k, h);
+      converted = true;
+    }
+    c.reply.integer(converted ? 1 : 0);
+  } else {
+    c.reply.error(E.pfdebugUnknown(sub));
+  }
+}
+
+function pfselftest(c: Client): void {
+  const failure = selfTest();
+  if (failure === null) c.reply.ok();
+  else c.reply.error(failure);
+}
+
+const doc = (summary: string, complexity: string) => ({ summary, since: '2.8.9', group: 'hyperloglog', complexity });
+
+export const hyperloglogCommands: readonly CommandSpec[] = [
+  { name: 'pfadd', arity: -2, flags: ['write', 'denyoom', 'fast'], acl: ['write', 'hyperloglog', 'fast'], keys: [key(1, 'RW', 'INSERT')], run: pfadd,
+    docs: doc('Adds elements to a HyperLogLog, creating it when missing.', 'O(1) per element added.') },
+  { name: 'pfcount', arity: -2, flags: ['readonly'], acl: ['read', 'hyperloglog', 'slow'], run: pfcount,
+    keys: [{ ...keyRange(1, -1, 1, 'RW', 'ACCESS'), notes: 'RW because it may change the internal representation of the key, and propagate to replicas' }],
+    docs: doc('Estimates the number of distinct elements seen by one HyperLogLog, or by the union of several.', 'O(1) for one key (usually cached); O(N) for N keys, with a large constant.') },
+  { name: 'pfmerge', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'hyperloglog', 'slow'], run: pfmerge,
+    keys: [key(1, 'RW', 'ACCESS', 'INSERT'), keyRange(2, -1, 1, 'RO', 'ACCESS')],
+    docs: doc('Merges HyperLogLogs into a destination that estimates their union.', 'O(N) for N HyperLogLogs, with a large constant.') },
+  { name: 'pfdebug', arity: 3, flags: ['write', 'denyoom', 'admin'], acl: ['write', 'hyperloglog', 'admin', 'slow', 'dangerous'], run: pfdebug,
+    keys: [key(2, 'RW', 'ACCESS')],
+    docs: { ...doc('Inspects or converts the encoding of a HyperLogLog (internal).', 'N/A'), docFlags: ['syscmd'] } },
+  { name: 'pfselftest', arity: 1, flags: ['admin'], acl: ['hyperloglog', 'admin', 'slow', 'dangerous'], keys: NO_KEYS, run: pfselftest,
+    docs: { ...doc('Checks the HyperLogLog register layout (internal).', 'N/A'), docFlags: ['syscmd'] } },
+];
