@@ -13,13 +13,18 @@ export const PROTO_UNAUTH_BULK = 'ERR Protocol error: unauthenticated bulk lengt
 export const protoExpectedDollar = (got: string): string => `ERR Protocol error: expected '$', got '${got}'`;
 
 // --- dispatch ---
+/** What C's "%.Ns" prints of a binary string: up to the first NUL, at most `max` bytes. */
+const cstr = (s: string, max: number): string => {
+  const nul = s.indexOf('\0');
+  return (nul === -1 ? s : s.slice(0, nul)).slice(0, max);
+};
 export const unknownCommand = (name: string, args: readonly string[]): string => {
   let list = '';
-  for (let i = 0; i < args.length && list.length < 128; i++) list += `'${args[i]!.slice(0, 128 - list.length)}' `;
-  return sanitize(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${list}`);
+  for (let i = 0; i < args.length && list.length < 128; i++) list += `'${cstr(args[i]!, 128 - list.length)}' `;
+  return sanitize(`ERR unknown command '${cstr(name, 128)}', with args beginning with: ${list}`);
 };
 export const unknownSubcommand = (sub: string, container: string): string =>
-  sanitize(`ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`);
+  sanitize(`ERR unknown subcommand '${cstr(sub, 128)}'. Try ${container.toUpperCase()} HELP.`);
 export const wrongArity = (fullName: string): string => `ERR wrong number of arguments for '${fullName}' command`;
 export const NOAUTH = 'NOAUTH Authentication required.';
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -269,3 +274,42 @@ export const INVALID_TTL_VALUE = 'ERR Invalid TTL value, must be >= 0';
 export const INVALID_IDLETIME_VALUE = 'ERR Invalid IDLETIME value, must be >= 0';
 export const INVALID_FREQ_VALUE = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
 export const dumpUnsupported = (type: string): string => `ERR DUMP does not support values of type ${type} yet`;
+
+// --- streams ---
+export const STREAM_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
+export const XADD_ID_TOO_SMALL = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
+export const XADD_ID_ZERO = 'ERR The ID specified in XADD must be greater than 0-0';
+export const STREAM_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
+export const TRIM_MAXLEN_AND_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
+export const TRIM_MAXLEN_NEGATIVE = 'ERR The MAXLEN argument must be >= 0.';
+export const TRIM_LIMIT_NEGATIVE = 'ERR The LIMIT argument must be >= 0.';
+export const TRIM_LIMIT_WITHOUT_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
+export const TRIM_LIMIT_WITHOUT_APPROX = 'ERR syntax error, LIMIT cannot be used without the special ~ option';
+export const XTRIM_WITHOUT_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
+export const STREAM_INVALID_START = 'ERR invalid start ID for the interval';
+export const STREAM_INVALID_END = 'ERR invalid end ID for the interval';
+export const XREAD_UNBALANCED = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+export const XREAD_GROUP_OPTION = 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.';
+export const XREAD_NOACK_OPTION = 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.';
+export const XREADGROUP_NO_GROUP_OPTION = 'ERR Missing GROUP option for XREADGROUP';
+export const XREADGROUP_DOLLAR =
+  'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
+export const XREAD_GREATER_ID = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
+export const xreadgroupNoGroup = (key: string, group: string): string =>
+  sanitize(`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`);
+export const XREADGROUP_KEY_GONE = 'UNBLOCKED the stream key no longer exists';
+export const XREADGROUP_GROUP_GONE = 'NOGROUP the consumer group this client was blocked on no longer exists';
+export const XGROUP_KEY_REQUIRED =
+  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
+export const xgroupNoGroup = (group: string, key: string): string => sanitize(`NOGROUP No such consumer group '${group}' for key name '${key}'`);
+export const BUSYGROUP = 'BUSYGROUP Consumer Group name already exists';
+export const ENTRIESREAD_RANGE = 'ERR value for ENTRIESREAD must be positive or -1';
+export const noKeyOrGroup = (key: string, group: string): string => sanitize(`NOGROUP No such key '${key}' or consumer group '${group}'`);
+export const xclaimBadArgument = (what: string, cmd: string): string => `ERR Invalid ${what} argument for ${cmd}`;
+export const xclaimUnknownOption = (opt: string): string => sanitize(`ERR Unrecognized XCLAIM option '${opt}'`);
+export const XAUTOCLAIM_COUNT = 'ERR COUNT must be > 0';
+export const XAUTOCLAIM_COUNT_TOO_HIGH = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
+export const XSETID_ENTRIES_ADDED_NEGATIVE = 'ERR entries_added must be positive';
+export const XSETID_BELOW_MAX_DELETED = 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id';
+export const XSETID_BELOW_TOP = 'ERR The ID specified in XSETID is smaller than the target stream top item';
+export const XSETID_ENTRIES_ADDED_SMALL = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
