@@ -10,8 +10,14 @@ export function replyLength(buf: Buffer, start = 0): number {
 }
 
 function lineEnd(buf: Buffer, pos: number): number {
-  const cr = buf.indexOf('\r\n', pos);
-  return cr;
+  return buf.indexOf('\r\n', pos);
+}
+
+/** For a bulk reply whose header has arrived, the bytes it needs in all; otherwise 0. */
+function bulkNeed(buf: Buffer): number {
+  if (buf[0] !== 0x24 /* '$' */) return 0;
+  const cr = lineEnd(buf, 0);
+  return cr === -1 ? 0 : cr + 2 + Math.max(0, Number(buf.toString('latin1', 1, cr))) + 2;
 }
 
 function frameEnd(buf: Buffer, pos: number): number {
@@ -58,20 +64,35 @@ function frameEnd(buf: Buffer, pos: number): number {
 }
 
 export class RawClient {
-  private buf = Buffer.alloc(0);
+  /** Received bytes not yet consumed: joined lazily, so a 20 MB reply is not copied per chunk. */
+  private chunks: Buffer[] = [];
+  private received = 0;
+  /** Bytes the reply at the head needs before it is worth parsing again (large bulks). */
+  private need = 0;
   private waiters: (() => void)[] = [];
   closed = false;
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake();
+      this.chunks.push(d);
+      this.received += d.length;
+      if (this.received >= this.need) this.wake();
     });
     socket.on('close', () => {
       this.closed = true;
       this.wake();
     });
     socket.on('error', () => {});
+  }
+
+  private get buf(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private set buf(b: Buffer) {
+    this.chunks = [b];
+    this.received = b.length;
   }
 
   private wake(): void {
@@ -103,7 +124,11 @@ export class RawClient {
   async read(timeoutMs = 5000): Promise<Buffer | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const n = this.buf.length > 0 ? replyLength(this.buf) : -1;
+      let n = -1;
+      if (this.received > 0 && this.received >= this.need) {
+        n = replyLength(this.buf);
+        this.need = n === -1 ? bulkNeed(this.buf) : 0;
+      }
       if (n !== -1) {
         const out = this.buf.subarray(0, n);
         this.buf = this.buf.subarray(n);
@@ -111,7 +136,7 @@ export class RawClient {
       }
       if (this.closed) return null;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; have ${JSON.stringify(this.buf.toString('latin1'))}`);
+      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; have ${JSON.stringify(this.buf.toString('latin1', 0, 200))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -144,5 +169,52 @@ export class RawClient {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+export interface Exchange {
+  /** Every byte the server sent. */
+  readonly bytes: string;
+  /** Whether the server closed the connection. */
+  readonly closed: boolean;
+}
+
+const SENTINEL = '--end-of-exchange--';
+const SENTINEL_REPLY = Buffer.from(`$${SENTINEL.length}\r\n${SENTINEL}\r\n`, 'latin1');
+
+/**
+ * Sends `chunks` on a fresh connection (pausing `gapMs` between them when given) and collects
+ * everything the server sends, until:
+ *   'close'  the server closes the connection;
+ *   'echo'   an ECHO of a marker sent afterwards comes back, which proves the connection is still
+ *            usable and every earlier reply has arrived (no answer counts as closed);
+ *   'eof'    the client half-closes after writing and the server hangs up.
+ */
+export async function exchange(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+  opts: { until: 'close' | 'echo' | 'eof'; gapMs?: number; timeoutMs?: number },
+): Promise<Exchange> {
+  const c = await RawClient.connect(port);
+  try {
+    for (const chunk of chunks) {
+      c.write(chunk);
+      if (opts.gapMs !== undefined) await new Promise((r) => setTimeout(r, opts.gapMs));
+    }
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (opts.until === 'echo') {
+      c.write(RawClient.encode(['ECHO', SENTINEL]));
+      const deadline = Date.now() + timeoutMs;
+      const answered = (): boolean => c.unread.subarray(-SENTINEL_REPLY.length).equals(SENTINEL_REPLY);
+      while (!c.closed && !answered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const ok = answered();
+      const bytes = c.unread.subarray(0, ok ? c.unread.length - SENTINEL_REPLY.length : c.unread.length);
+      return { bytes: bytes.toString('latin1'), closed: !ok };
+    }
+    if (opts.until === 'eof') c.socket.end();
+    await c.waitClosed(timeoutMs);
+    return { bytes: c.unread.toString('latin1'), closed: c.closed };
+  } finally {
+    c.close();
   }
 }

@@ -40,13 +40,35 @@ function canConnect(port: number, host: string): Promise<boolean> {
   });
 }
 
+/**
+ * Servers still running. They do not keep a test file's process alive (a test that fails before
+ * stopping its server must not hang the suite), and whatever is left is killed when it exits.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function detach(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) {
+    const handle = stream as unknown as { unref?: () => void } | null;
+    handle?.unref?.();
+  }
+}
+
 async function launch(cmd: string, args: string[], port: number, host: string): Promise<RunningServer> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  detach(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
-  child.once('exit', () => (exited = true));
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
   const deadline = Date.now() + 15000;
   while (!(await canConnect(port, host))) {
     if (exited) throw new Error(`${cmd} exited before listening:\n${out}`);
