@@ -24,10 +24,15 @@ const TEST_DIR = fileURLToPath(new URL('../../test/', import.meta.url));
 const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   shutdown: { file: 'cli.test.ts', reason: 'stops the server; the corpus needs it running' },
   quit: { file: 'protocol.test.ts', reason: 'closes the connection; what matters is that nothing after it runs' },
+  'client|no-touch': { file: 'client.test.ts', reason: 'Redis 7.0 lacks it, so no differential case is possible' },
+  'client|setinfo': { file: 'client.test.ts', reason: 'Redis 7.0 lacks it, so no differential case is possible' },
 };
 
 /** Commands Redoubt adds on purpose, which Redis 7.0 does not have: name → reason. */
-const REDOUBT_ONLY: Record<string, string> = {};
+const REDOUBT_ONLY: Record<string, string> = {
+  'client|setinfo': 'Redis 7.2 addition that clients (node-redis 5+, ioredis 6) send on connect; harmless to offer',
+  'client|no-touch': 'Redis 7.2 addition: lets monitoring tools read without changing idle times',
+};
 
 /**
  * Commands Redis 7.0 marks CMD_PROTECTED (gated by enable-debug-command / enable-module-command).
