@@ -1,0 +1,191 @@
+// DUMP and RESTORE: a value to and from Redis's serialization (RDB value + version + CRC64), so
+// keys move between Redoubt and Redis 7.0 in both directions. The format lives in
+// persistence/rdb; this file is the command semantics: options, TTLs, idle time, errors.
+
+import * as E from '../errors.js';
+import { parseInt64, is } from './args.js';
+import { key, type CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { Database, lruClock } from '../store/database.js';
+import { now } from '../store/clock.js';
+import { typeOf } from '../store/types.js';
+import { setExpireMs } from '../store/ttl.js';
+import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../persistence/rdb/dump-payload.js';
+import { UnsupportedValueError, type RdbLoadOptions, type RdbWriteOptions } from '../persistence/rdb/value.js';
+import type { Config } from '../config/config.js';
+
+/** Redis's 24-bit LRU clock, in seconds. */
+const LRU_CLOCK_MAX = (1 << 24) - 1;
+
+export function rdbWriteOptions(config: Config): RdbWriteOptions {
+  return {
+    compress: config.bool('rdbcompression'),
+    listMaxListpackSize: config.num('list-max-listpack-size'),
+    listCompressDepth: config.num('list-compress-depth'),
+  };
+}
+
+export function rdbLoadOptions(config: Config): RdbLoadOptions {
+  return {
+    setMaxIntsetEntries: config.num('set-max-intset-entries'),
+    hashMaxListpackEntries: config.num('hash-max-listpack-entries'),
+    hashMaxListpackValue: config.num('hash-max-listpack-value'),
+    zsetMaxListpackEntries: config.num('zset-max-listpack-entries'),
+    zsetMaxListpackValue: config.num('zset-max-listpack-value'),
+  };
+}
+
+function dump(c: Client, argv: string[]): void {
+  const v = c.db.getRead(argv[1]!);
+  if (v === undefined) {
+    c.reply.nil();
+    return;
+  }
+  let payload: Buffer;
+  try {
+    payload = createDumpPayload(v, rdbWriteOptions(c.server.config));
+  } catch (err) {
+    if (!(err instanceof UnsupportedValueError)) throw err;
+    c.reply.error(E.dumpUnsupported(typeOf(v)));
+    return;
+  }
+  c.reply.bulk(payload.latin1Slice());
+}
+
+/** An int64 argument, or null after replying Redis's not-an-integer error. */
+function int64Arg(c: Client, arg: string): bigint | null {
+  const v = parseInt64(arg);
+  if (v === null) c.reply.error(E.NOT_INTEGER);
+  return v;
+}
+
+/** Wraps to int64 the way Redis's `ttl += mstime()` overflows. */
+function wrapInt64(v: bigint): bigint {
+  return BigInt.asIntN(64, v);
+}
+
+function restore(c: Client, argv: string[]): void {
+  let replace = false;
+  let absttl = false;
+  let idle: bigint | null = null;
+  let freq: bigint | null = null;
+  for (let j = 4; j < argv.length; j++) {
+    const opt = argv[j]!;
+    const more = argv.length - j - 1;
+    if (is(opt, 'replace')) {
+      replace = true;
+    } else if (is(opt, 'absttl')) {
+      absttl = true;
+    } else if (is(opt, 'idletime') && more >= 1 && freq === null) {
+      const v = int64Arg(c, argv[++j]!);
+      if (v === null) return;
+      if (v < 0n) {
+        c.reply.error(E.INVALID_IDLETIME_VALUE);
+        return;
+      }
+      idle = v;
+    } else if (is(opt, 'freq') && more >= 1 && idle === null) {
+      const v = int64Arg(c, argv[++j]!);
+      if (v === null) return;
+      if (v < 0n || v > 255n) {
+        c.reply.error(E.INVALID_FREQ_VALUE);
+        return;
+      }
+      freq = v;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const db = c.db;
+  const k = argv[1]!;
+  if (!replace && db.has(k)) {
+    c.reply.error(E.BUSYKEY);
+    return;
+  }
+  let ttl = int64Arg(c, argv[2]!);
+  if (ttl === null) return;
+  if (ttl < 0n) {
+    c.reply.error(E.INVALID_TTL_VALUE);
+    return;
+  }
+  const payload = Buffer.from(argv[3]!, 'latin1');
+  if (!verifyDumpPayload(payload)) {
+    c.reply.error(E.DUMP_PAYLOAD_INVALID);
+    return;
+  }
+  const value = loadDumpPayload(payload, rdbLoadOptions(c.server.config));
+  if (value === null) {
+    c.reply.error(E.BAD_DATA_FORMAT);
+    return;
+  }
+  const dirty = Database.dirty;
+  const deleted = replace && db.delete(k);
+  if (ttl !== 0n && !absttl) ttl = wrapInt64(ttl + BigInt(now()));
+  // A time already past: the key is not created (an old one REPLACE removed stays removed).
+  if (ttl !== 0n && ttl <= BigInt(now())) {
+    Database.dirty = dirty + (deleted ? 1 : 0);
+    c.reply.ok();
+    return;
+  }
+  db.set(k, value);
+  if (ttl !== 0n) setExpireMs(db, k, ttl);
+  if (idle !== null && !lfuPolicy(c)) db.access.set(k, lruClock() - estimatedIdle(idle));
+  Database.dirty = dirty + 1;
+  c.reply.ok();
+}
+
+function lfuPolicy(c: Client): boolean {
+  const cfg = c.server.config;
+  return cfg.lookup('maxmemory-policy') !== undefined && cfg.str('maxmemory-policy').includes('lfu');
+}
+
+/**
+ * The idle time OBJECT IDLETIME will report for a RESTORE ... IDLETIME `seconds`: Redis scales
+ * it to ms and back in int64 (which can wrap), subtracts it from its 24-bit LRU clock and, when
+ * that underflows, parks the key half a clock period away (objectSetLRUOrLFU).
+ */
+function estimatedIdle(seconds: bigint): number {
+  const clock = Math.floor(now() / 1000) & LRU_CLOCK_MAX;
+  const scaled = BigInt.asIntN(64, seconds * 1000n) / 1000n;
+  let lru = BigInt(clock) - scaled;
+  if (lru < 0n) lru = BigInt((clock + Math.floor(LRU_CLOCK_MAX / 2)) % LRU_CLOCK_MAX);
+  const at = Number(lru);
+  return clock >= at ? clock - at : clock + (LRU_CLOCK_MAX - at);
+}
+
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'generic', complexity });
+
+export const dumpCommands: readonly CommandSpec[] = [
+  {
+    name: 'dump', arity: 2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: [key(1, 'RO', 'ACCESS')],
+    tips: ['nondeterministic_output'], run: dump,
+    docs: {
+      ...doc('Serializes the value at a key in the format RESTORE reads.', '2.6.0',
+        'O(1) to find the key, plus O(N*M) to serialize N nested values of average size M.'),
+      arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }],
+    },
+  },
+  {
+    name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow', 'dangerous'],
+    keys: [key(1, 'OW', 'UPDATE')], run: restore,
+    docs: {
+      ...doc('Creates a key from a payload DUMP produced.', '2.6.0',
+        'O(1) to create the key, plus O(N*M) to rebuild N nested values of average size M; O(N*M*log(N)) for sorted sets.'),
+      history: [
+        ['3.0.0', 'Added the `REPLACE` modifier.'],
+        ['5.0.0', 'Added the `ABSTTL` modifier.'],
+        ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.'],
+      ],
+      arguments: [
+        { name: 'key', type: 'key', keySpecIndex: 0 },
+        { name: 'ttl', type: 'integer' },
+        { name: 'serialized-value', type: 'string' },
+        { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', optional: true },
+        { name: 'absttl', type: 'pure-token', token: 'ABSTTL', since: '5.0.0', optional: true },
+        { name: 'seconds', type: 'integer', token: 'IDLETIME', since: '5.0.0', optional: true },
+        { name: 'frequency', type: 'integer', token: 'FREQ', since: '5.0.0', optional: true },
+      ],
+    },
+  },
+];

@@ -1,0 +1,156 @@
+// A growable byte writer and a bounds-checked byte reader: the two ends every RDB encoder and
+// decoder here works on. A read past the end, or any structural inconsistency found while
+// decoding, throws RdbFormatError, which RESTORE turns into "Bad data format".
+
+/** The input is not valid RDB data (truncated, inconsistent or of an unsupported kind). */
+export class RdbFormatError extends Error {}
+
+export function fail(reason: string): never {
+  throw new RdbFormatError(reason);
+}
+
+export class ByteWriter {
+  private buf: Buffer;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  private reserve(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = v & 0xff;
+  }
+
+  u16le(v: number): void {
+    this.reserve(2);
+    this.buf.writeUInt16LE(v, this.length);
+    this.length += 2;
+  }
+
+  u32le(v: number): void {
+    this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, this.length);
+    this.length += 4;
+  }
+
+  u32be(v: number): void {
+    this.reserve(4);
+    this.buf.writeUInt32BE(v >>> 0, this.length);
+    this.length += 4;
+  }
+
+  u64be(v: bigint): void {
+    this.reserve(8);
+    this.buf.writeBigUInt64BE(v, this.length);
+    this.length += 8;
+  }
+
+  i64le(v: bigint): void {
+    this.reserve(8);
+    this.buf.writeBigInt64LE(v, this.length);
+    this.length += 8;
+  }
+
+  f64le(v: number): void {
+    this.reserve(8);
+    this.buf.writeDoubleLE(v, this.length);
+    this.length += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  /** A binary (latin1) string, one byte per char. */
+  latin1(s: string): void {
+    this.reserve(s.length);
+    this.length += this.buf.latin1Write(s, this.length, s.length);
+  }
+
+  /** The bytes written so far (a view: copy it before writing more if it must outlive the writer). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** The bytes written so far, in a Buffer of their own. */
+  take(): Buffer {
+    return Buffer.from(this.view());
+  }
+}
+
+export class ByteReader {
+  pos: number;
+  readonly end: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    end = buf.length,
+  ) {
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): number {
+    if (n < 0 || this.pos + n > this.end) fail('unexpected end of data');
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  u8(): number {
+    return this.buf[this.need(1)]!;
+  }
+
+  u16le(): number {
+    return this.buf.readUInt16LE(this.need(2));
+  }
+
+  u32le(): number {
+    return this.buf.readUInt32LE(this.need(4));
+  }
+
+  u32be(): number {
+    return this.buf.readUInt32BE(this.need(4));
+  }
+
+  u64be(): bigint {
+    return this.buf.readBigUInt64BE(this.need(8));
+  }
+
+  i64le(): bigint {
+    return this.buf.readBigInt64LE(this.need(8));
+  }
+
+  f64le(): number {
+    return this.buf.readDoubleLE(this.need(8));
+  }
+
+  /** `n` bytes as a view into the input. */
+  bytes(n: number): Buffer {
+    const at = this.need(n);
+    return this.buf.subarray(at, at + n);
+  }
+
+  latin1(n: number): string {
+    const at = this.need(n);
+    return this.buf.latin1Slice(at, at + n);
+  }
+}

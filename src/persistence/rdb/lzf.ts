@@ -1,0 +1,169 @@
+// LZF, the compression Redis applies to strings and listpacks in DUMP payloads and RDB files.
+// Decompression accepts any valid LZF stream. Compression follows liblzf 3.6 as Redis builds it
+// (HLOG 16, VERY_FAST, a 16-bit hash table, references never to offset 0, a match allowed to
+// start as late as three bytes before the end, as in the liblzf Redis 7.0 ships), so that our DUMP of a
+// compressible value comes out byte for byte as Redis's; hand-rolled for that reason. Redis leaves
+// its hash table uninitialised between calls, which can very rarely make it find an extra match;
+// we always start from an empty table, as a fresh Redis process would.
+
+const HLOG = 16;
+const HSIZE = 1 << HLOG;
+const MAX_LIT = 1 << 5;
+const MAX_OFF = 1 << 13;
+const MAX_REF = (1 << 8) + (1 << 3);
+
+/**
+ * The hash table holds input positions, reused across calls: a slot counts only when its
+ * generation is the current call's, so starting empty costs nothing per call (small strings are
+ * compressed by the thousand in one DUMP, and clearing 64K slots each time would dominate).
+ */
+const htab = new Int32Array(HSIZE);
+const hgen = new Uint32Array(HSIZE);
+let generation = 0;
+
+function idx(h: number): number {
+  return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
+}
+
+/** Output scratch space, reused: compressing thousands of small strings must not allocate each time. */
+let scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * Compresses `input` into at most `outLen` bytes; null when it does not fit (liblzf returns 0),
+ * which is how Redis decides a value is not worth compressing. The result is a view of a shared
+ * buffer, valid until the next call: copy it to keep it.
+ */
+export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
+  const inLen = input.length;
+  if (inLen === 0 || outLen === 0) return null;
+  if (++generation === 0xffffffff) {
+    hgen.fill(0);
+    generation = 1;
+  }
+  const gen = generation;
+  // One spare byte past out_end, as Redis allocates outlen + 1: a run header may land there.
+  if (scratch.length < outLen + 1) scratch = Buffer.allocUnsafe(Math.max(outLen + 1, scratch.length * 2));
+  const out = scratch;
+  const inEnd = inLen;
+  const outEnd = outLen;
+  let ip = 0;
+  let op = 0;
+  let lit = 0;
+  op++; // start run
+  let hval = ((input[0]! << 8) | input[1]!) >>> 0;
+  while (ip < inEnd - 2) {
+    hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+    const slot = idx(hval);
+    const ref = hgen[slot] === gen ? htab[slot]! : -1;
+    htab[slot] = ip;
+    hgen[slot] = gen;
+    let off = 0;
+    if (
+      ref > 0 &&
+      ref < ip &&
+      (off = ip - ref - 1) < MAX_OFF &&
+      input[ref] === input[ip] &&
+      input[ref + 1] === input[ip + 1] &&
+      input[ref + 2] === input[ip + 2]
+    ) {
+      let len = 2;
+      let maxlen = inEnd - ip - len;
+      if (maxlen > MAX_REF) maxlen = MAX_REF;
+      out[op - lit - 1] = lit - 1; // stop run
+      if (lit === 0) op--; // undo an empty run
+      if (op + 3 + 1 >= outEnd) return null;
+      // liblzf compares 16 bytes unrolled (without the maxlen bound) before its bounded loop.
+      let done = false;
+      if (maxlen > 16) {
+        for (let k = 0; k < 16; k++) {
+          len++;
+          if (input[ref + len] !== input[ip + len]) {
+            done = true;
+            break;
+          }
+        }
+      }
+      if (!done) {
+        do len++;
+        while (len < maxlen && input[ref + len] === input[ip + len]);
+      }
+      len -= 2; // octets - 1
+      ip++;
+      if (len < 7) {
+        out[op++] = (off >>> 8) + (len << 5);
+      } else {
+        out[op++] = (off >>> 8) + (7 << 5);
+        out[op++] = len - 7;
+      }
+      out[op++] = off & 0xff;
+      lit = 0;
+      op++; // start run
+      ip += len + 1;
+      if (ip >= inEnd - 2) break;
+      // VERY_FAST: re-hash the two positions before the new ip.
+      ip -= 2;
+      hval = ((input[ip]! << 8) | input[ip + 1]!) >>> 0;
+      hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+      let h = idx(hval);
+      htab[h] = ip;
+      hgen[h] = gen;
+      ip++;
+      hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+      h = idx(hval);
+      htab[h] = ip;
+      hgen[h] = gen;
+      ip++;
+    } else {
+      if (op >= outEnd) return null;
+      lit++;
+      out[op++] = input[ip++]!;
+      if (lit === MAX_LIT) {
+        out[op - lit - 1] = lit - 1;
+        lit = 0;
+        op++;
+      }
+    }
+  }
+  if (op + 3 > outEnd) return null;
+  while (ip < inEnd) {
+    lit++;
+    out[op++] = input[ip++]!;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
+  }
+  out[op - lit - 1] = lit - 1; // end run
+  if (lit === 0) op--;
+  return out.subarray(0, op);
+}
+
+/** Decompresses `input` into exactly `outLen` bytes; null when the stream is invalid or the size differs. */
+export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null {
+  const out = Buffer.allocUnsafe(outLen);
+  let ip = 0;
+  let op = 0;
+  const inEnd = input.length;
+  while (ip < inEnd) {
+    let ctrl = input[ip++]!;
+    if (ctrl < 1 << 5) {
+      ctrl++;
+      if (op + ctrl > outLen || ip + ctrl > inEnd) return null;
+      for (let k = 0; k < ctrl; k++) out[op++] = input[ip++]!;
+    } else {
+      let len = ctrl >>> 5;
+      if (len === 7) {
+        if (ip >= inEnd) return null;
+        len += input[ip++]!;
+      }
+      if (ip >= inEnd) return null;
+      const ref = op - ((ctrl & 0x1f) << 8) - 1 - input[ip++]!;
+      len += 2;
+      if (op + len > outLen || ref < 0) return null;
+      // Byte by byte: a reference may overlap the bytes it produces.
+      for (let k = 0; k < len; k++) out[op++] = out[ref + k]!;
+    }
+  }
+  return op === outLen ? out : null;
+}

@@ -1,0 +1,310 @@
+// One value in RDB format, both ways: the type byte and body Redis 7.0's rdbSaveObjectType /
+// rdbSaveObject would write for our value (same encodings Redis would have chosen, so DUMP is
+// byte-identical where the value's layout is knowable), and rdbLoadObject's decoding of every
+// value type 7.0 loads, including the ziplist/zipmap forms of older versions. Shared by DUMP,
+// RESTORE and (later) whole RDB files.
+
+import { ByteReader, ByteWriter, fail } from './bytes.js';
+import { RDB_TYPE } from './types.js';
+import { readLen, readString, readStringBytes, readTextDouble, writeLen, writeLzfBlob, writeString } from './strings.js';
+import { ListpackBuilder, decodeListpack } from './listpack.js';
+import { decodeIntset, encodeIntset } from './intset.js';
+import { decodeZiplist, decodeZipmap } from './legacy.js';
+import { buildQuicklist } from './quicklist.js';
+import { formatDouble } from '../../protocol/number-format.js';
+import type { Value } from '../../store/types.js';
+import { ListValue } from '../../store/list.js';
+import { SetValue } from '../../store/set.js';
+import { HashValue } from '../../store/hash.js';
+import { ZSetValue } from '../../store/zset.js';
+
+/** The settings that decide how values are written (rdbcompression, list-*). */
+export interface RdbWriteOptions {
+  readonly compress: boolean;
+  readonly listMaxListpackSize: number;
+  readonly listCompressDepth: number;
+}
+
+/** The settings that decide which encoding a loaded value takes (the *-max-* directives). */
+export interface RdbLoadOptions {
+  readonly setMaxIntsetEntries: number;
+  readonly hashMaxListpackEntries: number;
+  readonly hashMaxListpackValue: number;
+  readonly zsetMaxListpackEntries: number;
+  readonly zsetMaxListpackValue: number;
+}
+
+export const DEFAULT_WRITE_OPTIONS: RdbWriteOptions = { compress: true, listMaxListpackSize: -2, listCompressDepth: 0 };
+export const DEFAULT_LOAD_OPTIONS: RdbLoadOptions = {
+  setMaxIntsetEntries: 512,
+  hashMaxListpackEntries: 512,
+  hashMaxListpackValue: 64,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+};
+
+/** A value type this build cannot write or read yet (streams until the stream type exists, modules). */
+export class UnsupportedValueError extends Error {}
+
+// --- writing ---
+
+/** rdbSaveObjectType: the type byte for `v`. */
+export function valueType(v: Value): number {
+  if (typeof v === 'string') return RDB_TYPE.STRING;
+  switch (v.type) {
+    case 'list':
+      return RDB_TYPE.LIST_QUICKLIST_2;
+    case 'set':
+      return v.encoding() === 'intset' ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
+    case 'zset':
+      return v.encoding() === 'listpack' ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
+    case 'hash':
+      return v.encoding() === 'listpack' ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+    default:
+      throw new UnsupportedValueError(`values of type ${v.type} cannot be serialized yet`);
+  }
+}
+
+/** rdbSaveObject: the body of `v` (everything after the type byte). */
+export function writeValue(w: ByteWriter, v: Value, opts: RdbWriteOptions): void {
+  const sopts = { compress: opts.compress };
+  if (typeof v === 'string') {
+    writeString(w, v, sopts);
+    return;
+  }
+  switch (v.type) {
+    case 'list': {
+      const nodes = buildQuicklist(v, opts.listMaxListpackSize, opts.listCompressDepth);
+      writeLen(w, nodes.length);
+      for (const n of nodes) {
+        writeLen(w, n.kind === 'plain' ? 1 : 2);
+        if (n.kind === 'plain') writeString(w, n.data, sopts);
+        else if (n.compressed !== null) writeLzfBlob(w, n.compressed, n.listpack.length);
+        else writeString(w, n.listpack, sopts);
+      }
+      return;
+    }
+    case 'set': {
+      const members = v.members();
+      if (v.encoding() === 'intset') {
+        writeString(w, encodeIntset(members), sopts);
+        return;
+      }
+      writeLen(w, members.length);
+      for (const m of members) writeString(w, m, sopts);
+      return;
+    }
+    case 'zset': {
+      if (v.encoding() === 'listpack') {
+        const lp = new ListpackBuilder();
+        for (const n of v.order) {
+          lp.append(n.member);
+          appendScore(lp, n.score);
+        }
+        writeString(w, lp.finish(), sopts);
+        return;
+      }
+      // Highest score first, as Redis walks its skiplist from the tail (it loads faster that way).
+      writeLen(w, v.size);
+      for (let n = v.order.tail; n !== null; n = n.backward) {
+        writeString(w, n.member, sopts);
+        w.f64le(n.score);
+      }
+      return;
+    }
+    case 'hash': {
+      if (v.encoding() === 'listpack') {
+        const lp = new ListpackBuilder();
+        for (const [f, val] of v.fields) {
+          lp.append(f);
+          lp.append(val);
+        }
+        writeString(w, lp.finish(), sopts);
+        return;
+      }
+      writeLen(w, v.size);
+      for (const [f, val] of v.fields) {
+        writeString(w, f, sopts);
+        writeString(w, val, sopts);
+      }
+      return;
+    }
+    default:
+      throw new UnsupportedValueError(`values of type ${v.type} cannot be serialized yet`);
+  }
+}
+
+/** The body of `v` as a Buffer of its own. */
+export function encodeValue(v: Value, opts: RdbWriteOptions = DEFAULT_WRITE_OPTIONS): Buffer {
+  const w = new ByteWriter();
+  writeValue(w, v, opts);
+  return w.take();
+}
+
+/**
+ * zzlInsertAt: a score that is an integer within ±2^62 goes in as a listpack integer (so -0
+ * becomes 0), any other as its "%.17g" text.
+ */
+function appendScore(lp: ListpackBuilder, score: number): void {
+  if (Number.isInteger(score) && Math.abs(score) <= 2 ** 62) lp.appendInteger(BigInt(score));
+  else lp.append(formatDouble(score));
+}
+
+// --- reading ---
+
+/** rdbLoadObject: the value of RDB type `type` read from `r`; throws RdbFormatError when invalid. */
+export function decodeValue(type: number, r: ByteReader, opts: RdbLoadOptions = DEFAULT_LOAD_OPTIONS): Value {
+  switch (type) {
+    case RDB_TYPE.STRING:
+      return readString(r);
+    case RDB_TYPE.LIST:
+      return listOf(readStrings(r, readLen(r)));
+    case RDB_TYPE.LIST_ZIPLIST:
+      return listOf(decodeZiplist(readStringBytes(r)));
+    case RDB_TYPE.LIST_QUICKLIST:
+    case RDB_TYPE.LIST_QUICKLIST_2:
+      return readQuicklist(r, type === RDB_TYPE.LIST_QUICKLIST_2);
+    case RDB_TYPE.SET:
+      return setOf(readStrings(r, readLen(r)), opts, false);
+    case RDB_TYPE.SET_INTSET:
+      return setOf(decodeIntset(readStringBytes(r)), opts, true);
+    case RDB_TYPE.ZSET:
+    case RDB_TYPE.ZSET_2:
+      return readZset(r, type === RDB_TYPE.ZSET_2, opts);
+    case RDB_TYPE.ZSET_ZIPLIST:
+      return zsetOfPairs(decodeZiplist(readStringBytes(r)), opts);
+    case RDB_TYPE.ZSET_LISTPACK:
+      return zsetOfPairs(decodeListpack(readStringBytes(r)), opts);
+    case RDB_TYPE.HASH:
+      return readHash(r, opts);
+    case RDB_TYPE.HASH_ZIPMAP:
+      return hashOfPairs(decodeZipmap(readStringBytes(r)), opts, true);
+    case RDB_TYPE.HASH_ZIPLIST:
+    case RDB_TYPE.HASH_LISTPACK: {
+      const blob = readStringBytes(r);
+      return hashOfPairs(type === RDB_TYPE.HASH_ZIPLIST ? decodeZiplist(blob) : decodeListpack(blob), opts, false);
+    }
+    case RDB_TYPE.STREAM_LISTPACKS:
+    case RDB_TYPE.STREAM_LISTPACKS_2:
+      throw new UnsupportedValueError('stream values cannot be loaded yet');
+    default:
+      throw new UnsupportedValueError(`RDB value type ${type} is not supported`);
+  }
+}
+
+function readStrings(r: ByteReader, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(readString(r));
+  return out;
+}
+
+/** A list from its elements; Redis refuses to load an empty one. */
+function listOf(items: string[]): ListValue {
+  if (items.length === 0) fail('empty list');
+  return ListValue.of(items);
+}
+
+function readQuicklist(r: ByteReader, v2: boolean): ListValue {
+  const nodes = readLen(r);
+  if (nodes === 0) fail('empty list');
+  const items: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const container = v2 ? readLen(r) : 2;
+    if (container !== 1 && container !== 2) fail('bad quicklist container');
+    const data = readStringBytes(r);
+    if (data.length === 0) fail('empty quicklist node');
+    if (container === 1) {
+      items.push(data.latin1Slice());
+      continue;
+    }
+    // Empty nodes are skipped, as Redis does; an entirely empty list fails below.
+    for (const e of v2 ? decodeListpack(data) : decodeZiplist(data)) items.push(e);
+  }
+  return listOf(items);
+}
+
+/**
+ * RDB_TYPE_SET starts as an intset when short enough and converts at its first non-integer;
+ * RDB_TYPE_SET_INTSET stays an intset unless longer than set-max-intset-entries.
+ */
+function setOf(members: string[], opts: RdbLoadOptions, fromIntset: boolean): SetValue {
+  if (members.length === 0) fail('empty set');
+  const max = opts.setMaxIntsetEntries;
+  const set = new SetValue(fromIntset || members.length <= max);
+  for (const m of members) if (!set.add(m, max)) fail('duplicate set member');
+  return set;
+}
+
+function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions): ZSetValue {
+  const n = readLen(r);
+  if (n === 0) fail('empty sorted set');
+  const z = new ZSetValue('skiplist');
+  const unlimited = { maxEntries: Infinity, maxValue: Infinity };
+  for (let i = 0; i < n; i++) {
+    const member = readString(r);
+    const score = binaryScores ? r.f64le() : readTextDouble(r);
+    if (Number.isNaN(score)) fail('NaN score');
+    if (z.score(member) !== undefined) fail('duplicate sorted set member');
+    z.set(member, score, unlimited);
+  }
+  // Loaded as a skiplist, then made compact if it qualifies (as rdbLoadObject does after loading).
+  z.convertToListpackIfNeeded({ maxEntries: opts.zsetMaxListpackEntries, maxValue: opts.zsetMaxListpackValue });
+  return z;
+}
+
+function zsetOfPairs(flat: string[], opts: RdbLoadOptions): ZSetValue {
+  if (flat.length % 2 !== 0) fail('odd number of sorted set entries');
+  const n = flat.length / 2;
+  if (n === 0) fail('empty sorted set');
+  const z = new ZSetValue(n > opts.zsetMaxListpackEntries ? 'skiplist' : 'listpack');
+  const unlimited = { maxEntries: Infinity, maxValue: Infinity };
+  for (let i = 0; i < flat.length; i += 2) {
+    const member = flat[i]!;
+    const score = parseStoredScore(flat[i + 1]!);
+    if (z.score(member) !== undefined) fail('duplicate sorted set member');
+    z.set(member, score, unlimited);
+  }
+  return z;
+}
+
+/** A listpack/ziplist score: an integer entry, or the text Redis's d2string wrote. */
+function parseStoredScore(s: string): number {
+  const t = s.toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  const v = s.trim() === '' ? NaN : Number(s);
+  if (Number.isNaN(v)) fail('bad sorted set score');
+  return v;
+}
+
+function readHash(r: ByteReader, opts: RdbLoadOptions): HashValue {
+  const n = readLen(r);
+  if (n === 0) fail('empty hash');
+  let table = n > opts.hashMaxListpackEntries;
+  const fields = new Map<string, string>();
+  for (let i = 0; i < n; i++) {
+    const f = readString(r);
+    const v = readString(r);
+    if (fields.has(f)) fail('duplicate hash field');
+    if (f.length > opts.hashMaxListpackValue || v.length > opts.hashMaxListpackValue) table = true;
+    fields.set(f, v);
+  }
+  return new HashValue(fields, table ? 'hashtable' : 'listpack');
+}
+
+/** Flattened field/value pairs; a zipmap also converts for a long field or value. */
+function hashOfPairs(flat: string[], opts: RdbLoadOptions, checkLengths: boolean): HashValue {
+  if (flat.length % 2 !== 0) fail('odd number of hash entries');
+  if (flat.length === 0) fail('empty hash');
+  const fields = new Map<string, string>();
+  let longest = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    const f = flat[i]!;
+    const v = flat[i + 1]!;
+    if (fields.has(f)) fail('duplicate hash field');
+    longest = Math.max(longest, f.length, v.length);
+    fields.set(f, v);
+  }
+  const table = fields.size > opts.hashMaxListpackEntries || (checkLengths && longest > opts.hashMaxListpackValue);
+  return new HashValue(fields, table ? 'hashtable' : 'listpack');
+}
