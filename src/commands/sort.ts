@@ -5,6 +5,8 @@
 
 import * as E from '../errors.js';
 import { parseInt64, is } from './args.js';
+import { aclOf } from '../security/acl/state.js';
+import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
 import { key, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import type { Client } from '../server/client.js';
 import { Database } from '../store/database.js';
@@ -17,11 +19,11 @@ import { ZSetValue } from '../store/zset.js';
 /**
  * Whether the client's user may read every key (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess
  * with CMD_KEY_ACCESS): BY and GET patterns name keys no ACL check has seen, so 7.0 refuses them
- * to users with restricted key patterns. The ACL layer installs the real check.
+ * to users with restricted key patterns.
  */
-let fullKeyAccess: (c: Client) => boolean = () => true;
-export function setSortKeyAccessCheck(check: (c: Client) => boolean): void {
-  fullKeyAccess = check;
+function fullKeyAccess(c: Client, argv: readonly string[]): boolean {
+  const user = aclOf(c.server).users.get(c.user);
+  return user === undefined || c.current === null || hasUnrestrictedKeyRead(user, c.current, argv);
 }
 
 /** Whether the client runs a script (CLIENT_SCRIPT): scripts get a sorted set of results. */
@@ -264,7 +266,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   let sortby: string | null = null;
   let storekey: string | null = null;
   const gets: string[] = [];
-  const fullAccess = fullKeyAccess(c);
+  const fullAccess = fullKeyAccess(c, argv);
   for (let j = 2; j < argv.length; j++) {
     const opt = argv[j]!;
     const left = argv.length - j - 1;

@@ -144,3 +144,17 @@ export function channelAllowed(user: User, channel: string, isPattern: boolean):
   }
   return false;
 }
+
+/**
+ * Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess: some selector allows the command and may read
+ * every key (allkeys, or a `*` pattern with read rights). SORT's BY and GET patterns reach keys
+ * that are not its arguments, so only such users may use them.
+ */
+export function hasUnrestrictedKeyRead(user: User, cmd: Command, argv: readonly string[]): boolean {
+  const cache: { keys: KeyRef[] | null } = { keys: null };
+  for (const s of [user.root, ...user.selectors]) {
+    if (checkSelector(s, cmd, argv, cache).result !== ACL_OK) continue;
+    if (s.allKeys || s.patterns.some((p) => p.read && p.pattern === '*')) return true;
+  }
+  return false;
+}
