@@ -55,7 +55,15 @@ const field = (m: Map<string, Map<string, string>>, section: string, name: strin
   return v;
 };
 
-const REDOUBT_INFO_FIELDS = new Set(['redoubt_version', 'rejected_connections_untrusted', 'client_output_buffer_limit_disconnections']);
+const REDOUBT_INFO_FIELDS = new Set([
+  'redoubt_version',
+  'rejected_connections_untrusted',
+  'client_output_buffer_limit_disconnections',
+  'auth_failures',
+  'auth_throttled',
+  'auth_lockouts',
+  'auth_locked_addresses',
+]);
 
 describe('INFO', () => {
   test('sections and field names as redis-server 7.0 has them', async () => {

@@ -6,6 +6,7 @@ import { NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { defaultUserIsNopass } from '../security/auth.js';
 import { authenticate } from '../security/acl/gate.js';
+import { throttleAttempt } from '../security/auth-throttle.js';
 import { aclOf } from '../security/acl/state.js';
 import { REDIS_VERSION } from '../version.js';
 
@@ -67,8 +68,11 @@ function auth(c: Client, argv: string[]): void {
     return;
   }
   const [user, password] = argv.length === 2 ? ['default', argv[1]!] : [argv[1]!, argv[2]!];
-  if (authenticate(c, user, password, argv)) c.reply.ok();
-  else c.reply.error(E.WRONGPASS);
+  // After a run of failures the check (and the reply) may come later: see auth-throttle.ts.
+  throttleAttempt(c, user, () => {
+    if (authenticate(c, user, password, argv)) c.reply.ok();
+    else c.reply.error(E.WRONGPASS);
+  });
 }
 
 /** CLIENT SETNAME's validation: printable ASCII without spaces. */
@@ -80,7 +84,14 @@ export function validClientName(name: string): boolean {
   return true;
 }
 
+/** HELLO with AUTH credentials waits as AUTH does when the throttle says so, then runs whole. */
 function hello(c: Client, argv: string[]): void {
+  const secrets = helloSecrets(argv);
+  if (secrets.length === 0) helloRun(c, argv);
+  else throttleAttempt(c, argv[secrets[0]!]!, () => helloRun(c, argv));
+}
+
+function helloRun(c: Client, argv: string[]): void {
   let ver = 0;
   let next = 1;
   if (argv.length >= 2) {

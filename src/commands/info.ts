@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
+import { lockedSources } from '../security/auth-throttle.js';
 
 type Section = (server: Server) => string[];
 
@@ -263,6 +264,10 @@ function stats(s: Server): string[] {
     'io_threaded_reads_processed:0',
     'io_threaded_writes_processed:0',
     `client_output_buffer_limit_disconnections:${st.outputLimitDisconnections}`,
+    `auth_failures:${st.authFailures}`,
+    `auth_throttled:${st.authThrottled}`,
+    `auth_lockouts:${st.authLockouts}`,
+    `auth_locked_addresses:${lockedSources(s)}`,
     'reply_buffer_shrinks:0',
     'reply_buffer_expands:0',
   ];

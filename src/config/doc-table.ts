@@ -19,7 +19,18 @@ export const REDIS_DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 /** Directives Redis 7.0 does not have (checked against redis-server by the docs test). */
-export const REDOUBT_ONLY: ReadonlySet<string> = new Set(['audit-log', 'trusted-networks', 'allow-unauthenticated-network']);
+export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
+  'audit-log',
+  'trusted-networks',
+  'allow-unauthenticated-network',
+  'auth-failure-throttling',
+  'auth-failure-window',
+  'auth-failure-delay-after',
+  'auth-failure-delay-base-ms',
+  'auth-failure-delay-max-ms',
+  'auth-failure-lockout-threshold',
+  'auth-failure-lockout-seconds',
+]);
 
 /** Defaults that depend on how the server was started, described instead of shown. */
 export const DEFAULT_TEXT: Readonly<Record<string, string>> = {

@@ -10,6 +10,7 @@ import { refuseOpenDoor } from '../security/exposure.js';
 import { requirepassApply } from '../security/auth.js';
 import { parseTlsProtocols, reloadTls } from '../security/tls.js';
 import { parseTrustedNetworks } from '../security/trusted-networks.js';
+import { throttlingApply } from '../security/auth-throttle.js';
 
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
@@ -343,4 +344,13 @@ export const parameters: readonly ParamDef[] = [
   },
   // Lifts the no-open-door rule (non-loopback bind + no password + protected mode off). Dangerous.
   bool('allow-unauthenticated-network', false, { apply: refuseOpenDoor }),
+  // Brute-force throttling of AUTH / HELLO AUTH (auth-throttle.ts); "no" also lifts lockouts in force.
+  bool('auth-failure-throttling', true, { apply: throttlingApply }),
+  int('auth-failure-window', 1n, 86400n, 60),
+  int('auth-failure-delay-after', 0n, 1000n, 3),
+  int('auth-failure-delay-base-ms', 0n, 60000n, 100),
+  int('auth-failure-delay-max-ms', 0n, 600000n, 5000),
+  // 0: never lock a source out (delays only).
+  int('auth-failure-lockout-threshold', 0n, 100000n, 10),
+  int('auth-failure-lockout-seconds', 1n, 86400n, 300),
 ];

@@ -48,6 +48,10 @@ export interface ServerStats {
   lastNetOutput: number;
   /** Clients closed by client-output-buffer-limit (INFO client_output_buffer_limit_disconnections). */
   outputLimitDisconnections: number;
+  /** Failed AUTH / HELLO AUTH attempts, attempts made to wait, and sources locked out (INFO auth_*). */
+  authFailures: number;
+  authThrottled: number;
+  authLockouts: number;
 }
 
 /** CLIENT PAUSE state: which commands wait, and until when (ms since the epoch). */
@@ -105,6 +109,9 @@ export class Server implements KeyspaceEvents {
     lastNetInput: 0,
     lastNetOutput: 0,
     outputLimitDisconnections: 0,
+    authFailures: 0,
+    authThrottled: 0,
+    authLockouts: 0,
   };
   readonly pause: ClientPause = { type: 'none', until: 0, timer: null };
   /** Clients holding a request until the pause ends, in arrival order. */
@@ -150,6 +157,30 @@ export class Server implements KeyspaceEvents {
     this.unblocked.add(c);
   }
 
+  /**
+   * Holds a client for `ms` without holding anyone else up: its input waits as a blocked
+   * client's does, then `then` runs (writing the held command's reply) and its queued input
+   * resumes. Returns a function that ends the wait early.
+   */
+  holdClient(c: Client, ms: number, then: () => void): () => void {
+    const cmd = c.current;
+    c.blocked = true;
+    let done = false;
+    const fire = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      c.blocked = false;
+      const errors = this.stats.errorReplies;
+      then();
+      // The reply comes after call() finished: count a failure as call() would have.
+      if (cmd !== null && this.stats.errorReplies !== errors) cmd.stats.failed++;
+      if (!c.closed) this.resumeUnblocked(c);
+    };
+    const timer = setTimeout(fire, ms);
+    return fire;
+  }
+
   /** Pushes config values that live outside the table into the parts that use them. */
   applyConfig(): void {
     const c = this.config;
@@ -186,6 +217,7 @@ export class Server implements KeyspaceEvents {
     s.outputSamples = [];
     s.lastNetInput = s.lastNetOutput = 0;
     s.outputLimitDisconnections = 0;
+    s.authFailures = s.authThrottled = s.authLockouts = 0;
     this.peakMemory = usedMemory();
     Database.hits = Database.misses = 0;
     this.expiry.timeCapReached = 0;

@@ -7,6 +7,7 @@ import type { Client } from '../../server/client.js';
 import type { Command } from '../../commands/registry.js';
 import { clientInfoLine } from '../../commands/client.js';
 import { auditEvent, clientFields } from '../audit-log.js';
+import { authFailed, authLocked, authSucceeded } from '../auth-throttle.js';
 import { aclOf } from './state.js';
 import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
 import type { DenialContext, DenialReason } from './log.js';
@@ -43,30 +44,43 @@ export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): str
   return E.nopermCommand(cmd.fullName);
 }
 
-/** One ACL LOG entry plus its audit event. */
-export function recordDenial(c: Client, reason: DenialReason, object: string, username: string, argv: readonly string[]): void {
+/** One ACL LOG entry plus its audit event (`code`: the audit reason code, when not the usual one). */
+export function recordDenial(
+  c: Client,
+  reason: DenialReason,
+  object: string,
+  username: string,
+  argv: readonly string[],
+  code?: string,
+): void {
   const server = c.server;
   const context = contextOf(c);
   aclOf(server).log.add(
     { reason, context, object, username, time: Date.now(), clientInfo: clientInfoLine(c, argv) },
     server.config.num('acllog-max-len'),
   );
-  const fields = { ...clientFields(c), reason: reason === 'auth' ? 'auth-failed' : `acl-denied-${reason}`, username, context };
+  const fields = { ...clientFields(c), reason: code ?? (reason === 'auth' ? 'auth-failed' : `acl-denied-${reason}`), username, context };
   if (reason === 'auth') auditEvent(server, 'auth-failed', fields);
   else auditEvent(server, 'acl-denied', { ...fields, command: argv[0] ?? '', object });
 }
 
 /**
  * AUTH and HELLO AUTH: checks the credentials; on success the client becomes that user. A failure
- * is logged with the attempted user name (never the password).
+ * is logged with the attempted user name (never the password) and counted by the brute-force
+ * throttle. From a locked-out source every attempt fails unchecked, with the same reply and log
+ * entry as a wrong password, so the lockout tells nothing about the password.
  */
 export function authenticate(c: Client, username: string, password: string, argv: readonly string[]): boolean {
   const server = c.server;
-  const user = aclOf(server).credentialsMatch(username, password);
+  const locked = authLocked(c);
+  const user = locked ? null : aclOf(server).credentialsMatch(username, password);
   if (user === null) {
-    recordDenial(c, 'auth', argv[0]!, username, argv.map((a, i) => (i === 0 ? a : '')));
+    server.stats.authFailures++;
+    recordDenial(c, 'auth', argv[0]!, username, argv.map((a, i) => (i === 0 ? a : '')), locked ? 'auth-locked-out' : undefined);
+    if (!locked) authFailed(c, username);
     return false;
   }
+  authSucceeded(c, username);
   c.user = user.name;
   c.authenticated = true;
   auditEvent(server, 'auth-success', { ...clientFields(c), username: user.name });
