@@ -1,0 +1,241 @@
+// Audits endpoints: one INFO without credentials decides the state; open endpoints (and, with
+// credentials, those that asked for them) are then read with the facts.ts sequence, and the checks
+// and the CVE table turn the facts into findings. Many targets run through a pool bounded by
+// --concurrency and --rate.
+
+import { classifyForeignBytes, classifyInfoReply, looksLikeInfo, printable, type Classified, type State } from './classify.js';
+import { Conn, ConnectError, NoReplyError, type ConnectOptions, type TlsOptions } from './connection.js';
+import { cveFindings } from './cves.js';
+import { evalExists, readAcl, readConfig, scanKeys, type AclUser, type Facts, type SuspiciousKey } from './facts.js';
+import { sortFindings, type Finding } from './findings.js';
+import { fingerprint, type Fingerprint, type Product } from './fingerprint.js';
+import { NotRespError, ReplyError, type Reply } from './resp.js';
+import { targetLabel, type Target } from './targets.js';
+import { runChecks } from './checks/index.js';
+
+export interface Credentials {
+  readonly user: string | null;
+  readonly password: string;
+}
+
+export interface ScanOptions {
+  readonly timeoutMs: number;
+  readonly source?: string;
+  readonly tls?: TlsOptions;
+  readonly credentials?: Credentials;
+  readonly expectedMasters: readonly string[];
+  /** Endpoints probed at once. */
+  readonly concurrency: number;
+  /** New endpoints started per second. */
+  readonly rate: number;
+}
+
+export interface EndpointResult {
+  readonly target: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly state: State;
+  readonly reason: string;
+  readonly product: Product | null;
+  readonly version: string | null;
+  readonly fingerprint: Fingerprint | null;
+  /** The user the facts were read as: null without credentials, "default" for AUTH <password>. */
+  readonly authenticatedAs: string | null;
+  readonly findings: Finding[];
+  /** What could not be read, and why. */
+  readonly notes: string[];
+  readonly durationMs: number;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EINVAL']);
+const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+
+function connectOptions(t: Target, o: ScanOptions, tls: TlsOptions | undefined): ConnectOptions {
+  return { host: t.host, port: t.port, timeoutMs: o.timeoutMs, ...(o.source !== undefined ? { source: o.source } : {}), ...(tls ? { tls } : {}) };
+}
+
+/**
+ * A connection that ended (or stayed silent) without a byte of reply. An accept-time address
+ * filter closes before the client says anything, so a second connection that sends nothing is
+ * watched: closed within the window → ip-allowlisted. Otherwise a TLS handshake is tried:
+ * it succeeds (or the server answers with a TLS alert) → tls-required. Else `fallback`.
+ */
+async function explainSilence(t: Target, o: ScanOptions, fallback: string): Promise<Classified> {
+  try {
+    const quiet = await Conn.open(connectOptions(t, o, undefined));
+    const windowMs = Math.min(1000, Math.max(250, quiet.connectMs * 4 + 100), o.timeoutMs);
+    const closed = await quiet.waitForClose(windowMs);
+    quiet.close();
+    if (closed) return { state: 'ip-allowlisted', reason: `accepted the TCP connection, then closed it after ${quiet.closedAfterMs} ms without reading or sending a byte (an accept-time address filter)` };
+  } catch (e) {
+    if (e instanceof ConnectError && e.closedBeforeBytes) return { state: 'ip-allowlisted', reason: 'closed the connection as soon as it was accepted (an accept-time address filter)' };
+  }
+  if (!o.tls) {
+    try {
+      const probe = await Conn.open(connectOptions(t, o, { insecure: true }));
+      probe.close();
+      return { state: 'tls-required', reason: 'plaintext got no reply, a TLS handshake succeeded' };
+    } catch (e) {
+      if (e instanceof ConnectError && /alert/i.test(e.message)) return { state: 'tls-required', reason: `plaintext got no reply, a TLS handshake was answered with an alert (${e.message})` };
+    }
+  }
+  return { state: 'error', reason: fallback };
+}
+
+function connectFailure(e: unknown, tls: boolean): Classified | 'silence' {
+  if (!(e instanceof ConnectError)) return { state: 'error', reason: String(e) };
+  if (e.closedBeforeBytes) return 'silence';
+  if (UNREACHABLE.has(e.code)) return { state: 'unreachable', reason: `${e.code}: ${e.message}` };
+  if (tls && CERT_ERRORS.test(e.code)) return { state: 'error', reason: `TLS certificate not trusted (${e.code}): use --cacert, or --insecure to skip verification` };
+  if (tls && /wrong version number|packet length too long|unknown protocol/i.test(e.message)) return { state: 'error', reason: `TLS handshake failed: the port does not speak TLS (${e.message})` };
+  return { state: 'error', reason: `${e.code}: ${e.message}` };
+}
+
+/** The first exchange: INFO without credentials. Leaves `conn` open only for states that continue. */
+async function firstContact(conn: Conn, t: Target, o: ScanOptions): Promise<{ c: Classified; info: string | null }> {
+  let r: Reply;
+  try {
+    r = await conn.call('INFO');
+  } catch (e) {
+    conn.close();
+    if (e instanceof NotRespError) return { c: classifyForeignBytes(e.head), info: null };
+    if (e instanceof NoReplyError && e.bytesReceived === 0) {
+      const what = e.kind === 'timeout' ? `no reply to INFO within ${o.timeoutMs} ms` : `connection closed without a reply${e.code ? ` (${e.code})` : ''}`;
+      return { c: await explainSilence(t, o, what), info: null };
+    }
+    return { c: { state: 'error', reason: e instanceof Error ? e.message : String(e) }, info: null };
+  }
+  const c = classifyInfoReply(r);
+  if (c !== null) return { c, info: looksLikeInfo(r) ? r : null };
+  // INFO renamed or disabled: PING tells whether commands run without credentials.
+  try {
+    const pong = await conn.call('PING');
+    if (pong === 'PONG') return { c: { state: 'open', reason: 'INFO is renamed or disabled; PING answered without credentials' }, info: null };
+    return { c: classifyInfoReply(pong) ?? { state: 'error', reason: `INFO and PING refused: ${printable(String(pong))}` }, info: null };
+  } catch (e) {
+    return { c: { state: 'error', reason: `INFO unknown, PING failed: ${(e as Error).message}` }, info: null };
+  }
+}
+
+interface Gathered {
+  fingerprint: Fingerprint | null;
+  config: Map<string, string> | null;
+  users: AclUser[] | null;
+  evalExists: boolean | null;
+  keys: SuspiciousKey[] | null;
+}
+
+/** The read-only fact sequence; each step is skipped (with a note) when refused. */
+async function gather(conn: Conn, info: string | null, notes: string[]): Promise<Gathered> {
+  const g: Gathered = { fingerprint: info !== null ? fingerprint(info) : null, config: null, users: null, evalExists: null, keys: null };
+  try {
+    g.config = await readConfig(conn);
+    if (g.config === null) notes.push('CONFIG GET not permitted: configuration checks skipped');
+    g.users = await readAcl(conn);
+    if (g.users === null) notes.push('ACL LIST unavailable or not permitted: user checks use what INFO showed');
+    g.evalExists = await evalExists(conn);
+    const fp = g.fingerprint;
+    g.keys = await scanKeys(conn, fp?.keyspace ?? [0], fp?.mode === 'cluster');
+    if (g.keys === null) notes.push('SCAN not permitted: attack-key check skipped');
+  } catch (e) {
+    notes.push(`fact gathering stopped: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return g;
+}
+
+/** Audits one endpoint; never throws. */
+export async function auditEndpoint(t: Target, o: ScanOptions): Promise<EndpointResult> {
+  const started = Date.now();
+  const notes: string[] = [];
+  const finish = (c: Classified, g: Gathered | null, authenticatedAs: string | null, defaultNopass: boolean | null): EndpointResult => {
+    const fp = g?.fingerprint ?? null;
+    const facts: Facts = {
+      state: c.state,
+      tls: o.tls !== undefined,
+      user: authenticatedAs,
+      fingerprint: fp,
+      config: g?.config ?? null,
+      users: g?.users ?? null,
+      evalExists: g?.evalExists ?? null,
+      suspiciousKeys: g?.keys ?? null,
+      expectedMasters: o.expectedMasters,
+      defaultNopass: g?.users?.find((u) => u.name === 'default')?.nopass ?? defaultNopass,
+    };
+    const findings = runChecks(facts);
+    if (fp) findings.push(...cveFindings(fp, { unauthenticatedCommands: c.state === 'open' || facts.defaultNopass === true && c.state !== 'protected-mode' }));
+    return {
+      target: targetLabel(t),
+      host: t.host,
+      port: t.port,
+      tls: o.tls !== undefined,
+      state: c.state,
+      reason: c.reason,
+      product: fp?.product ?? null,
+      version: fp?.version ?? null,
+      fingerprint: fp,
+      authenticatedAs,
+      findings: sortFindings(findings),
+      notes,
+      durationMs: Date.now() - started,
+    };
+  };
+
+  let conn: Conn;
+  try {
+    conn = await Conn.open(connectOptions(t, o, o.tls));
+  } catch (e) {
+    const f = connectFailure(e, o.tls !== undefined);
+    return finish(f === 'silence' ? await explainSilence(t, o, 'connection closed before any byte') : f, null, null, null);
+  }
+  const { c, info } = await firstContact(conn, t, o);
+  try {
+    if (c.state === 'open') return finish(c, await gather(conn, info, notes), null, true);
+    const restrictedDefault = c.state === 'auth-required' && c.reason.startsWith('NOPERM');
+    if (c.state === 'protected-mode') return finish(c, null, null, true);
+    if (c.state !== 'auth-required') return finish(c, null, null, null);
+    if (!o.credentials) {
+      notes.push('no credentials given: hardening checks need REDOUBT_AUDIT_PASSWORD (and --user) to run');
+      return finish(c, null, null, restrictedDefault ? true : false);
+    }
+    // Credentials go only to endpoints that asked for them.
+    const cred = o.credentials;
+    const auth = await conn.call(...(cred.user !== null ? ['AUTH', cred.user, cred.password] : ['AUTH', cred.password]));
+    if (auth instanceof ReplyError) {
+      notes.push(`credentials refused: ${printable(auth.message)}`);
+      return finish(c, null, null, restrictedDefault ? true : false);
+    }
+    const user = cred.user ?? 'default';
+    const r = await conn.call('INFO');
+    if (r instanceof ReplyError) notes.push(`INFO not permitted for user ${user}: ${printable(r.message)}`);
+    return finish(c, await gather(conn, looksLikeInfo(r) ? r : null, notes), user, restrictedDefault ? true : false);
+  } catch (e) {
+    notes.push(`probe stopped: ${e instanceof Error ? e.message : String(e)}`);
+    return finish(c, null, null, null);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Audits every target through the bounded pool; `onResult` sees each as it completes. */
+export async function scan(targets: readonly Target[], o: ScanOptions, onResult: (r: EndpointResult, done: number) => void = () => {}): Promise<EndpointResult[]> {
+  const results: EndpointResult[] = new Array<EndpointResult>(targets.length);
+  const interval = 1000 / Math.max(o.rate, 0.001);
+  let next = 0;
+  let done = 0;
+  let lastSlot = -Infinity;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++;
+      const now = Date.now();
+      const slot = Math.max(now, lastSlot + interval);
+      lastSlot = slot;
+      if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+      const r = await auditEndpoint(targets[i]!, o);
+      results[i] = r;
+      onResult(r, ++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, targets.length)) }, worker));
+  return results;
+}
