@@ -101,7 +101,8 @@ function invocations(line: string): string[][] {
     const words = shellWords(part.trim());
     if (words === null || words.length === 0) continue;
     for (const prog of PROGRAMS) {
-      if (prog.every((w, i) => words[i] === w)) out.push(words.slice(prog.length));
+      // `redoubt audit ...` is the auditor's command line, checked by test/audit.test.ts.
+      if (prog.every((w, i) => words[i] === w) && words[prog.length] !== 'audit') out.push(words.slice(prog.length));
     }
   }
   return out;
