@@ -89,6 +89,23 @@ export function parseDouble(s: string): number | null {
   return v;
 }
 
+/**
+ * Redis's getDoubleFromObject in full: parseDouble's syntax, and also refusing what strtod flags
+ * as out of range (an overflow to infinity, or a non-zero literal that underflows to zero). The
+ * literal inf/infinity stays accepted.
+ */
+export function parseDoubleInRange(s: string): number | null {
+  const v = parseDouble(s);
+  if (v === null) return null;
+  if (!Number.isFinite(v)) return /^[+-]?inf(inity)?$/i.test(s) ? v : null;
+  if (v === 0) {
+    const hex = /^[+-]?0x/i.test(s);
+    const mantissa = hex ? s.replace(/^[+-]?0x/i, '').split(/p/i)[0]! : s.split(/e/i)[0]!;
+    if ((hex ? /[1-9a-f]/i : /[1-9]/).test(mantissa)) return null;
+  }
+  return v;
+}
+
 /** strtod's hexadecimal form: 0x1.8p3. */
 function parseHexFloat(s: string): number {
   const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i.exec(s);

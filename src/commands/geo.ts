@@ -3,7 +3,7 @@
 // the sorted set commands work on it too; searches scan the score ranges of 9 geohash cells.
 
 import * as E from '../errors.js';
-import { is, parseDouble, parseInteger } from './args.js';
+import { is, parseDoubleInRange, parseInteger } from './args.js';
 import { key, keyAfter, type CommandSpec, type KeySpec } from './spec.js';
 import { lookupTyped } from './lookup.js';
 import type { Client } from '../server/client.js';
@@ -17,12 +17,12 @@ import {
   decodeScore,
   distance,
   distanceIfInside,
-  pqsort,
   scoreOf,
   searchCells,
   standardGeohash,
   type Shape,
 } from '../store/geohash.js';
+import { pqsort } from '../store/pqsort.js';
 import { formatHumanFloat } from '../protocol/number-format.js';
 
 function limits(c: Client): ZSetLimits {
@@ -31,22 +31,6 @@ function limits(c: Client): ZSetLimits {
 }
 
 // --- number parsing and printing ---
-
-/**
- * Redis's getDoubleFromObject: strtod over the whole string, no leading space, no NaN, and no
- * overflow to infinity or underflow to zero (the literal "inf" is accepted).
- */
-function parseGeoDouble(s: string): number | null {
-  const v = parseDouble(s);
-  if (v === null) return null;
-  if (!Number.isFinite(v)) return /^[+-]?inf(inity)?$/i.test(s) ? v : null;
-  if (v === 0) {
-    const hex = /^[+-]?0x/i.test(s);
-    const mantissa = hex ? s.replace(/^[+-]?0x/i, '').split(/p/i)[0]! : s.split(/e/i)[0]!;
-    if ((hex ? /[1-9a-f]/i : /[1-9]/).test(mantissa)) return null;
-  }
-  return v;
-}
 
 /** printf("%.<digits>f", d), exact and rounding ties to even as glibc does. */
 export function formatFixed(d: number, digits: number): string {
@@ -102,12 +86,12 @@ function scoreAsInteger(score: number): bigint {
 // --- argument helpers (each replies on error and returns null) ---
 
 function lonLat(c: Client, lonArg: string, latArg: string): [number, number] | null {
-  const lon = parseGeoDouble(lonArg);
+  const lon = parseDoubleInRange(lonArg);
   if (lon === null) {
     c.reply.error(E.NOT_FLOAT);
     return null;
   }
-  const lat = parseGeoDouble(latArg);
+  const lat = parseDoubleInRange(latArg);
   if (lat === null) {
     c.reply.error(E.NOT_FLOAT);
     return null;
@@ -130,7 +114,7 @@ function unit(c: Client, u: string): number | null {
 }
 
 function radiusArg(c: Client, value: string, u: string): { radius: number; conversion: number } | null {
-  const radius = parseGeoDouble(value);
+  const radius = parseDoubleInRange(value);
   if (radius === null) {
     c.reply.error(E.GEO_NEED_RADIUS);
     return null;
@@ -144,12 +128,12 @@ function radiusArg(c: Client, value: string, u: string): { radius: number; conve
 }
 
 function boxArg(c: Client, w: string, h: string, u: string): { width: number; height: number; conversion: number } | null {
-  const width = parseGeoDouble(w);
+  const width = parseDoubleInRange(w);
   if (width === null) {
     c.reply.error(E.GEO_NEED_WIDTH);
     return null;
   }
-  const height = parseGeoDouble(h);
+  const height = parseDoubleInRange(h);
   if (height === null) {
     c.reply.error(E.GEO_NEED_HEIGHT);
     return null;

@@ -5,6 +5,7 @@
 
 import * as E from '../errors.js';
 import { parseInt64, is } from './args.js';
+import { pqsort } from '../store/pqsort.js';
 import { aclOf } from '../security/acl/state.js';
 import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
 import { key, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
@@ -149,101 +150,6 @@ function comparator(alpha: boolean, byPattern: boolean, store: boolean, desc: bo
   return desc ? (a, b) => -cmp(a, b) : cmp;
 }
 
-/**
- * Redis's pqsort: Bentley-McIlroy quicksort (NetBSD's qsort) that skips the partitions lying
- * wholly outside [lrange, rrange]. Not stable, so for equal keys the order it leaves is part of
- * SORT's observable output; this follows its pivots and swaps exactly.
- */
-function pqsort<T>(v: T[], lrange: number, rrange: number, cmp: (a: T, b: T) => number): void {
-  const swap = (i: number, j: number): void => {
-    const t = v[i]!;
-    v[i] = v[j]!;
-    v[j] = t;
-  };
-  const vecswap = (i: number, j: number, n: number): void => {
-    for (let k = 0; k < n; k++) swap(i + k, j + k);
-  };
-  const med3 = (a: number, b: number, c: number): number =>
-    cmp(v[a]!, v[b]!) < 0
-      ? cmp(v[b]!, v[c]!) < 0 ? b : cmp(v[a]!, v[c]!) < 0 ? c : a
-      : cmp(v[b]!, v[c]!) > 0 ? b : cmp(v[a]!, v[c]!) < 0 ? a : c;
-  const insertionSort = (lo: number, n: number): void => {
-    for (let pm = lo + 1; pm < lo + n; pm++) {
-      for (let pl = pm; pl > lo && cmp(v[pl - 1]!, v[pl]!) > 0; pl--) swap(pl, pl - 1);
-    }
-  };
-  /** The pointer test of _pqsort, in element indexes: does [lo, hi] miss the wanted range? */
-  const outside = (lo: number, hi: number): boolean => (lrange < lo && rrange < lo) || (lrange > hi && rrange > hi);
-
-  const sort = (lo: number, n: number): void => {
-    for (;;) {
-      let swapped = false;
-      if (n < 7) {
-        insertionSort(lo, n);
-        return;
-      }
-      let pm = lo + Math.floor(n / 2);
-      if (n > 7) {
-        let pl = lo;
-        let pn = lo + n - 1;
-        if (n > 40) {
-          const d = Math.floor(n / 8);
-          pl = med3(pl, pl + d, pl + 2 * d);
-          pm = med3(pm - d, pm, pm + d);
-          pn = med3(pn - 2 * d, pn - d, pn);
-        }
-        pm = med3(pl, pm, pn);
-      }
-      swap(lo, pm);
-      let pa = lo + 1;
-      let pb = pa;
-      let pc = lo + n - 1;
-      let pd = pc;
-      for (;;) {
-        let r: number;
-        while (pb <= pc && (r = cmp(v[pb]!, v[lo]!)) <= 0) {
-          if (r === 0) {
-            swapped = true;
-            swap(pa, pb);
-            pa++;
-          }
-          pb++;
-        }
-        while (pb <= pc && (r = cmp(v[pc]!, v[lo]!)) >= 0) {
-          if (r === 0) {
-            swapped = true;
-            swap(pc, pd);
-            pd--;
-          }
-          pc--;
-        }
-        if (pb > pc) break;
-        swap(pb, pc);
-        swapped = true;
-        pb++;
-        pc--;
-      }
-      if (!swapped) {
-        insertionSort(lo, n);
-        return;
-      }
-      const pn = lo + n;
-      let r = Math.min(pa - lo, pb - pa);
-      vecswap(lo, pb - r, r);
-      r = Math.min(pd - pc, pn - pd - 1);
-      vecswap(pb, pn - r, r);
-      if ((r = pb - pa) > 1 && !outside(lo, lo + r - 1)) sort(lo, r);
-      if ((r = pd - pc) > 1) {
-        lo = pn - r;
-        n = r;
-        if (!outside(lo, lo + r - 1)) continue;
-      }
-      return;
-    }
-  };
-  sort(0, v.length);
-}
-
 // --- the command ---
 
 /** A sorted set as SORT needs it: Redis converts a listpack one to a skiplist for good. */
@@ -383,7 +289,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
       }
     }
     const cmp = comparator(alpha, sortby !== null, storekey !== null, desc);
-    if (sortby !== null && (start !== 0 || end !== vector.length - 1)) pqsort(vector, start, end, cmp);
+    if (sortby !== null && (start !== 0 || end !== vector.length - 1)) pqsort(vector, cmp, start, end);
     else vector.sort(cmp);
   }
 

@@ -3,7 +3,7 @@
 // ZMPOP, ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
 import * as E from '../errors.js';
-import { is, parseDouble, parseInt64, parseInteger } from './args.js';
+import { is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from './args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
@@ -52,22 +52,6 @@ function afterRemoval(c: Client, k: string, z: ZSetValue, removed: number): void
 }
 
 // --- argument parsing ---
-
-/**
- * Redis's getDoubleFromObject: parseDouble's strict syntax, and also refusing what strtod flags
- * as out of range (an overflow to infinity, an underflow to zero).
- */
-function parseScore(s: string): number | null {
-  const v = parseDouble(s);
-  if (v === null) return null;
-  if (!Number.isFinite(v)) return /^[+-]?inf(inity)?$/i.test(s) ? v : null;
-  if (v === 0) {
-    const hex = /^[+-]?0x/i.test(s);
-    const mantissa = hex ? s.replace(/^[+-]?0x/i, '').split(/p/i)[0]! : s.split(/e/i)[0]!;
-    if ((hex ? /[1-9a-f]/i : /[1-9]/).test(mantissa)) return null;
-  }
-  return v;
-}
 
 /** strtod's whitespace. */
 function isSpace(ch: number): boolean {
@@ -181,7 +165,7 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
   if (incr && pairs > 1) return c.reply.error(E.ZADD_INCR_PAIR);
   const scores: number[] = [];
   for (let j = 0; j < pairs; j++) {
-    const s = parseScore(argv[i + 2 * j]!);
+    const s = parseDoubleInRange(argv[i + 2 * j]!);
     if (s === null) return c.reply.error(E.NOT_FLOAT);
     scores.push(s);
   }
@@ -719,7 +703,7 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
     if (op !== 'diff' && !cardOnly && remaining >= setnum + 1 && is(a, 'weights')) {
       j++;
       for (let i = 0; i < setnum; i++, j++) {
-        const w = parseScore(argv[j]!);
+        const w = parseDoubleInRange(argv[j]!);
         if (w === null) return c.reply.error(E.WEIGHT_NOT_FLOAT);
         sources[i]!.weight = w;
       }
