@@ -4,19 +4,9 @@
 
 import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
-import { parseBlockTimeout } from '../server/blocking.js';
+import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
 import { moveGeneric, mpopFirst, parseEnd, parseMpop, removedFrom, writeList } from './list.js';
-
-/** The timeout argument in ms, or null after replying with the error. */
-function timeoutArg(c: Client, arg: string): number | null {
-  const t = parseBlockTimeout(arg);
-  if (typeof t === 'string') {
-    c.reply.error(t);
-    return null;
-  }
-  return t;
-}
 
 /** The list under `k` if it holds one with elements (a blocked client ignores other types). */
 function readyList(c: Client, k: string): ListValue | null {
@@ -30,7 +20,7 @@ function nullArray(c: Client): () => void {
 }
 
 function bpop(c: Client, argv: string[], end: End): void {
-  const timeout = timeoutArg(c, argv[argv.length - 1]!);
+  const timeout = blockTimeoutArg(c, argv[argv.length - 1]!);
   if (timeout === null) return;
   const keys = argv.slice(1, -1);
   for (const k of keys) {
@@ -43,26 +33,19 @@ function bpop(c: Client, argv: string[], end: End): void {
     removedFrom(c, k, list, 1);
     return;
   }
-  if (c.inExec) {
-    c.reply.nilArray();
-    return;
-  }
-  c.server.blocking.block(
-    {
-      client: c,
-      db: c.db,
-      keys,
-      serve: (k) => {
-        const list = readyList(c, k);
-        if (list === null) return false;
-        c.reply.array(2);
-        c.reply.bulk(k);
-        c.reply.bulk(list.pop(end)!);
-        removedFrom(c, k, list, 1);
-        return true;
-      },
-      timedOut: nullArray(c),
+  blockOnKeys(
+    c,
+    keys,
+    (k) => {
+      const list = readyList(c, k);
+      if (list === null) return false;
+      c.reply.array(2);
+      c.reply.bulk(k);
+      c.reply.bulk(list.pop(end)!);
+      removedFrom(c, k, list, 1);
+      return true;
     },
+    nullArray(c),
     timeout,
   );
 }
@@ -71,7 +54,7 @@ const blpop = (c: Client, argv: string[]): void => bpop(c, argv, 'left');
 const brpop = (c: Client, argv: string[]): void => bpop(c, argv, 'right');
 
 function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutArgText: string): void {
-  const timeout = timeoutArg(c, timeoutArgText);
+  const timeout = blockTimeoutArg(c, timeoutArgText);
   if (timeout === null) return;
   const source = writeList(c, src);
   if (source === null) return;
@@ -79,24 +62,19 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
     moveGeneric(c, src, dst, from, to);
     return;
   }
-  if (c.inExec) {
-    c.reply.nil();
-    return;
-  }
-  c.server.blocking.block(
-    {
-      client: c,
-      db: c.db,
-      keys: [src],
-      serve: (k) => {
-        if (readyList(c, k) === null) return false;
-        // A destination of the wrong type ends the wait with WRONGTYPE, the element untouched.
-        moveGeneric(c, src, dst, from, to);
-        return true;
-      },
-      timedOut: nullArray(c),
+  blockOnKeys(
+    c,
+    [src],
+    (k) => {
+      if (readyList(c, k) === null) return false;
+      // A destination of the wrong type ends the wait with WRONGTYPE, the element untouched.
+      moveGeneric(c, src, dst, from, to);
+      return true;
     },
+    nullArray(c),
     timeout,
+    // Inside EXEC Redis answers BLMOVE with a null bulk, though its timeout reply is a null array.
+    () => c.reply.nil(),
   );
 }
 
@@ -113,26 +91,13 @@ function brpoplpush(c: Client, argv: string[]): void {
 }
 
 function blmpop(c: Client, argv: string[]): void {
-  const timeout = timeoutArg(c, argv[1]!);
+  const timeout = blockTimeoutArg(c, argv[1]!);
   if (timeout === null) return;
   const args = parseMpop(c, argv, 2);
   if (args === null) return;
   const served = mpopFirst(c, args.keys, args.end, args.count);
   if (served !== false) return;
-  if (c.inExec) {
-    c.reply.nilArray();
-    return;
-  }
-  c.server.blocking.block(
-    {
-      client: c,
-      db: c.db,
-      keys: args.keys,
-      serve: (k) => readyList(c, k) !== null && mpopFirst(c, [k], args.end, args.count) === true,
-      timedOut: nullArray(c),
-    },
-    timeout,
-  );
+  blockOnKeys(c, args.keys, (k) => readyList(c, k) !== null && mpopFirst(c, [k], args.end, args.count) === true, nullArray(c), timeout);
 }
 
 // --- the table ---

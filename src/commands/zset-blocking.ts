@@ -5,7 +5,7 @@
 import * as E from '../errors.js';
 import { keyNum, keyRange, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
-import { parseBlockTimeout } from '../server/blocking.js';
+import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { parseZMPopArgs, zpopGeneric, type ZPopShape } from './zset.js';
 
 /** The first key holding a non-empty sorted set; null after replying WRONGTYPE; undefined if none. */
@@ -28,16 +28,6 @@ function hasEntries(c: Client, k: string): boolean {
   return v !== undefined && typeof v !== 'string' && v.type === 'zset' && v.size > 0;
 }
 
-/** The timeout argument in ms, or null after replying with the error (checked before any key). */
-function timeoutArg(c: Client, arg: string): number | null {
-  const t = parseBlockTimeout(arg);
-  if (typeof t === 'string') {
-    c.reply.error(t);
-    return null;
-  }
-  return t;
-}
-
 function blockingPop(c: Client, timeout: number, keys: string[], max: boolean, count: number, shape: ZPopShape): void {
   const found = firstNonEmpty(c, keys);
   if (found === null) return;
@@ -45,32 +35,19 @@ function blockingPop(c: Client, timeout: number, keys: string[], max: boolean, c
     zpopGeneric(c, [found], max, count, shape);
     return;
   }
-  if (c.inExec) {
-    c.reply.nilArray();
-    return;
-  }
-  c.server.blocking.block(
-    {
-      client: c,
-      db: c.db,
-      keys,
-      serve: (k) => hasEntries(c, k) && zpopGeneric(c, [k], max, count, shape),
-      timedOut: () => c.reply.nilArray(),
-    },
-    timeout,
-  );
+  blockOnKeys(c, keys, (k) => hasEntries(c, k) && zpopGeneric(c, [k], max, count, shape), () => c.reply.nilArray(), timeout);
 }
 
 const SINGLE: ZPopShape = { emitKey: true, nested: false, nilWhenEmpty: false };
 
 function bzpop(c: Client, argv: string[], max: boolean): void {
-  const timeout = timeoutArg(c, argv[argv.length - 1]!);
+  const timeout = blockTimeoutArg(c, argv[argv.length - 1]!);
   if (timeout === null) return;
   blockingPop(c, timeout, argv.slice(1, -1), max, -1, SINGLE);
 }
 
 function bzmpop(c: Client, argv: string[]): void {
-  const timeout = timeoutArg(c, argv[1]!);
+  const timeout = blockTimeoutArg(c, argv[1]!);
   if (timeout === null) return;
   const args = parseZMPopArgs(c, argv, 2);
   if (args === null) return;

@@ -179,3 +179,32 @@ function armTimer(ms: number, fire: () => void, set: (t: NodeJS.Timeout) => void
     set(setTimeout(() => armTimer(ms - MAX_TIMER, fire, set), MAX_TIMER));
   }
 }
+
+/** The timeout argument of a blocking command in ms, or null after replying with the error. */
+export function blockTimeoutArg(c: Client, arg: string): number | null {
+  const t = parseBlockTimeout(arg);
+  if (typeof t === 'string') {
+    c.reply.error(t);
+    return null;
+  }
+  return t;
+}
+
+/**
+ * Parks `c` on `keys` (see BlockingRegistry.block) unless it may not block (inside EXEC or a
+ * script), where Redis answers at once: with `denied`, or else the timeout reply.
+ */
+export function blockOnKeys(
+  c: Client,
+  keys: readonly string[],
+  serve: (key: string) => boolean,
+  timedOut: () => void,
+  timeoutMs: number,
+  denied: () => void = timedOut,
+): void {
+  if (c.inExec) {
+    denied();
+    return;
+  }
+  c.server.blocking.block({ client: c, db: c.db, keys, serve, timedOut }, timeoutMs);
+}
