@@ -21,6 +21,7 @@ import { aclCommands } from './acl.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { geoCommands } from './geo.js';
 import { dumpCommands } from './dump.js';
+import { sortCommands } from './sort.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -43,4 +44,5 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   hyperloglogCommands,
   geoCommands,
   dumpCommands,
+  sortCommands,
 ];
