@@ -18,6 +18,7 @@ import { listBlockingCommands } from './list-blocking.js';
 import { debugCommands } from './debug.js';
 import { moduleCommands } from './module.js';
 import { aclCommands } from './acl.js';
+import { streamCommands } from './stream.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { geoCommands } from './geo.js';
 import { dumpCommands } from './dump.js';
@@ -41,6 +42,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   debugCommands,
   moduleCommands,
   aclCommands,
+  streamCommands,
   hyperloglogCommands,
   geoCommands,
   dumpCommands,

@@ -85,6 +85,12 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     this.ready.push({ db, key });
   }
 
+  /** FLUSHDB/FLUSHALL: waiters see their keys gone (a group reader is told so, as in Redis). */
+  flushed(db: Database): void {
+    const perDb = this.queues.get(db);
+    if (perDb) for (const key of perDb.keys()) this.modified(db, key);
+  }
+
   /** SWAPDB moves data between databases: any waited key may now have data. */
   swapped(a: Database, b: Database): void {
     for (const db of [a, b]) {
@@ -102,11 +108,10 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
       for (const { db, key } of batch) {
         const q = this.queues.get(db)?.get(key);
         if (!q) continue;
-        // FIFO: the longest waiter first; stop at the first one the key can no longer serve.
-        while (q.length > 0) {
-          const w = q[0]!;
-          if (!w.serve(key)) break;
-          this.finish(w, 'served');
+        // FIFO: the longest waiter first. A waiter the key cannot serve does not stop the ones
+        // behind it: a stream reader of another group, say, still has entries to read.
+        for (const w of [...q]) {
+          if (this.byClient.get(w.client) === w && w.serve(key)) this.finish(w, 'served');
         }
       }
     }

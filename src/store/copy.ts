@@ -12,9 +12,11 @@ export function copyValue(v: Value): Value {
       return v.copy();
     case 'set':
       return v.copy();
+    case 'stream':
+      return v.copy();
     case 'hash':
       return v.copy();
     default:
-      throw new Error(`COPY does not support values of type ${v.type} yet`);
+      throw new Error(`COPY does not support values of type ${(v as { type: string }).type} yet`);
   }
 }

@@ -6,11 +6,9 @@ import type { HashValue } from './hash.js';
 import type { SetValue } from './set.js';
 import type { ZSetValue } from './zset.js';
 import type { ListValue } from './list.js';
+import type { StreamValue } from './stream.js';
 
-export type { HashValue, SetValue, ZSetValue, ListValue };
-export interface StreamValue {
-  readonly type: 'stream';
-}
+export type { HashValue, SetValue, ZSetValue, ListValue, StreamValue };
 
 export type CompositeValue = ListValue | HashValue | SetValue | ZSetValue | StreamValue;
 export type Value = string | CompositeValue;
