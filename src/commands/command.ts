@@ -128,6 +128,11 @@ export function replyCommandInfo(r: Reply, cmd: Command | undefined): void {
 
 // --- COMMAND DOCS ---
 
+/** Keys always name their key spec; a pattern does when it reaches keys (SORT's BY and GET). */
+function hasKeySpec(a: ArgDoc): boolean {
+  return a.type === 'key' || a.keySpecIndex !== undefined;
+}
+
 function replyArgs(r: Reply, args: readonly ArgDoc[]): void {
   r.array(args.length);
   for (const a of args) {
@@ -137,14 +142,14 @@ function replyArgs(r: Reply, args: readonly ArgDoc[]): void {
     if (a.multiple) flags.push('multiple');
     if (a.multipleToken) flags.push('multiple_token');
     r.map(
-      2 + (a.type === 'key' ? 1 : 0) + (a.token !== undefined ? 1 : 0) + (a.since !== undefined ? 1 : 0) +
+      2 + (hasKeySpec(a) ? 1 : 0) + (a.token !== undefined ? 1 : 0) + (a.since !== undefined ? 1 : 0) +
         (a.deprecatedSince !== undefined ? 1 : 0) + (flags.length > 0 ? 1 : 0) + (nested ? 1 : 0),
     );
     r.bulk('name');
     r.bulk(a.name);
     r.bulk('type');
     r.bulk(a.type);
-    if (a.type === 'key') {
+    if (hasKeySpec(a)) {
       r.bulk('key_spec_index');
       r.integer(a.keySpecIndex ?? 0);
     }
