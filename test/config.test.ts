@@ -382,3 +382,24 @@ describe('command table rows match COMMAND INFO of redis-server', () => {
     }
   });
 });
+
+describe('secrets are never read back', () => {
+  test('CONFIG GET answers (redacted) for requirepass and masterauth, while the password still works', async () => {
+    const s = await startRedoubt(['--requirepass', 'a-long-secret-password']);
+    try {
+      const c = await RawClient.connect(s.port);
+      try {
+        assert.equal(await c.call('AUTH', 'a-long-secret-password'), '+OK\r\n');
+        assert.equal(await c.call('CONFIG', 'GET', 'requirepass'), '*2\r\n$11\r\nrequirepass\r\n$10\r\n(redacted)\r\n');
+        // Nothing set: nothing to hide, and the reply matches Redis's.
+        assert.equal(await c.call('CONFIG', 'GET', 'masterauth'), '*2\r\n$10\r\nmasterauth\r\n$0\r\n\r\n');
+        const all = await c.call('CONFIG', 'GET', '*');
+        assert.equal(all.includes('a-long-secret-password'), false);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+});

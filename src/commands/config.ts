@@ -34,9 +34,13 @@ function configGet(c: Client, argv: string[]): void {
   c.reply.map(matches.size);
   for (const [name, def] of matches.values()) {
     c.reply.bulk(name);
-    c.reply.bulk(config.render(def));
+    const value = config.render(def);
+    // Unlike Redis, secrets (requirepass, masterauth, key passphrases) are never read back.
+    c.reply.bulk(def.sensitive && value !== '' ? REDACTED : value);
   }
 }
+
+const REDACTED = '(redacted)';
 
 function protectedAllowed(c: Client): boolean {
   return allowProtectedAction(c.server.config, 'enable-protected-configs', c);
