@@ -54,7 +54,12 @@ const stringCommand: fc.Arbitrary<string[]> = fc.oneof(
   fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 }).map((kv) => ['MSET', ...kv.flat()]),
   fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 }).map((kv) => ['MSETNX', ...kv.flat()]),
   fc.array(key, { minLength: 1, maxLength: 4 }).map((ks) => ['MGET', ...ks]),
-  key.map((k) => ['OBJECT', 'ENCODING', k]),
+  // Writes that leave a string raw whatever its content (Redis unshares it first).
+  fc.tuple(key, offset, fc.constantFrom('0', '1')).map(([k, o, b]) => ['SETBIT', k, o, b]),
+  fc.tuple(key, fc.constantFrom<string[]>(['GET', 'u8', '0'], ['SET', 'u8', '0', '49'], ['INCRBY', 'i8', '8', '1'])).map(([k, o]) => ['BITFIELD', k, ...o]),
+  fc.tuple(key, key).map(([a, b]) => ['BITOP', 'OR', a, b]),
+  fc.tuple(key, value).map(([k, v]) => ['PFADD', k, v]),
+  key.map((k) => ['PFCOUNT', k]),
 );
 
 const keyspaceCommand: fc.Arbitrary<string[]> = fc.oneof(
@@ -76,7 +81,14 @@ const keyspaceCommand: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(key, fc.constantFrom('f', 'g'), value).map(([k, f, v]) => ['HSET', k, f, v]),
 );
 
-const command = fc.oneof({ arbitrary: stringCommand, weight: 3 }, { arbitrary: keyspaceCommand, weight: 2 });
+/** How a value is held depends on the commands that wrote it, so sequences look at it often. */
+const inspectCommand: fc.Arbitrary<string[]> = fc.tuple(fc.constantFrom('ENCODING', 'REFCOUNT'), key).map(([sub, k]) => ['OBJECT', sub, k]);
+
+const command = fc.oneof(
+  { arbitrary: stringCommand, weight: 3 },
+  { arbitrary: keyspaceCommand, weight: 2 },
+  { arbitrary: inspectCommand, weight: 1 },
+);
 const sequence = fc.array(command, { minLength: 1, maxLength: MAX_COMMANDS });
 
 // --- running a sequence on both servers ---

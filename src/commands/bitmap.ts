@@ -51,6 +51,8 @@ function setbit(c: Client, argv: string[]): void {
   const old = getBit(s, offset);
   const next = setBit(s, offset, on);
   if (v === undefined || next !== s) db.set(k, next, true);
+  // Redis unshares the string before touching the bit, so it is raw even when nothing changed.
+  db.markStringEncoding(k, 'raw');
   c.reply.integer(old);
 }
 
@@ -207,8 +209,10 @@ function bitop(c: Client, argv: string[]): void {
   }
   const result = bitOp(op, sources);
   const dest = argv[2]!;
-  if (result.length > 0) db.set(dest, result);
-  else db.delete(dest);
+  if (result.length > 0) {
+    db.set(dest, result);
+    db.markStringEncoding(dest, 'raw');
+  } else db.delete(dest);
   c.reply.integer(result.length);
 }
 
@@ -340,6 +344,7 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
     setField(buf, o.offset, o.bits, next);
   }
   db.set(k, buf.latin1Slice(0, size), true);
+  db.markStringEncoding(k, 'raw');
 }
 
 function bitfield(c: Client, argv: string[]): void {

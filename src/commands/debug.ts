@@ -7,7 +7,7 @@ import { is } from './args.js';
 import { replyHelp } from './server.js';
 import { NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
-import { encodingOf, refcountOf } from '../store/encoding.js';
+import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { lruClock } from '../store/database.js';
 import type { Value } from '../store/types.js';
 
@@ -44,7 +44,8 @@ const lenBytes = (n: number): number => (n < 64 ? 1 : n < 16384 ? 2 : n <= 0xfff
 /** An estimate of the value's RDB size (Redis's rdbSavedObjectLen, without compression). */
 function serializedLength(v: Value): number {
   if (typeof v === 'string') {
-    if (encodingOf(v) === 'int') {
+    // RDB stores any short canonical integer as one, whatever the in-memory encoding.
+    if (stringEncoding(v) === 'int') {
       const n = Number(v);
       if (n >= -128 && n <= 127) return 2;
       if (n >= -32768 && n <= 32767) return 3;
@@ -83,14 +84,14 @@ function object(c: Client, key: string): void {
   }
   let encoding: string;
   try {
-    encoding = encodingOf(v);
+    encoding = encodingOf(db, key, v);
   } catch {
     encoding = 'unknown';
   }
   const idle = db.idleSeconds(key);
   const lru = (lruClock() - idle) & 0xffffff;
   c.reply.status(
-    `Value at:${fakeAddress(key)} refcount:${refcountOf(v)} encoding:${encoding} ` +
+    `Value at:${fakeAddress(key)} refcount:${refcountOf(db, key, v)} encoding:${encoding} ` +
       `serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}`,
   );
 }

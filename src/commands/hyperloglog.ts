@@ -31,6 +31,12 @@ function sparseMax(c: Client): number {
 /** Stores the changed string in place of the old one, keeping its time to live. */
 function store(c: Client, k: string, h: Hll): void {
   c.db.set(k, h.toString(), true);
+  unshare(c, k);
+}
+
+/** Redis takes a private raw copy of an HLL it may write (dbUnshareStringValue), changed or not. */
+function unshare(c: Client, k: string): void {
+  c.db.markStringEncoding(k, 'raw');
 }
 
 function pfadd(c: Client, argv: string[]): void {
@@ -41,7 +47,7 @@ function pfadd(c: Client, argv: string[]): void {
   if (h === undefined) {
     h = Hll.empty();
     updated++;
-  }
+  } else unshare(c, k);
   const max = sparseMax(c);
   for (let j = 2; j < argv.length; j++) {
     const r = h.add(argv[j]!, max);
@@ -74,6 +80,7 @@ function pfcount(c: Client, argv: string[]): void {
   const h = lookupHll(c, k, false);
   if (h === null) return;
   if (h === undefined) return c.reply.integer(0);
+  unshare(c, k);
   if (h.cacheValid) return c.reply.integer(h.cachedCard());
   const histogram = h.histogram();
   if (histogram === null) return c.reply.error(E.HLL_CORRUPTED);
@@ -97,6 +104,7 @@ function pfmerge(c: Client, argv: string[]): void {
   // The destination was checked as the first source, so it is missing or a valid HLL.
   const current = c.db.get(k);
   const h = typeof current === 'string' ? Hll.parse(current)! : Hll.empty();
+  unshare(c, k);
   if (dense && !h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
   const limit = sparseMax(c);
   for (let j = 0; j < HLL_REGISTERS; j++) if (max[j] !== 0) h.setRegister(j, max[j]!, limit);
@@ -112,6 +120,7 @@ function pfdebug(c: Client, argv: string[]): void {
   if (v === undefined) return c.reply.error(E.HLL_NO_SUCH_KEY);
   const h = lookupHll(c, k, true);
   if (h === null || h === undefined) return;
+  unshare(c, k);
   if (is(sub, 'getreg')) {
     if (h.encoding !== DENSE) {
       if (!h.toDense()) return c.reply.error(E.HLL_CORRUPTED);

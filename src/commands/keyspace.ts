@@ -12,7 +12,7 @@ import { typeOf, type Value } from '../store/types.js';
 import { globMatch } from '../store/glob.js';
 import { parseCursor, scanCursors } from '../store/scan.js';
 import { copyValue } from '../store/copy.js';
-import { encodingOf, refcountOf } from '../store/encoding.js';
+import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { expireAtMs, setExpireMs } from '../store/ttl.js';
 
 const LLONG_MAX = 2n ** 63n - 1n;
@@ -128,9 +128,12 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
     return;
   }
   const at = expireAtMs(db, src);
+  const encoding = db.stringEncodingOf(src);
   asOneChange(() => {
     db.set(dst, v);
     if (at !== undefined) setExpireMs(db, dst, at);
+    // The same object changes name, so it keeps its representation.
+    if (encoding !== undefined) db.markStringEncoding(dst, encoding);
     db.delete(src);
   });
   if (nx) c.reply.integer(1);
@@ -160,9 +163,11 @@ function move(c: Client, argv: string[]): void {
     return;
   }
   const at = expireAtMs(src, k);
+  const encoding = src.stringEncodingOf(k);
   asOneChange(() => {
     dst.set(k, v);
     if (at !== undefined) setExpireMs(dst, k, at);
+    if (encoding !== undefined) dst.markStringEncoding(k, encoding);
     src.delete(k);
   });
   c.reply.integer(1);
@@ -206,6 +211,8 @@ function copy(c: Client, argv: string[]): void {
   asOneChange(() => {
     dst.set(to, dup);
     if (at !== undefined) setExpireMs(dst, to, at);
+    // Redis duplicates the object with its encoding; a shared small integer becomes a private one.
+    if (typeof dup === 'string') dst.markStringEncoding(to, src.stringEncodingOf(from) ?? stringEncoding(dup));
   });
   c.reply.integer(1);
 }
@@ -476,13 +483,13 @@ function objectLookup(c: Client, argv: string[]): Value | undefined {
 function objectEncoding(c: Client, argv: string[]): void {
   const v = objectLookup(c, argv);
   if (v === undefined) return;
-  const encoding = tryStore(c, () => encodingOf(v));
+  const encoding = tryStore(c, () => encodingOf(c.db, argv[2]!, v));
   if (encoding !== undefined) c.reply.bulk(encoding);
 }
 
 function objectRefcount(c: Client, argv: string[]): void {
   const v = objectLookup(c, argv);
-  if (v !== undefined) c.reply.integer(refcountOf(v));
+  if (v !== undefined) c.reply.integer(refcountOf(c.db, argv[2]!, v));
 }
 
 function objectIdletime(c: Client, argv: string[]): void {

@@ -8,6 +8,7 @@ import type { Client } from '../server/client.js';
 import { now } from '../store/clock.js';
 import { addInt64, getRange, setRange, MAX_STRING_LENGTH } from '../store/string-ops.js';
 import { lcs } from '../store/lcs.js';
+import { createdEncoding } from '../store/encoding.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -294,6 +295,8 @@ function append(c: Client, argv: string[]): void {
   if (!fitsMaxBulk(c, v.length, add.length)) return;
   const next = v + add;
   db.set(k, next, true);
+  // Redis grows the existing string in place (even by nothing), which leaves it raw.
+  db.markStringEncoding(k, 'raw');
   c.reply.integer(next.length);
 }
 
@@ -339,6 +342,7 @@ function setrange(c: Client, argv: string[]): void {
     if (!fitsMaxBulk(c, offset, value.length)) return;
     const next = setRange('', offset, value);
     db.set(k, next);
+    db.markStringEncoding(k, 'raw');
     c.reply.integer(next.length);
     return;
   }
@@ -353,6 +357,7 @@ function setrange(c: Client, argv: string[]): void {
   if (!fitsMaxBulk(c, offset, value.length)) return;
   const next = setRange(v, offset, value);
   db.set(k, next, true);
+  db.markStringEncoding(k, 'raw');
   c.reply.integer(next.length);
 }
 
@@ -436,6 +441,8 @@ function incrbyfloat(c: Client, argv: string[]): void {
   }
   const text = formatLongDoubleHuman(sum);
   db.set(k, text, true);
+  // The result is never converted to an integer, even when it reads as one ("10").
+  db.markStringEncoding(k, createdEncoding(text));
   c.reply.bulk(text);
 }
 

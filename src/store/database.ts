@@ -4,6 +4,7 @@
 // notifications and the dirty counter see it.
 
 import { now } from './clock.js';
+import { isContentEncoding, type StringEncoding } from './encoding.js';
 import type { Value } from './types.js';
 
 /** What the rest of the server wants to hear about the keyspace. */
@@ -34,6 +35,12 @@ export class Database {
   expires = new Map<string, number>();
   /** LRU clock of the last access per key, for OBJECT IDLETIME. */
   access = new Map<string, number>();
+  /**
+   * The strings whose representation is not the one their content implies, because of how they
+   * were written (SETRANGE leaves "10" raw, COPY unshares a small integer); see store/encoding.ts.
+   * Only these exceptions are kept, so plain GET/SET traffic leaves the map empty.
+   */
+  stringEncodings = new Map<string, StringEncoding>();
   /** Writes since the last save, as Redis's server.dirty. */
   static dirty = 0;
   /** Lookups by read commands that found / did not find their key (INFO keyspace_hits/misses). */
@@ -90,6 +97,7 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     this.data.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
     this.access.set(key, lruClock());
     Database.dirty++;
     this.events.modified(this, key);
@@ -113,6 +121,23 @@ export class Database {
     this.data.delete(key);
     this.expires.delete(key);
     this.access.delete(key);
+    if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
+  }
+
+  /**
+   * Records that the string now under `key` is held as `encoding` whatever its content says
+   * (call it after the write: set() forgets the previous record).
+   */
+  markStringEncoding(key: string, encoding: StringEncoding): void {
+    const v = this.data.get(key);
+    if (typeof v !== 'string') return;
+    if (!isContentEncoding(v, encoding)) this.stringEncodings.set(key, encoding);
+    else if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
+  }
+
+  /** The recorded representation of the string under `key`, when it departs from its content. */
+  stringEncodingOf(key: string): StringEncoding | undefined {
+    return this.stringEncodings.size === 0 ? undefined : this.stringEncodings.get(key);
   }
 
   /** Absolute expiry in ms, or undefined for a persistent key. */
@@ -151,6 +176,7 @@ export class Database {
     this.data = new Map();
     this.expires = new Map();
     this.access = new Map();
+    this.stringEncodings = new Map();
     Database.dirty += n;
     return n;
   }
@@ -161,6 +187,7 @@ export class Database {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.access, other.access] = [other.access, this.access];
+    [this.stringEncodings, other.stringEncodings] = [other.stringEncodings, this.stringEncodings];
   }
 
   /** A uniformly random live key, or undefined when empty. Expired keys met on the way are removed. */
