@@ -1,0 +1,269 @@
+// The Lua VM that runs scripts: real Lua 5.1.5 compiled to WebAssembly (see docs/lua-runtime.md),
+// one state per LuaEngine, sandboxed as Redis 7.0 sandboxes its own. Everything is synchronous:
+// redis.call inside a script calls the host's `call` and gets RESP back before the script goes on.
+
+import { createHash } from 'node:crypto';
+import type { Reply } from '../protocol/reply-writer.js';
+import { LUA_WASM_BASE64 } from './lua-wasm.js';
+import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
+import { errorLine, readErrorInfo, writeTagged, type ScriptErrorInfo } from './tagged-reply.js';
+
+export type { ScriptErrorInfo } from './tagged-reply.js';
+
+export interface LuaEngineOptions {
+  /** Runs one command for redis.call/redis.pcall and returns its reply as RESP (latin1), in
+   *  the protocol version the script chose with redis.setresp. Must not throw. */
+  call(argv: string[], resp: 2 | 3): string;
+  /** redis.log: level 0 (debug) to 3 (warning). */
+  log?: (level: number, message: string) => void;
+  /** Asked every `hookInterval` VM instructions while a script runs; true stops the script
+   *  with "Script killed by user with SCRIPT KILL..." (and pcall cannot catch it). */
+  interrupt?: () => boolean;
+  /** Instructions between interrupt checks; 0 turns the hook off. Default 100000, as Redis. */
+  hookInterval?: number;
+  /** Bytes the Lua heap may hold; an allocation past it fails with "not enough memory". 0: no cap. */
+  memoryLimit?: number;
+  /** redis.REDIS_VERSION and redis.REDIS_VERSION_NUM. */
+  version?: string;
+}
+
+/** How a script ended: its reply was written, or it failed with an error line (also written). */
+export type ScriptOutcome = { ok: true } | { ok: false; error: string; info: ScriptErrorInfo };
+
+export type CompileResult = { ok: true; ref: number } | { ok: false; error: string };
+
+interface Exports {
+  memory: WasmMemory;
+  __stack_pointer: WasmGlobal;
+  _initialize(): void;
+  rd_reserve(n: number): number;
+  rd_io(): number;
+  rd_io_len(): number;
+  rd_call_pfunc(f: number, l: number, ud: number): void;
+  rd_memory(): number;
+  rd_set_limit(n: number): void;
+  rd_gc_step(n: number): void;
+  rd_gc_full(): void;
+  rd_resp(): number;
+  rd_seal(): void;
+  rd_set_redis_string(name: number, len: number): void;
+  rd_set_redis_number(name: number, v: number): void;
+  rd_init(limit: number): number;
+  rd_compile(len: number, nameOff: number): number;
+  rd_unref(ref: number): void;
+  rd_call(ref: number, nkeys: number, nargs: number, asGlobals: number, hookCount: number): number;
+}
+
+let wasmModule: WasmModule | undefined;
+
+/** Compiled once per process; instantiating it again per engine is cheap and synchronous. */
+function luaModule(): WasmModule {
+  wasmModule ??= new Wasm.Module(Buffer.from(LUA_WASM_BASE64, 'base64'));
+  return wasmModule;
+}
+
+/** What the host throws to unwind a Lua error to the nearest protected call. */
+const LUA_ERROR = Symbol('lua error');
+const ENOSYS = 52;
+const EBADF = 8;
+/** Lua's GC gets a small step every this many calls, as Redis does. */
+const GC_PERIOD = 50;
+
+export const DEFAULT_VERSION = '7.0.15';
+
+/** REDIS_VERSION_NUM: 0x00MMmmpp. */
+function versionNum(v: string): number {
+  const [a = 0, b = 0, c = 0] = v.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  return (a << 16) | (b << 8) | c;
+}
+
+export class LuaEngine {
+  private readonly ex: Exports;
+  private readonly opts: LuaEngineOptions;
+  private mem: Buffer;
+  private running = false;
+  private calls = 0;
+  /** Set when the VM hit a trap or a host failure mid-call: its state can no longer be trusted. */
+  broken = false;
+
+  constructor(opts: LuaEngineOptions) {
+    this.opts = opts;
+    const wasi: Record<string, () => number> = {};
+    for (const imp of Wasm.Module.imports(luaModule())) {
+      if (imp.module === 'wasi_snapshot_preview1') wasi[imp.name] = () => ENOSYS;
+    }
+    // No preopened directories: the libc finds none and the VM never sees a file.
+    wasi['fd_prestat_get'] = () => EBADF;
+    wasi['proc_exit'] = () => {
+      throw new Error('Lua VM called exit');
+    };
+    const env = {
+      rd_host_throw: (): never => {
+        throw LUA_ERROR;
+      },
+      rd_host_try: (f: number, l: number, ud: number): void => {
+        const sp = this.ex.__stack_pointer.value;
+        try {
+          this.ex.rd_call_pfunc(f, l, ud);
+        } catch (e) {
+          if (e !== LUA_ERROR) throw e;
+          // The C frames between here and the throw never ran their epilogues.
+          this.ex.__stack_pointer.value = sp;
+        }
+      },
+      rd_host_call: (resp: number): number => this.hostCall(resp === 3 ? 3 : 2),
+      rd_host_interrupt: (): number => (this.opts.interrupt?.() ? 1 : 0),
+      rd_host_log: (level: number, ptr: number, len: number): void => {
+        this.opts.log?.(level, this.view().latin1Slice(ptr, ptr + len));
+      },
+      rd_host_sha1hex: (ptr: number, len: number, out: number): void => {
+        const m = this.view();
+        const hex = createHash('sha1').update(m.subarray(ptr, ptr + len)).digest('hex');
+        m.latin1Write(hex, out);
+      },
+    };
+    const instance = new Wasm.Instance(luaModule(), { env, wasi_snapshot_preview1: wasi });
+    this.ex = instance.exports as unknown as Exports;
+    this.mem = Buffer.from(this.ex.memory.buffer);
+    this.ex._initialize();
+    if (!this.ex.rd_init(opts.memoryLimit ?? 0)) throw new Error('Lua VM failed to start');
+    const version = opts.version ?? DEFAULT_VERSION;
+    this.setRedisString('REDIS_VERSION', version);
+    this.setRedisNumber('REDIS_VERSION_NUM', versionNum(version));
+    this.ex.rd_seal();
+  }
+
+  /** Bytes the Lua heap holds now (used_memory_lua). */
+  memoryUsed(): number {
+    return this.ex.rd_memory() >>> 0;
+  }
+
+  /** Bytes of WebAssembly memory reserved by this VM, which never shrinks. */
+  memoryReserved(): number {
+    return this.ex.memory.buffer.byteLength;
+  }
+
+  setMemoryLimit(bytes: number): void {
+    this.ex.rd_set_limit(bytes);
+  }
+
+  collectGarbage(): void {
+    this.ex.rd_gc_full();
+  }
+
+  /** Compiles a chunk; `chunkname` follows Lua's rules ("@user_script" prints as user_script). */
+  compile(body: string, chunkname = '@user_script'): CompileResult {
+    const io = this.ex.rd_reserve(body.length + chunkname.length + 1);
+    const m = this.view();
+    m.latin1Write(body, io);
+    m.latin1Write(chunkname, io + body.length);
+    m[io + body.length + chunkname.length] = 0;
+    const ref = this.ex.rd_compile(body.length, body.length);
+    if (ref > 0) return { ok: true, ref };
+    const p = this.ex.rd_io();
+    return { ok: false, error: this.view().latin1Slice(p, p + this.ex.rd_io_len()) };
+  }
+
+  release(ref: number): void {
+    this.ex.rd_unref(ref);
+  }
+
+  /**
+   * Runs a compiled chunk and writes its reply (or error) to `reply` by Redis's Lua -> RESP
+   * rules. EVAL passes KEYS/ARGV as globals; FCALL (`asGlobals` false) as the two arguments.
+   * `name` is what Redis names the script in errors (the SHA1 for EVAL, the function name).
+   */
+  run(ref: number, keys: readonly string[], args: readonly string[], reply: Reply, name: string, asGlobals = true): ScriptOutcome {
+    if (this.running) throw new Error('Lua VM is already running a script');
+    if (this.broken) throw new Error('Lua VM is unusable after an internal failure');
+    let size = 0;
+    for (const k of keys) size += 4 + k.length;
+    for (const a of args) size += 4 + a.length;
+    const io = this.ex.rd_reserve(size);
+    const m = this.view();
+    let p = io;
+    for (const list of [keys, args]) {
+      for (const s of list) {
+        m.writeUInt32LE(s.length, p);
+        m.latin1Write(s, p + 4);
+        p += 4 + s.length;
+      }
+    }
+    this.running = true;
+    let status: number;
+    try {
+      status = this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, this.opts.hookInterval ?? 100000);
+    } catch (e) {
+      this.broken = true;
+      const error = `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}`;
+      reply.error(error);
+      return { ok: false, error, info: { table: false, message: error, source: '', line: '', ignoreStats: false } };
+    } finally {
+      this.running = false;
+    }
+    if (++this.calls === GC_PERIOD) {
+      this.calls = 0;
+      this.ex.rd_gc_step(GC_PERIOD);
+    }
+    const out = this.ex.rd_io();
+    const end = out + this.ex.rd_io_len();
+    if (status === 0) {
+      writeTagged(this.view(), out, end, reply, this.ex.rd_resp() === 3 ? 3 : 2);
+      return { ok: true };
+    }
+    const info = readErrorInfo(this.view(), out, end);
+    let error: string;
+    if (!info.table) error = `ERR Error running script ${name}, ${info.message.slice(0, 100)}`;
+    else if (info.source !== '' && info.line !== '') error = `${info.message} script: ${name}, on ${info.source}:${info.line}.`;
+    else error = info.message;
+    reply.error(errorLine(error));
+    return { ok: false, error, info };
+  }
+
+  /** Runs one command for the script: argv from the VM's buffer in, RESP reply back into it. */
+  private hostCall(resp: 2 | 3): number {
+    let m = this.view();
+    const io = this.ex.rd_io();
+    const argc = m.readUInt32LE(io);
+    const argv: string[] = new Array<string>(argc);
+    let p = io + 4;
+    for (let i = 0; i < argc; i++) {
+      const n = m.readUInt32LE(p);
+      argv[i] = m.latin1Slice(p + 4, p + 4 + n);
+      p += 4 + n;
+    }
+    let out: string;
+    try {
+      out = this.opts.call(argv, resp);
+    } catch (e) {
+      out = `-ERR ${e instanceof Error ? e.message : String(e)}\r\n`;
+    }
+    const dst = this.ex.rd_reserve(out.length);
+    m = this.view();
+    m.latin1Write(out, dst);
+    return out.length;
+  }
+
+  private setRedisString(name: string, value: string): void {
+    const io = this.ex.rd_reserve(value.length + name.length + 1);
+    const m = this.view();
+    m.latin1Write(value, io);
+    m.latin1Write(name, io + value.length);
+    m[io + value.length + name.length] = 0;
+    this.ex.rd_set_redis_string(io + value.length, value.length);
+  }
+
+  private setRedisNumber(name: string, value: number): void {
+    const io = this.ex.rd_reserve(name.length + 1);
+    const m = this.view();
+    m.latin1Write(name, io);
+    m[io + name.length] = 0;
+    this.ex.rd_set_redis_number(io, value);
+  }
+
+  /** A Buffer over the VM's memory, renewed when the memory grew. */
+  private view(): Buffer {
+    if (this.mem.buffer !== this.ex.memory.buffer) this.mem = Buffer.from(this.ex.memory.buffer);
+    return this.mem;
+  }
+}

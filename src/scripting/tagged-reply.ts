@@ -1,0 +1,113 @@
+// Renders what a script returned, as the VM's bridge tagged it, through the Reply interface by
+// Redis's Lua -> RESP rules (numbers truncated to integers, false as nil in RESP2, ok/err/double/
+// map/set/big_number/verbatim_string tables). The tag format is defined in wasm/bridge.c.
+
+import type { Reply } from '../protocol/reply-writer.js';
+
+/** The error object a failed script left: its `err` text and where it was raised. */
+export interface ScriptErrorInfo {
+  /** False when Lua failed outside the error handler (out of memory): `message` is Lua's text. */
+  table: boolean;
+  message: string;
+  source: string;
+  line: string;
+  /** The error came from a command run by redis.call, already counted in the error stats. */
+  ignoreStats: boolean;
+}
+
+/** An error or status line as Redis sends it: trailing CR/LF trimmed, inner ones as spaces. */
+export function errorLine(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 13 || s.charCodeAt(end - 1) === 10)) end--;
+  const t = end === s.length ? s : s.slice(0, end);
+  return /[\r\n]/.test(t) ? t.replace(/[\r\n]/g, ' ') : t;
+}
+
+function statusLine(s: string): string {
+  return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, ' ') : s;
+}
+
+export function writeTagged(m: Buffer, start: number, end: number, reply: Reply, scriptResp: 2 | 3): void {
+  let p = start;
+  const str = (): string => {
+    const n = m.readUInt32LE(p);
+    const s = m.latin1Slice(p + 4, p + 4 + n);
+    p += 4 + n;
+    return s;
+  };
+  const one = (): void => {
+    const tag = m[p++];
+    switch (tag) {
+      case 0x42: // B
+        reply.bulk(str());
+        return;
+      case 0x53: // S
+        reply.status(statusLine(str()));
+        return;
+      case 0x45: // E
+        reply.error(errorLine(str()));
+        return;
+      case 0x49: {
+        // I
+        const v = m.readBigInt64LE(p);
+        p += 8;
+        reply.integer(v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
+        return;
+      }
+      case 0x44: // D
+        reply.double(m.readDoubleLE(p));
+        p += 8;
+        return;
+      case 0x54: // T
+        if (scriptResp === 2) reply.integer(1);
+        else reply.bool(true);
+        return;
+      case 0x46: // F
+        if (scriptResp === 2) reply.nil();
+        else reply.bool(false);
+        return;
+      case 0x47: // G
+        reply.bigNumber(statusLine(str()));
+        return;
+      case 0x56: {
+        // V
+        const s = str();
+        reply.verbatim(s.slice(3), s.slice(0, 3));
+        return;
+      }
+      case 0x41: // A
+      case 0x4d: // M
+      case 0x55: {
+        // U
+        const n = m.readUInt32LE(p);
+        p += 4;
+        if (tag === 0x41) reply.array(n);
+        else if (tag === 0x4d) reply.map(n);
+        else reply.set(n);
+        const items = tag === 0x4d ? 2 * n : n;
+        for (let i = 0; i < items; i++) one();
+        return;
+      }
+      default: // N
+        reply.nil();
+    }
+  };
+  while (p < end) one();
+}
+
+export function readErrorInfo(m: Buffer, start: number, end: number): ScriptErrorInfo {
+  let p = start;
+  const str = (): string => {
+    p++; // tag
+    const n = m.readUInt32LE(p);
+    const s = m.latin1Slice(p + 4, p + 4 + n);
+    p += 4 + n;
+    return s;
+  };
+  if (m[p] !== 0x45) return { table: false, message: str(), source: '', line: '', ignoreStats: false };
+  const message = str();
+  const source = str();
+  const line = str();
+  const ignoreStats = p < end && m[p] === 0x54;
+  return { table: true, message, source, line, ignoreStats };
+}

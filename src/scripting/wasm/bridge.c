@@ -1,0 +1,966 @@
+/* The C half of Redoubt's Lua engine: one Lua 5.1 state per WebAssembly instance, set up as
+ * Redis sets up its scripting VM (libraries, redis.* API, read-only globals), plus the two
+ * conversions that must match Redis byte for byte: RESP -> Lua for redis.call replies, and
+ * Lua -> a tagged stream that src/scripting/tagged-reply.ts renders through the Reply interface. */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "lstate.h"
+
+#define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* ---- host imports -------------------------------------------------------------------- */
+
+/* Runs the command in io_buf (see put_argv); writes its RESP reply via rd_reserve and
+ * returns the reply length. */
+IMPORT(rd_host_call) int rd_host_call(int resp);
+/* Nonzero when the running script must stop (SCRIPT KILL, FUNCTION KILL, shutdown). */
+IMPORT(rd_host_interrupt) int rd_host_interrupt(void);
+IMPORT(rd_host_log) void rd_host_log(int level, const char *msg, size_t len);
+/* Writes the 40 hex digits of SHA1(s) to out. */
+IMPORT(rd_host_sha1hex) void rd_host_sha1hex(const char *s, size_t len, char *out);
+
+/* ---- state ---------------------------------------------------------------------------- */
+
+static lua_State *L;
+static size_t mem_used, mem_limit;
+static int running;        /* inside rd_call: redis.call and friends are allowed */
+static int script_resp;    /* redis.setresp() for this invocation */
+static int killed;
+
+/* One buffer for traffic in both directions: arguments in, replies out. */
+static char *io_buf;
+static size_t io_cap, io_len;
+
+static void io_need(size_t n) {
+  if (io_len + n <= io_cap) return;
+  size_t cap = io_cap ? io_cap : 4096;
+  while (cap < io_len + n) cap *= 2;
+  char *p = realloc(io_buf, cap);
+  if (!p) __builtin_trap();
+  io_buf = p;
+  io_cap = cap;
+}
+
+EXPORT(rd_reserve) char *rd_reserve(size_t n) {
+  io_len = 0;
+  io_need(n + 1);
+  return io_buf;
+}
+EXPORT(rd_io) char *rd_io(void) { return io_buf; }
+EXPORT(rd_io_len) size_t rd_io_len(void) { return io_len; }
+
+/* The host's try: a protected call jumps back here through a host exception. */
+EXPORT(rd_call_pfunc) void rd_call_pfunc(void (*f)(lua_State *, void *), lua_State *l, void *ud) {
+  f(l, ud);
+}
+
+/* Counts every byte Lua holds and refuses growth past the limit; Lua then raises
+ * "not enough memory", which a script cannot get around. */
+static void *rd_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    free(ptr);
+    mem_used -= osize;
+    return NULL;
+  }
+  if (nsize > osize && mem_limit && mem_used - osize + nsize > mem_limit) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (p) mem_used = mem_used - osize + nsize;
+  return p;
+}
+
+EXPORT(rd_memory) size_t rd_memory(void) { return mem_used; }
+EXPORT(rd_set_limit) void rd_set_limit(size_t limit) { mem_limit = limit; }
+EXPORT(rd_gc_step) void rd_gc_step(int n) { lua_gc(L, LUA_GCSTEP, n); }
+EXPORT(rd_gc_full) void rd_gc_full(void) { lua_gc(L, LUA_GCCOLLECT, 0); }
+EXPORT(rd_resp) int rd_resp(void) { return script_resp; }
+
+/* ---- errors as Redis shapes them ------------------------------------------------------ */
+
+/* Pushes {err = "CODE message"}: a leading '-' names the code, otherwise it is ERR. */
+static void push_error(lua_State *l, const char *s, size_t len) {
+  luaL_Buffer b;
+  luaL_buffinit(l, &b);
+  if (len > 0 && s[0] == '-') {
+    const char *sp = memchr(s, ' ', len);
+    if (!sp) {
+      luaL_addstring(&b, "ERR ");
+      luaL_addlstring(&b, s + 1, len - 1);
+    } else {
+      luaL_addlstring(&b, s + 1, (size_t)(sp - s - 1));
+      luaL_addchar(&b, ' ');
+      luaL_addlstring(&b, sp + 1, len - (size_t)(sp - s) - 1);
+    }
+  } else {
+    luaL_addstring(&b, "ERR ");
+    luaL_addlstring(&b, s, len);
+  }
+  luaL_pushresult(&b);
+  /* Redis trims trailing CR/LF from the message. */
+  size_t n;
+  const char *m = lua_tolstring(l, -1, &n);
+  size_t end = n;
+  while (end > 0 && (m[end - 1] == '\r' || m[end - 1] == '\n')) end--;
+  if (end != n) {
+    lua_pushlstring(l, m, end);
+    lua_remove(l, -2);
+  }
+  lua_newtable(l);
+  lua_pushstring(l, "err");
+  lua_pushvalue(l, -3);
+  lua_rawset(l, -3);
+  lua_remove(l, -2);
+}
+
+static void push_error_cstr(lua_State *l, const char *s) { push_error(l, s, strlen(s)); }
+
+/* Raises the error table on top of the stack. */
+static int raise_table(lua_State *l) { return lua_error(l); }
+
+
+/* Error handler of every invocation: anything but a table becomes {err = "ERR " .. msg},
+ * and the source and line of the Lua code that failed are added (a C function that
+ * raised the error, such as error() itself, is skipped). */
+static int error_handler(lua_State *l) {
+  lua_Debug ar;
+  int have = lua_getstack(l, 1, &ar) && lua_getinfo(l, "nSl", &ar);
+  if (have && strcmp(ar.what, "C") == 0)
+    have = lua_getstack(l, 2, &ar) && lua_getinfo(l, "nSl", &ar);
+  if (!lua_istable(l, 1)) {
+    lua_getfield(l, LUA_REGISTRYINDEX, "redoubt.tostring");
+    lua_pushvalue(l, 1);
+    lua_call(l, 1, 1);
+    lua_pushstring(l, "ERR ");
+    lua_insert(l, -2);
+    lua_concat(l, 2);
+    lua_newtable(l);
+    lua_pushstring(l, "err");
+    lua_pushvalue(l, -3);
+    lua_rawset(l, -3);
+    lua_replace(l, 1);
+    lua_settop(l, 1);
+  }
+  if (have && !lua_isreadonlytable(l, 1)) {
+    lua_pushstring(l, "source");
+    lua_pushstring(l, ar.source);
+    lua_rawset(l, 1);
+    lua_pushstring(l, "line");
+    lua_pushinteger(l, ar.currentline);
+    lua_rawset(l, 1);
+  }
+  lua_settop(l, 1);
+  return 1;
+}
+
+/* ---- redis.call: Lua arguments out, RESP reply in ------------------------------------- */
+
+static void io_put_u32(uint32_t v) {
+  io_need(4);
+  memcpy(io_buf + io_len, &v, 4);
+  io_len += 4;
+}
+
+static void io_put(const char *s, size_t n) {
+  io_need(n);
+  memcpy(io_buf + io_len, s, n);
+  io_len += n;
+}
+
+/* Writes argc and the arguments as length-prefixed strings. Numbers use %.17g, as Redis
+ * does, because Lua's own %.14g loses precision. Returns 0 if an argument is neither. */
+static int put_argv(lua_State *l, int argc) {
+  io_len = 0;
+  io_put_u32((uint32_t)argc);
+  for (int j = 1; j <= argc; j++) {
+    char dbuf[64];
+    const char *s;
+    size_t n;
+    if (lua_type(l, j) == LUA_TNUMBER) {
+      n = (size_t)snprintf(dbuf, sizeof dbuf, "%.17g", (double)lua_tonumber(l, j));
+      s = dbuf;
+    } else {
+      s = lua_tolstring(l, j, &n);
+      if (!s) return 0;
+    }
+    io_put_u32((uint32_t)n);
+    io_put(s, n);
+  }
+  return 1;
+}
+
+/* RESP -> Lua, as Redis converts a command's reply for the script. */
+typedef struct { const char *p, *end; } Cursor;
+
+static const char *line_end(Cursor *c) {
+  const char *e = c->p;
+  while (e + 1 < c->end && !(e[0] == '\r' && e[1] == '\n')) e++;
+  return e;
+}
+
+static long long parse_ll(const char *s, const char *e) {
+  int neg = 0;
+  long long v = 0;
+  if (s < e && *s == '-') { neg = 1; s++; }
+  while (s < e) v = v * 10 + (*s++ - '0');
+  return neg ? -v : v;
+}
+
+static void resp_to_lua(lua_State *l, Cursor *c, int push);
+
+static void push_bulkish(lua_State *l, Cursor *c, const char *hdr_end, int push, int verbatim) {
+  long long n = parse_ll(c->p + 1, hdr_end);
+  c->p = hdr_end + 2;
+  if (n < 0) {
+    if (push) lua_pushboolean(l, 0);
+    return;
+  }
+  const char *s = c->p;
+  c->p += n + 2;
+  if (!push) return;
+  if (verbatim) {
+    lua_newtable(l);
+    lua_pushstring(l, "verbatim_string");
+    lua_newtable(l);
+    lua_pushstring(l, "string");
+    lua_pushlstring(l, s + 4, (size_t)n - 4);
+    lua_rawset(l, -3);
+    lua_pushstring(l, "format");
+    lua_pushlstring(l, s, 3);
+    lua_rawset(l, -3);
+    lua_rawset(l, -3);
+  } else {
+    lua_pushlstring(l, s, (size_t)n);
+  }
+}
+
+static void resp_to_lua(lua_State *l, Cursor *c, int push) {
+  if (push) luaL_checkstack(l, 4, "reply too deep");
+  char type = *c->p;
+  const char *e = line_end(c);
+  const char *body = c->p + 1;
+  size_t blen = (size_t)(e - body);
+  switch (type) {
+  case '+':
+    c->p = e + 2;
+    if (!push) return;
+    lua_newtable(l);
+    lua_pushstring(l, "ok");
+    lua_pushlstring(l, body, blen);
+    lua_rawset(l, -3);
+    return;
+  case '-':
+    c->p = e + 2;
+    if (!push) return;
+    {
+      /* push_error wants the leading '-' to find the code */
+      push_error(l, body - 1, blen + 1);
+      lua_pushstring(l, "ignore_error_stats_update");
+      lua_pushboolean(l, 1);
+      lua_rawset(l, -3);
+    }
+    return;
+  case ':':
+    c->p = e + 2;
+    if (push) lua_pushnumber(l, (lua_Number)parse_ll(body, e));
+    return;
+  case '$':
+    push_bulkish(l, c, e, push, 0);
+    return;
+  case '=':
+    push_bulkish(l, c, e, push, 1);
+    return;
+  case '_':
+    c->p = e + 2;
+    if (push) lua_pushnil(l);
+    return;
+  case '#':
+    c->p = e + 2;
+    if (push) lua_pushboolean(l, *body == 't');
+    return;
+  case ',': {
+    c->p = e + 2;
+    if (!push) return;
+    char tmp[64];
+    size_t n = blen < sizeof tmp - 1 ? blen : sizeof tmp - 1;
+    memcpy(tmp, body, n);
+    tmp[n] = 0;
+    lua_newtable(l);
+    lua_pushstring(l, "double");
+    lua_pushnumber(l, strtod(tmp, NULL));
+    lua_rawset(l, -3);
+    return;
+  }
+  case '(':
+    c->p = e + 2;
+    if (!push) return;
+    lua_newtable(l);
+    lua_pushstring(l, "big_number");
+    lua_pushlstring(l, body, blen);
+    lua_rawset(l, -3);
+    return;
+  case '*':
+  case '>': {
+    long long n = parse_ll(body, e);
+    c->p = e + 2;
+    if (n < 0) {
+      if (push) lua_pushboolean(l, 0);
+      return;
+    }
+    if (push) lua_newtable(l);
+    for (long long j = 0; j < n; j++) {
+      if (push) lua_pushnumber(l, (lua_Number)(j + 1));
+      resp_to_lua(l, c, push);
+      if (push) lua_rawset(l, -3);
+    }
+    return;
+  }
+  case '%':
+  case '~': {
+    long long n = parse_ll(body, e);
+    c->p = e + 2;
+    if (push) {
+      lua_newtable(l);
+      lua_pushstring(l, type == '%' ? "map" : "set");
+      lua_newtable(l);
+    }
+    for (long long j = 0; j < n; j++) {
+      resp_to_lua(l, c, push);
+      if (type == '%') resp_to_lua(l, c, push);
+      else if (push) lua_pushboolean(l, 1);
+      if (push) lua_rawset(l, -3);
+    }
+    if (push) lua_rawset(l, -3);
+    return;
+  }
+  case '|': {
+    /* attributes are read and dropped; the reply that follows is what the script sees */
+    long long n = parse_ll(body, e);
+    c->p = e + 2;
+    for (long long j = 0; j < 2 * n; j++) resp_to_lua(l, c, 0);
+    resp_to_lua(l, c, push);
+    return;
+  }
+  default:
+    c->p = c->end;
+    if (push) lua_pushnil(l);
+  }
+}
+
+static int generic_call(lua_State *l, int raise_error) {
+  if (!running) {
+    push_error_cstr(l, "redis.call/pcall can only be called inside a script invocation");
+    return lua_error(l);
+  }
+  int argc = lua_gettop(l);
+  if (argc == 0) {
+    push_error_cstr(l, "Please specify at least one argument for this redis lib call");
+    return raise_error ? lua_error(l) : 1;
+  }
+  if (!put_argv(l, argc)) {
+    lua_settop(l, 0);
+    push_error_cstr(l, "Lua redis lib command arguments must be strings or integers");
+    return raise_error ? lua_error(l) : 1;
+  }
+  lua_settop(l, 0);
+  int n = rd_host_call(script_resp);
+  Cursor c = { io_buf, io_buf + n };
+  int is_error = n > 0 && io_buf[0] == '-';
+  resp_to_lua(l, &c, 1);
+  if (raise_error && is_error) return lua_error(l);
+  return 1;
+}
+
+static int redis_call(lua_State *l) { return generic_call(l, 1); }
+static int redis_pcall(lua_State *l) { return generic_call(l, 0); }
+
+/* pcall that hands back the message of a Redis error table instead of the table, as
+ * Redis 7 does for scripts written against the string errors of older versions. */
+static int lua_pcall_compat(lua_State *l) {
+  int argc = lua_gettop(l);
+  luaL_checkany(l, 1);
+  lua_pushboolean(l, 1);
+  lua_insert(l, 1);
+  if (lua_pcall(l, argc - 1, LUA_MULTRET, 0)) {
+    lua_remove(l, 1);
+    if (lua_istable(l, -1)) {
+      lua_getfield(l, -1, "err");
+      if (lua_isstring(l, -1)) lua_replace(l, -2);
+      else lua_pop(l, 1);
+    }
+    lua_pushboolean(l, 0);
+    lua_insert(l, 1);
+  }
+  return lua_gettop(l);
+}
+
+/* ---- the rest of the redis.* API ------------------------------------------------------- */
+
+static int redis_sha1hex(lua_State *l) {
+  if (lua_gettop(l) != 1) {
+    push_error_cstr(l, "wrong number of arguments");
+    return raise_table(l);
+  }
+  size_t n;
+  const char *s = lua_tolstring(l, 1, &n);
+  char out[41];
+  rd_host_sha1hex(s ? s : "", s ? n : 0, out);
+  lua_pushlstring(l, out, 40);
+  return 1;
+}
+
+static int redis_error_reply(lua_State *l) {
+  if (lua_gettop(l) != 1 || lua_type(l, -1) != LUA_TSTRING) {
+    push_error_cstr(l, "wrong number or type of arguments");
+    return 1;
+  }
+  size_t n;
+  const char *s = lua_tolstring(l, 1, &n);
+  if (n > 0 && s[0] == '-') {
+    push_error(l, s, n);
+  } else {
+    lua_pushstring(l, "-");
+    lua_pushvalue(l, 1);
+    lua_concat(l, 2);
+    s = lua_tolstring(l, -1, &n);
+    push_error(l, s, n);
+  }
+  return 1;
+}
+
+static int redis_status_reply(lua_State *l) {
+  if (lua_gettop(l) != 1 || lua_type(l, -1) != LUA_TSTRING) {
+    push_error_cstr(l, "wrong number or type of arguments");
+    return 1;
+  }
+  lua_newtable(l);
+  lua_pushstring(l, "ok");
+  lua_pushvalue(l, 1);
+  lua_rawset(l, -3);
+  return 1;
+}
+
+static int redis_log(lua_State *l) {
+  int argc = lua_gettop(l);
+  if (argc < 2) {
+    push_error_cstr(l, "redis.log() requires two arguments or more.");
+    return raise_table(l);
+  }
+  if (!lua_isnumber(l, 1)) {
+    push_error_cstr(l, "First argument must be a number (log level).");
+    return raise_table(l);
+  }
+  int level = (int)lua_tonumber(l, 1);
+  if (level < 0 || level > 3) {
+    push_error_cstr(l, "Invalid debug level.");
+    return raise_table(l);
+  }
+  luaL_Buffer b;
+  luaL_buffinit(l, &b);
+  for (int j = 2; j <= argc; j++) {
+    size_t n;
+    const char *s = lua_tolstring(l, j, &n);
+    if (!s) continue;
+    if (j != 2) luaL_addchar(&b, ' ');
+    luaL_addlstring(&b, s, n);
+  }
+  luaL_pushresult(&b);
+  size_t n;
+  const char *msg = lua_tolstring(l, -1, &n);
+  rd_host_log(level, msg, n);
+  return 0;
+}
+
+static int redis_setresp(lua_State *l) {
+  if (!running) {
+    push_error_cstr(l, "redis.setresp can only be called inside a script invocation");
+    return raise_table(l);
+  }
+  if (lua_gettop(l) != 1) {
+    push_error_cstr(l, "redis.setresp() requires one argument.");
+    return raise_table(l);
+  }
+  int resp = (int)lua_tonumber(l, 1);
+  if (resp != 2 && resp != 3) {
+    push_error_cstr(l, "RESP version must be 2 or 3.");
+    return raise_table(l);
+  }
+  script_resp = resp;
+  return 0;
+}
+
+/* redis.set_repl and redis.replicate_commands are effect-replication knobs; with effects
+ * always replicated they validate and otherwise do nothing here. */
+static int redis_set_repl(lua_State *l) {
+  if (!running) {
+    push_error_cstr(l, "redis.set_repl can only be called inside a script invocation");
+    return raise_table(l);
+  }
+  if (lua_gettop(l) != 1) {
+    push_error_cstr(l, "redis.set_repl() requires two arguments.");
+    return raise_table(l);
+  }
+  int flags = (int)lua_tonumber(l, -1);
+  if ((flags & ~3) != 0) {
+    push_error_cstr(l, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    return raise_table(l);
+  }
+  return 0;
+}
+
+static int redis_replicate_commands(lua_State *l) {
+  lua_pushboolean(l, 1);
+  return 1;
+}
+
+/* ---- math.random: Redis's own 48-bit generator, the same sequence on every platform --- */
+
+static uint64_t rand48 = 0x1234ABCD330EULL;
+
+static int32_t lrand48_next(void) {
+  rand48 = (rand48 * 0x5DEECE66DULL + 0xB) & 0xFFFFFFFFFFFFULL;
+  return (int32_t)(rand48 >> 17);
+}
+
+static int math_random(lua_State *l) {
+  if (!running) return luaL_error(l, "math.random can only be called inside a script invocation");
+  lua_Number r = (lua_Number)(lrand48_next() % INT32_MAX) / (lua_Number)INT32_MAX;
+  switch (lua_gettop(l)) {
+  case 0:
+    lua_pushnumber(l, r);
+    break;
+  case 1: {
+    int u = luaL_checkint(l, 1);
+    luaL_argcheck(l, 1 <= u, 1, "interval is empty");
+    lua_pushnumber(l, floor(r * u) + 1);
+    break;
+  }
+  case 2: {
+    int lo = luaL_checkint(l, 1);
+    int up = luaL_checkint(l, 2);
+    luaL_argcheck(l, lo <= up, 2, "interval is empty");
+    lua_pushnumber(l, floor(r * (up - lo + 1)) + lo);
+    break;
+  }
+  default:
+    return luaL_error(l, "wrong number of arguments");
+  }
+  return 1;
+}
+
+static int math_randomseed(lua_State *l) {
+  if (!running) return luaL_error(l, "math.randomseed can only be called inside a script invocation");
+  uint32_t seed = (uint32_t)luaL_checkint(l, 1);
+  rand48 = ((uint64_t)seed << 16) | 0x330E;
+  return 0;
+}
+
+/* ---- globals: the error on reading an unknown one, and read-only tables ---------------- */
+
+static int global_index_error(lua_State *l) {
+  if (lua_gettop(l) != 2) luaL_error(l, "Wrong number of arguments to luaProtectedTableError");
+  if (!lua_isstring(l, -1) && !lua_isnumber(l, -1))
+    luaL_error(l, "Second argument to luaProtectedTableError must be a string or number");
+  return luaL_error(l, "Script attempted to access nonexistent global variable '%s'", lua_tostring(l, -1));
+}
+
+/* Marks the table on top of the stack, the tables it holds and their metatables. */
+static void protect_recursively(lua_State *l) {
+  if (lua_isreadonlytable(l, -1)) return;
+  lua_enablereadonlytable(l, -1, 1);
+  luaL_checkstack(l, 2, "protect");
+  lua_pushnil(l);
+  while (lua_next(l, -2)) {
+    if (lua_istable(l, -1)) protect_recursively(l);
+    lua_pop(l, 1);
+  }
+  if (lua_getmetatable(l, -1)) {
+    protect_recursively(l);
+    lua_pop(l, 1);
+  }
+}
+
+static void set_field_fn(lua_State *l, const char *name, lua_CFunction f) {
+  lua_pushcfunction(l, f);
+  lua_setfield(l, -2, name);
+}
+
+static void set_field_num(lua_State *l, const char *name, lua_Number v) {
+  lua_pushnumber(l, v);
+  lua_setfield(l, -2, name);
+}
+
+static void open_lib(lua_State *l, const char *name, lua_CFunction f) {
+  lua_pushcfunction(l, f);
+  lua_pushstring(l, name);
+  lua_call(l, 1, 0);
+}
+
+/* Globals the base library brings that Redis 7.0 does not offer to scripts. */
+static const char *const removed_globals[] = {
+  "dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy", "module", "require",
+  "package", "debug", "io", "os", NULL,
+};
+
+static int init_state(lua_State *l) {
+  open_lib(l, "", luaopen_base);
+  open_lib(l, LUA_TABLIBNAME, luaopen_table);
+  open_lib(l, LUA_STRLIBNAME, luaopen_string);
+  open_lib(l, LUA_MATHLIBNAME, luaopen_math);
+  for (const char *const *g = removed_globals; *g; g++) {
+    lua_pushnil(l);
+    lua_setglobal(l, *g);
+  }
+  lua_getglobal(l, "tostring");
+  lua_setfield(l, LUA_REGISTRYINDEX, "redoubt.tostring");
+  lua_pushcfunction(l, lua_pcall_compat);
+  lua_setglobal(l, "pcall");
+
+  lua_getglobal(l, "math");
+  set_field_fn(l, "random", math_random);
+  set_field_fn(l, "randomseed", math_randomseed);
+  lua_pop(l, 1);
+
+  lua_newtable(l);
+  set_field_fn(l, "call", redis_call);
+  set_field_fn(l, "pcall", redis_pcall);
+  set_field_fn(l, "log", redis_log);
+  set_field_num(l, "LOG_DEBUG", 0);
+  set_field_num(l, "LOG_VERBOSE", 1);
+  set_field_num(l, "LOG_NOTICE", 2);
+  set_field_num(l, "LOG_WARNING", 3);
+  set_field_fn(l, "setresp", redis_setresp);
+  set_field_fn(l, "sha1hex", redis_sha1hex);
+  set_field_fn(l, "error_reply", redis_error_reply);
+  set_field_fn(l, "status_reply", redis_status_reply);
+  set_field_fn(l, "set_repl", redis_set_repl);
+  set_field_fn(l, "replicate_commands", redis_replicate_commands);
+  set_field_num(l, "REPL_NONE", 0);
+  set_field_num(l, "REPL_AOF", 1);
+  set_field_num(l, "REPL_SLAVE", 2);
+  set_field_num(l, "REPL_REPLICA", 2);
+  set_field_num(l, "REPL_ALL", 3);
+  lua_setglobal(l, "redis");
+
+  lua_pushcfunction(l, error_handler);
+  lua_setglobal(l, "__redis__err__handler");
+  return 0;
+}
+
+/* Called by the host once it has added its own fields (redis.REDIS_VERSION, the extra
+ * libraries): from here on the globals and every library are read-only. */
+EXPORT(rd_seal) void rd_seal(void) {
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_newtable(L);
+  lua_pushcfunction(L, global_index_error);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  protect_recursively(L);
+  lua_pop(L, 1);
+  /* the metatable shared by all strings ({__index = string}) */
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    protect_recursively(L);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* Sets redis.<name> = <string in io_buf> before sealing. */
+EXPORT(rd_set_redis_string) void rd_set_redis_string(const char *name, size_t len) {
+  lua_getglobal(L, "redis");
+  lua_pushlstring(L, io_buf, len);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+EXPORT(rd_set_redis_number) void rd_set_redis_number(const char *name, double v) {
+  lua_getglobal(L, "redis");
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+EXPORT(rd_init) int rd_init(size_t limit) {
+  mem_limit = limit;
+  L = lua_newstate(rd_alloc, NULL);
+  if (!L) return 0;
+  return lua_cpcall(L, init_state, NULL) == 0;
+}
+
+/* Compiles the chunk in io_buf[0..len) under chunkname (a C string in io_buf after the
+ * code). Returns a registry reference to the function, or 0 with the message in io_buf. */
+EXPORT(rd_compile) int rd_compile(size_t len, size_t name_off) {
+  int status = luaL_loadbuffer(L, io_buf, len, io_buf + name_off);
+  if (status != 0) {
+    size_t n;
+    const char *msg = lua_tolstring(L, -1, &n);
+    if (!msg) { msg = "error"; n = 5; }
+    /* msg lives in the Lua heap; copying it over io_buf is safe */
+    rd_reserve(n);
+    memcpy(io_buf, msg, n);
+    io_len = n;
+    lua_pop(L, 1);
+    return 0;
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+EXPORT(rd_unref) void rd_unref(int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+
+/* ---- Lua -> tagged stream ------------------------------------------------------------- */
+/* Tags: 'B' len bytes | 'S' len status | 'E' len error | 'I' int64 | 'D' double | 'N' nil |
+ * 'T'/'F' booleans | 'G' len big number | 'V' len(3 format + text) verbatim |
+ * 'A'/'M'/'U' count: array, map (count pairs), set. Counts are patched after the walk. */
+
+static void out_tag(char t) { io_put(&t, 1); }
+static void out_str(char t, const char *s, size_t n) {
+  out_tag(t);
+  io_put_u32((uint32_t)n);
+  io_put(s, n);
+}
+
+/* (long long) of a double as x86-64 computes it: out-of-range and NaN give INT64_MIN. */
+static int64_t to_int64(double d) {
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return INT64_MIN;
+  return (int64_t)d;
+}
+
+static void lua_to_tagged(lua_State *l);
+
+static int rawget_type(lua_State *l, const char *field) {
+  lua_pushstring(l, field);
+  lua_rawget(l, -2);
+  return lua_type(l, -1);
+}
+
+/* Converts and pops the value on top of the stack. */
+static void lua_to_tagged(lua_State *l) {
+  if (!lua_checkstack(l, 4)) {
+    const char *m = "reached lua stack limit";
+    out_str('E', m, strlen(m));
+    lua_pop(l, 1);
+    return;
+  }
+  switch (lua_type(l, -1)) {
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(l, -1, &n);
+    out_str('B', s, n);
+    break;
+  }
+  case LUA_TBOOLEAN:
+    out_tag(lua_toboolean(l, -1) ? 'T' : 'F');
+    break;
+  case LUA_TNUMBER: {
+    int64_t v = to_int64(lua_tonumber(l, -1));
+    out_tag('I');
+    io_put((const char *)&v, 8);
+    break;
+  }
+  case LUA_TTABLE: {
+    size_t n;
+    const char *s;
+    if (rawget_type(l, "err") == LUA_TSTRING) {
+      s = lua_tolstring(l, -1, &n);
+      out_str('E', s, n);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    if (rawget_type(l, "ok") == LUA_TSTRING) {
+      s = lua_tolstring(l, -1, &n);
+      out_str('S', s, n);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    if (rawget_type(l, "double") == LUA_TNUMBER) {
+      double d = lua_tonumber(l, -1);
+      out_tag('D');
+      io_put((const char *)&d, 8);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    if (rawget_type(l, "big_number") == LUA_TSTRING) {
+      s = lua_tolstring(l, -1, &n);
+      out_str('G', s, n);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    if (rawget_type(l, "verbatim_string") == LUA_TTABLE) {
+      if (rawget_type(l, "format") == LUA_TSTRING) {
+        if (rawget_type(l, "string") == LUA_TSTRING) {
+          size_t fn;
+          const char *f = lua_tolstring(l, -2, &fn);
+          s = lua_tolstring(l, -1, &n);
+          out_tag('V');
+          io_put_u32((uint32_t)(n + 3));
+          char fmt[3] = { ' ', ' ', ' ' };
+          memcpy(fmt, f, fn < 3 ? fn : 3);
+          io_put(fmt, 3);
+          io_put(s, n);
+          lua_pop(l, 4);
+          return;
+        }
+        lua_pop(l, 1);
+      }
+      lua_pop(l, 1);
+    }
+    lua_pop(l, 1);
+    int kind = rawget_type(l, "map");
+    if (kind == LUA_TTABLE) {
+      out_tag('M');
+      size_t at = io_len;
+      io_put_u32(0);
+      uint32_t count = 0;
+      lua_pushnil(l);
+      while (lua_next(l, -2)) {
+        lua_pushvalue(l, -2);
+        lua_to_tagged(l); /* key */
+        lua_to_tagged(l); /* value */
+        count++;
+      }
+      memcpy(io_buf + at, &count, 4);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    kind = rawget_type(l, "set");
+    if (kind == LUA_TTABLE) {
+      out_tag('U');
+      size_t at = io_len;
+      io_put_u32(0);
+      uint32_t count = 0;
+      lua_pushnil(l);
+      while (lua_next(l, -2)) {
+        lua_pop(l, 1);
+        lua_pushvalue(l, -1);
+        lua_to_tagged(l);
+        count++;
+      }
+      memcpy(io_buf + at, &count, 4);
+      lua_pop(l, 2);
+      return;
+    }
+    lua_pop(l, 1);
+    out_tag('A');
+    size_t at = io_len;
+    io_put_u32(0);
+    uint32_t count = 0;
+    for (int j = 1;; j++) {
+      lua_pushnumber(l, j);
+      lua_rawget(l, -2);
+      if (lua_type(l, -1) == LUA_TNIL) {
+        lua_pop(l, 1);
+        break;
+      }
+      lua_to_tagged(l);
+      count++;
+    }
+    memcpy(io_buf + at, &count, 4);
+    break;
+  }
+  default:
+    out_tag('N');
+  }
+  lua_pop(l, 1);
+}
+
+/* ---- invocation ----------------------------------------------------------------------- */
+
+/* Reads count length-prefixed strings from io_buf at *off into a new table. */
+static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
+  lua_createtable(l, (int)count, 0);
+  for (uint32_t j = 0; j < count; j++) {
+    uint32_t n;
+    memcpy(&n, io_buf + *off, 4);
+    lua_pushlstring(l, io_buf + *off + 4, n);
+    *off += 4 + n;
+    lua_rawseti(l, -2, (int)j + 1);
+  }
+}
+
+static void hook(lua_State *l, lua_Debug *ar) {
+  (void)ar;
+  if (killed || rd_host_interrupt()) {
+    killed = 1;
+    /* fire on every line from now on, so a pcall in the script cannot outlive the kill */
+    lua_sethook(l, hook, LUA_MASKLINE, 0);
+    push_error_cstr(l, "Script killed by user with SCRIPT KILL...");
+    lua_error(l);
+  }
+}
+
+typedef struct { int ref, nkeys, nargs, as_globals; } CallSpec;
+
+static void set_global_unprotected(lua_State *l, const char *name) {
+  lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
+  lua_setglobal(l, name);
+  lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
+}
+
+/* Calls the function `ref` with KEYS and ARGV from io_buf: as globals (EVAL) or as its two
+ * arguments (FCALL). Returns 0 with the tagged reply in io_buf, or the Lua status with the
+ * tagged error in io_buf. hook_count 0 disables the interrupt hook. */
+EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_globals, int hook_count) {
+  size_t off = 0;
+  lua_settop(L, 0);
+  lua_pushcfunction(L, error_handler);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  push_string_array(L, &off, nkeys);
+  if (as_globals) set_global_unprotected(L, "KEYS");
+  push_string_array(L, &off, nargs);
+  if (as_globals) set_global_unprotected(L, "ARGV");
+
+  running = 1;
+  killed = 0;
+  script_resp = 2;
+  if (hook_count > 0) lua_sethook(L, hook, LUA_MASKCOUNT, hook_count);
+  int status = lua_pcall(L, as_globals ? 0 : 2, 1, 1);
+  lua_sethook(L, NULL, 0, 0);
+  running = 0;
+
+  io_len = 0;
+  if (status == 0) {
+    lua_to_tagged(L);
+  } else if (lua_istable(L, -1)) {
+    /* err, source, line, ignore_error_stats_update */
+    size_t n;
+    const char *s;
+    lua_getfield(L, -1, "err");
+    s = lua_tolstring(L, -1, &n);
+    out_str('E', s ? s : "", s ? n : 0);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "source");
+    s = lua_tolstring(L, -1, &n);
+    out_str('B', s ? s : "", s ? n : 0);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "line");
+    s = lua_tolstring(L, -1, &n);
+    out_str('B', s ? s : "", s ? n : 0);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "ignore_error_stats_update");
+    out_tag(lua_toboolean(L, -1) ? 'T' : 'F');
+    lua_pop(L, 1);
+  } else {
+    /* errors the handler never saw, such as running out of memory */
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    if (!s) { s = "execution failure"; n = strlen(s); }
+    out_str('B', s, n);
+  }
+  lua_settop(L, 0);
+  return status;
+}
