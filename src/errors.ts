@@ -313,3 +313,44 @@ export const XSETID_ENTRIES_ADDED_NEGATIVE = 'ERR entries_added must be positive
 export const XSETID_BELOW_MAX_DELETED = 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id';
 export const XSETID_BELOW_TOP = 'ERR The ID specified in XSETID is smaller than the target stream top item';
 export const XSETID_ENTRIES_ADDED_SMALL = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
+
+// --- pubsub ---
+/** (P|S)SUBSCRIBE from a client that must get one reply per command (EXEC, scripts). */
+export const subscribeDenyBlocking = (name: string): string => `ERR ${name} isn't allowed for a DENY BLOCKING client`;
+
+// --- transactions ---
+export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
+export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
+export const DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
+export const WATCH_INSIDE_MULTI = 'ERR WATCH inside MULTI is not allowed';
+export const NOT_ALLOWED_IN_MULTI = 'ERR Command not allowed inside a transaction';
+export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
+/** EXEC itself was refused (arity, NOAUTH, NOPERM...): the transaction goes, with the reason. */
+export const execAbortBecause = (message: string): string => `EXECABORT Transaction discarded because of: ${message}`;
+/** A queued command the user may no longer run once EXEC comes. */
+export const execAclChanged = (reason: string): string =>
+  `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+
+// --- scripting ---
+export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
+export const NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
+export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
+export const scriptCompile = (luaError: string): string => `ERR Error compiling script (new function): ${luaError}`;
+export const SHEBANG_INVALID = 'ERR Invalid script shebang';
+export const SHEBANG_NO_ENGINE = 'ERR Invalid engine in script shebang';
+export const shebangEngine = (engine: string): string => sanitize(`ERR Unexpected engine in script shebang: ${engine}`);
+export const shebangFlag = (flag: string): string => sanitize(`ERR Unexpected flag in script shebang: ${flag}`);
+export const shebangOption = (option: string): string => sanitize(`ERR Unknown lua shebang option: ${option}`);
+export const SCRIPT_WRITE_FLAG_RO = 'ERR Can not execute a script with write flag using *_ro command.';
+export const SCRIPT_FLUSH_OPTION = 'ERR SCRIPT FLUSH only support SYNC|ASYNC option';
+export const SCRIPT_DEBUG_OPTION = 'ERR Use SCRIPT DEBUG YES/SYNC/NO';
+/** The Lua debugger needs a forked child per session in Redis; Redoubt has none. */
+export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR SCRIPT DEBUG YES/SYNC is not supported by this server';
+// What redis.call / redis.pcall get back when a command is refused (the engine appends the script name).
+export const SCRIPT_UNKNOWN_COMMAND = 'ERR Unknown Redis command called from script';
+export const SCRIPT_WRONG_ARITY = 'ERR Wrong number of args calling Redis command from script';
+export const SCRIPT_NOT_ALLOWED = 'ERR This Redis command is not allowed from script';
+export const SCRIPT_READONLY_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
+export const SCRIPT_NOPERM_COMMAND = "ERR The user executing the script can't run this command or subcommand";
+export const SCRIPT_NOPERM_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+export const SCRIPT_NOPERM_CHANNEL = "ERR The user executing the script can't publish to the channel mentioned in the command";

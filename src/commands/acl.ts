@@ -38,8 +38,10 @@ function setuser(c: Client, argv: string[]): void {
     }
   }
   const revoked = existing !== undefined && revokesLogin(existing, temp);
-  if (existing !== undefined) existing.copyFrom(temp);
-  else acl.users.set(name, temp);
+  if (existing !== undefined) {
+    existing.copyFrom(temp);
+    acl.userChanged(existing);
+  } else acl.users.set(name, temp);
   auditEvent(c.server, 'acl-user-changed', { ...clientFields(c), username: name, created: existing === undefined });
   // Redoubt: a user switched off or stripped of a password loses its other live sessions.
   if (revoked) disconnectOthers(c, name);

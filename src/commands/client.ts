@@ -51,7 +51,9 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   if (c.kind === 'replica') flags += 'S';
   if (c.kind === 'master') flags += 'M';
   if (c.kind === 'pubsub') flags += 'P';
+  if (c.multi !== null) flags += 'x';
   if (c.blocked || c.pendingArgv !== null) flags += 'b';
+  if (c.dirtyCas) flags += 'd';
   if (c.closeAfterReply) flags += 'c';
   if (c.socket !== null && c.socket.remoteAddress === undefined) flags += 'U';
   if (c.noEvict) flags += 'e';
@@ -60,6 +62,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const now = Date.now();
   const qbuf = c.parser?.buffered ?? 0;
   const argvMem = argvBytes(argv ?? c.pendingArgv);
+  const multiMem = c.multi?.mem ?? 0;
   // Redis keeps the first 16KB of replies in a fixed buffer (obl) and the rest in a list of
   // blocks (oll, omem); Redoubt reports its unsent bytes in the same shape.
   const unsent = pendingOutput(c);
@@ -71,8 +74,8 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${flags} db=${c.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
-    `argv-mem=${argvMem} multi-mem=0 rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + unsent} ` +
+    `flags=${flags} db=${c.dbIndex} sub=${c.subs?.channels.size ?? 0} psub=${c.subs?.patterns.size ?? 0} ssub=${c.subs?.shard.size ?? 0} multi=${c.multi?.commands.length ?? -1} qbuf=${qbuf} qbuf-free=0 ` +
+    `argv-mem=${argvMem} multi-mem=${multiMem} rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + multiMem + unsent} ` +
     `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${c.user} redir=-1 resp=${c.resp} ` +
     `lib-name=${c.libName} lib-ver=${c.libVer}`
   );

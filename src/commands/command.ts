@@ -15,7 +15,7 @@ import { globMatch } from '../store/glob.js';
 // Output orders are Redis's, whatever order a table row lists them in.
 const FLAG_ORDER: readonly CommandFlag[] = [
   'write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'may_replicate', 'no_mandatory_keys',
+  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys',
   'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
 ];
 const ACL_ORDER: readonly AclCategory[] = [

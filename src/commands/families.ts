@@ -23,6 +23,9 @@ import { hyperloglogCommands } from './hyperloglog.js';
 import { geoCommands } from './geo.js';
 import { dumpCommands } from './dump.js';
 import { sortCommands } from './sort.js';
+import { transactionCommands } from './transaction.js';
+import { pubsubCommands } from './pubsub.js';
+import { scriptingCommands } from './scripting.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -47,4 +50,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   geoCommands,
   dumpCommands,
   sortCommands,
+  transactionCommands,
+  pubsubCommands,
+  scriptingCommands,
 ];

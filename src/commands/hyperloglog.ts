@@ -158,7 +158,7 @@ const doc = (summary: string, complexity: string) => ({ summary, since: '2.8.9',
 export const hyperloglogCommands: readonly CommandSpec[] = [
   { name: 'pfadd', arity: -2, flags: ['write', 'denyoom', 'fast'], acl: ['write', 'hyperloglog', 'fast'], keys: [key(1, 'RW', 'INSERT')], run: pfadd,
     docs: doc('Adds elements to a HyperLogLog, creating it when missing.', 'O(1) per element added.') },
-  { name: 'pfcount', arity: -2, flags: ['readonly'], acl: ['read', 'hyperloglog', 'slow'], run: pfcount,
+  { name: 'pfcount', arity: -2, flags: ['readonly', 'may_replicate'], acl: ['read', 'hyperloglog', 'slow'], run: pfcount,
     keys: [{ ...keyRange(1, -1, 1, 'RW', 'ACCESS'), notes: 'RW because it may change the internal representation of the key, and propagate to replicas' }],
     docs: doc('Estimates the number of distinct elements seen by one HyperLogLog, or by the union of several.', 'O(1) for one key (usually cached); O(N) for N keys, with a large constant.') },
   { name: 'pfmerge', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'hyperloglog', 'slow'], run: pfmerge,

@@ -8,6 +8,8 @@ import { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { lockedSources } from '../security/auth-throttle.js';
+import { pubsubOf } from '../server/pubsub.js';
+import { scriptingMemory } from '../scripting/scripts.js';
 
 type Section = (server: Server) => string[];
 
@@ -118,6 +120,7 @@ function memory(s: Server): string[] {
   const active = m.heapTotal + m.external;
   const resident = m.rss;
   const maxmemory = cfgNum(s, 'maxmemory', 0);
+  const lua = scriptingMemory(s);
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -135,20 +138,19 @@ function memory(s: Server): string[] {
     `allocator_resident:${resident}`,
     `total_system_memory:${os.totalmem()}`,
     `total_system_memory_human:${bytesToHuman(os.totalmem())}`,
-    // No Lua engine yet: the scripting memory fields are zero.
-    'used_memory_lua:0',
-    'used_memory_vm_eval:0',
-    'used_memory_lua_human:0B',
-    'used_memory_scripts_eval:0',
-    'number_of_cached_scripts:0',
+    `used_memory_lua:${lua.lua}`,
+    `used_memory_vm_eval:${lua.lua}`,
+    `used_memory_lua_human:${bytesToHuman(lua.lua)}`,
+    `used_memory_scripts_eval:${lua.bodies}`,
+    `number_of_cached_scripts:${lua.count}`,
     'number_of_functions:0',
     'number_of_libraries:0',
     'used_memory_vm_functions:0',
-    'used_memory_vm_total:0',
-    'used_memory_vm_total_human:0B',
+    `used_memory_vm_total:${lua.lua}`,
+    `used_memory_vm_total_human:${bytesToHuman(lua.lua)}`,
     'used_memory_functions:0',
-    'used_memory_scripts:0',
-    'used_memory_scripts_human:0B',
+    `used_memory_scripts:${lua.bodies}`,
+    `used_memory_scripts_human:${bytesToHuman(lua.bodies)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${cfgStr(s, 'maxmemory-policy', 'noeviction')}`,
@@ -240,9 +242,9 @@ function stats(s: Server): string[] {
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${Database.hits}`,
     `keyspace_misses:${Database.misses}`,
-    'pubsub_channels:0',
-    'pubsub_patterns:0',
-    'pubsubshard_channels:0',
+    `pubsub_channels:${pubsubOf(s).channels.size}`,
+    `pubsub_patterns:${pubsubOf(s).patterns.size}`,
+    `pubsubshard_channels:${pubsubOf(s).shardChannels.size}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',

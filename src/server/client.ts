@@ -8,6 +8,9 @@ import type { RespParser } from '../protocol/resp-parser.js';
 import type { Database } from '../store/database.js';
 import type { Server } from './server.js';
 import type { Command } from '../commands/registry.js';
+import type { Subscriptions } from './pubsub.js';
+import type { WatchState } from './watch.js';
+import type { MultiState } from '../commands/transaction.js';
 
 let nextId = 1;
 
@@ -35,11 +38,21 @@ export class Client {
   blocked = false;
   /** Running the commands of EXEC (or a script): blocking commands don't block, wake-ups wait. */
   inExec = false;
+  /** Running inside a Lua script (ACL LOG context 'lua'). */
+  inScript = false;
+  /** MULTI: the commands queued so far, or null outside a transaction. */
+  multi: MultiState | null = null;
+  /** Keys under WATCH, or null when none. */
+  watched: WatchState | null = null;
+  /** A watched key changed (Redis's CLIENT_DIRTY_CAS): the next EXEC fails. */
+  dirtyCas = false;
   /** A request read but held back by CLIENT PAUSE; it runs first when the pause ends. */
   pendingArgv: string[] | null = null;
   /** Bytes of the request parser, so the connection can stop and resume reading. */
   parser: RespParser | null = null;
-  closed = false;
+  private isClosed = false;
+  /** Channels, patterns and shard channels while subscribed (kind is then 'pubsub'), else null. */
+  subs: Subscriptions | null = null;
   /** When the unsent output first reached the soft limit (ms), 0 while under it. */
   obufSoftSince = 0;
   readonly createdAt = Date.now();
@@ -70,6 +83,17 @@ export class Client {
     this.replySkip = this.replySkipNext;
     this.replySkipNext = false;
     this.reply.enabled = !this.replyOff && !this.replySkip;
+  }
+
+  /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  set closed(v: boolean) {
+    this.isClosed = v;
+    if (v && this.subs !== null) this.subs.registry.forget(this);
+    if (v && this.watched !== null) this.watched.table.unwatchAll(this);
   }
 
   get dbIndex(): number {

@@ -131,7 +131,9 @@ function pausedFor(c: Client, argv: string[]): boolean {
   const arity = cmd.spec.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return false;
   if (c.server.pause.type === 'all') return true;
-  return cmd.isWrite || cmd.spec.flags.includes('may_replicate');
+  if (cmd.isWrite || cmd.spec.flags.includes('may_replicate')) return true;
+  // Redis judges EXEC by the commands it would run.
+  return c.multi !== null && c.multi.writes && cmd.fullName === 'exec';
 }
 
 /** Runs the request a paused client was holding, then the rest of its buffer. */

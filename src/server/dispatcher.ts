@@ -9,6 +9,8 @@ import { Database } from '../store/database.js';
 import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
+import { HANDLED, subscribedContext } from './pubsub.js';
+import { discardTransaction, execAbort, flagTransaction, queueCommand, queues } from '../commands/transaction.js';
 
 /** Resolves argv to a command or subcommand, replying with the error if there is none. */
 export function resolve(c: Client, argv: string[]): Command | null {
@@ -44,9 +46,16 @@ export function dispatch(c: Client, argv: string[]): void {
   const server = c.server;
   const cmd = resolve(c, argv);
   if (cmd === null) return;
-  if (!protectedCommandAllowed(c, cmd)) return;
+  if (!protectedCommandAllowed(c, cmd)) {
+    flagTransaction(c);
+    return;
+  }
   if (!c.authenticated && !cmd.isNoAuth && server.authRequired(c)) {
     reject(c, cmd, E.NOAUTH);
+    return;
+  }
+  if (c.multi !== null && cmd.isNoMulti) {
+    reject(c, cmd, E.NOT_ALLOWED_IN_MULTI);
     return;
   }
   const denied = aclDenial(c, cmd, argv);
@@ -54,13 +63,34 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, denied);
     return;
   }
+  if (c.subs !== null) {
+    const refusal = subscribedContext(c, cmd, argv);
+    if (refusal !== null) {
+      if (refusal !== HANDLED) reject(c, cmd, refusal);
+      return;
+    }
+  }
+  if (c.multi !== null || c.watched !== null || c.dirtyCas) {
+    if (queues(c, cmd)) {
+      queueCommand(c, cmd, argv);
+      return;
+    }
+    // RESET leaves no transaction and no watched key behind.
+    if (cmd.fullName === 'reset') discardTransaction(c);
+  }
   call(c, cmd, argv);
 }
+
+/**
+ * Error replies counted when the last command began or ended. Module-wide, as Redis's
+ * prev_err_count: EXEC is failed only by errors of its own, not those of the commands it ran.
+ */
+let errorsSeen = 0;
 
 /** Executes an admitted command and records its statistics (Redis's call()). */
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
-  const errorsBefore = server.stats.errorReplies;
+  errorsSeen = server.stats.errorReplies;
   const start = performance.now();
   tickAt(start);
   c.current = cmd;
@@ -80,18 +110,23 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const stats = cmd.stats;
   stats.calls++;
   stats.usec += usec;
-  if (server.stats.errorReplies !== errorsBefore) stats.failed++;
+  if (server.stats.errorReplies > errorsSeen) stats.failed++;
+  errorsSeen = server.stats.errorReplies;
   server.stats.commands++;
   c.lastCommand = cmd;
   c.commands++;
-  if (!cmd.isSkipSlowlog) server.slowlog.record(c, cmd, argv, usec);
+  // Commands a script runs are part of its EVAL's entry, as in Redis.
+  if (!cmd.isSkipSlowlog && !c.inScript) server.slowlog.record(c, cmd, argv, usec);
   server.latency.add(cmd.isFast ? 'fast-command' : 'command', usec / 1000);
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */
 export function reject(c: Client, cmd: Command | null, message: string): void {
   if (cmd !== null) cmd.stats.rejected++;
-  c.reply.error(message);
+  flagTransaction(c);
+  // A refused EXEC still ends the transaction, so the client knows where it stands.
+  if (cmd !== null && cmd.fullName === 'exec') execAbort(c, message);
+  else c.reply.error(message);
 }
 
 /** HTTP spoken to the Redis port (CVE-2016-10517): a browser tricked into sending commands. */

@@ -12,13 +12,9 @@ import { aclOf } from './state.js';
 import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
 import type { DenialContext, DenialReason } from './log.js';
 
-/** Where a denial happened, for ACL LOG's `context`. */
-export type ContextOf = (c: Client) => DenialContext;
-let contextOf: ContextOf = () => 'toplevel';
-
-/** Lets the transaction and scripting layers report 'multi' or 'lua' contexts. */
-export function setDenialContext(fn: ContextOf): void {
-  contextOf = fn;
+/** Where a denial happened, for ACL LOG's `context`: inside a script, a transaction, or neither. */
+function contextOf(c: Client): DenialContext {
+  return c.inScript ? 'lua' : c.multi !== null ? 'multi' : 'toplevel';
 }
 
 /**

@@ -23,6 +23,8 @@ export class Acl {
   /** The same object for the server's lifetime: ACL LOAD copies into it, as Redis does. */
   readonly defaultUser: User;
   readonly log = new AclLog();
+  /** Told after a user's rules change (ACL SETUSER, ACL LOAD): pub/sub closes subscribers who lost a channel. */
+  readonly onUserChanged: ((user: User) => void)[] = [];
 
   constructor(readonly server: Server) {
     this.defaultUser = this.createDefaultUser();
@@ -91,9 +93,14 @@ export class Acl {
     loaded.set('default', this.defaultUser);
     const old = this.users;
     this.users = loaded;
+    this.userChanged(this.defaultUser);
     // As Redis 7.0, every old user except default is freed with its clients, even if redefined.
     for (const name of old.keys()) if (name !== 'default') this.disconnect(name);
     return null;
+  }
+
+  userChanged(user: User): void {
+    for (const hook of this.onUserChanged) hook(user);
   }
 
   save(path: string): Error | null {

@@ -1,0 +1,244 @@
+// The scripting family: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, as Redis 7.0's eval.c.
+// A script runs to completion inside the command, with the clock held still; since that blocks
+// the event loop, busy-reply-threshold stops a runaway script instead of enabling SCRIPT KILL.
+
+import * as E from '../errors.js';
+import type { Client } from '../server/client.js';
+import { parseInt64 } from './args.js';
+import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
+import { replyHelp } from './server.js';
+import { frozenDuring } from '../store/clock.js';
+import { scriptingOf, type CachedScript } from '../scripting/scripts.js';
+
+/** EVAL, EVALSHA and their _RO forms (Redis's evalGenericCommand). */
+function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolean): void {
+  // A SHA of the wrong length cannot match: Redis answers before even reading numkeys.
+  if (bySha && argv[1]!.length !== 40) {
+    c.reply.error(E.NOSCRIPT);
+    return;
+  }
+  const numkeys = parseInt64(argv[2]!);
+  if (numkeys === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (numkeys > BigInt(argv.length - 3)) {
+    c.reply.error(E.NUMKEYS_TOO_BIG);
+    return;
+  }
+  if (numkeys < 0n) {
+    c.reply.error(E.NUMKEYS_NEGATIVE);
+    return;
+  }
+  const scripting = scriptingOf(c.server);
+  let script: CachedScript | string | undefined;
+  if (bySha) {
+    script = scripting.get(argv[1]!);
+    if (script === undefined) {
+      c.reply.error(E.NOSCRIPT);
+      return;
+    }
+    const err = scripting.compile(script);
+    if (err !== null) script = err;
+  } else {
+    script = scripting.load(argv[1]!);
+  }
+  if (typeof script === 'string') {
+    c.reply.error(script);
+    return;
+  }
+  const flags = script.flags;
+  if (!flags.compat && !flags.noWrites && readOnly) {
+    c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
+    return;
+  }
+  const n = Number(numkeys);
+  runScript(c, script, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites));
+}
+
+function runScript(c: Client, script: CachedScript, keys: string[], args: string[], readOnly: boolean): void {
+  const server = c.server;
+  const scripting = scriptingOf(server);
+  const engine = scripting.engine;
+  const limit = server.config.num('busy-reply-threshold');
+  const sc = scripting.client;
+  sc.begin({ caller: c, readOnly, started: performance.now(), limit });
+  // The script's error is counted in errorstats unless it is a command's error, counted already;
+  // EVAL still counts as failed then, as Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE does.
+  const onError = c.reply.onError;
+  let failure: string | null = null;
+  c.reply.onError = (m) => {
+    failure = m;
+  };
+  try {
+    const outcome = frozenDuring(() => engine.run(script.ref, keys, args, c.reply, script.sha));
+    if (failure !== null) {
+      if (sc.commandErrors.has(outcome.ok ? failure : outcome.info.message)) {
+        if (c.current !== null) c.current.stats.failed++;
+      } else {
+        onError?.(failure);
+      }
+    }
+  } finally {
+    c.reply.onError = onError;
+    sc.end();
+    scripting.afterRun();
+  }
+  if (sc.timedOut) {
+    server.log.warning(`Lua script ${script.sha} stopped after running longer than busy-reply-threshold (${limit} ms)`);
+  }
+}
+
+function evalCommand(c: Client, argv: string[]): void {
+  evalGeneric(c, argv, false, false);
+}
+
+function evalsha(c: Client, argv: string[]): void {
+  evalGeneric(c, argv, true, false);
+}
+
+function evalRo(c: Client, argv: string[]): void {
+  evalGeneric(c, argv, false, true);
+}
+
+function evalshaRo(c: Client, argv: string[]): void {
+  evalGeneric(c, argv, true, true);
+}
+
+// --- SCRIPT ---
+
+function scriptLoad(c: Client, argv: string[]): void {
+  const script = scriptingOf(c.server).load(argv[2]!);
+  if (typeof script === 'string') c.reply.error(script);
+  else c.reply.bulk(script.sha);
+}
+
+function scriptExists(c: Client, argv: string[]): void {
+  const scripting = scriptingOf(c.server);
+  c.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) c.reply.integer(scripting.get(argv[i]!) !== undefined ? 1 : 0);
+}
+
+function scriptFlush(c: Client, argv: string[]): void {
+  if (argv.length > 3 || (argv.length === 3 && !/^(sync|async)$/i.test(argv[2]!))) {
+    c.reply.error(E.SCRIPT_FLUSH_OPTION);
+    return;
+  }
+  // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
+  scriptingOf(c.server).flush();
+  c.reply.ok();
+}
+
+/** No script can be running while a command is read: the event loop is held by the script itself. */
+function scriptKill(c: Client): void {
+  c.reply.error(E.NOTBUSY);
+}
+
+function scriptDebug(c: Client, argv: string[]): void {
+  const mode = argv[2]!.toLowerCase();
+  if (mode === 'no') c.reply.ok();
+  else if (mode === 'yes' || mode === 'sync') c.reply.error(E.SCRIPT_DEBUG_UNSUPPORTED);
+  else c.reply.error(E.SCRIPT_DEBUG_OPTION);
+}
+
+function scriptHelp(c: Client): void {
+  replyHelp(c, 'SCRIPT', [
+    'DEBUG (YES|SYNC|NO)',
+    '    Set the debug mode for subsequent scripts executed.',
+    'EXISTS <sha1> [<sha1> ...]',
+    '    Return information about the existence of the scripts in the script cache.',
+    'FLUSH [ASYNC|SYNC]',
+    '    Flush the Lua scripts cache. Very dangerous on replicas.',
+    '    When called without the optional mode argument, the behavior is determined by the',
+    '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+    '    * ASYNC: Asynchronously flush the scripts cache.',
+    '    * SYNC: Synchronously flush the scripts cache.',
+    'KILL',
+    '    Kill the currently executing Lua script.',
+    'LOAD <script>',
+    '    Load a script into the scripts cache without executing it.',
+  ]);
+}
+
+// --- table ---
+
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'scripting', complexity });
+const acl = ['slow', 'scripting'] as const;
+// may_replicate: CLIENT PAUSE WRITE holds EVAL and EVALSHA, as in Redis 7.0 (COMMAND INFO hides the flag).
+const evalFlags = ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'] as const;
+const roFlags = ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys'] as const;
+const rwKeys = { ...keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE'), notes: 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' };
+const roKeys = { ...keyNum(2, 0, 1, 1, 'RO', 'ACCESS'), notes: 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' };
+const rwShaKeys = keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE');
+const roShaKeys = keyNum(2, 0, 1, 1, 'RO', 'ACCESS');
+const DEPENDS = 'Depends on the script that is executed.';
+
+const evalArgs = (first: 'script' | 'sha1') =>
+  [
+    { name: first, type: 'string' },
+    { name: 'numkeys', type: 'integer' },
+    { name: 'key', type: 'key', keySpecIndex: 0, optional: true, multiple: true },
+    { name: 'arg', type: 'string', optional: true, multiple: true },
+  ] as const;
+
+export const scriptingCommands: readonly CommandSpec[] = [
+  {
+    name: 'eval', arity: -3, flags: evalFlags, acl, keys: [rwKeys], run: evalCommand,
+    docs: { ...doc('Runs a Lua script on the server.', '2.6.0', DEPENDS), arguments: evalArgs('script') },
+  },
+  {
+    name: 'evalsha', arity: -3, flags: evalFlags, acl, keys: [rwShaKeys], run: evalsha,
+    docs: { ...doc('Runs a cached Lua script, named by its SHA1 digest.', '2.6.0', DEPENDS), arguments: evalArgs('sha1') },
+  },
+  {
+    name: 'eval_ro', arity: -3, flags: roFlags, acl, keys: [roKeys], run: evalRo,
+    docs: { ...doc('Runs a Lua script that may not write.', '7.0.0', DEPENDS), arguments: evalArgs('script') },
+  },
+  {
+    name: 'evalsha_ro', arity: -3, flags: roFlags, acl, keys: [roShaKeys], run: evalshaRo,
+    docs: { ...doc('Runs a cached Lua script that may not write, named by its SHA1 digest.', '7.0.0', DEPENDS), arguments: evalArgs('sha1') },
+  },
+  {
+    name: 'script', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
+    docs: doc('Container for the Lua script cache subcommands.', '2.6.0', 'Depends on subcommand.'),
+    subcommands: [
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: scriptHelp, docs: doc('Lists the SCRIPT subcommands.', '5.0.0', 'O(1)') },
+      {
+        name: 'flush', arity: -2, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptFlush,
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        docs: {
+          ...doc('Empties the script cache.', '2.6.0', 'O(N) for N cached scripts.'),
+          history: [['6.2.0', 'Takes the `ASYNC` and `SYNC` modifiers.']],
+          arguments: [
+            {
+              name: 'async', type: 'oneof', optional: true, since: '6.2.0',
+              arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }],
+            },
+          ],
+        },
+      },
+      {
+        name: 'exists', arity: -3, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptExists,
+        tips: ['request_policy:all_shards', 'response_policy:agg_logical_and'],
+        docs: { ...doc('Tells, for each SHA1 digest, whether the script is cached.', '2.6.0', 'O(N) for N digests.'), arguments: [{ name: 'sha1', type: 'string', multiple: true }] },
+      },
+      {
+        name: 'debug', arity: 3, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptDebug,
+        docs: {
+          ...doc('Sets the debugging mode of the scripts that follow.', '3.2.0', 'O(1)'),
+          arguments: [{ name: 'mode', type: 'oneof', arguments: [{ name: 'yes', type: 'pure-token', token: 'YES' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }, { name: 'no', type: 'pure-token', token: 'NO' }] }],
+        },
+      },
+      {
+        name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: scriptKill,
+        tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
+        docs: doc('Stops the script that is running, if it has not written.', '2.6.0', 'O(1)'),
+      },
+      {
+        name: 'load', arity: 3, flags: ['noscript', 'stale'], acl, keys: NO_KEYS, run: scriptLoad,
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        docs: { ...doc('Caches a Lua script without running it and returns its SHA1 digest.', '2.6.0', 'O(N) with N the length of the script in bytes.'), arguments: [{ name: 'script', type: 'string' }] },
+      },
+    ],
+  },
+];

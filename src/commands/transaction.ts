@@ -1,0 +1,169 @@
+// MULTI, EXEC, DISCARD, WATCH and UNWATCH, as Redis 7.0's multi.c. The dispatcher queues what a
+// client sends inside MULTI (queueCommand) after the gate has checked it; EXEC runs the queue as
+// one step with the clock held still. WATCH bookkeeping lives in server/watch.ts.
+
+import * as E from '../errors.js';
+import type { Client } from '../server/client.js';
+import type { Command } from './registry.js';
+import { keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import { call } from '../server/dispatcher.js';
+import { watchTableOf } from '../server/watch.js';
+import { aclDenial } from '../security/acl/gate.js';
+import { frozenDuring } from '../store/clock.js';
+
+/** One client's transaction in the making (Client.multi). */
+export interface MultiState {
+  readonly commands: { readonly cmd: Command; readonly argv: string[] }[];
+  /** A command was refused while queueing (Redis's CLIENT_DIRTY_EXEC): EXEC replies EXECABORT. */
+  failed: boolean;
+  /** Some queued command writes or may replicate: EXEC waits out CLIENT PAUSE WRITE, as in Redis. */
+  writes: boolean;
+  /** What CLIENT LIST shows as multi-mem: the queued arguments plus a pointer per argument. */
+  mem: number;
+}
+
+const QUEUED = Buffer.from('+QUEUED\r\n');
+
+/** The commands that run at once inside MULTI instead of being queued. */
+const RUN_IN_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** True when the dispatcher must queue `cmd` rather than run it. */
+export function queues(c: Client, cmd: Command): boolean {
+  return c.multi !== null && !RUN_IN_MULTI.has(cmd.fullName);
+}
+
+/** Queues an admitted command and replies +QUEUED. A failed transaction keeps nothing more. */
+export function queueCommand(c: Client, cmd: Command, argv: string[]): void {
+  const m = c.multi!;
+  if (!m.failed && !c.dirtyCas) {
+    m.commands.push({ cmd, argv });
+    let bytes = 8 * argv.length;
+    for (const a of argv) bytes += a.length;
+    m.mem += bytes;
+    if (cmd.isWrite || cmd.spec.flags.includes('may_replicate')) m.writes = true;
+  }
+  // CLIENT LIST's cmd= names what was last sent, queued or not, as Redis's lastcmd.
+  c.lastCommand = cmd;
+  c.reply.raw(QUEUED);
+}
+
+/** Redis's flagTransaction: a command refused inside MULTI dooms the EXEC. */
+export function flagTransaction(c: Client): void {
+  if (c.multi !== null) c.multi.failed = true;
+}
+
+/** Ends the transaction and forgets every WATCH (EXEC, DISCARD, RESET). */
+export function discardTransaction(c: Client): void {
+  c.multi = null;
+  c.dirtyCas = false;
+  if (c.watched !== null) c.watched.table.unwatchAll(c);
+}
+
+/** EXEC was itself refused by the gate: the transaction goes, and the reply says why. */
+export function execAbort(c: Client, message: string): void {
+  discardTransaction(c);
+  // Redis words the reason as the bare message: a plain error has no ERR code there.
+  c.reply.error(E.execAbortBecause(message.startsWith('ERR ') ? message.slice(4) : message));
+}
+
+// --- commands ---
+
+function multi(c: Client): void {
+  if (c.multi !== null) {
+    c.reply.error(E.MULTI_NESTED);
+    return;
+  }
+  c.multi = { commands: [], failed: false, writes: false, mem: 0 };
+  c.reply.ok();
+}
+
+function discard(c: Client): void {
+  if (c.multi === null) {
+    c.reply.error(E.DISCARD_WITHOUT_MULTI);
+    return;
+  }
+  discardTransaction(c);
+  c.reply.ok();
+}
+
+function exec(c: Client): void {
+  const m = c.multi;
+  if (m === null) {
+    c.reply.error(E.EXEC_WITHOUT_MULTI);
+    return;
+  }
+  // A watched key that was live at WATCH and has expired since counts as touched (Redis 7.0).
+  if (!c.dirtyCas && c.watched !== null && c.watched.table.anyExpired(c)) c.dirtyCas = true;
+  if (m.failed || c.dirtyCas) {
+    if (m.failed) c.reply.error(E.EXECABORT);
+    else c.reply.nilArray();
+    discardTransaction(c);
+    return;
+  }
+  if (c.watched !== null) c.watched.table.unwatchAll(c);
+  c.reply.array(m.commands.length);
+  c.inExec = true;
+  try {
+    frozenDuring(() => {
+      for (const { cmd, argv } of m.commands) {
+        // Permissions may have changed since the command was queued.
+        const denied = aclDenial(c, cmd, argv);
+        if (denied !== null) c.reply.error(E.execAclChanged(aclReason(denied)));
+        else call(c, cmd, argv);
+      }
+    });
+  } finally {
+    c.inExec = false;
+    discardTransaction(c);
+  }
+}
+
+/** The reason Redis gives at EXEC for each kind of ACL refusal. */
+function aclReason(denied: string): string {
+  if (denied === E.NOPERM_KEY) return 'no permission to touch the specified keys';
+  if (denied === E.NOPERM_CHANNEL) return 'no permission to access one of the channels used as arguments';
+  return 'no permission to execute the command or subcommand';
+}
+
+function watch(c: Client, argv: string[]): void {
+  if (c.multi !== null) {
+    c.reply.error(E.WATCH_INSIDE_MULTI);
+    return;
+  }
+  // Once dirty, the next EXEC fails whatever else is watched.
+  if (!c.dirtyCas) {
+    const table = watchTableOf(c.server);
+    for (let i = 1; i < argv.length; i++) table.watch(c, argv[i]!);
+  }
+  c.reply.ok();
+}
+
+function unwatch(c: Client): void {
+  if (c.watched !== null) c.watched.table.unwatchAll(c);
+  c.dirtyCas = false;
+  c.reply.ok();
+}
+
+const txAcl = ['fast', 'transaction'] as const;
+const ALWAYS = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'transactions', complexity });
+
+export const transactionCommands: readonly CommandSpec[] = [
+  { name: 'multi', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: multi, docs: doc('Starts a transaction: later commands are queued until EXEC.', '1.2.0', 'O(1)') },
+  {
+    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['slow', 'transaction'], keys: NO_KEYS, run: exec,
+    docs: doc('Runs every command queued since MULTI, as one atomic step.', '1.2.0', 'Depends on the queued commands'),
+  },
+  {
+    name: 'discard', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: discard,
+    docs: doc('Drops the commands queued since MULTI and ends the transaction.', '2.0.0', 'O(N), N being the number of queued commands'),
+  },
+  {
+    name: 'watch', arity: -2, flags: ALWAYS, acl: txAcl, keys: [keyRange(1, -1, 1, 'RO')], run: watch,
+    docs: {
+      ...doc('Makes the next EXEC fail if any of these keys changes first.', '2.2.0', 'O(1) for every key.'),
+      arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, multiple: true }],
+    },
+  },
+  { name: 'unwatch', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: unwatch, docs: doc('Forgets every key under WATCH.', '2.2.0', 'O(1)') },
+];

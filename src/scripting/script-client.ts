@@ -1,0 +1,101 @@
+// The client with no socket through which redis.call and redis.pcall run commands, with Redis
+// 7.0's script rules (scriptCall): command lookup, arity, noscript, ACL as the calling user,
+// read-only scripts, then the dispatcher's call(). Replies come back as RESP in a latin1 string.
+
+import * as E from '../errors.js';
+import { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import type { Command } from '../commands/registry.js';
+import { call } from '../server/dispatcher.js';
+import { aclDenial } from '../security/acl/gate.js';
+
+/** What one running script may do, set by EVAL before the engine runs it. */
+export interface ScriptRun {
+  readonly caller: Client;
+  readonly readOnly: boolean;
+  /** performance.now() when the script started. */
+  readonly started: number;
+  /** ms after which the script is stopped (busy-reply-threshold); 0: never. */
+  readonly limit: number;
+}
+
+export class ScriptClient {
+  readonly client: Client;
+  run: ScriptRun | null = null;
+  /** The last script was stopped by the time limit (for the log). */
+  timedOut = false;
+  /** Errors replied by the commands of the running script, already in errorstats. */
+  readonly commandErrors = new Set<string>();
+
+  constructor(server: Server) {
+    const c = new Client(server, null);
+    c.authenticated = true;
+    // As Redis's deny-blocking script client: blocking commands reply at once, wake-ups wait for the script.
+    c.inExec = true;
+    c.inScript = true;
+    c.reply.onError = (m) => {
+      server.countError(m);
+      this.commandErrors.add(m);
+    };
+    this.client = c;
+  }
+
+  /** Takes on the caller's database and user for one script; Redis starts every script so. */
+  begin(run: ScriptRun): void {
+    const c = this.client;
+    c.db = run.caller.db;
+    c.user = run.caller.user;
+    c.noTouch = run.caller.noTouch;
+    c.reply.take();
+    this.run = run;
+    this.timedOut = false;
+    this.commandErrors.clear();
+  }
+
+  end(): void {
+    this.run = null;
+    this.client.reply.take();
+  }
+
+  /** The engine's interrupt hook: true once the script has run past its time limit. */
+  overTime(): boolean {
+    const run = this.run;
+    if (run === null || run.limit <= 0) return false;
+    if (performance.now() - run.started <= run.limit) return false;
+    this.timedOut = true;
+    return true;
+  }
+
+  /** Runs one command for the script and returns its whole reply as RESP. */
+  call(argv: string[], resp: 2 | 3): string {
+    const c = this.client;
+    const run = this.run;
+    c.resp = resp;
+    const admitted = run === null ? E.SCRIPT_NOT_ALLOWED : this.admit(c, argv, run);
+    // A refusal is not a command's error reply: Redis counts it only if the script fails with it.
+    if (typeof admitted === 'string') return `-${admitted}\r\n`;
+    call(c, admitted, argv);
+    const chunks = c.reply.take();
+    if (chunks.length === 1) return chunks[0]!.latin1Slice();
+    return Buffer.concat(chunks).latin1Slice();
+  }
+
+  /** The command to run, or the error the script gets instead. */
+  private admit(c: Client, argv: string[], run: ScriptRun): Command | string {
+    let cmd = c.server.commands.lookup(argv[0]!);
+    if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+    if (cmd === undefined) return E.SCRIPT_UNKNOWN_COMMAND;
+    const arity = cmd.spec.arity;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return E.SCRIPT_WRONG_ARITY;
+    if (cmd.isNoScript) return E.SCRIPT_NOT_ALLOWED;
+    const denied = aclDenial(c, cmd, argv);
+    if (denied !== null) {
+      if (denied === E.NOPERM_KEY) return E.SCRIPT_NOPERM_KEY;
+      if (denied === E.NOPERM_CHANNEL) return E.SCRIPT_NOPERM_CHANNEL;
+      return E.SCRIPT_NOPERM_COMMAND;
+    }
+    // Read-only scripts refuse writes and what may replicate (PUBLISH, PFCOUNT), as Redis 7.0.
+    if (run.readOnly && (cmd.isWrite || cmd.spec.flags.includes('may_replicate'))) return E.SCRIPT_READONLY_WRITE;
+    return cmd;
+  }
+}

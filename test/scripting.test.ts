@@ -1,0 +1,249 @@
+// Scripts through real clients: ioredis defineCommand (EVALSHA, NOSCRIPT fallback to EVAL), a rate
+// limiter under concurrency, ACL rules inside redis.call, blocked clients woken by a script's
+// writes, the busy-reply-threshold stopping a runaway script, and sandbox escapes, each followed
+// by a check that the server still serves.
+
+import { before, after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+
+let redis: RunningServer;
+let redoubt: RunningServer;
+
+before(async () => {
+  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
+});
+after(async () => {
+  await Promise.all([redis?.stop(), redoubt?.stop()]);
+});
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+
+type Limited = Redis & { limit(key: string, max: number, windowSec: number): Promise<number> };
+
+const RATE_LIMITER = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then return 0 end
+return 1`;
+
+async function healthy(port: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  try {
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.equal(await c.call('EVAL', 'return redis.call("ping")', '0'), '+PONG\r\n');
+  } finally {
+    c.close();
+  }
+}
+
+describe('scripting with ioredis', () => {
+  for (const which of ['redis', 'redoubt'] as const) {
+    test(`defineCommand runs through EVALSHA, falling back to EVAL after SCRIPT FLUSH [${which}]`, async () => {
+      const port = which === 'redis' ? redis.port : redoubt.port;
+      const r = new Redis({ port, lazyConnect: true });
+      await r.connect();
+      try {
+        await r.flushall();
+        await r.script('FLUSH');
+        r.defineCommand('limit', { numberOfKeys: 1, lua: RATE_LIMITER });
+        const lim = r as Limited;
+        assert.equal(await lim.limit('rl:a', 2, 60), 1);
+        assert.equal(await r.script('EXISTS', sha1(RATE_LIMITER)).then((x) => (x as number[])[0]), 1);
+        await r.script('FLUSH');
+        assert.deepEqual(await r.script('EXISTS', sha1(RATE_LIMITER)), [0]);
+        // ioredis sees NOSCRIPT and resends the body with EVAL.
+        assert.equal(await lim.limit('rl:a', 2, 60), 1);
+        assert.equal(await lim.limit('rl:a', 2, 60), 0);
+        assert.equal(await r.ttl('rl:a'), 60);
+        assert.equal(await r.script('LOAD', 'return 1'), sha1('return 1'));
+        assert.equal(await r.evalsha(sha1('return 1'), 0), 1);
+        await assert.rejects(r.evalsha(sha1('return 2'), 0), /NOSCRIPT No matching script/);
+      } finally {
+        r.disconnect();
+      }
+    });
+  }
+
+  test('a rate limiter admits exactly its budget under concurrent clients', async () => {
+    const clients = Array.from({ length: 8 }, () => new Redis({ port: redoubt.port }) as Limited);
+    try {
+      await clients[0]!.del('rl:burst');
+      for (const c of clients) c.defineCommand('limit', { numberOfKeys: 1, lua: RATE_LIMITER });
+      const results = await Promise.all(
+        clients.flatMap((c) => Array.from({ length: 25 }, () => c.limit('rl:burst', 37, 30))),
+      );
+      assert.equal(results.filter((x) => x === 1).length, 37);
+      assert.equal(await clients[0]!.get('rl:burst'), '200');
+      assert.equal(await clients[0]!.ttl('rl:burst'), 30);
+    } finally {
+      for (const c of clients) c.disconnect();
+    }
+  });
+});
+
+describe('scripting rules', () => {
+  test('ACL rules apply to redis.call, with the replies Redis gives', async () => {
+    const outcomes: string[][] = [];
+    for (const port of [redis.port, redoubt.port]) {
+      const admin = await RawClient.connect(port);
+      const user = await RawClient.connect(port);
+      try {
+        await admin.call('ACL', 'SETUSER', 'scripter', 'on', 'nopass', 'resetkeys', '~app:*', 'resetchannels', '&ok', '+eval', '+get', '+set', '+publish');
+        assert.equal(await user.call('AUTH', 'scripter', 'x'), '+OK\r\n');
+        const got: string[] = [];
+        for (const script of [
+          "return redis.call('set', 'app:1', 'v')",
+          "return redis.call('get', 'other')",
+          "return redis.pcall('get', 'other')",
+          "return redis.call('del', 'app:1')",
+          "return redis.pcall('del', 'app:1')",
+          "return redis.call('publish', 'nope', 'm')",
+          "return redis.call('publish', 'ok', 'm')",
+        ]) {
+          got.push(await user.call('EVAL', script, '0'));
+        }
+        got.push(await admin.call('ACL', 'LOG', 'RESET'));
+        outcomes.push(got);
+        await admin.call('ACL', 'DELUSER', 'scripter');
+      } finally {
+        admin.close();
+        user.close();
+      }
+    }
+    assert.deepEqual(outcomes[1], outcomes[0]);
+    assert.match(outcomes[1]![1]!, /can't access at least one of the keys/);
+  });
+
+  test('writes made by a script wake a client blocked on the key', async () => {
+    const blocked = await RawClient.connect(redoubt.port);
+    const writer = await RawClient.connect(redoubt.port);
+    try {
+      await writer.call('DEL', 'q');
+      blocked.write(RawClient.encode(['BLPOP', 'q', '5']));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await writer.call('EVAL', "redis.call('rpush', KEYS[1], 'a', 'b') return redis.call('llen', KEYS[1])", '1', 'q'), ':2\r\n');
+      const woken = await blocked.read();
+      assert.equal(woken?.toString('latin1'), '*2\r\n$1\r\nq\r\n$1\r\na\r\n');
+      assert.equal(await writer.call('LRANGE', 'q', '0', '-1'), '*1\r\n$1\r\nb\r\n');
+    } finally {
+      blocked.close();
+      writer.close();
+    }
+  });
+
+  test('a script sees one frozen clock: a key does not expire halfway through', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    try {
+      await c.call('SET', 'short', 'v', 'PX', '20');
+      const script = "local a = redis.call('pttl', KEYS[1]) local x = 0 for i = 1, 2e7 do x = x + i end return {a, redis.call('pttl', KEYS[1]), redis.call('exists', KEYS[1])}";
+      const started = Date.now();
+      const reply = await c.call('EVAL', script, '1', 'short');
+      assert.ok(Date.now() - started > 20, 'the loop must outlast the key');
+      const m = /^\*3\r\n:(\d+)\r\n:(\d+)\r\n:1\r\n$/.exec(reply);
+      assert.ok(m !== null, reply);
+      assert.equal(m[1], m[2]);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await c.call('EXISTS', 'short'), ':0\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('busy-reply-threshold stops a runaway script and the server stays healthy', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    try {
+      assert.equal(await c.call('CONFIG', 'SET', 'busy-reply-threshold', '200'), '+OK\r\n');
+      for (const script of ['while true do end', 'while true do pcall(function() while true do end end) end', "redis.call('set', 'partial', '1') while true do end"]) {
+        const started = Date.now();
+        const reply = await c.call('EVAL', script, '0');
+        const took = Date.now() - started;
+        assert.match(reply, /^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
+        assert.ok(took >= 190 && took < 3000, `took ${took} ms`);
+        await healthy(redoubt.port);
+      }
+      assert.equal(await c.call('SCRIPT', 'KILL'), '-NOTBUSY No scripts in execution right now.\r\n');
+      assert.equal(await c.call('CONFIG', 'SET', 'busy-reply-threshold', '5000'), '+OK\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('sandbox escapes fail and leave the server healthy', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    try {
+      for (const [script, pattern] of [
+        ["local f = package.loadlib('/usr/lib/x86_64-linux-gnu/liblua5.1.so.0', 'luaopen_io') return f().popen('id'):read('*a')", /nonexistent global variable 'package'/],
+        ["return require('os').execute('id')", /nonexistent global variable 'require'/],
+        ["return os.execute('id')", /nonexistent global variable 'os'/],
+        ["return io.popen('id'):read('*a')", /nonexistent global variable 'io'/],
+        ["return loadstring(string.dump(function() return 1 end))()", /attempt to call field 'dump'/],
+        ["local f = loadstring('\\27LuaQ\\0\\1\\4\\4\\4\\8\\0') return f()", /attempt to call local 'f'/],
+        ['setmetatable(_G, {__index = function() return os end})', /Attempt to modify a readonly table/],
+        ["getmetatable('').__index = {}", /Attempt to modify a readonly table/],
+        ['redis.call = function() return 1 end', /Attempt to modify a readonly table/],
+        ["local s = 'x' while true do s = s .. s end", /not enough memory/],
+        ['local t = {} for i = 1, 1e9 do t[i] = i end', /not enough memory/],
+      ] as const) {
+        const reply = await c.call('EVAL', script, '0');
+        assert.ok(reply.startsWith('-'), `${script} → ${reply}`);
+        assert.match(reply, pattern, script);
+      }
+      await healthy(redoubt.port);
+      // The memory bombs' garbage is collected once they fail.
+      const lua = Number(/used_memory_lua:(\d+)/.exec(await c.call('INFO', 'memory'))?.[1]);
+      assert.ok(lua < 16 << 20, `used_memory_lua ${lua}`);
+      // Nothing of the attempts stuck in the shared VM.
+      assert.equal(await c.call('EVAL', 'return {type(redis.call), type(rawget(_G, "os")), type(string.rep)}', '0'), '*3\r\n$8\r\nfunction\r\n$3\r\nnil\r\n$8\r\nfunction\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('error statistics count each failing script once, as Redis does', async () => {
+    const stats: string[] = [];
+    for (const port of [redis.port, redoubt.port]) {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('SET', 's', 'x');
+        await c.call('CONFIG', 'RESETSTAT');
+        for (const script of [
+          "return redis.call('nosuch')",
+          "return redis.pcall('nosuch')",
+          "return redis.call('incr', 's')",
+          "return redis.pcall('incr', 's')",
+          "redis.pcall('incr', 's') return 1",
+          "error('x')",
+          "return redis.call('get')",
+        ]) {
+          await c.call('EVAL', script, '0');
+        }
+        const info = await c.call('INFO', 'all');
+        const pick = (re: RegExp): string => re.exec(info)?.[0] ?? 'missing';
+        stats.push([/errorstat_ERR:count=\d+/, /total_error_replies:\d+/, /cmdstat_incr:calls=\d+/, /cmdstat_eval:calls=\d+/].map(pick).join(' '));
+        stats.push([/cmdstat_incr:.*failed_calls=\d+/, /cmdstat_eval:.*failed_calls=\d+/].map((re) => pick(re).replace(/usec.*rejected/, '')).join(' '));
+      } finally {
+        c.close();
+      }
+    }
+    assert.deepEqual(stats.slice(2), stats.slice(0, 2));
+  });
+
+  test('INFO reports the cached scripts and the Lua heap', async () => {
+    const c = await RawClient.connect(redoubt.port);
+    try {
+      await c.call('SCRIPT', 'FLUSH');
+      await c.call('SCRIPT', 'LOAD', 'return 1');
+      await c.call('SCRIPT', 'LOAD', 'return 2');
+      const info = await c.call('INFO', 'memory');
+      assert.match(info, /number_of_cached_scripts:2\r\n/);
+      const lua = Number(/used_memory_lua:(\d+)/.exec(info)?.[1]);
+      assert.ok(lua > 1000, `used_memory_lua ${lua}`);
+    } finally {
+      c.close();
+    }
+  });
+});
