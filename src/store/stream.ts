@@ -154,7 +154,7 @@ export interface NodeLimits {
  * One node: entries in ID order, deleted ones kept (flagged) as Redis keeps them in the listpack
  * until the whole node goes. Field/value pairs of all entries sit in one flat array.
  */
-class Node {
+export class Node {
   readonly ms: U64[] = [];
   readonly seq: U64[] = [];
   /** Start of each entry's pairs in `fv`; the entry ends where the next starts. */
@@ -572,6 +572,16 @@ export class StreamValue {
     if (drop > 0) nodes.splice(0, drop);
     if (deleted > 0) this.firstId = this.length === 0 ? MIN_ID : this.firstLiveId()!;
     return deleted;
+  }
+
+  /** The nodes in ID order, for serialization; callers must not change them. */
+  nodeList(): readonly Node[] {
+    return this.nodes;
+  }
+
+  /** Replaces the nodes with ones built elsewhere (RESTORE), already in ID order and consistent. */
+  adoptNodes(nodes: Node[]): void {
+    this.nodes = nodes;
   }
 
   // --- XINFO figures ---

@@ -11,6 +11,7 @@ import { ListpackBuilder, decodeListpack } from './listpack.js';
 import { decodeIntset, encodeIntset } from './intset.js';
 import { decodeZiplist, decodeZipmap } from './legacy.js';
 import { buildQuicklist } from './quicklist.js';
+import { readStream, writeStream } from './stream.js';
 import { formatDouble } from '../../protocol/number-format.js';
 import type { Value } from '../../store/types.js';
 import { ListValue } from '../../store/list.js';
@@ -43,7 +44,7 @@ export const DEFAULT_LOAD_OPTIONS: RdbLoadOptions = {
   zsetMaxListpackValue: 64,
 };
 
-/** A value type this build cannot write or read yet (streams until the stream type exists, modules). */
+/** A value type this build cannot write or read (module values). */
 export class UnsupportedValueError extends Error {}
 
 // --- writing ---
@@ -60,8 +61,10 @@ export function valueType(v: Value): number {
       return v.encoding() === 'listpack' ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
     case 'hash':
       return v.encoding() === 'listpack' ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+    case 'stream':
+      return RDB_TYPE.STREAM_LISTPACKS_2;
     default:
-      throw new UnsupportedValueError(`values of type ${v.type} cannot be serialized yet`);
+      throw new UnsupportedValueError(`values of type ${(v as { type: string }).type} cannot be serialized`);
   }
 }
 
@@ -129,8 +132,11 @@ export function writeValue(w: ByteWriter, v: Value, opts: RdbWriteOptions): void
       }
       return;
     }
+    case 'stream':
+      writeStream(w, v, sopts);
+      return;
     default:
-      throw new UnsupportedValueError(`values of type ${v.type} cannot be serialized yet`);
+      throw new UnsupportedValueError(`values of type ${(v as { type: string }).type} cannot be serialized`);
   }
 }
 
@@ -186,7 +192,7 @@ export function decodeValue(type: number, r: ByteReader, opts: RdbLoadOptions = 
     }
     case RDB_TYPE.STREAM_LISTPACKS:
     case RDB_TYPE.STREAM_LISTPACKS_2:
-      throw new UnsupportedValueError('stream values cannot be loaded yet');
+      return readStream(r, type === RDB_TYPE.STREAM_LISTPACKS_2);
     default:
       throw new UnsupportedValueError(`RDB value type ${type} is not supported`);
   }
