@@ -591,6 +591,8 @@ function readNow(c: Client, args: ReadArgs): Served[] {
     } else if (s.length > 0 && compareIds(s.lastLiveId()!, g.lastId) > 0) {
       start = nextId(g.lastId);
     }
+    // As Redis, `>` with nothing new serves nothing and leaves the consumer uncreated.
+    if (start === null && !history) continue;
     const consumer = g.consumer(args.group.consumer, at);
     if (start === null) continue;
     const items = history ? readHistory(s, consumer, start, args.count, at) : readNew(s, g, consumer, start, args.count, args.group.noAck, at);
