@@ -131,9 +131,13 @@ ${table}
 
 ${(r.benchArgs ?? []).map((a) => '`' + a + '`').join('  \n')}
 
-One \`redis-benchmark\` run per test, server and repetition (MSET with a fifth of the requests,
-since each writes 10 keys): 50 clients, 3-byte values, keys drawn
-at random from 100,000 names. *CPU µs/op* is the CPU time the server process used during the run
+One \`redis-benchmark\` run per test, server and repetition: 50 clients, 3-byte values, string keys
+drawn at random from 100,000 names. MSET and LRANGE_100 get a fifth of the requests, since an MSET
+writes 10 keys and an LRANGE_100 replies with 100 elements. The data-type tests use one key per
+type, as \`redis-benchmark\` does (\`mylist\`, \`myset\`, \`myhash\`, \`myzset\`), with members
+drawn from 100,000 names; LPOP runs after LPUSH with as many requests, so it always pops an element,
+and \`-t lrange_100\` first pushes as many elements as it will send LRANGEs (its CPU µs/op includes
+those LPUSHes). *CPU µs/op* is the CPU time the server process used during the run
 (user + system, all threads, from \`/proc/<pid>/stat\`) divided by the number of requests: it moves much
 less than ops/s with the machine's load, so it is the better figure for comparing two versions of
 Redoubt (\`bench/ab.ts\` does that). Every run, in ops/s:

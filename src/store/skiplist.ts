@@ -28,6 +28,11 @@ function newNode(level: number, score: number, member: string): SkipNode {
   return { member, score, backward: null, next: new Array<SkipNode | null>(level).fill(null), span: new Array<number>(level).fill(0) };
 }
 
+// Scratch space for insert/delete: the skiplist is used synchronously, so one set is enough and
+// no insert allocates two 32-slot arrays.
+const UPDATE: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
+const RANK: number[] = new Array<number>(MAX_LEVEL).fill(0);
+
 function randomLevel(): number {
   let level = 1;
   while (level < MAX_LEVEL && Math.random() < P) level++;
@@ -68,8 +73,8 @@ export class SkipList {
   }
 
   insert(score: number, member: string): SkipNode {
-    const update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
-    const rank: number[] = new Array<number>(MAX_LEVEL).fill(0);
+    const update = UPDATE;
+    const rank = RANK;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
@@ -109,7 +114,7 @@ export class SkipList {
 
   /** Removes (score, member); false when absent. */
   delete(score: number, member: string): boolean {
-    const update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
+    const update = UPDATE;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i]!;
