@@ -156,7 +156,7 @@ describe('audit log events', () => {
     const c = await RawClient.connect(s.port);
     c.write(RawClient.encode(['SHUTDOWN', 'NOSAVE']));
     await c.waitClosed(5000);
-    await new Promise<void>((r) => (s.process.exitCode !== null ? r() : s.process.once('exit', () => r())));
+    await s.exited();
     const events = readEvents(file);
     const last = events[events.length - 1]!;
     assert.equal(last['event'], 'shutdown');

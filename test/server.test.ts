@@ -208,7 +208,7 @@ describe('SHUTDOWN', () => {
       assert.equal(await c.call('SHUTDOWN', 'SAVE'), '-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
       assert.equal(await c.call('PING'), '+PONG\r\n');
       assert.equal(await c.call('SHUTDOWN', 'ABORT'), '-ERR No shutdown in progress.\r\n');
-      const exited = new Promise<number | null>((r) => s.process.once('exit', (code) => r(code)));
+      const exited = s.exited();
       c.write(RawClient.encode(['SHUTDOWN', 'NOSAVE']));
       assert.equal(await c.read(), null, 'closed without a reply');
       assert.equal(await exited, 0);
@@ -222,7 +222,7 @@ describe('SHUTDOWN', () => {
     const s = await startRedoubt();
     const c = await RawClient.connect(s.port);
     try {
-      const exited = new Promise<number | null>((r) => s.process.once('exit', (code) => r(code)));
+      const exited = s.exited();
       c.write(RawClient.encode(['SHUTDOWN', 'SAVE', 'FORCE']));
       assert.equal(await c.read(), null);
       assert.equal(await exited, 0);

@@ -14,6 +14,11 @@ export interface RunningServer {
   /** Everything the server printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
+  /**
+   * Resolves with the exit code once the server exits by itself (SHUTDOWN). The child is otherwise
+   * detached from the event loop, so this holds the loop open while it waits.
+   */
+  exited(): Promise<number | null>;
 }
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -83,6 +88,15 @@ async function launch(cmd: string, args: string[], port: number, host: string): 
     host,
     process: child,
     output: () => out,
+    exited: () =>
+      new Promise<number | null>((resolve) => {
+        if (exited || child.exitCode !== null) return resolve(child.exitCode);
+        child.ref();
+        child.once('exit', (code) => {
+          child.unref();
+          resolve(code);
+        });
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited || child.exitCode !== null) return resolve();
