@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
 let redis: RunningServer;
 let redoubt: RunningServer;
@@ -17,34 +18,9 @@ after(async () => {
   await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A scenario drives several raw clients; it returns the transcript of what each received. */
-type Scenario = (clients: RawClient[], log: (who: number, reply: Buffer | null) => void) => Promise<void>;
-
-async function run(port: number, n: number, scenario: Scenario): Promise<string[]> {
-  const clients = await Promise.all(Array.from({ length: n }, () => RawClient.connect(port)));
-  const transcript: string[] = [];
-  try {
-    await clients[0]!.call('FLUSHALL');
-    await scenario(clients, (who, reply) => transcript.push(`${who}: ${reply === null ? '<closed>' : reply.toString('latin1')}`));
-  } finally {
-    for (const c of clients) c.close();
-  }
-  return transcript;
-}
-
-async function sameOnBoth(n: number, scenario: Scenario): Promise<void> {
-  const expected = await run(redis.port, n, scenario);
-  const actual = await run(redoubt.port, n, scenario);
-  assert.deepEqual(actual, expected);
-}
-
-const send = (c: RawClient, ...argv: string[]) => c.write(RawClient.encode(argv));
-
 describe('blocking pops against redis-server', () => {
   test('a push wakes the blocked client with the pushed key', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'BLPOP', 'q1', 'q2', '0');
       await sleep(50);
       log(1, Buffer.from(await b!.call('RPUSH', 'q2', 'x', 'y')));
@@ -53,7 +29,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('waiters are served first come, first served, and one push serves several', () =>
-    sameOnBoth(4, async ([a, b, c, d], log) => {
+    sameOnBoth(redis, redoubt, 4, async ([a, b, c, d], log) => {
       send(a!, 'BRPOP', 'q', '0');
       await sleep(30);
       send(b!, 'BLPOP', 'q', '0');
@@ -68,7 +44,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('pipelined commands after a blocking one wait for it', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       a!.write(Buffer.concat([RawClient.encode(['BLPOP', 'q', '0']), RawClient.encode(['PING'])]));
       await sleep(50);
       log(0, Buffer.from(a!.unread.length === 0 ? '<nothing yet>' : a!.unread.toString('latin1')));
@@ -78,7 +54,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('timeouts and CLIENT UNBLOCK', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       log(0, Buffer.from(await a!.call('BLPOP', 'q', '0.05')));
       log(0, Buffer.from(await a!.call('BLMOVE', 'q', 'd', 'LEFT', 'LEFT', '0.05')));
       log(0, Buffer.from(await a!.call('BLMPOP', '0.05', '1', 'q', 'LEFT')));
@@ -95,7 +71,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('a served BLMOVE whose destination has the wrong type gets WRONGTYPE and keeps the element', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('SET', 'dst', 'string');
       send(a!, 'BLMOVE', 'src', 'dst', 'LEFT', 'RIGHT', '0');
       await sleep(50);
@@ -105,7 +81,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('a key of another type does not serve a list waiter; a later list does', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'BLPOP', 'k', '0');
       await sleep(50);
       log(1, Buffer.from(await b!.call('SET', 'k', 'x')));
@@ -115,7 +91,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('a client that disconnects while blocked leaves the queue clean', () =>
-    sameOnBoth(3, async ([a, b, c], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, c], log) => {
       send(a!, 'BLPOP', 'q', '0');
       await sleep(30);
       a!.close();
@@ -128,7 +104,7 @@ describe('blocking pops against redis-server', () => {
     }));
 
   test('RESP3 null shapes on timeout', () =>
-    sameOnBoth(1, async ([a], log) => {
+    sameOnBoth(redis, redoubt, 1, async ([a], log) => {
       await a!.call('HELLO', '3');
       log(0, Buffer.from(await a!.call('BLPOP', 'q', '0.01')));
       log(0, Buffer.from(await a!.call('BLMOVE', 'q', 'd', 'LEFT', 'LEFT', '0.01')));
@@ -185,7 +161,7 @@ describe('blocking with real clients', () => {
 
 describe('blocking sorted-set pops against redis-server', () => {
   test('BZPOPMIN and BZMPOP wake on ZADD, in arrival order, in RESP2 and RESP3', () =>
-    sameOnBoth(3, async ([a, b, c], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, c], log) => {
       await b!.call('HELLO', '3');
       send(a!, 'BZPOPMIN', 'z', '0');
       await sleep(30);

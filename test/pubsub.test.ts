@@ -9,9 +9,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const send = (c: RawClient, ...argv: string[]) => c.write(RawClient.encode(argv));
+import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
 const targets = [
   { name: 'redis-server', start: startRedis },
@@ -28,33 +26,8 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     await Promise.all([redis?.stop(), redoubt?.stop()]);
   });
 
-  /** A scenario drives several raw clients; it returns the transcript of what each received. */
-  type Scenario = (clients: RawClient[], log: (who: number, reply: Buffer | string | null) => void) => Promise<void>;
-
-  async function run(port: number, n: number, scenario: Scenario): Promise<string[]> {
-    const clients = await Promise.all(Array.from({ length: n }, () => RawClient.connect(port)));
-    const transcript: string[] = [];
-    try {
-      await clients[0]!.call('FLUSHALL');
-      await scenario(clients, (who, reply) =>
-        transcript.push(`${who}: ${reply === null ? '<closed>' : typeof reply === 'string' ? reply : reply.toString('latin1')}`),
-      );
-    } finally {
-      for (const c of clients) c.close();
-    }
-    // Let the servers notice the closed connections before the next scenario counts subscribers.
-    await sleep(20);
-    return transcript;
-  }
-
-  async function sameOnBoth(n: number, scenario: Scenario): Promise<void> {
-    const expected = await run(redis.port, n, scenario);
-    const actual = await run(redoubt.port, n, scenario);
-    assert.deepEqual(actual, expected);
-  }
-
   test('PUBLISH reaches channel and pattern subscribers and counts them', () =>
-    sameOnBoth(3, async ([a, b, p], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, p], log) => {
       log(0, await a!.call('SUBSCRIBE', 's1.news', 's1.other'));
       log(0, await a!.read());
       log(1, await b!.call('PSUBSCRIBE', 's1.n*'));
@@ -72,7 +45,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('a RESP3 subscriber gets pushes between its own replies', () =>
-    sameOnBoth(2, async ([a, p], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, p], log) => {
       await a!.call('HELLO', '3');
       log(0, await a!.call('SUBSCRIBE', 's2.ch'));
       log(1, await p!.call('PUBLISH', 's2.ch', 'push one'));
@@ -85,7 +58,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('messages from one publisher arrive in order, pipelined or not', () =>
-    sameOnBoth(2, async ([a, p], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, p], log) => {
       log(0, await a!.call('SUBSCRIBE', 's3.seq'));
       const batch: Buffer[] = [];
       for (let i = 0; i < 200; i++) batch.push(RawClient.encode(['PUBLISH', 's3.seq', `m${i}`]));
@@ -95,7 +68,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('shard channels are separate from channels; SPUBLISH ignores patterns', () =>
-    sameOnBoth(3, async ([a, b, p], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, p], log) => {
       log(0, await a!.call('SSUBSCRIBE', 's4.x'));
       log(1, await b!.call('SUBSCRIBE', 's4.x'));
       log(1, await b!.call('PSUBSCRIBE', 's4.*'));
@@ -110,7 +83,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('disconnect and RESET remove subscriptions', () =>
-    sameOnBoth(4, async ([a, b, c, p], log) => {
+    sameOnBoth(redis, redoubt, 4, async ([a, b, c, p], log) => {
       log(0, await a!.call('SUBSCRIBE', 's5.ch'));
       log(1, await b!.call('SUBSCRIBE', 's5.ch'));
       log(2, await c!.call('PSUBSCRIBE', 's5.*'));
@@ -127,7 +100,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('subscribers are pubsub clients in CLIENT LIST, with their counts', () =>
-    sameOnBoth(2, async ([a, p], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, p], log) => {
       await a!.call('SUBSCRIBE', 's6.a', 's6.b');
       await a!.read();
       await a!.call('PSUBSCRIBE', 's6.*');
@@ -152,7 +125,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('CLIENT REPLY OFF silences replies, not messages', () =>
-    sameOnBoth(2, async ([a, p], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, p], log) => {
       await a!.call('HELLO', '3');
       send(a!, 'CLIENT', 'REPLY', 'OFF');
       send(a!, 'SUBSCRIBE', 's7.ch');
@@ -163,7 +136,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('ACL channel rules: &news* allows news.x, refuses others, patterns match literally', () =>
-    sameOnBoth(2, async ([admin, u], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([admin, u], log) => {
       await admin!.call('ACL', 'SETUSER', 'pslimited', 'on', '>pw', '+@all', '~*', 'resetchannels', '&news*');
       log(1, await u!.call('AUTH', 'pslimited', 'pw'));
       log(1, await u!.call('PUBLISH', 'news.x', 'ok'));
@@ -181,7 +154,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('ACL SETUSER closes subscribers who lose a channel, and only them', () =>
-    sameOnBoth(4, async ([admin, a, b, c], log) => {
+    sameOnBoth(redis, redoubt, 4, async ([admin, a, b, c], log) => {
       await admin!.call('ACL', 'SETUSER', 'psrev', 'on', '>pw', '+@all', '~*', 'resetchannels', '&news.*', '&sport.*');
       for (const x of [a!, b!, c!]) await x.call('AUTH', 'psrev', 'pw');
       log(1, await a!.call('SUBSCRIBE', 'news.today'));
@@ -202,7 +175,7 @@ describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 600
     }));
 
   test('a subscriber that stops reading is cut by the pubsub output-buffer limit', () =>
-    sameOnBoth(3, async ([admin, slow, p], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([admin, slow, p], log) => {
       log(0, await admin!.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 512kb 60'));
       log(1, await slow!.call('SUBSCRIBE', 's8.flood'));
       slow!.socket.pause();

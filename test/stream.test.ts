@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
 let redis: RunningServer;
 let redoubt: RunningServer;
@@ -19,36 +20,9 @@ after(async () => {
   await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Scenario = (clients: RawClient[], log: (who: number, reply: Buffer | string | null) => void) => Promise<void>;
-
-async function run(port: number, n: number, scenario: Scenario): Promise<string[]> {
-  const clients = await Promise.all(Array.from({ length: n }, () => RawClient.connect(port)));
-  const transcript: string[] = [];
-  try {
-    await clients[0]!.call('FLUSHALL');
-    await scenario(clients, (who, reply) =>
-      transcript.push(`${who}: ${reply === null ? '<closed>' : typeof reply === 'string' ? reply : reply.toString('latin1')}`),
-    );
-  } finally {
-    for (const c of clients) c.close();
-  }
-  return transcript;
-}
-
-/** Runs the scenario on redis-server, then on Redoubt: the transcripts must be identical. */
-async function sameOnBoth(n: number, scenario: Scenario): Promise<void> {
-  const expected = await run(redis.port, n, scenario);
-  const actual = await run(redoubt.port, n, scenario);
-  assert.deepEqual(actual, expected);
-}
-
-const send = (c: RawClient, ...argv: string[]) => c.write(RawClient.encode(argv));
-
 describe('blocking stream reads against redis-server', () => {
   test('XREAD BLOCK $ is woken by an XADD from another client', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('XADD', 's', '1-1', 'old', 'entry');
       send(a!, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
       await sleep(50);
@@ -58,7 +32,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('RESP3: the woken reader gets a map of one stream; a timeout is a null', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await a!.call('HELLO', '3');
       send(a!, 'XREAD', 'BLOCK', '0', 'STREAMS', 'x', 'y', '$', '$');
       await sleep(50);
@@ -69,7 +43,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('XREAD on several streams is served by the one that grows', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'XREAD', 'COUNT', '5', 'BLOCK', '0', 'STREAMS', 's1', 's2', '0', '0');
       await sleep(50);
       log(1, await b!.call('SET', 'other', 'x'));
@@ -78,7 +52,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('timeouts in milliseconds, and an entry that is not newer keeps the reader waiting', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       const t0 = Date.now();
       log(0, await a!.call('XREAD', 'BLOCK', '60', 'STREAMS', 's', '$'));
       log(0, Date.now() - t0 >= 50 ? 'waited' : 'too quick');
@@ -93,7 +67,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('one XADD serves readers of different groups; the second consumer of a group waits', () =>
-    sameOnBoth(4, async ([a, b, c, d], log) => {
+    sameOnBoth(redis, redoubt, 4, async ([a, b, c, d], log) => {
       await d!.call('XGROUP', 'CREATE', 's', 'g1', '$', 'MKSTREAM');
       await d!.call('XGROUP', 'CREATE', 's', 'g2', '$');
       send(a!, 'XREADGROUP', 'GROUP', 'g1', 'alice', 'BLOCK', '0', 'STREAMS', 's', '>');
@@ -114,7 +88,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('a reader waiting for a later ID does not hold back a reader behind it', () =>
-    sameOnBoth(3, async ([a, b, c], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, c], log) => {
       await c!.call('XADD', 's', '1-1', 'f', 'v');
       send(a!, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '100-0');
       await sleep(30);
@@ -129,7 +103,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('XREADGROUP with NOACK and COUNT while blocked', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
       send(a!, 'XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'NOACK', 'BLOCK', '0', 'STREAMS', 's', '>');
       await sleep(30);
@@ -140,7 +114,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('a blocked group reader learns that its key or group is gone', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
       send(a!, 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>');
       await sleep(30);
@@ -160,7 +134,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('a plain reader keeps waiting when its key is deleted or changes type', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('XADD', 's', '5-1', 'f', 'v');
       send(a!, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
       await sleep(30);
@@ -175,7 +149,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('CLIENT UNBLOCK ends a stream wait with a null or an error', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       const id = (await a!.call('CLIENT', 'ID')).slice(1).trim();
       send(a!, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
       await sleep(30);
@@ -193,7 +167,7 @@ describe('blocking stream reads against redis-server', () => {
     }));
 
   test('a reader that disconnects while blocked leaves nothing behind', () =>
-    sameOnBoth(3, async ([a, b, c], log) => {
+    sameOnBoth(redis, redoubt, 3, async ([a, b, c], log) => {
       await c!.call('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
       send(a!, 'XREADGROUP', 'GROUP', 'g', 'gone', 'BLOCK', '0', 'STREAMS', 's', '>');
       await sleep(30);
@@ -222,7 +196,7 @@ async function hasMulti(port: number): Promise<boolean> {
 describe('stream reads in transactions against redis-server', () => {
   test('XREAD/XREADGROUP BLOCK inside MULTI never block', async (t) => {
     if (!(await hasMulti(redoubt.port))) return t.skip('Redoubt has no MULTI yet');
-    await sameOnBoth(1, async ([a], log) => {
+    await sameOnBoth(redis, redoubt, 1, async ([a], log) => {
       await a!.call('XADD', 's', '1-1', 'a', '1');
       await a!.call('XGROUP', 'CREATE', 's', 'g', '$');
       for (const cmd of [
@@ -241,7 +215,7 @@ describe('stream reads in transactions against redis-server', () => {
 
   test('only XADD, XDEL and XTRIM that change entries touch a WATCHed stream', async (t) => {
     if (!(await hasMulti(redoubt.port))) return t.skip('Redoubt has no MULTI yet');
-    await sameOnBoth(1, async ([a], log) => {
+    await sameOnBoth(redis, redoubt, 1, async ([a], log) => {
       await a!.call('XADD', 's', '1-1', 'a', '1');
       await a!.call('XGROUP', 'CREATE', 's', 'g0', '0');
       const ops = [

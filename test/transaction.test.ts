@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
 let redis: RunningServer;
 let redoubt: RunningServer;
@@ -19,31 +20,6 @@ after(async () => {
   await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const send = (c: RawClient, ...argv: string[]) => c.write(RawClient.encode(argv));
-
-type Scenario = (clients: RawClient[], log: (who: number, reply: Buffer | string | null) => void) => Promise<void>;
-
-async function run(port: number, n: number, scenario: Scenario): Promise<string[]> {
-  const clients = await Promise.all(Array.from({ length: n }, () => RawClient.connect(port)));
-  const transcript: string[] = [];
-  try {
-    await clients[0]!.call('FLUSHALL');
-    await scenario(clients, (who, reply) =>
-      transcript.push(`${who}: ${reply === null ? '<closed>' : typeof reply === 'string' ? reply : reply.toString('latin1')}`),
-    );
-  } finally {
-    for (const c of clients) c.close();
-  }
-  return transcript;
-}
-
-async function sameOnBoth(n: number, scenario: Scenario): Promise<void> {
-  const expected = await run(redis.port, n, scenario);
-  const actual = await run(redoubt.port, n, scenario);
-  assert.deepEqual(actual, expected);
-}
-
 /** One client's line of CLIENT LIST, as field → value. */
 function clientFields(list: string, id: string): Map<string, string> {
   const line = list.split('\n').find((l) => l.startsWith(`id=${id} `));
@@ -53,7 +29,7 @@ function clientFields(list: string, id: string): Map<string, string> {
 
 describe('transactions against redis-server', () => {
   test("another client's write fails the EXEC; a read does not", () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await a!.call('SET', 'k', '1');
       log(0, await a!.call('WATCH', 'k'));
       log(1, await b!.call('GET', 'k'));
@@ -70,7 +46,7 @@ describe('transactions against redis-server', () => {
     }));
 
   test('FLUSHALL, FLUSHDB and SWAPDB from another client', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await a!.call('SET', 'k', '1');
       await a!.call('WATCH', 'k', 'missing');
       log(1, await b!.call('FLUSHALL'));
@@ -93,7 +69,7 @@ describe('transactions against redis-server', () => {
     }));
 
   test('a key that expires while watched fails the EXEC', () =>
-    sameOnBoth(1, async ([a], log) => {
+    sameOnBoth(redis, redoubt, 1, async ([a], log) => {
       await a!.call('SET', 'k', 'v', 'PX', '50');
       log(0, await a!.call('WATCH', 'k'));
       await sleep(150);
@@ -104,7 +80,7 @@ describe('transactions against redis-server', () => {
     }));
 
   test('a BLPOP waiter is served by a push inside MULTI only once EXEC runs', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'BLPOP', 'q', '0');
       await sleep(50);
       log(1, await b!.call('MULTI'));
@@ -118,7 +94,7 @@ describe('transactions against redis-server', () => {
     }));
 
   test('a push and a pop in the same EXEC leave nothing for the waiter', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'BLPOP', 'q', '0.3');
       await sleep(50);
       await b!.call('MULTI');
@@ -129,7 +105,7 @@ describe('transactions against redis-server', () => {
     }));
 
   test('EXEC with writes waits out CLIENT PAUSE WRITE; a read-only EXEC does not', () =>
-    sameOnBoth(2, async ([a, b], log) => {
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await a!.call('MULTI');
       await a!.call('GET', 'k');
       log(1, await b!.call('CLIENT', 'PAUSE', '300', 'WRITE'));
