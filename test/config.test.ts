@@ -14,8 +14,8 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { freePort, startRedis, startRedoubt, REDOUBT_MAIN, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { configCommands } from '../src/commands/config.js';
-import type { CommandSpec } from '../src/commands/spec.js';
 
 const work = mkdtempSync(join(tmpdir(), 'redoubt-config-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -333,39 +333,6 @@ describe('protected configs', () => {
 
 // --- the table against the real server's COMMAND INFO ---
 
-type Info = [string, number, string[], number, number, number, string[], string[], unknown[], Info[]];
-
-interface Normal {
-  name: string;
-  arity: number;
-  flags: string[];
-  acl: string[];
-  tips: string[];
-  subs: Normal[];
-}
-
-function ours(spec: CommandSpec, parent = ''): Normal {
-  return {
-    name: parent ? `${parent}|${spec.name}` : spec.name,
-    arity: spec.arity,
-    flags: [...spec.flags].sort(),
-    acl: spec.acl.map((a) => `@${a}`).sort(),
-    tips: [...(spec.tips ?? [])].sort(),
-    subs: (spec.subcommands ?? []).map((s) => ours(s, spec.name)).sort((a, b) => a.name.localeCompare(b.name)),
-  };
-}
-
-function theirs(info: Info): Normal {
-  return {
-    name: info[0],
-    arity: info[1],
-    flags: [...info[2]].sort(),
-    acl: [...info[6]].sort(),
-    tips: [...info[7]].sort(),
-    subs: info[9].map(theirs).sort((a, b) => a.name.localeCompare(b.name)),
-  };
-}
-
 describe('command table rows match COMMAND INFO of redis-server', () => {
   test('CONFIG and its subcommands', async () => {
     const redis = await startRedis();
@@ -373,7 +340,7 @@ describe('command table rows match COMMAND INFO of redis-server', () => {
     try {
       for (const spec of configCommands) {
         const [info] = (await real.call('COMMAND', 'INFO', spec.name)) as [Info];
-        assert.deepEqual(ours(spec), theirs(info), spec.name);
+        assert.deepEqual(rowInfo(spec), serverInfo(info), spec.name);
         for (const sub of [spec, ...(spec.subcommands ?? [])]) assert.ok(sub.docs !== undefined, `${sub.name} has docs`);
       }
     } finally {

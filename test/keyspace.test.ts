@@ -9,8 +9,8 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { keyspaceCommands } from '../src/commands/keyspace.js';
-import type { CommandSpec, KeySpec } from '../src/commands/spec.js';
 import { ScanCursors, parseCursor } from '../src/store/scan.js';
 
 let redoubt: RunningServer;
@@ -354,75 +354,13 @@ describe('KEYS, RANDOMKEY, OBJECT over larger data', () => {
 
 // --- the table against the real server's COMMAND INFO ---
 
-type Info = [string, number, string[], number, number, number, string[], string[], unknown[], Info[]];
-
-interface Normal {
-  name: string;
-  arity: number;
-  flags: string[];
-  acl: string[];
-  tips: string[];
-  keys: unknown[];
-  subs: Normal[];
-}
-
-function normalKeySpec(k: KeySpec): unknown {
-  const begin = 'index' in k.begin ? ['index', k.begin.index] : ['unknown'];
-  const find = 'range' in k.find ? ['range', k.find.range.lastKey, k.find.range.keyStep, k.find.range.limit] : ['other'];
-  return { flags: [...k.flags].sort(), begin, find };
-}
-
-function ours(spec: CommandSpec, parent = ''): Normal {
-  return {
-    name: parent ? `${parent}|${spec.name}` : spec.name,
-    arity: spec.arity,
-    flags: [...spec.flags].sort(),
-    acl: spec.acl.map((a) => `@${a}`).sort(),
-    tips: [...(spec.tips ?? [])].sort(),
-    keys: spec.keys.map(normalKeySpec),
-    subs: (spec.subcommands ?? []).map((s) => ours(s, spec.name)).sort((a, b) => a.name.localeCompare(b.name)),
-  };
-}
-
-/** A flat [k1, v1, k2, v2...] reply as an object. */
-function pairs(a: unknown): Record<string, unknown> {
-  const arr = a as unknown[];
-  const o: Record<string, unknown> = {};
-  for (let i = 0; i < arr.length; i += 2) o[String(arr[i])] = arr[i + 1];
-  return o;
-}
-
-function theirs(info: Info): Normal {
-  const keys = info[8].map((raw) => {
-    const k = pairs(raw);
-    const begin = pairs(k['begin_search']);
-    const find = pairs(k['find_keys']);
-    const bspec = pairs(begin['spec']);
-    const fspec = pairs(find['spec']);
-    return {
-      flags: (k['flags'] as string[]).map((f) => f.toUpperCase()).sort(),
-      begin: begin['type'] === 'index' ? ['index', bspec['index']] : ['unknown'],
-      find: find['type'] === 'range' ? ['range', fspec['lastkey'], fspec['keystep'], fspec['limit']] : ['other'],
-    };
-  });
-  return {
-    name: info[0],
-    arity: info[1],
-    flags: [...info[2]].sort(),
-    acl: [...info[6]].sort(),
-    tips: [...info[7]].sort(),
-    keys,
-    subs: info[9].map(theirs).sort((a, b) => a.name.localeCompare(b.name)),
-  };
-}
-
 describe('command table rows match COMMAND INFO of redis-server', () => {
   test('every keyspace command', async () => {
     const real = new Redis({ port: redis.port });
     try {
       for (const spec of keyspaceCommands) {
         const [info] = (await real.call('COMMAND', 'INFO', spec.name)) as [Info];
-        assert.deepEqual(ours(spec), theirs(info), spec.name);
+        assert.deepEqual(rowInfo(spec), serverInfo(info), spec.name);
         assert.ok(spec.docs !== undefined, `${spec.name} has docs`);
       }
     } finally {
