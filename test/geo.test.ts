@@ -24,19 +24,8 @@ after(async () => {
   await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
 
-async function pipeline(c: RawClient, cmds: readonly string[][]): Promise<string[]> {
-  c.write(Buffer.concat(cmds.map((a) => RawClient.encode(a))));
-  const out: string[] = [];
-  for (let i = 0; i < cmds.length; i++) {
-    const r = await c.read(20000);
-    assert.ok(r !== null, 'connection closed');
-    out.push(r.toString('latin1'));
-  }
-  return out;
-}
-
 async function both(cmds: readonly string[][]): Promise<[string[], string[]]> {
-  return Promise.all([pipeline(ref, cmds), pipeline(our, cmds)]);
+  return Promise.all([ref.pipeline(cmds), our.pipeline(cmds)]);
 }
 
 async function same(cmds: readonly string[][], what: string): Promise<void> {

@@ -25,21 +25,9 @@ after(async () => {
   await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
 
-/** Sends the commands pipelined and returns every reply as a latin1 string. */
-async function pipeline(c: RawClient, cmds: readonly string[][]): Promise<string[]> {
-  c.write(Buffer.concat(cmds.map((a) => RawClient.encode(a))));
-  const out: string[] = [];
-  for (let i = 0; i < cmds.length; i++) {
-    const r = await c.read(20000);
-    assert.ok(r !== null, 'connection closed');
-    out.push(r.toString('latin1'));
-  }
-  return out;
-}
-
 /** Runs the same commands on both servers; every reply must be byte-identical. */
 async function both(cmds: readonly string[][], what: string): Promise<string[]> {
-  const [a, b] = await Promise.all([pipeline(ref, cmds), pipeline(our, cmds)]);
+  const [a, b] = await Promise.all([ref.pipeline(cmds), our.pipeline(cmds)]);
   for (let i = 0; i < cmds.length; i++) assert.equal(b[i], a[i], `${what}: ${cmds[i]!.slice(0, 3).join(' ')}`);
   return b;
 }

@@ -155,6 +155,18 @@ export class RawClient {
     return r.toString('latin1');
   }
 
+  /** Sends the commands in one write and returns every reply as a latin1 string. */
+  async pipeline(cmds: readonly (readonly string[])[], timeoutMs = 20000): Promise<string[]> {
+    this.write(Buffer.concat(cmds.map((a) => RawClient.encode(a))));
+    const out: string[] = [];
+    for (let i = 0; i < cmds.length; i++) {
+      const r = await this.read(timeoutMs);
+      if (r === null) throw new Error('connection closed');
+      out.push(r.toString('latin1'));
+    }
+    return out;
+  }
+
   /** Resolves once the server has closed the connection (or after timeoutMs: false). */
   async waitClosed(timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
