@@ -37,7 +37,7 @@ function nsPerOp(iterations: number, fn: (i: number) => number): number {
 function rangeOfTen(z: ZSetValue, start: number): number {
   let n: SkipNode | null = z.at(start);
   let count = 0;
-  for (; n !== null && count < 10; n = n.next[0]!) count++;
+  for (; n !== null && count < 10; n = n.next0) count++;
   return count;
 }
 

@@ -281,7 +281,7 @@ function pointsInShape(z: ZSetValue, shape: Shape, limit: number): GeoPoint[] {
     if (last > 0 && prev !== null && prev.bits === cell.bits && prev.step === cell.step) continue;
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
     const [min, max] = cellScores(cell);
-    for (let n = z.firstInRange({ value: min, exclusive: false }, { value: max, exclusive: true }); n !== null && n.score < max; n = n.next[0]!) {
+    for (let n = z.firstInRange({ value: min, exclusive: false }, { value: max, exclusive: true }); n !== null && n.score < max; n = n.next0) {
       const [lon, lat] = decodeScore(n.score);
       const d = distanceIfInside(shape, lon, lat);
       if (d >= 0) out.push({ member: n.member, score: n.score, lon, lat, dist: d });

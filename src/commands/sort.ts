@@ -262,7 +262,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     let node = desc ? (start > 0 ? z.at(z.size - start - 1) : z.order.tail) : z.at(start);
     for (let i = 0; i < vectorlen && node !== null; i++) {
       vector.push(item(node.member));
-      node = desc ? node.backward : node.next[0] ?? null;
+      node = desc ? node.backward : node.next0;
     }
     end -= start;
     start = 0;

@@ -295,7 +295,7 @@ function rankRange(z: ZSetValue, start: number, stop: number, reverse: boolean):
   let n = z.at(reverse ? len - 1 - start : start);
   for (let i = start; i <= stop && n !== null; i++) {
     out.push(n);
-    n = reverse ? n.backward : n.next[0]!;
+    n = reverse ? n.backward : n.next0;
   }
   return out;
 }
@@ -317,7 +317,7 @@ function scoreRange(z: ZSetValue, range: ScoreRange, offset: number, limit: numb
   while (n !== null && limit-- !== 0) {
     if (reverse ? !aboveMin(n.score, min) : !belowMax(n.score, max)) break;
     out.push(n);
-    n = reverse ? n.backward : n.next[0]!;
+    n = reverse ? n.backward : n.next0;
   }
   return out;
 }
@@ -330,7 +330,7 @@ function lexRange(z: ZSetValue, range: LexRange, offset: number, limit: number, 
   while (n !== null && limit-- !== 0) {
     if (reverse ? !lexAboveMin(n.member, min) : !lexBelowMax(n.member, max)) break;
     out.push(n);
-    n = reverse ? n.backward : n.next[0]!;
+    n = reverse ? n.backward : n.next0;
   }
   return out;
 }

@@ -197,7 +197,7 @@ export class ZSetValue {
     if (first === null) return 0;
     if (this.compact) {
       let count = 0;
-      for (let n: SkipNode | null = first; n !== null && lexBelowMax(n.member, max); n = n.next[0]!) count++;
+      for (let n: SkipNode | null = first; n !== null && lexBelowMax(n.member, max); n = n.next0) count++;
       return count;
     }
     const len = this.size;
@@ -221,19 +221,19 @@ export class ZSetValue {
   /** Removes the entries at 0-based ranks start..end (already clamped); returns how many. */
   deleteRangeByRank(start: number, end: number): number {
     const doomed: SkipNode[] = [];
-    for (let n = this.at(start); n !== null && doomed.length < end - start + 1; n = n.next[0]!) doomed.push(n);
+    for (let n = this.at(start); n !== null && doomed.length < end - start + 1; n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
   deleteRangeByScore(min: ScoreBound, max: ScoreBound): number {
     const doomed: SkipNode[] = [];
-    for (let n = this.order.firstInRange(min, max); n !== null && belowMax(n.score, max); n = n.next[0]!) doomed.push(n);
+    for (let n = this.order.firstInRange(min, max); n !== null && belowMax(n.score, max); n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
   deleteRangeByLex(min: LexBound, max: LexBound): number {
     const doomed: SkipNode[] = [];
-    for (let n = this.firstInLexRange(min, max); n !== null && lexBelowMax(n.member, max); n = n.next[0]!) doomed.push(n);
+    for (let n = this.firstInLexRange(min, max); n !== null && lexBelowMax(n.member, max); n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
