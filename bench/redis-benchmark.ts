@@ -28,6 +28,18 @@ export async function redisBenchmark(run: BenchRun): Promise<Map<string, number>
   return parseCsv(out);
 }
 
+/** Ops/s of one arbitrary command (redis-benchmark's trailing-argv mode, `__rand_int__` in an
+ *  argument is replaced by a random number below the keyspace). */
+export async function redisBenchmarkCommand(run: Omit<BenchRun, 'tests'>, argv: readonly string[]): Promise<number> {
+  const args = ['-h', '127.0.0.1', '-p', String(run.port), '-c', String(run.clients), '-P', String(run.pipeline)];
+  args.push('-n', String(run.requests), '--csv');
+  if (run.keyspace > 0) args.push('-r', String(run.keyspace));
+  const rates = parseCsv(await capture('redis-benchmark', [...args, ...argv]));
+  const [first] = rates.values();
+  if (first === undefined) throw new Error(`redis-benchmark printed no result for ${argv.join(' ')}`);
+  return first;
+}
+
 export function parseCsv(csv: string): Map<string, number> {
   const result = new Map<string, number>();
   for (const line of csv.split('\n')) {
