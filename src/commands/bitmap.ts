@@ -8,6 +8,7 @@ import type { Client } from '../server/client.js';
 import { bitCount, bitOp, bitPos, getBit, setBit, type BitOp } from '../store/bitops.js';
 import { MAX_STRING_LENGTH } from '../store/string-ops.js';
 import { checkSigned, checkUnsigned, getSigned, getUnsigned, setField, type Overflow } from '../store/bitfield.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../server/notify.js';
 
 /**
  * Redis's getBitOffsetFromArgument: a non-negative integer whose byte stays under
@@ -50,9 +51,11 @@ function setbit(c: Client, argv: string[]): void {
   }
   const old = getBit(s, offset);
   const next = setBit(s, offset, on);
-  if (v === undefined || next !== s) db.set(k, next, true);
+  const changed = v === undefined || next !== s;
+  if (changed) db.set(k, next, true);
   // Redis unshares the string before touching the bit, so it is raw even when nothing changed.
   db.markStringEncoding(k, 'raw');
+  if (changed) notify(c, NOTIFY_STRING, 'setbit', k);
   c.reply.integer(old);
 }
 
@@ -212,7 +215,8 @@ function bitop(c: Client, argv: string[]): void {
   if (result.length > 0) {
     db.set(dest, result);
     db.markStringEncoding(dest, 'raw');
-  } else db.delete(dest);
+    notify(c, NOTIFY_STRING, 'set', dest);
+  } else if (db.delete(dest)) notify(c, NOTIFY_GENERIC, 'del', dest);
   c.reply.integer(result.length);
 }
 
@@ -244,6 +248,7 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   const ops: FieldOp[] = [];
   let overflow: Overflow = 'wrap';
   let readonly = true;
+  let changes = 0;
   let highest = 0;
   for (let j = 2; j < argv.length; j++) {
     const more = argv.length - j - 1;
@@ -342,9 +347,11 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
     }
     r.integer(incr ? next : current);
     setField(buf, o.offset, o.bits, next);
+    changes++;
   }
   db.set(k, buf.latin1Slice(0, size), true);
   db.markStringEncoding(k, 'raw');
+  if (changes > 0) notify(c, NOTIFY_STRING, 'setbit', k);
 }
 
 function bitfield(c: Client, argv: string[]): void {

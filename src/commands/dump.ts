@@ -10,6 +10,7 @@ import { Database, lruClock } from '../store/database.js';
 import { now } from '../store/clock.js';
 import { typeOf } from '../store/types.js';
 import { setExpireMs } from '../store/ttl.js';
+import { notify, NOTIFY_GENERIC } from '../server/notify.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../persistence/rdb/dump-payload.js';
 import { UnsupportedValueError, type RdbLoadOptions, type RdbWriteOptions } from '../persistence/rdb/value.js';
 import type { Config } from '../config/config.js';
@@ -132,6 +133,7 @@ function restore(c: Client, argv: string[]): void {
   if (ttl !== 0n) setExpireMs(db, k, ttl);
   if (idle !== null && !lfuPolicy(c)) db.access.set(k, lruClock() - estimatedIdle(idle));
   Database.dirty = dirty + 1;
+  notify(c, NOTIFY_GENERIC, 'restore', k);
   c.reply.ok();
 }
 

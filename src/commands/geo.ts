@@ -24,6 +24,7 @@ import {
 } from '../store/geohash.js';
 import { pqsort } from '../store/pqsort.js';
 import { formatHumanFloat } from '../protocol/number-format.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 
 function limits(c: Client): ZSetLimits {
   const config = c.server.config;
@@ -186,6 +187,8 @@ function geoadd(c: Client, argv: string[]): void {
     if (found === undefined) {
       if (z.size > 0) c.db.set(k, z);
     } else if (added + updated > 0) c.db.modified(k, added + updated);
+    // GEOADD is ZADD underneath, and announces itself as such.
+    if (added + updated > 0) notify(c, NOTIFY_ZSET, 'zadd', k);
   }
   c.reply.integer(ch ? added + updated : added);
 }
@@ -403,7 +406,7 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
 
   if (z === undefined) {
     if (storeKey !== null) {
-      c.db.delete(storeKey);
+      if (c.db.delete(storeKey)) notify(c, NOTIFY_GENERIC, 'del', storeKey);
       c.reply.integer(0);
     } else {
       c.reply.array(0);
@@ -458,8 +461,9 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
     }
     dst.convertToListpackIfNeeded(lim);
     c.db.set(storeKey, dst);
-  } else {
-    c.db.delete(storeKey);
+    notify(c, NOTIFY_ZSET, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore', storeKey);
+  } else if (c.db.delete(storeKey)) {
+    notify(c, NOTIFY_GENERIC, 'del', storeKey);
   }
   c.reply.integer(returned);
 }

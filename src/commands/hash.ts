@@ -12,6 +12,7 @@ import { HashValue, type HashLimits } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
 import { parseCursor, scanCursors } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -37,9 +38,10 @@ function limits(c: Client): HashLimits {
 }
 
 /** Stores a hash that `writeHash` did not find, or records the in-place change of one it did. */
-function commit(c: Client, k: string, h: HashValue, created: boolean, changes = 1): void {
+function commit(c: Client, k: string, h: HashValue, created: boolean, event: string, changes = 1): void {
   if (created) c.db.set(k, h);
   else c.db.modified(k, changes);
+  notify(c, NOTIFY_HASH, event, k);
 }
 
 // --- setting fields ---
@@ -57,7 +59,7 @@ function hsetGeneric(c: Client, argv: string[], name: string): void {
   const lim = limits(c);
   let created = 0;
   for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i]!, argv[i + 1]!, lim)) created++;
-  commit(c, k, h, found === undefined, (argv.length - 2) / 2);
+  commit(c, k, h, found === undefined, 'hset', (argv.length - 2) / 2);
   if (name === 'hset') c.reply.integer(created);
   else c.reply.ok();
 }
@@ -80,7 +82,7 @@ function hsetnx(c: Client, argv: string[]): void {
   }
   const h = found ?? new HashValue();
   h.set(argv[2]!, argv[3]!, limits(c));
-  commit(c, k, h, found === undefined);
+  commit(c, k, h, found === undefined, 'hset');
   c.reply.integer(1);
 }
 
@@ -106,7 +108,7 @@ function hincrby(c: Client, argv: string[]): void {
   }
   const h = found ?? new HashValue();
   h.set(argv[2]!, sum.toString(), limits(c));
-  commit(c, k, h, found === undefined);
+  commit(c, k, h, found === undefined, 'hincrby');
   c.reply.integer(sum);
 }
 
@@ -138,7 +140,7 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   const text = formatLongDoubleHuman(sum);
   const h = found ?? new HashValue();
   h.set(argv[2]!, text, limits(c));
-  commit(c, k, h, found === undefined);
+  commit(c, k, h, found === undefined, 'hincrbyfloat');
   c.reply.bulk(text);
 }
 
@@ -152,8 +154,11 @@ function hdel(c: Client, argv: string[]): void {
   }
   let deleted = 0;
   for (let i = 2; i < argv.length; i++) if (h.delete(argv[i]!)) deleted++;
-  if (h.size === 0) c.db.delete(k);
-  else if (deleted > 0) c.db.modified(k, deleted);
+  if (deleted > 0) notify(c, NOTIFY_HASH, 'hdel', k);
+  if (h.size === 0) {
+    c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
+  } else if (deleted > 0) c.db.modified(k, deleted);
   c.reply.integer(deleted);
 }
 

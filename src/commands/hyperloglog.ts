@@ -7,6 +7,7 @@ import { is } from './args.js';
 import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { Hll, HLL_REGISTERS, DENSE, estimate, rawHistogram, selfTest } from '../store/hyperloglog.js';
+import { notify, NOTIFY_STRING } from '../server/notify.js';
 
 /**
  * The HLL under `k`: undefined when missing, null after replying WRONGTYPE (another type, or a
@@ -61,6 +62,7 @@ function pfadd(c: Client, argv: string[]): void {
   if (updated > 0) {
     h.invalidateCache();
     store(c, k, h);
+    notify(c, NOTIFY_STRING, 'pfadd', k);
   }
   c.reply.integer(updated > 0 ? 1 : 0);
 }
@@ -110,6 +112,7 @@ function pfmerge(c: Client, argv: string[]): void {
   for (let j = 0; j < HLL_REGISTERS; j++) if (max[j] !== 0) h.setRegister(j, max[j]!, limit);
   h.invalidateCache();
   store(c, k, h);
+  notify(c, NOTIFY_STRING, 'pfadd', k);
   c.reply.ok();
 }
 

@@ -14,6 +14,7 @@ import { parseCursor, scanCursors } from '../store/scan.js';
 import { copyValue } from '../store/copy.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { expireAtMs, setExpireMs } from '../store/ttl.js';
+import { notify, notifyDb, NOTIFY_GENERIC } from '../server/notify.js';
 
 const LLONG_MAX = 2n ** 63n - 1n;
 const LLONG_MIN = -(2n ** 63n);
@@ -24,10 +25,7 @@ const INT_MAX = 2147483647;
 
 /** Redis's lookupKeyRead: a read lookup counts as a keyspace hit or miss. */
 function lookupRead(db: Database, k: string, touch: boolean): Value | undefined {
-  const v = db.get(k, touch);
-  if (v === undefined) Database.misses++;
-  else Database.hits++;
-  return v;
+  return db.getRead(k, touch);
 }
 
 /** getIntFromObjectOrReply: a C int, with Redis's error (or `rangeError` when given). */
@@ -86,7 +84,12 @@ function maxmemoryPolicy(c: Client): string {
 /** UNLINK frees nothing in the background here: a Map delete is already O(1) for the caller. */
 function del(c: Client, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (c.db.delete(argv[i]!)) n++;
+  for (let i = 1; i < argv.length; i++) {
+    if (c.db.delete(argv[i]!)) {
+      n++;
+      notify(c, NOTIFY_GENERIC, 'del', argv[i]!);
+    }
+  }
   c.reply.integer(n);
 }
 
@@ -130,12 +133,16 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   const at = expireAtMs(db, src);
   const encoding = db.stringEncodingOf(src);
   asOneChange(() => {
+    // Replacing a key deletes it first, so the new one is 'new' (Redis's dbDelete + dbAdd).
+    db.delete(dst);
     db.set(dst, v);
     if (at !== undefined) setExpireMs(db, dst, at);
     // The same object changes name, so it keeps its representation.
     if (encoding !== undefined) db.markStringEncoding(dst, encoding);
     db.delete(src);
   });
+  notify(c, NOTIFY_GENERIC, 'rename_from', src);
+  notify(c, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) c.reply.integer(1);
   else c.reply.ok();
 }
@@ -170,6 +177,8 @@ function move(c: Client, argv: string[]): void {
     if (encoding !== undefined) dst.markStringEncoding(k, encoding);
     src.delete(k);
   });
+  notify(c, NOTIFY_GENERIC, 'move_from', k);
+  notifyDb(c.server, dst.id, NOTIFY_GENERIC, 'move_to', k);
   c.reply.integer(1);
 }
 
@@ -209,11 +218,13 @@ function copy(c: Client, argv: string[]): void {
   const dup = tryStore(c, () => copyValue(v));
   if (dup === undefined) return;
   asOneChange(() => {
+    if (replace) dst.delete(to);
     dst.set(to, dup);
     if (at !== undefined) setExpireMs(dst, to, at);
     // Redis duplicates the object with its encoding; a shared small integer becomes a private one.
     if (typeof dup === 'string') dst.markStringEncoding(to, src.stringEncodingOf(from) ?? stringEncoding(dup));
   });
+  notifyDb(c.server, dst.id, NOTIFY_GENERIC, 'copy_to', to);
   c.reply.integer(1);
 }
 
@@ -387,8 +398,13 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
       return;
     }
   }
-  if (when <= BigInt(now())) db.delete(k);
-  else setExpireMs(db, k, when);
+  if (when <= BigInt(now())) {
+    db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
+  } else {
+    setExpireMs(db, k, when);
+    notify(c, NOTIFY_GENERIC, 'expire', k);
+  }
   c.reply.integer(1);
 }
 
@@ -445,7 +461,9 @@ function pexpiretime(c: Client, argv: string[]): void {
 
 function persist(c: Client, argv: string[]): void {
   const k = argv[1]!;
-  c.reply.integer(c.db.get(k) !== undefined && c.db.persist(k) ? 1 : 0);
+  const done = c.db.get(k) !== undefined && c.db.persist(k);
+  if (done) notify(c, NOTIFY_GENERIC, 'persist', k);
+  c.reply.integer(done ? 1 : 0);
 }
 
 // --- OBJECT ---

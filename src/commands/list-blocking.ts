@@ -6,7 +6,7 @@ import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
-import { moveGeneric, mpopFirst, parseEnd, parseMpop, removedFrom, writeList } from './list.js';
+import { moveGeneric, mpopFirst, parseEnd, parseMpop, popEvent, removedFrom, writeList } from './list.js';
 
 /** The list under `k` if it holds one with elements (a blocked client ignores other types). */
 function readyList(c: Client, k: string): ListValue | null {
@@ -30,7 +30,7 @@ function bpop(c: Client, argv: string[], end: End): void {
     c.reply.array(2);
     c.reply.bulk(k);
     c.reply.bulk(list.pop(end)!);
-    removedFrom(c, k, list, 1);
+    removedFrom(c, k, list, 1, popEvent(end));
     return;
   }
   blockOnKeys(
@@ -42,7 +42,7 @@ function bpop(c: Client, argv: string[], end: End): void {
       c.reply.array(2);
       c.reply.bulk(k);
       c.reply.bulk(list.pop(end)!);
-      removedFrom(c, k, list, 1);
+      removedFrom(c, k, list, 1, popEvent(end));
       return true;
     },
     nullArray(c),

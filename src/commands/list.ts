@@ -9,6 +9,7 @@ import { lookupTyped } from './lookup.js';
 import { key, keyNum, type CommandSpec, type KeySpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ListValue, type End } from '../store/list.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
 
 const INT64_MIN = -(2n ** 63n);
 
@@ -24,11 +25,20 @@ export function writeList(c: Client, k: string): ListValue | undefined | null {
   return lookupTyped(c, k, 'list', true);
 }
 
-/** After elements left `list`: delete the key when it is empty, else record the change. */
-export function removedFrom(c: Client, k: string, list: ListValue, changes: number): void {
-  if (list.length === 0) c.db.delete(k);
-  else c.db.modified(k, changes);
+/**
+ * After elements left `list`: announces `event`, then deletes the key when it is empty (with its
+ * own 'del' event, as Redis), else records the change.
+ */
+export function removedFrom(c: Client, k: string, list: ListValue, changes: number, event: string): void {
+  notify(c, NOTIFY_LIST, event, k);
+  if (list.length === 0) {
+    c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
+  } else c.db.modified(k, changes);
 }
+
+/** The pop event of an end. */
+export const popEvent = (end: End): string => (end === 'left' ? 'lpop' : 'rpop');
 
 /** LEFT or RIGHT, or null after replying a syntax error. */
 export function parseEnd(c: Client, arg: string): End | null {
@@ -70,6 +80,7 @@ function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean)
   for (let j = 2; j < argv.length; j++) list.push(argv[j]!, end);
   if (found === undefined) c.db.set(k, list);
   else c.db.modified(k, argv.length - 2);
+  notify(c, NOTIFY_LIST, end === 'left' ? 'lpush' : 'rpush', k);
   c.reply.integer(list.length);
 }
 
@@ -95,7 +106,10 @@ function linsert(c: Client, argv: string[]): void {
     return;
   }
   const n = list.insert(argv[3]!, argv[4]!, after);
-  if (n > 0) c.db.modified(k);
+  if (n > 0) {
+    c.db.modified(k);
+    notify(c, NOTIFY_LIST, 'linsert', k);
+  }
   c.reply.integer(n);
 }
 
@@ -124,7 +138,7 @@ function popGeneric(c: Client, argv: string[], end: End, name: string): void {
   }
   if (!hasCount) {
     c.reply.bulk(list.pop(end)!);
-    removedFrom(c, k, list, 1);
+    removedFrom(c, k, list, 1, popEvent(end));
     return;
   }
   if (count === 0) {
@@ -133,7 +147,7 @@ function popGeneric(c: Client, argv: string[], end: End, name: string): void {
   }
   const out = list.popMany(end, count);
   c.reply.bulks(out);
-  removedFrom(c, k, list, out.length);
+  removedFrom(c, k, list, out.length, popEvent(end));
 }
 
 const lpop = (c: Client, argv: string[]): void => popGeneric(c, argv, 'left', 'lpop');
@@ -158,8 +172,9 @@ export function moveGeneric(c: Client, src: string, dst: string, from: End, to: 
     target.push(element, to);
     c.db.modified(dst);
   }
+  notify(c, NOTIFY_LIST, to === 'left' ? 'lpush' : 'rpush', dst);
   c.reply.bulk(element);
-  removedFrom(c, src, source, 1);
+  removedFrom(c, src, source, 1, popEvent(from));
 }
 
 function lmove(c: Client, argv: string[]): void {
@@ -210,7 +225,7 @@ export function mpopFirst(c: Client, keys: readonly string[], end: End, count: n
     c.reply.array(2);
     c.reply.bulk(k);
     c.reply.bulks(out);
-    removedFrom(c, k, list, out.length);
+    removedFrom(c, k, list, out.length, popEvent(end));
     return true;
   }
   return false;
@@ -267,6 +282,7 @@ function lset(c: Client, argv: string[]): void {
     return;
   }
   c.db.modified(k);
+  notify(c, NOTIFY_LIST, 'lset', k);
   c.reply.ok();
 }
 
@@ -281,7 +297,7 @@ function lrem(c: Client, argv: string[]): void {
     return;
   }
   const removed = list.remove(argv[3]!, count);
-  if (removed > 0) removedFrom(c, k, list, removed);
+  if (removed > 0) removedFrom(c, k, list, removed, 'lrem');
   c.reply.integer(removed);
 }
 
@@ -297,7 +313,7 @@ function ltrim(c: Client, argv: string[]): void {
     const before = list.length;
     list.trim(start, stop);
     // Redis signals the key even when nothing was trimmed (WATCH sees it).
-    removedFrom(c, k, list, before - list.length);
+    removedFrom(c, k, list, before - list.length, 'ltrim');
   }
   c.reply.ok();
 }

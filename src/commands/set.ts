@@ -13,6 +13,7 @@ import type { Value } from '../store/types.js';
 import { SetValue } from '../store/set.js';
 import { globMatch } from '../store/glob.js';
 import { parseCursor, scanCursors } from '../store/scan.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../server/notify.js';
 
 // --- lookups ---
 
@@ -38,6 +39,14 @@ function replySet(c: Client, items: readonly string[]): void {
   for (const m of items) c.reply.bulk(m);
 }
 
+/** After members left `set`: the key goes when it is empty ('del'), else the change is recorded. */
+function removeIfEmpty(c: Client, k: string, set: SetValue, changes: number): void {
+  if (set.size === 0) {
+    c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
+  } else if (changes > 0) c.db.modified(k, changes);
+}
+
 // --- single-set commands ---
 
 function sadd(c: Client, argv: string[]): void {
@@ -50,6 +59,7 @@ function sadd(c: Client, argv: string[]): void {
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i]!, max)) added++;
   if (found === undefined) c.db.set(k, set);
   else if (added > 0) c.db.modified(k, added);
+  if (added > 0) notify(c, NOTIFY_SET, 'sadd', k);
   c.reply.integer(added);
 }
 
@@ -67,8 +77,8 @@ function srem(c: Client, argv: string[]): void {
     removed++;
     if (set.size === 0) break;
   }
-  if (set.size === 0) c.db.delete(k);
-  else if (removed > 0) c.db.modified(k, removed);
+  if (removed > 0) notify(c, NOTIFY_SET, 'srem', k);
+  removeIfEmpty(c, k, set, removed);
   c.reply.integer(removed);
 }
 
@@ -119,14 +129,16 @@ function smove(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
-  if (src.size === 0) c.db.delete(from);
-  else c.db.modified(from);
+  notify(c, NOTIFY_SET, 'srem', from);
+  removeIfEmpty(c, from, src, 1);
   if (dst === undefined) {
     const created = SetValue.for(member);
     created.add(member, maxIntset(c));
     c.db.set(to, created);
+    notify(c, NOTIFY_SET, 'sadd', to);
   } else if (dst.add(member, maxIntset(c))) {
     c.db.modified(to);
+    notify(c, NOTIFY_SET, 'sadd', to);
   }
   c.reply.integer(1);
 }
@@ -153,8 +165,8 @@ function spop(c: Client, argv: string[]): void {
     return;
   }
   const m = set.pop();
-  if (set.size === 0) c.db.delete(k);
-  else c.db.modified(k);
+  notify(c, NOTIFY_SET, 'spop', k);
+  removeIfEmpty(c, k, set, 1);
   c.reply.bulk(m);
 }
 
@@ -172,10 +184,12 @@ function spopCount(c: Client, argv: string[]): void {
     return;
   }
   const size = set.size;
+  notify(c, NOTIFY_SET, 'spop', k);
   if (count >= size) {
     // Redis answers with SUNION of the one set, so the order is that of a freshly built set.
     replySet(c, unionOf([set], maxIntset(c)).members());
     c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
     return;
   }
   const wasIntset = set.encoding() === 'intset';
@@ -251,10 +265,11 @@ function srandmemberCount(c: Client, argv: string[]): void {
  * The sets named by `keys` (null for a missing key), or null after replying WRONGTYPE. Like
  * Redis 7.0, every key's type is checked before any result is produced.
  */
-function gather(c: Client, keys: readonly string[], write: boolean): (SetValue | null)[] | null {
+function gather(c: Client, keys: readonly string[]): (SetValue | null)[] | null {
   const sets: (SetValue | null)[] = [];
   for (const k of keys) {
-    const s = lookup(c, k, write);
+    // Read lookups even for the STORE forms, as Redis 7.0: a missing source is a key miss.
+    const s = lookup(c, k, false);
     if (s === null) return null;
     sets.push(s ?? null);
   }
@@ -262,21 +277,23 @@ function gather(c: Client, keys: readonly string[], write: boolean): (SetValue |
 }
 
 /** Stores `result` at `dst` (deleting `dst` when empty) and replies with its size. */
-function store(c: Client, dst: string, result: SetValue): void {
-  if (result.size > 0) c.db.set(dst, result);
-  else c.db.delete(dst);
+function store(c: Client, dst: string, result: SetValue, event: string): void {
+  if (result.size > 0) {
+    c.db.set(dst, result);
+    notify(c, NOTIFY_SET, event, dst);
+  } else if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
   c.reply.integer(result.size);
 }
 
 type InterMode = { kind: 'reply' } | { kind: 'store'; dst: string } | { kind: 'card'; limit: number };
 
 function inter(c: Client, keys: readonly string[], mode: InterMode): void {
-  const found = gather(c, keys, mode.kind === 'store');
+  const found = gather(c, keys);
   if (found === null) return;
   const r = c.reply;
   if (found.includes(null)) {
     if (mode.kind === 'store') {
-      c.db.delete(mode.dst);
+      if (c.db.delete(mode.dst)) notify(c, NOTIFY_GENERIC, 'del', mode.dst);
       r.integer(0);
     } else if (mode.kind === 'card') {
       r.integer(0);
@@ -309,7 +326,7 @@ function inter(c: Client, keys: readonly string[], mode: InterMode): void {
     const result = new SetValue();
     const max = maxIntset(c);
     for (const m of out) result.add(m, max);
-    store(c, mode.dst, result);
+    store(c, mode.dst, result, 'sinterstore');
   } else {
     replySet(c, out);
   }
@@ -355,12 +372,12 @@ function diffOf(sets: readonly (SetValue | null)[], max: number): SetValue {
 }
 
 function unionOrDiff(c: Client, keys: readonly string[], op: 'union' | 'diff', dst: string | null): void {
-  const sets = gather(c, keys, dst !== null);
+  const sets = gather(c, keys);
   if (sets === null) return;
   const max = maxIntset(c);
   const result = op === 'union' ? unionOf(sets, max) : diffOf(sets, max);
   if (dst === null) replySet(c, result.members());
-  else store(c, dst, result);
+  else store(c, dst, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
 }
 
 const sinter = (c: Client, argv: string[]): void => inter(c, argv.slice(1), { kind: 'reply' });

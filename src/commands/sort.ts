@@ -14,6 +14,7 @@ import { Database } from '../store/database.js';
 import type { Value } from '../store/types.js';
 import { ListValue } from '../store/list.js';
 import { ZSetValue } from '../store/zset.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
 
 // --- hooks for policies that live elsewhere ---
 
@@ -322,8 +323,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     const dirty = Database.dirty;
     db.set(storekey, ListValue.of(out));
     Database.dirty = dirty + outputlen;
-  } else {
-    db.delete(storekey);
+    notify(c, NOTIFY_LIST, 'sortstore', storekey);
+  } else if (db.delete(storekey)) {
+    notify(c, NOTIFY_GENERIC, 'del', storekey);
   }
   c.reply.integer(outputlen);
 }

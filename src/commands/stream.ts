@@ -9,6 +9,7 @@ import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
 import { Database } from '../store/database.js';
 import { now } from '../store/clock.js';
+import { notify, NOTIFY_STREAM } from '../server/notify.js';
 import type { Value } from '../store/types.js';
 import {
   ConsumerGroup,
@@ -45,6 +46,14 @@ function lookup(c: Client, k: string, write: boolean): StreamValue | undefined |
   const s = asStream(v);
   if (s === null) c.reply.error(E.WRONGTYPE);
   return s;
+}
+
+/** The group's consumer `name`, created (and announced, as Redis's streamCreateConsumer) when missing. */
+function consumerOf(c: Client, k: string, g: ConsumerGroup, name: string, at: number): Consumer {
+  const created = !g.consumers.has(name);
+  const consumer = g.consumer(name, at);
+  if (created) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+  return consumer;
 }
 
 function limits(c: Client): NodeLimits {
@@ -322,7 +331,8 @@ function xadd(c: Client, argv: string[]): void {
   }
   s.append(id, argv.slice(fieldPos), limits(c));
   c.reply.bulk(formatId(id));
-  if (args.trim !== null) s.trim(args.trim);
+  notify(c, NOTIFY_STREAM, 'xadd', k);
+  if (args.trim !== null && s.trim(args.trim) > 0) notify(c, NOTIFY_STREAM, 'xtrim', k);
   // A new stream was announced by db.set already.
   if (!created) c.db.modified(k);
 }
@@ -338,7 +348,10 @@ function xtrim(c: Client, argv: string[]): void {
     return;
   }
   const deleted = s.trim(args.trim!);
-  if (deleted > 0) c.db.modified(k, deleted);
+  if (deleted > 0) {
+    c.db.modified(k, deleted);
+    notify(c, NOTIFY_STREAM, 'xtrim', k);
+  }
   c.reply.integer(deleted);
 }
 
@@ -399,7 +412,10 @@ function xdel(c: Client, argv: string[]): void {
   }
   let deleted = 0;
   for (const id of ids) if (s.delete(id)) deleted++;
-  if (deleted > 0) c.db.modified(k, deleted);
+  if (deleted > 0) {
+    c.db.modified(k, deleted);
+    notify(c, NOTIFY_STREAM, 'xdel', k);
+  }
   c.reply.integer(deleted);
 }
 
@@ -593,7 +609,7 @@ function readNow(c: Client, args: ReadArgs): Served[] {
     }
     // As Redis, `>` with nothing new serves nothing and leaves the consumer uncreated.
     if (start === null && !history) continue;
-    const consumer = g.consumer(args.group.consumer, at);
+    const consumer = consumerOf(c, k, g, args.group.consumer, at);
     if (start === null) continue;
     const items = history ? readHistory(s, consumer, start, args.count, at) : readNew(s, g, consumer, start, args.count, args.group.noAck, at);
     Database.dirty++;
@@ -690,7 +706,7 @@ function serveWait(w: StreamWait, k: string): boolean {
   const at = now();
   let items: Item[];
   if (g !== undefined && w.group !== null) {
-    const consumer = g.consumer(w.group.consumer, at);
+    const consumer = consumerOf(c, k, g, w.group.consumer, at);
     items = readNew(s, g, consumer, start, w.count, w.group.noAck, at);
   } else {
     items = collect(s, start, MAX_ID, false, w.count);
@@ -776,6 +792,7 @@ function xgroup(c: Client, argv: string[]): void {
     }
     s.groups.set(groupName, new ConsumerGroup(id, entriesRead));
     Database.dirty++;
+    notify(c, NOTIFY_STREAM, 'xgroup-create', k);
     c.reply.ok();
   } else if (sub === 'setid' && (argc === 5 || argc === 7)) {
     let id: StreamId;
@@ -792,6 +809,7 @@ function xgroup(c: Client, argv: string[]): void {
     g!.lastId = id;
     g!.entriesRead = entriesRead;
     Database.dirty++;
+    notify(c, NOTIFY_STREAM, 'xgroup-setid', k);
     c.reply.ok();
   } else if (sub === 'destroy' && argc === 4) {
     if (g === undefined) {
@@ -800,6 +818,7 @@ function xgroup(c: Client, argv: string[]): void {
     }
     s!.groups.delete(groupName);
     Database.dirty++;
+    notify(c, NOTIFY_STREAM, 'xgroup-destroy', k);
     // Readers blocked on this group learn that it is gone.
     c.server.blocking.modified(c.db, k);
     c.reply.integer(1);
@@ -809,14 +828,17 @@ function xgroup(c: Client, argv: string[]): void {
       c.reply.integer(0);
       return;
     }
-    g!.consumer(name, now());
+    consumerOf(c, k, g!, name, now());
     Database.dirty++;
     c.reply.integer(1);
   } else if (sub === 'delconsumer' && argc === 5) {
     const name = argv[4]!;
     const had = g!.consumers.has(name);
     const pending = g!.deleteConsumer(name);
-    if (had) Database.dirty++;
+    if (had) {
+      Database.dirty++;
+      notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', k);
+    }
     c.reply.integer(pending);
   } else {
     c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
@@ -1041,7 +1063,7 @@ function xclaim(c: Client, argv: string[]): void {
     }
     if (n === undefined) continue;
     if (n.consumer !== null && minIdle !== 0 && t - n.deliveryTime < minIdle) continue;
-    consumer ??= g.consumer(argv[3]!, t);
+    consumer ??= consumerOf(c, argv[1]!, g, argv[3]!, t);
     transfer(n, consumer);
     n.deliveryTime = deliveryTime;
     if (retryCount >= 0) n.deliveryCount = retryCount;
@@ -1113,7 +1135,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     }
     i++;
     if (minIdle !== 0 && t - n.deliveryTime < minIdle) continue;
-    consumer ??= g.consumer(argv[3]!, t);
+    consumer ??= consumerOf(c, argv[1]!, g, argv[3]!, t);
     transfer(n, consumer);
     n.deliveryTime = t;
     if (!justId) n.deliveryCount = addOne(n.deliveryCount);
@@ -1343,6 +1365,7 @@ function xsetid(c: Client, argv: string[]): void {
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (maxDeleted.ms !== 0 || maxDeleted.seq !== 0) s.maxDeletedId = maxDeleted;
   Database.dirty++;
+  notify(c, NOTIFY_STREAM, 'xsetid', argv[1]!);
   c.reply.ok();
 }
 

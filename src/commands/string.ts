@@ -10,6 +10,7 @@ import { addInt64, getRange, setRange, MAX_STRING_LENGTH } from '../store/string
 import { lcs } from '../store/lcs.js';
 import { createdEncoding } from '../store/encoding.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../server/notify.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -150,13 +151,18 @@ function setGeneric(
     }
   }
   db.set(k, value, (flags & KEEPTTL) !== 0);
-  if (expire !== null) db.setExpire(k, at);
+  notify(c, NOTIFY_STRING, 'set', k);
+  if (expire !== null) {
+    db.setExpire(k, at, true);
+    notify(c, NOTIFY_GENERIC, 'expire', k);
+  }
   if (!(flags & GET)) (okReply ?? (() => c.reply.ok()))();
 }
 
 function set(c: Client, argv: string[]): void {
   if (argv.length === 3) {
     c.db.set(argv[1]!, argv[2]!);
+    notify(c, NOTIFY_STRING, 'set', argv[1]!);
     c.reply.ok();
     return;
   }
@@ -173,6 +179,7 @@ function setnx(c: Client, argv: string[]): void {
     return;
   }
   db.set(k, argv[2]!);
+  notify(c, NOTIFY_STRING, 'set', k);
   c.reply.integer(1);
 }
 
@@ -187,6 +194,7 @@ function psetex(c: Client, argv: string[]): void {
 function getset(c: Client, argv: string[]): void {
   if (!replyGet(c, argv[1]!)) return;
   c.db.set(argv[1]!, argv[2]!);
+  notify(c, NOTIFY_STRING, 'set', argv[1]!);
 }
 
 function getdel(c: Client, argv: string[]): void {
@@ -199,6 +207,7 @@ function getdel(c: Client, argv: string[]): void {
   } else {
     c.reply.bulk(v);
     c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
   }
 }
 
@@ -223,8 +232,8 @@ function getex(c: Client, argv: string[]): void {
     at = t;
   }
   c.reply.bulk(v);
-  if (opts.expire !== null) db.setExpire(k, at);
-  else if (opts.flags & PERSIST) db.persist(k);
+  if (opts.expire !== null) notify(c, NOTIFY_GENERIC, db.setExpire(k, at) === 'deleted' ? 'del' : 'expire', k);
+  else if (opts.flags & PERSIST && db.persist(k)) notify(c, NOTIFY_GENERIC, 'persist', k);
 }
 
 // --- multi-key ---
@@ -246,7 +255,10 @@ function mset(c: Client, argv: string[]): void {
     return;
   }
   const db = c.db;
-  for (let i = 1; i < argv.length; i += 2) db.set(argv[i]!, argv[i + 1]!);
+  for (let i = 1; i < argv.length; i += 2) {
+    db.set(argv[i]!, argv[i + 1]!);
+    notify(c, NOTIFY_STRING, 'set', argv[i]!);
+  }
   c.reply.ok();
 }
 
@@ -262,7 +274,10 @@ function msetnx(c: Client, argv: string[]): void {
       return;
     }
   }
-  for (let i = 1; i < argv.length; i += 2) db.set(argv[i]!, argv[i + 1]!);
+  for (let i = 1; i < argv.length; i += 2) {
+    db.set(argv[i]!, argv[i + 1]!);
+    notify(c, NOTIFY_STRING, 'set', argv[i]!);
+  }
   c.reply.integer(1);
 }
 
@@ -285,6 +300,7 @@ function append(c: Client, argv: string[]): void {
   const v = db.get(k);
   if (v === undefined) {
     db.set(k, add);
+    notify(c, NOTIFY_STRING, 'append', k);
     c.reply.integer(add.length);
     return;
   }
@@ -297,6 +313,7 @@ function append(c: Client, argv: string[]): void {
   db.set(k, next, true);
   // Redis grows the existing string in place (even by nothing), which leaves it raw.
   db.markStringEncoding(k, 'raw');
+  notify(c, NOTIFY_STRING, 'append', k);
   c.reply.integer(next.length);
 }
 
@@ -343,6 +360,7 @@ function setrange(c: Client, argv: string[]): void {
     const next = setRange('', offset, value);
     db.set(k, next);
     db.markStringEncoding(k, 'raw');
+    notify(c, NOTIFY_STRING, 'setrange', k);
     c.reply.integer(next.length);
     return;
   }
@@ -358,6 +376,7 @@ function setrange(c: Client, argv: string[]): void {
   const next = setRange(v, offset, value);
   db.set(k, next, true);
   db.markStringEncoding(k, 'raw');
+  notify(c, NOTIFY_STRING, 'setrange', k);
   c.reply.integer(next.length);
 }
 
@@ -387,6 +406,7 @@ function incrDecr(c: Client, k: string, by: number | bigint): void {
     return;
   }
   db.set(k, String(result), true);
+  notify(c, NOTIFY_STRING, 'incrby', k);
   c.reply.integer(result);
 }
 
@@ -443,6 +463,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   db.set(k, text, true);
   // The result is never converted to an integer, even when it reads as one ("10").
   db.markStringEncoding(k, createdEncoding(text));
+  notify(c, NOTIFY_STRING, 'incrbyfloat', k);
   c.reply.bulk(text);
 }
 

@@ -24,6 +24,7 @@ import {
 import { globMatch } from '../store/glob.js';
 import { parseCursor, scanCursors } from '../store/scan.js';
 import { formatDouble } from '../protocol/number-format.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 /** ZRANDMEMBER WITHSCORES refuses counts whose doubled reply length would overflow a long. */
@@ -44,11 +45,19 @@ function limits(c: Client): ZSetLimits {
   return { maxEntries: config.num('zset-max-listpack-entries'), maxValue: config.num('zset-max-listpack-value') };
 }
 
-/** After removing entries in place: the key goes when the set is empty. */
-function afterRemoval(c: Client, k: string, z: ZSetValue, removed: number): void {
+/** After removing entries in place: announces `event`; the key goes when the set is empty. */
+function afterRemoval(c: Client, k: string, z: ZSetValue, removed: number, event: string): void {
   if (removed === 0) return;
-  if (z.size === 0) c.db.delete(k);
-  else c.db.modified(k, removed);
+  notify(c, NOTIFY_ZSET, event, k);
+  if (z.size === 0) {
+    c.db.delete(k);
+    notify(c, NOTIFY_GENERIC, 'del', k);
+  } else c.db.modified(k, removed);
+}
+
+/** A STORE form with an empty result: the destination is deleted ('del' when it existed). */
+function storeEmpty(c: Client, dst: string): void {
+  if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
 }
 
 // --- argument parsing ---
@@ -191,6 +200,7 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
     }
     if (found === undefined) c.db.set(k, z);
     else if (added + updated > 0) c.db.modified(k, added + updated);
+    if (added + updated > 0) notify(c, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', k);
   }
   if (incr) {
     if (processed > 0) c.reply.double(score);
@@ -220,7 +230,7 @@ function zrem(c: Client, argv: string[]): void {
     if (z.delete(argv[i]!)) deleted++;
     if (z.size === 0) break;
   }
-  afterRemoval(c, k, z, deleted);
+  afterRemoval(c, k, z, deleted, 'zrem');
   c.reply.integer(deleted);
 }
 
@@ -413,7 +423,7 @@ function zrangeGeneric(c: Client, argv: string[], at: number, dst: string | null
  */
 function storeResult(c: Client, dst: string, entries: readonly ZEntry[], lengthKnown: boolean): void {
   if (entries.length === 0) {
-    c.db.delete(dst);
+    storeEmpty(c, dst);
     c.reply.integer(0);
     return;
   }
@@ -421,6 +431,7 @@ function storeResult(c: Client, dst: string, entries: readonly ZEntry[], lengthK
   const z = new ZSetValue(lengthKnown && entries.length > lim.maxEntries ? 'skiplist' : 'listpack');
   for (const e of entries) z.set(e.member, e.score, lim);
   c.db.set(dst, z);
+  notify(c, NOTIFY_ZSET, 'zrangestore', dst);
   c.reply.integer(z.size);
 }
 
@@ -469,7 +480,7 @@ function zremrangebyrank(c: Client, argv: string[]): void {
   if (start > stop || start >= len) return c.reply.integer(0);
   if (stop >= len) stop = len - 1;
   const removed = z.deleteRangeByRank(start, stop);
-  afterRemoval(c, k, z, removed);
+  afterRemoval(c, k, z, removed, 'zremrangebyrank');
   c.reply.integer(removed);
 }
 
@@ -481,7 +492,7 @@ function zremrangebyscore(c: Client, argv: string[]): void {
   if (z === null) return;
   if (z === undefined) return c.reply.integer(0);
   const removed = z.deleteRangeByScore(range.min, range.max);
-  afterRemoval(c, k, z, removed);
+  afterRemoval(c, k, z, removed, 'zremrangebyscore');
   c.reply.integer(removed);
 }
 
@@ -493,7 +504,7 @@ function zremrangebylex(c: Client, argv: string[]): void {
   if (z === null) return;
   if (z === undefined) return c.reply.integer(0);
   const removed = z.deleteRangeByLex(range.min, range.max);
-  afterRemoval(c, k, z, removed);
+  afterRemoval(c, k, z, removed, 'zremrangebylex');
   c.reply.integer(removed);
 }
 
@@ -553,7 +564,7 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     r.bulk(e.member);
     r.double(e.score);
   }
-  afterRemoval(c, k, z, n);
+  afterRemoval(c, k, z, n, max ? 'zpopmax' : 'zpopmin');
   return true;
 }
 
@@ -776,7 +787,7 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
   entries.sort(byScoreThenMember);
   if (dst === null) return replyEntries(c, entries, withScores);
   if (entries.length === 0) {
-    c.db.delete(dst);
+    storeEmpty(c, dst);
     return c.reply.integer(0);
   }
   // Built as a skiplist, then made compact when small enough (zsetConvertToListpackIfNeeded).
@@ -785,6 +796,7 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
   for (const e of entries) z.set(e.member, e.score, lim);
   z.convertToListpackIfNeeded(lim);
   c.db.set(dst, z);
+  notify(c, NOTIFY_ZSET, `z${op}store`, dst);
   c.reply.integer(z.size);
 }
 

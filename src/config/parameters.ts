@@ -11,6 +11,7 @@ import { requirepassApply } from '../security/auth.js';
 import { parseTlsProtocols, reloadTls } from '../security/tls.js';
 import { parseTrustedNetworks } from '../security/trusted-networks.js';
 import { throttlingApply } from '../security/auth-throttle.js';
+import { parseNotify, renderNotify, rewriteNotify } from '../server/notify.js';
 
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
@@ -309,8 +310,9 @@ export const parameters: readonly ParamDef[] = [
     name: 'notify-keyspace-events',
     kind: 'special',
     default: '',
-    parse: S.parseNotifyKeyspaceEvents,
-    rewrite: S.rewriteNotifyKeyspaceEvents,
+    parse: parseNotify,
+    render: renderNotify,
+    rewrite: rewriteNotify,
   },
   int('hz', 0n, INT_MAX, 10, { clamp: [1n, 500n] }),
   bool('dynamic-hz', true),

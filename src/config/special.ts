@@ -109,64 +109,6 @@ export function parseOomScoreAdjValues(words: string[]): ParamValue | Error {
   return out.join(' ');
 }
 
-// --- notify-keyspace-events ---
-
-const NOTIFY_CLASSES: readonly [string, number][] = [
-  ['g', 1 << 2],
-  ['$', 1 << 3],
-  ['l', 1 << 4],
-  ['s', 1 << 5],
-  ['h', 1 << 6],
-  ['z', 1 << 7],
-  ['x', 1 << 8],
-  ['e', 1 << 9],
-  ['t', 1 << 10],
-  ['d', 1 << 13],
-  ['n', 1 << 14],
-];
-const NOTIFY_KEYSPACE = 1 << 0;
-const NOTIFY_KEYEVENT = 1 << 1;
-const NOTIFY_KEY_MISS = 1 << 11;
-/** 'A': every class except key-miss and new-key events. */
-const NOTIFY_ALL = NOTIFY_CLASSES.filter(([c]) => c !== 'n').reduce((a, [, f]) => a | f, 0);
-
-/** Flags of a notify-keyspace-events string, or -1 on an unknown character. */
-export function keyspaceEventsFlags(s: string): number {
-  let flags = 0;
-  for (const ch of s) {
-    if (ch === 'A') flags |= NOTIFY_ALL;
-    else if (ch === 'K') flags |= NOTIFY_KEYSPACE;
-    else if (ch === 'E') flags |= NOTIFY_KEYEVENT;
-    else if (ch === 'm') flags |= NOTIFY_KEY_MISS;
-    else {
-      const cls = NOTIFY_CLASSES.find(([c]) => c === ch);
-      if (!cls) return -1;
-      flags |= cls[1];
-    }
-  }
-  return flags;
-}
-
-export function keyspaceEventsString(flags: number): string {
-  let out = '';
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) out += 'A';
-  else for (const [c, f] of NOTIFY_CLASSES) if (flags & f) out += c;
-  if (flags & NOTIFY_KEYSPACE) out += 'K';
-  if (flags & NOTIFY_KEYEVENT) out += 'E';
-  if (flags & NOTIFY_KEY_MISS) out += 'm';
-  return out;
-}
-
-export function parseNotifyKeyspaceEvents(words: string[]): ParamValue | Error {
-  const flags = keyspaceEventsFlags(words[0]!);
-  if (flags === -1) return new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-  return keyspaceEventsString(flags);
-}
-
-export function rewriteNotifyKeyspaceEvents(value: ParamValue, def: ParamDef): RewriteLine[] {
-  return [{ line: `${def.name} ${repr(String(value))}`, force: value !== '' }];
-}
-
 // --- replicaof ---
 
 export function parseReplicaOf(words: string[]): ParamValue | Error {

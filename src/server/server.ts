@@ -22,6 +22,8 @@ import { createTlsListener, tlsSettings, type TlsSettings } from '../security/tl
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { authRequired } from '../security/auth.js';
 import { checkAllOutputLimits } from '../security/output-limits.js';
+import { notifyDb, notifyFlagsOf, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
+import { pubsubOf, type PubSub } from './pubsub.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -129,6 +131,13 @@ export class Server implements KeyspaceEvents {
   onShutdown: (() => void) | null = null;
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
+  /** The notify-keyspace-events classes in force (see notify.ts); 0 when notifications are off. */
+  notifyFlags = 0;
+
+  /** Pub/sub state, where keyspace notifications are published. */
+  get pubsub(): PubSub {
+    return pubsubOf(this);
+  }
   /** Hooks other subsystems register to hear about key changes (WATCH, notifications). */
   readonly keyspaceListeners: Partial<KeyspaceEvents>[] = [];
 
@@ -190,6 +199,7 @@ export class Server implements KeyspaceEvents {
     this.slowlog.maxLen = c.num('slowlog-max-len');
     this.slowlog.trim();
     this.latency.threshold = c.num('latency-monitor-threshold');
+    this.notifyFlags = notifyFlagsOf(c.raw('notify-keyspace-events'));
     // Redis reads the request limits on every parse, so a change reaches connected clients too.
     const maxBulkLen = c.num('proto-max-bulk-len');
     const maxQueryBuffer = c.num('client-query-buffer-limit');
@@ -243,7 +253,16 @@ export class Server implements KeyspaceEvents {
 
   expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
+    notifyDb(this, db.id, NOTIFY_EXPIRED, 'expired', key);
     for (const l of this.keyspaceListeners) l.expired?.(db, key);
+  }
+
+  created(db: Database, key: string): void {
+    notifyDb(this, db.id, NOTIFY_NEW, 'new', key);
+  }
+
+  keymiss(db: Database, key: string): void {
+    notifyDb(this, db.id, NOTIFY_KEY_MISS, 'keymiss', key);
   }
 
   // --- policy ---

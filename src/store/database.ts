@@ -20,9 +20,13 @@ export interface KeyspaceEvents {
   flushed(db: Database): void;
   /** The contents of `a` and `b` were exchanged (SWAPDB): a key may appear or vanish in either. */
   swapped(a: Database, b: Database): void;
+  /** A key that did not exist was stored (Redis's dbAdd: the 'new' notification). */
+  created(db: Database, key: string): void;
+  /** A read command looked up a key that does not exist (the 'keymiss' notification). */
+  keymiss(db: Database, key: string): void;
 }
 
-const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {}, flushed() {}, swapped() {} };
+const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {}, flushed() {}, swapped() {}, created() {}, keymiss() {} };
 
 /** Seconds since process start: the LRU clock behind OBJECT IDLETIME (a small integer V8 stores inline). */
 const LRU_EPOCH = Date.now();
@@ -68,10 +72,12 @@ export class Database {
   }
 
   /** get() for read commands: also counts keyspace hits and misses, as Redis's lookupKeyRead. */
-  getRead(key: string): Value | undefined {
-    const v = this.get(key);
-    if (v === undefined) Database.misses++;
-    else Database.hits++;
+  getRead(key: string, touch = true): Value | undefined {
+    const v = this.get(key, touch);
+    if (v === undefined) {
+      Database.misses++;
+      this.events.keymiss(this, key);
+    } else Database.hits++;
     return v;
   }
 
@@ -95,7 +101,11 @@ export class Database {
    * `keepTtl` is set.
    */
   set(key: string, value: Value, keepTtl = false): void {
+    // As Redis's setKey (a lookupKeyWrite first): a key whose time has passed goes, with its TTL.
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    const size = this.data.size;
     this.data.set(key, value);
+    if (this.data.size !== size) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
     this.access.set(key, lruClock());
@@ -145,15 +155,20 @@ export class Database {
     return this.expires.get(key);
   }
 
-  /** Sets the absolute expiry of an existing key. A time in the past deletes the key. */
-  setExpire(key: string, at: number): void {
-    if (at <= now()) {
+  /**
+   * Sets the absolute expiry of an existing key. A time in the past deletes the key, unless
+   * `keepPast` (SET ... PXAT in the past stores the time and the key expires on next access).
+   * Tells which happened, for the 'del' or 'expire' notification.
+   */
+  setExpire(key: string, at: number, keepPast = false): 'deleted' | 'set' {
+    if (at <= now() && !keepPast) {
       this.delete(key);
-      return;
+      return 'deleted';
     }
     this.expires.set(key, at);
     Database.dirty++;
     this.events.modified(this, key);
+    return 'set';
   }
 
   /** Removes the time to live; true when there was one. */
