@@ -11,10 +11,20 @@ export function now(): number {
   return cached;
 }
 
+/**
+ * Every refresh goes through here, from the one monotonic source (offset + performance.now()):
+ * mixing it with Date.now() let the clock step back a millisecond or two between commands, so a
+ * PTTL right after SET EX 3 inside EXEC read 3001. Small backward steps (resync rounding) are
+ * held; a real step back of the wall clock (over a second) is followed.
+ */
+function advance(t: number): number {
+  if (t >= cached || cached - t > 1000) cached = t;
+  return cached;
+}
+
 /** Refreshes the clock unless a transaction or script holds it still. */
 export function tick(): number {
-  if (!frozen) cached = Date.now();
-  return cached;
+  return frozen ? cached : advance(Math.floor(offset + performance.now()));
 }
 
 /**
@@ -22,8 +32,7 @@ export function tick(): number {
  * saves a second clock read on the hot path. resync() keeps it aligned with the wall clock.
  */
 export function tickAt(perfNow: number): number {
-  if (!frozen) cached = Math.floor(offset + perfNow);
-  return cached;
+  return frozen ? cached : advance(Math.floor(offset + perfNow));
 }
 
 /** Re-aligns tickAt with the wall clock (called once a second; NTP may step the clock). */
@@ -34,11 +43,28 @@ export function resync(): void {
 /** Holds the clock still while `fn` runs (EXEC, scripts). */
 export function frozenDuring<T>(fn: () => T): T {
   if (frozen) return fn();
-  cached = Date.now();
+  tick();
   frozen = true;
   try {
     return fn();
   } finally {
     frozen = false;
+  }
+}
+
+/**
+ * Holds the clock at `t` while `fn` runs: a script resumed after it was suspended sees the time
+ * it started with. Afterwards the clock reads what it read before.
+ */
+export function frozenAt<T>(t: number, fn: () => T): T {
+  if (frozen) return fn();
+  const before = cached;
+  cached = t;
+  frozen = true;
+  try {
+    return fn();
+  } finally {
+    frozen = false;
+    cached = before;
   }
 }
