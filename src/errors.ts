@@ -335,6 +335,11 @@ export const execAclChanged = (reason: string): string =>
 export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 export const NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
 export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
+// --- scripting: long scripts (BUSY, SCRIPT KILL, FUNCTION KILL) ---
+/** BUSY_SCRIPT's twin while a function (FCALL) is the script past busy-reply-threshold. */
+export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+export const UNKILLABLE =
+  'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
 export const scriptCompile = (luaError: string): string => `ERR Error compiling script (new function): ${luaError}`;
 export const SHEBANG_INVALID = 'ERR Invalid script shebang';
 export const SHEBANG_NO_ENGINE = 'ERR Invalid engine in script shebang';

@@ -251,6 +251,7 @@ describe('Lua engine', () => {
     const c = e.compile('return redis.call("incr", "k")');
     assert.ok(c.ok);
     const out = e.run(c.ref, [], [], new RespWriter(), 'sha');
+    assert.ok(out !== 'suspended');
     assert.equal(out.ok, false);
     assert.ok(!out.ok && out.info.ignoreStats);
     assert.ok(!out.ok && out.error === 'WRONGTYPE Operation against a key holding the wrong kind of value script: sha, on @user_script:1.');
@@ -344,6 +345,98 @@ describe('Lua sandbox', () => {
     }
     deadline = Infinity;
     healthy(e);
+  });
+
+  /** Runs `src` with an interrupt that yields whenever it may; returns the reply and the yields. */
+  function runYielding(e: LuaEngine, src: string): { reply: string; yields: number } {
+    const w = new RespWriter();
+    const c = e.compile(src);
+    if (!c.ok) throw new Error(`compile: ${c.error}`);
+    let yields = 0;
+    let r = e.run(c.ref, ['k1'], ['a1'], w, sha1(src));
+    while (r === 'suspended') {
+      yields++;
+      assert.equal(w.pending, 0, 'nothing is written while the script is suspended');
+      assert.ok(e.suspended);
+      r = e.resume();
+    }
+    assert.ok(!e.suspended);
+    e.release(c.ref);
+    return { reply: Buffer.concat(w.take()).toString('latin1'), yields };
+  }
+
+  /** An engine whose hook always asks to yield (and counts where it could and could not). */
+  function yieldingEngine(control: { yieldable: number; unyieldable: number; kill?: number }): LuaEngine {
+    return engine({
+      hookInterval: 1000,
+      interrupt: (canYield) => {
+        if (canYield) control.yieldable++;
+        else control.unyieldable++;
+        if (control.kill !== undefined && control.yieldable >= control.kill) return true;
+        return 'yield';
+      },
+    });
+  }
+
+  it('suspends a script at its hook and resumes it where it stopped, state intact', () => {
+    const control = { yieldable: 0, unyieldable: 0 };
+    const e = yieldingEngine(control);
+    const src = 'local t = {} local s = 0 for i = 1, 200000 do s = s + i t[#t % 7 + 1] = i end return {s, KEYS[1], ARGV[1], #t}';
+    const { reply, yields } = runYielding(e, src);
+    assert.equal(reply, '*4\r\n:20000100000\r\n$2\r\nk1\r\n$2\r\na1\r\n:7\r\n');
+    assert.ok(yields > 10, `yields: ${yields}`);
+    healthy(e);
+  });
+
+  it('does not yield inside pcall, metamethods, sort comparators or coroutines, and finishes them', () => {
+    const control = { yieldable: 0, unyieldable: 0 };
+    const e = yieldingEngine(control);
+    const src = [
+      'local ok, n = pcall(function() local s = 0 for i = 1, 100000 do s = s + 1 end return s end)',
+      'local t = {} for i = 1, 3000 do t[i] = (i * 7919) % 3001 end',
+      'table.sort(t, function(a, b) return a > b end)',
+      'local co = coroutine.wrap(function() local s = 0 for i = 1, 100000 do s = s + 1 end coroutine.yield(s) end)',
+      'local m = setmetatable({}, {__index = function(_, k) local s = 0 for i = 1, 50000 do s = s + 1 end return s end})',
+      'return {n, t[1], t[3000], co(), m.x, type(coroutine.running())}',
+    ].join(' ');
+    const { reply } = runYielding(e, src);
+    assert.equal(reply, '*6\r\n:100000\r\n:3000\r\n:1\r\n:100000\r\n:50000\r\n$3\r\nnil\r\n');
+    assert.ok(control.unyieldable > 0 && control.yieldable > 0, JSON.stringify(control));
+    // The script's own body is no coroutine, as in Redis.
+    isError(evalOn(e, 'coroutine.yield(1)'), /^-ERR attempt to yield across metamethod\/C-call boundary script: \w+, on @user_script:1\.\r\n$/);
+    healthy(e);
+  });
+
+  it('reports the source line of an error raised after the script was resumed', () => {
+    const control = { yieldable: 0, unyieldable: 0 };
+    const e = yieldingEngine(control);
+    const src = 'local s = 0\nfor i = 1, 100000 do s = s + i end\n\nlocal x = nil\nreturn x.field';
+    const { reply, yields } = runYielding(e, src);
+    assert.ok(yields > 0);
+    assert.equal(reply, `-ERR user_script:5: attempt to index local 'x' (a nil value) script: ${sha1(src)}, on @user_script:5.\r\n`);
+    const src2 = 'local s = 0\nfor i = 1, 100000 do s = s + i end\nerror("boom")';
+    assert.equal(runYielding(e, src2).reply, `-ERR user_script:3: boom script: ${sha1(src2)}, on @user_script:3.\r\n`);
+    const src3 = 'for i = 1, 100000 do end\nreturn redis.call("incr", "k")';
+    const e3 = new LuaEngine({ call: () => '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n', hookInterval: 1000, interrupt: () => 'yield' });
+    assert.equal(runYielding(e3, src3).reply, `-WRONGTYPE Operation against a key holding the wrong kind of value script: ${sha1(src3)}, on @user_script:2.\r\n`);
+    healthy(e);
+  });
+
+  it('kills a suspended script on resume, and abandon() leaves the VM usable', () => {
+    const control = { yieldable: 0, unyieldable: 0, kill: 5 };
+    const e = yieldingEngine(control);
+    const { reply } = runYielding(e, 'local i = 0\nwhile true do i = i + 1 end');
+    assert.match(reply, /^-ERR Script killed by user with SCRIPT KILL\.\.\. script: \w+, on @user_script:2\.\r\n$/);
+    const e2 = engine({ hookInterval: 1000, interrupt: () => 'yield' });
+    const c = e2.compile('while true do end');
+    assert.ok(c.ok);
+    const w = new RespWriter();
+    assert.equal(e2.run(c.ref, [], [], w, 'x'), 'suspended');
+    assert.throws(() => e2.run(c.ref, [], [], w, 'x'), /already running/);
+    e2.abandon();
+    assert.ok(!e2.suspended);
+    assert.equal(w.pending, 0);
+    assert.equal(evalOn(e2, 'return redis.call("ping")'), '+PONG\r\n');
   });
 
   it('stops memory bombs at the cap and recovers the memory', () => {

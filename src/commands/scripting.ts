@@ -1,14 +1,15 @@
 // The scripting family: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, as Redis 7.0's eval.c.
-// A script runs to completion inside the command, with the clock held still; since that blocks
-// the event loop, busy-reply-threshold stops a runaway script instead of enabling SCRIPT KILL.
+// A script runs through scripting/script-run.ts: atomically, with the clock held still, and past
+// busy-reply-threshold suspended now and then so other clients get BUSY and SCRIPT KILL works.
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
 import { parseInt64 } from './args.js';
 import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
 import { replyHelp } from './server.js';
-import { frozenDuring } from '../store/clock.js';
 import { scriptingOf, type CachedScript } from '../scripting/scripts.js';
+import type { LuaEngine } from '../scripting/lua-engine.js';
+import { killScript, runScript as runInvocation } from '../scripting/script-run.js';
 
 /** EVAL, EVALSHA and their _RO forms (Redis's evalGenericCommand). */
 function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolean): void {
@@ -53,40 +54,37 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     return;
   }
   const n = Number(numkeys);
-  runScript(c, script, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites));
+  const target = { engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true };
+  runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites), argv);
 }
 
-function runScript(c: Client, script: CachedScript, keys: string[], args: string[], readOnly: boolean): void {
-  const server = c.server;
-  const scripting = scriptingOf(server);
-  const engine = scripting.engine;
-  const limit = server.config.num('busy-reply-threshold');
-  const sc = scripting.client;
-  sc.begin({ caller: c, readOnly, started: performance.now(), limit });
-  // The script's error is counted in errorstats unless it is a command's error, counted already;
-  // EVAL still counts as failed then, as Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE does.
-  const onError = c.reply.onError;
-  let failure: string | null = null;
-  c.reply.onError = (m) => {
-    failure = m;
-  };
-  try {
-    const outcome = frozenDuring(() => engine.run(script.ref, keys, args, c.reply, script.sha));
-    if (failure !== null) {
-      if (sc.commandErrors.has(outcome.ok ? failure : outcome.info.message)) {
-        if (c.current !== null) c.current.stats.failed++;
-      } else {
-        onError?.(failure);
-      }
-    }
-  } finally {
-    c.reply.onError = onError;
-    sc.end();
-    scripting.afterRun();
-  }
-  if (sc.timedOut) {
-    server.log.warning(`Lua script ${script.sha} stopped after running longer than busy-reply-threshold (${limit} ms)`);
-  }
+/** A compiled chunk to run: EVAL's cached script, or a function FCALL calls. */
+export interface ScriptTarget {
+  readonly engine: LuaEngine;
+  readonly ref: number;
+  /** How errors and the log name it: the SHA1, or the function's name. */
+  readonly name: string;
+  /** KEYS and ARGV as globals (EVAL), or as the chunk's two arguments (FCALL). */
+  readonly asGlobals: boolean;
+}
+
+/**
+ * Runs a script for `c` (see scripting/script-run.ts): EVAL when `asGlobals`, else FCALL.
+ * `argv` is the caller's command line, which FUNCTION STATS shows while the script is busy.
+ */
+export function runScript(c: Client, script: ScriptTarget, keys: string[], args: string[], readOnly: boolean, argv: readonly string[] = []): void {
+  const scripting = scriptingOf(c.server);
+  runInvocation(c, argv, {
+    kind: script.asGlobals ? 'eval' : 'function',
+    engine: script.engine,
+    ref: script.ref,
+    keys,
+    args,
+    name: script.name,
+    asGlobals: script.asGlobals,
+    readOnly,
+    after: () => scripting.afterRun(),
+  });
 }
 
 function evalCommand(c: Client, argv: string[]): void {
@@ -129,9 +127,8 @@ function scriptFlush(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-/** No script can be running while a command is read: the event loop is held by the script itself. */
 function scriptKill(c: Client): void {
-  c.reply.error(E.NOTBUSY);
+  killScript(c, 'eval');
 }
 
 function scriptDebug(c: Client, argv: string[]): void {

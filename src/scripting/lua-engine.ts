@@ -1,6 +1,7 @@
 // The Lua VM that runs scripts: real Lua 5.1.5 compiled to WebAssembly (see docs/lua-runtime.md),
-// one state per LuaEngine, sandboxed as Redis 7.0 sandboxes its own. Everything is synchronous:
-// redis.call inside a script calls the host's `call` and gets RESP back before the script goes on.
+// one state per LuaEngine, sandboxed as Redis 7.0 sandboxes its own. redis.call inside a script
+// calls the host's `call` and gets RESP back before the script goes on; a long script may be
+// suspended by its hook (run/resume return 'suspended') so the host can serve others meanwhile.
 
 import { createHash } from 'node:crypto';
 import type { Reply } from '../protocol/reply-writer.js';
@@ -17,8 +18,9 @@ export interface LuaEngineOptions {
   /** redis.log: level 0 (debug) to 3 (warning). */
   log?: (level: number, message: string) => void;
   /** Asked every `hookInterval` VM instructions while a script runs; true stops the script
-   *  with "Script killed by user with SCRIPT KILL..." (and pcall cannot catch it). */
-  interrupt?: () => boolean;
+   *  with "Script killed by user with SCRIPT KILL..." (and pcall cannot catch it); 'yield'
+   *  suspends it if `canYield` (no pcall, metamethod or other C call in between), else it runs on. */
+  interrupt?: (canYield: boolean) => boolean | 'yield';
   /** Instructions between interrupt checks; 0 turns the hook off. Default 100000, as Redis. */
   hookInterval?: number;
   /** Bytes the Lua heap may hold; an allocation past it fails with "not enough memory". 0: no cap. */
@@ -30,7 +32,26 @@ export interface LuaEngineOptions {
 /** How a script ended: its reply was written, or it failed with an error line (also written). */
 export type ScriptOutcome = { ok: true } | { ok: false; error: string; info: ScriptErrorInfo };
 
+/** What run and resume give: the outcome, or 'suspended' (call resume() to go on). */
+export type RunResult = ScriptOutcome | 'suspended';
+
 export type CompileResult = { ok: true; ref: number } | { ok: false; error: string };
+
+/** A function a library registered: flags are bits in FUNCTION_FLAG_NAMES order. */
+export interface RegisteredFunction {
+  readonly name: string;
+  readonly description: string | null;
+  readonly flags: number;
+  readonly ref: number;
+}
+
+/** What FUNCTION LOAD's run of a library body gave: its functions, or Lua's error text. */
+export type LibraryLoadResult =
+  | { ok: true; functions: RegisteredFunction[] }
+  | { ok: false; compile: boolean; error: string };
+
+/** Function flags as the VM numbers them (bit i = name i), in Redis's listing order. */
+export const FUNCTION_FLAG_NAMES = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'] as const;
 
 interface Exports {
   memory: WasmMemory;
@@ -52,6 +73,10 @@ interface Exports {
   rd_compile(len: number, nameOff: number): number;
   rd_unref(ref: number): void;
   rd_call(ref: number, nkeys: number, nargs: number, asGlobals: number, hookCount: number): number;
+  rd_resume(): number;
+  rd_abandon(): void;
+  rd_fn_init(): void;
+  rd_fn_load(len: number, nameOff: number, hookCount: number): number;
 }
 
 let wasmModule: WasmModule | undefined;
@@ -64,6 +89,8 @@ function luaModule(): WasmModule {
 
 /** What the host throws to unwind a Lua error to the nearest protected call. */
 const LUA_ERROR = Symbol('lua error');
+/** lua_resume's status for a coroutine our hook suspended. */
+const LUA_YIELD = 1;
 const ENOSYS = 52;
 const EBADF = 8;
 /** Lua's GC gets a small step every this many calls, as Redis does. */
@@ -82,6 +109,8 @@ export class LuaEngine {
   private readonly opts: LuaEngineOptions;
   private mem: Buffer;
   private running = false;
+  /** The reply and name of the script that is suspended, or null. */
+  private pending: { reply: Reply; name: string } | null = null;
   private calls = 0;
   /** Set when the VM hit a trap or a host failure mid-call: its state can no longer be trusted. */
   broken = false;
@@ -112,7 +141,11 @@ export class LuaEngine {
         }
       },
       rd_host_call: (resp: number): number => this.hostCall(resp === 3 ? 3 : 2),
-      rd_host_interrupt: (): number => (this.opts.interrupt?.() ? 1 : 0),
+      rd_host_interrupt: (): number => (this.opts.interrupt?.(false) === true ? 1 : 0),
+      rd_host_slice: (canYield: number): number => {
+        const action = this.opts.interrupt?.(canYield !== 0) ?? false;
+        return action === true ? 1 : action === 'yield' ? 2 : 0;
+      },
       rd_host_log: (level: number, ptr: number, len: number): void => {
         this.opts.log?.(level, this.view().latin1Slice(ptr, ptr + len));
       },
@@ -172,9 +205,11 @@ export class LuaEngine {
    * Runs a compiled chunk and writes its reply (or error) to `reply` by Redis's Lua -> RESP
    * rules. EVAL passes KEYS/ARGV as globals; FCALL (`asGlobals` false) as the two arguments.
    * `name` is what Redis names the script in errors (the SHA1 for EVAL, the function name).
+   * 'suspended' means the interrupt option asked to yield: nothing is written until resume()
+   * finishes the script, and no other script may run on this VM meanwhile.
    */
-  run(ref: number, keys: readonly string[], args: readonly string[], reply: Reply, name: string, asGlobals = true): ScriptOutcome {
-    if (this.running) throw new Error('Lua VM is already running a script');
+  run(ref: number, keys: readonly string[], args: readonly string[], reply: Reply, name: string, asGlobals = true): RunResult {
+    if (this.running || this.pending !== null) throw new Error('Lua VM is already running a script');
     if (this.broken) throw new Error('Lua VM is unusable after an internal failure');
     let size = 0;
     for (const k of keys) size += 4 + k.length;
@@ -189,10 +224,35 @@ export class LuaEngine {
         p += 4 + s.length;
       }
     }
+    const hook = this.opts.hookInterval ?? 100000;
+    return this.step(reply, name, () => this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, hook));
+  }
+
+  /** True while a script is suspended, waiting for resume(). */
+  get suspended(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Runs the suspended script on, until it ends or is suspended again. */
+  resume(): RunResult {
+    const pending = this.pending;
+    if (pending === null || this.running) throw new Error('Lua VM has no suspended script');
+    this.pending = null;
+    return this.step(pending.reply, pending.name, () => this.ex.rd_resume());
+  }
+
+  /** Drops the suspended script without running it further; its reply is never written. */
+  abandon(): void {
+    if (this.pending === null) return;
+    this.pending = null;
+    if (!this.broken) this.ex.rd_abandon();
+  }
+
+  private step(reply: Reply, name: string, enter: () => number): RunResult {
     this.running = true;
     let status: number;
     try {
-      status = this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, this.opts.hookInterval ?? 100000);
+      status = enter();
     } catch (e) {
       this.broken = true;
       const error = `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}`;
@@ -200,6 +260,10 @@ export class LuaEngine {
       return { ok: false, error, info: { table: false, message: error, source: '', line: '', ignoreStats: false } };
     } finally {
       this.running = false;
+    }
+    if (status === LUA_YIELD) {
+      this.pending = { reply, name };
+      return 'suspended';
     }
     if (++this.calls === GC_PERIOD) {
       this.calls = 0;
@@ -259,6 +323,62 @@ export class LuaEngine {
     m.latin1Write(name, io);
     m[io + name.length] = 0;
     this.ex.rd_set_redis_number(io, value);
+  }
+
+  // --- Redis 7 functions (FUNCTION LOAD, FCALL) ---
+
+  /** Makes this a functions engine: globals of its own, and FUNCTION LOAD's API. Once, first. */
+  enableFunctions(): void {
+    this.ex.rd_fn_init();
+  }
+
+  /**
+   * Runs a library's body with only FUNCTION LOAD's API (redis.register_function, redis.log) and
+   * returns what it registered; each function's ref runs with `run(ref, keys, args, ..., false)`.
+   * The `interrupt` option is asked every `hookInterval` instructions, as while a script runs.
+   */
+  loadLibrary(body: string, chunkname = '@user_function'): LibraryLoadResult {
+    if (this.running) throw new Error('Lua VM is already running a script');
+    if (this.broken) throw new Error('Lua VM is unusable after an internal failure');
+    const io = this.ex.rd_reserve(body.length + chunkname.length + 1);
+    let m = this.view();
+    m.latin1Write(body, io);
+    m.latin1Write(chunkname, io + body.length);
+    m[io + body.length + chunkname.length] = 0;
+    this.running = true;
+    let status: number;
+    try {
+      status = this.ex.rd_fn_load(body.length, body.length, this.opts.hookInterval ?? 100000);
+    } catch (e) {
+      this.broken = true;
+      return { ok: false, compile: false, error: `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}` };
+    } finally {
+      this.running = false;
+    }
+    m = this.view();
+    const out = this.ex.rd_io();
+    if (status !== 0) return { ok: false, compile: status === 1, error: m.latin1Slice(out, out + this.ex.rd_io_len()) };
+    let p = out;
+    const count = m.readUInt32LE(p);
+    p += 4;
+    const functions: RegisteredFunction[] = [];
+    for (let i = 0; i < count; i++) {
+      const nameLen = m.readUInt32LE(p);
+      const name = m.latin1Slice(p + 4, p + 4 + nameLen);
+      p += 4 + nameLen;
+      const descLen = m.readUInt32LE(p);
+      let description: string | null = null;
+      p += 4;
+      if (descLen !== 0xffffffff) {
+        description = m.latin1Slice(p, p + descLen);
+        p += descLen;
+      }
+      const flags = m.readUInt32LE(p);
+      const ref = m.readInt32LE(p + 4);
+      p += 8;
+      functions.push({ name, description, flags, ref });
+    }
+    return { ok: true, functions };
   }
 
   /** A Buffer over the VM's memory, renewed when the memory grew. */

@@ -8,22 +8,11 @@ import type { Server } from '../server/server.js';
 import type { Command } from '../commands/registry.js';
 import { call } from '../server/dispatcher.js';
 import { aclDenial } from '../security/acl/gate.js';
-
-/** What one running script may do, set by EVAL before the engine runs it. */
-export interface ScriptRun {
-  readonly caller: Client;
-  readonly readOnly: boolean;
-  /** performance.now() when the script started. */
-  readonly started: number;
-  /** ms after which the script is stopped (busy-reply-threshold); 0: never. */
-  readonly limit: number;
-}
+import type { ScriptRun } from './script-run.js';
 
 export class ScriptClient {
   readonly client: Client;
   run: ScriptRun | null = null;
-  /** The last script was stopped by the time limit (for the log). */
-  timedOut = false;
   /** Errors replied by the commands of the running script, already in errorstats. */
   readonly commandErrors = new Set<string>();
 
@@ -48,7 +37,6 @@ export class ScriptClient {
     c.noTouch = run.caller.noTouch;
     c.reply.take();
     this.run = run;
-    this.timedOut = false;
     this.commandErrors.clear();
   }
 
@@ -57,13 +45,9 @@ export class ScriptClient {
     this.client.reply.take();
   }
 
-  /** The engine's interrupt hook: true once the script has run past its time limit. */
-  overTime(): boolean {
-    const run = this.run;
-    if (run === null || run.limit <= 0) return false;
-    if (performance.now() - run.started <= run.limit) return false;
-    this.timedOut = true;
-    return true;
+  /** The engine's interrupt hook, answered by the running script (ScriptRun.interrupt). */
+  overTime(canYield = true): boolean | 'yield' {
+    return this.run?.interrupt(canYield) ?? false;
   }
 
   /** Runs one command for the script and returns its whole reply as RESP. */
@@ -74,6 +58,8 @@ export class ScriptClient {
     const admitted = run === null ? E.SCRIPT_NOT_ALLOWED : this.admit(c, argv, run);
     // A refusal is not a command's error reply: Redis counts it only if the script fails with it.
     if (typeof admitted === 'string') return `-${admitted}\r\n`;
+    // Admitted is enough, whatever the command then answers: SCRIPT KILL can no longer undo it.
+    if (admitted.isWrite && run !== null) run.wrote = true;
     call(c, admitted, argv);
     const chunks = c.reply.take();
     if (chunks.length === 1) return chunks[0]!.latin1Slice();

@@ -7,6 +7,7 @@ import * as E from '../errors.js';
 import type { Server } from '../server/server.js';
 import { LuaEngine } from './lua-engine.js';
 import { ScriptClient } from './script-client.js';
+import { scriptInterrupt } from './script-run.js';
 import { REDIS_VERSION } from '../version.js';
 
 /** Shebang flags, as Redis's SCRIPT_FLAG_*. */
@@ -66,7 +67,7 @@ export function parseShebang(body: string): { flags: ScriptFlags; len: number } 
 }
 
 /** Whitespace-separated words with redis-cli style quotes (sdssplitargs); null on unbalanced quotes. */
-function splitWords(line: string): string[] | null {
+export function splitWords(line: string): string[] | null {
   const words: string[] = [];
   let i = 0;
   while (i < line.length) {
@@ -118,7 +119,7 @@ export class Scripting {
           else if (level === 2) server.log.notice(message);
           else server.log.warning(message);
         },
-        interrupt: () => run.overTime(),
+        interrupt: scriptInterrupt(server),
         memoryLimit: LUA_MEMORY_LIMIT,
         version: REDIS_VERSION,
       });

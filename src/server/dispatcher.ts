@@ -1,5 +1,6 @@
 // The one gate every command passes, in Redis's processCommand order:
-// lookup → arity → authentication → ACL → (state checks as they arrive) → execute → statistics.
+// lookup → arity → authentication → ACL → state checks (subscribed context, busy script) →
+// MULTI queueing → execute → statistics.
 // Handlers never re-check policy; whatever reaches them is allowed.
 
 import * as E from '../errors.js';
@@ -11,6 +12,7 @@ import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { HANDLED, subscribedContext } from './pubsub.js';
 import { discardTransaction, execAbort, flagTransaction, queueCommand, queues } from '../commands/transaction.js';
+import { busyRefusal } from '../scripting/busy.js';
 
 /** Resolves argv to a command or subcommand, replying with the error if there is none. */
 export function resolve(c: Client, argv: string[]): Command | null {
@@ -70,6 +72,15 @@ export function dispatch(c: Client, argv: string[]): void {
       return;
     }
   }
+  // A script past busy-reply-threshold is suspended: only allow_busy commands run meanwhile.
+  // Before MULTI queueing, as Redis: a queued command would otherwise run at an EXEC later.
+  if (server.script !== null && server.script.timedOut) {
+    const refusal = busyRefusal(server.script, cmd, argv);
+    if (refusal !== null) {
+      reject(c, cmd, refusal);
+      return;
+    }
+  }
   if (c.multi !== null || c.watched !== null || c.dirtyCas) {
     if (queues(c, cmd)) {
       queueCommand(c, cmd, argv);
@@ -104,8 +115,9 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     c.reply.error(E.INTERNAL);
   }
   c.current = null;
-  // Keys this command filled serve their blocked clients now, before the next command runs.
-  if (server.blocking.hasReady && !c.inExec) server.blocking.serveReady();
+  // Keys this command filled serve their blocked clients now, before the next command runs;
+  // for a suspended script, once it has ended.
+  if (server.blocking.hasReady && !c.inExec && server.script === null) server.blocking.serveReady();
   const usec = Math.round((performance.now() - start) * 1000);
   const stats = cmd.stats;
   stats.calls++;

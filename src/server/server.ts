@@ -12,6 +12,7 @@ import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
 import type { Client } from './client.js';
+import type { ScriptRun } from '../scripting/script-run.js';
 import { acceptConnection, processInput, resumeInput } from './connection.js';
 import { BlockingRegistry } from './blocking.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
@@ -127,6 +128,8 @@ export class Server implements KeyspaceEvents {
   /** Path of the config file, for CONFIG REWRITE and INFO config_file. */
   configFile = '';
   shuttingDown = false;
+  /** The script (EVAL or FCALL) that is running or suspended past busy-reply-threshold, else null. */
+  script: ScriptRun | null = null;
   /** Called once the server has stopped (the CLI exits the process there). */
   onShutdown: (() => void) | null = null;
   private cron: NodeJS.Timeout | null = null;
@@ -361,6 +364,9 @@ export class Server implements KeyspaceEvents {
 
   /** Runs hz times a second, as Redis's serverCron. */
   private serverCron(): void {
+    // As Redis, whose event loop serves only sockets while a script is busy: no active expiry
+    // (the script must find its keys), no timeouts, no samples until it ends.
+    if (this.script !== null) return;
     const hz = this.config.num('hz');
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     this.expiry.run(this.dbs, 250 / hz);

@@ -126,14 +126,15 @@ static void push_error_cstr(lua_State *l, const char *s) { push_error(l, s, strl
 static int raise_table(lua_State *l) { return lua_error(l); }
 
 
-/* Error handler of every invocation: anything but a table becomes {err = "ERR " .. msg},
- * and the source and line of the Lua code that failed are added (a C function that
- * raised the error, such as error() itself, is skipped). */
-static int error_handler(lua_State *l) {
+/* Shapes the error value at index 1 of l as Redis's error handler does: anything but a table
+ * becomes {err = "ERR " .. msg}, and the source and line of the Lua code that failed are
+ * added, read from the stack of `where` at `level` (a C function that raised the error, such
+ * as error() itself, is skipped). */
+static int annotate_error(lua_State *l, lua_State *where, int level) {
   lua_Debug ar;
-  int have = lua_getstack(l, 1, &ar) && lua_getinfo(l, "nSl", &ar);
+  int have = lua_getstack(where, level, &ar) && lua_getinfo(where, "nSl", &ar);
   if (have && strcmp(ar.what, "C") == 0)
-    have = lua_getstack(l, 2, &ar) && lua_getinfo(l, "nSl", &ar);
+    have = lua_getstack(where, level + 1, &ar) && lua_getinfo(where, "nSl", &ar);
   if (!lua_istable(l, 1)) {
     lua_getfield(l, LUA_REGISTRYINDEX, "redoubt.tostring");
     lua_pushvalue(l, 1);
@@ -159,6 +160,9 @@ static int error_handler(lua_State *l) {
   lua_settop(l, 1);
   return 1;
 }
+
+/* As a protected call's error function, level 1 is the function that raised the error. */
+static int error_handler(lua_State *l) { return annotate_error(l, l, 1); }
 
 /* ---- redis.call: Lua arguments out, RESP reply in ------------------------------------- */
 
@@ -603,6 +607,100 @@ static void open_lib(lua_State *l, const char *name, lua_CFunction f) {
   lua_call(l, 1, 0);
 }
 
+/* ---- Redis's Lua libraries: cjson, struct, cmsgpack, bit ------------------------------ */
+/* Compiled from Redis's own sources by build.sh, which routes their allocations here:
+ * cjson's string buffers (malloc in Redis, so outside used_memory_lua) get their own count
+ * under the same cap, cmsgpack's buffer goes through the Lua allocator as in Redis, and
+ * either raises "not enough memory" where the library would abort or write through NULL. */
+
+#include "ldo.h"
+
+int luaopen_cjson(lua_State *l);
+int luaopen_struct(lua_State *l);
+int luaopen_cmsgpack(lua_State *l);
+int luaopen_bit(lua_State *l);
+
+static lua_State *lib_L;   /* the thread that last entered cjson or cmsgpack */
+static size_t lib_used;    /* bytes held by cjson's buffers */
+
+__attribute__((noreturn)) static void lib_nomem(void) {
+  luaD_throw(lib_L, LUA_ERRMEM);
+  __builtin_unreachable();
+}
+
+/* Each block carries its size, for the count. */
+typedef union { size_t size; long double align; } LibBlock;
+
+void *rd_lib_realloc(void *ptr, size_t n) {
+  LibBlock *b = ptr ? (LibBlock *)ptr - 1 : NULL;
+  size_t old = b ? b->size : 0;
+  if (n > SIZE_MAX - sizeof(LibBlock)) lib_nomem();
+  if (n > old && mem_limit && lib_used - old + n > mem_limit) lib_nomem();
+  b = realloc(b, sizeof(LibBlock) + n);
+  if (!b) lib_nomem();
+  lib_used = lib_used - old + n;
+  b->size = n;
+  return b + 1;
+}
+
+void *rd_lib_malloc(size_t n) { return rd_lib_realloc(NULL, n); }
+
+void rd_lib_free(void *ptr) {
+  if (!ptr) return;
+  LibBlock *b = (LibBlock *)ptr - 1;
+  lib_used -= b->size;
+  free(b);
+}
+
+/* cjson reaches its config through these first thing in every function, which tells us
+ * the running thread (a coroutine has its own error chain). */
+void *rd_lib_touserdata(lua_State *l, int idx) {
+  lib_L = l;
+  return lua_touserdata(l, idx);
+}
+
+void *rd_lib_newuserdata(lua_State *l, size_t size) {
+  lib_L = l;
+  return lua_newuserdata(l, size);
+}
+
+/* Only mp_buf_append grows a block; on refusal its pack is abandoned, so the old buffer
+ * is freed rather than leaked. */
+static void *lib_mp_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  void *p = rd_alloc(ud, ptr, osize, nsize);
+  if (p || nsize == 0) return p;
+  if (ptr) rd_alloc(ud, ptr, osize, 0);
+  lib_nomem();
+}
+
+lua_Alloc rd_lib_getallocf(lua_State *l, void **ud) {
+  lib_L = l;
+  lua_getallocf(l, ud);
+  return lib_mp_alloc;
+}
+
+/* luaL_checkinteger and luaL_optinteger for the libraries, as on x86-64: a 64-bit
+ * lua_Integer, and INT64_MIN for a number out of its range. */
+long long rd_lib_checkinteger(lua_State *l, int narg) {
+  lua_Number d = luaL_checknumber(l, narg);
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return INT64_MIN;
+  return (long long)d;
+}
+
+long long rd_lib_optinteger(lua_State *l, int narg, long long def) {
+  return lua_isnoneornil(l, narg) ? def : rd_lib_checkinteger(l, narg);
+}
+
+/* As Redis's luaLoadLibraries: each library sets its own global, and rd_seal later makes
+ * them read-only with the rest of _G. */
+static void open_redis_libs(lua_State *l) {
+  lib_L = l;
+  open_lib(l, "cjson", luaopen_cjson);
+  open_lib(l, "struct", luaopen_struct);
+  open_lib(l, "cmsgpack", luaopen_cmsgpack);
+  open_lib(l, "bit", luaopen_bit);
+}
+
 /* Globals the base library brings that Redis 7.0 does not offer to scripts. */
 static const char *const removed_globals[] = {
   "dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy", "module", "require",
@@ -614,6 +712,7 @@ static int init_state(lua_State *l) {
   open_lib(l, LUA_TABLIBNAME, luaopen_table);
   open_lib(l, LUA_STRLIBNAME, luaopen_string);
   open_lib(l, LUA_MATHLIBNAME, luaopen_math);
+  open_redis_libs(l);
   for (const char *const *g = removed_globals; *g; g++) {
     lua_pushnil(l);
     lua_setglobal(l, *g);
@@ -690,11 +789,13 @@ EXPORT(rd_set_redis_number) void rd_set_redis_number(const char *name, double v)
 
 /* ---- lifecycle ----------------------------------------------------------------------- */
 
+static int guard_coroutines(lua_State *l);
+
 EXPORT(rd_init) int rd_init(size_t limit) {
   mem_limit = limit;
   L = lua_newstate(rd_alloc, NULL);
   if (!L) return 0;
-  return lua_cpcall(L, init_state, NULL) == 0;
+  return lua_cpcall(L, init_state, NULL) == 0 && lua_cpcall(L, guard_coroutines, NULL) == 0;
 }
 
 /* Compiles the chunk in io_buf[0..len) under chunkname (a C string in io_buf after the
@@ -892,18 +993,60 @@ static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
   }
 }
 
+/* ---- running a script on a coroutine -------------------------------------------------- */
+/* Each invocation runs on a coroutine of its own, so the count hook can suspend it: a hook
+ * that yields leaves the VM mid-instruction-stream, and the next lua_resume carries on there.
+ * The host serves other clients in between (BUSY replies, SCRIPT KILL). A hook may only yield
+ * when no C function sits between it and the coroutine's base (pcall, a metamethod, a sort
+ * comparator, a gsub callback): there the script runs on to a later hook. */
+
+/* Asked at every hook: 0 runs on, 1 kills the script, 2 suspends it (honoured only when
+ * can_yield). */
+IMPORT(rd_host_slice) int rd_host_slice(int can_yield);
+
+static lua_State *co;          /* the script's coroutine, while it runs or is suspended */
+static int co_ref = LUA_NOREF; /* keeps it from the collector */
+static int hook_yielded;       /* the coroutine stopped at our hook, not at a yield of its own */
+
 static void hook(lua_State *l, lua_Debug *ar) {
   (void)ar;
-  if (killed || rd_host_interrupt()) {
+  int can_yield = l == co && l->nCcalls <= l->baseCcalls;
+  int action = killed ? 1 : rd_host_slice(can_yield);
+  if (action == 1) {
     killed = 1;
     /* fire on every line from now on, so a pcall in the script cannot outlive the kill */
     lua_sethook(l, hook, LUA_MASKLINE, 0);
     push_error_cstr(l, "Script killed by user with SCRIPT KILL...");
     lua_error(l);
   }
+  if (action == 2 && can_yield) {
+    hook_yielded = 1;
+    lua_yield(l, 0);
+  }
 }
 
-typedef struct { int ref, nkeys, nargs, as_globals; } CallSpec;
+/* The script's body is no coroutine in Redis: yielding from it fails as there, and
+ * coroutine.running() gives nil in it. Coroutines the script makes behave as usual. */
+static int co_yield_guarded(lua_State *l) {
+  if (l == co) {
+    lua_pushstring(l, "attempt to yield across metamethod/C-call boundary");
+    return lua_error(l);
+  }
+  return lua_yield(l, lua_gettop(l));
+}
+
+static int co_running_guarded(lua_State *l) {
+  if (l == co || lua_pushthread(l)) lua_pushnil(l);
+  return 1;
+}
+
+static int guard_coroutines(lua_State *l) {
+  lua_getglobal(l, "coroutine");
+  set_field_fn(l, "yield", co_yield_guarded);
+  set_field_fn(l, "running", co_running_guarded);
+  lua_pop(l, 1);
+  return 0;
+}
 
 static void set_global_unprotected(lua_State *l, const char *name) {
   lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
@@ -911,31 +1054,48 @@ static void set_global_unprotected(lua_State *l, const char *name) {
   lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
 }
 
-/* Calls the function `ref` with KEYS and ARGV from io_buf: as globals (EVAL) or as its two
- * arguments (FCALL). Returns 0 with the tagged reply in io_buf, or the Lua status with the
- * tagged error in io_buf. hook_count 0 disables the interrupt hook. */
-EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_globals, int hook_count) {
-  size_t off = 0;
-  lua_settop(L, 0);
-  lua_pushcfunction(L, error_handler);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  push_string_array(L, &off, nkeys);
-  if (as_globals) set_global_unprotected(L, "KEYS");
-  push_string_array(L, &off, nargs);
-  if (as_globals) set_global_unprotected(L, "ARGV");
-
-  running = 1;
-  killed = 0;
-  script_resp = 2;
-  if (hook_count > 0) lua_sethook(L, hook, LUA_MASKCOUNT, hook_count);
-  int status = lua_pcall(L, as_globals ? 0 : 2, 1, 1);
-  lua_sethook(L, NULL, 0, 0);
+static void release_co(void) {
+  if (co) lua_sethook(co, NULL, 0, 0);
+  luaL_unref(L, LUA_REGISTRYINDEX, co_ref);
+  co_ref = LUA_NOREF;
+  co = NULL;
   running = 0;
+}
 
+/* A dead coroutine keeps the stack it failed with: level 0 is the function that raised. */
+static int annotate_dead(lua_State *l) { return annotate_error(l, co, 0); }
+
+/* Resumes the coroutine. Returns LUA_YIELD when the hook suspended it; otherwise it ended,
+ * with 0 and the tagged reply in io_buf, or the Lua status and the tagged error. */
+static int step(int nargs) {
+  hook_yielded = 0;
+  int status = lua_resume(co, nargs);
   io_len = 0;
+  if (status == LUA_YIELD && hook_yielded) return LUA_YIELD;
+  if (status == LUA_YIELD) {
+    /* unreachable with the guarded coroutine.yield; fail rather than hang */
+    lua_settop(co, 0);
+    lua_pushstring(co, "attempt to yield across metamethod/C-call boundary");
+    status = LUA_ERRRUN;
+  }
+  lua_sethook(co, NULL, 0, 0);
+  running = 0;
+  lua_settop(L, 0);
   if (status == 0) {
-    lua_to_tagged(L);
-  } else if (lua_istable(L, -1)) {
+    /* the first result, as a call with one result would keep */
+    if (lua_gettop(co) == 0) lua_pushnil(co);
+    lua_settop(co, 1);
+    lua_to_tagged(co);
+    release_co();
+    return 0;
+  }
+  lua_xmove(co, L, 1);
+  if (status == LUA_ERRRUN) {
+    lua_pushcfunction(L, annotate_dead);
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != 0) status = LUA_ERRERR;
+  }
+  if (lua_istable(L, -1)) {
     /* err, source, line, ignore_error_stats_update */
     size_t n;
     const char *s;
@@ -955,12 +1115,406 @@ EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_glob
     out_tag(lua_toboolean(L, -1) ? 'T' : 'F');
     lua_pop(L, 1);
   } else {
-    /* errors the handler never saw, such as running out of memory */
+    /* errors no handler shapes, such as running out of memory */
     size_t n;
     const char *s = lua_tolstring(L, -1, &n);
     if (!s) { s = "execution failure"; n = strlen(s); }
     out_str('B', s, n);
   }
   lua_settop(L, 0);
+  release_co();
   return status;
+}
+
+/* Starts the function `ref` with KEYS and ARGV from io_buf: as globals (EVAL) or as its two
+ * arguments (FCALL). Returns as step() does; after LUA_YIELD, rd_resume goes on.
+ * hook_count 0 disables the hook (the script can then be neither suspended nor killed). */
+EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_globals, int hook_count) {
+  size_t off = 0;
+  lua_settop(L, 0);
+  if (co) release_co();
+  co = lua_newthread(L);
+  co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
+  push_string_array(co, &off, nkeys);
+  if (as_globals) set_global_unprotected(co, "KEYS");
+  push_string_array(co, &off, nargs);
+  if (as_globals) set_global_unprotected(co, "ARGV");
+
+  running = 1;
+  killed = 0;
+  script_resp = 2;
+  if (hook_count > 0) lua_sethook(co, hook, LUA_MASKCOUNT, hook_count);
+  return step(as_globals ? 0 : 2);
+}
+
+/* Continues a script that rd_call or rd_resume left suspended. */
+EXPORT(rd_resume) int rd_resume(void) {
+  if (!co) {
+    io_len = 0;
+    out_str('B', "no script to resume", 19);
+    return LUA_ERRRUN;
+  }
+  running = 1;
+  return step(0);
+}
+
+/* Drops a suspended script without running it further (the server is going away). */
+EXPORT(rd_abandon) void rd_abandon(void) {
+  if (co) release_co();
+  lua_settop(L, 0);
+}
+
+
+/* ---- Redis 7 functions: FUNCTION LOAD's library API ----------------------------------- */
+/* A functions engine (rd_fn_init) runs all code under a globals table of its own whose
+ * metatable's __index is the sealed globals. While FUNCTION LOAD runs a library's body,
+ * __index points instead at a small API ({redis = {register_function, log, ...}}), so the
+ * body can do nothing but register functions, as in Redis's function_lua.c. */
+
+#define FN_NO_WRITES 1
+#define FN_ALLOW_OOM 2
+#define FN_ALLOW_STALE 4
+#define FN_NO_CLUSTER 8
+#define FN_ALLOW_CROSS_SLOT 16
+
+static const char *const fn_flag_names[] = {
+  "no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys", NULL,
+};
+
+static int fn_loading;
+
+/* strcasecmp(a, b) == 0, for ASCII, as Redis compares argument and flag names. */
+static int fn_caseeq(const char *a, const char *b) {
+  for (;; a++, b++) {
+    char x = *a, y = *b;
+    if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+    if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+    if (x != y) return 0;
+    if (!x) return 1;
+  }
+}
+
+/* Gives the table on top of the stack the "nonexistent global variable" error on reads. */
+static void fn_set_error_metatable(lua_State *l) {
+  lua_newtable(l);
+  lua_pushcfunction(l, global_index_error);
+  lua_setfield(l, -2, "__index");
+  lua_setmetatable(l, -2);
+}
+
+/* Points the functions globals' __index at the registry entry `key`. */
+static void fn_set_index(lua_State *l, const char *key) {
+  lua_getfield(l, LUA_REGISTRYINDEX, "redoubt.fn.meta");
+  lua_enablereadonlytable(l, -1, 0);
+  lua_getfield(l, LUA_REGISTRYINDEX, key);
+  lua_setfield(l, -2, "__index");
+  lua_enablereadonlytable(l, -1, 1);
+  lua_pop(l, 1);
+}
+
+static int fn_name_ok(const char *s, size_t n) {
+  if (n == 0) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_')) return 0;
+  }
+  return 1;
+}
+
+/* Reads the flags table on top of the stack; -1 on a flag Redis does not know. */
+static int fn_read_flags(lua_State *l) {
+  int flags = 0;
+  for (int j = 1;; j++) {
+    lua_pushnumber(l, j);
+    lua_gettable(l, -2);
+    if (lua_isnil(l, -1)) {
+      lua_pop(l, 1);
+      return flags;
+    }
+    if (!lua_isstring(l, -1)) return -1;
+    const char *s = lua_tostring(l, -1);
+    int found = 0;
+    for (int f = 0; fn_flag_names[f]; f++) {
+      if (fn_caseeq(s, fn_flag_names[f])) {
+        flags |= 1 << f;
+        found = 1;
+        break;
+      }
+    }
+    lua_pop(l, 1);
+    if (!found) return -1;
+  }
+}
+
+/* redis.register_function(name, callback) or redis.register_function{function_name=...,
+ * callback=..., flags={...}, description=...}: checked in Redis's order, with its errors,
+ * then appended to the pending list that rd_fn_load hands to the host. */
+static int fn_register(lua_State *l) {
+  if (!fn_loading) {
+    push_error_cstr(l, "redis.register_function can only be called on FUNCTION LOAD command");
+    return lua_error(l);
+  }
+  int argc = lua_gettop(l);
+  if (argc < 1 || argc > 2) {
+    push_error_cstr(l, "wrong number of arguments to redis.register_function");
+    return lua_error(l);
+  }
+  const char *err = NULL;
+  int name_idx = 0, desc_idx = 0, ref = LUA_NOREF, flags = 0;
+  /* name and description are copied to fixed slots above the arguments */
+  lua_settop(l, 4);
+  if (argc == 1) {
+    if (!lua_istable(l, 1)) {
+      err = "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).";
+      goto fail;
+    }
+    lua_pushnil(l);
+    while (lua_next(l, 1)) {
+      if (!lua_isstring(l, -2)) {
+        err = "named argument key given to redis.register_function is not a string";
+        goto fail;
+      }
+      const char *key = lua_tostring(l, -2);
+      if (fn_caseeq(key, "function_name")) {
+        if (!lua_isstring(l, -1)) {
+          err = "function_name argument given to redis.register_function must be a string";
+          goto fail;
+        }
+        lua_tostring(l, -1);
+        lua_pushvalue(l, -1);
+        lua_replace(l, 3);
+        name_idx = 3;
+      } else if (fn_caseeq(key, "description")) {
+        if (!lua_isstring(l, -1)) {
+          err = "description argument given to redis.register_function must be a string";
+          goto fail;
+        }
+        lua_tostring(l, -1);
+        lua_pushvalue(l, -1);
+        lua_replace(l, 4);
+        desc_idx = 4;
+      } else if (fn_caseeq(key, "callback")) {
+        if (!lua_isfunction(l, -1)) {
+          err = "callback argument given to redis.register_function must be a function";
+          goto fail;
+        }
+        if (ref != LUA_NOREF) luaL_unref(l, LUA_REGISTRYINDEX, ref);
+        ref = luaL_ref(l, LUA_REGISTRYINDEX);
+        continue;
+      } else if (fn_caseeq(key, "flags")) {
+        if (!lua_istable(l, -1)) {
+          err = "flags argument to redis.register_function must be a table representing function flags";
+          goto fail;
+        }
+        flags = fn_read_flags(l);
+        if (flags < 0) {
+          err = "unknown flag given";
+          goto fail;
+        }
+      } else {
+        err = "unknown argument given to redis.register_function";
+        goto fail;
+      }
+      lua_pop(l, 1);
+    }
+    if (!name_idx) {
+      err = "redis.register_function must get a function name argument";
+      goto fail;
+    }
+    if (ref == LUA_NOREF) {
+      err = "redis.register_function must get a callback argument";
+      goto fail;
+    }
+  } else {
+    if (!lua_isstring(l, 1)) {
+      err = "first argument to redis.register_function must be a string";
+      goto fail;
+    }
+    lua_tostring(l, 1);
+    lua_pushvalue(l, 1);
+    lua_replace(l, 3);
+    name_idx = 3;
+    if (!lua_isfunction(l, 2)) {
+      err = "second argument to redis.register_function must be a function";
+      goto fail;
+    }
+    lua_pushvalue(l, 2);
+    ref = luaL_ref(l, LUA_REGISTRYINDEX);
+  }
+
+  size_t n;
+  const char *name = lua_tolstring(l, name_idx, &n);
+  if (!fn_name_ok(name, n)) {
+    /* Redis 7.0 words this error about libraries, for functions too */
+    err = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+    goto fail;
+  }
+  lua_getfield(l, LUA_REGISTRYINDEX, "redoubt.fn.pending");
+  int pending = lua_gettop(l);
+  int count = (int)lua_objlen(l, pending);
+  for (int j = 1; j <= count; j++) {
+    lua_rawgeti(l, pending, j);
+    lua_rawgeti(l, -1, 1);
+    if (lua_rawequal(l, -1, name_idx)) {
+      err = "Function already exists in the library";
+      goto fail;
+    }
+    lua_pop(l, 2);
+  }
+  lua_createtable(l, 4, 0);
+  lua_pushvalue(l, name_idx);
+  lua_rawseti(l, -2, 1);
+  if (desc_idx) lua_pushvalue(l, desc_idx);
+  else lua_pushboolean(l, 0);
+  lua_rawseti(l, -2, 2);
+  lua_pushinteger(l, flags);
+  lua_rawseti(l, -2, 3);
+  lua_pushinteger(l, ref);
+  lua_rawseti(l, -2, 4);
+  lua_rawseti(l, pending, count + 1);
+  return 0;
+
+fail:
+  if (ref != LUA_NOREF) luaL_unref(l, LUA_REGISTRYINDEX, ref);
+  push_error_cstr(l, err);
+  return lua_error(l);
+}
+
+/* Called once, after rd_seal, to make this engine a functions engine. */
+EXPORT(rd_fn_init) void rd_fn_init(void) {
+  lua_State *l = L;
+  lua_newtable(l); /* the load-time globals */
+  lua_newtable(l); /* their redis table */
+  lua_pushcfunction(l, fn_register);
+  lua_setfield(l, -2, "register_function");
+  lua_getglobal(l, "redis");
+  static const char *const copied[] = {
+    "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", NULL,
+  };
+  for (const char *const *f = copied; *f; f++) {
+    lua_getfield(l, -1, *f);
+    lua_setfield(l, -3, *f);
+  }
+  lua_pop(l, 1);
+  fn_set_error_metatable(l);
+  lua_setfield(l, -2, "redis");
+  fn_set_error_metatable(l);
+  protect_recursively(l);
+  lua_setfield(l, LUA_REGISTRYINDEX, "redoubt.fn.libapi");
+
+  lua_pushvalue(l, LUA_GLOBALSINDEX);
+  lua_setfield(l, LUA_REGISTRYINDEX, "redoubt.fn.globals");
+  lua_newtable(l); /* the globals functions see */
+  lua_newtable(l);
+  lua_pushvalue(l, LUA_GLOBALSINDEX);
+  lua_setfield(l, -2, "__index");
+  lua_pushvalue(l, -1);
+  lua_setfield(l, LUA_REGISTRYINDEX, "redoubt.fn.meta");
+  lua_enablereadonlytable(l, -1, 1);
+  lua_setmetatable(l, -2);
+  lua_enablereadonlytable(l, -1, 1);
+  lua_replace(l, LUA_GLOBALSINDEX);
+}
+
+/* FUNCTION LOAD's time limit: the host's interrupt says when it is past. */
+static void fn_load_hook(lua_State *l, lua_Debug *ar) {
+  (void)ar;
+  if (rd_host_interrupt()) {
+    lua_sethook(l, fn_load_hook, LUA_MASKLINE, 0);
+    push_error_cstr(l, "FUNCTION LOAD timeout");
+    lua_error(l);
+  }
+}
+
+static void fn_io_message(lua_State *l) {
+  size_t n = 0;
+  const char *s = NULL;
+  if (lua_istable(l, -1)) {
+    lua_getfield(l, -1, "err");
+    if (lua_isstring(l, -1)) s = lua_tolstring(l, -1, &n);
+  } else {
+    s = lua_tolstring(l, -1, &n);
+    if (s) {
+      lua_pushstring(l, "ERR ");
+      lua_insert(l, -2);
+      lua_concat(l, 2);
+      s = lua_tolstring(l, -1, &n);
+    }
+  }
+  if (!s) { s = ""; n = 0; }
+  io_len = 0;
+  io_put(s, n);
+}
+
+/* Runs a library body (io_buf[0..len), chunkname at name_off) with the load-time API.
+ * Returns 0 with the registered functions in io_buf (count, then per function: name,
+ * description (length -1 when absent), flags, registry ref), 1 on a compile error or 2 on
+ * an error while running, with the message in io_buf. */
+EXPORT(rd_fn_load) int rd_fn_load(size_t len, size_t name_off, int hook_count) {
+  lua_settop(L, 0);
+  if (luaL_loadbuffer(L, io_buf, len, io_buf + name_off) != 0) {
+    size_t n;
+    const char *msg = lua_tolstring(L, -1, &n);
+    if (!msg) { msg = "error"; n = 5; }
+    io_len = 0;
+    io_put(msg, n);
+    lua_settop(L, 0);
+    return 1;
+  }
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "redoubt.fn.pending");
+  fn_set_index(L, "redoubt.fn.libapi");
+  fn_loading = 1;
+  if (hook_count > 0) lua_sethook(L, fn_load_hook, LUA_MASKCOUNT, hook_count);
+  int status = lua_pcall(L, 0, 0, 0);
+  lua_sethook(L, NULL, 0, 0);
+  fn_loading = 0;
+  fn_set_index(L, "redoubt.fn.globals");
+
+  lua_getfield(L, LUA_REGISTRYINDEX, "redoubt.fn.pending");
+  int pending = lua_gettop(L);
+  int count = (int)lua_objlen(L, pending);
+  if (status != 0) {
+    for (int j = 1; j <= count; j++) {
+      lua_rawgeti(L, pending, j);
+      lua_rawgeti(L, -1, 4);
+      luaL_unref(L, LUA_REGISTRYINDEX, (int)lua_tointeger(L, -1));
+      lua_pop(L, 2);
+    }
+    lua_pushvalue(L, pending - 1);
+    fn_io_message(L);
+  } else {
+    io_len = 0;
+    io_put_u32((uint32_t)count);
+    for (int j = 1; j <= count; j++) {
+      size_t n;
+      const char *s;
+      lua_rawgeti(L, pending, j);
+      lua_rawgeti(L, -1, 1);
+      s = lua_tolstring(L, -1, &n);
+      io_put_u32((uint32_t)n);
+      io_put(s, n);
+      lua_pop(L, 1);
+      lua_rawgeti(L, -1, 2);
+      if (lua_isstring(L, -1)) {
+        s = lua_tolstring(L, -1, &n);
+        io_put_u32((uint32_t)n);
+        io_put(s, n);
+      } else {
+        io_put_u32(0xffffffffu);
+      }
+      lua_pop(L, 1);
+      lua_rawgeti(L, -1, 3);
+      io_put_u32((uint32_t)lua_tointeger(L, -1));
+      lua_pop(L, 1);
+      lua_rawgeti(L, -1, 4);
+      io_put_u32((uint32_t)lua_tointeger(L, -1));
+      lua_pop(L, 2);
+    }
+  }
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "redoubt.fn.pending");
+  lua_settop(L, 0);
+  return status == 0 ? 0 : 2;
 }

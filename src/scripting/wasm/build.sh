@@ -1,23 +1,52 @@
 #!/bin/sh
 # Rebuilds src/scripting/lua-wasm.ts: Lua 5.1.5 (Debian's pristine upstream tarball) with
-# lua-5.1.5.patch and bridge.c, compiled to wasm32 by clang against wasi-libc. Needs:
+# lua-5.1.5.patch, Redis 7.0.15's cjson, cmsgpack, bit and struct libraries (Debian's redis
+# source package with its patches applied, then lua-libs.patch) and bridge.c, compiled to
+# wasm32 by clang against wasi-libc. Needs:
 #   apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 dpkg-dev
-# and a deb-src entry for bookworm (apt-get source fetches the tarball).
+# and a deb-src entry for bookworm (apt-get source fetches the tarballs).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-apt-get source --download-only lua5.1 >/dev/null 2>&1 || { echo "apt-get source lua5.1 failed (deb-src missing?)" >&2; exit 1; }
-echo "2640fc56a795f29d28ef15e13c34a47e223960b0240e8cb0a82d9b0738695333  lua5.1_5.1.5.orig.tar.gz" | sha256sum -c - >/dev/null
+for pkg in lua5.1 redis; do
+  apt-get source --download-only $pkg >/dev/null 2>&1 || { echo "apt-get source $pkg failed (deb-src missing?)" >&2; exit 1; }
+done
+echo "2640fc56a795f29d28ef15e13c34a47e223960b0240e8cb0a82d9b0738695333  lua5.1_5.1.5.orig.tar.gz
+4b1dc4ee6d622a09fff9c6777191209750fb5e5a725ef78ea012d6eef4c22982  redis_7.0.15.orig.tar.gz" | sha256sum -c - >/dev/null
+# dpkg-source applies Debian's patches in series order (CVE-2024-31449 touches lua_bit.c);
+# only the library files are taken from the tree.
+dpkg-source -x redis_7.0.15-*.dsc redis >/dev/null 2>&1 || { echo "dpkg-source -x redis failed" >&2; exit 1; }
+libs="$work/libs/deps/lua/src"
+mkdir -p "$libs" "$work/libs/src"
+for f in lua_cjson.c strbuf.c strbuf.h fpconv.c fpconv.h lua_cmsgpack.c lua_bit.c lua_struct.c; do
+  cp "redis/deps/lua/src/$f" "$libs/"
+done
+# lua_cjson.c includes ../../../src/solarisfixes.h (empty outside Solaris)
+cp redis/src/solarisfixes.h "$work/libs/src/"
+(cd "$libs" && patch -p1 -s < "$here/lua-libs.patch")
 tar xzf lua5.1_5.1.5.orig.tar.gz
 cd lua-5.1.5
 patch -p1 -s < "$here/lua-5.1.5.patch"
 cd src
+core="lapi lcode ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring ltable ltm lvm lzio lauxlib lbaselib lmathlib lstrlib ltablib"
+# Debian's redis patches fix core Lua files in Redis's copy of Lua (CVE-2025-46817, -46819 and
+# -49844 in deb12u10). The same fixes, taken as the difference between the orig tarball and the
+# patched tree, are applied to ours; a fix that does not apply stops the build.
+tar xzf ../../redis_7.0.15.orig.tar.gz redis-7.0.15/deps/lua/src
+for f in $core; do
+  a="redis-7.0.15/deps/lua/src/$f.c"
+  b="../../redis/deps/lua/src/$f.c"
+  if ! cmp -s "$a" "$b"; then
+    diff -u "$a" "$b" | patch -s --no-backup-if-mismatch "$f.c"
+    fixed="${fixed:-}$f.c "
+  fi
+done
+echo "Debian's Lua fixes applied to: ${fixed:-none}"
 # ldo.c includes <setjmp.h>, which wasi-libc lacks; the patched ldo.c only keeps the type.
 mkdir -p shim
 echo 'typedef int jmp_buf[1];' > shim/setjmp.h
-core="lapi lcode ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring ltable ltm lvm lzio lauxlib lbaselib lmathlib lstrlib ltablib"
 files=""
 for f in $core; do files="$files $f.c"; done
 # -mnontrapping-fptoint: double->int casts saturate instead of trapping, as Lua expects
@@ -26,12 +55,35 @@ flags="--target=wasm32-wasi -DREDOUBT_WASM -mnontrapping-fptoint -mmutable-globa
 for f in $files "$here/bridge.c"; do
   clang-14 $flags -O2 -nostdlibinc -isystem /usr/include/wasm32-wasi -Ishim -I. -c "$f" -o "$(basename "$f" .c).o"
 done
+# The libraries get Redis's own flags (deps/Makefile LUA_CFLAGS), and their allocations are
+# routed to the bridge, which counts them against the memory cap and raises "not enough
+# memory" instead of returning NULL (strbuf would abort, cmsgpack would write through NULL).
+libflags="-O2 -Wall -DLUA_ANSI -DENABLE_CJSON_GLOBAL -DREDIS_STATIC= -DLUA_USE_MKSTEMP -include shim/lp64.h"
+# Integer arguments are read as on x86-64, where lua_Integer has 64 bits (2^31 is out of
+# range for cjson.decode_max_depth there, not saturated to INT_MAX).
+cat > shim/lp64.h <<'H'
+struct lua_State;
+long long rd_lib_checkinteger(struct lua_State *l, int narg);
+long long rd_lib_optinteger(struct lua_State *l, int narg, long long def);
+#define luaL_checkinteger(l, n) rd_lib_checkinteger(l, n)
+#define luaL_optinteger(l, n, d) rd_lib_optinteger(l, n, d)
+H
+lib() {
+  f=$1; shift
+  clang-14 $flags $libflags "$@" -nostdlibinc -isystem /usr/include/wasm32-wasi -I. -c "$libs/$f.c" -o "lib_$f.o"
+}
+lib strbuf -Dmalloc=rd_lib_malloc -Drealloc=rd_lib_realloc -Dfree=rd_lib_free
+lib fpconv
+lib lua_cjson -Dlua_touserdata=rd_lib_touserdata -Dlua_newuserdata=rd_lib_newuserdata
+lib lua_cmsgpack -Dlua_getallocf=rd_lib_getallocf
+lib lua_bit
+lib lua_struct
 # Linked without -O so clang does not run wasm-opt, which would reject saturating casts.
 clang-14 $flags -mexec-model=reactor -Wl,--export=__stack_pointer -Wl,--no-check-features \
   -Wl,-z,stack-size=2097152 -Wl,--strip-all -o lua.wasm *.o
 out="$here/../lua-wasm.ts"
 {
-  echo "// Generated by src/scripting/wasm/build.sh from Lua 5.1.5, lua-5.1.5.patch and bridge.c; do not edit."
+  echo "// Generated by src/scripting/wasm/build.sh from Lua 5.1.5, lua-5.1.5.patch, Redis 7.0.15's cjson/cmsgpack/bit/struct, lua-libs.patch and bridge.c; do not edit."
   echo "// sha256 of the module: $(sha256sum lua.wasm | cut -d' ' -f1)"
   printf "export const LUA_WASM_BASE64 =\n  '"
   base64 -w0 lua.wasm
