@@ -359,3 +359,36 @@ export const SCRIPT_READONLY_WRITE = 'ERR Write commands are not allowed from re
 export const SCRIPT_NOPERM_COMMAND = "ERR The user executing the script can't run this command or subcommand";
 export const SCRIPT_NOPERM_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
 export const SCRIPT_NOPERM_CHANNEL = "ERR The user executing the script can't publish to the channel mentioned in the command";
+
+// --- functions (FUNCTION, FCALL) ---
+export const FUNCTION_MISSING_METADATA = 'ERR Missing library metadata';
+export const FUNCTION_INVALID_METADATA = 'ERR Invalid library metadata';
+export const FUNCTION_NAME_TWICE = 'ERR Invalid metadata value, name argument was given multiple times';
+export const functionMetadataValue = (part: string): string => sanitize(`ERR Invalid metadata value given: ${part}`);
+export const FUNCTION_NO_LIBRARY_NAME = 'ERR Library name was not given';
+export const FUNCTION_LIBRARY_NAME =
+  'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+export const functionEngine = (engine: string): string => sanitize(`ERR Engine '${engine}' not found`);
+export const functionLibraryExists = (name: string): string => `ERR Library '${name}' already exists`;
+export const functionCompile = (luaError: string): string => sanitize(`ERR Error compiling function: ${luaError}`);
+export const functionRegister = (message: string): string => sanitize(`ERR Error registering functions: ${message}`);
+export const FUNCTION_NONE_REGISTERED = 'ERR No functions registered';
+export const functionExists = (name: string): string => `ERR Function ${name} already exists`;
+export const functionRestoreLibraryExists = (name: string): string => `ERR Library ${name} already exists`;
+export const functionLoadOption = (option: string): string => sanitize(`ERR Unknown option given: ${option}`);
+export const FUNCTION_CODE_MISSING = 'ERR Function code is missing';
+export const FUNCTION_NOT_FOUND = 'ERR Function not found';
+export const FUNCTION_BAD_NUMKEYS = 'ERR Bad number of keys provided';
+export const LIBRARY_NOT_FOUND = 'ERR Library not found';
+export const FUNCTION_LIST_NO_NAME = 'ERR library name argument was not given';
+export const functionListArgument = (arg: string): string => sanitize(`ERR Unknown argument ${arg}`);
+export const FUNCTION_FLUSH_OPTION = 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option';
+export const FUNCTION_RESTORE_POLICY = 'ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.';
+export const FUNCTION_PAYLOAD_INVALID = 'ERR DUMP payload version or checksum are wrong';
+export const FUNCTION_PRE_GA_NAME = 'ERR Failed loading library name';
+export const FUNCTION_PRE_GA_ENGINE = 'ERR Failed loading engine name';
+export const FUNCTION_PRE_GA_DESC_FLAG = 'ERR Failed loading library description indicator';
+export const FUNCTION_PRE_GA_DESC = 'ERR Failed loading library description';
+export const FUNCTION_PRE_GA_BODY = 'ERR Failed loading library blob';
+export const FUNCTION_PAYLOAD_NOT_FUNCTION = 'ERR given type is not a function';
+export const FUNCTION_PAYLOAD_LIBRARY = 'ERR Failed loading library payload';

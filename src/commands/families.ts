@@ -26,6 +26,7 @@ import { sortCommands } from './sort.js';
 import { transactionCommands } from './transaction.js';
 import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
+import { functionCommands } from './function.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -53,4 +54,5 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   transactionCommands,
   pubsubCommands,
   scriptingCommands,
+  functionCommands,
 ];

@@ -10,6 +10,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { lockedSources } from '../security/auth-throttle.js';
 import { pubsubOf } from '../server/pubsub.js';
 import { scriptingMemory } from '../scripting/scripts.js';
+import { functionsMemory } from '../scripting/functions.js';
 
 type Section = (server: Server) => string[];
 
@@ -121,6 +122,7 @@ function memory(s: Server): string[] {
   const resident = m.rss;
   const maxmemory = cfgNum(s, 'maxmemory', 0);
   const lua = scriptingMemory(s);
+  const fns = functionsMemory(s);
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -143,14 +145,14 @@ function memory(s: Server): string[] {
     `used_memory_lua_human:${bytesToHuman(lua.lua)}`,
     `used_memory_scripts_eval:${lua.bodies}`,
     `number_of_cached_scripts:${lua.count}`,
-    'number_of_functions:0',
-    'number_of_libraries:0',
-    'used_memory_vm_functions:0',
-    `used_memory_vm_total:${lua.lua}`,
-    `used_memory_vm_total_human:${bytesToHuman(lua.lua)}`,
-    'used_memory_functions:0',
-    `used_memory_scripts:${lua.bodies}`,
-    `used_memory_scripts_human:${bytesToHuman(lua.bodies)}`,
+    `number_of_functions:${fns.functions}`,
+    `number_of_libraries:${fns.libraries}`,
+    `used_memory_vm_functions:${fns.vm}`,
+    `used_memory_vm_total:${lua.lua + fns.vm}`,
+    `used_memory_vm_total_human:${bytesToHuman(lua.lua + fns.vm)}`,
+    `used_memory_functions:${fns.overhead}`,
+    `used_memory_scripts:${lua.bodies + fns.overhead}`,
+    `used_memory_scripts_human:${bytesToHuman(lua.bodies + fns.overhead)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${cfgStr(s, 'maxmemory-policy', 'noeviction')}`,

@@ -1,0 +1,362 @@
+// The functions family: FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP, FCALL and
+// FCALL_RO, as Redis 7.0's functions.c. Libraries live in src/scripting/functions.ts; a call runs
+// through the same path as EVAL (runScript), with the keys and arguments as the function's two
+// parameters.
+
+import * as E from '../errors.js';
+import type { Client } from '../server/client.js';
+import { parseInt64 } from './args.js';
+import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
+import { replyHelp } from './server.js';
+import { runScript } from './scripting.js';
+import { globMatch } from '../store/glob.js';
+import { killScript } from '../scripting/script-run.js';
+import { FLAG_NO_WRITES, flagNames, functionsOf } from '../scripting/functions.js';
+import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
+
+// --- FCALL, FCALL_RO ---
+
+/** Redis's fcallCommandGeneric: find the function, check numkeys and flags, run it. */
+function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
+  const functions = functionsOf(c.server);
+  const fn = functions.live.findFunction(argv[1]!);
+  if (fn === undefined) {
+    c.reply.error(E.FUNCTION_NOT_FOUND);
+    return;
+  }
+  const numkeys = parseInt64(argv[2]!);
+  if (numkeys === null) {
+    c.reply.error(E.FUNCTION_BAD_NUMKEYS);
+    return;
+  }
+  if (numkeys > BigInt(argv.length - 3)) {
+    c.reply.error(E.NUMKEYS_TOO_BIG);
+    return;
+  }
+  if (numkeys < 0n) {
+    c.reply.error(E.NUMKEYS_NEGATIVE);
+    return;
+  }
+  const noWrites = (fn.flags & FLAG_NO_WRITES) !== 0;
+  if (readOnly && !noWrites) {
+    c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
+    return;
+  }
+  const n = Number(numkeys);
+  const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false };
+  runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || noWrites, argv);
+}
+
+function fcall(c: Client, argv: string[]): void {
+  fcallGeneric(c, argv, false);
+}
+
+function fcallRo(c: Client, argv: string[]): void {
+  fcallGeneric(c, argv, true);
+}
+
+// --- FUNCTION ---
+
+function functionLoad(c: Client, argv: string[]): void {
+  let replace = false;
+  let i = 2;
+  // Options come before the code, which is always the last argument.
+  for (; i < argv.length - 1; i++) {
+    if (argv[i]!.toLowerCase() !== 'replace') {
+      c.reply.error(E.functionLoadOption(argv[i]!));
+      return;
+    }
+    replace = true;
+  }
+  const functions = functionsOf(c.server);
+  const made = functions.create(argv[i]!, replace, functions.live);
+  if ('error' in made) c.reply.error(made.error);
+  else c.reply.bulk(made.name);
+}
+
+function functionDelete(c: Client, argv: string[]): void {
+  if (functionsOf(c.server).delete(argv[2]!)) c.reply.ok();
+  else c.reply.error(E.LIBRARY_NOT_FOUND);
+}
+
+function functionFlush(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, argv[0]!));
+    return;
+  }
+  if (argv.length === 3 && !/^(sync|async)$/i.test(argv[2]!)) {
+    c.reply.error(E.FUNCTION_FLUSH_OPTION);
+    return;
+  }
+  // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
+  functionsOf(c.server).flush();
+  c.reply.ok();
+}
+
+function functionList(c: Client, argv: string[]): void {
+  let withCode = false;
+  let pattern: string | null = null;
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!.toLowerCase();
+    if (!withCode && arg === 'withcode') {
+      withCode = true;
+      continue;
+    }
+    if (pattern === null && arg === 'libraryname') {
+      if (i >= argv.length - 1) {
+        c.reply.error(E.FUNCTION_LIST_NO_NAME);
+        return;
+      }
+      pattern = argv[++i]!;
+      continue;
+    }
+    c.reply.error(E.functionListArgument(argv[i]!));
+    return;
+  }
+  const p = pattern;
+  const libs = [...functionsOf(c.server).live.libraries.values()].filter((lib) => p === null || globMatch(p, lib.name, true));
+  c.reply.array(libs.length);
+  for (const lib of libs) {
+    c.reply.map(withCode ? 4 : 3);
+    c.reply.bulk('library_name');
+    c.reply.bulk(lib.name);
+    c.reply.bulk('engine');
+    c.reply.bulk('LUA');
+    c.reply.bulk('functions');
+    c.reply.array(lib.functions.size);
+    for (const fn of lib.functions.values()) {
+      c.reply.map(3);
+      c.reply.bulk('name');
+      c.reply.bulk(fn.name);
+      c.reply.bulk('description');
+      if (fn.description === null) c.reply.nil();
+      else c.reply.bulk(fn.description);
+      c.reply.bulk('flags');
+      const flags = flagNames(fn.flags);
+      c.reply.set(flags.length);
+      for (const f of flags) c.reply.status(f);
+    }
+    if (withCode) {
+      c.reply.bulk('library_code');
+      c.reply.bulk(lib.code);
+    }
+  }
+}
+
+function functionDump(c: Client): void {
+  const payload = dumpFunctions(functionsOf(c.server), c.server.config.bool('rdbcompression'));
+  c.reply.bulk(payload.latin1Slice());
+}
+
+function functionRestore(c: Client, argv: string[]): void {
+  if (argv.length > 4) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, argv[0]!));
+    return;
+  }
+  const policy = argv.length === 4 ? argv[3]!.toLowerCase() : 'append';
+  if (policy !== 'append' && policy !== 'replace' && policy !== 'flush') {
+    c.reply.error(E.FUNCTION_RESTORE_POLICY);
+    return;
+  }
+  const functions = functionsOf(c.server);
+  const set = readFunctions(functions, Buffer.from(argv[2]!, 'latin1'));
+  if (typeof set === 'string') {
+    c.reply.error(set);
+    return;
+  }
+  if (policy === 'flush') {
+    functions.swap(set);
+  } else {
+    const err = functions.join(set, policy === 'replace');
+    if (err !== null) {
+      functions.releaseSet(set);
+      c.reply.error(err);
+      return;
+    }
+  }
+  c.reply.ok();
+}
+
+function functionStats(c: Client): void {
+  const run = c.server.script;
+  // As Redis, a busy EVAL script makes FUNCTION STATS answer BUSY (only a function is described).
+  if (run !== null && run.kind === 'eval') {
+    c.reply.error(E.BUSY_SCRIPT);
+    return;
+  }
+  const live = functionsOf(c.server).live;
+  c.reply.map(2);
+  c.reply.bulk('running_script');
+  if (run === null) {
+    c.reply.nil();
+  } else {
+    c.reply.map(3);
+    c.reply.bulk('name');
+    c.reply.bulk(run.name);
+    c.reply.bulk('command');
+    c.reply.bulks(run.argv);
+    c.reply.bulk('duration_ms');
+    c.reply.integer(Math.floor(performance.now() - run.started));
+  }
+  c.reply.bulk('engines');
+  c.reply.map(1);
+  c.reply.bulk('LUA');
+  c.reply.map(2);
+  c.reply.bulk('libraries_count');
+  c.reply.integer(live.libraries.size);
+  c.reply.bulk('functions_count');
+  c.reply.integer(live.functionCount);
+}
+
+function functionKill(c: Client): void {
+  killScript(c, 'function');
+}
+
+function functionHelp(c: Client): void {
+  replyHelp(c, 'FUNCTION', [
+    'LOAD [REPLACE] <FUNCTION CODE>',
+    '    Create a new library with the given library name and code.',
+    'DELETE <LIBRARY NAME>',
+    '    Delete the given library.',
+    'LIST [LIBRARYNAME PATTERN] [WITHCODE]',
+    '    Return general information on all the libraries:',
+    '    * Library name',
+    '    * The engine used to run the Library',
+    '    * Library description',
+    '    * Functions list',
+    '    * Library code (if WITHCODE is given)',
+    '    It also possible to get only function that matches a pattern using LIBRARYNAME argument.',
+    'STATS',
+    '    Return information about the current function running:',
+    '    * Function name',
+    '    * Command used to run the function',
+    '    * Duration in MS that the function is running',
+    '    If no function is running, return nil',
+    '    In addition, returns a list of available engines.',
+    'KILL',
+    '    Kill the current running function.',
+    'FLUSH [ASYNC|SYNC]',
+    '    Delete all the libraries.',
+    '    When called without the optional mode argument, the behavior is determined by the',
+    '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+    '    * ASYNC: Asynchronously flush the libraries.',
+    '    * SYNC: Synchronously flush the libraries.',
+    'DUMP',
+    '    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command',
+    'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+    '    Restore the libraries represented by the given payload, it is possible to give a restore policy to',
+    '    control how to handle existing libraries (default APPEND):',
+    '    * FLUSH: delete all existing libraries.',
+    '    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.',
+    '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
+    '      libraries with the new libraries (notice that even on this option there is a chance of failure',
+    '      in case of functions name collision with another library).',
+  ]);
+}
+
+// --- table ---
+
+const doc = (summary: string, complexity: string) => ({ summary, since: '7.0.0', group: 'scripting', complexity });
+const acl = ['slow', 'scripting'] as const;
+const writeAcl = ['write', 'slow', 'scripting'] as const;
+const allShards = ['request_policy:all_shards', 'response_policy:all_succeeded'];
+const fcallArgs = [
+  { name: 'function', type: 'string' },
+  { name: 'numkeys', type: 'integer' },
+  { name: 'key', type: 'key', keySpecIndex: 0, optional: true, multiple: true },
+  { name: 'arg', type: 'string', optional: true, multiple: true },
+] as const;
+const DEPENDS = 'Depends on the function that is executed.';
+
+export const functionCommands: readonly CommandSpec[] = [
+  {
+    // may_replicate: CLIENT PAUSE WRITE holds FCALL, as in Redis 7.0 (COMMAND INFO hides the flag).
+    name: 'fcall', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'], acl,
+    keys: [{ ...keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE'), notes: 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' }],
+    run: fcall,
+    docs: { ...doc('Calls a function loaded with FUNCTION LOAD.', DEPENDS), arguments: fcallArgs },
+  },
+  {
+    name: 'fcall_ro', arity: -3, flags: ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys'], acl,
+    keys: [{ ...keyNum(2, 0, 1, 1, 'RO', 'ACCESS'), notes: 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' }],
+    run: fcallRo,
+    docs: { ...doc('Calls a function that declares no-writes.', DEPENDS), arguments: fcallArgs },
+  },
+  {
+    name: 'function', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
+    docs: doc('Container for the function library subcommands.', 'Depends on subcommand.'),
+    subcommands: [
+      {
+        name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionLoad, tips: allShards,
+        docs: {
+          ...doc('Creates a library from its code, or replaces it with REPLACE.', 'O(1), not counting the time the code takes to load.'),
+          arguments: [
+            { name: 'replace', type: 'pure-token', token: 'REPLACE', optional: true },
+            { name: 'function-code', type: 'string' },
+          ],
+        },
+      },
+      {
+        name: 'delete', arity: 3, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionDelete, tips: allShards,
+        docs: { ...doc('Removes a library and its functions.', 'O(1)'), arguments: [{ name: 'library-name', type: 'string' }] },
+      },
+      {
+        name: 'flush', arity: -2, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionFlush, tips: allShards,
+        docs: {
+          ...doc('Removes every library.', 'O(N) for N functions.'),
+          arguments: [
+            {
+              name: 'async', type: 'oneof', optional: true,
+              arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }],
+            },
+          ],
+        },
+      },
+      {
+        name: 'list', arity: -2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionList, tips: ['nondeterministic_output_order'],
+        docs: {
+          ...doc('Describes the loaded libraries and their functions.', 'O(N) for N functions.'),
+          arguments: [
+            { name: 'library-name-pattern', type: 'string', token: 'LIBRARYNAME', optional: true },
+            { name: 'withcode', type: 'pure-token', token: 'WITHCODE', optional: true },
+          ],
+        },
+      },
+      {
+        name: 'dump', arity: 2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionDump,
+        docs: doc('Serializes every library into one payload for FUNCTION RESTORE.', 'O(N) for N functions.'),
+      },
+      {
+        name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionRestore, tips: allShards,
+        docs: {
+          ...doc('Loads the libraries of a FUNCTION DUMP payload.', 'O(N) for N functions in the payload.'),
+          arguments: [
+            { name: 'serialized-value', type: 'string' },
+            {
+              name: 'policy', type: 'oneof', optional: true,
+              arguments: [
+                { name: 'flush', type: 'pure-token', token: 'FLUSH' },
+                { name: 'append', type: 'pure-token', token: 'APPEND' },
+                { name: 'replace', type: 'pure-token', token: 'REPLACE' },
+              ],
+            },
+          ],
+        },
+      },
+      {
+        name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: functionStats,
+        tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+        docs: doc('Tells which function is running, and how many libraries and functions each engine holds.', 'O(1)'),
+      },
+      {
+        name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: functionKill,
+        tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
+        docs: doc('Stops the function that is running, if it has not written.', 'O(1)'),
+      },
+      {
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: functionHelp,
+        docs: doc('Lists the FUNCTION subcommands.', 'O(1)'),
+      },
+    ],
+  },
+];
