@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
 import { redisBenchmark } from './redis-benchmark.js';
+import { median } from './stats.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -59,12 +60,6 @@ async function main(): Promise<void> {
   } finally {
     for (const b of builds) b.child.kill();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 main().catch((err: unknown) => {

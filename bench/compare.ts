@@ -21,6 +21,7 @@ import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/se
 import { redisBenchmark, benchArgs, type BenchRun } from './redis-benchmark.js';
 import { cpuSeconds, loadKeys, rss, warmUp } from './memory.js';
 import { NOTES_MARKER, renderMarkdown, renderTable, type Results } from './report.js';
+import { median } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -207,12 +208,6 @@ function machineNotes(): string {
     `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
     `Node ${process.version}; ${version('redis-server')}; ${version('redis-benchmark')}`,
   ].join('\n');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@ import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/se
 import { RawClient } from '../test/helpers/raw-client.js';
 import { redisBenchmarkCommand } from './redis-benchmark.js';
 import { cpuSeconds } from './memory.js';
+import { fmtRate, median } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,12 +56,6 @@ async function load(server: RunningServer, body: string): Promise<string> {
   }
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const servers: Record<Name, RunningServer> = { redis: await startRedis(), redoubt: await startRedoubt() };
@@ -82,14 +77,14 @@ async function main(): Promise<void> {
             const cpuUs = ((cpuSeconds(pid) - cpu0) / REQUESTS) * 1e6;
             runs[name].rps.push(rps);
             runs[name].cpu.push(cpuUs);
-            process.stderr.write(`P${pipeline} ${script.label} rep ${rep + 1} ${name}: ${fmt(rps)} calls/s, ${cpuUs.toFixed(2)} CPU µs/call\n`);
+            process.stderr.write(`P${pipeline} ${script.label} rep ${rep + 1} ${name}: ${fmtRate(rps)} calls/s, ${cpuUs.toFixed(2)} CPU µs/call\n`);
           }
         }
         i++;
         const redis = median(runs.redis.rps);
         const redoubt = median(runs.redoubt.rps);
         rows.push(
-          `| ${script.label} | P${pipeline} | ${fmt(redis)} | ${fmt(redoubt)} | ${(redoubt / redis).toFixed(2)}× | ${median(runs.redis.cpu).toFixed(2)} | ${median(runs.redoubt.cpu).toFixed(2)} |`,
+          `| ${script.label} | P${pipeline} | ${fmtRate(redis)} | ${fmtRate(redoubt)} | ${(redoubt / redis).toFixed(2)}× | ${median(runs.redis.cpu).toFixed(2)} | ${median(runs.redoubt.cpu).toFixed(2)} |`,
         );
       }
     }
@@ -98,7 +93,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      `EVALSHA: ${fmt(REQUESTS)} calls per run, ${CLIENTS} clients, keys drawn from ${fmt(KEYSPACE)}, median of ${REPS}`,
+      `EVALSHA: ${fmtRate(REQUESTS)} calls per run, ${CLIENTS} clients, keys drawn from ${fmtRate(KEYSPACE)}, median of ${REPS}`,
       '',
       '| script | pipeline | Redis calls/s | Redoubt calls/s | Redoubt/Redis | CPU µs/call Redis | Redoubt |',
       '| --- | --- | ---: | ---: | ---: | ---: | ---: |',

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import net from 'node:net';
 import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
+import { fmtRate, median } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -96,12 +97,6 @@ async function runOnce(server: RunningServer, payloadSize: number, pipeline: num
   }
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const servers: Record<Name, RunningServer> = { redis: await startRedis(), redoubt: await startRedoubt() };
@@ -116,7 +111,7 @@ async function main(): Promise<void> {
           for (const name of order) {
             const r = await runOnce(servers[name], payload, pipeline);
             runs[name].push(r);
-            process.stderr.write(`P${pipeline} ${payload}B rep ${rep + 1} ${name}: ${fmt(r.deliveredPerSec)} msg/s, ${r.cpuUsPerDelivery.toFixed(3)} CPU µs/msg\n`);
+            process.stderr.write(`P${pipeline} ${payload}B rep ${rep + 1} ${name}: ${fmtRate(r.deliveredPerSec)} msg/s, ${r.cpuUsPerDelivery.toFixed(3)} CPU µs/msg\n`);
           }
         }
         i++;
@@ -125,7 +120,7 @@ async function main(): Promise<void> {
         const cpuRedis = median(runs.redis.map((r) => r.cpuUsPerDelivery));
         const cpuRedoubt = median(runs.redoubt.map((r) => r.cpuUsPerDelivery));
         rows.push(
-          `| ${SUBSCRIBERS} | ${payload} B | P${pipeline} | ${fmt(redis)} | ${fmt(redoubt)} | ${(redoubt / redis).toFixed(2)}× | ${cpuRedis.toFixed(3)} | ${cpuRedoubt.toFixed(3)} |`,
+          `| ${SUBSCRIBERS} | ${payload} B | P${pipeline} | ${fmtRate(redis)} | ${fmtRate(redoubt)} | ${(redoubt / redis).toFixed(2)}× | ${cpuRedis.toFixed(3)} | ${cpuRedoubt.toFixed(3)} |`,
         );
       }
     }
@@ -134,7 +129,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      `PUBLISH fan-out: ${fmt(MESSAGES)} messages to ${SUBSCRIBERS} subscribers, median of ${REPS}`,
+      `PUBLISH fan-out: ${fmtRate(MESSAGES)} messages to ${SUBSCRIBERS} subscribers, median of ${REPS}`,
       '',
       '| subscribers | payload | publisher pipeline | Redis msg/s delivered | Redoubt msg/s delivered | Redoubt/Redis | CPU µs/msg Redis | Redoubt |',
       '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',

@@ -1,6 +1,8 @@
 // Rendering of a comparison run: a plain-text table for the terminal and the Markdown page
 // docs/benchmarks.md, both showing Redoubt/Redis ratios against the project's targets.
 
+import { fmtRate } from './stats.js';
+
 export interface ThroughputRow {
   /** redis-benchmark's test name: SET, GET, INCR, "MSET (10 keys)". */
   test: string;
@@ -41,7 +43,6 @@ export function target(pipeline: number): number {
 }
 export const MEMORY_TARGET = 2;
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ratio = (a: number, b: number) => (b === 0 ? NaN : a / b);
 
 export function bytesPerKey(m: MemoryResult, name: 'redis' | 'redoubt'): number {
@@ -53,14 +54,14 @@ function rows(r: Results): string[][] {
   for (const t of r.throughput) {
     const x = ratio(t.redoubt, t.redis);
     const goal = target(t.pipeline);
-    out.push([t.test, `P${t.pipeline}`, fmt(t.redis), fmt(t.redoubt), x.toFixed(2) + '×', `≥ ${goal}×`, x >= goal ? 'ok' : 'BELOW', t.redisCpu.toFixed(2), t.redoubtCpu.toFixed(2)]);
+    out.push([t.test, `P${t.pipeline}`, fmtRate(t.redis), fmtRate(t.redoubt), x.toFixed(2) + '×', `≥ ${goal}×`, x >= goal ? 'ok' : 'BELOW', t.redisCpu.toFixed(2), t.redoubtCpu.toFixed(2)]);
   }
   if (r.memory) {
     const m = r.memory;
     const redis = bytesPerKey(m, 'redis');
     const redoubt = bytesPerKey(m, 'redoubt');
     const x = ratio(redoubt, redis);
-    out.push([`memory/key (${fmt(m.keys)} keys)`, '', `${redis.toFixed(1)} B`, `${redoubt.toFixed(1)} B`, x.toFixed(2) + '×', `≤ ${MEMORY_TARGET}×`, x <= MEMORY_TARGET ? 'ok' : 'ABOVE', '', '']);
+    out.push([`memory/key (${fmtRate(m.keys)} keys)`, '', `${redis.toFixed(1)} B`, `${redoubt.toFixed(1)} B`, x.toFixed(2) + '×', `≤ ${MEMORY_TARGET}×`, x <= MEMORY_TARGET ? 'ok' : 'ABOVE', '', '']);
   }
   return out;
 }
@@ -79,15 +80,15 @@ export function renderMarkdown(r: Results): string {
     ...all.slice(1).map((row) => '| ' + row.join(' | ') + ' |'),
   ].join('\n');
   const runs = r.throughput
-    .map((t) => `| ${t.test} | P${t.pipeline} | ${t.redisRuns.map(fmt).join(', ')} | ${t.redoubtRuns.map(fmt).join(', ')} |`)
+    .map((t) => `| ${t.test} | P${t.pipeline} | ${t.redisRuns.map(fmtRate).join(', ')} | ${t.redoubtRuns.map(fmtRate).join(', ')} |`)
     .join('\n');
   const mem = r.memory;
   const memText = mem
     ? [
-        `${fmt(mem.keys)} keys \`key:000000000\` … \`key:${String(mem.keys - 1).padStart(9, '0')}\` (13 bytes), each set to the ` +
+        `${fmtRate(mem.keys)} keys \`key:000000000\` … \`key:${String(mem.keys - 1).padStart(9, '0')}\` (13 bytes), each set to the ` +
           `${mem.value.length}-byte value \`${mem.value}\` with pipelined \`SET\`s (10,000 per batch, one connection), into a freshly ` +
           'started server. Before the load, each server gets the same traffic without storing anything ' +
-          `(${fmt(mem.keys)} pipelined \`GET\`s of the same, not yet existing, keys), so that buffers and V8's young ` +
+          `(${fmtRate(mem.keys)} pipelined \`GET\`s of the same, not yet existing, keys), so that buffers and V8's young ` +
           'generation are at their working size and do not count as key memory. Memory is the growth of the process RSS ' +
           '(`VmRSS` in `/proc/<pid>/status`), read 0.5 s before and 2 s after the load, divided by the number of keys.',
         '',
