@@ -5,10 +5,9 @@
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
-import { parseInt64 } from './args.js';
 import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
 import { replyHelp } from './server.js';
-import { runScript } from './scripting.js';
+import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
 import { killScript } from '../scripting/script-run.js';
 import { FLAG_NO_WRITES, flagNames, functionsOf } from '../scripting/functions.js';
@@ -24,25 +23,13 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(E.FUNCTION_NOT_FOUND);
     return;
   }
-  const numkeys = parseInt64(argv[2]!);
-  if (numkeys === null) {
-    c.reply.error(E.FUNCTION_BAD_NUMKEYS);
-    return;
-  }
-  if (numkeys > BigInt(argv.length - 3)) {
-    c.reply.error(E.NUMKEYS_TOO_BIG);
-    return;
-  }
-  if (numkeys < 0n) {
-    c.reply.error(E.NUMKEYS_NEGATIVE);
-    return;
-  }
+  const n = readNumkeys(c, argv, E.FUNCTION_BAD_NUMKEYS);
+  if (n === null) return;
   const noWrites = (fn.flags & FLAG_NO_WRITES) !== 0;
   if (readOnly && !noWrites) {
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;
   }
-  const n = Number(numkeys);
   const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || noWrites, argv);
 }

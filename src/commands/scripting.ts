@@ -18,19 +18,8 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(E.NOSCRIPT);
     return;
   }
-  const numkeys = parseInt64(argv[2]!);
-  if (numkeys === null) {
-    c.reply.error(E.NOT_INTEGER);
-    return;
-  }
-  if (numkeys > BigInt(argv.length - 3)) {
-    c.reply.error(E.NUMKEYS_TOO_BIG);
-    return;
-  }
-  if (numkeys < 0n) {
-    c.reply.error(E.NUMKEYS_NEGATIVE);
-    return;
-  }
+  const n = readNumkeys(c, argv, E.NOT_INTEGER);
+  if (n === null) return;
   const scripting = scriptingOf(c.server);
   let script: CachedScript | string | undefined;
   if (bySha) {
@@ -53,12 +42,28 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;
   }
-  const n = Number(numkeys);
   const target = { engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites), argv);
 }
 
 /** A compiled chunk to run: EVAL's cached script, or a function FCALL calls. */
+/**
+ * argv[2] of EVAL/FCALL and friends: how many of the arguments after it are keys. Replies the
+ * error (`notInteger` differs: EVAL's generic one, FCALL's own) and returns null when invalid.
+ */
+export function readNumkeys(c: Client, argv: readonly string[], notInteger: string): number | null {
+  const numkeys = parseInt64(argv[2]!);
+  let error: string | null = null;
+  if (numkeys === null) error = notInteger;
+  else if (numkeys > BigInt(argv.length - 3)) error = E.NUMKEYS_TOO_BIG;
+  else if (numkeys < 0n) error = E.NUMKEYS_NEGATIVE;
+  if (error !== null) {
+    c.reply.error(error);
+    return null;
+  }
+  return Number(numkeys);
+}
+
 export interface ScriptTarget {
   readonly engine: LuaEngine;
   readonly ref: number;
