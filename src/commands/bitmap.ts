@@ -4,6 +4,7 @@
 import * as E from '../errors.js';
 import { parseInteger, parseInt64, is } from './args.js';
 import { key, keyRange, type CommandSpec } from './spec.js';
+import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { bitCount, bitOp, bitPos, getBit, setBit, type BitOp } from '../store/bitops.js';
 import { MAX_STRING_LENGTH } from '../store/string-ops.js';
@@ -39,11 +40,8 @@ function setbit(c: Client, argv: string[]): void {
   }
   const db = c.db;
   const k = argv[1]!;
-  const v = db.get(k);
-  if (v !== undefined && typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
-    return;
-  }
+  const v = lookupString(c, k, true);
+  if (v === null) return;
   const s = v ?? '';
   if (Math.floor(offset / 8) >= MAX_STRING_LENGTH) {
     c.reply.error(E.STRING_TOO_LONG);
@@ -62,10 +60,8 @@ function setbit(c: Client, argv: string[]): void {
 function getbit(c: Client, argv: string[]): void {
   const offset = bitOffsetArg(c, argv[2]!, 0);
   if (offset === null) return;
-  const v = c.db.getRead(argv[1]!);
-  if (v === undefined) c.reply.integer(0);
-  else if (typeof v !== 'string') c.reply.error(E.WRONGTYPE);
-  else c.reply.integer(getBit(v, offset));
+  const v = lookupString(c, argv[1]!, false);
+  if (v !== null) c.reply.integer(v === undefined ? 0 : getBit(v, offset));
 }
 
 /** BYTE or BIT; null (after a syntax error) for anything else. */
@@ -87,13 +83,10 @@ function clampRange(start: number, end: number, total: number): [number, number]
 }
 
 function bitcount(c: Client, argv: string[]): void {
-  const v = c.db.getRead(argv[1]!);
+  const v = lookupString(c, argv[1]!, false);
+  if (v === null) return;
   if (v === undefined) {
     c.reply.integer(0);
-    return;
-  }
-  if (typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
     return;
   }
   const argc = argv.length;
@@ -137,14 +130,11 @@ function bitpos(c: Client, argv: string[]): void {
     c.reply.error(E.BITPOS_BIT);
     return;
   }
-  const v = c.db.getRead(argv[1]!);
+  const v = lookupString(c, argv[1]!, false);
+  if (v === null) return;
   if (v === undefined) {
     // A missing key is an endless run of zeros.
     c.reply.integer(bit ? -1 : 0);
-    return;
-  }
-  if (typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
     return;
   }
   const argc = argv.length;
@@ -203,11 +193,8 @@ function bitop(c: Client, argv: string[]): void {
   const db = c.db;
   const sources: string[] = [];
   for (let i = 3; i < argv.length; i++) {
-    const v = db.getRead(argv[i]!);
-    if (v !== undefined && typeof v !== 'string') {
-      c.reply.error(E.WRONGTYPE);
-      return;
-    }
+    const v = lookupString(c, argv[i]!, false);
+    if (v === null) return;
     sources.push(v ?? '');
   }
   const result = bitOp(op, sources);
@@ -292,11 +279,8 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   const k = argv[1]!;
   const r = c.reply;
   if (readonly) {
-    const v = db.getRead(k);
-    if (v !== undefined && typeof v !== 'string') {
-      r.error(E.WRONGTYPE);
-      return;
-    }
+    const v = lookupString(c, k, false);
+    if (v === null) return;
     const src = v ?? '';
     r.array(ops.length);
     for (const o of ops) r.integer(o.signed ? getSigned(src, o.offset, o.bits) : getUnsigned(src, o.offset, o.bits));
@@ -306,11 +290,8 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
     r.error(E.BITFIELD_RO_GET_ONLY);
     return;
   }
-  const v = db.get(k);
-  if (v !== undefined && typeof v !== 'string') {
-    r.error(E.WRONGTYPE);
-    return;
-  }
+  const v = lookupString(c, k, true);
+  if (v === null) return;
   const old = v ?? '';
   const size = Math.max(old.length, Math.floor(highest / 8) + 1);
   if (size > MAX_STRING_LENGTH) {

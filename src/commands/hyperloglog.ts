@@ -5,6 +5,7 @@
 import * as E from '../errors.js';
 import { is } from './args.js';
 import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { Hll, HLL_REGISTERS, DENSE, estimate, rawHistogram, selfTest } from '../store/hyperloglog.js';
 import { notify, NOTIFY_STRING } from '../server/notify.js';
@@ -14,12 +15,8 @@ import { notify, NOTIFY_STRING } from '../server/notify.js';
  * string that is not an HLL).
  */
 function lookupHll(c: Client, k: string, write: boolean): Hll | undefined | null {
-  const v = write ? c.db.get(k) : c.db.getRead(k);
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
-    return null;
-  }
+  const v = lookupString(c, k, write);
+  if (v === undefined || v === null) return v;
   const h = Hll.parse(v);
   if (h === null) c.reply.error(E.HLL_WRONGTYPE);
   return h;

@@ -17,3 +17,11 @@ export function lookupTyped<T extends CompositeValue['type']>(c: Client, key: st
   }
   return v as Of<T>;
 }
+
+/** The string under `key`: undefined when missing, null after replying WRONGTYPE. */
+export function lookupString(c: Client, key: string, write: boolean): string | undefined | null {
+  const v = write ? c.db.get(key) : c.db.getRead(key);
+  if (v === undefined || typeof v === 'string') return v;
+  c.reply.error(E.WRONGTYPE);
+  return null;
+}

@@ -4,6 +4,7 @@
 import * as E from '../errors.js';
 import { parseInteger, parseInt64, is } from './args.js';
 import { key, keyRange, type CommandSpec, type KeySpec } from './spec.js';
+import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { now } from '../store/clock.js';
 import { addInt64, getRange, setRange, MAX_STRING_LENGTH } from '../store/string-ops.js';
@@ -199,16 +200,15 @@ function getset(c: Client, argv: string[]): void {
 
 function getdel(c: Client, argv: string[]): void {
   const k = argv[1]!;
-  const v = c.db.getRead(k);
+  const v = lookupString(c, k, false);
+  if (v === null) return;
   if (v === undefined) {
     c.reply.nil();
-  } else if (typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
-  } else {
-    c.reply.bulk(v);
-    c.db.delete(k);
-    notify(c, NOTIFY_GENERIC, 'del', k);
+    return;
   }
+  c.reply.bulk(v);
+  c.db.delete(k);
+  notify(c, NOTIFY_GENERIC, 'del', k);
 }
 
 function getex(c: Client, argv: string[]): void {
@@ -216,13 +216,10 @@ function getex(c: Client, argv: string[]): void {
   if (opts === null) return;
   const k = argv[1]!;
   const db = c.db;
-  const v = db.getRead(k);
+  const v = lookupString(c, k, false);
+  if (v === null) return;
   if (v === undefined) {
     c.reply.nil();
-    return;
-  }
-  if (typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
     return;
   }
   let at = 0;
@@ -443,11 +440,8 @@ const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
 function incrbyfloat(c: Client, argv: string[]): void {
   const db = c.db;
   const k = argv[1]!;
-  const v = db.get(k);
-  if (v !== undefined && typeof v !== 'string') {
-    c.reply.error(E.WRONGTYPE);
-    return;
-  }
+  const v = lookupString(c, k, true);
+  if (v === null) return;
   const current = v === undefined ? LD_ZERO : parseLongDouble(v);
   const by = current === null ? null : parseLongDouble(argv[2]!);
   if (current === null || by === null) {
