@@ -198,33 +198,22 @@ function hstrlen(c: Client, argv: string[]): void {
 function hkeys(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]!);
   if (h === null) return;
-  if (h === undefined) {
-    c.reply.array(0);
-    return;
-  }
-  c.reply.array(h.size);
-  for (const f of h.fields.keys()) c.reply.bulk(f);
+  c.reply.array(h?.size ?? 0);
+  if (h !== undefined) for (const f of h.fields.keys()) c.reply.bulk(f);
 }
 
 function hvals(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]!);
   if (h === null) return;
-  if (h === undefined) {
-    c.reply.array(0);
-    return;
-  }
-  c.reply.array(h.size);
-  for (const v of h.fields.values()) c.reply.bulk(v);
+  c.reply.array(h?.size ?? 0);
+  if (h !== undefined) for (const v of h.fields.values()) c.reply.bulk(v);
 }
 
 function hgetall(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]!);
   if (h === null) return;
-  if (h === undefined) {
-    c.reply.map(0);
-    return;
-  }
-  c.reply.map(h.size);
+  c.reply.map(h?.size ?? 0);
+  if (h === undefined) return;
   for (const [f, v] of h.fields) {
     c.reply.bulk(f);
     c.reply.bulk(v);
