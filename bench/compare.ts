@@ -21,7 +21,7 @@ import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/se
 import { redisBenchmark, benchArgs, type BenchRun } from './redis-benchmark.js';
 import { cpuSeconds, loadKeys, rss, warmUp } from './memory.js';
 import { NOTES_MARKER, renderMarkdown, renderTable, type Results } from './report.js';
-import { median } from './stats.js';
+import { median, type Name, turnOrder } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,8 +55,6 @@ const CLIENTS = 50;
 const KEYSPACE = 100_000;
 const VALUE = 'abc';
 
-type Name = 'redis' | 'redoubt';
-
 async function main(): Promise<void> {
   const results: Results = {
     date: new Date().toISOString().slice(0, 10),
@@ -81,7 +79,7 @@ async function main(): Promise<void> {
           let label = test;
           const requests = HEAVY.has(test) ? cfg.requests / 5 : cfg.requests;
           for (let rep = 0; rep < REPS; rep++) {
-            const order: Name[] = (rep + i) % 2 === 0 ? ['redis', 'redoubt'] : ['redoubt', 'redis'];
+            const order = turnOrder(rep + i);
             for (const name of order) {
               const server = servers[name];
               const run: BenchRun = { port: server.port, tests: [test], clients: CLIENTS, pipeline: cfg.pipeline, requests, keyspace: KEYSPACE };

@@ -9,7 +9,7 @@ import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/se
 import { RawClient } from '../test/helpers/raw-client.js';
 import { redisBenchmarkCommand } from './redis-benchmark.js';
 import { cpuSeconds } from './memory.js';
-import { fmtRate, median } from './stats.js';
+import { fmtRate, median, type Name, turnOrder } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,8 +42,6 @@ const SCRIPTS: readonly Script[] = [
   },
 ];
 
-type Name = 'redis' | 'redoubt';
-
 async function load(server: RunningServer, body: string): Promise<string> {
   const c = await RawClient.connect(server.port);
   try {
@@ -55,7 +53,6 @@ async function load(server: RunningServer, body: string): Promise<string> {
     c.close();
   }
 }
-
 
 async function main(): Promise<void> {
   const servers: Record<Name, RunningServer> = { redis: await startRedis(), redoubt: await startRedoubt() };
@@ -69,7 +66,7 @@ async function main(): Promise<void> {
         const argv = ['EVALSHA', sha, ...script.args];
         const runs: Record<Name, { rps: number[]; cpu: number[] }> = { redis: { rps: [], cpu: [] }, redoubt: { rps: [], cpu: [] } };
         for (let rep = 0; rep < REPS; rep++) {
-          const order: Name[] = (rep + i) % 2 === 0 ? ['redis', 'redoubt'] : ['redoubt', 'redis'];
+          const order = turnOrder(rep + i);
           for (const name of order) {
             const pid = servers[name].process.pid!;
             const cpu0 = cpuSeconds(pid);

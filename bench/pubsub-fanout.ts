@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import net from 'node:net';
 import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
-import { fmtRate, median } from './stats.js';
+import { fmtRate, median, type Name, turnOrder } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -27,8 +27,6 @@ const MESSAGES = Number(opts.messages);
 const SUBSCRIBERS = Number(opts.subscribers);
 const REPS = Number(opts.reps);
 const CHANNEL = 'bench:fanout';
-
-type Name = 'redis' | 'redoubt';
 
 const encode = (argv: readonly string[]): string => `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 
@@ -97,7 +95,6 @@ async function runOnce(server: RunningServer, payloadSize: number, pipeline: num
   }
 }
 
-
 async function main(): Promise<void> {
   const servers: Record<Name, RunningServer> = { redis: await startRedis(), redoubt: await startRedoubt() };
   const rows: string[] = [];
@@ -107,7 +104,7 @@ async function main(): Promise<void> {
       for (const payload of opts.payloads.split(',').map(Number)) {
         const runs: Record<Name, Run[]> = { redis: [], redoubt: [] };
         for (let rep = 0; rep < REPS; rep++) {
-          const order: Name[] = (rep + i) % 2 === 0 ? ['redis', 'redoubt'] : ['redoubt', 'redis'];
+          const order = turnOrder(rep + i);
           for (const name of order) {
             const r = await runOnce(servers[name], payload, pipeline);
             runs[name].push(r);

@@ -9,3 +9,10 @@ export function median(xs: readonly number[]): number {
 
 /** A rate as a whole number with thousands separators (12,345). */
 export const fmtRate = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export type Name = 'redis' | 'redoubt';
+
+/** Which server goes first in repetition `n`: they alternate, so neither always runs second. */
+export function turnOrder(n: number): Name[] {
+  return n % 2 === 0 ? ['redis', 'redoubt'] : ['redoubt', 'redis'];
+}
