@@ -4,15 +4,12 @@
 
 import * as E from '../errors.js';
 import type { Server } from '../server/server.js';
-import { LuaEngine, FUNCTION_FLAG_NAMES, type LibraryLoadResult, type RegisteredFunction } from './lua-engine.js';
-import { scriptingOf, splitWords } from './scripts.js';
+import { FUNCTION_FLAG_NAMES, type LuaEngine, type LibraryLoadResult, type RegisteredFunction } from './lua-engine.js';
+import { newScriptEngine, scriptingOf, splitWords } from './scripts.js';
 import { scriptInterrupt } from './script-run.js';
-import { REDIS_VERSION } from '../version.js';
 
 /** FUNCTION LOAD's time limit for running a library's body (Redis's LOAD_TIMEOUT_MS). */
 const LOAD_TIMEOUT_MS = 500;
-/** Bytes the functions' Lua heap may hold, as for EVAL's engine. */
-const LUA_MEMORY_LIMIT = 256 << 20;
 
 export const FLAG_NO_WRITES = 1;
 
@@ -110,21 +107,11 @@ export class Functions {
       // A VM failure loses every compiled function: the libraries go with it.
       if (this.engineInstance !== null) this.live = new LibrarySet();
       const server = this.server;
-      const sc = scriptingOf(server).client;
       const running = scriptInterrupt(server);
-      const engine = new LuaEngine({
-        call: (argv, resp) => sc.call(argv, resp),
-        log: (level, message) => {
-          if (level <= 0) server.log.debug(message);
-          else if (level === 1) server.log.verbose(message);
-          else if (level === 2) server.log.notice(message);
-          else server.log.warning(message);
-        },
-        // While a library body loads, only FUNCTION LOAD's own time limit applies.
-        interrupt: (canYield) => (this.loadDeadline !== 0 ? performance.now() > this.loadDeadline : running(canYield)),
-        memoryLimit: LUA_MEMORY_LIMIT,
-        version: REDIS_VERSION,
-      });
+      // While a library body loads, only FUNCTION LOAD's own time limit applies.
+      const interrupt = (canYield: boolean): boolean | 'yield' =>
+        this.loadDeadline !== 0 ? performance.now() > this.loadDeadline : running(canYield);
+      const engine = newScriptEngine(server, scriptingOf(server).client, interrupt);
       engine.enableFunctions();
       this.engineInstance = engine;
     }

@@ -45,11 +45,6 @@ export class ScriptClient {
     this.client.reply.take();
   }
 
-  /** The engine's interrupt hook, answered by the running script (ScriptRun.interrupt). */
-  overTime(canYield = true): boolean | 'yield' {
-    return this.run?.interrupt(canYield) ?? false;
-  }
-
   /** Runs one command for the script and returns its whole reply as RESP. */
   call(argv: string[], resp: 2 | 3): string {
     const c = this.client;

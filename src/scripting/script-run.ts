@@ -12,8 +12,6 @@ import type { LuaEngine, RunResult, ScriptOutcome } from './lua-engine.js';
 import { scriptingOf } from './scripts.js';
 import { busyError } from './busy.js';
 
-export { busyError, busyRefusal } from './busy.js';
-
 export type ScriptKind = 'eval' | 'function';
 
 /** What EVAL or FCALL hands to runScript. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as E from '../errors.js';
 import type { Server } from '../server/server.js';
-import { LuaEngine } from './lua-engine.js';
+import { LuaEngine, type LuaEngineOptions } from './lua-engine.js';
 import { ScriptClient } from './script-client.js';
 import { scriptInterrupt } from './script-run.js';
 import { REDIS_VERSION } from '../version.js';
@@ -34,6 +34,25 @@ export interface CachedScript {
 
 /** Bytes of the Lua heap a script may use; past it the allocation fails with "not enough memory". */
 const LUA_MEMORY_LIMIT = 256 << 20;
+
+/**
+ * A Lua VM for EVAL or for functions: redis.call runs through `client`, redis.log goes to the
+ * server log, `interrupt` answers the hook (go on, kill, yield).
+ */
+export function newScriptEngine(server: Server, client: ScriptClient, interrupt: NonNullable<LuaEngineOptions['interrupt']>): LuaEngine {
+  return new LuaEngine({
+    call: (argv, resp) => client.call(argv, resp),
+    log: (level, message) => {
+      if (level <= 0) server.log.debug(message);
+      else if (level === 1) server.log.verbose(message);
+      else if (level === 2) server.log.notice(message);
+      else server.log.warning(message);
+    },
+    interrupt,
+    memoryLimit: LUA_MEMORY_LIMIT,
+    version: REDIS_VERSION,
+  });
+}
 
 const COMPAT: ScriptFlags = { compat: true, noWrites: false, allowOom: false, allowStale: false, noCluster: false, allowCrossSlot: false };
 
@@ -109,20 +128,7 @@ export class Scripting {
   /** The engine, made on first use (and again after a flush or a VM failure). */
   get engine(): LuaEngine {
     if (this.engineInstance === null || this.engineInstance.broken) {
-      const server = this.server;
-      const run = this.client;
-      this.engineInstance = new LuaEngine({
-        call: (argv, resp) => run.call(argv, resp),
-        log: (level, message) => {
-          if (level <= 0) server.log.debug(message);
-          else if (level === 1) server.log.verbose(message);
-          else if (level === 2) server.log.notice(message);
-          else server.log.warning(message);
-        },
-        interrupt: scriptInterrupt(server),
-        memoryLimit: LUA_MEMORY_LIMIT,
-        version: REDIS_VERSION,
-      });
+      this.engineInstance = newScriptEngine(this.server, this.client, scriptInterrupt(this.server));
     }
     return this.engineInstance;
   }
