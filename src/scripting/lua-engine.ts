@@ -186,11 +186,7 @@ export class LuaEngine {
 
   /** Compiles a chunk; `chunkname` follows Lua's rules ("@user_script" prints as user_script). */
   compile(body: string, chunkname = '@user_script'): CompileResult {
-    const io = this.ex.rd_reserve(body.length + chunkname.length + 1);
-    const m = this.view();
-    m.latin1Write(body, io);
-    m.latin1Write(chunkname, io + body.length);
-    m[io + body.length + chunkname.length] = 0;
+    this.putTextAndName(body, chunkname);
     const ref = this.ex.rd_compile(body.length, body.length);
     if (ref > 0) return { ok: true, ref };
     const p = this.ex.rd_io();
@@ -309,11 +305,7 @@ export class LuaEngine {
   }
 
   private setRedisString(name: string, value: string): void {
-    const io = this.ex.rd_reserve(value.length + name.length + 1);
-    const m = this.view();
-    m.latin1Write(value, io);
-    m.latin1Write(name, io + value.length);
-    m[io + value.length + name.length] = 0;
+    const io = this.putTextAndName(value, name);
     this.ex.rd_set_redis_string(io + value.length, value.length);
   }
 
@@ -340,11 +332,7 @@ export class LuaEngine {
   loadLibrary(body: string, chunkname = '@user_function'): LibraryLoadResult {
     if (this.running) throw new Error('Lua VM is already running a script');
     if (this.broken) throw new Error('Lua VM is unusable after an internal failure');
-    const io = this.ex.rd_reserve(body.length + chunkname.length + 1);
-    let m = this.view();
-    m.latin1Write(body, io);
-    m.latin1Write(chunkname, io + body.length);
-    m[io + body.length + chunkname.length] = 0;
+    this.putTextAndName(body, chunkname);
     this.running = true;
     let status: number;
     try {
@@ -355,7 +343,7 @@ export class LuaEngine {
     } finally {
       this.running = false;
     }
-    m = this.view();
+    const m = this.view();
     const out = this.ex.rd_io();
     if (status !== 0) return { ok: false, compile: status === 1, error: m.latin1Slice(out, out + this.ex.rd_io_len()) };
     let p = out;
@@ -379,6 +367,17 @@ export class LuaEngine {
       functions.push({ name, description, flags, ref });
     }
     return { ok: true, functions };
+  }
+
+  /** Writes `text` then `name` and a NUL into the VM's I/O buffer (a chunk and its chunkname, a
+   *  value and its field name); returns where `text` starts. */
+  private putTextAndName(text: string, name: string): number {
+    const io = this.ex.rd_reserve(text.length + name.length + 1);
+    const m = this.view();
+    m.latin1Write(text, io);
+    m.latin1Write(name, io + text.length);
+    m[io + text.length + name.length] = 0;
+    return io;
   }
 
   /** A Buffer over the VM's memory, renewed when the memory grew. */
