@@ -74,7 +74,7 @@ describe('AUTH throttling on a live server', () => {
       ['auth-failure-delay-max-ms', '5000'],
       ['auth-failure-lockout-threshold', '10'],
       ['auth-failure-lockout-seconds', '300'],
-    ]) {
+    ] as const) {
       assert.ok(all.includes(`$${name.length}\r\n${name}\r\n$${value.length}\r\n${value}\r\n`), name);
     }
     for (const [name, bad] of [

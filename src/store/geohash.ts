@@ -443,7 +443,10 @@ export function searchCells(s: Shape): (HashBits | null)[] {
 }
 
 /** north, south, east, west, north-east, north-west, south-east, south-west. */
-function neighbours(h: HashBits): HashBits[] {
+/** North, south, east, west, north-east, north-west, south-east, south-west. */
+type Neighbours = [HashBits, HashBits, HashBits, HashBits, HashBits, HashBits, HashBits, HashBits];
+
+function neighbours(h: HashBits): Neighbours {
   return [
     moveY(h, 1),
     moveY(h, -1),
