@@ -99,7 +99,7 @@ export function renderMarkdown(r: Results): string {
         ),
       ].join('\n')
     : 'Not measured in this run.';
-  return `# Benchmarks: Redoubt against Redis ${'7.0'}
+  return `# Benchmarks: Redoubt against Redis 7.0
 
 Produced by \`bench/compare.ts\` on ${r.date} with:
 
