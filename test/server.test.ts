@@ -62,7 +62,7 @@ const REDOUBT_INFO_FIELDS = new Set([
   'auth_failures',
   'auth_throttled',
   'auth_lockouts',
-  'auth_locked_addresses',
+  'auth_lockouts_active',
 ]);
 
 describe('INFO', () => {

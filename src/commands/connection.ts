@@ -19,11 +19,11 @@ function ping(c: Client, argv: string[]): void {
     return;
   }
   if (argv.length === 1) c.reply.raw(PONG);
-  else c.reply.bulk(argv[1]!);
+  else c.reply.bulk(argv[1] ?? '');
 }
 
 function echo(c: Client, argv: string[]): void {
-  c.reply.bulk(argv[1]!);
+  c.reply.bulk(argv[1] ?? '');
 }
 
 function quit(c: Client): void {
@@ -32,7 +32,8 @@ function quit(c: Client): void {
 }
 
 function reset(c: Client): void {
-  c.db = c.server.dbs[0]!;
+  const db0 = c.server.dbs[0];
+  if (db0 !== undefined) c.db = db0;
   c.resp = 2;
   c.authenticated = defaultUserIsNopass(c.server);
   c.user = 'default';
@@ -43,7 +44,7 @@ function reset(c: Client): void {
 }
 
 function select(c: Client, argv: string[]): void {
-  const id = parseInteger(argv[1]!);
+  const id = parseInteger(argv[1] ?? '');
   if (id === null || id < -2147483648 || id > 2147483647) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -58,21 +59,39 @@ function select(c: Client, argv: string[]): void {
 }
 
 function auth(c: Client, argv: string[]): void {
-  if (argv.length > 3) {
-    c.reply.error(E.SYNTAX);
+  const creds = authCredentials(c, argv);
+  if (typeof creds === 'string') {
+    c.reply.error(creds);
     return;
   }
-  // As Redis: the one-argument form is an error while the default user has no password at all.
-  if (argv.length === 2 && aclOf(c.server).defaultUser.nopass) {
-    c.reply.error(E.AUTH_NOT_CONFIGURED);
-    return;
-  }
-  const [user, password] = argv.length === 2 ? ['default', argv[1]!] : [argv[1]!, argv[2]!];
+  const [user, password] = creds;
   // After a run of failures the check (and the reply) may come later: see auth-throttle.ts.
-  throttleAttempt(c, user, () => {
+  throttleAttempt(c, [user], () => {
     if (authenticate(c, user, password, argv)) c.reply.ok();
     else c.reply.error(E.WRONGPASS);
   });
+}
+
+/** AUTH's user name and password, or the error it answers without checking anything. */
+function authCredentials(c: Client, argv: readonly string[]): [string, string] | string {
+  if (argv.length > 3 || argv.length < 2) return E.SYNTAX;
+  const [, first = '', second = ''] = argv;
+  // As Redis: the one-argument form is an error while the default user has no password at all.
+  if (argv.length === 2) return aclOf(c.server).defaultUser.nopass ? E.AUTH_NOT_CONFIGURED : ['default', first];
+  return [first, second];
+}
+
+/**
+ * The user names a command would check credentials for, in order (AUTH: one; HELLO: one per AUTH
+ * option it would reach): what the throttle plans for, also when EXEC runs queued ones.
+ */
+export function credentialAttempts(c: Client, name: string, argv: readonly string[]): string[] {
+  if (name === 'auth') {
+    const creds = authCredentials(c, argv);
+    return typeof creds === 'string' ? [] : [creds[0]];
+  }
+  if (name === 'hello') return helloUsers(parseHello(argv));
+  return [];
 }
 
 /** CLIENT SETNAME's validation: printable ASCII without spaces. */
@@ -84,48 +103,75 @@ export function validClientName(name: string): boolean {
   return true;
 }
 
-/** HELLO with AUTH credentials waits as AUTH does when the throttle says so, then runs whole. */
-function hello(c: Client, argv: string[]): void {
-  const secrets = helloSecrets(argv);
-  if (secrets.length === 0) helloRun(c, argv);
-  else throttleAttempt(c, argv[secrets[0]!]!, () => helloRun(c, argv));
+/** One HELLO option, in the order given: each takes effect as it is read, as in Redis. */
+type HelloStep =
+  | { readonly auth: readonly [user: string, password: string] }
+  | { readonly setname: string }
+  | { readonly error: string };
+
+interface HelloRequest {
+  readonly ver: number;
+  /** Ends at the first error, which is answered after the steps before it took effect. */
+  readonly steps: readonly HelloStep[];
 }
 
-function helloRun(c: Client, argv: string[]): void {
+/** HELLO's arguments as Redis 7.0's helloCommand reads them, without acting on them. */
+function parseHello(argv: readonly string[]): HelloRequest {
   let ver = 0;
   let next = 1;
   if (argv.length >= 2) {
-    const v = parseInteger(argv[next++]!);
-    if (v === null) {
-      c.reply.error(E.HELLO_PROTO_NOT_INTEGER);
-      return;
-    }
-    if (v < 2 || v > 3) {
-      c.reply.error(E.NOPROTO);
-      return;
-    }
+    const v = parseInteger(argv[next++] ?? '');
+    if (v === null) return { ver, steps: [{ error: E.HELLO_PROTO_NOT_INTEGER }] };
+    if (v < 2 || v > 3) return { ver, steps: [{ error: E.NOPROTO }] };
     ver = v;
   }
-  // Options take effect as they are read, as in Redis: AUTH before a bad option still logs in.
+  const steps: HelloStep[] = [];
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
-    const opt = argv[j]!;
+    const opt = argv[j] ?? '';
+    const a = argv[j + 1] ?? '';
     if (is(opt, 'auth') && more >= 2) {
-      if (!authenticate(c, argv[j + 1]!, argv[j + 2]!, argv)) {
+      steps.push({ auth: [a, argv[j + 2] ?? ''] });
+      j += 2;
+    } else if (is(opt, 'setname') && more >= 1) {
+      if (!validClientName(a)) {
+        steps.push({ error: E.CLIENT_NAME_SPACES });
+        break;
+      }
+      steps.push({ setname: a });
+      j++;
+    } else {
+      steps.push({ error: E.helloSyntax(opt) });
+      break;
+    }
+  }
+  return { ver, steps };
+}
+
+function helloUsers(req: HelloRequest): string[] {
+  return req.steps.flatMap((s) => ('auth' in s ? [s.auth[0]] : []));
+}
+
+/**
+ * HELLO with AUTH options waits as AUTH does when the throttle says so (for all of its AUTH
+ * options together, each counted as an attempt), then runs whole.
+ */
+function hello(c: Client, argv: string[]): void {
+  const req = parseHello(argv);
+  throttleAttempt(c, helloUsers(req), () => helloRun(c, argv, req));
+}
+
+function helloRun(c: Client, argv: string[], req: HelloRequest): void {
+  for (const step of req.steps) {
+    if ('auth' in step) {
+      if (!authenticate(c, step.auth[0], step.auth[1], argv)) {
         c.reply.error(E.WRONGPASS);
         return;
       }
-      j += 2;
-    } else if (is(opt, 'setname') && more >= 1) {
-      const name = argv[j + 1]!;
-      if (!validClientName(name)) {
-        c.reply.error(E.CLIENT_NAME_SPACES);
-        return;
-      }
-      c.name = name;
-      j++;
+    } else if ('setname' in step) {
+      c.name = step.setname;
     } else {
-      c.reply.error(E.helloSyntax(opt));
+      c.reply.error(step.error);
       return;
     }
   }
@@ -133,7 +179,7 @@ function helloRun(c: Client, argv: string[]): void {
     c.reply.error(E.HELLO_NOAUTH);
     return;
   }
-  if (ver !== 0) c.resp = ver as 2 | 3;
+  if (req.ver !== 0) c.resp = req.ver as 2 | 3;
   const r = c.reply;
   r.map(7);
   r.bulk('server');
@@ -157,9 +203,14 @@ function authSecrets(argv: readonly string[]): number[] {
   return argv.length === 2 ? [1] : [1, 2];
 }
 
+/**
+ * Every argument after an AUTH token: HELLO may carry several AUTH options, and an argument that
+ * only looks like one (a SETNAME value) costs no more than hiding two words.
+ */
 function helloSecrets(argv: readonly string[]): number[] {
-  for (let j = 2; j < argv.length - 2; j++) if (is(argv[j]!, 'auth')) return [j + 1, j + 2];
-  return [];
+  const out: number[] = [];
+  for (let j = 2; j < argv.length - 2; j++) if (is(argv[j] ?? '', 'auth')) out.push(j + 1, j + 2);
+  return out;
 }
 
 const conn = ['fast', 'connection'] as const;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
-import { lockedSources } from '../security/auth-throttle.js';
+import { activeLockouts } from '../security/auth-throttle.js';
 import { pubsubOf } from '../server/pubsub.js';
 import { scriptingMemory } from '../scripting/scripts.js';
 import { functionsMemory } from '../scripting/functions.js';
@@ -271,7 +271,7 @@ function stats(s: Server): string[] {
     `auth_failures:${st.authFailures}`,
     `auth_throttled:${st.authThrottled}`,
     `auth_lockouts:${st.authLockouts}`,
-    `auth_locked_addresses:${lockedSources(s)}`,
+    `auth_lockouts_active:${activeLockouts(s)}`,
     'reply_buffer_shrinks:0',
     'reply_buffer_expands:0',
   ];

@@ -10,6 +10,8 @@ import { call } from '../server/dispatcher.js';
 import { watchTableOf } from '../server/watch.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { frozenDuring } from '../store/clock.js';
+import { throttleAttempt } from '../security/auth-throttle.js';
+import { credentialAttempts } from './connection.js';
 
 /** One client's transaction in the making (Client.multi). */
 export interface MultiState {
@@ -92,6 +94,18 @@ function exec(c: Client): void {
     c.reply.error(E.EXEC_WITHOUT_MULTI);
     return;
   }
+  // Nothing can wait inside EXEC, so a transaction with AUTH or HELLO AUTH in it waits first, as
+  // long as those attempts would one after another, then runs whole.
+  const attempts = m.failed ? [] : m.commands.flatMap(({ cmd, argv }) => credentialAttempts(c, cmd.fullName, argv));
+  throttleAttempt(c, attempts, () => {
+    execQueued(c, m);
+    // Held, EXEC runs after its call() returned: keys it filled serve their blocked clients here.
+    const server = c.server;
+    if (server.blocking.hasReady && server.script === null) server.blocking.serveReady();
+  });
+}
+
+function execQueued(c: Client, m: MultiState): void {
   // A watched key that was live at WATCH and has expired since counts as touched (Redis 7.0).
   if (!c.dirtyCas && c.watched !== null && c.watched.table.anyExpired(c)) c.dirtyCas = true;
   if (m.failed || c.dirtyCas) {

@@ -30,6 +30,8 @@ export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'auth-failure-delay-max-ms',
   'auth-failure-lockout-threshold',
   'auth-failure-lockout-seconds',
+  'auth-failure-user-rate',
+  'auth-failure-user-burst',
 ]);
 
 /** Defaults that depend on how the server was started, described instead of shown. */

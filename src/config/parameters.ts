@@ -352,7 +352,10 @@ export const parameters: readonly ParamDef[] = [
   int('auth-failure-delay-after', 0n, 1000n, 3),
   int('auth-failure-delay-base-ms', 0n, 60000n, 100),
   int('auth-failure-delay-max-ms', 0n, 600000n, 5000),
-  // 0: never lock a source out (delays only).
+  // 0: never lock a (source, user name) pair out (delays only).
   int('auth-failure-lockout-threshold', 0n, 100000n, 10),
   int('auth-failure-lockout-seconds', 1n, 86400n, 300),
+  // Guesses per second per user name in each of its three budgets, and how many come at once.
+  int('auth-failure-user-rate', 1n, 100000n, 5),
+  int('auth-failure-user-burst', 1n, 100000n, 10),
 ];

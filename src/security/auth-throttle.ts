@@ -1,7 +1,9 @@
-// Brute-force throttling of AUTH and HELLO AUTH: failed attempts are counted per source address
-// and per attempted user name in a sliding window; further attempts wait progressively longer
-// before they are checked, and a source past the lockout threshold fails every attempt for a while.
-// Per-user counts only ever add delay, so no one can lock a user out for everybody.
+// Brute-force throttling of AUTH and HELLO AUTH. Failures are counted per (source, user name):
+// that pair's attempts wait progressively longer and the pair is locked out past a threshold.
+// Each user name also has a budget of guesses per second across all sources, kept apart for
+// sources already failing on it, new sources, and new connections from this host, so a guesser
+// with many addresses is held to that rate while it never touches a client with no failures.
+// The model and its numbers: docs/security-operations.md#brute-force-throttling-redoubt-addition.
 
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -11,19 +13,37 @@ import { auditEvent, clientFields } from './audit-log.js';
 /** The auth-failure-* directives, read once per attempt. */
 export interface ThrottleSettings {
   readonly windowMs: number;
-  /** Failures allowed before attempts start to wait. */
+  /** Failures of a (source, user name) pair allowed before its attempts start to wait. */
   readonly delayAfter: number;
   readonly baseMs: number;
   readonly maxMs: number;
-  /** Failures in the window that lock the source out; 0: never. */
+  /** Failures of a pair in the window that lock it out; 0: never. */
   readonly lockoutThreshold: number;
   readonly lockoutMs: number;
+  /** Guesses per second per user name, in each of its budgets. */
+  readonly userRate: number;
+  /** Guesses a budget allows at once before the rate applies. */
+  readonly userBurst: number;
+}
+
+/** Who is attempting: the source failures are counted under, and whether it is this host. */
+export interface Who {
+  readonly source: string;
+  /**
+   * A connection from this host (unix socket, or a TCP peer at the server's own address): every
+   * local process shares that address, so each such connection is its own source.
+   */
+  readonly sameHost: boolean;
 }
 
 /** Entries kept per table: an attacker rotating addresses or user names cannot grow memory past this. */
-export const MAX_TRACKED = 10000;
+const MAX_TRACKED = 10000;
+/** How long a successful login exempts its (source, user name) pair from the user name's budget. */
+const TRUST_MS = 3600_000;
 /** Longer user names are tracked by a fixed-size stand-in, so the table's memory stays bounded. */
 const MAX_NAME_KEY = 128;
+/** Full sweeps of idle entries happen at most this often; a full table in between looks only at its oldest entry. */
+const PRUNE_EVERY_MS = 1000;
 
 /**
  * Failures in the last window, estimated from the count of the window in progress plus the
@@ -33,8 +53,6 @@ class Tally {
   start = 0;
   cur = 0;
   prev = 0;
-  /** Attempts waiting out their delay: they count as failures-to-be, so parallel connections gain nothing. */
-  pending = 0;
 
   private roll(now: number, windowMs: number): void {
     const elapsed = now - this.start;
@@ -64,120 +82,268 @@ class Tally {
   reset(): void {
     this.cur = this.prev = 0;
   }
+}
+
+/** One (source, user name) pair's failures, lockout, and attempts waiting. */
+class Pair extends Tally {
+  /** Attempts waiting out their delay: they count as failures-to-be, so parallel connections gain nothing. */
+  pending = 0;
+  lockedUntil = 0;
+  /** When the last attempt scheduled for this pair runs: the pair's attempts go one at a time. */
+  busyUntil = 0;
 
   idle(now: number, windowMs: number): boolean {
-    return this.pending === 0 && this.count(now, windowMs) === 0;
+    return this.pending === 0 && this.lockedUntil <= now && this.busyUntil <= now && this.count(now, windowMs) === 0;
   }
 }
 
-class Source extends Tally {
-  lockedUntil = 0;
-  /** When the last scheduled attempt from this source runs: attempts from one source go one at a time. */
-  busyUntil = 0;
-  /** Ends the waits of this source's held attempts early (they fail at once when it is locked out). */
-  readonly held = new Set<() => void>();
+/**
+ * A budget of guesses (failed checks), refilled at `userRate` per second up to `userBurst`
+ * (a GCRA: `tat` is when the budget is full again). A success costs nothing. Attempts waiting
+ * for the budget are counted as spent, so they come out one per interval, in order.
+ */
+class Budget {
+  tat = 0;
+  pending = 0;
+
+  /** When an attempt may be checked, with `extra` more attempts ahead of it in the same command. */
+  slot(now: number, cfg: ThrottleSettings, extra: number): number {
+    const interval = 1000 / cfg.userRate;
+    return Math.max(now, this.tat - (cfg.userBurst - this.pending - extra - 1) * interval);
+  }
+
+  spend(now: number, cfg: ThrottleSettings): void {
+    this.tat = Math.max(this.tat, now) + 1000 / cfg.userRate;
+  }
+
+  idle(now: number): boolean {
+    return this.pending === 0 && this.tat <= now;
+  }
 }
 
-/** How one attempt proceeds. */
-export type Plan =
-  | { readonly kind: 'now' }
-  | { readonly kind: 'locked' }
-  | { readonly kind: 'wait'; readonly ms: number; readonly failures: number; readonly source: Source; readonly user: Tally };
+/** Which budget of its user name an attempt draws on. */
+const FAILING = 0;
+const NEW_SOURCE = 1;
+const NEW_LOCAL = 2;
 
-/** The two tables and their bookkeeping; no I/O, so it can be exercised on its own. */
+class UserBudgets {
+  readonly budgets: readonly [Budget, Budget, Budget] = [new Budget(), new Budget(), new Budget()];
+
+  of(pairFailures: number, who: Who): Budget {
+    return this.budgets[pairFailures > 0 ? FAILING : who.sameHost ? NEW_LOCAL : NEW_SOURCE];
+  }
+
+  idle(now: number): boolean {
+    return this.budgets.every((b) => b.idle(now));
+  }
+}
+
+/** Attempts registered as waiting; release() undoes that when the wait is over. */
+export interface Schedule {
+  /** When the attempts may be checked (ms since the epoch); `now` or earlier: at once. */
+  readonly at: number;
+  /** The user name and pair failures of the attempt that waits longest, for the audit event. */
+  readonly username: string;
+  readonly failures: number;
+  readonly waiting: readonly { readonly pair: Pair; readonly budget: Budget | null }[];
+}
+
+/**
+ * The throttle's tables and decisions. No I/O and no clock of its own (`now` is passed in), so it
+ * can be exercised on its own; the functions after it connect it to the server.
+ */
 export class AuthThrottle {
-  readonly sources = new Map<string, Source>();
-  readonly users = new Map<string, Tally>();
+  private readonly pairs = new Map<string, Pair>();
+  private readonly users = new Map<string, UserBudgets>();
+  /** Names that find the user table full of live entries share this one, rather than evicting a live one. */
+  private overflow = new UserBudgets();
+  /** (source, user name) → until when a successful login exempts it from the user name's budget. */
+  private readonly trusted = new Map<string, number>();
   private lastPrune = 0;
 
   constructor(readonly maxEntries = MAX_TRACKED) {}
 
-  locked(source: string, now: number): boolean {
-    const s = this.sources.get(source);
-    return s !== undefined && s.lockedUntil > now;
+  /**
+   * Plans the credential checks of one command (AUTH: one, HELLO or EXEC: one per AUTH in it, in
+   * order): when they may run, given each pair's failures and delay and each user name's budget.
+   * If that is later than `now` the attempts are registered as waiting; call release() when the
+   * wait ends. Attempts of a locked-out pair need no wait: they fail unchecked.
+   */
+  schedule(who: Who, usernames: readonly string[], now: number, cfg: ThrottleSettings): Schedule {
+    this.maybePrune(now, cfg.windowMs);
+    const plan: { key: string; budget: Budget | null; at: number }[] = [];
+    // Attempts of this command ahead of the current one, per pair and per budget.
+    const ahead = new Map<string | Budget, number>();
+    const busy = new Map<string, number>();
+    let at = now;
+    let username = usernames[0] ?? '';
+    let failures = 0;
+    for (const user of usernames) {
+      const key = pairKey(who.source, user);
+      const pair = this.pairs.get(key);
+      if (pair !== undefined && pair.lockedUntil > now) continue;
+      const n = (pair === undefined ? 0 : pair.count(now, cfg.windowMs) + pair.pending) + (ahead.get(key) ?? 0);
+      const after = Math.max(now, busy.get(key) ?? pair?.busyUntil ?? 0);
+      // Past the threshold the pair is locked by the time this runs, if the attempts ahead fail:
+      // it only has to come after them (then it fails unchecked, or is checked if one succeeded).
+      const delay = cfg.lockoutThreshold > 0 && n >= cfg.lockoutThreshold ? (after > now ? 1 : 0) : delayFor(n, cfg);
+      let t = delay === 0 ? now : after + delay;
+      let budget: Budget | null = null;
+      if (!this.isTrusted(key, now)) {
+        budget = this.userBudgets(user, now).of(n, who);
+        t = Math.max(t, budget.slot(now, cfg, ahead.get(budget) ?? 0));
+        ahead.set(budget, (ahead.get(budget) ?? 0) + 1);
+      }
+      ahead.set(key, (ahead.get(key) ?? 0) + 1);
+      busy.set(key, t);
+      plan.push({ key, budget, at: t });
+      if (t > at) {
+        at = t;
+        username = user;
+        failures = n;
+      }
+    }
+    if (at <= now) return { at, username, failures, waiting: [] };
+    // The command waits: every attempt in it counts as waiting until it runs.
+    const waiting = plan.map(({ key, budget, at: t }) => {
+      const pair = this.pair(key, now, cfg.windowMs);
+      pair.pending++;
+      pair.busyUntil = Math.max(pair.busyUntil, t);
+      if (budget !== null) budget.pending++;
+      return { pair, budget };
+    });
+    return { at, username, failures, waiting };
   }
 
-  /** Decides whether an attempt runs now, waits, or (locked source) fails at once. */
-  plan(source: string, user: string, now: number, cfg: ThrottleSettings): Plan {
-    this.maybePrune(now, cfg.windowMs);
-    const s = this.sources.get(source);
-    if (s !== undefined && s.lockedUntil > now) return { kind: 'locked' };
-    const u = this.users.get(userKey(user));
-    const bySource = s === undefined ? 0 : s.count(now, cfg.windowMs) + s.pending;
-    const byUser = u === undefined ? 0 : u.count(now, cfg.windowMs) + u.pending;
-    const ms = Math.max(delayFor(bySource, cfg), delayFor(byUser, cfg));
-    if (ms === 0) return { kind: 'now' };
-    const src = this.touch(this.sources, source, () => new Source(), now, cfg.windowMs);
-    const usr = this.touch(this.users, userKey(user), () => new Tally(), now, cfg.windowMs);
-    // The user's delay is per attempt; the source's attempts also queue behind each other.
-    const at = Math.max(now + ms, src.busyUntil + delayFor(bySource, cfg));
-    src.busyUntil = at;
-    return { kind: 'wait', ms: at - now, failures: Math.max(bySource, byUser), source: src, user: usr };
+  /** The wait of a schedule is over (its attempts are about to be checked, or were dropped). */
+  release(s: Schedule): void {
+    for (const { pair, budget } of s.waiting) {
+      pair.pending = Math.max(0, pair.pending - 1);
+      if (budget !== null) budget.pending = Math.max(0, budget.pending - 1);
+    }
   }
 
-  /** Counts a failure; returns the source's failures in the window and whether this one locked it out. */
-  failed(source: string, user: string, now: number, cfg: ThrottleSettings): { failures: number; lockedOut: boolean } {
+  /** True while `source` is locked out for `user`: attempts fail without being checked. */
+  locked(source: string, user: string, now: number): boolean {
+    const p = this.pairs.get(pairKey(source, user));
+    return p !== undefined && p.lockedUntil > now;
+  }
+
+  /** Counts a failure; returns the pair's failures in the window and whether this one locked it out. */
+  failed(who: Who, user: string, now: number, cfg: ThrottleSettings): { failures: number; lockedOut: boolean } {
     this.maybePrune(now, cfg.windowMs);
-    this.touch(this.users, userKey(user), () => new Tally(), now, cfg.windowMs).add(now, cfg.windowMs);
-    const s = this.touch(this.sources, source, () => new Source(), now, cfg.windowMs);
-    const failures = s.add(now, cfg.windowMs);
+    const key = pairKey(who.source, user);
+    const pair = this.pair(key, now, cfg.windowMs);
+    if (!this.isTrusted(key, now)) this.userBudgets(user, now).of(pair.count(now, cfg.windowMs), who).spend(now, cfg);
+    const failures = pair.add(now, cfg.windowMs);
     if (cfg.lockoutThreshold === 0 || failures < cfg.lockoutThreshold) return { failures, lockedOut: false };
-    // A fresh start once the lockout ends: the source gets its free attempts again.
-    s.lockedUntil = now + cfg.lockoutMs;
-    s.reset();
+    // A fresh start once the lockout ends: the pair gets its free attempts again.
+    pair.lockedUntil = now + cfg.lockoutMs;
+    pair.reset();
     return { failures, lockedOut: true };
   }
 
-  /** A success forgets the source's and that user's failures. */
-  succeeded(source: string, user: string): void {
-    this.sources.get(source)?.reset();
-    this.users.get(userKey(user))?.reset();
+  /**
+   * A success clears its own pair's failures (no other pair's, no budget) and trusts the pair for
+   * a while. A connection from this host is trusted for nothing: its next login is another source.
+   */
+  succeeded(who: Who, user: string, now: number): void {
+    const key = pairKey(who.source, user);
+    this.pairs.get(key)?.reset();
+    if (who.sameHost) return;
+    this.trusted.delete(key);
+    this.trusted.set(key, now + TRUST_MS);
+    while (this.trusted.size > this.maxEntries) {
+      const oldest = this.trusted.keys().next();
+      if (oldest.done === true) break;
+      this.trusted.delete(oldest.value);
+    }
   }
 
+  /** Pairs locked out now. */
   lockedCount(now: number): number {
     let n = 0;
-    for (const s of this.sources.values()) if (s.lockedUntil > now) n++;
+    for (const p of this.pairs.values()) if (p.lockedUntil > now) n++;
     return n;
   }
 
-  clear(): void {
-    for (const s of this.sources.values()) for (const release of s.held) release();
-    this.sources.clear();
-    this.users.clear();
+  /** Entries held, per table (for tests and diagnostics). */
+  size(): { pairs: number; users: number; trusted: number } {
+    return { pairs: this.pairs.size, users: this.users.size, trusted: this.trusted.size };
   }
 
-  /** The entry for `key`, created if needed, moved to the young end (the table evicts from the old end). */
-  private touch<T extends Tally>(table: Map<string, T>, key: string, create: () => T, now: number, windowMs: number): T {
-    let e = table.get(key);
+  clear(): void {
+    this.pairs.clear();
+    this.users.clear();
+    this.trusted.clear();
+    this.overflow = new UserBudgets();
+  }
+
+  private isTrusted(key: string, now: number): boolean {
+    const until = this.trusted.get(key);
+    return until !== undefined && until > now;
+  }
+
+  /** The pair's entry, created if needed and moved to the young end; a full table drops its oldest. */
+  private pair(key: string, now: number, windowMs: number): Pair {
+    const e = this.pairs.get(key);
     if (e !== undefined) {
-      table.delete(key);
-    } else {
-      if (table.size >= this.maxEntries) this.prune(table, now, windowMs);
-      // Still full: the least recently used entry goes, whatever it holds.
-      while (table.size >= this.maxEntries) table.delete(table.keys().next().value!);
-      e = create();
+      this.pairs.delete(key);
+      this.pairs.set(key, e);
+      return e;
     }
-    table.set(key, e);
-    return e;
+    if (this.pairs.size >= this.maxEntries) this.makeRoom(this.pairs, (p) => p.idle(now, windowMs), now, windowMs);
+    // Still full of live pairs: the least recently used goes. The user name budgets still hold.
+    while (this.pairs.size >= this.maxEntries) {
+      const oldest = this.pairs.keys().next();
+      if (oldest.done === true) break;
+      this.pairs.delete(oldest.value);
+    }
+    const p = new Pair();
+    this.pairs.set(key, p);
+    return p;
+  }
+
+  /**
+   * The user name's budgets. A full table of live entries is never thinned by evicting one (that
+   * would hand a guessed name a fresh budget): new names share the overflow budgets instead.
+   */
+  private userBudgets(user: string, now: number): UserBudgets {
+    const key = userKey(user);
+    const e = this.users.get(key);
+    if (e !== undefined) {
+      this.users.delete(key);
+      this.users.set(key, e);
+      return e;
+    }
+    if (this.users.size >= this.maxEntries) this.makeRoom(this.users, (u) => u.idle(now), now, 0);
+    if (this.users.size >= this.maxEntries) return this.overflow;
+    const u = new UserBudgets();
+    this.users.set(key, u);
+    return u;
+  }
+
+  /** Frees a slot in a full table: the oldest entry if idle, else (at most once a second) every idle one. */
+  private makeRoom<T>(table: Map<string, T>, idle: (e: T) => boolean, now: number, windowMs: number): void {
+    const oldest = table.entries().next();
+    if (oldest.done !== true && idle(oldest.value[1])) {
+      table.delete(oldest.value[0]);
+      return;
+    }
+    this.maybePrune(now, windowMs);
   }
 
   private maybePrune(now: number, windowMs: number): void {
-    if (now - this.lastPrune < 1000) return;
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
-    this.prune(this.sources, now, windowMs);
-    this.prune(this.users, now, windowMs);
-  }
-
-  private prune(table: Map<string, Tally>, now: number, windowMs: number): void {
-    for (const [k, e] of table) {
-      if (e instanceof Source && (e.lockedUntil > now || e.busyUntil > now)) continue;
-      if (e.idle(now, windowMs)) table.delete(k);
-    }
+    for (const [k, p] of this.pairs) if (p.idle(now, windowMs)) this.pairs.delete(k);
+    for (const [k, u] of this.users) if (u.idle(now)) this.users.delete(k);
+    for (const [k, until] of this.trusted) if (until <= now) this.trusted.delete(k);
   }
 }
 
 /** min(base * 2^(n - after), max) once `n` failures reach `after`. */
-export function delayFor(n: number, cfg: ThrottleSettings): number {
+export function delayFor(n: number, cfg: Pick<ThrottleSettings, 'delayAfter' | 'baseMs' | 'maxMs'>): number {
   if (n < cfg.delayAfter) return 0;
   return Math.min(cfg.baseMs * 2 ** (n - cfg.delayAfter), cfg.maxMs);
 }
@@ -190,18 +356,34 @@ function userKey(user: string): string {
   return `${user.slice(0, 64)}\0${user.length}:${(h >>> 0).toString(16)}`;
 }
 
-/**
- * The source an attempt is counted under: the IPv4 address, the /64 prefix of an IPv6 address
- * (one host usually owns a whole /64), or 'unix' for every unix-socket client.
- */
-export function sourceOf(c: Client): string {
-  return c.socket === null ? '' : sourceKey(c.socket.remoteAddress);
+/** Sources never contain a newline, so the pair key is unambiguous. */
+function pairKey(source: string, user: string): string {
+  return `${source}\n${userKey(user)}`;
 }
 
-/** sourceOf for a peer address as Node reports it (undefined for a unix socket). */
-export function sourceKey(ip: string | undefined): string {
-  if (ip === undefined || ip === '') return 'unix';
-  if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
+/**
+ * Who a client is for the throttle. A unix-socket client, or a TCP peer at the very address it
+ * connected to (a process on this host), is its own source, `conn:<id>`: every local process
+ * shares that address, so counting them together would let one lock out the others. Any other
+ * peer is counted by its IPv4 address or the /64 prefix of its IPv6 address.
+ */
+function whoOf(c: Client): Who {
+  const s = c.socket;
+  const remote = s?.remoteAddress;
+  if (remote === undefined || remote === '' || plain(remote) === plain(s?.localAddress ?? '')) {
+    return { source: `conn:${c.id}`, sameHost: true };
+  }
+  return { source: sourceKey(remote), sameHost: false };
+}
+
+/** An IPv4 address without the IPv4-mapped IPv6 prefix Node gives it on a dual-stack socket. */
+function plain(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/** The source of a peer address as Node reports it: the IPv4 address, or an IPv6 address's /64. */
+export function sourceKey(ip: string): string {
+  ip = plain(ip);
   if (!ip.includes(':')) return ip;
   return ipv6Prefix64(ip);
 }
@@ -209,10 +391,12 @@ export function sourceKey(ip: string | undefined): string {
 function ipv6Prefix64(ip: string): string {
   const zone = ip.indexOf('%');
   if (zone !== -1) ip = ip.slice(0, zone);
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, null];
-  const left = head === '' ? [] : head!.split(':');
-  const right = tail === null || tail === '' || tail === undefined ? [] : tail.split(':');
-  const groups = tail === null ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  const gap = ip.indexOf('::');
+  const head = gap === -1 ? ip : ip.slice(0, gap);
+  const tail = gap === -1 ? '' : ip.slice(gap + 2);
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = gap === -1 ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
   return `${groups
     .slice(0, 4)
     .map((g) => parseInt(g || '0', 16).toString(16))
@@ -223,7 +407,7 @@ function ipv6Prefix64(ip: string): string {
 
 const throttles = new WeakMap<Server, AuthThrottle>();
 
-export function throttleOf(server: Server): AuthThrottle {
+function throttleOf(server: Server): AuthThrottle {
   let t = throttles.get(server);
   if (t === undefined) {
     t = new AuthThrottle();
@@ -241,6 +425,8 @@ function settings(server: Server): ThrottleSettings {
     maxMs: c.num('auth-failure-delay-max-ms'),
     lockoutThreshold: c.num('auth-failure-lockout-threshold'),
     lockoutMs: c.num('auth-failure-lockout-seconds') * 1000,
+    userRate: c.num('auth-failure-user-rate'),
+    userBurst: c.num('auth-failure-user-burst'),
   };
 }
 
@@ -250,79 +436,74 @@ function throttled(c: Client): boolean {
 }
 
 /**
- * Runs `attempt` (which checks the credentials and writes the reply) now, or holds the client
- * for the delay its source and user name have earned and runs it then. Other clients go on
- * meanwhile; this client's later input waits. A locked-out source runs it at once: the check
- * itself fails it (authLocked).
+ * Runs `attempt` (which checks the credentials for `usernames`, in order, and writes the reply)
+ * now, or holds the client until the throttle lets those checks happen and runs it then. Other
+ * clients go on meanwhile; this client's later input waits. EXEC holds itself this way for every
+ * AUTH it queued before it runs, so the attempts inside it run at once.
  */
-export function throttleAttempt(c: Client, username: string, attempt: () => void): void {
-  // Inside EXEC nothing can wait; the lockout still applies there.
-  if (!throttled(c) || c.inExec) {
+export function throttleAttempt(c: Client, usernames: readonly string[], attempt: () => void): void {
+  if (!throttled(c) || c.inExec || usernames.length === 0) {
     attempt();
     return;
   }
   const server = c.server;
-  const source = sourceOf(c);
-  const plan = throttleOf(server).plan(source, username, Date.now(), settings(server));
-  if (plan.kind !== 'wait') {
+  const who = whoOf(c);
+  const t = throttleOf(server);
+  const now = Date.now();
+  const plan = t.schedule(who, usernames, now, settings(server));
+  if (plan.at <= now) {
     attempt();
     return;
   }
+  const ms = plan.at - now;
   server.stats.authThrottled++;
-  auditEvent(server, 'auth-throttled', { ...clientFields(c), reason: 'auth-throttled', username, source, delay_ms: plan.ms, failures: plan.failures });
-  const { source: src, user } = plan;
-  src.pending++;
-  user.pending++;
-  const release = server.holdClient(c, plan.ms, () => {
-    src.held.delete(release);
-    src.pending--;
-    user.pending--;
+  auditEvent(server, 'auth-throttled', {
+    ...clientFields(c),
+    reason: 'auth-throttled',
+    username: plan.username,
+    source: who.source,
+    delay_ms: ms,
+    failures: plan.failures,
+  });
+  server.holdClient(c, ms, () => {
+    t.release(plan);
     // A client gone meanwhile has its attempt dropped unchecked: nothing learned, nothing counted.
     if (!c.closed) attempt();
   });
-  src.held.add(release);
 }
 
-/** True while the client's source is locked out: its attempts fail without being checked. */
-export function authLocked(c: Client): boolean {
-  return throttled(c) && throttleOf(c.server).locked(sourceOf(c), Date.now());
+/** True while the client's source is locked out for `username`: its attempts fail without being checked. */
+export function authLocked(c: Client, username: string): boolean {
+  return throttled(c) && throttleOf(c.server).locked(whoOf(c).source, username, Date.now());
 }
 
-/** A failed attempt: counted, and the source locked out when it reaches the threshold. */
+/** A failed attempt: counted, and the pair locked out when it reaches the threshold. */
 export function authFailed(c: Client, username: string): void {
   if (!throttled(c)) return;
   const server = c.server;
-  const source = sourceOf(c);
+  const who = whoOf(c);
   const cfg = settings(server);
-  const t = throttleOf(server);
-  const { failures, lockedOut } = t.failed(source, username, Date.now(), cfg);
+  const { failures, lockedOut } = throttleOf(server).failed(who, username, Date.now(), cfg);
   if (!lockedOut) return;
   server.stats.authLockouts++;
-  server.log.warning(`Authentication from ${source} locked out for ${cfg.lockoutMs / 1000} seconds after ${failures} failures`);
+  // The user name is the client's to choose: it goes to the audit log (JSON), not into a log line.
+  server.log.warning(`Authentication from ${who.source} locked out for one user name for ${cfg.lockoutMs / 1000} seconds after ${failures} failures`);
   auditEvent(server, 'auth-lockout', {
     ...clientFields(c),
     reason: 'auth-locked-out',
     username,
-    source,
+    source: who.source,
     failures,
     lockout_seconds: cfg.lockoutMs / 1000,
   });
-  // Attempts from the source still waiting fail now rather than after their delay.
-  const held = t.sources.get(source)?.held;
-  if (held !== undefined && held.size > 0) {
-    const waiting = [...held];
-    setImmediate(() => {
-      for (const release of waiting) release();
-    });
-  }
 }
 
 export function authSucceeded(c: Client, username: string): void {
-  if (throttled(c)) throttleOf(c.server).succeeded(sourceOf(c), username);
+  if (throttled(c)) throttleOf(c.server).succeeded(whoOf(c), username, Date.now());
 }
 
-/** INFO auth_locked_addresses. */
-export function lockedSources(server: Server): number {
+/** INFO auth_lockouts_active. */
+export function activeLockouts(server: Server): number {
   return throttles.get(server)?.lockedCount(Date.now()) ?? 0;
 }
 

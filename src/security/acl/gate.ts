@@ -63,12 +63,13 @@ export function recordDenial(
 /**
  * AUTH and HELLO AUTH: checks the credentials; on success the client becomes that user. A failure
  * is logged with the attempted user name (never the password) and counted by the brute-force
- * throttle. From a locked-out source every attempt fails unchecked, with the same reply and log
- * entry as a wrong password, so the lockout tells nothing about the password.
+ * throttle. While the client's source is locked out for that user name every attempt fails
+ * unchecked, with the same reply and log entry as a wrong password, so the lockout tells nothing
+ * about the password.
  */
 export function authenticate(c: Client, username: string, password: string, argv: readonly string[]): boolean {
   const server = c.server;
-  const locked = authLocked(c);
+  const locked = authLocked(c, username);
   const user = locked ? null : aclOf(server).credentialsMatch(username, password);
   if (user === null) {
     server.stats.authFailures++;
