@@ -19,6 +19,8 @@ import { debugCommands } from './debug.js';
 import { moduleCommands } from './module.js';
 import { aclCommands } from './acl.js';
 import { streamCommands } from './stream.js';
+import { streamReadCommands } from './stream-read.js';
+import { streamGroupCommands } from './stream-group.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { geoCommands } from './geo.js';
 import { dumpCommands } from './dump.js';
@@ -47,6 +49,8 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   moduleCommands,
   aclCommands,
   streamCommands,
+  streamReadCommands,
+  streamGroupCommands,
   hyperloglogCommands,
   geoCommands,
   dumpCommands,

@@ -691,3 +691,18 @@ function encodeKey(x: U64): string {
   for (let shift = 56n; shift >= 0n; shift -= 8n) out += String.fromCharCode(Number((x >> shift) & 255n));
   return out;
 }
+
+// --- entries as replies show them ---
+
+/** One entry: its ID and pairs, or null pairs for a pending entry deleted since. */
+export interface StreamEntry {
+  readonly id: string;
+  readonly fv: readonly string[] | null;
+}
+
+/** The live entries with start <= ID <= end, ascending or (rev) descending, at most `count` (0: all). */
+export function rangeEntries(s: StreamValue, start: StreamId, end: StreamId, rev: boolean, count: number): StreamEntry[] {
+  const items: StreamEntry[] = [];
+  s.range(start, end, rev, count, (ms, seq, fv, from, to) => items.push({ id: `${ms}-${seq}`, fv: fv.slice(from, to) }));
+  return items;
+}

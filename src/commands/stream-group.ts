@@ -1,0 +1,462 @@
+// Consumer groups (Redis 7.0): XGROUP and its subcommands, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
+// The operations live in src/store/stream-group.ts; this file parses arguments in Redis's order,
+// replies, announces keyspace events and counts changes. XREADGROUP is in stream-read.ts.
+
+import * as E from '../errors.js';
+import { is, parseInt64 } from './args.js';
+import { key, NO_KEYS, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import type { Client } from '../server/client.js';
+import { replyHelp } from './server.js';
+import { Database } from '../store/database.js';
+import { now } from '../store/clock.js';
+import { notify, NOTIFY_STREAM } from '../server/notify.js';
+import { MAX_ID, MIN_ID, StreamValue, UNKNOWN_READS, formatId, type ConsumerGroup, type I64, type StreamId } from '../store/stream.js';
+import {
+  ack,
+  autoclaim,
+  claim,
+  createConsumer,
+  createGroup,
+  deleteConsumer,
+  destroyGroup,
+  pendingEntries,
+  pendingSummary,
+  setGroupId,
+} from '../store/stream-group.js';
+import { boundArg, exactArg, longArg, lookup, parseIdText, replyOneEntry, strictId } from './stream.js';
+
+// --- XGROUP ---
+// Redis runs every XGROUP subcommand through one function: options first, then the key and group
+// checks, then the subcommand's own arity. The handlers below keep that order, so errors match.
+
+interface GroupOptions {
+  readonly mkStream: boolean;
+  readonly entriesRead: I64;
+}
+
+/** CREATE's MKSTREAM and ENTRIESREAD, SETID's ENTRIESREAD, from argv[5] on. Null after replying. */
+function groupOptions(c: Client, argv: string[], create: boolean): GroupOptions | null {
+  let mkStream = false;
+  let entriesRead: I64 = UNKNOWN_READS;
+  for (let i = 5; i < argv.length; ) {
+    if (create && is(argv[i]!, 'mkstream')) {
+      mkStream = true;
+      i++;
+    } else if (is(argv[i]!, 'entriesread') && i + 1 < argv.length) {
+      const v = exactArg(c, argv[i + 1]!);
+      if (v === null) return null;
+      if (v < 0 && v !== UNKNOWN_READS) {
+        c.reply.error(E.ENTRIESREAD_RANGE);
+        return null;
+      }
+      entriesRead = v;
+      i += 2;
+    } else {
+      c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+      return null;
+    }
+  }
+  return { mkStream, entriesRead };
+}
+
+/** The stream an XGROUP subcommand names; it must exist. Null after replying. */
+function groupStream(c: Client, k: string): StreamValue | null {
+  const s = lookup(c, k, true);
+  if (s === undefined) c.reply.error(E.XGROUP_KEY_REQUIRED);
+  return s ?? null;
+}
+
+/** The stream and the group an XGROUP subcommand names; both must exist. Null after replying. */
+function namedGroup(c: Client, argv: string[]): { s: StreamValue; g: ConsumerGroup } | null {
+  const k = argv[2]!;
+  const groupName = argv[3]!;
+  const s = groupStream(c, k);
+  if (s === null) return null;
+  const g = s.groups.get(groupName);
+  if (g === undefined) {
+    c.reply.error(E.xgroupNoGroup(groupName, k));
+    return null;
+  }
+  return { s, g };
+}
+
+function xgroupCreate(c: Client, argv: string[]): void {
+  const opts = groupOptions(c, argv, true);
+  if (opts === null) return;
+  const k = argv[2]!;
+  let s: StreamValue | undefined;
+  if (opts.mkStream) {
+    const found = lookup(c, k, true);
+    if (found === null) return;
+    s = found;
+  } else {
+    const found = groupStream(c, k);
+    if (found === null) return;
+    s = found;
+  }
+  if (argv.length > 8) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+    return;
+  }
+  let id: StreamId;
+  if (argv[4] === '$') {
+    id = s?.lastId ?? MIN_ID;
+  } else {
+    const p = strictId(c, argv[4]!);
+    if (p === null) return;
+    id = p;
+  }
+  if (s === undefined) {
+    s = new StreamValue();
+    c.db.set(k, s);
+  }
+  if (!createGroup(s, argv[3]!, id, opts.entriesRead)) {
+    c.reply.error(E.BUSYGROUP);
+    return;
+  }
+  Database.dirty++;
+  notify(c, NOTIFY_STREAM, 'xgroup-create', k);
+  c.reply.ok();
+}
+
+function xgroupSetid(c: Client, argv: string[]): void {
+  const opts = groupOptions(c, argv, false);
+  if (opts === null) return;
+  const found = namedGroup(c, argv);
+  if (found === null) return;
+  if (argv.length !== 5 && argv.length !== 7) {
+    c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+    return;
+  }
+  let id: StreamId;
+  if (argv[4] === '$') {
+    id = found.s.lastId;
+  } else {
+    const p = parseIdText(argv[4]!, 0, false, false);
+    if (p === null) {
+      c.reply.error(E.STREAM_INVALID_ID);
+      return;
+    }
+    id = p.id;
+  }
+  setGroupId(found.g, id, opts.entriesRead);
+  Database.dirty++;
+  notify(c, NOTIFY_STREAM, 'xgroup-setid', argv[2]!);
+  c.reply.ok();
+}
+
+// DESTROY, CREATECONSUMER and DELCONSUMER have a fixed arity, which the table enforces.
+
+function xgroupDestroy(c: Client, argv: string[]): void {
+  const k = argv[2]!;
+  const s = groupStream(c, k);
+  if (s === null) return;
+  if (!destroyGroup(s, argv[3]!)) {
+    c.reply.integer(0);
+    return;
+  }
+  Database.dirty++;
+  notify(c, NOTIFY_STREAM, 'xgroup-destroy', k);
+  // Readers blocked on this group learn that it is gone.
+  c.server.blocking.modified(c.db, k);
+  c.reply.integer(1);
+}
+
+function xgroupCreateconsumer(c: Client, argv: string[]): void {
+  const found = namedGroup(c, argv);
+  if (found === null) return;
+  if (!createConsumer(found.g, argv[4]!, now())) {
+    c.reply.integer(0);
+    return;
+  }
+  notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', argv[2]!);
+  Database.dirty++;
+  c.reply.integer(1);
+}
+
+function xgroupDelconsumer(c: Client, argv: string[]): void {
+  const found = namedGroup(c, argv);
+  if (found === null) return;
+  const pending = deleteConsumer(found.g, argv[4]!);
+  if (pending !== null) {
+    Database.dirty++;
+    notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', argv[2]!);
+  }
+  c.reply.integer(pending ?? 0);
+}
+
+const XGROUP_HELP = [
+  'CREATE <key> <groupname> <id|$> [option]',
+  '    Create a new consumer group. Options are:',
+  '    * MKSTREAM',
+  '      Create the empty stream if it does not exist.',
+  '    * ENTRIESREAD entries_read',
+  "      Set the group's entries_read counter (internal use).",
+  'CREATECONSUMER <key> <groupname> <consumer>',
+  '    Create a new consumer in the specified group.',
+  'DELCONSUMER <key> <groupname> <consumer>',
+  '    Remove the specified consumer.',
+  'DESTROY <key> <groupname>',
+  '    Remove the specified group.',
+  'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
+  '    Set the current group ID and entries_read counter.',
+];
+
+function xgroupHelp(c: Client): void {
+  replyHelp(c, 'XGROUP', XGROUP_HELP);
+}
+
+// --- XACK, XPENDING ---
+
+/** The group of a stream looked up for reading, or null after replying (missing: `onMissing`). */
+function readGroupOf(c: Client, k: string, groupName: string, onMissing: () => void): { s: StreamValue; g: ConsumerGroup } | null {
+  const s = lookup(c, k, false);
+  if (s === null) return null;
+  const g = s?.groups.get(groupName);
+  if (s === undefined || g === undefined) {
+    onMissing();
+    return null;
+  }
+  return { s, g };
+}
+
+function xack(c: Client, argv: string[]): void {
+  const found = readGroupOf(c, argv[1]!, argv[2]!, () => c.reply.integer(0));
+  if (found === null) return;
+  const ids: StreamId[] = [];
+  for (let j = 3; j < argv.length; j++) {
+    const id = strictId(c, argv[j]!);
+    if (id === null) return;
+    ids.push(id);
+  }
+  const acked = ack(found.g, ids);
+  Database.dirty += acked;
+  c.reply.integer(acked);
+}
+
+function xpending(c: Client, argv: string[]): void {
+  const argc = argv.length;
+  if (argc !== 3 && (argc < 6 || argc > 9)) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  let start = MIN_ID;
+  let end = MAX_ID;
+  let count = 0;
+  let minIdle = 0;
+  let consumerName: string | null = null;
+  if (argc >= 6) {
+    let at = 3;
+    if (is(argv[3]!, 'idle')) {
+      const v = longArg(c, argv[4]!);
+      if (v === null) return;
+      minIdle = v;
+      if (argc < 8) {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
+      at += 2;
+    }
+    const n = longArg(c, argv[at + 2]!);
+    if (n === null) return;
+    count = Math.max(0, n);
+    const s0 = boundArg(c, argv[at]!, true);
+    if (s0 === null) return;
+    const e0 = boundArg(c, argv[at + 1]!, false);
+    if (e0 === null) return;
+    start = s0;
+    end = e0;
+    if (at + 3 < argc) consumerName = argv[at + 3]!;
+  }
+  const k = argv[1]!;
+  const groupName = argv[2]!;
+  const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
+  if (found === null) return;
+  if (argc === 3) {
+    const sum = pendingSummary(found.g);
+    c.reply.array(4);
+    c.reply.integer(sum.count);
+    if (sum.first === null || sum.last === null) {
+      c.reply.nil();
+      c.reply.nil();
+      c.reply.nilArray();
+      return;
+    }
+    c.reply.bulk(formatId(sum.first));
+    c.reply.bulk(formatId(sum.last));
+    c.reply.array(sum.owners.length);
+    for (const owner of sum.owners) {
+      c.reply.array(2);
+      c.reply.bulk(owner.name);
+      c.reply.bulk(String(owner.count));
+    }
+    return;
+  }
+  const rows = pendingEntries(found.g, { start, end, count, minIdle, consumer: consumerName }, now());
+  c.reply.array(rows.length);
+  for (const row of rows) {
+    c.reply.array(4);
+    c.reply.bulk(formatId(row.id));
+    c.reply.bulk(row.consumer);
+    c.reply.integer(row.idle);
+    c.reply.integer(row.deliveryCount);
+  }
+}
+
+// --- XCLAIM, XAUTOCLAIM ---
+
+/** Claimed entries as XCLAIM and XAUTOCLAIM reply them: IDs only with JUSTID, else whole entries. */
+function replyClaimed(c: Client, s: StreamValue, claimed: readonly StreamId[], justId: boolean): void {
+  c.reply.array(claimed.length);
+  for (const id of claimed) {
+    if (justId) c.reply.bulk(formatId(id));
+    else replyOneEntry(c, s, id);
+  }
+}
+
+function xclaim(c: Client, argv: string[]): void {
+  const k = argv[1]!;
+  const groupName = argv[2]!;
+  const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
+  if (found === null) return;
+  const { s, g } = found;
+  const idle = longArg(c, argv[4]!, E.xclaimBadArgument('min-idle-time', 'XCLAIM'));
+  if (idle === null) return;
+  const minIdle = Math.max(0, idle);
+  // IDs run until the first argument that is not one; options follow.
+  const ids: StreamId[] = [];
+  let j = 5;
+  for (; j < argv.length; j++) {
+    const p = parseIdText(argv[j]!, 0, true, false);
+    if (p === null) break;
+    ids.push(p.id);
+  }
+  const t = now();
+  let force = false;
+  let justId = false;
+  let deliveryTime = -1;
+  let retryCount: I64 = -1;
+  let lastId = MIN_ID;
+  for (; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    const opt = argv[j]!;
+    if (is(opt, 'force')) {
+      force = true;
+    } else if (is(opt, 'justid')) {
+      justId = true;
+    } else if (is(opt, 'idle') && more > 0) {
+      const v = longArg(c, argv[++j]!, E.xclaimBadArgument('IDLE option', 'XCLAIM'));
+      if (v === null) return;
+      deliveryTime = t - v;
+    } else if (is(opt, 'time') && more > 0) {
+      const v = longArg(c, argv[++j]!, E.xclaimBadArgument('TIME option', 'XCLAIM'));
+      if (v === null) return;
+      deliveryTime = v;
+    } else if (is(opt, 'retrycount') && more > 0) {
+      const v = exactArg(c, argv[++j]!, E.xclaimBadArgument('RETRYCOUNT option', 'XCLAIM'));
+      if (v === null) return;
+      retryCount = v;
+    } else if (is(opt, 'lastid') && more > 0) {
+      const id = strictId(c, argv[++j]!);
+      if (id === null) return;
+      lastId = id;
+    } else {
+      c.reply.error(E.xclaimUnknownOption(opt));
+      return;
+    }
+  }
+  const done = claim(s, g, argv[3]!, ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
+  if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+  Database.dirty += done.claimed.length;
+  replyClaimed(c, s, done.claimed, justId);
+}
+
+const MAX_AUTOCLAIM_COUNT = (2n ** 63n - 1n) / 16n;
+/** Bytes a 64-bit Linux process can map (47-bit user address space). */
+const ADDRESS_SPACE = 2 ** 47;
+
+function xautoclaim(c: Client, argv: string[]): void {
+  const idle = longArg(c, argv[4]!, E.xclaimBadArgument('min-idle-time', 'XAUTOCLAIM'));
+  if (idle === null) return;
+  const minIdle = Math.max(0, idle);
+  const start = boundArg(c, argv[5]!, true);
+  if (start === null) return;
+  let count = 100;
+  let justId = false;
+  for (let j = 6; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (is(argv[j]!, 'count') && more > 0) {
+      const v = parseInt64(argv[++j]!);
+      if (v === null || v < 1n || v > MAX_AUTOCLAIM_COUNT) {
+        c.reply.error(E.XAUTOCLAIM_COUNT);
+        return;
+      }
+      count = Number(v);
+    } else if (is(argv[j]!, 'justid')) {
+      justId = true;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const k = argv[1]!;
+  const groupName = argv[2]!;
+  const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
+  if (found === null) return;
+  const { s, g } = found;
+  // Redis allocates room for `count` deleted IDs up front; past the address space that fails.
+  if (count * 16 > ADDRESS_SPACE) {
+    c.reply.error(E.XAUTOCLAIM_COUNT_TOO_HIGH);
+    return;
+  }
+  const done = autoclaim(s, g, argv[3]!, start, count, minIdle, justId, now());
+  if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+  Database.dirty += done.claimed.length + done.deleted.length;
+  c.reply.array(3);
+  c.reply.bulk(formatId(done.cursor));
+  replyClaimed(c, s, done.claimed, justId);
+  c.reply.array(done.deleted.length);
+  for (const id of done.deleted) c.reply.bulk(formatId(id));
+}
+
+// --- the table ---
+
+const rw = (...flags: KeySpecFlag[]): readonly KeySpec[] => [key(1, ...flags)];
+const sub2 = (...flags: KeySpecFlag[]): readonly KeySpec[] => [key(2, ...flags)];
+const aclWF = ['write', 'stream', 'fast'] as const;
+const aclWS = ['write', 'stream', 'slow'] as const;
+const aclRS = ['read', 'stream', 'slow'] as const;
+const random = ['nondeterministic_output'];
+const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
+  history === undefined ? { summary, since, group: 'stream', complexity } : { summary, since, group: 'stream', complexity, history };
+
+export const streamGroupCommands: readonly CommandSpec[] = [
+  { name: 'xack', arity: -4, flags: ['write', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: xack,
+    docs: doc('Acknowledges entries of a consumer group, removing them from its pending list.', '5.0.0', 'O(1) per ID (O(log(P)) in a pending list of P entries).') },
+  { name: 'xpending', arity: -3, flags: ['readonly'], acl: aclRS, tips: random, keys: rw('RO', 'ACCESS'), run: xpending,
+    docs: doc("Summarizes or lists the entries pending in a consumer group.", '5.0.0', 'O(N), N the entries returned (or scanned with IDLE); the summary is O(C) in the consumers.', [
+      ['6.2.0', 'Added `IDLE` and exclusive ranges.']]) },
+  { name: 'xclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'UPDATE'), run: xclaim,
+    docs: doc('Transfers pending entries of a consumer group to another consumer.', '5.0.0', 'O(log N) per ID, N the size of the pending list.') },
+  { name: 'xautoclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'DELETE'), run: xautoclaim,
+    docs: doc('Transfers pending entries idle long enough to another consumer, scanning from a cursor.', '6.2.0', 'O(1) when COUNT is small.', [
+      ['7.0.0', 'The reply has a third element: the deleted entries removed from the pending list.']]) },
+  {
+    name: 'xgroup', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
+    docs: doc('Container for the consumer group subcommands.', '5.0.0', 'Depends on subcommand.'),
+    subcommands: [
+      { name: 'create', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreate,
+        docs: doc('Creates a consumer group on a stream.', '5.0.0', 'O(1)', [['7.0.0', 'Added `ENTRIESREAD`.']]) },
+      { name: 'setid', arity: -5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'UPDATE'), run: xgroupSetid,
+        docs: doc("Sets a consumer group's last delivered ID.", '5.0.0', 'O(1)', [['7.0.0', 'Added the optional `ENTRIESREAD`.']]) },
+      { name: 'destroy', arity: 4, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDestroy,
+        docs: doc('Deletes a consumer group.', '5.0.0', 'O(N), N the entries pending in the group.') },
+      { name: 'createconsumer', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreateconsumer,
+        docs: doc('Creates a consumer in a consumer group.', '6.2.0', 'O(1)') },
+      { name: 'delconsumer', arity: 5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDelconsumer,
+        docs: doc('Deletes a consumer from a consumer group, dropping its pending entries.', '5.0.0', 'O(1)') },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['stream', 'slow'], keys: NO_KEYS, run: xgroupHelp,
+        docs: doc('Describes the XGROUP subcommands.', '5.0.0', 'O(1)') },
+    ],
+  },
+];

@@ -1,0 +1,268 @@
+// XREAD and XREADGROUP: reading one or more streams, directly or through a consumer group, and
+// waiting (BLOCK) in src/server/blocking.ts until a later XADD has something for the reader.
+// What a group read changes lives in src/store/stream-group.ts; this file parses, replies and waits.
+
+import * as E from '../errors.js';
+import { is } from './args.js';
+import { keyAfter, type CommandSpec, type KeySpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import { Database } from '../store/database.js';
+import { now } from '../store/clock.js';
+import { notify, NOTIFY_STREAM } from '../server/notify.js';
+import { MAX_ID, MIN_ID, compareIds, nextId, rangeEntries, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
+import { deliverNew, readGroup, type GroupDelivery } from '../store/stream-group.js';
+import { asStream, longArg, lookup, replyEntries, strictId } from './stream.js';
+
+interface ReadArgs {
+  readonly timeout: number;
+  readonly count: number;
+  readonly keys: string[];
+  readonly ids: StreamId[];
+  readonly group: { readonly name: string; readonly consumer: string; readonly noAck: boolean } | null;
+}
+
+/** Redis's xreadCommand argument pass, IDs resolved. Null after replying an error. */
+function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | null {
+  let timeout = -1;
+  let count = 0;
+  let streamsAt = 0;
+  let n = 0;
+  let noAck = false;
+  let groupName: string | null = null;
+  let consumerName = '';
+  for (let i = 1; i < argv.length; i++) {
+    const more = argv.length - i - 1;
+    const o = argv[i]!;
+    if (is(o, 'block') && more > 0) {
+      const t = longArg(c, argv[++i]!, E.TIMEOUT_NOT_INTEGER);
+      if (t === null) return null;
+      if (t < 0) {
+        c.reply.error(E.TIMEOUT_NEGATIVE);
+        return null;
+      }
+      timeout = t;
+    } else if (is(o, 'count') && more > 0) {
+      const v = longArg(c, argv[++i]!);
+      if (v === null) return null;
+      count = Math.max(0, v);
+    } else if (is(o, 'streams') && more > 0) {
+      streamsAt = i + 1;
+      n = argv.length - streamsAt;
+      if (n % 2 !== 0) {
+        c.reply.error(E.XREAD_UNBALANCED);
+        return null;
+      }
+      n /= 2;
+      break;
+    } else if (is(o, 'group') && more >= 2) {
+      if (!readGroup) {
+        c.reply.error(E.XREAD_GROUP_OPTION);
+        return null;
+      }
+      groupName = argv[i + 1]!;
+      consumerName = argv[i + 2]!;
+      i += 2;
+    } else if (is(o, 'noack')) {
+      if (!readGroup) {
+        c.reply.error(E.XREAD_NOACK_OPTION);
+        return null;
+      }
+      noAck = true;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return null;
+    }
+  }
+  if (streamsAt === 0) {
+    c.reply.error(E.SYNTAX);
+    return null;
+  }
+  if (readGroup && groupName === null) {
+    c.reply.error(E.XREADGROUP_NO_GROUP_OPTION);
+    return null;
+  }
+  const keys = argv.slice(streamsAt, streamsAt + n);
+  const ids: StreamId[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    const s = lookup(c, k, false);
+    if (s === null) return null;
+    if (groupName !== null && (s === undefined || !s.groups.has(groupName))) {
+      c.reply.error(E.xreadgroupNoGroup(k, groupName));
+      return null;
+    }
+    const arg = argv[streamsAt + n + i]!;
+    if (arg === '$') {
+      if (readGroup) {
+        c.reply.error(E.XREADGROUP_DOLLAR);
+        return null;
+      }
+      ids.push(s?.lastId ?? MIN_ID);
+    } else if (arg === '>') {
+      if (!readGroup) {
+        c.reply.error(E.XREAD_GREATER_ID);
+        return null;
+      }
+      // As in Redis, '>' is the largest ID: "whatever the group has not delivered yet".
+      ids.push(MAX_ID);
+    } else {
+      const id = strictId(c, arg);
+      if (id === null) return null;
+      ids.push(id);
+    }
+  }
+  const group = groupName === null ? null : { name: groupName, consumer: consumerName, noAck };
+  return { timeout, count, keys, ids, group };
+}
+
+/** What one stream contributes to an XREAD/XREADGROUP reply. */
+interface Served {
+  readonly key: string;
+  readonly items: StreamEntry[];
+}
+
+/** Announces a consumer a group read created, as Redis's streamCreateConsumer does. */
+function announce(c: Client, k: string, d: GroupDelivery): StreamEntry[] {
+  if (d.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+  return d.entries;
+}
+
+/** Serves what can be served right away, in argument order, each stream seeing the earlier ones' effects. */
+function readNow(c: Client, args: ReadArgs): Served[] {
+  const out: Served[] = [];
+  const at = now();
+  for (let i = 0; i < args.keys.length; i++) {
+    const k = args.keys[i]!;
+    const s = lookup(c, k, false);
+    if (s === null || s === undefined) continue;
+    const gt = args.ids[i]!;
+    if (args.group === null) {
+      const last = s.length > 0 ? s.lastLiveId() : null;
+      if (last !== null && compareIds(last, gt) > 0) out.push({ key: k, items: rangeEntries(s, nextId(gt)!, MAX_ID, false, args.count) });
+      continue;
+    }
+    const g = s.groups.get(args.group.name)!;
+    const read = readGroup(s, g, args.group.consumer, gt, args.count, args.group.noAck, at);
+    if (read === null) continue;
+    const items = announce(c, k, read);
+    Database.dirty++;
+    out.push({ key: k, items });
+  }
+  return out;
+}
+
+/** Streams keyed by name: a map in RESP3, an array of [key, entries] pairs in RESP2. */
+function replyServed(c: Client, served: readonly Served[]): void {
+  if (c.reply.resp === 2) c.reply.array(served.length);
+  else c.reply.map(served.length);
+  for (const s of served) {
+    if (c.reply.resp === 2) c.reply.array(2);
+    c.reply.bulk(s.key);
+    replyEntries(c, s.items);
+  }
+}
+
+/** A blocked read's count when none was given: enough to be useful, not enough to stall. */
+const BLOCKED_DEFAULT_COUNT = 1000;
+
+function readGeneric(c: Client, argv: string[], readGroup: boolean): void {
+  const args = parseRead(c, argv, readGroup);
+  if (args === null) return;
+  const served = readNow(c, args);
+  if (served.length > 0) {
+    replyServed(c, served);
+    return;
+  }
+  if (args.timeout === -1 || c.inExec) {
+    c.reply.nilArray();
+    return;
+  }
+  block(c, args);
+}
+
+const xread = (c: Client, argv: string[]): void => readGeneric(c, argv, false);
+const xreadgroup = (c: Client, argv: string[]): void => readGeneric(c, argv, true);
+
+// --- waiting for entries ---
+
+/** A client blocked in XREAD/XREADGROUP. */
+interface StreamWait {
+  readonly client: Client;
+  readonly db: Database;
+  /** The ID each key must pass (the first one given for a key named twice). */
+  readonly after: Map<string, StreamId>;
+  readonly count: number;
+  readonly group: ReadArgs['group'];
+}
+
+function block(c: Client, args: ReadArgs): void {
+  const after = new Map<string, StreamId>();
+  args.keys.forEach((k, i) => {
+    if (!after.has(k)) after.set(k, args.ids[i]!);
+  });
+  const w: StreamWait = {
+    client: c,
+    db: c.db,
+    after,
+    count: args.count === 0 ? BLOCKED_DEFAULT_COUNT : args.count,
+    group: args.group,
+  };
+  c.server.blocking.block(
+    { client: c, db: c.db, keys: [...after.keys()], serve: (k) => serveWait(w, k), timedOut: () => c.reply.nilArray() },
+    args.timeout,
+  );
+}
+
+/**
+ * Serves `w` from the stream under `k` if it has something for it; true once a reply is written.
+ * A group reader whose key or group is gone gets an error, as Redis 7.0 answers it.
+ */
+function serveWait(w: StreamWait, k: string): boolean {
+  const c = w.client;
+  const v = w.db.get(k);
+  const s = v === undefined ? null : asStream(v);
+  let gt = w.after.get(k)!;
+  let g: ConsumerGroup | undefined;
+  if (w.group !== null) {
+    if (s === null) {
+      c.reply.error(E.XREADGROUP_KEY_GONE);
+      return true;
+    }
+    g = s.groups.get(w.group.name);
+    if (g === undefined) {
+      c.reply.error(E.XREADGROUP_GROUP_GONE);
+      return true;
+    }
+    gt = g.lastId;
+  }
+  if (s === null || compareIds(s.lastId, gt) <= 0) return false;
+  const start = nextId(gt);
+  if (start === null) return false;
+  const items =
+    g !== undefined && w.group !== null
+      ? announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, now()))
+      : rangeEntries(s, start, MAX_ID, false, w.count);
+  if (c.reply.resp === 2) {
+    c.reply.array(1);
+    c.reply.array(2);
+  } else {
+    c.reply.map(1);
+  }
+  c.reply.bulk(k);
+  replyEntries(c, items);
+  return true;
+}
+
+// --- the table ---
+
+const streamsKeys = (startFrom: number): readonly KeySpec[] => [
+  keyAfter('STREAMS', startFrom, { range: { lastKey: -1, keyStep: 1, limit: 2 } }, 'RO', 'ACCESS'),
+];
+const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'stream', complexity });
+
+export const streamReadCommands: readonly CommandSpec[] = [
+  { name: 'xread', arity: -4, flags: ['readonly', 'blocking'], acl: ['read', 'stream', 'slow', 'blocking'], keys: streamsKeys(1), run: xread,
+    docs: doc('Reads entries newer than given IDs from one or more streams, optionally waiting for them.', '5.0.0', 'O(N) per stream, N the entries returned; O(M) for XADD to serve M blocked readers.') },
+  { name: 'xreadgroup', arity: -7, flags: ['write', 'blocking'], acl: ['write', 'stream', 'slow', 'blocking'], keys: streamsKeys(4), run: xreadgroup,
+    docs: doc('Reads entries through a consumer group, recording them as pending for the consumer, optionally waiting.', '5.0.0', 'O(M) per stream, M the entries returned; O(N) for XADD to serve N blocked readers.') },
+];
