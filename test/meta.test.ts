@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createCommandTable, type Command } from '../src/commands/registry.js';
-import type { KeySpec } from '../src/commands/spec.js';
+import { CommandTable, createCommandTable, type Command } from '../src/commands/registry.js';
+import type { CommandSpec, DocsTable, KeySpec } from '../src/commands/spec.js';
 import { startRedis, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { decode, pairs, type RespValue } from './helpers/resp.js';
@@ -142,6 +142,28 @@ describe('the command table on its own', () => {
       if (d.group.trim() === '') problems.push(`${cmd.fullName}: empty group`);
     }
     expectNone(problems, 'commands without docs');
+  });
+
+  test('each docs file (src/commands/docs/) has exactly the commands of its family table', async () => {
+    const problems: string[] = [];
+    const docsDir = fileURLToPath(new URL('../src/commands/docs/', import.meta.url));
+    const files = readdirSync(docsDir).filter((f) => f.endsWith('.js'));
+    assert.ok(files.length > 20, `docs files found: ${files.length}`);
+    for (const f of files) {
+      const docsModule = (await import(new URL(`../src/commands/docs/${f}`, import.meta.url).href)) as Record<string, DocsTable>;
+      const family = (await import(new URL(`../src/commands/${f}`, import.meta.url).href)) as Record<string, unknown>;
+      const tables = Object.entries(family).filter(([name]) => name.endsWith('Commands'));
+      const docsTables = Object.values(docsModule);
+      if (tables.length !== 1 || docsTables.length !== 1) {
+        problems.push(`${f}: ${tables.length} command tables, ${docsTables.length} docs tables`);
+        continue;
+      }
+      const names = new Set(new CommandTable(tables[0]![1] as readonly CommandSpec[]).all.flatMap((cmd) => [cmd, ...(cmd.subcommands?.values() ?? [])]).map((cmd) => cmd.fullName));
+      const documented = new Set(Object.keys(docsTables[0]!));
+      for (const name of documented) if (!names.has(name)) problems.push(`docs/${f}: ${name} is not a command of commands/${f}`);
+      for (const name of names) if (!documented.has(name)) problems.push(`docs/${f}: no entry for ${name}`);
+    }
+    expectNone(problems, 'docs entries without a command, or commands without an entry');
   });
 });
 

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
 import { parseInteger } from './args.js';
-import { NO_KEYS, type CommandSpec } from './spec.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { aclDocs } from './docs/acl.js';
 import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import { aclOf } from '../security/acl/state.js';
@@ -312,90 +313,28 @@ function setuserSecrets(argv: readonly string[]): number[] {
 const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
 const adminAcl = ['admin', 'slow', 'dangerous'] as const;
 const plain = ['noscript', 'loading', 'stale'] as const;
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'server', complexity });
-const N_USERS = 'O(N) where N is the number of users.';
 
-export const aclCommands: readonly CommandSpec[] = [
+export const aclCommands: readonly CommandSpec[] = withDocs(aclDocs, [
   {
     name: 'acl',
     arity: -2,
     flags: [],
     acl: ['slow'],
     keys: NO_KEYS,
-    docs: doc('Container for the access control list subcommands.', '6.0.0', 'Depends on subcommand.'),
     subcommands: [
-      {
-        name: 'cat', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: cat,
-        docs: { ...doc('Lists the ACL categories, or the commands in one category.', '6.0.0', 'O(1) since the categories and commands are a fixed set.'), arguments: [{ name: 'categoryname', type: 'string', optional: true }] },
-      },
-      {
-        name: 'deluser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: deluser,
-        docs: { ...doc('Deletes users and disconnects the clients authenticated as them.', '6.0.0', 'O(1) amortized time considering the typical user.'), arguments: [{ name: 'username', type: 'string', multiple: true }] },
-      },
-      {
-        name: 'dryrun', arity: -4, flags: admin, acl: adminAcl, keys: NO_KEYS, run: dryrun,
-        docs: {
-          ...doc('Tells whether a user could run a command, without running it.', '7.0.0', 'O(1).'),
-          arguments: [
-            { name: 'username', type: 'string' },
-            { name: 'command', type: 'string' },
-            { name: 'arg', type: 'string', optional: true, multiple: true },
-          ],
-        },
-      },
-      {
-        name: 'genpass', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: genpass,
-        docs: { ...doc('Returns a random password from a secure source.', '6.0.0', 'O(1)'), arguments: [{ name: 'bits', type: 'integer', optional: true }] },
-      },
-      {
-        name: 'getuser', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: getuser,
-        docs: {
-          ...doc("Returns a user's flags, password digests and rules.", '6.0.0', 'O(N). Where N is the number of password, command and pattern rules that the user has.'),
-          history: [
-            ['6.2.0', 'Added Pub/Sub channel patterns.'],
-            ['7.0.0', 'Added selectors and changed the format of key and channel patterns from a list to their rule representation.'],
-          ],
-          arguments: [{ name: 'username', type: 'string' }],
-        },
-      },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: help, docs: doc('Describes the ACL subcommands.', '6.0.0', 'O(1)') },
-      {
-        name: 'list', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: list,
-        docs: doc('Lists every user as an ACL file line.', '6.0.0', N_USERS),
-      },
-      { name: 'load', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: load, docs: doc('Replaces the users with those of the aclfile.', '6.0.0', N_USERS) },
-      {
-        name: 'log', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: log,
-        docs: {
-          ...doc('Lists recent ACL denials, or clears them.', '6.0.0', 'O(N) with N being the number of entries shown.'),
-          arguments: [
-            {
-              name: 'operation', type: 'oneof', optional: true,
-              arguments: [
-                { name: 'count', type: 'integer' },
-                { name: 'reset', type: 'pure-token', token: 'RESET' },
-              ],
-            },
-          ],
-        },
-      },
-      { name: 'save', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: save, docs: doc('Writes the users to the aclfile.', '6.0.0', N_USERS) },
-      {
-        name: 'setuser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: setuser, secretArgs: setuserSecrets,
-        docs: {
-          ...doc('Creates a user or changes its rules, all rules or none.', '6.0.0', 'O(N). Where N is the number of rules provided.'),
-          history: [
-            ['6.2.0', 'Added Pub/Sub channel patterns.'],
-            ['7.0.0', 'Added selectors and key based permissions.'],
-          ],
-          arguments: [
-            { name: 'username', type: 'string' },
-            { name: 'rule', type: 'string', optional: true, multiple: true },
-          ],
-        },
-      },
-      { name: 'users', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: users, docs: doc('Lists the user names.', '6.0.0', N_USERS) },
-      { name: 'whoami', arity: 2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: whoami, docs: doc('Returns the user name of this connection.', '6.0.0', 'O(1)') },
+      { name: 'cat', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: cat },
+      { name: 'deluser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: deluser },
+      { name: 'dryrun', arity: -4, flags: admin, acl: adminAcl, keys: NO_KEYS, run: dryrun },
+      { name: 'genpass', arity: -2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: genpass },
+      { name: 'getuser', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: getuser },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: help },
+      { name: 'list', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: list },
+      { name: 'load', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: load },
+      { name: 'log', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: log },
+      { name: 'save', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: save },
+      { name: 'setuser', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: setuser, secretArgs: setuserSecrets },
+      { name: 'users', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: users },
+      { name: 'whoami', arity: 2, flags: plain, acl: ['slow'], keys: NO_KEYS, run: whoami },
     ],
   },
-];
+]);

@@ -3,7 +3,8 @@
 
 import * as E from '../errors.js';
 import { parseInteger, parseInt64, is } from './args.js';
-import { key, keyRange, type CommandSpec } from './spec.js';
+import { key, keyRange, withDocs, type CommandSpec } from './spec.js';
+import { bitmapDocs } from './docs/bitmap.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { bitCount, bitOp, bitPos, getBit, setBit, type BitOp } from '../store/bitops.js';
@@ -347,22 +348,20 @@ function bitfieldRo(c: Client, argv: string[]): void {
 
 const rwAccessUpdate = [key(1, 'RW', 'ACCESS', 'UPDATE')] as const;
 const roAccess = [key(1, 'RO', 'ACCESS')] as const;
-const doc = (summary: string, since: string, complexity = 'O(N)') => ({ summary, since, group: 'bitmap', complexity });
 
-export const bitmapCommands: readonly CommandSpec[] = [
-  { name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'], keys: rwAccessUpdate, run: setbit, docs: doc('Sets or clears one bit of a string value, growing it as needed.', '2.2.0', 'O(1)') },
-  { name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: getbit, docs: doc('Returns one bit of a string value.', '2.2.0', 'O(1)') },
-  { name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitcount, docs: doc('Counts the set bits of a string value, optionally in a range.', '2.6.0') },
-  { name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitpos, docs: doc('Finds the first set or clear bit of a string value.', '2.8.7') },
+export const bitmapCommands: readonly CommandSpec[] = withDocs(bitmapDocs, [
+  { name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'], keys: rwAccessUpdate, run: setbit },
+  { name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: getbit },
+  { name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitcount },
+  { name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['read', 'bitmap', 'slow'], keys: roAccess, run: bitpos },
   {
     name: 'bitop', arity: -4, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'],
     keys: [key(2, 'OW', 'UPDATE'), keyRange(3, -1, 1, 'RO', 'ACCESS')], run: bitop,
-    docs: doc('Combines string values bit by bit (AND, OR, XOR, NOT) into a destination key.', '2.6.0'),
   },
   {
     name: 'bitfield', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'],
     keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'This command allows both access and modification of the key' }],
-    run: bitfield, docs: doc('Reads, writes and increments integer fields of arbitrary width inside a string value.', '3.2.0', 'O(1) per operation.'),
+    run: bitfield,
   },
-  { name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: bitfieldRo, docs: doc('Reads integer fields of a string value (BITFIELD GET only).', '6.0.0', 'O(1) per operation.') },
-];
+  { name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: bitfieldRo },
+]);

@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is } from './args.js';
-import { NO_KEYS, type AclCategory, type ArgDoc, type CommandFlag, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { NO_KEYS, withDocs, type AclCategory, type ArgDoc, type CommandFlag, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { commandDocs } from './docs/command.js';
 import type { Command } from './registry.js';
 import type { Client } from '../server/client.js';
 import type { Reply } from '../protocol/reply-writer.js';
@@ -368,48 +369,17 @@ function help(c: Client): void {
 const flags = ['loading', 'stale'] as const;
 const acl = ['slow', 'connection'] as const;
 const order = ['nondeterministic_output_order'] as const;
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'server', complexity });
 
 const commandSubcommands: readonly CommandSpec[] = [
-  { name: 'count', arity: 2, flags, acl, keys: NO_KEYS, run: count, docs: doc('Returns how many commands the server has.', '2.8.13', 'O(1)') },
-  {
-    name: 'info', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: info,
-    docs: { ...doc('Describes the given commands, or all of them.', '2.8.13', 'O(N) where N is the number of commands to look up'),
-      history: [['7.0.0', 'Without arguments, describes every command.']],
-      arguments: [{ name: 'command-name', type: 'string', optional: true, multiple: true }] },
-  },
-  {
-    name: 'docs', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: docs,
-    docs: { ...doc('Returns the documentation of the given commands, or of all.', '7.0.0', 'O(N) where N is the number of commands to look up'),
-      arguments: [{ name: 'command-name', type: 'string', optional: true, multiple: true }] },
-  },
-  {
-    name: 'list', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: list,
-    docs: { ...doc('Lists command names, optionally filtered.', '7.0.0', 'O(N) where N is the total number of Redis commands'),
-      arguments: [
-        { name: 'filterby', type: 'oneof', token: 'FILTERBY', optional: true, arguments: [
-          { name: 'module-name', type: 'string', token: 'MODULE' },
-          { name: 'category', type: 'string', token: 'ACLCAT' },
-          { name: 'pattern', type: 'pattern', token: 'PATTERN' },
-        ] },
-      ] },
-  },
-  {
-    name: 'getkeys', arity: -4, flags, acl, keys: NO_KEYS, run: getkeys(false),
-    docs: { ...doc('Finds the key arguments of a full command line.', '2.8.13', 'O(N) where N is the number of arguments to the command')
-    },
-  },
-  {
-    name: 'getkeysandflags', arity: -4, flags, acl, keys: NO_KEYS, run: getkeys(true),
-    docs: { ...doc('Finds the key arguments of a full command line with their access flags.', '7.0.0', 'O(N) where N is the number of arguments to the command')
-    },
-  },
-  { name: 'help', arity: 2, flags, acl, keys: NO_KEYS, run: help, docs: doc('Lists the COMMAND subcommands.', '5.0.0', 'O(1)') },
+  { name: 'count', arity: 2, flags, acl, keys: NO_KEYS, run: count },
+  { name: 'info', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: info },
+  { name: 'docs', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: docs },
+  { name: 'list', arity: -2, flags, acl, keys: NO_KEYS, tips: order, run: list },
+  { name: 'getkeys', arity: -4, flags, acl, keys: NO_KEYS, run: getkeys(false) },
+  { name: 'getkeysandflags', arity: -4, flags, acl, keys: NO_KEYS, run: getkeys(true) },
+  { name: 'help', arity: 2, flags, acl, keys: NO_KEYS, run: help },
 ];
 
-export const commandCommands: readonly CommandSpec[] = [
-  {
-    name: 'command', arity: -1, flags, acl, keys: NO_KEYS, tips: order, run: command, subcommands: commandSubcommands,
-    docs: doc('Describes every command the server has.', '2.8.13', 'O(N) where N is the total number of Redis commands'),
-  },
-];
+export const commandCommands: readonly CommandSpec[] = withDocs(commandDocs, [
+  { name: 'command', arity: -1, flags, acl, keys: NO_KEYS, tips: order, run: command, subcommands: commandSubcommands },
+]);

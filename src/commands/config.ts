@@ -10,7 +10,8 @@ import { strerror } from '../config/special.js';
 import type { ConfigEntry } from '../config/config.js';
 import type { ParamDef, ParamValue } from '../config/types.js';
 import type { Client } from '../server/client.js';
-import { NO_KEYS, type CommandSpec } from './spec.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { configDocs } from './docs/config.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { allowProtectedAction } from '../security/gates.js';
 
@@ -169,31 +170,15 @@ function setSecrets(argv: readonly string[]): number[] {
 const admin = ['admin', 'noscript', 'loading', 'stale'] as const;
 const adminAcl = ['admin', 'slow', 'dangerous'] as const;
 
-export const configCommands: readonly CommandSpec[] = [
+export const configCommands: readonly CommandSpec[] = withDocs(configDocs, [
   {
     name: 'config',
     arity: -2,
     flags: [],
     acl: ['slow'],
     keys: NO_KEYS,
-    docs: { summary: 'Container for the configuration subcommands.', since: '2.0.0', group: 'server', complexity: 'Depends on subcommand.' },
     subcommands: [
-      {
-        name: 'get',
-        arity: -3,
-        flags: admin,
-        acl: adminAcl,
-        keys: NO_KEYS,
-        run: configGet,
-        docs: {
-          summary: 'Returns the values of the parameters whose names match the patterns.',
-          since: '2.0.0',
-          group: 'server',
-          complexity: 'O(N) when N is the number of configuration parameters provided',
-          history: [['7.0.0', 'Several patterns may be given at once.']],
-          arguments: [{ name: 'parameter', type: 'block', multiple: true, arguments: [{ name: 'parameter', type: 'string' }] }],
-        },
-      },
+      { name: 'get', arity: -3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: configGet },
       {
         name: 'set',
         arity: -4,
@@ -203,52 +188,10 @@ export const configCommands: readonly CommandSpec[] = [
         tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
         run: configSet,
         secretArgs: setSecrets,
-        docs: {
-          summary: 'Sets parameters to new values, all or none.',
-          since: '2.0.0',
-          group: 'server',
-          complexity: 'O(N) when N is the number of configuration parameters provided',
-          history: [['7.0.0', 'Several parameters may be set at once.']],
-          arguments: [
-            {
-              name: 'parameter_value',
-              type: 'block',
-              multiple: true,
-              arguments: [
-                { name: 'parameter', type: 'string' },
-                { name: 'value', type: 'string' },
-              ],
-            },
-          ],
-        },
       },
-      {
-        name: 'resetstat',
-        arity: 2,
-        flags: admin,
-        acl: adminAcl,
-        keys: NO_KEYS,
-        run: configResetstat,
-        docs: { summary: 'Resets the statistics INFO reports.', since: '2.0.0', group: 'server', complexity: 'O(1)' },
-      },
-      {
-        name: 'rewrite',
-        arity: 2,
-        flags: admin,
-        acl: adminAcl,
-        keys: NO_KEYS,
-        run: configRewrite,
-        docs: { summary: 'Writes the running configuration back to the config file.', since: '2.8.0', group: 'server', complexity: 'O(1)' },
-      },
-      {
-        name: 'help',
-        arity: 2,
-        flags: ['loading', 'stale'],
-        acl: ['slow'],
-        keys: NO_KEYS,
-        run: configHelp,
-        docs: { summary: 'Describes the CONFIG subcommands.', since: '5.0.0', group: 'server', complexity: 'O(1)' },
-      },
+      { name: 'resetstat', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: configResetstat },
+      { name: 'rewrite', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, run: configRewrite },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: configHelp },
     ],
   },
-];
+]);

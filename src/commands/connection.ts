@@ -2,7 +2,8 @@
 
 import * as E from '../errors.js';
 import { parseInteger, is } from './args.js';
-import { NO_KEYS, type CommandSpec } from './spec.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { connectionDocs } from './docs/connection.js';
 import type { Client } from '../server/client.js';
 import { defaultUserIsNopass } from '../security/auth.js';
 import { authenticate } from '../security/acl/gate.js';
@@ -214,54 +215,14 @@ function helloSecrets(argv: readonly string[]): number[] {
 }
 
 const conn = ['fast', 'connection'] as const;
-const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'connection', complexity });
 const ALWAYS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const;
 
-export const connectionCommands: readonly CommandSpec[] = [
-  {
-    name: 'ping', arity: -1, flags: ['fast'], acl: conn, keys: NO_KEYS, run: ping,
-    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
-    docs: { ...doc('Answers PONG, or echoes the message given.', '1.0.0'), arguments: [{ name: 'message', type: 'string', optional: true }] },
-  },
-  {
-    name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: conn, keys: NO_KEYS, run: echo,
-    docs: { ...doc('Returns the message given.', '1.0.0'), arguments: [{ name: 'message', type: 'string' }] },
-  },
-  { name: 'quit', arity: -1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: quit, docs: doc('Closes the connection after replying.', '1.0.0') },
-  { name: 'reset', arity: 1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: reset, docs: doc('Returns the connection to its initial state.', '6.2.0') },
-  {
-    name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: conn, keys: NO_KEYS, run: select,
-    docs: { ...doc('Switches the connection to another numbered database.', '1.0.0'), arguments: [{ name: 'index', type: 'integer' }] },
-  },
-  {
-    name: 'hello', arity: -1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: hello, secretArgs: helloSecrets,
-    docs: {
-      ...doc('Negotiates the protocol version, optionally authenticating and naming the connection.', '6.0.0'),
-      history: [['6.2.0', '`protover` became optional; without arguments HELLO reports the connection context.']],
-      arguments: [
-        {
-          name: 'arguments', type: 'block', optional: true,
-          arguments: [
-            { name: 'protover', type: 'integer' },
-            {
-              name: 'username_password', type: 'block', token: 'AUTH', optional: true,
-              arguments: [{ name: 'username', type: 'string' }, { name: 'password', type: 'string' }],
-            },
-            { name: 'clientname', type: 'string', token: 'SETNAME', optional: true },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    name: 'auth', arity: -2, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: auth, secretArgs: authSecrets,
-    docs: {
-      ...doc('Authenticates the connection as a user.', '1.0.0', 'O(N) where N is the number of passwords defined for the user'),
-      history: [['6.0.0', 'Takes a user name before the password (ACL).']],
-      arguments: [
-        { name: 'username', type: 'string', since: '6.0.0', optional: true },
-        { name: 'password', type: 'string' },
-      ],
-    },
-  },
-];
+export const connectionCommands: readonly CommandSpec[] = withDocs(connectionDocs, [
+  { name: 'ping', arity: -1, flags: ['fast'], acl: conn, keys: NO_KEYS, run: ping, tips: ['request_policy:all_shards', 'response_policy:all_succeeded'] },
+  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: conn, keys: NO_KEYS, run: echo },
+  { name: 'quit', arity: -1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: quit },
+  { name: 'reset', arity: 1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: reset },
+  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: conn, keys: NO_KEYS, run: select },
+  { name: 'hello', arity: -1, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: hello, secretArgs: helloSecrets },
+  { name: 'auth', arity: -2, flags: ALWAYS, acl: conn, keys: NO_KEYS, run: auth, secretArgs: authSecrets },
+]);

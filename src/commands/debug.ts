@@ -5,7 +5,8 @@
 import * as E from '../errors.js';
 import { is } from './args.js';
 import { replyHelp } from './server.js';
-import { NO_KEYS, type CommandSpec } from './spec.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { debugDocs } from './docs/debug.js';
 import type { Client } from '../server/client.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { lruClock } from '../store/database.js';
@@ -171,20 +172,6 @@ function debug(c: Client, argv: string[]): void {
   }
 }
 
-export const debugCommands: readonly CommandSpec[] = [
-  {
-    name: 'debug',
-    arity: -2,
-    flags: ['admin', 'noscript', 'loading', 'stale', 'protected'],
-    acl: ['admin', 'slow', 'dangerous'],
-    keys: NO_KEYS,
-    run: debug,
-    docs: {
-      summary: 'Testing and diagnostics subcommands.',
-      since: '1.0.0',
-      group: 'server',
-      complexity: 'Depends on subcommand.',
-      docFlags: ['syscmd'],
-    },
-  },
-];
+export const debugCommands: readonly CommandSpec[] = withDocs(debugDocs, [
+  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale', 'protected'], acl: ['admin', 'slow', 'dangerous'], keys: NO_KEYS, run: debug },
+]);

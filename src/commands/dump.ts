@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { parseInt64, is } from './args.js';
-import { key, type CommandSpec } from './spec.js';
+import { key, withDocs, type CommandSpec } from './spec.js';
+import { dumpDocs } from './docs/dump.js';
 import type { Client } from '../server/client.js';
 import { Database, lruClock } from '../store/database.js';
 import { now } from '../store/clock.js';
@@ -156,38 +157,10 @@ function estimatedIdle(seconds: bigint): number {
   return clock >= at ? clock - at : clock + (LRU_CLOCK_MAX - at);
 }
 
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'generic', complexity });
-
-export const dumpCommands: readonly CommandSpec[] = [
+export const dumpCommands: readonly CommandSpec[] = withDocs(dumpDocs, [
   {
     name: 'dump', arity: 2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: [key(1, 'RO', 'ACCESS')],
     tips: ['nondeterministic_output'], run: dump,
-    docs: {
-      ...doc('Serializes the value at a key in the format RESTORE reads.', '2.6.0',
-        'O(1) to find the key, plus O(N*M) to serialize N nested values of average size M.'),
-      arguments: [{ name: 'key', type: 'key', keySpecIndex: 0 }],
-    },
   },
-  {
-    name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow', 'dangerous'],
-    keys: [key(1, 'OW', 'UPDATE')], run: restore,
-    docs: {
-      ...doc('Creates a key from a payload DUMP produced.', '2.6.0',
-        'O(1) to create the key, plus O(N*M) to rebuild N nested values of average size M; O(N*M*log(N)) for sorted sets.'),
-      history: [
-        ['3.0.0', 'Added the `REPLACE` modifier.'],
-        ['5.0.0', 'Added the `ABSTTL` modifier.'],
-        ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.'],
-      ],
-      arguments: [
-        { name: 'key', type: 'key', keySpecIndex: 0 },
-        { name: 'ttl', type: 'integer' },
-        { name: 'serialized-value', type: 'string' },
-        { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', optional: true },
-        { name: 'absttl', type: 'pure-token', token: 'ABSTTL', since: '5.0.0', optional: true },
-        { name: 'seconds', type: 'integer', token: 'IDLETIME', since: '5.0.0', optional: true },
-        { name: 'frequency', type: 'integer', token: 'FREQ', since: '5.0.0', optional: true },
-      ],
-    },
-  },
-];
+  { name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: [key(1, 'OW', 'UPDATE')], run: restore },
+]);

@@ -5,7 +5,8 @@
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
-import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
+import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { functionDocs } from './docs/function.js';
 import { replyHelp } from './server.js';
 import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
@@ -241,109 +242,40 @@ function functionHelp(c: Client): void {
   ]);
 }
 
-// --- table ---
-
-const doc = (summary: string, complexity: string) => ({ summary, since: '7.0.0', group: 'scripting', complexity });
 const acl = ['slow', 'scripting'] as const;
 const writeAcl = ['write', 'slow', 'scripting'] as const;
 const allShards = ['request_policy:all_shards', 'response_policy:all_succeeded'];
-const fcallArgs = [
-  { name: 'function', type: 'string' },
-  { name: 'numkeys', type: 'integer' },
-  { name: 'key', type: 'key', keySpecIndex: 0, optional: true, multiple: true },
-  { name: 'arg', type: 'string', optional: true, multiple: true },
-] as const;
-const DEPENDS = 'Depends on the function that is executed.';
 
-export const functionCommands: readonly CommandSpec[] = [
+export const functionCommands: readonly CommandSpec[] = withDocs(functionDocs, [
   {
     // may_replicate: CLIENT PAUSE WRITE holds FCALL, as in Redis 7.0 (COMMAND INFO hides the flag).
     name: 'fcall', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'], acl,
     keys: [{ ...keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE'), notes: 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' }],
     run: fcall,
-    docs: { ...doc('Calls a function loaded with FUNCTION LOAD.', DEPENDS), arguments: fcallArgs },
   },
   {
     name: 'fcall_ro', arity: -3, flags: ['readonly', 'noscript', 'stale', 'skip_monitor', 'no_mandatory_keys'], acl,
     keys: [{ ...keyNum(2, 0, 1, 1, 'RO', 'ACCESS'), notes: 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' }],
     run: fcallRo,
-    docs: { ...doc('Calls a function that declares no-writes.', DEPENDS), arguments: fcallArgs },
   },
   {
     name: 'function', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: doc('Container for the function library subcommands.', 'Depends on subcommand.'),
     subcommands: [
-      {
-        name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionLoad, tips: allShards,
-        docs: {
-          ...doc('Creates a library from its code, or replaces it with REPLACE.', 'O(1), not counting the time the code takes to load.'),
-          arguments: [
-            { name: 'replace', type: 'pure-token', token: 'REPLACE', optional: true },
-            { name: 'function-code', type: 'string' },
-          ],
-        },
-      },
-      {
-        name: 'delete', arity: 3, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionDelete, tips: allShards,
-        docs: { ...doc('Removes a library and its functions.', 'O(1)'), arguments: [{ name: 'library-name', type: 'string' }] },
-      },
-      {
-        name: 'flush', arity: -2, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionFlush, tips: allShards,
-        docs: {
-          ...doc('Removes every library.', 'O(N) for N functions.'),
-          arguments: [
-            {
-              name: 'async', type: 'oneof', optional: true,
-              arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }],
-            },
-          ],
-        },
-      },
-      {
-        name: 'list', arity: -2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionList, tips: ['nondeterministic_output_order'],
-        docs: {
-          ...doc('Describes the loaded libraries and their functions.', 'O(N) for N functions.'),
-          arguments: [
-            { name: 'library-name-pattern', type: 'string', token: 'LIBRARYNAME', optional: true },
-            { name: 'withcode', type: 'pure-token', token: 'WITHCODE', optional: true },
-          ],
-        },
-      },
-      {
-        name: 'dump', arity: 2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionDump,
-        docs: doc('Serializes every library into one payload for FUNCTION RESTORE.', 'O(N) for N functions.'),
-      },
-      {
-        name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionRestore, tips: allShards,
-        docs: {
-          ...doc('Loads the libraries of a FUNCTION DUMP payload.', 'O(N) for N functions in the payload.'),
-          arguments: [
-            { name: 'serialized-value', type: 'string' },
-            {
-              name: 'policy', type: 'oneof', optional: true,
-              arguments: [
-                { name: 'flush', type: 'pure-token', token: 'FLUSH' },
-                { name: 'append', type: 'pure-token', token: 'APPEND' },
-                { name: 'replace', type: 'pure-token', token: 'REPLACE' },
-              ],
-            },
-          ],
-        },
-      },
+      { name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionLoad, tips: allShards },
+      { name: 'delete', arity: 3, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionDelete, tips: allShards },
+      { name: 'flush', arity: -2, flags: ['write', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionFlush, tips: allShards },
+      { name: 'list', arity: -2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionList, tips: ['nondeterministic_output_order'] },
+      { name: 'dump', arity: 2, flags: ['noscript'], acl, keys: NO_KEYS, run: functionDump },
+      { name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], acl: writeAcl, keys: NO_KEYS, run: functionRestore, tips: allShards },
       {
         name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: functionStats,
         tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
-        docs: doc('Tells which function is running, and how many libraries and functions each engine holds.', 'O(1)'),
       },
       {
         name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: functionKill,
         tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
-        docs: doc('Stops the function that is running, if it has not written.', 'O(1)'),
       },
-      {
-        name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: functionHelp,
-        docs: doc('Lists the FUNCTION subcommands.', 'O(1)'),
-      },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: functionHelp },
     ],
   },
-];
+]);

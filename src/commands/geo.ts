@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is, parseDoubleInRange, parseInteger } from './args.js';
-import { key, keyAfter, type CommandSpec, type KeySpec } from './spec.js';
+import { key, keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { geoDocs } from './docs/geo.js';
 import { lookupTyped } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { ZSetValue, type ZSetLimits } from '../store/zset.js';
@@ -502,35 +503,17 @@ const radiusKeys = (from: number): KeySpec[] => [
   keyAfter('STORE', from, oneKey, 'OW', 'UPDATE'),
   keyAfter('STOREDIST', from, oneKey, 'OW', 'UPDATE'),
 ];
-const searchCost = 'O(N+log(M)), N the points in the cells around the shape and M the size of the index.';
-const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
-  history === undefined ? { summary, since, group: 'geo', complexity } : { summary, since, group: 'geo', complexity, history };
-const deprecated = (replacedBy: string) => ({ docFlags: ['deprecated'] as const, deprecatedSince: '6.2.0', replacedBy });
-const upperUnits: [string, string] = ['7.0.0', 'Unit names are accepted in upper case.'];
-const anyCount: [string, string] = ['6.2.0', 'Added the `ANY` option for `COUNT`.'];
 
-export const geoCommands: readonly CommandSpec[] = [
-  { name: 'geoadd', arity: -5, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: [key(1, 'RW', 'UPDATE')], run: geoadd,
-    docs: doc('Adds positions to a geo index (a sorted set), or updates them.', '3.2.0', 'O(log(N)) per position, N the size of the index.', [['6.2.0', 'Added the `CH`, `NX` and `XX` options.']]) },
-  { name: 'geodist', arity: -4, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geodist,
-    docs: doc('Returns the distance between two members of a geo index.', '3.2.0', 'O(log(N))') },
-  { name: 'geohash', arity: -2, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geohash,
-    docs: doc('Returns the standard geohash strings of members of a geo index.', '3.2.0', 'O(log(N)) per member, N the size of the index.') },
-  { name: 'geopos', arity: -2, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geopos,
-    docs: doc('Returns the longitude and latitude of members of a geo index.', '3.2.0', 'O(N), N the number of members asked for.') },
-  { name: 'geosearch', arity: -7, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geosearch,
-    docs: doc('Finds the members of a geo index inside a circle or a box.', '6.2.0', searchCost, [upperUnits]) },
+export const geoCommands: readonly CommandSpec[] = withDocs(geoDocs, [
+  { name: 'geoadd', arity: -5, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: [key(1, 'RW', 'UPDATE')], run: geoadd },
+  { name: 'geodist', arity: -4, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geodist },
+  { name: 'geohash', arity: -2, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geohash },
+  { name: 'geopos', arity: -2, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geopos },
+  { name: 'geosearch', arity: -7, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: geosearch },
   { name: 'geosearchstore', arity: -8, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], run: geosearchstore,
-    keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')],
-    docs: doc('Stores the members of a geo index inside a circle or a box in another key.', '6.2.0', searchCost, [upperUnits]) },
-  { name: 'georadius', arity: -6, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: radiusKeys(6), run: georadius,
-    docs: { ...doc('Finds the members of a geo index within a distance of a position, optionally storing them.', '3.2.0', searchCost, [anyCount, upperUnits]),
-      ...deprecated('`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument') } },
-  { name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: radiusKeys(5), run: georadiusbymember,
-    docs: { ...doc('Finds the members of a geo index within a distance of a member, optionally storing them.', '3.2.0', searchCost, [upperUnits]),
-      ...deprecated('`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments') } },
-  { name: 'georadius_ro', arity: -6, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: georadiusRo,
-    docs: { ...doc('Read-only GEORADIUS.', '3.2.10', searchCost, [anyCount]), ...deprecated('`GEOSEARCH` with the `BYRADIUS` argument') } },
-  { name: 'georadiusbymember_ro', arity: -5, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: georadiusbymemberRo,
-    docs: { ...doc('Read-only GEORADIUSBYMEMBER.', '3.2.10', searchCost), ...deprecated('`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments') } },
-];
+    keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')] },
+  { name: 'georadius', arity: -6, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: radiusKeys(6), run: georadius },
+  { name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom'], acl: ['write', 'geo', 'slow'], keys: radiusKeys(5), run: georadiusbymember },
+  { name: 'georadius_ro', arity: -6, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: georadiusRo },
+  { name: 'georadiusbymember_ro', arity: -5, flags: ['readonly'], acl: ['read', 'geo', 'slow'], keys: ro, run: georadiusbymemberRo },
+]);

@@ -6,7 +6,8 @@ import * as E from '../errors.js';
 import { parseInt64, is } from './args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
-import { key, type CommandSpec, type KeySpec } from './spec.js';
+import { key, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { hashDocs } from './docs/hash.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
@@ -352,39 +353,22 @@ const wrFast = ['write', 'denyoom', 'fast'] as const;
 const aclWF = ['write', 'hash', 'fast'] as const;
 const aclRF = ['read', 'hash', 'fast'] as const;
 const aclRS = ['read', 'hash', 'slow'] as const;
-const whole = 'O(N) where N is the number of fields in the hash.';
-const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'hash', complexity });
 
-export const hashCommands: readonly CommandSpec[] = [
-  {
-    name: 'hset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hset,
-    docs: { ...doc('Sets the values of one or more fields of a hash.', '2.0.0', 'O(1) per field/value pair, so O(N) for N pairs.'), history: [['4.0.0', 'Takes several `field` and `value` pairs.']] },
-  },
-  { name: 'hsetnx', arity: 4, flags: wrFast, acl: aclWF, keys: rwInsert, run: hsetnx, docs: doc('Sets a field of a hash only when the field is absent.', '2.0.0') },
-  {
-    name: 'hmset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hmset,
-    docs: { ...doc('Sets the values of several fields of a hash.', '2.0.0', 'O(N) where N is the number of fields set.'), docFlags: ['deprecated'], deprecatedSince: '4.0.0', replacedBy: '`HSET` with multiple field-value pairs' },
-  },
-  { name: 'hget', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hget, docs: doc('Returns the value of one field of a hash.', '2.0.0') },
-  { name: 'hmget', arity: -3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hmget, docs: doc('Returns the values of several fields of a hash.', '2.0.0', 'O(N) where N is the number of fields asked for.') },
-  {
-    name: 'hdel', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: hdel,
-    docs: { ...doc('Removes fields from a hash; the hash goes when its last field does.', '2.0.0', 'O(N) where N is the number of fields removed.'), history: [['2.4.0', 'Takes several `field` arguments.']] },
-  },
-  { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hexists, docs: doc('Tells whether a hash has a field.', '2.0.0') },
-  { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hlen, docs: doc('Returns the number of fields in a hash.', '2.0.0') },
-  { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hstrlen, docs: doc('Returns the length of the value of a field of a hash.', '3.2.0') },
-  { name: 'hkeys', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hkeys, docs: doc('Returns every field of a hash.', '2.0.0', whole) },
-  { name: 'hvals', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hvals, docs: doc('Returns every value of a hash.', '2.0.0', whole) },
-  { name: 'hgetall', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hgetall, docs: doc('Returns every field and value of a hash.', '2.0.0', whole) },
-  { name: 'hincrby', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrby, docs: doc('Adds an integer to the integer value of a field of a hash.', '2.0.0') },
-  { name: 'hincrbyfloat', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrbyfloat, docs: doc('Adds a floating point number to the value of a field of a hash.', '2.6.0') },
-  {
-    name: 'hrandfield', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hrandfield,
-    docs: doc('Returns one or more random fields of a hash, optionally with their values.', '6.2.0', 'O(N) where N is the number of fields returned.'),
-  },
-  {
-    name: 'hscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hscan,
-    docs: doc('Iterates over the fields and values of a hash, a batch per call.', '2.8.0', 'O(1) per call; O(N) for a whole iteration over N fields.'),
-  },
-];
+export const hashCommands: readonly CommandSpec[] = withDocs(hashDocs, [
+  { name: 'hset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hset },
+  { name: 'hsetnx', arity: 4, flags: wrFast, acl: aclWF, keys: rwInsert, run: hsetnx },
+  { name: 'hmset', arity: -4, flags: wrFast, acl: aclWF, keys: rwUpdate, run: hmset },
+  { name: 'hget', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hget },
+  { name: 'hmget', arity: -3, flags: ['readonly', 'fast'], acl: aclRF, keys: roAccess, run: hmget },
+  { name: 'hdel', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: hdel },
+  { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hexists },
+  { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hlen },
+  { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: hstrlen },
+  { name: 'hkeys', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hkeys },
+  { name: 'hvals', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hvals },
+  { name: 'hgetall', arity: 2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output_order'], run: hgetall },
+  { name: 'hincrby', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrby },
+  { name: 'hincrbyfloat', arity: 4, flags: wrFast, acl: aclWF, keys: rwAccessUpdate, run: hincrbyfloat },
+  { name: 'hrandfield', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hrandfield },
+  { name: 'hscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: ['nondeterministic_output'], run: hscan },
+]);

@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is } from './args.js';
-import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { hyperloglogDocs } from './docs/hyperloglog.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { Hll, HLL_REGISTERS, DENSE, estimate, rawHistogram, selfTest } from '../store/hyperloglog.js';
@@ -153,20 +154,13 @@ function pfselftest(c: Client): void {
   else c.reply.error(failure);
 }
 
-const doc = (summary: string, complexity: string) => ({ summary, since: '2.8.9', group: 'hyperloglog', complexity });
-
-export const hyperloglogCommands: readonly CommandSpec[] = [
-  { name: 'pfadd', arity: -2, flags: ['write', 'denyoom', 'fast'], acl: ['write', 'hyperloglog', 'fast'], keys: [key(1, 'RW', 'INSERT')], run: pfadd,
-    docs: doc('Adds elements to a HyperLogLog, creating it when missing.', 'O(1) per element added.') },
+export const hyperloglogCommands: readonly CommandSpec[] = withDocs(hyperloglogDocs, [
+  { name: 'pfadd', arity: -2, flags: ['write', 'denyoom', 'fast'], acl: ['write', 'hyperloglog', 'fast'], keys: [key(1, 'RW', 'INSERT')], run: pfadd },
   { name: 'pfcount', arity: -2, flags: ['readonly', 'may_replicate'], acl: ['read', 'hyperloglog', 'slow'], run: pfcount,
-    keys: [{ ...keyRange(1, -1, 1, 'RW', 'ACCESS'), notes: 'RW because it may change the internal representation of the key, and propagate to replicas' }],
-    docs: doc('Estimates the number of distinct elements seen by one HyperLogLog, or by the union of several.', 'O(1) for one key (usually cached); O(N) for N keys, with a large constant.') },
+    keys: [{ ...keyRange(1, -1, 1, 'RW', 'ACCESS'), notes: 'RW because it may change the internal representation of the key, and propagate to replicas' }] },
   { name: 'pfmerge', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'hyperloglog', 'slow'], run: pfmerge,
-    keys: [key(1, 'RW', 'ACCESS', 'INSERT'), keyRange(2, -1, 1, 'RO', 'ACCESS')],
-    docs: doc('Merges HyperLogLogs into a destination that estimates their union.', 'O(N) for N HyperLogLogs, with a large constant.') },
+    keys: [key(1, 'RW', 'ACCESS', 'INSERT'), keyRange(2, -1, 1, 'RO', 'ACCESS')] },
   { name: 'pfdebug', arity: 3, flags: ['write', 'denyoom', 'admin'], acl: ['write', 'hyperloglog', 'admin', 'slow', 'dangerous'], run: pfdebug,
-    keys: [key(2, 'RW', 'ACCESS')],
-    docs: { ...doc('Inspects or converts the encoding of a HyperLogLog (internal).', 'N/A'), docFlags: ['syscmd'] } },
-  { name: 'pfselftest', arity: 1, flags: ['admin'], acl: ['hyperloglog', 'admin', 'slow', 'dangerous'], keys: NO_KEYS, run: pfselftest,
-    docs: { ...doc('Checks the HyperLogLog register layout (internal).', 'N/A'), docFlags: ['syscmd'] } },
-];
+    keys: [key(2, 'RW', 'ACCESS')] },
+  { name: 'pfselftest', arity: 1, flags: ['admin'], acl: ['hyperloglog', 'admin', 'slow', 'dangerous'], keys: NO_KEYS, run: pfselftest },
+]);

@@ -4,7 +4,8 @@
 import * as E from '../errors.js';
 import { parseInt64, parseInteger, is } from './args.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
-import { key, keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { keyspaceDocs } from './docs/keyspace.js';
 import type { Client } from '../server/client.js';
 import { Database } from '../store/database.js';
 import { now } from '../store/clock.js';
@@ -528,10 +529,6 @@ const rw = ['keyspace', 'write', 'fast'] as const;
 const ro = ['keyspace', 'read', 'fast'] as const;
 const multiShard = ['request_policy:multi_shard', 'response_policy:agg_sum'];
 const allShards = ['request_policy:all_shards', 'response_policy:all_succeeded'];
-const generic = (summary: string, since: string, complexity = 'O(1)') =>
-  ({ summary, since, group: 'generic', complexity }) as const;
-const serverGroup = (summary: string, since: string, complexity = 'O(1)') =>
-  ({ summary, since, group: 'server', complexity }) as const;
 
 const expireKeys = [key(1, 'RW', 'UPDATE')];
 const ttlKeys = [key(1, 'RO', 'ACCESS')];
@@ -539,71 +536,40 @@ const objectKeys = [key(2, 'RO')];
 const objectAcl = ['keyspace', 'read', 'slow'] as const;
 const nondet = ['nondeterministic_output'];
 
-export const keyspaceCommands: readonly CommandSpec[] = [
-  { name: 'del', arity: -2, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del,
-    docs: generic('Deletes one or more keys.', '1.0.0', 'O(N) in the number of keys, plus the size of each removed collection.') },
-  { name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: rw, keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del,
-    docs: generic('Deletes keys, reclaiming their memory without blocking.', '4.0.0', 'O(1) per key removed.') },
-  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: exists,
-    docs: generic('Counts how many of the given keys exist.', '1.0.0', 'O(N) in the number of keys.') },
-  { name: 'type', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: [key(1, 'RO')], run: type,
-    docs: generic('Names the type of the value at a key.', '1.0.0') },
-  { name: 'rename', arity: 3, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'UPDATE')], run: rename,
-    docs: generic('Gives a key a new name, replacing any key already there.', '1.0.0') },
-  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'INSERT')], run: renamenx,
-    docs: generic('Gives a key a new name unless that name is taken.', '1.0.0') },
-  { name: 'keys', arity: 2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow', 'dangerous'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output_order'], run: keys,
-    docs: generic('Lists every key matching a glob pattern.', '1.0.0', 'O(N) in the number of keys in the database.') },
-  { name: 'scan', arity: -2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['nondeterministic_output', 'request_policy:special'], run: scan,
-    docs: generic('Walks the keyspace a few keys per call with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
-  { name: 'randomkey', arity: 1, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output'], run: randomkey,
-    docs: generic('Returns a key picked at random.', '1.0.0') },
-  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: touch,
-    docs: generic('Marks keys as just accessed; returns how many exist.', '3.2.1', 'O(N) in the number of keys.') },
+export const keyspaceCommands: readonly CommandSpec[] = withDocs(keyspaceDocs, [
+  { name: 'del', arity: -2, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: rw, keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del },
+  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: exists },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: [key(1, 'RO')], run: type },
+  { name: 'rename', arity: 3, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'UPDATE')], run: rename },
+  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'INSERT')], run: renamenx },
+  { name: 'keys', arity: 2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow', 'dangerous'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output_order'], run: keys },
+  { name: 'scan', arity: -2, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['nondeterministic_output', 'request_policy:special'], run: scan },
+  { name: 'randomkey', arity: 1, flags: ['readonly'], acl: ['keyspace', 'read', 'slow'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'nondeterministic_output'], run: randomkey },
+  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: touch },
   {
     name: 'object', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: generic('Container for commands that inspect stored values.', '2.2.3', 'Depends on subcommand.'),
     subcommands: [
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['keyspace', 'slow'], keys: NO_KEYS, run: objectHelp,
-        docs: generic('Lists the OBJECT subcommands.', '6.2.0') },
-      { name: 'idletime', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectIdletime,
-        docs: generic('Seconds since a key was last accessed.', '2.2.3') },
-      { name: 'freq', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectFreq,
-        docs: generic('The logarithmic access-frequency counter of a key.', '4.0.0') },
-      { name: 'encoding', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectEncoding,
-        docs: generic('The internal representation of the value at a key.', '2.2.3') },
-      { name: 'refcount', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectRefcount,
-        docs: generic('How many references the value at a key has.', '2.2.3') },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['keyspace', 'slow'], keys: NO_KEYS, run: objectHelp },
+      { name: 'idletime', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectIdletime },
+      { name: 'freq', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectFreq },
+      { name: 'encoding', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectEncoding },
+      { name: 'refcount', arity: 3, flags: ['readonly'], acl: objectAcl, keys: objectKeys, tips: nondet, run: objectRefcount },
     ],
   },
-  { name: 'expire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expire,
-    docs: generic('Sets a time to live in seconds.', '1.0.0') },
-  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpire,
-    docs: generic('Sets a time to live in milliseconds.', '2.6.0') },
-  { name: 'expireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expireat,
-    docs: generic('Sets the expiry as a Unix time in seconds.', '1.2.0') },
-  { name: 'pexpireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpireat,
-    docs: generic('Sets the expiry as a Unix time in milliseconds.', '2.6.0') },
-  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: ttl,
-    docs: generic('Remaining time to live in seconds.', '1.0.0') },
-  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: pttl,
-    docs: generic('Remaining time to live in milliseconds.', '2.6.0') },
-  { name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: expiretime,
-    docs: generic('The expiry as a Unix time in seconds.', '7.0.0') },
-  { name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: pexpiretime,
-    docs: generic('The expiry as a Unix time in milliseconds.', '7.0.0') },
-  { name: 'persist', arity: 2, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: persist,
-    docs: generic('Removes the time to live of a key.', '2.2.0') },
-  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl: ro, keys: NO_KEYS, tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsize,
-    docs: serverGroup('Number of keys in the selected database.', '1.0.0') },
-  { name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushdb,
-    docs: serverGroup('Deletes every key of the selected database.', '1.0.0', 'O(N) in the number of keys in the database.') },
-  { name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushall,
-    docs: serverGroup('Deletes every key of every database.', '1.0.0', 'O(N) in the number of keys in all databases.') },
-  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], acl: ['keyspace', 'write', 'fast', 'dangerous'], keys: NO_KEYS, run: swapdb,
-    docs: serverGroup('Exchanges the contents of two databases.', '4.0.0', 'O(N) in the clients watching or blocked on keys of either database.') },
-  { name: 'move', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'UPDATE')], run: move,
-    docs: generic('Moves a key to another database.', '1.0.0') },
-  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RO', 'ACCESS'), key(2, 'OW', 'UPDATE')], run: copy,
-    docs: generic('Copies the value of a key to another key.', '6.2.0', 'O(N) in the nested items of a collection, O(1) for a string.') },
-];
+  { name: 'expire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expire },
+  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpire },
+  { name: 'expireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: expireat },
+  { name: 'pexpireat', arity: -3, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: pexpireat },
+  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: ttl },
+  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, tips: nondet, run: pttl },
+  { name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: expiretime },
+  { name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: ttlKeys, run: pexpiretime },
+  { name: 'persist', arity: 2, flags: ['write', 'fast'], acl: rw, keys: expireKeys, run: persist },
+  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl: ro, keys: NO_KEYS, tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsize },
+  { name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushdb },
+  { name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: NO_KEYS, tips: allShards, run: flushall },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], acl: ['keyspace', 'write', 'fast', 'dangerous'], keys: NO_KEYS, run: swapdb },
+  { name: 'move', arity: 3, flags: ['write', 'fast'], acl: rw, keys: [key(1, 'RW', 'ACCESS', 'UPDATE')], run: move },
+  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RO', 'ACCESS'), key(2, 'OW', 'UPDATE')], run: copy },
+]);

@@ -2,7 +2,8 @@
 // act as their non-blocking twins; otherwise the client waits in src/server/blocking.ts and is
 // served, in arrival order, from the key a later write filled. Inside EXEC they never block.
 
-import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
+import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
+import { listBlockingDocs } from './docs/list-blocking.js';
 import type { Client } from '../server/client.js';
 import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
@@ -107,37 +108,11 @@ const moveFlags = ['write', 'denyoom', 'noscript', 'blocking'] as const;
 const acl = ['write', 'list', 'slow', 'blocking'] as const;
 const popKeys = [keyRange(1, -2, 1, 'RW', 'ACCESS', 'DELETE')];
 const moveKeys = [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')];
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'list', complexity });
 
-export const listBlockingCommands: readonly CommandSpec[] = [
-  {
-    name: 'blpop', arity: -3, flags, acl, keys: popKeys, run: blpop,
-    docs: {
-      ...doc('Pops the first element of the first non-empty list, waiting for one if all are empty.', '2.0.0', 'O(N) where N is the number of provided keys.'),
-      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
-    },
-  },
-  {
-    name: 'brpop', arity: -3, flags, acl, keys: popKeys, run: brpop,
-    docs: {
-      ...doc('Pops the last element of the first non-empty list, waiting for one if all are empty.', '2.0.0', 'O(N) where N is the number of provided keys.'),
-      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
-    },
-  },
-  {
-    name: 'blmove', arity: 6, flags: moveFlags, acl, keys: moveKeys, run: blmove,
-    docs: doc('Moves an element between lists, waiting for the source to have one.', '6.2.0', 'O(1)'),
-  },
-  {
-    name: 'brpoplpush', arity: 4, flags: moveFlags, acl, keys: moveKeys, run: brpoplpush,
-    docs: {
-      ...doc('Moves the last element of a list to the head of another, waiting for one.', '2.2.0', 'O(1)'),
-      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
-      docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',
-    },
-  },
-  {
-    name: 'blmpop', arity: -5, flags: ['write', 'blocking'], acl, keys: [keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: blmpop,
-    docs: doc('Pops elements from the first non-empty list, waiting for one if all are empty.', '7.0.0', 'O(N+M) where N is the number of provided keys and M is the number of elements returned.'),
-  },
-];
+export const listBlockingCommands: readonly CommandSpec[] = withDocs(listBlockingDocs, [
+  { name: 'blpop', arity: -3, flags, acl, keys: popKeys, run: blpop },
+  { name: 'brpop', arity: -3, flags, acl, keys: popKeys, run: brpop },
+  { name: 'blmove', arity: 6, flags: moveFlags, acl, keys: moveKeys, run: blmove },
+  { name: 'brpoplpush', arity: 4, flags: moveFlags, acl, keys: moveKeys, run: brpoplpush },
+  { name: 'blmpop', arity: -5, flags: ['write', 'blocking'], acl, keys: [keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: blmpop },
+]);

@@ -6,7 +6,8 @@
 import * as E from '../errors.js';
 import { parseInt64, parseInteger, is } from './args.js';
 import { lookupTyped } from './lookup.js';
-import { key, keyNum, type CommandSpec, type KeySpec } from './spec.js';
+import { key, keyNum, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { listDocs } from './docs/list.js';
 import type { Client } from '../server/client.js';
 import { ListValue, type End } from '../store/list.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
@@ -374,64 +375,23 @@ const pushFlags = ['write', 'denyoom', 'fast'] as const;
 const aclWF = ['write', 'list', 'fast'] as const;
 const aclWS = ['write', 'list', 'slow'] as const;
 const aclRS = ['read', 'list', 'slow'] as const;
-const perElement = 'O(1) per element pushed, so O(N) for N elements.';
-const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'list', complexity });
 
-export const listCommands: readonly CommandSpec[] = [
-  {
-    name: 'lpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpush,
-    docs: { ...doc('Adds elements to the head of a list, creating it when missing.', '1.0.0', perElement), history: [['2.4.0', 'Takes several `element` arguments.']] },
-  },
-  {
-    name: 'rpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpush,
-    docs: { ...doc('Adds elements to the tail of a list, creating it when missing.', '1.0.0', perElement), history: [['2.4.0', 'Takes several `element` arguments.']] },
-  },
-  {
-    name: 'lpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpushx,
-    docs: { ...doc('Adds elements to the head of a list only when the list exists.', '2.2.0', perElement), history: [['4.0.0', 'Takes several `element` arguments.']] },
-  },
-  {
-    name: 'rpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpushx,
-    docs: { ...doc('Adds elements to the tail of a list only when the list exists.', '2.2.0', perElement), history: [['4.0.0', 'Takes several `element` arguments.']] },
-  },
-  {
-    name: 'lpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: lpop,
-    docs: { ...doc('Removes and returns elements from the head of a list.', '1.0.0', 'O(N) where N is the number of elements popped.'), history: [['6.2.0', 'Takes a `count` argument.']] },
-  },
-  {
-    name: 'rpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: rpop,
-    docs: { ...doc('Removes and returns elements from the tail of a list.', '1.0.0', 'O(N) where N is the number of elements popped.'), history: [['6.2.0', 'Takes a `count` argument.']] },
-  },
-  { name: 'llen', arity: 2, flags: ['readonly', 'fast'], acl: ['read', 'list', 'fast'], keys: [key(1, 'RO')], run: llen, docs: doc('Returns the length of a list.', '1.0.0') },
-  {
-    name: 'lrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lrange,
-    docs: doc('Returns a range of elements of a list.', '1.0.0', 'O(N) where N is the number of elements returned (any offset is reached in O(1)).'),
-  },
-  { name: 'lindex', arity: 3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lindex, docs: doc('Returns the element of a list at an index.', '1.0.0') },
-  { name: 'lset', arity: 4, flags: ['write', 'denyoom'], acl: aclWS, keys: rwUpdate, run: lset, docs: doc('Replaces the element of a list at an index.', '1.0.0') },
-  {
-    name: 'linsert', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: rwInsert, run: linsert,
-    docs: doc('Inserts an element before or after the first occurrence of a pivot element.', '2.2.0', 'O(N) where N is the number of elements before the pivot.'),
-  },
-  {
-    name: 'lrem', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: lrem,
-    docs: doc('Removes occurrences of an element from a list.', '1.0.0', 'O(N) where N is the length of the list.'),
-  },
-  {
-    name: 'ltrim', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: ltrim,
-    docs: doc('Keeps only a range of elements of a list.', '1.0.0', 'O(N) where N is the smaller of the elements removed and kept.'),
-  },
-  {
-    name: 'lpos', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lpos,
-    docs: doc('Returns the indexes of the elements of a list equal to a value.', '6.0.6', 'O(N) where N is the number of elements compared (bounded by MAXLEN).'),
-  },
-  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: lmove, docs: doc('Pops an element from one end of a list and pushes it onto an end of another.', '6.2.0') },
-  {
-    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: rpoplpush,
-    docs: { ...doc('Pops the tail element of a list and pushes it onto the head of another.', '1.2.0'), docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`LMOVE` with the `RIGHT` and `LEFT` arguments' },
-  },
-  {
-    name: 'lmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: lmpop,
-    docs: doc('Pops elements from the first non-empty list of several.', '7.0.0', 'O(N+M) where N is the number of keys given and M the number of elements popped.'),
-  },
-];
+export const listCommands: readonly CommandSpec[] = withDocs(listDocs, [
+  { name: 'lpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpush },
+  { name: 'rpush', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpush },
+  { name: 'lpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: lpushx },
+  { name: 'rpushx', arity: -3, flags: pushFlags, acl: aclWF, keys: rwInsert, run: rpushx },
+  { name: 'lpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: lpop },
+  { name: 'rpop', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: rpop },
+  { name: 'llen', arity: 2, flags: ['readonly', 'fast'], acl: ['read', 'list', 'fast'], keys: [key(1, 'RO')], run: llen },
+  { name: 'lrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lrange },
+  { name: 'lindex', arity: 3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lindex },
+  { name: 'lset', arity: 4, flags: ['write', 'denyoom'], acl: aclWS, keys: rwUpdate, run: lset },
+  { name: 'linsert', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: rwInsert, run: linsert },
+  { name: 'lrem', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: lrem },
+  { name: 'ltrim', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: ltrim },
+  { name: 'lpos', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, run: lpos },
+  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: lmove },
+  { name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], acl: aclWS, keys: moveKeys, run: rpoplpush },
+  { name: 'lmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: lmpop },
+]);

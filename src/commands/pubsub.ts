@@ -3,7 +3,8 @@
 // and message delivery live in src/server/pubsub.ts; these handlers parse and render.
 
 import * as E from '../errors.js';
-import { NO_KEYS, keyRange, key, type CommandSpec } from './spec.js';
+import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { pubsubDocs } from './docs/pubsub.js';
 import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import { pubsubOf, type Kind } from '../server/pubsub.js';
@@ -102,81 +103,25 @@ const subFlags = ['pubsub', 'noscript', 'loading', 'stale'] as const;
 const pubFlags = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'] as const;
 const introFlags = ['pubsub', 'loading', 'stale'] as const;
 const slowAcl = ['pubsub', 'slow'] as const;
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'pubsub', complexity });
 
-export const pubsubCommands: readonly CommandSpec[] = [
-  {
-    name: 'subscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: subscribeTo('channel', 'SUBSCRIBE'),
-    docs: { ...doc('Starts listening to channels.', '2.0.0', 'O(N) for N channels.'), arguments: [{ name: 'channel', type: 'string', multiple: true }] },
-  },
-  {
-    name: 'unsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: unsubscribeFrom('channel'),
-    docs: {
-      ...doc('Stops listening to channels, or to all of them.', '2.0.0', 'O(N) where N is the number of clients already subscribed to a channel.'),
-      arguments: [{ name: 'channel', type: 'string', optional: true, multiple: true }],
-    },
-  },
-  {
-    name: 'psubscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: subscribeTo('pattern', 'PSUBSCRIBE'),
-    docs: {
-      ...doc('Starts listening to channels whose names match glob patterns.', '2.0.0', 'O(N) where N is the number of patterns the client already has.'),
-      arguments: [{ name: 'pattern', type: 'block', multiple: true, arguments: [{ name: 'pattern', type: 'pattern' }] }],
-    },
-  },
-  {
-    name: 'punsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: unsubscribeFrom('pattern'),
-    docs: {
-      ...doc('Stops listening to patterns, or to all of them.', '2.0.0', 'O(N+M): N patterns of the client, M patterns in the server.'),
-      arguments: [{ name: 'pattern', type: 'pattern', optional: true, multiple: true }],
-    },
-  },
-  {
-    name: 'publish', arity: 3, flags: pubFlags, acl: ['pubsub', 'fast'], keys: NO_KEYS, run: publish,
-    docs: {
-      ...doc('Sends a message to a channel and returns how many subscribers got it.', '2.0.0', 'O(N+M): N subscribers of the channel, M patterns in the server.'),
-      arguments: [{ name: 'channel', type: 'string' }, { name: 'message', type: 'string' }],
-    },
-  },
-  {
-    name: 'ssubscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: [keyRange(1, -1, 1, 'NOT_KEY')], run: subscribeTo('shard', 'SSUBSCRIBE'),
-    docs: { ...doc('Starts listening to shard channels.', '7.0.0', 'O(N) for N shard channels.'), arguments: [{ name: 'shardchannel', type: 'string', multiple: true }] },
-  },
-  {
-    name: 'sunsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: [keyRange(1, -1, 1, 'NOT_KEY')], run: unsubscribeFrom('shard'),
-    docs: {
-      ...doc('Stops listening to shard channels, or to all of them.', '7.0.0', 'O(N) where N is the number of clients already subscribed to a shard channel.'),
-      arguments: [{ name: 'shardchannel', type: 'string', optional: true, multiple: true }],
-    },
-  },
-  {
-    name: 'spublish', arity: 3, flags: pubFlags, acl: ['pubsub', 'fast'], keys: [key(1, 'NOT_KEY')], run: spublish,
-    docs: {
-      ...doc('Sends a message to a shard channel and returns how many subscribers got it.', '7.0.0', 'O(N) for N subscribers of the shard channel.'),
-      arguments: [{ name: 'shardchannel', type: 'string' }, { name: 'message', type: 'string' }],
-    },
-  },
+export const pubsubCommands: readonly CommandSpec[] = withDocs(pubsubDocs, [
+  { name: 'subscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: subscribeTo('channel', 'SUBSCRIBE') },
+  { name: 'unsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: unsubscribeFrom('channel') },
+  { name: 'psubscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: subscribeTo('pattern', 'PSUBSCRIBE') },
+  { name: 'punsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: NO_KEYS, run: unsubscribeFrom('pattern') },
+  { name: 'publish', arity: 3, flags: pubFlags, acl: ['pubsub', 'fast'], keys: NO_KEYS, run: publish },
+  { name: 'ssubscribe', arity: -2, flags: subFlags, acl: slowAcl, keys: [keyRange(1, -1, 1, 'NOT_KEY')], run: subscribeTo('shard', 'SSUBSCRIBE') },
+  { name: 'sunsubscribe', arity: -1, flags: subFlags, acl: slowAcl, keys: [keyRange(1, -1, 1, 'NOT_KEY')], run: unsubscribeFrom('shard') },
+  { name: 'spublish', arity: 3, flags: pubFlags, acl: ['pubsub', 'fast'], keys: [key(1, 'NOT_KEY')], run: spublish },
   {
     name: 'pubsub', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: doc('Container for the pub/sub introspection subcommands.', '2.8.0', 'Depends on subcommand.'),
     subcommands: [
-      {
-        name: 'channels', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: channels,
-        docs: { ...doc('Lists the channels with subscribers, optionally filtered by a pattern.', '2.8.0', 'O(N) for N active channels.'), arguments: [{ name: 'pattern', type: 'pattern', optional: true }] },
-      },
-      {
-        name: 'numsub', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: numsub,
-        docs: { ...doc('Counts the subscribers of channels (pattern subscribers excluded).', '2.8.0', 'O(N) for N requested channels.'), arguments: [{ name: 'channel', type: 'string', optional: true, multiple: true }] },
-      },
-      { name: 'numpat', arity: 2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: numpat, docs: doc('Counts the distinct patterns subscribed to.', '2.8.0', 'O(1)') },
-      {
-        name: 'shardchannels', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: shardchannels,
-        docs: { ...doc('Lists the shard channels with subscribers, optionally filtered by a pattern.', '7.0.0', 'O(N) for N active shard channels.'), arguments: [{ name: 'pattern', type: 'pattern', optional: true }] },
-      },
-      {
-        name: 'shardnumsub', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: shardnumsub,
-        docs: { ...doc('Counts the subscribers of shard channels.', '7.0.0', 'O(N) for N requested shard channels.'), arguments: [{ name: 'shardchannel', type: 'string', optional: true, multiple: true }] },
-      },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: help, docs: doc('Lists the PUBSUB subcommands.', '6.2.0', 'O(1)') },
+      { name: 'channels', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: channels },
+      { name: 'numsub', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: numsub },
+      { name: 'numpat', arity: 2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: numpat },
+      { name: 'shardchannels', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: shardchannels },
+      { name: 'shardnumsub', arity: -2, flags: introFlags, acl: slowAcl, keys: NO_KEYS, run: shardnumsub },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: help },
     ],
   },
-];
+]);

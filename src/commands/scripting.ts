@@ -5,7 +5,8 @@
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
 import { parseInt64 } from './args.js';
-import { keyNum, NO_KEYS, type CommandSpec } from './spec.js';
+import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';
 import { scriptingOf, type CachedScript } from '../scripting/scripts.js';
 import type { LuaEngine } from '../scripting/lua-engine.js';
@@ -162,9 +163,6 @@ function scriptHelp(c: Client): void {
   ]);
 }
 
-// --- table ---
-
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'scripting', complexity });
 const acl = ['slow', 'scripting'] as const;
 // may_replicate: CLIENT PAUSE WRITE holds EVAL and EVALSHA, as in Redis 7.0 (COMMAND INFO hides the flag).
 const evalFlags = ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'] as const;
@@ -173,74 +171,33 @@ const rwKeys = { ...keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE'), notes: 'We can
 const roKeys = { ...keyNum(2, 0, 1, 1, 'RO', 'ACCESS'), notes: 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' };
 const rwShaKeys = keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'UPDATE');
 const roShaKeys = keyNum(2, 0, 1, 1, 'RO', 'ACCESS');
-const DEPENDS = 'Depends on the script that is executed.';
 
-const evalArgs = (first: 'script' | 'sha1') =>
-  [
-    { name: first, type: 'string' },
-    { name: 'numkeys', type: 'integer' },
-    { name: 'key', type: 'key', keySpecIndex: 0, optional: true, multiple: true },
-    { name: 'arg', type: 'string', optional: true, multiple: true },
-  ] as const;
-
-export const scriptingCommands: readonly CommandSpec[] = [
-  {
-    name: 'eval', arity: -3, flags: evalFlags, acl, keys: [rwKeys], run: evalCommand,
-    docs: { ...doc('Runs a Lua script on the server.', '2.6.0', DEPENDS), arguments: evalArgs('script') },
-  },
-  {
-    name: 'evalsha', arity: -3, flags: evalFlags, acl, keys: [rwShaKeys], run: evalsha,
-    docs: { ...doc('Runs a cached Lua script, named by its SHA1 digest.', '2.6.0', DEPENDS), arguments: evalArgs('sha1') },
-  },
-  {
-    name: 'eval_ro', arity: -3, flags: roFlags, acl, keys: [roKeys], run: evalRo,
-    docs: { ...doc('Runs a Lua script that may not write.', '7.0.0', DEPENDS), arguments: evalArgs('script') },
-  },
-  {
-    name: 'evalsha_ro', arity: -3, flags: roFlags, acl, keys: [roShaKeys], run: evalshaRo,
-    docs: { ...doc('Runs a cached Lua script that may not write, named by its SHA1 digest.', '7.0.0', DEPENDS), arguments: evalArgs('sha1') },
-  },
+export const scriptingCommands: readonly CommandSpec[] = withDocs(scriptingDocs, [
+  { name: 'eval', arity: -3, flags: evalFlags, acl, keys: [rwKeys], run: evalCommand },
+  { name: 'evalsha', arity: -3, flags: evalFlags, acl, keys: [rwShaKeys], run: evalsha },
+  { name: 'eval_ro', arity: -3, flags: roFlags, acl, keys: [roKeys], run: evalRo },
+  { name: 'evalsha_ro', arity: -3, flags: roFlags, acl, keys: [roShaKeys], run: evalshaRo },
   {
     name: 'script', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: doc('Container for the Lua script cache subcommands.', '2.6.0', 'Depends on subcommand.'),
     subcommands: [
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: scriptHelp, docs: doc('Lists the SCRIPT subcommands.', '5.0.0', 'O(1)') },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl, keys: NO_KEYS, run: scriptHelp },
       {
         name: 'flush', arity: -2, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptFlush,
         tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
-        docs: {
-          ...doc('Empties the script cache.', '2.6.0', 'O(N) for N cached scripts.'),
-          history: [['6.2.0', 'Takes the `ASYNC` and `SYNC` modifiers.']],
-          arguments: [
-            {
-              name: 'async', type: 'oneof', optional: true, since: '6.2.0',
-              arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }],
-            },
-          ],
-        },
       },
       {
         name: 'exists', arity: -3, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptExists,
         tips: ['request_policy:all_shards', 'response_policy:agg_logical_and'],
-        docs: { ...doc('Tells, for each SHA1 digest, whether the script is cached.', '2.6.0', 'O(N) for N digests.'), arguments: [{ name: 'sha1', type: 'string', multiple: true }] },
       },
-      {
-        name: 'debug', arity: 3, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptDebug,
-        docs: {
-          ...doc('Sets the debugging mode of the scripts that follow.', '3.2.0', 'O(1)'),
-          arguments: [{ name: 'mode', type: 'oneof', arguments: [{ name: 'yes', type: 'pure-token', token: 'YES' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }, { name: 'no', type: 'pure-token', token: 'NO' }] }],
-        },
-      },
+      { name: 'debug', arity: 3, flags: ['noscript'], acl, keys: NO_KEYS, run: scriptDebug },
       {
         name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], acl, keys: NO_KEYS, run: scriptKill,
         tips: ['request_policy:all_shards', 'response_policy:one_succeeded'],
-        docs: doc('Stops the script that is running, if it has not written.', '2.6.0', 'O(1)'),
       },
       {
         name: 'load', arity: 3, flags: ['noscript', 'stale'], acl, keys: NO_KEYS, run: scriptLoad,
         tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
-        docs: { ...doc('Caches a Lua script without running it and returns its SHA1 digest.', '2.6.0', 'O(N) with N the length of the script in bytes.'), arguments: [{ name: 'script', type: 'string' }] },
       },
     ],
   },
-];
+]);

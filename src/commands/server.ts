@@ -3,7 +3,8 @@
 
 import * as E from '../errors.js';
 import { is, parseInteger } from './args.js';
-import { NO_KEYS, type CommandSpec } from './spec.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { serverDocs } from './docs/server.js';
 import type { Client } from '../server/client.js';
 import { infoText } from './info.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
@@ -239,96 +240,36 @@ const adminAcl = ['admin', 'slow', 'dangerous'] as const;
 const allNodes = 'request_policy:all_nodes';
 
 const slowlogSubcommands: readonly CommandSpec[] = [
-  {
-    name: 'get', arity: -2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
-    tips: [allNodes, 'nondeterministic_output'], run: slowlogGet,
-    docs: { summary: 'Returns the newest slow log entries.', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries returned',
-      history: [['4.0.0', 'Entries carry the client address and name.']],
-      arguments: [{ name: 'count', type: 'integer', optional: true }] },
-  },
+  { name: 'get', arity: -2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS, tips: [allNodes, 'nondeterministic_output'], run: slowlogGet },
   {
     name: 'len', arity: 2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
     tips: [allNodes, 'response_policy:agg_sum', 'nondeterministic_output'], run: slowlogLen,
-    docs: { summary: 'Returns how many entries the slow log holds.', since: '2.2.12', group: 'server', complexity: 'O(1)' },
   },
   {
     name: 'reset', arity: 2, flags: ['admin', 'loading', 'stale'], acl: adminAcl, keys: NO_KEYS,
     tips: [allNodes, 'response_policy:all_succeeded'], run: slowlogReset,
-    docs: { summary: 'Empties the slow log.', since: '2.2.12', group: 'server', complexity: 'O(N) where N is the number of entries in the slowlog' },
   },
-  {
-    name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: slowlogHelp,
-    docs: { summary: 'Lists the SLOWLOG subcommands.', since: '6.2.0', group: 'server', complexity: 'O(1)' },
-  },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: slowlogHelp },
 ];
 
 const latencyTips = ['nondeterministic_output', allNodes, 'response_policy:special'] as const;
 
 const latencySubcommands: readonly CommandSpec[] = [
-  {
-    name: 'latest', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyLatest,
-    docs: { summary: 'Returns the newest sample of every latency event.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
-  },
-  {
-    name: 'history', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyHistory,
-    docs: { summary: 'Returns the time and latency samples of one event.', since: '2.8.13', group: 'server', complexity: 'O(1)',
-      arguments: [{ name: 'event', type: 'string' }] },
-  },
-  {
-    name: 'reset', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: [allNodes, 'response_policy:all_succeeded'], run: latencyReset,
-    docs: { summary: 'Forgets the samples of some or all latency events.', since: '2.8.13', group: 'server', complexity: 'O(1)',
-      arguments: [{ name: 'event', type: 'string', optional: true, multiple: true }] },
-  },
-  {
-    name: 'graph', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyGraph,
-    docs: { summary: 'Draws the samples of one latency event as text.', since: '2.8.13', group: 'server', complexity: 'O(1)',
-      arguments: [{ name: 'event', type: 'string' }] },
-  },
-  {
-    name: 'doctor', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyDoctor,
-    docs: { summary: 'Explains the recorded latency events in prose.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
-  },
-  {
-    name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: latencyHelp,
-    docs: { summary: 'Lists the LATENCY subcommands.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
-  },
+  { name: 'latest', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyLatest },
+  { name: 'history', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyHistory },
+  { name: 'reset', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: [allNodes, 'response_policy:all_succeeded'], run: latencyReset },
+  { name: 'graph', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyGraph },
+  { name: 'doctor', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyDoctor },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: latencyHelp },
 ];
 
-export const serverCommands: readonly CommandSpec[] = [
+export const serverCommands: readonly CommandSpec[] = withDocs(serverDocs, [
   {
     name: 'info', arity: -1, flags: ['loading', 'stale'], acl: ['slow', 'dangerous'], keys: NO_KEYS,
     tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], run: info,
-    docs: { summary: 'Reports information and statistics about the server.', since: '1.0.0', group: 'server', complexity: 'O(1)',
-      history: [['7.0.0', 'Several sections may be asked for at once.']],
-      arguments: [{ name: 'section', type: 'string', optional: true, multiple: true }] },
   },
-  {
-    name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['fast'], keys: NO_KEYS,
-    tips: ['nondeterministic_output'], run: time,
-    docs: { summary: 'Returns the server clock as seconds and microseconds.', since: '2.6.0', group: 'server', complexity: 'O(1)' },
-  },
-  {
-    name: 'slowlog', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: slowlogSubcommands,
-    docs: { summary: 'Container for the slow log subcommands.', since: '2.2.12', group: 'server', complexity: 'Depends on subcommand.' },
-  },
-  {
-    name: 'latency', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: latencySubcommands,
-    docs: { summary: 'Container for the latency monitor subcommands.', since: '2.8.13', group: 'server', complexity: 'Depends on subcommand.' },
-  },
-  {
-    name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], acl: adminAcl,
-    keys: NO_KEYS, run: shutdown,
-    docs: { summary: 'Stops the server, saving first when asked to.', since: '1.0.0', group: 'server',
-      complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
-      history: [['7.0.0', 'The `NOW`, `FORCE` and `ABORT` modifiers.']],
-      arguments: [
-        { name: 'nosave_save', type: 'oneof', optional: true, arguments: [
-          { name: 'nosave', type: 'pure-token', token: 'NOSAVE' },
-          { name: 'save', type: 'pure-token', token: 'SAVE' },
-        ] },
-        { name: 'now', type: 'pure-token', token: 'NOW', since: '7.0.0', optional: true },
-        { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', optional: true },
-        { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', optional: true },
-      ] },
-  },
-];
+  { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['fast'], keys: NO_KEYS, tips: ['nondeterministic_output'], run: time },
+  { name: 'slowlog', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: slowlogSubcommands },
+  { name: 'latency', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: latencySubcommands },
+  { name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], acl: adminAcl, keys: NO_KEYS, run: shutdown },
+]);

@@ -7,7 +7,8 @@ import * as E from '../errors.js';
 import { is, parseInt64, parseInteger } from './args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
-import { key, keyNum, keyRange, type CommandSpec } from './spec.js';
+import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
+import { setDocs } from './docs/set.js';
 import type { Client } from '../server/client.js';
 import type { Value } from '../store/types.js';
 import { SetValue } from '../store/set.js';
@@ -445,13 +446,6 @@ function sscan(c: Client, argv: string[]): void {
   replyScan(c, next, out);
 }
 
-// --- table ---
-
-const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
-  history === undefined
-    ? { summary, since, group: 'set', complexity }
-    : { summary, since, group: 'set', complexity, history };
-
 const rwFast = ['write', 'set', 'fast'] as const;
 const roFast = ['read', 'set', 'fast'] as const;
 const roSlow = ['read', 'set', 'slow'] as const;
@@ -460,42 +454,23 @@ const order = ['nondeterministic_output_order'];
 const random = ['nondeterministic_output'];
 const sources = keyRange(1, -1, 1, 'RO', 'ACCESS');
 const storeSources = keyRange(2, -1, 1, 'RO', 'ACCESS');
-const interCost = 'O(N*M) worst case, N the size of the smallest set and M the number of sets.';
-const unionCost = 'O(N), N the total number of members in all the given sets.';
 
-export const setCommands: readonly CommandSpec[] = [
-  { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'INSERT')], run: sadd,
-    docs: doc('Adds members to a set, creating it if needed.', '1.0.0', 'O(1) per member added.', [['2.4.0', 'Accepts multiple `member` arguments.']]) },
-  { name: 'srem', arity: -3, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'DELETE')], run: srem,
-    docs: doc('Removes members from a set, deleting it when emptied.', '1.0.0', 'O(N), N the number of members to remove.', [['2.4.0', 'Accepts multiple `member` arguments.']]) },
-  { name: 'smembers', arity: 2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: order, run: smembers,
-    docs: doc('Lists every member of a set.', '1.0.0', 'O(N), N the size of the set.') },
-  { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: sismember,
-    docs: doc('Tells whether a value is a member of a set.', '1.0.0', 'O(1)') },
-  { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO', 'ACCESS')], run: smismember,
-    docs: doc('Tells, for each of several values, whether it is a member of a set.', '6.2.0', 'O(N), N the number of values checked.') },
-  { name: 'scard', arity: 2, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: scard,
-    docs: doc('Counts the members of a set.', '1.0.0', 'O(1)') },
-  { name: 'spop', arity: -2, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], tips: random, run: spop,
-    docs: doc('Removes and returns random members of a set.', '1.0.0', 'O(1) without a count, else O(N) for a count of N.', [['3.2.0', 'Added the `count` argument.']]) },
-  { name: 'srandmember', arity: -2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: srandmember,
-    docs: doc('Returns random members of a set without removing them.', '1.0.0', 'O(1) without a count, else O(N) for a count of N or -N.', [['2.6.0', 'Added the optional `count` argument.']]) },
-  { name: 'smove', arity: 4, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')], run: smove,
-    docs: doc('Moves a member from one set to another.', '1.0.0', 'O(1)') },
-  { name: 'sinter', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sinter,
-    docs: doc('Returns the intersection of sets.', '1.0.0', interCost) },
-  { name: 'sintercard', arity: -3, flags: ['readonly'], acl: roSlow, keys: [keyNum(1, 0, 1, 1, 'RO', 'ACCESS')], run: sintercard,
-    docs: doc('Counts the members of the intersection of sets, optionally up to a limit.', '7.0.0', interCost) },
-  { name: 'sunion', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sunion,
-    docs: doc('Returns the union of sets.', '1.0.0', unionCost) },
-  { name: 'sdiff', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sdiff,
-    docs: doc('Returns the members of the first set that no other given set holds.', '1.0.0', unionCost) },
-  { name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'RW', 'UPDATE'), storeSources], run: sinterstore,
-    docs: doc('Stores the intersection of sets in a key.', '1.0.0', interCost) },
-  { name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sunionstore,
-    docs: doc('Stores the union of sets in a key.', '1.0.0', unionCost) },
-  { name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sdiffstore,
-    docs: doc('Stores the difference of sets in a key.', '1.0.0', unionCost) },
-  { name: 'sscan', arity: -3, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: sscan,
-    docs: doc('Walks the members of a set a few at a time with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
-];
+export const setCommands: readonly CommandSpec[] = withDocs(setDocs, [
+  { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'INSERT')], run: sadd },
+  { name: 'srem', arity: -3, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'DELETE')], run: srem },
+  { name: 'smembers', arity: 2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: order, run: smembers },
+  { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: sismember },
+  { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO', 'ACCESS')], run: smismember },
+  { name: 'scard', arity: 2, flags: ['readonly', 'fast'], acl: roFast, keys: [key(1, 'RO')], run: scard },
+  { name: 'spop', arity: -2, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], tips: random, run: spop },
+  { name: 'srandmember', arity: -2, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: srandmember },
+  { name: 'smove', arity: 4, flags: ['write', 'fast'], acl: rwFast, keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'RW', 'INSERT')], run: smove },
+  { name: 'sinter', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sinter },
+  { name: 'sintercard', arity: -3, flags: ['readonly'], acl: roSlow, keys: [keyNum(1, 0, 1, 1, 'RO', 'ACCESS')], run: sintercard },
+  { name: 'sunion', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sunion },
+  { name: 'sdiff', arity: -2, flags: ['readonly'], acl: roSlow, keys: [sources], tips: order, run: sdiff },
+  { name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'RW', 'UPDATE'), storeSources], run: sinterstore },
+  { name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sunionstore },
+  { name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], acl: wSlow, keys: [key(1, 'OW', 'UPDATE'), storeSources], run: sdiffstore },
+  { name: 'sscan', arity: -3, flags: ['readonly'], acl: roSlow, keys: [key(1, 'RO', 'ACCESS')], tips: random, run: sscan },
+]);

@@ -8,7 +8,8 @@ import { parseInt64, is } from './args.js';
 import { pqsort } from '../store/pqsort.js';
 import { aclOf } from '../security/acl/state.js';
 import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
-import { key, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { key, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { sortDocs } from './docs/sort.js';
 import type { Client } from '../server/client.js';
 import { Database } from '../store/database.js';
 import type { Value } from '../store/types.js';
@@ -375,35 +376,13 @@ const storeKeys = unknownKeys(
   'OW', 'UPDATE',
 );
 
-const COMPLEXITY =
-  'O(N+M*log(M)) for N elements to sort and M returned; O(N) when the elements are not sorted.';
-const sortArgs = [
-  { name: 'key', type: 'key', keySpecIndex: 0 },
-  { name: 'pattern', type: 'pattern', keySpecIndex: 1, token: 'BY', optional: true },
-  {
-    name: 'offset_count', type: 'block', token: 'LIMIT', optional: true,
-    arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }],
-  },
-  { name: 'pattern', type: 'pattern', keySpecIndex: 1, token: 'GET', optional: true, multiple: true, multipleToken: true },
-  {
-    name: 'order', type: 'oneof', optional: true,
-    arguments: [{ name: 'asc', type: 'pure-token', token: 'ASC' }, { name: 'desc', type: 'pure-token', token: 'DESC' }],
-  },
-  { name: 'sorting', type: 'pure-token', token: 'ALPHA', optional: true },
-] as const;
-
-export const sortCommands: readonly CommandSpec[] = [
+export const sortCommands: readonly CommandSpec[] = withDocs(sortDocs, [
   {
     name: 'sort', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'set', 'sortedset', 'list', 'slow', 'dangerous'],
     keys: [key(1, 'RO', 'ACCESS'), patternKeys, storeKeys], getKeys: sortKeys, run: sort,
-    docs: {
-      summary: 'Sorts a list, set or sorted set, optionally storing the result.', since: '1.0.0', group: 'generic', complexity: COMPLEXITY,
-      arguments: [...sortArgs, { name: 'destination', type: 'key', keySpecIndex: 2, token: 'STORE', optional: true }],
-    },
   },
   {
     name: 'sort_ro', arity: -2, flags: ['readonly'], acl: ['read', 'set', 'sortedset', 'list', 'slow', 'dangerous'],
     keys: [key(1, 'RO', 'ACCESS'), patternKeys], getKeys: () => [1], run: sortRo,
-    docs: { summary: 'Sorts a list, set or sorted set without storing (read-only SORT).', since: '7.0.0', group: 'generic', complexity: COMPLEXITY, arguments: sortArgs },
   },
-];
+]);

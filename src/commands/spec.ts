@@ -65,6 +65,9 @@ export interface ArgDoc {
   readonly arguments?: readonly ArgDoc[];
 }
 
+/** A family's COMMAND DOCS, keyed by command name ("container|sub" for a subcommand). */
+export type DocsTable = Readonly<Record<string, CommandDocs>>;
+
 export type Handler = (c: Client, argv: string[]) => void;
 
 /** Extra key positions for commands whose keys cannot be described by key specs alone. */
@@ -118,3 +121,17 @@ export function keyAfter(
 }
 
 export const NO_KEYS: readonly KeySpec[] = [];
+
+/**
+ * A family's rows with their COMMAND DOCS attached from its docs file (commands/docs/), so the
+ * table itself stays one line per command. test/meta.test.ts checks that every command gets docs
+ * and every docs entry names a command.
+ */
+export function withDocs(docs: DocsTable, rows: readonly CommandSpec[], parent = ''): readonly CommandSpec[] {
+  return rows.map((row) => {
+    const name = parent === '' ? row.name : `${parent}|${row.name}`;
+    const d = docs[name];
+    const subcommands = row.subcommands === undefined ? undefined : withDocs(docs, row.subcommands, name);
+    return { ...row, ...(d === undefined ? {} : { docs: d }), ...(subcommands === undefined ? {} : { subcommands }) };
+  });
+}

@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is, parseInt64 } from './args.js';
-import { key, NO_KEYS, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { streamGroupDocs } from './docs/stream-group.js';
 import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
 import { Database } from '../store/database.js';
@@ -427,36 +428,21 @@ const aclWF = ['write', 'stream', 'fast'] as const;
 const aclWS = ['write', 'stream', 'slow'] as const;
 const aclRS = ['read', 'stream', 'slow'] as const;
 const random = ['nondeterministic_output'];
-const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
-  history === undefined ? { summary, since, group: 'stream', complexity } : { summary, since, group: 'stream', complexity, history };
 
-export const streamGroupCommands: readonly CommandSpec[] = [
-  { name: 'xack', arity: -4, flags: ['write', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: xack,
-    docs: doc('Acknowledges entries of a consumer group, removing them from its pending list.', '5.0.0', 'O(1) per ID (O(log(P)) in a pending list of P entries).') },
-  { name: 'xpending', arity: -3, flags: ['readonly'], acl: aclRS, tips: random, keys: rw('RO', 'ACCESS'), run: xpending,
-    docs: doc("Summarizes or lists the entries pending in a consumer group.", '5.0.0', 'O(N), N the entries returned (or scanned with IDLE); the summary is O(C) in the consumers.', [
-      ['6.2.0', 'Added `IDLE` and exclusive ranges.']]) },
-  { name: 'xclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'UPDATE'), run: xclaim,
-    docs: doc('Transfers pending entries of a consumer group to another consumer.', '5.0.0', 'O(log N) per ID, N the size of the pending list.') },
-  { name: 'xautoclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'DELETE'), run: xautoclaim,
-    docs: doc('Transfers pending entries idle long enough to another consumer, scanning from a cursor.', '6.2.0', 'O(1) when COUNT is small.', [
-      ['7.0.0', 'The reply has a third element: the deleted entries removed from the pending list.']]) },
+export const streamGroupCommands: readonly CommandSpec[] = withDocs(streamGroupDocs, [
+  { name: 'xack', arity: -4, flags: ['write', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: xack },
+  { name: 'xpending', arity: -3, flags: ['readonly'], acl: aclRS, tips: random, keys: rw('RO', 'ACCESS'), run: xpending },
+  { name: 'xclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'UPDATE'), run: xclaim },
+  { name: 'xautoclaim', arity: -6, flags: ['write', 'fast'], acl: aclWF, tips: random, keys: rw('RW', 'DELETE'), run: xautoclaim },
   {
     name: 'xgroup', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: doc('Container for the consumer group subcommands.', '5.0.0', 'Depends on subcommand.'),
     subcommands: [
-      { name: 'create', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreate,
-        docs: doc('Creates a consumer group on a stream.', '5.0.0', 'O(1)', [['7.0.0', 'Added `ENTRIESREAD`.']]) },
-      { name: 'setid', arity: -5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'UPDATE'), run: xgroupSetid,
-        docs: doc("Sets a consumer group's last delivered ID.", '5.0.0', 'O(1)', [['7.0.0', 'Added the optional `ENTRIESREAD`.']]) },
-      { name: 'destroy', arity: 4, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDestroy,
-        docs: doc('Deletes a consumer group.', '5.0.0', 'O(N), N the entries pending in the group.') },
-      { name: 'createconsumer', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreateconsumer,
-        docs: doc('Creates a consumer in a consumer group.', '6.2.0', 'O(1)') },
-      { name: 'delconsumer', arity: 5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDelconsumer,
-        docs: doc('Deletes a consumer from a consumer group, dropping its pending entries.', '5.0.0', 'O(1)') },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['stream', 'slow'], keys: NO_KEYS, run: xgroupHelp,
-        docs: doc('Describes the XGROUP subcommands.', '5.0.0', 'O(1)') },
+      { name: 'create', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreate },
+      { name: 'setid', arity: -5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'UPDATE'), run: xgroupSetid },
+      { name: 'destroy', arity: 4, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDestroy },
+      { name: 'createconsumer', arity: 5, flags: ['write', 'denyoom'], acl: aclWS, keys: sub2('RW', 'INSERT'), run: xgroupCreateconsumer },
+      { name: 'delconsumer', arity: 5, flags: ['write'], acl: aclWS, keys: sub2('RW', 'DELETE'), run: xgroupDelconsumer },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['stream', 'slow'], keys: NO_KEYS, run: xgroupHelp },
     ],
   },
-];
+]);

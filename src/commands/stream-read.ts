@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is } from './args.js';
-import { keyAfter, type CommandSpec, type KeySpec } from './spec.js';
+import { keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
 import { Database } from '../store/database.js';
 import { now } from '../store/clock.js';
@@ -258,11 +259,8 @@ function serveWait(w: StreamWait, k: string): boolean {
 const streamsKeys = (startFrom: number): readonly KeySpec[] => [
   keyAfter('STREAMS', startFrom, { range: { lastKey: -1, keyStep: 1, limit: 2 } }, 'RO', 'ACCESS'),
 ];
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'stream', complexity });
 
-export const streamReadCommands: readonly CommandSpec[] = [
-  { name: 'xread', arity: -4, flags: ['readonly', 'blocking'], acl: ['read', 'stream', 'slow', 'blocking'], keys: streamsKeys(1), run: xread,
-    docs: doc('Reads entries newer than given IDs from one or more streams, optionally waiting for them.', '5.0.0', 'O(N) per stream, N the entries returned; O(M) for XADD to serve M blocked readers.') },
-  { name: 'xreadgroup', arity: -7, flags: ['write', 'blocking'], acl: ['write', 'stream', 'slow', 'blocking'], keys: streamsKeys(4), run: xreadgroup,
-    docs: doc('Reads entries through a consumer group, recording them as pending for the consumer, optionally waiting.', '5.0.0', 'O(M) per stream, M the entries returned; O(N) for XADD to serve N blocked readers.') },
-];
+export const streamReadCommands: readonly CommandSpec[] = withDocs(streamReadDocs, [
+  { name: 'xread', arity: -4, flags: ['readonly', 'blocking'], acl: ['read', 'stream', 'slow', 'blocking'], keys: streamsKeys(1), run: xread },
+  { name: 'xreadgroup', arity: -7, flags: ['write', 'blocking'], acl: ['write', 'stream', 'slow', 'blocking'], keys: streamsKeys(4), run: xreadgroup },
+]);

@@ -4,7 +4,8 @@
 
 import * as E from '../errors.js';
 import { is, parseInt64, parseInteger } from './args.js';
-import { key, NO_KEYS, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { streamDocs } from './docs/stream.js';
 import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
 import { Database } from '../store/database.js';
@@ -622,42 +623,23 @@ const aclWS = ['write', 'stream', 'slow'] as const;
 const aclRF = ['read', 'stream', 'fast'] as const;
 const aclRS = ['read', 'stream', 'slow'] as const;
 const random = ['nondeterministic_output'];
-const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
-  history === undefined ? { summary, since, group: 'stream', complexity } : { summary, since, group: 'stream', complexity, history };
-const rangeCost = 'O(N), N the number of entries returned; O(log(S)) to find the start in a stream of S entries.';
 
-export const streamCommands: readonly CommandSpec[] = [
+export const streamCommands: readonly CommandSpec[] = withDocs(streamDocs, [
   { name: 'xadd', arity: -5, flags: ['write', 'denyoom', 'fast'], acl: aclWF, tips: random,
-    keys: [{ ...key(1, 'RW', 'UPDATE'), notes: 'UPDATE instead of INSERT because of the optional trimming feature' }], run: xadd,
-    docs: doc('Appends an entry to a stream, creating the stream if needed and optionally trimming it.', '5.0.0', 'O(1) to add; O(N) when trimming, N the entries removed.', [
-      ['6.2.0', 'Added `NOMKSTREAM`, the `MINID` strategy and `LIMIT`.'], ['7.0.0', 'Accepts explicit IDs of the form `<ms>-*`.']]) },
-  { name: 'xrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: rw('RO', 'ACCESS'), run: xrange,
-    docs: doc('Returns the entries of a stream within a range of IDs.', '5.0.0', rangeCost, [['6.2.0', 'Exclusive ranges.']]) },
-  { name: 'xrevrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: rw('RO', 'ACCESS'), run: xrevrange,
-    docs: doc('Returns the entries of a stream within a range of IDs, newest first.', '5.0.0', rangeCost, [['6.2.0', 'Exclusive ranges.']]) },
-  { name: 'xlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: rw('RO'), run: xlen,
-    docs: doc('Counts the entries of a stream.', '5.0.0', 'O(1)') },
-  { name: 'xdel', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rw('RW', 'DELETE'), run: xdel,
-    docs: doc('Deletes entries from a stream by ID; the stream stays even when emptied.', '5.0.0', 'O(log(N)) per entry, N the size of the stream.') },
-  { name: 'xtrim', arity: -4, flags: ['write'], acl: aclWS, tips: random, keys: rw('RW', 'DELETE'), run: xtrim,
-    docs: doc('Removes the oldest entries of a stream, down to a length or up to an ID.', '5.0.0', 'O(N), N the entries removed (whole nodes go at once).', [
-      ['6.2.0', 'Added the `MINID` strategy and `LIMIT`.']]) },
-  { name: 'xsetid', arity: -3, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: xsetid,
-    docs: doc("Sets a stream's last ID (and its entries-added and max-deleted-ID counters).", '5.0.0', 'O(1)', [
-      ['7.0.0', 'Added `ENTRIESADDED` and `MAXDELETEDID`.']]) },
+    keys: [{ ...key(1, 'RW', 'UPDATE'), notes: 'UPDATE instead of INSERT because of the optional trimming feature' }], run: xadd },
+  { name: 'xrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: rw('RO', 'ACCESS'), run: xrange },
+  { name: 'xrevrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: rw('RO', 'ACCESS'), run: xrevrange },
+  { name: 'xlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: rw('RO'), run: xlen },
+  { name: 'xdel', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rw('RW', 'DELETE'), run: xdel },
+  { name: 'xtrim', arity: -4, flags: ['write'], acl: aclWS, tips: random, keys: rw('RW', 'DELETE'), run: xtrim },
+  { name: 'xsetid', arity: -3, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: xsetid },
   {
     name: 'xinfo', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS,
-    docs: doc('Container for the stream introspection subcommands.', '5.0.0', 'Depends on subcommand.'),
     subcommands: [
-      { name: 'stream', arity: -3, flags: ['readonly'], acl: aclRS, keys: sub2('RO', 'ACCESS'), run: xinfoStream,
-        docs: doc('Describes a stream, or with FULL its entries, groups and pending lists.', '5.0.0', 'O(1); with FULL, O(N) in the entries and pending entries shown.', [
-          ['6.0.0', 'Added `FULL`.'], ['7.0.0', 'Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields.']]) },
-      { name: 'groups', arity: 3, flags: ['readonly'], acl: aclRS, keys: sub2('RO', 'ACCESS'), run: xinfoGroups,
-        docs: doc('Lists the consumer groups of a stream.', '5.0.0', 'O(1) per group', [['7.0.0', 'Added the `entries-read` and `lag` fields.']]) },
-      { name: 'consumers', arity: 4, flags: ['readonly'], acl: aclRS, tips: random, keys: sub2('RO', 'ACCESS'), run: xinfoConsumers,
-        docs: doc('Lists the consumers of a consumer group.', '5.0.0', 'O(1) per consumer') },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['stream', 'slow'], keys: NO_KEYS, run: xinfoHelp,
-        docs: doc('Describes the XINFO subcommands.', '5.0.0', 'O(1)') },
+      { name: 'stream', arity: -3, flags: ['readonly'], acl: aclRS, keys: sub2('RO', 'ACCESS'), run: xinfoStream },
+      { name: 'groups', arity: 3, flags: ['readonly'], acl: aclRS, keys: sub2('RO', 'ACCESS'), run: xinfoGroups },
+      { name: 'consumers', arity: 4, flags: ['readonly'], acl: aclRS, tips: random, keys: sub2('RO', 'ACCESS'), run: xinfoConsumers },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['stream', 'slow'], keys: NO_KEYS, run: xinfoHelp },
     ],
   },
-];
+]);

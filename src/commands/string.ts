@@ -3,7 +3,8 @@
 
 import * as E from '../errors.js';
 import { parseInteger, parseInt64, is } from './args.js';
-import { key, keyRange, type CommandSpec, type KeySpec } from './spec.js';
+import { key, keyRange, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { stringDocs } from './docs/string.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
 import { now } from '../store/clock.js';
@@ -546,56 +547,45 @@ const aclWF = ['write', 'string', 'fast'] as const;
 const aclWS = ['write', 'string', 'slow'] as const;
 const aclRF = ['read', 'string', 'fast'] as const;
 const aclRS = ['read', 'string', 'slow'] as const;
-const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary, since, group: 'string', complexity });
-const rangeComplexity = 'O(N) where N is the length of the returned string.';
 
-export const stringCommands: readonly CommandSpec[] = [
-  { name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: get, docs: doc('Returns the string value of a key.', '1.0.0') },
+export const stringCommands: readonly CommandSpec[] = withDocs(stringDocs, [
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: ro, run: get },
   {
     name: 'set', arity: -3, flags: wrSlow, acl: aclWS,
     keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'RW and ACCESS due to the optional `GET` argument' }],
-    run: set, docs: doc('Sets the string value of a key, with optional conditions and expiry.', '1.0.0'),
+    run: set,
   },
-  { name: 'setnx', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'OW', 'INSERT')], run: setnx, docs: doc('Sets a key only if it does not exist.', '1.0.0') },
-  { name: 'setex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: setex, docs: doc('Sets a key and its time to live in seconds.', '2.0.0') },
-  { name: 'psetex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: psetex, docs: doc('Sets a key and its time to live in milliseconds.', '2.6.0') },
-  {
-    name: 'getset', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: getset,
-    docs: { ...doc('Sets a key and returns its previous value.', '1.0.0'), docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`SET` with the `!GET` argument' },
-  },
-  { name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: aclWF, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], run: getdel, docs: doc('Returns the value of a key and deletes it.', '6.2.0') },
+  { name: 'setnx', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'OW', 'INSERT')], run: setnx },
+  { name: 'setex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: setex },
+  { name: 'psetex', arity: 4, flags: wrSlow, acl: aclWS, keys: owUpdate, run: psetex },
+  { name: 'getset', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: getset },
+  { name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: aclWF, keys: [key(1, 'RW', 'ACCESS', 'DELETE')], run: getdel },
   {
     name: 'getex', arity: -2, flags: ['write', 'fast'], acl: aclWF,
     keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE'), notes: 'RW and UPDATE because it changes the TTL' }],
-    run: getex, docs: doc('Returns the value of a key and optionally changes its expiry.', '6.2.0'),
+    run: getex,
   },
   {
     name: 'mget', arity: -2, flags: ['readonly', 'fast'], acl: aclRF, keys: [keyRange(1, -1, 1, 'RO', 'ACCESS')],
-    tips: ['request_policy:multi_shard'], run: mget, docs: doc('Returns the values of several keys.', '1.0.0', 'O(N) for N keys.'),
+    tips: ['request_policy:multi_shard'], run: mget,
   },
   {
     name: 'mset', arity: -3, flags: wrSlow, acl: aclWS, keys: [keyRange(1, -1, 2, 'OW', 'UPDATE')],
-    tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], run: mset, docs: doc('Sets several keys at once.', '1.0.1', 'O(N) for N keys.'),
+    tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], run: mset,
   },
   {
     name: 'msetnx', arity: -3, flags: wrSlow, acl: aclWS, keys: [keyRange(1, -1, 2, 'OW', 'INSERT')],
-    tips: ['request_policy:multi_shard', 'response_policy:agg_min'], run: msetnx, docs: doc('Sets several keys only if none of them exists.', '1.0.1', 'O(N) for N keys.'),
+    tips: ['request_policy:multi_shard', 'response_policy:agg_min'], run: msetnx,
   },
-  { name: 'append', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'RW', 'INSERT')], run: append, docs: doc('Appends to the string value of a key, creating it if needed.', '2.0.0', 'O(1) amortized.') },
-  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: [key(1, 'RO')], run: strlen, docs: doc('Returns the length of a string value.', '2.2.0') },
-  { name: 'getrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange, docs: doc('Returns a substring of a string value.', '2.4.0', rangeComplexity) },
-  {
-    name: 'substr', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange,
-    docs: { ...doc('Returns a substring of a string value.', '1.0.0', rangeComplexity), docFlags: ['deprecated'], deprecatedSince: '2.0.0', replacedBy: '`GETRANGE`' },
-  },
-  { name: 'setrange', arity: 4, flags: wrSlow, acl: aclWS, keys: [key(1, 'RW', 'UPDATE')], run: setrange, docs: doc('Overwrites part of a string value from an offset.', '2.2.0', 'O(1), plus O(M) to copy M bytes.') },
-  { name: 'incr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: incr, docs: doc('Adds one to the integer value of a key.', '1.0.0') },
-  { name: 'decr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: decr, docs: doc('Subtracts one from the integer value of a key.', '1.0.0') },
-  { name: 'incrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrby, docs: doc('Adds an integer to the value of a key.', '1.0.0') },
-  { name: 'decrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: decrby, docs: doc('Subtracts an integer from the value of a key.', '1.0.0') },
-  { name: 'incrbyfloat', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrbyfloat, docs: doc('Adds a floating point number to the value of a key.', '2.6.0') },
-  {
-    name: 'lcs', arity: -3, flags: ['readonly'], acl: aclRS, keys: [keyRange(1, 1, 1, 'RO', 'ACCESS')], run: lcsCommand,
-    docs: doc('Finds the longest common subsequence of two string values.', '7.0.0', 'O(N*M) for strings of lengths N and M.'),
-  },
-];
+  { name: 'append', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'RW', 'INSERT')], run: append },
+  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: aclRF, keys: [key(1, 'RO')], run: strlen },
+  { name: 'getrange', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange },
+  { name: 'substr', arity: 4, flags: ['readonly'], acl: aclRS, keys: ro, run: getrange },
+  { name: 'setrange', arity: 4, flags: wrSlow, acl: aclWS, keys: [key(1, 'RW', 'UPDATE')], run: setrange },
+  { name: 'incr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: incr },
+  { name: 'decr', arity: 2, flags: wrFast, acl: aclWF, keys: first, run: decr },
+  { name: 'incrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrby },
+  { name: 'decrby', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: decrby },
+  { name: 'incrbyfloat', arity: 3, flags: wrFast, acl: aclWF, keys: first, run: incrbyfloat },
+  { name: 'lcs', arity: -3, flags: ['readonly'], acl: aclRS, keys: [keyRange(1, 1, 1, 'RO', 'ACCESS')], run: lcsCommand },
+]);

@@ -5,7 +5,8 @@
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
 import type { Command } from './registry.js';
-import { keyRange, NO_KEYS, type CommandSpec } from './spec.js';
+import { keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { transactionDocs } from './docs/transaction.js';
 import { call } from '../server/dispatcher.js';
 import { watchTableOf } from '../server/watch.js';
 import { aclDenial } from '../security/acl/gate.js';
@@ -160,24 +161,11 @@ function unwatch(c: Client): void {
 
 const txAcl = ['fast', 'transaction'] as const;
 const ALWAYS = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'transactions', complexity });
 
-export const transactionCommands: readonly CommandSpec[] = [
-  { name: 'multi', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: multi, docs: doc('Starts a transaction: later commands are queued until EXEC.', '1.2.0', 'O(1)') },
-  {
-    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['slow', 'transaction'], keys: NO_KEYS, run: exec,
-    docs: doc('Runs every command queued since MULTI, as one atomic step.', '1.2.0', 'Depends on the queued commands'),
-  },
-  {
-    name: 'discard', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: discard,
-    docs: doc('Drops the commands queued since MULTI and ends the transaction.', '2.0.0', 'O(N), N being the number of queued commands'),
-  },
-  {
-    name: 'watch', arity: -2, flags: ALWAYS, acl: txAcl, keys: [keyRange(1, -1, 1, 'RO')], run: watch,
-    docs: {
-      ...doc('Makes the next EXEC fail if any of these keys changes first.', '2.2.0', 'O(1) for every key.'),
-      arguments: [{ name: 'key', type: 'key', keySpecIndex: 0, multiple: true }],
-    },
-  },
-  { name: 'unwatch', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: unwatch, docs: doc('Forgets every key under WATCH.', '2.2.0', 'O(1)') },
-];
+export const transactionCommands: readonly CommandSpec[] = withDocs(transactionDocs, [
+  { name: 'multi', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: multi },
+  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['slow', 'transaction'], keys: NO_KEYS, run: exec },
+  { name: 'discard', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: discard },
+  { name: 'watch', arity: -2, flags: ALWAYS, acl: txAcl, keys: [keyRange(1, -1, 1, 'RO')], run: watch },
+  { name: 'unwatch', arity: 1, flags: ALWAYS, acl: txAcl, keys: NO_KEYS, run: unwatch },
+]);

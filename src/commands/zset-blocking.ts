@@ -3,7 +3,8 @@
 // one of its keys. Inside EXEC they never block.
 
 import * as E from '../errors.js';
-import { keyNum, keyRange, type CommandSpec } from './spec.js';
+import { keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
+import { zsetBlockingDocs } from './docs/zset-blocking.js';
 import type { Client } from '../server/client.js';
 import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { parseZMPopArgs, zpopGeneric, type ZPopShape } from './zset.js';
@@ -56,28 +57,12 @@ function bzmpop(c: Client, argv: string[]): void {
 
 const acl = ['write', 'sortedset', 'fast', 'blocking'] as const;
 const popKeys = [keyRange(1, -2, 1, 'RW', 'ACCESS', 'DELETE')];
-const doc = (summary: string, since: string, complexity: string) => ({ summary, since, group: 'sorted-set', complexity });
 
-export const zsetBlockingCommands: readonly CommandSpec[] = [
-  {
-    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys,
-    run: (c, argv) => bzpop(c, argv, false),
-    docs: {
-      ...doc('Pops the lowest-scored member of the first non-empty sorted set, waiting for one if all are empty.', '5.0.0', 'O(log(N)) with N being the number of elements in the sorted set.'),
-      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
-    },
-  },
-  {
-    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys,
-    run: (c, argv) => bzpop(c, argv, true),
-    docs: {
-      ...doc('Pops the highest-scored member of the first non-empty sorted set, waiting for one if all are empty.', '5.0.0', 'O(log(N)) with N being the number of elements in the sorted set.'),
-      history: [['6.0.0', '`timeout` is a decimal number of seconds.']],
-    },
-  },
+export const zsetBlockingCommands: readonly CommandSpec[] = withDocs(zsetBlockingDocs, [
+  { name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys, run: (c, argv) => bzpop(c, argv, false) },
+  { name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], acl, keys: popKeys, run: (c, argv) => bzpop(c, argv, true) },
   {
     name: 'bzmpop', arity: -5, flags: ['write', 'blocking'], acl: ['write', 'sortedset', 'slow', 'blocking'],
     keys: [keyNum(2, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: bzmpop,
-    docs: doc('Pops members from the first non-empty sorted set, waiting for one if all are empty.', '7.0.0', 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.'),
   },
-];
+]);

@@ -6,7 +6,8 @@ import * as E from '../errors.js';
 import { is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from './args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
-import { key, keyNum, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { key, keyNum, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
+import { zsetDocs } from './docs/zset.js';
 import type { Client } from '../server/client.js';
 import type { SetValue } from '../store/set.js';
 import {
@@ -941,80 +942,38 @@ const aclWS = ['write', 'sortedset', 'slow'] as const;
 const aclRF = ['read', 'sortedset', 'fast'] as const;
 const aclRS = ['read', 'sortedset', 'slow'] as const;
 const random = ['nondeterministic_output'];
-const rangeCost = 'O(log(N)+M), N the size of the sorted set and M the number of entries returned.';
-const removeCost = 'O(log(N)+M), N the size of the sorted set and M the number of entries removed.';
-const unionCost = 'O(N)+O(M*log(M)), N the total size of the inputs and M the size of the result.';
-const interCost = 'O(N*K)+O(M*log(M)) worst case, N the smallest input, K the number of inputs, M the size of the result.';
-const diffCost = 'O(L+(N-K)log(N)) worst case, L the total size of the inputs, N the size of the first and K the size of the result.';
-const popCost = 'O(log(N)*M), N the size of the sorted set and M the number of entries popped.';
-const doc = (summary: string, since: string, complexity: string, history?: readonly (readonly [string, string])[]) =>
-  history === undefined ? { summary, since, group: 'sorted-set', complexity } : { summary, since, group: 'sorted-set', complexity, history };
-const deprecated = (replacedBy: string) => ({ docFlags: ['deprecated'] as const, deprecatedSince: '6.2.0', replacedBy });
 
-export const zsetCommands: readonly CommandSpec[] = [
-  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: zadd,
-    docs: doc('Adds members to a sorted set or updates their scores, creating the set if needed.', '1.2.0', 'O(log(N)) per member added or updated, N the size of the sorted set.', [
-      ['2.4.0', 'Accepts multiple elements.'], ['3.0.2', 'Added the `XX`, `NX`, `CH` and `INCR` options.'], ['6.2.0', 'Added the `GT` and `LT` options.']]) },
-  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'ACCESS', 'UPDATE'), run: zincrby,
-    docs: doc('Adds a number to the score of a member of a sorted set.', '1.2.0', 'O(log(N)), N the size of the sorted set.') },
-  { name: 'zrem', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: zrem,
-    docs: doc('Removes members from a sorted set, deleting it when emptied.', '1.2.0', 'O(M*log(N)), N the size of the sorted set and M the number of members removed.', [['2.4.0', 'Accepts multiple elements.']]) },
-  { name: 'zcard', arity: 2, flags: readFast, acl: aclRF, keys: rw('RO'), run: zcard,
-    docs: doc('Counts the members of a sorted set.', '1.2.0', 'O(1)') },
-  { name: 'zcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zcount,
-    docs: doc('Counts the members of a sorted set whose scores lie in a range.', '2.0.0', 'O(log(N)), N the size of the sorted set.') },
-  { name: 'zlexcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zlexcount,
-    docs: doc('Counts the members of a sorted set within a lexicographical range.', '2.8.9', 'O(log(N)), N the size of the sorted set.') },
-  { name: 'zscore', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zscore,
-    docs: doc('Returns the score of a member of a sorted set.', '1.2.0', 'O(1)') },
-  { name: 'zmscore', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zmscore,
-    docs: doc('Returns the scores of several members of a sorted set.', '6.2.0', 'O(N), N the number of members asked for.') },
-  { name: 'zrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrank,
-    docs: doc('Returns the position of a member in a sorted set, lowest score first.', '2.0.0', 'O(log(N))') },
-  { name: 'zrevrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrevrank,
-    docs: doc('Returns the position of a member in a sorted set, highest score first.', '2.0.0', 'O(log(N))') },
-  { name: 'zrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrange,
-    docs: doc('Returns the members of a sorted set in a range of ranks, scores or strings.', '1.2.0', rangeCost, [['6.2.0', 'Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.']]) },
-  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')], run: zrangestore,
-    docs: doc('Stores a range of a sorted set in another key.', '6.2.0', 'O(log(N)+M), N the size of the source and M the number of entries stored.') },
-  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebyscore,
-    docs: { ...doc('Returns the members of a sorted set within a range of scores.', '1.0.5', rangeCost, [['2.0.0', 'Added the `WITHSCORES` modifier.']]), ...deprecated('`ZRANGE` with the `BYSCORE` argument') } },
-  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebyscore,
-    docs: { ...doc('Returns the members of a sorted set within a range of scores, highest first.', '2.2.0', rangeCost, [['2.1.6', '`min` and `max` can be exclusive.']]), ...deprecated('`ZRANGE` with the `REV` and `BYSCORE` arguments') } },
-  { name: 'zrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebylex,
-    docs: { ...doc('Returns the members of a sorted set within a lexicographical range.', '2.8.9', rangeCost), ...deprecated('`ZRANGE` with the `BYLEX` argument') } },
-  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebylex,
-    docs: { ...doc('Returns the members of a sorted set within a lexicographical range, in reverse.', '2.8.9', rangeCost), ...deprecated('`ZRANGE` with the `REV` and `BYLEX` arguments') } },
-  { name: 'zrevrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrange,
-    docs: { ...doc('Returns the members of a sorted set in a range of ranks, highest score first.', '1.2.0', rangeCost), ...deprecated('`ZRANGE` with the `REV` argument') } },
-  { name: 'zremrangebyrank', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyrank,
-    docs: doc('Removes the members of a sorted set in a range of ranks.', '2.0.0', removeCost) },
-  { name: 'zremrangebyscore', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyscore,
-    docs: doc('Removes the members of a sorted set within a range of scores.', '1.2.0', removeCost) },
-  { name: 'zremrangebylex', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebylex,
-    docs: doc('Removes the members of a sorted set within a lexicographical range.', '2.8.9', removeCost) },
-  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmin,
-    docs: doc('Removes and returns the members with the lowest scores.', '5.0.0', popCost) },
-  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmax,
-    docs: doc('Removes and returns the members with the highest scores.', '5.0.0', popCost) },
-  { name: 'zmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: zmpop,
-    docs: doc('Pops the lowest or highest scoring members from the first non-empty of several sorted sets.', '7.0.0', 'O(K)+O(M*log(N)), K the number of keys, N the size of the set popped and M the number of entries popped.') },
-  { name: 'zunion', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zunion,
-    docs: doc('Returns the union of sorted sets.', '6.2.0', unionCost) },
-  { name: 'zinter', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zinter,
-    docs: doc('Returns the intersection of sorted sets.', '6.2.0', interCost) },
-  { name: 'zdiff', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zdiff,
-    docs: doc('Returns the members of the first sorted set that no other input holds.', '6.2.0', diffCost) },
-  { name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zunionstore,
-    docs: doc('Stores the union of sorted sets in a key.', '2.0.0', unionCost) },
-  { name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zinterstore,
-    docs: doc('Stores the intersection of sorted sets in a key.', '2.0.0', interCost) },
-  { name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zdiffstore,
-    docs: doc('Stores the difference of sorted sets in a key.', '6.2.0', diffCost) },
-  { name: 'zintercard', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zintercard,
-    docs: doc('Counts the members of the intersection of sorted sets, optionally up to a limit.', '7.0.0', 'O(N*K) worst case, N the smallest input and K the number of inputs.') },
-  { name: 'zrandmember', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zrandmember,
-    docs: doc('Returns random members of a sorted set, optionally with their scores.', '6.2.0', 'O(N), N the number of members returned.') },
-  { name: 'zscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zscan,
-    docs: doc('Walks the members and scores of a sorted set a few at a time with a cursor.', '2.8.0', 'O(1) per call, O(N) for a full iteration.') },
-];
+export const zsetCommands: readonly CommandSpec[] = withDocs(zsetDocs, [
+  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'UPDATE'), run: zadd },
+  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: aclWF, keys: rw('RW', 'ACCESS', 'UPDATE'), run: zincrby },
+  { name: 'zrem', arity: -3, flags: ['write', 'fast'], acl: aclWF, keys: rwDelete, run: zrem },
+  { name: 'zcard', arity: 2, flags: readFast, acl: aclRF, keys: rw('RO'), run: zcard },
+  { name: 'zcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zcount },
+  { name: 'zlexcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zlexcount },
+  { name: 'zscore', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zscore },
+  { name: 'zmscore', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zmscore },
+  { name: 'zrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrank },
+  { name: 'zrevrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrevrank },
+  { name: 'zrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrange },
+  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')], run: zrangestore },
+  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebyscore },
+  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebyscore },
+  { name: 'zrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebylex },
+  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrangebylex },
+  { name: 'zrevrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrevrange },
+  { name: 'zremrangebyrank', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyrank },
+  { name: 'zremrangebyscore', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebyscore },
+  { name: 'zremrangebylex', arity: 4, flags: ['write'], acl: aclWS, keys: rwDelete, run: zremrangebylex },
+  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmin },
+  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], acl: aclWF, keys: rwPop, run: zpopmax },
+  { name: 'zmpop', arity: -4, flags: ['write'], acl: aclWS, keys: [keyNum(1, 0, 1, 1, 'RW', 'ACCESS', 'DELETE')], run: zmpop },
+  { name: 'zunion', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zunion },
+  { name: 'zinter', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zinter },
+  { name: 'zdiff', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zdiff },
+  { name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zunionstore },
+  { name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zinterstore },
+  { name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], acl: aclWS, keys: storeKeys, run: zdiffstore },
+  { name: 'zintercard', arity: -3, flags: ['readonly'], acl: aclRS, keys: inputKeys, run: zintercard },
+  { name: 'zrandmember', arity: -2, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zrandmember },
+  { name: 'zscan', arity: -3, flags: ['readonly'], acl: aclRS, keys: roAccess, tips: random, run: zscan },
+]);
