@@ -111,6 +111,11 @@ export const INVALID_COMMAND = 'ERR Invalid command specified';
 export const INVALID_COMMAND_ARGS = 'ERR Invalid arguments specified for command';
 export const INVALID_COMMAND_ARGC = 'ERR Invalid number of arguments specified for command';
 export const NO_KEY_ARGUMENTS = 'ERR The command has no key arguments';
+export const CLIENT_UNBLOCK_REASON = 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR';
+/** What a client blocked in a command gets from CLIENT UNBLOCK ... ERROR. */
+export const UNBLOCKED = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
+/** An exception from code that reports failures by throwing, as an ERR reply. */
+export const errorFrom = (e: unknown): string => sanitize(`ERR ${e instanceof Error ? e.message : String(e)}`);
 
 // --- config (extend below) ---
 export const configUnknownOption = (name: string): string =>
@@ -186,6 +191,8 @@ export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE', option: str
   'otherwise you need to set this option in the configuration file, and then restart the server.';
 export const debugUnknownSubcommand = (sub: string): string =>
   `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try DEBUG HELP.`;
+export const DEBUG_PROTOCOL_RESP2 = 'ERR RESP2 is not supported by this command';
+export const debugProtocolType = (types: string): string => `ERR Wrong protocol type name. Please use one of the following: ${types}`;
 export const MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';
 export const MODULE_UNLOAD_FAILED = 'ERR Error unloading module: no such module with that name';
 
@@ -241,6 +248,8 @@ export const HLL_WRONGTYPE = 'WRONGTYPE Key is not a valid HyperLogLog string va
 export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
 export const HLL_NOT_SPARSE = 'ERR HLL encoding is not sparse';
 export const HLL_NO_SUCH_KEY = 'ERR The specified key does not exist';
+export const pfselftestFailed = (register: number, expected: number | undefined, found: number): string =>
+  `TESTFAILED Register ${register} should be ${expected} but is ${found}`;
 export const pfdebugUnknown = (sub: string): string => sanitize(`ERR Unknown PFDEBUG subcommand '${sub}'`);
 
 // --- geo ---
@@ -325,16 +334,28 @@ export const DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
 export const WATCH_INSIDE_MULTI = 'ERR WATCH inside MULTI is not allowed';
 export const NOT_ALLOWED_IN_MULTI = 'ERR Command not allowed inside a transaction';
 export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
-/** EXEC itself was refused (arity, NOAUTH, NOPERM...): the transaction goes, with the reason. */
-export const execAbortBecause = (message: string): string => `EXECABORT Transaction discarded because of: ${message}`;
+/**
+ * EXEC itself was refused (arity, NOAUTH, NOPERM...): the transaction goes, with the reason.
+ * Redis words the reason as the bare message: a plain error has no ERR code there.
+ */
+export const execAbortBecause = (message: string): string =>
+  `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
 /** A queued command the user may no longer run once EXEC comes. */
 export const execAclChanged = (reason: string): string =>
   `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+/** execAclChanged's reasons, by what the user may no longer touch. */
+export const EXEC_DENIED_KEYS = 'no permission to touch the specified keys';
+export const EXEC_DENIED_CHANNELS = 'no permission to access one of the channels used as arguments';
+export const EXEC_DENIED_COMMAND = 'no permission to execute the command or subcommand';
 
 // --- scripting ---
 export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 export const NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
 export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
+/** The Lua VM itself failed (a trap in the wasm engine); the VM is not used again. */
+export const luaVmFailure = (e: unknown): string => `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}`;
+/** A script raised an error that is not a Redis error reply (a plain Lua error). */
+export const scriptRunError = (name: string, message: string): string => `ERR Error running script ${name}, ${message}`;
 // --- scripting: long scripts (BUSY, SCRIPT KILL, FUNCTION KILL) ---
 /** BUSY_SCRIPT's twin while a function (FCALL) is the script past busy-reply-threshold. */
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';

@@ -169,7 +169,7 @@ function unblock(c: Client, argv: string[]): void {
   if (argv.length === 4) {
     if (is(argv[3]!, 'error')) how = 'error';
     else if (!is(argv[3]!, 'timeout')) {
-      c.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      c.reply.error(E.CLIENT_UNBLOCK_REASON);
       return;
     }
   } else if (argv.length > 4) {

@@ -130,7 +130,7 @@ function protocol(c: Client, type: string): void {
       if (c.resp === 3) r.raw(ATTRIBUTE);
       return r.bulk('Some real reply following the attribute');
     case 'push':
-      if (c.resp === 2) return r.error('ERR RESP2 is not supported by this command');
+      if (c.resp === 2) return r.error(E.DEBUG_PROTOCOL_RESP2);
       r.push(2);
       r.bulk('server-cpu-usage');
       r.integer(42);
@@ -142,7 +142,7 @@ function protocol(c: Client, type: string): void {
     case 'false':
       return r.bool(false);
     default:
-      return r.error(`ERR Wrong protocol type name. Please use one of the following: ${PROTOCOL_TYPES}`);
+      return r.error(E.debugProtocolType(PROTOCOL_TYPES));
   }
 }
 

@@ -70,7 +70,7 @@ function tryStore<T>(c: Client, fn: () => T): T | undefined {
   try {
     return fn();
   } catch (err) {
-    c.reply.error(E.sanitize(`ERR ${(err as Error).message}`));
+    c.reply.error(E.errorFrom(err));
     return undefined;
   }
 }

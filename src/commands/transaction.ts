@@ -65,8 +65,7 @@ export function discardTransaction(c: Client): void {
 /** EXEC was itself refused by the gate: the transaction goes, and the reply says why. */
 export function execAbort(c: Client, message: string): void {
   discardTransaction(c);
-  // Redis words the reason as the bare message: a plain error has no ERR code there.
-  c.reply.error(E.execAbortBecause(message.startsWith('ERR ') ? message.slice(4) : message));
+  c.reply.error(E.execAbortBecause(message));
 }
 
 // --- commands ---
@@ -135,9 +134,9 @@ function execQueued(c: Client, m: MultiState): void {
 
 /** The reason Redis gives at EXEC for each kind of ACL refusal. */
 function aclReason(denied: string): string {
-  if (denied === E.NOPERM_KEY) return 'no permission to touch the specified keys';
-  if (denied === E.NOPERM_CHANNEL) return 'no permission to access one of the channels used as arguments';
-  return 'no permission to execute the command or subcommand';
+  if (denied === E.NOPERM_KEY) return E.EXEC_DENIED_KEYS;
+  if (denied === E.NOPERM_CHANNEL) return E.EXEC_DENIED_CHANNELS;
+  return E.EXEC_DENIED_COMMAND;
 }
 
 function watch(c: Client, argv: string[]): void {

@@ -4,6 +4,7 @@
 // suspended by its hook (run/resume return 'suspended') so the host can serve others meanwhile.
 
 import { createHash } from 'node:crypto';
+import * as E from '../errors.js';
 import type { Reply } from '../protocol/reply-writer.js';
 import { LUA_WASM_BASE64 } from './lua-wasm.js';
 import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
@@ -251,7 +252,7 @@ export class LuaEngine {
       status = enter();
     } catch (e) {
       this.broken = true;
-      const error = `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}`;
+      const error = E.luaVmFailure(e);
       reply.error(error);
       return { ok: false, error, info: { table: false, message: error, source: '', line: '', ignoreStats: false } };
     } finally {
@@ -273,7 +274,7 @@ export class LuaEngine {
     }
     const info = readErrorInfo(this.view(), out, end);
     let error: string;
-    if (!info.table) error = `ERR Error running script ${name}, ${info.message.slice(0, 100)}`;
+    if (!info.table) error = E.scriptRunError(name, info.message.slice(0, 100));
     else if (info.source !== '' && info.line !== '') error = `${info.message} script: ${name}, on ${info.source}:${info.line}.`;
     else error = info.message;
     reply.error(errorLine(error));
@@ -296,7 +297,7 @@ export class LuaEngine {
     try {
       out = this.opts.call(argv, resp);
     } catch (e) {
-      out = `-ERR ${e instanceof Error ? e.message : String(e)}\r\n`;
+      out = `-${E.errorFrom(e)}\r\n`;
     }
     const dst = this.ex.rd_reserve(out.length);
     m = this.view();
@@ -339,7 +340,7 @@ export class LuaEngine {
       status = this.ex.rd_fn_load(body.length, body.length, this.opts.hookInterval ?? 100000);
     } catch (e) {
       this.broken = true;
-      return { ok: false, compile: false, error: `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}` };
+      return { ok: false, compile: false, error: E.luaVmFailure(e) };
     } finally {
       this.running = false;
     }

@@ -5,6 +5,7 @@
 
 import type { Client } from './client.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
+import * as E from '../errors.js';
 import { parseLongDouble, truncTimes } from '../protocol/number-format.js';
 
 /** How a blocking command finishes its work once a key it waits on may have data. */
@@ -21,8 +22,6 @@ export interface Waiter {
   timedOut(): void;
   timer: NodeJS.Timeout | null;
 }
-
-export const UNBLOCKED_ERROR = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
 
 export class BlockingRegistry implements Partial<KeyspaceEvents> {
   private readonly queues = new Map<Database, Map<string, Waiter[]>>();
@@ -135,7 +134,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     this.detach(w);
     const c = w.client;
     if (how === 'timeout') w.timedOut();
-    else if (how === 'error') c.reply.error(UNBLOCKED_ERROR);
+    else if (how === 'error') c.reply.error(E.UNBLOCKED);
     this.resume(c);
   }
 
@@ -167,10 +166,10 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function parseBlockTimeout(arg: string): number | string {
   const ld = parseLongDouble(arg);
-  if (ld === null) return 'ERR timeout is not a float or out of range';
+  if (ld === null) return E.TIMEOUT_NOT_FLOAT;
   // (long long) of an infinity or of anything past int64 is INT64_MIN on the CPUs Redis runs on.
   const ms = ld === 'inf' ? -1n : truncTimes(ld, 1000n);
-  if (ms < 0n || ms > INT64_MAX) return 'ERR timeout is negative';
+  if (ms < 0n || ms > INT64_MAX) return E.TIMEOUT_NEGATIVE;
   return Number(ms);
 }
 

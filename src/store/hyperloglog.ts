@@ -3,6 +3,8 @@
 // registers, so an HLL moves between Redis and Redoubt with GET/SET, DUMP or RDB unchanged.
 // Hand-rolled because every byte and every estimate must match Redis's hyperloglog.c.
 
+import * as E from '../errors.js';
+
 const P = 14;
 export const HLL_REGISTERS = 1 << P;
 const P_MASK = HLL_REGISTERS - 1;
@@ -545,7 +547,7 @@ export function selfTest(): string | null {
     }
     for (let i = 0; i < HLL_REGISTERS; i++) {
       const v = denseGet(d, i);
-      if (v !== expect[i]) return `TESTFAILED Register ${i} should be ${expect[i]} but is ${v}`;
+      if (v !== expect[i]) return E.pfselftestFailed(i, expect[i], v);
     }
   }
   return null;
