@@ -3,7 +3,7 @@
 // then LOAD, compared with redis-server), `user` lines in config files, and secrets kept out of
 // SLOWLOG. Byte-level replies of every subcommand are in test/corpus/acl.redis.
 
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, freePort, REDOUBT_MAIN, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, freePort, REDOUBT_MAIN, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const work = mkdtempSync(join(tmpdir(), 'redoubt-acl-'));
@@ -34,14 +34,7 @@ async function both(servers: RunningServer[], script: string[][]): Promise<strin
 }
 
 describe('ACL with real clients', () => {
-  let redoubt: RunningServer;
-  let redis: RunningServer;
-  before(async () => {
-    [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  });
-  after(async () => {
-    await Promise.all([redoubt?.stop(), redis?.stop()]);
-  });
+  const { redis, redoubt } = useServerPair();
 
   test('ioredis as a user with %R~ and %W~ patterns: GET, SET, COPY, RENAME', async () => {
     const admin = new Redis({ port: redoubt.port, lazyConnect: true });

@@ -2,10 +2,10 @@
 // against ACL users, NOAUTH for every command but AUTH/HELLO/QUIT/RESET, RESET logging out, and a
 // disabled default user. Replies are compared with redis-server started the same way.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { createCommandTable } from '../src/commands/registry.js';
 
@@ -18,14 +18,7 @@ async function transcript(port: number, script: string[][]): Promise<string[]> {
 }
 
 describe('requirepass from the configuration', () => {
-  let redoubt: RunningServer;
-  let redis: RunningServer;
-  before(async () => {
-    [redoubt, redis] = await Promise.all([startRedoubt(['--requirepass', 's3cret']), startRedis(['--requirepass', 's3cret'])]);
-  });
-  after(async () => {
-    await Promise.all([redoubt?.stop(), redis?.stop()]);
-  });
+  const { redis, redoubt } = useServerPair({ args: ['--requirepass', 's3cret'] });
 
   test('AUTH, HELLO AUTH, WRONGPASS and NOAUTH replies match Redis', async () => {
     const script = [
@@ -90,14 +83,7 @@ describe('requirepass from the configuration', () => {
 });
 
 describe('passwords at runtime', () => {
-  let redoubt: RunningServer;
-  let redis: RunningServer;
-  before(async () => {
-    [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  });
-  after(async () => {
-    await Promise.all([redoubt?.stop(), redis?.stop()]);
-  });
+  const { redis, redoubt } = useServerPair();
 
   test('CONFIG SET requirepass: the default user gets the password; connected clients stay in', async () => {
     for (const s of [redoubt, redis]) {

@@ -3,22 +3,14 @@
 // replayed on redis-server and Redoubt with byte-identical replies, plus a model check of
 // bit counting on a larger bitmap and the real clients' bitmap helpers.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-});
-after(async () => {
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 /** A seeded PRNG (mulberry32), so a failing stream can be replayed from its seed. */
 function prng(seed: number): () => number {

@@ -1,22 +1,14 @@
 // Blocking list commands under concurrent clients, each scenario run against the real
 // redis-server and Redoubt with the replies (bytes, in order) compared; plus real-client workloads.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 describe('blocking pops against redis-server', () => {
   test('a push wakes the blocked client with the pushed key', () =>

@@ -2,22 +2,14 @@
 // really disconnecting its victims, PAUSE holding writes (or everything) from other clients until
 // UNPAUSE or the timeout, REPLY OFF/SKIP checked on the raw bytes, and the per-connection switches.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-});
-after(async () => {
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 /** CLIENT LIST/INFO text as one record per line. */
 function parseClients(text: string): Record<string, string>[] {

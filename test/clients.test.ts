@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const targets = [
@@ -221,12 +221,7 @@ for (const target of targets) {
 }
 
 describe('redis-cli', () => {
-  let redis: RunningServer;
-  let redoubt: RunningServer;
-  before(async () => {
-    [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  });
-  after(() => Promise.all([redis.stop(), redoubt.stop()]));
+  const { redis, redoubt } = useServerPair();
 
   function cli(port: number, args: readonly string[], stdin?: string | Buffer): Promise<{ stdout: string; code: number }> {
     return new Promise((resolve, reject) => {

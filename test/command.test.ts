@@ -3,9 +3,9 @@
 // containers come out of a hash table in Redis, so those are compared as sets), and COMMAND DOCS
 // must have Redis's shape, group and version. Also COMMAND COUNT/LIST/GETKEYS behaviour.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 /** A parsed RESP value that keeps the type byte, so a set never passes for an array. */
@@ -75,10 +75,7 @@ function toObject(r: Resp): Record<string, Resp> {
 /** Subcommands Redoubt has from later Redis versions, absent from the 7.0 reference. */
 const NEWER_THAN_70 = new Set(['client|no-touch', 'client|setinfo']);
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ours: RawClient;
-let theirs: RawClient;
+const { redoubtRaw: ours, redisRaw: theirs } = useServerPair({ raw: true });
 
 async function call(c: RawClient, ...argv: string[]): Promise<Buffer> {
   c.write(RawClient.encode(argv));
@@ -86,16 +83,6 @@ async function call(c: RawClient, ...argv: string[]): Promise<Buffer> {
   if (r === null) throw new Error('closed');
   return r;
 }
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  [ours, theirs] = await Promise.all([RawClient.connect(redoubt.port), RawClient.connect(redis.port)]);
-});
-after(async () => {
-  ours?.close();
-  theirs?.close();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
 
 async function ourCommandNames(): Promise<string[]> {
   return items(parseResp(await call(ours, 'COMMAND', 'LIST'))).map((r) => str(r)).filter((n) => !n.includes('|'));

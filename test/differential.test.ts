@@ -1,22 +1,15 @@
 // The differential harness: every case of test/corpus/*.redis runs against the real redis-server
 // 7.0 and against Redoubt, in RESP2 and RESP3; each reply must be identical byte for byte.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { loadCorpus, type Case } from './helpers/corpus.js';
 
 const cases = loadCorpus();
-let redis: RunningServer;
-let redoubt: RunningServer;
 
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 const show = (b: Buffer | null): string => (b === null ? '<closed>' : JSON.stringify(b.toString('latin1')));
 

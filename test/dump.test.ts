@@ -3,11 +3,11 @@
 // the same OBJECT ENCODING; where the layout of a value is knowable our DUMP must be Redis's byte
 // for byte. Also the format's building blocks on their own: CRC64, LZF, listpacks, intsets.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { crc64, crc64Bytes, crc64Hex } from '../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../src/persistence/rdb/lzf.js';
 import { ListpackBuilder, decodeListpack } from '../src/persistence/rdb/listpack.js';
@@ -15,22 +15,7 @@ import { decodeIntset, encodeIntset } from '../src/persistence/rdb/intset.js';
 import { ByteWriter, RdbFormatError } from '../src/persistence/rdb/bytes.js';
 import { writeLen, writeString } from '../src/persistence/rdb/strings.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: Redis;
-let cli: Redis;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  ref = new Redis({ port: redis.port, lazyConnect: true });
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await Promise.all([ref.connect(), cli.connect()]);
-});
-after(async () => {
-  ref?.disconnect();
-  cli?.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redisClient: ref, redoubtClient: cli } = useServerPair({ redisClient: {}, redoubtClient: {} });
 
 // --- values ---
 

@@ -2,26 +2,12 @@
 // TTL/PTTL/EXPIRETIME report -2/-1 and rounded values, past times delete, and the NX/XX/GT/LT
 // options behave as Redis's (checked against the real server over every state and option).
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-let ref: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port });
-  ref = new Redis({ port: redis.port });
-});
-after(async () => {
-  cli?.disconnect();
-  ref?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({ redoubtClient: {}, redisClient: {} });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

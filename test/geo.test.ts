@@ -3,26 +3,12 @@
 // GEOSEARCH/GEORADIUS queries with random options whose replies must match byte for byte, along
 // with GEOPOS, GEOHASH, GEODIST and the stored scores.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { useServerPair } from './helpers/servers.js';
 import { asinCR, cosCR, decodeScore, scoreOf, sinCR, standardGeohash } from '../src/store/geohash.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: RawClient;
-let our: RawClient;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  [ref, our] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
-});
-after(async () => {
-  ref?.close();
-  our?.close();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redisRaw: ref, redoubtRaw: our } = useServerPair({ raw: true });
 
 async function both(cmds: readonly string[][]): Promise<[string[], string[]]> {
   return Promise.all([ref.pipeline(cmds), our.pipeline(cmds)]);

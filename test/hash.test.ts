@@ -3,29 +3,17 @@
 // HINCRBY, the listpack → hashtable conversion rules checked against redis-server, and the
 // command table rows against the real server's COMMAND INFO.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { hashCommands } from '../src/commands/hash.js';
 import { HashValue, type HashLimits } from '../src/store/hash.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await cli.connect();
-});
-after(async () => {
-  cli?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: {} });
 
 const range = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

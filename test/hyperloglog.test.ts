@@ -3,27 +3,13 @@
 // carried between the two servers with GET/SET both ways, PFMERGE results, and the estimate's
 // accuracy at 100k elements.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { useServerPair } from './helpers/servers.js';
 import { murmurHash64A } from '../src/store/hyperloglog.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: RawClient;
-let our: RawClient;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  [ref, our] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
-});
-after(async () => {
-  ref?.close();
-  our?.close();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt, redisRaw: ref, redoubtRaw: our } = useServerPair({ raw: true });
 
 /** Runs the same commands on both servers; every reply must be byte-identical. */
 async function both(cmds: readonly string[][], what: string): Promise<string[]> {

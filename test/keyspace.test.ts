@@ -3,29 +3,17 @@
 // KEYS and RANDOMKEY on larger databases, OBJECT IDLETIME over time, real clients' scan helpers,
 // and the command table rows against the real server's COMMAND INFO.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { keyspaceCommands } from '../src/commands/keyspace.js';
 import { ScanCursors, parseCursor } from '../src/store/scan.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await cli.connect();
-});
-after(async () => {
-  cli?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: {} });
 
 async function fill(c: Redis, names: readonly string[]): Promise<void> {
   for (let i = 0; i < names.length; i += 1000) {

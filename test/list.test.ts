@@ -7,24 +7,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { Deque } from '../src/store/deque.js';
 import { ListValue } from '../src/store/list.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await cli.connect();
-});
-after(async () => {
-  cli?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: {} });
 
 /** Sends `cmds` pipelined after FLUSHALL and returns each reply as a latin1 string. */
 async function run(c: RawClient, cmds: readonly (readonly string[])[]): Promise<string[]> {

@@ -6,7 +6,7 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedoubt, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sameOnBoth, send, sleep, type Log } from './helpers/scenario.js';
 import { splitArgs } from '../src/protocol/resp-parser.js';
@@ -65,14 +65,7 @@ function script(text: string, opts: Options = {}) {
 const DEBUG = ['--enable-debug-command', 'local'];
 
 describe('keyspace notifications against redis-server, byte for byte', { timeout: 120000 }, () => {
-  let redis: RunningServer;
-  let redoubt: RunningServer;
-  before(async () => {
-    [redis, redoubt] = await Promise.all([startRedis(DEBUG), startRedoubt(DEBUG)]);
-  });
-  after(async () => {
-    await Promise.all([redis?.stop(), redoubt?.stop()]);
-  });
+  const { redis, redoubt } = useServerPair({ args: DEBUG });
   const same = (text: string, opts?: Options) => sameOnBoth(redis, redoubt, 3, script(text, opts));
 
   test('strings: set, expire, del, persist, append, setrange, incrby, incrbyfloat', () =>

@@ -3,10 +3,10 @@
 // redis-server and on Redoubt after FLUSHALL, and requires byte-identical replies in RESP2 and RESP3.
 // Replay a failure with PROPERTY_SEED=<seed> (and PROPERTY_PATH=<path> to jump to the shrunk case).
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 100);
@@ -93,12 +93,7 @@ const sequence = fc.array(command, { minLength: 1, maxLength: MAX_COMMANDS });
 
 // --- running a sequence on both servers ---
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(() => Promise.all([redis?.stop(), redoubt?.stop()]));
+const { redis, redoubt } = useServerPair();
 
 const show = (argv: readonly string[]): string => argv.map((a) => JSON.stringify(a)).join(' ');
 

@@ -2,31 +2,17 @@
 // input. Every case runs on the real redis-server 7.0 and on Redoubt side by side; the bytes the
 // client receives and whether the connection is closed afterwards must be the same.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair, type ServerPair } from './helpers/servers.js';
 import { RawClient, exchange, type Exchange } from './helpers/raw-client.js';
 import { RespParser } from '../src/protocol/resp-parser.js';
-
-interface Pair {
-  redis: RunningServer;
-  redoubt: RunningServer;
-}
-
-async function startPair(args: string[] = []): Promise<Pair> {
-  const [redis, redoubt] = await Promise.all([startRedis(args), startRedoubt(args)]);
-  return { redis, redoubt };
-}
-
-const stopPair = async (p: Pair | undefined): Promise<void> => {
-  await Promise.all([p?.redis.stop(), p?.redoubt.stop()]);
-};
 
 const short = (s: string): string => (s.length > 300 ? `${JSON.stringify(s.slice(0, 300))}...(${s.length} bytes)` : JSON.stringify(s));
 
 /** Runs the same exchange on both servers and requires the same bytes and the same close. */
 async function same(
-  p: Pair,
+  p: ServerPair,
   chunks: readonly (string | Buffer)[],
   opts: Parameters<typeof exchange>[2],
 ): Promise<Exchange> {
@@ -52,11 +38,7 @@ function rng(seed: number): () => number {
   };
 }
 
-let main: Pair;
-before(async () => {
-  main = await startPair();
-});
-after(() => stopPair(main));
+const main = useServerPair();
 
 describe('protocol errors close the connection with Redis\'s exact reply', () => {
   const cases: [string, string, string][] = [
@@ -306,11 +288,7 @@ describe('large bulks', () => {
 });
 
 describe('proto-max-bulk-len and client-query-buffer-limit', () => {
-  let small: Pair;
-  before(async () => {
-    small = await startPair(['--proto-max-bulk-len', '1mb', '--client-query-buffer-limit', '1mb']);
-  });
-  after(() => stopPair(small));
+  const small = useServerPair({ args: ['--proto-max-bulk-len', '1mb', '--client-query-buffer-limit', '1mb'] });
 
   test('a bulk one byte over proto-max-bulk-len is refused at its header', async () => {
     const r = await same(small, [`*2\r\n$4\r\nECHO\r\n$${1024 * 1024 + 1}\r\n`], { until: 'close' });
@@ -342,11 +320,7 @@ describe('proto-max-bulk-len and client-query-buffer-limit', () => {
 });
 
 describe('unauthenticated clients are held to small requests (CVE-2021-32675)', () => {
-  let auth: Pair;
-  before(async () => {
-    auth = await startPair(['--requirepass', 'secret']);
-  });
-  after(() => stopPair(auth));
+  const auth = useServerPair({ args: ['--requirepass', 'secret'] });
 
   test('more than 10 arguments before AUTH', async () => {
     const r = await same(auth, [`*11\r\n`], { until: 'close' });

@@ -7,7 +7,7 @@ import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
@@ -17,14 +17,7 @@ const targets = [
 ] as const;
 
 describe('pub/sub scenarios against redis-server, byte for byte', { timeout: 60000 }, () => {
-  let redis: RunningServer;
-  let redoubt: RunningServer;
-  before(async () => {
-    [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  });
-  after(async () => {
-    await Promise.all([redis?.stop(), redoubt?.stop()]);
-  });
+  const { redis, redoubt } = useServerPair();
 
   test('PUBLISH reaches channel and pattern subscribers and counts them', () =>
     sameOnBoth(redis, redoubt, 3, async ([a, b, p], log) => {

@@ -3,25 +3,17 @@
 // has not written and answers UNKILLABLE for one that has, SHUTDOWN NOSAVE ends the process, and
 // the script stays atomic (its caller's pipeline waits, keys do not expire under it).
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const BUSY = '-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n';
 const LOOP = 'local i = 0 while true do i = i + 1 end';
 const ARGS = ['--busy-reply-threshold', '100'];
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(ARGS), startRedoubt(ARGS)]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair({ args: ARGS });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

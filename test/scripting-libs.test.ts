@@ -2,23 +2,18 @@
 // a JSON document edited in place, and a BullMQ-style msgpack job-options payload. Then the Lua
 // memory cap against library buffers, which live outside the Lua heap, on Redoubt only.
 
-import { before, after, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
 const clients: Redis[] = [];
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
+// Registered first, so the clients go before the servers stop.
+after(() => {
   for (const c of clients) c.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
 });
+const { redis, redoubt } = useServerPair();
 
 function connect(port: number): Redis {
   const c = new Redis({ port, lazyConnect: false, maxRetriesPerRequest: 1 });

@@ -3,22 +3,14 @@
 // writes, a runaway script stopped by SCRIPT KILL, and sandbox escapes, each followed
 // by a check that the server still serves.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 

@@ -2,26 +2,16 @@
 // against the real redis-server, values that move with what clients do, slow log entries with
 // their client details, and SHUTDOWN really stopping the process (or refusing to).
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-let ref: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(['--slowlog-log-slower-than', '0']), startRedis()]);
-  cli = new Redis({ port: redoubt.port });
-  ref = new Redis({ port: redis.port });
-});
-after(async () => {
-  cli?.disconnect();
-  ref?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
+const { redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({
+  redoubtArgs: ['--slowlog-log-slower-than', '0'],
+  redoubtClient: {},
+  redisClient: {},
 });
 
 /** INFO text as section → field → value; asserts the CRLF framing on the way. */

@@ -3,30 +3,15 @@
 // grows during the scan, set algebra on random sets against a JS model, intset order against the
 // real server, and SetValue's encoding against Redis's OBJECT ENCODING for the same operations.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { SetValue } from '../src/store/set.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-let ref: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  ref = new Redis({ port: redis.port, lazyConnect: true });
-  await Promise.all([cli.connect(), ref.connect()]);
-});
-after(async () => {
-  cli?.disconnect();
-  ref?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({ redoubtClient: {}, redisClient: {} });
 
 const range = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

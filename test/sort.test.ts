@@ -6,19 +6,11 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sortScore } from '../src/commands/sort.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 const NUMS = ['1', '2', '10', '-3', '3.5', '1e3', '0', '-0', '1.5', '007', ' 5', '42', '-17', '2.25', '100', 'inf', '-inf', '0x1A'];
 const WORDS = ['', 'a', 'b', 'B', 'abc', 'x\x00y', 'x', '\xff', '\xe4', 'ab', 'a b', '9', '10'];

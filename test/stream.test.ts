@@ -2,23 +2,15 @@
 // redis-server, consumer groups driven by ioredis and node-redis (a crashed consumer's entries
 // recovered with XAUTOCLAIM), and transactions around stream reads.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 describe('blocking stream reads against redis-server', () => {
   test('XREAD BLOCK $ is woken by an XADD from another client', () =>

@@ -3,32 +3,22 @@
 // passes, INCRBYFLOAT's long-double results and size limits against redis-server, and the
 // command table rows against the real server's COMMAND INFO.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { stringCommands } from '../src/commands/string.js';
 import { bitmapCommands } from '../src/commands/bitmap.js';
 import type { CommandSpec, KeySpec } from '../src/commands/spec.js';
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
+const clientOptions = { enableReadyCheck: false, maxRetriesPerRequest: 1 };
+const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: clientOptions });
 
-const connect = (port: number): Redis => new Redis({ port, enableReadyCheck: false, maxRetriesPerRequest: 1 });
+const connect = (port: number): Redis => new Redis({ port, ...clientOptions });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = connect(redoubt.port);
-});
-after(async () => {
-  cli?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
 
 /** A seeded PRNG (mulberry32), so a failing sequence can be replayed. */
 function prng(seed: number): () => number {

@@ -2,23 +2,15 @@
 // SWAPDB; optimistic locking under contention; blocked clients served after EXEC; CLIENT PAUSE and
 // CLIENT LIST. Multi-client scenarios run against redis-server and Redoubt with replies compared.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { sameOnBoth, send, sleep } from './helpers/scenario.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redis, redoubt } = useServerPair();
 
 /** One client's line of CLIENT LIST, as field → value. */
 function clientFields(list: string, id: string): Map<string, string> {

@@ -3,30 +3,18 @@
 // and sets forced through the listpack → skiplist conversion), ZRANDMEMBER's sampling properties,
 // ZSCAN over large sets, and binary members through ioredis and node-redis.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const SEED = Number(process.env['PROPERTY_SEED'] ?? Date.now() % 1_000_000);
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 150);
 
-let redoubt: RunningServer;
-let redis: RunningServer;
-let cli: Redis;
-
-before(async () => {
-  [redoubt, redis] = await Promise.all([startRedoubt(), startRedis()]);
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await cli.connect();
-});
-after(async () => {
-  cli?.disconnect();
-  await Promise.all([redoubt?.stop(), redis?.stop()]);
-});
+const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: {} });
 
 /** A sorted set `k` of n members m0..m(n-1) scored 0..n-1. */
 async function fill(c: Redis, k: string, n: number): Promise<void> {
@@ -199,13 +187,7 @@ describe('random sequences replayed on redis-server', () => {
   }
 
   describe('sets converted to skiplists (zset-max-listpack-entries 3, long members)', () => {
-    let redis3: RunningServer;
-    let redoubt3: RunningServer;
-    before(async () => {
-      const args = ['--zset-max-listpack-entries', '3'];
-      [redis3, redoubt3] = await Promise.all([startRedis(args), startRedoubt(args)]);
-    });
-    after(() => Promise.all([redis3?.stop(), redoubt3?.stop()]));
+    const { redis: redis3, redoubt: redoubt3 } = useServerPair({ args: ['--zset-max-listpack-entries', '3'] });
     // A skiplist's lex searches over mixed scores and its ZSCAN order are Redis-internal accidents.
     const big = commands(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', LONG), false, false);
     for (const resp of [2, 3] as const) {

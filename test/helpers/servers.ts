@@ -1,9 +1,13 @@
 // Starting real servers for tests: Redoubt (the built CLI, as a user runs it) and the real
-// redis-server, each on a free loopback port, stopped by pid when the test is done.
+// redis-server, each on a free loopback port, stopped by pid when the test is done. Most test
+// files start both through one fixture, useServerPair (at the end).
 
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Redis, type RedisOptions } from 'ioredis';
+import { RawClient } from './raw-client.js';
 
 export const REDOUBT_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -124,4 +128,97 @@ export async function startRedis(args: string[] = []): Promise<RunningServer> {
   const port = await freePort();
   const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args];
   return launch('redis-server', argv, port, '127.0.0.1');
+}
+
+// --- the fixture most test files use: redis-server and Redoubt side by side ---
+
+/**
+ * Stands in for an object made in a before hook: property reads (and method calls) go to it once
+ * `set` has run, so test files can name it at load time; using it before then throws.
+ */
+function late<T extends object>(what: string): { readonly stand: T; set(value: T): void; get(): T | null } {
+  let target: T | null = null;
+  const stand = new Proxy({} as T, {
+    get(_, prop) {
+      if (target === null) throw new Error(`${what} is not started: use it inside a test or a later hook`);
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { stand, set: (value) => (target = value), get: () => target };
+}
+
+/** ioredis options for the pair's clients (lazyConnect is the fixture's: it connects them itself). */
+export type ClientOptions = Omit<RedisOptions, 'replyMapping' | 'lazyConnect'>;
+
+export interface PairOptions {
+  /** Directives for both servers (`--name value` words). */
+  readonly args?: readonly string[];
+  /** More directives for Redoubt only, after `args`. */
+  readonly redoubtArgs?: readonly string[];
+  /** More directives for redis-server only, after `args`. */
+  readonly redisArgs?: readonly string[];
+  /** An ioredis client on Redoubt (`redoubtClient`), connected before the first test. */
+  readonly redoubtClient?: ClientOptions;
+  /** An ioredis client on redis-server (`redisClient`), connected before the first test. */
+  readonly redisClient?: ClientOptions;
+  /** A RawClient on each server (`redoubtRaw`, `redisRaw`), connected before the first test. */
+  readonly raw?: boolean;
+}
+
+export interface ServerPair {
+  readonly redis: RunningServer;
+  readonly redoubt: RunningServer;
+  /** Present when the options ask for them; reading one not asked for throws. */
+  readonly redoubtClient: Redis;
+  readonly redisClient: Redis;
+  readonly redoubtRaw: RawClient;
+  readonly redisRaw: RawClient;
+}
+
+/**
+ * Starts redis-server and Redoubt (and the clients asked for) in a before hook of the current
+ * file or describe block, and closes them all in its after hook. The objects returned can be
+ * named right away (`const { redis, redoubt } = useServerPair()`); they work from the first test on.
+ */
+export function useServerPair(opts: PairOptions = {}): ServerPair {
+  const redis = late<RunningServer>('redis-server');
+  const redoubt = late<RunningServer>('Redoubt');
+  const redoubtClient = late<Redis>('the ioredis client on Redoubt (option redoubtClient)');
+  const redisClient = late<Redis>('the ioredis client on redis-server (option redisClient)');
+  const redoubtRaw = late<RawClient>('the raw client on Redoubt (option raw)');
+  const redisRaw = late<RawClient>('the raw client on redis-server (option raw)');
+  const args = opts.args ?? [];
+  const ioredis = async (server: RunningServer, options: ClientOptions): Promise<Redis> => {
+    const client = new Redis({ port: server.port, host: server.host, ...options, lazyConnect: true });
+    await client.connect();
+    return client;
+  };
+  before(async () => {
+    const [rs, rd] = await Promise.all([startRedis([...args, ...(opts.redisArgs ?? [])]), startRedoubt([...args, ...(opts.redoubtArgs ?? [])])]);
+    redis.set(rs);
+    redoubt.set(rd);
+    if (opts.redoubtClient !== undefined) redoubtClient.set(await ioredis(rd, opts.redoubtClient));
+    if (opts.redisClient !== undefined) redisClient.set(await ioredis(rs, opts.redisClient));
+    if (opts.raw === true) {
+      const [ours, theirs] = await Promise.all([RawClient.connect(rd.port), RawClient.connect(rs.port)]);
+      redoubtRaw.set(ours);
+      redisRaw.set(theirs);
+    }
+  });
+  after(async () => {
+    redoubtClient.get()?.disconnect();
+    redisClient.get()?.disconnect();
+    redoubtRaw.get()?.close();
+    redisRaw.get()?.close();
+    await Promise.all([redis.get()?.stop(), redoubt.get()?.stop()]);
+  });
+  return {
+    redis: redis.stand,
+    redoubt: redoubt.stand,
+    redoubtClient: redoubtClient.stand,
+    redisClient: redisClient.stand,
+    redoubtRaw: redoubtRaw.stand,
+    redisRaw: redisRaw.stand,
+  };
 }
