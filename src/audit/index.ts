@@ -267,8 +267,9 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
   const bar = p.progress && p.targets.length > 1 && process.stderr.isTTY ? new Progress(p.targets.length, process.stderr) : null;
   const results = await scan(p.targets, opts, (_r, done) => bar?.update(done));
   const now = new Date();
-  if (p.json) process.stdout.write(`${JSON.stringify(toJson(results, now), null, 2)}\n`);
-  else process.stdout.write(formatReport(results, { verbose: p.verbose }));
+  // Waits until the report is handed to the kernel: the caller exits right after, and a pipe that
+  // is read more slowly than it is written would otherwise lose everything past its buffer.
+  await writeAll(process.stdout, p.json ? `${JSON.stringify(toJson(results, now), null, 2)}\n` : formatReport(results, { verbose: p.verbose }));
   if (p.html !== null) {
     writeFileSync(p.html, renderHtml(results, now));
     process.stderr.write(`HTML report written to ${p.html}\n`);
@@ -276,4 +277,16 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
   const threshold = p.failOn;
   if (threshold !== null && results.some((r) => r.findings.some((f) => severityRank(f.severity) >= severityRank(threshold)))) return 1;
   return 0;
+}
+
+/**
+ * Writes `text` and resolves once the stream has flushed it (or failed: a reader that went away,
+ * as `| head` does, is not an error of the audit).
+ */
+function writeAll(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    // An EPIPE is reported to the callback and then as an 'error' event, which must not go unheard.
+    stream.on('error', () => resolve());
+    stream.write(text, () => resolve());
+  });
 }
