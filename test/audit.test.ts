@@ -33,7 +33,7 @@ interface JsonEndpoint {
   product: string | null;
   version: string | null;
   authenticatedAs: string | null;
-  fingerprint: { product: string; role: string | null; packaging: { distribution: string | null }; modules: { name: string }[]; archBits: number | null; os: string | null } | null;
+  fingerprint: { product: string; role: string | null; packaging: { distribution: string | null; suspected: boolean }; modules: { name: string }[]; archBits: number | null; os: string | null } | null;
   findings: JsonFinding[];
   notes: string[];
 }
@@ -175,11 +175,16 @@ describe('states of redis-server 7.0', () => {
     for (const id of ['unauthenticated-access', 'default-user-nopass', 'default-user-scripting', 'unrestricted-users', 'no-tls', 'timeout-zero', 'no-maxmemory', 'eol-branch', 'cve-2025-49844', 'cve-2025-21605']) finding(e, id);
     assert.equal(finding(e, 'protected-mode-off').severity, 'high');
     assert.equal(finding(e, 'cve-2025-49844').severity, 'critical');
-    assert.equal(finding(e, 'cve-2025-49844').confidence, 'version');
-    assert.match(finding(e, 'cve-2025-49844').evidence, /backported/);
+    // A distribution build: the version is in the range, the package may carry the fix.
+    assert.equal(e.fingerprint?.packaging.suspected, true);
+    assert.equal(finding(e, 'cve-2025-49844').confidence, 'possible');
+    assert.match(finding(e, 'cve-2025-49844').evidence, /^version in an affected range; a distribution may have backported the fix/);
+    assert.match(finding(e, 'cve-2025-21605').evidence, /reachable before authentication/);
+    // redis-check-aof is a local tool: low whatever the exposure.
+    assert.equal(finding(e, 'cve-2025-27151').severity, 'low');
     assert.equal(finding(e, 'cve-2025-21605').cve, 'CVE-2025-21605');
     // Fixed before 7.0.15, or not this packaging era: absent.
-    for (const id of ['cve-2021-32675', 'cve-2022-0543', 'cve-2023-41056', 'bind-all-interfaces', 'attack-keys', 'file-write-target', 'dangerous-commands-enabled', 'unexpected-master', 'loaded-modules', 'unlimited-output-buffers']) {
+    for (const id of ['cve-2021-32675', 'cve-2022-0543', 'cve-2023-41056', 'cve-2026-23479', 'cve-2025-62507', 'bind-all-interfaces', 'attack-keys', 'file-write-target', 'dangerous-commands-enabled', 'unexpected-master', 'loaded-modules', 'unlimited-output-buffers']) {
       assert.ok(!ids(e).includes(id), `${id} should not be reported`);
     }
   });

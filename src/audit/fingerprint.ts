@@ -1,6 +1,7 @@
 // What an INFO text says about the server: product and version (Redis, Valkey, KeyDB, Dragonfly,
 // Redoubt), platform, mode, role and master, uptime, memory, clients, persistence, modules, and
-// signs of a Debian/Ubuntu package build (the CVE-2022-0543 fingerprint).
+// signs of a distribution's package build (which may carry backported fixes its version does not
+// show), Debian/Ubuntu's in particular (the CVE-2022-0543 fingerprint).
 
 import { printable } from './classify.js';
 
@@ -32,9 +33,22 @@ export interface Fingerprint {
   readonly configFile: string | null;
   readonly memAllocator: string | null;
   readonly gccVersion: string | null;
+  /** redis_git_sha1 and redis_build_id as reported. */
+  readonly gitSha1: string | null;
+  readonly buildId: string | null;
   /** Databases with keys (from the Keyspace section). */
   readonly keyspace: readonly number[];
-  readonly packaging: { readonly distribution: 'debian' | null; readonly evidence: readonly string[] };
+  readonly packaging: Packaging;
+}
+
+/**
+ * Whether the binary looks like a distribution's package. `suspected` follows the rule in
+ * docs/audit.md; `distribution` names the distribution when the signs are specific (Debian/Ubuntu).
+ */
+export interface Packaging {
+  readonly distribution: 'debian' | null;
+  readonly suspected: boolean;
+  readonly evidence: readonly string[];
 }
 
 /** INFO's `field:value` lines (values sanitized; server text is untrusted). */
@@ -82,24 +96,61 @@ export function branchOf(version: string): string {
 }
 
 /** Signs that a Redis binary comes from a Debian or Ubuntu package (documented in docs/audit.md). */
-function debianSigns(f: Map<string, string>, redisVersion: string | null): string[] {
+function debianSigns(f: Map<string, string>, version: string | null): string[] {
   const signs: string[] = [];
   const exe = f.get('executable') ?? '';
   const conf = f.get('config_file') ?? '';
   if (exe === '/usr/bin/redis-server' && conf.startsWith('/etc/redis/')) signs.push(`executable ${exe} with config_file ${conf} (the Debian package layout)`);
   const alloc = /^jemalloc-(\d+\.\d+\.\d+)/.exec(f.get('mem_allocator') ?? '');
-  const bundled = redisVersion ? BUNDLED_JEMALLOC[branchOf(redisVersion)] : undefined;
-  if (alloc && bundled && alloc[1] !== bundled && (f.get('redis_git_sha1') ?? '') === '00000000') {
-    signs.push(`mem_allocator jemalloc-${alloc[1]} where upstream ${branchOf(redisVersion!)} bundles ${bundled}, built from a release tarball (a system jemalloc, as Debian links)`);
+  const branch = version !== null ? branchOf(version) : null;
+  const bundled = branch !== null ? BUNDLED_JEMALLOC[branch] : undefined;
+  if (alloc && bundled !== undefined && alloc[1] !== bundled && zeroSha(f)) {
+    signs.push(`mem_allocator jemalloc-${alloc[1] ?? '?'} where upstream ${branch ?? '?'} bundles ${bundled}, built from a release tarball (a system jemalloc, as Debian links)`);
   }
   return signs;
 }
 
+const zeroSha = (f: Map<string, string>): boolean => /^0+$/.test(f.get('redis_git_sha1') ?? '');
+
+/** Kernel names of distributions (the host's kernel: in a container it says nothing of the package). */
+const DISTRO_KERNEL = /\.el\d|\.fc\d\d|amzn|[-+](deb|ubuntu)|-generic\b|\.suse|-azure\b|-aws\b|-gcp\b/i;
+
+/**
+ * The distribution-build rule (docs/audit.md): a release-tarball build (redis_git_sha1 all zeros)
+ * installed the way packages are (executable under /usr/bin or /usr/sbin, or config_file under
+ * /etc/), or linked against an allocator other than the one upstream bundles; Debian's own signs
+ * count on their own. The kernel in `os` is shown as supporting evidence only, and redis_build_id
+ * (a hash of the build environment) is recorded but identifies no packager.
+ */
+function packagingOf(f: Map<string, string>, version: string | null): Packaging {
+  const debian = debianSigns(f, version);
+  const hints: string[] = [];
+  if (zeroSha(f)) {
+    const exe = f.get('executable') ?? '';
+    const conf = f.get('config_file') ?? '';
+    if (/^\/usr\/s?bin\//.test(exe)) hints.push(`executable ${exe} (a package manager's prefix; source installs and the official images use /usr/local/bin)`);
+    if (conf.startsWith('/etc/')) hints.push(`config_file ${conf} under /etc/`);
+    const alloc = f.get('mem_allocator') ?? '';
+    const bundled = version !== null ? BUNDLED_JEMALLOC[branchOf(version)] : undefined;
+    const otherJemalloc = bundled !== undefined && /^jemalloc-/.test(alloc) && !alloc.startsWith(`jemalloc-${bundled}`);
+    // Debian's jemalloc sign already says this, more precisely.
+    if (alloc.startsWith('libc') || (otherJemalloc && debian.length === 0)) hints.push(`mem_allocator ${alloc}, not the jemalloc upstream bundles`);
+  }
+  if (debian.length === 0 && hints.length === 0) return { distribution: null, suspected: false, evidence: [] };
+  const evidence = [...debian, ...hints];
+  if (zeroSha(f)) evidence.unshift('redis_git_sha1 all zeros (built from a release tarball, as packagers do)');
+  const os = f.get('os') ?? '';
+  if (DISTRO_KERNEL.test(os)) evidence.push(`os ${os} is a distribution kernel (the host's; supporting evidence only)`);
+  return { distribution: debian.length > 0 ? 'debian' : null, suspected: true, evidence };
+}
+
 function productOf(f: Map<string, string>): { product: Product; version: string | null } {
+  // server_name (Valkey; Redoubt later) names the product outright; redis_version is then only a compatibility level.
+  const name = (f.get('server_name') ?? '').toLowerCase();
   const redoubt = f.get('redoubt_version');
-  if (redoubt !== undefined) return { product: 'redoubt', version: redoubt };
+  if (name === 'redoubt' || redoubt !== undefined) return { product: 'redoubt', version: redoubt ?? null };
   const valkey = f.get('valkey_version');
-  if (valkey !== undefined || f.get('server_name') === 'valkey') return { product: 'valkey', version: valkey ?? null };
+  if (name === 'valkey' || valkey !== undefined) return { product: 'valkey', version: valkey ?? null };
   const df = f.get('dragonfly_version');
   if (df !== undefined) return { product: 'dragonfly', version: df.replace(/^df-v?/, '') };
   if (/keydb/i.test(f.get('executable') ?? '') || f.has('mvcc_depth') || f.has('storage_provider')) return { product: 'keydb', version: f.get('redis_version') ?? null };
@@ -126,7 +177,7 @@ export function fingerprint(infoText: string): Fingerprint {
   }
   const aof = f.get('aof_enabled');
   const loading = f.get('loading');
-  const signs = product === 'redis' ? debianSigns(f, redisVersion) : [];
+  const packaging: Packaging = product === 'redis' || product === 'valkey' ? packagingOf(f, product === 'redis' ? redisVersion : null) : { distribution: null, suspected: false, evidence: [] };
   return {
     product,
     version,
@@ -151,7 +202,9 @@ export function fingerprint(infoText: string): Fingerprint {
     configFile: f.get('config_file') ?? null,
     memAllocator: f.get('mem_allocator') ?? null,
     gccVersion: f.get('gcc_version') ?? null,
+    gitSha1: f.get('redis_git_sha1') ?? null,
+    buildId: f.get('redis_build_id') ?? null,
     keyspace: keyspace.sort((a, b) => a - b),
-    packaging: { distribution: signs.length > 0 ? 'debian' : null, evidence: signs },
+    packaging,
   };
 }

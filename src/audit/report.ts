@@ -5,6 +5,7 @@
 import { printable } from './classify.js';
 import { SEVERITIES, type Severity } from './findings.js';
 import { summarize } from './json.js';
+import { BACKPORT_CAVEAT } from './cves.js';
 import type { EndpointResult } from './scanner.js';
 
 const SHORT: Record<Severity, string> = { critical: 'C', high: 'H', medium: 'M', low: 'L', info: 'I' };
@@ -34,8 +35,10 @@ export function formatReport(results: readonly EndpointResult[], opts: { verbose
   for (const r of results) {
     if (r.findings.length === 0 && !(opts.verbose && r.notes.length > 0)) continue;
     out += `\n${r.target} (${r.state}${r.product ? `, ${productText(r)}` : ''})\n`;
+    const distribution = r.fingerprint?.packaging.suspected === true;
     for (const f of r.findings) {
-      out += `  [${f.severity}] ${f.id}${f.cve && f.id !== f.cve.toLowerCase() ? ` (${f.cve})` : ''}: ${f.title}\n`;
+      const caveat = f.cve !== null && distribution ? ` (${BACKPORT_CAVEAT})` : f.cve !== null && f.confidence === 'possible' ? ' (version in an affected range; the fixed release on this branch is not confirmed)' : '';
+      out += `  [${f.severity}] ${f.id}${f.cve && f.id !== f.cve.toLowerCase() ? ` (${f.cve})` : ''}: ${f.title}${caveat}\n`;
       if (opts.verbose || f.cve === null) out += `      evidence: ${printable(f.evidence)}\n      fix: ${f.fix}\n`;
     }
     if (opts.verbose) for (const n of r.notes) out += `  note: ${printable(n)}\n`;

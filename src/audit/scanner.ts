@@ -163,7 +163,19 @@ export async function auditEndpoint(t: Target, o: ScanOptions): Promise<Endpoint
       defaultNopass: g?.users?.find((u) => u.name === 'default')?.nopass ?? defaultNopass,
     };
     const findings = runChecks(facts);
-    if (fp) findings.push(...cveFindings(fp, { unauthenticatedCommands: c.state === 'open' || facts.defaultNopass === true && c.state !== 'protected-mode' }));
+    if (fp) {
+      const config = g?.config ?? null;
+      const tlsPort = config?.get('tls-port');
+      const rro = config?.get('replica-read-only');
+      findings.push(
+        ...cveFindings(fp, {
+          unauthenticatedCommands: c.state === 'open' || (facts.defaultNopass === true && c.state !== 'protected-mode'),
+          evalExists: g?.evalExists ?? null,
+          tls: o.tls !== undefined ? true : tlsPort === undefined ? null : tlsPort !== '0',
+          replicaReadOnly: rro === undefined ? null : rro === 'yes',
+        }),
+      );
+    }
     return {
       target: targetLabel(t),
       host: t.host,
