@@ -3,6 +3,9 @@
 // that say nothing (a close before any byte, a silence) are written out in docs/audit.md.
 
 import { ReplyError, type Reply } from './resp.js';
+import { printable } from '../hardening/exposure.js';
+
+export { printable };
 
 export const STATES = ['open', 'auth-required', 'protected-mode', 'ip-allowlisted', 'busy', 'tls-required', 'not-redis', 'unreachable', 'error'] as const;
 export type State = (typeof STATES)[number];
@@ -58,11 +61,6 @@ export function classifyForeignBytes(head: Buffer): Classified {
   if (/^HTTP\/\d/.test(text)) return { state: 'not-redis', reason: `HTTP server (${printable(text.split('\r\n')[0]!)})` };
   if (/^SSH-/.test(text)) return { state: 'not-redis', reason: `SSH server (${printable(text.split('\r\n')[0]!)})` };
   return { state: 'not-redis', reason: `not RESP: ${JSON.stringify(printable(text))}` };
-}
-
-/** Keeps printable ASCII; anything else becomes '.', so hostile bytes cannot reach a terminal. */
-export function printable(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '.');
 }
 
 function describeReply(r: Reply): string {

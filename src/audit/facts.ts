@@ -3,10 +3,10 @@
 // ACL LIST (password hashes dropped), COMMAND INFO EVAL, and a bounded SCAN of key names.
 
 import type { Conn } from './connection.js';
-import type { Fingerprint } from './fingerprint.js';
-import type { State } from './classify.js';
 import { printable } from './classify.js';
 import { ReplyError, type Reply } from './resp.js';
+import { parseAclLine, type AclUser } from '../hardening/acl.js';
+import type { SuspiciousKey } from '../hardening/checks.js';
 
 /** Parameters read with CONFIG GET; none of them holds a secret. */
 export const CONFIG_PARAMS = [
@@ -23,83 +23,10 @@ export const CONFIG_PARAMS = [
   'maxmemory',
   'client-output-buffer-limit',
   'replica-read-only',
+  // Redoubt's own; other servers answer an empty list, and the checks that need them stay silent.
+  'trusted-networks',
+  'audit-log',
 ] as const;
-
-export interface AclUser {
-  readonly name: string;
-  readonly enabled: boolean;
-  readonly nopass: boolean;
-  readonly allCommands: boolean;
-  readonly allKeys: boolean;
-  /** The user may run EVAL. */
-  readonly scripting: boolean;
-  /** The ACL LIST line with password hashes removed. */
-  readonly rules: string;
-}
-
-export interface SuspiciousKey {
-  readonly db: number;
-  readonly key: string;
-  readonly why: string;
-}
-
-export interface Facts {
-  readonly state: State;
-  readonly tls: boolean;
-  /** null: gathered without credentials (default user); else the user authenticated as. */
-  readonly user: string | null;
-  readonly fingerprint: Fingerprint | null;
-  readonly config: ReadonlyMap<string, string> | null;
-  readonly users: readonly AclUser[] | null;
-  readonly evalExists: boolean | null;
-  readonly suspiciousKeys: readonly SuspiciousKey[] | null;
-  /** --expect-master addresses (host:port) that are not findings. */
-  readonly expectedMasters: readonly string[];
-  /** The default user needs no password (seen from ACL LIST, an open INFO, NOPERM or DENIED). */
-  readonly defaultNopass: boolean | null;
-}
-
-/** Reads ACL rules in order, as the server applies them, for the three questions the checks ask. */
-export function parseAclLine(line: string): AclUser | null {
-  // Selectors (7.0) are extra permissions in parentheses; the root rules decide these questions.
-  const root = line.replace(/\([^)]*\)/g, ' ');
-  const words = root.split(/\s+/).filter((w) => w !== '');
-  if (words[0] !== 'user' || words.length < 2) return null;
-  let all = false;
-  let denials = 0;
-  let evalAllowed = false;
-  let allKeys = false;
-  for (const w of words.slice(2)) {
-    const lw = w.toLowerCase();
-    if (lw === '+@all' || lw === 'allcommands') {
-      all = true;
-      denials = 0;
-      evalAllowed = true;
-    } else if (lw === '-@all' || lw === 'nocommands') {
-      all = false;
-      evalAllowed = false;
-    } else if (lw.startsWith('-')) {
-      if (all) denials++;
-      if (lw === '-eval' || lw === '-@scripting' || lw === '-@slow') evalAllowed = false;
-    } else if (lw === '+eval' || lw === '+@scripting' || lw === '+@slow') {
-      evalAllowed = true;
-    } else if (lw === '~*' || lw === 'allkeys' || lw === '%rw~*') {
-      allKeys = true;
-    } else if (lw === 'resetkeys') {
-      allKeys = false;
-    }
-  }
-  const rules = words.map((w) => (/^#[0-9a-f]{64}$/i.test(w) ? '#<hash>' : w.startsWith('>') ? '><redacted>' : w)).join(' ');
-  return {
-    name: printable(words[1]!),
-    enabled: words.includes('on'),
-    nopass: words.includes('nopass'),
-    allCommands: all && denials === 0,
-    allKeys,
-    scripting: evalAllowed,
-    rules: printable(rules),
-  };
-}
 
 /** Key names left by known attacks: the SSH-key file write, cryptominer cron payloads, ransom notes. */
 export const SUSPICIOUS_KEYS: readonly { readonly pattern: RegExp; readonly why: string }[] = [

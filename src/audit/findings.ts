@@ -1,13 +1,9 @@
 // A finding: one thing wrong with one endpoint, with its severity, the evidence seen on the wire,
 // and how to fix it. Checks, the CVE table and the state itself all produce findings.
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { SEVERITIES, severityRank, type Severity } from '../hardening/checks.js';
 
-/** critical = 4 ... info = 0, for sorting and --fail-on. */
-export function severityRank(s: Severity): number {
-  return SEVERITIES.length - 1 - SEVERITIES.indexOf(s);
-}
+export { SEVERITIES, severityRank, type Severity };
 
 export function isSeverity(s: string): s is Severity {
   return (SEVERITIES as readonly string[]).includes(s);

@@ -1,17 +1,18 @@
 // Audits endpoints: one INFO without credentials decides the state; open endpoints (and, with
-// credentials, those that asked for them) are then read with the facts.ts sequence, and the checks
-// and the CVE table turn the facts into findings. Many targets run through a pool bounded by
-// --concurrency and --rate.
+// credentials, those that asked for them) are then read with the facts.ts sequence, and the shared hardening table and the CVE table turn the facts into
+// findings. Many targets run through a pool bounded by --concurrency and --rate.
 
 import { classifyForeignBytes, classifyInfoReply, looksLikeInfo, printable, type Classified, type State } from './classify.js';
 import { Conn, ConnectError, NoReplyError, type ConnectOptions, type TlsOptions } from './connection.js';
-import { cveFindings } from './cves.js';
-import { evalExists, readAcl, readConfig, scanKeys, type AclUser, type Facts, type SuspiciousKey } from './facts.js';
+import { cveFindings, parseVersion } from './cves.js';
+import { evalExists, readAcl, readConfig, scanKeys } from './facts.js';
 import { sortFindings, type Finding } from './findings.js';
-import { fingerprint, type Fingerprint, type Product } from './fingerprint.js';
+import { branchOf, fingerprint, type Fingerprint, type Product } from './fingerprint.js';
 import { NotRespError, ReplyError, type Reply } from './resp.js';
 import { targetLabel, type Target } from './targets.js';
-import { runChecks } from './checks/index.js';
+import type { AclUser } from '../hardening/acl.js';
+import { runHardeningChecks, type HardeningFacts, type SuspiciousKey } from '../hardening/checks.js';
+import { exposureFromBind, isLoopback, type Exposure } from '../hardening/exposure.js';
 
 export interface Credentials {
   readonly user: string | null;
@@ -144,25 +145,59 @@ async function gather(conn: Conn, info: string | null, notes: string[]): Promise
   return g;
 }
 
+/**
+ * Who can reach the endpoint: the network when the audit itself reached it on a non-loopback
+ * address (or protected mode refused the audit's address); otherwise what its bind says.
+ */
+function auditExposure(t: Target, state: State, config: ReadonlyMap<string, string> | null): Exposure {
+  const label = targetLabel(t);
+  if (!isLoopback(t.host)) return { level: 'network', addresses: [label], why: `the audit reached it at ${label}` };
+  if (state === 'protected-mode') return { level: 'network', addresses: [], why: "protected mode refused the audit's address, which the server does not count as local" };
+  const bind = config?.get('bind');
+  if (bind === undefined) return { level: 'local', addresses: [], why: `reached at ${label}, a loopback address; bind not readable` };
+  const tlsPort = config?.get('tls-port');
+  return exposureFromBind(bind, config?.get('port') !== '0' || (tlsPort !== undefined && tlsPort !== '0'));
+}
+
+/** The hardening facts of an endpoint, as the shared checks read them. */
+function hardeningFacts(t: Target, c: Classified, g: Gathered | null, o: ScanOptions, defaultNopass: boolean | null): HardeningFacts {
+  const fp = g?.fingerprint ?? null;
+  const config = g?.config ?? null;
+  const exposure = auditExposure(t, c.state, config);
+  const users = g?.users ?? null;
+  const fromAcl = users?.find((u) => u.name === 'default');
+  const nopass = fromAcl !== undefined ? fromAcl.enabled && fromAcl.nopass : defaultNopass;
+  const nopassWhy =
+    c.state === 'open' ? 'INFO answered a client that never authenticated'
+    : c.state === 'protected-mode' ? 'protected mode answered DENIED, which it does only while the default user has no password'
+    : c.reason.startsWith('NOPERM') ? 'INFO was refused with NOPERM to a client that never authenticated: the default user is logged in without a password'
+    : null;
+  const v = fp?.product === 'redis' && fp.version !== null ? parseVersion(fp.version) : null;
+  return {
+    exposure,
+    config: (name) => config?.get(name),
+    users,
+    defaultNopass: nopass,
+    defaultNopassEvidence: nopassWhy,
+    requirepass: null,
+    openFromNetwork: c.state === 'open' && !isLoopback(t.host) ? `INFO answered the audit at ${targetLabel(t)}, a network address, without credentials` : null,
+    overTls: o.tls !== undefined,
+    modules: fp?.modules ?? [],
+    suspiciousKeys: g?.keys ?? null,
+    master: fp?.master ? { ...fp.master, role: fp.role ?? 'replica' } : null,
+    expectedMasters: o.expectedMasters,
+    gatesAbsent: v !== null && v[0] < 7 && fp !== null && fp.version !== null ? `Redis ${branchOf(fp.version)} has no enable-*-command gates` : null,
+  };
+}
+
 /** Audits one endpoint; never throws. */
 export async function auditEndpoint(t: Target, o: ScanOptions): Promise<EndpointResult> {
   const started = Date.now();
   const notes: string[] = [];
   const finish = (c: Classified, g: Gathered | null, authenticatedAs: string | null, defaultNopass: boolean | null): EndpointResult => {
     const fp = g?.fingerprint ?? null;
-    const facts: Facts = {
-      state: c.state,
-      tls: o.tls !== undefined,
-      user: authenticatedAs,
-      fingerprint: fp,
-      config: g?.config ?? null,
-      users: g?.users ?? null,
-      evalExists: g?.evalExists ?? null,
-      suspiciousKeys: g?.keys ?? null,
-      expectedMasters: o.expectedMasters,
-      defaultNopass: g?.users?.find((u) => u.name === 'default')?.nopass ?? defaultNopass,
-    };
-    const findings = runChecks(facts);
+    const facts = hardeningFacts(t, c, g, o, defaultNopass);
+    const findings: Finding[] = runHardeningChecks(facts).map((f) => ({ ...f, cve: null, confidence: 'confirmed', link: null }));
     if (fp) {
       const config = g?.config ?? null;
       const tlsPort = config?.get('tls-port');
@@ -208,19 +243,19 @@ export async function auditEndpoint(t: Target, o: ScanOptions): Promise<Endpoint
     if (c.state !== 'auth-required') return finish(c, null, null, null);
     if (!o.credentials) {
       notes.push('no credentials given: hardening checks need REDOUBT_AUDIT_PASSWORD (and --user) to run');
-      return finish(c, null, null, restrictedDefault ? true : false);
+      return finish(c, null, null, restrictedDefault);
     }
     // Credentials go only to endpoints that asked for them.
     const cred = o.credentials;
     const auth = await conn.call(...(cred.user !== null ? ['AUTH', cred.user, cred.password] : ['AUTH', cred.password]));
     if (auth instanceof ReplyError) {
       notes.push(`credentials refused: ${printable(auth.message)}`);
-      return finish(c, null, null, restrictedDefault ? true : false);
+      return finish(c, null, null, restrictedDefault);
     }
     const user = cred.user ?? 'default';
     const r = await conn.call('INFO');
     if (r instanceof ReplyError) notes.push(`INFO not permitted for user ${user}: ${printable(r.message)}`);
-    return finish(c, await gather(conn, looksLikeInfo(r) ? r : null, notes), user, restrictedDefault ? true : false);
+    return finish(c, await gather(conn, looksLikeInfo(r) ? r : null, notes), user, restrictedDefault);
   } catch (e) {
     notes.push(`probe stopped: ${e instanceof Error ? e.message : String(e)}`);
     return finish(c, null, null, null);

@@ -6,7 +6,7 @@ import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, usage } from '../config/cli-args.js';
 import { formatStartupError, StartupConfigError } from '../config/config-file.js';
 import { loadStartupConfig, type StartupConfig } from '../config/load.js';
-import { bindHosts, formatAddress, formatReport, postureFindings, securityPosture, type UserFacts } from '../config/posture.js';
+import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, securityPosture } from '../config/posture.js';
 import { aclOf } from '../security/acl/state.js';
 import { auditEvent } from '../security/audit-log.js';
 import { Server } from '../server/server.js';
@@ -30,14 +30,14 @@ function applyRenames(server: Server, startup: StartupConfig): void {
   }
 }
 
-/** The ACL users the server has (or would have) from its configuration, as the posture checks see them. */
-function usersOf(server: Server): UserFacts[] {
-  return [...aclOf(server).users.values()].map((u) => ({ name: u.name, enabled: u.enabled, nopass: u.nopass, passwords: u.passwords }));
+/** The ACL users the server has (or would have) from its configuration, as ACL LIST shows them. */
+function usersOf(server: Server): string[] {
+  return [...aclOf(server).users.values()].map((u) => `user ${u.name} ${u.describe()}`);
 }
 
 /**
  * `redoubt --check-config [file] [--directive value ...]`: loads the configuration as the server
- * would, prints its security gaps, and exits 1 when any is high, 2 when the configuration is invalid.
+ * would, prints its security gaps, and exits 1 when any is critical or high, 2 when the configuration is invalid.
  */
 function checkConfig(argv: string[]): number {
   const cli = parseCommandLine(argv);
@@ -64,7 +64,7 @@ function checkConfig(argv: string[]): number {
   let source = startup.configFile !== '' ? startup.configFile : cli.stdin ? 'standard input' : 'the default configuration';
   if (cli.options.length > 0) source += ' with command-line directives';
   process.stdout.write(formatReport(source, findings));
-  return findings.some((f) => f.severity === 'high') ? 1 : 0;
+  return findings.some(isBlocking) ? 1 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {

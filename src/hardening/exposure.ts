@@ -1,0 +1,42 @@
+// Who can reach a server, the context every hardening check's severity depends on: a server that
+// listens only on loopback addresses is a local matter; one bound to other addresses, or one an
+// audit reached from the network, is exposed. Both `--check-config` and `redoubt audit` build
+// this the same way from what they know (the bind directive, the address the audit connected to).
+
+/** 127.0.0.0/8, ::1 and localhost (and their IPv4-mapped forms) reach only this host. */
+export function isLoopback(host: string): boolean {
+  const h = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return h === '::1' || h === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * The hosts a `bind` value listens on: `-` (optional) marks dropped, `*` and `::*` as the wildcard
+ * addresses. An empty value is Redis's "no bind directive", which listens on every interface.
+ */
+export function bindHosts(bind: string): string[] {
+  const words = bind.split(' ').filter((w) => w !== '');
+  if (words.length === 0) return ['0.0.0.0', '::'];
+  return words.map((w) => (w.startsWith('-') ? w.slice(1) : w)).map((h) => (h === '*' ? '0.0.0.0' : h === '::*' ? '::' : h));
+}
+
+export interface Exposure {
+  /** `local`: only this host's processes can connect; `network`: other hosts can (or did). */
+  readonly level: 'local' | 'network';
+  /** The non-loopback addresses involved: bound ones, or the one the audit reached. */
+  readonly addresses: readonly string[];
+  /** How this is known, for the evidence of findings ("bind 0.0.0.0", "the audit reached 10.0.0.5:6379"). */
+  readonly why: string;
+}
+
+/** From the configuration: the bind addresses, when a TCP port (plain or TLS) is open at all. */
+export function exposureFromBind(bind: string, tcpPortOpen: boolean): Exposure {
+  if (!tcpPortOpen) return { level: 'local', addresses: [], why: 'no TCP port is open (port 0, tls-port 0)' };
+  const remote = bindHosts(bind).filter((h) => !isLoopback(h));
+  if (remote.length === 0) return { level: 'local', addresses: [], why: `bind "${bind}" listens on loopback addresses only` };
+  return { level: 'network', addresses: remote, why: `bind "${bind}" listens on ${remote.join(', ')}` };
+}
+
+/** Keeps printable ASCII; anything else becomes '.', so hostile bytes cannot reach a terminal or a report. */
+export function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '.');
+}
