@@ -79,7 +79,7 @@ describe('--check-config and redoubt audit judge a configuration alike', () => {
   });
 
   test('a common password and opened gates, audited with that password', async () => {
-    const r = await bothJudges(['--requirepass', 'foobared', '--enable-debug-command', 'yes', '--enable-module-command', 'local', '--enable-protected-configs', 'local'], { password: 'foobared' });
+    const r = await bothJudges(['--requirepass', 'foobared', '--enable-debug-command', 'yes', '--enable-module-command', 'local', '--enable-protected-configs', 'local'], { args: ['--allow-plaintext-auth'], password: 'foobared' });
     assert.equal(r.endpoint.authenticatedAs, 'default');
     assert.deepEqual(r.checkConfig, ['high enable-debug-command', 'low enable-protected-configs', 'medium enable-module-command', 'medium weak-password']);
     assert.deepEqual(r.audit, r.checkConfig);
@@ -88,7 +88,7 @@ describe('--check-config and redoubt audit judge a configuration alike', () => {
   test('ACL users from a config file: nopass and common-password users, unrestricted ones', async () => {
     const conf = join(dir, 'users.conf');
     writeFileSync(conf, `requirepass ${STRONG}\nuser app on nopass ~app:* +@read\nuser ops on >password123 ~* +@all\nuser old off nopass\n`);
-    const r = await bothJudges([], { password: STRONG }, conf);
+    const r = await bothJudges([], { args: ['--allow-plaintext-auth'], password: STRONG }, conf);
     assert.deepEqual(r.checkConfig, ['low unrestricted-users', 'medium user-nopass', 'medium weak-password']);
     assert.deepEqual(r.audit, r.checkConfig);
   });

@@ -127,11 +127,11 @@ after(async () => {
 describe('target parsing', () => {
   test('host, host:port, [v6]:port, ports list and ranges', () => {
     assert.deepEqual(parseTarget('10.0.0.1', [6379, 6380]), [
-      { host: '10.0.0.1', port: 6379 },
-      { host: '10.0.0.1', port: 6380 },
+      { host: '10.0.0.1', port: 6379, origin: 'named' },
+      { host: '10.0.0.1', port: 6380, origin: 'named' },
     ]);
-    assert.deepEqual(parseTarget('[::1]:7000', [6379]), [{ host: '::1', port: 7000 }]);
-    assert.deepEqual(parseTarget('::1', [6379]), [{ host: '::1', port: 6379 }]);
+    assert.deepEqual(parseTarget('[::1]:7000', [6379]), [{ host: '::1', port: 7000, origin: 'named' }]);
+    assert.deepEqual(parseTarget('::1', [6379], 'input'), [{ host: '::1', port: 6379, origin: 'input' }]);
     assert.deepEqual(parsePorts('6379,7000-7002'), [6379, 7000, 7001, 7002]);
     assert.deepEqual(expandRange('127.0.0.5/30'), ['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']);
     assert.deepEqual(expandRange('fd00::3/127'), ['fd00::2', 'fd00::3']);
@@ -200,7 +200,7 @@ describe('states of redis-server 7.0', () => {
     assert.deepEqual(anon.findings, []);
     assert.equal(anon.fingerprint, null);
 
-    const authed = await auditOne(`127.0.0.1:${s.port}`, [], { REDOUBT_AUDIT_PASSWORD: 'audit-secret-1' });
+    const authed = await auditOne(`127.0.0.1:${s.port}`, ['--allow-plaintext-auth'], { REDOUBT_AUDIT_PASSWORD: 'audit-secret-1' });
     assert.equal(authed.state, 'auth-required');
     assert.equal(authed.authenticatedAs, 'default');
     assert.equal(authed.version, '7.0.15');
@@ -211,7 +211,7 @@ describe('states of redis-server 7.0', () => {
     assert.equal(finding(authed, 'cve-2025-21605').severity, 'high');
     assert.ok(!JSON.stringify(authed).includes('audit-secret-1'), 'the password never appears in the report');
 
-    const wrong = await auditOne(`127.0.0.1:${s.port}`, [], { REDOUBT_AUDIT_PASSWORD: 'nope' });
+    const wrong = await auditOne(`127.0.0.1:${s.port}`, ['--allow-plaintext-auth'], { REDOUBT_AUDIT_PASSWORD: 'nope' });
     assert.equal(wrong.authenticatedAs, null);
     assert.ok(wrong.notes.some((n) => /credentials refused: WRONGPASS/.test(n)), wrong.notes.join('\n'));
   });
@@ -251,7 +251,7 @@ describe('states of redis-server 7.0', () => {
     assert.match(anon.reason, /^NOPERM.*'info'.*default user needs no password/);
     finding(anon, 'default-user-nopass');
 
-    const named = await auditOne(`127.0.0.1:${s.port}`, ['--user', 'limited'], { REDOUBT_AUDIT_PASSWORD: 'limited-pw' });
+    const named = await auditOne(`127.0.0.1:${s.port}`, ['--user', 'limited', '--allow-plaintext-auth'], { REDOUBT_AUDIT_PASSWORD: 'limited-pw' });
     assert.equal(named.authenticatedAs, 'limited');
     assert.equal(named.fingerprint, null);
     assert.ok(named.notes.some((n) => /INFO not permitted for user limited: NOPERM/.test(n)), named.notes.join('\n'));
@@ -330,7 +330,7 @@ describe('hardening checks on a compromised-looking server', () => {
       `redis-server --port 6390 --bind "* -::*" --requirepass ns-secret --save "" --appendonly no --daemonize no >/dev/null 2>&1 &`,
       'pid=$!',
       'for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6390) 2>/dev/null && break; sleep 0.1; done',
-      `"${process.execPath}" "${REDOUBT_MAIN}" audit 127.0.0.1:6390 --json --timeout 2000`,
+      `"${process.execPath}" "${REDOUBT_MAIN}" audit 127.0.0.1:6390 --json --timeout 2000 --allow-plaintext-auth`,
       'kill $pid',
     ].join('\n');
     const r = spawnSync('unshare', ['-rn', 'bash', '-c', script], { encoding: 'utf8', env: { ...process.env, REDOUBT_AUDIT_PASSWORD: 'ns-secret' }, timeout: 20000 });

@@ -5,7 +5,7 @@
 
 import { STATES } from './classify.js';
 import { SEVERITIES, type Severity } from './findings.js';
-import { summarize } from './json.js';
+import { credentialsSummary, summarize } from './json.js';
 import type { EndpointResult } from './scanner.js';
 import type { Fingerprint } from './fingerprint.js';
 import { VERSION } from '../version.js';
@@ -83,6 +83,8 @@ function endpointDetail(r: EndpointResult): string {
     `<details class="endpoint" data-target="${escapeHtml(r.target)}" data-state="${r.state}"${r.findings.some((f) => f.severity === 'critical' || f.severity === 'high') ? ' open' : ''}>` +
     `<summary><code>${escapeHtml(r.target)}</code> <span class="state" style="background:${STATE_COLOR[r.state] ?? '#666'}">${r.state}</span> ${escapeHtml(r.product ? `${r.product} ${r.version ?? ''}` : '')} — ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}</summary>` +
     `<p>${escapeHtml(r.reason)}</p>` +
+    (r.authentication.sent ? `<p class="auth">Credentials sent (${escapeHtml(r.authentication.channel ?? '?')})${r.authentication.accepted === false ? ', refused' : ''}.</p>` : '') +
+    (r.authentication.withheld !== null ? `<p class="auth">${escapeHtml(r.authentication.withheld)}</p>` : '') +
     (r.fingerprint ? `<table class="kv">${fingerprintRows(r.fingerprint)}</table>` : '') +
     (findings ? `<table class="findings"><thead><tr><th>Severity</th><th>Id</th><th>Finding</th><th>Fix</th></tr></thead><tbody>${findings}</tbody></table>` : '') +
     (r.notes.length > 0 ? `<ul class="notes">${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '') +
@@ -102,6 +104,12 @@ details.endpoint{border:1px solid #dee2e6;border-radius:4px;margin:.5em 0;paddin
 summary{cursor:pointer}small{color:#495057}.notes{color:#495057}
 `;
 
+function credentialsText(results: readonly EndpointResult[]): string {
+  const c = credentialsSummary(results);
+  const sent = c.sentTo.length > 0 ? `Credentials were sent to ${c.sentTo.map((x) => `${escapeHtml(x.target)} (${escapeHtml(x.channel ?? '?')})`).join(', ')}.` : 'Credentials were sent to no endpoint.';
+  return c.withheldFrom > 0 ? `${sent} They were withheld from ${c.withheldFrom} endpoint${c.withheldFrom === 1 ? '' : 's'} that asked for them.` : sent;
+}
+
 export function renderHtml(results: readonly EndpointResult[], generatedAt: Date): string {
   const s = summarize(results);
   const states = barChart('chart-states', 'State distribution', STATES.filter((st) => s.states[st] > 0).map((st) => ({ label: st, value: s.states[st], color: STATE_COLOR[st] ?? '#666' })));
@@ -120,6 +128,7 @@ export function renderHtml(results: readonly EndpointResult[], generatedAt: Date
 <body>
 <h1>Redoubt audit report</h1>
 <p id="summary">${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} audited on ${escapeHtml(generatedAt.toISOString())} by redoubt ${escapeHtml(VERSION)}; ${SEVERITIES.map((sev) => `${s.findings[sev]} ${sev}`).join(', ')} findings.</p>
+<p id="credentials">${credentialsText(results)}</p>
 <h2>Overview</h2>
 <div class="charts">${states}${versionChart}${severity}</div>
 <h2>Endpoints</h2>

@@ -30,6 +30,10 @@ Probing:
   --user NAME              authenticate as NAME where the endpoint asks for credentials
   --ask-pass               prompt for the password (also implied by --user)
                            the password comes from ${PASSWORD_ENV} or a prompt, never the command line
+  --allow-plaintext-auth   also send credentials without TLS certificate verification (plaintext,
+                           or --insecure), to targets named on the command line
+  --auth-all-targets       also send credentials to targets from --range and --input
+                           (credentials go by default only over verified TLS, to named targets)
   --expect-master H:P      a replication master that is not a finding; repeatable
 Output:
   --json                   print the JSON report (schema redoubt-audit/1) instead of the table
@@ -44,6 +48,8 @@ class UsageError extends Error {}
 interface Parsed {
   targets: Target[];
   scan: Omit<ScanOptions, 'credentials'>;
+  /** Credentials would cross no connection the operator allowed (a warning at start). */
+  authNowhere: boolean;
   wantCredentials: boolean;
   user: string | null;
   json: boolean;
@@ -73,6 +79,8 @@ export function parseAuditArgs(argv: readonly string[]): Parsed | 'help' {
   let insecure = false;
   let user: string | null = null;
   let askPass = false;
+  let allowPlaintextAuth = false;
+  let authAllTargets = false;
   let json = false;
   let html: string | null = null;
   let failOn: Severity | null = null;
@@ -127,6 +135,12 @@ export function parseAuditArgs(argv: readonly string[]): Parsed | 'help' {
       case '--ask-pass':
         askPass = true;
         break;
+      case '--allow-plaintext-auth':
+        allowPlaintextAuth = true;
+        break;
+      case '--auth-all-targets':
+        authAllTargets = true;
+        break;
       case '--password':
       case '-a':
         throw new UsageError(`${a} is not accepted: a password on the command line lands in shell history and process lists; set ${PASSWORD_ENV} or answer the prompt`);
@@ -173,7 +187,7 @@ export function parseAuditArgs(argv: readonly string[]): Parsed | 'help' {
     const addrs = expandRange(r);
     rangeCount += addrs.length;
     if (rangeCount > MAX_RANGE_ADDRESSES) throw new UsageError(`--range: at most ${MAX_RANGE_ADDRESSES} addresses in one audit`);
-    for (const a of addrs) for (const p of ports) targets.push({ host: a, port: p });
+    for (const a of addrs) for (const p of ports) targets.push({ host: a, port: p, origin: 'range' });
   }
   if (targets.length === 0) throw new UsageError('No targets: give host[:port], -i FILE or --range CIDR');
   let ca: Buffer | undefined;
@@ -184,12 +198,17 @@ export function parseAuditArgs(argv: readonly string[]): Parsed | 'help' {
       throw new UsageError(`Cannot read --cacert ${cacert}: ${(e as Error).message}`);
     }
   }
+  const unique = uniqueTargets(targets);
+  const verifiedTls = tls && !insecure;
   return {
-    targets: uniqueTargets(targets),
+    targets: unique,
+    authNowhere: !verifiedTls && !allowPlaintextAuth,
     scan: {
       timeoutMs,
       concurrency,
       rate,
+      allowPlaintextAuth,
+      authAllTargets,
       expectedMasters: masters,
       ...(source !== undefined ? { source } : {}),
       ...(tls ? { tls: { insecure, ...(ca ? { ca } : {}) } } : {}),
@@ -264,6 +283,9 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
     throw e;
   }
   const opts: ScanOptions = { ...p.scan, ...(creds ? { credentials: creds } : {}) };
+  if (creds !== undefined && p.authNowhere) {
+    process.stderr.write('redoubt audit: credentials go only over TLS with a verified certificate (--tls, --cacert); none will be sent. Add --allow-plaintext-auth to send them in clear to the targets named on the command line.\n');
+  }
   const bar = p.progress && p.targets.length > 1 && process.stderr.isTTY ? new Progress(p.targets.length, process.stderr) : null;
   const results = await scan(p.targets, opts, (_r, done) => bar?.update(done));
   const now = new Date();

@@ -24,12 +24,21 @@ export function summarize(results: readonly EndpointResult[]): Summary {
   return { endpoints: results.length, states, findings };
 }
 
+/** Where credentials were sent (and over what), and how many endpoints that asked for them got none. */
+export function credentialsSummary(results: readonly EndpointResult[]): { sentTo: { target: string; channel: string | null; accepted: boolean | null }[]; withheldFrom: number } {
+  return {
+    sentTo: results.filter((r) => r.authentication.sent).map((r) => ({ target: r.target, channel: r.authentication.channel, accepted: r.authentication.accepted })),
+    withheldFrom: results.filter((r) => r.authentication.withheld !== null).length,
+  };
+}
+
 export function toJson(results: readonly EndpointResult[], generatedAt: Date): object {
   return {
     schema: SCHEMA,
     generator: `redoubt ${VERSION}`,
     generatedAt: generatedAt.toISOString(),
     summary: summarize(results),
+    credentials: credentialsSummary(results),
     endpoints: results.map((r) => ({
       target: r.target,
       host: r.host,
@@ -40,6 +49,7 @@ export function toJson(results: readonly EndpointResult[], generatedAt: Date): o
       product: r.product,
       version: r.version,
       authenticatedAs: r.authenticatedAs,
+      authentication: r.authentication,
       fingerprint: r.fingerprint,
       findings: r.findings.map((f) => ({ id: f.id, severity: f.severity, cve: f.cve, title: f.title, evidence: f.evidence, fix: f.fix, confidence: f.confidence, link: f.link })),
       notes: r.notes,

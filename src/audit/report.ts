@@ -4,7 +4,7 @@
 
 import { printable } from './classify.js';
 import { SEVERITIES, type Severity } from './findings.js';
-import { summarize } from './json.js';
+import { credentialsSummary, summarize } from './json.js';
 import { BACKPORT_CAVEAT } from './cves.js';
 import type { EndpointResult } from './scanner.js';
 
@@ -43,7 +43,19 @@ export function formatReport(results: readonly EndpointResult[], opts: { verbose
     }
     if (opts.verbose) for (const n of r.notes) out += `  note: ${printable(n)}\n`;
   }
+  out += credentialsLines(results);
   out += `\n${summaryLine(results)}\n`;
+  return out;
+}
+
+const CHANNEL: Record<string, string> = { 'tls-verified': 'TLS, verified certificate', 'tls-unverified': 'TLS, certificate not verified', plaintext: 'plaintext' };
+
+/** Where the audit authenticated, said in the report itself. */
+function credentialsLines(results: readonly EndpointResult[]): string {
+  const c = credentialsSummary(results);
+  let out = '';
+  if (c.sentTo.length > 0) out += `\nCredentials sent to: ${c.sentTo.map((s) => `${s.target} (${CHANNEL[s.channel ?? ''] ?? '?'}${s.accepted === false ? ', refused' : ''})`).join(', ')}\n`;
+  if (c.withheldFrom > 0) out += `${c.sentTo.length > 0 ? '' : '\n'}Credentials withheld from ${c.withheldFrom} endpoint${c.withheldFrom === 1 ? '' : 's'} that asked for them (-v shows why)\n`;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Audits endpoints: one INFO without credentials decides the state; open endpoints (and, with
-// credentials, those that asked for them) are then read with the facts.ts sequence, and the shared hardening table and the CVE table turn the facts into
+// credentials, those that asked for them where the operator allowed it) are then read with the
+// facts.ts sequence, and the shared hardening table and the CVE table turn the facts into
 // findings. Many targets run through a pool bounded by --concurrency and --rate.
 
 import { classifyForeignBytes, classifyInfoReply, looksLikeInfo, printable, type Classified, type State } from './classify.js';
@@ -24,11 +25,27 @@ export interface ScanOptions {
   readonly source?: string;
   readonly tls?: TlsOptions;
   readonly credentials?: Credentials;
+  /** --allow-plaintext-auth: credentials may cross a connection that is not TLS with a verified certificate. */
+  readonly allowPlaintextAuth: boolean;
+  /** --auth-all-targets: credentials may go to targets from --range and --input too. */
+  readonly authAllTargets: boolean;
   readonly expectedMasters: readonly string[];
   /** Endpoints probed at once. */
   readonly concurrency: number;
   /** New endpoints started per second. */
   readonly rate: number;
+}
+
+/** Where credentials went, or why they were kept back. */
+export interface Authentication {
+  /** Credentials were sent to this endpoint. */
+  readonly sent: boolean;
+  /** The channel they crossed (when sent). */
+  readonly channel: 'tls-verified' | 'tls-unverified' | 'plaintext' | null;
+  /** The server accepted them (when sent). */
+  readonly accepted: boolean | null;
+  /** Why they were not sent to an endpoint that asked for them; null otherwise. */
+  readonly withheld: string | null;
 }
 
 export interface EndpointResult {
@@ -43,11 +60,14 @@ export interface EndpointResult {
   readonly fingerprint: Fingerprint | null;
   /** The user the facts were read as: null without credentials, "default" for AUTH <password>. */
   readonly authenticatedAs: string | null;
+  readonly authentication: Authentication;
   readonly findings: Finding[];
   /** What could not be read, and why. */
   readonly notes: string[];
   readonly durationMs: number;
 }
+
+const NO_AUTH: Authentication = { sent: false, channel: null, accepted: null, withheld: null };
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EINVAL']);
 const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
@@ -190,11 +210,21 @@ function hardeningFacts(t: Target, c: Classified, g: Gathered | null, o: ScanOpt
   };
 }
 
+/** Whether credentials may go to this endpoint: the operator's rules of finding 12 (docs/audit.md). */
+function credentialPolicy(t: Target, o: ScanOptions): { channel: NonNullable<Authentication['channel']> } | { withheld: string } {
+  if (t.origin !== 'named' && !o.authAllTargets) {
+    return { withheld: `credentials withheld: the target came from ${t.origin === 'range' ? '--range' : '--input'}, and credentials go only to targets named on the command line (--auth-all-targets lifts this)` };
+  }
+  if (o.tls !== undefined && !o.tls.insecure) return { channel: 'tls-verified' };
+  if (o.allowPlaintextAuth) return { channel: o.tls !== undefined ? 'tls-unverified' : 'plaintext' };
+  return { withheld: `credentials withheld: the connection is ${o.tls !== undefined ? 'TLS without certificate verification (--insecure)' : 'plaintext'}; they go only over TLS with a verified certificate, or with --allow-plaintext-auth` };
+}
+
 /** Audits one endpoint; never throws. */
 export async function auditEndpoint(t: Target, o: ScanOptions): Promise<EndpointResult> {
   const started = Date.now();
   const notes: string[] = [];
-  const finish = (c: Classified, g: Gathered | null, authenticatedAs: string | null, defaultNopass: boolean | null): EndpointResult => {
+  const finish = (c: Classified, g: Gathered | null, authenticatedAs: string | null, defaultNopass: boolean | null, authentication: Authentication = NO_AUTH): EndpointResult => {
     const fp = g?.fingerprint ?? null;
     const facts = hardeningFacts(t, c, g, o, defaultNopass);
     const findings: Finding[] = runHardeningChecks(facts).map((f) => ({ ...f, cve: null, confidence: 'confirmed', link: null }));
@@ -222,6 +252,7 @@ export async function auditEndpoint(t: Target, o: ScanOptions): Promise<Endpoint
       version: fp?.version ?? null,
       fingerprint: fp,
       authenticatedAs,
+      authentication,
       findings: sortFindings(findings),
       notes,
       durationMs: Date.now() - started,
@@ -236,6 +267,7 @@ export async function auditEndpoint(t: Target, o: ScanOptions): Promise<Endpoint
     return finish(f === 'silence' ? await explainSilence(t, o, 'connection closed before any byte') : f, null, null, null);
   }
   const { c, info } = await firstContact(conn, t, o);
+  let authentication = NO_AUTH;
   try {
     if (c.state === 'open') return finish(c, await gather(conn, info, notes), null, true);
     const restrictedDefault = c.state === 'auth-required' && c.reason.startsWith('NOPERM');
@@ -245,25 +277,31 @@ export async function auditEndpoint(t: Target, o: ScanOptions): Promise<Endpoint
       notes.push('no credentials given: hardening checks need REDOUBT_AUDIT_PASSWORD (and --user) to run');
       return finish(c, null, null, restrictedDefault);
     }
-    // Credentials go only to endpoints that asked for them.
+    // Credentials go only to endpoints that asked for them, and only where the operator allowed it.
+    const policy = credentialPolicy(t, o);
+    if ('withheld' in policy) {
+      notes.push(policy.withheld);
+      return finish(c, null, null, restrictedDefault, { ...NO_AUTH, withheld: policy.withheld });
+    }
     const cred = o.credentials;
+    authentication = { sent: true, channel: policy.channel, accepted: null, withheld: null };
     const auth = await conn.call(...(cred.user !== null ? ['AUTH', cred.user, cred.password] : ['AUTH', cred.password]));
     if (auth instanceof ReplyError) {
       notes.push(`credentials refused: ${printable(auth.message)}`);
-      return finish(c, null, null, restrictedDefault);
+      return finish(c, null, null, restrictedDefault, { ...authentication, accepted: false });
     }
     const user = cred.user ?? 'default';
     const r = await conn.call('INFO');
     if (r instanceof ReplyError) notes.push(`INFO not permitted for user ${user}: ${printable(r.message)}`);
-    return finish(c, await gather(conn, looksLikeInfo(r) ? r : null, notes), user, restrictedDefault);
+    authentication = { ...authentication, accepted: true };
+    return finish(c, await gather(conn, looksLikeInfo(r) ? r : null, notes), user, restrictedDefault, authentication);
   } catch (e) {
     notes.push(`probe stopped: ${e instanceof Error ? e.message : String(e)}`);
-    return finish(c, null, null, null);
+    return finish(c, null, null, null, authentication);
   } finally {
     conn.close();
   }
 }
-
 /** Audits every target through the bounded pool; `onResult` sees each as it completes. */
 export async function scan(targets: readonly Target[], o: ScanOptions, onResult: (r: EndpointResult, done: number) => void = () => {}): Promise<EndpointResult[]> {
   const results: EndpointResult[] = new Array<EndpointResult>(targets.length);

@@ -1,5 +1,6 @@
 // What to scan: host[:port] words (IPv6 in brackets), files of them, and CIDR ranges given with
 // --range (capped, so a typo cannot turn an audit into an internet scan), each crossed with --ports.
+// Every target remembers where it came from: credentials go only to targets named one by one.
 
 import net from 'node:net';
 
@@ -7,9 +8,13 @@ export const DEFAULT_PORT = 6379;
 /** The most addresses one audit expands ranges into. */
 export const MAX_RANGE_ADDRESSES = 4096;
 
+/** Named on the command line, read from an --input file, or expanded from a --range. */
+export type TargetOrigin = 'named' | 'input' | 'range';
+
 export interface Target {
   readonly host: string;
   readonly port: number;
+  readonly origin: TargetOrigin;
 }
 
 /** "host:port", with IPv6 hosts in brackets. */
@@ -43,7 +48,7 @@ export function parsePorts(text: string): number[] {
 }
 
 /** host, host:port, [v6], [v6]:port, or a bare IPv6 address (no port). */
-export function parseTarget(word: string, ports: readonly number[]): Target[] {
+export function parseTarget(word: string, ports: readonly number[], origin: TargetOrigin = 'named'): Target[] {
   const w = word.trim();
   if (w === '') throw new TargetError('Empty target');
   let host: string;
@@ -61,8 +66,8 @@ export function parseTarget(word: string, ports: readonly number[]): Target[] {
     port = colon === -1 ? undefined : w.slice(colon + 1);
     if (!/^[A-Za-z0-9._-]+$/.test(host)) throw new TargetError(`Invalid host in '${word}'`);
   }
-  if (port !== undefined) return [{ host, port: parsePort(port, `'${word}'`) }];
-  return ports.map((p) => ({ host, port: p }));
+  if (port !== undefined) return [{ host, port: parsePort(port, `'${word}'`), origin }];
+  return ports.map((p) => ({ host, port: p, origin }));
 }
 
 /** Lines of a targets file; blank lines and # comments are skipped. */
@@ -70,7 +75,7 @@ export function parseTargetFile(text: string, ports: readonly number[]): Target[
   const out: Target[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
-    if (line !== '') out.push(...parseTarget(line, ports));
+    if (line !== '') out.push(...parseTarget(line, ports, 'input'));
   }
   return out;
 }
