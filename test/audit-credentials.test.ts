@@ -175,7 +175,10 @@ describe('credentials go only where the operator meant them', () => {
     children.push(child);
     for (let i = 0; i < 200; i++) {
       const up = await new Promise<boolean>((resolve) => {
-        const c = net.connect({ port, host: '127.0.0.1' }, () => (c.destroy(), resolve(true)));
+        const c = net.connect({ port, host: '127.0.0.1' }, () => {
+          c.destroy();
+          resolve(true);
+        });
         c.on('error', () => resolve(false));
       });
       if (up) break;

@@ -73,7 +73,10 @@ function audit(args: string[]): Promise<number | null> {
 
 test('the HTML report renders in Chromium with charts, details and no external loads', async (t) => {
   const pw = await loadPlaywright();
-  if (typeof pw === 'string') return t.skip(`${pw}: install it to run this test`);
+  if (typeof pw === 'string') {
+    t.skip(`${pw}: install it to run this test`);
+    return;
+  }
   const open = await startRedis(['--protected-mode', 'no']);
   const locked = await startRedis(['--requirepass', 'html-secret']);
   servers.push(open, locked);

@@ -95,7 +95,10 @@ describe('--check-config and redoubt audit judge a configuration alike', () => {
 
   test('an open door on a wildcard bind (inside a namespace with only loopback): critical for both', (t) => {
     const probe = spawnSync('unshare', ['-rn', 'true'], { stdio: 'pipe' });
-    if (probe.status !== 0) return t.skip('unshare -rn (user and network namespaces) is not available here');
+    if (probe.status !== 0) {
+      t.skip('unshare -rn (user and network namespaces) is not available here');
+      return;
+    }
     const args = ['--port', '6391', '--bind', '0.0.0.0', '--protected-mode', 'no', '--allow-unauthenticated-network', 'yes'];
     const node = `"${process.execPath}" "${REDOUBT_MAIN}"`;
     const script = [

@@ -58,8 +58,8 @@ export function classifyForeignBytes(head: Buffer): Classified {
   // 0x15 0x03: a TLS alert record, what some TLS servers send back to plaintext.
   if (head[0] === 0x15 && head[1] === 0x03) return { state: 'tls-required', reason: 'answered plaintext with a TLS alert' };
   if (head[0] === 0x16 && head[1] === 0x03) return { state: 'tls-required', reason: 'answered plaintext with a TLS record' };
-  if (/^HTTP\/\d/.test(text)) return { state: 'not-redis', reason: `HTTP server (${printable(text.split('\r\n')[0]!)})` };
-  if (/^SSH-/.test(text)) return { state: 'not-redis', reason: `SSH server (${printable(text.split('\r\n')[0]!)})` };
+  if (/^HTTP\/\d/.test(text)) return { state: 'not-redis', reason: `HTTP server (${printable(text.split('\r\n')[0] ?? '')})` };
+  if (/^SSH-/.test(text)) return { state: 'not-redis', reason: `SSH server (${printable(text.split('\r\n')[0] ?? '')})` };
   return { state: 'not-redis', reason: `not RESP: ${JSON.stringify(printable(text))}` };
 }
 

@@ -104,7 +104,10 @@ export class Conn {
       socket.once('close', onClose);
       socket.once('connect', () => {
         tcpUp = true;
-        if (!o.tls) return done(null);
+        if (!o.tls) {
+          done(null);
+          return;
+        }
         const raw = socket;
         raw.removeListener('error', onError);
         raw.removeListener('close', onClose);
@@ -143,7 +146,7 @@ export class Conn {
 
   /** Sends one command and waits for its reply (rejects with NoReplyError or NotRespError). */
   call(...args: string[]): Promise<Reply> {
-    return this.pipeline([args]).then((r) => r[0]!);
+    return this.pipeline([args]).then((r) => r[0] ?? null);
   }
 
   /** Sends commands in one write and waits for all replies, in order. */

@@ -11,10 +11,10 @@
 import { branchOf, type Fingerprint } from './fingerprint.js';
 import type { Finding, Severity } from './findings.js';
 
-export type CveProduct = 'redis' | 'valkey';
+type CveProduct = 'redis' | 'valkey';
 
 /** What an attacker needs besides reaching the server (and a session, unless preAuth). */
-export type Precondition =
+type Precondition =
   | 'lua' // EVAL/EVALSHA/FCALL allowed
   | 'restore' // RESTORE allowed
   | 'tls' // TLS enabled
@@ -29,7 +29,7 @@ export type Precondition =
   | 'debian-package'; // a Debian/Ubuntu package build
 
 /** First fixed release on a branch, or what is known instead. */
-export type BranchStatus = string | 'unfixed' | 'unverified';
+type BranchStatus = `${number}.${number}.${number}` | 'unfixed' | 'unverified';
 
 export interface CveEntry {
   readonly id: string;

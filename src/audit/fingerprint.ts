@@ -45,7 +45,7 @@ export interface Fingerprint {
  * Whether the binary looks like a distribution's package. `suspected` follows the rule in
  * docs/audit.md; `distribution` names the distribution when the signs are specific (Debian/Ubuntu).
  */
-export interface Packaging {
+interface Packaging {
   readonly distribution: 'debian' | null;
   readonly suspected: boolean;
   readonly evidence: readonly string[];

@@ -87,7 +87,7 @@ export function parseAuditArgs(argv: readonly string[]): Parsed | 'help' {
   let verbose = false;
   let progress = true;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i] ?? '';
     const value = (): string => {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
@@ -235,11 +235,13 @@ function promptHidden(question: string): Promise<string> {
       for (const ch of d.toString('utf8')) {
         if (ch === '\r' || ch === '\n') {
           finish();
-          return resolve(text);
+          resolve(text);
+          return;
         }
         if (ch === '\u0003') {
           finish();
-          return reject(new UsageError('Interrupted'));
+          reject(new UsageError('Interrupted'));
+          return;
         }
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else text += ch;
@@ -308,7 +310,11 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
 function writeAll(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => {
     // An EPIPE is reported to the callback and then as an 'error' event, which must not go unheard.
-    stream.on('error', () => resolve());
-    stream.write(text, () => resolve());
+    stream.on('error', () => {
+      resolve();
+    });
+    stream.write(text, () => {
+      resolve();
+    });
   });
 }

@@ -73,7 +73,7 @@ export class ReplyReader {
   private parse(depth: number): Reply | typeof NEED_MORE {
     if (this.pos >= this.buf.length) return NEED_MORE;
     if (depth > MAX_DEPTH) throw new NotRespError(this.buf.subarray(0, 64));
-    const type = this.buf[this.pos]!;
+    const type = this.buf[this.pos];
     const headAt = this.pos;
     // Bytes that cannot start a RESP2 reply mean another protocol, whatever follows.
     if (type !== 0x2b && type !== 0x2d && type !== 0x3a && type !== 0x24 && type !== 0x2a) {

@@ -37,7 +37,7 @@ export interface ScanOptions {
 }
 
 /** Where credentials went, or why they were kept back. */
-export interface Authentication {
+interface Authentication {
   /** Credentials were sent to this endpoint. */
   readonly sent: boolean;
   /** The channel they crossed (when sent). */
@@ -133,7 +133,7 @@ async function firstContact(conn: Conn, t: Target, o: ScanOptions): Promise<{ c:
   try {
     const pong = await conn.call('PING');
     if (pong === 'PONG') return { c: { state: 'open', reason: 'INFO is renamed or disabled; PING answered without credentials' }, info: null };
-    return { c: classifyInfoReply(pong) ?? { state: 'error', reason: `INFO and PING refused: ${printable(String(pong))}` }, info: null };
+    return { c: classifyInfoReply(pong) ?? { state: 'error', reason: `INFO and PING refused: ${printable(pong instanceof ReplyError ? pong.message : JSON.stringify(pong))}` }, info: null };
   } catch (e) {
     return { c: { state: 'error', reason: `INFO unknown, PING failed: ${(e as Error).message}` }, info: null };
   }
@@ -316,7 +316,9 @@ export async function scan(targets: readonly Target[], o: ScanOptions, onResult:
       const slot = Math.max(now, lastSlot + interval);
       lastSlot = slot;
       if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
-      const r = await auditEndpoint(targets[i]!, o);
+      const t = targets[i];
+      if (t === undefined) break;
+      const r = await auditEndpoint(t, o);
       results[i] = r;
       onResult(r, ++done);
     }

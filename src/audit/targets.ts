@@ -35,8 +35,8 @@ export function parsePorts(text: string): number[] {
   for (const part of text.split(',')) {
     const m = /^(\d+)-(\d+)$/.exec(part.trim());
     if (m) {
-      const lo = parsePort(m[1]!, '--ports');
-      const hi = parsePort(m[2]!, '--ports');
+      const lo = parsePort(m[1] ?? '', '--ports');
+      const hi = parsePort(m[2] ?? '', '--ports');
       if (hi < lo) throw new TargetError(`Invalid port range '${part}'`);
       for (let p = lo; p <= hi && ports.size <= 1024; p++) ports.add(p);
     } else {
@@ -55,7 +55,7 @@ export function parseTarget(word: string, ports: readonly number[], origin: Targ
   let port: string | undefined;
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(w);
   if (bracket) {
-    host = bracket[1]!;
+    host = bracket[1] ?? '';
     port = bracket[2];
     if (!net.isIPv6(host)) throw new TargetError(`Invalid IPv6 address in '${word}'`);
   } else if (net.isIPv6(w)) {
@@ -107,7 +107,7 @@ function bigIntToIpv6(n: bigint): string {
 export function expandRange(cidr: string, max = MAX_RANGE_ADDRESSES): string[] {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
   if (!m) throw new TargetError(`Invalid range '${cidr}': expected ADDRESS/PREFIX`);
-  const addr = m[1]!;
+  const addr = m[1] ?? '';
   const prefix = Number(m[2]);
   const version = net.isIP(addr);
   if (version === 0) throw new TargetError(`Invalid address in range '${cidr}'`);

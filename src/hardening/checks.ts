@@ -49,7 +49,7 @@ export interface HardeningFacts {
   readonly gatesAbsent: string | null;
 }
 
-export interface CheckResult {
+interface CheckResult {
   readonly severity: Severity;
   readonly evidence: string;
 }

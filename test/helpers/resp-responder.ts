@@ -104,7 +104,7 @@ function onConnection(b: Behavior, sock: net.Socket): void {
       else if (b.kind === 'denied') {
         sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n');
         return;
-      } else if (b.kind === 'open') sock.write(answer(b, argv), 'latin1');
+      } else sock.write(answer(b, argv), 'latin1');
     }
   });
 }
