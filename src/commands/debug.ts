@@ -9,7 +9,6 @@ import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';
 import type { Client } from '../server/client.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
-import { lruClock } from '../store/database.js';
 import type { Value } from '../store/types.js';
 
 const HELP = [
@@ -90,7 +89,7 @@ function object(c: Client, key: string): void {
     encoding = 'unknown';
   }
   const idle = db.idleSeconds(key);
-  const lru = (lruClock() - idle) & 0xffffff;
+  const lru = (db.clock.lru() - idle) & 0xffffff;
   c.reply.status(
     `Value at:${fakeAddress(key)} refcount:${refcountOf(db, key, v)} encoding:${encoding} ` +
       `serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}`,

@@ -7,8 +7,6 @@ import { parseInt64, is } from './args.js';
 import { key, withDocs, type CommandSpec } from './spec.js';
 import { dumpDocs } from './docs/dump.js';
 import type { Client } from '../server/client.js';
-import { Database, lruClock } from '../store/database.js';
-import { now } from '../store/clock.js';
 import { typeOf } from '../store/types.js';
 import { setExpireMs } from '../store/ttl.js';
 import { notify, NOTIFY_GENERIC } from '../server/notify.js';
@@ -121,19 +119,20 @@ function restore(c: Client, argv: string[]): void {
     c.reply.error(E.BAD_DATA_FORMAT);
     return;
   }
-  const dirty = Database.dirty;
+  const dirty = db.stats.dirty;
   const deleted = replace && db.delete(k);
-  if (ttl !== 0n && !absttl) ttl = wrapInt64(ttl + BigInt(now()));
+  const now = db.clock.now();
+  if (ttl !== 0n && !absttl) ttl = wrapInt64(ttl + BigInt(now));
   // A time already past: the key is not created (an old one REPLACE removed stays removed).
-  if (ttl !== 0n && ttl <= BigInt(now())) {
-    Database.dirty = dirty + (deleted ? 1 : 0);
+  if (ttl !== 0n && ttl <= BigInt(now)) {
+    db.stats.dirty = dirty + (deleted ? 1 : 0);
     c.reply.ok();
     return;
   }
   db.set(k, value);
   if (ttl !== 0n) setExpireMs(db, k, ttl);
-  if (idle !== null && !lfuPolicy(c)) db.access.set(k, lruClock() - estimatedIdle(idle));
-  Database.dirty = dirty + 1;
+  if (idle !== null && !lfuPolicy(c)) db.access.set(k, db.clock.lru() - estimatedIdle(idle, now));
+  db.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'restore', k);
   c.reply.ok();
 }
@@ -148,8 +147,8 @@ function lfuPolicy(c: Client): boolean {
  * it to ms and back in int64 (which can wrap), subtracts it from its 24-bit LRU clock and, when
  * that underflows, parks the key half a clock period away (objectSetLRUOrLFU).
  */
-function estimatedIdle(seconds: bigint): number {
-  const clock = Math.floor(now() / 1000) & LRU_CLOCK_MAX;
+function estimatedIdle(seconds: bigint, now: number): number {
+  const clock = Math.floor(now / 1000) & LRU_CLOCK_MAX;
   const scaled = BigInt.asIntN(64, seconds * 1000n) / 1000n;
   let lru = BigInt(clock) - scaled;
   if (lru < 0n) lru = BigInt((clock + Math.floor(LRU_CLOCK_MAX / 2)) % LRU_CLOCK_MAX);

@@ -11,7 +11,7 @@ import { hashDocs } from './docs/hash.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
-import { parseCursor, scanCursors } from '../store/scan.js';
+import { parseCursor } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 
@@ -329,7 +329,7 @@ function hscan(c: Client, argv: string[]): void {
   let next = 0n;
   let fields: Iterable<string> = h.fields.keys();
   if (h.encoding() === 'hashtable') {
-    const step = scanCursors.step(h.fields, cursor, count);
+    const step = c.db.scanCursors.step(h.fields, cursor, count);
     next = step.cursor;
     fields = step.keys;
   }

@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Database } from '../store/database.js';
+import type { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { activeLockouts } from '../security/auth-throttle.js';
@@ -189,7 +189,7 @@ function persistence(s: Server): string[] {
     'current_fork_perc:0.00',
     'current_save_keys_processed:0',
     'current_save_keys_total:0',
-    `rdb_changes_since_last_save:${Database.dirty}`,
+    `rdb_changes_since_last_save:${s.store.stats.dirty}`,
     'rdb_bgsave_in_progress:0',
     `rdb_last_save_time:${Math.floor(s.startTime / 1000)}`,
     'rdb_last_bgsave_status:ok',
@@ -242,8 +242,8 @@ function stats(s: Server): string[] {
     'evicted_clients:0',
     'total_eviction_exceeded_time:0',
     'current_eviction_exceeded_time:0',
-    `keyspace_hits:${Database.hits}`,
-    `keyspace_misses:${Database.misses}`,
+    `keyspace_hits:${s.store.stats.hits}`,
+    `keyspace_misses:${s.store.stats.misses}`,
     `pubsub_channels:${pubsubOf(s).channels.size}`,
     `pubsub_patterns:${pubsubOf(s).patterns.size}`,
     `pubsubshard_channels:${pubsubOf(s).shardChannels.size}`,

@@ -7,11 +7,10 @@ import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { keyspaceDocs } from './docs/keyspace.js';
 import type { Client } from '../server/client.js';
-import { Database } from '../store/database.js';
-import { now } from '../store/clock.js';
+import type { Database } from '../store/database.js';
 import { typeOf, type Value } from '../store/types.js';
 import { globMatch } from '../store/glob.js';
-import { parseCursor, scanCursors } from '../store/scan.js';
+import { parseCursor } from '../store/scan.js';
 import { copyValue } from '../store/copy.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { expireAtMs, setExpireMs } from '../store/ttl.js';
@@ -53,13 +52,6 @@ function dbArg(c: Client, arg: string): Database | null {
     return null;
   }
   return db;
-}
-
-/** Redis counts RENAME, MOVE and COPY as one change however many steps they take here. */
-function asOneChange(fn: () => void): void {
-  const before = Database.dirty;
-  fn();
-  Database.dirty = before + 1;
 }
 
 /**
@@ -133,15 +125,16 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   }
   const at = expireAtMs(db, src);
   const encoding = db.stringEncodingOf(src);
-  asOneChange(() => {
-    // Replacing a key deletes it first, so the new one is 'new' (Redis's dbDelete + dbAdd).
-    db.delete(dst);
-    db.set(dst, v);
-    if (at !== undefined) setExpireMs(db, dst, at);
-    // The same object changes name, so it keeps its representation.
-    if (encoding !== undefined) db.markStringEncoding(dst, encoding);
-    db.delete(src);
-  });
+  // Redis counts RENAME, MOVE and COPY as one change however many steps they take here.
+  const dirty = db.stats.dirty;
+  // Replacing a key deletes it first, so the new one is 'new' (Redis's dbDelete + dbAdd).
+  db.delete(dst);
+  db.set(dst, v);
+  if (at !== undefined) setExpireMs(db, dst, at);
+  // The same object changes name, so it keeps its representation.
+  if (encoding !== undefined) db.markStringEncoding(dst, encoding);
+  db.delete(src);
+  db.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'rename_from', src);
   notify(c, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) c.reply.integer(1);
@@ -172,12 +165,12 @@ function move(c: Client, argv: string[]): void {
   }
   const at = expireAtMs(src, k);
   const encoding = src.stringEncodingOf(k);
-  asOneChange(() => {
-    dst.set(k, v);
-    if (at !== undefined) setExpireMs(dst, k, at);
-    if (encoding !== undefined) dst.markStringEncoding(k, encoding);
-    src.delete(k);
-  });
+  const dirty = src.stats.dirty;
+  dst.set(k, v);
+  if (at !== undefined) setExpireMs(dst, k, at);
+  if (encoding !== undefined) dst.markStringEncoding(k, encoding);
+  src.delete(k);
+  src.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'move_from', k);
   notifyDb(c.server, dst.id, NOTIFY_GENERIC, 'move_to', k);
   c.reply.integer(1);
@@ -218,13 +211,13 @@ function copy(c: Client, argv: string[]): void {
   const at = expireAtMs(src, from);
   const dup = tryStore(c, () => copyValue(v));
   if (dup === undefined) return;
-  asOneChange(() => {
-    if (replace) dst.delete(to);
-    dst.set(to, dup);
-    if (at !== undefined) setExpireMs(dst, to, at);
-    // Redis duplicates the object with its encoding; a shared small integer becomes a private one.
-    if (typeof dup === 'string') dst.markStringEncoding(to, src.stringEncodingOf(from) ?? stringEncoding(dup));
-  });
+  const dirty = dst.stats.dirty;
+  if (replace) dst.delete(to);
+  dst.set(to, dup);
+  if (at !== undefined) setExpireMs(dst, to, at);
+  // Redis duplicates the object with its encoding; a shared small integer becomes a private one.
+  if (typeof dup === 'string') dst.markStringEncoding(to, src.stringEncodingOf(from) ?? stringEncoding(dup));
+  dst.stats.dirty = dirty + 1;
   notifyDb(c.server, dst.id, NOTIFY_GENERIC, 'copy_to', to);
   c.reply.integer(1);
 }
@@ -234,7 +227,7 @@ function copy(c: Client, argv: string[]): void {
 function keys(c: Client, argv: string[]): void {
   const pattern = argv[1]!;
   const all = pattern === '*';
-  const t = now();
+  const t = c.db.clock.now();
   const expires = c.db.expires;
   const out: string[] = [];
   // Like Redis, expired keys are skipped but not removed: KEYS does not write.
@@ -256,7 +249,7 @@ function scan(c: Client, argv: string[]): void {
   if (args === null) return;
   const { count, pattern, type: typeName } = args;
   const db = c.db;
-  const step = scanCursors.step(db.data, cursor, count);
+  const step = db.scanCursors.step(db.data, cursor, count);
   const out: string[] = [];
   for (const k of step.keys) {
     if (pattern !== null && !globMatch(pattern, k)) continue;
@@ -291,7 +284,7 @@ function flushArgsOk(c: Client, argv: string[]): boolean {
 
 function flushOne(db: Database): void {
   // Parked SCAN walks would otherwise keep the old keyspace alive.
-  scanCursors.forget(db.data);
+  db.scanCursors.forget(db.data);
   db.clear();
 }
 
@@ -304,7 +297,7 @@ function flushdb(c: Client, argv: string[]): void {
 function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   for (const db of c.server.dbs) flushOne(db);
-  Database.dirty++;
+  c.db.stats.dirty++;
   c.reply.ok();
 }
 
@@ -321,7 +314,7 @@ function swapdb(c: Client, argv: string[]): void {
     return;
   }
   if (a !== b) a.swapWith(b);
-  Database.dirty++;
+  c.db.stats.dirty++;
   c.reply.ok();
 }
 
@@ -374,7 +367,7 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
     }
     when *= 1000n;
   }
-  const base = relative ? BigInt(now()) : 0n;
+  const base = relative ? BigInt(c.db.clock.now()) : 0n;
   if (when > LLONG_MAX - base) {
     c.reply.error(E.INVALID_EXPIRE(name));
     return;
@@ -399,7 +392,7 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
       return;
     }
   }
-  if (when <= BigInt(now())) {
+  if (when <= BigInt(db.clock.now())) {
     db.delete(k);
     notify(c, NOTIFY_GENERIC, 'del', k);
   } else {
@@ -438,7 +431,7 @@ function ttlGeneric(c: Client, argv: string[], ms: boolean, absolute: boolean): 
     c.reply.integer(-1);
     return;
   }
-  let ttl = absolute ? at : at - BigInt(now());
+  let ttl = absolute ? at : at - BigInt(db.clock.now());
   if (ttl < 0n) ttl = 0n;
   // Seconds round to nearest, as Redis's (ttl+500)/1000.
   c.reply.integer(ms ? ttl : (ttl + 500n) / 1000n);

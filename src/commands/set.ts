@@ -13,7 +13,7 @@ import type { Client } from '../server/client.js';
 import type { Value } from '../store/types.js';
 import { SetValue } from '../store/set.js';
 import { globMatch } from '../store/glob.js';
-import { parseCursor, scanCursors } from '../store/scan.js';
+import { parseCursor } from '../store/scan.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../server/notify.js';
 
 // --- lookups ---
@@ -438,7 +438,7 @@ function sscan(c: Client, argv: string[]): void {
   if (set.encoding() === 'intset') {
     seen = set.members();
   } else {
-    const step = scanCursors.step(set.scanView(), cursor, count);
+    const step = c.db.scanCursors.step(set.scanView(), cursor, count);
     next = step.cursor;
     seen = step.keys;
   }

@@ -11,7 +11,7 @@ import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
 import { key, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { sortDocs } from './docs/sort.js';
 import type { Client } from '../server/client.js';
-import { Database } from '../store/database.js';
+import type { Database } from '../store/database.js';
 import type { Value } from '../store/types.js';
 import { ListValue } from '../store/list.js';
 import { ZSetValue } from '../store/zset.js';
@@ -321,9 +321,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     for (const g of gets) out.push(lookupByPattern(db, g, obj) ?? '');
   }
   if (outputlen > 0) {
-    const dirty = Database.dirty;
+    const dirty = db.stats.dirty;
     db.set(storekey, ListValue.of(out));
-    Database.dirty = dirty + outputlen;
+    db.stats.dirty = dirty + outputlen;
     notify(c, NOTIFY_LIST, 'sortstore', storekey);
   } else if (db.delete(storekey)) {
     notify(c, NOTIFY_GENERIC, 'del', storekey);

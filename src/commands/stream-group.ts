@@ -8,8 +8,6 @@ import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFla
 import { streamGroupDocs } from './docs/stream-group.js';
 import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
-import { Database } from '../store/database.js';
-import { now } from '../store/clock.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
 import { MAX_ID, MIN_ID, StreamValue, UNKNOWN_READS, formatId, type ConsumerGroup, type I64, type StreamId } from '../store/stream.js';
 import {
@@ -115,7 +113,7 @@ function xgroupCreate(c: Client, argv: string[]): void {
     c.reply.error(E.BUSYGROUP);
     return;
   }
-  Database.dirty++;
+  c.db.stats.dirty++;
   notify(c, NOTIFY_STREAM, 'xgroup-create', k);
   c.reply.ok();
 }
@@ -141,7 +139,7 @@ function xgroupSetid(c: Client, argv: string[]): void {
     id = p.id;
   }
   setGroupId(found.g, id, opts.entriesRead);
-  Database.dirty++;
+  c.db.stats.dirty++;
   notify(c, NOTIFY_STREAM, 'xgroup-setid', argv[2]!);
   c.reply.ok();
 }
@@ -156,7 +154,7 @@ function xgroupDestroy(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
-  Database.dirty++;
+  c.db.stats.dirty++;
   notify(c, NOTIFY_STREAM, 'xgroup-destroy', k);
   // Readers blocked on this group learn that it is gone.
   c.server.blocking.modified(c.db, k);
@@ -166,12 +164,12 @@ function xgroupDestroy(c: Client, argv: string[]): void {
 function xgroupCreateconsumer(c: Client, argv: string[]): void {
   const found = namedGroup(c, argv);
   if (found === null) return;
-  if (!createConsumer(found.g, argv[4]!, now())) {
+  if (!createConsumer(found.g, argv[4]!, c.db.clock.now())) {
     c.reply.integer(0);
     return;
   }
   notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', argv[2]!);
-  Database.dirty++;
+  c.db.stats.dirty++;
   c.reply.integer(1);
 }
 
@@ -180,7 +178,7 @@ function xgroupDelconsumer(c: Client, argv: string[]): void {
   if (found === null) return;
   const pending = deleteConsumer(found.g, argv[4]!);
   if (pending !== null) {
-    Database.dirty++;
+    c.db.stats.dirty++;
     notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', argv[2]!);
   }
   c.reply.integer(pending ?? 0);
@@ -231,7 +229,7 @@ function xack(c: Client, argv: string[]): void {
     ids.push(id);
   }
   const acked = ack(found.g, ids);
-  Database.dirty += acked;
+  c.db.stats.dirty += acked;
   c.reply.integer(acked);
 }
 
@@ -293,7 +291,7 @@ function xpending(c: Client, argv: string[]): void {
     }
     return;
   }
-  const rows = pendingEntries(found.g, { start, end, count, minIdle, consumer: consumerName }, now());
+  const rows = pendingEntries(found.g, { start, end, count, minIdle, consumer: consumerName }, c.db.clock.now());
   c.reply.array(rows.length);
   for (const row of rows) {
     c.reply.array(4);
@@ -332,7 +330,7 @@ function xclaim(c: Client, argv: string[]): void {
     if (p === null) break;
     ids.push(p.id);
   }
-  const t = now();
+  const t = c.db.clock.now();
   let force = false;
   let justId = false;
   let deliveryTime = -1;
@@ -368,7 +366,7 @@ function xclaim(c: Client, argv: string[]): void {
   }
   const done = claim(s, g, argv[3]!, ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
-  Database.dirty += done.claimed.length;
+  c.db.stats.dirty += done.claimed.length;
   replyClaimed(c, s, done.claimed, justId);
 }
 
@@ -410,9 +408,9 @@ function xautoclaim(c: Client, argv: string[]): void {
     c.reply.error(E.XAUTOCLAIM_COUNT_TOO_HIGH);
     return;
   }
-  const done = autoclaim(s, g, argv[3]!, start, count, minIdle, justId, now());
+  const done = autoclaim(s, g, argv[3]!, start, count, minIdle, justId, c.db.clock.now());
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
-  Database.dirty += done.claimed.length + done.deleted.length;
+  c.db.stats.dirty += done.claimed.length + done.deleted.length;
   c.reply.array(3);
   c.reply.bulk(formatId(done.cursor));
   replyClaimed(c, s, done.claimed, justId);

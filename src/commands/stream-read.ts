@@ -7,8 +7,7 @@ import { is } from './args.js';
 import { keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
-import { Database } from '../store/database.js';
-import { now } from '../store/clock.js';
+import type { Database } from '../store/database.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
 import { MAX_ID, MIN_ID, compareIds, nextId, rangeEntries, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
 import { deliverNew, readGroup, type GroupDelivery } from '../store/stream-group.js';
@@ -131,7 +130,7 @@ function announce(c: Client, k: string, d: GroupDelivery): StreamEntry[] {
 /** Serves what can be served right away, in argument order, each stream seeing the earlier ones' effects. */
 function readNow(c: Client, args: ReadArgs): Served[] {
   const out: Served[] = [];
-  const at = now();
+  const at = c.db.clock.now();
   for (let i = 0; i < args.keys.length; i++) {
     const k = args.keys[i]!;
     const s = lookup(c, k, false);
@@ -146,7 +145,7 @@ function readNow(c: Client, args: ReadArgs): Served[] {
     const read = readGroup(s, g, args.group.consumer, gt, args.count, args.group.noAck, at);
     if (read === null) continue;
     const items = announce(c, k, read);
-    Database.dirty++;
+    c.db.stats.dirty++;
     out.push({ key: k, items });
   }
   return out;
@@ -241,7 +240,7 @@ function serveWait(w: StreamWait, k: string): boolean {
   if (start === null) return false;
   const items =
     g !== undefined && w.group !== null
-      ? announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, now()))
+      ? announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now()))
       : rangeEntries(s, start, MAX_ID, false, w.count);
   if (c.reply.resp === 2) {
     c.reply.array(1);

@@ -8,8 +8,6 @@ import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFla
 import { streamDocs } from './docs/stream.js';
 import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
-import { Database } from '../store/database.js';
-import { now } from '../store/clock.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
 import type { Value } from '../store/types.js';
 import {
@@ -305,7 +303,7 @@ function xadd(c: Client, argv: string[]): void {
     c.reply.error(E.STREAM_EXHAUSTED);
     return;
   }
-  const id = s.newId(given?.id ?? null, given?.seqGiven ?? true, now());
+  const id = s.newId(given?.id ?? null, given?.seqGiven ?? true, c.db.clock.now());
   if (id === null) {
     c.reply.error(E.XADD_ID_TOO_SMALL);
     return;
@@ -534,7 +532,7 @@ function xinfoConsumers(c: Client, argv: string[]): void {
     c.reply.error(E.xgroupNoGroup(argv[3]!, argv[2]!));
     return;
   }
-  const t = now();
+  const t = c.db.clock.now();
   c.reply.array(g.consumers.size);
   for (const name of sortedNames(g.consumers)) {
     const cons = g.consumers.get(name)!;
@@ -609,7 +607,7 @@ function xsetid(c: Client, argv: string[]): void {
   s.lastId = id;
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (maxDeleted.ms !== 0 || maxDeleted.seq !== 0) s.maxDeletedId = maxDeleted;
-  Database.dirty++;
+  c.db.stats.dirty++;
   notify(c, NOTIFY_STREAM, 'xsetid', argv[1]!);
   c.reply.ok();
 }

@@ -7,7 +7,6 @@ import { key, keyRange, withDocs, type CommandSpec, type KeySpec } from './spec.
 import { stringDocs } from './docs/string.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
-import { now } from '../store/clock.js';
 import { addInt64, getRange, setRange, MAX_STRING_LENGTH } from '../store/string-ops.js';
 import { lcs } from '../store/lcs.js';
 import { createdEncoding } from '../store/encoding.js';
@@ -106,7 +105,7 @@ function expireAtFrom(c: Client, text: string, unit: number, cmd: string): numbe
   const relative = unit === EX || unit === PX;
   if (v > 0 && v < SAFE_EXPIRE) {
     const ms = seconds ? v * 1000 : v;
-    return relative ? ms + now() : ms;
+    return relative ? ms + c.db.clock.now() : ms;
   }
   let ms = parseInt64(text)!;
   if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
@@ -114,7 +113,7 @@ function expireAtFrom(c: Client, text: string, unit: number, cmd: string): numbe
     return null;
   }
   if (seconds) ms *= 1000n;
-  if (relative) ms += BigInt(now());
+  if (relative) ms += BigInt(c.db.clock.now());
   if (ms > INT64_MAX) {
     c.reply.error(E.INVALID_EXPIRE(cmd));
     return null;

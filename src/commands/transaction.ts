@@ -10,7 +10,6 @@ import { transactionDocs } from './docs/transaction.js';
 import { call } from '../server/dispatcher.js';
 import { watchTableOf } from '../server/watch.js';
 import { aclDenial } from '../security/acl/gate.js';
-import { frozenDuring } from '../store/clock.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
 import { credentialAttempts } from './connection.js';
 
@@ -118,7 +117,7 @@ function execQueued(c: Client, m: MultiState): void {
   c.reply.array(m.commands.length);
   c.inExec = true;
   try {
-    frozenDuring(() => {
+    c.server.store.clock.frozenDuring(() => {
       for (const { cmd, argv } of m.commands) {
         // Permissions may have changed since the command was queued.
         const denied = aclDenial(c, cmd, argv);

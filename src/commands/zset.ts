@@ -23,7 +23,7 @@ import {
   type ZSetLimits,
 } from '../store/zset.js';
 import { globMatch } from '../store/glob.js';
-import { parseCursor, scanCursors } from '../store/scan.js';
+import { parseCursor } from '../store/scan.js';
 import { formatDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 
@@ -918,7 +918,7 @@ function zscan(c: Client, argv: string[]): void {
       out.push(n.member, listpackScoreText(n.score));
     }
   } else {
-    const step = scanCursors.step(z.scores, cursor, count);
+    const step = c.db.scanCursors.step(z.scores, cursor, count);
     next = step.cursor;
     for (const m of step.keys) {
       if (pattern !== null && !globMatch(pattern, m)) continue;

@@ -7,7 +7,6 @@ import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
 import type { Command } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
-import { frozenAt, frozenDuring, now } from '../store/clock.js';
 import type { LuaEngine, RunResult, ScriptOutcome } from './lua-engine.js';
 import { scriptingOf } from './scripts.js';
 import { busyError } from './busy.js';
@@ -142,8 +141,9 @@ export function runScript(c: Client, argv: readonly string[], inv: ScriptInvocat
   };
   let result: RunResult;
   try {
-    result = frozenDuring(() => {
-      run.clock = now();
+    const clock = server.store.clock;
+    result = clock.frozenDuring(() => {
+      run.clock = clock.now();
       return inv.engine.run(inv.ref, inv.keys, inv.args, c.reply, inv.name, inv.asGlobals);
     });
   } catch (e) {
@@ -174,7 +174,7 @@ function resume(run: ScriptRun): void {
   c.reply.enabled = run.replyEnabled;
   let result: RunResult;
   try {
-    result = frozenAt(run.clock, () => engine.resume());
+    result = server.store.clock.frozenAt(run.clock, () => engine.resume());
   } catch (e) {
     // A broken VM already wrote its error; anything else is a bug that must not wedge the server.
     server.log.warning(`Script ${run.name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

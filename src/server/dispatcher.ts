@@ -5,8 +5,6 @@
 
 import * as E from '../errors.js';
 import type { Command } from '../commands/registry.js';
-import { tickAt } from '../store/clock.js';
-import { Database } from '../store/database.js';
 import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
@@ -103,10 +101,11 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
   errorsSeen = server.stats.errorReplies;
   const start = performance.now();
-  tickAt(start);
+  const store = server.store;
+  store.clock.tickAt(start);
   c.current = cmd;
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
-  Database.noTouch = c.noTouch && cmd.spec.name !== 'touch';
+  store.noTouch = c.noTouch && cmd.spec.name !== 'touch';
   try {
     cmd.spec.run!(c, argv);
   } catch (err) {

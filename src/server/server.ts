@@ -7,7 +7,7 @@ import { Config } from '../config/config.js';
 import { createCommandTable, type CommandTable } from '../commands/registry.js';
 import { Database, type KeyspaceEvents } from '../store/database.js';
 import { ActiveExpiry } from '../store/expiry.js';
-import { resync } from '../store/clock.js';
+import { StoreContext } from '../store/context.js';
 import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
@@ -84,11 +84,13 @@ const MAX_ERROR_CODES = 128;
 export class Server implements KeyspaceEvents {
   readonly log = new Logger();
   readonly commands: CommandTable = createCommandTable();
+  /** The clock, keyspace counters and SCAN cursors this server's databases share. */
+  readonly store = new StoreContext();
   readonly dbs: Database[];
   readonly clients = new Map<number, Client>();
   readonly slowlog = new Slowlog();
   readonly latency = new LatencyMonitor();
-  readonly expiry = new ActiveExpiry();
+  readonly expiry = new ActiveExpiry(this.store.clock);
   readonly blocking = new BlockingRegistry();
   /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
   private readonly unblocked = new Set<Client>();
@@ -147,7 +149,7 @@ export class Server implements KeyspaceEvents {
   constructor(readonly config: Config) {
     const n = config.num('databases');
     this.dbs = [];
-    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this, this.store));
     this.keyspaceListeners.push(this.blocking);
     this.blocking.resume = (c) => this.resumeUnblocked(c);
     this.applyConfig();
@@ -232,7 +234,7 @@ export class Server implements KeyspaceEvents {
     s.outputLimitDisconnections = 0;
     s.authFailures = s.authThrottled = s.authLockouts = 0;
     this.peakMemory = usedMemory();
-    Database.hits = Database.misses = 0;
+    this.store.stats.hits = this.store.stats.misses = 0;
     this.expiry.timeCapReached = 0;
     for (const cmd of this.commands.walk()) {
       const st = cmd.stats;
@@ -375,7 +377,7 @@ export class Server implements KeyspaceEvents {
   }
 
   private everySecond(): void {
-    resync();
+    this.store.clock.resync();
     const s = this.stats;
     s.opsSamples.push(s.commands - s.lastOpsCount);
     s.lastOpsCount = s.commands;

@@ -3,7 +3,6 @@
 // key changes, is flushed or swapped; EXEC then fails. Costs nothing while nobody watches.
 
 import type { Database, KeyspaceEvents } from '../store/database.js';
-import { now } from '../store/clock.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
 
@@ -28,7 +27,7 @@ export interface WatchState {
 function isExpired(db: Database, key: string): boolean {
   if (db.expires.size === 0) return false;
   const at = db.expires.get(key);
-  return at !== undefined && at <= now();
+  return at !== undefined && at <= db.clock.now();
 }
 
 export class WatchTable implements Partial<KeyspaceEvents> {

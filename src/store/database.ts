@@ -3,8 +3,10 @@
 // active expiry cycle in expiry.ts. Every write goes through here so that WATCH, keyspace
 // notifications and the dirty counter see it.
 
-import { now } from './clock.js';
 import { isContentEncoding, type StringEncoding } from './encoding.js';
+import { StoreContext, type KeyspaceStats } from './context.js';
+import type { Clock } from './clock.js';
+import type { ScanCursors } from './scan.js';
 import type { Value } from './types.js';
 
 /** What the rest of the server wants to hear about the keyspace. */
@@ -28,15 +30,14 @@ export interface KeyspaceEvents {
 
 const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {}, flushed() {}, swapped() {}, created() {}, keymiss() {} };
 
-/** Seconds since process start: the LRU clock behind OBJECT IDLETIME (a small integer V8 stores inline). */
-const LRU_EPOCH = Date.now();
-export function lruClock(): number {
-  return Math.floor((now() - LRU_EPOCH) / 1000);
-}
-
 export class Database {
   data = new Map<string, Value>();
   expires = new Map<string, number>();
+  /**
+   * Exact expiry times above 2^53 ms by key, which the doubles in `expires` cannot hold (see
+   * ttl.ts); null until one is set. It goes with `expires` through FLUSHDB and SWAPDB.
+   */
+  expiresExact: Map<string, bigint> | null = null;
   /** LRU clock of the last access per key, for OBJECT IDLETIME. */
   access = new Map<string, number>();
   /**
@@ -45,18 +46,22 @@ export class Database {
    * Only these exceptions are kept, so plain GET/SET traffic leaves the map empty.
    */
   stringEncodings = new Map<string, StringEncoding>();
-  /** Writes since the last save, as Redis's server.dirty. */
-  static dirty = 0;
-  /** Lookups by read commands that found / did not find their key (INFO keyspace_hits/misses). */
-  static hits = 0;
-  static misses = 0;
-  /** Set while a CLIENT NO-TOUCH client runs a command: lookups leave access times alone. */
-  static noTouch = false;
+  /** The command clock of the server this database belongs to. */
+  readonly clock: Clock;
+  /** The server's keyspace counters (dirty, hits, misses), shared by all its databases. */
+  readonly stats: KeyspaceStats;
+  /** The server's SCAN cursors. */
+  readonly scanCursors: ScanCursors;
 
   constructor(
     readonly id: number,
     private readonly events: KeyspaceEvents = NO_EVENTS,
-  ) {}
+    private readonly shared: StoreContext = new StoreContext(),
+  ) {
+    this.clock = shared.clock;
+    this.stats = shared.stats;
+    this.scanCursors = shared.scanCursors;
+  }
 
   get size(): number {
     return this.data.size;
@@ -67,7 +72,7 @@ export class Database {
     const v = this.data.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    if (touch && !Database.noTouch) this.access.set(key, lruClock());
+    if (touch && !this.shared.noTouch) this.access.set(key, this.clock.lru());
     return v;
   }
 
@@ -75,9 +80,9 @@ export class Database {
   getRead(key: string, touch = true): Value | undefined {
     const v = this.get(key, touch);
     if (v === undefined) {
-      Database.misses++;
+      this.stats.misses++;
       this.events.keymiss(this, key);
-    } else Database.hits++;
+    } else this.stats.hits++;
     return v;
   }
 
@@ -89,7 +94,7 @@ export class Database {
   /** Deletes `key` if its time has passed; true when it did. */
   expireIfNeeded(key: string): boolean {
     const at = this.expires.get(key);
-    if (at === undefined || at > now()) return false;
+    if (at === undefined || at > this.clock.now()) return false;
     this.removeEntry(key);
     this.events.expired(this, key);
     this.events.modified(this, key);
@@ -108,21 +113,21 @@ export class Database {
     if (this.data.size !== size) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
-    this.access.set(key, lruClock());
-    Database.dirty++;
+    this.access.set(key, this.clock.lru());
+    this.stats.dirty++;
     this.events.modified(this, key);
   }
 
   /** Records that the value under `key` was changed in place (list push, hash set, ...). */
   modified(key: string, changes = 1): void {
-    Database.dirty += changes;
+    this.stats.dirty += changes;
     this.events.modified(this, key);
   }
 
   delete(key: string): boolean {
     if (!this.has(key)) return false;
     this.removeEntry(key);
-    Database.dirty++;
+    this.stats.dirty++;
     this.events.modified(this, key);
     return true;
   }
@@ -161,12 +166,12 @@ export class Database {
    * Tells which happened, for the 'del' or 'expire' notification.
    */
   setExpire(key: string, at: number, keepPast = false): 'deleted' | 'set' {
-    if (at <= now() && !keepPast) {
+    if (at <= this.clock.now() && !keepPast) {
       this.delete(key);
       return 'deleted';
     }
     this.expires.set(key, at);
-    Database.dirty++;
+    this.stats.dirty++;
     this.events.modified(this, key);
     return 'set';
   }
@@ -174,14 +179,15 @@ export class Database {
   /** Removes the time to live; true when there was one. */
   persist(key: string): boolean {
     if (!this.expires.delete(key)) return false;
-    Database.dirty++;
+    this.stats.dirty++;
     this.events.modified(this, key);
     return true;
   }
 
   /** Seconds since the key was last accessed. */
   idleSeconds(key: string): number {
-    return lruClock() - (this.access.get(key) ?? lruClock());
+    const lru = this.clock.lru();
+    return lru - (this.access.get(key) ?? lru);
   }
 
   /** Removes every key; returns how many there were. */
@@ -190,9 +196,10 @@ export class Database {
     this.events.flushed(this);
     this.data = new Map();
     this.expires = new Map();
+    this.expiresExact = null;
     this.access = new Map();
     this.stringEncodings = new Map();
-    Database.dirty += n;
+    this.stats.dirty += n;
     return n;
   }
 
@@ -201,6 +208,7 @@ export class Database {
     this.events.swapped(this, other);
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
+    [this.expiresExact, other.expiresExact] = [other.expiresExact, this.expiresExact];
     [this.access, other.access] = [other.access, this.access];
     [this.stringEncodings, other.stringEncodings] = [other.stringEncodings, this.stringEncodings];
   }

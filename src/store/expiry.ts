@@ -3,7 +3,7 @@
 // spent (Redis's activeExpireCycle, with an iterator instead of random sampling).
 
 import type { Database } from './database.js';
-import { tick } from './clock.js';
+import type { Clock } from './clock.js';
 
 /** How many keys are checked between two looks at the clock. */
 const BATCH = 64;
@@ -16,12 +16,14 @@ export class ActiveExpiry {
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cycle off, so tests can watch lazy expiry alone. */
   enabled = true;
 
+  constructor(private readonly clock: Clock) {}
+
   /** Runs for at most `budgetMs`; returns how many keys it removed. */
   run(dbs: readonly Database[], budgetMs: number): number {
     if (!this.enabled) return 0;
     const deadline = performance.now() + budgetMs;
     let removed = 0;
-    const now = tick();
+    const now = this.clock.tick();
     for (let visited = 0; visited < dbs.length; visited++) {
       const db = dbs[this.nextDb]!;
       this.nextDb = (this.nextDb + 1) % dbs.length;

@@ -122,6 +122,3 @@ export function parseCursor(s: string): bigint | null {
   if (v > MAX_CURSOR) return null;
   return m[1] === '-' ? (MAX_CURSOR + 1n - v) & MAX_CURSOR : v;
 }
-
-/** The process-wide table; walks are checked against their target, so sharing it is safe. */
-export const scanCursors = new ScanCursors();

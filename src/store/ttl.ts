@@ -1,21 +1,18 @@
 // Expiry times as Redis keeps them: signed 64-bit milliseconds. The expires Map holds doubles,
-// exact up to 2^53 ms (year 287396); beyond that, the exact value is kept on the side so that
-// PEXPIRETIME and PTTL still answer what was set, as Redis does.
+// exact up to 2^53 ms (year 287396); beyond that, the exact value is kept on the side (the
+// database's expiresExact) so that PEXPIRETIME and PTTL still answer what was set, as Redis does.
 
 import type { Database } from './database.js';
-
-/** Exact times above 2^53, per expires Map (so SWAPDB and FLUSHDB carry or drop them with it). */
-const exact = new WeakMap<Map<string, number>, Map<string, bigint>>();
 
 /** Sets the absolute expiry of an existing key; a time in the past deletes it. */
 export function setExpireMs(db: Database, key: string, at: bigint): void {
   const approx = Number(at);
   db.setExpire(key, approx);
   if (Number.isSafeInteger(approx)) return;
-  let side = exact.get(db.expires);
-  if (side === undefined) {
+  let side = db.expiresExact;
+  if (side === null) {
     side = new Map();
-    exact.set(db.expires, side);
+    db.expiresExact = side;
   }
   // Amortized: prune once per 1024 new entries.
   if (side.size >= 1024 && side.size % 1024 === 0) prune(db.expires, side);
@@ -27,8 +24,7 @@ export function expireAtMs(db: Database, key: string): bigint | undefined {
   const approx = db.expireAt(key);
   if (approx === undefined) return undefined;
   if (Number.isSafeInteger(approx)) return BigInt(approx);
-  const side = exact.get(db.expires);
-  const e = side?.get(key);
+  const e = db.expiresExact?.get(key);
   // Trust the side value only while the Map still holds its rounding: someone else may have
   // set a new time since.
   if (e !== undefined && Number(e) === approx) return e;

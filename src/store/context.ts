@@ -1,0 +1,25 @@
+// What the databases of one server share, as Redis keeps it in its `server` struct: the command
+// clock, the keyspace counters, the SCAN cursor table, and whether the running command may touch
+// access times. The server makes one and hands it to each Database; nothing here is process-wide,
+// so two servers in one process share none of it.
+
+import { Clock } from './clock.js';
+import { ScanCursors } from './scan.js';
+
+/** Counters INFO reports (persistence and stats sections). */
+export class KeyspaceStats {
+  /** Writes since the last save, as Redis's server.dirty. */
+  dirty = 0;
+  /** Lookups by read commands that found / did not find their key (keyspace_hits/misses). */
+  hits = 0;
+  misses = 0;
+}
+
+export class StoreContext {
+  readonly clock = new Clock();
+  readonly stats = new KeyspaceStats();
+  /** Parked SCAN walks of every database and collection of this server. */
+  readonly scanCursors = new ScanCursors();
+  /** Set while a CLIENT NO-TOUCH client runs a command: lookups leave access times alone. */
+  noTouch = false;
+}
