@@ -9,9 +9,12 @@ import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
 import { moveGeneric, mpopFirst, parseEnd, parseMpop, popEvent, removedFrom, writeList } from './list.js';
 
-/** The list under `k` if it holds one with elements (a blocked client ignores other types). */
+/**
+ * The list under `k` if it holds one with elements (a blocked client ignores other types), about
+ * to be popped: a write lookup.
+ */
 function readyList(c: Client, k: string): ListValue | null {
-  const v = c.db.get(k);
+  const v = c.db.getWrite(k);
   return v !== undefined && typeof v !== 'string' && v.type === 'list' && v.length > 0 ? v : null;
 }
 

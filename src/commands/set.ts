@@ -110,8 +110,8 @@ function scard(c: Client, argv: string[]): void {
 
 function smove(c: Client, argv: string[]): void {
   const [, from, to, member] = argv as [string, string, string, string];
-  const srcV = c.db.get(from);
-  const dstV = c.db.get(to);
+  const srcV = c.db.getWrite(from);
+  const dstV = c.db.getWrite(to);
   if (srcV === undefined) {
     c.reply.integer(0);
     return;

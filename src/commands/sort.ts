@@ -161,6 +161,7 @@ function toSkiplist(db: Database, k: string, z: ZSetValue): ZSetValue {
   const unlimited = { maxEntries: Infinity, maxValue: Infinity };
   for (const n of z.order) converted.set(n.member, n.score, unlimited);
   // Same key, same contents, same TTL: only the representation changes, as zsetConvert does in place.
+  db.willWrite(k);
   db.data.set(k, converted);
   return converted;
 }

@@ -220,7 +220,8 @@ function readGroupOf(c: Client, k: string, groupName: string, onMissing: () => v
 }
 
 function xack(c: Client, argv: string[]): void {
-  const found = readGroupOf(c, argv[1]!, argv[2]!, () => c.reply.integer(0));
+  const k = argv[1]!;
+  const found = readGroupOf(c, k, argv[2]!, () => c.reply.integer(0));
   if (found === null) return;
   const ids: StreamId[] = [];
   for (let j = 3; j < argv.length; j++) {
@@ -228,6 +229,7 @@ function xack(c: Client, argv: string[]): void {
     if (id === null) return;
     ids.push(id);
   }
+  c.db.willWrite(k);
   const acked = ack(found.g, ids);
   c.db.stats.dirty += acked;
   c.reply.integer(acked);
@@ -364,6 +366,7 @@ function xclaim(c: Client, argv: string[]): void {
       return;
     }
   }
+  c.db.willWrite(k);
   const done = claim(s, g, argv[3]!, ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length;
@@ -408,6 +411,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     c.reply.error(E.XAUTOCLAIM_COUNT_TOO_HIGH);
     return;
   }
+  c.db.willWrite(k);
   const done = autoclaim(s, g, argv[3]!, start, count, minIdle, justId, c.db.clock.now());
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length + done.deleted.length;

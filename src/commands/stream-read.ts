@@ -142,6 +142,9 @@ function readNow(c: Client, args: ReadArgs): Served[] {
       continue;
     }
     const g = s.groups.get(args.group.name)!;
+    // A group read may move the group, add pending entries or a consumer (or, with nothing new,
+    // change nothing): the barrier hears of it first either way.
+    c.db.willWrite(k);
     const read = readGroup(s, g, args.group.consumer, gt, args.count, args.group.noAck, at);
     if (read === null) continue;
     const items = announce(c, k, read);
@@ -238,10 +241,13 @@ function serveWait(w: StreamWait, k: string): boolean {
   if (s === null || compareIds(s.lastId, gt) <= 0) return false;
   const start = nextId(gt);
   if (start === null) return false;
-  const items =
-    g !== undefined && w.group !== null
-      ? announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now()))
-      : rangeEntries(s, start, MAX_ID, false, w.count);
+  let items: StreamEntry[];
+  if (g !== undefined && w.group !== null) {
+    w.db.willWrite(k);
+    items = announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now()));
+  } else {
+    items = rangeEntries(s, start, MAX_ID, false, w.count);
+  }
   if (c.reply.resp === 2) {
     c.reply.array(1);
     c.reply.array(2);

@@ -40,7 +40,7 @@ export function asStream(v: Value): StreamValue | null {
 
 /** The stream under `k`: undefined when missing, null after replying WRONGTYPE. */
 export function lookup(c: Client, k: string, write: boolean): StreamValue | undefined | null {
-  const v = write ? c.db.get(k) : c.db.getRead(k);
+  const v = write ? c.db.getWrite(k) : c.db.getRead(k);
   if (v === undefined) return undefined;
   const s = asStream(v);
   if (s === null) c.reply.error(E.WRONGTYPE);

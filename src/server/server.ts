@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { Config } from '../config/config.js';
 import { createCommandTable, type CommandTable } from '../commands/registry.js';
-import { Database, type KeyspaceEvents } from '../store/database.js';
+import { Database, type KeyspaceEvents, type WriteBarrier } from '../store/database.js';
 import { ActiveExpiry } from '../store/expiry.js';
 import { StoreContext } from '../store/context.js';
 import { Logger } from './log.js';
@@ -145,6 +145,11 @@ export class Server implements KeyspaceEvents {
   }
   /** Hooks other subsystems register to hear about key changes (WATCH, notifications). */
   readonly keyspaceListeners: Partial<KeyspaceEvents>[] = [];
+  /**
+   * What must see a key before it changes (the write barrier, store/database.ts): snapshots,
+   * client-side caching, propagation. Empty, it costs a write one call and a length check.
+   */
+  readonly writeBarriers: WriteBarrier[] = [];
 
   constructor(readonly config: Config) {
     const n = config.num('databases');
@@ -243,6 +248,21 @@ export class Server implements KeyspaceEvents {
   }
 
   // --- KeyspaceEvents ---
+
+  beforeWrite(db: Database, key: string): void {
+    const barriers = this.writeBarriers;
+    // Every write comes through here: with nobody listening, it costs one length check.
+    if (barriers.length === 0) return;
+    for (const b of barriers) b.beforeWrite(db, key);
+  }
+
+  beforeFlush(db: Database): void {
+    for (const b of this.writeBarriers) b.beforeFlush(db);
+  }
+
+  beforeSwap(a: Database, b: Database): void {
+    for (const w of this.writeBarriers) w.beforeSwap(a, b);
+  }
 
   modified(db: Database, key: string): void {
     for (const l of this.keyspaceListeners) l.modified?.(db, key);

@@ -1,7 +1,9 @@
 // One numbered database: a Map of key → value and, as Redis's `expires` dict, a separate Map of
 // key → absolute expiry time in ms. Expired keys are removed when touched (lazy expiry) and by the
-// active expiry cycle in expiry.ts. Every write goes through here so that WATCH, keyspace
-// notifications and the dirty counter see it.
+// active expiry cycle in expiry.ts. Every write goes through here, twice: the write barrier
+// (beforeWrite) before the key changes, so snapshots, client-side caching and propagation can see
+// the old value; `modified` after, so that WATCH, keyspace notifications and the dirty counter see
+// the change.
 
 import { isContentEncoding, type StringEncoding } from './encoding.js';
 import { StoreContext, type KeyspaceStats } from './context.js';
@@ -9,18 +11,36 @@ import type { Clock } from './clock.js';
 import type { ScanCursors } from './scan.js';
 import type { Value } from './types.js';
 
+/**
+ * The write barrier: what must hear of a change before it happens. Every path that changes a key
+ * passes it first: set, delete, expiry (lazy and active), TTL changes, and every in-place change
+ * of a collection, whose value comes from getWrite() (or is announced with willWrite()).
+ */
+export interface WriteBarrier {
+  /**
+   * `key` of `db` is about to change in some way: its value in place, replaced, created, deleted
+   * or expired, or its time to live. Whatever is under `key` now is still the old value.
+   */
+  beforeWrite(db: Database, key: string): void;
+  /** Every key of `db` is about to go (FLUSHDB, FLUSHALL); the keys are all still there. */
+  beforeFlush(db: Database): void;
+  /** The contents of `a` and `b` are about to be exchanged (SWAPDB). */
+  beforeSwap(a: Database, b: Database): void;
+}
+
 /** What the rest of the server wants to hear about the keyspace. */
-export interface KeyspaceEvents {
+export interface KeyspaceEvents extends WriteBarrier {
   /** A key's value changed (or it was created/deleted): WATCH invalidation, client-side caching. */
   modified(db: Database, key: string): void;
   /** A key was removed because its time to live passed. */
   expired(db: Database, key: string): void;
   /**
-   * Every key of `db` went (FLUSHDB/FLUSHALL). Listeners check their own watched keys instead of
-   * being told each key, which keeps a flush O(1) in the number of listeners' keys.
+   * Every key of `db` is going (FLUSHDB/FLUSHALL), told before they go. Listeners check their
+   * own watched keys instead of being told each key, which keeps a flush O(1) in the number of
+   * listeners' keys.
    */
   flushed(db: Database): void;
-  /** The contents of `a` and `b` were exchanged (SWAPDB): a key may appear or vanish in either. */
+  /** The contents of `a` and `b` are being exchanged (SWAPDB), told before: a key may appear or vanish in either. */
   swapped(a: Database, b: Database): void;
   /** A key that did not exist was stored (Redis's dbAdd: the 'new' notification). */
   created(db: Database, key: string): void;
@@ -28,7 +48,17 @@ export interface KeyspaceEvents {
   keymiss(db: Database, key: string): void;
 }
 
-const NO_EVENTS: KeyspaceEvents = { modified() {}, expired() {}, flushed() {}, swapped() {}, created() {}, keymiss() {} };
+const NO_EVENTS: KeyspaceEvents = {
+  beforeWrite() {},
+  beforeFlush() {},
+  beforeSwap() {},
+  modified() {},
+  expired() {},
+  flushed() {},
+  swapped() {},
+  created() {},
+  keymiss() {},
+};
 
 export class Database {
   data = new Map<string, Value>();
@@ -86,6 +116,24 @@ export class Database {
     return v;
   }
 
+  /**
+   * get() for a command that may change the value in place (Redis's lookupKeyWrite): passes the
+   * write barrier first when the key exists. A key that does not exist passes it when set().
+   */
+  getWrite(key: string): Value | undefined {
+    const v = this.get(key);
+    if (v !== undefined) this.events.beforeWrite(this, key);
+    return v;
+  }
+
+  /**
+   * Passes the write barrier for `key`, for a value about to change in place that was not looked
+   * up with getWrite (a read lookup that counts hits, a blocked client served later).
+   */
+  willWrite(key: string): void {
+    this.events.beforeWrite(this, key);
+  }
+
   /** True when `key` exists and has not expired (does not touch the access time). */
   has(key: string): boolean {
     return this.get(key, false) !== undefined;
@@ -95,6 +143,7 @@ export class Database {
   expireIfNeeded(key: string): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > this.clock.now()) return false;
+    this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.events.expired(this, key);
     this.events.modified(this, key);
@@ -108,6 +157,7 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     // As Redis's setKey (a lookupKeyWrite first): a key whose time has passed goes, with its TTL.
     if (this.expires.size !== 0) this.expireIfNeeded(key);
+    this.events.beforeWrite(this, key);
     const size = this.data.size;
     this.data.set(key, value);
     if (this.data.size !== size) this.events.created(this, key);
@@ -118,7 +168,10 @@ export class Database {
     this.events.modified(this, key);
   }
 
-  /** Records that the value under `key` was changed in place (list push, hash set, ...). */
+  /**
+   * Records that the value under `key` was changed in place (list push, hash set, ...); the value
+   * came from getWrite, or willWrite announced the change, before it was made.
+   */
   modified(key: string, changes = 1): void {
     this.stats.dirty += changes;
     this.events.modified(this, key);
@@ -126,6 +179,7 @@ export class Database {
 
   delete(key: string): boolean {
     if (!this.has(key)) return false;
+    this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.stats.dirty++;
     this.events.modified(this, key);
@@ -170,6 +224,7 @@ export class Database {
       this.delete(key);
       return 'deleted';
     }
+    this.events.beforeWrite(this, key);
     this.expires.set(key, at);
     this.stats.dirty++;
     this.events.modified(this, key);
@@ -178,7 +233,9 @@ export class Database {
 
   /** Removes the time to live; true when there was one. */
   persist(key: string): boolean {
-    if (!this.expires.delete(key)) return false;
+    if (!this.expires.has(key)) return false;
+    this.events.beforeWrite(this, key);
+    this.expires.delete(key);
     this.stats.dirty++;
     this.events.modified(this, key);
     return true;
@@ -193,6 +250,7 @@ export class Database {
   /** Removes every key; returns how many there were. */
   clear(): number {
     const n = this.data.size;
+    this.events.beforeFlush(this);
     this.events.flushed(this);
     this.data = new Map();
     this.expires = new Map();
@@ -205,6 +263,7 @@ export class Database {
 
   /** Exchanges the whole contents of two databases (SWAPDB): clients keep their db numbers. */
   swapWith(other: Database): void {
+    this.events.beforeSwap(this, other);
     this.events.swapped(this, other);
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
