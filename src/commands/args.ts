@@ -1,8 +1,7 @@
 // Argument parsing with Redis's exact acceptance rules (string2ll, strtod checks), so that the
 // same input is accepted or refused as Redis would. Callers reply with the errors in errors.ts.
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
 /**
  * Redis's string2ll: optional '-', decimal digits, no '+', no spaces, no leading zeros; within

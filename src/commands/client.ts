@@ -12,6 +12,7 @@ import type { Server } from '../server/server.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { aclOf } from '../security/acl/state.js';
 import { pendingOutput } from '../security/output-limits.js';
+import { INT64_MAX } from '../int64.js';
 
 /** Size of Redis's per-client reply buffer and of its reply list blocks. */
 const REPLY_CHUNK = 16 * 1024;
@@ -283,7 +284,7 @@ function pause(c: Client, argv: string[]): void {
   }
   // Redis 7.0 adds the current time in a signed 64-bit sum: past the end it wraps negative, a
   // deadline already gone, and the pause is over at once.
-  const wraps = ms > 2n ** 63n - 1n - BigInt(Date.now());
+  const wraps = ms > INT64_MAX - BigInt(Date.now());
   c.server.pauseClients(type, wraps ? 0 : Number(ms));
   c.reply.ok();
 }

@@ -26,6 +26,7 @@ import {
 import { pqsort } from '../store/pqsort.js';
 import { formatHumanFloat } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
+import { INT64_MIN } from '../int64.js';
 
 function limits(c: Client): ZSetLimits {
   const config = c.server.config;
@@ -82,7 +83,7 @@ function replyDistance(c: Client, d: number): void {
 
 /** (long long) of a score, as addReplyLongLong(c, score) converts it on x86-64. */
 function scoreAsInteger(score: number): bigint {
-  return score > -9223372036854775808 && score < 9223372036854775808 ? BigInt(Math.trunc(score)) : -(2n ** 63n);
+  return score > -9223372036854775808 && score < 9223372036854775808 ? BigInt(Math.trunc(score)) : INT64_MIN;
 }
 
 // --- argument helpers (each replies on error and returns null) ---

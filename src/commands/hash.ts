@@ -14,9 +14,8 @@ import { globMatch } from '../store/glob.js';
 import { parseCursor } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 /** HRANDFIELD WITHVALUES refuses counts whose doubled reply length would overflow a long. */
 const HALF_LONG_MAX = INT64_MAX / 2n;
 const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };

@@ -15,9 +15,8 @@ import { copyValue } from '../store/copy.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { expireAtMs, setExpireMs } from '../store/ttl.js';
 import { notify, notifyDb, NOTIFY_GENERIC } from '../server/notify.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
-const LLONG_MAX = 2n ** 63n - 1n;
-const LLONG_MIN = -(2n ** 63n);
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 
@@ -361,14 +360,14 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
   }
   // Times are signed 64-bit milliseconds; refuse what would overflow, as Redis does.
   if (seconds) {
-    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) {
       c.reply.error(E.INVALID_EXPIRE(name));
       return;
     }
     when *= 1000n;
   }
   const base = relative ? BigInt(c.db.clock.now()) : 0n;
-  if (when > LLONG_MAX - base) {
+  if (when > INT64_MAX - base) {
     c.reply.error(E.INVALID_EXPIRE(name));
     return;
   }

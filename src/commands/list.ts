@@ -11,8 +11,7 @@ import { listDocs } from './docs/list.js';
 import type { Client } from '../server/client.js';
 import { ListValue, type End } from '../store/list.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
-
-const INT64_MIN = -(2n ** 63n);
+import { INT64_MIN } from '../int64.js';
 
 // --- lookups ---
 

@@ -15,6 +15,7 @@ import { SetValue } from '../store/set.js';
 import { globMatch } from '../store/glob.js';
 import { parseCursor } from '../store/scan.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../server/notify.js';
+import { INT64_MIN } from '../int64.js';
 
 // --- lookups ---
 
@@ -212,8 +213,6 @@ function numeric(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-const LONG_MIN = -(2n ** 63n);
-
 function srandmember(c: Client, argv: string[]): void {
   if (argv.length > 3) {
     c.reply.error(E.SYNTAX);
@@ -235,7 +234,7 @@ function srandmemberCount(c: Client, argv: string[]): void {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
-  if (n === LONG_MIN) {
+  if (n === INT64_MIN) {
     c.reply.error(E.LONG_OUT_OF_RANGE);
     return;
   }

@@ -23,6 +23,7 @@ import {
   setGroupId,
 } from '../store/stream-group.js';
 import { boundArg, exactArg, longArg, lookup, parseIdText, replyOneEntry, strictId } from './stream.js';
+import { INT64_MAX } from '../int64.js';
 
 // --- XGROUP ---
 // Redis runs every XGROUP subcommand through one function: options first, then the key and group
@@ -373,7 +374,7 @@ function xclaim(c: Client, argv: string[]): void {
   replyClaimed(c, s, done.claimed, justId);
 }
 
-const MAX_AUTOCLAIM_COUNT = (2n ** 63n - 1n) / 16n;
+const MAX_AUTOCLAIM_COUNT = INT64_MAX / 16n;
 /** Bytes a 64-bit Linux process can map (47-bit user address space). */
 const ADDRESS_SPACE = 2 ** 47;
 

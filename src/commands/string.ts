@@ -12,9 +12,8 @@ import { lcs } from '../store/lcs.js';
 import { createdEncoding } from '../store/encoding.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../server/notify.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 /** Above this, seconds * 1000 + now() needs exact int64 arithmetic. */
 const SAFE_EXPIRE = 2 ** 40;
 

@@ -26,8 +26,8 @@ import { globMatch } from '../store/glob.js';
 import { parseCursor } from '../store/scan.js';
 import { formatDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
+import { INT64_MAX } from '../int64.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
 /** ZRANDMEMBER WITHSCORES refuses counts whose doubled reply length would overflow a long. */
 const HALF_LONG_MAX = INT64_MAX / 2n;
 

@@ -12,11 +12,11 @@ import { parseTlsProtocols, reloadTls } from '../security/tls.js';
 import { parseTrustedNetworks } from '../security/trusted-networks.js';
 import { throttlingApply } from '../security/auth-throttle.js';
 import { parseNotify, renderNotify, rewriteNotify } from '../server/notify.js';
+import { INT64_MAX as LONG_MAX } from '../int64.js';
 
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
 const UINT_MAX = 2n ** 32n - 1n;
-const LONG_MAX = 2n ** 63n - 1n;
 const ULLONG_MAX = 2n ** 64n - 1n;
 
 type Extra = Partial<ParamDef>;

@@ -4,10 +4,10 @@
 
 import { parseInt64 } from '../commands/args.js';
 import { ConfigError, type ParamDef, type ParamValue } from './types.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
 const U64 = 2n ** 64n;
 const U64_MAX = U64 - 1n;
-const I64_MIN = -(2n ** 63n);
 
 const MEMORY_UNITS: Record<string, bigint> = {
   '': 1n,
@@ -41,7 +41,7 @@ function strtollOctal(raw: string): bigint | null {
   const m = /^[ \t\n\v\f\r]*([+-]?)([0-7]+)$/.exec(raw);
   if (!m) return null;
   const v = BigInt('0o' + m[2]!) * (m[1] === '-' ? -1n : 1n);
-  return v < I64_MIN || v > -I64_MIN - 1n ? null : v;
+  return v < INT64_MIN || v > INT64_MAX ? null : v;
 }
 
 /** The bytes form CONFIG REWRITE writes: 1gb, 64mb, 16kb or plain bytes. */
@@ -60,7 +60,7 @@ export function parseNumber(def: ParamDef, raw: string): bigint | ConfigError {
   if (def.kind === 'memory') {
     const u = memtoull(raw);
     // Stored in a signed long long, so the top half of the unsigned range reads as negative.
-    if (u !== null) ll = u >= -I64_MIN ? u - U64 : u;
+    if (u !== null) ll = u > INT64_MAX ? u - U64 : u;
     if (ll === null && def.percent && raw.length > 1 && raw.endsWith('%')) {
       const p = parseInt64(raw.slice(0, -1));
       if (p !== null && p >= 0n) ll = -p;

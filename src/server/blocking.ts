@@ -7,6 +7,7 @@ import type { Client } from './client.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import * as E from '../errors.js';
 import { parseLongDouble, truncTimes } from '../protocol/number-format.js';
+import { INT64_MAX } from '../int64.js';
 
 /** How a blocking command finishes its work once a key it waits on may have data. */
 export interface Waiter {
@@ -156,8 +157,6 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     if (perDb.size === 0) this.queues.delete(w.db);
   }
 }
-
-const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Redis 7.0's getTimeoutFromObjectOrReply for blocking commands: seconds parsed as a long double,

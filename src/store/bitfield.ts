@@ -2,6 +2,8 @@
 // offset of a byte buffer, and Redis's overflow rules (WRAP, SAT, FAIL) computed in exact int64 /
 // uint64 arithmetic, including the wrap-arounds Redis's C code performs on extreme inputs.
 
+import { INT64_MAX } from '../int64.js';
+
 export type Overflow = 'wrap' | 'sat' | 'fail';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -65,7 +67,7 @@ export function checkUnsigned(value: bigint, incr: bigint, bits: number, ow: Ove
 
 /** Redis's checkSignedBitfieldOverflow; `value` and `incr` are int64. */
 export function checkSigned(value: bigint, incr: bigint, bits: number, ow: Overflow): OverflowCheck {
-  const max = bits === 64 ? 2n ** 63n - 1n : (1n << BigInt(bits - 1)) - 1n;
+  const max = bits === 64 ? INT64_MAX : (1n << BigInt(bits - 1)) - 1n;
   const min = -max - 1n;
   const maxincr = i64(max - value);
   const minincr = i64(min - value);

@@ -4,6 +4,7 @@
 
 import type { Database } from './database.js';
 import type { Value } from './types.js';
+import { isInt64 } from '../int64.js';
 
 /** Longest string Redis stores as embstr (one allocation with its object header). */
 const EMBSTR_MAX = 44;
@@ -39,7 +40,7 @@ export function encodingOf(db: Database, key: string, v: Value): string {
 function isLong(s: string): boolean {
   if (s.length > 20 || !/^(?:0|-?[1-9][0-9]*)$/.test(s)) return false;
   const v = BigInt(s);
-  return v >= -(2n ** 63n) && v < 2n ** 63n;
+  return isInt64(v);
 }
 
 /** What tryObjectEncoding makes of a string: the encoding its content alone implies. */

@@ -4,6 +4,7 @@
 // integer and the set is small, iterated in ascending numeric order; "hashtable" after that, for good.
 
 import type { Scannable } from './scan.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 
 export type SetEncoding = 'intset' | 'hashtable';
 
@@ -171,7 +172,7 @@ export function isInt64(s: string): boolean {
   }
   if (n < 19) return true;
   const v = BigInt(s);
-  return v >= -(2n ** 63n) && v < 2n ** 63n;
+  return v >= INT64_MIN && v <= INT64_MAX;
 }
 
 /** Numeric order of two int64 members; exact beyond 2^53 too. */

@@ -3,6 +3,8 @@
 // Node boundaries follow Redis's stream-node-max-entries/-bytes rules (down to the listpack byte
 // count), so approximate trimming (`~`) and XINFO's radix-tree figures match redis-server.
 
+import { INT64_MAX, INT64_MIN } from '../int64.js';
+
 /**
  * An unsigned 64-bit ID part: a number while it fits a double exactly, a bigint above 2^53.
  * Values are always normalized that way, so equal values have the same representation and `===`
@@ -100,7 +102,9 @@ function intBytes(v: number | bigint): number {
   return 10;
 }
 
-const INT64_MIN_TEXT = '9223372036854775808';
+/** The digits of INT64_MIN and INT64_MAX, for a comparison without a BigInt. */
+const INT64_MIN_DIGITS = String(-INT64_MIN);
+const INT64_MAX_DIGITS = String(INT64_MAX);
 
 /** A string a listpack stores as an integer (string2ll's canonical form), else null. */
 function asInteger(s: string): number | bigint | null {
@@ -116,7 +120,7 @@ function asInteger(s: string): number | bigint | null {
   }
   if (n < 16) return Number(s);
   const digits = s.charCodeAt(0) === 45 ? s.slice(1) : s;
-  if (digits.length > 19 || (digits.length === 19 && digits > (s.charCodeAt(0) === 45 ? INT64_MIN_TEXT : '9223372036854775807'))) return null;
+  if (digits.length > 19 || (digits.length === 19 && digits > (s.charCodeAt(0) === 45 ? INT64_MIN_DIGITS : INT64_MAX_DIGITS))) return null;
   return BigInt(s);
 }
 

@@ -2,6 +2,7 @@
 // overwrite with zero padding, and int64 increments, with Redis's index and overflow rules.
 
 import { constants } from 'node:buffer';
+import { isInt64 } from '../int64.js';
 
 /**
  * The longest string V8 can hold (2^29 - 24 chars on 64-bit), a little under Redis's 512 MB
@@ -9,8 +10,6 @@ import { constants } from 'node:buffer';
  */
 export const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** GETRANGE's slice: negative indexes count from the end, the end is inclusive and clamped. */
 export function getRange(s: string, start: number, end: number): string {
@@ -47,6 +46,6 @@ export function addInt64(current: number | bigint, by: number | bigint): number 
     if (Number.isSafeInteger(sum)) return sum;
   }
   const sum = BigInt(current) + BigInt(by);
-  if (sum < INT64_MIN || sum > INT64_MAX) return null;
+  if (!isInt64(sum)) return null;
   return sum;
 }
