@@ -195,10 +195,10 @@ function moveY(h: HashBits, d: number): HashBits {
 // arithmetic (about 106 bits) and rounded once.
 
 const SPLIT = 134217729; // 2^27 + 1
-let ddHi = 0;
-let ddLo = 0;
+/** Where twoProd leaves its result, so it allocates nothing; scratch, read straight after each call. */
+const prod = { hi: 0, lo: 0 };
 
-/** Exact a*b as ddHi + ddLo (Dekker). */
+/** Exact a*b as prod.hi + prod.lo (Dekker). */
 function twoProd(a: number, b: number): void {
   const p = a * b;
   let t = SPLIT * a;
@@ -207,8 +207,8 @@ function twoProd(a: number, b: number): void {
   t = SPLIT * b;
   const bh = t - (t - b);
   const bl = b - bh;
-  ddHi = p;
-  ddLo = ah * bh - p + ah * bl + al * bh + al * bl;
+  prod.hi = p;
+  prod.lo = ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
 type DD = [number, number];
@@ -234,14 +234,14 @@ function ddAdd(a: DD, b: DD): DD {
 
 function ddMul(a: DD, b: DD): DD {
   twoProd(a[0], b[0]);
-  return norm(ddHi, ddLo + (a[0] * b[1] + a[1] * b[0]));
+  return norm(prod.hi, prod.lo + (a[0] * b[1] + a[1] * b[0]));
 }
 
 function ddDivInt(a: DD, d: number): DD {
   const q1 = a[0] / d;
   twoProd(q1, d);
-  const s = a[0] - ddHi;
-  const e = a[1] - ddLo;
+  const s = a[0] - prod.hi;
+  const e = a[1] - prod.lo;
   return norm(q1, (s + e) / d);
 }
 
@@ -273,9 +273,9 @@ const PIO2: DD = [PIO2_1, PIO2_2];
 function ddTrig(x: number, which: 0 | 1): DD {
   const k = Math.round(x / PIO2_1);
   twoProd(k, PIO2_1);
-  let r = ddAdd([x, 0], [-ddHi, -ddLo]);
+  let r = ddAdd([x, 0], [-prod.hi, -prod.lo]);
   twoProd(k, PIO2_2);
-  r = ddAdd(r, [-ddHi, -ddLo]);
+  r = ddAdd(r, [-prod.hi, -prod.lo]);
   r = ddAdd(r, [-k * PIO2_3, 0]);
   const q = (((k + which) % 4) + 4) % 4;
   const v = q === 0 || q === 2 ? ddSeries(r, true) : ddSeries(r, false);
@@ -317,7 +317,7 @@ export function asinCR(x: number): number {
     let z: DD = [s0, 0];
     if (s0 !== 0) {
       twoProd(s0, s0);
-      z = norm(s0, (w - ddHi - ddLo) / (2 * s0));
+      z = norm(s0, (w - prod.hi - prod.lo) / (2 * s0));
     }
     const t = ddAsinSmall(z);
     v = ddAdd(PIO2, [-2 * t[0], -2 * t[1]]);

@@ -29,12 +29,14 @@ const M_HI = 0xc6a4a793;
 const M_LO = 0x5bd1e995;
 const SEED = 0xadc83b19;
 
-let hHi = 0;
-let hLo = 0;
+/**
+ * Where the helpers below leave their 64-bit results as two 32-bit halves, so the hashing loop
+ * allocates nothing. Scratch only: every call writes what its caller reads straight after, and
+ * nothing is kept from one call to the next.
+ */
+const scratch = { mulHi: 0, mulLo: 0, hHi: 0, hLo: 0, patIndex: 0 };
 
-/** (aHi:aLo * bHi:bLo) mod 2^64 into mulHi/mulLo. */
-let mulHi = 0;
-let mulLo = 0;
+/** (aHi:aLo * bHi:bLo) mod 2^64 into scratch.mulHi/scratch.mulLo. */
 function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const a0 = aLo & 0xffff;
   const a1 = aLo >>> 16;
@@ -44,30 +46,30 @@ function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const p01 = a0 * b1;
   const p10 = a1 * b0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  scratch.mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
   const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  mulHi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) >>> 0;
+  scratch.mulHi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) >>> 0;
 }
 
-/** MurmurHash64A of a latin1 string, as Redis computes it on little-endian machines; into hHi/hLo. */
+/** MurmurHash64A of a latin1 string, as Redis computes it on little-endian machines; into scratch.hHi/scratch.hLo. */
 function murmur64(s: string): void {
   const len = s.length;
   mul64(0, len >>> 0, M_HI, M_LO);
-  let hi = mulHi;
-  let lo = (mulLo ^ SEED) >>> 0;
+  let hi = scratch.mulHi;
+  let lo = (scratch.mulLo ^ SEED) >>> 0;
   const blocks = len - (len & 7);
   for (let i = 0; i < blocks; i += 8) {
     let kLo = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
     let kHi = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
     mul64(kHi, kLo, M_HI, M_LO);
-    kHi = mulHi;
-    kLo = (mulLo ^ (kHi >>> 15)) >>> 0; // k ^= k >> 47
+    kHi = scratch.mulHi;
+    kLo = (scratch.mulLo ^ (kHi >>> 15)) >>> 0; // k ^= k >> 47
     mul64(kHi, kLo, M_HI, M_LO);
-    hi = (hi ^ mulHi) >>> 0;
-    lo = (lo ^ mulLo) >>> 0;
+    hi = (hi ^ scratch.mulHi) >>> 0;
+    lo = (lo ^ scratch.mulLo) >>> 0;
     mul64(hi, lo, M_HI, M_LO);
-    hi = mulHi;
-    lo = mulLo;
+    hi = scratch.mulHi;
+    lo = scratch.mulLo;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -78,25 +80,24 @@ function murmur64(s: string): void {
       else lo = (lo ^ (b << (8 * j))) >>> 0;
     }
     mul64(hi, lo, M_HI, M_LO);
-    hi = mulHi;
-    lo = mulLo;
+    hi = scratch.mulHi;
+    lo = scratch.mulLo;
   }
   lo = (lo ^ (hi >>> 15)) >>> 0; // h ^= h >> 47
   mul64(hi, lo, M_HI, M_LO);
-  hi = mulHi;
-  lo = (mulLo ^ (hi >>> 15)) >>> 0;
-  hHi = hi;
-  hLo = lo;
+  hi = scratch.mulHi;
+  lo = (scratch.mulLo ^ (hi >>> 15)) >>> 0;
+  scratch.hHi = hi;
+  scratch.hLo = lo;
 }
 
-/** The register an element goes to and the length of its run of zeros plus one (hllPatLen). */
-let patIndex = 0;
+/** The length of an element's run of zeros plus one (hllPatLen); its register goes to scratch.patIndex. */
 function patLen(s: string): number {
   murmur64(s);
-  patIndex = hLo & P_MASK;
+  scratch.patIndex = scratch.hLo & P_MASK;
   // hash >>= P; hash |= 1 << Q, so the count stops at Q+1 at most.
-  const lo = ((hLo >>> P) | (hHi << (32 - P))) >>> 0;
-  const hi = ((hHi >>> P) | (1 << (Q - 32))) >>> 0;
+  const lo = ((scratch.hLo >>> P) | (scratch.hHi << (32 - P))) >>> 0;
+  const hi = ((scratch.hHi >>> P) | (1 << (Q - 32))) >>> 0;
   if (lo !== 0) return 32 - Math.clz32(lo & -lo);
   return 32 + 32 - Math.clz32(hi & -hi);
 }
@@ -104,7 +105,7 @@ function patLen(s: string): number {
 /** MurmurHash64A as a bigint, for tests and PFDEBUG-style inspection. */
 export function murmurHash64A(s: string): bigint {
   murmur64(s);
-  return (BigInt(hHi) << 32n) | BigInt(hLo);
+  return (BigInt(scratch.hHi) << 32n) | BigInt(scratch.hLo);
 }
 
 // --- dense registers ---
@@ -192,7 +193,7 @@ export class Hll {
   /** hllAdd: 1 when a register changed, 0 when not, -1 on a corrupted sparse encoding. */
   add(ele: string, sparseMaxBytes: number): AddResult {
     const count = patLen(ele);
-    const index = patIndex;
+    const index = scratch.patIndex;
     const enc = this.encoding;
     if (enc === DENSE) return this.denseSetIfGreater(index, count);
     if (enc === SPARSE) return this.sparseSet(index, count, sparseMaxBytes);
