@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
-import { parseInteger } from './args.js';
+import { parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { aclDocs } from './docs/acl.js';
 import { replyHelp } from './server.js';

@@ -2,7 +2,7 @@
 // are ordinary string values; argument order and error precedence follow Redis's bitops.c.
 
 import * as E from '../errors.js';
-import { parseInteger, parseInt64, is } from './args.js';
+import { parseInteger, parseInt64, is } from '../protocol/args.js';
 import { key, keyRange, withDocs, type CommandSpec } from './spec.js';
 import { bitmapDocs } from './docs/bitmap.js';
 import { lookupString } from './lookup.js';

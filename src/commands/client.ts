@@ -2,7 +2,7 @@
 // control of other connections (KILL, PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from './args.js';
+import { is, parseInt64, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { clientDocs } from './docs/client.js';
 import { validClientName } from './connection.js';

@@ -3,7 +3,7 @@
 // GETKEYSANDFLAGS) using the key specs, falling back to a command's own extractor.
 
 import * as E from '../errors.js';
-import { is } from './args.js';
+import { is } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type AclCategory, type ArgDoc, type CommandFlag, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { commandDocs } from './docs/command.js';
 import type { Command } from './registry.js';

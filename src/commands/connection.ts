@@ -1,7 +1,7 @@
 // The connection family: PING, ECHO, QUIT, RESET, SELECT, HELLO, AUTH.
 
 import * as E from '../errors.js';
-import { parseInteger, is } from './args.js';
+import { parseInteger, is } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { connectionDocs } from './docs/connection.js';
 import type { Client } from '../server/client.js';

@@ -3,7 +3,7 @@
 // The command is gated by enable-debug-command in the dispatcher (src/security/gates.ts).
 
 import * as E from '../errors.js';
-import { is } from './args.js';
+import { is } from '../protocol/args.js';
 import { replyHelp } from './server.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';

@@ -3,7 +3,7 @@
 // persistence/rdb; this file is the command semantics: options, TTLs, idle time, errors.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from './args.js';
+import { parseInt64, is } from '../protocol/args.js';
 import { key, withDocs, type CommandSpec } from './spec.js';
 import { dumpDocs } from './docs/dump.js';
 import type { Client } from '../server/client.js';

@@ -3,7 +3,7 @@
 // the sorted set commands work on it too; searches scan the score ranges of 9 geohash cells.
 
 import * as E from '../errors.js';
-import { is, parseDoubleInRange, parseInteger } from './args.js';
+import { is, parseDoubleInRange, parseInteger } from '../protocol/args.js';
 import { key, keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { geoDocs } from './docs/geo.js';
 import { lookupTyped } from './lookup.js';

@@ -3,7 +3,7 @@
 // which for small (listpack) hashes is exactly Redis's.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from './args.js';
+import { parseInt64, is } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, withDocs, type CommandSpec, type KeySpec } from './spec.js';

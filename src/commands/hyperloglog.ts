@@ -3,7 +3,7 @@
 // writes the computed cardinality back into the string's header.
 
 import * as E from '../errors.js';
-import { is } from './args.js';
+import { is } from '../protocol/args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { hyperloglogDocs } from './docs/hyperloglog.js';
 import { lookupString } from './lookup.js';

@@ -2,7 +2,7 @@
 // populateCommandLegacyRangeSpec do. COMMAND GETKEYS, COMMAND INFO and the ACL key checks all use
 // these, so a command's keys are found the same way everywhere.
 
-import { parseInt64 } from './args.js';
+import { parseInt64 } from '../protocol/args.js';
 import type { CommandSpec, KeySpec, KeySpecFlag } from './spec.js';
 import type { Command } from './registry.js';
 

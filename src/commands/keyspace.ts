@@ -2,7 +2,7 @@
 // commands, PERSIST, and the whole-database commands DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY.
 
 import * as E from '../errors.js';
-import { parseInt64, parseInteger, is } from './args.js';
+import { parseInt64, parseInteger, is } from '../protocol/args.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { keyspaceDocs } from './docs/keyspace.js';

@@ -4,7 +4,7 @@
 // deleted. Pushes wake blocked clients through the keyspace events every write emits.
 
 import * as E from '../errors.js';
-import { parseInt64, parseInteger, is } from './args.js';
+import { parseInt64, parseInteger, is } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { listDocs } from './docs/list.js';

@@ -2,7 +2,7 @@
 // in Redis's order with Redis's errors, and the two reply shapes every *SCAN uses.
 
 import * as E from '../errors.js';
-import { is, parseInteger } from './args.js';
+import { is, parseInteger } from '../protocol/args.js';
 import type { Client } from '../server/client.js';
 
 export interface ScanArgs {

@@ -4,7 +4,7 @@
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
-import { parseInt64 } from './args.js';
+import { parseInt64 } from '../protocol/args.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';

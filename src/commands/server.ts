@@ -2,7 +2,7 @@
 // own files; INFO's sections are built in info.ts.
 
 import * as E from '../errors.js';
-import { is, parseInteger } from './args.js';
+import { is, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { serverDocs } from './docs/server.js';
 import type { Client } from '../server/client.js';

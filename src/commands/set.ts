@@ -4,7 +4,7 @@
 // their reply order come out the same.
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from './args.js';
+import { is, parseInt64, parseInteger } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';

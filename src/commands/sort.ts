@@ -4,7 +4,7 @@
 // sort (glibc's merge sort) and, for BY with a LIMIT, the partial quicksort whose tie order shows.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from './args.js';
+import { parseInt64, is } from '../protocol/args.js';
 import { pqsort } from '../store/pqsort.js';
 import { aclOf } from '../security/acl/state.js';
 import { hasUnrestrictedKeyRead } from '../security/acl/check.js';

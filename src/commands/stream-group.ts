@@ -3,7 +3,7 @@
 // replies, announces keyspace events and counts changes. XREADGROUP is in stream-read.ts.
 
 import * as E from '../errors.js';
-import { is, parseInt64 } from './args.js';
+import { is, parseInt64 } from '../protocol/args.js';
 import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { streamGroupDocs } from './docs/stream-group.js';
 import type { Client } from '../server/client.js';

@@ -3,7 +3,7 @@
 // What a group read changes lives in src/store/stream-group.ts; this file parses, replies and waits.
 
 import * as E from '../errors.js';
-import { is } from './args.js';
+import { is } from '../protocol/args.js';
 import { keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';

@@ -3,7 +3,7 @@
 // stream-read.ts, consumer groups in stream-group.ts; entries and groups live in src/store/.
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from './args.js';
+import { is, parseInt64, parseInteger } from '../protocol/args.js';
 import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { streamDocs } from './docs/stream.js';
 import type { Client } from '../server/client.js';

@@ -2,7 +2,7 @@
 // and long double) and LCS. Values are latin1 binary strings; anything else is WRONGTYPE.
 
 import * as E from '../errors.js';
-import { parseInteger, parseInt64, is } from './args.js';
+import { parseInteger, parseInt64, is } from '../protocol/args.js';
 import { key, keyRange, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { stringDocs } from './docs/string.js';
 import { lookupString } from './lookup.js';

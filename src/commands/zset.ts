@@ -3,7 +3,7 @@
 // ZMPOP, ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
 import * as E from '../errors.js';
-import { is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from './args.js';
+import { is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';

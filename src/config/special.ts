@@ -1,7 +1,7 @@
 // Directives with their own syntax (save, bind, client-output-buffer-limit, notify-keyspace-events,
 // replicaof, dir...) and the extra checks some text directives carry, each with Redis's wording.
 
-import { parseDouble } from '../commands/args.js';
+import { parseDouble } from '../protocol/args.js';
 import { formatMemory, memtoull, repr } from './values.js';
 import { ConfigError, type ParamDef, type ParamValue, type RewriteLine } from './types.js';
 

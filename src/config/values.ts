@@ -2,7 +2,7 @@
 // memtoull numbers with their bounds checks, enums and enum flags, and the quoting CONFIG REWRITE
 // uses. Each refusal carries Redis's exact reason text.
 
-import { parseInt64 } from '../commands/args.js';
+import { parseInt64 } from '../protocol/args.js';
 import { ConfigError, type ParamDef, type ParamValue } from './types.js';
 import { INT64_MAX, INT64_MIN } from '../int64.js';
 

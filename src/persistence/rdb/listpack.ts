@@ -4,7 +4,7 @@
 // integers in the smallest of Redis's integer forms, exactly as lpAppend does.
 
 import { ByteReader, fail } from './bytes.js';
-import { parseInt64 } from '../../commands/args.js';
+import { parseInt64 } from '../../protocol/args.js';
 
 const HEADER_SIZE = 6;
 const EOF_BYTE = 0xff;

@@ -5,7 +5,7 @@
 import { ByteReader, ByteWriter, fail } from './bytes.js';
 import { readString, readStringBytes, writeLen, writeString, type StringWriteOptions } from './strings.js';
 import { ListpackBuilder, decodeListpack } from './listpack.js';
-import { parseInt64 } from '../../commands/args.js';
+import { parseInt64 } from '../../protocol/args.js';
 import {
   Consumer,
   ConsumerGroup,

@@ -4,7 +4,7 @@
 
 import { ByteReader, ByteWriter, fail } from './bytes.js';
 import { lzfCompress, lzfDecompress } from './lzf.js';
-import { parseInt64 } from '../../commands/args.js';
+import { parseInt64 } from '../../protocol/args.js';
 
 const ENC_INT8 = 0;
 const ENC_INT16 = 1;
