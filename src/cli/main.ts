@@ -5,34 +5,18 @@
 import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, usage } from '../config/cli-args.js';
 import { formatStartupError, StartupConfigError } from '../config/config-file.js';
-import { loadStartupConfig, type StartupConfig } from '../config/load.js';
+import type { StartupConfig } from '../config/load.js';
 import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, securityPosture } from '../config/posture.js';
-import { aclOf } from '../security/acl/state.js';
-import { auditEvent } from '../security/audit-log.js';
-import { Server } from '../server/server.js';
+import { createCommandTable } from '../commands/registry.js';
+import type { Server } from '../server/server.js';
+import { createServer, loadServerConfig } from './compose.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
 
-/** rename-command lines, applied once the command table exists, with Redis's refusals. */
-function applyRenames(server: Server, startup: StartupConfig): void {
-  for (const r of startup.renames) {
-    const fail = (reason: string): never => {
-      throw new StartupConfigError(reason, r.source, r.lineNumber, r.lineText);
-    };
-    const cmd = server.commands.lookup(r.from);
-    if (!cmd) fail('No such command in rename-command');
-    server.commands.remove(cmd!.spec.name);
-    if (r.to !== '') {
-      if (server.commands.lookup(r.to)) fail('Target command name already exists');
-      server.commands.alias(r.to, cmd!);
-    }
-  }
-}
-
 /** The ACL users the server has (or would have) from its configuration, as ACL LIST shows them. */
 function usersOf(server: Server): string[] {
-  return [...aclOf(server).users.values()].map((u) => `user ${u.name} ${u.describe()}`);
+  return [...server.acl.users.values()].map((u) => `user ${u.name} ${u.describe()}`);
 }
 
 /**
@@ -45,9 +29,10 @@ function checkConfig(argv: string[]): number {
     process.stderr.write('Usage: redoubt --check-config [/path/to/redoubt.conf] [--directive value ...] [-]\n');
     return 2;
   }
+  const commands = createCommandTable();
   let startup: StartupConfig;
   try {
-    startup = loadStartupConfig(cli);
+    startup = loadServerConfig(cli, commands);
   } catch (err) {
     if (err instanceof StartupConfigError) {
       process.stderr.write(formatStartupError(err, PRODUCT));
@@ -58,7 +43,7 @@ function checkConfig(argv: string[]): number {
   const config = startup.config;
   const hosts = config.num('port') === 0 && config.num('tls-port') === 0 ? [] : bindHosts(config.str('bind'));
   // A server that is built but never started: its users are exactly those it would run with.
-  const server = new Server(config);
+  const server = createServer(config, commands, startup.users);
   server.log.level = 'nothing';
   const findings = postureFindings({ config, hosts, users: usersOf(server) });
   let source = startup.configFile !== '' ? startup.configFile : cli.stdin ? 'standard input' : 'the default configuration';
@@ -89,10 +74,10 @@ async function main(argv: string[]): Promise<number> {
   let startup: StartupConfig;
   let server: Server;
   try {
-    startup = loadStartupConfig(cli);
-    server = new Server(startup.config);
+    const commands = createCommandTable();
+    startup = loadServerConfig(cli, commands);
+    server = createServer(startup.config, commands, startup.users);
     server.configFile = startup.configFile;
-    applyRenames(server, startup);
   } catch (err) {
     if (err instanceof StartupConfigError) {
       process.stderr.write(formatStartupError(err, PRODUCT));
@@ -140,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
-    auditEvent(server, 'server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
+    server.audit.event('server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');
   }
   await stopped;

@@ -9,15 +9,14 @@ import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { aclDocs } from './docs/acl.js';
 import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
-import { aclOf } from '../security/acl/state.js';
 import { User, mergeSelectorArgs, ruleErrorText } from '../security/acl/user.js';
 import { hasSpaces, type Selector } from '../security/acl/selector.js';
-import { CATEGORIES, commandUniverse } from '../security/acl/commands.js';
+import { CATEGORIES } from '../security/acl/commands.js';
 import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, checkCommand } from '../security/acl/check.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 
 function setuser(c: Client, argv: string[]): void {
-  const acl = aclOf(c.server);
+  const acl = c.server.acl;
   const name = argv[2]!;
   if (hasSpaces(name)) {
     c.reply.error(E.ACL_USERNAME_SPACES);
@@ -58,7 +57,7 @@ function revokesLogin(before: User, after: User): boolean {
 
 function disconnectOthers(c: Client, name: string): void {
   const wasCaller = c.user === name && c.authenticated;
-  aclOf(c.server).disconnect(name);
+  c.server.acl.disconnect(name);
   if (wasCaller) {
     // The caller made the change and keeps its session.
     c.closeAfterReply = false;
@@ -68,7 +67,7 @@ function disconnectOthers(c: Client, name: string): void {
 }
 
 function getuser(c: Client, argv: string[]): void {
-  const u = aclOf(c.server).users.get(argv[2]!);
+  const u = c.server.acl.users.get(argv[2]!);
   if (u === undefined) {
     c.reply.nil();
     return;
@@ -106,7 +105,7 @@ function deluser(c: Client, argv: string[]): void {
     c.reply.error(E.ACL_DELETE_DEFAULT);
     return;
   }
-  const acl = aclOf(c.server);
+  const acl = c.server.acl;
   let deleted = 0;
   for (const name of names) {
     if (!acl.users.delete(name)) continue;
@@ -118,13 +117,13 @@ function deluser(c: Client, argv: string[]): void {
 }
 
 function list(c: Client): void {
-  const users = aclOf(c.server).sortedUsers();
+  const users = c.server.acl.sortedUsers();
   c.reply.array(users.length);
   for (const u of users) c.reply.bulk(`user ${u.name} ${u.describe()}`);
 }
 
 function users(c: Client): void {
-  c.reply.bulks(aclOf(c.server).sortedUsers().map((u) => u.name));
+  c.reply.bulks(c.server.acl.sortedUsers().map((u) => u.name));
 }
 
 function whoami(c: Client): void {
@@ -140,7 +139,7 @@ function cat(c: Client, argv: string[]): void {
     c.reply.bulks(CATEGORIES);
     return;
   }
-  const members = commandUniverse().byCategory.get(argv[2]!.toLowerCase());
+  const members = c.server.acl.universe.byCategory.get(argv[2]!.toLowerCase());
   if (members === undefined) {
     c.reply.error(E.aclUnknownCategory(argv[2]!));
     return;
@@ -175,7 +174,7 @@ function log(c: Client, argv: string[]): void {
     c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
     return;
   }
-  const acl = aclOf(c.server);
+  const acl = c.server.acl;
   let count = 10;
   if (argv.length === 3) {
     if (argv[2]!.toLowerCase() === 'reset') {
@@ -214,7 +213,7 @@ function log(c: Client, argv: string[]): void {
 }
 
 function dryrun(c: Client, argv: string[]): void {
-  const u = aclOf(c.server).users.get(argv[2]!);
+  const u = c.server.acl.users.get(argv[2]!);
   if (u === undefined) {
     c.reply.error(E.aclUserNotFound(argv[2]!));
     return;
@@ -245,7 +244,7 @@ function load(c: Client): void {
     c.reply.error(E.ACL_NO_FILE);
     return;
   }
-  const err = aclOf(server).load(path);
+  const err = server.acl.load(path);
   if (err !== null) {
     c.reply.error(E.aclLoadFailed(err));
     return;
@@ -261,7 +260,7 @@ function save(c: Client): void {
     c.reply.error(E.ACL_NO_FILE);
     return;
   }
-  const err = aclOf(server).save(path);
+  const err = server.acl.save(path);
   if (err !== null) {
     server.log.warning(`Opening temp ACL file for ACL SAVE: ${err.message}`);
     c.reply.error(E.ACL_SAVE_FAILED);

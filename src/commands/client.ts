@@ -10,7 +10,6 @@ import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
-import { aclOf } from '../security/acl/state.js';
 import { pendingOutput } from '../security/output-limits.js';
 import { INT64_MAX } from '../int64.js';
 
@@ -27,7 +26,7 @@ function clientTypeByName(name: string): ClientType | null {
 }
 
 function userExists(server: Server, name: string): boolean {
-  return aclOf(server).users.has(name);
+  return server.acl.users.has(name);
 }
 
 /** The socket's file descriptor, when the platform exposes it (-1 otherwise, as for fake clients). */

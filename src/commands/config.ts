@@ -4,7 +4,7 @@
 
 import * as E from '../errors.js';
 import { globMatch } from '../store/glob.js';
-import { parameters } from '../config/parameters.js';
+import { SENSITIVE_NAMES } from '../config/parameters.js';
 import { rewriteConfig } from '../config/rewrite.js';
 import { strerror } from '../config/special.js';
 import type { ConfigEntry } from '../config/config.js';
@@ -153,17 +153,10 @@ function configHelp(c: Client, argv: string[]): void {
   for (const line of HELP) c.reply.status(line);
 }
 
-/** Names (and aliases) of secret parameters, whose CONFIG SET values never reach SLOWLOG or MONITOR. */
-/** Names (and aliases) of sensitive parameters; computed on first use, after the table has loaded. */
-let sensitiveNames: Set<string> | null = null;
-function sensitive(): Set<string> {
-  sensitiveNames ??= new Set(parameters.filter((d) => d.sensitive).flatMap((d) => (d.alias ? [d.name, d.alias] : [d.name])));
-  return sensitiveNames;
-}
-
+/** The values of sensitive parameters in a CONFIG SET never reach SLOWLOG or MONITOR. */
 function setSecrets(argv: readonly string[]): number[] {
   const out: number[] = [];
-  for (let i = 2; i + 1 < argv.length; i += 2) if (sensitive().has(argv[i]!.toLowerCase())) out.push(i + 1);
+  for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE_NAMES.has(argv[i]!.toLowerCase())) out.push(i + 1);
   return out;
 }
 

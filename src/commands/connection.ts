@@ -8,7 +8,6 @@ import type { Client } from '../server/client.js';
 import { defaultUserIsNopass } from '../security/auth.js';
 import { authenticate } from '../security/acl/gate.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
-import { aclOf } from '../security/acl/state.js';
 import { REDIS_VERSION } from '../version.js';
 
 const PONG = Buffer.from('+PONG\r\n');
@@ -78,7 +77,7 @@ function authCredentials(c: Client, argv: readonly string[]): [string, string] |
   if (argv.length > 3 || argv.length < 2) return E.SYNTAX;
   const [, first = '', second = ''] = argv;
   // As Redis: the one-argument form is an error while the default user has no password at all.
-  if (argv.length === 2) return aclOf(c.server).defaultUser.nopass ? E.AUTH_NOT_CONFIGURED : ['default', first];
+  if (argv.length === 2) return c.server.acl.defaultUser.nopass ? E.AUTH_NOT_CONFIGURED : ['default', first];
   return [first, second];
 }
 

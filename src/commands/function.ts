@@ -11,14 +11,14 @@ import { replyHelp } from './server.js';
 import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
 import { killScript } from '../scripting/script-run.js';
-import { FLAG_NO_WRITES, flagNames, functionsOf } from '../scripting/functions.js';
+import { FLAG_NO_WRITES, flagNames } from '../scripting/functions.js';
 import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
 
 // --- FCALL, FCALL_RO ---
 
 /** Redis's fcallCommandGeneric: find the function, check numkeys and flags, run it. */
 function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
-  const functions = functionsOf(c.server);
+  const functions = c.server.functions;
   const fn = functions.live.findFunction(argv[1]!);
   if (fn === undefined) {
     c.reply.error(E.FUNCTION_NOT_FOUND);
@@ -56,14 +56,14 @@ function functionLoad(c: Client, argv: string[]): void {
     }
     replace = true;
   }
-  const functions = functionsOf(c.server);
+  const functions = c.server.functions;
   const made = functions.create(argv[i]!, replace, functions.live);
   if ('error' in made) c.reply.error(made.error);
   else c.reply.bulk(made.name);
 }
 
 function functionDelete(c: Client, argv: string[]): void {
-  if (functionsOf(c.server).delete(argv[2]!)) c.reply.ok();
+  if (c.server.functions.delete(argv[2]!)) c.reply.ok();
   else c.reply.error(E.LIBRARY_NOT_FOUND);
 }
 
@@ -77,7 +77,7 @@ function functionFlush(c: Client, argv: string[]): void {
     return;
   }
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
-  functionsOf(c.server).flush();
+  c.server.functions.flush();
   c.reply.ok();
 }
 
@@ -102,7 +102,7 @@ function functionList(c: Client, argv: string[]): void {
     return;
   }
   const p = pattern;
-  const libs = [...functionsOf(c.server).live.libraries.values()].filter((lib) => p === null || globMatch(p, lib.name, true));
+  const libs = [...c.server.functions.live.libraries.values()].filter((lib) => p === null || globMatch(p, lib.name, true));
   c.reply.array(libs.length);
   for (const lib of libs) {
     c.reply.map(withCode ? 4 : 3);
@@ -132,7 +132,7 @@ function functionList(c: Client, argv: string[]): void {
 }
 
 function functionDump(c: Client): void {
-  const payload = dumpFunctions(functionsOf(c.server), c.server.config.bool('rdbcompression'));
+  const payload = dumpFunctions(c.server.functions, c.server.config.bool('rdbcompression'));
   c.reply.bulk(payload.latin1Slice());
 }
 
@@ -146,7 +146,7 @@ function functionRestore(c: Client, argv: string[]): void {
     c.reply.error(E.FUNCTION_RESTORE_POLICY);
     return;
   }
-  const functions = functionsOf(c.server);
+  const functions = c.server.functions;
   const set = readFunctions(functions, Buffer.from(argv[2]!, 'latin1'));
   if (typeof set === 'string') {
     c.reply.error(set);
@@ -172,7 +172,7 @@ function functionStats(c: Client): void {
     c.reply.error(E.BUSY_SCRIPT);
     return;
   }
-  const live = functionsOf(c.server).live;
+  const live = c.server.functions.live;
   c.reply.map(2);
   c.reply.bulk('running_script');
   if (run === null) {

@@ -8,9 +8,6 @@ import type { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { activeLockouts } from '../security/auth-throttle.js';
-import { pubsubOf } from '../server/pubsub.js';
-import { scriptingMemory } from '../scripting/scripts.js';
-import { functionsMemory } from '../scripting/functions.js';
 
 type Section = (server: Server) => string[];
 
@@ -121,8 +118,8 @@ function memory(s: Server): string[] {
   const active = m.heapTotal + m.external;
   const resident = m.rss;
   const maxmemory = cfgNum(s, 'maxmemory', 0);
-  const lua = scriptingMemory(s);
-  const fns = functionsMemory(s);
+  const lua = s.scripts.memory();
+  const fns = s.functions.memory();
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -244,9 +241,9 @@ function stats(s: Server): string[] {
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${s.store.stats.hits}`,
     `keyspace_misses:${s.store.stats.misses}`,
-    `pubsub_channels:${pubsubOf(s).channels.size}`,
-    `pubsub_patterns:${pubsubOf(s).patterns.size}`,
-    `pubsubshard_channels:${pubsubOf(s).shardChannels.size}`,
+    `pubsub_channels:${s.pubsub.channels.size}`,
+    `pubsub_patterns:${s.pubsub.patterns.size}`,
+    `pubsubshard_channels:${s.pubsub.shardChannels.size}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',

@@ -7,7 +7,7 @@ import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { pubsubDocs } from './docs/pubsub.js';
 import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
-import { pubsubOf, type Kind } from '../server/pubsub.js';
+import type { Kind } from '../server/pubsub.js';
 import { globMatch } from '../store/glob.js';
 
 function subscribeTo(kind: Kind, name: string) {
@@ -18,14 +18,14 @@ function subscribeTo(kind: Kind, name: string) {
       c.reply.error(E.subscribeDenyBlocking(name));
       return;
     }
-    const ps = pubsubOf(c.server);
+    const ps = c.server.pubsub;
     for (let i = 1; i < argv.length; i++) ps.subscribe(c, kind, argv[i]!);
   };
 }
 
 function unsubscribeFrom(kind: Kind) {
   return (c: Client, argv: string[]): void => {
-    const ps = pubsubOf(c.server);
+    const ps = c.server.pubsub;
     if (argv.length === 1) ps.unsubscribeAll(c, kind, true);
     else for (let i = 1; i < argv.length; i++) ps.unsubscribe(c, kind, argv[i]!, true);
     ps.settle(c);
@@ -33,11 +33,11 @@ function unsubscribeFrom(kind: Kind) {
 }
 
 function publish(c: Client, argv: string[]): void {
-  c.reply.integer(pubsubOf(c.server).publish(argv[1]!, argv[2]!, false));
+  c.reply.integer(c.server.pubsub.publish(argv[1]!, argv[2]!, false));
 }
 
 function spublish(c: Client, argv: string[]): void {
-  c.reply.integer(pubsubOf(c.server).publish(argv[1]!, argv[2]!, true));
+  c.reply.integer(c.server.pubsub.publish(argv[1]!, argv[2]!, true));
 }
 
 // --- PUBSUB ---
@@ -62,23 +62,23 @@ function countSubscribers(c: Client, argv: string[], table: Map<string, Set<Clie
 }
 
 function channels(c: Client, argv: string[]): void {
-  listChannels(c, argv, pubsubOf(c.server).channels, argv[1]!);
+  listChannels(c, argv, c.server.pubsub.channels, argv[1]!);
 }
 
 function shardchannels(c: Client, argv: string[]): void {
-  listChannels(c, argv, pubsubOf(c.server).shardChannels, argv[1]!);
+  listChannels(c, argv, c.server.pubsub.shardChannels, argv[1]!);
 }
 
 function numsub(c: Client, argv: string[]): void {
-  countSubscribers(c, argv, pubsubOf(c.server).channels);
+  countSubscribers(c, argv, c.server.pubsub.channels);
 }
 
 function shardnumsub(c: Client, argv: string[]): void {
-  countSubscribers(c, argv, pubsubOf(c.server).shardChannels);
+  countSubscribers(c, argv, c.server.pubsub.shardChannels);
 }
 
 function numpat(c: Client): void {
-  c.reply.integer(pubsubOf(c.server).patterns.size);
+  c.reply.integer(c.server.pubsub.patterns.size);
 }
 
 function help(c: Client): void {

@@ -5,6 +5,7 @@
 import type { CommandSpec } from './spec.js';
 import { familyTables } from './families.js';
 import { legacyRange } from './key-specs.js';
+import { CommandUniverse } from '../security/acl/commands.js';
 
 export interface CommandStats {
   calls: number;
@@ -72,9 +73,12 @@ export class CommandTable {
   private readonly byName = new Map<string, Command>();
   /** Every top-level command, in table order. */
   readonly all: Command[] = [];
+  /** The commands as registered, before rename-command: what ACL rules name (Redis's orig_commands). */
+  readonly universe: CommandUniverse;
 
   constructor(specs: readonly CommandSpec[]) {
     for (const spec of specs) this.add(new Command(spec));
+    this.universe = new CommandUniverse([...this.all]);
   }
 
   add(cmd: Command): void {

@@ -8,7 +8,7 @@ import { parseInt64 } from '../protocol/args.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';
-import { scriptingOf, type CachedScript } from '../scripting/scripts.js';
+import type { CachedScript } from '../scripting/scripts.js';
 import type { LuaEngine } from '../scripting/lua-engine.js';
 import { killScript, runScript as runInvocation } from '../scripting/script-run.js';
 
@@ -21,7 +21,7 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
   }
   const n = readNumkeys(c, argv, E.NOT_INTEGER);
   if (n === null) return;
-  const scripting = scriptingOf(c.server);
+  const scripting = c.server.scripts;
   let script: CachedScript | string | undefined;
   if (bySha) {
     script = scripting.get(argv[1]!);
@@ -79,7 +79,7 @@ export interface ScriptTarget {
  * `argv` is the caller's command line, which FUNCTION STATS shows while the script is busy.
  */
 export function runScript(c: Client, script: ScriptTarget, keys: string[], args: string[], readOnly: boolean, argv: readonly string[] = []): void {
-  const scripting = scriptingOf(c.server);
+  const scripting = c.server.scripts;
   runInvocation(c, argv, {
     kind: script.asGlobals ? 'eval' : 'function',
     engine: script.engine,
@@ -112,13 +112,13 @@ function evalshaRo(c: Client, argv: string[]): void {
 // --- SCRIPT ---
 
 function scriptLoad(c: Client, argv: string[]): void {
-  const script = scriptingOf(c.server).load(argv[2]!);
+  const script = c.server.scripts.load(argv[2]!);
   if (typeof script === 'string') c.reply.error(script);
   else c.reply.bulk(script.sha);
 }
 
 function scriptExists(c: Client, argv: string[]): void {
-  const scripting = scriptingOf(c.server);
+  const scripting = c.server.scripts;
   c.reply.array(argv.length - 2);
   for (let i = 2; i < argv.length; i++) c.reply.integer(scripting.get(argv[i]!) !== undefined ? 1 : 0);
 }
@@ -129,7 +129,7 @@ function scriptFlush(c: Client, argv: string[]): void {
     return;
   }
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
-  scriptingOf(c.server).flush();
+  c.server.scripts.flush();
   c.reply.ok();
 }
 

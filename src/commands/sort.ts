@@ -6,7 +6,6 @@
 import * as E from '../errors.js';
 import { parseInt64, is } from '../protocol/args.js';
 import { pqsort } from '../store/pqsort.js';
-import { aclOf } from '../security/acl/state.js';
 import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
 import { key, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { sortDocs } from './docs/sort.js';
@@ -25,7 +24,7 @@ import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
  * to users with restricted key patterns.
  */
 function fullKeyAccess(c: Client, argv: readonly string[]): boolean {
-  const user = aclOf(c.server).users.get(c.user);
+  const user = c.server.acl.users.get(c.user);
   return user === undefined || c.current === null || hasUnrestrictedKeyRead(user, c.current, argv);
 }
 

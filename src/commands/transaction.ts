@@ -8,7 +8,6 @@ import type { Command } from './registry.js';
 import { keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { transactionDocs } from './docs/transaction.js';
 import { call } from '../server/dispatcher.js';
-import { watchTableOf } from '../server/watch.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
 import { credentialAttempts } from './connection.js';
@@ -145,7 +144,7 @@ function watch(c: Client, argv: string[]): void {
   }
   // Once dirty, the next EXEC fails whatever else is watched.
   if (!c.dirtyCas) {
-    const table = watchTableOf(c.server);
+    const table = c.server.watch;
     for (let i = 1; i < argv.length; i++) table.watch(c, argv[i]!);
   }
   c.reply.ok();

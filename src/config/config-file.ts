@@ -8,16 +8,6 @@ import { splitArgs } from '../protocol/resp-parser.js';
 import { globMatch } from '../store/glob.js';
 import { strerror } from './special.js';
 import type { Config } from './config.js';
-import * as E from '../errors.js';
-import { User, mergeSelectorArgs } from '../security/acl/user.js';
-import { setCommandSource } from '../security/acl/commands.js';
-import { CommandTable } from '../commands/registry.js';
-import { familyTables } from '../commands/families.js';
-
-// ACL rules name commands by their original names, whatever rename-command did (Redis's
-// orig_commands). Registered here, outside the command modules, so that the family tables are
-// first imported from outside their own import cycle.
-setCommandSource(() => new CommandTable(familyTables.flat()).all);
 
 /** Where a directive came from, for error messages. */
 export interface Source {
@@ -57,6 +47,16 @@ export interface UserLine {
   readonly rules: readonly string[];
 }
 
+/**
+ * Checks a `user` line (argv: "user", name, rules...) as it is read, given the lines before it:
+ * the line to keep, or the reason to refuse it. ACL rules are the security layer's to judge, so
+ * the caller hands the check in (security/acl/startup.ts).
+ */
+export type UserLineCheck = (argv: readonly string[], seen: readonly UserLine[]) => string | UserLine;
+
+/** For loaders that only read directives (tests, the documentation check): the words, unjudged. */
+const keepUserLine: UserLineCheck = (argv) => ({ rules: argv.slice(1) });
+
 export class ConfigLoader {
   readonly renames: Rename[] = [];
   readonly users: UserLine[] = [];
@@ -64,7 +64,10 @@ export class ConfigLoader {
   private readonly seen = new Set<string>();
   private depth = 0;
 
-  constructor(readonly config: Config) {}
+  constructor(
+    readonly config: Config,
+    private readonly checkUser: UserLineCheck = keepUserLine,
+  ) {}
 
   /** Reads a file (or every file a wildcard path matches) and applies its directives. */
   loadFile(path: string): void {
@@ -147,25 +150,10 @@ export class ConfigLoader {
   }
 
   private addUser(argv: readonly string[], fail: (reason: string) => never): void {
-    const line = checkUserLine(argv, this.users);
+    const line = this.checkUser(argv, this.users);
     if (typeof line === 'string') fail(line);
     else this.users.push(line);
   }
-}
-
-/** A `user` line as Redis's ACLAppendUserForLoading checks it; unknown commands wait for the end. */
-function checkUserLine(argv: readonly string[], seen: readonly UserLine[]): string | UserLine {
-  const name = argv[1]!;
-  if (seen.some((u) => u.rules[0] === name)) return E.userDeclarationError(argv[1]!, E.ACL_RULE_ERRORS['duplicate-user']);
-  const merged = mergeSelectorArgs(argv.slice(2));
-  // Redis names argv[index] (off by the two leading words) and the errno left from before.
-  if (typeof merged === 'number') return E.userDeclarationError(argv[merged]!, E.ACL_RULE_ERRORS.unknown);
-  const fake = new User(name);
-  for (let j = 0; j < merged.length; j++) {
-    const err = fake.apply(merged[j]!);
-    if (err !== null && err !== 'unknown') return E.userDeclarationError(argv[j]!, E.ACL_RULE_ERRORS[err]);
-  }
-  return { rules: [name, ...merged] };
 }
 
 /** glob(3) for include paths: wildcards in any segment, matches sorted, hidden files only by a leading dot. */

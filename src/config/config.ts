@@ -4,8 +4,7 @@
 
 import { parameters } from './parameters.js';
 import { parseEnum, parseNumber, renderValue } from './values.js';
-import { ConfigError, type ParamDef, type ParamValue } from './types.js';
-import type { Server } from '../server/server.js';
+import { ConfigError, type ConfigTarget, type ParamDef, type ParamValue } from './types.js';
 
 export { ConfigError, renderValue };
 
@@ -137,7 +136,7 @@ export class Config {
    * then the apply hooks of those that changed run; any failure restores every old value and
    * re-applies it. Returns null, or [the entry name to blame, the reason].
    */
-  setMany(server: Server | null, pairs: readonly (readonly [ConfigEntry, ParamValue])[]): [string, string] | null {
+  setMany(server: ConfigTarget | null, pairs: readonly (readonly [ConfigEntry, ParamValue])[]): [string, string] | null {
     // A directive with a side effect is restored from what is in force (dir: the real cwd).
     const old = pairs.map(([{ def }]) => {
       const v = this.values.get(def.name)!;

@@ -4,11 +4,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Config } from './config.js';
-import { ConfigLoader, StartupConfigError, type Rename, type UserLine } from './config-file.js';
-import * as E from '../errors.js';
-import { User } from '../security/acl/user.js';
-import { loadAclFile } from '../security/acl/file.js';
-import { setStartupUsers } from '../security/acl/state.js';
+import { ConfigLoader, StartupConfigError, type Rename, type UserLine, type UserLineCheck } from './config-file.js';
 import { strerror } from './special.js';
 
 export { StartupConfigError };
@@ -18,11 +14,17 @@ export interface StartupConfig {
   /** Absolute path of the config file (for CONFIG REWRITE and INFO), or ''. */
   readonly configFile: string;
   readonly renames: readonly Rename[];
+  /** `user` lines, as `checkUser` kept them. */
+  readonly users: readonly UserLine[];
 }
 
-export function loadStartupConfig(opts: { configFile: string | null; stdin: boolean; options: readonly string[] }): StartupConfig {
+/** `checkUser` judges each `user` line as it is read (the ACL's rules: security/acl/startup.ts). */
+export function loadStartupConfig(
+  opts: { configFile: string | null; stdin: boolean; options: readonly string[] },
+  checkUser: UserLineCheck,
+): StartupConfig {
   const config = new Config();
-  const loader = new ConfigLoader(config);
+  const loader = new ConfigLoader(config, checkUser);
   // Resolved before the file runs, since a `dir` line in it changes the working directory.
   const configFile = opts.configFile === null ? '' : resolve(opts.configFile);
   if (configFile !== '') loader.loadFile(configFile);
@@ -45,29 +47,5 @@ export function loadStartupConfig(opts: { configFile: string | null; stdin: bool
       throw new StartupConfigError(`Can't open the log file: ${strerror(err)}`);
     }
   }
-  loadStartupUsers(config, loader.users);
-  return { config, configFile, renames: loader.renames };
-}
-
-/**
- * Redis's ACLLoadUsersAtStartup checks: `user` lines and an aclfile never together, every rule of
- * a `user` line names real commands, and the aclfile loads cleanly. The users themselves are built
- * with the server.
- */
-function loadStartupUsers(config: Config, users: readonly UserLine[]): void {
-  const aclfile = config.str('aclfile');
-  if (aclfile !== '' && users.length > 0) throw new StartupConfigError(E.ACL_USERS_AND_ACLFILE);
-  for (const { rules } of users) {
-    const [name, ...ops] = rules;
-    const u = new User(name!);
-    for (const op of ops) {
-      const err = u.apply(op);
-      if (err !== null) throw new StartupConfigError(E.aclRuleLoadError(op, name!, E.ACL_RULE_ERRORS[err]));
-    }
-  }
-  if (aclfile !== '') {
-    const loaded = loadAclFile(aclfile, false);
-    if (typeof loaded === 'string') throw new StartupConfigError(E.aclStartupError(loaded));
-  }
-  setStartupUsers(config, users.map((u) => [...u.rules]));
+  return { config, configFile, renames: loader.renames, users: loader.users };
 }

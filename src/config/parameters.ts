@@ -5,13 +5,8 @@
 // (no persistence yet).
 
 import * as S from './special.js';
-import type { ParamDef } from './types.js';
-import { refuseOpenDoor } from '../security/exposure.js';
-import { requirepassApply } from '../security/auth.js';
-import { parseTlsProtocols, reloadTls } from '../security/tls.js';
-import { parseTrustedNetworks } from '../security/trusted-networks.js';
-import { throttlingApply } from '../security/auth-throttle.js';
-import { parseNotify, renderNotify, rewriteNotify } from '../server/notify.js';
+import type { ConfigTarget, ParamDef, ParamValue } from './types.js';
+import { parseNotify, renderNotify, rewriteNotify } from './keyspace-events.js';
 import { INT64_MAX as LONG_MAX } from '../int64.js';
 
 const INT_MIN = -(2n ** 31n);
@@ -73,7 +68,20 @@ const notAtRuntime =
   };
 
 /** A tls-* directive: a runtime change rebuilds the TLS context (and is refused if it cannot). */
-const TLS: Extra = { apply: (server) => reloadTls(server) };
+const TLS: Extra = { apply: (target) => target.reloadTls() };
+
+/** The directives that take part in the no-open-door rule: a change that opens the door is refused. */
+const refuseOpenDoor = (target: ConfigTarget): Error | void => target.refuseOpenDoor();
+
+/** requirepass: the default user's password follows it; a change the no-open-door rule refuses is undone. */
+function requirepassApply(target: ConfigTarget, value: ParamValue, old: ParamValue): Error | void {
+  target.setDefaultPassword(String(value));
+  const err = target.refuseOpenDoor();
+  if (err instanceof Error) {
+    target.setDefaultPassword(String(old));
+    return err;
+  }
+}
 
 export const parameters: readonly ParamDef[] = [
   // --- network ---
@@ -121,10 +129,10 @@ export const parameters: readonly ParamDef[] = [
   str('tls-ca-cert-file', null, TLS),
   str('tls-ca-cert-dir', null, TLS),
   // Without a client certificate requirement the TLS port takes part in the no-open-door rule.
-  enm('tls-auth-clients', ['no', 'yes', 'optional'], 'yes', { apply: (server) => reloadTls(server) ?? refuseOpenDoor(server) }),
+  enm('tls-auth-clients', ['no', 'yes', 'optional'], 'yes', { apply: (target) => target.reloadTls() ?? target.refuseOpenDoor() }),
   bool('tls-replication', false),
   bool('tls-cluster', false),
-  str('tls-protocols', null, { parse: parseTlsProtocols, ...TLS }),
+  str('tls-protocols', null, { parse: S.parseTlsProtocols, ...TLS }),
   str('tls-ciphers', null, TLS),
   str('tls-ciphersuites', null, TLS),
   bool('tls-prefer-server-ciphers', false, TLS),
@@ -341,13 +349,13 @@ export const parameters: readonly ParamDef[] = [
     kind: 'special',
     multi: true,
     default: '',
-    parse: parseTrustedNetworks,
+    parse: S.parseTrustedNetworks,
     rewrite: (v) => [{ line: `trusted-networks ${v === '' ? '""' : String(v)}`, force: v !== '' }],
   },
   // Lifts the no-open-door rule (non-loopback bind + no password + protected mode off). Dangerous.
   bool('allow-unauthenticated-network', false, { apply: refuseOpenDoor }),
   // Brute-force throttling of AUTH / HELLO AUTH (auth-throttle.ts); "no" also lifts lockouts in force.
-  bool('auth-failure-throttling', true, { apply: throttlingApply }),
+  bool('auth-failure-throttling', true, { apply: (target, value) => (value === false ? target.forgetAuthFailures() : undefined) }),
   int('auth-failure-window', 1n, 86400n, 60),
   int('auth-failure-delay-after', 0n, 1000n, 3),
   int('auth-failure-delay-base-ms', 0n, 60000n, 100),
@@ -359,3 +367,8 @@ export const parameters: readonly ParamDef[] = [
   int('auth-failure-user-rate', 1n, 100000n, 5),
   int('auth-failure-user-burst', 1n, 100000n, 10),
 ];
+
+/** Names (and aliases) of the secret parameters, whose values never reach SLOWLOG or MONITOR. */
+export const SENSITIVE_NAMES: ReadonlySet<string> = new Set(
+  parameters.filter((d) => d.sensitive).flatMap((d) => (d.alias ? [d.name, d.alias] : [d.name])),
+);

@@ -1,6 +1,8 @@
-// Directives with their own syntax (save, bind, client-output-buffer-limit, notify-keyspace-events,
-// replicaof, dir...) and the extra checks some text directives carry, each with Redis's wording.
+// Directives with their own syntax (save, bind, client-output-buffer-limit, replicaof, dir,
+// tls-protocols, trusted-networks...) and the extra checks some text directives carry, each with
+// Redis's wording.
 
+import net from 'node:net';
 import { parseDouble } from '../protocol/args.js';
 import { formatMemory, memtoull, repr } from './values.js';
 import { ConfigError, type ParamDef, type ParamValue, type RewriteLine } from './types.js';
@@ -246,4 +248,61 @@ export function validShutdownFlags(words: string[]): ParamValue | Error {
     return new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
   }
   return words[0]!;
+}
+
+// --- tls-protocols ---
+
+export const TLS_PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export const INVALID_TLS_PROTOCOLS = "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.";
+
+/** The words Redis accepts (any case), or empty for its default. */
+export function parseTlsProtocols(words: string[]): ParamValue | Error {
+  const text = words.join(' ');
+  if (text === '') return '';
+  for (const w of text.split(' ')) {
+    if (!TLS_PROTOCOLS.some((p) => p.toLowerCase() === w.toLowerCase())) return new ConfigError(INVALID_TLS_PROTOCOLS);
+  }
+  return text;
+}
+
+// --- trusted-networks ---
+
+export interface NetworkRange {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+/** An IPv4 address an IPv6 socket reports as ::ffff:a.b.c.d is matched as IPv4. */
+export function unmapIPv4(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/** Reads `addr` or `addr/prefix`; a bare address is a single host. */
+export function parseNetworkRange(word: string): NetworkRange | Error {
+  const slash = word.indexOf('/');
+  const address = unmapIPv4(slash === -1 ? word : word.slice(0, slash));
+  const version = net.isIP(address);
+  if (version === 0) return new ConfigError(`Invalid network '${word}': expected an IPv4 or IPv6 address or CIDR range`);
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  const max = version === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash !== -1) {
+    const p = word.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > max) return new ConfigError(`Invalid prefix length in '${word}': must be 0 to ${max}`);
+    prefix = Number(p);
+  }
+  return { address, prefix, family };
+}
+
+/** Validates every range and stores them space-separated ('' = everyone). */
+export function parseTrustedNetworks(words: string[]): ParamValue | Error {
+  const kept: string[] = [];
+  for (const w of words) {
+    if (w === '') continue;
+    const r = parseNetworkRange(w);
+    if (r instanceof Error) return r;
+    kept.push(w);
+  }
+  return kept.join(' ');
 }

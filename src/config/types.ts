@@ -1,8 +1,6 @@
 // The shape of one row of the configuration table (parameters.ts). One table drives the config
 // file parser, `--directive value` flags, CONFIG GET/SET/REWRITE, INFO and the auditor's checks.
 
-import type { Server } from '../server/server.js';
-
 /**
  * A stored value: booleans for yes/no, bigint for numbers (exact up to 2^64, as Redis's long
  * long and size_t configs), strings for enums, text and multi-word directives.
@@ -22,6 +20,23 @@ export type ParamKind =
   | 'string'
   /** its own `parse`: several words (bind, save, client-output-buffer-limit) or special rules */
   | 'special';
+
+/**
+ * What a runtime change of a directive can reach in the running server: the apply hooks of the
+ * table call these (the server implements them), so the table needs nothing above config/.
+ */
+export interface ConfigTarget {
+  /** Rebuilds the running TLS listeners' context from the directives in force; an Error refuses the change. */
+  reloadTls(): Error | void;
+  /** The no-open-door rule on the directives in force: an Error refuses the change. */
+  refuseOpenDoor(): Error | void;
+  /** requirepass: the default user's only password ('' makes it nopass). */
+  setDefaultPassword(password: string): void;
+  /** auth-failure-throttling off: every failure count and lockout is forgotten. */
+  forgetAuthFailures(): void;
+  /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
+  applyConfig(): void;
+}
 
 /** One line CONFIG REWRITE wants in the file, and whether it must be written when absent. */
 export interface RewriteLine {
@@ -79,7 +94,7 @@ export interface ParamDef {
   /** Side effect of storing the value, at startup and at runtime (dir: chdir). */
   readonly effect?: (value: ParamValue) => Error | void;
   /** Runs after a runtime change; an Error rolls the whole CONFIG SET back. */
-  readonly apply?: (server: Server, value: ParamValue, old: ParamValue) => Error | void;
+  readonly apply?: (target: ConfigTarget, value: ParamValue, old: ParamValue) => Error | void;
   /** The lines CONFIG REWRITE writes, when not the plain `name value` line. */
   readonly rewrite?: (value: ParamValue, def: ParamDef) => readonly RewriteLine[];
 }

@@ -5,7 +5,7 @@
 import * as E from '../errors.js';
 import type { Server } from '../server/server.js';
 import { FUNCTION_FLAG_NAMES, type LuaEngine, type LibraryLoadResult, type RegisteredFunction } from './lua-engine.js';
-import { newScriptEngine, scriptingOf, splitWords } from './scripts.js';
+import { newScriptEngine, splitWords } from './scripts.js';
 import { scriptInterrupt } from './script-run.js';
 
 /** FUNCTION LOAD's time limit for running a library's body (Redis's LOAD_TIMEOUT_MS). */
@@ -111,15 +111,10 @@ export class Functions {
       // While a library body loads, only FUNCTION LOAD's own time limit applies.
       const interrupt = (canYield: boolean): boolean | 'yield' =>
         this.loadDeadline !== 0 ? performance.now() > this.loadDeadline : running(canYield);
-      const engine = newScriptEngine(server, scriptingOf(server).client, interrupt);
+      const engine = newScriptEngine(server, server.scripts.client, interrupt);
       engine.enableFunctions();
       this.engineInstance = engine;
     }
-    return this.engineInstance;
-  }
-
-  /** The engine if one exists, without making it (INFO). */
-  get liveEngine(): LuaEngine | null {
     return this.engineInstance;
   }
 
@@ -229,6 +224,16 @@ export class Functions {
     for (const lib of set.libraries.values()) this.release(lib);
   }
 
+  /** INFO's functions figures, without starting a VM. */
+  memory(): { vm: number; overhead: number; functions: number; libraries: number } {
+    return {
+      vm: this.engineInstance?.memoryUsed() ?? 0,
+      overhead: this.overheadBytes(),
+      functions: this.live.functions.size,
+      libraries: this.live.libraries.size,
+    };
+  }
+
   /** INFO used_memory_functions: what the libraries' names and code take, roughly as Redis counts. */
   overheadBytes(): number {
     let n = 0;
@@ -242,27 +247,4 @@ export class Functions {
 
 export function flagNames(flags: number): string[] {
   return FUNCTION_FLAG_NAMES.filter((_, i) => (flags & (1 << i)) !== 0);
-}
-
-const states = new WeakMap<Server, Functions>();
-
-export function functionsOf(server: Server): Functions {
-  let f = states.get(server);
-  if (f === undefined) {
-    f = new Functions(server);
-    states.set(server, f);
-  }
-  return f;
-}
-
-/** INFO's functions figures, without starting a VM. */
-export function functionsMemory(server: Server): { vm: number; overhead: number; functions: number; libraries: number } {
-  const f = states.get(server);
-  if (f === undefined) return { vm: 0, overhead: 0, functions: 0, libraries: 0 };
-  return {
-    vm: f.liveEngine?.memoryUsed() ?? 0,
-    overhead: f.overheadBytes(),
-    functions: f.live.functions.size,
-    libraries: f.live.libraries.size,
-  };
 }

@@ -8,7 +8,6 @@ import type { Client } from '../server/client.js';
 import type { Command } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import type { LuaEngine, RunResult, ScriptOutcome } from './lua-engine.js';
-import { scriptingOf } from './scripts.js';
 import { busyError } from './busy.js';
 
 export type ScriptKind = 'eval' | 'function';
@@ -132,7 +131,7 @@ export function runScript(c: Client, argv: readonly string[], inv: ScriptInvocat
   }
   const run = new ScriptRun(inv, c, argv);
   server.script = run;
-  const sc = scriptingOf(server).client;
+  const sc = server.scripts.client;
   sc.begin(run);
   // The script's error is counted in errorstats unless it is a command's error, counted already;
   // the command still counts as failed then, as Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE does.
@@ -193,7 +192,7 @@ function resume(run: ScriptRun): void {
 function finish(run: ScriptRun, outcome: ScriptOutcome): void {
   const c = run.caller;
   const server = c.server;
-  const sc = scriptingOf(server).client;
+  const sc = server.scripts.client;
   const failure = run.failure;
   if (failure !== null) {
     if (sc.commandErrors.has(outcome.ok ? failure : outcome.info.message)) {
@@ -218,6 +217,6 @@ function finish(run: ScriptRun, outcome: ScriptOutcome): void {
 function end(run: ScriptRun): void {
   const c = run.caller;
   c.reply.onError = run.onError;
-  scriptingOf(c.server).client.end();
+  c.server.scripts.client.end();
   if (c.server.script === run) c.server.script = null;
 }

@@ -1,6 +1,6 @@
-// The per-server script cache behind EVAL, EVALSHA and SCRIPT: SHA1 → body, shebang flags and the
-// chunk compiled in the server's one Lua engine. The engine is made on first use and remade after
-// SCRIPT FLUSH or a VM failure; bodies outlive it and are recompiled on demand.
+// The per-server script cache behind EVAL, EVALSHA and SCRIPT (Server.scripts): SHA1 → body,
+// shebang flags and the chunk compiled in the server's one Lua engine. The engine is made on first
+// use and remade after SCRIPT FLUSH or a VM failure; bodies outlive it and are recompiled on demand.
 
 import { createHash } from 'node:crypto';
 import * as E from '../errors.js';
@@ -133,11 +133,6 @@ export class Scripting {
     return this.engineInstance;
   }
 
-  /** The engine if one exists, without making it (INFO). */
-  get liveEngine(): LuaEngine | null {
-    return this.engineInstance;
-  }
-
   get(sha: string): CachedScript | undefined {
     return this.scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
   }
@@ -185,27 +180,9 @@ export class Scripting {
     this.bodyBytes = 0;
     this.engineInstance = null;
   }
-}
 
-const states = new WeakMap<Server, Scripting>();
-
-export function scriptingOf(server: Server): Scripting {
-  let s = states.get(server);
-  if (s === undefined) {
-    s = new Scripting(server);
-    states.set(server, s);
+  /** INFO's scripting figures, without starting a VM: Lua heap bytes, cached bodies' bytes, and their count. */
+  memory(): { lua: number; bodies: number; count: number } {
+    return { lua: this.engineInstance?.memoryUsed() ?? 0, bodies: this.bodyBytes, count: this.scripts.size };
   }
-  return s;
-}
-
-/** The scripting state if the server has used scripts at all (INFO must not start a VM). */
-export function peekScripting(server: Server): Scripting | undefined {
-  return states.get(server);
-}
-
-/** INFO's scripting figures: Lua heap bytes, cached script bodies' bytes, and their count. */
-export function scriptingMemory(server: Server): { lua: number; bodies: number; count: number } {
-  const s = states.get(server);
-  if (s === undefined) return { lua: 0, bodies: 0, count: 0 };
-  return { lua: s.liveEngine?.memoryUsed() ?? 0, bodies: s.bodyBytes, count: s.scripts.size };
 }

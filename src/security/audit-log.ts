@@ -5,6 +5,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Server } from '../server/server.js';
+import type { Config } from '../config/config.js';
 
 export type AuditFields = Record<string, string | number | boolean>;
 
@@ -18,6 +19,9 @@ class AuditSink {
   private scheduled = false;
   private broken = false;
 
+  /** A process exit with lines still collected writes them out first. */
+  private readonly onExit = (): void => this.flush();
+
   constructor(
     readonly target: string,
     private readonly onError: (message: string) => void,
@@ -25,7 +29,7 @@ class AuditSink {
     if (target === '' || target === 'stdout') return;
     try {
       this.fd = openSync(target, 'a', 0o600);
-      live.add(this);
+      process.on('exit', this.onExit);
     } catch (err) {
       this.fail((err as Error).message);
     }
@@ -60,7 +64,7 @@ class AuditSink {
 
   close(): void {
     this.flush();
-    live.delete(this);
+    process.off('exit', this.onExit);
     if (this.fd !== null) {
       try {
         closeSync(this.fd);
@@ -79,40 +83,47 @@ class AuditSink {
   }
 }
 
-/** Open file sinks, written out when the process exits with lines still collected. */
-const live = new Set<AuditSink>();
-process.once('exit', () => {
-  for (const sink of live) sink.flush();
-});
+/** One server's audit log: the sink the `audit-log` directive names, reopened when it changes. */
+export class AuditLog {
+  private sink: AuditSink | null = null;
 
-const sinks = new WeakMap<Server, AuditSink>();
+  constructor(
+    private readonly config: Config,
+    private readonly warn: (message: string) => void,
+  ) {}
 
-function sinkFor(server: Server): AuditSink {
-  const target = server.config.str('audit-log');
-  let sink = sinks.get(server);
-  if (sink === undefined || sink.target !== target) {
-    sink?.close();
-    sink = new AuditSink(target, (m) => server.log.warning(m));
-    sinks.set(server, sink);
+  /** Records one event (see auditEvent). */
+  event(type: string, fields: AuditFields): void {
+    try {
+      const target = this.config.str('audit-log');
+      let sink = this.sink;
+      if (sink === null || sink.target !== target) {
+        sink?.close();
+        sink = this.sink = new AuditSink(target, this.warn);
+      }
+      if (sink.target === '') return;
+      // ts and event come first and cannot be overridden by a field of the same name.
+      const record: AuditFields = { ts: new Date().toISOString(), event: type };
+      for (const [k, v] of Object.entries(fields)) if (k !== 'ts' && k !== 'event') record[k] = v;
+      sink.write(JSON.stringify(record) + '\n');
+    } catch {
+      // Auditing must never break the command or connection that triggered it.
+    }
   }
-  return sink;
+
+  /** Writes what is collected and closes the destination (server shutdown). */
+  close(): void {
+    this.sink?.close();
+    this.sink = null;
+  }
 }
 
 /**
- * Records one security event. `fields` should name the client (`addr`, `user`) where there is one;
- * callers never pass secrets (passwords, sensitive config values).
+ * Records one security event in the server's audit log. `fields` should name the client (`addr`,
+ * `user`) where there is one; callers never pass secrets (passwords, sensitive config values).
  */
 export function auditEvent(server: Server, type: string, fields: AuditFields = {}): void {
-  try {
-    const sink = sinkFor(server);
-    if (sink.target === '') return;
-    // ts and event come first and cannot be overridden by a field of the same name.
-    const record: AuditFields = { ts: new Date().toISOString(), event: type };
-    for (const [k, v] of Object.entries(fields)) if (k !== 'ts' && k !== 'event') record[k] = v;
-    sink.write(JSON.stringify(record) + '\n');
-  } catch {
-    // Auditing must never break the command or connection that triggered it.
-  }
+  server.audit.event(type, fields);
 }
 
 /** The standard client fields of an event: id, address, user, and the client name when set. */

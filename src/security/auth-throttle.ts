@@ -7,7 +7,6 @@
 
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import type { ParamValue } from '../config/types.js';
 import { auditEvent, clientFields } from './audit-log.js';
 
 /** The auth-failure-* directives, read once per attempt. */
@@ -405,17 +404,6 @@ function ipv6Prefix64(ip: string): string {
 
 // --- the server side: settings, statistics, audit events, holding clients ---
 
-const throttles = new WeakMap<Server, AuthThrottle>();
-
-function throttleOf(server: Server): AuthThrottle {
-  let t = throttles.get(server);
-  if (t === undefined) {
-    t = new AuthThrottle();
-    throttles.set(server, t);
-  }
-  return t;
-}
-
 function settings(server: Server): ThrottleSettings {
   const c = server.config;
   return {
@@ -448,7 +436,7 @@ export function throttleAttempt(c: Client, usernames: readonly string[], attempt
   }
   const server = c.server;
   const who = whoOf(c);
-  const t = throttleOf(server);
+  const t = server.authThrottle;
   const now = Date.now();
   const plan = t.schedule(who, usernames, now, settings(server));
   if (plan.at <= now) {
@@ -474,7 +462,7 @@ export function throttleAttempt(c: Client, usernames: readonly string[], attempt
 
 /** True while the client's source is locked out for `username`: its attempts fail without being checked. */
 export function authLocked(c: Client, username: string): boolean {
-  return throttled(c) && throttleOf(c.server).locked(whoOf(c).source, username, Date.now());
+  return throttled(c) && c.server.authThrottle.locked(whoOf(c).source, username, Date.now());
 }
 
 /** A failed attempt: counted, and the pair locked out when it reaches the threshold. */
@@ -483,7 +471,7 @@ export function authFailed(c: Client, username: string): void {
   const server = c.server;
   const who = whoOf(c);
   const cfg = settings(server);
-  const { failures, lockedOut } = throttleOf(server).failed(who, username, Date.now(), cfg);
+  const { failures, lockedOut } = server.authThrottle.failed(who, username, Date.now(), cfg);
   if (!lockedOut) return;
   server.stats.authLockouts++;
   // The user name is the client's to choose: it goes to the audit log (JSON), not into a log line.
@@ -499,15 +487,10 @@ export function authFailed(c: Client, username: string): void {
 }
 
 export function authSucceeded(c: Client, username: string): void {
-  if (throttled(c)) throttleOf(c.server).succeeded(whoOf(c), username, Date.now());
+  if (throttled(c)) c.server.authThrottle.succeeded(whoOf(c), username, Date.now());
 }
 
 /** INFO auth_lockouts_active. */
 export function activeLockouts(server: Server): number {
-  return throttles.get(server)?.lockedCount(Date.now()) ?? 0;
-}
-
-/** auth-failure-throttling's apply hook: turning it off forgets every count and lockout. */
-export function throttlingApply(server: Server, value: ParamValue): void {
-  if (value === false) throttleOf(server).clear();
+  return server.authThrottle.lockedCount(Date.now());
 }

@@ -4,7 +4,6 @@
 // Checked before listening at startup, and by CONFIG SET of every directive that can reach that state.
 
 import type { Server } from '../server/server.js';
-import type { ParamValue } from '../config/types.js';
 import { defaultUserIsNopass } from './auth.js';
 import { openNetworkDoor } from '../errors.js';
 
@@ -46,10 +45,4 @@ export function openDoorReason(server: Server): string | null {
   if (!defaultUserIsNopass(server)) return null;
   const exposed = exposedAddresses(server);
   return exposed.length === 0 ? null : openNetworkDoor(exposed);
-}
-
-/** Apply hook for the directives that take part in the rule: refuses (rolls back) an open door. */
-export function refuseOpenDoor(server: Server, _value?: ParamValue, _old?: ParamValue): Error | void {
-  const reason = openDoorReason(server);
-  if (reason !== null) return new Error(reason);
 }

@@ -21,7 +21,10 @@ export interface OutputLimits {
 
 const NONE: ClassLimit = { hard: 0, soft: 0, softSeconds: 0 };
 
-/** Parses the stored directive ("normal H S s slave H S s pubsub H S s"). */
+/**
+ * Parses the stored directive ("normal H S s slave H S s pubsub H S s"); the server does it once
+ * per configuration change (Server.outputLimits), not on every check.
+ */
 export function parseOutputLimits(stored: string): OutputLimits {
   const w = stored.split(' ');
   const byClass = new Map<string, ClassLimit>();
@@ -33,20 +36,6 @@ export function parseOutputLimits(stored: string): OutputLimits {
     replica: byClass.get('slave') ?? NONE,
     pubsub: byClass.get('pubsub') ?? NONE,
   };
-}
-
-// The directive is read on every check; parsing happens only when its text changed.
-let cachedText = '';
-let cached: OutputLimits = { normal: NONE, replica: NONE, pubsub: NONE };
-
-function limitsOf(server: Server): OutputLimits {
-  // The stored value of a special directive is its text; an unchanged value is the same string.
-  const text = String(server.config.raw('client-output-buffer-limit'));
-  if (text !== cachedText) {
-    cached = parseOutputLimits(text);
-    cachedText = text;
-  }
-  return cached;
 }
 
 /** The class whose limits apply (Redis's getClientType: a master's link counts as normal). */
@@ -65,7 +54,7 @@ export function pendingOutput(c: Client): number {
  */
 export function checkOutputLimits(c: Client, now = Date.now()): boolean {
   if (c.socket === null || c.closed) return false;
-  const limit = limitFor(limitsOf(c.server), c);
+  const limit = limitFor(c.server.outputLimits, c);
   if (limit.hard === 0 && limit.soft === 0) return false;
   const used = pendingOutput(c);
   let over = limit.hard !== 0 && used >= limit.hard;

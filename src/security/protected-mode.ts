@@ -4,7 +4,6 @@
 
 import type { Socket } from 'node:net';
 import type { Server } from '../server/server.js';
-import { aclOf } from './acl/state.js';
 
 /** Redis compares the peer's text form with exactly these two addresses. */
 export function isLocalPeer(ip: string): boolean {
@@ -14,7 +13,7 @@ export function isLocalPeer(ip: string): boolean {
 /** True when this connection must be refused with the DENIED message. */
 export function protectedModeDenies(server: Server, socket: Socket, unix: boolean): boolean {
   // Redis looks at the nopass flag alone: a disabled nopass default user still triggers it.
-  if (unix || !server.config.bool('protected-mode') || !aclOf(server).defaultUser.nopass) return false;
+  if (unix || !server.config.bool('protected-mode') || !server.acl.defaultUser.nopass) return false;
   const ip = socket.remoteAddress;
   // A peer whose address cannot be read is not known to be local (Redis's connIsLocal() != 1).
   return ip === undefined || !isLocalPeer(ip);

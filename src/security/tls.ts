@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
 import type { Config } from '../config/config.js';
-import type { Server } from '../server/server.js';
-import { ConfigError, type ParamValue } from '../config/types.js';
+import type { Logger } from '../server/log.js';
+import { INVALID_TLS_PROTOCOLS, TLS_PROTOCOLS } from '../config/special.js';
 import * as E from '../errors.js';
 
-const PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
+type Protocol = (typeof TLS_PROTOCOLS)[number];
+const PROTOCOLS = TLS_PROTOCOLS;
 /** OpenSSL's switch for each version, to leave out a version inside the min..max range. */
 const NO_PROTOCOL: Record<Protocol, number> = {
   'TLSv1': constants.SSL_OP_NO_TLSv1,
@@ -20,7 +20,6 @@ const NO_PROTOCOL: Record<Protocol, number> = {
   'TLSv1.2': constants.SSL_OP_NO_TLSv1_2,
   'TLSv1.3': constants.SSL_OP_NO_TLSv1_3,
 };
-const INVALID_PROTOCOLS = "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.";
 const CA_REQUIRED =
   'Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!';
 
@@ -28,23 +27,13 @@ const CA_REQUIRED =
 const DEFAULT_SUITES = tls.DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
 const DEFAULT_CIPHERS = tls.DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
 
-/** Config parser for tls-protocols: the words Redis accepts (any case), or empty for its default. */
-export function parseTlsProtocols(words: string[]): ParamValue | Error {
-  const text = words.join(' ');
-  if (text === '') return '';
-  for (const w of text.split(' ')) {
-    if (!PROTOCOLS.some((p) => p.toLowerCase() === w.toLowerCase())) return new ConfigError(INVALID_PROTOCOLS);
-  }
-  return text;
-}
-
 /** The versions enabled: Redis's default is TLS 1.2 and 1.3. */
 function protocols(text: string): Set<Protocol> {
   if (text === '') return new Set(['TLSv1.2', 'TLSv1.3']);
   const set = new Set<Protocol>();
   for (const w of text.split(' ')) {
     const p = PROTOCOLS.find((x) => x.toLowerCase() === w.toLowerCase());
-    if (p === undefined) throw new Error(INVALID_PROTOCOLS);
+    if (p === undefined) throw new Error(INVALID_TLS_PROTOCOLS);
     set.add(p);
   }
   return set;
@@ -156,49 +145,73 @@ export function tlsSettings(config: Config): TlsSettings {
   };
 }
 
-/** TLS listeners of each server, for reloading. */
-const listeners = new WeakMap<Server, tls.Server[]>();
-/** The settings each listener was last given (the session cache reads them). */
-const current = new WeakMap<tls.Server, TlsSettings>();
-
 /**
- * A TLS listener whose established connections go to `onSecure`. `onRaw` sees each TCP
- * connection before the handshake and may refuse it (trusted-networks) by returning false.
+ * One server's TLS listeners and the settings each was last given (the session cache and the
+ * optional-certificate check read them per connection); CONFIG SET of a tls-* directive reloads them.
  */
-export function createTlsListener(
-  server: Server,
-  settings: TlsSettings,
-  onRaw: (socket: import('node:net').Socket) => boolean,
-  onSecure: (socket: tls.TLSSocket) => void,
-): tls.Server {
-  const srv = tls.createServer({
-    ...settings.context,
-    requestCert: settings.requestCert,
-    rejectUnauthorized: settings.rejectUnauthorized,
-  });
-  current.set(srv, settings);
-  // Node emits 'connection' with the raw socket before wrapping it; the check runs first.
-  srv.prependListener('connection', (raw: import('node:net').Socket) => {
-    if (!onRaw(raw)) raw.destroy();
-  });
-  srv.on('secureConnection', (socket: tls.TLSSocket) => {
-    const s = current.get(srv)!;
-    // tls-auth-clients optional: no certificate is fine, a certificate that fails verification is not.
-    if (s.requestCert && !s.rejectUnauthorized && !socket.authorized && hasPeerCertificate(socket)) {
-      server.log.verbose(`Error accepting a client connection: ${String(socket.authorizationError)}`);
-      socket.destroy();
-      return;
+export class TlsListeners {
+  private readonly current = new Map<tls.Server, TlsSettings>();
+
+  /**
+   * A TLS listener whose established connections go to `onSecure`. `onRaw` sees each TCP
+   * connection before the handshake and may refuse it (trusted-networks) by returning false.
+   */
+  create(
+    log: Logger,
+    settings: TlsSettings,
+    onRaw: (socket: import('node:net').Socket) => boolean,
+    onSecure: (socket: tls.TLSSocket) => void,
+  ): tls.Server {
+    const srv = tls.createServer({
+      ...settings.context,
+      requestCert: settings.requestCert,
+      rejectUnauthorized: settings.rejectUnauthorized,
+    });
+    this.current.set(srv, settings);
+    const settingsOf = (): TlsSettings => this.current.get(srv) ?? settings;
+    // Node emits 'connection' with the raw socket before wrapping it; the check runs first.
+    srv.prependListener('connection', (raw: import('node:net').Socket) => {
+      if (!onRaw(raw)) raw.destroy();
+    });
+    srv.on('secureConnection', (socket: tls.TLSSocket) => {
+      const s = settingsOf();
+      // tls-auth-clients optional: no certificate is fine, a certificate that fails verification is not.
+      if (s.requestCert && !s.rejectUnauthorized && !socket.authorized && hasPeerCertificate(socket)) {
+        log.verbose(`Error accepting a client connection: ${String(socket.authorizationError)}`);
+        socket.destroy();
+        return;
+      }
+      onSecure(socket);
+    });
+    srv.on('tlsClientError', (err, socket) => {
+      log.verbose(`Error accepting a client connection: ${err.message} (addr=${socket.remoteAddress ?? '?'})`);
+    });
+    attachSessionCache(srv, settingsOf);
+    return srv;
+  }
+
+  /**
+   * Apply hook of every tls-* directive: rebuilds the context from the configuration now in
+   * force and hands it to the running listeners. New connections use it; established ones keep theirs.
+   */
+  reload(config: Config, log: Logger): Error | void {
+    if (this.current.size === 0) return;
+    let settings: TlsSettings;
+    try {
+      settings = tlsSettings(config);
+    } catch (err) {
+      log.warning((err as Error).message);
+      return new Error(E.TLS_UPDATE_FAILED);
     }
-    onSecure(socket);
-  });
-  srv.on('tlsClientError', (err, socket) => {
-    server.log.verbose(`Error accepting a client connection: ${err.message} (addr=${socket.remoteAddress ?? '?'})`);
-  });
-  attachSessionCache(srv);
-  const list = listeners.get(server) ?? [];
-  list.push(srv);
-  listeners.set(server, list);
-  return srv;
+    for (const srv of this.current.keys()) {
+      srv.setSecureContext(settings.context);
+      // Read per connection by node:tls when it wraps the accepted socket.
+      const mutable = srv as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+      mutable.requestCert = settings.requestCert;
+      mutable.rejectUnauthorized = settings.rejectUnauthorized;
+      this.current.set(srv, settings);
+    }
+  }
 }
 
 function hasPeerCertificate(socket: tls.TLSSocket): boolean {
@@ -210,10 +223,10 @@ function hasPeerCertificate(socket: tls.TLSSocket): boolean {
  * A server-side session-ID cache bounded by tls-session-cache-size entries, each valid for
  * tls-session-cache-timeout seconds (Node keeps none of its own; tickets work without it).
  */
-function attachSessionCache(srv: tls.Server): void {
+function attachSessionCache(srv: tls.Server, settingsOf: () => TlsSettings): void {
   const cache = new Map<string, { data: Buffer; expires: number }>();
   srv.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
-    const s = current.get(srv)!;
+    const s = settingsOf();
     if (s.sessionCaching && s.sessionCacheSize > 0) {
       cache.set(id.toString('hex'), { data, expires: Date.now() + s.sessionTimeout * 1000 });
       // Oldest first out, as a full OpenSSL cache drops its oldest sessions.
@@ -222,7 +235,7 @@ function attachSessionCache(srv: tls.Server): void {
     done();
   });
   srv.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
-    const s = current.get(srv)!;
+    const s = settingsOf();
     const key = id.toString('hex');
     const hit = cache.get(key);
     if (hit === undefined || !s.sessionCaching || hit.expires < Date.now()) {
@@ -232,28 +245,4 @@ function attachSessionCache(srv: tls.Server): void {
     }
     done(null, hit.data);
   });
-}
-
-/**
- * Apply hook of every tls-* directive: rebuilds the context from the configuration now in
- * force and hands it to the running listeners. New connections use it; established ones keep theirs.
- */
-export function reloadTls(server: Server): Error | void {
-  const list = listeners.get(server);
-  if (list === undefined || list.length === 0) return;
-  let settings: TlsSettings;
-  try {
-    settings = tlsSettings(server.config);
-  } catch (err) {
-    server.log.warning((err as Error).message);
-    return new Error(E.TLS_UPDATE_FAILED);
-  }
-  for (const srv of list) {
-    srv.setSecureContext(settings.context);
-    // Read per connection by node:tls when it wraps the accepted socket.
-    const mutable = srv as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
-    mutable.requestCert = settings.requestCert;
-    mutable.rejectUnauthorized = settings.rejectUnauthorized;
-    current.set(srv, settings);
-  }
 }

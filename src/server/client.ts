@@ -12,10 +12,8 @@ import type { Subscriptions } from './pubsub.js';
 import type { WatchState } from './watch.js';
 import type { MultiState } from '../commands/transaction.js';
 
-let nextId = 1;
-
 export class Client {
-  readonly id = nextId++;
+  readonly id: number;
   readonly reply = new RespWriter();
   db: Database;
   name = '';
@@ -74,6 +72,7 @@ export class Client {
     readonly server: Server,
     socket: Socket | null,
   ) {
+    this.id = server.nextClientId++;
     this.socket = socket;
     this.db = server.dbs[0]!;
   }

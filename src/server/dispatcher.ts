@@ -91,15 +91,13 @@ export function dispatch(c: Client, argv: string[]): void {
 }
 
 /**
- * Error replies counted when the last command began or ended. Module-wide, as Redis's
- * prev_err_count: EXEC is failed only by errors of its own, not those of the commands it ran.
+ * Executes an admitted command and records its statistics (Redis's call()). server.errorsSeen is
+ * Redis's prev_err_count: shared by nested calls, so EXEC is failed only by errors of its own,
+ * not those of the commands it ran.
  */
-let errorsSeen = 0;
-
-/** Executes an admitted command and records its statistics (Redis's call()). */
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
-  errorsSeen = server.stats.errorReplies;
+  server.errorsSeen = server.stats.errorReplies;
   const start = performance.now();
   const store = server.store;
   store.clock.tickAt(start);
@@ -121,8 +119,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const stats = cmd.stats;
   stats.calls++;
   stats.usec += usec;
-  if (server.stats.errorReplies > errorsSeen) stats.failed++;
-  errorsSeen = server.stats.errorReplies;
+  if (server.stats.errorReplies > server.errorsSeen) stats.failed++;
+  server.errorsSeen = server.stats.errorReplies;
   server.stats.commands++;
   c.lastCommand = cmd;
   c.commands++;

@@ -5,7 +5,6 @@
 import * as E from '../errors.js';
 import type { Command } from '../commands/registry.js';
 import { globMatch } from '../store/glob.js';
-import { aclOf } from '../security/acl/state.js';
 import { channelAllowed } from '../security/acl/check.js';
 import type { User } from '../security/acl/user.js';
 import { checkOutputLimits } from '../security/output-limits.js';
@@ -58,7 +57,7 @@ export class PubSub {
   private flushScheduled = false;
 
   constructor(readonly server: Server) {
-    aclOf(server).onUserChanged.push((user) => this.revoke(user));
+    server.acl.onUserChanged.push((user) => this.revoke(user));
   }
 
   private table(kind: Kind): Map<string, Set<Client>> {
@@ -217,18 +216,6 @@ function confirm(c: Client, kind: string, name: string | null, n: number): void 
   w.enabled = enabled;
 }
 
-const registries = new WeakMap<Server, PubSub>();
-
-/** The server's pub/sub state, created on first use. */
-export function pubsubOf(server: Server): PubSub {
-  let p = registries.get(server);
-  if (p === undefined) {
-    p = new PubSub(server);
-    registries.set(server, p);
-  }
-  return p;
-}
-
 // --- the dispatcher's subscribed-context step ---
 
 /** What a RESP2 client may run while subscribed (Redis's processCommand list). */
@@ -245,7 +232,7 @@ export const HANDLED = '';
 export function subscribedContext(c: Client, cmd: Command, argv: string[]): string | null {
   const name = cmd.fullName;
   if (name === 'reset') {
-    pubsubOf(c.server).forget(c);
+    c.server.pubsub.forget(c);
     return null;
   }
   if (c.resp !== 2) return null;

@@ -1,10 +1,14 @@
-// The server: configuration, databases, the command table, connected clients, statistics and the
-// periodic cron (active expiry, idle timeouts, ops/sec sampling). Listening sockets and the
-// per-connection read loop live in connection.ts.
+// The server: configuration, databases, the command table, connected clients, statistics, the
+// periodic cron (active expiry, idle timeouts, ops/sec sampling), and every subsystem it owns as a
+// plain field (users and ACL, pub/sub, WATCH, scripts and functions, the auth throttle, the audit
+// log, TLS listeners). Built by the composition root (cli/compose.ts); two servers in one process
+// share nothing. Listening sockets and the per-connection read loop live in connection.ts.
 
 import net from 'node:net';
-import { Config } from '../config/config.js';
-import { createCommandTable, type CommandTable } from '../commands/registry.js';
+import type { Config } from '../config/config.js';
+import type { ConfigTarget } from '../config/types.js';
+import { notifyFlagsOf } from '../config/keyspace-events.js';
+import type { CommandTable } from '../commands/registry.js';
 import { Database, type KeyspaceEvents, type WriteBarrier } from '../store/database.js';
 import { ActiveExpiry } from '../store/expiry.js';
 import { StoreContext } from '../store/context.js';
@@ -13,18 +17,24 @@ import { Slowlog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
 import type { Client } from './client.js';
 import type { ScriptRun } from '../scripting/script-run.js';
+import type { Scripting } from '../scripting/scripts.js';
+import type { Functions } from '../scripting/functions.js';
 import { acceptConnection, processInput, resumeInput } from './connection.js';
 import { BlockingRegistry } from './blocking.js';
+import { WatchTable } from './watch.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { bindHost, openDoorReason } from '../security/exposure.js';
-import { admitPeer } from '../security/trusted-networks.js';
-import { createTlsListener, tlsSettings, type TlsSettings } from '../security/tls.js';
-import { auditEvent, clientFields } from '../security/audit-log.js';
+import { admitPeer, compileTrustedNetworks } from '../security/trusted-networks.js';
+import { TlsListeners, tlsSettings, type TlsSettings } from '../security/tls.js';
+import { AuditLog, clientFields } from '../security/audit-log.js';
 import { authRequired } from '../security/auth.js';
-import { checkAllOutputLimits } from '../security/output-limits.js';
-import { notifyDb, notifyFlagsOf, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
-import { pubsubOf, type PubSub } from './pubsub.js';
+import { AuthThrottle } from '../security/auth-throttle.js';
+import { checkAllOutputLimits, parseOutputLimits, type OutputLimits } from '../security/output-limits.js';
+import { Acl } from '../security/acl/state.js';
+import type { UserLine } from '../config/config-file.js';
+import { notifyDb, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
+import { PubSub } from './pubsub.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -81,9 +91,17 @@ export interface ListenAddress {
 /** Max distinct error codes tracked in errorstats, as Redis. */
 const MAX_ERROR_CODES = 128;
 
-export class Server implements KeyspaceEvents {
+/**
+ * The subsystems that sit above the server in the layers (scripting runs commands through the
+ * dispatcher), so the composition root builds them; each is given the server it belongs to.
+ */
+export interface ServerParts {
+  readonly scripts: (server: Server) => Scripting;
+  readonly functions: (server: Server) => Functions;
+}
+
+export class Server implements KeyspaceEvents, ConfigTarget {
   readonly log = new Logger();
-  readonly commands: CommandTable = createCommandTable();
   /** The clock, keyspace counters and SCAN cursors this server's databases share. */
   readonly store = new StoreContext();
   readonly dbs: Database[];
@@ -139,10 +157,6 @@ export class Server implements KeyspaceEvents {
   /** The notify-keyspace-events classes in force (see notify.ts); 0 when notifications are off. */
   notifyFlags = 0;
 
-  /** Pub/sub state, where keyspace notifications are published. */
-  get pubsub(): PubSub {
-    return pubsubOf(this);
-  }
   /** Hooks other subsystems register to hear about key changes (WATCH, notifications). */
   readonly keyspaceListeners: Partial<KeyspaceEvents>[] = [];
   /**
@@ -150,13 +164,55 @@ export class Server implements KeyspaceEvents {
    * client-side caching, propagation. Empty, it costs a write one call and a length check.
    */
   readonly writeBarriers: WriteBarrier[] = [];
+  /** Error replies counted when the last command began or ended (Redis's prev_err_count; see call()). */
+  errorsSeen = 0;
+  /** The id the next client gets (CLIENT ID), from 1 as in Redis. */
+  nextClientId = 1;
+  /** client-output-buffer-limit, parsed once per configuration change. */
+  outputLimits: OutputLimits;
+  /** trusted-networks, compiled once per configuration change; null: anyone may connect. */
+  trustedNetworks: net.BlockList | null = null;
 
-  constructor(readonly config: Config) {
+  // --- subsystems ---
+  /** Users, ACL rules and ACL LOG. */
+  readonly acl: Acl;
+  /** Channels and patterns, where keyspace notifications are published too. */
+  readonly pubsub: PubSub;
+  /** Keys under WATCH. */
+  readonly watch: WatchTable;
+  /** The EVAL script cache and its Lua engine. */
+  readonly scripts: Scripting;
+  /** FUNCTION libraries and their Lua engine. */
+  readonly functions: Functions;
+  /** Failed AUTH attempts per source and user name: delays and lockouts. */
+  readonly authThrottle = new AuthThrottle();
+  /** The audit-log destination. */
+  readonly audit: AuditLog;
+  /** The TLS listeners and the settings each runs with. */
+  readonly tls = new TlsListeners();
+
+  /**
+   * `commands`: the table, after rename-command; `startupUsers`: the `user` lines of the
+   * configuration, already checked (security/acl/startup.ts).
+   */
+  constructor(
+    readonly config: Config,
+    readonly commands: CommandTable,
+    startupUsers: readonly UserLine[],
+    parts: ServerParts,
+  ) {
     const n = config.num('databases');
     this.dbs = [];
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this, this.store));
     this.keyspaceListeners.push(this.blocking);
     this.blocking.resume = (c) => this.resumeUnblocked(c);
+    this.outputLimits = parseOutputLimits(String(config.raw('client-output-buffer-limit')));
+    this.audit = new AuditLog(config, (m) => this.log.warning(m));
+    this.acl = new Acl(this, commands.universe, startupUsers);
+    this.pubsub = new PubSub(this);
+    this.watch = new WatchTable(this.keyspaceListeners);
+    this.scripts = parts.scripts(this);
+    this.functions = parts.functions(this);
     this.applyConfig();
   }
 
@@ -210,6 +266,8 @@ export class Server implements KeyspaceEvents {
     this.slowlog.trim();
     this.latency.threshold = c.num('latency-monitor-threshold');
     this.notifyFlags = notifyFlagsOf(c.raw('notify-keyspace-events'));
+    this.outputLimits = parseOutputLimits(String(c.raw('client-output-buffer-limit')));
+    this.trustedNetworks = compileTrustedNetworks(c.str('trusted-networks'));
     // Redis reads the request limits on every parse, so a change reaches connected clients too.
     const maxBulkLen = c.num('proto-max-bulk-len');
     const maxQueryBuffer = c.num('client-query-buffer-limit');
@@ -290,6 +348,25 @@ export class Server implements KeyspaceEvents {
     notifyDb(this, db.id, NOTIFY_KEY_MISS, 'keymiss', key);
   }
 
+  // --- ConfigTarget: what CONFIG SET reaches ---
+
+  reloadTls(): Error | void {
+    return this.tls.reload(this.config, this.log);
+  }
+
+  refuseOpenDoor(): Error | void {
+    const reason = openDoorReason(this);
+    if (reason !== null) return new Error(reason);
+  }
+
+  setDefaultPassword(password: string): void {
+    this.acl.setDefaultPassword(password);
+  }
+
+  forgetAuthFailures(): void {
+    this.authThrottle.clear();
+  }
+
   // --- policy ---
 
   /** True when the client must authenticate before running commands (Redis's authRequired). */
@@ -315,7 +392,7 @@ export class Server implements KeyspaceEvents {
         'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis ' +
         `instance. Connection from ${c.addr} aborted.`,
     );
-    auditEvent(this, 'cross-protocol', clientFields(c));
+    this.audit.event('cross-protocol', clientFields(c));
     this.closeClient(c);
   }
 
@@ -372,7 +449,7 @@ export class Server implements KeyspaceEvents {
     return new Promise((resolve, reject) => {
       const srv =
         secure !== null
-          ? createTlsListener(this, secure, (raw) => admitPeer(this, raw), (socket) => acceptConnection(this, socket, { unixPath: null, tls: true }))
+          ? this.tls.create(this.log, secure, (raw) => admitPeer(this, raw), (socket) => acceptConnection(this, socket, { unixPath: null, tls: true }))
           : net.createServer({ noDelay: true }, (socket) => acceptConnection(this, socket, { unixPath, tls: false }));
       srv.once('error', reject);
       srv.listen(options, () => {
@@ -474,6 +551,7 @@ export class Server implements KeyspaceEvents {
       this.closeClient(c);
     }
     await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    this.audit.close();
     this.log.warning('Redoubt is now ready to exit, bye bye...');
     this.onShutdown?.();
   }

@@ -4,7 +4,6 @@
 
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import type { Client } from './client.js';
-import type { Server } from './server.js';
 
 export interface WatchedKey {
   readonly client: Client;
@@ -34,9 +33,18 @@ export class WatchTable implements Partial<KeyspaceEvents> {
   private readonly byDb = new Map<Database, Map<string, WatchedKey[]>>();
   /** Watched (client, key) pairs in all: the listener returns at once while this is 0. */
   private count = 0;
+  private listening = false;
+
+  /** `listeners`: the server's keyspace listeners, which the table joins at the first WATCH. */
+  constructor(private readonly listeners: Partial<KeyspaceEvents>[]) {}
 
   /** WATCH of one key in the client's current database; watching twice is once. */
   watch(c: Client, key: string): void {
+    if (!this.listening) {
+      // A server where nobody ever watches pays nothing on its write path.
+      this.listeners.push(this);
+      this.listening = true;
+    }
     const db = c.db;
     let state = c.watched;
     if (state === null) {
@@ -147,17 +155,4 @@ export class WatchTable implements Partial<KeyspaceEvents> {
     // Nothing more can happen to a failed transaction: stop paying for its watches.
     this.unwatchAll(c);
   }
-}
-
-const tables = new WeakMap<Server, WatchTable>();
-
-/** The server's watch table, installed as a keyspace listener by the first WATCH. */
-export function watchTableOf(server: Server): WatchTable {
-  let table = tables.get(server);
-  if (table === undefined) {
-    table = new WatchTable();
-    tables.set(server, table);
-    server.keyspaceListeners.push(table);
-  }
-  return table;
 }

@@ -2,16 +2,17 @@
 // its hooks, two servers side by side): the real Server and dispatcher, no socket, clients with
 // no network peer. Everything else goes through real processes (servers.ts).
 
-import '../../src/config/config-file.js';
 import assert from 'node:assert/strict';
-import { Server } from '../../src/server/server.js';
+import type { Server } from '../../src/server/server.js';
+import { createServer } from '../../src/cli/compose.js';
+import { createCommandTable } from '../../src/commands/registry.js';
 import { Config } from '../../src/config/config.js';
 import { Client } from '../../src/server/client.js';
 import { dispatch } from '../../src/server/dispatcher.js';
 import { RespParser } from '../../src/protocol/resp-parser.js';
 
 export class InProcessServer {
-  readonly server = new Server(new Config());
+  readonly server: Server = createServer(new Config(), createCommandTable(), []);
   /** The client send() uses unless given another. */
   client: Client;
 

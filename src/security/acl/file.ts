@@ -7,19 +7,20 @@ import { dirname, join } from 'node:path';
 import { strerror } from '../../config/special.js';
 import { User, mergeSelectorArgs, ruleErrorText } from './user.js';
 import { hasSpaces } from './selector.js';
+import type { CommandUniverse } from './commands.js';
 
 /** Reads and parses `path`: the users it defines, or Redis's error text. */
-export function loadAclFile(path: string, pubsubAll: boolean): Map<string, User> | string {
+export function loadAclFile(path: string, universe: CommandUniverse, pubsubAll: boolean): Map<string, User> | string {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch (err) {
     return `Error loading ACLs, opening file '${path}': ${strerror(err)}`;
   }
-  return parseAclFile(text, path, pubsubAll);
+  return parseAclFile(text, path, universe, pubsubAll);
 }
 
-export function parseAclFile(text: string, path: string, pubsubAll: boolean): Map<string, User> | string {
+export function parseAclFile(text: string, path: string, universe: CommandUniverse, pubsubAll: boolean): Map<string, User> | string {
   const users = new Map<string, User>();
   let errors = '';
   const lines = text.split('\n');
@@ -41,7 +42,7 @@ export function parseAclFile(text: string, path: string, pubsubAll: boolean): Ma
       errors += `WARNING: Duplicate user '${name}' found on line ${linenum}. `;
       continue;
     }
-    const u = new User(name, pubsubAll);
+    const u = new User(name, universe, pubsubAll);
     users.set(name, u);
     const merged = mergeSelectorArgs(argv.slice(2));
     if (typeof merged === 'number') {

@@ -8,7 +8,6 @@ import type { Command } from '../../commands/registry.js';
 import { clientInfoLine } from '../../commands/client.js';
 import { auditEvent, clientFields } from '../audit-log.js';
 import { authFailed, authLocked, authSucceeded } from '../auth-throttle.js';
-import { aclOf } from './state.js';
 import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
 import type { DenialContext, DenialReason } from './log.js';
 
@@ -22,7 +21,7 @@ function contextOf(c: Client): DenialContext {
  * audits and returns the NOPERM message for the caller to send.
  */
 export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): string | null {
-  const acl = aclOf(c.server);
+  const acl = c.server.acl;
   const user = acl.users.get(c.user);
   if (user === undefined) return E.nopermCommand(cmd.fullName);
   if (user.unrestricted && user.selectors.length === 0) return null;
@@ -51,7 +50,7 @@ export function recordDenial(
 ): void {
   const server = c.server;
   const context = contextOf(c);
-  aclOf(server).log.add(
+  server.acl.log.add(
     { reason, context, object, username, time: Date.now(), clientInfo: clientInfoLine(c, argv) },
     server.config.num('acllog-max-len'),
   );
@@ -70,7 +69,7 @@ export function recordDenial(
 export function authenticate(c: Client, username: string, password: string, argv: readonly string[]): boolean {
   const server = c.server;
   const locked = authLocked(c, username);
-  const user = locked ? null : aclOf(server).credentialsMatch(username, password);
+  const user = locked ? null : server.acl.credentialsMatch(username, password);
   if (user === null) {
     server.stats.authFailures++;
     recordDenial(c, 'auth', argv[0]!, username, argv.map((a, i) => (i === 0 ? a : '')), locked ? 'auth-locked-out' : undefined);

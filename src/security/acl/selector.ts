@@ -4,7 +4,7 @@
 // rendering of rules back to text follow Redis 7.0's acl.c, which clients and tools compare.
 
 import type { Command } from '../../commands/registry.js';
-import { CATEGORIES, commandUniverse, lookupRuleCommand } from './commands.js';
+import { CATEGORIES, type CommandUniverse } from './commands.js';
 
 /** Why a rule was refused; the text is Redis's ACLSetUserStringError for that errno. */
 export type RuleError =
@@ -36,12 +36,16 @@ export class Selector {
   patterns: KeyPattern[] = [];
   channels: string[] = [];
 
-  constructor(allChannels = false) {
+  constructor(
+    /** The commands rules may name. */
+    readonly universe: CommandUniverse,
+    allChannels = false,
+  ) {
     this.allChannels = allChannels;
   }
 
   clone(): Selector {
-    const s = new Selector(this.allChannels);
+    const s = new Selector(this.universe, this.allChannels);
     s.allCommands = this.allCommands;
     s.future = this.future;
     s.allKeys = this.allKeys;
@@ -83,11 +87,11 @@ export class Selector {
     } else if (op[0] === '+' && op[1] !== '@') {
       return this.allowCommandRule(op.slice(1));
     } else if (op[0] === '-' && op[1] !== '@') {
-      const cmd = lookupRuleCommand(op.slice(1));
+      const cmd = this.universe.lookup(op.slice(1));
       if (cmd === undefined) return 'unknown';
       this.changePerm(cmd, false);
     } else if ((op[0] === '+' || op[0] === '-') && op[1] === '@') {
-      const members = commandUniverse().byCategory.get(op.slice(2).toLowerCase());
+      const members = this.universe.byCategory.get(op.slice(2).toLowerCase());
       if (members === undefined) return 'unknown';
       for (const cmd of members) this.changePerm(cmd, op[0] === '+');
     } else {
@@ -99,7 +103,7 @@ export class Selector {
   private setAll(on: boolean): void {
     this.allCommands = on;
     this.future = on;
-    this.allowed = on ? new Set(commandUniverse().all.map((c) => c.fullName)) : new Set();
+    this.allowed = on ? new Set(this.universe.all.map((c) => c.fullName)) : new Set();
     this.firstArgs.clear();
   }
 
@@ -138,18 +142,18 @@ export class Selector {
   private allowCommandRule(name: string): RuleError | null {
     const bar = name.lastIndexOf('|');
     if (bar === -1) {
-      const cmd = lookupRuleCommand(name);
+      const cmd = this.universe.lookup(name);
       if (cmd === undefined) return 'unknown';
       this.changePerm(cmd, true);
       return null;
     }
-    const cmd = lookupRuleCommand(name.slice(0, bar));
+    const cmd = this.universe.lookup(name.slice(0, bar));
     if (cmd === undefined) return 'unknown';
     if (cmd.parent !== null) return 'subcommand-firstarg';
     const sub = name.slice(bar + 1);
     if (sub === '') return 'syntax';
     if (cmd.subcommands !== null) {
-      const subcmd = lookupRuleCommand(name);
+      const subcmd = this.universe.lookup(name);
       if (subcmd === undefined) return 'unknown';
       this.changePerm(subcmd, true);
     } else {
@@ -184,10 +188,10 @@ export class Selector {
    * come in table order (Redis walks a hash table, so its order differs from run to run).
    */
   describeCommands(): string {
-    const u = commandUniverse();
+    const u = this.universe;
     const additive = !this.future;
     const out: string[] = [additive ? '-@all' : '+@all'];
-    const fake = new Selector();
+    const fake = new Selector(u);
     fake.apply(out[0]!);
     const temp = new Set(this.allowed);
     for (;;) {

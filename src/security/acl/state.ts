@@ -1,21 +1,15 @@
 // The users of one server: the `default` user (always there; requirepass is its password), users
 // from `user` config lines or the aclfile, ACL LOG, and what happens to connected clients when a
-// user is deleted, reloaded or loses the means to log in.
+// user is deleted, reloaded or loses the means to log in. The server makes one in its constructor.
 
 import { timingSafeEqual } from 'node:crypto';
 import type { Server } from '../../server/server.js';
 import type { Client } from '../../server/client.js';
-import type { Config } from '../../config/config.js';
 import { User, hashPassword } from './user.js';
 import { AclLog } from './log.js';
 import { loadAclFile, saveAclFile } from './file.js';
-
-/** `user` lines of the startup configuration (name first, then rules), by the Config they belong to. */
-const startupUsers = new WeakMap<Config, string[][]>();
-
-export function setStartupUsers(config: Config, lines: string[][]): void {
-  startupUsers.set(config, lines);
-}
+import type { CommandUniverse } from './commands.js';
+import type { UserLine } from '../../config/config-file.js';
 
 export class Acl {
   /** By name; listed sorted by bytes, as Redis's radix tree. */
@@ -26,16 +20,26 @@ export class Acl {
   /** Told after a user's rules change (ACL SETUSER, ACL LOAD): pub/sub closes subscribers who lost a channel. */
   readonly onUserChanged: ((user: User) => void)[] = [];
 
-  constructor(readonly server: Server) {
+  /**
+   * `startupUsers` were checked when the configuration was read (security/acl/startup.ts); the
+   * aclfile, if set, is loaded here and replaces them.
+   */
+  constructor(
+    readonly server: Server,
+    /** The commands rules may name. */
+    readonly universe: CommandUniverse,
+    startupUsers: readonly UserLine[],
+  ) {
     this.defaultUser = this.createDefaultUser();
     this.users.set('default', this.defaultUser);
     const requirepass = server.config.str('requirepass');
     if (requirepass !== '') this.setDefaultPassword(requirepass);
-    for (const [name, ...rules] of startupUsers.get(server.config) ?? []) {
-      let u = this.users.get(name!);
+    for (const { rules: [name, ...rules] } of startupUsers) {
+      if (name === undefined) continue;
+      let u = this.users.get(name);
       if (u === undefined) {
-        u = this.newUser(name!);
-        this.users.set(name!, u);
+        u = this.newUser(name);
+        this.users.set(name, u);
       } else u.apply('reset');
       for (const r of rules) u.apply(r);
     }
@@ -51,7 +55,7 @@ export class Acl {
   }
 
   newUser(name: string): User {
-    return new User(name, this.pubsubAll);
+    return new User(name, this.universe, this.pubsubAll);
   }
 
   /** Redis's ACLCreateDefaultUser: on nopass ~* &* +@all. */
@@ -86,7 +90,7 @@ export class Acl {
 
   /** ACL LOAD (and the aclfile at startup): all users replaced, or nothing changes. */
   load(path: string): string | null {
-    const loaded = loadAclFile(path, this.pubsubAll);
+    const loaded = loadAclFile(path, this.universe, this.pubsubAll);
     if (typeof loaded === 'string') return loaded;
     const fresh = loaded.get('default') ?? this.createDefaultUser();
     this.defaultUser.copyFrom(fresh);
@@ -123,16 +127,4 @@ export class Acl {
 /** The client whose command is running now (its reply must still go out). */
 function isRunning(c: Client): boolean {
   return c.current !== null;
-}
-
-const acls = new WeakMap<Server, Acl>();
-
-/** The server's ACL state, built on first use from its configuration. */
-export function aclOf(server: Server): Acl {
-  let acl = acls.get(server);
-  if (acl === undefined) {
-    acl = new Acl(server);
-    acls.set(server, acl);
-  }
-  return acl;
 }

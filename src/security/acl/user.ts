@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ACL_RULE_ERRORS } from '../../errors.js';
 import { Selector, type RuleError } from './selector.js';
+import type { CommandUniverse } from './commands.js';
 
 export class User {
   enabled = false;
@@ -18,14 +19,16 @@ export class User {
 
   constructor(
     readonly name: string,
+    /** The commands its rules may name. */
+    readonly universe: CommandUniverse,
     /** acl-pubsub-default: whether new selectors start with every channel allowed. */
     private readonly pubsubAll = false,
   ) {
-    this.root = new Selector(pubsubAll);
+    this.root = new Selector(universe, pubsubAll);
   }
 
   clone(name = this.name): User {
-    const u = new User(name, this.pubsubAll);
+    const u = new User(name, this.universe, this.pubsubAll);
     u.copyFrom(this);
     return u;
   }
@@ -79,7 +82,7 @@ export class User {
       this.passwords.splice(i, 1);
       this.nopass = false;
     } else if (op.length >= 2 && op[0] === '(' && op[op.length - 1] === ')') {
-      const s = new Selector(this.pubsubAll);
+      const s = new Selector(this.universe, this.pubsubAll);
       for (const rule of splitSelectorBody(op.slice(1, -1))) {
         const err = s.apply(rule);
         if (err !== null) return err;
