@@ -28,12 +28,6 @@ function fullKeyAccess(c: Client, argv: readonly string[]): boolean {
   return user === undefined || c.current === null || hasUnrestrictedKeyRead(user, c.current, argv);
 }
 
-/** Whether the client runs a script (CLIENT_SCRIPT): scripts get a sorted set of results. */
-let isScriptClient: (c: Client) => boolean = () => false;
-export function setSortScriptClientCheck(check: (c: Client) => boolean): void {
-  isScriptClient = check;
-}
-
 // --- patterns ---
 
 /** The C-string view of an argument: Redis's strchr/strstr stop at the first NUL byte. */
@@ -225,8 +219,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     return;
   }
   if (sortval === undefined) sortval = new ListValue();
-  // An unsorted set would come out in hash order: when stored or scripted, sort it by bytes.
-  if (dontsort && sortval.type === 'set' && (storekey !== null || isScriptClient(c))) {
+  // An unsorted set would come out in hash order: when stored or run by a script (Redis's
+  // CLIENT_SCRIPT, the server's script client), sort it by bytes so replicas see the same.
+  if (dontsort && sortval.type === 'set' && (storekey !== null || c.inScript)) {
     dontsort = false;
     alpha = true;
     sortby = null;
