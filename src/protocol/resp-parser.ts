@@ -108,9 +108,9 @@ export class RespParser {
   private multibulkHeader(): boolean {
     const buf = this.buf;
     const fast = scanLength(buf, this.pos + 1);
-    if (fast !== -1 && scanned <= INT_MAX && (scanned <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
+    if (fast !== -1 && scanned.value <= INT_MAX && (scanned.value <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
       this.pos = fast + 2;
-      this.pendingArgs = scanned;
+      this.pendingArgs = scanned.value;
       this.argv = [];
       return true;
     }
@@ -149,9 +149,9 @@ export class RespParser {
       const buf = this.buf;
       if (this.bulkLen === -1 && buf[this.pos] === 0x24 /* '$' */) {
         const cr = scanLength(buf, this.pos + 1);
-        if (cr !== -1 && scanned <= this.limits.maxBulkLen && (scanned <= UNAUTH_MAX_BULK || !this.limits.unauthenticated)) {
+        if (cr !== -1 && scanned.value <= this.limits.maxBulkLen && (scanned.value <= UNAUTH_MAX_BULK || !this.limits.unauthenticated)) {
           this.pos = cr + 2;
-          this.bulkLen = scanned;
+          this.bulkLen = scanned.value;
         }
       }
       if (this.bulkLen === -1) {
@@ -196,13 +196,13 @@ export class RespParser {
   }
 }
 
-/** The value read by the last successful scanLength. */
-let scanned = 0;
+/** The value read by the last successful scanLength (scratch shared by every parser). */
+const scanned = { value: 0 };
 
 /**
  * Fast path for the length lines of ordinary requests: 1 to 15 digits, no leading zero unless the
  * number is 0, then CR and at least one more byte. Returns the index of the CR (the length is left
- * in `scanned`), or -1 so that the general path (lineEnd + parseLength) handles everything else,
+ * in `scanned.value`), or -1 so that the general path (lineEnd + parseLength) handles everything else,
  * errors and incomplete lines included; for the lines it accepts, both paths agree.
  */
 function scanLength(buf: Buffer, start: number): number {
@@ -216,7 +216,7 @@ function scanLength(buf: Buffer, start: number): number {
   }
   if (i === start || i === limit || buf[i] !== CR) return -1;
   if (buf[start] === 0x30 && i - start > 1) return -1;
-  scanned = n;
+  scanned.value = n;
   return i;
 }
 

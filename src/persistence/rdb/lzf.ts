@@ -19,14 +19,16 @@ const MAX_REF = (1 << 8) + (1 << 3);
  */
 const htab = new Int32Array(HSIZE);
 const hgen = new Uint32Array(HSIZE);
-let generation = 0;
 
 function idx(h: number): number {
   return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
 }
 
-/** Output scratch space, reused: compressing thousands of small strings must not allocate each time. */
-let scratch = Buffer.allocUnsafe(4096);
+/**
+ * The current call's generation, and the output scratch space, reused: compressing thousands of
+ * small strings must not allocate each time.
+ */
+const work = { generation: 0, out: Buffer.allocUnsafe(4096) };
 
 /**
  * Compresses `input` into at most `outLen` bytes; null when it does not fit (liblzf returns 0),
@@ -36,14 +38,14 @@ let scratch = Buffer.allocUnsafe(4096);
 export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
   const inLen = input.length;
   if (inLen === 0 || outLen === 0) return null;
-  if (++generation === 0xffffffff) {
+  if (++work.generation === 0xffffffff) {
     hgen.fill(0);
-    generation = 1;
+    work.generation = 1;
   }
-  const gen = generation;
+  const gen = work.generation;
   // One spare byte past out_end, as Redis allocates outlen + 1: a run header may land there.
-  if (scratch.length < outLen + 1) scratch = Buffer.allocUnsafe(Math.max(outLen + 1, scratch.length * 2));
-  const out = scratch;
+  if (work.out.length < outLen + 1) work.out = Buffer.allocUnsafe(Math.max(outLen + 1, work.out.length * 2));
+  const out = work.out;
   const inEnd = inLen;
   const outEnd = outLen;
   let ip = 0;

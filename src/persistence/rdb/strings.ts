@@ -94,13 +94,13 @@ export function writeString(w: ByteWriter, s: string | Uint8Array, opts: StringW
 }
 
 /** Input scratch space for compressing strings, reused across calls. */
-let inputScratch = Buffer.allocUnsafe(4096);
+const input = { buf: Buffer.allocUnsafe(4096) };
 
 /** `s` as bytes in a shared buffer (valid until the next call). */
 function latin1Bytes(s: string): Buffer {
-  if (inputScratch.length < s.length) inputScratch = Buffer.allocUnsafe(Math.max(s.length, inputScratch.length * 2));
-  inputScratch.latin1Write(s, 0, s.length);
-  return inputScratch.subarray(0, s.length);
+  if (input.buf.length < s.length) input.buf = Buffer.allocUnsafe(Math.max(s.length, input.buf.length * 2));
+  input.buf.latin1Write(s, 0, s.length);
+  return input.buf.subarray(0, s.length);
 }
 
 /** rdbSaveLzfBlob: an already-compressed block and the length it expands to. */
