@@ -10,11 +10,7 @@ import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
-import { pendingOutput } from '../security/output-limits.js';
 import { INT64_MAX } from '../int64.js';
-
-/** Size of Redis's per-client reply buffer and of its reply list blocks. */
-const REPLY_CHUNK = 16 * 1024;
 
 type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
 
@@ -27,58 +23,6 @@ function clientTypeByName(name: string): ClientType | null {
 
 function userExists(server: Server, name: string): boolean {
   return server.acl.users.has(name);
-}
-
-/** The socket's file descriptor, when the platform exposes it (-1 otherwise, as for fake clients). */
-function socketFd(c: Client): number {
-  const handle = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
-  return typeof handle?.fd === 'number' ? handle.fd : -1;
-}
-
-function argvBytes(argv: readonly string[] | null): number {
-  if (argv === null) return 0;
-  let n = 0;
-  for (const a of argv) n += a.length;
-  return n;
-}
-
-/**
- * One CLIENT LIST line, fields in Redis's order. `argv` is the caller's own request, whose
- * memory Redis counts while it runs.
- */
-export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
-  let flags = '';
-  if (c.kind === 'replica') flags += 'S';
-  if (c.kind === 'master') flags += 'M';
-  if (c.kind === 'pubsub') flags += 'P';
-  if (c.multi !== null) flags += 'x';
-  if (c.blocked || c.pendingArgv !== null) flags += 'b';
-  if (c.dirtyCas) flags += 'd';
-  if (c.closeAfterReply) flags += 'c';
-  if (c.socket !== null && c.socket.remoteAddress === undefined) flags += 'U';
-  if (c.noEvict) flags += 'e';
-  if (c.noTouch) flags += 'T';
-  if (flags === '') flags = 'N';
-  const now = Date.now();
-  const qbuf = c.parser?.buffered ?? 0;
-  const argvMem = argvBytes(argv ?? c.pendingArgv);
-  const multiMem = c.multi?.mem ?? 0;
-  // Redis keeps the first 16KB of replies in a fixed buffer (obl) and the rest in a list of
-  // blocks (oll, omem); Redoubt reports its unsent bytes in the same shape.
-  const unsent = pendingOutput(c);
-  const obl = Math.min(unsent, REPLY_CHUNK);
-  const omem = unsent - obl;
-  const oll = Math.ceil(omem / REPLY_CHUNK);
-  const writing = unsent > 0;
-  const cmd = argv !== null && c.current !== null ? c.current : c.lastCommand;
-  return (
-    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
-    `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${flags} db=${c.dbIndex} sub=${c.subs?.channels.size ?? 0} psub=${c.subs?.patterns.size ?? 0} ssub=${c.subs?.shard.size ?? 0} multi=${c.multi?.commands.length ?? -1} qbuf=${qbuf} qbuf-free=0 ` +
-    `argv-mem=${argvMem} multi-mem=${multiMem} rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + multiMem + unsent} ` +
-    `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${c.user} redir=-1 resp=${c.resp} ` +
-    `lib-name=${c.libName} lib-ver=${c.libVer}`
-  );
 }
 
 // --- identity ---
@@ -131,7 +75,7 @@ function list(c: Client, argv: string[]): void {
       return;
     }
     for (const cl of server.clients.values()) {
-      if (cl.kind === type) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+      if (cl.kind === type) out += cl.infoLine(cl === c ? argv : null) + '\n';
     }
   } else if (argv.length > 3 && is(argv[2]!, 'id')) {
     for (let j = 3; j < argv.length; j++) {
@@ -141,19 +85,19 @@ function list(c: Client, argv: string[]): void {
         return;
       }
       const cl = cid > 0n && cid <= BigInt(Number.MAX_SAFE_INTEGER) ? server.clients.get(Number(cid)) : undefined;
-      if (cl) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+      if (cl) out += cl.infoLine(cl === c ? argv : null) + '\n';
     }
   } else if (argv.length !== 2) {
     c.reply.error(E.SYNTAX);
     return;
   } else {
-    for (const cl of server.clients.values()) out += clientInfoLine(cl, cl === c ? argv : null) + '\n';
+    for (const cl of server.clients.values()) out += cl.infoLine(cl === c ? argv : null) + '\n';
   }
   c.reply.verbatim(out);
 }
 
 function info(c: Client, argv: string[]): void {
-  c.reply.verbatim(clientInfoLine(c, argv) + '\n');
+  c.reply.verbatim(c.infoLine(argv) + '\n');
 }
 
 // --- control of other connections ---

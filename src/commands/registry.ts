@@ -4,7 +4,7 @@
 
 import type { CommandSpec } from './spec.js';
 import { familyTables } from './families.js';
-import { legacyRange } from './key-specs.js';
+import { commandKeys, legacyRange, type KeyRef } from './key-specs.js';
 import { CommandUniverse } from '../security/acl/commands.js';
 
 export interface CommandStats {
@@ -66,6 +66,11 @@ export class Command {
     } else {
       this.subcommands = null;
     }
+  }
+
+  /** The key arguments of `argv` with their key-spec flags (what the ACL checks; COMMAND GETKEYS). */
+  keyRefs(argv: readonly string[]): KeyRef[] {
+    return commandKeys(this, argv);
   }
 }
 

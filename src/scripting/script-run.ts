@@ -8,7 +8,7 @@ import type { Client } from '../server/client.js';
 import type { Command } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import type { LuaEngine, RunResult, ScriptOutcome } from './lua-engine.js';
-import { busyError } from './busy.js';
+import { busyError } from '../server/busy.js';
 
 export type ScriptKind = 'eval' | 'function';
 

@@ -10,7 +10,11 @@ import type { Server } from './server.js';
 import type { Command } from '../commands/registry.js';
 import type { Subscriptions } from './pubsub.js';
 import type { WatchState } from './watch.js';
-import type { MultiState } from '../commands/transaction.js';
+import type { MultiState } from './multi.js';
+import { pendingOutput } from '../security/output-limits.js';
+
+/** Size of Redis's per-client reply buffer and of its reply list blocks (CLIENT LIST obl/oll/omem). */
+const REPLY_CHUNK = 16 * 1024;
 
 export class Client {
   readonly id: number;
@@ -107,6 +111,46 @@ export class Client {
     this.reply.resp = v;
   }
 
+  /**
+   * One CLIENT LIST line, fields in Redis's order (CLIENT LIST and INFO, ACL LOG's client-info).
+   * `argv` is the caller's own request, whose memory Redis counts while it runs.
+   */
+  infoLine(argv: readonly string[] | null = null): string {
+    let flags = '';
+    if (this.kind === 'replica') flags += 'S';
+    if (this.kind === 'master') flags += 'M';
+    if (this.kind === 'pubsub') flags += 'P';
+    if (this.multi !== null) flags += 'x';
+    if (this.blocked || this.pendingArgv !== null) flags += 'b';
+    if (this.dirtyCas) flags += 'd';
+    if (this.closeAfterReply) flags += 'c';
+    if (this.socket !== null && this.socket.remoteAddress === undefined) flags += 'U';
+    if (this.noEvict) flags += 'e';
+    if (this.noTouch) flags += 'T';
+    if (flags === '') flags = 'N';
+    const now = Date.now();
+    const qbuf = this.parser?.buffered ?? 0;
+    const argvMem = argvBytes(argv ?? this.pendingArgv);
+    const multiMem = this.multi?.mem ?? 0;
+    // Redis keeps the first 16KB of replies in a fixed buffer (obl) and the rest in a list of
+    // blocks (oll, omem); Redoubt reports its unsent bytes in the same shape.
+    const unsent = pendingOutput(this);
+    const obl = Math.min(unsent, REPLY_CHUNK);
+    const omem = unsent - obl;
+    const oll = Math.ceil(omem / REPLY_CHUNK);
+    const writing = unsent > 0;
+    const cmd = argv !== null && this.current !== null ? this.current : this.lastCommand;
+    const subs = this.subs;
+    return (
+      `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${socketFd(this.socket)} name=${this.name} ` +
+      `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.floor((now - this.lastInteraction) / 1000)} ` +
+      `flags=${flags} db=${this.dbIndex} sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ssub=${subs?.shard.size ?? 0} multi=${this.multi?.commands.length ?? -1} qbuf=${qbuf} qbuf-free=0 ` +
+      `argv-mem=${argvMem} multi-mem=${multiMem} rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + multiMem + unsent} ` +
+      `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${this.user} redir=-1 resp=${this.resp} ` +
+      `lib-name=${this.libName} lib-ver=${this.libVer}`
+    );
+  }
+
   /** Writes what the handlers produced to the socket, in one write. */
   flush(): void {
     if (this.socket === null || this.reply.pending === 0) return;
@@ -120,4 +164,17 @@ export class Client {
       this.socket.uncork();
     }
   }
+}
+
+/** The socket's file descriptor, when the platform exposes it (-1 otherwise, as for fake clients). */
+function socketFd(socket: Socket | null): number {
+  const handle = (socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+function argvBytes(argv: readonly string[] | null): number {
+  if (argv === null) return 0;
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
 }

@@ -9,8 +9,8 @@ import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { HANDLED, subscribedContext } from './pubsub.js';
-import { discardTransaction, execAbort, flagTransaction, queueCommand, queues } from '../commands/transaction.js';
-import { busyRefusal } from '../scripting/busy.js';
+import { discardTransaction, execAbort, flagTransaction, queueCommand, queues } from './multi.js';
+import { busyRefusal } from './busy.js';
 
 /** Resolves argv to a command or subcommand, replying with the error if there is none. */
 export function resolve(c: Client, argv: string[]): Command | null {

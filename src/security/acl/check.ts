@@ -4,7 +4,7 @@
 
 import type { Command } from '../../commands/registry.js';
 import type { KeySpecFlag } from '../../commands/spec.js';
-import { commandKeys, type KeyRef } from '../../commands/key-specs.js';
+import type { KeyRef } from '../../commands/key-specs.js';
 import { globMatch } from '../../store/glob.js';
 import type { Selector } from './selector.js';
 import type { User } from './user.js';
@@ -101,7 +101,7 @@ function keyAllowed(s: Selector, key: string, flags: readonly KeySpecFlag[]): bo
 
 /** Key positions with their flags; SET and BITFIELD decide theirs from the arguments, as Redis does. */
 function keysWithFlags(cmd: Command, argv: readonly string[]): KeyRef[] {
-  const keys = commandKeys(cmd, argv);
+  const keys = cmd.keyRefs(argv);
   const name = cmd.fullName;
   if (name === 'set' && keys.length === 1) {
     let get = false;

@@ -5,7 +5,6 @@
 import * as E from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import type { Command } from '../../commands/registry.js';
-import { clientInfoLine } from '../../commands/client.js';
 import { auditEvent, clientFields } from '../audit-log.js';
 import { authFailed, authLocked, authSucceeded } from '../auth-throttle.js';
 import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
@@ -51,7 +50,7 @@ export function recordDenial(
   const server = c.server;
   const context = contextOf(c);
   server.acl.log.add(
-    { reason, context, object, username, time: Date.now(), clientInfo: clientInfoLine(c, argv) },
+    { reason, context, object, username, time: Date.now(), clientInfo: c.infoLine(argv) },
     server.config.num('acllog-max-len'),
   );
   const fields = { ...clientFields(c), reason: code ?? (reason === 'auth' ? 'auth-failed' : `acl-denied-${reason}`), username, context };

@@ -1,9 +1,9 @@
-// What the gate answers while a script is busy (past busy-reply-threshold and suspended). Kept
-// apart from script-run.ts so the dispatcher imports nothing of the scripting machinery.
+// What the gate answers while a script is busy (past busy-reply-threshold and suspended): gate
+// policy, so it sits with the dispatcher; scripting/ reads the BUSY wording from here too.
 
 import * as E from '../errors.js';
 import type { Command } from '../commands/registry.js';
-import type { ScriptKind } from './script-run.js';
+import type { ScriptKind } from '../scripting/script-run.js';
 
 /** The BUSY error for the script that runs, worded for SCRIPT KILL or FUNCTION KILL. */
 export function busyError(run: { readonly kind: ScriptKind }): string {
