@@ -1,6 +1,7 @@
 // CLIENT against live connections: LIST/INFO fields in Redis's order with true values, KILL
 // really disconnecting its victims, PAUSE holding writes (or everything) from other clients until
-// UNPAUSE or the timeout, REPLY OFF/SKIP checked on the raw bytes, and the per-connection switches.
+// UNPAUSE or the timeout but only once authentication and ACL have let them through, REPLY
+// OFF/SKIP checked on the raw bytes, RESET's effects, and the per-connection switches.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -205,6 +206,130 @@ describe('CLIENT PAUSE', () => {
       admin.close();
       other.close();
       await sleep(350);
+    }
+  });
+
+  test('a held write passes the whole gate again when the pause ends', async () => {
+    const admin = await connect(redoubt.port);
+    const writer = await connect(redoubt.port);
+    try {
+      assert.equal(await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE'), '+OK\r\n');
+      // Held inside MULTI too (Redis pauses a write before queueing it); then queued once released.
+      assert.equal(await writer.call('MULTI'), '+OK\r\n');
+      writer.write(RawClient.encode(['SET', 'held', '1']));
+      await sleep(100);
+      assert.equal(writer.unread.length, 0, 'the write is held, not queued');
+      assert.equal(await admin.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
+      assert.equal((await writer.read())!.toString('latin1'), '+QUEUED\r\n');
+      assert.equal(await writer.call('EXEC'), '*1\r\n+OK\r\n');
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.close();
+      writer.close();
+    }
+  });
+});
+
+describe('CLIENT PAUSE comes after authentication and ACL', () => {
+  const pair = useServerPair({ args: ['--requirepass', 'secret', '--user', 'reader', 'on', '>pw', '~*', '+@all', '-set'] });
+
+  /**
+   * On each server (started with a password and a user who may not SET): a pause that holds
+   * writes for ten seconds, then what a client that must not write gets, and how soon.
+   */
+  async function refusedDuringPause(port: number): Promise<{ replies: string[]; ms: number }> {
+    const admin = await connect(port);
+    const anon = await connect(port);
+    const limited = await connect(port);
+    const sub = await connect(port);
+    try {
+      assert.equal(await admin.call('AUTH', 'secret'), '+OK\r\n');
+      assert.equal(await limited.call('AUTH', 'reader', 'pw'), '+OK\r\n');
+      assert.equal(await sub.call('AUTH', 'secret'), '+OK\r\n');
+      await sub.call('SUBSCRIBE', 'ch');
+      assert.equal(await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE'), '+OK\r\n');
+      const started = Date.now();
+      const replies = [
+        await anon.call('SET', 'k', 'v'),
+        await anon.call('PING'),
+        await limited.call('SET', 'k', 'v'),
+        await sub.call('SET', 'k', 'v'),
+      ];
+      const ms = Date.now() - started;
+      // The pause still holds an allowed write: only the refusals came at once.
+      limited.write(RawClient.encode(['ECHO', 'reads run']));
+      assert.equal((await limited.read())!.toString('latin1'), '$9\r\nreads run\r\n');
+      return { replies, ms };
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      for (const c of [admin, anon, limited, sub]) c.close();
+    }
+  }
+
+  test('an unauthenticated SET gets NOAUTH at once, a forbidden one NOPERM, as on redis-server', async () => {
+    const ours = await refusedDuringPause(pair.redoubt.port);
+    const theirs = await refusedDuringPause(pair.redis.port);
+    assert.deepEqual(ours.replies, theirs.replies);
+    assert.deepEqual(ours.replies, [
+      '-NOAUTH Authentication required.\r\n',
+      '-NOAUTH Authentication required.\r\n',
+      "-NOPERM this user has no permissions to run the 'set' command\r\n",
+      "-ERR Can't execute 'set': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    ]);
+    // Ten seconds of pause: refusals that waited for it would take that long.
+    assert.ok(ours.ms < 2000, `refused after ${ours.ms} ms`);
+  });
+});
+
+describe('RESET', () => {
+  /** The connection state RESET leaves behind, on one server. */
+  async function afterReset(port: number): Promise<string[]> {
+    const c = await connect(port);
+    try {
+      const out: string[] = [];
+      await c.call('CLIENT', 'SETNAME', 'before');
+      await c.call('CLIENT', 'NO-EVICT', 'on');
+      await c.call('SELECT', '2');
+      await c.call('WATCH', 'w');
+      await c.call('MULTI');
+      await c.call('SET', 'w', '1');
+      out.push(await c.call('RESET'));
+      out.push(await c.call('CLIENT', 'GETNAME'));
+      out.push(await c.call('EXEC'));
+      const info = parseClients(bulkText(await c.call('CLIENT', 'INFO')))[0]!;
+      out.push(`db=${info['db']} flags=${info['flags']} multi=${info['multi']} name=${info['name']}`);
+      // REPLY OFF is cleared before RESET answers, so its reply still comes.
+      c.write(Buffer.concat([RawClient.encode(['CLIENT', 'REPLY', 'OFF']), RawClient.encode(['RESET'])]));
+      out.push((await c.read())!.toString('latin1'));
+      // REPLY SKIP before RESET still drops RESET's reply.
+      c.write(Buffer.concat([RawClient.encode(['CLIENT', 'REPLY', 'SKIP']), RawClient.encode(['RESET']), RawClient.encode(['PING'])]));
+      out.push((await c.read())!.toString('latin1'));
+      return out;
+    } finally {
+      c.close();
+    }
+  }
+
+  test('clears what Redis 7.0 clears, as one step', async () => {
+    const ours = await afterReset(redoubt.port);
+    assert.deepEqual(ours, await afterReset(redis.port));
+    assert.deepEqual(ours, ['+RESET\r\n', '$-1\r\n', '-ERR EXEC without MULTI\r\n', 'db=0 flags=e multi=-1 name=', '+RESET\r\n', '+PONG\r\n']);
+  });
+
+  test('a RESP2 subscriber leaves every channel, silently, and may then run anything', async () => {
+    const c = await connect(redoubt.port);
+    const pub = await connect(redoubt.port);
+    try {
+      await c.call('SUBSCRIBE', 'a');
+      await c.call('PSUBSCRIBE', 'p*');
+      assert.equal(await c.call('PING', 'x'), '*2\r\n$4\r\npong\r\n$1\r\nx\r\n');
+      assert.equal(await c.call('RESET'), '+RESET\r\n');
+      assert.equal(await pub.call('PUBLISH', 'a', 'm'), ':0\r\n');
+      assert.equal(await c.call('PING'), '+PONG\r\n');
+      assert.equal(await c.call('GET', 'nosuch'), '$-1\r\n');
+    } finally {
+      c.close();
+      pub.close();
     }
   });
 });

@@ -219,15 +219,9 @@ function dryrun(c: Client, argv: string[]): void {
     return;
   }
   const args = argv.slice(3);
-  let cmd = c.server.commands.lookup(args[0]!);
-  if (cmd !== undefined && cmd.subcommands !== null && args.length >= 2) cmd = cmd.subcommands.get(args[1]!.toLowerCase());
-  if (cmd === undefined) {
-    c.reply.error(E.aclCommandNotFound(args[0]!));
-    return;
-  }
-  const arity = cmd.spec.arity;
-  if ((arity > 0 && args.length !== arity) || args.length < -arity) {
-    c.reply.error(E.wrongArity(cmd.fullName));
+  const cmd = c.server.commands.resolve(args);
+  if (!cmd.resolved) {
+    c.reply.error(cmd.reason === 'arity' ? E.wrongArity(cmd.cmd.fullName) : E.aclCommandNotFound(args[0] ?? ''));
     return;
   }
   const v = checkCommand(u, cmd, args);

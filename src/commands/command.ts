@@ -10,7 +10,7 @@ import type { Command } from './registry.js';
 import type { Client } from '../server/client.js';
 import type { Reply } from '../protocol/reply-writer.js';
 import { replyHelp } from './server.js';
-import { commandKeys, legacyRange } from './key-specs.js';
+import { legacyRange } from './key-specs.js';
 import { globMatch } from '../store/glob.js';
 
 // Output orders are Redis's, whatever order a table row lists them in.
@@ -243,9 +243,10 @@ export function lookupByFullName(c: Client, name: string): Command | undefined {
 function getkeys(withFlags: boolean) {
   return (c: Client, argv: string[]): void => {
     const line = argv.slice(2);
-    let cmd = c.server.commands.lookup(line[0]!);
-    if (cmd !== undefined && cmd.subcommands !== null && line.length >= 2) cmd = cmd.subcommands.get(line[1]!.toLowerCase());
-    if (cmd === undefined) {
+    const found = c.server.commands.resolve(line);
+    const cmd = found.resolved ? found : found.cmd;
+    // An unknown subcommand is an invalid command here, as in Redis's lookupCommand.
+    if (cmd === null || (!found.resolved && found.reason === 'subcommand')) {
       c.reply.error(E.INVALID_COMMAND);
       return;
     }
@@ -254,11 +255,11 @@ function getkeys(withFlags: boolean) {
       c.reply.error(E.NO_KEY_ARGUMENTS);
       return;
     }
-    if ((spec.arity > 0 && spec.arity !== line.length) || line.length < -spec.arity) {
+    if (!found.resolved) {
       c.reply.error(E.INVALID_COMMAND_ARGC);
       return;
     }
-    const keys = commandKeys(cmd, line);
+    const keys = cmd.keyRefs(line);
     if (keys.length === 0) {
       if (spec.flags.includes('no_mandatory_keys')) c.reply.array(0);
       else c.reply.error(E.INVALID_COMMAND_ARGS);

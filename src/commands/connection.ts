@@ -5,7 +5,6 @@ import { parseInteger, is } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { connectionDocs } from './docs/connection.js';
 import type { Client } from '../server/client.js';
-import { defaultUserIsNopass } from '../security/auth.js';
 import { authenticate } from '../security/acl/gate.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
 import { REDIS_VERSION } from '../version.js';
@@ -18,8 +17,14 @@ function ping(c: Client, argv: string[]): void {
     c.reply.error(E.wrongArity('ping'));
     return;
   }
-  if (argv.length === 1) c.reply.raw(PONG);
-  else c.reply.bulk(argv[1] ?? '');
+  const message = argv[1];
+  // A RESP2 subscriber cannot tell a status reply from a message: it gets ["pong", message].
+  if (c.subs !== null && c.resp === 2) {
+    c.reply.array(2);
+    c.reply.bulk('pong');
+    c.reply.bulk(message ?? '');
+  } else if (message === undefined) c.reply.raw(PONG);
+  else c.reply.bulk(message);
 }
 
 function echo(c: Client, argv: string[]): void {
@@ -32,14 +37,7 @@ function quit(c: Client): void {
 }
 
 function reset(c: Client): void {
-  const db0 = c.server.dbs[0];
-  if (db0 !== undefined) c.db = db0;
-  c.resp = 2;
-  c.authenticated = defaultUserIsNopass(c.server);
-  c.user = 'default';
-  c.noEvict = false;
-  c.replyOff = false;
-  c.replySkipNext = false;
+  c.resetConnection();
   c.reply.raw(RESET);
 }
 

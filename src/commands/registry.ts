@@ -1,11 +1,18 @@
 // The command table: every family's rows gathered into runtime Command objects that carry the
-// spec plus what the dispatcher keeps per command (statistics). Lookup is by exact name first
-// (clients send upper or lower case), falling back to lower-casing.
+// spec, the policy the gate reads (flags, the protected-command gate, channel arguments, the
+// subscribed and MULTI allow-lists, all computed once here) and the statistics the dispatcher
+// keeps. resolve() is the one lookup-plus-arity everything uses: the gate, scripts, COMMAND
+// GETKEYS, ACL DRYRUN. Lookup is by exact name first (clients send upper or lower case), falling
+// back to lower-casing.
 
-import type { CommandSpec } from './spec.js';
+import type { ChannelExtractor, CommandSpec } from './spec.js';
 import { familyTables } from './families.js';
 import { commandKeys, legacyRange, type KeyRef } from './key-specs.js';
 import { CommandUniverse } from '../security/acl/commands.js';
+import { CHANNEL_ARGS } from '../security/acl/check.js';
+import { PROTECTED_GATES, type ProtectedGate } from '../security/gates.js';
+import { RESP2_SUBSCRIBED_ALLOWED } from '../server/pubsub.js';
+import { RUN_IN_MULTI } from '../server/multi.js';
 
 export interface CommandStats {
   calls: number;
@@ -14,7 +21,19 @@ export interface CommandStats {
   failed: number;
 }
 
+/**
+ * Why argv names nothing that can run (Redis's commandCheckExistence and commandCheckArity): no
+ * such command, no such subcommand of the container `cmd`, or the wrong number of arguments for `cmd`.
+ */
+export type Unresolved =
+  | { readonly resolved: false; readonly reason: 'command'; readonly cmd: null }
+  | { readonly resolved: false; readonly reason: 'subcommand' | 'arity'; readonly cmd: Command };
+
+const NO_SUCH_COMMAND: Unresolved = { resolved: false, reason: 'command', cmd: null };
+
 export class Command {
+  /** Tells a Command from an Unresolved in resolve()'s answer. */
+  readonly resolved = true;
   /** "get", or "config|get" for a subcommand: the name errors, ACL and stats use. */
   readonly fullName: string;
   readonly parent: Command | null;
@@ -36,6 +55,16 @@ export class Command {
   readonly isAllowBusy: boolean;
   readonly isFast: boolean;
   readonly movableKeys: boolean;
+  /** write or may_replicate (Redis's is_may_replicate_command): CLIENT PAUSE WRITE holds it, read-only scripts refuse it. */
+  readonly mayReplicate: boolean;
+  /** For a protected command, the directive that allows it (security/gates.ts); null for the rest. */
+  readonly gate: ProtectedGate | null;
+  /** The channels it publishes or subscribes to, for the ACL (security/acl/check.ts); null when none. */
+  readonly channels: ChannelExtractor | null;
+  /** May run while a RESP2 client is subscribed (server/pubsub.ts). */
+  readonly allowedWhenSubscribed: boolean;
+  /** Runs at once inside MULTI rather than being queued (server/multi.ts). */
+  readonly runsInMulti: boolean;
 
   constructor(
     readonly spec: CommandSpec,
@@ -60,6 +89,11 @@ export class Command {
     this.isAllowBusy = f.has('allow_busy');
     this.isFast = f.has('fast');
     this.movableKeys = legacyRange(spec).movable;
+    this.mayReplicate = this.isWrite || f.has('may_replicate');
+    this.gate = f.has('protected') ? (PROTECTED_GATES.get(parent !== null ? parent.spec.name : spec.name) ?? null) : null;
+    this.channels = CHANNEL_ARGS.get(this.fullName) ?? null;
+    this.allowedWhenSubscribed = RESP2_SUBSCRIBED_ALLOWED.has(this.fullName);
+    this.runsInMulti = RUN_IN_MULTI.has(this.fullName);
     if (spec.subcommands) {
       this.subcommands = new Map();
       for (const sub of spec.subcommands) this.subcommands.set(sub.name, new Command(sub, this));
@@ -113,6 +147,25 @@ export class CommandTable {
 
   lookup(name: string): Command | undefined {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * The command or subcommand `argv` names, if its number of arguments fits; else why not. On the
+   * path of every request: one lookup, no allocation unless the arity is wrong.
+   */
+  resolve(argv: readonly string[]): Command | Unresolved {
+    const name = argv[0];
+    let cmd = name === undefined ? undefined : this.lookup(name);
+    if (cmd === undefined) return NO_SUCH_COMMAND;
+    const subName = argv[1];
+    if (cmd.subcommands !== null && subName !== undefined) {
+      const sub = cmd.subcommands.get(subName.toLowerCase());
+      if (sub === undefined) return { resolved: false, reason: 'subcommand', cmd };
+      cmd = sub;
+    }
+    const arity = cmd.spec.arity;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return { resolved: false, reason: 'arity', cmd };
+    return cmd;
   }
 
   /** Every command and subcommand, depth first. */

@@ -70,6 +70,15 @@ export type DocsTable = Readonly<Record<string, CommandDocs>>;
 
 export type Handler = (c: Client, argv: string[]) => void;
 
+/** A channel argument: position, and whether it is a pattern (PSUBSCRIBE) matched literally. */
+export interface ChannelRef {
+  readonly pos: number;
+  readonly pattern: boolean;
+}
+
+/** The channels a command publishes or subscribes to (Redis's getChannelsFromCommand). */
+export type ChannelExtractor = (argv: readonly string[]) => ChannelRef[];
+
 /** Extra key positions for commands whose keys cannot be described by key specs alone. */
 export type KeyExtractor = (argv: readonly string[]) => number[];
 

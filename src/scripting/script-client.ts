@@ -1,6 +1,7 @@
 // The client with no socket through which redis.call and redis.pcall run commands, with Redis
-// 7.0's script rules (scriptCall): command lookup, arity, noscript, ACL as the calling user,
-// read-only scripts, then the dispatcher's call(). Replies come back as RESP in a latin1 string.
+// 7.0's script rules (scriptCall): command lookup and arity (the table's resolve), noscript, ACL
+// as the calling user, read-only scripts, then the dispatcher's call(). Replies come back as RESP
+// in a latin1 string.
 
 import * as E from '../errors.js';
 import { Client } from '../server/client.js';
@@ -63,11 +64,8 @@ export class ScriptClient {
 
   /** The command to run, or the error the script gets instead. */
   private admit(c: Client, argv: string[], run: ScriptRun): Command | string {
-    let cmd = c.server.commands.lookup(argv[0]!);
-    if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
-    if (cmd === undefined) return E.SCRIPT_UNKNOWN_COMMAND;
-    const arity = cmd.spec.arity;
-    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return E.SCRIPT_WRONG_ARITY;
+    const cmd = c.server.commands.resolve(argv);
+    if (!cmd.resolved) return cmd.reason === 'arity' ? E.SCRIPT_WRONG_ARITY : E.SCRIPT_UNKNOWN_COMMAND;
     if (cmd.isNoScript) return E.SCRIPT_NOT_ALLOWED;
     const denied = aclDenial(c, cmd, argv);
     if (denied !== null) {
@@ -76,7 +74,7 @@ export class ScriptClient {
       return E.SCRIPT_NOPERM_COMMAND;
     }
     // Read-only scripts refuse writes and what may replicate (PUBLISH, PFCOUNT), as Redis 7.0.
-    if (run.readOnly && (cmd.isWrite || cmd.spec.flags.includes('may_replicate'))) return E.SCRIPT_READONLY_WRITE;
+    if (run.readOnly && cmd.mayReplicate) return E.SCRIPT_READONLY_WRITE;
     return cmd;
   }
 }

@@ -25,21 +25,28 @@ export function allowProtectedAction(config: Config, option: string, c: Client):
   return mode === 'yes' || (mode === 'local' && isLocalClient(c));
 }
 
-/** The directive that gates each protected command, by top-level name. */
-const GATES: ReadonlyMap<string, readonly ['DEBUG' | 'MODULE', string]> = new Map([
-  ['debug', ['DEBUG', 'enable-debug-command']],
-  ['module', ['MODULE', 'enable-module-command']],
+/** The directive that allows a protected command, and the name its refusal gives. */
+export interface ProtectedGate {
+  readonly label: 'DEBUG' | 'MODULE';
+  readonly option: 'enable-debug-command' | 'enable-module-command';
+}
+
+/**
+ * The gate of each protected command, by top-level name (subcommands share their container's).
+ * Read once, when the command table is built (Command.gate).
+ */
+export const PROTECTED_GATES: ReadonlyMap<string, ProtectedGate> = new Map<string, ProtectedGate>([
+  ['debug', { label: 'DEBUG', option: 'enable-debug-command' }],
+  ['module', { label: 'MODULE', option: 'enable-module-command' }],
 ]);
 
 /**
- * The dispatcher's gate step for protected commands. Returns true when the command may go on;
- * otherwise replies with Redis's error, counts the rejection and records an audit event.
+ * The dispatcher's gate step for a protected command (one whose Command.gate is set). Returns true
+ * when the command may go on; otherwise replies with Redis's error, counts the rejection and
+ * records an audit event.
  */
-export function protectedCommandAllowed(c: Client, cmd: Command): boolean {
-  if (!cmd.spec.flags.includes('protected')) return true;
-  const gate = GATES.get((cmd.parent ?? cmd).spec.name);
-  if (gate === undefined) return true;
-  const [label, option] = gate;
+export function protectedCommandAllowed(c: Client, cmd: Command, gate: ProtectedGate): boolean {
+  const { label, option } = gate;
   if (allowProtectedAction(c.server.config, option, c)) return true;
   cmd.stats.rejected++;
   c.reply.error(E.protectedCommandRefused(label, option));

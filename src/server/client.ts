@@ -10,8 +10,9 @@ import type { Server } from './server.js';
 import type { Command } from '../commands/registry.js';
 import type { Subscriptions } from './pubsub.js';
 import type { WatchState } from './watch.js';
-import type { MultiState } from './multi.js';
+import { discardTransaction, type MultiState } from './multi.js';
 import { pendingOutput } from '../security/output-limits.js';
+import { defaultUserIsNopass } from '../security/auth.js';
 
 /** Size of Redis's per-client reply buffer and of its reply list blocks (CLIENT LIST obl/oll/omem). */
 const REPLY_CHUNK = 16 * 1024;
@@ -86,6 +87,27 @@ export class Client {
     this.replySkip = this.replySkipNext;
     this.replySkipNext = false;
     this.reply.enabled = !this.replyOff && !this.replySkip;
+  }
+
+  /**
+   * RESET: the connection as it was when it connected, as Redis 7.0's clearClientConnectionState.
+   * Every effect is here: the transaction and its watches go, every subscription (silently), the
+   * name, CLIENT REPLY OFF/SKIP and NO-TOUCH; database 0, RESP2, and the default user, logged in
+   * only if it needs no password. CLIENT NO-EVICT stays, as in Redis 7.0 (7.2 clears it too).
+   */
+  resetConnection(): void {
+    discardTransaction(this);
+    this.server.pubsub.forget(this);
+    this.db = this.server.dbs[0] ?? this.db;
+    this.resp = 2;
+    this.user = 'default';
+    this.authenticated = defaultUserIsNopass(this.server);
+    this.name = '';
+    this.replyOff = false;
+    this.replySkipNext = false;
+    // RESET's own reply goes out unless CLIENT REPLY SKIP was for it.
+    this.reply.enabled = !this.replySkip;
+    this.noTouch = false;
   }
 
   /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys. */

@@ -95,13 +95,9 @@ export function processInput(c: Client): void {
     const argv = parser.next();
     if (argv === null) break;
     if (argv.length === 0) continue;
-    if (server.pause.type !== 'none' && pausedFor(c, argv)) {
-      // Held, not refused: the request runs when the pause ends (Redis's BLOCKED_POSTPONE).
-      c.pendingArgv = argv;
-      server.pausedClients.add(c);
-      break;
-    }
     dispatch(c, argv);
+    // Held by CLIENT PAUSE: it has not run yet, so the reply mode does not move on.
+    if (c.pendingArgv !== null) break;
     c.afterCommand();
     // A pipelined batch is flushed only at its end: the hard limit must hold inside it too.
     checkOutputLimits(c);
@@ -118,35 +114,14 @@ export function processInput(c: Client): void {
   flushClient(c);
 }
 
-/** True when CLIENT PAUSE holds this request: every command in ALL mode, writes in WRITE mode. */
-function pausedFor(c: Client, argv: string[]): boolean {
-  if (c.kind === 'replica' || c.kind === 'master') return false;
-  let cmd = c.server.commands.lookup(argv[0]!);
-  // Unknown commands and arity errors are answered at once, as Redis rejects them before pausing.
-  if (cmd === undefined) return false;
-  if (cmd.subcommands !== null && argv.length >= 2) {
-    cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
-    if (cmd === undefined) return false;
-  }
-  const arity = cmd.spec.arity;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return false;
-  if (c.server.pause.type === 'all') return true;
-  if (cmd.isWrite || cmd.spec.flags.includes('may_replicate')) return true;
-  // Redis judges EXEC by the commands it would run.
-  return c.multi !== null && c.multi.writes && cmd.fullName === 'exec';
-}
-
 /** Runs the request a paused client was holding, then the rest of its buffer. */
 export function resumeInput(c: Client): void {
   const argv = c.pendingArgv;
   if (argv === null) return;
   c.pendingArgv = null;
-  if (c.server.pause.type !== 'none' && pausedFor(c, argv)) {
-    c.pendingArgv = argv;
-    c.server.pausedClients.add(c);
-    return;
-  }
+  // Through the whole gate again: a pause still in force holds it anew.
   dispatch(c, argv);
+  if (c.pendingArgv !== null) return;
   c.afterCommand();
   processInput(c);
 }

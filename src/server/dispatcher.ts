@@ -1,52 +1,27 @@
-// The one gate every command passes, in Redis's processCommand order:
-// lookup → arity → authentication → ACL → state checks (subscribed context, busy script) →
-// MULTI queueing → execute → statistics.
-// Handlers never re-check policy; whatever reaches them is allowed.
+// The one gate every request passes, in Redis's processCommand order:
+// lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
+// ACL → RESP2 subscribed context → busy script → CLIENT PAUSE → MULTI queueing → execute →
+// statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
+// gate reads is a field of the Command, computed when the table was built: no lookup per request.
 
 import * as E from '../errors.js';
-import type { Command } from '../commands/registry.js';
+import type { Command, Unresolved } from '../commands/registry.js';
 import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
-import { HANDLED, subscribedContext } from './pubsub.js';
-import { discardTransaction, execAbort, flagTransaction, queueCommand, queues } from './multi.js';
+import { execAbort, flagTransaction, queueCommand } from './multi.js';
 import { busyRefusal } from './busy.js';
-
-/** Resolves argv to a command or subcommand, replying with the error if there is none. */
-export function resolve(c: Client, argv: string[]): Command | null {
-  const server = c.server;
-  const name = argv[0]!;
-  let cmd = server.commands.lookup(name);
-  if (cmd === undefined) {
-    if (isCrossProtocolAttack(name)) {
-      server.securityAttack(c);
-      return null;
-    }
-    reject(c, null, E.unknownCommand(name, argv.slice(1)));
-    return null;
-  }
-  if (cmd.subcommands !== null && argv.length >= 2) {
-    const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
-    if (sub === undefined) {
-      reject(c, null, E.unknownSubcommand(argv[1]!, cmd.spec.name));
-      return null;
-    }
-    cmd = sub;
-  }
-  const arity = cmd.spec.arity;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    reject(c, cmd, E.wrongArity(cmd.fullName));
-    return null;
-  }
-  return cmd;
-}
 
 /** Runs one request from a client through the gate. */
 export function dispatch(c: Client, argv: string[]): void {
   const server = c.server;
-  const cmd = resolve(c, argv);
-  if (cmd === null) return;
-  if (!protectedCommandAllowed(c, cmd)) {
+  const cmd = server.commands.resolve(argv);
+  if (!cmd.resolved) {
+    refuse(c, argv, cmd);
+    return;
+  }
+  const gate = cmd.gate;
+  if (gate !== null && !protectedCommandAllowed(c, cmd, gate)) {
     flagTransaction(c);
     return;
   }
@@ -54,7 +29,8 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.NOAUTH);
     return;
   }
-  if (c.multi !== null && cmd.isNoMulti) {
+  const m = c.multi;
+  if (m !== null && cmd.isNoMulti) {
     reject(c, cmd, E.NOT_ALLOWED_IN_MULTI);
     return;
   }
@@ -63,12 +39,10 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, denied);
     return;
   }
-  if (c.subs !== null) {
-    const refusal = subscribedContext(c, cmd, argv);
-    if (refusal !== null) {
-      if (refusal !== HANDLED) reject(c, cmd, refusal);
-      return;
-    }
+  // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
+  if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
+    reject(c, cmd, E.subscribeContext(cmd.fullName));
+    return;
   }
   // A script past busy-reply-threshold is suspended: only allow_busy commands run meanwhile.
   // Before MULTI queueing, as Redis: a queued command would otherwise run at an EXEC later.
@@ -79,15 +53,43 @@ export function dispatch(c: Client, argv: string[]): void {
       return;
     }
   }
-  if (c.multi !== null || c.watched !== null || c.dirtyCas) {
-    if (queues(c, cmd)) {
-      queueCommand(c, cmd, argv);
-      return;
-    }
-    // RESET leaves no transaction and no watched key behind.
-    if (cmd.fullName === 'reset') discardTransaction(c);
+  // CLIENT PAUSE holds the request, not refuses it: it runs (through this gate again) when the
+  // pause ends, as Redis's BLOCKED_POSTPONE. Only what passed every check above waits.
+  if (server.pause.type !== 'none' && pausedFor(c, cmd)) {
+    c.pendingArgv = argv;
+    server.pausedClients.add(c);
+    return;
+  }
+  if (m !== null && !cmd.runsInMulti) {
+    queueCommand(c, m, cmd, argv);
+    return;
   }
   call(c, cmd, argv);
+}
+
+/** The reply to a request that names no runnable command. */
+function refuse(c: Client, argv: readonly string[], why: Unresolved): void {
+  if (why.reason === 'command') {
+    const name = argv[0] ?? '';
+    if (isCrossProtocolAttack(name)) {
+      c.server.securityAttack(c);
+      return;
+    }
+    reject(c, null, E.unknownCommand(name, argv.slice(1)));
+  } else if (why.reason === 'subcommand') {
+    reject(c, null, E.unknownSubcommand(argv[1] ?? '', why.cmd.spec.name));
+  } else {
+    reject(c, why.cmd, E.wrongArity(why.cmd.fullName));
+  }
+}
+
+/** True when CLIENT PAUSE holds this command: everything in ALL mode, what may replicate in WRITE mode. */
+function pausedFor(c: Client, cmd: Command): boolean {
+  if (c.kind === 'replica' || c.kind === 'master') return false;
+  if (c.server.pause.type === 'all') return true;
+  if (cmd.mayReplicate) return true;
+  // Redis judges EXEC by the commands it would run.
+  return c.multi !== null && c.multi.writes && cmd.fullName === 'exec';
 }
 
 /**

@@ -19,23 +19,20 @@ export interface MultiState {
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 
-/** The commands that run at once inside MULTI instead of being queued. */
-const RUN_IN_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/**
+ * The commands that run at once inside MULTI instead of being queued (Redis's processCommand
+ * list). Read once, when the command table is built (Command.runsInMulti).
+ */
+export const RUN_IN_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
-/** True when the dispatcher must queue `cmd` rather than run it. */
-export function queues(c: Client, cmd: Command): boolean {
-  return c.multi !== null && !RUN_IN_MULTI.has(cmd.fullName);
-}
-
-/** Queues an admitted command and replies +QUEUED. A failed transaction keeps nothing more. */
-export function queueCommand(c: Client, cmd: Command, argv: string[]): void {
-  const m = c.multi!;
+/** Queues an admitted command into `m`, the client's transaction, and replies +QUEUED. A failed transaction keeps nothing more. */
+export function queueCommand(c: Client, m: MultiState, cmd: Command, argv: string[]): void {
   if (!m.failed && !c.dirtyCas) {
     m.commands.push({ cmd, argv });
     let bytes = 8 * argv.length;
     for (const a of argv) bytes += a.length;
     m.mem += bytes;
-    if (cmd.isWrite || cmd.spec.flags.includes('may_replicate')) m.writes = true;
+    if (cmd.mayReplicate) m.writes = true;
   }
   // CLIENT LIST's cmd= names what was last sent, queued or not, as Redis's lastcmd.
   c.lastCommand = cmd;

@@ -2,8 +2,6 @@
 // subscribers, each client's own subscriptions, message delivery into other clients' reply
 // buffers (flushed together after the current I/O turn), and the RESP2 subscribed-context rule.
 
-import * as E from '../errors.js';
-import type { Command } from '../commands/registry.js';
 import { globMatch } from '../store/glob.js';
 import { channelAllowed } from '../security/acl/check.js';
 import type { User } from '../security/acl/user.js';
@@ -11,7 +9,6 @@ import { checkOutputLimits } from '../security/output-limits.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
 import { flushClient } from './connection.js';
-import { call } from './dispatcher.js';
 
 /** What one client is subscribed to; present only while it has at least one subscription. */
 export interface Subscriptions {
@@ -216,48 +213,10 @@ function confirm(c: Client, kind: string, name: string | null, n: number): void 
   w.enabled = enabled;
 }
 
-// --- the dispatcher's subscribed-context step ---
-
-/** What a RESP2 client may run while subscribed (Redis's processCommand list). */
-const RESP2_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
-
-/** Returned when the step ran the command itself. */
-export const HANDLED = '';
-
 /**
- * For a client with subscriptions, before the command runs: RESET leaves every channel first;
- * in RESP2 only the commands above are allowed (the error to send is returned) and PING answers
- * ["pong", arg], run here (HANDLED is returned). null: go on as usual.
+ * What a RESP2 client may run while subscribed (Redis's processCommand list; PING then answers
+ * ["pong", message]). Read once, when the command table is built (Command.allowedWhenSubscribed).
  */
-export function subscribedContext(c: Client, cmd: Command, argv: string[]): string | null {
-  const name = cmd.fullName;
-  if (name === 'reset') {
-    c.server.pubsub.forget(c);
-    return null;
-  }
-  if (c.resp !== 2) return null;
-  if (!RESP2_ALLOWED.has(name)) return E.subscribeContext(name);
-  if (name === 'ping' && argv.length <= 2) {
-    call(c, subscribedPing(cmd), argv);
-    return HANDLED;
-  }
-  return null;
-}
-
-const pings = new WeakMap<Command, Command>();
-
-/** PING's row with the subscribed-mode reply: same name and statistics, another handler. */
-function subscribedPing(ping: Command): Command {
-  let p = pings.get(ping);
-  if (p === undefined) {
-    p = Object.create(ping, { spec: { value: { ...ping.spec, run: pongArray } } }) as Command;
-    pings.set(ping, p);
-  }
-  return p;
-}
-
-function pongArray(c: Client, argv: string[]): void {
-  c.reply.array(2);
-  c.reply.bulk('pong');
-  c.reply.bulk(argv.length === 2 ? argv[1]! : '');
-}
+export const RESP2_SUBSCRIBED_ALLOWED: ReadonlySet<string> = new Set([
+  'ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset',
+]);

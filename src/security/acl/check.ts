@@ -3,7 +3,7 @@
 // access the key spec implies) and every channel it publishes or subscribes to.
 
 import type { Command } from '../../commands/registry.js';
-import type { KeySpecFlag } from '../../commands/spec.js';
+import type { ChannelExtractor, KeySpecFlag } from '../../commands/spec.js';
 import type { KeyRef } from '../../commands/key-specs.js';
 import { globMatch } from '../../store/glob.js';
 import type { Selector } from './selector.js';
@@ -24,17 +24,12 @@ export interface Verdict {
 
 const ALLOWED: Verdict = { result: ACL_OK, pos: 0 };
 
-/** A channel argument: position, and whether it is a pattern (PSUBSCRIBE) matched literally. */
-export interface ChannelRef {
-  readonly pos: number;
-  readonly pattern: boolean;
-}
-
 /**
  * Channels a command publishes or subscribes to (Redis's getChannelsFromCommand, limited to the
- * publish and subscribe flags the ACL checks). Keyed by full command name.
+ * publish and subscribe flags the ACL checks), by full command name. Read once, when the command
+ * table is built (Command.channels).
  */
-export const channelArgs = new Map<string, (argv: readonly string[]) => ChannelRef[]>([
+export const CHANNEL_ARGS: ReadonlyMap<string, ChannelExtractor> = new Map<string, ChannelExtractor>([
   ['publish', () => [{ pos: 1, pattern: false }]],
   ['spublish', () => [{ pos: 1, pattern: false }]],
   ['subscribe', (argv) => argv.slice(1).map((_, i) => ({ pos: i + 1, pattern: false }))],
@@ -78,8 +73,8 @@ function checkSelector(s: Selector, cmd: Command, argv: readonly string[], cache
     }
   }
   if (!s.allChannels) {
-    const channels = channelArgs.get(cmd.fullName);
-    if (channels !== undefined) {
+    const channels = cmd.channels;
+    if (channels !== null) {
       for (const ch of channels(argv)) {
         if (!channelInList(s.channels, argv[ch.pos]!, ch.pattern)) return { result: ACL_DENIED_CHANNEL, pos: ch.pos };
       }
