@@ -41,12 +41,16 @@ async function start(name: string, password: string, directives: string[]): Prom
   const commands = createCommandTable();
   const startup = loadServerConfig({ configFile: null, stdin: false, options }, commands);
   const server = createServer(startup.config, commands, startup.users);
+  const running = { server, port, password, auditFile };
+  started.push(running);
   await server.start();
-  return { server, port, password, auditFile };
+  return running;
 }
 
 let a: Running;
 let b: Running;
+/** Every server started, stopped after the tests even if a later start failed. */
+const started: Running[] = [];
 const open: RawClient[] = [];
 /** Connections made to each server, by port. */
 const opened = new Map<number, number>();
@@ -84,7 +88,7 @@ before(async () => {
 
 after(async () => {
   for (const c of open) c.close();
-  await Promise.all([a?.server.shutdown(), b?.server.shutdown()]);
+  await Promise.all(started.map((s) => s.server.shutdown()));
   rmSync(dir, { recursive: true, force: true });
 });
 

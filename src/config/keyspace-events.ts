@@ -50,7 +50,7 @@ export function notifyFlagsOf(value: ParamValue): number {
 }
 
 export function parseNotify(words: string[]): ParamValue | Error {
-  const flags = flagsOf(words[0]!);
+  const flags = flagsOf(words[0] ?? '');
   if (flags === -1) return new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
   let out = '';
   for (const [ch, bit] of LETTERS) if (flags & bit) out += ch;
