@@ -239,7 +239,7 @@ describe('two servers in one process', () => {
     assert.ok(Number(await info(cb, 'total_commands_processed')) < processedB + 5, 'alpha\'s pings are not bravo\'s');
   });
 
-  test('keyspace hits and misses are per server', { todo: 'keyspace statistics move into the server with the write barrier' }, async () => {
+  test('keyspace hits and misses are per server', async () => {
     const ca = await connect(a);
     const cb = await connect(b);
     const missesB = Number(await info(cb, 'keyspace_misses'));
