@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, freePort, REDOUBT_MAIN, useServerPair, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, REDOUBT_MAIN, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const work = mkdtempSync(join(tmpdir(), 'redoubt-acl-'));
@@ -154,7 +154,16 @@ describe('ACL with real clients', () => {
     assert.match(await u.call('SET', 'k1', 'v'), /^-NOPERM/);
     const log = (await r.call('ACL', 'LOG')) as unknown[][];
     assert.equal(log.length, 2);
-    const entry = (e: unknown[]): Record<string, unknown> => Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [e[2 * i], e[2 * i + 1]]));
+    const entry = (e: unknown[]): Record<string, unknown> => {
+      assert.equal(e.length % 2, 0, 'an ACL LOG entry is a flat list of names and values');
+      return Object.fromEntries(
+        Array.from({ length: e.length / 2 }, (_, i): [string, unknown] => {
+          const name = e[2 * i];
+          assert.ok(typeof name === 'string', 'ACL LOG field names are strings');
+          return [name, e[2 * i + 1]];
+        }),
+      );
+    };
     const [first, second] = log.map(entry);
     assert.deepEqual(Object.keys(first!), ['count', 'reason', 'context', 'object', 'username', 'age-seconds', 'client-info']);
     assert.equal(first!['reason'], 'command');
@@ -275,6 +284,5 @@ describe('ACL files and config user lines', () => {
     assert.match(refuse('user alice on +nosuch\n'), /Error loading ACL rule '\+nosuch' for the user named 'alice'/);
     writeFileSync(aclfile, 'user a on\nuser b bogus\n');
     assert.match(refuse('', '--aclfile', aclfile), /Aborting Redis startup because of ACL errors: .*x\.acl:2: Syntax error\./);
-    void freePort;
   });
 });

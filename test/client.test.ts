@@ -64,7 +64,7 @@ describe('CLIENT LIST and INFO', () => {
       assert.ok(Number(meB['fd']) > 0, 'a real file descriptor');
       assert.ok(Number(meA['argv-mem']) > 0, 'the running request is counted');
       // CLIENT INFO is the caller's own line.
-      const info = parseClients(String(await a.client('INFO')))[0]!;
+      const info = parseClients(await a.client('INFO'))[0]!;
       assert.equal(info['id'], meA['id']);
       assert.equal(info['cmd'], 'client|info');
       // Filters
@@ -96,11 +96,13 @@ describe('CLIENT LIST and INFO', () => {
     try {
       const id = await client.clientId();
       assert.equal(await client.clientGetName(), 'nr');
-      const line = parseClients(String(await client.sendCommand(['CLIENT', 'INFO'])))[0]!;
+      const reply = await client.sendCommand(['CLIENT', 'INFO']);
+      assert.ok(typeof reply === 'string', 'CLIENT INFO is a bulk string in RESP2');
+      const line = parseClients(reply)[0]!;
       assert.equal(line['id'], String(id));
       assert.equal(line['name'], 'nr');
     } finally {
-      await client.disconnect();
+      client.destroy();
     }
   });
 });

@@ -12,7 +12,7 @@ import { CommandTable, createCommandTable, type Command } from '../src/commands/
 import type { CommandSpec, DocsTable, KeySpec } from '../src/commands/spec.js';
 import { startRedis, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { decode, pairs, type RespValue } from './helpers/resp.js';
+import { decode, pairs, show, type RespValue } from './helpers/resp.js';
 import { loadCorpus } from './helpers/corpus.js';
 
 const TEST_DIR = fileURLToPath(new URL('../../test/', import.meta.url));
@@ -191,7 +191,7 @@ describe('the command table against redis-server 7.0', () => {
       c.close();
     }
   });
-  after(() => redis?.stop());
+  after(() => redis.stop());
 
   function infoFields(e: RespValue[]): Map<string, RespValue> {
     return new Map<string, RespValue>([
@@ -227,16 +227,16 @@ describe('the command table against redis-server 7.0', () => {
     const flags = strings(m.get('flags')).map((f) => f.toUpperCase()).sort();
     const b = pairs(m.get('begin_search')!);
     const bspec = pairs(b.get('spec')!);
-    const bt = String(b.get('type'));
-    const begin = bt === 'index' ? `index ${bspec.get('index')}` : bt === 'keyword' ? `keyword ${bspec.get('keyword')} startfrom ${bspec.get('startfrom')}` : 'unknown';
+    const bt = show(b.get('type'));
+    const begin = bt === 'index' ? `index ${show(bspec.get('index'))}` : bt === 'keyword' ? `keyword ${show(bspec.get('keyword'))} startfrom ${show(bspec.get('startfrom'))}` : 'unknown';
     const fk = pairs(m.get('find_keys')!);
     const fspec = pairs(fk.get('spec')!);
-    const ft = String(fk.get('type'));
+    const ft = show(fk.get('type'));
     const find =
       ft === 'range'
-        ? `range lastkey ${fspec.get('lastkey')} keystep ${fspec.get('keystep')} limit ${fspec.get('limit')}`
+        ? `range lastkey ${show(fspec.get('lastkey'))} keystep ${show(fspec.get('keystep'))} limit ${show(fspec.get('limit'))}`
         : ft === 'keynum'
-          ? `keynum keynumidx ${fspec.get('keynumidx')} firstkey ${fspec.get('firstkey')} keystep ${fspec.get('keystep')}`
+          ? `keynum keynumidx ${show(fspec.get('keynumidx'))} firstkey ${show(fspec.get('firstkey'))} keystep ${show(fspec.get('keystep'))}`
           : 'unknown';
     return `flags [${flags.join(' ')}] begin ${begin} find ${find}`;
   }
@@ -262,7 +262,7 @@ describe('the command table against redis-server 7.0', () => {
   });
 
   test('arity matches', () => {
-    expectNone(each((cmd, r) => (r.get('arity') === cmd.spec.arity ? null : `arity ${cmd.spec.arity}, Redis ${String(r.get('arity'))}`)), 'arity mismatches');
+    expectNone(each((cmd, r) => (r.get('arity') === cmd.spec.arity ? null : `arity ${cmd.spec.arity}, Redis ${show(r.get('arity'))}`)), 'arity mismatches');
   });
 
   test('flags match (movablekeys derived from the key specs; protected is not shown by Redis)', () => {
@@ -333,12 +333,12 @@ describe('the command table against redis-server 7.0', () => {
       const r = docs.get(cmd.fullName);
       if (d === undefined || r === null || r === undefined) continue;
       const p: string[] = [];
-      if (d.since !== r.get('since')) p.push(`since ${d.since}, Redis ${String(r.get('since'))}`);
-      if (d.group !== r.get('group')) p.push(`group ${d.group}, Redis ${String(r.get('group'))}`);
+      if (d.since !== r.get('since')) p.push(`since ${d.since}, Redis ${show(r.get('since'))}`);
+      if (d.group !== r.get('group')) p.push(`group ${d.group}, Redis ${show(r.get('group'))}`);
       if (r.has('complexity') && !d.complexity) p.push('no complexity');
       if (!sameSet(d.docFlags ?? [], strings(r.get('doc_flags')))) p.push(`doc flags [${(d.docFlags ?? []).join(' ')}], Redis [${strings(r.get('doc_flags')).join(' ')}]`);
-      if ((d.deprecatedSince ?? null) !== (r.get('deprecated_since') ?? null)) p.push(`deprecated since ${d.deprecatedSince}, Redis ${String(r.get('deprecated_since'))}`);
-      if ((d.replacedBy ?? null) !== (r.get('replaced_by') ?? null)) p.push(`replaced by ${d.replacedBy}, Redis ${String(r.get('replaced_by'))}`);
+      if ((d.deprecatedSince ?? null) !== (r.get('deprecated_since') ?? null)) p.push(`deprecated since ${d.deprecatedSince}, Redis ${show(r.get('deprecated_since'))}`);
+      if ((d.replacedBy ?? null) !== (r.get('replaced_by') ?? null)) p.push(`replaced by ${d.replacedBy}, Redis ${show(r.get('replaced_by'))}`);
       if (p.length > 0) problems.push(`${cmd.fullName}: ${p.join('; ')}`);
     }
     expectNone(problems, 'docs mismatches');

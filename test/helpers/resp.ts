@@ -90,11 +90,30 @@ class Decoder {
   }
 }
 
+/**
+ * A reply as text for shapes and messages: a string as itself, a number as its digits, nil as
+ * `nil`, an error as `(error) ...`, an array as `[a b]`, a map as `{k: v}`, an absent field as `(absent)`.
+ */
+export function show(v: RespValue | undefined): string {
+  if (v === undefined) return '(absent)';
+  if (v === null) return 'nil';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof RespError) return `(error) ${v.message}`;
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${show(k)}: ${show(x)}`).join(', ')}}`;
+  return `[${v.map(show).join(' ')}]`;
+}
+
+/** A map key, which a reply spells as a string (or, in a flat RESP2 list, possibly an integer). */
+function key(k: RespValue | undefined): string {
+  if (typeof k === 'string' || typeof k === 'number') return String(k);
+  throw new Error(`not a map key: ${show(k)}`);
+}
+
 /** A RESP2 flat key-value array (or a RESP3 map) as a Map with string keys. */
 export function pairs(v: RespValue): Map<string, RespValue> {
-  if (v instanceof Map) return new Map([...v].map(([k, x]) => [String(k), x]));
-  if (!Array.isArray(v) || v.length % 2 !== 0) throw new Error(`not a key-value list: ${JSON.stringify(v)}`);
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [key(k), x]));
+  if (!Array.isArray(v) || v.length % 2 !== 0) throw new Error(`not a key-value list: ${show(v)}`);
   const m = new Map<string, RespValue>();
-  for (let i = 0; i < v.length; i += 2) m.set(String(v[i]), v[i + 1]!);
+  for (let i = 0; i < v.length; i += 2) m.set(key(v[i]), v[i + 1]!);
   return m;
 }

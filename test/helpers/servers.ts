@@ -71,16 +71,14 @@ async function launch(cmd: string, args: string[], port: number, host: string): 
   running.add(child);
   detach(child);
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-    running.delete(child);
-  });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  // Node sets one of these before it emits 'exit'.
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  child.once('exit', () => running.delete(child));
   const deadline = Date.now() + 15000;
   while (!(await canConnect(port, host))) {
-    if (exited) throw new Error(`${cmd} exited before listening:\n${out}`);
+    if (exited()) throw new Error(`${cmd} exited before listening:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${cmd} did not listen on ${host}:${port} in time:\n${out}`);
@@ -94,7 +92,10 @@ async function launch(cmd: string, args: string[], port: number, host: string): 
     output: () => out,
     exited: () =>
       new Promise<number | null>((resolve) => {
-        if (exited || child.exitCode !== null) return resolve(child.exitCode);
+        if (exited()) {
+          resolve(child.exitCode);
+          return;
+        }
         child.ref();
         child.once('exit', (code) => {
           child.unref();
@@ -103,7 +104,10 @@ async function launch(cmd: string, args: string[], port: number, host: string): 
       }),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (exited || child.exitCode !== null) return resolve();
+        if (exited()) {
+          resolve();
+          return;
+        }
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {
           clearTimeout(timer);
