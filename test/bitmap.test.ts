@@ -43,7 +43,7 @@ function generator(seed: number): () => string[] {
     const signed = rnd() < 0.5;
     const bits = signed ? int(1, 64) : int(1, 63);
     const offset = rnd() < 0.2 ? `#${int(0, 6)}` : String(int(0, 200));
-    return [(signed ? 'i' : 'u') + bits, offset];
+    return [`${signed ? 'i' : 'u'}${bits}`, offset];
   };
   return () => {
     const k = pick(keys);
@@ -94,7 +94,7 @@ async function replay(seed: number, steps: number): Promise<void> {
     const next = generator(seed);
     for (let i = 0; i < steps; i++) {
       const argv = next();
-      const [expected, actual] = [await clients[0]!.call(...argv), await clients[1]!.call(...argv)];
+      const [expected, actual] = [await clients[0].call(...argv), await clients[1].call(...argv)];
       assert.equal(JSON.stringify(actual), JSON.stringify(expected), `seed ${seed} step ${i}: ${JSON.stringify(argv)}`);
     }
   } finally {

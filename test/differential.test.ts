@@ -36,7 +36,7 @@ async function runCase(c: Case, resp: 2 | 3): Promise<void> {
       if (step.typeOnly) {
         assert.equal(actual?.[0], expected?.[0], `${where}\n  redis:   ${show(expected)}\n  redoubt: ${show(actual)}`);
       } else {
-        assert.equal(show(actual), show(expected), `${where}`);
+        assert.equal(show(actual), show(expected), where);
       }
     }
   } finally {

@@ -112,7 +112,6 @@ function invocations(line: string): string[][] {
 function loadFlags(args: string[], where: string): void {
   const cli = parseCommandLine(args);
   assert.equal(cli.kind, 'run', where);
-  if (cli.kind !== 'run') return;
   const loader = new ConfigLoader(new Config());
   cli.options.forEach((line, i) => {
     try {

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { createClient, type CommandParser } from 'redis';
 import { useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { errorMessage } from './helpers/rejection.js';
 
 const { redis, redoubt } = useServerPair();
 
@@ -62,7 +63,7 @@ describe('functions with node-redis', () => {
         assert.equal(list[0]!.library_name, 'counter');
         const peek = list[0]!.functions.find((f) => f.name === 'peek');
         assert.equal(peek?.description, 'reads the counter');
-        assert.deepEqual([...(peek?.flags ?? [])], ['no-writes']);
+        assert.deepEqual([...peek.flags], ['no-writes']);
       } finally {
         await client.functionFlush();
         client.destroy();
@@ -84,9 +85,9 @@ describe('functions with ioredis', () => {
         const got: unknown[] = [];
         got.push(await r.fcall('bump', 1, 'c', 3));
         got.push(await r.fcall_ro('peek', 1, 'c'));
-        got.push(await r.fcall_ro('bump', 1, 'c').catch((e: Error) => e.message));
-        got.push(await r.fcall('nosuch', 0).catch((e: Error) => e.message));
-        got.push(await r.fcall('bump', 1, 'c', 'x').catch((e: Error) => e.message));
+        got.push(await r.fcall_ro('bump', 1, 'c').catch(errorMessage));
+        got.push(await r.fcall('nosuch', 0).catch(errorMessage));
+        got.push(await r.fcall('bump', 1, 'c', 'x').catch(errorMessage));
         got.push(await r.function('STATS'));
         results.push(got);
       } finally {

@@ -83,12 +83,12 @@ function options(r: () => number, store: boolean): string[] {
 /** One random query: a GEOSEARCH or GEORADIUS form, by radius or box, around a point or member. */
 function query(r: () => number, c: Cloud, n: number): string[] {
   const [unit, perMeter] = UNITS[Math.floor(r() * UNITS.length)]!;
-  const size = String(((r() * c.spread * 111000 * 1.2) / perMeter).toPrecision(6));
+  const size = ((r() * c.spread * 111000 * 1.2) / perMeter).toPrecision(6);
   const lon = String(Math.max(-180, Math.min(180, c.lon + (r() - 0.5) * c.spread)));
   const lat = String(Math.max(-85, Math.min(85, c.lat + (r() - 0.5) * c.spread)));
   const member = r() < 0.1 ? 'tie1' : `p${Math.floor(r() * n)}`;
   const from = r() < 0.5 ? ['FROMLONLAT', lon, lat] : ['FROMMEMBER', member];
-  const by = r() < 0.5 ? ['BYRADIUS', size, unit] : ['BYBOX', size, String((Number(size) * (0.3 + r() * 2)).toPrecision(6)), unit];
+  const by = r() < 0.5 ? ['BYRADIUS', size, unit] : ['BYBOX', size, (Number(size) * (0.3 + r() * 2)).toPrecision(6), unit];
   switch (Math.floor(r() * 4)) {
     case 0:
       return ['GEOSEARCH', 'g', ...from, ...by, ...options(r, false)];

@@ -76,7 +76,7 @@ describe('a work queue shared by several clients', () => {
         consume(async () => (await ioConsumers[1]!.lpop('queue', 7)) ?? []),
         consume(async () => {
           const v = await nodeConsumers[0]!.lPop('queue');
-          return v === null ? [] : [String(v)];
+          return v === null ? [] : [v];
         }),
         consume(async () => ((await nodeConsumers[1]!.lPopCount('queue', 3)) ?? []).map(String)),
       ]);
@@ -109,7 +109,8 @@ describe('a work queue shared by several clients', () => {
       await Promise.all(
         workers.map(async (w) => {
           for (;;) {
-            const job = await w.lmove('jobs', 'work', 'LEFT', 'RIGHT');
+            // ioredis types LMOVE's reply as a string; an empty source replies nil.
+            const job = (await w.lmove('jobs', 'work', 'LEFT', 'RIGHT')) as string | null;
             if (job === null) return;
             taken.push(job);
           }
@@ -339,9 +340,19 @@ describe('deque and list value', () => {
         const expected = [...xs];
         let left = n === 0 ? Infinity : Math.abs(n);
         if (n >= 0) {
-          for (let i = 0; i < expected.length && left > 0; i++) if (expected[i] === 'a') (expected.splice(i--, 1), left--);
+          for (let i = 0; i < expected.length && left > 0; i++) {
+            if (expected[i] === 'a') {
+              expected.splice(i--, 1);
+              left--;
+            }
+          }
         } else {
-          for (let i = expected.length - 1; i >= 0 && left > 0; i--) if (expected[i] === 'a') (expected.splice(i, 1), left--);
+          for (let i = expected.length - 1; i >= 0 && left > 0; i--) {
+            if (expected[i] === 'a') {
+              expected.splice(i, 1);
+              left--;
+            }
+          }
         }
         assert.equal(removed, xs.length - expected.length);
         assert.deepEqual([...l], expected);

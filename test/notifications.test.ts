@@ -158,7 +158,7 @@ describe('keyspace notifications against redis-server, byte for byte', { timeout
     const dump = await c.call('DUMP', 'src');
     c.close();
     const bytes = dump.slice(dump.indexOf('\r\n') + 2, -2);
-    const payload = '"' + [...bytes].map((ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0')).join('') + '"';
+    const payload = '"' + Array.from(Buffer.from(bytes, 'latin1'), (b) => '\\x' + b.toString(16).padStart(2, '0')).join('') + '"';
     await same(
       `
       RESTORE k 0 ${payload}
@@ -490,7 +490,7 @@ describe('a real client hears keys expire', { timeout: 30000 }, () => {
     server = await startRedoubt(['--notify-keyspace-events', 'Ex']);
   });
   after(async () => {
-    await server?.stop();
+    await server.stop();
   });
 
   test('ioredis subscribed to __keyevent@0__:expired receives each expired key once', async () => {
@@ -498,7 +498,7 @@ describe('a real client hears keys expire', { timeout: 30000 }, () => {
     const cmd = new Redis({ port: server.port, host: server.host, lazyConnect: true });
     await Promise.all([sub.connect(), cmd.connect()]);
     try {
-      assert.equal(await cmd.config('GET', 'notify-keyspace-events').then((r) => (r as string[])[1]), 'xE');
+      assert.equal(await cmd.config('GET', 'notify-keyspace-events').then((r) => r[1]), 'xE');
       const heard: string[] = [];
       const done = new Promise<void>((resolve) => {
         sub.on('message', (channel: string, key: string) => {

@@ -25,6 +25,8 @@ async function same(
 
 const bulk = (s: string): string => `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
 const req = (...argv: string[]): string => RawClient.encode(argv).toString('latin1');
+/** A latin1 request as one chunk per byte. */
+const byteByByte = (s: string): Buffer[] => Array.from(Buffer.from(s, 'latin1'), (b) => Buffer.of(b));
 
 /** A seeded PRNG (mulberry32), so every fuzz run can be replayed from its seed. */
 function rng(seed: number): () => number {
@@ -80,7 +82,7 @@ describe('protocol errors close the connection with Redis\'s exact reply', () =>
   });
 
   test('a bad request that arrives byte by byte', async () => {
-    const r = await same(main, [...'*2\r\n$4\r\nECHO\r\n$x\r\n'], { until: 'close', gapMs: 2 });
+    const r = await same(main, byteByByte('*2\r\n$4\r\nECHO\r\n$x\r\n'), { until: 'close', gapMs: 2 });
     assert.equal(r.bytes, '-ERR Protocol error: invalid bulk length\r\n');
   });
 });
@@ -224,7 +226,7 @@ describe('requests split at every byte boundary', () => {
 
   test('over the socket, one byte per write', async () => {
     const small = stream.replace('x'.repeat(40000), 'big').replace('$40000', '$3');
-    const r = await same(main, [...small], { until: 'echo', gapMs: 1 });
+    const r = await same(main, byteByByte(small), { until: 'echo', gapMs: 1 });
     assert.ok(r.bytes.startsWith(`+PONG\r\n${bulk('a\r\nb')}-ERR wrong number of arguments for 'echo' command\r\n`), short(r.bytes));
     assert.ok(r.bytes.endsWith('+PONG\r\n+OK\r\n'), short(r.bytes));
   });

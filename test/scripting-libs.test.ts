@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { useServerPair } from './helpers/servers.js';
+import { errorMessage } from './helpers/rejection.js';
 
 const clients: Redis[] = [];
 // Registered first, so the clients go before the servers stop.
@@ -56,7 +57,7 @@ describe('cjson: a JSON document updated by a script', () => {
       await c.set('broken', '{"a": [1, 2}');
       return c.eval(EDIT_PROFILE, 1, 'broken', 'x', '1').then(
         () => 'no error',
-        (e: Error) => e.message,
+        errorMessage,
       );
     });
     assert.match(fromRedoubt, /Expected comma or array end but found T_OBJ_END at character 12/);

@@ -13,6 +13,7 @@ import { RawClient } from './helpers/raw-client.js';
 import { stringCommands } from '../src/commands/string.js';
 import { bitmapCommands } from '../src/commands/bitmap.js';
 import type { CommandSpec, KeySpec } from '../src/commands/spec.js';
+import { errorMessage } from './helpers/rejection.js';
 
 const clientOptions = { enableReadyCheck: false, maxRetriesPerRequest: 1 };
 const { redis, redoubt, redoubtClient: cli } = useServerPair({ redoubtClient: clientOptions });
@@ -149,8 +150,8 @@ describe('counters', () => {
       for (const [i, v] of samples.entries()) {
         const k = `f${i % 5}`;
         const [a, b] = await Promise.all([
-          real.incrbyfloat(k, v).catch((e: Error) => e.message),
-          cli.incrbyfloat(k, v).catch((e: Error) => e.message),
+          real.incrbyfloat(k, v).catch(errorMessage),
+          cli.incrbyfloat(k, v).catch(errorMessage),
         ]);
         assert.equal(b, a, `INCRBYFLOAT ${k} ${v}`);
       }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { errorMessage } from './helpers/rejection.js';
 
 const SEED = Number(process.env['PROPERTY_SEED'] ?? Date.now() % 1_000_000);
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 150);
@@ -50,7 +51,7 @@ describe('leaderboard', () => {
       ]);
       // Highest score first; ties in reverse member order, as ZREVRANGE walks the set backwards.
       const ranked = [...model].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
-      const top = (await cli.zrevrange('lb', 0, 9, 'WITHSCORES')) as string[];
+      const top = await cli.zrevrange('lb', 0, 9, 'WITHSCORES');
       const expected = ranked.slice(0, 10).flatMap(([p, s]) => [p, String(s)]);
       assert.deepEqual(top, expected);
       assert.equal(await cli.zcard('lb'), model.size);
@@ -204,7 +205,7 @@ describe('ZRANDMEMBER properties', () => {
     for (const n of [5, 40, 300]) {
       await fill(cli, 'r', n);
       for (const k of [1, 2, Math.floor(n / 4), Math.floor(n / 2) + 1, n - 1, n, n + 7]) {
-        const got = (await cli.zrandmember('r', k)) as string[];
+        const got = await cli.zrandmember('r', k);
         assert.equal(got.length, Math.min(k, n), `count ${k} of ${n}`);
         assert.equal(new Set(got).size, got.length, 'distinct');
         for (const m of got) assert.match(m, /^m\d+$/);
@@ -214,7 +215,7 @@ describe('ZRANDMEMBER properties', () => {
 
   test('a negative count gives exactly that many picks, repeats allowed, scores matching', async () => {
     await fill(cli, 'r', 3);
-    const flat = (await cli.zrandmember('r', -50, 'WITHSCORES')) as string[];
+    const flat = await cli.zrandmember('r', -50, 'WITHSCORES');
     assert.equal(flat.length, 100);
     for (let i = 0; i < flat.length; i += 2) assert.equal(flat[i], `m${flat[i + 1]}`);
     assert.ok(new Set(flat.filter((_, i) => i % 2 === 0)).size < 50, 'repeats');
@@ -225,7 +226,7 @@ describe('ZRANDMEMBER properties', () => {
       await fill(cli, 'r', n);
       const hits = new Map<string, number>();
       const draws = n * 100;
-      const got = (await cli.zrandmember('r', -draws)) as string[];
+      const got = await cli.zrandmember('r', -draws);
       for (const m of got) hits.set(m, (hits.get(m) ?? 0) + 1);
       assert.equal(hits.size, n, 'every member drawn');
       for (const [m, h] of hits) assert.ok(h > 40 && h < 170, `${m} drawn ${h} times out of an expected 100`);
@@ -244,9 +245,9 @@ describe('ZRANDMEMBER properties', () => {
         let ordered = 0;
         let shuffled = 0;
         for (let i = 0; i < 30; i++) {
-          const few = ((await c.zrandmember('r', 5)) as string[]).map((m) => Number(m.slice(1)));
+          const few = (await c.zrandmember('r', 5)).map((m) => Number(m.slice(1)));
           if (few.every((v, j) => j === 0 || few[j - 1]! < v)) ordered++;
-          const many = ((await c.zrandmember('r', 20)) as string[]).map((m) => Number(m.slice(1)));
+          const many = (await c.zrandmember('r', 20)).map((m) => Number(m.slice(1)));
           if (!many.every((v, j) => j === 0 || many[j - 1]! < v)) shuffled++;
         }
         assert.equal(ordered, 30, `port ${s.port}: small samples in order`);
@@ -282,7 +283,7 @@ describe('large sets', () => {
     let cursor = '0';
     let calls = 0;
     do {
-      const [next, flat] = (await cli.zscan('big', cursor, 'COUNT', 97)) as [string, string[]];
+      const [next, flat] = await cli.zscan('big', cursor, 'COUNT', 97);
       for (let i = 0; i < flat.length; i += 2) {
         assert.ok(!seen.has(flat[i]!), `${flat[i]} returned twice`);
         seen.set(flat[i]!, flat[i + 1]!);
@@ -293,7 +294,7 @@ describe('large sets', () => {
     assert.ok(calls > 10, 'a skiplist set is scanned in several calls');
     assert.equal(seen.size, 5000);
     for (const [m, s] of seen) assert.equal(m, `m${s}`);
-    const [, matched] = (await cli.zscan('big', '0', 'MATCH', 'm49?', 'COUNT', 10000)) as [string, string[]];
+    const [, matched] = await cli.zscan('big', '0', 'MATCH', 'm49?', 'COUNT', 10000);
     assert.equal(matched.length, 2 * 10);
   });
 
@@ -326,7 +327,7 @@ describe('large sets', () => {
         ['ZRANGE', 'dst2', 0, -1, 'WITHSCORES'],
       ];
       for (const p of probes) {
-        const [ours, theirs] = await Promise.all([cli.call(String(p[0]), ...p.slice(1)), rc.call(String(p[0]), ...p.slice(1))].map((x) => x.catch((e: Error) => e.message)));
+        const [ours, theirs] = await Promise.all([cli.call(String(p[0]), ...p.slice(1)), rc.call(String(p[0]), ...p.slice(1))].map((x) => x.catch(errorMessage)));
         assert.deepEqual(ours, theirs, p.join(' '));
       }
     } finally {
