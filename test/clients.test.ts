@@ -227,7 +227,7 @@ describe('redis-cli', () => {
     return new Promise((resolve, reject) => {
       const child = execFile('redis-cli', ['-p', String(port), ...args], { encoding: 'latin1', timeout: 15000, maxBuffer: 16 << 20 }, (err, stdout) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-        if (err !== null && typeof err.code !== 'number') reject(err);
+        if (err !== null && typeof err.code !== 'number') reject(new Error(`redis-cli did not run: ${err.message}`, { cause: err }));
         else resolve({ stdout, code });
       });
       // redis-cli given a command may exit before it reads its input: a closed pipe is not a failure.

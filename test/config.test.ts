@@ -30,13 +30,16 @@ interface Proc {
 async function launch(cmd: string, args: string[], port: number, cwd = work): Promise<Proc> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 15000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ port, host: '127.0.0.1' });
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) break;
@@ -48,7 +51,10 @@ async function launch(cmd: string, args: string[], port: number, cwd = work): Pr
     child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
@@ -88,7 +94,7 @@ hash-max-ziplist-entries 100
 maxmemory-policy allkeys-lru
 client-output-buffer-limit pubsub 1mb 2mb 3
 tcp-keepalive 300
-include ${'INCLUDED'}
+include INCLUDED
 # trailing comment
 `;
 
@@ -203,7 +209,7 @@ describe('CONFIG SET', () => {
     s = await startRedoubt();
   });
   after(async () => {
-    await s?.stop();
+    await s.stop();
   });
 
   test('is atomic: a refused value leaves every other value as it was', async () => {

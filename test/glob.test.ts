@@ -17,8 +17,8 @@ before(async () => {
   await cli.connect();
 });
 after(async () => {
-  cli?.disconnect();
-  await redis?.stop();
+  cli.disconnect();
+  await redis.stop();
 });
 
 /** A seeded generator, so a failure reproduces. */

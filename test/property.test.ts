@@ -124,19 +124,23 @@ for (const resp of [2, 3] as const) {
       const property = fc.asyncProperty(sequence, async (cmds) => {
         const [expected, actual] = await Promise.all([run(redis.port, resp, cmds), run(redoubt.port, resp, cmds)]);
         for (let i = 0; i < cmds.length; i++) {
-          if (actual![i] !== expected![i]) {
-            const history = cmds.slice(0, i + 1).map((a, j) => `  ${j === i ? '>' : ' '} ${show(a)}  ->  ${JSON.stringify(expected![j])}`);
+          if (actual[i] !== expected[i]) {
+            const history = cmds.slice(0, i + 1).map((a, j) => `  ${j === i ? '>' : ' '} ${show(a)}  ->  ${JSON.stringify(expected[j])}`);
             assert.fail(
-              `RESP${resp}: reply ${i + 1} differs\n${history.join('\n')}\n  redis:   ${JSON.stringify(expected![i])}\n  redoubt: ${JSON.stringify(actual![i])}`,
+              `RESP${resp}: reply ${i + 1} differs\n${history.join('\n')}\n  redis:   ${JSON.stringify(expected[i])}\n  redoubt: ${JSON.stringify(actual[i])}`,
             );
           }
         }
       });
       // Bounded even when every run fails slowly (a server that stops answering): shrinking stops
-      // at the time limit and the failure found so far is reported.
-      const params: fc.Parameters<[string[][]]> = { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 60000, markInterruptAsFailure: true };
-      if (PATH !== undefined) params.path = PATH;
-      const result = await fc.check(property, params);
+      // at the time limit and the failure found so far is reported; runs cut short by the limit
+      // before any failure make fc.check throw.
+      const result = await fc.check(property, {
+        seed: SEED,
+        numRuns: RUNS,
+        ...(PATH === undefined ? {} : { path: PATH }),
+        plugins: [fc.interruptAfterTimeLimit(60000, { failOnInterrupt: true })],
+      });
       if (result.failed) {
         const cause = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
         assert.fail(

@@ -57,8 +57,8 @@ async function startTls(kind: 'redoubt' | 'redis', args: string[]): Promise<Runn
       ? spawn(process.execPath, [REDOUBT_MAIN, ...common, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('redis-server', [...common, '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 10000;
   for (;;) {
     if (await ready(port)) break;
@@ -75,7 +75,10 @@ async function startTls(kind: 'redoubt' | 'redis', args: string[]): Promise<Runn
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
@@ -176,7 +179,7 @@ describe('TLS without client certificates (tls-auth-clients no)', () => {
       assert.equal(await c.set('nr', 'x'), 'OK');
       assert.equal(await c.get('nr'), 'x');
     } finally {
-      await c.disconnect();
+      c.destroy();
     }
   });
 

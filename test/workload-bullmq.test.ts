@@ -17,7 +17,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   after(async () => {
     // Workers first, so none is blocked on a queue that is already closed.
     for (const close of closers.reverse()) await close();
-    await server?.stop();
+    await server.stop();
   });
 
   const connection = () => ({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null });
@@ -34,8 +34,9 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
     limiter?: { max: number; duration: number };
   }
 
-  function worker<T, R>(name: string, process: (job: Job<T, R>) => Promise<R>, opts: WorkerOpts = {}): Worker<T, R> {
-    const w = new Worker<T, R>(name, process, {
+  /** A worker running `process` (plain or async: a throw fails the job either way). */
+  function worker<T, R>(name: string, process: (job: Job<T, R>) => R | Promise<R>, opts: WorkerOpts = {}): Worker<T, R> {
+    const w = new Worker<T, R>(name, async (job) => await process(job), {
       connection: connection(),
       concurrency: opts.concurrency ?? 1,
       autorun: opts.autorun ?? true,
@@ -56,7 +57,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('plain jobs are processed and their return values stored', async () => {
     const q = queue('plain');
     const done: string[] = [];
-    const w = worker<{ n: number }, number>('plain', async (job) => job.data.n * 2);
+    const w = worker<{ n: number }, number>('plain', (job) => job.data.n * 2);
     w.on('completed', (job) => done.push(job.id!));
     const jobs = await q.addBulk([1, 2, 3, 4, 5].map((n) => ({ name: 'double', data: { n } })));
     assert.ok(await waitFor(() => done.length === 5), `completed ${done.length} of 5`);
@@ -75,7 +76,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('a delayed job waits for its delay before it runs', async () => {
     const q = queue('delayed');
     let ranAt = 0;
-    worker('delayed', async () => {
+    worker('delayed', () => {
       ranAt = Date.now();
       return 'late';
     });
@@ -92,7 +93,14 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('with concurrency 1, waiting jobs run in priority order', async () => {
     const q = queue('prio');
     const order: number[] = [];
-    const w = worker<{ p: number }, void>('prio', async (job) => void order.push(job.data.p), { autorun: false });
+    const w = worker<{ p: number }, undefined>(
+      'prio',
+      (job) => {
+        order.push(job.data.p);
+        return undefined;
+      },
+      { autorun: false },
+    );
     for (const p of [5, 1, 4, 2, 3]) await q.add('p', { p }, { priority: p });
     assert.equal((await q.getJobCounts('prioritized'))['prioritized'], 5);
     void w.run();
@@ -103,7 +111,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('a job failing twice succeeds on its third attempt after backoff', async () => {
     const q = queue('retry');
     const tries: number[] = [];
-    worker('retry', async () => {
+    worker('retry', () => {
       tries.push(Date.now());
       if (tries.length < 3) throw new Error(`flaky ${tries.length}`);
       return 'third time lucky';
@@ -121,7 +129,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('a job that always fails ends in the failed set with its reason', async () => {
     const q = queue('doomed');
     let calls = 0;
-    worker('doomed', async () => {
+    worker('doomed', () => {
       calls++;
       throw new Error('boom');
     });
@@ -148,7 +156,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
       return { ok: true };
     });
     const job = await q.add('report', {});
-    const result = await job.waitUntilFinished(qe, 5000);
+    const result: unknown = await job.waitUntilFinished(qe, 5000);
     assert.deepEqual(result, { ok: true });
     assert.ok(await waitFor(() => progress.length === 2));
     assert.deepEqual(progress, [50, { step: 'two', pct: 100 }]);
@@ -158,7 +166,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('removeOnComplete drops finished jobs, or keeps only the newest few', async () => {
     const q = queue('tidy');
     let finished = 0;
-    const w = worker('tidy', async () => 'x');
+    const w = worker('tidy', () => 'x');
     w.on('completed', () => finished++);
     const gone = await q.add('gone', {}, { removeOnComplete: true });
     assert.ok(await waitFor(() => finished === 1));
@@ -179,7 +187,7 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
     worker<{ n?: number }, unknown>('flow', async (job) => {
       order.push(job.name);
       if (job.name !== 'sum') return job.data.n;
-      const values = Object.values(await job.getChildrenValues()) as number[];
+      const values = Object.values(await job.getChildrenValues<number>());
       return values.reduce((a, b) => a + b, 0);
     });
     const tree = await flows.add({
@@ -197,7 +205,9 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test('a job scheduler produces a job every interval', async () => {
     const q = queue('sched');
     const runs: number[] = [];
-    worker('sched', async () => void runs.push(Date.now()));
+    worker('sched', () => {
+      runs.push(Date.now());
+    });
     await q.upsertJobScheduler('tick', { every: 200 }, { name: 'tick', data: {} });
     assert.equal((await q.getJobSchedulers()).length, 1);
     assert.ok(await waitFor(() => runs.length >= 3, 5000), `runs ${runs.length}`);
@@ -209,7 +219,13 @@ describe(`BullMQ on ${targetName}`, { timeout: 30000 }, () => {
   test("a worker's rate limit spaces jobs out", async () => {
     const q = queue('limited');
     const runs: number[] = [];
-    worker('limited', async () => void runs.push(Date.now()), { concurrency: 4, limiter: { max: 2, duration: 400 } });
+    worker(
+      'limited',
+      () => {
+        runs.push(Date.now());
+      },
+      { concurrency: 4, limiter: { max: 2, duration: 400 } },
+    );
     await q.addBulk([1, 2, 3, 4, 5, 6].map((i) => ({ name: `j${i}`, data: {} })));
     assert.ok(await waitFor(() => runs.length === 6, 8000), `ran ${runs.length}`);
     // Six jobs at two per 400 ms need at least two full windows after the first.

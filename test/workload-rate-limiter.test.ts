@@ -21,13 +21,28 @@ interface Store {
 async function ioredisStore(port: number): Promise<Store> {
   const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
   await r.connect();
-  return { library: r, get: (k) => r.get(k), pttl: (k) => r.pttl(k), close: async () => void (await r.quit()) };
+  return {
+    library: r,
+    get: (k) => r.get(k),
+    pttl: (k) => r.pttl(k),
+    close: async () => {
+      await r.quit();
+    },
+  };
 }
 
 async function nodeRedisStore(port: number): Promise<Store> {
   const r = createClient({ socket: { port, host: '127.0.0.1' } });
   await r.connect();
-  return { library: r, get: (k) => r.get(k), pttl: (k) => r.pTTL(k), close: async () => void r.destroy() };
+  return {
+    library: r,
+    get: (k) => r.get(k),
+    pttl: (k) => r.pTTL(k),
+    close: () => {
+      r.destroy();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** Runs `fn` expecting it to reject with a RateLimiterRes (the library's "limited" answer). */
@@ -55,8 +70,8 @@ for (const client of clients) {
       store = await client.open(server.port);
     });
     after(async () => {
-      await store?.close();
-      await server?.stop();
+      await store.close();
+      await server.stop();
     });
 
     const limiter = (opts: { keyPrefix: string; points: number; duration: number; blockDuration?: number }) =>

@@ -87,8 +87,8 @@ describe(`express-session with connect-redis on ${targetName}`, { timeout: 30000
     await client.connect();
   });
   after(async () => {
-    client?.destroy();
-    await server?.stop();
+    client.destroy();
+    await server.stop();
   });
 
   test('log in, come back with the cookie, touch, log out', async () => {

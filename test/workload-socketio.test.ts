@@ -35,8 +35,8 @@ function startNode(env: Record<string, string>): Promise<SocketNode> {
       clearTimeout(timer);
       reject(new Error(`socket.io node exited (${code}):\n${out}`));
     });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening (\d+)/.exec(out);
       if (!m) return;
@@ -45,7 +45,10 @@ function startNode(env: Record<string, string>): Promise<SocketNode> {
         port: Number(m[1]),
         stop: () =>
           new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
+            if (child.exitCode !== null || child.signalCode !== null) {
+              done();
+              return;
+            }
             child.once('exit', () => done());
             child.kill('SIGTERM');
           }),
@@ -91,9 +94,9 @@ for (const adapter of ['classic', 'sharded'] as const) {
       [c1, c2, c3] = await Promise.all([client(nodeA, 'c1'), client(nodeB, 'c2'), client(nodeB, 'c3')]);
     });
     after(async () => {
-      for (const c of [c1, c2, c3]) c?.disconnect();
-      await Promise.all([nodeA?.stop(), nodeB?.stop()]);
-      await server?.stop();
+      for (const c of [c1, c2, c3]) c.disconnect();
+      await Promise.all([nodeA.stop(), nodeB.stop()]);
+      await server.stop();
     });
 
     test('a room broadcast from node A reaches only the room member on node B', async () => {
