@@ -121,3 +121,14 @@ function parseHexFloat(s: string): number {
 export function is(arg: string, option: string): boolean {
   return arg.length === option.length && arg.toLowerCase() === option;
 }
+
+/**
+ * argv[i], which the gate's arity check guarantees for every index below a command's minimum
+ * arity. Reading past it is a bug: the RangeError reaches the dispatcher, which answers that one
+ * request with an internal error instead of hiding the mistake.
+ */
+export function arg(argv: readonly string[], i: number): string {
+  const a = argv[i];
+  if (a === undefined) throw new RangeError(`argument ${i} is missing`);
+  return a;
+}
