@@ -62,6 +62,37 @@ describe('blocking pops against redis-server', () => {
       log(1, Buffer.from(await b!.call('CLIENT', 'UNBLOCK', id)));
     }));
 
+  test('sub-millisecond timeouts round up (Redis\'s ceill): every blocking command times out', () =>
+    sameOnBoth(redis, redoubt, 1, async ([a], log) => {
+      for (const argv of [
+        ['BLPOP', 'k', '0.0001'],
+        ['BRPOP', 'k', '0.0009'],
+        ['BLMOVE', 'k', 'd', 'LEFT', 'LEFT', '0.0001'],
+        ['BRPOPLPUSH', 'k', 'd', '0.0001'],
+        ['BLMPOP', '0.0001', '1', 'k', 'LEFT'],
+        ['BZPOPMIN', 'z', '0.0001'],
+        ['BZPOPMAX', 'z', '1e-9'],
+        ['BZMPOP', '0.0001', '1', 'z', 'MIN'],
+        ['BLPOP', 'k', '0.0015'],
+      ]) {
+        const t0 = Date.now();
+        log(0, Buffer.from(await a!.call(...argv)));
+        assert.ok(Date.now() - t0 < 1000, argv.join(' '));
+      }
+      log(0, Buffer.from(await a!.call('BLPOP', 'k', '-0.0011')));
+    }));
+
+  test('a timeout that rounds up to 0 blocks forever, as in Redis (-0.0001; -0.001 as a long double)', () =>
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
+      for (const t of ['-0.0001', '-0.001']) {
+        send(a!, 'BLPOP', 'k', t);
+        await sleep(300);
+        log(0, Buffer.from(a!.unread.length === 0 ? '<still blocked>' : a!.unread.toString('latin1')));
+        log(1, Buffer.from(await b!.call('RPUSH', 'k', t)));
+        log(0, await a!.read());
+      }
+    }));
+
   test('a served BLMOVE whose destination has the wrong type gets WRONGTYPE and keeps the element', () =>
     sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       await b!.call('SET', 'dst', 'string');

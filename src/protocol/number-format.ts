@@ -166,15 +166,23 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
 }
 
 /**
- * (long long)(x * k) as C computes it: the product rounded to a long double, then truncated
- * toward zero. Blocking-command timeouts use this (seconds to milliseconds).
+ * ceill(x * k) as C computes it: the product rounded to a long double, then rounded up to an
+ * integer. Blocking-command timeouts use this (seconds to milliseconds, Redis 7.0's
+ * getTimeoutFromObjectOrReply), so 0.0001 s is 1 ms and -0.0001 s is 0.
  */
-export function truncTimes(x: LongDouble, k: bigint): bigint {
+export function ceilTimes(x: LongDouble, k: bigint): bigint {
   const r = roundLD(x.neg, x.m * k, x.e);
   if (r === 'inf') return x.neg ? -(2n ** 64n) : 2n ** 64n;
   if (r === 'underflow' || r.m === 0n) return 0n;
-  const v = r.e >= 0 ? r.m << BigInt(r.e) : r.m >> BigInt(-r.e);
-  return r.neg ? -v : v;
+  if (r.e >= 0) {
+    const v = r.m << BigInt(r.e);
+    return r.neg ? -v : v;
+  }
+  const sh = BigInt(-r.e);
+  const whole = r.m >> sh;
+  const fraction = r.m - (whole << sh) !== 0n;
+  // Toward +infinity: a positive value with a fraction goes up, a negative one toward zero.
+  return r.neg ? -whole : fraction ? whole + 1n : whole;
 }
 
 /** The exact long double holding a double. */

@@ -6,7 +6,7 @@
 import type { Client } from './client.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import * as E from '../errors.js';
-import { parseLongDouble, truncTimes } from '../protocol/number-format.js';
+import { ceilTimes, parseLongDouble } from '../protocol/number-format.js';
 import { INT64_MAX } from '../int64.js';
 
 /** How a blocking command finishes its work once a key it waits on may have data. */
@@ -160,14 +160,15 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
 
 /**
  * Redis 7.0's getTimeoutFromObjectOrReply for blocking commands: seconds parsed as a long double,
- * times 1000, truncated toward zero (so 0.0001 means "forever" and an infinity is "negative", as
- * redis-server answers). Returns milliseconds (0: block forever) or the error message.
+ * times 1000, rounded up (ceill), so 0.0001 waits 1 ms while -0.0001 becomes 0 and blocks
+ * forever; an infinity is "negative", as redis-server answers. Returns milliseconds (0: block
+ * forever) or the error message.
  */
 export function parseBlockTimeout(arg: string): number | string {
   const ld = parseLongDouble(arg);
   if (ld === null) return E.TIMEOUT_NOT_FLOAT;
   // (long long) of an infinity or of anything past int64 is INT64_MIN on the CPUs Redis runs on.
-  const ms = ld === 'inf' ? -1n : truncTimes(ld, 1000n);
+  const ms = ld === 'inf' ? -1n : ceilTimes(ld, 1000n);
   if (ms < 0n || ms > INT64_MAX) return E.TIMEOUT_NEGATIVE;
   return Number(ms);
 }
