@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServerPair, type ServerPair } from './helpers/servers.js';
 import { RawClient, exchange, type Exchange } from './helpers/raw-client.js';
-import { RespParser } from '../src/protocol/resp-parser.js';
+import { MAX_MULTIBULK, REFUSED, RespParser } from '../src/protocol/resp-parser.js';
 
 const short = (s: string): string => (s.length > 300 ? `${JSON.stringify(s.slice(0, 300))}...(${s.length} bytes)` : JSON.stringify(s));
 
@@ -229,6 +229,69 @@ describe('requests split at every byte boundary', () => {
     const r = await same(main, byteByByte(small), { until: 'echo', gapMs: 1 });
     assert.ok(r.bytes.startsWith(`+PONG\r\n${bulk('a\r\nb')}-ERR wrong number of arguments for 'echo' command\r\n`), short(r.bytes));
     assert.ok(r.bytes.endsWith('+PONG\r\n+OK\r\n'), short(r.bytes));
+  });
+});
+
+describe('requests the heap cannot take are read to their end and refused', () => {
+  // A refused request (the heap guard said no) is skipped argument by argument without keeping
+  // any, answered once, and the requests around it are untouched, wherever the input is split.
+  const big = 'b'.repeat(40000);
+  const stream = req('SET', 'k1', 'v') + req('SET', 'k2', big) + req('GET', 'k3') + req('SET', big, 'v', big) + req('PING');
+  const input = Buffer.from(stream, 'latin1');
+
+  function parseAll(chunks: Buffer[]): (string[] | 'refused')[] {
+    // Large arguments are offered one by one: refuse those, allow batches of small ones.
+    const p = new RespParser({
+      maxBulkLen: 512 * 1024 * 1024,
+      maxQueryBuffer: 1024 * 1024 * 1024,
+      unauthenticated: false,
+      admit: (bytes) => bytes < 32 * 1024,
+    });
+    const out: (string[] | 'refused')[] = [];
+    for (const chunk of chunks) {
+      p.feed(chunk);
+      for (let argv = p.next(); argv !== null; argv = p.next()) out.push(argv === REFUSED ? 'refused' : argv.map((a) => (a.length > 20 ? `<${a.length}>` : a)));
+      assert.equal(p.error, null);
+      assert.equal(p.overflow, false);
+    }
+    return out;
+  }
+
+  test('every two-way split gives the same requests, the big ones refused', () => {
+    const whole = parseAll([input]);
+    assert.deepEqual(whole, [['SET', 'k1', 'v'], 'refused', ['GET', 'k3'], 'refused', ['PING']]);
+    for (let i = 1; i < input.length; i += i % 1000 === 0 || i < 100 || input.length - i < 100 ? 1 : 7) {
+      assert.deepEqual(parseAll([input.subarray(0, i), input.subarray(i)]), whole, `split at byte ${i}`);
+    }
+  });
+
+  test('fed in small pieces', () => {
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < input.length; i += 333) pieces.push(input.subarray(i, i + 333));
+    assert.deepEqual(parseAll(pieces), [['SET', 'k1', 'v'], 'refused', ['GET', 'k3'], 'refused', ['PING']]);
+  });
+
+  test("the argument count is bounded below what a V8 array holds, with Redis's error", () => {
+    const p = new RespParser({ maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024, unauthenticated: false });
+    p.feed(Buffer.from(`*${MAX_MULTIBULK + 1}\r\n`));
+    assert.equal(p.next(), null);
+    assert.equal(p.error, 'ERR Protocol error: invalid multibulk length');
+    const q = new RespParser({ maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024, unauthenticated: false });
+    q.feed(Buffer.from(`*${MAX_MULTIBULK}\r\n$0\r\n\r\n`));
+    assert.equal(q.next(), null);
+    assert.equal(q.error, null);
+  });
+
+  test('the arguments of a request in progress count toward the query buffer limit', () => {
+    const p = new RespParser({ maxBulkLen: 1024 * 1024, maxQueryBuffer: 1024 * 1024, unauthenticated: false });
+    // 40,000 arguments of 30 bytes each: 1.5 MB of arguments, never more than a few bytes unparsed.
+    p.feed(Buffer.from('*40000\r\n'));
+    const arg = Buffer.from(`$30\r\n${'a'.repeat(30)}\r\n`);
+    for (let i = 0; i < 40000 && !p.overflow; i++) {
+      p.feed(arg);
+      assert.equal(p.next(), null);
+    }
+    assert.equal(p.overflow, true);
   });
 });
 

@@ -1,8 +1,12 @@
 // Resumable RESP request parser: multibulk (`*N\r\n$L\r\n...`) and inline (`PING\r\n`) forms,
 // following Redis's processMultibulkBuffer/processInlineBuffer rule for rule, so that limits and
 // protocol errors match. Pull-based: the connection calls next() while it is willing to run
-// commands (a blocked client stops pulling). Arguments are latin1 "binary strings".
+// commands (a blocked client stops pulling). Arguments are latin1 "binary strings". Every size is
+// bounded below what V8 can hold: a bulk never exceeds the longest string, a request never has more
+// arguments than an array can take, and the arguments of a request in progress count toward the
+// query buffer limit.
 
+import { constants } from 'node:buffer';
 import * as E from '../errors.js';
 
 const CR = 0x0d;
@@ -10,7 +14,19 @@ const LF = 0x0a;
 const INLINE_MAX = 64 * 1024;
 /** A bulk longer than this that has not fully arrived gets its own buffer instead of concatenations. */
 const BIG_ARG = 32 * 1024;
-const INT_MAX = 2147483647;
+/** The longest string V8 builds (536,870,888 in Node 20): no bulk may be longer, whatever proto-max-bulk-len says. */
+const MAX_BULK = constants.MAX_STRING_LENGTH;
+/**
+ * The most arguments one request may have. V8 aborts the process when an array outgrows its
+ * largest backing store (about 2^27 slots; growth by half again makes ~89 million the last safe
+ * size), so the bound sits well below: 32 Mi arguments, refused with Redis's wording.
+ */
+export const MAX_MULTIBULK = 32 * 1024 * 1024;
+/** What one argument costs besides its bytes (its array slot), counted toward the query buffer limit. */
+const ARG_COST = 8;
+/** Small arguments are offered to the heap guard in batches of this many bytes. */
+const ADMIT_BATCH = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export interface ParserLimits {
   /** proto-max-bulk-len */
@@ -19,14 +35,34 @@ export interface ParserLimits {
   maxQueryBuffer: number;
   /** Unauthenticated clients are held to a tiny request size (CVE-2021-32675). */
   unauthenticated: boolean;
+  /**
+   * Asked before `bytes` of arguments are made into strings (a large bulk at once, small ones in
+   * batches); false refuses the request: its bytes are read and dropped, and next() returns REFUSED.
+   */
+  admit?: (bytes: number) => boolean;
 }
 
 export const UNAUTH_MAX_ARGS = 10;
 export const UNAUTH_MAX_BULK = 16384;
+/**
+ * Query buffer limit of an unauthenticated client: unparsed bytes plus the request being read.
+ * The largest request it may send (10 arguments of 16 KB) fits; more only piles up while the
+ * client is held (a delayed AUTH, CLIENT PAUSE).
+ */
+const UNAUTH_MAX_QUERY = 256 * 1024;
+
+/** Returned by next() for a request that was read but refused (see ParserLimits.admit and `refusal`). */
+export const REFUSED: readonly string[] = Object.freeze([]);
 
 export class RespParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
+  /**
+   * Chunks that arrived while buf still had unparsed bytes, joined when parsing resumes: a client
+   * that is not read from (blocked, paused) costs one copy per resume, not one per chunk.
+   */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** Arguments still expected by the multibulk in progress (0: between requests). */
   private pendingArgs = 0;
   private argv: string[] = [];
@@ -35,20 +71,47 @@ export class RespParser {
   /** A large bulk being filled in place as chunks arrive. */
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** Bytes of the request in progress already made into arguments, each with ARG_COST. */
+  private argvBytes = 0;
+  /** Argument bytes not yet offered to limits.admit. */
+  private unadmitted = 0;
+  /** The request in progress was refused: its remaining arguments are skipped. */
+  private dropping = false;
+  /** Bytes of a skipped argument still to arrive. */
+  private skip = 0;
 
   /** Set when a protocol error was found; the connection replies with it and closes. */
   error: string | null = null;
   /** Set when the query buffer limit was passed; the connection closes without a reply. */
   overflow = false;
+  /** Why the last REFUSED request was refused (an error line without '-'). */
+  refusal: string = E.OOM;
 
   constructor(readonly limits: ParserLimits) {}
 
   /** Bytes received but not yet turned into commands. */
   get buffered(): number {
-    return this.buf.length - this.pos + this.bigFilled;
+    return this.buf.length - this.pos + this.pendingBytes + this.bigFilled;
+  }
+
+  /** Arguments already read for the request in progress (their bytes plus ARG_COST each). */
+  get pendingArgvBytes(): number {
+    return this.argvBytes;
+  }
+
+  /** The query buffer limit in force: client-query-buffer-limit, or the unauthenticated bound. */
+  get queryLimit(): number {
+    const l = this.limits;
+    return l.unauthenticated && l.maxQueryBuffer > UNAUTH_MAX_QUERY ? UNAUTH_MAX_QUERY : l.maxQueryBuffer;
   }
 
   feed(chunk: Buffer): void {
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, chunk.length);
+      this.skip -= n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
     if (this.big !== null) {
       const need = this.big.length - this.bigFilled;
       const n = Math.min(need, chunk.length);
@@ -56,23 +119,45 @@ export class RespParser {
       this.bigFilled += n;
       // Redis reads a big argument (payload and CRLF) into a query buffer of its own, so the
       // limit applies to it alone: a bulk longer than the limit minus 2 can never complete.
-      if (this.bigFilled > this.limits.maxQueryBuffer) this.overflow = true;
+      if (this.bigFilled + this.argvBytes > this.queryLimit) this.overflow = true;
       if (n === chunk.length) return;
       chunk = chunk.subarray(n);
     }
-    if (this.pos >= this.buf.length) {
+    if (this.pos >= this.buf.length && this.pending.length === 0) {
       this.buf = chunk;
+      this.pos = 0;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
     }
+    if (this.buf.length - this.pos + this.pendingBytes + this.argvBytes > this.queryLimit) this.overflow = true;
+  }
+
+  /** Joins the chunks that arrived behind unparsed bytes. */
+  private gather(): void {
+    this.pending.unshift(this.buf.subarray(this.pos));
+    this.buf = Buffer.concat(this.pending);
     this.pos = 0;
-    if (this.buf.length > this.limits.maxQueryBuffer) this.overflow = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /**
+   * Lets go of consumed input, so that an idle connection holds only its unparsed bytes (copied
+   * out of the last read's buffer) rather than that whole buffer. Called after each batch.
+   */
+  release(): void {
+    if (this.pos === 0) return;
+    this.buf = this.pos >= this.buf.length ? EMPTY : Buffer.from(this.buf.subarray(this.pos));
+    this.pos = 0;
   }
 
   /** The next complete command, an empty array for an empty request, or null (need more bytes, or error). */
   next(): string[] | null {
     if (this.error !== null || this.overflow) return null;
-    if (this.pendingArgs === 0 && this.big === null) {
+    if (this.pending.length !== 0) this.gather();
+    // (A refused request whose last argument is still being skipped is not finished yet.)
+    if (this.pendingArgs === 0 && this.big === null && !this.dropping) {
       if (this.pos >= this.buf.length) return null;
       if (this.buf[this.pos] !== 0x2a /* '*' */) return this.inline();
       if (!this.multibulkHeader()) return null;
@@ -108,7 +193,7 @@ export class RespParser {
   private multibulkHeader(): boolean {
     const buf = this.buf;
     const fast = scanLength(buf, this.pos + 1);
-    if (fast !== -1 && scanned.value <= INT_MAX && (scanned.value <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
+    if (fast !== -1 && scanned.value <= MAX_MULTIBULK && (scanned.value <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
       this.pos = fast + 2;
       this.pendingArgs = scanned.value;
       this.argv = [];
@@ -121,7 +206,8 @@ export class RespParser {
     }
     if (cr + 1 >= buf.length) return false;
     const n = parseLength(buf, this.pos + 1, cr);
-    if (n === null || n > INT_MAX) {
+    // Redis 7.0 allows up to INT_MAX; past MAX_MULTIBULK V8 could not hold the argument array.
+    if (n === null || n > MAX_MULTIBULK) {
       this.fail(E.PROTO_INVALID_MULTIBULK);
       return false;
     }
@@ -140,16 +226,18 @@ export class RespParser {
       if (this.big !== null) {
         if (this.bigFilled < this.big.length) return null;
         // Like Redis, the two bytes after the payload are skipped, not checked.
-        this.argv.push(this.big.latin1Slice(0, this.big.length - 2));
+        this.push(this.big.latin1Slice(0, this.big.length - 2));
         this.big = null;
         this.bigFilled = 0;
         this.pendingArgs--;
+        if (this.overflow) return null;
         continue;
       }
+      if (this.skip > 0) return null;
       const buf = this.buf;
       if (this.bulkLen === -1 && buf[this.pos] === 0x24 /* '$' */) {
         const cr = scanLength(buf, this.pos + 1);
-        if (cr !== -1 && scanned.value <= this.limits.maxBulkLen && (scanned.value <= UNAUTH_MAX_BULK || !this.limits.unauthenticated)) {
+        if (cr !== -1 && scanned.value <= this.limits.maxBulkLen && scanned.value <= MAX_BULK && (scanned.value <= UNAUTH_MAX_BULK || !this.limits.unauthenticated)) {
           this.pos = cr + 2;
           this.bulkLen = scanned.value;
         }
@@ -167,32 +255,77 @@ export class RespParser {
           return this.fail(E.protoExpectedDollar(String.fromCharCode(got === CR || got === LF ? 0x20 : got)));
         }
         const len = parseLength(buf, this.pos + 1, cr);
-        if (len === null || len < 0 || len > this.limits.maxBulkLen) return this.fail(E.PROTO_INVALID_BULK);
+        // A bulk V8 cannot make into a string is refused as one over proto-max-bulk-len.
+        if (len === null || len < 0 || len > this.limits.maxBulkLen || len > MAX_BULK) return this.fail(E.PROTO_INVALID_BULK);
         if (len > UNAUTH_MAX_BULK && this.limits.unauthenticated) return this.fail(E.PROTO_UNAUTH_BULK);
         this.pos = cr + 2;
         this.bulkLen = len;
       }
       const len = this.bulkLen;
+      if (!this.dropping && !this.admitted(len)) this.dropping = true;
       const available = buf.length - this.pos;
+      if (this.dropping) {
+        // A refused request is read to its end without keeping its arguments.
+        this.bulkLen = -1;
+        this.pendingArgs--;
+        if (available >= len + 2) {
+          this.pos += len + 2;
+          continue;
+        }
+        this.skip = len + 2 - available;
+        this.buf = EMPTY;
+        this.pos = 0;
+        return null;
+      }
       if (available < len + 2) {
         if (len >= BIG_ARG) {
           this.big = Buffer.allocUnsafe(len + 2);
           buf.copy(this.big, 0, this.pos);
           this.bigFilled = available;
-          this.buf = Buffer.alloc(0);
+          this.buf = EMPTY;
           this.pos = 0;
           this.bulkLen = -1;
+          if (this.bigFilled + this.argvBytes > this.queryLimit) this.overflow = true;
         }
         return null;
       }
-      this.argv.push(latin1(buf, this.pos, len));
+      this.push(latin1(buf, this.pos, len));
       this.pos += len + 2;
       this.bulkLen = -1;
       this.pendingArgs--;
+      if (this.overflow) return null;
+    }
+    if (this.skip > 0) return null;
+    this.argvBytes = 0;
+    if (this.dropping) {
+      this.dropping = false;
+      this.argv = [];
+      this.refusal = E.OOM;
+      return REFUSED as string[];
     }
     const argv = this.argv;
     this.argv = [];
     return argv;
+  }
+
+  /** Adds an argument to the request, counting it toward the query buffer limit. */
+  private push(arg: string): void {
+    this.argv.push(arg);
+    this.argvBytes += arg.length + ARG_COST;
+    if (this.argvBytes + this.buf.length - this.pos > this.queryLimit) this.overflow = true;
+  }
+
+  /** Offers a bulk of `len` bytes to the heap guard: large ones at once, small ones in batches. */
+  private admitted(len: number): boolean {
+    const admit = this.limits.admit;
+    if (admit === undefined) return true;
+    if (len >= BIG_ARG) return admit(len + ARG_COST);
+    this.unadmitted += len + ARG_COST;
+    if (this.unadmitted < ADMIT_BATCH) return true;
+    const n = this.unadmitted;
+    this.unadmitted = 0;
+    // The heap is checked for the batch; only a request whose own arguments are large is refused.
+    return admit(n) || this.argvBytes + len + ARG_COST < ADMIT_BATCH;
   }
 }
 
