@@ -413,3 +413,7 @@ export const FUNCTION_PRE_GA_DESC = 'ERR Failed loading library description';
 export const FUNCTION_PRE_GA_BODY = 'ERR Failed loading library blob';
 export const FUNCTION_PAYLOAD_NOT_FUNCTION = 'ERR given type is not a function';
 export const FUNCTION_PAYLOAD_LIBRARY = 'ERR Failed loading library payload';
+
+/** CONFIG SET maxclients past what the descriptor limit allows (Redis's updateMaxclients). */
+export const maxclientsOverFileLimit = (room: number): string =>
+  `The operating system is not able to handle the specified number of clients, try with ${room}`;

@@ -9,7 +9,8 @@ import { loadCorpus, type Case } from './helpers/corpus.js';
 
 const cases = loadCorpus();
 
-const { redis, redoubt } = useServerPair();
+// Redis gets Redoubt's defaults where they differ on purpose (docs/configuration.md).
+const { redis, redoubt } = useServerPair({ redisArgs: ['--client-output-buffer-limit', 'normal 1073741824 0 0'] });
 
 const show = (b: Buffer | null): string => (b === null ? '<closed>' : JSON.stringify(b.toString('latin1')));
 

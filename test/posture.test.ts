@@ -51,7 +51,11 @@ describe('--check-config', () => {
   });
 
   test('an open door on a public address is critical, with everything that comes with it', () => {
-    const r = check('--bind', '0.0.0.0', '--protected-mode', 'no', '--allow-unauthenticated-network', 'yes');
+    // Normal clients' output is bounded by default; Redis's unbounded `normal 0 0 0` is a finding.
+    const r = check(
+      '--bind', '0.0.0.0', '--protected-mode', 'no', '--allow-unauthenticated-network', 'yes',
+      '--client-output-buffer-limit', 'normal', '0', '0', '0',
+    );
     assert.equal(r.code, 1);
     assert.deepEqual(findings(r.out), [
       'critical open-door',

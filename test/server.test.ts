@@ -53,6 +53,10 @@ const REDOUBT_INFO_FIELDS = new Set([
   'auth_throttled',
   'auth_lockouts',
   'auth_lockouts_active',
+  'unauthenticated_clients',
+  'unauthenticated_clients_memory',
+  'unauthenticated_client_disconnections',
+  'auth_timeout_disconnections',
 ]);
 
 describe('INFO', () => {

@@ -48,6 +48,11 @@ function setbit(c: Client, argv: string[]): void {
     c.reply.error(E.STRING_TOO_LONG);
     return;
   }
+  // Growing the string takes heap the size of the new one.
+  if (Math.floor(offset / 8) >= s.length && !c.server.memory.admit(Math.floor(offset / 8) + 1)) {
+    c.reply.error(E.OOM);
+    return;
+  }
   const old = getBit(s, offset);
   const next = setBit(s, offset, on);
   const changed = v === undefined || next !== s;
@@ -297,6 +302,10 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   const size = Math.max(old.length, Math.floor(highest / 8) + 1);
   if (size > MAX_STRING_LENGTH) {
     r.error(E.STRING_TOO_LONG);
+    return;
+  }
+  if (size > old.length && !c.server.memory.admit(size)) {
+    r.error(E.OOM);
     return;
   }
   const buf = Buffer.alloc(size);

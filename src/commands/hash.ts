@@ -259,7 +259,8 @@ function hrandfield(c: Client, argv: string[]): void {
     // Repeats allowed: each pick is independent.
     const all = h.fieldArray();
     replyRandomHeader(c, count, withValues);
-    for (let i = 0; i < count; i++) replyPick(c, h, all[Math.floor(Math.random() * all.length)]!, withValues);
+    // As Redis, the picks stop once the reply passed the client's output limit.
+    for (let i = 0; i < count && !c.reply.overflowed; i++) replyPick(c, h, all[Math.floor(Math.random() * all.length)]!, withValues);
     return;
   }
   if (count >= h.size) {

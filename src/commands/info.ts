@@ -8,6 +8,8 @@ import type { Database } from '../store/database.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { activeLockouts } from '../security/auth-throttle.js';
+import { processMemory } from '../server/memory.js';
+import { ClientMemory } from '../server/client-memory.js';
 
 type Section = (server: Server) => string[];
 
@@ -83,9 +85,11 @@ function clients(s: Server): string[] {
   let replicas = 0;
   let maxIn = 0;
   let maxOut = 0;
+  let unauth = 0;
   for (const c of s.clients.values()) {
     if (c.blocked) blocked++;
     if (c.kind === 'replica') replicas++;
+    if (s.authRequired(c)) unauth++;
     const out = c.reply.pending;
     if (out > maxOut) maxOut = out;
     const inBuf = c.parser?.buffered ?? 0;
@@ -100,16 +104,18 @@ function clients(s: Server): string[] {
     `blocked_clients:${blocked}`,
     'tracking_clients:0',
     `clients_in_timeout_table:${blocked}`,
+    `unauthenticated_clients:${unauth}`,
+    `unauthenticated_clients_memory:${s.clientMemory.unauthTotal}`,
   ];
 }
 
 function memory(s: Server): string[] {
-  const m = process.memoryUsage();
+  const m = processMemory();
   const used = usedMemory();
   if (used > s.peakMemory) s.peakMemory = used;
   const peak = s.peakMemory;
   let clientsMem = 0;
-  for (const c of s.clients.values()) clientsMem += c.reply.pending;
+  for (const c of s.clients.values()) clientsMem += ClientMemory.usage(c);
   const startup = Math.min(s.startupMemory, used);
   const overhead = Math.min(used, startup + clientsMem);
   const dataset = used - overhead;
@@ -236,7 +242,7 @@ function stats(s: Server): string[] {
     `expired_time_cap_reached_count:${s.expiry.timeCapReached}`,
     'expire_cycle_cpu_milliseconds:0',
     'evicted_keys:0',
-    'evicted_clients:0',
+    `evicted_clients:${s.clientMemory.evicted}`,
     'total_eviction_exceeded_time:0',
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${s.store.stats.hits}`,
@@ -265,6 +271,8 @@ function stats(s: Server): string[] {
     'io_threaded_reads_processed:0',
     'io_threaded_writes_processed:0',
     `client_output_buffer_limit_disconnections:${st.outputLimitDisconnections}`,
+    `unauthenticated_client_disconnections:${s.clientMemory.unauthDisconnections}`,
+    `auth_timeout_disconnections:${s.clientMemory.authTimeouts}`,
     `auth_failures:${st.authFailures}`,
     `auth_throttled:${st.authThrottled}`,
     `auth_lockouts:${st.authLockouts}`,

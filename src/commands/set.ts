@@ -246,10 +246,11 @@ function srandmemberCount(c: Client, argv: string[]): void {
   }
   const r = c.reply;
   if (n < 0n) {
-    // Repeats allowed: every pick is independent.
+    // Repeats allowed: every pick is independent. As Redis, the picks stop once the reply
+    // passed the client's output limit (the client is being closed).
     const count = Number(-n);
     r.array(count);
-    for (let i = 0; i < count; i++) r.bulk(set.random());
+    for (let i = 0; i < count && !r.overflowed; i++) r.bulk(set.random());
     return;
   }
   if (n >= BigInt(set.size)) {

@@ -279,11 +279,18 @@ function msetnx(c: Client, argv: string[]): void {
 
 // --- in-place edits ---
 
-/** Redis's checkStringLength: the grown string must fit proto-max-bulk-len. */
+/**
+ * Redis's checkStringLength: the grown string must fit proto-max-bulk-len (and V8's longest
+ * string); and the heap must have room for it, or the command is refused as out of memory.
+ */
 function fitsMaxBulk(c: Client, size: number, append: number): boolean {
   const total = size + append;
   if (total > c.server.config.num('proto-max-bulk-len') || total > MAX_STRING_LENGTH) {
     c.reply.error(E.STRING_TOO_LONG);
+    return false;
+  }
+  if (!c.server.memory.admit(total)) {
+    c.reply.error(E.OOM);
     return false;
   }
   return true;

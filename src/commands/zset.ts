@@ -852,9 +852,17 @@ function zrandmember(c: Client, argv: string[]): void {
   const size = z.size;
   let picked: SkipNode[];
   if (l < 0n || count === 1) {
-    // Repeats allowed: every pick is independent.
-    picked = [];
-    for (let i = 0; i < count; i++) picked.push(z.randomNode());
+    // Repeats allowed: every pick is independent. Written as picked (a count can be far larger
+    // than any array), and, as Redis, stopped once the reply passed the client's output limit.
+    const r = c.reply;
+    r.array(withScores && c.resp === 2 ? count * 2 : count);
+    for (let i = 0; i < count && !r.overflowed; i++) {
+      const e = z.randomNode();
+      if (withScores && c.resp === 3) r.array(2);
+      r.bulk(e.member);
+      if (withScores) r.double(e.score);
+    }
+    return;
   } else if (count >= size) {
     // The whole set, highest score first: Redis walks its sets from the tail here.
     picked = rankRange(z, 0, -1, true);

@@ -16,6 +16,7 @@ export const TABLE_END = '<!-- config-table:end -->';
 export const REDIS_DEFAULTS: Readonly<Record<string, string>> = {
   bind: '* -::*',
   save: '3600 1 300 100 60 10000',
+  'client-output-buffer-limit': 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
 };
 
 /** Directives Redis 7.0 does not have (checked against redis-server by the docs test). */
@@ -32,6 +33,7 @@ export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'auth-failure-lockout-seconds',
   'auth-failure-user-rate',
   'auth-failure-user-burst',
+  'auth-timeout',
 ]);
 
 /** Defaults that depend on how the server was started, described instead of shown. */

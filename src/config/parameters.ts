@@ -1,12 +1,13 @@
 // The configuration table: every Redis 7.0 directive with its kind, default, bounds and flags
 // (names, defaults and flags as redis-server 7.0.15 reports them). A directive whose feature
 // Redoubt lacks lists `onlyOff`: the value meaning "off" is accepted, any other is refused by
-// name, never silently ignored. Documented default differences: bind (loopback only) and save
-// (no persistence yet).
+// name, never silently ignored. Documented default differences: bind (loopback only), save
+// (no persistence yet) and client-output-buffer-limit (normal clients bounded).
 
 import * as S from './special.js';
 import type { ConfigTarget, ParamDef, ParamValue } from './types.js';
 import { parseNotify, renderNotify, rewriteNotify } from './keyspace-events.js';
+import { maxclientsApply } from './file-limit.js';
 import { INT64_MAX as LONG_MAX } from '../int64.js';
 
 const INT_MIN = -(2n ** 31n);
@@ -103,14 +104,18 @@ export const parameters: readonly ParamDef[] = [
   int('timeout', 0n, INT_MAX, 0),
   int('tcp-keepalive', 0n, INT_MAX, 300),
   bool('protected-mode', true, { apply: refuseOpenDoor }),
-  int('maxclients', 1n, UINT_MAX, 10000, { unsigned: true }),
+  // Lowered at startup to what the descriptor limit allows; CONFIG SET past it is refused.
+  int('maxclients', 1n, UINT_MAX, 10000, { unsigned: true, apply: maxclientsApply }),
+  // Redis's value; a bulk is also never longer than V8's longest string (536,870,888 bytes).
   mem('proto-max-bulk-len', 1024n * 1024n, LONG_MAX, 512 * 1024 * 1024),
+  // Counts the arguments of the request being read too (they are on the V8 heap).
   mem('client-query-buffer-limit', 1024n * 1024n, LONG_MAX, 1024 * 1024 * 1024, { unsigned: true }),
   {
+    // Normal clients are bounded (Redis: normal 0 0 0): one reply or backlog past 1 GB closes the client.
     name: 'client-output-buffer-limit',
     kind: 'special',
     multi: true,
-    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    default: 'normal 1073741824 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     parse: S.parseClientOutputBufferLimit,
     rewrite: S.rewriteClientOutputBufferLimit,
   },
@@ -262,7 +267,8 @@ export const parameters: readonly ParamDef[] = [
   enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction'),
   int('maxmemory-samples', 1n, INT_MAX, 5),
   int('maxmemory-eviction-tenacity', 0n, 100n, 10),
-  mem('maxmemory-clients', -100n, LONG_MAX, 0, { percent: true, ...off('client eviction', '0') }),
+  // Client eviction, as Redis 7.0 (a percentage is of maxmemory, so off while maxmemory is 0).
+  mem('maxmemory-clients', -100n, LONG_MAX, 0, { percent: true }),
   bool('lazyfree-lazy-eviction', false),
   bool('lazyfree-lazy-expire', false),
   bool('lazyfree-lazy-server-del', false),
@@ -366,6 +372,8 @@ export const parameters: readonly ParamDef[] = [
   // Guesses per second per user name in each of its three budgets, and how many come at once.
   int('auth-failure-user-rate', 1n, 100000n, 5),
   int('auth-failure-user-burst', 1n, 100000n, 10),
+  // Seconds a connection may stay unauthenticated while a password is required; 0: no limit.
+  int('auth-timeout', 0n, 86400n, 10),
 ];
 
 /** Names (and aliases) of the secret parameters, whose values never reach SLOWLOG or MONITOR. */

@@ -74,8 +74,14 @@ export class RespWriter implements Reply {
   /** Chunks already complete, in order, ahead of buf[0..len). */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
-  /** When false, replies are dropped (CLIENT REPLY OFF/SKIP). */
+  /** When false, replies are dropped (CLIENT REPLY OFF/SKIP, or past the limit). */
   enabled = true;
+  /**
+   * Most bytes that may be pending. Past it everything pending is dropped and so is what
+   * follows (`overflowed`): the connection then closes the client, whose reply is lost anyway.
+   */
+  limit = Infinity;
+  overflowed = false;
   /** Hears every error reply, sent or not (INFO errorstats, failed_calls). */
   onError: ((message: string) => void) | null = null;
 
@@ -101,6 +107,10 @@ export class RespWriter implements Reply {
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
+    if (this.chunkBytes + this.len + n > this.limit) {
+      this.overflow();
+      if (n <= this.buf.length) return;
+    }
     let size = Math.max(INITIAL, this.buf.length * 2);
     while (size < this.len + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -153,6 +163,10 @@ export class RespWriter implements Reply {
     if (!this.enabled) return;
     const n = s.length;
     if (n >= LARGE) {
+      if (this.chunkBytes + this.len + n > this.limit) {
+        this.overflow();
+        return;
+      }
       this.ascii('$' + n + '\r\n');
       this.seal();
       const chunk = Buffer.allocUnsafe(n + 2);
@@ -181,6 +195,15 @@ export class RespWriter implements Reply {
     b[p++] = 0x0d;
     b[p++] = 0x0a;
     this.len = p;
+  }
+
+  /** Drops what is pending and everything written from now on. */
+  private overflow(): void {
+    this.overflowed = true;
+    this.enabled = false;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.len = 0;
   }
 
   /** Moves the buffered bytes into the chunk list so that a large chunk can follow them. */

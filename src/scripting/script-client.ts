@@ -75,6 +75,8 @@ export class ScriptClient {
     }
     // Read-only scripts refuse writes and what may replicate (PUBLISH, PFCOUNT), as Redis 7.0.
     if (run.readOnly && cmd.mayReplicate) return E.SCRIPT_READONLY_WRITE;
+    // A script's writes face the gate's memory check too, as Redis's scriptVerifyOOM.
+    if (cmd.isDenyOom && c.server.memory.refuseWrite(argv)) return E.OOM;
     return cmd;
   }
 }

@@ -1,7 +1,9 @@
 // client-output-buffer-limit, as Redis's checkClientOutputBufferLimits: a client whose unsent
 // replies reach the hard limit of its class is closed at once; one that stays at or over the soft
-// limit for longer than the soft seconds is closed too. Unsent bytes are the replies not yet handed
-// to the socket plus what the socket still holds (a peer that stops reading grows the latter).
+// limit for longer than the soft seconds is closed too; an unauthenticated client is closed past
+// 1 KB (Redis's fix for CVE-2025-21605). Unsent bytes are the replies not yet handed to the socket
+// plus what the socket still holds (a peer that stops reading grows the latter). The reply writer
+// stops at the hard limit even inside one command, so no single reply outgrows it.
 
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -20,6 +22,9 @@ export interface OutputLimits {
 }
 
 const NONE: ClassLimit = { hard: 0, soft: 0, softSeconds: 0 };
+
+/** Unsent output an unauthenticated client may have before it is disconnected (Redis's CVE-2025-21605 fix). */
+const UNAUTH_MAX_OUTPUT = 1024;
 
 /**
  * Parses the stored directive ("normal H S s slave H S s pubsub H S s"); the server does it once
@@ -49,14 +54,33 @@ export function pendingOutput(c: Client): number {
 }
 
 /**
+ * Sets how far the client's reply writer may grow within one command: its class's hard limit less
+ * what the socket already holds (an unlimited class: no ceiling). Past it the writer drops the
+ * reply and the client is closed after the command, as Redis stops adding to the output buffer of
+ * a client scheduled to close.
+ */
+export function setReplyCeiling(c: Client): void {
+  const hard = limitFor(c.server.outputLimits, c).hard;
+  c.reply.limit = hard === 0 ? Infinity : hard - (c.socket?.writableLength ?? 0);
+}
+
+/**
  * Checks the client against its class's limits; closes it and returns true when over.
  * `now` lets the cron pass one clock reading for every client.
  */
 export function checkOutputLimits(c: Client, now = Date.now()): boolean {
   if (c.socket === null || c.closed) return false;
   const limit = limitFor(c.server.outputLimits, c);
-  if (limit.hard === 0 && limit.soft === 0) return false;
+  if (c.reply.overflowed) {
+    closeForOutputLimit(c, Math.max(pendingOutput(c), c.reply.limit), limit);
+    return true;
+  }
   const used = pendingOutput(c);
+  if (used > UNAUTH_MAX_OUTPUT && c.server.authRequired(c)) {
+    closeUnauthenticated(c.server, c, 'output', used);
+    return true;
+  }
+  if (limit.hard === 0 && limit.soft === 0) return false;
   let over = limit.hard !== 0 && used >= limit.hard;
   if (!over && limit.soft !== 0 && used >= limit.soft) {
     if (c.obufSoftSince === 0) {
@@ -85,6 +109,19 @@ function closeForOutputLimit(c: Client, used: number, limit: ClassLimit): void {
     soft_seconds: limit.softSeconds,
   });
   // Nothing more is sent: the queued replies are what the limit is protecting memory from.
+  c.reply.take();
+  server.closeClient(c);
+}
+
+/**
+ * Closes an unauthenticated client that passed one of its bounds: `output` (1 KB unsent), `query`
+ * (its query buffer bound) or `total` (what all unauthenticated clients hold together).
+ */
+export function closeUnauthenticated(server: Server, c: Client, bound: 'output' | 'query' | 'total', bytes: number): void {
+  server.clientMemory.unauthDisconnections++;
+  server.log.verbose(`Closing unauthenticated client that passed its ${bound} bound (${bytes} bytes): addr=${c.addr}`);
+  auditEvent(server, 'unauthenticated-limit', { ...clientFields(c), bound, bytes });
+  // Nothing more is sent: the queued replies are what the bound is protecting memory from.
   c.reply.take();
   server.closeClient(c);
 }

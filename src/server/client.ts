@@ -58,6 +58,9 @@ export class Client {
   subs: Subscriptions | null = null;
   /** When the unsent output first reached the soft limit (ms), 0 while under it. */
   obufSoftSince = 0;
+  /** Memory last accounted for the client, and whether as unauthenticated (see client-memory.ts). */
+  memUsage = 0;
+  memUnauth = false;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand: Command | null = null;
@@ -86,7 +89,7 @@ export class Client {
   afterCommand(): void {
     this.replySkip = this.replySkipNext;
     this.replySkipNext = false;
-    this.reply.enabled = !this.replyOff && !this.replySkip;
+    this.reply.enabled = !this.replyOff && !this.replySkip && !this.reply.overflowed;
   }
 
   /**
@@ -175,7 +178,7 @@ export class Client {
 
   /** Writes what the handlers produced to the socket, in one write. */
   flush(): void {
-    if (this.socket === null || this.reply.pending === 0) return;
+    if (this.socket === null || this.reply.pending === 0 || this.reply.overflowed) return;
     const chunks = this.reply.take();
     if (this.closed) return;
     if (chunks.length === 1) {

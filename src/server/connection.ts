@@ -1,9 +1,10 @@
 // One TCP, TLS or unix-socket connection: admission (trusted networks, maxclients, protected
 // mode), the read loop that feeds the parser and runs every complete command of a batch before
-// one flush, protocol errors, and close.
+// one flush, protocol errors, the bounds on what a client may make the server hold, and close.
+// Nothing a peer does here (resetting, never reading, never closing) may throw out of it.
 
 import type { Socket } from 'node:net';
-import { RespParser } from '../protocol/resp-parser.js';
+import { REFUSED, RespParser } from '../protocol/resp-parser.js';
 import { Client } from './client.js';
 import { dispatch } from './dispatcher.js';
 import type { Server } from './server.js';
@@ -12,7 +13,8 @@ import * as E from '../errors.js';
 import { auditEvent } from '../security/audit-log.js';
 import { protectedModeDenies } from '../security/protected-mode.js';
 import { admitPeer } from '../security/trusted-networks.js';
-import { checkOutputLimits } from '../security/output-limits.js';
+import { checkOutputLimits, closeUnauthenticated, setReplyCeiling } from '../security/output-limits.js';
+import { enforceClientMemory } from './client-memory.js';
 
 export function formatAddr(ip: string | undefined, port: number | undefined): string {
   if (ip === undefined) return '';
@@ -28,11 +30,38 @@ export interface Origin {
 
 const PLAIN: Origin = { unixPath: null, tls: false };
 
+/** A socket closed by us: errors from a peer that resets it are expected and ignored. */
+const ignore = (): void => {};
+
+/**
+ * A refused connection gets its error line and is closed as soon as the line is handed to the
+ * kernel, as Redis closes it right after the write: a peer that never closes its side (or resets
+ * it) holds no descriptor.
+ */
+function refuse(socket: Socket, message: string): void {
+  socket.on('error', ignore);
+  socket.end(`-${message}\r\n`, () => socket.destroy());
+  // The line is tiny, but a peer that already went away may never let it finish.
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /**
  * Admission, in Redis's order: trusted-networks (before a byte is read), maxclients, protected
  * mode; then the client is created. Only admitted connections count as received, as in Redis.
  */
 export function acceptConnection(server: Server, socket: Socket, origin: Origin = PLAIN): void {
+  try {
+    admit(server, socket, origin);
+  } catch (err) {
+    // A connection that went away while it was being admitted must not take the server with it.
+    server.log.warning(`Accepting client connection: ${(err as Error).message}`);
+    socket.on('error', ignore);
+    socket.destroy();
+  }
+}
+
+function admit(server: Server, socket: Socket, origin: Origin): void {
   if (server.shuttingDown) {
     socket.destroy();
     return;
@@ -45,7 +74,7 @@ export function acceptConnection(server: Server, socket: Socket, origin: Origin 
   if (server.clients.size >= server.config.num('maxclients')) {
     server.stats.rejectedConnections++;
     auditEvent(server, 'maxclients', { addr: formatAddr(socket.remoteAddress, socket.remotePort), clients: server.clients.size });
-    socket.end(`-${E.MAX_CLIENTS}\r\n`);
+    refuse(socket, E.MAX_CLIENTS);
     return;
   }
   // Unix sockets have no peer address: Redis shows the socket path, port 0, for both ends.
@@ -54,8 +83,7 @@ export function acceptConnection(server: Server, socket: Socket, origin: Origin 
   if (protectedModeDenies(server, socket, origin.unixPath !== null)) {
     server.stats.rejectedConnections++;
     auditEvent(server, 'protected-mode', { addr, laddr });
-    socket.on('error', () => {});
-    socket.end(`-${E.PROTECTED_MODE_DENIED}\r\n`);
+    refuse(socket, E.PROTECTED_MODE_DENIED);
     return;
   }
   server.stats.connectionsReceived++;
@@ -69,18 +97,26 @@ export function acceptConnection(server: Server, socket: Socket, origin: Origin 
   c.addr = addr;
   c.laddr = laddr;
   c.reply.onError = (m) => server.countError(m);
-  c.parser = new RespParser({
+  const parser = new RespParser({
     maxBulkLen: server.config.num('proto-max-bulk-len'),
     maxQueryBuffer: server.config.num('client-query-buffer-limit'),
     unauthenticated: server.authRequired(c),
+    admit: (bytes) => server.memory.admit(bytes),
   });
+  c.parser = parser;
   server.clients.set(c.id, c);
   socket.on('data', (chunk: Buffer) => {
     server.stats.netInput += chunk.length;
     server.stats.reads++;
     c.lastInteraction = Date.now();
-    c.parser!.feed(chunk);
-    processInput(c);
+    try {
+      parser.feed(chunk);
+      processInput(c);
+    } catch (err) {
+      // A fault in the parser or the read loop costs this client its connection, nothing more.
+      server.log.warning(`Closing client after an internal error reading its input: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      server.closeClient(c);
+    }
   });
   socket.on('error', (err) => server.log.verbose(`Client ${c.addr} socket error: ${err.message}`));
   socket.on('close', () => server.closeClient(c));
@@ -94,24 +130,36 @@ export function processInput(c: Client): void {
     parser.limits.unauthenticated = server.authRequired(c);
     const argv = parser.next();
     if (argv === null) break;
+    if (argv === REFUSED) {
+      // Its arguments would not fit in the heap: read and dropped, answered as Redis answers OOM.
+      c.reply.error(parser.refusal);
+      continue;
+    }
     if (argv.length === 0) continue;
+    setReplyCeiling(c);
     dispatch(c, argv);
     // Held by CLIENT PAUSE: it has not run yet, so the reply mode does not move on.
     if (c.pendingArgv !== null) break;
     c.afterCommand();
     // A pipelined batch is flushed only at its end: the hard limit must hold inside it too.
-    checkOutputLimits(c);
+    if (checkOutputLimits(c)) return;
   }
   if (parser.error !== null && !c.closeAfterReply) {
     server.log.verbose(`Protocol error (${parser.error}) from client: addr=${c.addr}`);
     c.reply.error(parser.error);
     c.closeAfterReply = true;
   } else if (parser.overflow && !c.closed) {
-    server.log.warning(`Closing client that reached max query buffer length: addr=${c.addr}`);
-    server.closeClient(c);
+    if (parser.limits.unauthenticated) {
+      closeUnauthenticated(server, c, 'query', parser.buffered + parser.pendingArgvBytes);
+    } else {
+      server.log.warning(`Closing client that reached max query buffer length: addr=${c.addr}`);
+      server.closeClient(c);
+    }
     return;
   }
+  parser.release();
   flushClient(c);
+  if (!c.closed) enforceClientMemory(server, c);
 }
 
 /** Runs the request a paused client was holding, then the rest of its buffer. */
@@ -120,6 +168,7 @@ export function resumeInput(c: Client): void {
   if (argv === null) return;
   c.pendingArgv = null;
   // Through the whole gate again: a pause still in force holds it anew.
+  setReplyCeiling(c);
   dispatch(c, argv);
   if (c.pendingArgv !== null) return;
   c.afterCommand();
@@ -136,6 +185,17 @@ export function flushClient(c: Client): void {
   if (c.closeAfterReply && !c.closed && c.socket) {
     c.closed = true;
     c.server.clients.delete(c.id);
-    c.socket.end();
+    c.server.clientMemory.forget(c);
+    closeAfterWrite(c.socket);
   }
+}
+
+/**
+ * Closes a socket once what was written to it is handed to the kernel, as Redis closes right after
+ * the last write; a peer that does not read has 10 seconds before the socket is destroyed anyway.
+ */
+function closeAfterWrite(socket: Socket): void {
+  socket.end(() => socket.destroy());
+  const timer = setTimeout(() => socket.destroy(), 10_000);
+  socket.once('close', () => clearTimeout(timer));
 }

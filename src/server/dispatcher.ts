@@ -1,7 +1,7 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → RESP2 subscribed context → busy script → CLIENT PAUSE → MULTI queueing → execute →
-// statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
+// ACL → memory (denyoom) → RESP2 subscribed context → busy script → CLIENT PAUSE → MULTI queueing →
+// execute → statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
 // gate reads is a field of the Command, computed when the table was built: no lookup per request.
 
 import * as E from '../errors.js';
@@ -11,6 +11,7 @@ import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { execAbort, flagTransaction, queueCommand } from './multi.js';
 import { busyRefusal } from './busy.js';
+import { refusedForMemory } from './memory.js';
 
 /** Runs one request from a client through the gate. */
 export function dispatch(c: Client, argv: string[]): void {
@@ -37,6 +38,10 @@ export function dispatch(c: Client, argv: string[]): void {
   const denied = aclDenial(c, cmd, argv);
   if (denied !== null) {
     reject(c, cmd, denied);
+    return;
+  }
+  if (refusedForMemory(c, cmd, argv)) {
+    reject(c, cmd, E.OOM);
     return;
   }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.

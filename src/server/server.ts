@@ -35,6 +35,9 @@ import { Acl } from '../security/acl/state.js';
 import type { UserLine } from '../config/config-file.js';
 import { notifyDb, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { PubSub } from './pubsub.js';
+import { MemoryGuard, processMemory } from './memory.js';
+import { ClientMemory, clientsCron } from './client-memory.js';
+import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -76,7 +79,8 @@ export interface ClientPause {
 
 /** What INFO reports as used_memory: the V8 heap plus memory held outside it (Buffers). */
 export function usedMemory(): number {
-  const m = process.memoryUsage();
+  // Not process.memoryUsage(): it reads /proc and throws EMFILE when descriptors run out.
+  const m = processMemory();
   return m.heapUsed + m.external;
 }
 
@@ -110,6 +114,10 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly latency = new LatencyMonitor();
   readonly expiry = new ActiveExpiry(this.store.clock);
   readonly blocking = new BlockingRegistry();
+  /** The heap's limits: -OOM for writes, no allocation past what V8 holds. */
+  readonly memory = new MemoryGuard();
+  /** What clients hold (maxmemory-clients, the unauthenticated bounds). */
+  readonly clientMemory = new ClientMemory();
   /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
   private readonly unblocked = new Set<Client>();
   readonly startTime = Date.now();
@@ -296,6 +304,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     s.lastNetInput = s.lastNetOutput = 0;
     s.outputLimitDisconnections = 0;
     s.authFailures = s.authThrottled = s.authLockouts = 0;
+    this.clientMemory.resetStats();
     this.peakMemory = usedMemory();
     this.store.stats.hits = this.store.stats.misses = 0;
     this.expiry.timeCapReached = 0;
@@ -402,6 +411,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // The no-open-door rule is judged on the configuration, before any socket exists.
     const door = openDoorReason(this);
     if (door !== null) throw new Error(`Refusing to start: ${door}`);
+    const fds = fitMaxclientsToFileLimit(this.config, (line) => this.log.warning(line));
+    if (fds !== null) throw fds;
     const port = this.config.num('port');
     const tlsPort = this.config.num('tls-port');
     const backlog = this.config.num('tcp-backlog');
@@ -463,6 +474,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   /** Runs hz times a second, as Redis's serverCron. */
   private serverCron(): void {
+    this.memory.sample();
     // As Redis, whose event loop serves only sockets while a script is busy: no active expiry
     // (the script must find its keys), no timeouts, no samples until it ends.
     if (this.script !== null) return;
@@ -499,6 +511,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       }
     }
     checkAllOutputLimits(this);
+    clientsCron(this, Date.now());
   }
 
   /** CLIENT PAUSE: holds matching commands for `ms` (a longer or stronger pause wins, as Redis). */
@@ -536,6 +549,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.clients.delete(c.id);
     this.pausedClients.delete(c);
     this.blocking.forget(c);
+    this.clientMemory.forget(c);
     c.socket?.destroy();
   }
 

@@ -118,12 +118,23 @@ async function launch(cmd: string, args: string[], port: number, host: string): 
   };
 }
 
+export interface RedoubtOptions {
+  configFile?: string;
+  /** Flags for node itself, before the script (e.g. `--max-old-space-size=64`). */
+  nodeArgs?: string[];
+  /** Runs the server under `ulimit -n <fileLimit>` (the shell execs node, so the pid is the server's). */
+  fileLimit?: number;
+}
+
 /** Starts Redoubt with `--port <free>` plus `args` (directives as `--name value` words). */
-export async function startRedoubt(args: string[] = [], opts: { configFile?: string } = {}): Promise<RunningServer> {
+export async function startRedoubt(args: string[] = [], opts: RedoubtOptions = {}): Promise<RunningServer> {
   const port = await freePort();
-  const argv = [REDOUBT_MAIN];
+  const argv = [...(opts.nodeArgs ?? []), REDOUBT_MAIN];
   if (opts.configFile) argv.push(opts.configFile);
   argv.push('--port', String(port), '--bind', '127.0.0.1', ...args);
+  if (opts.fileLimit !== undefined) {
+    return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1');
+  }
   return launch(process.execPath, argv, port, '127.0.0.1');
 }
 

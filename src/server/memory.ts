@@ -1,0 +1,153 @@
+// What the process may still allocate. V8 aborts the whole process once its old generation (where
+// every stored value ends up) cannot grow past its limit, so the server stops short of it: past
+// the write ceiling, commands flagged denyoom are refused with -OOM (reads keep working), and no
+// single large allocation (a request's arguments, a string grown in place) is made unless it fits
+// under the allocation ceiling. maxmemory and eviction, when they come, extend refuseWrite().
+// The heap in use includes garbage V8 has not collected yet (after a FLUSHALL, say), so a refusal
+// also starts a background major collection, and the next sample shows what is really live.
+
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Client } from './client.js';
+import type { Command } from '../commands/registry.js';
+
+/** Share of the old generation's limit past which denyoom commands are refused. */
+const WRITE_SHARE = 0.7;
+/** Share of the old generation's limit that no single large allocation may cross. */
+const ALLOC_SHARE = 0.85;
+/**
+ * heap_size_limit counts the young generation too: three semi-spaces of 16 MB on 64-bit (less
+ * for heaps V8 sized itself on a small machine, where this estimate errs on the safe side). What
+ * is left is the old generation's limit.
+ */
+const YOUNG_GENERATION = 48 * 1024 * 1024;
+/** The heap is sampled again once this many bytes were admitted since the last sample. */
+const RESAMPLE_BYTES = 1024 * 1024;
+/** ...and at least every this many write checks. */
+const RESAMPLE_WRITES = 256;
+/** Background collections started by refusals: at most one a second, backing off to one every 30 s while the heap stays full. */
+const COLLECT_MIN_MS = 1000;
+const COLLECT_MAX_MS = 30_000;
+
+type Collect = (options: { type: 'major'; execution: 'async' }) => Promise<void>;
+
+/** V8's gc(), exposed at runtime (it is what --expose-gc gives), or null where that fails. */
+function exposeCollector(): Collect | null {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc: unknown = vm.runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as Collect) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class MemoryGuard {
+  /** V8's heap_size_limit. */
+  readonly heapLimit: number;
+  /** The old generation's share of it: past this, V8 aborts the process. */
+  readonly oldLimit: number;
+  readonly writeCeiling: number;
+  readonly allocCeiling: number;
+  /**
+   * The heap in use at the last sample: live data plus garbage not yet collected, the young
+   * generation included (its survivors move to the old generation).
+   */
+  heapUsed = 0;
+  private admittedSinceSample = 0;
+  private writesSinceSample = 0;
+  private readonly collect = exposeCollector();
+  private collecting = false;
+  private nextCollect = 0;
+  private collectInterval = COLLECT_MIN_MS;
+
+  constructor(heapLimit = v8.getHeapStatistics().heap_size_limit) {
+    this.heapLimit = heapLimit;
+    this.oldLimit = Math.max(heapLimit - YOUNG_GENERATION, Math.floor(heapLimit / 4));
+    this.writeCeiling = Math.floor(this.oldLimit * WRITE_SHARE);
+    this.allocCeiling = Math.floor(this.oldLimit * ALLOC_SHARE);
+    this.sample();
+  }
+
+  /** Reads the heap in use (the cron calls it every tick; it costs well under a microsecond). */
+  sample(): void {
+    this.heapUsed = v8.getHeapStatistics().used_heap_size;
+    this.admittedSinceSample = 0;
+    this.writesSinceSample = 0;
+  }
+
+  /**
+   * True when a denyoom command must be refused with -OOM. `argv` (its arguments, which the
+   * command will store) counts toward the next sample, so a script writing in a loop, which the
+   * cron cannot interrupt, is sampled as often as a client's stream of requests.
+   */
+  refuseWrite(argv?: readonly string[]): boolean {
+    if (argv !== undefined) for (const a of argv) this.admittedSinceSample += a.length;
+    if (++this.writesSinceSample >= RESAMPLE_WRITES || this.admittedSinceSample >= RESAMPLE_BYTES) this.sample();
+    if (this.heapUsed <= this.writeCeiling) return false;
+    this.collectGarbage();
+    return true;
+  }
+
+  /** Starts a background major collection (rate-limited) so that garbage stops counting as used. */
+  private collectGarbage(): void {
+    const now = Date.now();
+    if (this.collect === null || this.collecting || now < this.nextCollect) return;
+    this.collecting = true;
+    this.collect({ type: 'major', execution: 'async' })
+      .catch(() => {})
+      .finally(() => {
+        this.collecting = false;
+        this.sample();
+        // Still full: it was live data, not garbage; ask less often until it goes down.
+        this.collectInterval = this.heapUsed > this.writeCeiling ? Math.min(this.collectInterval * 2, COLLECT_MAX_MS) : COLLECT_MIN_MS;
+        this.nextCollect = Date.now() + this.collectInterval;
+      });
+  }
+
+  /**
+   * Accounts `bytes` about to be allocated on the heap in one go (a large argument, a string grown
+   * in place, a batch of arguments) and says whether they fit under the allocation ceiling.
+   */
+  admit(bytes: number): boolean {
+    this.admittedSinceSample += bytes;
+    if (this.admittedSinceSample >= RESAMPLE_BYTES || bytes >= RESAMPLE_BYTES) this.sample();
+    if (this.heapUsed + bytes <= this.allocCeiling) return true;
+    this.collectGarbage();
+    return false;
+  }
+}
+
+/**
+ * The gate's memory check, as Redis's processCommand: a denyoom command is refused while memory is
+ * short, and so is anything queued inside MULTI (queueing takes memory too) except EXEC, DISCARD,
+ * QUIT and RESET; an EXEC whose queue holds a denyoom command counts as one.
+ */
+export function refusedForMemory(c: Client, cmd: Command, argv: readonly string[]): boolean {
+  let denyoom = cmd.isDenyOom;
+  if (!denyoom && c.multi !== null) {
+    const name = cmd.fullName;
+    if (name === 'exec') denyoom = c.multi.commands.some((q) => q.cmd.isDenyOom);
+    else denyoom = name !== 'discard' && name !== 'quit' && name !== 'reset';
+  }
+  return denyoom && c.server.memory.refuseWrite(argv);
+}
+
+/**
+ * process.memoryUsage(), which reads /proc for the RSS and throws (EMFILE) when descriptors run
+ * out; the heap's own figures stand in then, the RSS estimated from them.
+ */
+export function processMemory(): NodeJS.MemoryUsage {
+  try {
+    return process.memoryUsage();
+  } catch {
+    const h = v8.getHeapStatistics();
+    return {
+      rss: h.total_physical_size + h.external_memory,
+      heapTotal: h.total_heap_size,
+      heapUsed: h.used_heap_size,
+      external: h.external_memory,
+      arrayBuffers: 0,
+    };
+  }
+}
