@@ -2,7 +2,7 @@
 // are ordinary string values; argument order and error precedence follow Redis's bitops.c.
 
 import * as E from '../errors.js';
-import { parseInteger, parseInt64, is } from '../protocol/args.js';
+import { arg, parseInteger, parseInt64, is } from '../protocol/args.js';
 import { key, keyRange, withDocs, type CommandSpec } from './spec.js';
 import { bitmapDocs } from './docs/bitmap.js';
 import { lookupString } from './lookup.js';
@@ -21,8 +21,9 @@ function bitOffsetArg(c: Client, text: string, bits: number): number | null {
   const body = hash ? text.slice(1) : text;
   let off = parseInteger(body);
   if (off !== null && hash) {
-    const exact = Number.isSafeInteger(off) ? BigInt(off) : parseInt64(body)!;
-    off = Number(BigInt.asIntN(64, exact * BigInt(bits)));
+    // parseInteger accepted the text, so it is an int64 and parseInt64 reads it too.
+    const exact = Number.isSafeInteger(off) ? BigInt(off) : parseInt64(body);
+    off = exact === null ? null : Number(BigInt.asIntN(64, exact * BigInt(bits)));
   }
   if (off === null || off < 0 || Math.floor(off / 8) >= c.server.config.num('proto-max-bulk-len')) {
     c.reply.error(E.BIT_OFFSET);
@@ -32,15 +33,15 @@ function bitOffsetArg(c: Client, text: string, bits: number): number | null {
 }
 
 function setbit(c: Client, argv: string[]): void {
-  const offset = bitOffsetArg(c, argv[2]!, 0);
+  const offset = bitOffsetArg(c, arg(argv, 2), 0);
   if (offset === null) return;
-  const on = parseInteger(argv[3]!);
+  const on = parseInteger(arg(argv, 3));
   if (on !== 0 && on !== 1) {
     c.reply.error(E.BIT_VALUE);
     return;
   }
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const v = lookupString(c, k, true);
   if (v === null) return;
   const s = v ?? '';
@@ -64,9 +65,9 @@ function setbit(c: Client, argv: string[]): void {
 }
 
 function getbit(c: Client, argv: string[]): void {
-  const offset = bitOffsetArg(c, argv[2]!, 0);
+  const offset = bitOffsetArg(c, arg(argv, 2), 0);
   if (offset === null) return;
-  const v = lookupString(c, argv[1]!, false);
+  const v = lookupString(c, arg(argv, 1), false);
   if (v !== null) c.reply.integer(v === undefined ? 0 : getBit(v, offset));
 }
 
@@ -89,7 +90,7 @@ function clampRange(start: number, end: number, total: number): [number, number]
 }
 
 function bitcount(c: Client, argv: string[]): void {
-  const v = lookupString(c, argv[1]!, false);
+  const v = lookupString(c, arg(argv, 1), false);
   if (v === null) return;
   if (v === undefined) {
     c.reply.integer(0);
@@ -100,12 +101,14 @@ function bitcount(c: Client, argv: string[]): void {
     c.reply.integer(bitCount(v, 0, v.length * 8 - 1));
     return;
   }
-  if (argc !== 4 && argc !== 5) {
+  const startText = argv[2];
+  const endText = argv[3];
+  if ((argc !== 4 && argc !== 5) || startText === undefined || endText === undefined) {
     c.reply.error(E.SYNTAX);
     return;
   }
-  let start = parseInteger(argv[2]!);
-  let end = start === null ? null : parseInteger(argv[3]!);
+  let start = parseInteger(startText);
+  let end = start === null ? null : parseInteger(endText);
   if (start === null || end === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -115,8 +118,9 @@ function bitcount(c: Client, argv: string[]): void {
     return;
   }
   let isBit = false;
-  if (argc === 5) {
-    const u = unitArg(c, argv[4]!);
+  const unitText = argv[4];
+  if (unitText !== undefined) {
+    const u = unitArg(c, unitText);
     if (u === null) return;
     isBit = u;
   }
@@ -127,7 +131,7 @@ function bitcount(c: Client, argv: string[]): void {
 }
 
 function bitpos(c: Client, argv: string[]): void {
-  const bit = parseInteger(argv[2]!);
+  const bit = parseInteger(arg(argv, 2));
   if (bit === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -136,7 +140,7 @@ function bitpos(c: Client, argv: string[]): void {
     c.reply.error(E.BITPOS_BIT);
     return;
   }
-  const v = lookupString(c, argv[1]!, false);
+  const v = lookupString(c, arg(argv, 1), false);
   if (v === null) return;
   if (v === undefined) {
     // A missing key is an endless run of zeros.
@@ -148,19 +152,22 @@ function bitpos(c: Client, argv: string[]): void {
   let end = v.length - 1;
   let isBit = false;
   let endGiven = false;
-  if (argc >= 4 && argc <= 6) {
-    const s = parseInteger(argv[3]!);
+  const startText = argv[3];
+  if (startText !== undefined && argc <= 6) {
+    const s = parseInteger(startText);
     if (s === null) {
       c.reply.error(E.NOT_INTEGER);
       return;
     }
-    if (argc === 6) {
-      const u = unitArg(c, argv[5]!);
+    const unitText = argv[5];
+    if (unitText !== undefined) {
+      const u = unitArg(c, unitText);
       if (u === null) return;
       isBit = u;
     }
-    if (argc >= 5) {
-      const e = parseInteger(argv[4]!);
+    const endText = argv[4];
+    if (endText !== undefined) {
+      const e = parseInteger(endText);
       if (e === null) {
         c.reply.error(E.NOT_INTEGER);
         return;
@@ -186,7 +193,7 @@ function bitpos(c: Client, argv: string[]): void {
 }
 
 function bitop(c: Client, argv: string[]): void {
-  const name = argv[1]!.toLowerCase();
+  const name = arg(argv, 1).toLowerCase();
   if (name !== 'and' && name !== 'or' && name !== 'xor' && name !== 'not') {
     c.reply.error(E.SYNTAX);
     return;
@@ -199,12 +206,14 @@ function bitop(c: Client, argv: string[]): void {
   const db = c.db;
   const sources: string[] = [];
   for (let i = 3; i < argv.length; i++) {
-    const v = lookupString(c, argv[i]!, false);
+    const k = argv[i];
+    if (k === undefined) break;
+    const v = lookupString(c, k, false);
     if (v === null) return;
     sources.push(v ?? '');
   }
   const result = bitOp(op, sources);
-  const dest = argv[2]!;
+  const dest = arg(argv, 2);
   if (result.length > 0) {
     db.set(dest, result);
     db.markStringEncoding(dest, 'raw');
@@ -244,33 +253,37 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   let changes = 0;
   let highest = 0;
   for (let j = 2; j < argv.length; j++) {
-    const more = argv.length - j - 1;
-    const sub = argv[j]!.toLowerCase();
-    let op: FieldOp['op'];
-    if (sub === 'get' && more >= 2) op = 'get';
-    else if (sub === 'set' && more >= 3) op = 'set';
-    else if (sub === 'incrby' && more >= 3) op = 'incrby';
-    else if (sub === 'overflow' && more >= 1) {
-      const kind = argv[++j]!.toLowerCase();
+    const word = argv[j];
+    if (word === undefined) break;
+    const sub = word.toLowerCase();
+    const typeText = argv[j + 1];
+    const offsetText = argv[j + 2];
+    if (sub === 'overflow' && typeText !== undefined) {
+      const kind = typeText.toLowerCase();
       if (kind !== 'wrap' && kind !== 'sat' && kind !== 'fail') {
         c.reply.error(E.BITFIELD_OVERFLOW_TYPE);
         return;
       }
       overflow = kind;
+      j++;
       continue;
-    } else {
+    }
+    // GET takes a type and an offset; SET and INCRBY a value too.
+    const valueText = sub === 'get' ? '' : argv[j + 3];
+    if ((sub !== 'get' && sub !== 'set' && sub !== 'incrby') || typeText === undefined || offsetText === undefined || valueText === undefined) {
       c.reply.error(E.SYNTAX);
       return;
     }
-    const type = fieldType(c, argv[j + 1]!);
+    const op: FieldOp['op'] = sub;
+    const type = fieldType(c, typeText);
     if (type === null) return;
-    const offset = bitOffsetArg(c, argv[j + 2]!, type.bits);
+    const offset = bitOffsetArg(c, offsetText, type.bits);
     if (offset === null) return;
     let value = 0n;
     if (op !== 'get') {
       readonly = false;
       highest = Math.max(highest, offset + type.bits - 1);
-      const v = parseInt64(argv[j + 3]!);
+      const v = parseInt64(valueText);
       if (v === null) {
         c.reply.error(E.NOT_INTEGER);
         return;
@@ -282,7 +295,7 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   }
 
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const r = c.reply;
   if (readonly) {
     const v = lookupString(c, k, false);

@@ -3,7 +3,7 @@
 // writes the computed cardinality back into the string's header.
 
 import * as E from '../errors.js';
-import { is } from '../protocol/args.js';
+import { arg, is } from '../protocol/args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { hyperloglogDocs } from './docs/hyperloglog.js';
 import { lookupString } from './lookup.js';
@@ -39,7 +39,7 @@ function unshare(c: Client, k: string): void {
 }
 
 function pfadd(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   let h = lookupHll(c, k, true);
   if (h === null) return;
   let updated = 0;
@@ -49,12 +49,15 @@ function pfadd(c: Client, argv: string[]): void {
   } else unshare(c, k);
   const max = sparseMax(c);
   for (let j = 2; j < argv.length; j++) {
-    const r = h.add(argv[j]!, max);
+    const element = argv[j];
+    if (element === undefined) break;
+    const r = h.add(element, max);
     if (r === 1) updated++;
     else if (r === -1) {
       // Registers set before the corruption was met stay set, as Redis changes the string in place.
       if (updated > 0) store(c, k, h);
-      return c.reply.error(E.HLL_CORRUPTED);
+      c.reply.error(E.HLL_CORRUPTED);
+      return;
     }
   }
   if (updated > 0) {
@@ -69,21 +72,36 @@ function pfcount(c: Client, argv: string[]): void {
   if (argv.length > 2) {
     const max = new Uint8Array(HLL_REGISTERS);
     for (let j = 1; j < argv.length; j++) {
-      const h = lookupHll(c, argv[j]!, false);
+      const k = argv[j];
+      if (k === undefined) break;
+      const h = lookupHll(c, k, false);
       if (h === null) return;
       if (h === undefined) continue;
-      if (!h.mergeInto(max)) return c.reply.error(E.HLL_CORRUPTED);
+      if (!h.mergeInto(max)) {
+        c.reply.error(E.HLL_CORRUPTED);
+        return;
+      }
     }
-    return c.reply.integer(estimate(rawHistogram(max)));
+    c.reply.integer(estimate(rawHistogram(max)));
+    return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const h = lookupHll(c, k, false);
   if (h === null) return;
-  if (h === undefined) return c.reply.integer(0);
+  if (h === undefined) {
+    c.reply.integer(0);
+    return;
+  }
   unshare(c, k);
-  if (h.cacheValid) return c.reply.integer(h.cachedCard());
+  if (h.cacheValid) {
+    c.reply.integer(h.cachedCard());
+    return;
+  }
   const histogram = h.histogram();
-  if (histogram === null) return c.reply.error(E.HLL_CORRUPTED);
+  if (histogram === null) {
+    c.reply.error(E.HLL_CORRUPTED);
+    return;
+  }
   const card = estimate(histogram);
   h.setCachedCard(card);
   store(c, k, h);
@@ -94,20 +112,35 @@ function pfmerge(c: Client, argv: string[]): void {
   const max = new Uint8Array(HLL_REGISTERS);
   let dense = false;
   for (let j = 1; j < argv.length; j++) {
-    const h = lookupHll(c, argv[j]!, false);
+    const src = argv[j];
+    if (src === undefined) break;
+    const h = lookupHll(c, src, false);
     if (h === null) return;
     if (h === undefined) continue;
     if (h.encoding === DENSE) dense = true;
-    if (!h.mergeInto(max)) return c.reply.error(E.HLL_CORRUPTED);
+    if (!h.mergeInto(max)) {
+      c.reply.error(E.HLL_CORRUPTED);
+      return;
+    }
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   // The destination was checked as the first source, so it is missing or a valid HLL.
   const current = c.db.get(k);
-  const h = typeof current === 'string' ? Hll.parse(current)! : Hll.empty();
+  const h = typeof current === 'string' ? Hll.parse(current) : Hll.empty();
+  if (h === null) {
+    c.reply.error(E.HLL_WRONGTYPE);
+    return;
+  }
   unshare(c, k);
-  if (dense && !h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+  if (dense && !h.toDense()) {
+    c.reply.error(E.HLL_CORRUPTED);
+    return;
+  }
   const limit = sparseMax(c);
-  for (let j = 0; j < HLL_REGISTERS; j++) if (max[j] !== 0) h.setRegister(j, max[j]!, limit);
+  for (let j = 0; j < HLL_REGISTERS; j++) {
+    const m = max[j] ?? 0;
+    if (m !== 0) h.setRegister(j, m, limit);
+  }
   h.invalidateCache();
   store(c, k, h);
   notify(c, NOTIFY_STRING, 'pfadd', k);
@@ -115,30 +148,42 @@ function pfmerge(c: Client, argv: string[]): void {
 }
 
 function pfdebug(c: Client, argv: string[]): void {
-  const sub = argv[1]!;
-  const k = argv[2]!;
+  const sub = arg(argv, 1);
+  const k = arg(argv, 2);
   const v = c.db.get(k);
-  if (v === undefined) return c.reply.error(E.HLL_NO_SUCH_KEY);
+  if (v === undefined) {
+    c.reply.error(E.HLL_NO_SUCH_KEY);
+    return;
+  }
   const h = lookupHll(c, k, true);
   if (h === null || h === undefined) return;
   unshare(c, k);
   if (is(sub, 'getreg')) {
     if (h.encoding !== DENSE) {
-      if (!h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+      if (!h.toDense()) {
+        c.reply.error(E.HLL_CORRUPTED);
+        return;
+      }
       store(c, k, h);
     }
     const regs = h.registers();
     c.reply.array(regs.length);
     for (const r of regs) c.reply.integer(r);
   } else if (is(sub, 'decode')) {
-    if (h.encoding === DENSE) return c.reply.error(E.HLL_NOT_SPARSE);
+    if (h.encoding === DENSE) {
+      c.reply.error(E.HLL_NOT_SPARSE);
+      return;
+    }
     c.reply.bulk(h.decodeSparse());
   } else if (is(sub, 'encoding')) {
     c.reply.status(h.encoding === DENSE ? 'dense' : 'sparse');
   } else if (is(sub, 'todense')) {
     let converted = false;
     if (h.encoding !== DENSE) {
-      if (!h.toDense()) return c.reply.error(E.HLL_CORRUPTED);
+      if (!h.toDense()) {
+        c.reply.error(E.HLL_CORRUPTED);
+        return;
+      }
       store(c, k, h);
       converted = true;
     }

@@ -2,7 +2,7 @@
 // commands, PERSIST, and the whole-database commands DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY.
 
 import * as E from '../errors.js';
-import { parseInt64, parseInteger, is } from '../protocol/args.js';
+import { arg, parseInt64, parseInteger, is } from '../protocol/args.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { keyspaceDocs } from './docs/keyspace.js';
@@ -28,8 +28,8 @@ function lookupRead(db: Database, k: string, touch: boolean): Value | undefined 
 }
 
 /** getIntFromObjectOrReply: a C int, with Redis's error (or `rangeError` when given). */
-function intArg(c: Client, arg: string, rangeError?: string): number | null {
-  const n = parseInteger(arg);
+function intArg(c: Client, text: string, rangeError?: string): number | null {
+  const n = parseInteger(text);
   if (n === null) {
     c.reply.error(rangeError ?? E.NOT_INTEGER);
     return null;
@@ -41,9 +41,9 @@ function intArg(c: Client, arg: string, rangeError?: string): number | null {
   return n;
 }
 
-/** The database numbered by `arg`, or null after replying with the error. */
-function dbArg(c: Client, arg: string): Database | null {
-  const id = intArg(c, arg);
+/** The database numbered by `text`, or null after replying with the error. */
+function dbArg(c: Client, text: string): Database | null {
+  const id = intArg(c, text);
   if (id === null) return null;
   const db = c.server.dbs[id];
   if (db === undefined) {
@@ -77,9 +77,11 @@ function maxmemoryPolicy(c: Client): string {
 function del(c: Client, argv: string[]): void {
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (c.db.delete(argv[i]!)) {
+    const k = argv[i];
+    if (k === undefined) break;
+    if (c.db.delete(k)) {
       n++;
-      notify(c, NOTIFY_GENERIC, 'del', argv[i]!);
+      notify(c, NOTIFY_GENERIC, 'del', k);
     }
   }
   c.reply.integer(n);
@@ -87,18 +89,18 @@ function del(c: Client, argv: string[]): void {
 
 function exists(c: Client, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (lookupRead(c.db, argv[i]!, false) !== undefined) n++;
+  for (const k of argv.slice(1)) if (lookupRead(c.db, k, false) !== undefined) n++;
   c.reply.integer(n);
 }
 
 function type(c: Client, argv: string[]): void {
-  const v = lookupRead(c.db, argv[1]!, false);
+  const v = lookupRead(c.db, arg(argv, 1), false);
   c.reply.status(v === undefined ? 'none' : typeOf(v));
 }
 
 function touch(c: Client, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (lookupRead(c.db, argv[i]!, true) !== undefined) n++;
+  for (const k of argv.slice(1)) if (lookupRead(c.db, k, true) !== undefined) n++;
   c.reply.integer(n);
 }
 
@@ -106,8 +108,8 @@ function touch(c: Client, argv: string[]): void {
 
 function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   const db = c.db;
-  const src = argv[1]!;
-  const dst = argv[2]!;
+  const src = arg(argv, 1);
+  const dst = arg(argv, 2);
   const v = db.get(src);
   if (v === undefined) {
     c.reply.error(E.NO_SUCH_KEY);
@@ -150,13 +152,13 @@ function renamenx(c: Client, argv: string[]): void {
 
 function move(c: Client, argv: string[]): void {
   const src = c.db;
-  const dst = dbArg(c, argv[2]!);
+  const dst = dbArg(c, arg(argv, 2));
   if (dst === null) return;
   if (dst === src) {
     c.reply.error(E.SAME_OBJECT);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const v = src.get(k);
   if (v === undefined || dst.get(k) !== undefined) {
     c.reply.integer(0);
@@ -180,11 +182,14 @@ function copy(c: Client, argv: string[]): void {
   let dst = c.db;
   let replace = false;
   for (let j = 3; j < argv.length; j++) {
-    const opt = argv[j]!;
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const next = argv[j + 1];
     if (is(opt, 'replace')) {
       replace = true;
-    } else if (is(opt, 'db') && j + 1 < argv.length) {
-      const db = dbArg(c, argv[++j]!);
+    } else if (is(opt, 'db') && next !== undefined) {
+      j++;
+      const db = dbArg(c, next);
       if (db === null) return;
       dst = db;
     } else {
@@ -192,8 +197,8 @@ function copy(c: Client, argv: string[]): void {
       return;
     }
   }
-  const from = argv[1]!;
-  const to = argv[2]!;
+  const from = arg(argv, 1);
+  const to = arg(argv, 2);
   if (src === dst && from === to) {
     c.reply.error(E.SAME_OBJECT);
     return;
@@ -224,7 +229,7 @@ function copy(c: Client, argv: string[]): void {
 // --- KEYS, SCAN, RANDOMKEY, DBSIZE ---
 
 function keys(c: Client, argv: string[]): void {
-  const pattern = argv[1]!;
+  const pattern = arg(argv, 1);
   const all = pattern === '*';
   const t = c.db.clock.now();
   const expires = c.db.expires;
@@ -239,7 +244,7 @@ function keys(c: Client, argv: string[]): void {
 }
 
 function scan(c: Client, argv: string[]): void {
-  const cursor = parseCursor(argv[1]!);
+  const cursor = parseCursor(arg(argv, 1));
   if (cursor === null) {
     c.reply.error(E.INVALID_CURSOR);
     return;
@@ -276,7 +281,8 @@ function dbsize(c: Client): void {
 /** ASYNC and SYNC both free at once: there is no background thread, and the Map swap is O(1). */
 function flushArgsOk(c: Client, argv: string[]): boolean {
   if (argv.length === 1) return true;
-  if (argv.length === 2 && (is(argv[1]!, 'sync') || is(argv[1]!, 'async'))) return true;
+  const mode = argv[1];
+  if (argv.length === 2 && mode !== undefined && (is(mode, 'sync') || is(mode, 'async'))) return true;
   c.reply.error(E.SYNTAX);
   return false;
 }
@@ -301,9 +307,9 @@ function flushall(c: Client, argv: string[]): void {
 }
 
 function swapdb(c: Client, argv: string[]): void {
-  const id1 = intArg(c, argv[1]!, E.INVALID_FIRST_DB);
+  const id1 = intArg(c, arg(argv, 1), E.INVALID_FIRST_DB);
   if (id1 === null) return;
-  const id2 = intArg(c, argv[2]!, E.INVALID_SECOND_DB);
+  const id2 = intArg(c, arg(argv, 2), E.INVALID_SECOND_DB);
   if (id2 === null) return;
   const dbs = c.server.dbs;
   const a = dbs[id1];
@@ -327,8 +333,7 @@ const EXPIRE_LT = 8;
 /** The NX|XX|GT|LT flags after the time, or null after replying with the error. */
 function expireFlags(c: Client, argv: string[]): number | null {
   let flags = 0;
-  for (let j = 3; j < argv.length; j++) {
-    const opt = argv[j]!;
+  for (const opt of argv.slice(3)) {
     if (is(opt, 'nx')) flags |= EXPIRE_NX;
     else if (is(opt, 'xx')) flags |= EXPIRE_XX;
     else if (is(opt, 'gt')) flags |= EXPIRE_GT;
@@ -353,7 +358,7 @@ function expireFlags(c: Client, argv: string[]): number | null {
 function expireGeneric(c: Client, argv: string[], name: string, relative: boolean, seconds: boolean): void {
   const flags = expireFlags(c, argv);
   if (flags === null) return;
-  let when = parseInt64(argv[2]!);
+  let when = parseInt64(arg(argv, 2));
   if (when === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -373,7 +378,7 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
   }
   when += base;
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   if (db.get(k) === undefined) {
     c.reply.integer(0);
     return;
@@ -420,7 +425,7 @@ function pexpireat(c: Client, argv: string[]): void {
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one without a TTL. */
 function ttlGeneric(c: Client, argv: string[], ms: boolean, absolute: boolean): void {
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   if (lookupRead(db, k, false) === undefined) {
     c.reply.integer(-2);
     return;
@@ -453,7 +458,7 @@ function pexpiretime(c: Client, argv: string[]): void {
 }
 
 function persist(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const done = c.db.get(k) !== undefined && c.db.persist(k);
   if (done) notify(c, NOTIFY_GENERIC, 'persist', k);
   c.reply.integer(done ? 1 : 0);
@@ -486,7 +491,7 @@ function objectHelp(c: Client): void {
 
 /** OBJECT looks keys up without touching them, and answers nil for a missing one. */
 function objectLookup(c: Client, argv: string[]): Value | undefined {
-  const v = lookupRead(c.db, argv[2]!, false);
+  const v = lookupRead(c.db, arg(argv, 2), false);
   if (v === undefined) c.reply.nil();
   return v;
 }
@@ -494,19 +499,19 @@ function objectLookup(c: Client, argv: string[]): Value | undefined {
 function objectEncoding(c: Client, argv: string[]): void {
   const v = objectLookup(c, argv);
   if (v === undefined) return;
-  const encoding = tryStore(c, () => encodingOf(c.db, argv[2]!, v));
+  const encoding = tryStore(c, () => encodingOf(c.db, arg(argv, 2), v));
   if (encoding !== undefined) c.reply.bulk(encoding);
 }
 
 function objectRefcount(c: Client, argv: string[]): void {
   const v = objectLookup(c, argv);
-  if (v !== undefined) c.reply.integer(refcountOf(c.db, argv[2]!, v));
+  if (v !== undefined) c.reply.integer(refcountOf(c.db, arg(argv, 2), v));
 }
 
 function objectIdletime(c: Client, argv: string[]): void {
   if (objectLookup(c, argv) === undefined) return;
   if (maxmemoryPolicy(c).includes('lfu')) c.reply.error(E.LFU_SELECTED);
-  else c.reply.integer(c.db.idleSeconds(argv[2]!));
+  else c.reply.integer(c.db.idleSeconds(arg(argv, 2)));
 }
 
 function objectFreq(c: Client, argv: string[]): void {

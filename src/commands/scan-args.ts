@@ -19,10 +19,11 @@ export function parseScanArgs(c: Client, argv: readonly string[], from: number, 
   let pattern: string | null = null;
   let type: string | null = null;
   for (let i = from; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    const more = i + 1 < argv.length;
-    if (is(opt, 'count') && more) {
-      const n = parseInteger(argv[i + 1]!);
+    const opt = argv[i];
+    if (opt === undefined) break;
+    const value = argv[i + 1];
+    if (is(opt, 'count') && value !== undefined) {
+      const n = parseInteger(value);
       if (n === null) {
         c.reply.error(E.NOT_INTEGER);
         return null;
@@ -32,11 +33,10 @@ export function parseScanArgs(c: Client, argv: readonly string[], from: number, 
         return null;
       }
       count = n;
-    } else if (is(opt, 'match') && more) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-    } else if (allowType && is(opt, 'type') && more) {
-      type = argv[i + 1]!.toLowerCase();
+    } else if (is(opt, 'match') && value !== undefined) {
+      pattern = value === '*' ? null : value;
+    } else if (allowType && is(opt, 'type') && value !== undefined) {
+      type = value.toLowerCase();
     } else {
       c.reply.error(E.SYNTAX);
       return null;

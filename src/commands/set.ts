@@ -4,7 +4,7 @@
 // their reply order come out the same.
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from '../protocol/args.js';
+import { arg, is, parseInt64, parseInteger } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
@@ -52,13 +52,17 @@ function removeIfEmpty(c: Client, k: string, set: SetValue, changes: number): vo
 // --- single-set commands ---
 
 function sadd(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = lookup(c, k, true);
   if (found === null) return;
-  const set = found ?? SetValue.for(argv[2]!);
+  const set = found ?? SetValue.for(arg(argv, 2));
   const max = maxIntset(c);
   let added = 0;
-  for (let i = 2; i < argv.length; i++) if (set.add(argv[i]!, max)) added++;
+  for (let i = 2; i < argv.length; i++) {
+    const m = argv[i];
+    if (m === undefined) break;
+    if (set.add(m, max)) added++;
+  }
   if (found === undefined) c.db.set(k, set);
   else if (added > 0) c.db.modified(k, added);
   if (added > 0) notify(c, NOTIFY_SET, 'sadd', k);
@@ -66,7 +70,7 @@ function sadd(c: Client, argv: string[]): void {
 }
 
 function srem(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const set = lookup(c, k, true);
   if (set === null) return;
   if (set === undefined) {
@@ -75,7 +79,9 @@ function srem(c: Client, argv: string[]): void {
   }
   let removed = 0;
   for (let i = 2; i < argv.length; i++) {
-    if (!set.remove(argv[i]!)) continue;
+    const m = argv[i];
+    if (m === undefined) break;
+    if (!set.remove(m)) continue;
     removed++;
     if (set.size === 0) break;
   }
@@ -85,32 +91,34 @@ function srem(c: Client, argv: string[]): void {
 }
 
 function smembers(c: Client, argv: string[]): void {
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   replySet(c, set === undefined ? [] : set.members());
 }
 
 function sismember(c: Client, argv: string[]): void {
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
-  c.reply.integer(set !== undefined && set.has(argv[2]!) ? 1 : 0);
+  c.reply.integer(set !== undefined && set.has(arg(argv, 2)) ? 1 : 0);
 }
 
 function smismember(c: Client, argv: string[]): void {
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   c.reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) c.reply.integer(set !== undefined && set.has(argv[i]!) ? 1 : 0);
+  for (const m of argv.slice(2)) c.reply.integer(set !== undefined && set.has(m) ? 1 : 0);
 }
 
 function scard(c: Client, argv: string[]): void {
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   c.reply.integer(set === undefined ? 0 : set.size);
 }
 
 function smove(c: Client, argv: string[]): void {
-  const [, from, to, member] = argv as [string, string, string, string];
+  const from = arg(argv, 1);
+  const to = arg(argv, 2);
+  const member = arg(argv, 3);
   const srcV = c.db.getWrite(from);
   const dstV = c.db.getWrite(to);
   if (srcV === undefined) {
@@ -155,11 +163,12 @@ function spop(c: Client, argv: string[]): void {
     c.reply.error(E.SYNTAX);
     return;
   }
-  if (argv.length === 3) {
-    spopCount(c, argv);
+  const countText = argv[2];
+  if (countText !== undefined) {
+    spopCount(c, argv, countText);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const set = lookup(c, k, true);
   if (set === null) return;
   if (set === undefined) {
@@ -172,13 +181,13 @@ function spop(c: Client, argv: string[]): void {
   c.reply.bulk(m);
 }
 
-function spopCount(c: Client, argv: string[]): void {
-  const count = parseInteger(argv[2]!);
+function spopCount(c: Client, argv: string[], countText: string): void {
+  const count = parseInteger(countText);
   if (count === null || count < 0) {
     c.reply.error(E.COUNT_POSITIVE);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const set = lookup(c, k, true);
   if (set === null) return;
   if (set === undefined || count === 0) {
@@ -218,18 +227,19 @@ function srandmember(c: Client, argv: string[]): void {
     c.reply.error(E.SYNTAX);
     return;
   }
-  if (argv.length === 3) {
-    srandmemberCount(c, argv);
+  const countText = argv[2];
+  if (countText !== undefined) {
+    srandmemberCount(c, argv, countText);
     return;
   }
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   if (set === undefined) c.reply.nil();
   else c.reply.bulk(set.random());
 }
 
-function srandmemberCount(c: Client, argv: string[]): void {
-  const n = parseInt64(argv[2]!);
+function srandmemberCount(c: Client, argv: string[], countText: string): void {
+  const n = parseInt64(countText);
   if (n === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -238,7 +248,7 @@ function srandmemberCount(c: Client, argv: string[]): void {
     c.reply.error(E.LONG_OUT_OF_RANGE);
     return;
   }
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   if (set === undefined || n === 0n) {
     c.reply.array(0);
@@ -288,30 +298,42 @@ function store(c: Client, dst: string, result: SetValue, event: string): void {
 
 type InterMode = { kind: 'reply' } | { kind: 'store'; dst: string } | { kind: 'card'; limit: number };
 
+/** The answer of an intersection that is empty because a key is missing. */
+function replyEmptyInter(c: Client, mode: InterMode): void {
+  if (mode.kind === 'store') {
+    if (c.db.delete(mode.dst)) notify(c, NOTIFY_GENERIC, 'del', mode.dst);
+    c.reply.integer(0);
+  } else if (mode.kind === 'card') {
+    c.reply.integer(0);
+  } else {
+    c.reply.set(0);
+  }
+}
+
 function inter(c: Client, keys: readonly string[], mode: InterMode): void {
   const found = gather(c, keys);
   if (found === null) return;
   const r = c.reply;
-  if (found.includes(null)) {
-    if (mode.kind === 'store') {
-      if (c.db.delete(mode.dst)) notify(c, NOTIFY_GENERIC, 'del', mode.dst);
-      r.integer(0);
-    } else if (mode.kind === 'card') {
-      r.integer(0);
-    } else {
-      r.set(0);
+  const sets: SetValue[] = [];
+  for (const s of found) {
+    if (s === null) {
+      replyEmptyInter(c, mode);
+      return;
     }
-    return;
+    sets.push(s);
   }
   // Smallest first (a stable sort, as glibc's qsort is for these sizes): its order is the reply's.
-  const sets = (found as SetValue[]).sort((a, b) => a.size - b.size);
-  const first = sets[0]!;
+  sets.sort((a, b) => a.size - b.size);
+  const first = sets[0];
+  if (first === undefined) {
+    replyEmptyInter(c, mode);
+    return;
+  }
   const limit = mode.kind === 'card' ? mode.limit : 0;
   const out: string[] = [];
   for (const m of first.members()) {
     let all = true;
-    for (let j = 1; j < sets.length; j++) {
-      const s = sets[j]!;
+    for (const s of sets) {
       if (s !== first && !s.has(m)) {
         all = false;
         break;
@@ -382,14 +404,14 @@ function unionOrDiff(c: Client, keys: readonly string[], op: 'union' | 'diff', d
 }
 
 const sinter = (c: Client, argv: string[]): void => inter(c, argv.slice(1), { kind: 'reply' });
-const sinterstore = (c: Client, argv: string[]): void => inter(c, argv.slice(2), { kind: 'store', dst: argv[1]! });
+const sinterstore = (c: Client, argv: string[]): void => inter(c, argv.slice(2), { kind: 'store', dst: arg(argv, 1) });
 const sunion = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(1), 'union', null);
-const sunionstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'union', argv[1]!);
+const sunionstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'union', arg(argv, 1));
 const sdiff = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(1), 'diff', null);
-const sdiffstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'diff', argv[1]!);
+const sdiffstore = (c: Client, argv: string[]): void => unionOrDiff(c, argv.slice(2), 'diff', arg(argv, 1));
 
 function sintercard(c: Client, argv: string[]): void {
-  const numkeys = parseInteger(argv[1]!);
+  const numkeys = parseInteger(arg(argv, 1));
   if (numkeys === null || numkeys < 1) {
     c.reply.error(E.NUMKEYS_POSITIVE);
     return;
@@ -400,8 +422,11 @@ function sintercard(c: Client, argv: string[]): void {
   }
   let limit = 0;
   for (let j = 2 + numkeys; j < argv.length; j++) {
-    if (is(argv[j]!, 'limit') && j + 1 < argv.length) {
-      const n = parseInteger(argv[++j]!);
+    const opt = argv[j];
+    const value = argv[j + 1];
+    if (opt !== undefined && is(opt, 'limit') && value !== undefined) {
+      j++;
+      const n = parseInteger(value);
       if (n === null || n < 0) {
         c.reply.error(E.LIMIT_NEGATIVE);
         return;
@@ -418,12 +443,12 @@ function sintercard(c: Client, argv: string[]): void {
 // --- SSCAN ---
 
 function sscan(c: Client, argv: string[]): void {
-  const cursor = parseCursor(argv[2]!);
+  const cursor = parseCursor(arg(argv, 2));
   if (cursor === null) {
     c.reply.error(E.INVALID_CURSOR);
     return;
   }
-  const set = lookup(c, argv[1]!, false);
+  const set = lookup(c, arg(argv, 1), false);
   if (set === null) return;
   if (set === undefined) {
     replyScan(c, 0n, []);

@@ -4,7 +4,7 @@
 // sort (glibc's merge sort) and, for BY with a LIMIT, the partial quicksort whose tie order shows.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from '../protocol/args.js';
+import { arg, parseInt64, is } from '../protocol/args.js';
 import { pqsort } from '../store/pqsort.js';
 import { hasUnrestrictedKeyRead } from '../security/acl/check.js';
 import { key, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
@@ -84,7 +84,8 @@ export function sortScore(s: string): number | null {
   if (INF.test(body)) return body[0] === '-' ? -Infinity : Infinity;
   if (NAN.test(body)) return null;
   const hex = HEX.exec(body);
-  if (hex !== null) return hexScore(hex[1] === '-', hex[2]!, hex[3] ?? '', hex[4]);
+  // The integer digits' group always takes part in a match, if only as ''.
+  if (hex !== null && hex[2] !== undefined) return hexScore(hex[1] === '-', hex[2], hex[3] ?? '', hex[4]);
   if (!DECIMAL.test(body)) return null;
   const v = Number(body);
   if (!Number.isFinite(v)) return null;
@@ -170,17 +171,20 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   const gets: string[] = [];
   const fullAccess = fullKeyAccess(c, argv);
   for (let j = 2; j < argv.length; j++) {
-    const opt = argv[j]!;
-    const left = argv.length - j - 1;
+    const opt = argv[j];
+    if (opt === undefined) break;
+    // The words after the option, where there are that many.
+    const next = argv[j + 1];
+    const next2 = argv[j + 2];
     if (is(opt, 'asc')) {
       desc = false;
     } else if (is(opt, 'desc')) {
       desc = true;
     } else if (is(opt, 'alpha')) {
       alpha = true;
-    } else if (is(opt, 'limit') && left >= 2) {
-      const start = parseInt64(argv[j + 1]!);
-      const count = start === null ? null : parseInt64(argv[j + 2]!);
+    } else if (is(opt, 'limit') && next !== undefined && next2 !== undefined) {
+      const start = parseInt64(next);
+      const count = start === null ? null : parseInt64(next2);
       if (start === null || count === null) {
         c.reply.error(E.NOT_INTEGER);
         return;
@@ -188,10 +192,12 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
       limitStart = start;
       limitCount = count;
       j += 2;
-    } else if (!readonly && is(opt, 'store') && left >= 1) {
-      storekey = argv[++j]!;
-    } else if (is(opt, 'by') && left >= 1) {
-      sortby = argv[++j]!;
+    } else if (!readonly && is(opt, 'store') && next !== undefined) {
+      storekey = next;
+      j++;
+    } else if (is(opt, 'by') && next !== undefined) {
+      sortby = next;
+      j++;
       // A pattern without '*' names no per-element key: nothing to sort by.
       if (cString(sortby).indexOf('*') === -1) {
         dontsort = true;
@@ -199,12 +205,13 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
         c.reply.error(E.SORT_BY_DENIED);
         return;
       }
-    } else if (is(opt, 'get') && left >= 1) {
+    } else if (is(opt, 'get') && next !== undefined) {
       if (!fullAccess) {
         c.reply.error(E.SORT_GET_DENIED);
         return;
       }
-      gets.push(argv[++j]!);
+      gets.push(next);
+      j++;
     } else {
       c.reply.error(E.SYNTAX);
       return;
@@ -212,7 +219,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   }
 
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   let sortval: Value | undefined = db.getRead(k);
   if (sortval !== undefined && (typeof sortval === 'string' || (sortval.type !== 'list' && sortval.type !== 'set' && sortval.type !== 'zset'))) {
     c.reply.error(E.WRONGTYPE);
@@ -246,7 +253,11 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     if (end >= start) {
       const items = sortval.items;
       const n = items.length;
-      for (let i = 0; i < vectorlen; i++) vector.push(item(items.at(desc ? n - start - 1 - i : start + i)!));
+      for (let i = 0; i < vectorlen; i++) {
+        const e = items.at(desc ? n - start - 1 - i : start + i);
+        if (e === undefined) break;
+        vector.push(item(e));
+      }
       end -= start;
       start = 0;
     }
@@ -299,7 +310,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   if (storekey === null) {
     c.reply.array(outputlen);
     for (let j = start; j <= end; j++) {
-      const obj = vector[j]!.obj;
+      const obj = itemAt(vector, j).obj;
       if (gets.length === 0) c.reply.bulk(obj);
       for (const g of gets) {
         const v = lookupByPattern(db, g, obj);
@@ -311,7 +322,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   }
   const out: string[] = [];
   for (let j = start; j <= end; j++) {
-    const obj = vector[j]!.obj;
+    const obj = itemAt(vector, j).obj;
     if (gets.length === 0) out.push(obj);
     for (const g of gets) out.push(lookupByPattern(db, g, obj) ?? '');
   }
@@ -324,6 +335,13 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     notify(c, NOTIFY_GENERIC, 'del', storekey);
   }
   c.reply.integer(outputlen);
+}
+
+/** vector[j], for a j inside the range that LIMIT was clamped to; outside it is a bug, reported. */
+function itemAt(vector: readonly SortItem[], j: number): SortItem {
+  const it = vector[j];
+  if (it === undefined) throw new RangeError(`SORT index ${j} is outside the ${vector.length} elements sorted`);
+  return it;
 }
 
 function sort(c: Client, argv: string[]): void {
@@ -345,11 +363,13 @@ function sortKeys(argv: readonly string[]): number[] {
   let store = -1;
   const skips: readonly (readonly [string, number])[] = [['limit', 2], ['get', 1], ['by', 1]];
   for (let i = 2; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === undefined) break;
     for (const [name, skip] of skips) {
-      if (is(argv[i]!, name)) {
+      if (is(word, name)) {
         i += skip;
         break;
-      } else if (is(argv[i]!, 'store') && i + 1 < argv.length) {
+      } else if (is(word, 'store') && i + 1 < argv.length) {
         store = i + 1;
         break;
       }

@@ -2,7 +2,7 @@
 // and long double) and LCS. Values are latin1 binary strings; anything else is WRONGTYPE.
 
 import * as E from '../errors.js';
-import { parseInteger, parseInt64, is } from '../protocol/args.js';
+import { arg, parseInteger, parseInt64, is } from '../protocol/args.js';
 import { key, keyRange, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { stringDocs } from './docs/string.js';
 import { lookupString } from './lookup.js';
@@ -20,7 +20,7 @@ const SAFE_EXPIRE = 2 ** 40;
 // --- GET / SET family ---
 
 function get(c: Client, argv: string[]): void {
-  const v = c.db.getRead(argv[1]!);
+  const v = c.db.getRead(arg(argv, 1));
   if (v === undefined) c.reply.nil();
   else if (typeof v === 'string') c.reply.bulk(v);
   else c.reply.error(E.WRONGTYPE);
@@ -62,8 +62,10 @@ function parseSetOptions(c: Client, argv: string[], forSet: boolean): SetOptions
   let flags = 0;
   let expire: string | null = null;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {
-    const opt = argv[j]!.toLowerCase();
-    const hasNext = j < argv.length - 1;
+    const word = argv[j];
+    if (word === undefined) break;
+    const opt = word.toLowerCase();
+    const next = argv[j + 1];
     let unit = 0;
     if (opt === 'nx' && forSet && !(flags & XX)) flags |= NX;
     else if (opt === 'xx' && forSet && !(flags & NX)) flags |= XX;
@@ -79,12 +81,13 @@ function parseSetOptions(c: Client, argv: string[], forSet: boolean): SetOptions
       return null;
     }
     if (unit !== 0) {
-      if (flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & ~unit)) || !hasNext) {
+      if (flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & ~unit)) || next === undefined) {
         c.reply.error(E.SYNTAX);
         return null;
       }
       flags |= unit;
-      expire = argv[++j]!;
+      expire = next;
+      j++;
     }
   }
   return { flags, expire };
@@ -106,7 +109,12 @@ function expireAtFrom(c: Client, text: string, unit: number, cmd: string): numbe
     const ms = seconds ? v * 1000 : v;
     return relative ? ms + c.db.clock.now() : ms;
   }
-  let ms = parseInt64(text)!;
+  // parseInteger accepted the text, so it is an int64 and parseInt64 reads it too.
+  let ms = parseInt64(text);
+  if (ms === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return null;
+  }
   if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
     c.reply.error(E.INVALID_EXPIRE(cmd));
     return null;
@@ -160,45 +168,48 @@ function setGeneric(
 }
 
 function set(c: Client, argv: string[]): void {
+  const k = arg(argv, 1);
+  const value = arg(argv, 2);
   if (argv.length === 3) {
-    c.db.set(argv[1]!, argv[2]!);
-    notify(c, NOTIFY_STRING, 'set', argv[1]!);
+    c.db.set(k, value);
+    notify(c, NOTIFY_STRING, 'set', k);
     c.reply.ok();
     return;
   }
   const opts = parseSetOptions(c, argv, true);
   if (opts === null) return;
-  setGeneric(c, opts.flags, argv[1]!, argv[2]!, opts.expire, 'set', null, null);
+  setGeneric(c, opts.flags, k, value, opts.expire, 'set', null, null);
 }
 
 function setnx(c: Client, argv: string[]): void {
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   if (db.get(k) !== undefined) {
     c.reply.integer(0);
     return;
   }
-  db.set(k, argv[2]!);
+  db.set(k, arg(argv, 2));
   notify(c, NOTIFY_STRING, 'set', k);
   c.reply.integer(1);
 }
 
 function setex(c: Client, argv: string[]): void {
-  setGeneric(c, EX, argv[1]!, argv[3]!, argv[2]!, 'setex', null, null);
+  setGeneric(c, EX, arg(argv, 1), arg(argv, 3), arg(argv, 2), 'setex', null, null);
 }
 
 function psetex(c: Client, argv: string[]): void {
-  setGeneric(c, PX, argv[1]!, argv[3]!, argv[2]!, 'psetex', null, null);
+  setGeneric(c, PX, arg(argv, 1), arg(argv, 3), arg(argv, 2), 'psetex', null, null);
 }
 
 function getset(c: Client, argv: string[]): void {
-  if (!replyGet(c, argv[1]!)) return;
-  c.db.set(argv[1]!, argv[2]!);
-  notify(c, NOTIFY_STRING, 'set', argv[1]!);
+  const k = arg(argv, 1);
+  if (!replyGet(c, k)) return;
+  c.db.set(k, arg(argv, 2));
+  notify(c, NOTIFY_STRING, 'set', k);
 }
 
 function getdel(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const v = lookupString(c, k, false);
   if (v === null) return;
   if (v === undefined) {
@@ -213,7 +224,7 @@ function getdel(c: Client, argv: string[]): void {
 function getex(c: Client, argv: string[]): void {
   const opts = parseSetOptions(c, argv, false);
   if (opts === null) return;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const db = c.db;
   const v = lookupString(c, k, false);
   if (v === null) return;
@@ -239,7 +250,9 @@ function mget(c: Client, argv: string[]): void {
   const r = c.reply;
   r.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
-    const v = db.getRead(argv[i]!);
+    const k = argv[i];
+    if (k === undefined) break;
+    const v = db.getRead(k);
     if (typeof v === 'string') r.bulk(v);
     else r.nil();
   }
@@ -252,8 +265,11 @@ function mset(c: Client, argv: string[]): void {
   }
   const db = c.db;
   for (let i = 1; i < argv.length; i += 2) {
-    db.set(argv[i]!, argv[i + 1]!);
-    notify(c, NOTIFY_STRING, 'set', argv[i]!);
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === undefined || v === undefined) break;
+    db.set(k, v);
+    notify(c, NOTIFY_STRING, 'set', k);
   }
   c.reply.ok();
 }
@@ -265,14 +281,19 @@ function msetnx(c: Client, argv: string[]): void {
   }
   const db = c.db;
   for (let i = 1; i < argv.length; i += 2) {
-    if (db.get(argv[i]!) !== undefined) {
+    const k = argv[i];
+    if (k === undefined) break;
+    if (db.get(k) !== undefined) {
       c.reply.integer(0);
       return;
     }
   }
   for (let i = 1; i < argv.length; i += 2) {
-    db.set(argv[i]!, argv[i + 1]!);
-    notify(c, NOTIFY_STRING, 'set', argv[i]!);
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === undefined || v === undefined) break;
+    db.set(k, v);
+    notify(c, NOTIFY_STRING, 'set', k);
   }
   c.reply.integer(1);
 }
@@ -298,8 +319,8 @@ function fitsMaxBulk(c: Client, size: number, append: number): boolean {
 
 function append(c: Client, argv: string[]): void {
   const db = c.db;
-  const k = argv[1]!;
-  const add = argv[2]!;
+  const k = arg(argv, 1);
+  const add = arg(argv, 2);
   const v = db.get(k);
   if (v === undefined) {
     db.set(k, add);
@@ -321,27 +342,27 @@ function append(c: Client, argv: string[]): void {
 }
 
 function strlen(c: Client, argv: string[]): void {
-  const v = c.db.getRead(argv[1]!);
+  const v = c.db.getRead(arg(argv, 1));
   if (v === undefined) c.reply.integer(0);
   else if (typeof v === 'string') c.reply.integer(v.length);
   else c.reply.error(E.WRONGTYPE);
 }
 
 function getrange(c: Client, argv: string[]): void {
-  const start = parseInteger(argv[2]!);
-  const end = start === null ? null : parseInteger(argv[3]!);
+  const start = parseInteger(arg(argv, 2));
+  const end = start === null ? null : parseInteger(arg(argv, 3));
   if (start === null || end === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
-  const v = c.db.getRead(argv[1]!);
+  const v = c.db.getRead(arg(argv, 1));
   if (v === undefined) c.reply.bulk('');
   else if (typeof v === 'string') c.reply.bulk(getRange(v, start, end));
   else c.reply.error(E.WRONGTYPE);
 }
 
 function setrange(c: Client, argv: string[]): void {
-  const offset = parseInteger(argv[2]!);
+  const offset = parseInteger(arg(argv, 2));
   if (offset === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -351,8 +372,8 @@ function setrange(c: Client, argv: string[]): void {
     return;
   }
   const db = c.db;
-  const k = argv[1]!;
-  const value = argv[3]!;
+  const k = arg(argv, 1);
+  const value = arg(argv, 3);
   const v = db.get(k);
   if (v === undefined) {
     if (value.length === 0) {
@@ -401,7 +422,16 @@ function incrDecr(c: Client, k: string, by: number | bigint): void {
       c.reply.error(E.NOT_INTEGER);
       return;
     }
-    current = Number.isSafeInteger(n) ? n : parseInt64(v)!;
+    if (Number.isSafeInteger(n)) current = n;
+    else {
+      // parseInteger accepted the text, so it is an int64 and parseInt64 reads it too.
+      const big = parseInt64(v);
+      if (big === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      current = big;
+    }
   }
   const result = addInt64(current, by);
   if (result === null) {
@@ -421,35 +451,35 @@ function int64Arg(text: string): number | bigint | null {
 }
 
 function incr(c: Client, argv: string[]): void {
-  incrDecr(c, argv[1]!, 1);
+  incrDecr(c, arg(argv, 1), 1);
 }
 
 function decr(c: Client, argv: string[]): void {
-  incrDecr(c, argv[1]!, -1);
+  incrDecr(c, arg(argv, 1), -1);
 }
 
 function incrby(c: Client, argv: string[]): void {
-  const by = int64Arg(argv[2]!);
+  const by = int64Arg(arg(argv, 2));
   if (by === null) c.reply.error(E.NOT_INTEGER);
-  else incrDecr(c, argv[1]!, by);
+  else incrDecr(c, arg(argv, 1), by);
 }
 
 function decrby(c: Client, argv: string[]): void {
-  const by = int64Arg(argv[2]!);
+  const by = int64Arg(arg(argv, 2));
   if (by === null) c.reply.error(E.NOT_INTEGER);
   else if (by === INT64_MIN) c.reply.error(E.DECREMENT_OVERFLOW);
-  else incrDecr(c, argv[1]!, -by);
+  else incrDecr(c, arg(argv, 1), -by);
 }
 
 const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
 
 function incrbyfloat(c: Client, argv: string[]): void {
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const v = lookupString(c, k, true);
   if (v === null) return;
   const current = v === undefined ? LD_ZERO : parseLongDouble(v);
-  const by = current === null ? null : parseLongDouble(argv[2]!);
+  const by = current === null ? null : parseLongDouble(arg(argv, 2));
   if (current === null || by === null) {
     c.reply.error(E.NOT_FLOAT);
     return;
@@ -471,8 +501,8 @@ function incrbyfloat(c: Client, argv: string[]): void {
 
 function lcsCommand(c: Client, argv: string[]): void {
   const db = c.db;
-  const a = db.getRead(argv[1]!);
-  const b = db.getRead(argv[2]!);
+  const a = db.getRead(arg(argv, 1));
+  const b = db.getRead(arg(argv, 2));
   if ((a !== undefined && typeof a !== 'string') || (b !== undefined && typeof b !== 'string')) {
     c.reply.error(E.LCS_NOT_STRINGS);
     return;
@@ -482,12 +512,15 @@ function lcsCommand(c: Client, argv: string[]): void {
   let withMatchLen = false;
   let minMatchLen = 0;
   for (let j = 3; j < argv.length; j++) {
-    const opt = argv[j]!;
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const next = argv[j + 1];
     if (is(opt, 'idx')) getIdx = true;
     else if (is(opt, 'len')) getLen = true;
     else if (is(opt, 'withmatchlen')) withMatchLen = true;
-    else if (is(opt, 'minmatchlen') && j < argv.length - 1) {
-      const n = parseInteger(argv[++j]!);
+    else if (is(opt, 'minmatchlen') && next !== undefined) {
+      j++;
+      const n = parseInteger(next);
       if (n === null) {
         c.reply.error(E.NOT_INTEGER);
         return;
