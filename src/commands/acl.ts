@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
-import { parseInteger } from '../protocol/args.js';
+import { arg, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { aclDocs } from './docs/acl.js';
 import { replyHelp } from './server.js';
@@ -17,7 +17,7 @@ import { auditEvent, clientFields } from '../security/audit-log.js';
 
 function setuser(c: Client, argv: string[]): void {
   const acl = c.server.acl;
-  const name = argv[2]!;
+  const name = arg(argv, 2);
   if (hasSpaces(name)) {
     c.reply.error(E.ACL_USERNAME_SPACES);
     return;
@@ -25,7 +25,7 @@ function setuser(c: Client, argv: string[]): void {
   const words = argv.slice(3);
   const merged = mergeSelectorArgs(words);
   if (typeof merged === 'number') {
-    c.reply.error(E.aclUnmatchedParenthesis(words[merged]!));
+    c.reply.error(E.aclUnmatchedParenthesis(arg(words, merged)));
     return;
   }
   const existing = acl.users.get(name);
@@ -67,7 +67,7 @@ function disconnectOthers(c: Client, name: string): void {
 }
 
 function getuser(c: Client, argv: string[]): void {
-  const u = c.server.acl.users.get(argv[2]!);
+  const u = c.server.acl.users.get(arg(argv, 2));
   if (u === undefined) {
     c.reply.nil();
     return;
@@ -132,16 +132,17 @@ function whoami(c: Client): void {
 
 function cat(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'acl'));
     return;
   }
-  if (argv.length === 2) {
+  const category = argv[2];
+  if (category === undefined) {
     c.reply.bulks(CATEGORIES);
     return;
   }
-  const members = c.server.acl.universe.byCategory.get(argv[2]!.toLowerCase());
+  const members = c.server.acl.universe.byCategory.get(category.toLowerCase());
   if (members === undefined) {
-    c.reply.error(E.aclUnknownCategory(argv[2]!));
+    c.reply.error(E.aclUnknownCategory(category));
     return;
   }
   c.reply.bulks(members.map((m) => m.fullName));
@@ -149,12 +150,13 @@ function cat(c: Client, argv: string[]): void {
 
 function genpass(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'acl'));
     return;
   }
   let bits = 256;
-  if (argv.length === 3) {
-    const n = parseInteger(argv[2]!);
+  const bitsText = argv[2];
+  if (bitsText !== undefined) {
+    const n = parseInteger(bitsText);
     if (n === null) {
       c.reply.error(E.NOT_INTEGER);
       return;
@@ -171,18 +173,19 @@ function genpass(c: Client, argv: string[]): void {
 
 function log(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'acl'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'acl'));
     return;
   }
   const acl = c.server.acl;
   let count = 10;
-  if (argv.length === 3) {
-    if (argv[2]!.toLowerCase() === 'reset') {
+  const countText = argv[2];
+  if (countText !== undefined) {
+    if (countText.toLowerCase() === 'reset') {
       acl.log.reset();
       c.reply.ok();
       return;
     }
-    const n = parseInteger(argv[2]!);
+    const n = parseInteger(countText);
     if (n === null) {
       c.reply.error(E.NOT_INTEGER);
       return;
@@ -213,9 +216,10 @@ function log(c: Client, argv: string[]): void {
 }
 
 function dryrun(c: Client, argv: string[]): void {
-  const u = c.server.acl.users.get(argv[2]!);
+  const name = arg(argv, 2);
+  const u = c.server.acl.users.get(name);
   if (u === undefined) {
-    c.reply.error(E.aclUserNotFound(argv[2]!));
+    c.reply.error(E.aclUserNotFound(name));
     return;
   }
   const args = argv.slice(3);
@@ -227,8 +231,9 @@ function dryrun(c: Client, argv: string[]): void {
   const v = checkCommand(u, cmd, args);
   if (v.result === 0) c.reply.ok();
   else if (v.result === ACL_DENIED_CMD) c.reply.bulk(E.dryrunNoCommand(cmd.fullName));
-  else if (v.result === ACL_DENIED_CHANNEL) c.reply.bulk(E.dryrunNoChannel(args[v.pos]!));
-  else c.reply.bulk(E.dryrunNoKey(args[v.pos]!));
+  // The verdict's position indexes the very arguments it judged.
+  else if (v.result === ACL_DENIED_CHANNEL) c.reply.bulk(E.dryrunNoChannel(arg(args, v.pos)));
+  else c.reply.bulk(E.dryrunNoKey(arg(args, v.pos)));
 }
 
 function load(c: Client): void {

@@ -2,7 +2,7 @@
 // control of other connections (KILL, PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from '../protocol/args.js';
+import { arg, is, parseInt64, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { clientDocs } from './docs/client.js';
 import { validClientName } from './connection.js';
@@ -32,7 +32,7 @@ function id(c: Client): void {
 }
 
 function setname(c: Client, argv: string[]): void {
-  const name = argv[2]!;
+  const name = arg(argv, 2);
   if (!validClientName(name)) {
     c.reply.error(E.CLIENT_NAME_SPACES);
     return;
@@ -47,8 +47,8 @@ function getname(c: Client): void {
 }
 
 function setinfo(c: Client, argv: string[]): void {
-  const attr = argv[2]!;
-  const value = argv[3]!;
+  const attr = arg(argv, 2);
+  const value = arg(argv, 3);
   const lib = is(attr, 'lib-name') ? 'name' : is(attr, 'lib-ver') ? 'ver' : null;
   if (lib === null) {
     c.reply.error(E.unrecognizedOption(attr));
@@ -68,18 +68,20 @@ function setinfo(c: Client, argv: string[]): void {
 function list(c: Client, argv: string[]): void {
   const server = c.server;
   let out = '';
-  if (argv.length === 4 && is(argv[2]!, 'type')) {
-    const type = clientTypeByName(argv[3]!);
+  const filter = argv[2];
+  const typeName = argv[3];
+  if (argv.length === 4 && filter !== undefined && typeName !== undefined && is(filter, 'type')) {
+    const type = clientTypeByName(typeName);
     if (type === null) {
-      c.reply.error(E.unknownClientType(argv[3]!));
+      c.reply.error(E.unknownClientType(typeName));
       return;
     }
     for (const cl of server.clients.values()) {
       if (cl.kind === type) out += cl.infoLine(cl === c ? argv : null) + '\n';
     }
-  } else if (argv.length > 3 && is(argv[2]!, 'id')) {
-    for (let j = 3; j < argv.length; j++) {
-      const cid = parseInt64(argv[j]!);
+  } else if (argv.length > 3 && filter !== undefined && is(filter, 'id')) {
+    for (const text of argv.slice(3)) {
+      const cid = parseInt64(text);
       if (cid === null) {
         c.reply.error(E.INVALID_CLIENT_ID);
         return;
@@ -104,21 +106,23 @@ function info(c: Client, argv: string[]): void {
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking wait. */
 function unblock(c: Client, argv: string[]): void {
-  const id = parseInteger(argv[2]!);
+  const id = parseInteger(arg(argv, 2));
   if (id === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
   let how: 'timeout' | 'error' = 'timeout';
-  if (argv.length === 4) {
-    if (is(argv[3]!, 'error')) how = 'error';
-    else if (!is(argv[3]!, 'timeout')) {
+  const reason = argv[3];
+  if (argv.length > 4) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (reason !== undefined) {
+    if (is(reason, 'error')) how = 'error';
+    else if (!is(reason, 'timeout')) {
       c.reply.error(E.CLIENT_UNBLOCK_REASON);
       return;
     }
-  } else if (argv.length > 4) {
-    c.reply.error(E.SYNTAX);
-    return;
   }
   const target = c.server.clients.get(id);
   c.reply.integer(target !== undefined && c.server.blocking.unblock(target, how) ? 1 : 0);
@@ -133,13 +137,13 @@ function kill(c: Client, argv: string[]): void {
   let skipme = true;
   if (argv.length === 3) {
     // The old form: CLIENT KILL addr, which may kill the caller itself.
-    addr = argv[2]!;
+    addr = arg(argv, 2);
     skipme = false;
   } else {
     for (let i = 2; i < argv.length; i += 2) {
-      const opt = argv[i]!;
+      const opt = argv[i];
       const value = argv[i + 1];
-      if (value === undefined) {
+      if (opt === undefined || value === undefined) {
         c.reply.error(E.SYNTAX);
         return;
       }
@@ -205,18 +209,19 @@ function kill(c: Client, argv: string[]): void {
 
 function pause(c: Client, argv: string[]): void {
   if (argv.length > 4) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'client'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'client'));
     return;
   }
   let type: 'write' | 'all' = 'all';
-  if (argv.length === 4) {
-    if (is(argv[3]!, 'write')) type = 'write';
-    else if (!is(argv[3]!, 'all')) {
+  const mode = argv[3];
+  if (mode !== undefined) {
+    if (is(mode, 'write')) type = 'write';
+    else if (!is(mode, 'all')) {
       c.reply.error(E.CLIENT_PAUSE_MODE);
       return;
     }
   }
-  const ms = parseInt64(argv[2]!);
+  const ms = parseInt64(arg(argv, 2));
   if (ms === null) {
     c.reply.error(E.TIMEOUT_NOT_INTEGER);
     return;
@@ -240,7 +245,7 @@ function unpause(c: Client): void {
 // --- this connection ---
 
 function reply(c: Client, argv: string[]): void {
-  const mode = argv[2]!;
+  const mode = arg(argv, 2);
   if (is(mode, 'on')) {
     c.replyOff = false;
     c.replySkip = false;
@@ -259,7 +264,7 @@ function reply(c: Client, argv: string[]): void {
 /** NO-EVICT and NO-TOUCH: an on/off switch on this connection. */
 function onOff(field: 'noEvict' | 'noTouch') {
   return (c: Client, argv: string[]): void => {
-    const v = argv[2]!;
+    const v = arg(argv, 2);
     if (is(v, 'on')) c[field] = true;
     else if (is(v, 'off')) c[field] = false;
     else {

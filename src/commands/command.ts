@@ -3,7 +3,7 @@
 // GETKEYSANDFLAGS) using the key specs, falling back to a command's own extractor.
 
 import * as E from '../errors.js';
-import { is } from '../protocol/args.js';
+import { arg, is } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type AclCategory, type ArgDoc, type CommandFlag, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { commandDocs } from './docs/command.js';
 import type { Command } from './registry.js';
@@ -233,11 +233,12 @@ export function replyCommandDocs(r: Reply, cmd: Command): void {
 /** Redis's lookupCommandBySds: "name" or "container|sub", nothing deeper. */
 export function lookupByFullName(c: Client, name: string): Command | undefined {
   const parts = name.split('|');
-  if (parts.length > 2) return undefined;
-  const base = c.server.commands.lookup(parts[0]!);
+  const [baseName, subName] = parts;
+  if (parts.length > 2 || baseName === undefined) return undefined;
+  const base = c.server.commands.lookup(baseName);
   if (base === undefined) return undefined;
-  if (parts.length === 1) return base;
-  return base.subcommands?.get(parts[1]!.toLowerCase());
+  if (subName === undefined) return base;
+  return base.subcommands?.get(subName.toLowerCase());
 }
 
 function getkeys(withFlags: boolean) {
@@ -267,13 +268,14 @@ function getkeys(withFlags: boolean) {
     }
     const r = c.reply;
     r.array(keys.length);
+    // Each key's position indexes the very line its key specs were read from.
     for (const k of keys) {
       if (!withFlags) {
-        r.bulk(line[k.pos]!);
+        r.bulk(arg(line, k.pos));
         continue;
       }
       r.array(2);
-      r.bulk(line[k.pos]!);
+      r.bulk(arg(line, k.pos));
       const flags = KEY_FLAG_ORDER.filter(([f]) => k.flags.includes(f));
       r.set(flags.length);
       for (const [, name] of flags) r.status(name);
@@ -299,7 +301,7 @@ function info(c: Client, argv: string[]): void {
     return;
   }
   c.reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) replyCommandInfo(c.reply, lookupByFullName(c, argv[i]!));
+  for (const name of argv.slice(2)) replyCommandInfo(c.reply, lookupByFullName(c, name));
 }
 
 function docs(c: Client, argv: string[]): void {
@@ -307,8 +309,8 @@ function docs(c: Client, argv: string[]): void {
   if (argv.length === 2) {
     found.push(...c.server.commands.all);
   } else {
-    for (let i = 2; i < argv.length; i++) {
-      const cmd = lookupByFullName(c, argv[i]!);
+    for (const name of argv.slice(2)) {
+      const cmd = lookupByFullName(c, name);
       if (cmd !== undefined) found.push(cmd);
     }
   }
@@ -322,13 +324,14 @@ function docs(c: Client, argv: string[]): void {
 function list(c: Client, argv: string[]): void {
   let filter: ((cmd: Command) => boolean) | null = null;
   for (let i = 2; i < argv.length; i++) {
-    const more = argv.length - 1 - i;
-    if (is(argv[i]!, 'filterby') && more === 2) {
-      const kind = argv[i + 1]!;
-      const arg = argv[i + 2]!;
+    const word = argv[i];
+    const kind = argv[i + 1];
+    const value = argv[i + 2];
+    // FILTERBY and its two words must end the line.
+    if (word !== undefined && kind !== undefined && value !== undefined && i + 3 === argv.length && is(word, 'filterby')) {
       if (is(kind, 'module')) filter = () => false;
-      else if (is(kind, 'aclcat')) filter = (cmd) => cmd.spec.acl.includes(arg.toLowerCase() as AclCategory);
-      else if (is(kind, 'pattern')) filter = (cmd) => globMatch(arg, cmd.fullName, true);
+      else if (is(kind, 'aclcat')) filter = (cmd) => cmd.spec.acl.includes(value.toLowerCase() as AclCategory);
+      else if (is(kind, 'pattern')) filter = (cmd) => globMatch(value, cmd.fullName, true);
       else {
         c.reply.error(E.SYNTAX);
         return;

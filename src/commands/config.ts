@@ -3,6 +3,7 @@
 // applied, and a failure restores every old value.
 
 import * as E from '../errors.js';
+import { arg } from '../protocol/args.js';
 import { globMatch } from '../store/glob.js';
 import { SENSITIVE_NAMES } from '../config/parameters.js';
 import { rewriteConfig } from '../config/rewrite.js';
@@ -19,8 +20,7 @@ function configGet(c: Client, argv: string[]): void {
   const config = c.server.config;
   // Keyed case-insensitively, as Redis's reply dictionary: `CONFIG GET port PORT` lists it once.
   const matches = new Map<string, [string, ParamDef]>();
-  for (let i = 2; i < argv.length; i++) {
-    const pattern = argv[i]!;
+  for (const pattern of argv.slice(2)) {
     if (!/[[*?]/.test(pattern)) {
       const entry = config.entry(pattern);
       if (entry && !matches.has(pattern.toLowerCase())) matches.set(pattern.toLowerCase(), [pattern, entry.def]);
@@ -54,17 +54,22 @@ function configSet(c: Client, argv: string[]): void {
   }
   const config = c.server.config;
   const entries: (ConfigEntry | null)[] = [];
+  // The known parameters with their unparsed values, in order: all of them once none is unknown.
+  const known: [ConfigEntry, string][] = [];
   let unknown: string | null = null;
   let refused: [string, string] | null = null;
   // Same precedence as Redis: the first unknown name wins, unless a refusal came before it.
   for (let i = 2; i < argv.length; i += 2) {
-    const name = argv[i]!;
+    const name = argv[i];
+    const raw = argv[i + 1];
+    if (name === undefined || raw === undefined) break;
     const entry = config.entry(name) ?? null;
     entries.push(entry);
     if (entry === null) {
       if (unknown === null && refused === null) unknown = name;
       continue;
     }
+    known.push([entry, raw]);
     if (unknown !== null || refused !== null) continue;
     const def = entry.def;
     if (def.immutable || (def.protected && !protectedAllowed(c))) {
@@ -84,9 +89,7 @@ function configSet(c: Client, argv: string[]): void {
     return;
   }
   const pairs: [ConfigEntry, ParamValue][] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const raw = argv[3 + i * 2]!;
+  for (const [entry, raw] of known) {
     // A multi-word directive's value is split on single spaces, as Redis does for CONFIG SET.
     const words = entry.def.multi ? (raw === '' ? [] : raw.split(' ')) : [raw];
     const value = config.parse(entry.def, words);
@@ -149,14 +152,18 @@ const HELP = [
 
 function configHelp(c: Client, argv: string[]): void {
   c.reply.array(HELP.length + 1);
-  c.reply.status(`${argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  c.reply.status(`${arg(argv, 0).toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
   for (const line of HELP) c.reply.status(line);
 }
 
 /** The values of sensitive parameters in a CONFIG SET never reach SLOWLOG or MONITOR. */
 function setSecrets(argv: readonly string[]): number[] {
   const out: number[] = [];
-  for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE_NAMES.has(argv[i]!.toLowerCase())) out.push(i + 1);
+  for (let i = 2; i + 1 < argv.length; i += 2) {
+    const name = argv[i];
+    if (name === undefined) break;
+    if (SENSITIVE_NAMES.has(name.toLowerCase())) out.push(i + 1);
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 // The command is gated by enable-debug-command in the dispatcher (src/security/gates.ts).
 
 import * as E from '../errors.js';
-import { is } from '../protocol/args.js';
+import { arg, is } from '../protocol/args.js';
 import { replyHelp } from './server.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';
@@ -61,8 +61,12 @@ function serializedLength(v: Value): number {
   const walk = (x: unknown): void => {
     if (typeof x === 'string') add(x);
     else if (typeof x === 'number') add(String(x));
-    else if (x instanceof Map) for (const [k, val] of x) (walk(k), walk(val));
-    else if (x !== null && typeof x === 'object' && Symbol.iterator in x) for (const e of x as Iterable<unknown>) walk(e);
+    else if (x instanceof Map) {
+      for (const [k, val] of x) {
+        walk(k);
+        walk(val);
+      }
+    } else if (x !== null && typeof x === 'object' && Symbol.iterator in x) for (const e of x as Iterable<unknown>) walk(e);
   };
   walk(v);
   return total;
@@ -103,15 +107,20 @@ function protocol(c: Client, type: string): void {
   const r = c.reply;
   switch (type.toLowerCase()) {
     case 'string':
-      return r.bulk('Hello World');
+      r.bulk('Hello World');
+      return;
     case 'integer':
-      return r.integer(12345);
+      r.integer(12345);
+      return;
     case 'double':
-      return r.double(3.141);
+      r.double(3.141);
+      return;
     case 'bignum':
-      return r.bigNumber('1234567999999999999999999999999999999');
+      r.bigNumber('1234567999999999999999999999999999999');
+      return;
     case 'null':
-      return r.nil();
+      r.nil();
+      return;
     case 'array':
     case 'set':
       if (is(type, 'set')) r.set(3);
@@ -127,45 +136,56 @@ function protocol(c: Client, type: string): void {
       return;
     case 'attrib':
       if (c.resp === 3) r.raw(ATTRIBUTE);
-      return r.bulk('Some real reply following the attribute');
+      r.bulk('Some real reply following the attribute');
+      return;
     case 'push':
-      if (c.resp === 2) return r.error(E.DEBUG_PROTOCOL_RESP2);
+      if (c.resp === 2) {
+        r.error(E.DEBUG_PROTOCOL_RESP2);
+        return;
+      }
       r.push(2);
       r.bulk('server-cpu-usage');
       r.integer(42);
-      return r.bulk('Some real reply following the push reply');
+      r.bulk('Some real reply following the push reply');
+      return;
     case 'verbatim':
-      return r.verbatim('This is a verbatim\nstring');
+      r.verbatim('This is a verbatim\nstring');
+      return;
     case 'true':
-      return r.bool(true);
+      r.bool(true);
+      return;
     case 'false':
-      return r.bool(false);
+      r.bool(false);
+      return;
     default:
-      return r.error(E.debugProtocolType(PROTOCOL_TYPES));
+      r.error(E.debugProtocolType(PROTOCOL_TYPES));
+      return;
   }
 }
 
 function debug(c: Client, argv: string[]): void {
-  const sub = argv[1]!;
+  const sub = arg(argv, 1);
   const n = argv.length;
+  // The one argument of the subcommands below; undefined unless it is exactly one.
+  const value = n === 3 ? argv[2] : undefined;
   if (n === 2 && is(sub, 'help')) {
     replyHelp(c, 'DEBUG', HELP);
-  } else if (n === 3 && is(sub, 'sleep')) {
-    const ms = leadingNumber(argv[2]!) * 1000;
+  } else if (value !== undefined && is(sub, 'sleep')) {
+    const ms = leadingNumber(value) * 1000;
     if (ms > 0) sleepMs(ms);
     c.reply.ok();
-  } else if (n === 3 && is(sub, 'set-active-expire')) {
-    c.server.expiry.enabled = Math.trunc(leadingNumber(argv[2]!)) !== 0;
+  } else if (value !== undefined && is(sub, 'set-active-expire')) {
+    c.server.expiry.enabled = Math.trunc(leadingNumber(value)) !== 0;
     c.reply.ok();
-  } else if (n === 3 && is(sub, 'object')) {
-    object(c, argv[2]!);
-  } else if (n === 3 && is(sub, 'log')) {
-    c.server.log.warning(`DEBUG LOG: ${argv[2]!}`);
+  } else if (value !== undefined && is(sub, 'object')) {
+    object(c, value);
+  } else if (value !== undefined && is(sub, 'log')) {
+    c.server.log.warning(`DEBUG LOG: ${value}`);
     c.reply.ok();
-  } else if (n === 3 && is(sub, 'error')) {
-    c.reply.error(E.sanitize(argv[2]!));
-  } else if (n === 3 && is(sub, 'protocol')) {
-    protocol(c, argv[2]!);
+  } else if (value !== undefined && is(sub, 'error')) {
+    c.reply.error(E.sanitize(value));
+  } else if (value !== undefined && is(sub, 'protocol')) {
+    protocol(c, value);
   } else {
     c.reply.error(E.sanitize(E.debugUnknownSubcommand(sub)));
   }

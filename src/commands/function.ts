@@ -4,6 +4,7 @@
 // parameters.
 
 import * as E from '../errors.js';
+import { arg } from '../protocol/args.js';
 import type { Client } from '../server/client.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { functionDocs } from './docs/function.js';
@@ -19,7 +20,7 @@ import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
 /** Redis's fcallCommandGeneric: find the function, check numkeys and flags, run it. */
 function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
   const functions = c.server.functions;
-  const fn = functions.live.findFunction(argv[1]!);
+  const fn = functions.live.findFunction(arg(argv, 1));
   if (fn === undefined) {
     c.reply.error(E.FUNCTION_NOT_FOUND);
     return;
@@ -47,32 +48,32 @@ function fcallRo(c: Client, argv: string[]): void {
 
 function functionLoad(c: Client, argv: string[]): void {
   let replace = false;
-  let i = 2;
   // Options come before the code, which is always the last argument.
-  for (; i < argv.length - 1; i++) {
-    if (argv[i]!.toLowerCase() !== 'replace') {
-      c.reply.error(E.functionLoadOption(argv[i]!));
+  for (const opt of argv.slice(2, -1)) {
+    if (opt.toLowerCase() !== 'replace') {
+      c.reply.error(E.functionLoadOption(opt));
       return;
     }
     replace = true;
   }
   const functions = c.server.functions;
-  const made = functions.create(argv[i]!, replace, functions.live);
+  const made = functions.create(arg(argv, argv.length - 1), replace, functions.live);
   if ('error' in made) c.reply.error(made.error);
   else c.reply.bulk(made.name);
 }
 
 function functionDelete(c: Client, argv: string[]): void {
-  if (c.server.functions.delete(argv[2]!)) c.reply.ok();
+  if (c.server.functions.delete(arg(argv, 2))) c.reply.ok();
   else c.reply.error(E.LIBRARY_NOT_FOUND);
 }
 
 function functionFlush(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, argv[0]!));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), arg(argv, 0)));
     return;
   }
-  if (argv.length === 3 && !/^(sync|async)$/i.test(argv[2]!)) {
+  const mode = argv[2];
+  if (mode !== undefined && !/^(sync|async)$/i.test(mode)) {
     c.reply.error(E.FUNCTION_FLUSH_OPTION);
     return;
   }
@@ -85,20 +86,24 @@ function functionList(c: Client, argv: string[]): void {
   let withCode = false;
   let pattern: string | null = null;
   for (let i = 2; i < argv.length; i++) {
-    const arg = argv[i]!.toLowerCase();
-    if (!withCode && arg === 'withcode') {
+    const word = argv[i];
+    if (word === undefined) break;
+    const opt = word.toLowerCase();
+    if (!withCode && opt === 'withcode') {
       withCode = true;
       continue;
     }
-    if (pattern === null && arg === 'libraryname') {
-      if (i >= argv.length - 1) {
+    if (pattern === null && opt === 'libraryname') {
+      const name = argv[i + 1];
+      if (name === undefined) {
         c.reply.error(E.FUNCTION_LIST_NO_NAME);
         return;
       }
-      pattern = argv[++i]!;
+      pattern = name;
+      i++;
       continue;
     }
-    c.reply.error(E.functionListArgument(argv[i]!));
+    c.reply.error(E.functionListArgument(word));
     return;
   }
   const p = pattern;
@@ -138,16 +143,16 @@ function functionDump(c: Client): void {
 
 function functionRestore(c: Client, argv: string[]): void {
   if (argv.length > 4) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, argv[0]!));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), arg(argv, 0)));
     return;
   }
-  const policy = argv.length === 4 ? argv[3]!.toLowerCase() : 'append';
+  const policy = argv[3]?.toLowerCase() ?? 'append';
   if (policy !== 'append' && policy !== 'replace' && policy !== 'flush') {
     c.reply.error(E.FUNCTION_RESTORE_POLICY);
     return;
   }
   const functions = c.server.functions;
-  const set = readFunctions(functions, Buffer.from(argv[2]!, 'latin1'));
+  const set = readFunctions(functions, Buffer.from(arg(argv, 2), 'latin1'));
   if (typeof set === 'string') {
     c.reply.error(set);
     return;

@@ -44,7 +44,7 @@ const avg = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce(
 const seconds = (usec: number): string => (usec / 1e6).toFixed(6);
 
 function machine(): string {
-  const m = os.machine?.() ?? os.arch();
+  const m = os.machine();
   return m === 'x64' ? 'x86_64' : m;
 }
 

@@ -24,8 +24,9 @@ export function legacyRange(spec: CommandSpec): { first: number; last: number; s
     movable,
   });
   if (specs.length === 0) return out(0, 0, 0, false);
-  if (specs.length === 1 && isRangeSpec(specs[0]!)) {
-    const k = specs[0]!;
+  const only = specs.length === 1 ? specs[0] : undefined;
+  if (only !== undefined && isRangeSpec(only)) {
+    const k = only;
     return out(pos(k), range(k).lastKey, range(k).keyStep, k.flags.includes('INCOMPLETE'));
   }
   let movable = false;
@@ -77,8 +78,9 @@ export function keysFromSpecs(cmd: Command, argv: readonly string[], partial = f
       const start = b.startFrom > 0 ? b.startFrom : argc + b.startFrom;
       const end = b.startFrom > 0 ? argc - 1 : 1;
       for (let i = start; i !== end; i = start <= end ? i + 1 : i - 1) {
-        if (i >= argc || i < 1) break;
-        if (argv[i]!.toLowerCase() === b.keyword.toLowerCase()) {
+        const word = argv[i];
+        if (word === undefined || i < 1) break;
+        if (word.toLowerCase() === b.keyword.toLowerCase()) {
           first = i + 1;
           break;
         }
@@ -97,7 +99,8 @@ export function keysFromSpecs(cmd: Command, argv: readonly string[], partial = f
       else last = first + (Math.floor((argc - first) / f.range.limit) + f.range.lastKey);
     } else if (valid && 'keynum' in f) {
       const idx = first + f.keynum.keyNumIdx;
-      const n = idx < argc ? parseInt64(argv[idx]!) : null;
+      const text = argv[idx];
+      const n = text === undefined ? null : parseInt64(text);
       if (f.keynum.keyNumIdx >= argc || n === null || n < 0n) valid = false;
       else {
         first += f.keynum.firstKey;

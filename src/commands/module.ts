@@ -3,6 +3,7 @@
 // dispatcher (src/security/gates.ts), exactly as Redis gates them.
 
 import * as E from '../errors.js';
+import { arg } from '../protocol/args.js';
 import { replyHelp } from './server.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { moduleDocs } from './docs/module.js';
@@ -13,7 +14,7 @@ function moduleList(c: Client): void {
 }
 
 function moduleLoad(c: Client, argv: string[]): void {
-  c.server.log.warning(`Module ${argv[2]!} failed to load: Redoubt does not support native Redis modules`);
+  c.server.log.warning(`Module ${arg(argv, 2)} failed to load: Redoubt does not support native Redis modules`);
   c.reply.error(E.MODULE_LOAD_FAILED);
 }
 

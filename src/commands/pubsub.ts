@@ -3,6 +3,7 @@
 // and message delivery live in src/server/pubsub.ts; these handlers parse and render.
 
 import * as E from '../errors.js';
+import { arg } from '../protocol/args.js';
 import { key, keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { pubsubDocs } from './docs/pubsub.js';
 import { replyHelp } from './server.js';
@@ -19,7 +20,7 @@ function subscribeTo(kind: Kind, name: string) {
       return;
     }
     const ps = c.server.pubsub;
-    for (let i = 1; i < argv.length; i++) ps.subscribe(c, kind, argv[i]!);
+    for (const channel of argv.slice(1)) ps.subscribe(c, kind, channel);
   };
 }
 
@@ -27,17 +28,17 @@ function unsubscribeFrom(kind: Kind) {
   return (c: Client, argv: string[]): void => {
     const ps = c.server.pubsub;
     if (argv.length === 1) ps.unsubscribeAll(c, kind, true);
-    else for (let i = 1; i < argv.length; i++) ps.unsubscribe(c, kind, argv[i]!, true);
+    else for (const channel of argv.slice(1)) ps.unsubscribe(c, kind, channel, true);
     ps.settle(c);
   };
 }
 
 function publish(c: Client, argv: string[]): void {
-  c.reply.integer(c.server.pubsub.publish(argv[1]!, argv[2]!, false));
+  c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), false));
 }
 
 function spublish(c: Client, argv: string[]): void {
-  c.reply.integer(c.server.pubsub.publish(argv[1]!, argv[2]!, true));
+  c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), true));
 }
 
 // --- PUBSUB ---
@@ -55,18 +56,18 @@ function listChannels(c: Client, argv: string[], table: Map<string, Set<Client>>
 
 function countSubscribers(c: Client, argv: string[], table: Map<string, Set<Client>>): void {
   c.reply.array((argv.length - 2) * 2);
-  for (let i = 2; i < argv.length; i++) {
-    c.reply.bulk(argv[i]!);
-    c.reply.integer(table.get(argv[i]!)?.size ?? 0);
+  for (const channel of argv.slice(2)) {
+    c.reply.bulk(channel);
+    c.reply.integer(table.get(channel)?.size ?? 0);
   }
 }
 
 function channels(c: Client, argv: string[]): void {
-  listChannels(c, argv, c.server.pubsub.channels, argv[1]!);
+  listChannels(c, argv, c.server.pubsub.channels, arg(argv, 1));
 }
 
 function shardchannels(c: Client, argv: string[]): void {
-  listChannels(c, argv, c.server.pubsub.shardChannels, argv[1]!);
+  listChannels(c, argv, c.server.pubsub.shardChannels, arg(argv, 1));
 }
 
 function numsub(c: Client, argv: string[]): void {

@@ -4,7 +4,7 @@
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
-import { parseInt64 } from '../protocol/args.js';
+import { arg, parseInt64 } from '../protocol/args.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';
@@ -14,8 +14,10 @@ import { killScript, runScript as runInvocation } from '../scripting/script-run.
 
 /** EVAL, EVALSHA and their _RO forms (Redis's evalGenericCommand). */
 function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolean): void {
+  // The script's body, or its SHA1.
+  const source = arg(argv, 1);
   // A SHA of the wrong length cannot match: Redis answers before even reading numkeys.
-  if (bySha && argv[1]!.length !== 40) {
+  if (bySha && source.length !== 40) {
     c.reply.error(E.NOSCRIPT);
     return;
   }
@@ -24,7 +26,7 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
   const scripting = c.server.scripts;
   let script: CachedScript | string | undefined;
   if (bySha) {
-    script = scripting.get(argv[1]!);
+    script = scripting.get(source);
     if (script === undefined) {
       c.reply.error(E.NOSCRIPT);
       return;
@@ -32,7 +34,7 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     const err = scripting.compile(script);
     if (err !== null) script = err;
   } else {
-    script = scripting.load(argv[1]!);
+    script = scripting.load(source);
   }
   if (typeof script === 'string') {
     c.reply.error(script);
@@ -53,7 +55,7 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
  * error (`notInteger` differs: EVAL's generic one, FCALL's own) and returns null when invalid.
  */
 export function readNumkeys(c: Client, argv: readonly string[], notInteger: string): number | null {
-  const numkeys = parseInt64(argv[2]!);
+  const numkeys = parseInt64(arg(argv, 2));
   let error: string | null = null;
   if (numkeys === null) error = notInteger;
   else if (numkeys > BigInt(argv.length - 3)) error = E.NUMKEYS_TOO_BIG;
@@ -112,7 +114,7 @@ function evalshaRo(c: Client, argv: string[]): void {
 // --- SCRIPT ---
 
 function scriptLoad(c: Client, argv: string[]): void {
-  const script = c.server.scripts.load(argv[2]!);
+  const script = c.server.scripts.load(arg(argv, 2));
   if (typeof script === 'string') c.reply.error(script);
   else c.reply.bulk(script.sha);
 }
@@ -120,11 +122,12 @@ function scriptLoad(c: Client, argv: string[]): void {
 function scriptExists(c: Client, argv: string[]): void {
   const scripting = c.server.scripts;
   c.reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) c.reply.integer(scripting.get(argv[i]!) !== undefined ? 1 : 0);
+  for (const sha of argv.slice(2)) c.reply.integer(scripting.get(sha) !== undefined ? 1 : 0);
 }
 
 function scriptFlush(c: Client, argv: string[]): void {
-  if (argv.length > 3 || (argv.length === 3 && !/^(sync|async)$/i.test(argv[2]!))) {
+  const mode = argv[2];
+  if (argv.length > 3 || (mode !== undefined && !/^(sync|async)$/i.test(mode))) {
     c.reply.error(E.SCRIPT_FLUSH_OPTION);
     return;
   }
@@ -138,7 +141,7 @@ function scriptKill(c: Client): void {
 }
 
 function scriptDebug(c: Client, argv: string[]): void {
-  const mode = argv[2]!.toLowerCase();
+  const mode = arg(argv, 2).toLowerCase();
   if (mode === 'no') c.reply.ok();
   else if (mode === 'yes' || mode === 'sync') c.reply.error(E.SCRIPT_DEBUG_UNSUPPORTED);
   else c.reply.error(E.SCRIPT_DEBUG_OPTION);

@@ -2,7 +2,7 @@
 // own files; INFO's sections are built in info.ts.
 
 import * as E from '../errors.js';
-import { is, parseInteger } from '../protocol/args.js';
+import { arg, is, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { serverDocs } from './docs/server.js';
 import type { Client } from '../server/client.js';
@@ -40,13 +40,14 @@ function time(c: Client): void {
 
 function slowlogGet(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'slowlog'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'slowlog'));
     return;
   }
   const log = c.server.slowlog;
   let count = 10;
-  if (argv.length === 3) {
-    const n = parseInteger(argv[2]!);
+  const countText = argv[2];
+  if (countText !== undefined) {
+    const n = parseInteger(countText);
     if (n === null || n < -1) {
       c.reply.error(E.SLOWLOG_COUNT);
       return;
@@ -93,20 +94,24 @@ function slowlogHelp(c: Client): void {
 // --- LATENCY ---
 
 function latencyLatest(c: Client): void {
-  const events = c.server.latency.events;
-  c.reply.array(events.size);
-  for (const [name, e] of events) {
-    const last = e.samples[e.samples.length - 1]!;
+  // An event is recorded with its first sample, so each has a latest one.
+  const latest = [];
+  for (const [name, e] of c.server.latency.events) {
+    const last = e.samples.at(-1);
+    if (last !== undefined) latest.push({ name, last, max: e.max });
+  }
+  c.reply.array(latest.length);
+  for (const { name, last, max } of latest) {
     c.reply.array(4);
     c.reply.bulk(name);
     c.reply.integer(last.time);
     c.reply.integer(last.latency);
-    c.reply.integer(e.max);
+    c.reply.integer(max);
   }
 }
 
 function latencyHistory(c: Client, argv: string[]): void {
-  const e = c.server.latency.events.get(argv[2]!);
+  const e = c.server.latency.events.get(arg(argv, 2));
   const samples = e?.samples ?? [];
   c.reply.array(samples.length);
   for (const s of samples) {
@@ -122,7 +127,7 @@ function latencyReset(c: Client, argv: string[]): void {
 
 /** A plain bar chart of an event's samples, oldest first (Redis draws a sparkline). */
 function latencyGraph(c: Client, argv: string[]): void {
-  const name = argv[2]!;
+  const name = arg(argv, 2);
   const e = c.server.latency.events.get(name);
   if (!e || e.samples.length === 0) {
     c.reply.error(E.noLatencySamples(name));
@@ -195,8 +200,7 @@ function shutdown(c: Client, argv: string[]): void {
   let force = false;
   let abort = false;
   let flags = 0;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
+  for (const a of argv.slice(1)) {
     if (is(a, 'nosave')) nosave = true;
     else if (is(a, 'save')) save = true;
     else if (is(a, 'now')) {

@@ -91,7 +91,7 @@ function watch(c: Client, argv: string[]): void {
   // Once dirty, the next EXEC fails whatever else is watched.
   if (!c.dirtyCas) {
     const table = c.server.watch;
-    for (let i = 1; i < argv.length; i++) table.watch(c, argv[i]!);
+    for (const k of argv.slice(1)) table.watch(c, k);
   }
   c.reply.ok();
 }
