@@ -95,7 +95,7 @@ function replyKeySpec(r: Reply, k: KeySpec): void {
   }
 }
 
-export function replyCommandInfo(r: Reply, cmd: Command | undefined): void {
+function replyCommandInfo(r: Reply, cmd: Command | undefined): void {
   if (cmd === undefined) {
     r.nil();
     return;
@@ -178,7 +178,7 @@ function replyArgs(r: Reply, args: readonly ArgDoc[]): void {
   }
 }
 
-export function replyCommandDocs(r: Reply, cmd: Command): void {
+function replyCommandDocs(r: Reply, cmd: Command): void {
   const d = cmd.spec.docs;
   const docFlags = d?.docFlags ?? [];
   const history = d?.history ?? [];
@@ -231,7 +231,7 @@ export function replyCommandDocs(r: Reply, cmd: Command): void {
 }
 
 /** Redis's lookupCommandBySds: "name" or "container|sub", nothing deeper. */
-export function lookupByFullName(c: Client, name: string): Command | undefined {
+function lookupByFullName(c: Client, name: string): Command | undefined {
   const parts = name.split('|');
   const [baseName, subName] = parts;
   if (parts.length > 2 || baseName === undefined) return undefined;

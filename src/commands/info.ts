@@ -28,7 +28,7 @@ function cfgStr(server: Server, name: string, fallback: string): string {
 }
 
 /** Redis's bytesToHuman: B, K, M, G, T, P with two decimals. */
-export function bytesToHuman(n: number): string {
+function bytesToHuman(n: number): string {
   const units = ['K', 'M', 'G', 'T', 'P'];
   if (n < 1024) return `${n}B`;
   let v = n / 1024;

@@ -6,7 +6,7 @@ import { parseInt64 } from '../protocol/args.js';
 import type { CommandSpec, KeySpec, KeySpecFlag } from './spec.js';
 import type { Command } from './registry.js';
 
-export const isRangeSpec = (k: KeySpec): boolean => 'index' in k.begin && 'range' in k.find;
+const isRangeSpec = (k: KeySpec): boolean => 'index' in k.begin && 'range' in k.find;
 
 /**
  * COMMAND's legacy (first, last, step) glued from the plain range specs, and whether the command
@@ -64,7 +64,7 @@ export interface KeyRef {
  * Redis's getKeysUsingKeySpecs: key positions in argv (argv[0] is the command name). Returns null
  * when a spec cannot be resolved on these arguments; `partial` skips such specs instead.
  */
-export function keysFromSpecs(cmd: Command, argv: readonly string[], partial = false): KeyRef[] | null {
+function keysFromSpecs(cmd: Command, argv: readonly string[], partial = false): KeyRef[] | null {
   const argc = argv.length;
   const out: KeyRef[] = [];
   for (const spec of cmd.spec.keys) {

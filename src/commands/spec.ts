@@ -20,7 +20,7 @@ export type KeySpecFlag =
   | 'INCOMPLETE' | 'VARIABLE_FLAGS';
 
 /** Where the key arguments start: a fixed index, or after a keyword searched from `startFrom`. */
-export type BeginSearch =
+type BeginSearch =
   | { readonly index: number }
   | { readonly keyword: string; readonly startFrom: number }
   | { readonly unknown: true };
@@ -39,7 +39,7 @@ export interface KeySpec {
 }
 
 /** Documentation fields shown by COMMAND DOCS. */
-export interface CommandDocs {
+interface CommandDocs {
   readonly summary: string;
   readonly since: string;
   readonly group: string;
@@ -68,10 +68,10 @@ export interface ArgDoc {
 /** A family's COMMAND DOCS, keyed by command name ("container|sub" for a subcommand). */
 export type DocsTable = Readonly<Record<string, CommandDocs>>;
 
-export type Handler = (c: Client, argv: string[]) => void;
+type Handler = (c: Client, argv: string[]) => void;
 
 /** A channel argument: position, and whether it is a pattern (PSUBSCRIBE) matched literally. */
-export interface ChannelRef {
+interface ChannelRef {
   readonly pos: number;
   readonly pattern: boolean;
 }
@@ -80,7 +80,7 @@ export interface ChannelRef {
 export type ChannelExtractor = (argv: readonly string[]) => ChannelRef[];
 
 /** Extra key positions for commands whose keys cannot be described by key specs alone. */
-export type KeyExtractor = (argv: readonly string[]) => number[];
+type KeyExtractor = (argv: readonly string[]) => number[];
 
 export interface CommandSpec {
   /** Lower-case name; for a subcommand, just the subcommand ("get" under "config"). */
