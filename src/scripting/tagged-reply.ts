@@ -15,15 +15,30 @@ export interface ScriptErrorInfo {
   ignoreStats: boolean;
 }
 
-/** An error or status line as Redis sends it: trailing CR/LF trimmed, inner ones as spaces. */
-export function errorLine(s: string): string {
+/** The text up to the first NUL: Redis 7.0 builds error and status lines from C strings, so
+ *  nothing after a NUL in a script's error or status reaches the client (and no NUL does). */
+function cString(s: string): string {
+  const z = s.indexOf('\0');
+  return z === -1 ? s : s.slice(0, z);
+}
+
+/** An error or status line as Redis sends it: cut at a NUL, trailing CR/LF trimmed, inner
+ *  ones as spaces. */
+export function errorLine(line: string): string {
+  const s = cString(line);
   let end = s.length;
   while (end > 0 && (s.charCodeAt(end - 1) === 13 || s.charCodeAt(end - 1) === 10)) end--;
   const t = end === s.length ? s : s.slice(0, end);
   return /[\r\n]/.test(t) ? t.replace(/[\r\n]/g, ' ') : t;
 }
 
-function statusLine(s: string): string {
+function statusLine(line: string): string {
+  const s = cString(line);
+  return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, ' ') : s;
+}
+
+/** A big number's digits: CR/LF as spaces, as Redis 7.0 (which keeps a NUL there). */
+function bigNumberLine(s: string): string {
   return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, ' ') : s;
 }
 
@@ -67,7 +82,7 @@ export function writeTagged(m: Buffer, start: number, end: number, reply: Reply,
         else reply.bool(false);
         return;
       case 0x47: // G
-        reply.bigNumber(statusLine(str()));
+        reply.bigNumber(bigNumberLine(str()));
         return;
       case 0x56: {
         // V
@@ -78,14 +93,13 @@ export function writeTagged(m: Buffer, start: number, end: number, reply: Reply,
       case 0x41: // A
       case 0x4d: // M
       case 0x55: {
-        // U
+        // U. Only the header: the items follow in the stream, which is written in order, so
+        // however deep the reply nests nothing here recurses.
         const n = m.readUInt32LE(p);
         p += 4;
         if (tag === 0x41) reply.array(n);
         else if (tag === 0x4d) reply.map(n);
         else reply.set(n);
-        const items = tag === 0x4d ? 2 * n : n;
-        for (let i = 0; i < items; i++) one();
         return;
       }
       default: // N
@@ -104,8 +118,8 @@ export function readErrorInfo(m: Buffer, start: number, end: number): ScriptErro
     p += 4 + n;
     return s;
   };
-  if (m[p] !== 0x45) return { table: false, message: str(), source: '', line: '', ignoreStats: false };
-  const message = str();
+  if (m[p] !== 0x45) return { table: false, message: cString(str()), source: '', line: '', ignoreStats: false };
+  const message = cString(str());
   const source = str();
   const line = str();
   const ignoreStats = p < end && m[p] === 0x54;
