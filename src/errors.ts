@@ -356,6 +356,8 @@ export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
 export const luaVmFailure = (e: unknown): string => `ERR Lua VM failure: ${e instanceof Error ? e.message : String(e)}`;
 /** A script raised an error that is not a Redis error reply (a plain Lua error). */
 export const scriptRunError = (name: string, message: string): string => `ERR Error running script ${name}, ${message}`;
+/** Beyond Redis: a script's reply (or error) larger than the Lua memory cap is refused, not built. */
+export const SCRIPT_REPLY_TOO_LARGE = "ERR The script's reply is larger than the scripting memory limit";
 // --- scripting: long scripts (BUSY, SCRIPT KILL, FUNCTION KILL) ---
 /** BUSY_SCRIPT's twin while a function (FCALL) is the script past busy-reply-threshold. */
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';

@@ -346,98 +346,200 @@ describe('Lua sandbox', () => {
     deadline = Infinity;
     healthy(e);
   });
+});
 
-  /** Runs `src` with an interrupt that yields whenever it may; returns the reply and the yields. */
-  function runYielding(e: LuaEngine, src: string): { reply: string; yields: number } {
+/**
+ * The places a loop can hide from a Lua 5.1 yield: inside a C function that called back into
+ * Lua. Each form runs `body` (statements ending in a return) there and returns its value; a
+ * new line follows the call, so that a killed script's line hook fires outside it, as in Redis.
+ */
+const FORMS: Record<string, (body: string) => string> = {
+  pcall: (b) => `local ok, v = pcall(function() ${b} end)\nreturn v`,
+  'xpcall body': (b) => `local ok, v = xpcall(function() ${b} end, function(e) return e end)\nreturn v`,
+  'xpcall error handler': (b) => `local ok, v = xpcall(function() error("x") end, function() ${b} end)\nreturn v`,
+  'pcall in pcall': (b) => `local ok, ok2, v = pcall(pcall, function() ${b} end)\nreturn v`,
+  __index: (b) => `local v = setmetatable({}, {__index = function() ${b} end}).x\nreturn v`,
+  __newindex: (b) => `local r\nsetmetatable({}, {__newindex = function() r = (function() ${b} end)() end}).x = 1\nreturn r`,
+  __eq: (b) => `local r\nlocal mt = {__eq = function() r = (function() ${b} end)() return true end}\nlocal _ = setmetatable({}, mt) == setmetatable({}, mt)\nreturn r`,
+  __lt: (b) => `local r\nlocal mt = {__lt = function() r = (function() ${b} end)() return true end}\nlocal _ = setmetatable({}, mt) < setmetatable({}, mt)\nreturn r`,
+  __le: (b) => `local r\nlocal mt = {__le = function() r = (function() ${b} end)() return true end}\nlocal _ = setmetatable({}, mt) <= setmetatable({}, mt)\nreturn r`,
+  __concat: (b) => `local v = setmetatable({}, {__concat = function() ${b} end}) .. "x"\nreturn v`,
+  __call: (b) => `local v = setmetatable({}, {__call = function() ${b} end})()\nreturn v`,
+  __unm: (b) => `local v = -setmetatable({}, {__unm = function() ${b} end})\nreturn v`,
+  __add: (b) => `local v = setmetatable({}, {__add = function() ${b} end}) + 1\nreturn v`,
+  __tostring: (b) => `local v = tostring(setmetatable({}, {__tostring = function() ${b} end}))\nreturn v`,
+  'table.sort comparator': (b) => `local r\nlocal t = {3, 1, 2}\ntable.sort(t, function(a, c) if r == nil then r = (function() ${b} end)() end return a < c end)\nreturn r`,
+  'table.sort __lt': (b) => `local r\nlocal mt = {__lt = function(a, c) if r == nil then r = (function() ${b} end)() end return a.v < c.v end}\nlocal t = {setmetatable({v = 2}, mt), setmetatable({v = 1}, mt)}\ntable.sort(t)\nreturn r`,
+  'string.gsub callback': (b) => `local r\nstring.gsub("ab", "%w", function() if r == nil then r = (function() ${b} end)() end end)\nreturn r`,
+  'table.foreach': (b) => `local r\ntable.foreach({1}, function() r = (function() ${b} end)() end)\nreturn r`,
+  'generic for iterator': (b) => `local r\nfor k in function() if r then return nil end r = (function() ${b} end)() return 1 end do end\nreturn r`,
+  'coroutine of its own': (b) => `local co = coroutine.create(function() ${b} end)\nlocal ok, v = coroutine.resume(co)\nreturn v`,
+  'coroutine.wrap': (b) => `local v = coroutine.wrap(function() ${b} end)()\nreturn v`,
+  "load()'s reader": (b) => `local r\nlocal f = load(function() if r then return nil end r = (function() ${b} end)() return "return 1" end)\nreturn r`,
+};
+
+/** Statements that run a while (past several hooks) and return a known number. */
+const WORK = 'local s = 0 for i = 1, 30000 do s = s + i end return s';
+const WORK_RESULT = ':450015000\r\n';
+
+describe('suspending and killing a script wherever it is', () => {
+  const engine = (extra: Partial<LuaEngineOptions> = {}): LuaEngine => new LuaEngine({ call: () => '+PONG\r\n', memoryLimit: 64 << 20, ...extra });
+
+  /** Runs `src`, resuming it while it is suspended; returns the reply, the suspensions and the
+   *  largest saved stack seen. */
+  function runSuspending(e: LuaEngine, src: string): { reply: string; yields: number; saved: number } {
     const w = new RespWriter();
     const c = e.compile(src);
     if (!c.ok) throw new Error(`compile: ${c.error}`);
     let yields = 0;
+    let saved = 0;
     let r = e.run(c.ref, ['k1'], ['a1'], w, sha1(src));
     while (r === 'suspended') {
       yields++;
+      saved = Math.max(saved, e.suspendedBytes);
       assert.equal(w.pending, 0, 'nothing is written while the script is suspended');
       assert.ok(e.suspended);
       r = e.resume();
     }
     assert.ok(!e.suspended);
     e.release(c.ref);
-    return { reply: Buffer.concat(w.take()).toString('latin1'), yields };
+    return { reply: Buffer.concat(w.take()).toString('latin1'), yields, saved };
   }
 
-  /** An engine whose hook always asks to yield (and counts where it could and could not). */
-  function yieldingEngine(control: { yieldable: number; unyieldable: number; kill?: number }): LuaEngine {
+  /** An engine whose hook always asks to suspend; after `killAfter` hooks, to kill. */
+  function suspending(killAfter = Infinity): LuaEngine {
+    let hooks = 0;
     return engine({
       hookInterval: 1000,
       interrupt: (canYield) => {
-        if (canYield) control.yieldable++;
-        else control.unyieldable++;
-        if (control.kill !== undefined && control.yieldable >= control.kill) return true;
-        return 'yield';
+        assert.ok(canYield, 'a script can always be suspended');
+        return ++hooks > killAfter ? true : 'yield';
       },
     });
   }
 
-  it('suspends a script at its hook and resumes it where it stopped, state intact', () => {
-    const control = { yieldable: 0, unyieldable: 0 };
-    const e = yieldingEngine(control);
+  const healthy = (e: LuaEngine): void => {
+    assert.equal(evalOn(e, 'return redis.call("ping")'), '+PONG\r\n');
+    assert.equal(evalOn(e, 'return {1, "two"}'), '*2\r\n:1\r\n$3\r\ntwo\r\n');
+  };
+
+  it('suspends at its hook and resumes where it stopped, state intact', () => {
+    const e = suspending();
     const src = 'local t = {} local s = 0 for i = 1, 200000 do s = s + i t[#t % 7 + 1] = i end return {s, KEYS[1], ARGV[1], #t}';
-    const { reply, yields } = runYielding(e, src);
+    const { reply, yields } = runSuspending(e, src);
     assert.equal(reply, '*4\r\n:20000100000\r\n$2\r\nk1\r\n$2\r\na1\r\n:7\r\n');
     assert.ok(yields > 10, `yields: ${yields}`);
     healthy(e);
   });
 
-  it('does not yield inside pcall, metamethods, sort comparators or coroutines, and finishes them', () => {
-    const control = { yieldable: 0, unyieldable: 0 };
-    const e = yieldingEngine(control);
-    const src = [
-      'local ok, n = pcall(function() local s = 0 for i = 1, 100000 do s = s + 1 end return s end)',
-      'local t = {} for i = 1, 3000 do t[i] = (i * 7919) % 3001 end',
-      'table.sort(t, function(a, b) return a > b end)',
-      'local co = coroutine.wrap(function() local s = 0 for i = 1, 100000 do s = s + 1 end coroutine.yield(s) end)',
-      'local m = setmetatable({}, {__index = function(_, k) local s = 0 for i = 1, 50000 do s = s + 1 end return s end})',
-      'return {n, t[1], t[3000], co(), m.x, type(coroutine.running())}',
-    ].join(' ');
-    const { reply } = runYielding(e, src);
-    assert.equal(reply, '*6\r\n:100000\r\n:3000\r\n:1\r\n:100000\r\n:50000\r\n$3\r\nnil\r\n');
-    assert.ok(control.unyieldable > 0 && control.yieldable > 0, JSON.stringify(control));
-    // The script's own body is no coroutine, as in Redis.
-    isError(evalOn(e, 'coroutine.yield(1)'), /^-ERR attempt to yield across metamethod\/C-call boundary script: \w+, on @user_script:1\.\r\n$/);
-    healthy(e);
+  for (const [form, wrap] of Object.entries(FORMS)) {
+    it(`suspends inside ${form} and finishes with its result`, () => {
+      const e = suspending();
+      const { reply, yields } = runSuspending(e, wrap(WORK));
+      assert.equal(reply, WORK_RESULT);
+      assert.ok(yields >= 20, `yields: ${yields}`);
+      healthy(e);
+    });
+
+    it(`kills an endless loop inside ${form}, which pcall cannot keep alive`, () => {
+      const e = suspending(5);
+      const { reply, yields } = runSuspending(e, wrap('while true do end'));
+      assert.match(reply, /^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:\d+\.\r\n$/);
+      assert.equal(yields, 5);
+      healthy(e);
+    });
+  }
+
+  it('kills a loop that catches every error, and one whose error handler loops (where Redis 7.0 hangs)', () => {
+    for (const src of [
+      'while true do pcall(function() while true do end end) end',
+      'while true do\n  pcall(function()\n    while true do end\n  end)\nend',
+      'local function f() while true do pcall(f) end end\nf()',
+      // Killed in the handler too: it ends with "error in error handling", then the next line.
+      'xpcall(function() while true do end end, function() while true do end end)\nreturn 1',
+      'while true do xpcall(function() while true do end end, function() while true do end end) end',
+    ]) {
+      const e = suspending(3);
+      assert.match(runSuspending(e, src).reply, /^-ERR Script killed by user with SCRIPT KILL\.\.\. /);
+      healthy(e);
+    }
   });
 
-  it('reports the source line of an error raised after the script was resumed', () => {
-    const control = { yieldable: 0, unyieldable: 0 };
-    const e = yieldingEngine(control);
-    const src = 'local s = 0\nfor i = 1, 100000 do s = s + i end\n\nlocal x = nil\nreturn x.field';
-    const { reply, yields } = runYielding(e, src);
-    assert.ok(yields > 0);
-    assert.equal(reply, `-ERR user_script:5: attempt to index local 'x' (a nil value) script: ${sha1(src)}, on @user_script:5.\r\n`);
-    const src2 = 'local s = 0\nfor i = 1, 100000 do s = s + i end\nerror("boom")';
-    assert.equal(runYielding(e, src2).reply, `-ERR user_script:3: boom script: ${sha1(src2)}, on @user_script:3.\r\n`);
-    const src3 = 'for i = 1, 100000 do end\nreturn redis.call("incr", "k")';
+  it('suspends at the deepest nesting Lua allows, within the saved-stack budget', () => {
+    const nests: Record<string, string> = {
+      pcall: 'return select(2, pcall(f, d - 1))',
+      'sort comparator': 'local r table.sort({3, 1, 2}, function(a, b) if r == nil then r = f(d - 1) end return a < b end) return r',
+      xpcall: 'return select(2, xpcall(function() error("x") end, function() return f(d - 1) end))',
+      coroutine: 'return select(2, coroutine.resume(coroutine.create(function() return f(d - 1) end)))',
+      mixed: 'if d % 3 == 0 then return select(2, pcall(f, d - 1)) elseif d % 3 == 1 then return setmetatable({}, {__index = function() return f(d - 1) end}).x end local r string.gsub("a", "a", function() r = f(d - 1) end) return r',
+    };
+    let deepest = 0;
+    for (const [name, step] of Object.entries(nests)) {
+      // xpcall's handler runs one C level deeper per error, so it nests less far.
+      const depth = name === 'xpcall' ? 95 : 190;
+      const e = suspending();
+      const src = `local function f(d) if d == 0 then ${WORK} end ${step} end return f(${depth})`;
+      const { reply, yields, saved } = runSuspending(e, src);
+      assert.equal(reply, WORK_RESULT, name);
+      assert.ok(yields > 0);
+      deepest = Math.max(deepest, saved);
+      healthy(e);
+    }
+    // wasm/bridge.c gives Asyncify 1 MiB; the deepest stacks take a small part of it.
+    assert.ok(deepest > 10_000 && deepest < 256 << 10, `saved stack: ${deepest} bytes`);
+  });
+
+  it('keeps error handling right across a suspension', () => {
+    const e = suspending();
+    const src = 'local ok, err = pcall(function()\n local s = 0 for i = 1, 30000 do s = s + i end\n error("boom")\n end)\nreturn {tostring(ok), err}';
+    assert.equal(runSuspending(e, src).reply, '*2\r\n$5\r\nfalse\r\n$19\r\nuser_script:3: boom\r\n');
+    const src2 = 'local ok, err = xpcall(function() local t = nil return t.x end, function(m) local s = 0 for i = 1, 30000 do s = s + i end return "handled: " .. m end)\nreturn err';
+    const handled = "handled: user_script:1: attempt to index local 't' (a nil value)";
+    assert.equal(runSuspending(e, src2).reply, `$${handled.length}\r\n${handled}\r\n`);
+    const src3 = 'local s = 0\nfor i = 1, 100000 do s = s + i end\n\nlocal x = nil\nreturn x.field';
+    assert.equal(runSuspending(e, src3).reply, `-ERR user_script:5: attempt to index local 'x' (a nil value) script: ${sha1(src3)}, on @user_script:5.\r\n`);
+    // An error in the handler calls it again, as in Lua, until the C stack limit.
+    const src4 = 'return {xpcall(function() error("a") end, function(m) error("again") end)}';
+    assert.equal(runSuspending(e, src4).reply, '*2\r\n$-1\r\n$23\r\nerror in error handling\r\n');
+    const src5 = 'local n = 0 return {xpcall(function() error("a") end, function(m) n = n + 1 if n < 3 then error("again") end return n end)}';
+    assert.equal(runSuspending(e, src5).reply, '*2\r\n$-1\r\n:3\r\n');
     const e3 = new LuaEngine({ call: () => '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n', hookInterval: 1000, interrupt: () => 'yield' });
-    assert.equal(runYielding(e3, src3).reply, `-WRONGTYPE Operation against a key holding the wrong kind of value script: ${sha1(src3)}, on @user_script:2.\r\n`);
+    const src6 = 'for i = 1, 100000 do end\nreturn redis.call("incr", "k")';
+    assert.equal(runSuspending(e3, src6).reply, `-WRONGTYPE Operation against a key holding the wrong kind of value script: ${sha1(src6)}, on @user_script:2.\r\n`);
+    // The script's own body is no coroutine, as in Redis.
+    assert.match(runSuspending(e, 'coroutine.yield(1)').reply, /^-ERR attempt to yield across metamethod\/C-call boundary script: \w+, on @user_script:1\.\r\n$/);
+    assert.equal(runSuspending(e, 'return type(coroutine.running())').reply, '$3\r\nnil\r\n');
     healthy(e);
   });
 
-  it('kills a suspended script on resume, and abandon() leaves the VM usable', () => {
-    const control = { yieldable: 0, unyieldable: 0, kill: 5 };
-    const e = yieldingEngine(control);
-    const { reply } = runYielding(e, 'local i = 0\nwhile true do i = i + 1 end');
-    assert.match(reply, /^-ERR Script killed by user with SCRIPT KILL\.\.\. script: \w+, on @user_script:2\.\r\n$/);
-    const e2 = engine({ hookInterval: 1000, interrupt: () => 'yield' });
-    const c = e2.compile('while true do end');
+  it('abandons a suspended script at any depth and gives its stack back', () => {
+    const e = engine({ hookInterval: 1000, interrupt: () => 'yield' });
+    const c = e.compile('local function f(d) if d == 0 then while true do end end return select(2, pcall(f, d - 1)) end return f(150)');
     assert.ok(c.ok);
-    const w = new RespWriter();
-    assert.equal(e2.run(c.ref, [], [], w, 'x'), 'suspended');
-    assert.throws(() => e2.run(c.ref, [], [], w, 'x'), /already running/);
-    e2.abandon();
-    assert.ok(!e2.suspended);
-    assert.equal(w.pending, 0);
-    assert.equal(evalOn(e2, 'return redis.call("ping")'), '+PONG\r\n');
+    // A C stack not given back would run out (2 MiB) long before this ends.
+    for (let i = 0; i < 2000; i++) {
+      const w = new RespWriter();
+      assert.equal(e.run(c.ref, [], [], w, 'x'), 'suspended');
+      assert.throws(() => e.run(c.ref, [], [], w, 'x'), /already running/);
+      e.abandon();
+      assert.ok(!e.suspended);
+      assert.equal(w.pending, 0);
+    }
+    assert.equal(evalOn(e, 'return redis.call("ping")'), '+PONG\r\n');
   });
+
+});
+
+describe('Lua memory and reply sizes', () => {
+  const engine = (extra: Partial<LuaEngineOptions> = {}): LuaEngine => new LuaEngine({ call: () => '+PONG\r\n', ...extra });
+  const healthy = (e: LuaEngine): void => {
+    assert.equal(evalOn(e, 'return redis.call("ping")'), '+PONG\r\n');
+    assert.equal(evalOn(e, 'return {1, "two"}'), '*2\r\n:1\r\n$3\r\ntwo\r\n');
+  };
+  const isError = (reply: string, pattern: RegExp): void => {
+    assert.ok(reply.startsWith('-'), `expected an error, got ${JSON.stringify(reply.slice(0, 200))}`);
+    assert.match(reply, pattern);
+  };
 
   it('stops memory bombs at the cap and recovers the memory', () => {
     const e = engine({ memoryLimit: 16 << 20 });
@@ -463,5 +565,60 @@ describe('Lua sandbox', () => {
     const nested = evalOn(e, 'local t = {} local c = t for i = 1, 100 do c[1] = {} c = c[1] end return t');
     assert.ok(nested.startsWith('*1\r\n*1\r\n'));
     healthy(e);
+  });
+
+  it('refuses a reply larger than the memory cap instead of building it', () => {
+    const e = engine({ memoryLimit: 16 << 20 });
+    const t0 = Date.now();
+    for (const s of [
+      // 40 MB of reply from one 4 MB string
+      'local s = string.rep("x", 4e6) local t = {} for i = 1, 10 do t[i] = s end return t',
+      // every element the same large table: 10^9 elements of reply
+      'local a = {} for i = 1, 1e5 do a[i] = i end local t = {} for i = 1, 1e4 do t[i] = a end return t',
+      // a table that holds itself: Redis 7.0 walks it until the server dies
+      'local t = {} t[1] = t t[2] = t return t',
+    ]) {
+      isError(evalOn(e, s), /^-ERR The script's reply is larger than the scripting memory limit\r\n$/);
+      healthy(e);
+    }
+    assert.ok(Date.now() - t0 < 20_000, 'refused without walking the whole reply');
+    // A deep but small reply is converted, with Redis's error where Lua's stack ends.
+    for (const s of ['local t = {} local c = t for i = 1, 10000 do c[1] = {} c = c[1] end return t', 'local t = {map = {}} t.map.x = t return t']) {
+      assert.ok(evalOn(e, s).includes('-ERR reached lua stack limit\r\n'));
+    }
+    assert.ok(e.memoryReserved() < 96 << 20, `wasm memory: ${e.memoryReserved()}`);
+  });
+
+  it('fails a redis.call whose reply or arguments exceed the cap as a refused allocation', () => {
+    const big = `$${20 << 20}\r\n${'y'.repeat(20 << 20)}\r\n`;
+    const e = new LuaEngine({ call: (argv) => (argv[0] === 'get' ? big : '+OK\r\n'), memoryLimit: 16 << 20 });
+    assert.equal(evalOn(e, 'local ok, err = pcall(redis.call, "get", "k") return {tostring(ok), err}'), '*2\r\n$5\r\nfalse\r\n$17\r\nnot enough memory\r\n');
+    isError(evalOn(e, 'return redis.call("get", "k")'), /not enough memory/);
+    isError(evalOn(e, 'local s = string.rep("z", 6e6) return redis.call("set", s, s, s)'), /not enough memory/);
+    // KEYS and ARGV past the cap fail before the script starts, and leave the VM as it was.
+    isError(evalOn(e, 'return #ARGV', 2, [], ['a'.repeat(10 << 20), 'b'.repeat(10 << 20)]), /^-ERR Error running script [0-9a-f]{40}, not enough memory\r\n$/);
+    assert.equal(evalOn(e, 'return #ARGV', 2, [], ['a'.repeat(1 << 20)]), ':1\r\n');
+    // A chunk too large to load is Lua's own "not enough memory".
+    const chunk = e.compile(`return "${'q'.repeat(20 << 20)}"`);
+    assert.ok(!chunk.ok && /not enough memory/.test(chunk.error));
+    assert.equal(evalOn(e, 'return redis.call("ping")'), '+OK\r\n');
+  });
+
+  it('never puts CR, LF or NUL inside an error or status line', () => {
+    const e = engine();
+    for (const [src, expected] of [
+      ['return redis.error_reply("a\\r\\nb")', '-ERR a  b\r\n'],
+      ['return redis.error_reply("a\\0b")', '-ERR a\r\n'],
+      ['return {err = "x\\0\\r\\n-ERR injected"}', '-x\r\n'],
+      ['return {ok = "fine\\0\\r\\n+INJECTED"}', '+fine\r\n'],
+      ['return redis.status_reply("a\\r\\nb")', '+a  b\r\n'],
+      ['return {1, {err = "in\\0ner"}}', '*2\r\n:1\r\n-in\r\n'],
+    ] as const) {
+      assert.equal(evalOn(e, src), expected, src);
+    }
+    const src = 'error("x\\0y\\nz")';
+    assert.equal(evalOn(e, src), `-ERR user_script:1: x script: ${sha1(src)}, on @user_script:1.\r\n`);
+    const src2 = 'error("x\\ny\\r\\n")';
+    assert.equal(evalOn(e, src2), `-ERR user_script:1: x y   script: ${sha1(src2)}, on @user_script:1.\r\n`);
   });
 });

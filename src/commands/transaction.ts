@@ -1,6 +1,7 @@
 // MULTI, EXEC, DISCARD, WATCH and UNWATCH, as Redis 7.0's multi.c. The dispatcher queues what a
 // client sends inside MULTI (server/multi.ts) after the gate has checked it; EXEC runs the queue as
-// one step with the clock held still. WATCH bookkeeping lives in server/watch.ts.
+// one step with the clock held still (a script in it that runs past busy-reply-threshold holds
+// the rest until it ends). WATCH bookkeeping lives in server/watch.ts.
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
@@ -11,6 +12,7 @@ import { discardTransaction, type MultiState } from '../server/multi.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
 import { credentialAttempts } from './connection.js';
+import { afterScript } from '../scripting/script-run.js';
 
 // --- commands ---
 
@@ -60,20 +62,34 @@ function execQueued(c: Client, m: MultiState): void {
   }
   if (c.watched !== null) c.watched.table.unwatchAll(c);
   c.reply.array(m.commands.length);
+  const clock = c.server.store.clock;
+  clock.frozenDuring(() => runQueued(c, m, 0, clock.now()));
+}
+
+/**
+ * Runs the queued commands from `from` on, at the clock EXEC started with. A script among them
+ * that gets suspended (past busy-reply-threshold, so that others get BUSY) holds the client:
+ * the commands after it run once it has ended, as in Redis, where EXEC waits inside the script.
+ * True when it stopped so.
+ */
+function runQueued(c: Client, m: MultiState, from: number, at: number): boolean {
+  let next = from;
   c.inExec = true;
   try {
-    c.server.store.clock.frozenDuring(() => {
-      for (const { cmd, argv } of m.commands) {
-        // Permissions may have changed since the command was queued.
-        const denied = aclDenial(c, cmd, argv);
-        if (denied !== null) c.reply.error(E.execAclChanged(aclReason(denied)));
-        else call(c, cmd, argv);
-      }
-    });
+    for (let queued = m.commands[next]; queued !== undefined; queued = m.commands[next]) {
+      next++;
+      const { cmd, argv } = queued;
+      // Permissions may have changed since the command was queued.
+      const denied = aclDenial(c, cmd, argv);
+      if (denied !== null) c.reply.error(E.execAclChanged(aclReason(denied)));
+      else call(c, cmd, argv);
+      if (c.blocked && afterScript(c, () => c.server.store.clock.frozenAt(at, () => runQueued(c, m, next, at)))) return true;
+    }
   } finally {
     c.inExec = false;
-    discardTransaction(c);
   }
+  discardTransaction(c);
+  return false;
 }
 
 /** The reason Redis gives at EXEC for each kind of ACL refusal. */

@@ -1,7 +1,9 @@
 // The Lua VM that runs scripts: real Lua 5.1.5 compiled to WebAssembly (see docs/lua-runtime.md),
 // one state per LuaEngine, sandboxed as Redis 7.0 sandboxes its own. redis.call inside a script
 // calls the host's `call` and gets RESP back before the script goes on; a long script may be
-// suspended by its hook (run/resume return 'suspended') so the host can serve others meanwhile.
+// suspended by its hook (run/resume return 'suspended') so the host can serve others meanwhile,
+// wherever it is (inside pcall, a metamethod, a callback): the module is built with binaryen's
+// Asyncify, which lets the VM unwind the wasm stack and rewind it later (wasm/bridge.c).
 
 import { createHash } from 'node:crypto';
 import * as E from '../errors.js';
@@ -18,9 +20,9 @@ export interface LuaEngineOptions {
   call(argv: string[], resp: 2 | 3): string;
   /** redis.log: level 0 (debug) to 3 (warning). */
   log?: (level: number, message: string) => void;
-  /** Asked every `hookInterval` VM instructions while a script runs; true stops the script
-   *  with "Script killed by user with SCRIPT KILL..." (and pcall cannot catch it); 'yield'
-   *  suspends it if `canYield` (no pcall, metamethod or other C call in between), else it runs on. */
+  /** Asked every `hookInterval` VM instructions while a script runs (`canYield` true) or a
+   *  library body loads (false); true stops it, a script with "Script killed by user with SCRIPT
+   *  KILL..." (and pcall cannot catch it); 'yield' suspends a script, wherever it is. */
   interrupt?: (canYield: boolean) => boolean | 'yield';
   /** Instructions between interrupt checks; 0 turns the hook off. Default 100000, as Redis. */
   hookInterval?: number;
@@ -74,8 +76,11 @@ interface Exports {
   rd_compile(len: number, nameOff: number): number;
   rd_unref(ref: number): void;
   rd_call(ref: number, nkeys: number, nargs: number, asGlobals: number, hookCount: number): number;
-  rd_resume(): number;
   rd_abandon(): void;
+  rd_end_unwind(): number;
+  rd_begin_rewind(): void;
+  rd_suspended_bytes(): number;
+  rd_suspend_state(): number;
   rd_fn_init(): void;
   rd_fn_load(len: number, nameOff: number, hookCount: number): number;
 }
@@ -89,9 +94,11 @@ function luaModule(): WasmModule {
 }
 
 /** What the host throws to unwind a Lua error to the nearest protected call. */
-const LUA_ERROR = Symbol('lua error');
-/** lua_resume's status for a coroutine our hook suspended. */
-const LUA_YIELD = 1;
+const LUA_ERROR = new Error('Lua error unwinding to its protected call');
+/** rd_vm.state while the wasm stack is being unwound (lvm.c): rd_call returned early. */
+const RD_UNWINDING = 1;
+/** rd_call's status when the script's reply (or error) is larger than the VM may hand over. */
+const REPLY_TOO_LARGE = 100;
 const ENOSYS = 52;
 const EBADF = 8;
 /** Lua's GC gets a small step every this many calls, as Redis does. */
@@ -112,6 +119,11 @@ export class LuaEngine {
   private running = false;
   /** The reply and name of the script that is suspended, or null. */
   private pending: { reply: Reply; name: string } | null = null;
+  /** The C stack pointer between calls (the top of the C stack), which abandon() gives back:
+   *  no script starts while another call into this VM is under way. */
+  private readonly restingSp: number;
+  /** Where the VM keeps its suspension state (read after every call, see step()). */
+  private readonly suspendState: number;
   private calls = 0;
   /** Set when the VM hit a trap or a host failure mid-call: its state can no longer be trusted. */
   broken = false;
@@ -131,6 +143,10 @@ export class LuaEngine {
       rd_host_throw: (): never => {
         throw LUA_ERROR;
       },
+      // A protected call. A suspension unwinds through here like any wasm frame: the call
+      // returns early, and is made again with the same arguments when the stack is rewound
+      // (the stack pointer is then that of the deepest frame: restoring it after an error
+      // keeps a little more of the C stack than needed, until the caller returns).
       rd_host_try: (f: number, l: number, ud: number): void => {
         const sp = this.ex.__stack_pointer.value;
         try {
@@ -143,8 +159,8 @@ export class LuaEngine {
       },
       rd_host_call: (resp: number): number => this.hostCall(resp === 3 ? 3 : 2),
       rd_host_interrupt: (): number => (this.opts.interrupt?.(false) === true ? 1 : 0),
-      rd_host_slice: (canYield: number): number => {
-        const action = this.opts.interrupt?.(canYield !== 0) ?? false;
+      rd_host_slice: (): number => {
+        const action = this.opts.interrupt?.(true) ?? false;
         return action === true ? 1 : action === 'yield' ? 2 : 0;
       },
       rd_host_log: (level: number, ptr: number, len: number): void => {
@@ -157,9 +173,11 @@ export class LuaEngine {
       },
     };
     const instance = new Wasm.Instance(luaModule(), { env, wasi_snapshot_preview1: wasi });
-    this.ex = instance.exports as unknown as Exports;
+    this.ex = instance.exports as Exports;
     this.mem = Buffer.from(this.ex.memory.buffer);
     this.ex._initialize();
+    this.restingSp = this.ex.__stack_pointer.value;
+    this.suspendState = this.ex.rd_suspend_state();
     if (!this.ex.rd_init(opts.memoryLimit ?? 0)) throw new Error('Lua VM failed to start');
     const version = opts.version ?? DEFAULT_VERSION;
     this.setRedisString('REDIS_VERSION', version);
@@ -187,7 +205,8 @@ export class LuaEngine {
 
   /** Compiles a chunk; `chunkname` follows Lua's rules ("@user_script" prints as user_script). */
   compile(body: string, chunkname = '@user_script'): CompileResult {
-    this.putTextAndName(body, chunkname);
+    // Lua's own words for a chunk too large to load under the memory cap.
+    if (this.putTextAndName(body, chunkname) === 0) return { ok: false, error: 'not enough memory' };
     const ref = this.ex.rd_compile(body.length, body.length);
     if (ref > 0) return { ok: true, ref };
     const p = this.ex.rd_io();
@@ -212,6 +231,8 @@ export class LuaEngine {
     for (const k of keys) size += 4 + k.length;
     for (const a of args) size += 4 + a.length;
     const io = this.ex.rd_reserve(size);
+    // Lua's own words, as when the arguments' allocation is refused in the VM.
+    if (io === 0) return this.fail(reply, E.scriptRunError(name, 'not enough memory'));
     const m = this.view();
     let p = io;
     for (const list of [keys, args]) {
@@ -230,19 +251,31 @@ export class LuaEngine {
     return this.pending !== null;
   }
 
+  /** Bytes of wasm stack saved for the suspended script (at most 1 MiB, see wasm/bridge.c). */
+  get suspendedBytes(): number {
+    return this.pending === null ? 0 : this.ex.rd_suspended_bytes() >>> 0;
+  }
+
   /** Runs the suspended script on, until it ends or is suspended again. */
   resume(): RunResult {
     const pending = this.pending;
     if (pending === null || this.running) throw new Error('Lua VM has no suspended script');
     this.pending = null;
-    return this.step(pending.reply, pending.name, () => this.ex.rd_resume());
+    // rd_call again, in rewind mode: its arguments are ignored, every frame restores its own.
+    return this.step(pending.reply, pending.name, () => {
+      this.ex.rd_begin_rewind();
+      return this.ex.rd_call(0, 0, 0, 0, 0);
+    });
   }
 
   /** Drops the suspended script without running it further; its reply is never written. */
   abandon(): void {
     if (this.pending === null) return;
     this.pending = null;
-    if (!this.broken) this.ex.rd_abandon();
+    if (this.broken) return;
+    // The saved stack is forgotten, and the C stack it occupied is given back.
+    this.ex.__stack_pointer.value = this.restingSp;
+    this.ex.rd_abandon();
   }
 
   private step(reply: Reply, name: string, enter: () => number): RunResult {
@@ -250,18 +283,18 @@ export class LuaEngine {
     let status: number;
     try {
       status = enter();
+      // rd_end_unwind also checks that the saved stack fitted in its buffer (a trap otherwise).
+      if (this.view().readInt32LE(this.suspendState) === RD_UNWINDING && this.ex.rd_end_unwind() !== 0) {
+        this.pending = { reply, name };
+        return 'suspended';
+      }
     } catch (e) {
       this.broken = true;
-      const error = E.luaVmFailure(e);
-      reply.error(error);
-      return { ok: false, error, info: { table: false, message: error, source: '', line: '', ignoreStats: false } };
+      return this.fail(reply, E.luaVmFailure(e));
     } finally {
       this.running = false;
     }
-    if (status === LUA_YIELD) {
-      this.pending = { reply, name };
-      return 'suspended';
-    }
+    if (status === REPLY_TOO_LARGE) return this.fail(reply, E.SCRIPT_REPLY_TOO_LARGE);
     if (++this.calls === GC_PERIOD) {
       this.calls = 0;
       this.ex.rd_gc_step(GC_PERIOD);
@@ -279,6 +312,12 @@ export class LuaEngine {
     else error = info.message;
     reply.error(errorLine(error));
     return { ok: false, error, info };
+  }
+
+  /** Ends a script with an error line the VM did not shape. */
+  private fail(reply: Reply, error: string): ScriptOutcome {
+    reply.error(errorLine(error));
+    return { ok: false, error, info: { table: false, message: error, source: '', line: '', ignoreStats: false } };
   }
 
   /** Runs one command for the script: argv from the VM's buffer in, RESP reply back into it. */
@@ -299,7 +338,9 @@ export class LuaEngine {
     } catch (e) {
       out = `-${E.errorFrom(e)}\r\n`;
     }
+    // A reply larger than the VM may hold fails as an allocation past its cap would.
     const dst = this.ex.rd_reserve(out.length);
+    if (dst === 0) return -1;
     m = this.view();
     m.latin1Write(out, dst);
     return out.length;
@@ -333,7 +374,7 @@ export class LuaEngine {
   loadLibrary(body: string, chunkname = '@user_function'): LibraryLoadResult {
     if (this.running) throw new Error('Lua VM is already running a script');
     if (this.broken) throw new Error('Lua VM is unusable after an internal failure');
-    this.putTextAndName(body, chunkname);
+    if (this.putTextAndName(body, chunkname) === 0) return { ok: false, compile: true, error: 'not enough memory' };
     this.running = true;
     let status: number;
     try {
@@ -371,9 +412,11 @@ export class LuaEngine {
   }
 
   /** Writes `text` then `name` and a NUL into the VM's I/O buffer (a chunk and its chunkname, a
-   *  value and its field name); returns where `text` starts. */
+   *  value and its field name); returns where `text` starts, or 0 if it is larger than the VM
+   *  may take. */
   private putTextAndName(text: string, name: string): number {
     const io = this.ex.rd_reserve(text.length + name.length + 1);
+    if (io === 0) return 0;
     const m = this.view();
     m.latin1Write(text, io);
     m.latin1Write(name, io + text.length);

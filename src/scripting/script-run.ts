@@ -1,6 +1,7 @@
 // One script invocation from start to end; EVAL and FCALL both run through runScript. Past
-// busy-reply-threshold the script is suspended every few milliseconds so the server can answer
-// other clients (BUSY, or the allow_busy commands: SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE...)
+// busy-reply-threshold the script is suspended every few milliseconds, wherever it is (inside
+// pcall, a callback, a coroutine, EXEC), so the server can answer other clients (BUSY, or the
+// allow_busy commands: SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE...) and signals (SIGTERM)
 // while the script stays atomic: its caller is held, the clock and the cron stand still.
 
 import * as E from '../errors.js';
@@ -52,9 +53,11 @@ export class ScriptRun {
   detached = false;
   /** The clock the script sees from start to end. */
   clock = 0;
-  /** Inside EXEC the caller cannot be held, so the script never yields there. */
-  readonly mayYield: boolean;
   sliceStart = this.started;
+  /** What runs once the suspended script has ended, before the caller's further input: the rest
+   *  of the EXEC the script was part of (see afterScript). True when it left the caller held
+   *  again (another script of that EXEC was suspended). */
+  then: (() => boolean) | null = null;
   /** The error the script ended with, once written. */
   failure: string | null = null;
   readonly command: Command | null;
@@ -71,7 +74,6 @@ export class ScriptRun {
     this.readOnly = invocation.readOnly;
     this.caller = caller;
     this.argv = argv;
-    this.mayYield = !caller.inExec;
     this.command = caller.current;
     this.onError = caller.reply.onError;
     this.replyEnabled = caller.reply.enabled;
@@ -95,7 +97,7 @@ export class ScriptRun {
       );
       this.sliceStart = -Infinity;
     }
-    if (!this.mayYield || !canYield || t - this.sliceStart < SLICE_MS) return false;
+    if (!canYield || t - this.sliceStart < SLICE_MS) return false;
     return 'yield';
   }
 }
@@ -103,6 +105,17 @@ export class ScriptRun {
 /** The `interrupt` option of a script engine: asks whichever script is running. */
 export function scriptInterrupt(server: Server): (canYield: boolean) => boolean | 'yield' {
   return (canYield) => server.script?.interrupt(canYield) ?? false;
+}
+
+/**
+ * EXEC's question after each command: if that command was a script that got suspended (past
+ * busy-reply-threshold), `rest` runs once it has ended, and this says true; EXEC must stop here.
+ */
+export function afterScript(c: Client, rest: () => boolean): boolean {
+  const run = c.server.script;
+  if (run === null || run.caller !== c || !run.detached) return false;
+  run.then = rest;
+  return true;
 }
 
 /** SCRIPT KILL (`eval`) and FUNCTION KILL (`function`), as Redis's scriptKill. */
@@ -207,9 +220,11 @@ function finish(run: ScriptRun, outcome: ScriptOutcome): void {
   end(run);
   run.invocation.after?.();
   if (!run.detached) return;
-  // Keys the script filled serve their blocked clients now, as after any command.
-  if (server.blocking.hasReady) server.blocking.serveReady();
   c.blocked = false;
+  // The rest of the caller's EXEC, which may suspend on a script of its own again.
+  if (run.then !== null && run.then()) return;
+  // Keys the script (and its EXEC) filled serve their blocked clients now, as after any command.
+  if (server.blocking.hasReady) server.blocking.serveReady();
   if (!c.closed) server.blocking.resume(c);
 }
 

@@ -12,6 +12,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "lstate.h"
+#include "ldo.h"
+#include "lvm.h"
 
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -19,7 +21,7 @@
 /* ---- host imports -------------------------------------------------------------------- */
 
 /* Runs the command in io_buf (see put_argv); writes its RESP reply via rd_reserve and
- * returns the reply length. */
+ * returns the reply length, or -1 when the reply does not fit in io_buf's limit. */
 IMPORT(rd_host_call) int rd_host_call(int resp);
 /* Nonzero when the running script must stop (SCRIPT KILL, FUNCTION KILL, shutdown). */
 IMPORT(rd_host_interrupt) int rd_host_interrupt(void);
@@ -35,24 +37,44 @@ static int running;        /* inside rd_call: redis.call and friends are allowed
 static int script_resp;    /* redis.setresp() for this invocation */
 static int killed;
 
-/* One buffer for traffic in both directions: arguments in, replies out. */
+/* One buffer for traffic in both directions: arguments in, replies out. It holds at most
+ * io_limit bytes (the memory cap, or IO_DEFAULT_LIMIT without one): a script's reply, a
+ * command's arguments or reply past it fail (io_failed) instead of growing the module's
+ * memory without bound. */
+#define IO_DEFAULT_LIMIT ((size_t)512 << 20)
 static char *io_buf;
-static size_t io_cap, io_len;
+static size_t io_cap, io_len, io_limit = IO_DEFAULT_LIMIT;
+static int io_failed;
 
-static void io_need(size_t n) {
-  if (io_len + n <= io_cap) return;
+static int io_need(size_t n) {
+  if (io_failed) return 0;
+  if (n <= io_cap - io_len) return 1;
+  if (n > io_limit || io_len > io_limit - n) {
+    io_failed = 1;
+    return 0;
+  }
   size_t cap = io_cap ? io_cap : 4096;
   while (cap < io_len + n) cap *= 2;
+  if (cap > io_limit) cap = io_limit;
   char *p = realloc(io_buf, cap);
-  if (!p) __builtin_trap();
+  if (!p) {
+    io_failed = 1;
+    return 0;
+  }
   io_buf = p;
   io_cap = cap;
+  return 1;
 }
 
-EXPORT(rd_reserve) char *rd_reserve(size_t n) {
+static void io_reset(void) {
   io_len = 0;
-  io_need(n + 1);
-  return io_buf;
+  io_failed = 0;
+}
+
+/* Room for n bytes from the host, or NULL past the limit. */
+EXPORT(rd_reserve) char *rd_reserve(size_t n) {
+  io_reset();
+  return n < io_limit && io_need(n + 1) ? io_buf : NULL;
 }
 EXPORT(rd_io) char *rd_io(void) { return io_buf; }
 EXPORT(rd_io_len) size_t rd_io_len(void) { return io_len; }
@@ -78,7 +100,10 @@ static void *rd_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 EXPORT(rd_memory) size_t rd_memory(void) { return mem_used; }
-EXPORT(rd_set_limit) void rd_set_limit(size_t limit) { mem_limit = limit; }
+EXPORT(rd_set_limit) void rd_set_limit(size_t limit) {
+  mem_limit = limit;
+  io_limit = limit ? limit : IO_DEFAULT_LIMIT;
+}
 EXPORT(rd_gc_step) void rd_gc_step(int n) { lua_gc(L, LUA_GCSTEP, n); }
 EXPORT(rd_gc_full) void rd_gc_full(void) { lua_gc(L, LUA_GCCOLLECT, 0); }
 EXPORT(rd_resp) int rd_resp(void) { return script_resp; }
@@ -167,13 +192,13 @@ static int error_handler(lua_State *l) { return annotate_error(l, l, 1); }
 /* ---- redis.call: Lua arguments out, RESP reply in ------------------------------------- */
 
 static void io_put_u32(uint32_t v) {
-  io_need(4);
+  if (!io_need(4)) return;
   memcpy(io_buf + io_len, &v, 4);
   io_len += 4;
 }
 
 static void io_put(const char *s, size_t n) {
-  io_need(n);
+  if (!io_need(n)) return;
   memcpy(io_buf + io_len, s, n);
   io_len += n;
 }
@@ -181,7 +206,7 @@ static void io_put(const char *s, size_t n) {
 /* Writes argc and the arguments as length-prefixed strings. Numbers use %.17g, as Redis
  * does, because Lua's own %.14g loses precision. Returns 0 if an argument is neither. */
 static int put_argv(lua_State *l, int argc) {
-  io_len = 0;
+  io_reset();
   io_put_u32((uint32_t)argc);
   for (int j = 1; j <= argc; j++) {
     char dbuf[64];
@@ -373,8 +398,11 @@ static int generic_call(lua_State *l, int raise_error) {
     push_error_cstr(l, "Lua redis lib command arguments must be strings or integers");
     return raise_error ? lua_error(l) : 1;
   }
+  /* arguments or a reply too large for io_buf fail as an allocation past the cap would */
+  if (io_failed) luaD_throw(l, LUA_ERRMEM);
   lua_settop(l, 0);
   int n = rd_host_call(script_resp);
+  if (n < 0) luaD_throw(l, LUA_ERRMEM);
   Cursor c = { io_buf, io_buf + n };
   int is_error = n > 0 && io_buf[0] == '-';
   resp_to_lua(l, &c, 1);
@@ -613,8 +641,6 @@ static void open_lib(lua_State *l, const char *name, lua_CFunction f) {
  * under the same cap, cmsgpack's buffer goes through the Lua allocator as in Redis, and
  * either raises "not enough memory" where the library would abort or write through NULL. */
 
-#include "ldo.h"
-
 int luaopen_cjson(lua_State *l);
 int luaopen_struct(lua_State *l);
 int luaopen_cmsgpack(lua_State *l);
@@ -792,7 +818,7 @@ EXPORT(rd_set_redis_number) void rd_set_redis_number(const char *name, double v)
 static int guard_coroutines(lua_State *l);
 
 EXPORT(rd_init) int rd_init(size_t limit) {
-  mem_limit = limit;
+  rd_set_limit(limit);
   L = lua_newstate(rd_alloc, NULL);
   if (!L) return 0;
   return lua_cpcall(L, init_state, NULL) == 0 && lua_cpcall(L, guard_coroutines, NULL) == 0;
@@ -807,9 +833,11 @@ EXPORT(rd_compile) int rd_compile(size_t len, size_t name_off) {
     const char *msg = lua_tolstring(L, -1, &n);
     if (!msg) { msg = "error"; n = 5; }
     /* msg lives in the Lua heap; copying it over io_buf is safe */
-    rd_reserve(n);
-    memcpy(io_buf, msg, n);
-    io_len = n;
+    if (n >= io_limit) n = io_limit - 1;
+    if (rd_reserve(n)) {
+      memcpy(io_buf, msg, n);
+      io_len = n;
+    }
     lua_pop(L, 1);
     return 0;
   }
@@ -838,16 +866,26 @@ static int64_t to_int64(double d) {
 
 static void lua_to_tagged(lua_State *l);
 
-static int rawget_type(lua_State *l, const char *field) {
+/* Pushes t[field] (no metamethods) for the table at idx, a negative index before the push. */
+static int rawget_type_at(lua_State *l, int idx, const char *field) {
   lua_pushstring(l, field);
-  lua_rawget(l, -2);
+  lua_rawget(l, idx - 1);
   return lua_type(l, -1);
 }
 
-/* Converts and pops the value on top of the stack. */
+static int rawget_type(lua_State *l, const char *field) { return rawget_type_at(l, -1, field); }
+
+/* Converts and pops the value on top of the stack. Once io_buf is full (io_failed) the rest
+ * of the value is skipped: a reply that references one large table many times must not take
+ * minutes to be refused. */
 static void lua_to_tagged(lua_State *l) {
+  if (io_failed) {
+    lua_pop(l, 1);
+    return;
+  }
   if (!lua_checkstack(l, 4)) {
-    const char *m = "reached lua stack limit";
+    /* Redis's addReplyErrorFormat("reached lua stack limit") */
+    const char *m = "ERR reached lua stack limit";
     out_str('E', m, strlen(m));
     lua_pop(l, 1);
     return;
@@ -902,7 +940,8 @@ static void lua_to_tagged(lua_State *l) {
     lua_pop(l, 1);
     if (rawget_type(l, "verbatim_string") == LUA_TTABLE) {
       if (rawget_type(l, "format") == LUA_TSTRING) {
-        if (rawget_type(l, "string") == LUA_TSTRING) {
+        /* the verbatim_string table is below its format */
+        if (rawget_type_at(l, -2, "string") == LUA_TSTRING) {
           size_t fn;
           const char *f = lua_tolstring(l, -2, &fn);
           s = lua_tolstring(l, -1, &n);
@@ -932,8 +971,12 @@ static void lua_to_tagged(lua_State *l) {
         lua_to_tagged(l); /* key */
         lua_to_tagged(l); /* value */
         count++;
+        if (io_failed) {
+          lua_pop(l, 1);
+          break;
+        }
       }
-      memcpy(io_buf + at, &count, 4);
+      if (!io_failed) memcpy(io_buf + at, &count, 4);
       lua_pop(l, 2);
       return;
     }
@@ -950,8 +993,12 @@ static void lua_to_tagged(lua_State *l) {
         lua_pushvalue(l, -1);
         lua_to_tagged(l);
         count++;
+        if (io_failed) {
+          lua_pop(l, 1);
+          break;
+        }
       }
-      memcpy(io_buf + at, &count, 4);
+      if (!io_failed) memcpy(io_buf + at, &count, 4);
       lua_pop(l, 2);
       return;
     }
@@ -969,8 +1016,9 @@ static void lua_to_tagged(lua_State *l) {
       }
       lua_to_tagged(l);
       count++;
+      if (io_failed) break;
     }
-    memcpy(io_buf + at, &count, 4);
+    if (!io_failed) memcpy(io_buf + at, &count, 4);
     break;
   }
   default:
@@ -982,6 +1030,19 @@ static void lua_to_tagged(lua_State *l) {
 /* ---- invocation ----------------------------------------------------------------------- */
 
 /* Reads count length-prefixed strings from io_buf at *off into a new table. */
+/* True when `count` length-prefixed strings in io_buf, in tables, fit under the memory cap
+ * (with room for the thread and the table headers). */
+static int args_fit(uint32_t count) {
+  size_t need = 4096, off = 0;
+  for (uint32_t j = 0; j < count; j++) {
+    uint32_t n;
+    memcpy(&n, io_buf + off, 4);
+    off += 4 + n;
+    need += n + 64;
+  }
+  return mem_used <= mem_limit && need <= mem_limit - mem_used;
+}
+
 static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
   lua_createtable(l, (int)count, 0);
   for (uint32_t j = 0; j < count; j++) {
@@ -994,35 +1055,78 @@ static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
 }
 
 /* ---- running a script on a coroutine -------------------------------------------------- */
-/* Each invocation runs on a coroutine of its own, so the count hook can suspend it: a hook
- * that yields leaves the VM mid-instruction-stream, and the next lua_resume carries on there.
- * The host serves other clients in between (BUSY replies, SCRIPT KILL). A hook may only yield
- * when no C function sits between it and the coroutine's base (pcall, a metamethod, a sort
- * comparator, a gsub callback): there the script runs on to a later hook. */
+/* Each invocation runs on a coroutine of its own (dropped whole if the script is abandoned).
+ * Every hook_count instructions the count hook asks the host what to do: go on, kill the
+ * script, or suspend it so the host can serve other clients (BUSY replies, SCRIPT KILL,
+ * signals). Suspending is not a Lua yield, which cannot cross a C call: build.sh runs
+ * binaryen's Asyncify over the module, so the wasm stack can be unwound back to the host from
+ * any depth (inside pcall, xpcall's handler, a metamethod, a sort comparator, a gsub callback,
+ * a coroutine the script made) and rewound later. The hook only asks (rd_vm.wanted);
+ * luaV_execute starts the unwind once the hook has returned (lvm.c), rd_call returns early,
+ * and the host calls rd_end_unwind, then later rd_begin_rewind and rd_call again. */
 
-/* Asked at every hook: 0 runs on, 1 kills the script, 2 suspends it (honoured only when
- * can_yield). */
-IMPORT(rd_host_slice) int rd_host_slice(int can_yield);
+/* Asked at every hook: 0 runs on, 1 kills the script, 2 suspends it. */
+IMPORT(rd_host_slice) int rd_host_slice(void);
 
 static lua_State *co;          /* the script's coroutine, while it runs or is suspended */
 static int co_ref = LUA_NOREF; /* keeps it from the collector */
-static int hook_yielded;       /* the coroutine stopped at our hook, not at a yield of its own */
+
+/* Bytes Asyncify may use to save the C functions of a suspended stack. The deepest stack Lua
+ * allows (LUAI_MAXCCALLS nested C calls: pcall, sort comparators, metamethods) takes far less
+ * (test/lua-engine.test.ts measures it); past the end Asyncify traps and the VM is dropped. */
+#define SUSPEND_STACK ((size_t)1 << 20)
+
+/* Asyncify's data ({current, end}, then the stack it saves), made on the first suspension. */
+static int suspend_ready(void) {
+  if (!rd_vm.data) rd_vm.data = malloc(8 + SUSPEND_STACK);
+  if (!rd_vm.data) return 0;
+  uint32_t *d = rd_vm.data;
+  d[0] = (uint32_t)(uintptr_t)(d + 2);
+  d[1] = (uint32_t)(uintptr_t)((char *)(d + 2) + SUSPEND_STACK);
+  return 1;
+}
 
 static void hook(lua_State *l, lua_Debug *ar) {
   (void)ar;
-  int can_yield = l == co && l->nCcalls <= l->baseCcalls;
-  int action = killed ? 1 : rd_host_slice(can_yield);
+  int action = killed ? 1 : rd_host_slice();
   if (action == 1) {
     killed = 1;
-    /* fire on every line from now on, so a pcall in the script cannot outlive the kill */
+    /* fire on every line from now on, so a pcall in the script cannot outlive the kill; also
+     * on the script's own thread when a coroutine of its own was running */
     lua_sethook(l, hook, LUA_MASKLINE, 0);
+    if (co && co != l) lua_sethook(co, hook, LUA_MASKLINE, 0);
     push_error_cstr(l, "Script killed by user with SCRIPT KILL...");
     lua_error(l);
   }
-  if (action == 2 && can_yield) {
-    hook_yielded = 1;
-    lua_yield(l, 0);
-  }
+  /* luaV_execute suspends the script once this returns (without the memory, it runs on) */
+  if (action == 2 && suspend_ready()) rd_vm.wanted = 1;
+}
+
+/* Asyncify's own controls, which build.sh's wasm-opt provides. */
+__attribute__((import_module("asyncify"), import_name("stop_unwind"))) void rd_asyncify_stop_unwind(void);
+__attribute__((import_module("asyncify"), import_name("start_rewind"))) void rd_asyncify_start_rewind(void *data);
+
+/* After rd_call returned: 1 if the script was suspended (its stack is saved), else 0. */
+EXPORT(rd_end_unwind) int rd_end_unwind(void) {
+  if (rd_vm.state != RD_UNWINDING) return 0;
+  rd_asyncify_stop_unwind();
+  rd_vm.state = RD_NORMAL;
+  return 1;
+}
+
+/* Where rd_vm.state is, which the host reads after every rd_call (RD_UNWINDING: suspended). */
+EXPORT(rd_suspend_state) int *rd_suspend_state(void) { return &rd_vm.state; }
+
+/* Bytes of the saved stack while a script is suspended. */
+EXPORT(rd_suspended_bytes) size_t rd_suspended_bytes(void) {
+  uint32_t *d = rd_vm.data;
+  return d ? d[0] - (uint32_t)(uintptr_t)(d + 2) : 0;
+}
+
+/* Before calling rd_call again to go on with a suspended script. */
+EXPORT(rd_begin_rewind) void rd_begin_rewind(void) {
+  rd_vm.state = RD_REWINDING;
+  rd_asyncify_start_rewind(rd_vm.data);
 }
 
 /* The script's body is no coroutine in Redis: yielding from it fails as there, and
@@ -1065,13 +1169,14 @@ static void release_co(void) {
 /* A dead coroutine keeps the stack it failed with: level 0 is the function that raised. */
 static int annotate_dead(lua_State *l) { return annotate_error(l, co, 0); }
 
-/* Resumes the coroutine. Returns LUA_YIELD when the hook suspended it; otherwise it ended,
- * with 0 and the tagged reply in io_buf, or the Lua status and the tagged error. */
+/* step()'s status when the script's reply or error did not fit in io_buf (nothing is in it). */
+#define RD_REPLY_TOO_LARGE 100
+
+/* Runs the coroutine to its end: 0 with the tagged reply in io_buf, or the Lua status and the
+ * tagged error, or RD_REPLY_TOO_LARGE. */
 static int step(int nargs) {
-  hook_yielded = 0;
   int status = lua_resume(co, nargs);
-  io_len = 0;
-  if (status == LUA_YIELD && hook_yielded) return LUA_YIELD;
+  io_reset();
   if (status == LUA_YIELD) {
     /* unreachable with the guarded coroutine.yield; fail rather than hang */
     lua_settop(co, 0);
@@ -1082,11 +1187,18 @@ static int step(int nargs) {
   running = 0;
   lua_settop(L, 0);
   if (status == 0) {
-    /* the first result, as a call with one result would keep */
+    /* the first result, as a call with one result would keep; below it a slot where Redis has
+     * its error handler, so that a deep reply reaches Lua's stack limit at Redis's depth */
     if (lua_gettop(co) == 0) lua_pushnil(co);
     lua_settop(co, 1);
+    lua_pushnil(co);
+    lua_insert(co, 1);
     lua_to_tagged(co);
     release_co();
+    if (io_failed) {
+      io_reset();
+      return RD_REPLY_TOO_LARGE;
+    }
     return 0;
   }
   lua_xmove(co, L, 1);
@@ -1123,14 +1235,30 @@ static int step(int nargs) {
   }
   lua_settop(L, 0);
   release_co();
+  if (io_failed) {
+    io_reset();
+    return RD_REPLY_TOO_LARGE;
+  }
   return status;
 }
 
-/* Starts the function `ref` with KEYS and ARGV from io_buf: as globals (EVAL) or as its two
- * arguments (FCALL). Returns as step() does; after LUA_YIELD, rd_resume goes on.
+/* Runs the function `ref` with KEYS and ARGV from io_buf: as globals (EVAL) or as its two
+ * arguments (FCALL). Returns as step() does. If the host suspended the script, this returns
+ * early with the wasm stack unwound (rd_end_unwind says so); after rd_begin_rewind the host
+ * calls it again (the arguments are then ignored) to go on.
  * hook_count 0 disables the hook (the script can then be neither suspended nor killed). */
 EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_globals, int hook_count) {
   size_t off = 0;
+  /* KEYS and ARGV are made outside any protected call, where a refused allocation would be
+   * fatal: what they will take is checked against the cap first. */
+  if (mem_limit && !args_fit(nkeys + nargs)) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (!args_fit(nkeys + nargs)) {
+      io_reset();
+      out_str('B', "not enough memory", 17);
+      return LUA_ERRMEM;
+    }
+  }
   lua_settop(L, 0);
   if (co) release_co();
   co = lua_newthread(L);
@@ -1148,19 +1276,10 @@ EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_glob
   return step(as_globals ? 0 : 2);
 }
 
-/* Continues a script that rd_call or rd_resume left suspended. */
-EXPORT(rd_resume) int rd_resume(void) {
-  if (!co) {
-    io_len = 0;
-    out_str('B', "no script to resume", 19);
-    return LUA_ERRRUN;
-  }
-  running = 1;
-  return step(0);
-}
-
-/* Drops a suspended script without running it further (the server is going away). */
+/* Drops a suspended script without running it further; its saved stack is forgotten. */
 EXPORT(rd_abandon) void rd_abandon(void) {
+  rd_vm.nframes = 0;
+  rd_vm.wanted = 0;
   if (co) release_co();
   lua_settop(L, 0);
 }
@@ -1443,7 +1562,7 @@ static void fn_io_message(lua_State *l) {
     }
   }
   if (!s) { s = ""; n = 0; }
-  io_len = 0;
+  io_reset();
   io_put(s, n);
 }
 
@@ -1457,7 +1576,7 @@ EXPORT(rd_fn_load) int rd_fn_load(size_t len, size_t name_off, int hook_count) {
     size_t n;
     const char *msg = lua_tolstring(L, -1, &n);
     if (!msg) { msg = "error"; n = 5; }
-    io_len = 0;
+    io_reset();
     io_put(msg, n);
     lua_settop(L, 0);
     return 1;
@@ -1485,7 +1604,7 @@ EXPORT(rd_fn_load) int rd_fn_load(size_t len, size_t name_off, int hook_count) {
     lua_pushvalue(L, pending - 1);
     fn_io_message(L);
   } else {
-    io_len = 0;
+    io_reset();
     io_put_u32((uint32_t)count);
     for (int j = 1; j <= count; j++) {
       size_t n;

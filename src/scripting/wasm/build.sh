@@ -2,15 +2,17 @@
 # Rebuilds src/scripting/lua-wasm.ts: Lua 5.1.5 (Debian's pristine upstream tarball) with
 # lua-5.1.5.patch, Redis 7.0.15's cjson, cmsgpack, bit and struct libraries (Debian's redis
 # source package with its patches applied, then lua-libs.patch) and bridge.c, compiled to
-# wasm32 by clang against wasi-libc. Needs:
-#   apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 dpkg-dev
-# and a deb-src entry for bookworm (apt-get source fetches the tarballs).
+# wasm32 by clang against wasi-libc, then made suspendable by binaryen's Asyncify. Needs:
+#   apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 dpkg-dev binaryen
+# and deb-src entries for bookworm and bookworm-security (apt-get source fetches the tarballs).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-for pkg in lua5.1 redis; do
+# Named by suite: with a newer release's deb-src also listed (trixie has redis 8), apt-get
+# would otherwise pick that one.
+for pkg in lua5.1/bookworm redis/bookworm-security; do
   apt-get source --download-only $pkg >/dev/null 2>&1 || { echo "apt-get source $pkg failed (deb-src missing?)" >&2; exit 1; }
 done
 echo "2640fc56a795f29d28ef15e13c34a47e223960b0240e8cb0a82d9b0738695333  lua5.1_5.1.5.orig.tar.gz
@@ -51,7 +53,9 @@ files=""
 for f in $core; do files="$files $f.c"; done
 # -mnontrapping-fptoint: double->int casts saturate instead of trapping, as Lua expects
 # casts never to abort.
-flags="--target=wasm32-wasi -DREDOUBT_WASM -mnontrapping-fptoint -mmutable-globals"
+# -ffile-prefix-map: assert() messages name the files without the temporary directory, so the
+# same sources give the same module.
+flags="--target=wasm32-wasi -DREDOUBT_WASM -mnontrapping-fptoint -mmutable-globals -ffile-prefix-map=$work=."
 for f in $files "$here/bridge.c"; do
   clang-14 $flags -O2 -nostdlibinc -isystem /usr/include/wasm32-wasi -Ishim -I. -c "$f" -o "$(basename "$f" .c).o"
 done
@@ -78,12 +82,51 @@ lib lua_cjson -Dlua_touserdata=rd_lib_touserdata -Dlua_newuserdata=rd_lib_newuse
 lib lua_cmsgpack -Dlua_getallocf=rd_lib_getallocf
 lib lua_bit
 lib lua_struct
-# Linked without -O so clang does not run wasm-opt, which would reject saturating casts.
+# Linked without -O so clang does not run wasm-opt itself (without the feature flags below);
+# function names are kept for the checks and lists below, and stripped by wasm-opt.
 clang-14 $flags -mexec-model=reactor -Wl,--export=__stack_pointer -Wl,--no-check-features \
-  -Wl,-z,stack-size=2097152 -Wl,--strip-all -o lua.wasm *.o
+  -Wl,-z,stack-size=2097152 -Wl,--strip-debug -o linked.wasm *.o
+# Asyncify (docs/lua-runtime.md): every function that can be on the wasm stack when a script
+# is suspended saves and restores its locals, so the host can suspend a script anywhere and
+# rewind it later. That is luaV_execute (which does it by hand, see lvm.c, and calls Asyncify's
+# start_unwind itself), the protected call through the host (rd_host_try), and whatever calls
+# them directly. Indirect calls are ignored except the two that can lead to Lua code: a C
+# function called by luaD_precall, and rd_call_pfunc's protected function. GCTM (__gc) runs
+# with hooks off, so nothing is ever suspended under it. --optimize-level sets how Asyncify
+# cleans up after itself without running the optimizer, whose inlining would break what
+# luaV_execute relies on; clang -O2 has optimized the code already.
+wasm-opt linked.wasm --optimize-level=2 --enable-nontrapping-float-to-int --enable-mutable-globals \
+  --asyncify --pass-arg=asyncify-imports@env.rd_host_try --pass-arg=asyncify-ignore-indirect \
+  --pass-arg=asyncify-addlist@luaD_precall,rd_call_pfunc --pass-arg=asyncify-removelist@GCTM \
+  --pass-arg=asyncify-verbose --strip-debug -o lua.wasm > asyncify.log
+# What the reasoning above rests on, checked on this build (a new compiler or library that
+# breaks it stops the build):
+wasm-dis linked.wasm > linked.wat
+sed -n 's/^\[asyncify\] \([^ ]*\) \(can change the state\|is in the add-list\).*/\1/p' asyncify.log | sort -u > instrumented
+awk '/^ \(func /{f=$2} /call_indirect/{print substr(f, 2)}' linked.wat | sort -u > indirect
+expected_indirect="__fwritex __overflow __toread __uflow close_state fclose fflush fread fwrite vfprintf
+luaD_callhook luaD_poscall luaD_precall luaD_precall_lua luaD_throw luaM_growaux_ luaM_realloc_ luaZ_fill
+luaZ_lookahead lua_newstate mp_encode_array mp_encode_bytes mp_encode_double mp_encode_int
+mp_encode_lua_bool mp_encode_lua_type mp_encode_map mp_pack rd_call_pfunc"
+# (stdio's write and read functions, the allocator, the panic function, the hook, Lua's
+# readers of text and files (load()'s, which runs Lua code, is called directly), cmsgpack's
+# allocator: none runs Lua code.)
+if [ "$(cat indirect)" != "$(printf '%s\n' $expected_indirect | sort -u)" ]; then
+  echo "indirect calls changed: $(cat indirect | tr '\n' ' ')" >&2; exit 1
+fi
+awk '/^ \(func \$luaV_execute /{on=1; next} /^ \(func /{on=0} on' linked.wat > vm.wat
+if grep -q 'call_indirect\|__stack_pointer' vm.wat; then
+  echo "luaV_execute makes indirect calls or uses the C stack" >&2; exit 1
+fi
+sed -n 's/.*(call \$\([^ )]*\).*/\1/p' vm.wat | sort -u | grep -Fxf instrumented | grep -vx luaV_execute > sites || true
+if [ "$(cat sites | tr '\n' ' ')" != "Arith call_binTM lessequal luaD_call luaD_precall luaV_concat luaV_equalval luaV_gettable luaV_lessthan luaV_settable " ]; then
+  echo "luaV_execute's suspendable calls changed: $(cat sites | tr '\n' ' ')" >&2; exit 1
+fi
+# load()'s reader runs Lua code under the parser (lzio.c calls it directly for that reason).
+grep -qx luaZ_fill instrumented || { echo "the parser is not suspendable under load()'s reader" >&2; exit 1; }
 out="$here/../lua-wasm.ts"
 {
-  echo "// Generated by src/scripting/wasm/build.sh from Lua 5.1.5, lua-5.1.5.patch, Redis 7.0.15's cjson/cmsgpack/bit/struct, lua-libs.patch and bridge.c; do not edit."
+  echo "// Generated by src/scripting/wasm/build.sh from Lua 5.1.5, lua-5.1.5.patch, Redis 7.0.15's cjson/cmsgpack/bit/struct, lua-libs.patch and bridge.c, through binaryen's Asyncify; do not edit."
   echo "// sha256 of the module: $(sha256sum lua.wasm | cut -d' ' -f1)"
   printf "export const LUA_WASM_BASE64 =\n  '"
   base64 -w0 lua.wasm
