@@ -3,7 +3,7 @@
 // which for small (listpack) hashes is exactly Redis's.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from '../protocol/args.js';
+import { arg, parseInt64, is } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, withDocs, type CommandSpec, type KeySpec } from './spec.js';
@@ -52,13 +52,18 @@ function hsetGeneric(c: Client, argv: string[], name: string): void {
     c.reply.error(E.wrongArity(name));
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = writeHash(c, k);
   if (found === null) return;
   const h = found ?? new HashValue();
   const lim = limits(c);
   let created = 0;
-  for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i]!, argv[i + 1]!, lim)) created++;
+  for (let i = 2; i < argv.length; i += 2) {
+    const field = argv[i];
+    const value = argv[i + 1];
+    if (field === undefined || value === undefined) break;
+    if (h.set(field, value, lim)) created++;
+  }
   commit(c, k, h, found === undefined, 'hset', (argv.length - 2) / 2);
   if (name === 'hset') c.reply.integer(created);
   else c.reply.ok();
@@ -73,29 +78,29 @@ function hmset(c: Client, argv: string[]): void {
 }
 
 function hsetnx(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = writeHash(c, k);
   if (found === null) return;
-  if (found !== undefined && found.has(argv[2]!)) {
+  if (found !== undefined && found.has(arg(argv, 2))) {
     c.reply.integer(0);
     return;
   }
   const h = found ?? new HashValue();
-  h.set(argv[2]!, argv[3]!, limits(c));
+  h.set(arg(argv, 2), arg(argv, 3), limits(c));
   commit(c, k, h, found === undefined, 'hset');
   c.reply.integer(1);
 }
 
 function hincrby(c: Client, argv: string[]): void {
-  const by = parseInt64(argv[3]!);
+  const by = parseInt64(arg(argv, 3));
   if (by === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = writeHash(c, k);
   if (found === null) return;
-  const old = found?.get(argv[2]!);
+  const old = found?.get(arg(argv, 2));
   const current = old === undefined ? 0n : parseInt64(old);
   if (current === null) {
     c.reply.error(E.HASH_NOT_INTEGER);
@@ -107,14 +112,14 @@ function hincrby(c: Client, argv: string[]): void {
     return;
   }
   const h = found ?? new HashValue();
-  h.set(argv[2]!, sum.toString(), limits(c));
+  h.set(arg(argv, 2), sum.toString(), limits(c));
   commit(c, k, h, found === undefined, 'hincrby');
   c.reply.integer(sum);
 }
 
 /** Redis computes in long double and stores the "human" rendering, as INCRBYFLOAT does. */
 function hincrbyfloat(c: Client, argv: string[]): void {
-  const by = parseLongDouble(argv[3]!);
+  const by = parseLongDouble(arg(argv, 3));
   if (by === null) {
     c.reply.error(E.NOT_FLOAT);
     return;
@@ -123,10 +128,10 @@ function hincrbyfloat(c: Client, argv: string[]): void {
     c.reply.error(E.NAN_OR_INFINITY);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = writeHash(c, k);
   if (found === null) return;
-  const old = found?.get(argv[2]!);
+  const old = found?.get(arg(argv, 2));
   const current = old === undefined ? LD_ZERO : parseLongDouble(old);
   if (current === null) {
     c.reply.error(E.HASH_NOT_FLOAT);
@@ -139,13 +144,13 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   }
   const text = formatLongDoubleHuman(sum);
   const h = found ?? new HashValue();
-  h.set(argv[2]!, text, limits(c));
+  h.set(arg(argv, 2), text, limits(c));
   commit(c, k, h, found === undefined, 'hincrbyfloat');
   c.reply.bulk(text);
 }
 
 function hdel(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const h = writeHash(c, k);
   if (h === null) return;
   if (h === undefined) {
@@ -153,7 +158,11 @@ function hdel(c: Client, argv: string[]): void {
     return;
   }
   let deleted = 0;
-  for (let i = 2; i < argv.length; i++) if (h.delete(argv[i]!)) deleted++;
+  for (let i = 2; i < argv.length; i++) {
+    const field = argv[i];
+    if (field === undefined) break;
+    if (h.delete(field)) deleted++;
+  }
   if (deleted > 0) notify(c, NOTIFY_HASH, 'hdel', k);
   if (h.size === 0) {
     c.db.delete(k);
@@ -165,52 +174,56 @@ function hdel(c: Client, argv: string[]): void {
 // --- reading fields ---
 
 function hget(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
-  c.reply.bulkOrNil(h?.get(argv[2]!));
+  c.reply.bulkOrNil(h?.get(arg(argv, 2)));
 }
 
 function hmget(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   c.reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) c.reply.bulkOrNil(h?.get(argv[i]!));
+  for (let i = 2; i < argv.length; i++) {
+    const field = argv[i];
+    if (field === undefined) break;
+    c.reply.bulkOrNil(h?.get(field));
+  }
 }
 
 function hexists(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
-  c.reply.integer(h?.has(argv[2]!) === true ? 1 : 0);
+  c.reply.integer(h?.has(arg(argv, 2)) === true ? 1 : 0);
 }
 
 function hlen(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   c.reply.integer(h?.size ?? 0);
 }
 
 function hstrlen(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
-  c.reply.integer(h?.get(argv[2]!)?.length ?? 0);
+  c.reply.integer(h?.get(arg(argv, 2))?.length ?? 0);
 }
 
 function hkeys(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   c.reply.array(h?.size ?? 0);
   if (h !== undefined) for (const f of h.fields.keys()) c.reply.bulk(f);
 }
 
 function hvals(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   c.reply.array(h?.size ?? 0);
   if (h !== undefined) for (const v of h.fields.values()) c.reply.bulk(v);
 }
 
 function hgetall(c: Client, argv: string[]): void {
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   c.reply.map(h?.size ?? 0);
   if (h === undefined) return;
@@ -223,14 +236,15 @@ function hgetall(c: Client, argv: string[]): void {
 // --- HRANDFIELD ---
 
 function hrandfield(c: Client, argv: string[]): void {
-  if (argv.length === 2) {
-    const h = readHash(c, argv[1]!);
+  const countText = argv[2];
+  if (countText === undefined) {
+    const h = readHash(c, arg(argv, 1));
     if (h === null) return;
     if (h === undefined) c.reply.nil();
     else c.reply.bulk(h.randomField());
     return;
   }
-  const l = parseInt64(argv[2]!);
+  const l = parseInt64(countText);
   if (l === null) {
     c.reply.error(E.NOT_INTEGER);
     return;
@@ -239,7 +253,8 @@ function hrandfield(c: Client, argv: string[]): void {
     c.reply.error(E.LONG_OUT_OF_RANGE);
     return;
   }
-  if (argv.length > 4 || (argv.length === 4 && !is(argv[3]!, 'withvalues'))) {
+  const option = argv[3];
+  if (argv.length > 4 || (option !== undefined && !is(option, 'withvalues'))) {
     c.reply.error(E.SYNTAX);
     return;
   }
@@ -248,7 +263,7 @@ function hrandfield(c: Client, argv: string[]): void {
     c.reply.error(E.VALUE_OUT_OF_RANGE);
     return;
   }
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   if (h === undefined || l === 0n) {
     c.reply.array(0);
@@ -260,7 +275,7 @@ function hrandfield(c: Client, argv: string[]): void {
     const all = h.fieldArray();
     replyRandomHeader(c, count, withValues);
     // As Redis, the picks stop once the reply passed the client's output limit.
-    for (let i = 0; i < count && !c.reply.overflowed; i++) replyPick(c, h, all[Math.floor(Math.random() * all.length)]!, withValues);
+    for (let i = 0; i < count && !c.reply.overflowed; i++) replyPick(c, h, randomOf(all), withValues);
     return;
   }
   if (count >= h.size) {
@@ -284,9 +299,11 @@ function replyPick(c: Client, h: HashValue, f: string, withValues: boolean): voi
     c.reply.bulk(f);
     return;
   }
+  const v = h.get(f);
+  if (v === undefined) throw new RangeError('a field picked from a hash is not in it');
   if (c.resp === 3) c.reply.array(2);
   c.reply.bulk(f);
-  c.reply.bulk(h.get(f)!);
+  c.reply.bulk(v);
 }
 
 /** `count` distinct elements of `all` (count < all.length), in random order. */
@@ -296,27 +313,36 @@ function distinctSample(all: readonly string[], count: number): string[] {
     const a = all.slice();
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (a.length - i));
-      const t = a[i]!;
-      a[i] = a[j]!;
+      const t = a[i];
+      const u = a[j];
+      if (t === undefined || u === undefined) break;
+      a[i] = u;
       a[j] = t;
     }
     a.length = count;
     return a;
   }
   const chosen = new Set<string>();
-  while (chosen.size < count) chosen.add(all[Math.floor(Math.random() * all.length)]!);
+  while (chosen.size < count) chosen.add(randomOf(all));
   return Array.from(chosen);
+}
+
+/** A uniformly random element of `all`, which must not be empty. */
+function randomOf(all: readonly string[]): string {
+  const x = all[Math.floor(Math.random() * all.length)];
+  if (x === undefined) throw new RangeError('a random pick from an empty list');
+  return x;
 }
 
 // --- HSCAN ---
 
 function hscan(c: Client, argv: string[]): void {
-  const cursor = parseCursor(argv[2]!);
+  const cursor = parseCursor(arg(argv, 2));
   if (cursor === null) {
     c.reply.error(E.INVALID_CURSOR);
     return;
   }
-  const h = readHash(c, argv[1]!);
+  const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   if (h === undefined) {
     replyScan(c, 0n, []);
@@ -336,7 +362,8 @@ function hscan(c: Client, argv: string[]): void {
   const out: string[] = [];
   for (const f of fields) {
     if (pattern !== null && !globMatch(pattern, f)) continue;
-    out.push(f, h.get(f)!);
+    const v = h.get(f);
+    if (v !== undefined) out.push(f, v);
   }
   replyScan(c, next, out);
 }

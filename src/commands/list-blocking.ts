@@ -2,12 +2,13 @@
 // act as their non-blocking twins; otherwise the client waits in src/server/blocking.ts and is
 // served, in arrival order, from the key a later write filled. Inside EXEC they never block.
 
+import { arg } from '../protocol/args.js';
 import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
 import { listBlockingDocs } from './docs/list-blocking.js';
 import type { Client } from '../server/client.js';
 import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
-import { moveGeneric, mpopFirst, parseEnd, parseMpop, popEvent, removedFrom, writeList } from './list.js';
+import { moveGeneric, mpopFirst, parseEnd, parseMpop, popEvent, popOne, removedFrom, writeList } from './list.js';
 
 /**
  * The list under `k` if it holds one with elements (a blocked client ignores other types), about
@@ -24,16 +25,17 @@ function nullArray(c: Client): () => void {
 }
 
 function bpop(c: Client, argv: string[], end: End): void {
-  const timeout = blockTimeoutArg(c, argv[argv.length - 1]!);
+  const timeout = blockTimeoutArg(c, arg(argv, argv.length - 1));
   if (timeout === null) return;
   const keys = argv.slice(1, -1);
   for (const k of keys) {
     const list = writeList(c, k);
     if (list === null) return;
     if (list === undefined) continue;
+    const element = popOne(list, end);
     c.reply.array(2);
     c.reply.bulk(k);
-    c.reply.bulk(list.pop(end)!);
+    c.reply.bulk(element);
     removedFrom(c, k, list, 1, popEvent(end));
     return;
   }
@@ -43,9 +45,10 @@ function bpop(c: Client, argv: string[], end: End): void {
     (k) => {
       const list = readyList(c, k);
       if (list === null) return false;
+      const element = popOne(list, end);
       c.reply.array(2);
       c.reply.bulk(k);
-      c.reply.bulk(list.pop(end)!);
+      c.reply.bulk(element);
       removedFrom(c, k, list, 1, popEvent(end));
       return true;
     },
@@ -83,19 +86,19 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
 }
 
 function blmove(c: Client, argv: string[]): void {
-  const from = parseEnd(c, argv[3]!);
+  const from = parseEnd(c, arg(argv, 3));
   if (from === null) return;
-  const to = parseEnd(c, argv[4]!);
+  const to = parseEnd(c, arg(argv, 4));
   if (to === null) return;
-  bmove(c, argv[1]!, argv[2]!, from, to, argv[5]!);
+  bmove(c, arg(argv, 1), arg(argv, 2), from, to, arg(argv, 5));
 }
 
 function brpoplpush(c: Client, argv: string[]): void {
-  bmove(c, argv[1]!, argv[2]!, 'right', 'left', argv[3]!);
+  bmove(c, arg(argv, 1), arg(argv, 2), 'right', 'left', arg(argv, 3));
 }
 
 function blmpop(c: Client, argv: string[]): void {
-  const timeout = blockTimeoutArg(c, argv[1]!);
+  const timeout = blockTimeoutArg(c, arg(argv, 1));
   if (timeout === null) return;
   const args = parseMpop(c, argv, 2);
   if (args === null) return;

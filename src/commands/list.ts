@@ -4,7 +4,7 @@
 // deleted. Pushes wake blocked clients through the keyspace events every write emits.
 
 import * as E from '../errors.js';
-import { parseInt64, parseInteger, is } from '../protocol/args.js';
+import { arg, parseInt64, parseInteger, is } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { listDocs } from './docs/list.js';
@@ -40,6 +40,13 @@ export function removedFrom(c: Client, k: string, list: ListValue, changes: numb
 /** The pop event of an end. */
 export const popEvent = (end: End): string => (end === 'left' ? 'lpop' : 'rpop');
 
+/** Pops one element from `list`, a list in the keyspace and so never empty. */
+export function popOne(list: ListValue, end: End): string {
+  const element = list.pop(end);
+  if (element === undefined) throw new RangeError('a pop from an empty list');
+  return element;
+}
+
 /** LEFT or RIGHT, or null after replying a syntax error. */
 export function parseEnd(c: Client, arg: string): End | null {
   if (is(arg, 'left')) return 'left';
@@ -56,7 +63,7 @@ function integerArg(c: Client, arg: string, error = E.NOT_INTEGER): number | nul
 }
 
 /** An integer of at least `min`, or null after replying `error` (also for non-integers). */
-export function atLeast(c: Client, arg: string, min: number, error: string): number | null {
+function atLeast(c: Client, arg: string, min: number, error: string): number | null {
   const n = parseInteger(arg);
   if (n === null || n < min) {
     c.reply.error(error);
@@ -69,7 +76,7 @@ export function atLeast(c: Client, arg: string, min: number, error: string): num
 
 /** LPUSH, RPUSH, and with `onlyExisting` LPUSHX, RPUSHX. */
 function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = writeList(c, k);
   if (found === null) return;
   if (found === undefined && onlyExisting) {
@@ -77,7 +84,11 @@ function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean)
     return;
   }
   const list = found ?? new ListValue();
-  for (let j = 2; j < argv.length; j++) list.push(argv[j]!, end);
+  for (let j = 2; j < argv.length; j++) {
+    const element = argv[j];
+    if (element === undefined) break;
+    list.push(element, end);
+  }
   if (found === undefined) c.db.set(k, list);
   else c.db.modified(k, argv.length - 2);
   notify(c, NOTIFY_LIST, end === 'left' ? 'lpush' : 'rpush', k);
@@ -90,7 +101,7 @@ const lpushx = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'left',
 const rpushx = (c: Client, argv: string[]): void => pushGeneric(c, argv, 'right', true);
 
 function linsert(c: Client, argv: string[]): void {
-  const where = argv[2]!;
+  const where = arg(argv, 2);
   let after: boolean;
   if (is(where, 'after')) after = true;
   else if (is(where, 'before')) after = false;
@@ -98,14 +109,14 @@ function linsert(c: Client, argv: string[]): void {
     c.reply.error(E.SYNTAX);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const list = writeList(c, k);
   if (list === null) return;
   if (list === undefined) {
     c.reply.integer(0);
     return;
   }
-  const n = list.insert(argv[3]!, argv[4]!, after);
+  const n = list.insert(arg(argv, 3), arg(argv, 4), after);
   if (n > 0) {
     c.db.modified(k);
     notify(c, NOTIFY_LIST, 'linsert', k);
@@ -121,14 +132,15 @@ function popGeneric(c: Client, argv: string[], end: End, name: string): void {
     c.reply.error(E.wrongArity(name));
     return;
   }
-  const hasCount = argv.length === 3;
+  const countText = argv[2];
+  const hasCount = countText !== undefined;
   let count = 1;
   if (hasCount) {
-    const n = atLeast(c, argv[2]!, 0, E.COUNT_POSITIVE);
+    const n = atLeast(c, countText, 0, E.COUNT_POSITIVE);
     if (n === null) return;
     count = n;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const list = writeList(c, k);
   if (list === null) return;
   if (list === undefined) {
@@ -137,7 +149,7 @@ function popGeneric(c: Client, argv: string[], end: End, name: string): void {
     return;
   }
   if (!hasCount) {
-    c.reply.bulk(list.pop(end)!);
+    c.reply.bulk(popOne(list, end));
     removedFrom(c, k, list, 1, popEvent(end));
     return;
   }
@@ -166,7 +178,7 @@ export function moveGeneric(c: Client, src: string, dst: string, from: End, to: 
   }
   const target = writeList(c, dst);
   if (target === null) return;
-  const element = source.pop(from)!;
+  const element = popOne(source, from);
   if (target === undefined) c.db.set(dst, ListValue.of([element]));
   else {
     target.push(element, to);
@@ -178,33 +190,38 @@ export function moveGeneric(c: Client, src: string, dst: string, from: End, to: 
 }
 
 function lmove(c: Client, argv: string[]): void {
-  const from = parseEnd(c, argv[3]!);
+  const from = parseEnd(c, arg(argv, 3));
   if (from === null) return;
-  const to = parseEnd(c, argv[4]!);
+  const to = parseEnd(c, arg(argv, 4));
   if (to === null) return;
-  moveGeneric(c, argv[1]!, argv[2]!, from, to);
+  moveGeneric(c, arg(argv, 1), arg(argv, 2), from, to);
 }
 
 function rpoplpush(c: Client, argv: string[]): void {
-  moveGeneric(c, argv[1]!, argv[2]!, 'right', 'left');
+  moveGeneric(c, arg(argv, 1), arg(argv, 2), 'right', 'left');
 }
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first non-empty list. */
 /** The arguments of LMPOP/BLMPOP from `numkeys` on; null after replying with the error. */
 export function parseMpop(c: Client, argv: string[], numkeysIdx: number): { keys: string[]; end: End; count: number } | null {
-  const numkeys = atLeast(c, argv[numkeysIdx]!, 1, E.NUMKEYS_POSITIVE);
+  const numkeys = atLeast(c, arg(argv, numkeysIdx), 1, E.NUMKEYS_POSITIVE);
   if (numkeys === null) return null;
   const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= argv.length) {
+  const where = argv[whereIdx];
+  if (where === undefined) {
     c.reply.error(E.SYNTAX);
     return null;
   }
-  const end = parseEnd(c, argv[whereIdx]!);
+  const end = parseEnd(c, where);
   if (end === null) return null;
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && is(argv[j]!, 'count') && j + 1 < argv.length) {
-      const n = atLeast(c, argv[++j]!, 1, E.COUNT_ABOVE_ZERO);
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
+    if (count === -1 && is(opt, 'count') && value !== undefined) {
+      j++;
+      const n = atLeast(c, value, 1, E.COUNT_ABOVE_ZERO);
       if (n === null) return null;
       count = n;
     } else {
@@ -240,44 +257,44 @@ function lmpop(c: Client, argv: string[]): void {
 // --- reading and editing in place ---
 
 function llen(c: Client, argv: string[]): void {
-  const list = readList(c, argv[1]!);
+  const list = readList(c, arg(argv, 1));
   if (list === null) return;
   c.reply.integer(list === undefined ? 0 : list.length);
 }
 
 function lrange(c: Client, argv: string[]): void {
-  const start = integerArg(c, argv[2]!);
+  const start = integerArg(c, arg(argv, 2));
   if (start === null) return;
-  const stop = integerArg(c, argv[3]!);
+  const stop = integerArg(c, arg(argv, 3));
   if (stop === null) return;
-  const list = readList(c, argv[1]!);
+  const list = readList(c, arg(argv, 1));
   if (list === null) return;
   c.reply.bulks(list === undefined ? [] : list.range(start, stop));
 }
 
 function lindex(c: Client, argv: string[]): void {
-  const list = readList(c, argv[1]!);
+  const list = readList(c, arg(argv, 1));
   if (list === null) return;
   if (list === undefined) {
     c.reply.nil();
     return;
   }
-  const index = integerArg(c, argv[2]!);
+  const index = integerArg(c, arg(argv, 2));
   if (index === null) return;
   c.reply.bulkOrNil(list.at(index));
 }
 
 function lset(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const list = writeList(c, k);
   if (list === null) return;
   if (list === undefined) {
     c.reply.error(E.NO_SUCH_KEY);
     return;
   }
-  const index = integerArg(c, argv[2]!);
+  const index = integerArg(c, arg(argv, 2));
   if (index === null) return;
-  if (!list.set(index, argv[3]!)) {
+  if (!list.set(index, arg(argv, 3))) {
     c.reply.error(E.INDEX_OUT_OF_RANGE);
     return;
   }
@@ -287,26 +304,26 @@ function lset(c: Client, argv: string[]): void {
 }
 
 function lrem(c: Client, argv: string[]): void {
-  const count = integerArg(c, argv[2]!);
+  const count = integerArg(c, arg(argv, 2));
   if (count === null) return;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const list = writeList(c, k);
   if (list === null) return;
   if (list === undefined) {
     c.reply.integer(0);
     return;
   }
-  const removed = list.remove(argv[3]!, count);
+  const removed = list.remove(arg(argv, 3), count);
   if (removed > 0) removedFrom(c, k, list, removed, 'lrem');
   c.reply.integer(removed);
 }
 
 function ltrim(c: Client, argv: string[]): void {
-  const start = integerArg(c, argv[2]!);
+  const start = integerArg(c, arg(argv, 2));
   if (start === null) return;
-  const stop = integerArg(c, argv[3]!);
+  const stop = integerArg(c, arg(argv, 3));
   if (stop === null) return;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const list = writeList(c, k);
   if (list === null) return;
   if (list !== undefined) {
@@ -324,24 +341,27 @@ function lpos(c: Client, argv: string[]): void {
   let count = -1;
   let maxlen = 0;
   for (let j = 3; j < argv.length; j++) {
-    const opt = argv[j]!;
-    const more = j + 1 < argv.length;
-    if (is(opt, 'rank') && more) {
-      const arg = argv[++j]!;
-      const n = integerArg(c, arg);
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
+    if (is(opt, 'rank') && value !== undefined) {
+      j++;
+      const n = integerArg(c, value);
       if (n === null) return;
       if (n === 0) {
         c.reply.error(E.RANK_ZERO);
         return;
       }
       // Redis negates a negative rank; LONG_MIN stays negative and so matches at the first hit.
-      rank = parseInt64(arg) === INT64_MIN ? -1 : n;
-    } else if (is(opt, 'count') && more) {
-      const n = atLeast(c, argv[++j]!, 0, E.LPOS_COUNT_NEGATIVE);
+      rank = parseInt64(value) === INT64_MIN ? -1 : n;
+    } else if (is(opt, 'count') && value !== undefined) {
+      j++;
+      const n = atLeast(c, value, 0, E.LPOS_COUNT_NEGATIVE);
       if (n === null) return;
       count = n;
-    } else if (is(opt, 'maxlen') && more) {
-      const n = atLeast(c, argv[++j]!, 0, E.MAXLEN_NEGATIVE);
+    } else if (is(opt, 'maxlen') && value !== undefined) {
+      j++;
+      const n = atLeast(c, value, 0, E.MAXLEN_NEGATIVE);
       if (n === null) return;
       maxlen = n;
     } else {
@@ -349,16 +369,16 @@ function lpos(c: Client, argv: string[]): void {
       return;
     }
   }
-  const list = readList(c, argv[1]!);
+  const list = readList(c, arg(argv, 1));
   if (list === null) return;
-  const found = list === undefined ? [] : list.positions(argv[2]!, rank, count === -1 ? 1 : count, maxlen);
+  const found = list === undefined ? [] : list.positions(arg(argv, 2), rank, count === -1 ? 1 : count, maxlen);
   if (count !== -1) {
     c.reply.array(found.length);
     for (const i of found) c.reply.integer(i);
-  } else if (found.length === 0) {
-    c.reply.nil();
   } else {
-    c.reply.integer(found[0]!);
+    const [first] = found;
+    if (first === undefined) c.reply.nil();
+    else c.reply.integer(first);
   }
 }
 
