@@ -3,7 +3,7 @@
 // the sorted set commands work on it too; searches scan the score ranges of 9 geohash cells.
 
 import * as E from '../errors.js';
-import { is, parseDoubleInRange, parseInteger } from '../protocol/args.js';
+import { arg, is, parseDoubleInRange, parseInteger } from '../protocol/args.js';
 import { key, keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { geoDocs } from './docs/geo.js';
 import { lookupTyped } from './lookup.js';
@@ -36,7 +36,7 @@ function limits(c: Client): ZSetLimits {
 // --- number parsing and printing ---
 
 /** printf("%.<digits>f", d), exact and rounding ties to even as glibc does. */
-export function formatFixed(d: number, digits: number): string {
+function formatFixed(d: number, digits: number): string {
   if (Number.isNaN(d)) return 'nan';
   if (!Number.isFinite(d)) return d > 0 ? 'inf' : '-inf';
   const neg = d < 0 || Object.is(d, -0);
@@ -158,31 +158,42 @@ function geoadd(c: Client, argv: string[]): void {
   let ch = false;
   let i = 2;
   for (; i < argv.length; i++) {
-    const o = argv[i]!;
+    const o = argv[i];
+    if (o === undefined) break;
     if (is(o, 'nx')) nx = true;
     else if (is(o, 'xx')) xx = true;
     else if (is(o, 'ch')) ch = true;
     else break;
   }
   const rest = argv.length - i;
-  if (rest % 3 !== 0 || (xx && nx) || rest === 0) return c.reply.error(E.SYNTAX);
+  // The first member, there whenever at least one longitude/latitude/member triple follows.
+  const first = argv[i + 2];
+  if (rest % 3 !== 0 || (xx && nx) || first === undefined) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
   const scores: number[] = [];
   for (let j = i; j < argv.length; j += 3) {
-    const p = lonLat(c, argv[j]!, argv[j + 1]!);
+    const lon = argv[j];
+    const lat = argv[j + 1];
+    if (lon === undefined || lat === undefined) break;
+    const p = lonLat(c, lon, lat);
     if (p === null) return;
     scores.push(scoreOf(p[0], p[1]));
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = lookupTyped(c, k, 'zset', true);
   if (found === null) return;
   let added = 0;
   let updated = 0;
   if (found !== undefined || !xx) {
     const lim = limits(c);
-    const z = found ?? ZSetValue.forFirst(argv[i + 2]!, lim);
+    const z = found ?? ZSetValue.forFirst(first, lim);
     const flags = { nx, xx, gt: false, lt: false, incr: false };
-    for (let j = 0; j < scores.length; j++) {
-      const res = z.add(argv[i + 3 * j + 2]!, scores[j]!, flags, lim);
+    for (const [j, score] of scores.entries()) {
+      const member = argv[i + 3 * j + 2];
+      if (member === undefined) break;
+      const res = z.add(member, score, flags, lim);
       if (res.kind === 'added') added++;
       else if (res.kind === 'updated') updated++;
     }
@@ -199,41 +210,54 @@ function geoadd(c: Client, argv: string[]): void {
 
 function geodist(c: Client, argv: string[]): void {
   let toMeters = 1;
-  if (argv.length === 5) {
-    const u = unit(c, argv[4]!);
+  const unitText = argv[4];
+  if (argv.length > 5) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  if (unitText !== undefined) {
+    const u = unit(c, unitText);
     if (u === null) return;
     toMeters = u;
-  } else if (argv.length > 5) {
-    return c.reply.error(E.SYNTAX);
   }
-  const z = lookupTyped(c, argv[1]!, 'zset', false);
+  const z = lookupTyped(c, arg(argv, 1), 'zset', false);
   if (z === null) return;
-  if (z === undefined) return c.reply.nil();
-  const s1 = z.score(argv[2]!);
-  const s2 = z.score(argv[3]!);
-  if (s1 === undefined || s2 === undefined) return c.reply.nil();
+  if (z === undefined) {
+    c.reply.nil();
+    return;
+  }
+  const s1 = z.score(arg(argv, 2));
+  const s2 = z.score(arg(argv, 3));
+  if (s1 === undefined || s2 === undefined) {
+    c.reply.nil();
+    return;
+  }
   const [lon1, lat1] = decodeScore(s1);
   const [lon2, lat2] = decodeScore(s2);
   replyDistance(c, distance(lon1, lat1, lon2, lat2) / toMeters);
 }
 
 function geohash(c: Client, argv: string[]): void {
-  const z = lookupTyped(c, argv[1]!, 'zset', false);
+  const z = lookupTyped(c, arg(argv, 1), 'zset', false);
   if (z === null) return;
   c.reply.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
-    const s = z?.score(argv[j]!);
+    const member = argv[j];
+    if (member === undefined) break;
+    const s = z?.score(member);
     if (s === undefined) c.reply.nil();
     else c.reply.bulk(standardGeohash(s));
   }
 }
 
 function geopos(c: Client, argv: string[]): void {
-  const z = lookupTyped(c, argv[1]!, 'zset', false);
+  const z = lookupTyped(c, arg(argv, 1), 'zset', false);
   if (z === null) return;
   c.reply.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
-    const s = z?.score(argv[j]!);
+    const member = argv[j];
+    if (member === undefined) break;
+    const s = z?.score(member);
     if (s === undefined) {
       c.reply.nilArray();
       continue;
@@ -278,12 +302,11 @@ function pointsInShape(z: ZSetValue, shape: Shape, limit: number): GeoPoint[] {
   const out: GeoPoint[] = [];
   const cells = searchCells(shape);
   let last = -1;
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i]!;
+  for (const [i, cell] of cells.entries()) {
     if (cell === null) continue;
     // With huge radii neighbouring cells can coincide: skip a repeat of the last cell scanned.
-    const prev = last === -1 ? null : cells[last]!;
-    if (last > 0 && prev !== null && prev.bits === cell.bits && prev.step === cell.step) continue;
+    const prev = last > 0 ? cells[last] : null;
+    if (prev !== undefined && prev !== null && prev.bits === cell.bits && prev.step === cell.step) continue;
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
     const [min, max] = cellScores(cell);
     for (let n = z.firstInRange({ value: min, exclusive: false }, { value: max, exclusive: true }); n !== null && n.score < max; n = n.next0) {
@@ -302,7 +325,7 @@ const descending = (a: GeoPoint, b: GeoPoint): number => -ascending(a, b);
 
 /** Redis's georadiusGeneric: argument parsing, the search, then the reply or the stored result. */
 function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: number): void {
-  const z = lookupTyped(c, argv[srcIndex]!, 'zset', false);
+  const z = lookupTyped(c, arg(argv, srcIndex), 'zset', false);
   if (z === null) return;
   let storeKey: string | null = null;
   let storeDist = false;
@@ -312,24 +335,24 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
   let base: number;
   if (flags & RADIUS_COORDS) {
     base = 6;
-    center = lonLat(c, argv[2]!, argv[3]!);
+    center = lonLat(c, arg(argv, 2), arg(argv, 3));
     if (center === null) return;
-    radius = radiusArg(c, argv[4]!, argv[5]!);
+    radius = radiusArg(c, arg(argv, 4), arg(argv, 5));
     if (radius === null) return;
   } else if (flags & RADIUS_MEMBER) {
     base = 5;
     // Without a source key the member cannot be looked up; parsing goes on to pick the reply.
     if (z !== undefined) {
-      center = memberCenter(c, z, argv[2]!);
+      center = memberCenter(c, z, arg(argv, 2));
       if (center === null) return;
-      radius = radiusArg(c, argv[3]!, argv[4]!);
+      radius = radiusArg(c, arg(argv, 3), arg(argv, 4));
       if (radius === null) return;
     }
   } else {
     base = 2;
     if (flags & GEOSEARCHSTORE) {
       base = 3;
-      storeKey = argv[1]!;
+      storeKey = arg(argv, 1);
     }
   }
 
@@ -343,68 +366,89 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
   let sort: 'none' | 'asc' | 'desc' = 'none';
   let any = false;
   let count = 0;
-  const remaining = argv.length - base;
   const search = (flags & GEOSEARCH) !== 0;
   const canStore = (flags & NOSTORE) === 0 && !search;
-  for (let i = 0; i < remaining; i++) {
-    const arg = argv[base + i]!;
-    if (is(arg, 'withdist')) withdist = true;
-    else if (is(arg, 'withhash')) withhash = true;
-    else if (is(arg, 'withcoord')) withcoord = true;
-    else if (is(arg, 'any')) any = true;
-    else if (is(arg, 'asc')) sort = 'asc';
-    else if (is(arg, 'desc')) sort = 'desc';
-    else if (is(arg, 'count') && i + 1 < remaining) {
-      const n = parseInteger(argv[base + i + 1]!);
-      if (n === null) return c.reply.error(E.NOT_INTEGER);
-      if (n <= 0) return c.reply.error(E.GEO_COUNT);
+  for (let i = base; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === undefined) break;
+    // The values that follow, for the options that take them.
+    const v1 = argv[i + 1];
+    const v2 = argv[i + 2];
+    const v3 = argv[i + 3];
+    if (is(a, 'withdist')) withdist = true;
+    else if (is(a, 'withhash')) withhash = true;
+    else if (is(a, 'withcoord')) withcoord = true;
+    else if (is(a, 'any')) any = true;
+    else if (is(a, 'asc')) sort = 'asc';
+    else if (is(a, 'desc')) sort = 'desc';
+    else if (is(a, 'count') && v1 !== undefined) {
+      const n = parseInteger(v1);
+      if (n === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (n <= 0) {
+        c.reply.error(E.GEO_COUNT);
+        return;
+      }
       count = n;
       i++;
-    } else if (is(arg, 'store') && i + 1 < remaining && canStore) {
-      storeKey = argv[base + i + 1]!;
+    } else if (is(a, 'store') && v1 !== undefined && canStore) {
+      storeKey = v1;
       storeDist = false;
       i++;
-    } else if (is(arg, 'storedist') && i + 1 < remaining && canStore) {
-      storeKey = argv[base + i + 1]!;
+    } else if (is(a, 'storedist') && v1 !== undefined && canStore) {
+      storeKey = v1;
       storeDist = true;
       i++;
-    } else if (is(arg, 'storedist') && search && (flags & GEOSEARCHSTORE) !== 0) {
+    } else if (is(a, 'storedist') && search && (flags & GEOSEARCHSTORE) !== 0) {
       storeDist = true;
-    } else if (is(arg, 'frommember') && i + 1 < remaining && search && !fromLonLat) {
+    } else if (is(a, 'frommember') && v1 !== undefined && search && !fromLonLat) {
       if (z !== undefined) {
-        center = memberCenter(c, z, argv[base + i + 1]!);
+        center = memberCenter(c, z, v1);
         if (center === null) return;
       }
       fromMember = true;
       i++;
-    } else if (is(arg, 'fromlonlat') && i + 2 < remaining && search && !fromMember) {
-      center = lonLat(c, argv[base + i + 1]!, argv[base + i + 2]!);
+    } else if (is(a, 'fromlonlat') && v1 !== undefined && v2 !== undefined && search && !fromMember) {
+      center = lonLat(c, v1, v2);
       if (center === null) return;
       fromLonLat = true;
       i += 2;
-    } else if (is(arg, 'byradius') && i + 2 < remaining && search && !byBox) {
-      radius = radiusArg(c, argv[base + i + 1]!, argv[base + i + 2]!);
+    } else if (is(a, 'byradius') && v1 !== undefined && v2 !== undefined && search && !byBox) {
+      radius = radiusArg(c, v1, v2);
       if (radius === null) return;
       box = null;
       byRadius = true;
       i += 2;
-    } else if (is(arg, 'bybox') && i + 3 < remaining && search && !byRadius) {
-      box = boxArg(c, argv[base + i + 1]!, argv[base + i + 2]!, argv[base + i + 3]!);
+    } else if (is(a, 'bybox') && v1 !== undefined && v2 !== undefined && v3 !== undefined && search && !byRadius) {
+      box = boxArg(c, v1, v2, v3);
       if (box === null) return;
       radius = null;
       byBox = true;
       i += 3;
     } else {
-      return c.reply.error(E.SYNTAX);
+      c.reply.error(E.SYNTAX);
+      return;
     }
   }
 
   if (storeKey !== null && (withdist || withhash || withcoord)) {
-    return c.reply.error(E.geoStoreWith(flags & GEOSEARCHSTORE ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'));
+    c.reply.error(E.geoStoreWith(flags & GEOSEARCHSTORE ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'));
+    return;
   }
-  if (search && !(fromMember || fromLonLat)) return c.reply.error(E.geoFromRequired(argv[0]!));
-  if (search && !(byRadius || byBox)) return c.reply.error(E.geoByRequired(argv[0]!));
-  if (any && count === 0) return c.reply.error(E.GEO_ANY_NEEDS_COUNT);
+  if (search && !(fromMember || fromLonLat)) {
+    c.reply.error(E.geoFromRequired(arg(argv, 0)));
+    return;
+  }
+  if (search && !(byRadius || byBox)) {
+    c.reply.error(E.geoByRequired(arg(argv, 0)));
+    return;
+  }
+  if (any && count === 0) {
+    c.reply.error(E.GEO_ANY_NEEDS_COUNT);
+    return;
+  }
 
   if (z === undefined) {
     if (storeKey !== null) {
@@ -417,13 +461,18 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
   }
   if (count !== 0 && sort === 'none' && !any) sort = 'asc';
 
-  const [lon, lat] = center!;
-  const shape: Shape =
-    box !== null
-      ? { kind: 'box', lon, lat, width: box.width, height: box.height, conversion: box.conversion }
-      : { kind: 'radius', lon, lat, radius: radius!.radius, conversion: radius!.conversion };
+  // With a source key, parsing has set the center and exactly one of the two shapes.
+  if (center === null) throw new RangeError('a GEO search reached its scan without a center');
+  const [lon, lat] = center;
+  let shape: Shape;
+  if (box !== null) shape = { kind: 'box', lon, lat, width: box.width, height: box.height, conversion: box.conversion };
+  else if (radius !== null) shape = { kind: 'radius', lon, lat, radius: radius.radius, conversion: radius.conversion };
+  else throw new RangeError('a GEO search reached its scan without a shape');
   const points = pointsInShape(z, shape, any ? count : 0);
-  if (points.length === 0 && storeKey === null) return c.reply.array(0);
+  if (points.length === 0 && storeKey === null) {
+    c.reply.array(0);
+    return;
+  }
 
   const returned = count === 0 || points.length < count ? points.length : count;
   if (sort !== 'none') {
@@ -438,7 +487,8 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
     const options = (withdist ? 1 : 0) + (withcoord ? 1 : 0) + (withhash ? 1 : 0);
     c.reply.array(returned);
     for (let i = 0; i < returned; i++) {
-      const p = points[i]!;
+      const p = points[i];
+      if (p === undefined) break;
       p.dist /= conversion;
       if (options > 0) c.reply.array(options + 1);
       c.reply.bulk(p.member);
@@ -457,7 +507,8 @@ function georadiusGeneric(c: Client, argv: string[], srcIndex: number, flags: nu
     const lim = limits(c);
     const dst = new ZSetValue('skiplist');
     for (let i = 0; i < returned; i++) {
-      const p = points[i]!;
+      const p = points[i];
+      if (p === undefined) break;
       p.dist /= conversion;
       dst.set(p.member, storeDist ? p.dist : p.score, lim);
     }

@@ -3,6 +3,7 @@
 // one of its keys. Inside EXEC they never block.
 
 import * as E from '../errors.js';
+import { arg } from '../protocol/args.js';
 import { keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
 import { zsetBlockingDocs } from './docs/zset-blocking.js';
 import type { Client } from '../server/client.js';
@@ -42,13 +43,13 @@ function blockingPop(c: Client, timeout: number, keys: string[], max: boolean, c
 const SINGLE: ZPopShape = { emitKey: true, nested: false, nilWhenEmpty: false };
 
 function bzpop(c: Client, argv: string[], max: boolean): void {
-  const timeout = blockTimeoutArg(c, argv[argv.length - 1]!);
+  const timeout = blockTimeoutArg(c, arg(argv, argv.length - 1));
   if (timeout === null) return;
   blockingPop(c, timeout, argv.slice(1, -1), max, -1, SINGLE);
 }
 
 function bzmpop(c: Client, argv: string[]): void {
-  const timeout = blockTimeoutArg(c, argv[1]!);
+  const timeout = blockTimeoutArg(c, arg(argv, 1));
   if (timeout === null) return;
   const args = parseZMPopArgs(c, argv, 2);
   if (args === null) return;

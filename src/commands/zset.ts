@@ -3,7 +3,7 @@
 // ZMPOP, ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
 import * as E from '../errors.js';
-import { is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from '../protocol/args.js';
+import { arg, is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
@@ -158,7 +158,8 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
   let incr = incrCommand;
   let i = 2;
   for (; i < argv.length; i++) {
-    const o = argv[i]!;
+    const o = argv[i];
+    if (o === undefined) break;
     if (is(o, 'nx')) nx = true;
     else if (is(o, 'xx')) xx = true;
     else if (is(o, 'ch')) ch = true;
@@ -168,18 +169,37 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
     else break;
   }
   const elements = argv.length - i;
-  if (elements === 0 || elements % 2 === 1) return c.reply.error(E.SYNTAX);
+  // The first member, there whenever at least one score/member pair follows the options.
+  const first = argv[i + 1];
+  if (first === undefined || elements % 2 === 1) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
   const pairs = elements / 2;
-  if (nx && xx) return c.reply.error(E.ZADD_NX_XX);
-  if ((gt && nx) || (lt && nx) || (gt && lt)) return c.reply.error(E.ZADD_GT_LT_NX);
-  if (incr && pairs > 1) return c.reply.error(E.ZADD_INCR_PAIR);
+  if (nx && xx) {
+    c.reply.error(E.ZADD_NX_XX);
+    return;
+  }
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    c.reply.error(E.ZADD_GT_LT_NX);
+    return;
+  }
+  if (incr && pairs > 1) {
+    c.reply.error(E.ZADD_INCR_PAIR);
+    return;
+  }
   const scores: number[] = [];
-  for (let j = 0; j < pairs; j++) {
-    const s = parseDoubleInRange(argv[i + 2 * j]!);
-    if (s === null) return c.reply.error(E.NOT_FLOAT);
+  for (let j = i; j < argv.length; j += 2) {
+    const text = argv[j];
+    if (text === undefined) break;
+    const s = parseDoubleInRange(text);
+    if (s === null) {
+      c.reply.error(E.NOT_FLOAT);
+      return;
+    }
     scores.push(s);
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const found = lookup(c, k, true);
   if (found === null) return;
   let added = 0;
@@ -188,12 +208,18 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
   let score = 0;
   if (found !== undefined || !xx) {
     const lim = limits(c);
-    const z = found ?? ZSetValue.forFirst(argv[i + 1]!, lim);
+    const z = found ?? ZSetValue.forFirst(first, lim);
     const flags = { nx, xx, gt, lt, incr };
     for (let j = 0; j < pairs; j++) {
-      const res = z.add(argv[i + 2 * j + 1]!, scores[j]!, flags, lim);
+      const member = argv[i + 2 * j + 1];
+      const s = scores[j];
+      if (member === undefined || s === undefined) break;
+      const res = z.add(member, s, flags, lim);
       // Only an INCR on an existing member can produce NaN, and INCR takes a single pair.
-      if (res.kind === 'nan') return c.reply.error(E.ZSCORE_NAN);
+      if (res.kind === 'nan') {
+        c.reply.error(E.ZSCORE_NAN);
+        return;
+      }
       if (res.kind === 'added') added++;
       else if (res.kind === 'updated') updated++;
       if (res.kind !== 'nop') processed++;
@@ -222,13 +248,18 @@ function zincrby(c: Client, argv: string[]): void {
 // --- single-key reads and removal ---
 
 function zrem(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const z = lookup(c, k, true);
   if (z === null) return;
-  if (z === undefined) return c.reply.integer(0);
+  if (z === undefined) {
+    c.reply.integer(0);
+    return;
+  }
   let deleted = 0;
   for (let i = 2; i < argv.length; i++) {
-    if (z.delete(argv[i]!)) deleted++;
+    const member = argv[i];
+    if (member === undefined) break;
+    if (z.delete(member)) deleted++;
     if (z.size === 0) break;
   }
   afterRemoval(c, k, z, deleted, 'zrem');
@@ -236,34 +267,36 @@ function zrem(c: Client, argv: string[]): void {
 }
 
 function zcard(c: Client, argv: string[]): void {
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   c.reply.integer(z?.size ?? 0);
 }
 
 function zscore(c: Client, argv: string[]): void {
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
-  const s = z?.score(argv[2]!);
+  const s = z?.score(arg(argv, 2));
   if (s === undefined) c.reply.nil();
   else c.reply.double(s);
 }
 
 function zmscore(c: Client, argv: string[]): void {
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   c.reply.array(argv.length - 2);
   for (let i = 2; i < argv.length; i++) {
-    const s = z?.score(argv[i]!);
+    const member = argv[i];
+    if (member === undefined) break;
+    const s = z?.score(member);
     if (s === undefined) c.reply.nil();
     else c.reply.double(s);
   }
 }
 
 function zrankGeneric(c: Client, argv: string[], reverse: boolean): void {
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
-  const r = z === undefined ? -1 : z.rank(argv[2]!, reverse);
+  const r = z === undefined ? -1 : z.rank(arg(argv, 2), reverse);
   if (r < 0) c.reply.nil();
   else c.reply.integer(r);
 }
@@ -277,17 +310,17 @@ function zrevrank(c: Client, argv: string[]): void {
 }
 
 function zcount(c: Client, argv: string[]): void {
-  const range = parseScoreRange(c, argv[2]!, argv[3]!);
+  const range = parseScoreRange(c, arg(argv, 2), arg(argv, 3));
   if (range === null) return;
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   c.reply.integer(z === undefined ? 0 : z.countInRange(range.min, range.max));
 }
 
 function zlexcount(c: Client, argv: string[]): void {
-  const range = parseLexRange(c, argv[2]!, argv[3]!);
+  const range = parseLexRange(c, arg(argv, 2), arg(argv, 3));
   if (range === null) return;
-  const z = lookup(c, argv[1]!, false);
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   c.reply.integer(z === undefined ? 0 : z.lexCount(range.min, range.max));
 }
@@ -354,20 +387,25 @@ type Direction = 'auto' | 'forward' | 'reverse';
  * commands: `at` is the index of the source key, `dst` the destination for ZRANGESTORE.
  */
 function zrangeGeneric(c: Client, argv: string[], at: number, dst: string | null, by: RangeBy, direction: Direction): void {
-  let minIdx = at + 1;
-  let maxIdx = at + 2;
+  let minText = arg(argv, at + 1);
+  let maxText = arg(argv, at + 2);
   let withScores = false;
   let offset = 0;
   let limit = -1;
   for (let j = at + 3; j < argv.length; j++) {
-    const a = argv[j]!;
-    const left = argv.length - j - 1;
+    const a = argv[j];
+    if (a === undefined) break;
+    const offsetText = argv[j + 1];
+    const limitText = argv[j + 2];
     if (dst === null && is(a, 'withscores')) {
       withScores = true;
-    } else if (is(a, 'limit') && left >= 2) {
-      const o = parseInteger(argv[j + 1]!);
-      const l = o === null ? null : parseInteger(argv[j + 2]!);
-      if (o === null || l === null) return c.reply.error(E.NOT_INTEGER);
+    } else if (is(a, 'limit') && offsetText !== undefined && limitText !== undefined) {
+      const o = parseInteger(offsetText);
+      const l = o === null ? null : parseInteger(limitText);
+      if (o === null || l === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
       offset = o;
       limit = l;
       j += 2;
@@ -378,35 +416,45 @@ function zrangeGeneric(c: Client, argv: string[], at: number, dst: string | null
     } else if (by === 'auto' && is(a, 'byscore')) {
       by = 'score';
     } else {
-      return c.reply.error(E.SYNTAX);
+      c.reply.error(E.SYNTAX);
+      return;
     }
   }
   const reverse = direction === 'reverse';
   if (by === 'auto') by = 'rank';
-  if (limit !== -1 && by === 'rank') return c.reply.error(E.ZRANGE_LIMIT_RANK);
-  if (withScores && by === 'lex') return c.reply.error(E.ZRANGE_WITHSCORES_BYLEX);
+  if (limit !== -1 && by === 'rank') {
+    c.reply.error(E.ZRANGE_LIMIT_RANK);
+    return;
+  }
+  if (withScores && by === 'lex') {
+    c.reply.error(E.ZRANGE_WITHSCORES_BYLEX);
+    return;
+  }
   // Score and lex ranges are given high end first when reversed.
-  if (reverse && by !== 'rank') [minIdx, maxIdx] = [maxIdx, minIdx];
+  if (reverse && by !== 'rank') [minText, maxText] = [maxText, minText];
 
   let start = 0;
   let stop = 0;
   let scores: ScoreRange | null = null;
   let lex: LexRange | null = null;
   if (by === 'rank') {
-    const a = parseInteger(argv[minIdx]!);
-    const b = a === null ? null : parseInteger(argv[maxIdx]!);
-    if (a === null || b === null) return c.reply.error(E.NOT_INTEGER);
+    const a = parseInteger(minText);
+    const b = a === null ? null : parseInteger(maxText);
+    if (a === null || b === null) {
+      c.reply.error(E.NOT_INTEGER);
+      return;
+    }
     start = a;
     stop = b;
   } else if (by === 'score') {
-    scores = parseScoreRange(c, argv[minIdx]!, argv[maxIdx]!);
+    scores = parseScoreRange(c, minText, maxText);
     if (scores === null) return;
   } else {
-    lex = parseLexRange(c, argv[minIdx]!, argv[maxIdx]!);
+    lex = parseLexRange(c, minText, maxText);
     if (lex === null) return;
   }
 
-  const z = lookup(c, argv[at]!, false);
+  const z = lookup(c, arg(argv, at), false);
   if (z === null) return;
   let result: SkipNode[] = [];
   if (z !== undefined) {
@@ -441,7 +489,7 @@ function zrange(c: Client, argv: string[]): void {
 }
 
 function zrangestore(c: Client, argv: string[]): void {
-  zrangeGeneric(c, argv, 2, argv[1]!, 'auto', 'auto');
+  zrangeGeneric(c, argv, 2, arg(argv, 1), 'auto', 'auto');
 }
 
 function zrevrange(c: Client, argv: string[]): void {
@@ -467,18 +515,27 @@ function zrevrangebylex(c: Client, argv: string[]): void {
 // --- ZREMRANGEBY* ---
 
 function zremrangebyrank(c: Client, argv: string[]): void {
-  let start = parseInteger(argv[2]!);
-  let stop = start === null ? null : parseInteger(argv[3]!);
-  if (start === null || stop === null) return c.reply.error(E.NOT_INTEGER);
-  const k = argv[1]!;
+  let start = parseInteger(arg(argv, 2));
+  let stop = start === null ? null : parseInteger(arg(argv, 3));
+  if (start === null || stop === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const k = arg(argv, 1);
   const z = lookup(c, k, true);
   if (z === null) return;
-  if (z === undefined) return c.reply.integer(0);
+  if (z === undefined) {
+    c.reply.integer(0);
+    return;
+  }
   const len = z.size;
   if (start < 0) start += len;
   if (stop < 0) stop += len;
   if (start < 0) start = 0;
-  if (start > stop || start >= len) return c.reply.integer(0);
+  if (start > stop || start >= len) {
+    c.reply.integer(0);
+    return;
+  }
   if (stop >= len) stop = len - 1;
   const removed = z.deleteRangeByRank(start, stop);
   afterRemoval(c, k, z, removed, 'zremrangebyrank');
@@ -486,24 +543,30 @@ function zremrangebyrank(c: Client, argv: string[]): void {
 }
 
 function zremrangebyscore(c: Client, argv: string[]): void {
-  const range = parseScoreRange(c, argv[2]!, argv[3]!);
+  const range = parseScoreRange(c, arg(argv, 2), arg(argv, 3));
   if (range === null) return;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const z = lookup(c, k, true);
   if (z === null) return;
-  if (z === undefined) return c.reply.integer(0);
+  if (z === undefined) {
+    c.reply.integer(0);
+    return;
+  }
   const removed = z.deleteRangeByScore(range.min, range.max);
   afterRemoval(c, k, z, removed, 'zremrangebyscore');
   c.reply.integer(removed);
 }
 
 function zremrangebylex(c: Client, argv: string[]): void {
-  const range = parseLexRange(c, argv[2]!, argv[3]!);
+  const range = parseLexRange(c, arg(argv, 2), arg(argv, 3));
   if (range === null) return;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const z = lookup(c, k, true);
   if (z === null) return;
-  if (z === undefined) return c.reply.integer(0);
+  if (z === undefined) {
+    c.reply.integer(0);
+    return;
+  }
   const removed = z.deleteRangeByLex(range.min, range.max);
   afterRemoval(c, k, z, removed, 'zremrangebylex');
   c.reply.integer(removed);
@@ -548,7 +611,14 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     return false;
   }
   if (count === -1) count = 1;
-  const n = Math.min(count, z.size);
+  // Popped before the reply starts, so that its length is the number actually taken.
+  const popped: ZEntry[] = [];
+  for (let i = Math.min(count, z.size); i > 0; i--) {
+    const e = z.pop(max);
+    if (e === null) break;
+    popped.push(e);
+  }
+  const n = popped.length;
   if (!shape.emitKey) {
     r.array(shape.nested ? n : n * 2);
   } else if (!shape.nested) {
@@ -559,8 +629,7 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     r.bulk(k);
     r.array(n);
   }
-  for (let i = 0; i < n; i++) {
-    const e = z.pop(max)!;
+  for (const e of popped) {
     if (shape.nested) r.array(2);
     r.bulk(e.member);
     r.double(e.score);
@@ -570,15 +639,22 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
 }
 
 function zpopMinMax(c: Client, argv: string[], max: boolean): void {
-  if (argv.length > 3) return c.reply.error(E.SYNTAX);
+  if (argv.length > 3) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
   let count = -1;
-  if (argv.length === 3) {
-    const n = parseInteger(argv[2]!);
-    if (n === null || n < 0) return c.reply.error(E.COUNT_POSITIVE);
+  const countText = argv[2];
+  if (countText !== undefined) {
+    const n = parseInteger(countText);
+    if (n === null || n < 0) {
+      c.reply.error(E.COUNT_POSITIVE);
+      return;
+    }
     count = n;
   }
   // RESP3 nests the pairs only when a count was given.
-  zpopGeneric(c, [argv[1]!], max, count, { emitKey: false, nested: c.resp === 3 && count !== -1, nilWhenEmpty: false });
+  zpopGeneric(c, [arg(argv, 1)], max, count, { emitKey: false, nested: c.resp === 3 && count !== -1, nilWhenEmpty: false });
 }
 
 function zpopmin(c: Client, argv: string[]): void {
@@ -598,26 +674,25 @@ export interface ZMPopArgs {
 
 /** Parses `numkeys key... MIN|MAX [COUNT n]` from argv[at]; null after replying an error. */
 export function parseZMPopArgs(c: Client, argv: string[], at: number): ZMPopArgs | null {
-  const numkeys = parseInteger(argv[at]!);
+  const numkeys = parseInteger(arg(argv, at));
   if (numkeys === null || numkeys < 1) {
     c.reply.error(E.NUMKEYS_POSITIVE);
     return null;
   }
   const whereIdx = at + numkeys + 1;
-  if (whereIdx >= argv.length) {
-    c.reply.error(E.SYNTAX);
-    return null;
-  }
-  const where = argv[whereIdx]!;
-  if (!is(where, 'min') && !is(where, 'max')) {
+  const where = argv[whereIdx];
+  if (where === undefined || (!is(where, 'min') && !is(where, 'max'))) {
     c.reply.error(E.SYNTAX);
     return null;
   }
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && is(argv[j]!, 'count') && j < argv.length - 1) {
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
+    if (count === -1 && is(opt, 'count') && value !== undefined) {
       j++;
-      const n = parseInteger(argv[j]!);
+      const n = parseInteger(value);
       if (n === null || n < 1) {
         c.reply.error(E.COUNT_ABOVE_ZERO);
         return null;
@@ -649,14 +724,14 @@ function sourceSize(s: Source): number {
   return s.value?.size ?? 0;
 }
 
-/** Calls `f` with each member of `s` and its (unweighted) score. */
-function eachEntry(s: Source, f: (member: string, score: number) => boolean | void): void {
+/** Calls `f` with each member of `s` and its (unweighted) score, until `f` returns false. */
+function eachEntry(s: Source, f: (member: string, score: number) => boolean): void {
   const v = s.value;
   if (v === null) return;
   if (v.type === 'zset') {
-    for (const [m, score] of v.scores) if (f(m, score) === false) return;
+    for (const [m, score] of v.scores) if (!f(m, score)) return;
   } else {
-    for (const m of v.members()) if (f(m, 1) === false) return;
+    for (const m of v.members()) if (!f(m, 1)) return;
   }
 }
 
@@ -692,17 +767,29 @@ type SetOp = 'union' | 'inter' | 'diff';
  * the destination of the STORE forms, `cardOnly` makes it ZINTERCARD.
  */
 function zsetOp(c: Client, argv: string[], name: string, dst: string | null, numkeysIdx: number, op: SetOp, cardOnly: boolean): void {
-  const setnum = parseInteger(argv[numkeysIdx]!);
-  if (setnum === null) return c.reply.error(E.NOT_INTEGER);
-  if (setnum < 1) return c.reply.error(E.atLeastOneInputKey(name));
-  if (setnum > argv.length - (numkeysIdx + 1)) return c.reply.error(E.SYNTAX);
+  const setnum = parseInteger(arg(argv, numkeysIdx));
+  if (setnum === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (setnum < 1) {
+    c.reply.error(E.atLeastOneInputKey(name));
+    return;
+  }
+  if (setnum > argv.length - (numkeysIdx + 1)) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
 
   // Inputs are looked up (and type-checked) before the options are read, as in Redis.
   const sources: Source[] = [];
-  let j = numkeysIdx + 1;
-  for (let i = 0; i < setnum; i++, j++) {
-    const v = c.db.getRead(argv[j]!);
-    if (v !== undefined && (typeof v === 'string' || (v.type !== 'zset' && v.type !== 'set'))) return c.reply.error(E.WRONGTYPE);
+  let j = numkeysIdx + 1 + setnum;
+  for (const k of argv.slice(numkeysIdx + 1, j)) {
+    const v = c.db.getRead(k);
+    if (v !== undefined && (typeof v === 'string' || (v.type !== 'zset' && v.type !== 'set'))) {
+      c.reply.error(E.WRONGTYPE);
+      return;
+    }
     sources.push({ value: v === undefined ? null : v, weight: 1 });
   }
 
@@ -710,32 +797,45 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
   let withScores = false;
   let limit = 0;
   while (j < argv.length) {
-    const a = argv[j]!;
-    const remaining = argv.length - j;
-    if (op !== 'diff' && !cardOnly && remaining >= setnum + 1 && is(a, 'weights')) {
+    const a = argv[j];
+    if (a === undefined) break;
+    const next = argv[j + 1];
+    if (op !== 'diff' && !cardOnly && argv.length - j >= setnum + 1 && is(a, 'weights')) {
       j++;
-      for (let i = 0; i < setnum; i++, j++) {
-        const w = parseDoubleInRange(argv[j]!);
-        if (w === null) return c.reply.error(E.WEIGHT_NOT_FLOAT);
-        sources[i]!.weight = w;
+      // One weight per input, in the order the inputs were given.
+      for (const s of sources) {
+        const text = argv[j++];
+        if (text === undefined) break;
+        const w = parseDoubleInRange(text);
+        if (w === null) {
+          c.reply.error(E.WEIGHT_NOT_FLOAT);
+          return;
+        }
+        s.weight = w;
       }
-    } else if (op !== 'diff' && !cardOnly && remaining >= 2 && is(a, 'aggregate')) {
-      const g = argv[j + 1]!;
-      if (is(g, 'sum')) how = 'sum';
-      else if (is(g, 'min')) how = 'min';
-      else if (is(g, 'max')) how = 'max';
-      else return c.reply.error(E.SYNTAX);
+    } else if (op !== 'diff' && !cardOnly && next !== undefined && is(a, 'aggregate')) {
+      if (is(next, 'sum')) how = 'sum';
+      else if (is(next, 'min')) how = 'min';
+      else if (is(next, 'max')) how = 'max';
+      else {
+        c.reply.error(E.SYNTAX);
+        return;
+      }
       j += 2;
     } else if (dst === null && !cardOnly && is(a, 'withscores')) {
       withScores = true;
       j++;
-    } else if (cardOnly && remaining >= 2 && is(a, 'limit')) {
-      const n = parseInteger(argv[j + 1]!);
-      if (n === null || n < 0) return c.reply.error(E.LIMIT_NEGATIVE);
+    } else if (cardOnly && next !== undefined && is(a, 'limit')) {
+      const n = parseInteger(next);
+      if (n === null || n < 0) {
+        c.reply.error(E.LIMIT_NEGATIVE);
+        return;
+      }
       limit = n;
       j += 2;
     } else {
-      return c.reply.error(E.SYNTAX);
+      c.reply.error(E.SYNTAX);
+      return;
     }
   }
 
@@ -746,15 +846,14 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
   const entries: ZEntry[] = [];
   let cardinality = 0;
   if (op === 'inter') {
-    const first = sources[0]!;
-    if (sourceSize(first) > 0) {
+    const [first, ...others] = sources;
+    if (first !== undefined && sourceSize(first) > 0) {
       eachEntry(first, (member, value) => {
         let score = first.weight * value;
         if (Number.isNaN(score)) score = 0;
-        for (let i = 1; i < sources.length; i++) {
-          const other = sources[i]!;
+        for (const other of others) {
           const found = findScore(other, member);
-          if (found === undefined) return;
+          if (found === undefined) return true;
           score = aggregate(score, found * other.weight, how);
         }
         if (cardOnly) {
@@ -763,7 +862,7 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
         } else {
           entries.push({ member, score });
         }
-        return;
+        return true;
       });
     }
   } else if (op === 'union') {
@@ -774,22 +873,34 @@ function zsetOp(c: Client, argv: string[], name: string, dst: string | null, num
         if (Number.isNaN(score)) score = 0;
         const cur = acc.get(member);
         acc.set(member, cur === undefined ? score : aggregate(cur, score, how));
+        return true;
       });
     }
     for (const [member, score] of acc) entries.push({ member, score });
   } else {
-    eachEntry(sources[0]!, (member, score) => {
-      for (let i = 1; i < sources.length; i++) if (findScore(sources[i]!, member) !== undefined) return;
-      entries.push({ member, score });
-    });
+    const [first, ...others] = sources;
+    if (first !== undefined) {
+      eachEntry(first, (member, score) => {
+        for (const other of others) if (findScore(other, member) !== undefined) return true;
+        entries.push({ member, score });
+        return true;
+      });
+    }
   }
 
-  if (cardOnly) return c.reply.integer(cardinality);
+  if (cardOnly) {
+    c.reply.integer(cardinality);
+    return;
+  }
   entries.sort(byScoreThenMember);
-  if (dst === null) return replyEntries(c, entries, withScores);
+  if (dst === null) {
+    replyEntries(c, entries, withScores);
+    return;
+  }
   if (entries.length === 0) {
     storeEmpty(c, dst);
-    return c.reply.integer(0);
+    c.reply.integer(0);
+    return;
   }
   // Built as a skiplist, then made compact when small enough (zsetConvertToListpackIfNeeded).
   const lim = limits(c);
@@ -814,15 +925,15 @@ function zdiff(c: Client, argv: string[]): void {
 }
 
 function zunionstore(c: Client, argv: string[]): void {
-  zsetOp(c, argv, 'zunionstore', argv[1]!, 2, 'union', false);
+  zsetOp(c, argv, 'zunionstore', arg(argv, 1), 2, 'union', false);
 }
 
 function zinterstore(c: Client, argv: string[]): void {
-  zsetOp(c, argv, 'zinterstore', argv[1]!, 2, 'inter', false);
+  zsetOp(c, argv, 'zinterstore', arg(argv, 1), 2, 'inter', false);
 }
 
 function zdiffstore(c: Client, argv: string[]): void {
-  zsetOp(c, argv, 'zdiffstore', argv[1]!, 2, 'diff', false);
+  zsetOp(c, argv, 'zdiffstore', arg(argv, 1), 2, 'diff', false);
 }
 
 function zintercard(c: Client, argv: string[]): void {
@@ -832,22 +943,39 @@ function zintercard(c: Client, argv: string[]): void {
 // --- ZRANDMEMBER ---
 
 function zrandmember(c: Client, argv: string[]): void {
-  if (argv.length === 2) {
-    const z = lookup(c, argv[1]!, false);
+  const countText = argv[2];
+  if (countText === undefined) {
+    const z = lookup(c, arg(argv, 1), false);
     if (z === null) return;
     if (z === undefined) c.reply.nil();
     else c.reply.bulk(z.randomNode().member);
     return;
   }
-  const l = parseInt64(argv[2]!);
-  if (l === null) return c.reply.error(E.NOT_INTEGER);
-  if (l < -INT64_MAX) return c.reply.error(E.LONG_OUT_OF_RANGE);
-  if (argv.length > 4 || (argv.length === 4 && !is(argv[3]!, 'withscores'))) return c.reply.error(E.SYNTAX);
+  const l = parseInt64(countText);
+  if (l === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (l < -INT64_MAX) {
+    c.reply.error(E.LONG_OUT_OF_RANGE);
+    return;
+  }
+  const option = argv[3];
+  if (argv.length > 4 || (option !== undefined && !is(option, 'withscores'))) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
   const withScores = argv.length === 4;
-  if (withScores && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) return c.reply.error(E.VALUE_OUT_OF_RANGE);
-  const z = lookup(c, argv[1]!, false);
+  if (withScores && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) {
+    c.reply.error(E.VALUE_OUT_OF_RANGE);
+    return;
+  }
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
-  if (z === undefined || l === 0n) return c.reply.array(0);
+  if (z === undefined || l === 0n) {
+    c.reply.array(0);
+    return;
+  }
   const count = Number(l < 0n ? -l : l);
   const size = z.size;
   let picked: SkipNode[];
@@ -868,9 +996,9 @@ function zrandmember(c: Client, argv: string[]): void {
     picked = rankRange(z, 0, -1, true);
   } else if (z.encoding() === 'listpack' && count * 3 <= size) {
     // Redis samples a small listpack in its own order.
-    picked = distinctRanks(size, count).sort((a, b) => a - b).map((r) => z.at(r)!);
+    picked = distinctRanks(size, count).sort((a, b) => a - b).map((r) => nodeAt(z, r));
   } else {
-    picked = distinctRanks(size, count).map((r) => z.at(r)!);
+    picked = distinctRanks(size, count).map((r) => nodeAt(z, r));
   }
   replyEntries(c, picked, withScores);
 }
@@ -882,8 +1010,10 @@ function distinctRanks(size: number, count: number): number[] {
     const all = Array.from({ length: size }, (_, i) => i);
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (size - i));
-      const t = all[i]!;
-      all[i] = all[j]!;
+      const t = all[i];
+      const u = all[j];
+      if (t === undefined || u === undefined) break;
+      all[i] = u;
       all[j] = t;
     }
     all.length = count;
@@ -892,6 +1022,13 @@ function distinctRanks(size: number, count: number): number[] {
   const chosen = new Set<number>();
   while (chosen.size < count) chosen.add(Math.floor(Math.random() * size));
   return Array.from(chosen);
+}
+
+/** The node at rank `r`, which the caller took below the set's size. */
+function nodeAt(z: ZSetValue, r: number): SkipNode {
+  const n = z.at(r);
+  if (n === null) throw new RangeError(`rank ${r} is past the end of a sorted set of ${z.size}`);
+  return n;
 }
 
 // --- ZSCAN ---
@@ -906,9 +1043,12 @@ function listpackScoreText(d: number): string {
 }
 
 function zscan(c: Client, argv: string[]): void {
-  const cursor = parseCursor(argv[2]!);
-  if (cursor === null) return c.reply.error(E.INVALID_CURSOR);
-  const z = lookup(c, argv[1]!, false);
+  const cursor = parseCursor(arg(argv, 2));
+  if (cursor === null) {
+    c.reply.error(E.INVALID_CURSOR);
+    return;
+  }
+  const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   if (z === undefined) {
     replyScan(c, 0n, []);
@@ -930,7 +1070,8 @@ function zscan(c: Client, argv: string[]): void {
     next = step.cursor;
     for (const m of step.keys) {
       if (pattern !== null && !globMatch(pattern, m)) continue;
-      out.push(m, formatDouble(z.score(m)!));
+      const score = z.score(m);
+      if (score !== undefined) out.push(m, formatDouble(score));
     }
   }
   replyScan(c, next, out);
