@@ -3,7 +3,7 @@
 // replies, announces keyspace events and counts changes. XREADGROUP is in stream-read.ts.
 
 import * as E from '../errors.js';
-import { is, parseInt64 } from '../protocol/args.js';
+import { arg, is, parseInt64 } from '../protocol/args.js';
 import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { streamGroupDocs } from './docs/stream-group.js';
 import type { Client } from '../server/client.js';
@@ -39,11 +39,14 @@ function groupOptions(c: Client, argv: string[], create: boolean): GroupOptions 
   let mkStream = false;
   let entriesRead: I64 = UNKNOWN_READS;
   for (let i = 5; i < argv.length; ) {
-    if (create && is(argv[i]!, 'mkstream')) {
+    const opt = argv[i];
+    if (opt === undefined) break;
+    const value = argv[i + 1];
+    if (create && is(opt, 'mkstream')) {
       mkStream = true;
       i++;
-    } else if (is(argv[i]!, 'entriesread') && i + 1 < argv.length) {
-      const v = exactArg(c, argv[i + 1]!);
+    } else if (is(opt, 'entriesread') && value !== undefined) {
+      const v = exactArg(c, value);
       if (v === null) return null;
       if (v < 0 && v !== UNKNOWN_READS) {
         c.reply.error(E.ENTRIESREAD_RANGE);
@@ -52,7 +55,7 @@ function groupOptions(c: Client, argv: string[], create: boolean): GroupOptions 
       entriesRead = v;
       i += 2;
     } else {
-      c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+      c.reply.error(E.subcommandSyntax(arg(argv, 1), 'xgroup'));
       return null;
     }
   }
@@ -68,8 +71,8 @@ function groupStream(c: Client, k: string): StreamValue | null {
 
 /** The stream and the group an XGROUP subcommand names; both must exist. Null after replying. */
 function namedGroup(c: Client, argv: string[]): { s: StreamValue; g: ConsumerGroup } | null {
-  const k = argv[2]!;
-  const groupName = argv[3]!;
+  const k = arg(argv, 2);
+  const groupName = arg(argv, 3);
   const s = groupStream(c, k);
   if (s === null) return null;
   const g = s.groups.get(groupName);
@@ -83,7 +86,7 @@ function namedGroup(c: Client, argv: string[]): { s: StreamValue; g: ConsumerGro
 function xgroupCreate(c: Client, argv: string[]): void {
   const opts = groupOptions(c, argv, true);
   if (opts === null) return;
-  const k = argv[2]!;
+  const k = arg(argv, 2);
   let s: StreamValue | undefined;
   if (opts.mkStream) {
     const found = lookup(c, k, true);
@@ -95,14 +98,14 @@ function xgroupCreate(c: Client, argv: string[]): void {
     s = found;
   }
   if (argv.length > 8) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'xgroup'));
     return;
   }
   let id: StreamId;
   if (argv[4] === '$') {
     id = s?.lastId ?? MIN_ID;
   } else {
-    const p = strictId(c, argv[4]!);
+    const p = strictId(c, arg(argv, 4));
     if (p === null) return;
     id = p;
   }
@@ -110,7 +113,7 @@ function xgroupCreate(c: Client, argv: string[]): void {
     s = new StreamValue();
     c.db.set(k, s);
   }
-  if (!createGroup(s, argv[3]!, id, opts.entriesRead)) {
+  if (!createGroup(s, arg(argv, 3), id, opts.entriesRead)) {
     c.reply.error(E.BUSYGROUP);
     return;
   }
@@ -125,14 +128,14 @@ function xgroupSetid(c: Client, argv: string[]): void {
   const found = namedGroup(c, argv);
   if (found === null) return;
   if (argv.length !== 5 && argv.length !== 7) {
-    c.reply.error(E.subcommandSyntax(argv[1]!, 'xgroup'));
+    c.reply.error(E.subcommandSyntax(arg(argv, 1), 'xgroup'));
     return;
   }
   let id: StreamId;
   if (argv[4] === '$') {
     id = found.s.lastId;
   } else {
-    const p = parseIdText(argv[4]!, 0, false, false);
+    const p = parseIdText(arg(argv, 4), 0, false, false);
     if (p === null) {
       c.reply.error(E.STREAM_INVALID_ID);
       return;
@@ -141,17 +144,17 @@ function xgroupSetid(c: Client, argv: string[]): void {
   }
   setGroupId(found.g, id, opts.entriesRead);
   c.db.stats.dirty++;
-  notify(c, NOTIFY_STREAM, 'xgroup-setid', argv[2]!);
+  notify(c, NOTIFY_STREAM, 'xgroup-setid', arg(argv, 2));
   c.reply.ok();
 }
 
 // DESTROY, CREATECONSUMER and DELCONSUMER have a fixed arity, which the table enforces.
 
 function xgroupDestroy(c: Client, argv: string[]): void {
-  const k = argv[2]!;
+  const k = arg(argv, 2);
   const s = groupStream(c, k);
   if (s === null) return;
-  if (!destroyGroup(s, argv[3]!)) {
+  if (!destroyGroup(s, arg(argv, 3))) {
     c.reply.integer(0);
     return;
   }
@@ -165,11 +168,11 @@ function xgroupDestroy(c: Client, argv: string[]): void {
 function xgroupCreateconsumer(c: Client, argv: string[]): void {
   const found = namedGroup(c, argv);
   if (found === null) return;
-  if (!createConsumer(found.g, argv[4]!, c.db.clock.now())) {
+  if (!createConsumer(found.g, arg(argv, 4), c.db.clock.now())) {
     c.reply.integer(0);
     return;
   }
-  notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', argv[2]!);
+  notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', arg(argv, 2));
   c.db.stats.dirty++;
   c.reply.integer(1);
 }
@@ -177,10 +180,10 @@ function xgroupCreateconsumer(c: Client, argv: string[]): void {
 function xgroupDelconsumer(c: Client, argv: string[]): void {
   const found = namedGroup(c, argv);
   if (found === null) return;
-  const pending = deleteConsumer(found.g, argv[4]!);
+  const pending = deleteConsumer(found.g, arg(argv, 4));
   if (pending !== null) {
     c.db.stats.dirty++;
-    notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', argv[2]!);
+    notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', arg(argv, 2));
   }
   c.reply.integer(pending ?? 0);
 }
@@ -221,12 +224,14 @@ function readGroupOf(c: Client, k: string, groupName: string, onMissing: () => v
 }
 
 function xack(c: Client, argv: string[]): void {
-  const k = argv[1]!;
-  const found = readGroupOf(c, k, argv[2]!, () => c.reply.integer(0));
+  const k = arg(argv, 1);
+  const found = readGroupOf(c, k, arg(argv, 2), () => c.reply.integer(0));
   if (found === null) return;
   const ids: StreamId[] = [];
   for (let j = 3; j < argv.length; j++) {
-    const id = strictId(c, argv[j]!);
+    const text = argv[j];
+    if (text === undefined) break;
+    const id = strictId(c, text);
     if (id === null) return;
     ids.push(id);
   }
@@ -247,31 +252,34 @@ function xpending(c: Client, argv: string[]): void {
   let count = 0;
   let minIdle = 0;
   let consumerName: string | null = null;
-  if (argc >= 6) {
-    let at = 3;
-    if (is(argv[3]!, 'idle')) {
-      const v = longArg(c, argv[4]!);
-      if (v === null) return;
-      minIdle = v;
-      if (argc < 8) {
-        c.reply.error(E.SYNTAX);
-        return;
-      }
-      at += 2;
+  // The extended form, [IDLE min-idle-time] start end count [consumer]; nothing for the summary.
+  let range = argv.slice(3);
+  const [word, idleText] = range;
+  if (word !== undefined && idleText !== undefined && is(word, 'idle')) {
+    const v = longArg(c, idleText);
+    if (v === null) return;
+    minIdle = v;
+    if (argc < 8) {
+      c.reply.error(E.SYNTAX);
+      return;
     }
-    const n = longArg(c, argv[at + 2]!);
+    range = range.slice(2);
+  }
+  const [startText, endText, countText, consumer] = range;
+  if (startText !== undefined && endText !== undefined && countText !== undefined) {
+    const n = longArg(c, countText);
     if (n === null) return;
     count = Math.max(0, n);
-    const s0 = boundArg(c, argv[at]!, true);
+    const s0 = boundArg(c, startText, true);
     if (s0 === null) return;
-    const e0 = boundArg(c, argv[at + 1]!, false);
+    const e0 = boundArg(c, endText, false);
     if (e0 === null) return;
     start = s0;
     end = e0;
-    if (at + 3 < argc) consumerName = argv[at + 3]!;
+    if (consumer !== undefined) consumerName = consumer;
   }
-  const k = argv[1]!;
-  const groupName = argv[2]!;
+  const k = arg(argv, 1);
+  const groupName = arg(argv, 2);
   const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
   if (found === null) return;
   if (argc === 3) {
@@ -317,19 +325,21 @@ function replyClaimed(c: Client, s: StreamValue, claimed: readonly StreamId[], j
 }
 
 function xclaim(c: Client, argv: string[]): void {
-  const k = argv[1]!;
-  const groupName = argv[2]!;
+  const k = arg(argv, 1);
+  const groupName = arg(argv, 2);
   const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
   if (found === null) return;
   const { s, g } = found;
-  const idle = longArg(c, argv[4]!, E.xclaimBadArgument('min-idle-time', 'XCLAIM'));
+  const idle = longArg(c, arg(argv, 4), E.xclaimBadArgument('min-idle-time', 'XCLAIM'));
   if (idle === null) return;
   const minIdle = Math.max(0, idle);
   // IDs run until the first argument that is not one; options follow.
   const ids: StreamId[] = [];
   let j = 5;
   for (; j < argv.length; j++) {
-    const p = parseIdText(argv[j]!, 0, true, false);
+    const text = argv[j];
+    if (text === undefined) break;
+    const p = parseIdText(text, 0, true, false);
     if (p === null) break;
     ids.push(p.id);
   }
@@ -340,26 +350,31 @@ function xclaim(c: Client, argv: string[]): void {
   let retryCount: I64 = -1;
   let lastId = MIN_ID;
   for (; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    const opt = argv[j]!;
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
     if (is(opt, 'force')) {
       force = true;
     } else if (is(opt, 'justid')) {
       justId = true;
-    } else if (is(opt, 'idle') && more > 0) {
-      const v = longArg(c, argv[++j]!, E.xclaimBadArgument('IDLE option', 'XCLAIM'));
+    } else if (is(opt, 'idle') && value !== undefined) {
+      j++;
+      const v = longArg(c, value, E.xclaimBadArgument('IDLE option', 'XCLAIM'));
       if (v === null) return;
       deliveryTime = t - v;
-    } else if (is(opt, 'time') && more > 0) {
-      const v = longArg(c, argv[++j]!, E.xclaimBadArgument('TIME option', 'XCLAIM'));
+    } else if (is(opt, 'time') && value !== undefined) {
+      j++;
+      const v = longArg(c, value, E.xclaimBadArgument('TIME option', 'XCLAIM'));
       if (v === null) return;
       deliveryTime = v;
-    } else if (is(opt, 'retrycount') && more > 0) {
-      const v = exactArg(c, argv[++j]!, E.xclaimBadArgument('RETRYCOUNT option', 'XCLAIM'));
+    } else if (is(opt, 'retrycount') && value !== undefined) {
+      j++;
+      const v = exactArg(c, value, E.xclaimBadArgument('RETRYCOUNT option', 'XCLAIM'));
       if (v === null) return;
       retryCount = v;
-    } else if (is(opt, 'lastid') && more > 0) {
-      const id = strictId(c, argv[++j]!);
+    } else if (is(opt, 'lastid') && value !== undefined) {
+      j++;
+      const id = strictId(c, value);
       if (id === null) return;
       lastId = id;
     } else {
@@ -368,7 +383,7 @@ function xclaim(c: Client, argv: string[]): void {
     }
   }
   c.db.willWrite(k);
-  const done = claim(s, g, argv[3]!, ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
+  const done = claim(s, g, arg(argv, 3), ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length;
   replyClaimed(c, s, done.claimed, justId);
@@ -379,31 +394,34 @@ const MAX_AUTOCLAIM_COUNT = INT64_MAX / 16n;
 const ADDRESS_SPACE = 2 ** 47;
 
 function xautoclaim(c: Client, argv: string[]): void {
-  const idle = longArg(c, argv[4]!, E.xclaimBadArgument('min-idle-time', 'XAUTOCLAIM'));
+  const idle = longArg(c, arg(argv, 4), E.xclaimBadArgument('min-idle-time', 'XAUTOCLAIM'));
   if (idle === null) return;
   const minIdle = Math.max(0, idle);
-  const start = boundArg(c, argv[5]!, true);
+  const start = boundArg(c, arg(argv, 5), true);
   if (start === null) return;
   let count = 100;
   let justId = false;
   for (let j = 6; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    if (is(argv[j]!, 'count') && more > 0) {
-      const v = parseInt64(argv[++j]!);
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
+    if (is(opt, 'count') && value !== undefined) {
+      j++;
+      const v = parseInt64(value);
       if (v === null || v < 1n || v > MAX_AUTOCLAIM_COUNT) {
         c.reply.error(E.XAUTOCLAIM_COUNT);
         return;
       }
       count = Number(v);
-    } else if (is(argv[j]!, 'justid')) {
+    } else if (is(opt, 'justid')) {
       justId = true;
     } else {
       c.reply.error(E.SYNTAX);
       return;
     }
   }
-  const k = argv[1]!;
-  const groupName = argv[2]!;
+  const k = arg(argv, 1);
+  const groupName = arg(argv, 2);
   const found = readGroupOf(c, k, groupName, () => c.reply.error(E.noKeyOrGroup(k, groupName)));
   if (found === null) return;
   const { s, g } = found;
@@ -413,7 +431,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     return;
   }
   c.db.willWrite(k);
-  const done = autoclaim(s, g, argv[3]!, start, count, minIdle, justId, c.db.clock.now());
+  const done = autoclaim(s, g, arg(argv, 3), start, count, minIdle, justId, c.db.clock.now());
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length + done.deleted.length;
   c.reply.array(3);

@@ -31,21 +31,25 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
   let groupName: string | null = null;
   let consumerName = '';
   for (let i = 1; i < argv.length; i++) {
-    const more = argv.length - i - 1;
-    const o = argv[i]!;
-    if (is(o, 'block') && more > 0) {
-      const t = longArg(c, argv[++i]!, E.TIMEOUT_NOT_INTEGER);
+    const o = argv[i];
+    if (o === undefined) break;
+    const next = argv[i + 1];
+    const second = argv[i + 2];
+    if (is(o, 'block') && next !== undefined) {
+      i++;
+      const t = longArg(c, next, E.TIMEOUT_NOT_INTEGER);
       if (t === null) return null;
       if (t < 0) {
         c.reply.error(E.TIMEOUT_NEGATIVE);
         return null;
       }
       timeout = t;
-    } else if (is(o, 'count') && more > 0) {
-      const v = longArg(c, argv[++i]!);
+    } else if (is(o, 'count') && next !== undefined) {
+      i++;
+      const v = longArg(c, next);
       if (v === null) return null;
       count = Math.max(0, v);
-    } else if (is(o, 'streams') && more > 0) {
+    } else if (is(o, 'streams') && next !== undefined) {
       streamsAt = i + 1;
       n = argv.length - streamsAt;
       if (n % 2 !== 0) {
@@ -54,13 +58,13 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
       }
       n /= 2;
       break;
-    } else if (is(o, 'group') && more >= 2) {
+    } else if (is(o, 'group') && next !== undefined && second !== undefined) {
       if (!readGroup) {
         c.reply.error(E.XREAD_GROUP_OPTION);
         return null;
       }
-      groupName = argv[i + 1]!;
-      consumerName = argv[i + 2]!;
+      groupName = next;
+      consumerName = second;
       i += 2;
     } else if (is(o, 'noack')) {
       if (!readGroup) {
@@ -84,14 +88,15 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
   const keys = argv.slice(streamsAt, streamsAt + n);
   const ids: StreamId[] = [];
   for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
+    const k = keys[i];
+    const arg = argv[streamsAt + n + i];
+    if (k === undefined || arg === undefined) break;
     const s = lookup(c, k, false);
     if (s === null) return null;
     if (groupName !== null && (s === undefined || !s.groups.has(groupName))) {
       c.reply.error(E.xreadgroupNoGroup(k, groupName));
       return null;
     }
-    const arg = argv[streamsAt + n + i]!;
     if (arg === '$') {
       if (readGroup) {
         c.reply.error(E.XREADGROUP_DOLLAR);
@@ -132,16 +137,20 @@ function readNow(c: Client, args: ReadArgs): Served[] {
   const out: Served[] = [];
   const at = c.db.clock.now();
   for (let i = 0; i < args.keys.length; i++) {
-    const k = args.keys[i]!;
+    const k = args.keys[i];
+    const gt = args.ids[i];
+    if (k === undefined || gt === undefined) break;
     const s = lookup(c, k, false);
     if (s === null || s === undefined) continue;
-    const gt = args.ids[i]!;
     if (args.group === null) {
       const last = s.length > 0 ? s.lastLiveId() : null;
-      if (last !== null && compareIds(last, gt) > 0) out.push({ key: k, items: rangeEntries(s, nextId(gt)!, MAX_ID, false, args.count) });
+      const from = last !== null && compareIds(last, gt) > 0 ? nextId(gt) : null;
+      if (from !== null) out.push({ key: k, items: rangeEntries(s, from, MAX_ID, false, args.count) });
       continue;
     }
-    const g = s.groups.get(args.group.name)!;
+    // Parsing found the group on every key; nothing read since removes one.
+    const g = s.groups.get(args.group.name);
+    if (g === undefined) continue;
     // A group read may move the group, add pending entries or a consumer (or, with nothing new,
     // change nothing): the barrier hears of it first either way.
     c.db.willWrite(k);
@@ -201,7 +210,8 @@ interface StreamWait {
 function block(c: Client, args: ReadArgs): void {
   const after = new Map<string, StreamId>();
   args.keys.forEach((k, i) => {
-    if (!after.has(k)) after.set(k, args.ids[i]!);
+    const id = args.ids[i];
+    if (id !== undefined && !after.has(k)) after.set(k, id);
   });
   const w: StreamWait = {
     client: c,
@@ -224,7 +234,7 @@ function serveWait(w: StreamWait, k: string): boolean {
   const c = w.client;
   const v = w.db.get(k);
   const s = v === undefined ? null : asStream(v);
-  let gt = w.after.get(k)!;
+  let gt = w.after.get(k);
   let g: ConsumerGroup | undefined;
   if (w.group !== null) {
     if (s === null) {
@@ -238,7 +248,7 @@ function serveWait(w: StreamWait, k: string): boolean {
     }
     gt = g.lastId;
   }
-  if (s === null || compareIds(s.lastId, gt) <= 0) return false;
+  if (s === null || gt === undefined || compareIds(s.lastId, gt) <= 0) return false;
   const start = nextId(gt);
   if (start === null) return false;
   let items: StreamEntry[];

@@ -3,7 +3,7 @@
 // stream-read.ts, consumer groups in stream-group.ts; entries and groups live in src/store/.
 
 import * as E from '../errors.js';
-import { is, parseInt64, parseInteger } from '../protocol/args.js';
+import { arg, is, parseInt64, parseInteger } from '../protocol/args.js';
 import { key, NO_KEYS, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { streamDocs } from './docs/stream.js';
 import type { Client } from '../server/client.js';
@@ -195,24 +195,29 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
   let id: ParsedId | null = null;
   let i = 2;
   for (; i < argv.length; i++) {
-    const more = argv.length - 1 - i;
-    const opt = argv[i]!;
+    const opt = argv[i];
+    if (opt === undefined) break;
+    const next = argv[i + 1];
     if (xadd && opt === '*') break;
-    if ((is(opt, 'maxlen') || is(opt, 'minid')) && more > 0) {
+    if ((is(opt, 'maxlen') || is(opt, 'minid')) && next !== undefined) {
       if (strategy !== null) {
         c.reply.error(E.TRIM_MAXLEN_AND_MINID);
         return null;
       }
       approx = false;
-      const next = argv[i + 1];
-      if (more >= 2 && next === '~') {
+      // An optional '~' or '=' comes before the value when something follows it.
+      let value = next;
+      const after = argv[i + 2];
+      if (after !== undefined && next === '~') {
         approx = true;
+        value = after;
         i++;
-      } else if (more >= 2 && next === '=') {
+      } else if (after !== undefined && next === '=') {
+        value = after;
         i++;
       }
       if (is(opt, 'maxlen')) {
-        const n = longArg(c, argv[i + 1]!);
+        const n = longArg(c, value);
         if (n === null) return null;
         if (n < 0) {
           c.reply.error(E.TRIM_MAXLEN_NEGATIVE);
@@ -221,14 +226,14 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
         maxlen = n;
         strategy = 'maxlen';
       } else {
-        const m = strictId(c, argv[i + 1]!);
+        const m = strictId(c, value);
         if (m === null) return null;
         minid = m;
         strategy = 'minid';
       }
       i++;
-    } else if (is(opt, 'limit') && more > 0) {
-      const n = longArg(c, argv[i + 1]!);
+    } else if (is(opt, 'limit') && next !== undefined) {
+      const n = longArg(c, next);
       if (n === null) return null;
       if (n < 0) {
         c.reply.error(E.TRIM_LIMIT_NEGATIVE);
@@ -287,7 +292,7 @@ function xadd(c: Client, argv: string[]): void {
     c.reply.error(E.XADD_ID_ZERO);
     return;
   }
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   let s = lookup(c, k, true);
   if (s === null) return;
   const created = s === undefined;
@@ -319,14 +324,17 @@ function xadd(c: Client, argv: string[]): void {
 function xtrim(c: Client, argv: string[]): void {
   const args = parseAddTrim(c, argv, false);
   if (args === null) return;
-  const k = argv[1]!;
+  // Parsing refuses an XTRIM without MAXLEN or MINID.
+  const trim = args.trim;
+  if (trim === null) throw new RangeError('XTRIM parsed without a trimming strategy');
+  const k = arg(argv, 1);
   const s = lookup(c, k, true);
   if (s === null) return;
   if (s === undefined) {
     c.reply.integer(0);
     return;
   }
-  const deleted = s.trim(args.trim!);
+  const deleted = s.trim(trim);
   if (deleted > 0) {
     c.db.modified(k, deleted);
     notify(c, NOTIFY_STREAM, 'xtrim', k);
@@ -337,14 +345,18 @@ function xtrim(c: Client, argv: string[]): void {
 // --- XRANGE, XREVRANGE, XLEN, XDEL ---
 
 function rangeGeneric(c: Client, argv: string[], rev: boolean): void {
-  const start = boundArg(c, rev ? argv[3]! : argv[2]!, true);
+  const start = boundArg(c, rev ? arg(argv, 3) : arg(argv, 2), true);
   if (start === null) return;
-  const end = boundArg(c, rev ? argv[2]! : argv[3]!, false);
+  const end = boundArg(c, rev ? arg(argv, 2) : arg(argv, 3), false);
   if (end === null) return;
   let count = -1;
   for (let j = 4; j < argv.length; j++) {
-    if (is(argv[j]!, 'count') && j + 1 < argv.length) {
-      const n = longArg(c, argv[++j]!);
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const value = argv[j + 1];
+    if (is(opt, 'count') && value !== undefined) {
+      j++;
+      const n = longArg(c, value);
       if (n === null) return;
       count = Math.max(0, n);
     } else {
@@ -352,7 +364,7 @@ function rangeGeneric(c: Client, argv: string[], rev: boolean): void {
       return;
     }
   }
-  const s = lookup(c, argv[1]!, false);
+  const s = lookup(c, arg(argv, 1), false);
   if (s === null) return;
   if (s === undefined) {
     c.reply.array(0);
@@ -369,13 +381,13 @@ const xrange = (c: Client, argv: string[]): void => rangeGeneric(c, argv, false)
 const xrevrange = (c: Client, argv: string[]): void => rangeGeneric(c, argv, true);
 
 function xlen(c: Client, argv: string[]): void {
-  const s = lookup(c, argv[1]!, false);
+  const s = lookup(c, arg(argv, 1), false);
   if (s === null) return;
   c.reply.integer(s?.length ?? 0);
 }
 
 function xdel(c: Client, argv: string[]): void {
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   const s = lookup(c, k, true);
   if (s === null) return;
   if (s === undefined) {
@@ -385,7 +397,9 @@ function xdel(c: Client, argv: string[]): void {
   // Every ID is checked before any is deleted: the command runs whole or not at all.
   const ids: StreamId[] = [];
   for (let j = 2; j < argv.length; j++) {
-    const id = strictId(c, argv[j]!);
+    const text = argv[j];
+    if (text === undefined) break;
+    const id = strictId(c, text);
     if (id === null) return;
     ids.push(id);
   }
@@ -401,7 +415,7 @@ function xdel(c: Client, argv: string[]): void {
 // --- XINFO ---
 
 function xinfoTarget(c: Client, argv: string[]): StreamValue | null {
-  const s = lookup(c, argv[2]!, false);
+  const s = lookup(c, arg(argv, 2), false);
   if (s === undefined) c.reply.error(E.NO_SUCH_KEY);
   return s ?? null;
 }
@@ -409,16 +423,19 @@ function xinfoTarget(c: Client, argv: string[]): StreamValue | null {
 function xinfoStream(c: Client, argv: string[]): void {
   const s = xinfoTarget(c, argv);
   if (s === null) return;
-  const full = argv.length > 3;
+  const fullWord = argv[3];
+  const full = fullWord !== undefined;
   let count = 10;
   if (full) {
     const n = argv.length;
-    if ((n !== 4 && n !== 6) || !is(argv[3]!, 'full') || (n === 6 && !is(argv[4]!, 'count'))) {
-      c.reply.error(E.subcommandSyntax(argv[1]!, 'xinfo'));
+    const countWord = argv[4];
+    const countText = argv[5];
+    if ((n !== 4 && n !== 6) || !is(fullWord, 'full') || (countWord !== undefined && !is(countWord, 'count'))) {
+      c.reply.error(E.subcommandSyntax(arg(argv, 1), 'xinfo'));
       return;
     }
-    if (n === 6) {
-      const n = longArg(c, argv[5]!);
+    if (countText !== undefined) {
+      const n = longArg(c, countText);
       if (n === null) return;
       count = n < 0 ? 10 : n;
     }
@@ -456,7 +473,8 @@ function xinfoStream(c: Client, argv: string[]): void {
   r.array(s.groups.size);
   const upTo = <T>(items: readonly T[]): readonly T[] => (count === 0 ? items : items.slice(0, count));
   for (const name of sortedNames(s.groups)) {
-    const g = s.groups.get(name)!;
+    const g = s.groups.get(name);
+    if (g === undefined) continue;
     r.map(7);
     r.bulk('name');
     r.bulk(name);
@@ -474,14 +492,15 @@ function xinfoStream(c: Client, argv: string[]): void {
     for (const n of pending) {
       r.array(4);
       r.bulk(formatId(n));
-      r.bulk(n.consumer!.name);
+      r.bulk(n.consumer?.name ?? '');
       r.integer(n.deliveryTime);
       r.integer(n.deliveryCount);
     }
     r.bulk('consumers');
     r.array(g.consumers.size);
     for (const cname of sortedNames(g.consumers)) {
-      const cons = g.consumers.get(cname)!;
+      const cons = g.consumers.get(cname);
+      if (cons === undefined) continue;
       r.map(4);
       r.bulk('name');
       r.bulk(cname);
@@ -507,7 +526,8 @@ function xinfoGroups(c: Client, argv: string[]): void {
   if (s === null) return;
   c.reply.array(s.groups.size);
   for (const name of sortedNames(s.groups)) {
-    const g = s.groups.get(name)!;
+    const g = s.groups.get(name);
+    if (g === undefined) continue;
     c.reply.map(6);
     c.reply.bulk('name');
     c.reply.bulk(name);
@@ -527,15 +547,16 @@ function xinfoGroups(c: Client, argv: string[]): void {
 function xinfoConsumers(c: Client, argv: string[]): void {
   const s = xinfoTarget(c, argv);
   if (s === null) return;
-  const g = s.groups.get(argv[3]!);
+  const g = s.groups.get(arg(argv, 3));
   if (g === undefined) {
-    c.reply.error(E.xgroupNoGroup(argv[3]!, argv[2]!));
+    c.reply.error(E.xgroupNoGroup(arg(argv, 3), arg(argv, 2)));
     return;
   }
   const t = c.db.clock.now();
   c.reply.array(g.consumers.size);
   for (const name of sortedNames(g.consumers)) {
-    const cons = g.consumers.get(name)!;
+    const cons = g.consumers.get(name);
+    if (cons === undefined) continue;
     c.reply.map(3);
     c.reply.bulk('name');
     c.reply.bulk(name);
@@ -560,23 +581,24 @@ function xinfoHelp(c: Client): void {
 // --- XSETID ---
 
 function xsetid(c: Client, argv: string[]): void {
-  const id = strictId(c, argv[2]!);
+  const id = strictId(c, arg(argv, 2));
   if (id === null) return;
   let entriesAdded: I64 = -1;
   let maxDeleted = MIN_ID;
   for (let i = 3; i < argv.length; i += 2) {
-    const more = argv.length - 1 - i;
-    const opt = argv[i]!;
-    if (is(opt, 'entriesadded') && more > 0) {
-      const v = exactArg(c, argv[i + 1]!);
+    const opt = argv[i];
+    if (opt === undefined) break;
+    const value = argv[i + 1];
+    if (is(opt, 'entriesadded') && value !== undefined) {
+      const v = exactArg(c, value);
       if (v === null) return;
       if (v < 0) {
         c.reply.error(E.XSETID_ENTRIES_ADDED_NEGATIVE);
         return;
       }
       entriesAdded = v;
-    } else if (is(opt, 'maxdeletedid') && more > 0) {
-      const m = strictId(c, argv[i + 1]!);
+    } else if (is(opt, 'maxdeletedid') && value !== undefined) {
+      const m = strictId(c, value);
       if (m === null) return;
       if (compareIds(id, m) < 0) {
         c.reply.error(E.XSETID_BELOW_MAX_DELETED);
@@ -588,14 +610,15 @@ function xsetid(c: Client, argv: string[]): void {
       return;
     }
   }
-  const s = lookup(c, argv[1]!, true);
+  const s = lookup(c, arg(argv, 1), true);
   if (s === null) return;
   if (s === undefined) {
     c.reply.error(E.NO_SUCH_KEY);
     return;
   }
-  if (s.length > 0) {
-    if (compareIds(id, s.lastLiveId()!) < 0) {
+  const top = s.length > 0 ? s.lastLiveId() : null;
+  if (top !== null) {
+    if (compareIds(id, top) < 0) {
       c.reply.error(E.XSETID_BELOW_TOP);
       return;
     }
@@ -608,7 +631,7 @@ function xsetid(c: Client, argv: string[]): void {
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (maxDeleted.ms !== 0 || maxDeleted.seq !== 0) s.maxDeletedId = maxDeleted;
   c.db.stats.dirty++;
-  notify(c, NOTIFY_STREAM, 'xsetid', argv[1]!);
+  notify(c, NOTIFY_STREAM, 'xsetid', arg(argv, 1));
   c.reply.ok();
 }
 
