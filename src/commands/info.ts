@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.js';
+import type { ParamName } from '../config/parameters.js';
 import { usedMemory, type Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { activeLockouts } from '../security/auth-throttle.js';
@@ -19,11 +20,11 @@ const REPL_ID = randomBytes(20).toString('hex');
 const BUILD_ID = Buffer.from(VERSION).toString('hex').padEnd(15, '0').slice(0, 15);
 
 /** Reads a configuration value, tolerating parameters the table does not (yet) define. */
-function cfgNum(server: Server, name: string, fallback: number): number {
+function cfgNum(server: Server, name: ParamName, fallback: number): number {
   return server.config.lookup(name) ? server.config.num(name) : fallback;
 }
 
-function cfgStr(server: Server, name: string, fallback: string): string {
+function cfgStr(server: Server, name: ParamName, fallback: string): string {
   return server.config.lookup(name) ? server.config.str(name) : fallback;
 }
 

@@ -114,7 +114,7 @@ export class ConfigLoader {
       let value = config.parse(def, words);
       if (value instanceof Error) return fail(value.message);
       if (def.accumulate && this.seen.has(def.name)) {
-        value = [config.raw(def.name), value].filter((v) => v !== '').join(' ');
+        value = [config.current(def), value].filter((v) => v !== '').join(' ');
       }
       const err = config.store(def, value);
       if (err instanceof Error) fail(err.message);

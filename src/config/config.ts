@@ -2,11 +2,9 @@
 // with Redis's own error wording, set atomically (all or nothing) and applied through each
 // parameter's hooks.
 
-import { parameters } from './parameters.js';
+import { parameters, type ParamName } from './parameters.js';
 import { parseEnum, parseNumber, renderValue } from './values.js';
 import { ConfigError, type ConfigTarget, type ParamDef, type ParamValue } from './types.js';
-
-export { ConfigError, renderValue };
 
 /** A name the configuration answers to: a parameter's own name or its alias (Redis registers both). */
 export interface ConfigEntry {
@@ -16,27 +14,30 @@ export interface ConfigEntry {
 }
 
 /** Parses the words of one directive into its stored value, or an Error with Redis's text. */
-export function parseParam(def: ParamDef, words: string[], current: ParamValue): ParamValue | Error {
+function parseParam(def: ParamDef, words: string[], current: ParamValue): ParamValue | Error {
   if (!def.multi && words.length !== 1) return new ConfigError('wrong number of arguments');
+  // The one word of a single-word kind (never multi, so the check above leaves exactly one).
+  const first = words[0] ?? '';
   let value: ParamValue | Error;
   switch (def.kind) {
     case 'bool': {
-      const v = words[0]!.toLowerCase();
+      const v = first.toLowerCase();
       value = v === 'yes' ? true : v === 'no' ? false : new ConfigError("argument must be 'yes' or 'no'");
       break;
     }
     case 'int':
     case 'memory':
-      value = parseNumber(def, words[0]!);
+      value = parseNumber(def, first);
       break;
     case 'enum':
       value = parseEnum(def, words);
       break;
     case 'string':
-      value = words[0]!;
+      value = first;
       break;
     case 'special':
-      value = def.parse!(words, current);
+      if (!def.parse) throw new Error(`config parameter ${def.name} is special but has no parse`);
+      value = def.parse(words, current);
       break;
   }
   if (value instanceof Error) return value;
@@ -94,41 +95,52 @@ export class Config {
     return this.entry(name)?.def;
   }
 
-  raw(name: string): ParamValue {
+  /** A parameter's value as stored; its name is checked when compiling. */
+  raw(name: ParamName): ParamValue {
     const v = this.values.get(name);
     if (v === undefined) throw new Error(`unknown config parameter ${name}`);
     return v;
   }
 
-  num(name: string): number {
+  num(name: ParamName): number {
     return Number(this.raw(name));
   }
 
-  bool(name: string): boolean {
+  bool(name: ParamName): boolean {
     return this.raw(name) === true;
   }
 
   /** Text parameters as stored; others as CONFIG GET shows them. */
-  str(name: string): string {
-    const v = this.raw(name);
-    return typeof v === 'string' && !this.defs.get(name)!.render ? v : this.render(this.defs.get(name)!);
+  str(name: ParamName): string {
+    const def = this.defs.get(name);
+    if (def === undefined) throw new Error(`unknown config parameter ${name}`);
+    const v = this.current(def);
+    return typeof v === 'string' && !def.render ? v : renderValue(def, v);
+  }
+
+  /** The stored value of a parameter of the table (every one has a value from the start). */
+  current(def: ParamDef): ParamValue {
+    const v = this.values.get(def.name);
+    if (v === undefined) throw new Error(`unknown config parameter ${def.name}`);
+    return v;
   }
 
   /** The value as CONFIG GET shows it. */
   render(def: ParamDef): string {
-    return renderValue(def, this.values.get(def.name)!);
+    return renderValue(def, this.current(def));
   }
 
   /** Parses a directive's words against the current value. */
   parse(def: ParamDef, words: string[]): ParamValue | Error {
-    return parseParam(def, words, this.values.get(def.name)!);
+    return parseParam(def, words, this.current(def));
   }
 
   /** Stores a value and runs its side effect (dir: chdir); on failure nothing changes. */
-  store(def: ParamDef, value: ParamValue): Error | void {
+  store(def: ParamDef, value: ParamValue): Error | undefined {
     const err = def.effect?.(value);
     if (err instanceof Error) return err;
     this.values.set(def.name, value);
+    return undefined;
   }
 
   /**
@@ -138,15 +150,14 @@ export class Config {
    */
   setMany(server: ConfigTarget | null, pairs: readonly (readonly [ConfigEntry, ParamValue])[]): [string, string] | null {
     // A directive with a side effect is restored from what is in force (dir: the real cwd).
-    const old = pairs.map(([{ def }]) => {
-      const v = this.values.get(def.name)!;
-      return def.effect && def.render ? def.render(v) : v;
+    const changes = pairs.map(([entry, value]) => {
+      const v = this.current(entry.def);
+      return { entry, value, old: entry.def.effect && entry.def.render ? entry.def.render(v) : v };
     });
     const restore = (upTo: number): void => {
-      for (let i = upTo - 1; i >= 0; i--) this.store(pairs[i]![0].def, old[i]!);
+      for (const { entry, old } of changes.slice(0, upTo).reverse()) this.store(entry.def, old);
     };
-    for (let i = 0; i < pairs.length; i++) {
-      const [entry, value] = pairs[i]!;
+    for (const [i, { entry, value }] of changes.entries()) {
       const err = this.store(entry.def, value);
       if (err instanceof Error) {
         restore(i);
@@ -154,14 +165,13 @@ export class Config {
       }
     }
     if (server) {
-      for (let i = 0; i < pairs.length; i++) {
-        const [entry, value] = pairs[i]!;
+      for (const [i, { entry, value, old }] of changes.entries()) {
         const def = entry.def;
-        if (!def.apply || renderValue(def, value) === renderValue(def, old[i]!)) continue;
-        const err = def.apply(server, value, old[i]!);
+        if (!def.apply || renderValue(def, value) === renderValue(def, old)) continue;
+        const err = def.apply(server, value, old);
         if (err instanceof Error) {
-          restore(pairs.length);
-          for (let j = 0; j < i; j++) pairs[j]![0].def.apply?.(server, old[j]!, pairs[j]![1]);
+          restore(changes.length);
+          for (const done of changes.slice(0, i)) done.entry.def.apply?.(server, done.old, done.value);
           return [entry.name, err.message];
         }
       }

@@ -15,15 +15,18 @@ const INT_MAX = 2n ** 31n - 1n;
 const UINT_MAX = 2n ** 32n - 1n;
 const ULLONG_MAX = 2n ** 64n - 1n;
 
-type Extra = Partial<ParamDef>;
+/** What a row adds to its kind's fields (its name, kind and default come from the helper). */
+type Extra = Partial<Omit<ParamDef, 'name' | 'kind' | 'default'>>;
+/** A row that keeps its name's literal type, so the table's names make a type (ParamName). */
+type Row<N extends string> = ParamDef & { readonly name: N };
 
-const bool = (name: string, dflt: boolean, extra: Extra = {}): ParamDef => ({
+const bool = <N extends string>(name: N, dflt: boolean, extra: Extra = {}): Row<N> => ({
   name,
   kind: 'bool',
   default: dflt ? 'yes' : 'no',
   ...extra,
 });
-const int = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra = {}): ParamDef => ({
+const int = <N extends string>(name: N, min: bigint, max: bigint, dflt: number, extra: Extra = {}): Row<N> => ({
   name,
   kind: 'int',
   min,
@@ -31,7 +34,7 @@ const int = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra 
   default: String(dflt),
   ...extra,
 });
-const mem = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra = {}): ParamDef => ({
+const mem = <N extends string>(name: N, min: bigint, max: bigint, dflt: number, extra: Extra = {}): Row<N> => ({
   name,
   kind: 'memory',
   min,
@@ -40,14 +43,14 @@ const mem = (name: string, min: bigint, max: bigint, dflt: number, extra: Extra 
   ...extra,
 });
 /** Text; `null` default means "not set" (Redis's EMPTY_STRING_IS_NULL). */
-const str = (name: string, dflt: string | null, extra: Extra = {}): ParamDef => ({
+const str = <N extends string>(name: N, dflt: string | null, extra: Extra = {}): Row<N> => ({
   name,
   kind: 'string',
   default: dflt ?? '',
   ...(dflt === null ? { nullIfEmpty: true } : {}),
   ...extra,
 });
-const enm = (name: string, values: readonly string[], dflt: string, extra: Extra = {}): ParamDef => ({
+const enm = <N extends string>(name: N, values: readonly string[], dflt: string, extra: Extra = {}): Row<N> => ({
   name,
   kind: 'enum',
   values,
@@ -64,27 +67,27 @@ const off = (feature: string, value: string, extra: Extra = {}): Extra => ({ onl
 /** Refuses a runtime change of a listening address: Redoubt binds its sockets once, at startup. */
 const notAtRuntime =
   (what: string) =>
-  (_server: unknown, value: unknown, old: unknown): Error | void => {
-    if (value !== old) return new Error(`changing ${what} at runtime is not supported yet; set it in the config file and restart`);
-  };
+  (_server: unknown, value: unknown, old: unknown): Error | undefined =>
+    value !== old ? new Error(`changing ${what} at runtime is not supported yet; set it in the config file and restart`) : undefined;
 
 /** A tls-* directive: a runtime change rebuilds the TLS context (and is refused if it cannot). */
 const TLS: Extra = { apply: (target) => target.reloadTls() };
 
 /** The directives that take part in the no-open-door rule: a change that opens the door is refused. */
-const refuseOpenDoor = (target: ConfigTarget): Error | void => target.refuseOpenDoor();
+const refuseOpenDoor = (target: ConfigTarget): Error | undefined => target.refuseOpenDoor();
 
 /** requirepass: the default user's password follows it; a change the no-open-door rule refuses is undone. */
-function requirepassApply(target: ConfigTarget, value: ParamValue, old: ParamValue): Error | void {
+function requirepassApply(target: ConfigTarget, value: ParamValue, old: ParamValue): Error | undefined {
   target.setDefaultPassword(String(value));
   const err = target.refuseOpenDoor();
   if (err instanceof Error) {
     target.setDefaultPassword(String(old));
     return err;
   }
+  return undefined;
 }
 
-export const parameters: readonly ParamDef[] = [
+const table = [
   // --- network ---
   int('port', 0n, 65535n, 6379, { apply: notAtRuntime('the port') }),
   {
@@ -361,7 +364,12 @@ export const parameters: readonly ParamDef[] = [
   // Lifts the no-open-door rule (non-loopback bind + no password + protected mode off). Dangerous.
   bool('allow-unauthenticated-network', false, { apply: refuseOpenDoor }),
   // Brute-force throttling of AUTH / HELLO AUTH (auth-throttle.ts); "no" also lifts lockouts in force.
-  bool('auth-failure-throttling', true, { apply: (target, value) => (value === false ? target.forgetAuthFailures() : undefined) }),
+  bool('auth-failure-throttling', true, {
+    apply: (target, value) => {
+      if (value === false) target.forgetAuthFailures();
+      return undefined;
+    },
+  }),
   int('auth-failure-window', 1n, 86400n, 60),
   int('auth-failure-delay-after', 0n, 1000n, 3),
   int('auth-failure-delay-base-ms', 0n, 60000n, 100),
@@ -374,7 +382,12 @@ export const parameters: readonly ParamDef[] = [
   int('auth-failure-user-burst', 1n, 100000n, 10),
   // Seconds a connection may stay unauthenticated while a password is required; 0: no limit.
   int('auth-timeout', 0n, 86400n, 10),
-];
+] as const satisfies readonly ParamDef[];
+
+/** The name of a parameter of the table (not an alias): `config.num('databses')` does not compile. */
+export type ParamName = (typeof table)[number]['name'];
+
+export const parameters: readonly ParamDef[] = table;
 
 /** Names (and aliases) of the secret parameters, whose values never reach SLOWLOG or MONITOR. */
 export const SENSITIVE_NAMES: ReadonlySet<string> = new Set(

@@ -128,7 +128,7 @@ function overwrite(path: string, text: string): void {
 export function rewriteConfig(config: Config, path: string): void {
   const state = readOldFile(config, path);
   for (const def of parameters) {
-    for (const { line, force } of linesFor(def, config.raw(def.name))) state.rewriteLine(def.name, line, force);
+    for (const { line, force } of linesFor(def, config.current(def))) state.rewriteLine(def.name, line, force);
     state.processed.add(def.name);
   }
   for (const [option, at] of state.optionLines) {

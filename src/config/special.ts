@@ -169,13 +169,14 @@ export function strerror(err: unknown): string {
 }
 
 /** Redis changes the working directory itself, so later relative paths (include, files) follow it. */
-export function chdirEffect(value: ParamValue): Error | void {
-  if (value === '') return;
+export function chdirEffect(value: ParamValue): Error | undefined {
+  if (value === '') return undefined;
   try {
     process.chdir(String(value));
   } catch (err) {
     return new ConfigError(strerror(err));
   }
+  return undefined;
 }
 
 export function rewriteDir(): RewriteLine[] {

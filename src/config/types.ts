@@ -27,9 +27,9 @@ export type ParamKind =
  */
 export interface ConfigTarget {
   /** Rebuilds the running TLS listeners' context from the directives in force; an Error refuses the change. */
-  reloadTls(): Error | void;
+  reloadTls(): Error | undefined;
   /** The no-open-door rule on the directives in force: an Error refuses the change. */
-  refuseOpenDoor(): Error | void;
+  refuseOpenDoor(): Error | undefined;
   /** requirepass: the default user's only password ('' makes it nopass). */
   setDefaultPassword(password: string): void;
   /** auth-failure-throttling off: every failure count and lockout is forgotten. */
@@ -92,9 +92,9 @@ export interface ParamDef {
   /** Renders the stored value for CONFIG GET when it is not the plain value. */
   readonly render?: (value: ParamValue) => string;
   /** Side effect of storing the value, at startup and at runtime (dir: chdir). */
-  readonly effect?: (value: ParamValue) => Error | void;
+  readonly effect?: (value: ParamValue) => Error | undefined;
   /** Runs after a runtime change; an Error rolls the whole CONFIG SET back. */
-  readonly apply?: (target: ConfigTarget, value: ParamValue, old: ParamValue) => Error | void;
+  readonly apply?: (target: ConfigTarget, value: ParamValue, old: ParamValue) => Error | undefined;
   /** The lines CONFIG REWRITE writes, when not the plain `name value` line. */
   readonly rewrite?: (value: ParamValue, def: ParamDef) => readonly RewriteLine[];
 }

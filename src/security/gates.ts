@@ -20,15 +20,18 @@ export function isLocalClient(c: Client): boolean {
 }
 
 /** Redis's allowProtectedAction: `option` is one of the enable-* directives (no|yes|local). */
-export function allowProtectedAction(config: Config, option: string, c: Client): boolean {
+export function allowProtectedAction(config: Config, option: ProtectedOption, c: Client): boolean {
   const mode = config.str(option);
   return mode === 'yes' || (mode === 'local' && isLocalClient(c));
 }
 
+/** The enable-* directives (no|yes|local). */
+type ProtectedOption = 'enable-debug-command' | 'enable-module-command' | 'enable-protected-configs';
+
 /** The directive that allows a protected command, and the name its refusal gives. */
 export interface ProtectedGate {
   readonly label: 'DEBUG' | 'MODULE';
-  readonly option: 'enable-debug-command' | 'enable-module-command';
+  readonly option: Exclude<ProtectedOption, 'enable-protected-configs'>;
 }
 
 /**

@@ -194,8 +194,8 @@ export class TlsListeners {
    * Apply hook of every tls-* directive: rebuilds the context from the configuration now in
    * force and hands it to the running listeners. New connections use it; established ones keep theirs.
    */
-  reload(config: Config, log: Logger): Error | void {
-    if (this.current.size === 0) return;
+  reload(config: Config, log: Logger): Error | undefined {
+    if (this.current.size === 0) return undefined;
     let settings: TlsSettings;
     try {
       settings = tlsSettings(config);
@@ -211,6 +211,7 @@ export class TlsListeners {
       mutable.rejectUnauthorized = settings.rejectUnauthorized;
       this.current.set(srv, settings);
     }
+    return undefined;
   }
 }
 

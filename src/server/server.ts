@@ -359,13 +359,13 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   // --- ConfigTarget: what CONFIG SET reaches ---
 
-  reloadTls(): Error | void {
+  reloadTls(): Error | undefined {
     return this.tls.reload(this.config, this.log);
   }
 
-  refuseOpenDoor(): Error | void {
+  refuseOpenDoor(): Error | undefined {
     const reason = openDoorReason(this);
-    if (reason !== null) return new Error(reason);
+    return reason === null ? undefined : new Error(reason);
   }
 
   setDefaultPassword(password: string): void {
