@@ -38,7 +38,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   // False right after a bare `--name`: the next word is its value even if it starts with "--".
   let lastHasValue = true;
   for (; j < argv.length; j++) {
-    const arg = argv[j]!;
+    const arg = argv[j];
+    if (arg === undefined) break;
     if (arg === '-' && (j === 0 || j === argv.length - 1)) {
       stdin = true;
     } else if (lastHasValue && arg.startsWith('--')) {
@@ -47,8 +48,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       lastHasValue = arg.trim().includes(' ');
       if (!lastHasValue && arg.toLowerCase() === '--save') {
         // `--save` with nothing after it means `save ""`, as in redis-server.
-        const nextIsOption = j !== argv.length - 1 && argv[j + 1]!.startsWith('--');
-        if (nextIsOption || j === argv.length - 1) {
+        const next = argv[j + 1];
+        if (next === undefined || next.startsWith('--')) {
           current += '""';
           lastHasValue = true;
         }

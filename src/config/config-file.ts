@@ -91,9 +91,8 @@ export class ConfigLoader {
 
   /** Applies every line of `text`. */
   loadText(text: string, source: Source): void {
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    for (const [i, raw] of text.split('\n').entries()) {
+      const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
       if (line === '' || line.startsWith('#')) continue;
       this.directive(line, source, i + 1);
     }
@@ -105,9 +104,10 @@ export class ConfigLoader {
       throw new StartupConfigError(reason, source, lineNumber, line);
     };
     const argv = splitArgs(line) ?? fail('Unbalanced quotes in configuration line');
-    if (argv.length === 0) return;
-    const name = argv[0]!.toLowerCase();
-    const words = argv.slice(1);
+    const [directive, ...words] = argv;
+    if (directive === undefined) return;
+    const name = directive.toLowerCase();
+    const [first, second] = words;
     const config = this.config;
     const def = config.lookup(name);
     if (def) {
@@ -123,17 +123,17 @@ export class ConfigLoader {
       return;
     }
     if (DEPRECATED.has(name) && words.length === 1) return;
-    if (name === 'include' && words.length === 1) {
+    if (name === 'include' && words.length === 1 && first !== undefined) {
       if (++this.depth > MAX_INCLUDE_DEPTH) fail(`include nesting deeper than ${MAX_INCLUDE_DEPTH} files`);
       try {
-        this.loadFile(words[0]!);
+        this.loadFile(first);
       } finally {
         this.depth--;
       }
       return;
     }
-    if (name === 'rename-command' && words.length === 2) {
-      this.renames.push({ from: words[0]!, to: words[1]!, source, lineNumber, lineText: line });
+    if (name === 'rename-command' && words.length === 2 && first !== undefined && second !== undefined) {
+      this.renames.push({ from: first, to: second, source, lineNumber, lineText: line });
       return;
     }
     if (name === 'user' && words.length >= 1) {

@@ -202,7 +202,7 @@ const table = [
     kind: 'special',
     default: '',
     protected: true,
-    parse: (words) => words[0]!,
+    parse: S.oneWord,
     render: () => process.cwd(),
     effect: S.chdirEffect,
     rewrite: S.rewriteDir,

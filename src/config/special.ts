@@ -7,6 +7,27 @@ import { parseDouble } from '../protocol/args.js';
 import { formatMemory, memtoull, repr } from './values.js';
 import { ConfigError, type ParamDef, type ParamValue, type RewriteLine } from './types.js';
 
+/**
+ * The one word of a single-word directive (a text check, dir): parseParam refuses any other
+ * count before a parse runs, so a missing word is a bug, reported, not hidden.
+ */
+export function oneWord(words: readonly string[]): string {
+  const w = words[0];
+  if (w === undefined) throw new RangeError('a single-word directive got no word');
+  return w;
+}
+
+/** Groups of four words (client-output-buffer-limit classes); a partial group at the end is left out. */
+function fours(words: readonly string[]): (readonly [string, string, string, string])[] {
+  const out: (readonly [string, string, string, string])[] = [];
+  for (let j = 0; j + 3 < words.length; j += 4) {
+    const [a, b, c, d] = words.slice(j, j + 4);
+    if (a === undefined || b === undefined || c === undefined || d === undefined) break;
+    out.push([a, b, c, d]);
+  }
+  return out;
+}
+
 /** One empty word (`save ""`) and no words both mean "none". */
 const isEmpty = (words: string[]): boolean => words.length === 0 || (words.length === 1 && words[0] === '');
 
@@ -22,8 +43,8 @@ export function parseSave(words: string[]): ParamValue | Error {
   if (isEmpty(words)) return '';
   if (words.length % 2 !== 0) return new ConfigError('Invalid save parameters');
   const out: number[] = [];
-  for (let j = 0; j < words.length; j++) {
-    const v = strtollFull(words[j]!);
+  for (const [j, w] of words.entries()) {
+    const v = strtollFull(w);
     if (v === null || (j % 2 === 0 && v < 1) || (j % 2 === 1 && v < 0)) return new ConfigError('Invalid save parameters');
     out.push(v);
   }
@@ -59,18 +80,17 @@ const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
 export function parseClientOutputBufferLimit(words: string[], current: ParamValue): ParamValue | Error {
   if (words.length % 4 !== 0) return new ConfigError('Wrong number of arguments in buffer limit configuration.');
   const limits = new Map<string, string[]>();
-  const cur = String(current).split(' ');
-  for (let j = 0; j + 3 < cur.length; j += 4) limits.set(cur[j]!, cur.slice(j + 1, j + 4));
+  for (const [cls, ...limit] of fours(String(current).split(' '))) limits.set(cls, limit);
   const updates: [string, string[]][] = [];
-  for (let j = 0; j < words.length; j += 4) {
-    let cls = words[j]!.toLowerCase();
+  for (const [clsWord, hardWord, softWord, secsWord] of fours(words)) {
+    let cls = clsWord.toLowerCase();
     if (cls === 'replica') cls = 'slave';
     if (!(OBUF_CLASSES as readonly string[]).includes(cls)) {
       return new ConfigError('Invalid client class specified in buffer limit configuration.');
     }
-    const hard = memtoull(words[j + 1]!);
-    const soft = memtoull(words[j + 2]!);
-    const secs = strtollFull(words[j + 3]!);
+    const hard = memtoull(hardWord);
+    const soft = memtoull(softWord);
+    const secs = strtollFull(secsWord);
     if (hard === null || soft === null || secs === null || secs < 0) {
       return new ConfigError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
     }
@@ -84,9 +104,9 @@ export function rewriteClientOutputBufferLimit(value: ParamValue, def: ParamDef)
   const cur = String(value).split(' ');
   const dflt = def.default.split(' ');
   const lines: RewriteLine[] = [];
-  for (let j = 0; j < cur.length; j += 4) {
-    const name = cur[j] === 'slave' ? 'replica' : cur[j]!;
-    const [hard, soft, secs] = [cur[j + 1]!, cur[j + 2]!, cur[j + 3]!];
+  for (const [i, [cls, hard, soft, secs]] of fours(cur).entries()) {
+    const j = i * 4;
+    const name = cls === 'slave' ? 'replica' : cls;
     const force = dflt.slice(j, j + 4).join(' ') !== cur.slice(j, j + 4).join(' ');
     lines.push({
       line: `${def.name} ${name} ${formatMemory(BigInt(hard))} ${formatMemory(BigInt(soft))} ${secs}`,
@@ -188,23 +208,24 @@ export function rewriteDir(): RewriteLine[] {
 const isBaseName = (s: string): boolean => !s.includes('/') && !s.includes('\\');
 
 export function validDbFilename(words: string[]): ParamValue | Error {
-  return isBaseName(words[0]!) ? words[0]! : new ConfigError("dbfilename can't be a path, just a filename");
+  const v = oneWord(words);
+  return isBaseName(v) ? v : new ConfigError("dbfilename can't be a path, just a filename");
 }
 
 export function validAofFilename(words: string[]): ParamValue | Error {
-  const v = words[0]!;
+  const v = oneWord(words);
   if (v === '') return new ConfigError("appendfilename can't be empty");
   return isBaseName(v) ? v : new ConfigError("appendfilename can't be a path, just a filename");
 }
 
 export function validAofDirname(words: string[]): ParamValue | Error {
-  const v = words[0]!;
+  const v = oneWord(words);
   if (v === '') return new ConfigError("appenddirname can't be empty");
   return isBaseName(v) ? v : new ConfigError("appenddirname can't be a path, just a dirname");
 }
 
 export function validHostname(words: string[]): ParamValue | Error {
-  const v = words[0]!;
+  const v = oneWord(words);
   if (v.length >= 256) return new ConfigError('Hostnames must be less than 256 characters');
   if (!/^[A-Za-z0-9.-]*$/.test(v)) return new ConfigError('Hostnames may only contain alphanumeric characters, hyphens or dots');
   return v;
@@ -214,7 +235,7 @@ const PROC_TITLE_VARS = ['title', 'listen-addr', 'server-mode', 'port', 'tls-por
 
 /** A template must expand (known {variables}, balanced braces) to something non-blank with an empty title. */
 export function validProcTitleTemplate(words: string[]): ParamValue | Error {
-  const t = words[0]!;
+  const t = oneWord(words);
   const bad = new ConfigError('template format is invalid or contains unknown variables');
   let out = '';
   let i = 0;
@@ -244,11 +265,12 @@ export function validProcTitleTemplate(words: string[]): ParamValue | Error {
 
 /** shutdown-on-sigint/sigterm: SAVE and NOSAVE contradict each other. */
 export function validShutdownFlags(words: string[]): ParamValue | Error {
-  const flags = words[0]!.split(' ');
+  const value = oneWord(words);
+  const flags = value.split(' ');
   if (flags.includes('save') && flags.includes('nosave')) {
     return new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
   }
-  return words[0]!;
+  return value;
 }
 
 // --- tls-protocols ---

@@ -39,8 +39,9 @@ export function memtoull(raw: string): bigint | null {
 /** strtoll(s, &end, 8) with the whole string consumed: optional spaces and sign, octal digits. */
 function strtollOctal(raw: string): bigint | null {
   const m = /^[ \t\n\v\f\r]*([+-]?)([0-7]+)$/.exec(raw);
-  if (!m) return null;
-  const v = BigInt('0o' + m[2]!) * (m[1] === '-' ? -1n : 1n);
+  const digits = m?.[2];
+  if (m === null || digits === undefined) return null;
+  const v = BigInt('0o' + digits) * (m[1] === '-' ? -1n : 1n);
   return v < INT64_MIN || v > INT64_MAX ? null : v;
 }
 
@@ -119,12 +120,13 @@ export function parseEnum(def: ParamDef, words: string[]): string | ConfigError 
   for (const w of words) {
     const v = values.find((x) => x === w.toLowerCase());
     if (v === undefined) return err();
+    if (!def.multi) return v;
     chosen.add(v);
   }
-  if (!def.multi) return [...chosen][0]!;
   // The first value of a flags enum is the empty set ("default"): it adds no flag.
-  const flags = values.slice(1).filter((v) => chosen.has(v));
-  return flags.length === 0 ? values[0]! : flags.join(' ');
+  const [none, ...flagValues] = values;
+  const flags = flagValues.filter((v) => chosen.has(v));
+  return flags.length > 0 ? flags.join(' ') : (none ?? err());
 }
 
 /**
@@ -134,7 +136,7 @@ export function parseEnum(def: ParamDef, words: string[]): string | ConfigError 
 export function repr(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
+    const ch = s.charAt(i);
     const code = s.charCodeAt(i);
     switch (ch) {
       case '\\':
