@@ -20,7 +20,10 @@ const cstr = (s: string, max: number): string => {
 };
 export const unknownCommand = (name: string, args: readonly string[]): string => {
   let list = '';
-  for (let i = 0; i < args.length && list.length < 128; i++) list += `'${cstr(args[i]!, 128 - list.length)}' `;
+  for (const a of args) {
+    if (list.length >= 128) break;
+    list += `'${cstr(a, 128 - list.length)}' `;
+  }
   return sanitize(`ERR unknown command '${cstr(name, 128)}', with args beginning with: ${list}`);
 };
 export const unknownSubcommand = (sub: string, container: string): string =>

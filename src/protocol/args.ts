@@ -99,18 +99,25 @@ export function parseDoubleInRange(s: string): number | null {
   if (!Number.isFinite(v)) return /^[+-]?inf(inity)?$/i.test(s) ? v : null;
   if (v === 0) {
     const hex = /^[+-]?0x/i.test(s);
-    const mantissa = hex ? s.replace(/^[+-]?0x/i, '').split(/p/i)[0]! : s.split(/e/i)[0]!;
+    const mantissa = hex ? upTo(s.replace(/^[+-]?0x/i, ''), /p/i) : upTo(s, /e/i);
     if ((hex ? /[1-9a-f]/i : /[1-9]/).test(mantissa)) return null;
   }
   return v;
 }
 
+/** `s` before the first match of `re` (all of it when none): what split(re)[0] gives. */
+function upTo(s: string, re: RegExp): string {
+  const i = s.search(re);
+  return i === -1 ? s : s.slice(0, i);
+}
+
 /** strtod's hexadecimal form: 0x1.8p3. */
 function parseHexFloat(s: string): number {
   const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i.exec(s);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return NaN;
-  const int = m[2] === '' ? 0 : parseInt(m[2]!, 16);
-  const fracDigits = m[3] ?? '';
+  const intDigits = m?.[2];
+  const fracDigits = m?.[3] ?? '';
+  if (m === null || intDigits === undefined || (intDigits === '' && fracDigits === '')) return NaN;
+  const int = intDigits === '' ? 0 : parseInt(intDigits, 16);
   const frac = fracDigits === '' ? 0 : parseInt(fracDigits, 16) / 16 ** fracDigits.length;
   const exp = m[4] === undefined ? 0 : Number(m[4]);
   const v = (int + frac) * 2 ** exp;

@@ -10,19 +10,19 @@ export function formatDouble(d: number): string {
 }
 
 /** printf("%.<precision>g", d) for finite, non-zero d. */
-export function formatG(d: number, precision: number): string {
+function formatG(d: number, precision: number): string {
   const exp = d.toExponential(precision - 1); // "-d.ddddde+X"
   const negative = exp[0] === '-';
   const body = negative ? exp.slice(1) : exp;
   const ePos = body.indexOf('e');
-  const digits = body[0]! + body.slice(2, ePos);
+  const digits = body.charAt(0) + body.slice(2, ePos);
   const x = Number(body.slice(ePos + 1));
   let out: string;
   if (x < -4 || x >= precision) {
-    let mant = digits[0]! + (digits.length > 1 ? '.' + digits.slice(1) : '');
+    let mant = digits.charAt(0) + (digits.length > 1 ? '.' + digits.slice(1) : '');
     mant = trimFraction(mant);
     const ax = Math.abs(x);
-    out = mant + 'e' + (x < 0 ? '-' : '+') + (ax < 10 ? '0' + ax : String(ax));
+    out = mant + 'e' + (x < 0 ? '-' : '+') + (ax < 10 ? `0${ax}` : String(ax));
   } else if (x >= 0) {
     out = trimFraction(digits.slice(0, x + 1) + '.' + digits.slice(x + 1));
   } else {
@@ -106,7 +106,8 @@ export function parseLongDouble(s: string): LongDouble | 'inf' | null {
   if (s.length === 0 || s.length > MAX_LONG_DOUBLE_CHARS) return null;
   let m = HEX.exec(s);
   if (m !== null) {
-    const int = m[2]!;
+    const int = m[2];
+    if (int === undefined) return null;
     const frac = m[3] ?? '';
     if (int === '' && frac === '') return null;
     const p = m[4] === undefined ? 0 : clampExp(m[4]);
@@ -115,7 +116,8 @@ export function parseLongDouble(s: string): LongDouble | 'inf' | null {
   }
   m = DECIMAL.exec(s);
   if (m !== null) {
-    const int = m[2]!;
+    const int = m[2];
+    if (int === undefined) return null;
     const frac = m[3] ?? '';
     if (int === '' && frac === '') return null;
     const digits = (int + frac).replace(/^0+/, '');
@@ -130,7 +132,7 @@ export function parseLongDouble(s: string): LongDouble | 'inf' | null {
     return r === 'inf' || r === 'underflow' ? null : r;
   }
   m = SPECIAL.exec(s);
-  if (m !== null && m[2]!.toLowerCase().startsWith('inf')) return 'inf';
+  if (m?.[2]?.toLowerCase().startsWith('inf') === true) return 'inf';
   return null;
 }
 

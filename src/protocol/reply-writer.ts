@@ -130,7 +130,7 @@ export class RespWriter implements Reply {
     if (n <= SHORT) {
       const b = this.buf;
       const p = this.len;
-      for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+      for (let i = 0; i < n; i++) b[p + i] = bytes[i] ?? 0;
     } else {
       bytes.copy(this.buf, this.len);
     }
@@ -156,7 +156,7 @@ export class RespWriter implements Reply {
     if (!this.enabled) return;
     if (n === 0) this.raw(ZERO);
     else if (n === 1) this.raw(ONE);
-    else this.ascii(':' + n + '\r\n');
+    else this.ascii(`:${n}\r\n`);
   }
 
   bulk(s: string): void {
@@ -167,7 +167,7 @@ export class RespWriter implements Reply {
         this.overflow();
         return;
       }
-      this.ascii('$' + n + '\r\n');
+      this.ascii(`$${n}\r\n`);
       this.seal();
       const chunk = Buffer.allocUnsafe(n + 2);
       chunk.latin1Write(s, 0);
@@ -227,22 +227,22 @@ export class RespWriter implements Reply {
   array(n: number): void {
     if (!this.enabled) return;
     if (n === 0) this.raw(EMPTY_ARRAY);
-    else this.ascii('*' + n + '\r\n');
+    else this.ascii(`*${n}\r\n`);
   }
 
   map(n: number): void {
     if (!this.enabled) return;
-    this.ascii(this.resp === 2 ? '*' + 2 * n + '\r\n' : '%' + n + '\r\n');
+    this.ascii(this.resp === 2 ? `*${2 * n}\r\n` : `%${n}\r\n`);
   }
 
   set(n: number): void {
     if (!this.enabled) return;
-    this.ascii((this.resp === 2 ? '*' : '~') + n + '\r\n');
+    this.ascii(`${this.resp === 2 ? '*' : '~'}${n}\r\n`);
   }
 
   push(n: number): void {
     if (!this.enabled) return;
-    this.ascii((this.resp === 2 ? '*' : '>') + n + '\r\n');
+    this.ascii(`${this.resp === 2 ? '*' : '>'}${n}\r\n`);
   }
 
   double(d: number): void {
@@ -264,7 +264,7 @@ export class RespWriter implements Reply {
     if (this.resp === 2) {
       this.bulk(s);
     } else {
-      this.ascii('=' + (s.length + 4) + '\r\n' + format + ':');
+      this.ascii(`=${s.length + 4}\r\n${format}:`);
       this.reserve(s.length + 2);
       this.len += this.buf.latin1Write(s + '\r\n', this.len);
     }

@@ -55,7 +55,7 @@ function readFile(what: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`Failed to load ${what} '${path}': ${(err as Error).message}`);
+    throw new Error(`Failed to load ${what} '${path}': ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -90,17 +90,20 @@ export function tlsSettings(config: Config): TlsSettings {
     try {
       ca.push(...readCaDir(caDir));
     } catch (err) {
-      throw new Error(`Failed to configure CA certificate(s) directory '${caDir}': ${(err as Error).message}`);
+      throw new Error(`Failed to configure CA certificate(s) directory '${caDir}': ${(err as Error).message}`, { cause: err });
     }
   }
 
   const enabled = protocols(config.str('tls-protocols'));
-  const ordered = PROTOCOLS.filter((p) => enabled.has(p));
+  const lo = PROTOCOLS.findIndex((p) => enabled.has(p));
+  const hi = PROTOCOLS.findLastIndex((p) => enabled.has(p));
+  const minVersion = PROTOCOLS[lo];
+  const maxVersion = PROTOCOLS[hi];
+  // protocols() enables at least one version or throws.
+  if (minVersion === undefined || maxVersion === undefined) throw new Error(INVALID_TLS_PROTOCOLS);
   let secureOptions = 0;
   // Versions between the lowest and highest enabled that were not asked for are switched off.
-  const lo = PROTOCOLS.indexOf(ordered[0]!);
-  const hi = PROTOCOLS.indexOf(ordered[ordered.length - 1]!);
-  for (let i = lo; i <= hi; i++) if (!enabled.has(PROTOCOLS[i]!)) secureOptions |= NO_PROTOCOL[PROTOCOLS[i]!];
+  for (const p of PROTOCOLS.slice(lo, hi + 1)) if (!enabled.has(p)) secureOptions |= NO_PROTOCOL[p];
 
   const caching = config.bool('tls-session-caching');
   if (!caching) secureOptions |= constants.SSL_OP_NO_TICKET;
@@ -111,14 +114,14 @@ export function tlsSettings(config: Config): TlsSettings {
     if (suites.split(':').some((x) => !x.startsWith('TLS_'))) throw new Error('TLS 1.3 suite names start with TLS_');
     tls.createSecureContext({ ciphers: suites });
   } catch (err) {
-    throw new Error(`Failed to configure TLS: invalid tls-ciphersuites '${suites}': ${(err as Error).message}`);
+    throw new Error(`Failed to configure TLS: invalid tls-ciphersuites '${suites}': ${(err as Error).message}`, { cause: err });
   }
   const ciphers = config.str('tls-ciphers') || DEFAULT_CIPHERS;
   const context: tls.SecureContextOptions = {
     cert: readFile('certificate', certFile),
     key: readFile('private key', keyFile),
-    minVersion: PROTOCOLS[lo]!,
-    maxVersion: PROTOCOLS[hi]!,
+    minVersion,
+    maxVersion,
     // TLS 1.0 and 1.1 need OpenSSL's lowest security level; only when they are asked for.
     ciphers: lo < 2 ? `${suites}:${ciphers}:@SECLEVEL=0` : `${suites}:${ciphers}`,
     honorCipherOrder: config.bool('tls-prefer-server-ciphers'),
@@ -133,7 +136,7 @@ export function tlsSettings(config: Config): TlsSettings {
   try {
     tls.createSecureContext(context);
   } catch (err) {
-    throw new Error(`Failed to configure TLS: ${(err as Error).message}`);
+    throw new Error(`Failed to configure TLS: ${(err as Error).message}`, { cause: err });
   }
   return {
     context,
@@ -216,7 +219,8 @@ export class TlsListeners {
 }
 
 function hasPeerCertificate(socket: tls.TLSSocket): boolean {
-  const cert = socket.getPeerCertificate();
+  // Null once the socket is destroyed (Node's documentation; its type leaves that out).
+  const cert = socket.getPeerCertificate() as tls.PeerCertificate | null;
   return cert !== null && Object.keys(cert).length > 0;
 }
 
@@ -231,7 +235,10 @@ function attachSessionCache(srv: tls.Server, settingsOf: () => TlsSettings): voi
     if (s.sessionCaching && s.sessionCacheSize > 0) {
       cache.set(id.toString('hex'), { data, expires: Date.now() + s.sessionTimeout * 1000 });
       // Oldest first out, as a full OpenSSL cache drops its oldest sessions.
-      while (cache.size > s.sessionCacheSize) cache.delete(cache.keys().next().value!);
+      for (const oldest of cache.keys()) {
+        if (cache.size <= s.sessionCacheSize) break;
+        cache.delete(oldest);
+      }
     }
     done();
   });

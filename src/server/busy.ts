@@ -21,7 +21,7 @@ export function busyRefusal(run: { readonly kind: ScriptKind }, cmd: Command, ar
   let nosave = false;
   let save = false;
   for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!.toLowerCase();
+    const a = argv[i]?.toLowerCase();
     if (a === 'nosave') nosave = true;
     else if (a === 'save') save = true;
     else if (a !== 'now' && a !== 'force') return null;

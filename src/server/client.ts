@@ -82,7 +82,10 @@ export class Client {
   ) {
     this.id = server.nextClientId++;
     this.socket = socket;
-    this.db = server.dbs[0]!;
+    const db = server.dbs[0];
+    // databases is at least 1 (its bounds in the parameter table).
+    if (db === undefined) throw new RangeError('the server has no database 0');
+    this.db = db;
   }
 
   /** Called between two requests, as Redis's resetClient: moves CLIENT REPLY SKIP along. */
@@ -181,8 +184,9 @@ export class Client {
     if (this.socket === null || this.reply.pending === 0 || this.reply.overflowed) return;
     const chunks = this.reply.take();
     if (this.closed) return;
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0]!);
+    const first = chunks[0];
+    if (chunks.length === 1 && first !== undefined) {
+      this.socket.write(first);
     } else {
       this.socket.cork();
       for (const chunk of chunks) this.socket.write(chunk);

@@ -112,7 +112,9 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   store.noTouch = c.noTouch && cmd.spec.name !== 'touch';
   try {
-    cmd.spec.run!(c, argv);
+    // Only containers lack a handler, and resolve() never returns one to run.
+    if (cmd.spec.run === undefined) throw new Error(`${cmd.fullName} has no handler`);
+    cmd.spec.run(c, argv);
   } catch (err) {
     // A handler bug must cost one reply, not the server and every other client's data.
     server.log.warning(`Command '${cmd.fullName}' failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -91,10 +91,10 @@ export class PubSub {
     const had = mine !== undefined && mine.delete(name);
     if (had) {
       const table = this.table(kind);
-      const clients = table.get(name)!;
-      clients.delete(c);
+      const clients = table.get(name);
+      clients?.delete(c);
       // An empty entry is dropped, so creating channels cannot grow the table forever.
-      if (clients.size === 0) table.delete(name);
+      if (clients?.size === 0) table.delete(name);
     }
     if (notify) confirm(c, UNSUBSCRIBE[kind], name, count(c, kind));
     return had;

@@ -434,7 +434,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
             this.log.notice(`Skipping optional address ${host}:${p}: ${code}`);
             continue;
           }
-          throw new Error(`Could not create server ${secure ? 'TLS' : 'TCP'} listening socket ${host}:${p}: ${(err as Error).message}`);
+          throw new Error(`Could not create server ${secure ? 'TLS' : 'TCP'} listening socket ${host}:${p}: ${(err as Error).message}`, { cause: err });
         }
       }
     }
@@ -444,7 +444,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       try {
         await this.listen({ path: socketPath, backlog }, null, socketPath);
       } catch (err) {
-        throw new Error(`Failed opening Unix socket: ${(err as Error).message}`);
+        throw new Error(`Failed opening Unix socket: ${(err as Error).message}`, { cause: err });
       }
       const perm = this.config.num('unixsocketperm');
       if (perm !== 0) chmodSync(socketPath, perm);
@@ -465,7 +465,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       srv.once('error', reject);
       srv.listen(options, () => {
         srv.off('error', reject);
-        srv.on('error', (err) => this.log.warning(`Listener error: ${err.message}`));
+        srv.on('error', (err: Error) => this.log.warning(`Listener error: ${err.message}`));
         this.listeners.push(srv);
         resolve();
       });

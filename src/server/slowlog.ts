@@ -31,10 +31,11 @@ export class Slowlog {
     const argc = Math.min(argv.length, MAX_ARGC);
     const kept: string[] = [];
     for (let i = 0; i < argc; i++) {
+      const a = argv[i];
+      if (a === undefined) break;
       if (argc !== argv.length && i === argc - 1) {
         kept.push(`... (${argv.length - argc + 1} more arguments)`);
       } else {
-        const a = argv[i]!;
         kept.push(a.length > MAX_STRING ? `${a.slice(0, MAX_STRING)}... (${a.length - MAX_STRING} more bytes)` : a);
       }
     }

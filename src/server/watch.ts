@@ -133,12 +133,12 @@ export class WatchTable implements Partial<KeyspaceEvents> {
       for (const wk of watchers) {
         if (wk.expired) {
           // An expired key flushed away, or swapped for another expired one: no logical change.
-          if (!inBy) {
+          if (by === null || !inBy) {
             wk.expired = false;
             continue;
           }
-          if (isExpired(by!, key)) continue;
-        } else if (!inDb && isExpired(by!, key)) {
+          if (isExpired(by, key)) continue;
+        } else if (!inDb && by !== null && isExpired(by, key)) {
           // Nothing replaced by something already expired: still nothing, but watch it as expired.
           wk.expired = true;
           continue;

@@ -25,9 +25,9 @@ export class ActiveExpiry {
     let removed = 0;
     const now = this.clock.tick();
     for (let visited = 0; visited < dbs.length; visited++) {
-      const db = dbs[this.nextDb]!;
+      const db = dbs[this.nextDb];
       this.nextDb = (this.nextDb + 1) % dbs.length;
-      if (db.expires.size === 0) continue;
+      if (db === undefined || db.expires.size === 0) continue;
       let it = this.cursors.get(db.expires);
       if (!it) {
         it = db.expires.entries();

@@ -115,8 +115,8 @@ export class ScanCursors {
 export function parseCursor(s: string): bigint | null {
   const m = /^([+-]?)(\d*)$/.exec(s);
   // strtoul skips leading whitespace, but Redis refuses a cursor that starts with it.
-  if (m === null) return null;
-  const digits = m[2]!;
+  const digits = m?.[2];
+  if (m === null || digits === undefined) return null;
   if (digits === '') return m[1] === '' ? 0n : null;
   const v = BigInt(digits);
   if (v > MAX_CURSOR) return null;

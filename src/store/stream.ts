@@ -40,13 +40,18 @@ export function compareIds(a: StreamId, b: StreamId): number {
   return 0;
 }
 
+/** An index the structure guarantees (below a node's size, inside a binary search) held nothing: a bug, reported. */
+function missing(what: string, i: number): never {
+  throw new RangeError(`stream ${what} ${i} is missing`);
+}
+
 function cmp(ams: U64, aseq: U64, bms: U64, bseq: U64): number {
   if (ams !== bms) return ams < bms ? -1 : 1;
   if (aseq !== bseq) return aseq < bseq ? -1 : 1;
   return 0;
 }
 
-export function isZeroId(id: StreamId): boolean {
+function isZeroId(id: StreamId): boolean {
   return id.ms === 0 && id.seq === 0;
 }
 
@@ -74,7 +79,7 @@ function i64(b: bigint): I64 {
   return v <= BigInt(SAFE) && v >= -BigInt(SAFE) ? Number(v) : v;
 }
 
-export function addI64(a: I64, b: number): I64 {
+function addI64(a: I64, b: number): I64 {
   if (typeof a === 'number') {
     const r = a + b;
     if (Number.isSafeInteger(r)) return r;
@@ -82,7 +87,7 @@ export function addI64(a: I64, b: number): I64 {
   return i64(BigInt(a) + BigInt(b));
 }
 
-export function subI64(a: I64, b: I64): I64 {
+function subI64(a: I64, b: I64): I64 {
   if (typeof a === 'number' && typeof b === 'number') {
     const r = a - b;
     if (Number.isSafeInteger(r)) return r;
@@ -187,8 +192,22 @@ export class Node {
     return 7 + intBytes(this.live) + intBytes(this.dead) + this.body;
   }
 
+  /** Entry i's ID parts and the start of its pairs, for i below size. */
+  msAt(i: number): U64 {
+    return this.ms[i] ?? missing('node entry', i);
+  }
+
+  seqAt(i: number): U64 {
+    return this.seq[i] ?? missing('node entry', i);
+  }
+
+  offAt(i: number): number {
+    return this.off[i] ?? missing('node entry', i);
+  }
+
+  /** Where entry i's pairs end: where the next entry's start, or the end of `fv`. */
   end(i: number): number {
-    return i + 1 < this.off.length ? this.off[i + 1]! : this.fv.length;
+    return this.off[i + 1] ?? this.fv.length;
   }
 
   /** First entry index with ID >= (ms, seq). */
@@ -197,7 +216,7 @@ export class Node {
     let hi = this.ms.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (cmp(this.ms[mid]!, this.seq[mid]!, ms, seq) < 0) lo = mid + 1;
+      if (cmp(this.msAt(mid), this.seqAt(mid), ms, seq) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -209,16 +228,14 @@ export class Node {
     let same = n === fields.length;
     for (let i = 0; same && i < n; i++) same = fv[2 * i] === fields[i];
     let bytes = 2 + intBytes(delta(ms, this.masterMs)) + intBytes(delta(seq, this.masterSeq));
-    for (let i = 0; i < n; i++) {
-      if (!same) bytes += strBytes(fv[2 * i]!);
-      bytes += strBytes(fv[2 * i + 1]!);
-    }
+    // Values always count; fields only when they differ from the master entry's.
+    for (const [i, s] of fv.entries()) if (i % 2 === 1 || !same) bytes += strBytes(s);
     bytes += same ? intBytes(n + 3) : intBytes(n) + intBytes(2 * n + 4);
     this.body += bytes;
     this.ms.push(ms);
     this.seq.push(seq);
     this.off.push(this.fv.length);
-    for (let i = 0; i < fv.length; i++) this.fv.push(fv[i]!);
+    for (const s of fv) this.fv.push(s);
     this.gone.push(false);
     this.live++;
   }
@@ -267,7 +284,7 @@ export interface Nack {
 }
 
 /** Pending entries in ID order (deliveries mostly arrive in order, so inserts are appends). */
-export class Pel {
+class Pel {
   readonly items: Nack[] = [];
 
   get size(): number {
@@ -280,7 +297,7 @@ export class Pel {
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const x = a[mid]!;
+      const x = a[mid] ?? missing('pending entry', mid);
       if (cmp(x.ms, x.seq, ms, seq) < 0) lo = mid + 1;
       else hi = mid;
     }
@@ -398,7 +415,12 @@ export class StreamValue {
     let id: StreamId;
     if (explicit === null) {
       if (nowMs > last.ms) id = { ms: nowMs, seq: 0 };
-      else id = nextId(last)!;
+      else {
+        // Past the last possible ID there is none greater (XADD refuses that stream first).
+        const next = nextId(last);
+        if (next === null) return null;
+        id = next;
+      }
     } else if (seqGiven) {
       id = explicit;
     } else if (explicit.ms === last.ms) {
@@ -421,9 +443,7 @@ export class StreamValue {
       else if (limits.maxEntries !== 0 && node.live + node.dead >= limits.maxEntries) node = undefined;
     }
     if (node === undefined) {
-      const fields: string[] = [];
-      for (let i = 0; i < fv.length; i += 2) fields.push(fv[i]!);
-      node = new Node(id.ms, id.seq, fields);
+      node = new Node(id.ms, id.seq, fv.filter((_, i) => i % 2 === 0));
       this.nodes.push(node);
     }
     node.push(id.ms, id.seq, fv);
@@ -440,7 +460,7 @@ export class StreamValue {
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const n = a[mid]!;
+      const n = a[mid] ?? missing('node', mid);
       if (cmp(n.masterMs, n.masterSeq, ms, seq) <= 0) lo = mid + 1;
       else hi = mid;
     }
@@ -459,13 +479,13 @@ export class StreamValue {
       let ni = Math.max(0, this.nodeAtOrBefore(start.ms, start.seq));
       let i = nodes[ni]?.lowerBound(start.ms, start.seq) ?? 0;
       for (; ni < nodes.length; ni++, i = 0) {
-        const n = nodes[ni]!;
+        const n = nodes[ni] ?? missing('node', ni);
         for (; i < n.size; i++) {
-          const ms = n.ms[i]!;
-          const seq = n.seq[i]!;
+          const ms = n.msAt(i);
+          const seq = n.seqAt(i);
           if (cmp(ms, seq, end.ms, end.seq) > 0) return seen;
           if (n.gone[i]) continue;
-          visit(ms, seq, n.fv, n.off[i]!, n.end(i));
+          visit(ms, seq, n.fv, n.offAt(i), n.end(i));
           if (++seen === count) return seen;
         }
       }
@@ -475,19 +495,19 @@ export class StreamValue {
     if (ni < 0) return 0;
     let first = true;
     for (; ni >= 0; ni--) {
-      const n = nodes[ni]!;
+      const n = nodes[ni] ?? missing('node', ni);
       let i = n.size - 1;
       if (first) {
         first = false;
         i = n.lowerBound(end.ms, end.seq);
-        if (i === n.size || cmp(n.ms[i]!, n.seq[i]!, end.ms, end.seq) > 0) i--;
+        if (i === n.size || cmp(n.msAt(i), n.seqAt(i), end.ms, end.seq) > 0) i--;
       }
       for (; i >= 0; i--) {
-        const ms = n.ms[i]!;
-        const seq = n.seq[i]!;
+        const ms = n.msAt(i);
+        const seq = n.seqAt(i);
         if (cmp(ms, seq, start.ms, start.seq) < 0) return seen;
         if (n.gone[i]) continue;
-        visit(ms, seq, n.fv, n.off[i]!, n.end(i));
+        visit(ms, seq, n.fv, n.offAt(i), n.end(i));
         if (++seen === count) return seen;
       }
     }
@@ -495,13 +515,13 @@ export class StreamValue {
   }
 
   /** Where a live entry sits, or null. */
-  private locate(id: StreamId): { node: number; index: number } | null {
+  private locate(id: StreamId): { ni: number; node: Node; index: number } | null {
     const ni = this.nodeAtOrBefore(id.ms, id.seq);
-    if (ni < 0) return null;
-    const n = this.nodes[ni]!;
+    const n = this.nodes[ni];
+    if (n === undefined) return null;
     const i = n.lowerBound(id.ms, id.seq);
     if (i === n.size || n.ms[i] !== id.ms || n.seq[i] !== id.seq || n.gone[i]) return null;
-    return { node: ni, index: i };
+    return { ni, node: n, index: i };
   }
 
   has(id: StreamId): boolean {
@@ -512,21 +532,20 @@ export class StreamValue {
   get(id: StreamId): string[] | null {
     const at = this.locate(id);
     if (at === null) return null;
-    const n = this.nodes[at.node]!;
-    return n.fv.slice(n.off[at.index]!, n.end(at.index));
+    return at.node.fv.slice(at.node.offAt(at.index), at.node.end(at.index));
   }
 
   /** Removes one live entry (XDEL); true when it existed. Keeps firstId and maxDeletedId right. */
   delete(id: StreamId): boolean {
     const at = this.locate(id);
     if (at === null) return false;
-    const n = this.nodes[at.node]!;
-    if (n.live === 1) this.nodes.splice(at.node, 1);
+    const n = at.node;
+    if (n.live === 1) this.nodes.splice(at.ni, 1);
     else n.kill(at.index);
     this.length--;
     if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
     if (this.length === 0) this.firstId = MIN_ID;
-    else if (compareIds(id, this.firstId) === 0) this.firstId = this.firstLiveId()!;
+    else if (compareIds(id, this.firstId) === 0) this.firstId = this.firstLiveId() ?? MIN_ID;
     return true;
   }
 
@@ -549,12 +568,12 @@ export class StreamValue {
     const nodes = this.nodes;
     while (drop < nodes.length) {
       if (args.strategy === 'maxlen' && this.length <= args.maxlen) break;
-      const n = nodes[drop]!;
+      const n = nodes[drop] ?? missing('node', drop);
       if (args.limit !== 0 && deleted + n.live > args.limit) break;
       const whole =
         args.strategy === 'maxlen'
           ? this.length - n.live >= args.maxlen
-          : cmp(n.ms[n.size - 1]!, n.seq[n.size - 1]!, args.minid.ms, args.minid.seq) < 0;
+          : cmp(n.msAt(n.size - 1), n.seqAt(n.size - 1), args.minid.ms, args.minid.seq) < 0;
       if (whole) {
         this.length -= n.live;
         deleted += n.live;
@@ -564,7 +583,7 @@ export class StreamValue {
       if (args.approx) break;
       for (let i = 0; i < n.size; i++) {
         const stop =
-          args.strategy === 'maxlen' ? this.length <= args.maxlen : cmp(n.ms[i]!, n.seq[i]!, args.minid.ms, args.minid.seq) >= 0;
+          args.strategy === 'maxlen' ? this.length <= args.maxlen : cmp(n.msAt(i), n.seqAt(i), args.minid.ms, args.minid.seq) >= 0;
         if (stop) break;
         if (n.gone[i]) continue;
         n.kill(i);
@@ -574,7 +593,7 @@ export class StreamValue {
       break;
     }
     if (drop > 0) nodes.splice(0, drop);
-    if (deleted > 0) this.firstId = this.length === 0 ? MIN_ID : this.firstLiveId()!;
+    if (deleted > 0) this.firstId = this.length === 0 ? MIN_ID : (this.firstLiveId() ?? MIN_ID);
     return deleted;
   }
 
@@ -601,11 +620,12 @@ export class StreamValue {
   get radixTreeNodes(): number {
     const keys = this.nodes.map((n) => encodeKey(n.masterMs) + encodeKey(n.masterSeq));
     const seen = new Set<string>(['']);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
+    let prev: string | null = null;
+    for (const k of keys) {
       seen.add(k);
-      if (i === 0) continue;
-      const p = keys[i - 1]!;
+      const p = prev;
+      prev = k;
+      if (p === null) continue;
       let l = 0;
       while (l < 16 && p.charCodeAt(l) === k.charCodeAt(l)) l++;
       seen.add(k.slice(0, l));

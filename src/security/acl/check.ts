@@ -41,12 +41,10 @@ export const CHANNEL_ARGS: ReadonlyMap<string, ChannelExtractor> = new Map<strin
 export function checkCommand(user: User, cmd: Command, argv: readonly string[]): Verdict {
   if (user.unrestricted && user.selectors.length === 0) return ALLOWED;
   const cache: { keys: KeyRef[] | null } = { keys: null };
-  let relevant = ACL_DENIED_CMD;
-  let lastPos = 0;
   const verdict = checkSelector(user.root, cmd, argv, cache);
   if (verdict.result === ACL_OK) return ALLOWED;
-  relevant = verdict.result;
-  lastPos = verdict.pos;
+  let relevant = verdict.result;
+  let lastPos = verdict.pos;
   for (const s of user.selectors) {
     const v = checkSelector(s, cmd, argv, cache);
     if (v.result === ACL_OK) return ALLOWED;
@@ -61,22 +59,24 @@ export function checkCommand(user: User, cmd: Command, argv: readonly string[]):
 function checkSelector(s: Selector, cmd: Command, argv: readonly string[], cache: { keys: KeyRef[] | null }): Verdict {
   if (!s.allCommands && !cmd.isNoAuth && !s.allowed.has(cmd.fullName)) {
     const firsts = s.firstArgs.get(cmd.fullName);
-    const idx = cmd.parent !== null ? 2 : 1;
-    if (firsts === undefined || argv.length < 2 || idx >= argv.length) return { result: ACL_DENIED_CMD, pos: 0 };
-    const arg = argv[idx]!.toLowerCase();
-    if (!firsts.some((a) => a.toLowerCase() === arg)) return { result: ACL_DENIED_CMD, pos: 0 };
+    const first = argv[cmd.parent !== null ? 2 : 1]?.toLowerCase();
+    if (firsts === undefined || first === undefined) return { result: ACL_DENIED_CMD, pos: 0 };
+    if (!firsts.some((a) => a.toLowerCase() === first)) return { result: ACL_DENIED_CMD, pos: 0 };
   }
   if (!s.allKeys && cmd.spec.keys.length > 0) {
     cache.keys ??= keysWithFlags(cmd, argv);
     for (const k of cache.keys) {
-      if (!keyAllowed(s, argv[k.pos]!, k.flags)) return { result: ACL_DENIED_KEY, pos: k.pos };
+      // A key position outside argv would be a key-spec bug: refused, never allowed.
+      const key = argv[k.pos];
+      if (key === undefined || !keyAllowed(s, key, k.flags)) return { result: ACL_DENIED_KEY, pos: k.pos };
     }
   }
   if (!s.allChannels) {
     const channels = cmd.channels;
     if (channels !== null) {
       for (const ch of channels(argv)) {
-        if (!channelInList(s.channels, argv[ch.pos]!, ch.pattern)) return { result: ACL_DENIED_CHANNEL, pos: ch.pos };
+        const channel = argv[ch.pos];
+        if (channel === undefined || !channelInList(s.channels, channel, ch.pattern)) return { result: ACL_DENIED_CHANNEL, pos: ch.pos };
       }
     }
   }
@@ -98,13 +98,15 @@ function keyAllowed(s: Selector, key: string, flags: readonly KeySpecFlag[]): bo
 function keysWithFlags(cmd: Command, argv: readonly string[]): KeyRef[] {
   const keys = cmd.keyRefs(argv);
   const name = cmd.fullName;
-  if (name === 'set' && keys.length === 1) {
+  const only = keys.length === 1 ? keys[0] : undefined;
+  if (only === undefined) return keys;
+  if (name === 'set') {
     let get = false;
-    for (let i = 3; i < argv.length; i++) if (argv[i]!.toLowerCase() === 'get') get = true;
-    return [{ pos: keys[0]!.pos, flags: get ? ['RW', 'ACCESS', 'UPDATE'] : ['OW', 'UPDATE'] }];
+    for (let i = 3; i < argv.length; i++) if (argv[i]?.toLowerCase() === 'get') get = true;
+    return [{ pos: only.pos, flags: get ? ['RW', 'ACCESS', 'UPDATE'] : ['OW', 'UPDATE'] }];
   }
-  if (name === 'bitfield' && keys.length === 1) {
-    return [{ pos: keys[0]!.pos, flags: bitfieldReadonly(argv) ? ['RO', 'ACCESS'] : ['RW', 'ACCESS', 'UPDATE'] }];
+  if (name === 'bitfield') {
+    return [{ pos: only.pos, flags: bitfieldReadonly(argv) ? ['RO', 'ACCESS'] : ['RW', 'ACCESS', 'UPDATE'] }];
   }
   return keys;
 }
@@ -112,7 +114,7 @@ function keysWithFlags(cmd: Command, argv: readonly string[]): KeyRef[] {
 function bitfieldReadonly(argv: readonly string[]): boolean {
   for (let i = 2; i < argv.length; i++) {
     const rem = argv.length - i - 1;
-    const arg = argv[i]!.toLowerCase();
+    const arg = argv[i]?.toLowerCase();
     if (arg === 'get' && rem >= 2) i += 2;
     else if ((arg === 'set' || arg === 'incrby') && rem >= 3) return false;
     else if (arg === 'overflow' && rem >= 1) i += 1;

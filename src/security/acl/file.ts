@@ -23,17 +23,16 @@ export function loadAclFile(path: string, universe: CommandUniverse, pubsubAll: 
 export function parseAclFile(text: string, path: string, universe: CommandUniverse, pubsubAll: boolean): Map<string, User> | string {
   const users = new Map<string, User>();
   let errors = '';
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
+  for (const [i, raw] of text.split('\n').entries()) {
     const linenum = i + 1;
-    const line = trim(lines[i]!, ' \t\r\n');
+    const line = trim(raw, ' \t\r\n');
     if (line === '') continue;
     const argv = line.split(' ');
-    if (argv[0] !== 'user' || argv.length < 2) {
+    const name = argv[1];
+    if (argv[0] !== 'user' || name === undefined) {
       errors += `${path}:${linenum} should start with user keyword followed by the username. `;
       continue;
     }
-    const name = argv[1]!;
     if (hasSpaces(name)) {
       errors += `'${path}:${linenum}: username '${name}' contains invalid characters. `;
       continue;
@@ -81,7 +80,7 @@ export function saveAclFile(path: string, users: Iterable<User>): Error | null {
 function trim(s: string, chars: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && chars.includes(s[a]!)) a++;
-  while (b > a && chars.includes(s[b - 1]!)) b--;
+  while (a < b && chars.includes(s.charAt(a))) a++;
+  while (b > a && chars.includes(s.charAt(b - 1))) b--;
   return s.slice(a, b);
 }

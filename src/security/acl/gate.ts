@@ -3,6 +3,7 @@
 // gets Redis's NOPERM or WRONGPASS reply.
 
 import * as E from '../../errors.js';
+import { arg } from '../../protocol/args.js';
 import type { Client } from '../../server/client.js';
 import type { Command } from '../../commands/registry.js';
 import { auditEvent, clientFields } from '../audit-log.js';
@@ -27,7 +28,7 @@ export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): str
   const v = checkCommand(user, cmd, argv);
   if (v.result === 0) return null;
   const reason: DenialReason = v.result === ACL_DENIED_CMD ? 'command' : v.result === ACL_DENIED_KEY ? 'key' : 'channel';
-  const object = v.result === ACL_DENIED_CMD ? cmd.fullName : argv[v.pos]!;
+  const object = v.result === ACL_DENIED_CMD ? cmd.fullName : arg(argv, v.pos);
   // Redis's client-info names the refused command: it is the client's current one by then.
   const before = c.current;
   c.current = cmd;
@@ -71,7 +72,7 @@ export function authenticate(c: Client, username: string, password: string, argv
   const user = locked ? null : server.acl.credentialsMatch(username, password);
   if (user === null) {
     server.stats.authFailures++;
-    recordDenial(c, 'auth', argv[0]!, username, argv.map((a, i) => (i === 0 ? a : '')), locked ? 'auth-locked-out' : undefined);
+    recordDenial(c, 'auth', arg(argv, 0), username, argv.map((a, i) => (i === 0 ? a : '')), locked ? 'auth-locked-out' : undefined);
     if (!locked) authFailed(c, username);
     return false;
   }

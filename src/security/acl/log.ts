@@ -27,7 +27,8 @@ export class AclLog {
   add(entry: Omit<AclLogEntry, 'count'>, maxLen: number): void {
     const n = Math.min(SCAN, this.entries.length);
     for (let i = 0; i < n; i++) {
-      const e = this.entries[i]!;
+      const e = this.entries[i];
+      if (e === undefined) break;
       if (
         e.reason === entry.reason &&
         e.context === entry.context &&

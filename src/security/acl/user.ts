@@ -158,15 +158,15 @@ function splitSelectorBody(body: string): string[] {
         if (inDq || inSq) return [];
         break;
       }
-      const ch = body[i]!;
+      const ch = body.charAt(i);
       if (inDq) {
         if (ch === '\\' && i + 1 < n) {
-          cur += unescape(body[i + 1]!);
+          cur += unescape(body.charAt(i + 1));
           i += 2;
           continue;
         }
         if (ch === '"') {
-          inDq = false;
+          // The closing quote ends the word.
           i++;
           if (i < n && !isSpace(body.charCodeAt(i))) return [];
           break;
@@ -179,7 +179,6 @@ function splitSelectorBody(body: string): string[] {
           continue;
         }
         if (ch === "'") {
-          inSq = false;
           i++;
           if (i < n && !isSpace(body.charCodeAt(i))) return [];
           break;
@@ -227,8 +226,7 @@ export function mergeSelectorArgs(words: readonly string[]): string[] | number {
   const out: string[] = [];
   let open = -1;
   let selector = '';
-  for (let j = 0; j < words.length; j++) {
-    const op = words[j]!;
+  for (const [j, op] of words.entries()) {
     if (open === -1 && op[0] === '(' && op[op.length - 1] !== ')') {
       selector = op;
       open = j;
