@@ -14,10 +14,10 @@ export const NOTIFY_SET = 1 << 5; // s
 export const NOTIFY_HASH = 1 << 6; // h
 export const NOTIFY_ZSET = 1 << 7; // z
 export const NOTIFY_EXPIRED = 1 << 8; // x
-export const NOTIFY_EVICTED = 1 << 9; // e
+const NOTIFY_EVICTED = 1 << 9; // e
 export const NOTIFY_STREAM = 1 << 10; // t
 export const NOTIFY_KEY_MISS = 1 << 11; // m
-export const NOTIFY_MODULE = 1 << 13; // d
+const NOTIFY_MODULE = 1 << 13; // d
 export const NOTIFY_NEW = 1 << 14; // n
 /** 'A': every class but key misses and new keys. */
 const NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE;

@@ -7,8 +7,6 @@ import { Config } from './config.js';
 import { ConfigLoader, StartupConfigError, type Rename, type UserLine, type UserLineCheck } from './config-file.js';
 import { strerror } from './special.js';
 
-export { StartupConfigError };
-
 export interface StartupConfig {
   readonly config: Config;
   /** Absolute path of the config file (for CONFIG REWRITE and INFO), or ''. */

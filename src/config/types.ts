@@ -7,7 +7,7 @@
  */
 export type ParamValue = string | bigint | boolean;
 
-export type ParamKind =
+type ParamKind =
   /** yes/no */
   | 'bool'
   /** integer, read with string2ll (or strtoll base 8 when `octal`) */

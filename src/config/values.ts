@@ -98,7 +98,7 @@ export function parseNumber(def: ParamDef, raw: string): bigint | ConfigError {
 }
 
 /** The text CONFIG GET shows for a number. */
-export function renderNumber(def: ParamDef, v: bigint): string {
+function renderNumber(def: ParamDef, v: bigint): string {
   if (def.percent && v < 0n) return `${-v}%`;
   if (def.octal) return v.toString(8);
   return String(v);

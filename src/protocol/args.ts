@@ -62,11 +62,6 @@ function clampUnsafe(v: bigint): number {
   return v > 0n ? Number.MAX_SAFE_INTEGER + 1 : Number.MIN_SAFE_INTEGER - 1;
 }
 
-/** True when the integer parsed from a string lost precision (only range checks may use it). */
-export function isExact(n: number): boolean {
-  return Number.isSafeInteger(n);
-}
-
 /**
  * Redis's string-to-double check (getDoubleFromObject): strtod over the whole string, no
  * leading space, not NaN. Accepts inf/infinity in any case with a sign.

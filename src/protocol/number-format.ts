@@ -188,7 +188,7 @@ export function ceilTimes(x: LongDouble, k: bigint): bigint {
 }
 
 /** The exact long double holding a double. */
-export function longDoubleFromDouble(d: number): LongDouble {
+function longDoubleFromDouble(d: number): LongDouble {
   if (d === 0 || !Number.isFinite(d)) return ZERO_LD;
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, d);

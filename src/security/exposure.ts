@@ -8,7 +8,7 @@ import { defaultUserIsNopass } from './auth.js';
 import { openNetworkDoor } from '../errors.js';
 
 /** 127.0.0.0/8, ::1, localhost (and their IPv4-mapped forms) reach only this host. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const h = host.startsWith('::ffff:') ? host.slice(7) : host;
   return h === '::1' || h === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

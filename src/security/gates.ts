@@ -10,7 +10,7 @@ import type { Command } from '../commands/registry.js';
 import { auditEvent, clientFields } from './audit-log.js';
 
 /** Redis's islocalClient: a unix socket, or a TCP peer at exactly 127.0.0.1 or ::1. */
-export function isLocalClient(c: Client): boolean {
+function isLocalClient(c: Client): boolean {
   const socket = c.socket;
   if (socket === null) return false;
   const ip = socket.remoteAddress;

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Server } from '../server/server.js';
 
 /** Redis compares the peer's text form with exactly these two addresses. */
-export function isLocalPeer(ip: string): boolean {
+function isLocalPeer(ip: string): boolean {
   return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 }
 

@@ -139,7 +139,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */
-export function reject(c: Client, cmd: Command | null, message: string): void {
+function reject(c: Client, cmd: Command | null, message: string): void {
   if (cmd !== null) cmd.stats.rejected++;
   flagTransaction(c);
   // A refused EXEC still ends the transaction, so the client knows where it stands.

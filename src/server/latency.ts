@@ -3,7 +3,7 @@
 
 const SAMPLES = 160;
 
-export interface LatencySample {
+interface LatencySample {
   readonly time: number;
   readonly latency: number;
 }

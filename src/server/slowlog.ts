@@ -60,7 +60,7 @@ export class Slowlog {
 }
 
 /** argv with the command's secret arguments replaced, as Redis shows them. */
-export function redact(cmd: Command, argv: readonly string[]): readonly string[] {
+function redact(cmd: Command, argv: readonly string[]): readonly string[] {
   const secrets = cmd.spec.secretArgs?.(argv);
   if (!secrets || secrets.length === 0) return argv;
   const out = argv.slice();

@@ -20,7 +20,7 @@ export function loadAclFile(path: string, universe: CommandUniverse, pubsubAll: 
   return parseAclFile(text, path, universe, pubsubAll);
 }
 
-export function parseAclFile(text: string, path: string, universe: CommandUniverse, pubsubAll: boolean): Map<string, User> | string {
+function parseAclFile(text: string, path: string, universe: CommandUniverse, pubsubAll: boolean): Map<string, User> | string {
   const users = new Map<string, User>();
   let errors = '';
   for (const [i, raw] of text.split('\n').entries()) {

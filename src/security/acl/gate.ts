@@ -40,7 +40,7 @@ export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): str
 }
 
 /** One ACL LOG entry plus its audit event (`code`: the audit reason code, when not the usual one). */
-export function recordDenial(
+function recordDenial(
   c: Client,
   reason: DenialReason,
   object: string,
