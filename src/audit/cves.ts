@@ -144,7 +144,7 @@ export const CVES: readonly CveEntry[] = [
 ];
 
 /** Redis branches that no longer get security fixes, and since when (from the Redis release history). */
-export const EOL_BRANCHES: Readonly<Record<string, string>> = {
+const EOL_BRANCHES: Readonly<Record<string, string>> = {
   '7.0': 'last release 7.0.15 (January 2024); the 2024-2026 security fixes were not released for 7.0',
   '6.0': 'last release 6.0.20 (July 2023)',
   '5.0': 'last release 5.0.14 (October 2021)',
@@ -159,7 +159,7 @@ export function parseVersion(v: string): Version | null {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
-export function compareVersions(a: Version, b: Version): number {
+function compareVersions(a: Version, b: Version): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
 

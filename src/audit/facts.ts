@@ -9,7 +9,7 @@ import { parseAclLine, type AclUser } from '../hardening/acl.js';
 import type { SuspiciousKey } from '../hardening/checks.js';
 
 /** Parameters read with CONFIG GET; none of them holds a secret. */
-export const CONFIG_PARAMS = [
+const CONFIG_PARAMS = [
   'protected-mode',
   'bind',
   'port',
@@ -29,14 +29,14 @@ export const CONFIG_PARAMS = [
 ] as const;
 
 /** Key names left by known attacks: the SSH-key file write, cryptominer cron payloads, ransom notes. */
-export const SUSPICIOUS_KEYS: readonly { readonly pattern: RegExp; readonly why: string }[] = [
+const SUSPICIOUS_KEYS: readonly { readonly pattern: RegExp; readonly why: string }[] = [
   { pattern: /^crackit$/i, why: 'SSH key planted by the CONFIG SET dir/dbfilename file-write attack' },
   { pattern: /^backup[1-4]$/i, why: 'cron payload key used by cryptomining campaigns that write crontabs through Redis' },
   { pattern: /^(x|ssh|cron)_?(key|payload)$/i, why: 'payload key name used by Redis worms' },
   { pattern: /^(readme|read[_.-]me.*|please[_.-]?read.*|warning|how[_.-]to[_.-](restore|recover|decrypt).*|.*ransom.*|.*bitcoin.*|(restore|recover)[_.-].*data.*)$/i, why: 'ransom note left after the data was wiped' },
 ];
 
-export function suspicious(key: string): string | null {
+function suspicious(key: string): string | null {
   for (const s of SUSPICIOUS_KEYS) if (s.pattern.test(key)) return s.why;
   return null;
 }
@@ -47,7 +47,7 @@ export interface ScanLimits {
   readonly maxKeys: number;
 }
 
-export const SCAN_LIMITS: ScanLimits = { count: 500, maxCalls: 10, maxKeys: 5000 };
+const SCAN_LIMITS: ScanLimits = { count: 500, maxCalls: 10, maxKeys: 5000 };
 
 /** CONFIG GET of each parameter; null when the user may not run CONFIG. */
 export async function readConfig(conn: Conn): Promise<Map<string, string> | null> {

@@ -13,7 +13,7 @@ export function isSeverity(s: string): s is Severity {
  * How sure the finding is: `confirmed` from configuration or behaviour, `version` from a version
  * number alone (a distribution may have backported the fix), `possible` from a weaker fingerprint.
  */
-export type Confidence = 'confirmed' | 'version' | 'possible';
+type Confidence = 'confirmed' | 'version' | 'possible';
 
 export interface Finding {
   readonly id: string;

@@ -7,7 +7,7 @@ import { printable } from './classify.js';
 
 export type Product = 'redis' | 'valkey' | 'keydb' | 'dragonfly' | 'redoubt' | 'unknown';
 
-export interface Module {
+interface Module {
   readonly name: string;
   readonly version: string;
 }
@@ -52,7 +52,7 @@ interface Packaging {
 }
 
 /** INFO's `field:value` lines (values sanitized; server text is untrusted). */
-export function parseInfo(text: string): Map<string, string> {
+function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     if (line === '' || line.startsWith('#')) continue;

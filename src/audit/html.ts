@@ -10,7 +10,7 @@ import type { EndpointResult } from './scanner.js';
 import type { Fingerprint } from './fingerprint.js';
 import { VERSION } from '../version.js';
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

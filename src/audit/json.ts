@@ -6,7 +6,7 @@ import { SEVERITIES, type Severity } from './findings.js';
 import type { EndpointResult } from './scanner.js';
 import { VERSION } from '../version.js';
 
-export const SCHEMA = 'redoubt-audit/1';
+const SCHEMA = 'redoubt-audit/1';
 
 export interface Summary {
   readonly endpoints: number;

@@ -10,7 +10,7 @@ import type { EndpointResult } from './scanner.js';
 
 const SHORT: Record<Severity, string> = { critical: 'C', high: 'H', medium: 'M', low: 'L', info: 'I' };
 
-export function findingCounts(r: EndpointResult): string {
+function findingCounts(r: EndpointResult): string {
   const parts = SEVERITIES.map((s) => {
     const n = r.findings.filter((f) => f.severity === s).length;
     return n > 0 ? `${n}${SHORT[s]}` : '';
@@ -60,7 +60,7 @@ function credentialsLines(results: readonly EndpointResult[]): string {
   return out;
 }
 
-export function summaryLine(results: readonly EndpointResult[]): string {
+function summaryLine(results: readonly EndpointResult[]): string {
   const s = summarize(results);
   const states = Object.entries(s.states).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   const findings = Object.entries(s.findings).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');

@@ -221,7 +221,7 @@ function credentialPolicy(t: Target, o: ScanOptions): { channel: NonNullable<Aut
 }
 
 /** Audits one endpoint; never throws. */
-export async function auditEndpoint(t: Target, o: ScanOptions): Promise<EndpointResult> {
+async function auditEndpoint(t: Target, o: ScanOptions): Promise<EndpointResult> {
   const started = Date.now();
   const notes: string[] = [];
   const finish = (c: Classified, g: Gathered | null, authenticatedAs: string | null, defaultNopass: boolean | null, authentication: Authentication = NO_AUTH): EndpointResult => {
