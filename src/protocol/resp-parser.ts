@@ -160,8 +160,9 @@ export class RespParser {
     if (this.pendingArgs === 0 && this.big === null && !this.dropping) {
       if (this.pos >= this.buf.length) return null;
       if (this.buf[this.pos] !== 0x2a /* '*' */) return this.inline();
-      if (!this.multibulkHeader()) return null;
-      if (this.pendingArgs === 0) return [];
+      const count = this.multibulkHeader();
+      if (count === -1) return null;
+      if (count === 0) return [];
     }
     return this.multibulkArgs();
   }
@@ -189,36 +190,36 @@ export class RespParser {
     return argv;
   }
 
-  /** Reads `*N\r\n`. Returns false when the line is incomplete or wrong. */
-  private multibulkHeader(): boolean {
+  /** Reads `*N\r\n`. Returns the arguments expected (0 for an empty request), or -1 when the line is incomplete or wrong. */
+  private multibulkHeader(): number {
     const buf = this.buf;
     const fast = scanLength(buf, this.pos + 1);
     if (fast !== -1 && scanned.value <= MAX_MULTIBULK && (scanned.value <= UNAUTH_MAX_ARGS || !this.limits.unauthenticated)) {
       this.pos = fast + 2;
       this.pendingArgs = scanned.value;
       this.argv = [];
-      return true;
+      return this.pendingArgs;
     }
     const cr = lineEnd(buf, this.pos, CR);
     if (cr === -1) {
       if (buf.length - this.pos > INLINE_MAX) this.fail(E.PROTO_BIG_MBULK_COUNT);
-      return false;
+      return -1;
     }
-    if (cr + 1 >= buf.length) return false;
+    if (cr + 1 >= buf.length) return -1;
     const n = parseLength(buf, this.pos + 1, cr);
     // Redis 7.0 allows up to INT_MAX; past MAX_MULTIBULK V8 could not hold the argument array.
     if (n === null || n > MAX_MULTIBULK) {
       this.fail(E.PROTO_INVALID_MULTIBULK);
-      return false;
+      return -1;
     }
     if (n > UNAUTH_MAX_ARGS && this.limits.unauthenticated) {
       this.fail(E.PROTO_UNAUTH_MULTIBULK);
-      return false;
+      return -1;
     }
     this.pos = cr + 2;
     this.pendingArgs = n > 0 ? n : 0;
     this.argv = [];
-    return true;
+    return this.pendingArgs;
   }
 
   private multibulkArgs(): string[] | null {
@@ -249,9 +250,10 @@ export class RespParser {
           return null;
         }
         if (cr + 1 >= buf.length) return null;
-        if (buf[this.pos] !== 0x24 /* '$' */) {
+        const got = buf[this.pos];
+        if (got === undefined) return null;
+        if (got !== 0x24 /* '$' */) {
           // Redis turns CR and LF in error text into spaces, so the reply stays one line.
-          const got = buf[this.pos]!;
           return this.fail(E.protoExpectedDollar(String.fromCharCode(got === CR || got === LF ? 0x20 : got)));
         }
         const len = parseLength(buf, this.pos + 1, cr);
@@ -343,7 +345,8 @@ function scanLength(buf: Buffer, start: number): number {
   let n = 0;
   let i = start;
   for (; i < limit; i++) {
-    const d = buf[i]! - 0x30;
+    // i < limit < buf.length: the byte is there; `?? 0` would read as a non-digit and stop.
+    const d = (buf[i] ?? 0) - 0x30;
     if (d < 0 || d > 9) break;
     n = n * 10 + d;
   }
@@ -358,44 +361,46 @@ const fromCharCode = String.fromCharCode;
 /**
  * buf.latin1Slice(s, s + n), made cheaper for short arguments (command names, keys, small values):
  * one String.fromCharCode call builds the same flat one-byte string without crossing into C++,
- * several times faster (bench/hot-path.ts).
+ * several times faster (bench/hot-path.ts). The caller has checked that s + n is within the buffer
+ * (multibulkArgs reads a bulk only once `available >= len + 2`), so no read here is out of bounds:
+ * `?? 0` only states that to the type checker, and V8 drops it for in-bounds loads.
  */
 function latin1(b: Buffer, s: number, n: number): string {
   switch (n) {
     case 0:
       return '';
     case 1:
-      return fromCharCode(b[s]!);
+      return fromCharCode(b[s] ?? 0);
     case 2:
-      return fromCharCode(b[s]!, b[s + 1]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0);
     case 3:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0);
     case 4:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0);
     case 5:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0);
     case 6:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0);
     case 7:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0);
     case 8:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0);
     case 9:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0);
     case 10:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0);
     case 11:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0);
     case 12:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0, b[s + 11] ?? 0);
     case 13:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0, b[s + 11] ?? 0, b[s + 12] ?? 0);
     case 14:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0, b[s + 11] ?? 0, b[s + 12] ?? 0, b[s + 13] ?? 0);
     case 15:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0, b[s + 11] ?? 0, b[s + 12] ?? 0, b[s + 13] ?? 0, b[s + 14] ?? 0);
     case 16:
-      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
+      return fromCharCode(b[s] ?? 0, b[s + 1] ?? 0, b[s + 2] ?? 0, b[s + 3] ?? 0, b[s + 4] ?? 0, b[s + 5] ?? 0, b[s + 6] ?? 0, b[s + 7] ?? 0, b[s + 8] ?? 0, b[s + 9] ?? 0, b[s + 10] ?? 0, b[s + 11] ?? 0, b[s + 12] ?? 0, b[s + 13] ?? 0, b[s + 14] ?? 0, b[s + 15] ?? 0);
     default:
       return b.latin1Slice(s, s + n);
   }
@@ -427,7 +432,8 @@ function parseLength(buf: Buffer, start: number, end: number): number | null {
   if (buf[i] === 0x30) return i + 1 === end && !negative ? 0 : null;
   let n = 0;
   for (; i < end; i++) {
-    const d = buf[i]! - 0x30;
+    // end is a CR found in buf, so i < end is in bounds; a missing byte would read as malformed.
+    const d = (buf[i] ?? 0) - 0x30;
     if (d < 0 || d > 9) return null;
     n = n * 10 + d;
   }
@@ -453,25 +459,26 @@ export function splitArgs(line: string): string[] | null {
   let i = 0;
   const n = line.length;
   for (;;) {
-    while (i < n && isSpace(line[i]!)) i++;
+    while (i < n && isSpace(line.charAt(i))) i++;
     if (i >= n) return out;
     let inDq = false;
     let inSq = false;
     let done = false;
     let cur = '';
     while (!done) {
-      const c = i < n ? line[i]! : '';
+      // charAt past the end is '': the end of the line.
+      const c = line.charAt(i);
       if (inDq) {
         if (c === '') return null;
-        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n && isHex(line[i + 2]!) && isHex(line[i + 3]!)) {
+        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n && isHex(line.charAt(i + 2)) && isHex(line.charAt(i + 3))) {
           cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
           i += 3;
         } else if (c === '\\' && i + 1 < n) {
           i++;
-          const e = line[i]!;
+          const e = line.charAt(i);
           cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
         } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1]!)) return null;
+          if (i + 1 < n && !isSpace(line.charAt(i + 1))) return null;
           done = true;
         } else {
           cur += c;
@@ -482,7 +489,7 @@ export function splitArgs(line: string): string[] | null {
           i++;
           cur += "'";
         } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1]!)) return null;
+          if (i + 1 < n && !isSpace(line.charAt(i + 1))) return null;
           done = true;
         } else {
           cur += c;

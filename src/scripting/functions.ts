@@ -79,7 +79,8 @@ function parseMeta(code: string): LibraryMeta | string {
   const end = code.indexOf('\n');
   if (end === -1) return E.FUNCTION_INVALID_METADATA;
   const parts = splitWords(code.slice(0, end));
-  if (parts === null || parts.length === 0) return E.FUNCTION_INVALID_METADATA;
+  const first = parts?.[0];
+  if (parts === null || first === undefined) return E.FUNCTION_INVALID_METADATA;
   let name: string | null = null;
   for (const part of parts.slice(1)) {
     if (part.slice(0, 5).toLowerCase() === 'name=') {
@@ -90,7 +91,7 @@ function parseMeta(code: string): LibraryMeta | string {
     return E.functionMetadataValue(part);
   }
   if (name === null) return E.FUNCTION_NO_LIBRARY_NAME;
-  return { engine: parts[0]!.slice(2), name, body: code.slice(end) };
+  return { engine: first.slice(2), name, body: code.slice(end) };
 }
 
 /** One server's functions: the live library set and the engine their code lives in. */

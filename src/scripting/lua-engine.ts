@@ -85,12 +85,13 @@ interface Exports {
   rd_fn_load(len: number, nameOff: number, hookCount: number): number;
 }
 
-let wasmModule: WasmModule | undefined;
+// Process-wide, not Server state: a compiled WebAssembly.Module is immutable and identical for every server (each engine has its own Instance).
+const compiled: { module?: WasmModule } = {};
 
 /** Compiled once per process; instantiating it again per engine is cheap and synchronous. */
 function luaModule(): WasmModule {
-  wasmModule ??= new Wasm.Module(Buffer.from(LUA_WASM_BASE64, 'base64'));
-  return wasmModule;
+  compiled.module ??= new Wasm.Module(Buffer.from(LUA_WASM_BASE64, 'base64'));
+  return compiled.module;
 }
 
 /** What the host throws to unwind a Lua error to the nearest protected call. */

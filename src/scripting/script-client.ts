@@ -58,7 +58,8 @@ export class ScriptClient {
     if (admitted.isWrite && run !== null) run.wrote = true;
     call(c, admitted, argv);
     const chunks = c.reply.take();
-    if (chunks.length === 1) return chunks[0]!.latin1Slice();
+    const only = chunks.length === 1 ? chunks[0] : undefined;
+    if (only !== undefined) return only.latin1Slice();
     return Buffer.concat(chunks).latin1Slice();
   }
 

@@ -66,8 +66,9 @@ export function parseShebang(body: string): { flags: ScriptFlags; len: number } 
   const end = body.indexOf('\n');
   if (end === -1) return E.SHEBANG_INVALID;
   const parts = splitWords(body.slice(0, end));
-  if (parts === null || parts.length === 0) return E.SHEBANG_NO_ENGINE;
-  if (parts[0] !== '#!lua') return E.shebangEngine(parts[0]!);
+  const engine = parts?.[0];
+  if (parts === null || engine === undefined) return E.SHEBANG_NO_ENGINE;
+  if (engine !== '#!lua') return E.shebangEngine(engine);
   const f = { compat: false, noWrites: false, allowOom: false, allowStale: false, noCluster: false, allowCrossSlot: false };
   for (const part of parts.slice(1)) {
     if (!part.startsWith('flags=')) return E.shebangOption(part);
@@ -90,18 +91,18 @@ export function splitWords(line: string): string[] | null {
   const words: string[] = [];
   let i = 0;
   while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
+    while (i < line.length && /\s/.test(line.charAt(i))) i++;
     if (i >= line.length) break;
     let word = '';
     let quote = '';
     for (; i < line.length; i++) {
-      const ch = line[i]!;
+      const ch = line.charAt(i);
       if (quote !== '') {
-        if (ch === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+        if (ch === '\\' && quote === '"' && i + 1 < line.length) word += line.charAt(++i);
         else if (ch === quote) {
           quote = '';
           // A closing quote must end the word, as sdssplitargs demands.
-          if (i + 1 < line.length && !/\s/.test(line[i + 1]!)) return null;
+          if (i + 1 < line.length && !/\s/.test(line.charAt(i + 1))) return null;
         } else word += ch;
       } else if (ch === '"' || ch === "'") quote = ch;
       else if (/\s/.test(ch)) break;

@@ -34,7 +34,9 @@ export function parseOutputLimits(stored: string): OutputLimits {
   const w = stored.split(' ');
   const byClass = new Map<string, ClassLimit>();
   for (let j = 0; j + 3 < w.length; j += 4) {
-    byClass.set(w[j]!, { hard: Number(w[j + 1]), soft: Number(w[j + 2]), softSeconds: Number(w[j + 3]) });
+    const cls = w[j];
+    if (cls === undefined) break;
+    byClass.set(cls, { hard: Number(w[j + 1]), soft: Number(w[j + 2]), softSeconds: Number(w[j + 3]) });
   }
   return {
     normal: byClass.get('normal') ?? NONE,

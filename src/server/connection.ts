@@ -124,9 +124,11 @@ function admit(server: Server, socket: Socket, origin: Origin): void {
 
 /** Runs every complete request in the client's buffer (until it blocks), then flushes once. */
 export function processInput(c: Client): void {
-  const parser = c.parser!;
+  const parser = c.parser;
+  // Only a client with a connection has input to read.
+  if (parser === null) return;
   const server = c.server;
-  while (!c.blocked && !c.closeAfterReply && !c.closed && c.pendingArgv === null) {
+  while (!c.blocked && !c.closeAfterReply && !c.closed && !held(c)) {
     parser.limits.unauthenticated = server.authRequired(c);
     const argv = parser.next();
     if (argv === null) break;
@@ -139,7 +141,7 @@ export function processInput(c: Client): void {
     setReplyCeiling(c);
     dispatch(c, argv);
     // Held by CLIENT PAUSE: it has not run yet, so the reply mode does not move on.
-    if (c.pendingArgv !== null) break;
+    if (held(c)) break;
     c.afterCommand();
     // A pipelined batch is flushed only at its end: the hard limit must hold inside it too.
     if (checkOutputLimits(c)) return;
@@ -170,9 +172,14 @@ export function resumeInput(c: Client): void {
   // Through the whole gate again: a pause still in force holds it anew.
   setReplyCeiling(c);
   dispatch(c, argv);
-  if (c.pendingArgv !== null) return;
+  if (held(c)) return;
   c.afterCommand();
   processInput(c);
+}
+
+/** Whether CLIENT PAUSE holds a request of the client (dispatch stores it in pendingArgv). */
+function held(c: Client): boolean {
+  return c.pendingArgv !== null;
 }
 
 /** Writes pending replies and, if the client asked for it, closes after them. */
