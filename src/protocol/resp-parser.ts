@@ -42,8 +42,8 @@ export interface ParserLimits {
   admit?: (bytes: number) => boolean;
 }
 
-export const UNAUTH_MAX_ARGS = 10;
-export const UNAUTH_MAX_BULK = 16384;
+const UNAUTH_MAX_ARGS = 10;
+const UNAUTH_MAX_BULK = 16384;
 /**
  * Query buffer limit of an unauthenticated client: unparsed bytes plus the request being read.
  * The largest request it may send (10 arguments of 16 KB) fits; more only piles up while the

@@ -12,8 +12,6 @@ import { LUA_WASM_BASE64 } from './lua-wasm.js';
 import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
 import { errorLine, readErrorInfo, writeTagged, type ScriptErrorInfo } from './tagged-reply.js';
 
-export type { ScriptErrorInfo } from './tagged-reply.js';
-
 export interface LuaEngineOptions {
   /** Runs one command for redis.call/redis.pcall and returns its reply as RESP (latin1), in
    *  the protocol version the script chose with redis.setresp. Must not throw. */
@@ -105,7 +103,7 @@ const EBADF = 8;
 /** Lua's GC gets a small step every this many calls, as Redis does. */
 const GC_PERIOD = 50;
 
-export const DEFAULT_VERSION = '7.0.15';
+const DEFAULT_VERSION = '7.0.15';
 
 /** REDIS_VERSION_NUM: 0x00MMmmpp. */
 function versionNum(v: string): number {

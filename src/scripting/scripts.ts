@@ -11,7 +11,7 @@ import { scriptInterrupt } from './script-run.js';
 import { REDIS_VERSION } from '../version.js';
 
 /** Shebang flags, as Redis's SCRIPT_FLAG_*. */
-export interface ScriptFlags {
+interface ScriptFlags {
   /** No shebang: Redis's EVAL_COMPAT_MODE, where the flags below are not checked up front. */
   readonly compat: boolean;
   readonly noWrites: boolean;
@@ -56,12 +56,12 @@ export function newScriptEngine(server: Server, client: ScriptClient, interrupt:
 
 const COMPAT: ScriptFlags = { compat: true, noWrites: false, allowOom: false, allowStale: false, noCluster: false, allowCrossSlot: false };
 
-export function sha1hex(body: string): string {
+function sha1hex(body: string): string {
   return createHash('sha1').update(body, 'latin1').digest('hex');
 }
 
 /** Parses a `#!lua flags=a,b` first line as Redis 7.0's evalExtractShebangFlags; a string is an error reply. */
-export function parseShebang(body: string): { flags: ScriptFlags; len: number } | string {
+function parseShebang(body: string): { flags: ScriptFlags; len: number } | string {
   if (!body.startsWith('#!')) return { flags: COMPAT, len: 0 };
   const end = body.indexOf('\n');
   if (end === -1) return E.SHEBANG_INVALID;

@@ -9,7 +9,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { auditEvent, clientFields } from './audit-log.js';
 
-export interface ClassLimit {
+interface ClassLimit {
   readonly hard: number;
   readonly soft: number;
   readonly softSeconds: number;

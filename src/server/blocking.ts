@@ -164,7 +164,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
  * forever; an infinity is "negative", as redis-server answers. Returns milliseconds (0: block
  * forever) or the error message.
  */
-export function parseBlockTimeout(arg: string): number | string {
+function parseBlockTimeout(arg: string): number | string {
   const ld = parseLongDouble(arg);
   if (ld === null) return E.TIMEOUT_NOT_FLOAT;
   // (long long) of an infinity or of anything past int64 is INT64_MIN on the CPUs Redis runs on.

@@ -16,7 +16,7 @@ import { admitPeer } from '../security/trusted-networks.js';
 import { checkOutputLimits, closeUnauthenticated, setReplyCeiling } from '../security/output-limits.js';
 import { enforceClientMemory } from './client-memory.js';
 
-export function formatAddr(ip: string | undefined, port: number | undefined): string {
+function formatAddr(ip: string | undefined, port: number | undefined): string {
   if (ip === undefined) return '';
   if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
