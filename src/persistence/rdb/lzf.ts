@@ -221,33 +221,35 @@ export class LzfSource implements ByteSource {
   private step(): void {
     const input = this.input;
     const inEnd = input.length;
-    if (this.ip >= inEnd) fail('invalid LZF compressed string');
-    let ctrl = input[this.ip++]!;
     const w = this.window;
+    let ip = this.ip;
     let op = this.produced;
+    if (ip >= inEnd) fail('invalid LZF compressed string');
+    let ctrl = input[ip++] ?? 0;
     if (ctrl < 1 << 5) {
       ctrl++;
-      if (op + ctrl > this.length || this.ip + ctrl > inEnd) fail('invalid LZF compressed string');
-      for (let k = 0; k < ctrl; k++) w[op++ & WINDOW_MASK] = input[this.ip++]!;
+      if (op + ctrl > this.length || ip + ctrl > inEnd) fail('invalid LZF compressed string');
+      for (let k = 0; k < ctrl; k++) w[op++ & WINDOW_MASK] = input[ip++] ?? 0;
     } else {
       let len = ctrl >>> 5;
       if (len === 7) {
-        if (this.ip >= inEnd) fail('invalid LZF compressed string');
-        len += input[this.ip++]!;
+        if (ip >= inEnd) fail('invalid LZF compressed string');
+        len += input[ip++] ?? 0;
       }
-      if (this.ip >= inEnd) fail('invalid LZF compressed string');
-      const ref = op - ((ctrl & 0x1f) << 8) - 1 - input[this.ip++]!;
+      if (ip >= inEnd) fail('invalid LZF compressed string');
+      const ref = op - ((ctrl & 0x1f) << 8) - 1 - (input[ip++] ?? 0);
       len += 2;
       if (op + len > this.length || ref < 0) fail('invalid LZF compressed string');
-      for (let k = 0; k < len; k++) w[op++ & WINDOW_MASK] = w[(ref + k) & WINDOW_MASK]!;
+      for (let k = 0; k < len; k++) w[op++ & WINDOW_MASK] = w[(ref + k) & WINDOW_MASK] ?? 0;
     }
+    this.ip = ip;
     this.produced = op;
   }
 
   u8(): number {
     if (this.pos >= this.length) fail('unexpected end of data');
     while (this.pos >= this.produced) this.step();
-    return this.window[this.pos++ & WINDOW_MASK]!;
+    return this.window[this.pos++ & WINDOW_MASK] ?? 0;
   }
 
   skip(n: number): void {
