@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { LONG_RUN, Rng, assertHealthy, fuzzSeed, fuzzSize, memoryOf, report } from './helpers/fuzz.js';
+import { LONG_RUN, ReplyConnection, Rng, assertHealthy, fuzzSeed, fuzzSize, memoryOf, report } from './helpers/fuzz.js';
 
 const SCRIPTS = fuzzSize('SCRIPTS', 500, 50_000);
 const SEED = fuzzSeed(0x5eed_0003);
@@ -164,21 +164,21 @@ test(`Lua bridge fuzzing: ${SCRIPTS} scripts`, async (t) => {
   const r = new Rng(SEED);
   let errors = 0;
   let peak = baseline;
-  let c = await RawClient.connect(server.port);
+  const c = await ReplyConnection.open(server.port);
   try {
     for (let i = 1; i <= SCRIPTS; i++) {
       const body = script(r);
       const token = `after-${i}-${r.int(1e9)}`;
       const argv = ['EVAL', body, '2', 'lk1', 'lk2', r.pick(['a', '1', '', '2.5']), r.bytes(r.int(8)).toString('latin1')];
       c.write(Buffer.concat([RawClient.encode(argv), RawClient.encode(['ECHO', token])]));
-      let replies: (Buffer | null)[];
+      let evalReply: Buffer;
+      let echo: Buffer;
       try {
-        replies = [await c.read(60000), await c.read(60000)];
+        evalReply = await c.next(60000);
+        echo = await c.next(60000);
       } catch (err) {
         throw new Error(`script ${i} (seed ${SEED}) broke the reply stream: ${String(err)}\n${body}`);
       }
-      const [evalReply, echo] = replies;
-      assert.ok(evalReply !== null && echo !== null, `connection closed after script ${i}:\n${body}`);
       assert.equal(echo.toString('latin1'), `$${token.length}\r\n${token}\r\n`, `script ${i} desynchronised the connection:\n${body}`);
       if (evalReply[0] === 0x2d) {
         errors++;
@@ -190,8 +190,8 @@ test(`Lua bridge fuzzing: ${SCRIPTS} scripts`, async (t) => {
         peak = Math.max(peak, await assertHealthy(server, maxRss));
         // Unique scripts are cached; the keyspace grows: both are reset now and then.
         c.write(Buffer.concat([RawClient.encode(['SCRIPT', 'FLUSH']), RawClient.encode(['FLUSHALL'])]));
-        await c.read(30000);
-        await c.read(30000);
+        await c.next(30000);
+        await c.next(30000);
       }
     }
   } finally {
@@ -199,6 +199,4 @@ test(`Lua bridge fuzzing: ${SCRIPTS} scripts`, async (t) => {
   }
   peak = Math.max(peak, await assertHealthy(server, maxRss), memoryOf(pid).peak);
   t.diagnostic(report('lua', SEED, { scripts: SCRIPTS, error_replies: errors }, started, peak));
-  c = await RawClient.connect(server.port);
-  c.close();
 });

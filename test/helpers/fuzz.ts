@@ -5,6 +5,7 @@
 // resident memory within a bound.
 
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import type { RunningServer } from './servers.js';
 import { RawClient } from './raw-client.js';
 
@@ -107,4 +108,148 @@ export function report(name: string, seed: number, counts: Record<string, number
   const parts = Object.entries(counts).map(([k, v]) => `${k}=${v}`);
   const secs = ((Date.now() - startedAt) / 1000).toFixed(1);
   return `${name}: ${parts.join(' ')} seed=${seed} seconds=${secs} peak_rss_mb=${Math.round(peakRss / 2 ** 20)}`;
+}
+
+/**
+ * Splits a stream of RESP replies into whole top-level replies as bytes arrive, resuming where it
+ * stopped: a 200,000-element reply arriving in many chunks is parsed once, not again for every
+ * chunk. Anything that is not RESP throws.
+ */
+export class RespScanner {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Elements still owed by each open aggregate, innermost last. */
+  private owed: number[] = [];
+  readonly replies: Buffer[] = [];
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.scan();
+  }
+
+  /** One element finished: aggregates that are now complete close, a finished reply is taken. */
+  private done(): void {
+    for (;;) {
+      const top = this.owed.length - 1;
+      if (top < 0) {
+        this.replies.push(Buffer.from(this.buf.subarray(0, this.pos)));
+        this.buf = this.buf.subarray(this.pos);
+        this.pos = 0;
+        return;
+      }
+      const left = (this.owed[top] ?? 0) - 1;
+      if (left > 0) {
+        this.owed[top] = left;
+        return;
+      }
+      this.owed.pop();
+    }
+  }
+
+  private scan(): void {
+    for (;;) {
+      const cr = this.buf.indexOf('\r\n', this.pos, 'latin1');
+      if (cr === -1) return;
+      const type = this.buf[this.pos];
+      const head = this.buf.toString('latin1', this.pos + 1, cr);
+      switch (type) {
+        case 0x2b: // + - : , # _ (
+        case 0x2d:
+        case 0x3a:
+        case 0x2c:
+        case 0x23:
+        case 0x5f:
+        case 0x28:
+          this.pos = cr + 2;
+          this.done();
+          break;
+        case 0x24: // $ ! =
+        case 0x21:
+        case 0x3d: {
+          const n = Number(head);
+          if (!Number.isInteger(n) || n < -1) throw new Error(`bad bulk length ${JSON.stringify(head)}`);
+          const end = n < 0 ? cr + 2 : cr + 2 + n + 2;
+          if (this.buf.length < end) return;
+          if (n >= 0 && (this.buf[end - 2] !== 0x0d || this.buf[end - 1] !== 0x0a)) throw new Error('bulk not followed by CRLF');
+          this.pos = end;
+          this.done();
+          break;
+        }
+        case 0x2a: // * ~ > %
+        case 0x7e:
+        case 0x3e:
+        case 0x25: {
+          const n = Number(head) * (type === 0x25 ? 2 : 1);
+          if (!Number.isInteger(n) || n < -1) throw new Error(`bad aggregate length ${JSON.stringify(head)}`);
+          this.pos = cr + 2;
+          if (n <= 0) this.done();
+          else this.owed.push(n);
+          break;
+        }
+        default:
+          throw new Error(`not a RESP reply at ${JSON.stringify(this.buf.toString('latin1', this.pos, this.pos + 40))}`);
+      }
+    }
+  }
+}
+
+/** A connection that hands back whole replies, parsed as they arrive (see RespScanner). */
+export class ReplyConnection {
+  private readonly scanner = new RespScanner();
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  closed = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      try {
+        this.scanner.push(d);
+      } catch (err) {
+        this.failure = err instanceof Error ? err : new Error(String(err));
+      }
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  static open(port: number): Promise<ReplyConnection> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.once('connect', () => resolve(new ReplyConnection(s)));
+      s.once('error', reject);
+    });
+  }
+
+  write(b: Buffer): void {
+    this.socket.write(b);
+  }
+
+  /** The next whole reply; throws on a stream that is not RESP, on close, or after `timeoutMs`. */
+  async next(timeoutMs: number): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.failure !== null) throw this.failure;
+      const r = this.scanner.replies.shift();
+      if (r !== undefined) return r;
+      if (this.closed) throw new Error('connection closed');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          resolve();
+        };
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
