@@ -4,31 +4,17 @@
 // Redis 7.2 does (#12452); a refused ACL SETUSER leaves the user exactly as it was. Then random
 // rule lists, compared with Redis reply for reply and user for user.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
+import { errorMessage } from './helpers/rejection.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: Redis;
-let cli: Redis;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  ref = new Redis({ port: redis.port, lazyConnect: true });
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await Promise.all([ref.connect(), cli.connect()]);
-});
-after(async () => {
-  ref?.disconnect();
-  cli?.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redisClient: ref, redoubtClient: cli } = useServerPair({ redisClient: {}, redoubtClient: {} });
 
 async function setuser(c: Redis, user: string, rules: readonly string[]): Promise<string> {
-  return c.call('ACL', 'SETUSER', user, ...rules).then(String, (e: Error) => e.message);
+  return c.call('ACL', 'SETUSER', user, ...rules).then(String, errorMessage);
 }
 
 /** The user as ACL LIST prints it, or null when there is none. */
@@ -119,7 +105,7 @@ function hits12452(words: readonly string[]): boolean {
 function normalise(user: unknown): unknown {
   if (!Array.isArray(user)) return user;
   return user.map((v: unknown, i: number) => {
-    const prev = i > 0 ? user[i - 1] : null;
+    const prev: unknown = i > 0 ? user[i - 1] : null;
     if (prev === 'commands' && typeof v === 'string') return v.split(' ').sort().join(' ');
     if (prev === 'selectors') return normalise((v as unknown[]).map(normalise));
     return Array.isArray(v) ? normalise(v) : v;

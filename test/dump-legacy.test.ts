@@ -2,30 +2,16 @@
 // sorted sets, quicklist v1, zipmaps): hand-built payloads of random contents go to both servers,
 // which must both accept them and read back the same contents with the same encodings.
 
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
+import { errorMessage } from './helpers/rejection.js';
 import { dumpPayload } from './helpers/rdb-bombs.js';
 import { legacy } from './helpers/rdb-legacy.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: Redis;
-let cli: Redis;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  ref = new Redis({ port: redis.port, lazyConnect: true });
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  await Promise.all([ref.connect(), cli.connect()]);
-});
-after(async () => {
-  ref?.disconnect();
-  cli?.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
+const { redisClient: ref, redoubtClient: cli } = useServerPair({ redisClient: {}, redoubtClient: {} });
 
 const text = fc.oneof(
   fc.integer({ min: -20, max: 20 }).map(String),
@@ -53,7 +39,7 @@ async function contents(c: Redis, key: string): Promise<unknown> {
 
 async function both(payload: Buffer): Promise<void> {
   const replies = await Promise.all(
-    [ref, cli].map((c) => c.restore('k', 0, payload, 'REPLACE').then(String, (e: Error) => e.message)),
+    [ref, cli].map((c) => c.restore('k', 0, payload, 'REPLACE').catch(errorMessage)),
   );
   assert.deepEqual(replies, ['OK', 'OK']);
   assert.deepEqual(await contents(cli, 'k'), await contents(ref, 'k'));

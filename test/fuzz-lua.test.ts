@@ -26,7 +26,7 @@ before(async () => {
   server = await startRedoubt();
 });
 after(async () => {
-  await server?.stop();
+  await server.stop();
 });
 
 const COMMANDS = [
@@ -177,7 +177,7 @@ test(`Lua bridge fuzzing: ${SCRIPTS} scripts`, async (t) => {
         evalReply = await c.next(60000);
         echo = await c.next(60000);
       } catch (err) {
-        throw new Error(`script ${i} (seed ${SEED}) broke the reply stream: ${String(err)}\n${body}`);
+        throw new Error(`script ${i} (seed ${SEED}) broke the reply stream: ${String(err)}\n${body}`, { cause: err });
       }
       assert.equal(echo.toString('latin1'), `$${token.length}\r\n${token}\r\n`, `script ${i} desynchronised the connection:\n${body}`);
       if (evalReply[0] === 0x2d) {

@@ -27,7 +27,7 @@ before(async () => {
   [server, locked] = await Promise.all([startRedoubt(), startRedoubt(['--requirepass', PASSWORD])]);
 });
 after(async () => {
-  await Promise.all([server?.stop(), locked?.stop()]);
+  await Promise.all([server.stop(), locked.stop()]);
 });
 
 // --- frames ---

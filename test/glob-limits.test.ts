@@ -6,27 +6,11 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { useServerPair } from './helpers/servers.js';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: Redis;
-let cli: Redis;
+const { redoubt, redisClient: ref, redoubtClient: cli } = useServerPair({ redisClient: { commandTimeout: 60000 }, redoubtClient: {} });
+/** Another client, whose PING must not wait behind a pattern (connected in the suite's hook). */
 let other: Redis;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  ref = new Redis({ port: redis.port, lazyConnect: true, commandTimeout: 60000 });
-  cli = new Redis({ port: redoubt.port, lazyConnect: true });
-  other = new Redis({ port: redoubt.port, lazyConnect: true });
-  await Promise.all([ref.connect(), cli.connect(), other.connect()]);
-});
-after(async () => {
-  ref?.disconnect();
-  cli?.disconnect();
-  other?.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
 
 /** A pattern whose `*` must be retried at every offset, each retry comparing 10,000 bytes. */
 const LITERAL_TAIL = '*' + 'a'.repeat(10_000) + 'b';
@@ -54,6 +38,15 @@ async function prompt<T>(work: () => Promise<T>): Promise<T> {
 }
 
 describe('glob caps', () => {
+  // Inside the suite: its hooks run once the server pair's have.
+  before(async () => {
+    other = new Redis({ port: redoubt.port, lazyConnect: true });
+    await other.connect();
+  });
+  after(() => {
+    other.disconnect();
+  });
+
   test("Redis's regression patterns: same answers, at once", async () => {
     for (const c of [ref, cli]) {
       await c.flushall();

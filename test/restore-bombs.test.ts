@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, useServerPair } from './helpers/servers.js';
+import { errorMessage } from './helpers/rejection.js';
 import {
   declaredCountBomb,
   dumpPayload,
@@ -35,26 +36,12 @@ import type { ListValue } from '../src/store/list.js';
 const MB = 1024 * 1024;
 const BAD = 'ERR Bad data format';
 
-let redis: RunningServer;
-let redoubt: RunningServer;
-let ref: Redis;
-let cli: Redis;
+const { redoubt, redisClient: ref, redoubtClient: cli } = useServerPair({
+  redisClient: { commandTimeout: 60000 },
+  redoubtClient: { commandTimeout: 60000 },
+});
 /** A second connection: the server must keep answering it while (and after) a bomb is handled. */
 let other: Redis;
-
-before(async () => {
-  [redis, redoubt] = await Promise.all([startRedis(), startRedoubt()]);
-  ref = new Redis({ port: redis.port, lazyConnect: true, commandTimeout: 60000 });
-  cli = new Redis({ port: redoubt.port, lazyConnect: true, commandTimeout: 60000 });
-  other = new Redis({ port: redoubt.port, lazyConnect: true });
-  await Promise.all([ref.connect(), cli.connect(), other.connect()]);
-});
-after(async () => {
-  ref?.disconnect();
-  cli?.disconnect();
-  other?.disconnect();
-  await Promise.all([redis?.stop(), redoubt?.stop()]);
-});
 
 /** A process's resident and peak resident memory, in bytes, from /proc. */
 function memoryOf(pid: number): { rss: number; peak: number } {
@@ -81,10 +68,7 @@ function peakGrowth(before: { rss: number }): number {
 }
 
 async function restoreReply(c: Redis, key: string, payload: Buffer): Promise<string> {
-  return c.restore(key, 0, payload, 'REPLACE').then(
-    (r) => String(r),
-    (e: Error) => e.message,
-  );
+  return c.restore(key, 0, payload, 'REPLACE').catch(errorMessage);
 }
 
 /** Redoubt is up and serving: PING on another connection, and a write/read round trip. */
@@ -96,6 +80,15 @@ async function assertServing(): Promise<void> {
 }
 
 describe('RESTORE decompression bombs', () => {
+  // Inside the suite: its hooks run once the server pair's have.
+  before(async () => {
+    other = new Redis({ port: redoubt.port, lazyConnect: true });
+    await other.connect();
+  });
+  after(() => {
+    other.disconnect();
+  });
+
   test('a 3.4 MB LZF listpack of 150 million entries: Redis loads it, Redoubt refuses it and stays small', async () => {
     const bomb = listBomb(150_000_000);
     const payload = dumpPayload(bomb.type, bomb.body);

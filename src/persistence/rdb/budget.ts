@@ -8,16 +8,16 @@ import { getHeapStatistics } from 'node:v8';
 import { fail } from './bytes.js';
 
 /** V8's Map and Set hold at most 2^24 entries (sets, hashes, sorted sets, stream groups). */
-export const MAX_TABLE_ENTRIES = 2 ** 24;
+const MAX_TABLE_ENTRIES = 2 ** 24;
 /**
  * Entries of one decoded list or listpack: well below the ~112 million elements at which growing
  * a V8 array aborts the process.
  */
-export const MAX_ARRAY_ENTRIES = 2 ** 26;
+const MAX_ARRAY_ENTRIES = 2 ** 26;
 /** V8's longest string (536,870,888 bytes); a longer value cannot be held at all. */
 export const MAX_STRING_BYTES = bufferConstants.MAX_STRING_LENGTH;
 /** What one decoded element costs in the heap besides its bytes: string header, array and table slots. */
-export const ELEMENT_OVERHEAD = 64;
+const ELEMENT_OVERHEAD = 64;
 /** How often (in entries) a validation walk asks the budget whether it is already over. */
 const WALK_CHECK_EVERY = 65536;
 /** Below this much charged, the heap is not consulted: small values never pay for the check. */

@@ -120,7 +120,7 @@ export type StoredString =
   | { readonly packed: null; readonly bytes: Buffer; readonly length: number }
   | { readonly packed: Buffer; readonly bytes: null; readonly length: number };
 
-export function storedBytes(bytes: Buffer): StoredString {
+function storedBytes(bytes: Buffer): StoredString {
   return { packed: null, bytes, length: bytes.length };
 }
 
@@ -170,18 +170,13 @@ export function expandString(s: StoredString, budget: DecodeBudget, asString = f
   return out;
 }
 
-/** A string in any of RDB's forms, as raw bytes (see expandString). */
-export function readStringBytes(r: ByteReader, budget: DecodeBudget = new DecodeBudget(), asString = false): Buffer {
-  return expandString(readStoredString(r), budget, asString);
-}
-
 /**
  * A string in any of RDB's forms, as a binary (latin1) string; its bytes are charged to
  * `budget` (the element it belongs to is charged by the collection that declared it). Without a
  * budget of its own, the string is held to one of its own.
  */
 export function readString(r: ByteReader, budget: DecodeBudget = new DecodeBudget()): string {
-  return readStringBytes(r, budget, true).latin1Slice();
+  return expandString(readStoredString(r), budget, true).latin1Slice();
 }
 
 /** RDB_TYPE_ZSET's text doubles: a length byte (253 nan, 254 +inf, 255 -inf) then the digits. */
