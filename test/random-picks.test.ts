@@ -85,6 +85,25 @@ describe('random picks with huge counts', () => {
     assert.ok(rssOf(pid) - before < 32 * MB);
   });
 
+  test('with CLIENT REPLY OFF nothing is picked, however large the count', async () => {
+    const raw = await RawClient.connect(redoubt.port);
+    try {
+      const t0 = Date.now();
+      raw.write(Buffer.concat([
+        RawClient.encode(['CLIENT', 'REPLY', 'OFF']),
+        RawClient.encode(['SRANDMEMBER', 's', '-80000000']),
+        RawClient.encode(['ZRANDMEMBER', 'z', '-40000000', 'WITHSCORES']),
+        RawClient.encode(['CLIENT', 'REPLY', 'ON']),
+        RawClient.encode(['PING']),
+      ]));
+      assert.equal((await raw.read(2000))?.toString('latin1'), '+OK\r\n');
+      assert.equal((await raw.read(2000))?.toString('latin1'), '+PONG\r\n');
+      assert.ok(Date.now() - t0 < 1000);
+    } finally {
+      raw.close();
+    }
+  });
+
   test('ordinary negative counts repeat picks, as in Redis', async () => {
     for (const c of [ref, cli]) {
       const members = await c.srandmember('s', -50);
@@ -112,6 +131,7 @@ describe('random picks with huge counts', () => {
   });
 
   test('a reply that outgrows proto-max-bulk-len is abandoned and its connection closed', async () => {
+    const [, saved] = (await cli.config('GET', 'proto-max-bulk-len')) as [string, string];
     await cli.config('SET', 'proto-max-bulk-len', String(MB));
     try {
       await cli.del('e', 'one');
@@ -127,13 +147,14 @@ describe('random picks with huge counts', () => {
       assert.ok(raw.unread.length < 64 * 1024, `${raw.unread.length} bytes of the abandoned reply were sent`);
       assert.equal(await cli.ping(), 'PONG');
     } finally {
-      await cli.config('SET', 'proto-max-bulk-len', String(512 * MB));
+      await cli.config('SET', 'proto-max-bulk-len', saved);
     }
   });
 
   test("a client's output buffer hard limit stops a reply of large picks early", async () => {
     const pid = redoubt.process.pid;
     assert.ok(pid !== undefined);
+    const [, saved] = (await cli.config('GET', 'client-output-buffer-limit')) as [string, string];
     await cli.config('SET', 'client-output-buffer-limit', 'normal 8mb 0 0');
     try {
       await cli.del('big');
@@ -146,7 +167,7 @@ describe('random picks with huge counts', () => {
       assert.equal(await cli.ping(), 'PONG');
       assert.ok(rssOf(pid) - before < 64 * MB, `peak RSS grew by ${(rssOf(pid) - before) / MB} MB`);
     } finally {
-      await cli.config('SET', 'client-output-buffer-limit', 'normal 0 0 0');
+      await cli.config('SET', 'client-output-buffer-limit', saved);
     }
   });
 });
