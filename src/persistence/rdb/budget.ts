@@ -24,8 +24,8 @@ const WALK_CHECK_EVERY = 65536;
 const UNMEASURED = 32 * 1024 * 1024;
 
 /**
- * The allowance for one value: at most half of the heap's free room when decoding started
- * (heap_size_limit - used_heap_size), counting LZF output, every string's bytes and
+ * The allowance for one value: half of the heap's free room (heap_size_limit - used_heap_size),
+ * measured once the value has cost 32 MB, counting LZF output, every string's bytes and
  * ELEMENT_OVERHEAD per element. Exceeding it fails the decode (RESTORE: "Bad data format").
  */
 export class DecodeBudget {
