@@ -11,6 +11,7 @@ import { hashDocs } from './docs/hash.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
+import { picksFit, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
@@ -271,11 +272,11 @@ function hrandfield(c: Client, argv: string[]): void {
   }
   const count = Number(l < 0n ? -l : l);
   if (l < 0n || count === 1) {
-    // Repeats allowed: each pick is independent.
+    // Repeats allowed: each pick is independent, and the reply as long as the client asks.
+    if (!picksFit(c, count, withValues ? 2 : 1)) return;
     const all = h.fieldArray();
     replyRandomHeader(c, count, withValues);
-    // As Redis, the picks stop once the reply passed the client's output limit.
-    for (let i = 0; i < count && !c.reply.overflowed; i++) replyPick(c, h, randomOf(all), withValues);
+    replyPicks(c, count, () => replyPick(c, h, randomOf(all), withValues));
     return;
   }
   if (count >= h.size) {

@@ -13,6 +13,7 @@ import type { Client } from '../server/client.js';
 import type { Value } from '../store/types.js';
 import { SetValue } from '../store/set.js';
 import { globMatch } from '../store/glob.js';
+import { picksFit, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../server/notify.js';
 import { INT64_MIN } from '../int64.js';
@@ -256,11 +257,11 @@ function srandmemberCount(c: Client, argv: string[], countText: string): void {
   }
   const r = c.reply;
   if (n < 0n) {
-    // Repeats allowed: every pick is independent. As Redis, the picks stop once the reply
-    // passed the client's output limit (the client is being closed).
+    // Repeats allowed: every pick is independent, and the reply as long as the client asks.
     const count = Number(-n);
+    if (!picksFit(c, count, 1)) return;
     r.array(count);
-    for (let i = 0; i < count && !r.overflowed; i++) r.bulk(set.random());
+    replyPicks(c, count, () => r.bulk(set.random()));
     return;
   }
   if (n >= BigInt(set.size)) {

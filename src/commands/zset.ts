@@ -23,6 +23,7 @@ import {
   type ZSetLimits,
 } from '../store/zset.js';
 import { globMatch } from '../store/glob.js';
+import { picksFit, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { formatDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
@@ -978,20 +979,22 @@ function zrandmember(c: Client, argv: string[]): void {
   }
   const count = Number(l < 0n ? -l : l);
   const size = z.size;
-  let picked: SkipNode[];
   if (l < 0n || count === 1) {
-    // Repeats allowed: every pick is independent. Written as picked (a count can be far larger
-    // than any array), and, as Redis, stopped once the reply passed the client's output limit.
+    // Repeats allowed: every pick is independent, written as picked (a count can be far larger
+    // than any array), and the reply as long as the client asks, within bounds.
+    if (!picksFit(c, count, withScores ? 2 : 1)) return;
     const r = c.reply;
     r.array(withScores && c.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < count && !r.overflowed; i++) {
+    replyPicks(c, count, () => {
       const e = z.randomNode();
       if (withScores && c.resp === 3) r.array(2);
       r.bulk(e.member);
       if (withScores) r.double(e.score);
-    }
+    });
     return;
-  } else if (count >= size) {
+  }
+  let picked: SkipNode[];
+  if (count >= size) {
     // The whole set, highest score first: Redis walks its sets from the tail here.
     picked = rankRange(z, 0, -1, true);
   } else if (z.encoding() === 'listpack' && count * 3 <= size) {

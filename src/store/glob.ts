@@ -3,8 +3,16 @@
 // open running to the end of the pattern, and the nesting cap that stops pathological patterns.
 // Hand-rolled because every quirk (signed-char ranges, empty-string rules) must match byte for byte.
 
-/** Redis gives up (no match) past this many nested `*` expansions. */
+/** Redis gives up (no match) past this many nested `*` expansions (its CVE-2024-31228 fix). */
 const MAX_NESTING = 1000;
+/**
+ * Steps one match may take, per byte of pattern and string, and at least: past them the match
+ * gives up as no match, as past the nesting cap. Ordinary matches take about one step per byte
+ * (more only when a literal after a `*` keeps almost matching); a pattern like `*aaaa...b`
+ * against a long run of `a` would otherwise take pattern × string steps and hold the server.
+ */
+const STEPS_PER_BYTE = 32;
+const MIN_STEPS = 16384;
 
 /** Byte at `i`, or 0 past the end: the C code reads the pattern's NUL terminator there. */
 function at(s: string, i: number): number {
@@ -22,8 +30,13 @@ function lower(b: number): number {
 }
 
 interface State {
-  /** Set when the rest of the pattern failed at every suffix: no longer `*` match can help. */
+  /**
+   * Set when the rest of the pattern failed at every suffix: no longer `*` match can help. Also
+   * set when the steps run out, which ends the whole match the same way.
+   */
   skipLonger: boolean;
+  /** Steps left before the match gives up. */
+  steps: number;
 }
 
 function match(pat: string, p: number, str: string, s: number, nocase: boolean, st: State, nesting: number): boolean {
@@ -31,6 +44,10 @@ function match(pat: string, p: number, str: string, s: number, nocase: boolean, 
   const pend = pat.length;
   const send = str.length;
   while (p < pend && s < send) {
+    if (--st.steps < 0) {
+      st.skipLonger = true;
+      return false;
+    }
     const ch = pat.charCodeAt(p);
     if (ch === 42 /* * */) {
       while (at(pat, p + 1) === 42) p++;
@@ -51,6 +68,7 @@ function match(pat: string, p: number, str: string, s: number, nocase: boolean, 
       let matched = false;
       const c = str.charCodeAt(s);
       for (;;) {
+        st.steps--;
         const pc = at(pat, p);
         if (pc === 92 /* \ */ && pend - p >= 2) {
           p++;
@@ -97,7 +115,11 @@ function match(pat: string, p: number, str: string, s: number, nocase: boolean, 
   return p >= pend && s === send;
 }
 
-/** True when `str` matches the glob `pattern` as Redis's stringmatchlen decides it. */
+/**
+ * True when `str` matches the glob `pattern` as Redis's stringmatchlen decides it; false also
+ * when the match would take more than STEPS_PER_BYTE steps per byte of both (see above).
+ */
 export function globMatch(pattern: string, str: string, nocase = false): boolean {
-  return match(pattern, 0, str, 0, nocase, { skipLonger: false }, 0);
+  const steps = MIN_STEPS + STEPS_PER_BYTE * (pattern.length + str.length);
+  return match(pattern, 0, str, 0, nocase, { skipLonger: false, steps }, 0);
 }

@@ -91,7 +91,48 @@ export class ByteWriter {
   }
 }
 
-export class ByteReader {
+/**
+ * Bytes read in order: from a buffer (ByteReader), or expanded from LZF as they are read
+ * (LzfSource). The validating walks over listpacks, ziplists and zipmaps read through this, so
+ * they can measure a compressed blob without expanding it whole.
+ */
+export interface ByteSource {
+  /** Offset of the next byte. */
+  readonly pos: number;
+  u8(): number;
+  /** Steps over `n` bytes. */
+  skip(n: number): void;
+  /** The next `n` bytes as a binary (latin1) string. */
+  latin1(n: number): string;
+}
+
+/** `n` (up to 4) little-endian bytes from `src` as an unsigned integer. */
+export function readUintLE(src: ByteSource, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v += src.u8() * 2 ** (8 * i);
+  return v;
+}
+
+/** `n` (up to 4) big-endian bytes from `src` as an unsigned integer. */
+export function readUintBE(src: ByteSource, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + src.u8();
+  return v;
+}
+
+/** `n` (2, 3, 4 or 8) little-endian bytes from `src` as a signed integer in decimal. */
+export function readIntLE(src: ByteSource, n: number): string {
+  if (n === 8) {
+    let v = 0n;
+    for (let i = 0; i < 8; i++) v |= BigInt(src.u8()) << BigInt(8 * i);
+    return String(BigInt.asIntN(64, v));
+  }
+  const v = readUintLE(src, n);
+  const half = 2 ** (8 * n - 1);
+  return String(v >= half ? v - 2 * half : v);
+}
+
+export class ByteReader implements ByteSource {
   pos: number;
   readonly end: number;
 
@@ -141,6 +182,10 @@ export class ByteReader {
 
   f64le(): number {
     return this.buf.readDoubleLE(this.need(8));
+  }
+
+  skip(n: number): void {
+    this.need(n);
   }
 
   /** `n` bytes as a view into the input. */

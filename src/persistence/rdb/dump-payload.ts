@@ -4,6 +4,7 @@
 import { ByteReader, ByteWriter, RdbFormatError } from './bytes.js';
 import { crc64, crc64Bytes } from './crc64.js';
 import { RDB_VERSION, isObjectType } from './types.js';
+import { DecodeBudget } from './budget.js';
 import {
   UnsupportedValueError,
   decodeValue,
@@ -44,15 +45,18 @@ export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
  * The value in a verified payload, or null when it cannot be loaded ("Bad data format"). Like
  * Redis, bytes left between the value and the footer are ignored.
  */
-export function loadDumpPayload(p: Buffer, opts: RdbLoadOptions): Value | null {
+export function loadDumpPayload(p: Buffer, opts: RdbLoadOptions, budget: DecodeBudget = new DecodeBudget()): Value | null {
   // Redis reads the value from the whole payload: a value may run into the footer bytes.
   const r = new ByteReader(p);
   try {
     const type = r.u8();
     if (!isObjectType(type)) return null;
-    return decodeValue(type, r, opts);
+    return decodeValue(type, r, opts, budget);
   } catch (err) {
     if (err instanceof RdbFormatError || err instanceof UnsupportedValueError) return null;
+    // The budget keeps decoding within V8's limits; should one still be reached (a table over
+    // its size, a string over its length), the payload is refused as data that cannot load.
+    if (err instanceof RangeError) return null;
     throw err;
   }
 }

@@ -3,8 +3,10 @@
 // back-length, and a 0xFF terminator. Entries that read as canonical int64 are stored as
 // integers in the smallest of Redis's integer forms, exactly as lpAppend does.
 
-import { ByteReader, fail } from './bytes.js';
+import { ByteReader, fail, readIntLE, readUintLE, type ByteSource } from './bytes.js';
+import { asStored, expandString, sourceOf, type StoredString } from './strings.js';
 import { parseInt64 } from '../../protocol/args.js';
+import { DecodeBudget, tally } from './budget.js';
 
 const HEADER_SIZE = 6;
 const EOF_BYTE = 0xff;
@@ -130,8 +132,8 @@ function writeBacklen(b: Buffer, at: number, l: number): void {
   }
 }
 
-/** The back-length stored after an entry, read forwards from `at` (`size` bytes). */
-function readBacklen(r: ByteReader, size: number): number {
+/** The back-length stored after an entry, read forwards (`size` bytes). */
+function readBacklen(r: ByteSource, size: number): number {
   let v = 0;
   for (let i = 0; i < size; i++) {
     const byte = r.u8();
@@ -143,47 +145,79 @@ function readBacklen(r: ByteReader, size: number): number {
   return v;
 }
 
-/** Every entry of a listpack as a binary string, fully validated (deep, as sanitize-dump-payload yes). */
-export function decodeListpack(blob: Buffer): string[] {
-  if (blob.length < HEADER_SIZE + 1) fail('listpack too short');
-  const r = new ByteReader(blob);
-  const total = r.u32le();
-  const declared = r.u16le();
-  if (total !== blob.length) fail('listpack size mismatch');
-  if (blob[blob.length - 1] !== EOF_BYTE) fail('listpack not terminated');
+/**
+ * Every entry of a listpack as a binary string, fully validated (deep, as sanitize-dump-payload
+ * yes). A first walk validates and counts without building anything (through a small window
+ * when the blob is LZF-compressed); the entries and the expanded blob are charged to `budget`,
+ * and only then built.
+ */
+export function decodeListpack(blob: Buffer | StoredString, budget: DecodeBudget = new DecodeBudget()): string[] {
+  const stored = asStored(blob);
+  const { count, bytes } = walkListpack(sourceOf(stored), stored.length, null, budget);
+  budget.charge(count, bytes);
   const out: string[] = [];
-  const end = blob.length - 1;
+  const data = expandString(stored, budget);
+  walkListpack(new ByteReader(data), data.length, out, null);
+  return out;
+}
+
+/**
+ * One pass over a listpack of `length` bytes: validates every entry, pushes each value to `out`
+ * when given, and returns the entry count and the bytes of the string entries; `budget` (first
+ * pass) stops it early.
+ */
+function walkListpack(r: ByteSource, length: number, out: string[] | null, budget: DecodeBudget | null): { count: number; bytes: number } {
+  if (length < HEADER_SIZE + 1) fail('listpack too short');
+  const total = readUintLE(r, 4);
+  const declared = readUintLE(r, 2);
+  if (total !== length) fail('listpack size mismatch');
+  const end = length - 1;
+  let count = 0;
+  let bytes = 0;
   while (r.pos < end) {
     const start = r.pos;
     const b = r.u8();
-    let value: string;
+    let value: string | null = null;
+    let strLen = -1;
+    let intLen = 0;
     if ((b & 0x80) === 0) {
-      value = String(b & 0x7f);
+      if (out !== null) value = String(b & 0x7f);
     } else if ((b & 0xc0) === 0x80) {
-      value = r.latin1(b & 0x3f);
+      strLen = b & 0x3f;
     } else if ((b & 0xe0) === 0xc0) {
       const u = ((b & 0x1f) << 8) | r.u8();
-      value = String(u >= 4096 ? u - 8192 : u);
+      if (out !== null) value = String(u >= 4096 ? u - 8192 : u);
     } else if ((b & 0xf0) === 0xe0) {
-      value = r.latin1(((b & 0x0f) << 8) | r.u8());
+      strLen = ((b & 0x0f) << 8) | r.u8();
     } else if (b === 0xf1) {
-      value = String(r.bytes(2).readInt16LE(0));
+      intLen = 2;
     } else if (b === 0xf2) {
-      value = String(r.bytes(3).readIntLE(0, 3));
+      intLen = 3;
     } else if (b === 0xf3) {
-      value = String(r.bytes(4).readInt32LE(0));
+      intLen = 4;
     } else if (b === 0xf4) {
-      value = String(r.bytes(8).readBigInt64LE(0));
+      intLen = 8;
     } else if (b === 0xf0) {
-      value = r.latin1(r.u32le());
+      strLen = readUintLE(r, 4);
     } else {
       return fail('bad listpack entry encoding');
+    }
+    if (intLen > 0) {
+      if (out !== null) value = readIntLE(r, intLen);
+      else r.skip(intLen);
+    } else if (strLen >= 0) {
+      if (r.pos + strLen > end) fail('listpack entry overruns');
+      if (out !== null) value = r.latin1(strLen);
+      else r.skip(strLen);
+      bytes += strLen;
     }
     const entryLen = r.pos - start;
     if (r.pos + backlenSize(entryLen) > end) fail('listpack entry overruns');
     if (readBacklen(r, backlenSize(entryLen)) !== entryLen) fail('listpack back-length mismatch');
-    out.push(value);
+    tally(++count, bytes, budget);
+    if (out !== null && value !== null) out.push(value);
   }
-  if (declared !== NUMELE_UNKNOWN && declared !== out.length) fail('listpack count mismatch');
-  return out;
+  if (r.u8() !== EOF_BYTE) fail('listpack not terminated');
+  if (declared !== NUMELE_UNKNOWN && declared !== count) fail('listpack count mismatch');
+  return { count, bytes };
 }

@@ -6,6 +6,8 @@
 // its hash table uninitialised between calls, which can very rarely make it find an extra match;
 // we always start from an empty table, as a fresh Redis process would.
 
+import { fail, type ByteSource } from './bytes.js';
+
 const HLOG = 16;
 const HSIZE = 1 << HLOG;
 const MAX_LIT = 1 << 5;
@@ -141,8 +143,18 @@ export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
   return out.subarray(0, op);
 }
 
+/**
+ * The most one input byte can expand to: a 3-byte back-reference copies at most MAX_REF (264)
+ * bytes, so no valid stream expands more than 88-fold.
+ */
+const LZF_MAX_RATIO = MAX_REF / 3;
+/** References at least this long are copied in blocks; shorter ones byte by byte (cheaper than the call). */
+const LONG_REF = 32;
+
 /** Decompresses `input` into exactly `outLen` bytes; null when the stream is invalid or the size differs. */
 export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null {
+  // A claimed size no stream of this length can reach is refused before anything is allocated.
+  if (outLen > input.length * LZF_MAX_RATIO) return null;
   const out = Buffer.allocUnsafe(outLen);
   let ip = 0;
   let op = 0;
@@ -163,9 +175,93 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null 
       const ref = op - ((ctrl & 0x1f) << 8) - 1 - input[ip++]!;
       len += 2;
       if (op + len > outLen || ref < 0) return null;
-      // Byte by byte: a reference may overlap the bytes it produces.
-      for (let k = 0; k < len; k++) out[op++] = out[ref + k]!;
+      if (len < LONG_REF) {
+        // Byte by byte: a reference may overlap the bytes it produces.
+        for (let k = 0; k < len; k++) out[op++] = out[ref + k]!;
+      } else {
+        // The same bytes in blocks: an overlapping reference repeats out[ref..op) with that
+        // period, so each block may be as long as what is already there (doubling).
+        for (let done = 0; done < len; ) {
+          const n = Math.min(len - done, op + done - ref);
+          out.copyWithin(op + done, ref, ref + n);
+          done += n;
+        }
+        op += len;
+      }
     }
   }
   return op === outLen ? out : null;
+}
+
+/** The window LzfSource keeps: the farthest reference (8 KB) plus the longest copy, rounded up. */
+const WINDOW = 1 << 14;
+const WINDOW_MASK = WINDOW - 1;
+
+/**
+ * An LZF stream expanded as it is read, keeping only the last 16 KB of output (all a reference can
+ * reach): a walk can measure what a compressed blob holds (its entries, their sizes) before
+ * anything of the blob's full size is allocated. Invalid streams fail as lzfDecompress refuses them.
+ */
+export class LzfSource implements ByteSource {
+  private readonly window = new Uint8Array(WINDOW);
+  /** Output bytes produced so far (absolute). */
+  private produced = 0;
+  private ip = 0;
+  pos = 0;
+
+  constructor(
+    private readonly input: Uint8Array,
+    /** The expanded length the stream claims. */
+    readonly length: number,
+  ) {
+    if (length > input.length * LZF_MAX_RATIO) fail('invalid LZF compressed string');
+  }
+
+  /** Expands the next literal run or back-reference into the window. */
+  private step(): void {
+    const input = this.input;
+    const inEnd = input.length;
+    const w = this.window;
+    let ip = this.ip;
+    let op = this.produced;
+    if (ip >= inEnd) fail('invalid LZF compressed string');
+    let ctrl = input[ip++] ?? 0;
+    if (ctrl < 1 << 5) {
+      ctrl++;
+      if (op + ctrl > this.length || ip + ctrl > inEnd) fail('invalid LZF compressed string');
+      for (let k = 0; k < ctrl; k++) w[op++ & WINDOW_MASK] = input[ip++] ?? 0;
+    } else {
+      let len = ctrl >>> 5;
+      if (len === 7) {
+        if (ip >= inEnd) fail('invalid LZF compressed string');
+        len += input[ip++] ?? 0;
+      }
+      if (ip >= inEnd) fail('invalid LZF compressed string');
+      const ref = op - ((ctrl & 0x1f) << 8) - 1 - (input[ip++] ?? 0);
+      len += 2;
+      if (op + len > this.length || ref < 0) fail('invalid LZF compressed string');
+      for (let k = 0; k < len; k++) w[op++ & WINDOW_MASK] = w[(ref + k) & WINDOW_MASK] ?? 0;
+    }
+    this.ip = ip;
+    this.produced = op;
+  }
+
+  u8(): number {
+    if (this.pos >= this.length) fail('unexpected end of data');
+    while (this.pos >= this.produced) this.step();
+    return this.window[this.pos++ & WINDOW_MASK] ?? 0;
+  }
+
+  skip(n: number): void {
+    if (n < 0 || this.pos + n > this.length) fail('unexpected end of data');
+    // Bytes stepped over are still produced, on the next read: later references may copy them.
+    this.pos += n;
+  }
+
+  latin1(n: number): string {
+    if (n < 0 || this.pos + n > this.length) fail('unexpected end of data');
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(this.u8());
+    return s;
+  }
 }

@@ -3,8 +3,17 @@
 // stream's counters and its consumer groups with their pending entries and consumers.
 
 import { ByteReader, ByteWriter, fail } from './bytes.js';
-import { readString, readStringBytes, writeLen, writeString, type StringWriteOptions } from './strings.js';
+import {
+  expandString,
+  readStoredString,
+  readString,
+  writeLen,
+  writeString,
+  type StoredString,
+  type StringWriteOptions,
+} from './strings.js';
 import { ListpackBuilder, decodeListpack } from './listpack.js';
+import { checkArrayEntries, checkTableEntries, type DecodeBudget } from './budget.js';
 import { parseInt64 } from '../../protocol/args.js';
 import {
   Consumer,
@@ -186,10 +195,10 @@ class Cursor {
 }
 
 /** One node from its key and listpack, checked as streamValidateListpackIntegrity does, and more. */
-function readNode(key: Buffer, blob: Buffer): Node {
+function readNode(key: Buffer, blob: StoredString, budget: DecodeBudget): Node {
   if (key.length !== 16) fail('stream node key is not an ID');
   const master = parseRawId(key);
-  const cur = new Cursor(decodeListpack(blob));
+  const cur = new Cursor(decodeListpack(blob, budget));
   if (cur.done) fail('empty listpack inside stream');
   const live = cur.count();
   const dead = cur.count();
@@ -229,13 +238,17 @@ function readNode(key: Buffer, blob: Buffer): Node {
 }
 
 /** rdbLoadObject's stream part; `v2` for STREAM_LISTPACKS_2 (first/max-deleted IDs, counters). */
-export function readStream(r: ByteReader, v2: boolean): StreamValue {
+export function readStream(r: ByteReader, v2: boolean, budget: DecodeBudget): StreamValue {
   const s = new StreamValue();
   const nodes: Node[] = [];
   const count = readCount(r);
+  checkArrayEntries(count);
+  budget.charge(count, 0);
   for (let i = 0; i < count; i++) {
-    const key = readStringBytes(r);
-    nodes.push(readNode(key, readStringBytes(r)));
+    const stored = readStoredString(r);
+    if (stored.length !== 16) fail('stream node key is not an ID');
+    const key = expandString(stored, budget);
+    nodes.push(readNode(key, readStoredString(r), budget));
   }
   // The radix tree orders nodes by key whatever order they came in.
   nodes.sort((a, b) => compareIds({ ms: a.masterMs, seq: a.masterSeq }, { ms: b.masterMs, seq: b.masterSeq }));
@@ -262,18 +275,22 @@ export function readStream(r: ByteReader, v2: boolean): StreamValue {
     s.entriesAdded = live;
   }
   const groups = readCount(r);
-  for (let i = 0; i < groups; i++) readGroup(r, s, v2);
+  checkTableEntries(groups);
+  budget.charge(groups, 0);
+  for (let i = 0; i < groups; i++) readGroup(r, s, v2, budget);
   return s;
 }
 
-function readGroup(r: ByteReader, s: StreamValue, v2: boolean): void {
-  const name = readString(r);
+function readGroup(r: ByteReader, s: StreamValue, v2: boolean, budget: DecodeBudget): void {
+  const name = readString(r, budget);
   const lastId = readId(r);
   const entriesRead = v2 ? toI64(readLen64(r)) : s.estimateReads(lastId);
   if (s.groups.has(name)) fail('duplicate consumer group');
   const g = new ConsumerGroup(lastId, entriesRead);
   s.groups.set(name, g);
   const pending = readCount(r);
+  checkTableEntries(pending);
+  budget.charge(pending, 0);
   for (let i = 0; i < pending; i++) {
     const id = parseRawId(r.bytes(16));
     const deliveryTime = toTime(r.i64le());
@@ -281,12 +298,15 @@ function readGroup(r: ByteReader, s: StreamValue, v2: boolean): void {
     if (!g.pel.insert(nack)) fail('duplicate group PEL entry');
   }
   const consumers = readCount(r);
+  checkTableEntries(consumers);
+  budget.charge(consumers, 0);
   for (let i = 0; i < consumers; i++) {
-    const cname = readString(r);
+    const cname = readString(r, budget);
     if (g.consumers.has(cname)) fail('duplicate consumer');
     const c = new Consumer(cname, toTime(r.i64le()));
     g.consumers.set(cname, c);
     const owned = readCount(r);
+    budget.charge(owned, 0);
     for (let j = 0; j < owned; j++) {
       const nack = g.pel.find(parseRawId(r.bytes(16)));
       if (nack === undefined) fail('consumer PEL entry missing from the group PEL');

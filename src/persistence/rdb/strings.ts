@@ -2,8 +2,9 @@
 // doubles (binary, or the old length-prefixed text). Writers choose exactly what Redis's
 // rdbSaveLen/rdbSaveRawString would, so that payloads come out byte-identical.
 
-import { ByteReader, ByteWriter, fail } from './bytes.js';
-import { lzfCompress, lzfDecompress } from './lzf.js';
+import { ByteReader, ByteWriter, fail, type ByteSource } from './bytes.js';
+import { LzfSource, lzfCompress, lzfDecompress } from './lzf.js';
+import { DecodeBudget } from './budget.js';
 import { parseInt64 } from '../../protocol/args.js';
 
 const ENC_INT8 = 0;
@@ -111,35 +112,71 @@ export function writeLzfBlob(w: ByteWriter, packed: Uint8Array, originalLen: num
   w.bytes(packed);
 }
 
-/** A string in any of RDB's forms, as raw bytes. */
-export function readStringBytes(r: ByteReader): Buffer {
+/**
+ * An RDB string as stored: its bytes (a view into the input), or an LZF stream and the length it
+ * expands to, not expanded yet. Blobs (listpacks, ziplists, intsets) are measured in this form.
+ */
+export type StoredString =
+  | { readonly packed: null; readonly bytes: Buffer; readonly length: number }
+  | { readonly packed: Buffer; readonly bytes: null; readonly length: number };
+
+function storedBytes(bytes: Buffer): StoredString {
+  return { packed: null, bytes, length: bytes.length };
+}
+
+/** A blob given as bytes or as stored. */
+export function asStored(blob: Buffer | StoredString): StoredString {
+  return 'packed' in blob ? blob : storedBytes(blob);
+}
+
+/** A string in any of RDB's forms, as stored (integer forms as their decimal text). */
+export function readStoredString(r: ByteReader): StoredString {
   const v = readLenOrEncoding(r);
-  if (typeof v === 'number') return r.bytes(v);
+  if (typeof v === 'number') return storedBytes(r.bytes(v));
   switch (v.enc) {
     case ENC_INT8:
-      return Buffer.from(String((r.u8() << 24) >> 24), 'latin1');
+      return storedBytes(Buffer.from(String((r.u8() << 24) >> 24), 'latin1'));
     case ENC_INT16: {
       const n = r.u16le();
-      return Buffer.from(String((n << 16) >> 16), 'latin1');
+      return storedBytes(Buffer.from(String((n << 16) >> 16), 'latin1'));
     }
     case ENC_INT32:
-      return Buffer.from(String(r.u32le() | 0), 'latin1');
+      return storedBytes(Buffer.from(String(r.u32le() | 0), 'latin1'));
     case ENC_LZF: {
       const clen = readLen(r);
-      const len = readLen(r);
-      const packed = r.bytes(clen);
-      const out = lzfDecompress(packed, len);
-      if (out === null) fail('invalid LZF compressed string');
-      return out;
+      const length = readLen(r);
+      return { packed: r.bytes(clen), bytes: null, length };
     }
     default:
       return fail('unknown string encoding');
   }
 }
 
-/** A string in any of RDB's forms, as a binary (latin1) string. */
-export function readString(r: ByteReader): string {
-  return readStringBytes(r).latin1Slice();
+/** The string's bytes read in order without expanding it whole (an LZF string through a small window). */
+export function sourceOf(s: StoredString): ByteSource {
+  return s.packed === null ? new ByteReader(s.bytes) : new LzfSource(s.packed, s.length);
+}
+
+/**
+ * The string's bytes: the stored view, or the LZF output, whose size is charged to `budget`
+ * before it is allocated (and, `asString`, held to what a string can be).
+ */
+export function expandString(s: StoredString, budget: DecodeBudget, asString = false): Buffer {
+  if (asString) budget.stringBytes(s.length);
+  if (s.packed === null) return s.bytes;
+  budget.buffer(s.length);
+  const out = lzfDecompress(s.packed, s.length);
+  if (out === null) fail('invalid LZF compressed string');
+  return out;
+}
+
+/**
+ * A string in any of RDB's forms, as a binary (latin1) string; its bytes are charged to
+ * `budget` (the element it belongs to is charged by the collection that declared it). Without a
+ * budget of its own, the string is held to one of its own.
+ */
+export function readString(r: ByteReader, budget: DecodeBudget = new DecodeBudget()): string {
+  return expandString(readStoredString(r), budget, true).latin1Slice();
 }
 
 /** RDB_TYPE_ZSET's text doubles: a length byte (253 nan, 254 +inf, 255 -inf) then the digits. */

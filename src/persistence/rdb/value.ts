@@ -6,12 +6,22 @@
 
 import { ByteReader, ByteWriter, fail } from './bytes.js';
 import { RDB_TYPE } from './types.js';
-import { readLen, readString, readStringBytes, readTextDouble, writeLen, writeLzfBlob, writeString } from './strings.js';
+import {
+  expandString,
+  readLen,
+  readStoredString,
+  readString,
+  readTextDouble,
+  writeLen,
+  writeLzfBlob,
+  writeString,
+} from './strings.js';
 import { ListpackBuilder, decodeListpack } from './listpack.js';
 import { decodeIntset, encodeIntset } from './intset.js';
 import { decodeZiplist, decodeZipmap } from './legacy.js';
 import { buildQuicklist } from './quicklist.js';
 import { readStream, writeStream } from './stream.js';
+import { DecodeBudget, checkArrayEntries, checkTableEntries } from './budget.js';
 import { formatDouble } from '../../protocol/number-format.js';
 import type { Value } from '../../store/types.js';
 import { ListValue } from '../../store/list.js';
@@ -158,49 +168,72 @@ function appendScore(lp: ListpackBuilder, score: number): void {
 
 // --- reading ---
 
-/** rdbLoadObject: the value of RDB type `type` read from `r`; throws RdbFormatError when invalid. */
-export function decodeValue(type: number, r: ByteReader, opts: RdbLoadOptions = DEFAULT_LOAD_OPTIONS): Value {
+/**
+ * rdbLoadObject: the value of RDB type `type` read from `r`; throws RdbFormatError when invalid,
+ * or when it would not fit `budget` and the runtime's limits (checked before building it).
+ */
+export function decodeValue(
+  type: number,
+  r: ByteReader,
+  opts: RdbLoadOptions = DEFAULT_LOAD_OPTIONS,
+  budget: DecodeBudget = new DecodeBudget(),
+): Value {
   switch (type) {
     case RDB_TYPE.STRING:
-      return readString(r);
-    case RDB_TYPE.LIST:
-      return listOf(readStrings(r, readLen(r)));
+      return readString(r, budget);
+    case RDB_TYPE.LIST: {
+      const n = declaredCount(r, readLen(r), 1);
+      checkArrayEntries(n);
+      budget.charge(n, 0);
+      return listOf(readStrings(r, n, budget));
+    }
     case RDB_TYPE.LIST_ZIPLIST:
-      return listOf(decodeZiplist(readStringBytes(r)));
+      return listOf(decodeZiplist(readStoredString(r), budget));
     case RDB_TYPE.LIST_QUICKLIST:
     case RDB_TYPE.LIST_QUICKLIST_2:
-      return readQuicklist(r, type === RDB_TYPE.LIST_QUICKLIST_2);
-    case RDB_TYPE.SET:
-      return setOf(readStrings(r, readLen(r)), opts, false);
+      return readQuicklist(r, type === RDB_TYPE.LIST_QUICKLIST_2, budget);
+    case RDB_TYPE.SET: {
+      const n = declaredCount(r, readLen(r), 1);
+      checkTableEntries(n);
+      budget.charge(n, 0);
+      return setOf(readStrings(r, n, budget), opts, false);
+    }
     case RDB_TYPE.SET_INTSET:
-      return setOf(decodeIntset(readStringBytes(r)), opts, true);
+      return setOf(decodeIntset(readStoredString(r), budget), opts, true);
     case RDB_TYPE.ZSET:
     case RDB_TYPE.ZSET_2:
-      return readZset(r, type === RDB_TYPE.ZSET_2, opts);
+      return readZset(r, type === RDB_TYPE.ZSET_2, opts, budget);
     case RDB_TYPE.ZSET_ZIPLIST:
-      return zsetOfPairs(decodeZiplist(readStringBytes(r)), opts);
+      return zsetOfPairs(decodeZiplist(readStoredString(r), budget), opts, budget);
     case RDB_TYPE.ZSET_LISTPACK:
-      return zsetOfPairs(decodeListpack(readStringBytes(r)), opts);
+      return zsetOfPairs(decodeListpack(readStoredString(r), budget), opts, budget);
     case RDB_TYPE.HASH:
-      return readHash(r, opts);
+      return readHash(r, opts, budget);
     case RDB_TYPE.HASH_ZIPMAP:
-      return hashOfPairs(decodeZipmap(readStringBytes(r)), opts, true);
+      return hashOfPairs(decodeZipmap(readStoredString(r), budget), opts, true, budget);
     case RDB_TYPE.HASH_ZIPLIST:
     case RDB_TYPE.HASH_LISTPACK: {
-      const blob = readStringBytes(r);
-      return hashOfPairs(type === RDB_TYPE.HASH_ZIPLIST ? decodeZiplist(blob) : decodeListpack(blob), opts, false);
+      const blob = readStoredString(r);
+      const flat = type === RDB_TYPE.HASH_ZIPLIST ? decodeZiplist(blob, budget) : decodeListpack(blob, budget);
+      return hashOfPairs(flat, opts, false, budget);
     }
     case RDB_TYPE.STREAM_LISTPACKS:
     case RDB_TYPE.STREAM_LISTPACKS_2:
-      return readStream(r, type === RDB_TYPE.STREAM_LISTPACKS_2);
+      return readStream(r, type === RDB_TYPE.STREAM_LISTPACKS_2, budget);
     default:
       throw new UnsupportedValueError(`RDB value type ${type} is not supported`);
   }
 }
 
-function readStrings(r: ByteReader, n: number): string[] {
+/** A declared element count, refused when the bytes left cannot hold that many of at least `minBytes` each. */
+function declaredCount(r: ByteReader, n: number, minBytes: number): number {
+  if (n * minBytes > r.remaining) fail('count larger than the payload');
+  return n;
+}
+
+function readStrings(r: ByteReader, n: number, budget: DecodeBudget): string[] {
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(readString(r));
+  for (let i = 0; i < n; i++) out.push(readString(r, budget));
   return out;
 }
 
@@ -210,21 +243,27 @@ function listOf(items: string[]): ListValue {
   return ListValue.of(items);
 }
 
-function readQuicklist(r: ByteReader, v2: boolean): ListValue {
-  const nodes = readLen(r);
+function readQuicklist(r: ByteReader, v2: boolean, budget: DecodeBudget): ListValue {
+  // Each node takes at least a container byte (v2) and a one-byte string.
+  const nodes = declaredCount(r, readLen(r), v2 ? 2 : 1);
   if (nodes === 0) fail('empty list');
   const items: string[] = [];
   for (let i = 0; i < nodes; i++) {
     const container = v2 ? readLen(r) : 2;
     if (container !== 1 && container !== 2) fail('bad quicklist container');
-    const data = readStringBytes(r);
+    const data = readStoredString(r);
     if (data.length === 0) fail('empty quicklist node');
     if (container === 1) {
-      items.push(data.latin1Slice());
-      continue;
+      // A plain node is one element, held as a string.
+      budget.charge(1, 0);
+      items.push(expandString(data, budget, true).latin1Slice());
+    } else {
+      // Empty nodes are skipped, as Redis does; an entirely empty list fails below.
+      const entries = v2 ? decodeListpack(data, budget) : decodeZiplist(data, budget);
+      checkArrayEntries(items.length + entries.length);
+      for (const e of entries) items.push(e);
     }
-    // Empty nodes are skipped, as Redis does; an entirely empty list fails below.
-    for (const e of v2 ? decodeListpack(data) : decodeZiplist(data)) items.push(e);
+    checkArrayEntries(items.length);
   }
   return listOf(items);
 }
@@ -241,13 +280,17 @@ function setOf(members: string[], opts: RdbLoadOptions, fromIntset: boolean): Se
   return set;
 }
 
-function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions): ZSetValue {
-  const n = readLen(r);
+function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions, budget: DecodeBudget): ZSetValue {
+  // A member takes at least one byte, a score one (text) or eight (binary).
+  const n = declaredCount(r, readLen(r), binaryScores ? 9 : 2);
   if (n === 0) fail('empty sorted set');
+  checkTableEntries(n);
+  // A skiplist node and a table entry besides the member string.
+  budget.charge(2 * n, 0);
   const z = new ZSetValue('skiplist');
   const unlimited = { maxEntries: Infinity, maxValue: Infinity };
   for (let i = 0; i < n; i++) {
-    const member = readString(r);
+    const member = readString(r, budget);
     const score = binaryScores ? r.f64le() : readTextDouble(r);
     if (Number.isNaN(score)) fail('NaN score');
     if (z.score(member) !== undefined) fail('duplicate sorted set member');
@@ -258,10 +301,13 @@ function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions): Z
   return z;
 }
 
-function zsetOfPairs(flat: string[], opts: RdbLoadOptions): ZSetValue {
+function zsetOfPairs(flat: string[], opts: RdbLoadOptions, budget: DecodeBudget): ZSetValue {
   if (flat.length % 2 !== 0) fail('odd number of sorted set entries');
   const n = flat.length / 2;
   if (n === 0) fail('empty sorted set');
+  checkTableEntries(n);
+  // The entries are charged already; the skiplist nodes and table entries are not.
+  budget.charge(2 * n, 0);
   const z = new ZSetValue(n > opts.zsetMaxListpackEntries ? 'skiplist' : 'listpack');
   const unlimited = { maxEntries: Infinity, maxValue: Infinity };
   for (let i = 0; i < flat.length; i += 2) {
@@ -283,14 +329,16 @@ function parseStoredScore(s: string): number {
   return v;
 }
 
-function readHash(r: ByteReader, opts: RdbLoadOptions): HashValue {
-  const n = readLen(r);
+function readHash(r: ByteReader, opts: RdbLoadOptions, budget: DecodeBudget): HashValue {
+  const n = declaredCount(r, readLen(r), 2);
   if (n === 0) fail('empty hash');
+  checkTableEntries(n);
+  budget.charge(2 * n, 0);
   let table = n > opts.hashMaxListpackEntries;
   const fields = new Map<string, string>();
   for (let i = 0; i < n; i++) {
-    const f = readString(r);
-    const v = readString(r);
+    const f = readString(r, budget);
+    const v = readString(r, budget);
     if (fields.has(f)) fail('duplicate hash field');
     if (f.length > opts.hashMaxListpackValue || v.length > opts.hashMaxListpackValue) table = true;
     fields.set(f, v);
@@ -299,9 +347,12 @@ function readHash(r: ByteReader, opts: RdbLoadOptions): HashValue {
 }
 
 /** Flattened field/value pairs; a zipmap also converts for a long field or value. */
-function hashOfPairs(flat: string[], opts: RdbLoadOptions, checkLengths: boolean): HashValue {
+function hashOfPairs(flat: string[], opts: RdbLoadOptions, checkLengths: boolean, budget: DecodeBudget): HashValue {
   if (flat.length % 2 !== 0) fail('odd number of hash entries');
   if (flat.length === 0) fail('empty hash');
+  checkTableEntries(flat.length / 2);
+  // The entries are charged already; the table's are not.
+  budget.charge(flat.length / 2, 0);
   const fields = new Map<string, string>();
   let longest = 0;
   for (let i = 0; i < flat.length; i += 2) {
