@@ -14,7 +14,7 @@ export type ByteSource = Buffer | string;
 
 function byteAt(src: ByteSource, i: number): number {
   if (typeof src === 'string') return i < src.length ? src.charCodeAt(i) : 0;
-  return i < src.length ? src[i]! : 0;
+  return src[i] ?? 0;
 }
 
 /** The `bits`-wide unsigned field at bit `offset` (bits past the end read as zero). */
@@ -40,7 +40,9 @@ export function setField(buf: Buffer, offset: number, bits: number, value: bigin
     const pos = offset + j;
     const byte = Math.floor(pos / 8);
     const mask = 1 << (7 - (pos % 8));
-    buf[byte] = bit ? buf[byte]! | mask : buf[byte]! & ~mask;
+    const old = buf[byte];
+    if (old === undefined) throw new RangeError(`bit field byte ${byte} is past the buffer's ${buf.length}`);
+    buf[byte] = bit ? old | mask : old & ~mask;
   }
 }
 

@@ -1,8 +1,12 @@
 // Bit operations on string values (latin1, one char per byte, bit 0 is the most significant bit
 // of the first byte, as in Redis): single bits, population count, first set/clear bit, BITOP.
 
-const POPCOUNT = new Uint8Array(256);
-for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1]!;
+/** Set bits of every byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v !== 0; v >>= 1) n += v & 1;
+  return n;
+});
 
 /** The bit at `offset` (0 past the end). */
 export function getBit(s: string, offset: number): number {
@@ -28,12 +32,13 @@ export function bitCount(s: string, startBit: number, endBit: number): number {
   const first = Math.floor(startBit / 8);
   const last = Math.floor(endBit / 8);
   let n = 0;
-  for (let i = first; i <= last; i++) n += POPCOUNT[s.charCodeAt(i)]!;
+  // A latin1 char code is a byte, so every lookup lands inside the 256-entry table.
+  for (let i = first; i <= last; i++) n += POPCOUNT[s.charCodeAt(i)] ?? 0;
   // Take back the bits of the edge bytes that lie outside the range.
   const headMask = (0xff00 >> (startBit % 8)) & 0xff;
   const tailMask = (1 << (7 - (endBit % 8))) - 1;
-  n -= POPCOUNT[s.charCodeAt(first) & headMask]!;
-  n -= POPCOUNT[s.charCodeAt(last) & tailMask]!;
+  n -= POPCOUNT[s.charCodeAt(first) & headMask] ?? 0;
+  n -= POPCOUNT[s.charCodeAt(last) & tailMask] ?? 0;
   return n;
 }
 
@@ -66,23 +71,25 @@ export type BitOp = 'and' | 'or' | 'xor' | 'not';
 export function bitOp(op: BitOp, sources: readonly string[]): string {
   let maxLen = 0;
   for (const s of sources) if (s.length > maxLen) maxLen = s.length;
-  if (maxLen === 0) return '';
+  const s0 = sources[0];
+  if (maxLen === 0 || s0 === undefined) return '';
   const out = Buffer.alloc(maxLen);
-  const s0 = sources[0]!;
   if (op === 'not') {
     for (let i = 0; i < maxLen; i++) out[i] = ~(i < s0.length ? s0.charCodeAt(i) : 0) & 0xff;
     return out.latin1Slice(0, maxLen);
   }
   out.latin1Write(s0, 0);
   for (let k = 1; k < sources.length; k++) {
-    const s = sources[k]!;
+    const s = sources[k];
+    if (s === undefined) break;
     const n = s.length;
+    // out holds maxLen >= n bytes: each read below is inside it.
     if (op === 'and') {
-      for (let i = 0; i < maxLen; i++) out[i]! &= i < n ? s.charCodeAt(i) : 0;
+      for (let i = 0; i < maxLen; i++) out[i] = (out[i] ?? 0) & (i < n ? s.charCodeAt(i) : 0);
     } else if (op === 'or') {
-      for (let i = 0; i < n; i++) out[i]! |= s.charCodeAt(i);
+      for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) | s.charCodeAt(i);
     } else {
-      for (let i = 0; i < n; i++) out[i]! ^= s.charCodeAt(i);
+      for (let i = 0; i < n; i++) out[i] = (out[i] ?? 0) ^ s.charCodeAt(i);
     }
   }
   return out.latin1Slice(0, maxLen);

@@ -2,6 +2,7 @@
 // LINDEX/LSET/LRANGE offsets flat as a list grows (Redis's quicklist walks nodes instead).
 // Middle insertions and removals shift the shorter side.
 
+/** An undefined slot is an empty one, so T never includes undefined. */
 export class Deque<T> {
   private buf: (T | undefined)[];
   private head = 0;
@@ -91,16 +92,34 @@ export class Deque<T> {
     this.buf[(this.head + index) & this.mask] = v;
   }
 
+  /** Element at 0-based index, which the caller has bounded by `length`. */
+  private item(index: number): T {
+    const v = this.buf[(this.head + index) & this.mask];
+    if (v === undefined) throw new RangeError(`deque slot ${index} of ${this.length} is empty`);
+    return v;
+  }
+
+  /** Copies slot `from` to slot `to` (0-based indexes from the head), as the shifts below do. */
+  private move(to: number, from: number): void {
+    this.buf[(this.head + to) & this.mask] = this.buf[(this.head + from) & this.mask];
+  }
+
   /** Inserts before `index` (index === length appends). */
   insertAt(index: number, v: T): void {
-    if (index <= 0) return this.pushFront(v);
-    if (index >= this.length) return this.pushBack(v);
+    if (index <= 0) {
+      this.pushFront(v);
+      return;
+    }
+    if (index >= this.length) {
+      this.pushBack(v);
+      return;
+    }
     if (this.length === this.buf.length) this.grow();
     if (index < this.length / 2) {
       this.head = (this.head - 1) & this.mask;
-      for (let i = 0; i < index; i++) this.set(i, this.at(i + 1)!);
+      for (let i = 0; i < index; i++) this.move(i, i + 1);
     } else {
-      for (let i = this.length; i > index; i--) this.buf[(this.head + i) & this.mask] = this.buf[(this.head + i - 1) & this.mask];
+      for (let i = this.length; i > index; i--) this.move(i, i - 1);
     }
     this.length++;
     this.set(index, v);
@@ -111,11 +130,11 @@ export class Deque<T> {
     if (index < 0 || index >= this.length) return undefined;
     const v = this.at(index);
     if (index < this.length / 2) {
-      for (let i = index; i > 0; i--) this.set(i, this.at(i - 1)!);
+      for (let i = index; i > 0; i--) this.move(i, i - 1);
       this.buf[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
     } else {
-      for (let i = index; i < this.length - 1; i++) this.set(i, this.at(i + 1)!);
+      for (let i = index; i < this.length - 1; i++) this.move(i, i + 1);
       this.buf[(this.head + this.length - 1) & this.mask] = undefined;
     }
     this.length--;
@@ -125,7 +144,7 @@ export class Deque<T> {
   /** Elements [start, end) as an array. */
   slice(start: number, end: number): T[] {
     const out: T[] = [];
-    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.at(i)!);
+    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.item(i));
     return out;
   }
 
@@ -155,7 +174,7 @@ export class Deque<T> {
       // Compact towards the back: walk down from hi, then slide the head side up.
       let w = hi;
       for (let r = hi; r >= 0; r--) {
-        const v = this.at(r)!;
+        const v = this.item(r);
         if (r >= lo && drop(v)) removed++;
         else this.set(w--, v);
       }
@@ -166,7 +185,7 @@ export class Deque<T> {
     } else {
       let w = lo;
       for (let r = lo; r < n; r++) {
-        const v = this.at(r)!;
+        const v = this.item(r);
         if (r <= hi && drop(v)) removed++;
         else this.set(w++, v);
       }
@@ -178,6 +197,6 @@ export class Deque<T> {
   }
 
   *[Symbol.iterator](): Generator<T> {
-    for (let i = 0; i < this.length; i++) yield this.buf[(this.head + i) & this.mask]!;
+    for (let i = 0; i < this.length; i++) yield this.item(i);
   }
 }

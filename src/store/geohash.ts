@@ -3,7 +3,7 @@
 // Mercator), decoding to cell centres, the haversine distance, and the 9-cell search around a
 // circle or box. Hand-rolled because scores, coordinates and search results must match Redis's.
 
-export const STEP_MAX = 26;
+const STEP_MAX = 26;
 export const LONG_MIN = -180;
 export const LONG_MAX = 180;
 export const LAT_MIN = -85.05112878;
@@ -13,12 +13,12 @@ const EARTH_RADIUS = 6372797.560856;
 const MERCATOR_MAX = 20037726.37;
 const D_R = Math.PI / 180.0;
 
-export interface Range {
+interface Range {
   readonly min: number;
   readonly max: number;
 }
 
-export interface Area {
+interface Area {
   readonly lon: Range;
   readonly lat: Range;
 }
@@ -32,8 +32,8 @@ export interface HashBits {
 const MERCATOR_LON: Range = { min: LONG_MIN, max: LONG_MAX };
 const MERCATOR_LAT: Range = { min: LAT_MIN, max: LAT_MAX };
 /** The ranges of the standard geohash (GEOHASH's strings). */
-export const STANDARD_LON: Range = { min: -180, max: 180 };
-export const STANDARD_LAT: Range = { min: -90, max: 90 };
+const STANDARD_LON: Range = { min: -180, max: 180 };
+const STANDARD_LAT: Range = { min: -90, max: 90 };
 
 const U64 = (1n << 64n) - 1n;
 
@@ -69,7 +69,7 @@ function interleave(lat: number, lon: number): bigint {
 // --- encoding and decoding ---
 
 /** geohashEncode: null outside the Mercator limits or the given ranges. */
-export function encode(lon: number, lat: number, step: number, lonRange: Range = MERCATOR_LON, latRange: Range = MERCATOR_LAT): HashBits | null {
+function encode(lon: number, lat: number, step: number, lonRange: Range = MERCATOR_LON, latRange: Range = MERCATOR_LAT): HashBits | null {
   if (lon > LONG_MAX || lon < LONG_MIN || lat > LAT_MAX || lat < LAT_MIN) return null;
   if (lat < latRange.min || lat > latRange.max || lon < lonRange.min || lon > lonRange.max) return null;
   let latOffset = (lat - latRange.min) / (latRange.max - latRange.min);
@@ -80,13 +80,19 @@ export function encode(lon: number, lat: number, step: number, lonRange: Range =
   return { bits: interleave(Math.trunc(latOffset) >>> 0, Math.trunc(lonOffset) >>> 0), step };
 }
 
-/** The sorted set score of a position: its 26-step hash aligned to 52 bits. */
-export function scoreOf(lon: number, lat: number): number {
-  const h = encode(lon, lat, STEP_MAX)!;
-  return Number(align52(h));
+/** encode for a position already checked against the Mercator limits (GEOADD's, a search centre's). */
+function encodeValid(lon: number, lat: number, step: number): HashBits {
+  const h = encode(lon, lat, step);
+  if (h === null) throw new RangeError(`position ${lon},${lat} is outside the Mercator limits`);
+  return h;
 }
 
-export function align52(h: HashBits): bigint {
+/** The sorted set score of a position: its 26-step hash aligned to 52 bits. */
+export function scoreOf(lon: number, lat: number): number {
+  return Number(align52(encodeValid(lon, lat, STEP_MAX)));
+}
+
+function align52(h: HashBits): bigint {
   return (h.bits << BigInt(52 - h.step * 2)) & U64;
 }
 
@@ -124,7 +130,7 @@ function areaOfWords(hi: number, lo: number, step: number, lonRange: Range, latR
 }
 
 /** geohashDecode of a search hash (Mercator ranges). */
-export function decodeArea(h: HashBits): Area {
+function decodeArea(h: HashBits): Area {
   return areaOfWords(Number((h.bits >> 32n) & 0xffffffffn), Number(h.bits & 0xffffffffn), h.step, MERCATOR_LON, MERCATOR_LAT);
 }
 
@@ -149,7 +155,7 @@ export function standardGeohash(score: number): string {
   const h = encode(lon, lat, STEP_MAX, STANDARD_LON, STANDARD_LAT);
   const bits = h === null ? 0n : h.bits;
   let out = '';
-  for (let i = 0; i < 10; i++) out += ALPHABET[Number((bits >> BigInt(52 - (i + 1) * 5)) & 0x1fn)];
+  for (let i = 0; i < 10; i++) out += ALPHABET.charAt(Number((bits >> BigInt(52 - (i + 1) * 5)) & 0x1fn));
   return out + '0';
 }
 
@@ -246,12 +252,20 @@ function ddDivInt(a: DD, d: number): DD {
 }
 
 /** 1/n! for n = 0..30, as double-doubles. */
-const INV_FACT: DD[] = [[1, 0]];
-for (let n = 1; n <= 30; n++) INV_FACT.push(ddDivInt(INV_FACT[n - 1]!, n));
+const INV_FACT: readonly DD[] = (() => {
+  const f: DD[] = [[1, 0]];
+  let last: DD = [1, 0];
+  for (let n = 1; n <= 30; n++) {
+    last = ddDivInt(last, n);
+    f.push(last);
+  }
+  return f;
+})();
 
 /** +1/k! or -1/k!, the sign alternating every two k as in the sin and cos series. */
 function coefficient(k: number): DD {
-  const c = INV_FACT[k]!;
+  const c = INV_FACT[k];
+  if (c === undefined) throw new RangeError(`no series coefficient for ${k}`);
   return ((k >> 1) & 1) === 1 ? [-c[0], -c[1]] : c;
 }
 
@@ -415,7 +429,7 @@ export function searchCells(s: Shape): (HashBits | null)[] {
   const radiusMeters =
     (s.kind === 'radius' ? s.radius : Math.sqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2))) * s.conversion;
   let steps = estimateSteps(radiusMeters, s.lat);
-  let hash = encode(s.lon, s.lat, steps)!;
+  let hash = encodeValid(s.lon, s.lat, steps);
   let n = neighbours(hash);
   let area = decodeArea(hash);
 
@@ -427,7 +441,7 @@ export function searchCells(s: Shape): (HashBits | null)[] {
   const decrease = north.lat.max < maxLat || south.lat.min > minLat || east.lon.max < maxLon || west.lon.min > minLon;
   if (steps > 1 && decrease) {
     steps--;
-    hash = encode(s.lon, s.lat, steps)!;
+    hash = encodeValid(s.lon, s.lat, steps);
     n = neighbours(hash);
     area = decodeArea(hash);
   }
@@ -442,7 +456,6 @@ export function searchCells(s: Shape): (HashBits | null)[] {
   return [hash, ...n.map((h, i) => (keep[i] ? h : null))];
 }
 
-/** north, south, east, west, north-east, north-west, south-east, south-west. */
 /** North, south, east, west, north-east, north-west, south-east, south-west. */
 type Neighbours = [HashBits, HashBits, HashBits, HashBits, HashBits, HashBits, HashBits, HashBits];
 

@@ -72,6 +72,8 @@ export class HashValue {
   /** A uniformly random field; the hash must not be empty. */
   randomField(): string {
     const all = this.fieldArray();
-    return all[Math.floor(Math.random() * all.length)]!;
+    const field = all[Math.floor(Math.random() * all.length)];
+    if (field === undefined) throw new RangeError('random field of an empty hash');
+    return field;
   }
 }

@@ -12,12 +12,12 @@ const P_MASK = HLL_REGISTERS - 1;
 const Q = 64 - P;
 const BITS = 6;
 const REGISTER_MAX = (1 << BITS) - 1;
-export const HDR_SIZE = 16;
-export const DENSE_SIZE = HDR_SIZE + ((HLL_REGISTERS * BITS + 7) >>> 3);
+const HDR_SIZE = 16;
+const DENSE_SIZE = HDR_SIZE + ((HLL_REGISTERS * BITS + 7) >>> 3);
 export const DENSE = 0;
-export const SPARSE = 1;
-/** 0.5 / ln(2), the estimator's alpha for m → infinity. */
-const ALPHA_INF = 0.721347520444481703680;
+const SPARSE = 1;
+/** 0.5 / ln(2), the estimator's alpha for m → infinity (Redis's 0.721347520444481703680 as a double). */
+const ALPHA_INF = 0.7213475204444817;
 
 const VAL_MAX_VALUE = 32;
 const VAL_MAX_LEN = 4;
@@ -30,91 +30,105 @@ const M_LO = 0x5bd1e995;
 const SEED = 0xadc83b19;
 
 /**
- * Where the helpers below leave their 64-bit results as two 32-bit halves, so the hashing loop
- * allocates nothing. Scratch only: every call writes what its caller reads straight after, and
- * nothing is kept from one call to the next.
+ * MurmurHash64A of latin1 strings, as Redis computes it on little-endian machines. The 64-bit
+ * words are pairs of 32-bit halves kept in fields, so that hashing an element allocates nothing.
  */
-const scratch = { mulHi: 0, mulLo: 0, hHi: 0, hLo: 0, patIndex: 0 };
+class Murmur64A {
+  /** The last hash. */
+  hi = 0;
+  lo = 0;
+  /** The last product of mul. */
+  private mulHi = 0;
+  private mulLo = 0;
 
-/** (aHi:aLo * bHi:bLo) mod 2^64 into scratch.mulHi/scratch.mulLo. */
-function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
-  const a0 = aLo & 0xffff;
-  const a1 = aLo >>> 16;
-  const b0 = bLo & 0xffff;
-  const b1 = bLo >>> 16;
-  const p00 = a0 * b0;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  scratch.mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
-  const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  scratch.mulHi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) >>> 0;
-}
-
-/** MurmurHash64A of a latin1 string, as Redis computes it on little-endian machines; into scratch.hHi/scratch.hLo. */
-function murmur64(s: string): void {
-  const len = s.length;
-  mul64(0, len >>> 0, M_HI, M_LO);
-  let hi = scratch.mulHi;
-  let lo = (scratch.mulLo ^ SEED) >>> 0;
-  const blocks = len - (len & 7);
-  for (let i = 0; i < blocks; i += 8) {
-    let kLo = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
-    let kHi = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
-    mul64(kHi, kLo, M_HI, M_LO);
-    kHi = scratch.mulHi;
-    kLo = (scratch.mulLo ^ (kHi >>> 15)) >>> 0; // k ^= k >> 47
-    mul64(kHi, kLo, M_HI, M_LO);
-    hi = (hi ^ scratch.mulHi) >>> 0;
-    lo = (lo ^ scratch.mulLo) >>> 0;
-    mul64(hi, lo, M_HI, M_LO);
-    hi = scratch.mulHi;
-    lo = scratch.mulLo;
+  /** (aHi:aLo * bHi:bLo) mod 2^64 into mulHi/mulLo. */
+  private mul(aHi: number, aLo: number, bHi: number, bLo: number): void {
+    const a0 = aLo & 0xffff;
+    const a1 = aLo >>> 16;
+    const b0 = bLo & 0xffff;
+    const b1 = bLo >>> 16;
+    const p00 = a0 * b0;
+    const p01 = a0 * b1;
+    const p10 = a1 * b0;
+    const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+    this.mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+    const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+    this.mulHi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) >>> 0;
   }
-  const rest = len & 7;
-  if (rest > 0) {
-    // The tail bytes land at bit 8*j of the 64-bit word, as in the C switch's fall-through.
-    for (let j = rest - 1; j >= 0; j--) {
-      const b = s.charCodeAt(blocks + j);
-      if (j >= 4) hi = (hi ^ (b << (8 * (j - 4)))) >>> 0;
-      else lo = (lo ^ (b << (8 * j))) >>> 0;
+
+  /** Hashes `s` into hi/lo. */
+  hash(s: string): void {
+    const len = s.length;
+    this.mul(0, len >>> 0, M_HI, M_LO);
+    let hi = this.mulHi;
+    let lo = (this.mulLo ^ SEED) >>> 0;
+    const blocks = len - (len & 7);
+    for (let i = 0; i < blocks; i += 8) {
+      let kLo = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
+      let kHi = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
+      this.mul(kHi, kLo, M_HI, M_LO);
+      kHi = this.mulHi;
+      kLo = (this.mulLo ^ (kHi >>> 15)) >>> 0; // k ^= k >> 47
+      this.mul(kHi, kLo, M_HI, M_LO);
+      hi = (hi ^ this.mulHi) >>> 0;
+      lo = (lo ^ this.mulLo) >>> 0;
+      this.mul(hi, lo, M_HI, M_LO);
+      hi = this.mulHi;
+      lo = this.mulLo;
     }
-    mul64(hi, lo, M_HI, M_LO);
-    hi = scratch.mulHi;
-    lo = scratch.mulLo;
+    const rest = len & 7;
+    if (rest > 0) {
+      // The tail bytes land at bit 8*j of the 64-bit word, as in the C switch's fall-through.
+      for (let j = rest - 1; j >= 0; j--) {
+        const b = s.charCodeAt(blocks + j);
+        if (j >= 4) hi = (hi ^ (b << (8 * (j - 4)))) >>> 0;
+        else lo = (lo ^ (b << (8 * j))) >>> 0;
+      }
+      this.mul(hi, lo, M_HI, M_LO);
+      hi = this.mulHi;
+      lo = this.mulLo;
+    }
+    lo = (lo ^ (hi >>> 15)) >>> 0; // h ^= h >> 47
+    this.mul(hi, lo, M_HI, M_LO);
+    hi = this.mulHi;
+    lo = (this.mulLo ^ (hi >>> 15)) >>> 0;
+    this.hi = hi;
+    this.lo = lo;
   }
-  lo = (lo ^ (hi >>> 15)) >>> 0; // h ^= h >> 47
-  mul64(hi, lo, M_HI, M_LO);
-  hi = scratch.mulHi;
-  lo = (scratch.mulLo ^ (hi >>> 15)) >>> 0;
-  scratch.hHi = hi;
-  scratch.hLo = lo;
-}
 
-/** The length of an element's run of zeros plus one (hllPatLen); its register goes to scratch.patIndex. */
-function patLen(s: string): number {
-  murmur64(s);
-  scratch.patIndex = scratch.hLo & P_MASK;
-  // hash >>= P; hash |= 1 << Q, so the count stops at Q+1 at most.
-  const lo = ((scratch.hLo >>> P) | (scratch.hHi << (32 - P))) >>> 0;
-  const hi = ((scratch.hHi >>> P) | (1 << (Q - 32))) >>> 0;
-  if (lo !== 0) return 32 - Math.clz32(lo & -lo);
-  return 32 + 32 - Math.clz32(hi & -hi);
+  /**
+   * hllPatLen: the register an element goes to (the low P bits) and, above them, the length of
+   * its run of zeros plus one.
+   */
+  pattern(s: string): number {
+    this.hash(s);
+    const hLo = this.lo;
+    const hHi = this.hi;
+    // hash >>= P; hash |= 1 << Q, so the count stops at Q+1 at most.
+    const lo = ((hLo >>> P) | (hHi << (32 - P))) >>> 0;
+    const hi = ((hHi >>> P) | (1 << (Q - 32))) >>> 0;
+    const count = lo !== 0 ? 32 - Math.clz32(lo & -lo) : 32 + 32 - Math.clz32(hi & -hi);
+    return (count << P) | (hLo & P_MASK);
+  }
 }
 
 /** MurmurHash64A as a bigint, for tests and PFDEBUG-style inspection. */
 export function murmurHash64A(s: string): bigint {
-  murmur64(s);
-  return (BigInt(scratch.hHi) << 32n) | BigInt(scratch.hLo);
+  const m = new Murmur64A();
+  m.hash(s);
+  return (BigInt(m.hi) << 32n) | BigInt(m.lo);
 }
 
 // --- dense registers ---
+
+// A register index is below HLL_REGISTERS, so `at` is inside a dense buffer of DENSE_SIZE bytes,
+// and `at + 1` too except for the last register (read as the zero past the end).
 
 function denseGet(b: Uint8Array, reg: number): number {
   const bit = reg * BITS;
   const at = HDR_SIZE + (bit >>> 3);
   const fb = bit & 7;
-  return ((b[at]! >>> fb) | ((b[at + 1] ?? 0) << (8 - fb))) & REGISTER_MAX;
+  return (((b[at] ?? 0) >>> fb) | ((b[at + 1] ?? 0) << (8 - fb))) & REGISTER_MAX;
 }
 
 function denseSet(b: Uint8Array, reg: number, val: number): void {
@@ -122,9 +136,9 @@ function denseSet(b: Uint8Array, reg: number, val: number): void {
   const at = HDR_SIZE + (bit >>> 3);
   const fb = bit & 7;
   const fb8 = 8 - fb;
-  b[at] = (b[at]! & ~(REGISTER_MAX << fb)) | (val << fb);
+  b[at] = ((b[at] ?? 0) & ~(REGISTER_MAX << fb)) | (val << fb);
   // The last register's spill byte is Redis's sds terminator: nothing is ever written there.
-  if (at + 1 < DENSE_SIZE) b[at + 1] = (b[at + 1]! & ~(REGISTER_MAX >>> fb8)) | (val >>> fb8);
+  if (at + 1 < DENSE_SIZE) b[at + 1] = ((b[at + 1] ?? 0) & ~(REGISTER_MAX >>> fb8)) | (val >>> fb8);
 }
 
 // --- the value ---
@@ -136,6 +150,8 @@ export type AddResult = 0 | 1 | -1;
  * form grows by up to 3 bytes per update). `len` is the string's length.
  */
 export class Hll {
+  private readonly hasher = new Murmur64A();
+
   private constructor(
     public buf: Uint8Array,
     public len: number,
@@ -159,8 +175,15 @@ export class Hll {
     return new Hll(b, s.length);
   }
 
+  /** Header byte i (below HDR_SIZE): every HLL's buffer holds the whole header. */
+  private header(i: number): number {
+    const v = this.buf[i];
+    if (v === undefined) throw new RangeError(`HLL header byte ${i} is missing`);
+    return v;
+  }
+
   get encoding(): number {
-    return this.buf[4]!;
+    return this.header(4);
   }
 
   toString(): string {
@@ -168,17 +191,17 @@ export class Hll {
   }
 
   get cacheValid(): boolean {
-    return (this.buf[15]! & 0x80) === 0;
+    return (this.header(15) & 0x80) === 0;
   }
 
   invalidateCache(): void {
-    this.buf[15] = this.buf[15]! | 0x80;
+    this.buf[15] = this.header(15) | 0x80;
   }
 
   /** The cached cardinality (the header's 8 little-endian bytes). */
   cachedCard(): number | bigint {
     let v = 0n;
-    for (let i = 15; i >= 8; i--) v = (v << 8n) | BigInt(this.buf[i]!);
+    for (let i = 15; i >= 8; i--) v = (v << 8n) | BigInt(this.header(i));
     return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
@@ -192,8 +215,9 @@ export class Hll {
 
   /** hllAdd: 1 when a register changed, 0 when not, -1 on a corrupted sparse encoding. */
   add(ele: string, sparseMaxBytes: number): AddResult {
-    const count = patLen(ele);
-    const index = scratch.patIndex;
+    const pattern = this.hasher.pattern(ele);
+    const index = pattern & P_MASK;
+    const count = pattern >>> P;
     const enc = this.encoding;
     if (enc === DENSE) return this.denseSetIfGreater(index, count);
     if (enc === SPARSE) return this.sparseSet(index, count, sparseMaxBytes);
@@ -234,13 +258,14 @@ export class Hll {
     let first = 0;
     let prev = -1;
     let span = 0;
+    // p < end <= buf.length, and past the last opcode sits the zero Redis's sds keeps there.
     while (p < end) {
-      const op = b[p]!;
+      const op = b[p] ?? 0;
       let oplen = 1;
       if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
       else if (op & 0x80) span = (op & 0x3) + 1;
       else {
-        span = (((op & 0x3f) << 8) | b[p + 1]!) + 1;
+        span = (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1;
         oplen = 2;
       }
       if (index <= first + span - 1) break;
@@ -250,13 +275,13 @@ export class Hll {
     }
     if (span === 0 || p >= end) return -1;
 
-    const op = b[p]!;
+    const op = b[p] ?? 0; // p < end, checked just above
     const isXzero = (op & 0xc0) === 0x40;
     const isZero = (op & 0xc0) === 0;
     const isVal = (op & 0x80) !== 0;
     let next = isXzero ? p + 2 : p + 1;
     if (next >= end) next = -1;
-    const runlen = isZero ? (op & 0x3f) + 1 : isXzero ? (((op & 0x3f) << 8) | b[p + 1]!) + 1 : (op & 0x3) + 1;
+    const runlen = isZero ? (op & 0x3f) + 1 : isXzero ? (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1 : (op & 0x3) + 1;
 
     let updatedInPlace = false;
     if (isVal) {
@@ -293,7 +318,8 @@ export class Hll {
       if (delta > 0 && this.len + delta > sparseMaxBytes) return this.promote(index, count);
       if (delta !== 0 && next !== -1) b.copyWithin(next + delta, next, end);
       this.len += delta;
-      for (let i = 0; i < seq.length; i++) b[p + i] = seq[i]!;
+      // The new opcodes end at most 3 bytes past the old end: inside the room ensured above.
+      b.set(seq, p);
       end += delta;
     }
 
@@ -301,7 +327,7 @@ export class Hll {
     p = prev === -1 ? HDR_SIZE : prev;
     let scan = 5;
     while (p < end && scan-- > 0) {
-      const o = b[p]!;
+      const o = b[p] ?? 0;
       if ((o & 0xc0) === 0x40) {
         p += 2;
         continue;
@@ -310,9 +336,10 @@ export class Hll {
         p++;
         continue;
       }
-      if (p + 1 < end && (b[p + 1]! & 0x80) !== 0) {
+      // The next opcode, if any: two VALs of one value merge into one.
+      const o2 = p + 1 < end ? (b[p + 1] ?? 0) : 0;
+      if ((o2 & 0x80) !== 0) {
         const v1 = ((o >>> 2) & 0x1f) + 1;
-        const o2 = b[p + 1]!;
         const v2 = ((o2 >>> 2) & 0x1f) + 1;
         if (v1 === v2) {
           const n = (o & 0x3) + 1 + (o2 & 0x3) + 1;
@@ -350,7 +377,7 @@ export class Hll {
     let idx = 0;
     let p = HDR_SIZE;
     while (p < end) {
-      const op = b[p]!;
+      const op = b[p] ?? 0; // p < end
       if ((op & 0xc0) === 0) {
         idx += (op & 0x3f) + 1;
         p++;
@@ -377,7 +404,7 @@ export class Hll {
     if (this.encoding === DENSE) {
       for (let i = 0; i < HLL_REGISTERS; i++) {
         const v = denseGet(b, i);
-        if (v > max[i]!) max[i] = v;
+        if (v > (max[i] ?? 0)) max[i] = v;
       }
       return true;
     }
@@ -385,7 +412,7 @@ export class Hll {
     let p = HDR_SIZE;
     const end = this.len;
     while (p < end) {
-      const op = b[p]!;
+      const op = b[p] ?? 0; // p < end
       if ((op & 0xc0) === 0) {
         i += (op & 0x3f) + 1;
         p++;
@@ -397,7 +424,7 @@ export class Hll {
         const val = ((op >>> 2) & 0x1f) + 1;
         if (run + i > HLL_REGISTERS) break;
         while (run-- > 0) {
-          if (val > max[i]!) max[i] = val;
+          if (val > (max[i] ?? 0)) max[i] = val;
           i++;
         }
         p++;
@@ -408,31 +435,36 @@ export class Hll {
 
   /** The register histogram; null when a sparse encoding does not cover exactly 16384 registers. */
   histogram(): number[] | null {
+    // A register holds 0..63: every bucket below is one of the 64.
     const h = new Array<number>(64).fill(0);
     const b = this.buf;
     if (this.encoding === DENSE) {
-      for (let i = 0; i < HLL_REGISTERS; i++) h[denseGet(b, i)]!++;
+      for (let i = 0; i < HLL_REGISTERS; i++) {
+        const r = denseGet(b, i);
+        h[r] = (h[r] ?? 0) + 1;
+      }
       return h;
     }
     let idx = 0;
     let p = HDR_SIZE;
     const end = this.len;
     while (p < end) {
-      const op = b[p]!;
+      const op = b[p] ?? 0; // p < end
       if ((op & 0xc0) === 0) {
         const run = (op & 0x3f) + 1;
         idx += run;
-        h[0]! += run;
+        h[0] = (h[0] ?? 0) + run;
         p++;
       } else if ((op & 0xc0) === 0x40) {
         const run = (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1;
         idx += run;
-        h[0]! += run;
+        h[0] = (h[0] ?? 0) + run;
         p += 2;
       } else {
         const run = (op & 0x3) + 1;
+        const r = ((op >>> 2) & 0x1f) + 1;
         idx += run;
-        h[((op >>> 2) & 0x1f) + 1]! += run;
+        h[r] = (h[r] ?? 0) + run;
         p++;
       }
     }
@@ -452,7 +484,7 @@ export class Hll {
     const b = this.buf;
     let p = HDR_SIZE;
     while (p < this.len) {
-      const op = b[p]!;
+      const op = b[p] ?? 0; // p < end
       if ((op & 0xc0) === 0) {
         parts.push(`z:${(op & 0x3f) + 1}`);
         p++;
@@ -473,7 +505,7 @@ function valOp(val: number, len: number): number {
 }
 
 /** True when the string passes Redis's HLL checks (isHLLObjectOrReply). */
-export function isHll(s: string): boolean {
+function isHll(s: string): boolean {
   return (
     s.length >= HDR_SIZE &&
     s.charCodeAt(0) === 0x48 &&
@@ -518,13 +550,14 @@ function tau(x: number): number {
 
 /** hllCount's estimate from a register histogram. */
 export function estimate(h: readonly number[]): number {
+  // A bucket the histogram does not hold counts no register.
   const m = HLL_REGISTERS;
-  let z = m * tau((m - h[Q + 1]!) / m);
+  let z = m * tau((m - (h[Q + 1] ?? 0)) / m);
   for (let j = Q; j >= 1; j--) {
-    z += h[j]!;
+    z += h[j] ?? 0;
     z *= 0.5;
   }
-  z += m * sigma(h[0]! / m);
+  z += m * sigma((h[0] ?? 0) / m);
   // llroundl: halves away from zero; the estimate is never negative.
   return Math.round((ALPHA_INF * m * m) / z);
 }
@@ -532,7 +565,11 @@ export function estimate(h: readonly number[]): number {
 /** A histogram of raw byte registers (the union PFCOUNT builds over several keys). */
 export function rawHistogram(max: Uint8Array): number[] {
   const h = new Array<number>(64).fill(0);
-  for (let i = 0; i < HLL_REGISTERS; i++) h[max[i]!]!++;
+  // Registers hold 0..63, each a bucket of the 64.
+  for (let i = 0; i < HLL_REGISTERS; i++) {
+    const r = max[i] ?? 0;
+    h[r] = (h[r] ?? 0) + 1;
+  }
   return h;
 }
 

@@ -2,7 +2,7 @@
 // table, walked back from the end so that the string and the matched ranges come out exactly in
 // the order and with the tie-breaking Redis uses.
 
-export interface LcsRange {
+interface LcsRange {
   readonly aStart: number;
   readonly aEnd: number;
   readonly bStart: number;
@@ -33,17 +33,19 @@ export function lcs(a: string, b: string, walk: boolean): LcsResult | null {
     const ca = a.charCodeAt(i - 1);
     const row = i * w;
     const prev = row - w;
+    // 1 <= j <= blen: every cell read is inside the table.
     for (let j = 1; j <= blen; j++) {
       if (ca === b.charCodeAt(j - 1)) {
-        table[row + j] = table[prev + j - 1]! + 1;
+        table[row + j] = (table[prev + j - 1] ?? 0) + 1;
       } else {
-        const up = table[prev + j]!;
-        const left = table[row + j - 1]!;
+        const up = table[prev + j] ?? 0;
+        const left = table[row + j - 1] ?? 0;
         table[row + j] = up > left ? up : left;
       }
     }
   }
-  const length = table[alen * w + blen]!;
+  // The last cell; the table has (alen + 1) * (blen + 1) of them.
+  const length = table[alen * w + blen] ?? 0;
   if (!walk) return { length, text: '', ranges: [] };
 
   const out: number[] = new Array<number>(length);
@@ -74,8 +76,9 @@ export function lcs(a: string, b: string, walk: boolean): LcsResult | null {
       i--;
       j--;
     } else {
-      const up = table[(i - 1) * w + j]!;
-      const left = table[i * w + j - 1]!;
+      // 0 < i <= alen and 0 < j <= blen: both cells are inside the table.
+      const up = table[(i - 1) * w + j] ?? 0;
+      const left = table[i * w + j - 1] ?? 0;
       if (up > left) i--;
       else j--;
       if (aStart !== alen) emit = true;

@@ -43,9 +43,12 @@ export class ListValue {
 
   /** Pops up to `count` elements from one end, in the order they were popped. */
   popMany(end: End, count: number): string[] {
-    const n = Math.min(count, this.items.length);
-    const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = this.pop(end)!;
+    const out: string[] = [];
+    while (out.length < count) {
+      const v = this.pop(end);
+      if (v === undefined) break;
+      out.push(v);
+    }
     return out;
   }
 

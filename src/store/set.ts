@@ -48,8 +48,9 @@ export class SetValue {
     if (this.intset) {
       if (!isInt64(member)) {
         this.intset = false;
-      } else if (this.ordered && items.length > 0 && compareInt(items[items.length - 1]!, member) > 0) {
-        this.ordered = false;
+      } else if (this.ordered) {
+        const last = items.at(-1);
+        if (last !== undefined && compareInt(last, member) > 0) this.ordered = false;
       }
     }
     this.slots.set(member, items.length);
@@ -64,8 +65,9 @@ export class SetValue {
     if (slot === undefined) return false;
     this.slots.delete(member);
     const items = this.items;
-    const last = items.pop()!;
-    if (slot < items.length) {
+    // The member held a slot, so there is a last member to move into it.
+    const last = items.pop();
+    if (last !== undefined && slot < items.length) {
       items[slot] = last;
       this.slots.set(last, slot);
       this.ordered = false;
@@ -75,7 +77,9 @@ export class SetValue {
 
   /** A uniformly chosen member; the set must not be empty. */
   random(): string {
-    return this.items[Math.floor(Math.random() * this.items.length)]!;
+    const m = this.items[Math.floor(Math.random() * this.items.length)];
+    if (m === undefined) throw new RangeError('random member of an empty set');
+    return m;
   }
 
   /** Removes and returns a uniformly chosen member; the set must not be empty. */
@@ -104,8 +108,11 @@ export class SetValue {
       const pool = items.slice();
       for (let i = 0; i < count; i++) {
         const j = i + Math.floor(Math.random() * (n - i));
-        const t = pool[j]!;
-        pool[j] = pool[i]!;
+        const t = pool[j];
+        const u = pool[i];
+        // i <= j < n while count < n, as the caller guarantees.
+        if (t === undefined || u === undefined) break;
+        pool[j] = u;
         pool[i] = t;
         out.push(t);
       }
@@ -114,9 +121,11 @@ export class SetValue {
     const taken = new Set<number>();
     while (out.length < count) {
       const j = Math.floor(Math.random() * n);
+      const m = items[j];
+      if (m === undefined) break; // n === 0: nothing to sample
       if (taken.has(j)) continue;
       taken.add(j);
-      out.push(items[j]!);
+      out.push(m);
     }
     return out;
   }
@@ -150,13 +159,13 @@ export class SetValue {
   private sort(): void {
     const items = this.items;
     items.sort(compareInt);
-    for (let i = 0; i < items.length; i++) this.slots.set(items[i]!, i);
+    for (const [i, m] of items.entries()) this.slots.set(m, i);
     this.ordered = true;
   }
 }
 
 /** Redis's string2ll acceptance: canonical decimal within int64 (no '+', no leading zeros, no "-0"). */
-export function isInt64(s: string): boolean {
+function isInt64(s: string): boolean {
   const n = s.length;
   if (n === 0 || n > 20) return false;
   let i = 0;

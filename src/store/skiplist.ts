@@ -7,6 +7,23 @@ const P = 0.25;
 /** Levels a node holds in its own fields; with P = 1/4, 99.6% of nodes have no more. */
 const INLINE = 4;
 
+// The upper levels of a node that has none: shared, so frozen, and never read or written by a
+// correct search (setNext and setSpan check the length first).
+const NO_LINKS: (SkipNode | null)[] = [];
+const NO_SPANS: number[] = [];
+Object.freeze(NO_LINKS);
+Object.freeze(NO_SPANS);
+
+/**
+ * `n` copies of `v` in a packed array (`new Array(n).fill(v)` stays holey): reading it needs no
+ * hole check, which pays for the check in next() and span() that a level exists.
+ */
+function filled<T>(n: number, v: T): T[] {
+  const a: T[] = [];
+  for (let k = 0; k < n; k++) a.push(v);
+  return a;
+}
+
 /**
  * One member. Its lowest levels are fields, as Redis's node holds its level array inline: a step
  * of a search reads the current node and the next one, where arrays of links and spans would cost
@@ -25,17 +42,17 @@ export class SkipNode {
   span1 = 0;
   span2 = 0;
   span3 = 0;
-  /** Levels INLINE and up, for the few nodes that have them. */
-  private readonly upper: (SkipNode | null)[] | null;
-  private readonly upperSpan: number[] | null;
+  /** Levels INLINE and up, for the few nodes that have them (empty for the rest). */
+  private readonly upper: (SkipNode | null)[];
+  private readonly upperSpan: number[];
 
   constructor(
     readonly member: string,
     public score: number,
     level: number,
   ) {
-    this.upper = level > INLINE ? new Array<SkipNode | null>(level - INLINE).fill(null) : null;
-    this.upperSpan = level > INLINE ? new Array<number>(level - INLINE).fill(0) : null;
+    this.upper = level > INLINE ? filled<SkipNode | null>(level - INLINE, null) : NO_LINKS;
+    this.upperSpan = level > INLINE ? filled(level - INLINE, 0) : NO_SPANS;
   }
 
   next(i: number): SkipNode | null {
@@ -48,8 +65,11 @@ export class SkipNode {
         return this.next2;
       case 3:
         return this.next3;
-      default:
-        return this.upper![i - INLINE]!;
+      default: {
+        const n = this.upper[i - INLINE];
+        if (n === undefined) throw noLevel(i);
+        return n;
+      }
     }
   }
 
@@ -63,8 +83,11 @@ export class SkipNode {
         return this.span2;
       case 3:
         return this.span3;
-      default:
-        return this.upperSpan![i - INLINE]!;
+      default: {
+        const s = this.upperSpan[i - INLINE];
+        if (s === undefined) throw noLevel(i);
+        return s;
+      }
     }
   }
 
@@ -83,7 +106,8 @@ export class SkipNode {
         this.next3 = n;
         break;
       default:
-        this.upper![i - INLINE] = n;
+        if (i - INLINE >= this.upper.length) throw noLevel(i);
+        this.upper[i - INLINE] = n;
     }
   }
 
@@ -102,9 +126,20 @@ export class SkipNode {
         this.span3 = v;
         break;
       default:
-        this.upperSpan![i - INLINE] = v;
+        if (i - INLINE >= this.upperSpan.length) throw noLevel(i);
+        this.upperSpan[i - INLINE] = v;
     }
   }
+}
+
+/** A level at or above a node's height was asked for: the list's links are broken. */
+function noLevel(i: number): RangeError {
+  return new RangeError(`skiplist node has no level ${i}`);
+}
+
+/** insert/delete found no recorded step on a level below the list's height: a broken search. */
+function noStep(i: number): RangeError {
+  return new RangeError(`skiplist search recorded nothing on level ${i}`);
 }
 
 /** A score bound: value plus whether the bound itself is excluded. */
@@ -164,16 +199,21 @@ export class SkipList {
     const update = UPDATE;
     const rank = RANK;
     let x = this.head;
+    // Steps taken from the head so far: on each level the count goes on from the level above.
+    let r = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
       let n = x.next(i);
       while (n !== null && before(n.score, n.member, score, member)) {
-        rank[i]! += x.span(i);
+        r += x.span(i);
         x = n;
         n = x.next(i);
       }
+      rank[i] = r;
       update[i] = x;
     }
+    // x is the new node's predecessor on level 0, r its rank.
+    const prev = x;
+    const rank0 = r;
     const level = randomLevel();
     if (level > this.level) {
       for (let i = this.level; i < level; i++) {
@@ -184,18 +224,24 @@ export class SkipList {
       this.level = level;
     }
     const node = new SkipNode(member, score, level);
+    // The search recorded a predecessor and its rank on every level below the list's height.
     for (let i = 0; i < level; i++) {
-      const u = update[i]!;
+      const u = update[i];
+      const ri = rank[i];
+      if (u === undefined || ri === undefined) throw noStep(i);
+      // Level-0 steps between update[i] and the new node's predecessor.
+      const gap = rank0 - ri;
       node.setNext(i, u.next(i));
       u.setNext(i, node);
-      node.setSpan(i, u.span(i) - (rank[0]! - rank[i]!));
-      u.setSpan(i, rank[0]! - rank[i]! + 1);
+      node.setSpan(i, u.span(i) - gap);
+      u.setSpan(i, gap + 1);
     }
     for (let i = level; i < this.level; i++) {
-      const u = update[i]!;
+      const u = update[i];
+      if (u === undefined) throw noStep(i);
       u.setSpan(i, u.span(i) + 1);
     }
-    node.backward = update[0] === this.head ? null : update[0]!;
+    node.backward = prev === this.head ? null : prev;
     const after = node.next0;
     if (after !== null) after.backward = node;
     else this.tail = node;
@@ -223,7 +269,8 @@ export class SkipList {
 
   private unlink(node: SkipNode, update: SkipNode[]): void {
     for (let i = 0; i < this.level; i++) {
-      const u = update[i]!;
+      const u = update[i];
+      if (u === undefined) throw noStep(i);
       if (u.next(i) === node) {
         u.setSpan(i, u.span(i) + node.span(i) - 1);
         u.setNext(i, node.next(i));

@@ -31,11 +31,6 @@ export function setRange(s: string, offset: number, value: string): string {
   return s.slice(0, offset) + value + (tail < s.length ? s.slice(tail) : '');
 }
 
-/** `n` zero bytes. */
-export function zeros(n: number): string {
-  return '\0'.repeat(n);
-}
-
 /**
  * `current + by` within int64, computed exactly: a number when it is a safe integer, a bigint
  * beyond that, null on overflow.

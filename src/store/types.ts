@@ -8,8 +8,6 @@ import type { ZSetValue } from './zset.js';
 import type { ListValue } from './list.js';
 import type { StreamValue } from './stream.js';
 
-export type { HashValue, SetValue, ZSetValue, ListValue, StreamValue };
-
 export type CompositeValue = ListValue | HashValue | SetValue | ZSetValue | StreamValue;
 export type Value = string | CompositeValue;
 export type TypeName = 'string' | CompositeValue['type'];

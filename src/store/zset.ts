@@ -139,7 +139,9 @@ export class ZSetValue {
 
   /** A uniformly random node; the set must not be empty. */
   randomNode(): SkipNode {
-    return this.order.byRank(1 + Math.floor(Math.random() * this.size))!;
+    const n = this.order.byRank(1 + Math.floor(Math.random() * this.size));
+    if (n === null) throw new RangeError('random member of an empty sorted set');
+    return n;
   }
 
   /** Removes and returns the entry with the lowest (or highest) score, or null when empty. */
@@ -165,7 +167,8 @@ export class ZSetValue {
   countInRange(min: ScoreBound, max: ScoreBound): number {
     const first = this.order.firstInRange(min, max);
     if (first === null) return 0;
-    const last = this.order.lastInRange(min, max)!;
+    const last = this.order.lastInRange(min, max);
+    if (last === null) return 0;
     return this.order.rank(last.score, last.member) - this.order.rank(first.score, first.member) + 1;
   }
 
