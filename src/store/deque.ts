@@ -2,6 +2,11 @@
 // LINDEX/LSET/LRANGE offsets flat as a list grows (Redis's quicklist walks nodes instead).
 // Middle insertions and removals shift the shorter side.
 
+/** A slot inside `length` held no element: the ring's bookkeeping is broken. */
+function emptySlot(index: number, length: number): RangeError {
+  return new RangeError(`deque slot ${index} of ${length} is empty`);
+}
+
 /** An undefined slot is an empty one, so T never includes undefined. */
 export class Deque<T> {
   private buf: (T | undefined)[];
@@ -95,7 +100,7 @@ export class Deque<T> {
   /** Element at 0-based index, which the caller has bounded by `length`. */
   private item(index: number): T {
     const v = this.buf[(this.head + index) & this.mask];
-    if (v === undefined) throw new RangeError(`deque slot ${index} of ${this.length} is empty`);
+    if (v === undefined) throw emptySlot(index, this.length);
     return v;
   }
 
@@ -144,7 +149,13 @@ export class Deque<T> {
   /** Elements [start, end) as an array. */
   slice(start: number, end: number): T[] {
     const out: T[] = [];
-    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.item(i));
+    const { buf, head, mask } = this;
+    const stop = Math.min(end, this.length);
+    for (let i = Math.max(0, start); i < stop; i++) {
+      const v = buf[(head + i) & mask];
+      if (v === undefined) throw emptySlot(i, this.length);
+      out.push(v);
+    }
     return out;
   }
 
