@@ -17,7 +17,7 @@ import type { Config } from '../config/config.js';
 /** Redis's 24-bit LRU clock, in seconds. */
 const LRU_CLOCK_MAX = (1 << 24) - 1;
 
-export function rdbWriteOptions(config: Config): RdbWriteOptions {
+function rdbWriteOptions(config: Config): RdbWriteOptions {
   return {
     compress: config.bool('rdbcompression'),
     listMaxListpackSize: config.num('list-max-listpack-size'),
@@ -25,7 +25,7 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
   };
 }
 
-export function rdbLoadOptions(config: Config): RdbLoadOptions {
+function rdbLoadOptions(config: Config): RdbLoadOptions {
   return {
     setMaxIntsetEntries: config.num('set-max-intset-entries'),
     hashMaxListpackEntries: config.num('hash-max-listpack-entries'),

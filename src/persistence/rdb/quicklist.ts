@@ -14,7 +14,7 @@ const SIZE_SAFETY_LIMIT = 8192;
 /** Redis's overestimate of what one more entry adds to a listpack (SIZE_ESTIMATE_OVERHEAD). */
 const SIZE_ESTIMATE_OVERHEAD = 8;
 /** Elements at least this long get a node of their own (packed_threshold, 1 GB). */
-export const PACKED_THRESHOLD = 1 << 30;
+const PACKED_THRESHOLD = 1 << 30;
 const FILL_MAX = (1 << 15) - 1;
 /** Nodes shorter than this are never compressed; compression must save at least MIN_COMPRESS_IMPROVE. */
 const MIN_COMPRESS_BYTES = 48;

@@ -45,7 +45,6 @@ export interface RdbLoadOptions {
   readonly zsetMaxListpackValue: number;
 }
 
-export const DEFAULT_WRITE_OPTIONS: RdbWriteOptions = { compress: true, listMaxListpackSize: -2, listCompressDepth: 0 };
 export const DEFAULT_LOAD_OPTIONS: RdbLoadOptions = {
   setMaxIntsetEntries: 512,
   hashMaxListpackEntries: 512,
@@ -148,13 +147,6 @@ export function writeValue(w: ByteWriter, v: Value, opts: RdbWriteOptions): void
     default:
       throw new UnsupportedValueError(`values of type ${(v as { type: string }).type} cannot be serialized`);
   }
-}
-
-/** The body of `v` as a Buffer of its own. */
-export function encodeValue(v: Value, opts: RdbWriteOptions = DEFAULT_WRITE_OPTIONS): Buffer {
-  const w = new ByteWriter();
-  writeValue(w, v, opts);
-  return w.take();
 }
 
 /**
