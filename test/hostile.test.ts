@@ -385,9 +385,11 @@ describe('a small heap', () => {
     };
     // A huge random count: like Redis, the reply stops being produced once the client is cut off.
     assert.equal(await once('SADD', 's', 'a', 'b', 'c'), ':3\r\n');
+    // A count whose smallest reply is past proto-max-bulk-len is refused before anything is built.
+    assert.equal(await c.call('SRANDMEMBER', 's', '-4000000000'), '-ERR value is out of range\r\n');
     const rc = await RawClient.connect(s.port);
     const t0 = Date.now();
-    rc.write(RawClient.encode(['SRANDMEMBER', 's', '-4000000000']));
+    rc.write(RawClient.encode(['SRANDMEMBER', 's', '-50000000']));
     assert.equal(await rc.waitClosed(20000), true);
     assert.ok(Date.now() - t0 < 10000, 'the reply kept being produced after the client was cut off');
     assert.equal(await once('SET', 'again', 'x'), '+OK\r\n');
