@@ -114,7 +114,7 @@ export class Selector {
     let offset = 1;
     if (op[0] === '%') {
       for (; offset < op.length; offset++) {
-        const ch = op[offset]!.toUpperCase();
+        const ch = op.charAt(offset).toUpperCase();
         if (ch === 'R' && !read) read = true;
         else if (ch === 'W' && !write) write = true;
         else if (ch === '~') {
@@ -190,18 +190,19 @@ export class Selector {
   describeCommands(): string {
     const u = this.universe;
     const additive = !this.future;
-    const out: string[] = [additive ? '-@all' : '+@all'];
+    const first = additive ? '-@all' : '+@all';
+    const out: string[] = [first];
     const fake = new Selector(u);
-    fake.apply(out[0]!);
+    fake.apply(first);
     const temp = new Set(this.allowed);
     for (;;) {
       let best = -1;
       let minDiff = Infinity;
       let maxSame = 0;
-      for (let j = 0; j < CATEGORIES.length; j++) {
+      for (const [j, category] of CATEGORIES.entries()) {
         let on = 0;
         let off = 0;
-        for (const cmd of u.byCategory.get(CATEGORIES[j]!)!) {
+        for (const cmd of u.byCategory.get(category) ?? []) {
           if (temp.has(cmd.fullName)) on++;
           else off++;
         }
@@ -213,11 +214,12 @@ export class Selector {
           maxSame = same;
         }
       }
-      if (best === -1) break;
-      const cat = CATEGORIES[best]!;
-      out.push(`${additive ? '+' : '-'}@${cat}`);
-      fake.apply(out[out.length - 1]!);
-      for (const cmd of u.byCategory.get(cat)!) {
+      const cat = CATEGORIES[best];
+      if (cat === undefined) break;
+      const rule = `${additive ? '+' : '-'}@${cat}`;
+      out.push(rule);
+      fake.apply(rule);
+      for (const cmd of u.byCategory.get(cat) ?? []) {
         setWithSubs(temp, cmd, !additive);
       }
     }
