@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { waitFor } from './helpers/workload-target.js';
 
 /** Everything a server sends to a client connecting from `localAddress` after `send`, until it closes (or `ms` pass). */
 function exchange(port: number, localAddress: string, send: string, ms = 1500, host = '127.0.0.1'): Promise<{ bytes: string; closed: boolean }> {
@@ -294,8 +295,10 @@ describe('listening', () => {
     const s = await startUntil(['--port', '0', '--unixsocket', path], () => canConnectUnix(path));
     try {
       assert.equal(redisCli(['-s', path, 'CONFIG', 'GET', 'port']), 'port\n0');
-      // The only address in the listening line is the socket.
-      assert.ok(s.output().includes(`Listening on unix:${path}\n`), s.output());
+      // The only address in the listening line is the socket (the line may reach the pipe a
+      // moment after the socket accepts).
+      const line = `Listening on unix:${path}\n`;
+      assert.ok(await waitFor(() => s.output().includes(line)), s.output());
     } finally {
       await s.stop();
     }
@@ -323,7 +326,7 @@ describe('listening', () => {
     const s = await startRedoubt(['--bind', '127.0.0.1 127.0.0.3 ::1']);
     try {
       for (const host of ['127.0.0.3', '::1']) {
-        const r = await exchange(s.port, host === '::1' ? '::1' : '127.0.0.1', 'PING\r\n', 400, host);
+        const r = await exchange(s.port, host === '::1' ? '::1' : '127.0.0.1', 'PING\r\n', 1500, host);
         assert.equal(r.bytes, '+PONG\r\n');
       }
       const list = await command(s.port, 'CLIENT', 'LIST');
