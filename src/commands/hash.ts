@@ -3,7 +3,7 @@
 // which for small (listpack) hashes is exactly Redis's.
 
 import * as E from '../errors.js';
-import { arg, parseInt64, is } from '../protocol/args.js';
+import { arg, parseInt64 } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, withDocs, type CommandSpec, type KeySpec } from './spec.js';
@@ -11,14 +11,13 @@ import { hashDocs } from './docs/hash.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
-import { picksFit, replyPicks } from './random-picks.js';
+import { picksFit, randomCountArgs, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 import { INT64_MAX, INT64_MIN } from '../int64.js';
 
 /** HRANDFIELD WITHVALUES refuses counts whose doubled reply length would overflow a long. */
-const HALF_LONG_MAX = INT64_MAX / 2n;
 const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
 
 // --- lookups ---
@@ -245,25 +244,9 @@ function hrandfield(c: Client, argv: string[]): void {
     else c.reply.bulk(h.randomField());
     return;
   }
-  const l = parseInt64(countText);
-  if (l === null) {
-    c.reply.error(E.NOT_INTEGER);
-    return;
-  }
-  if (l < -INT64_MAX) {
-    c.reply.error(E.LONG_OUT_OF_RANGE);
-    return;
-  }
-  const option = argv[3];
-  if (argv.length > 4 || (option !== undefined && !is(option, 'withvalues'))) {
-    c.reply.error(E.SYNTAX);
-    return;
-  }
-  const withValues = argv.length === 4;
-  if (withValues && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) {
-    c.reply.error(E.VALUE_OUT_OF_RANGE);
-    return;
-  }
+  const parsed = randomCountArgs(c, argv, countText, 'withvalues');
+  if (parsed === null) return;
+  const { count: l, paired: withValues } = parsed;
   const h = readHash(c, arg(argv, 1));
   if (h === null) return;
   if (h === undefined || l === 0n) {

@@ -8,6 +8,8 @@
 // its client closed the same way.
 
 import * as E from '../errors.js';
+import { INT64_MAX } from '../int64.js';
+import { is, parseInt64 } from '../protocol/args.js';
 import type { Client } from '../server/client.js';
 
 /** The fewest bytes one bulk string adds to a reply: an empty one, `$0\r\n\r\n`. */
@@ -52,4 +54,34 @@ function abandon(c: Client, max: number): void {
   }
   c.server.log.warning(`Client id=${c.id} addr=${c.addr} closed: a reply of random picks grew past ${max} bytes (proto-max-bulk-len).`);
   c.server.closeClient(c);
+}
+
+/** A pair of bulks per pick must not overflow a long: Redis refuses counts past half of LONG_MAX. */
+const HALF_LONG_MAX = INT64_MAX / 2n;
+
+/**
+ * The count and the pairing option (WITHVALUES, WITHSCORES) of HRANDFIELD and ZRANDMEMBER, with
+ * Redis's refusals in Redis's order; null once an error has been replied.
+ */
+export function randomCountArgs(c: Client, argv: readonly string[], countText: string, pairing: string): { count: bigint; paired: boolean } | null {
+  const count = parseInt64(countText);
+  if (count === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return null;
+  }
+  if (count < -INT64_MAX) {
+    c.reply.error(E.LONG_OUT_OF_RANGE);
+    return null;
+  }
+  const option = argv[3];
+  if (argv.length > 4 || (option !== undefined && !is(option, pairing))) {
+    c.reply.error(E.SYNTAX);
+    return null;
+  }
+  const paired = argv.length === 4;
+  if (paired && (count < -HALF_LONG_MAX || count > HALF_LONG_MAX)) {
+    c.reply.error(E.VALUE_OUT_OF_RANGE);
+    return null;
+  }
+  return { count, paired };
 }

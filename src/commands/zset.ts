@@ -3,7 +3,7 @@
 // ZMPOP, ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
 import * as E from '../errors.js';
-import { arg, is, parseDouble, parseDoubleInRange, parseInt64, parseInteger } from '../protocol/args.js';
+import { arg, is, parseDouble, parseDoubleInRange, parseInteger } from '../protocol/args.js';
 import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
@@ -23,14 +23,12 @@ import {
   type ZSetLimits,
 } from '../store/zset.js';
 import { globMatch } from '../store/glob.js';
-import { picksFit, replyPicks } from './random-picks.js';
+import { picksFit, randomCountArgs, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { formatDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
-import { INT64_MAX } from '../int64.js';
 
 /** ZRANDMEMBER WITHSCORES refuses counts whose doubled reply length would overflow a long. */
-const HALF_LONG_MAX = INT64_MAX / 2n;
 
 // --- lookups ---
 
@@ -952,25 +950,9 @@ function zrandmember(c: Client, argv: string[]): void {
     else c.reply.bulk(z.randomNode().member);
     return;
   }
-  const l = parseInt64(countText);
-  if (l === null) {
-    c.reply.error(E.NOT_INTEGER);
-    return;
-  }
-  if (l < -INT64_MAX) {
-    c.reply.error(E.LONG_OUT_OF_RANGE);
-    return;
-  }
-  const option = argv[3];
-  if (argv.length > 4 || (option !== undefined && !is(option, 'withscores'))) {
-    c.reply.error(E.SYNTAX);
-    return;
-  }
-  const withScores = argv.length === 4;
-  if (withScores && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) {
-    c.reply.error(E.VALUE_OUT_OF_RANGE);
-    return;
-  }
+  const parsed = randomCountArgs(c, argv, countText, 'withscores');
+  if (parsed === null) return;
+  const { count: l, paired: withScores } = parsed;
   const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
   if (z === undefined || l === 0n) {
