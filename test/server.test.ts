@@ -4,6 +4,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -191,6 +192,25 @@ describe('LATENCY', () => {
     assert.deepEqual(await cli.call('LATENCY', 'HISTORY', 'command'), []);
     assert.equal(await cli.call('LATENCY', 'RESET'), 0);
     assert.equal(await cli.call('LATENCY', 'DOCTOR'), await ref.call('LATENCY', 'DOCTOR'));
+  });
+
+  test('samples are whole milliseconds: LATEST and HISTORY reply RESP integers that redis-cli reads', async () => {
+    const s = await startRedoubt(['--latency-monitor-threshold', '1']);
+    const c = await RawClient.connect(s.port);
+    try {
+      // A script that runs for a few milliseconds is a slow 'command' event.
+      const spin = 'local t = redis.call("TIME") local u = t[1]*1000000+t[2] repeat t = redis.call("TIME") until t[1]*1000000+t[2] - u > 4500 return 1';
+      assert.equal(await c.call('EVAL', spin, '0'), ':1\r\n');
+      const latest = await c.call('LATENCY', 'LATEST');
+      assert.match(latest, /^\*1\r\n\*4\r\n\$7\r\ncommand\r\n:\d+\r\n:\d+\r\n:\d+\r\n$/);
+      const history = await c.call('LATENCY', 'HISTORY', 'command');
+      assert.match(history, /^\*1\r\n\*2\r\n:\d+\r\n:\d+\r\n$/);
+      const out = execFileSync('redis-cli', ['-p', String(s.port), 'LATENCY', 'LATEST'], { encoding: 'utf8' });
+      assert.match(out, /^command\n\d+\n\d+\n\d+\n$/);
+    } finally {
+      c.close();
+      await s.stop();
+    }
   });
 });
 

@@ -135,7 +135,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   c.commands++;
   // Commands a script runs are part of its EVAL's entry, as in Redis.
   if (!cmd.isSkipSlowlog && !c.inScript) server.slowlog.record(c, cmd, argv, usec);
-  server.latency.add(cmd.isFast ? 'fast-command' : 'command', usec / 1000);
+  // Whole milliseconds, as Redis's duration/1000: LATENCY replies them as RESP integers.
+  server.latency.add(cmd.isFast ? 'fast-command' : 'command', Math.floor(usec / 1000));
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */

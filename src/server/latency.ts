@@ -18,7 +18,7 @@ export class LatencyMonitor {
   /** latency-monitor-threshold in ms; 0 disables. */
   threshold = 0;
 
-  /** Records `ms` for `event` when monitoring is on and it crosses the threshold. */
+  /** Records `ms` (whole milliseconds) for `event` when monitoring is on and it crosses the threshold. */
   add(event: string, ms: number): void {
     if (this.threshold === 0 || ms < this.threshold) return;
     const now = Math.floor(Date.now() / 1000);
