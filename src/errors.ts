@@ -379,6 +379,8 @@ export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR SCRIPT DEBUG YES/SYNC is not suppor
 export const SCRIPT_UNKNOWN_COMMAND = 'ERR Unknown Redis command called from script';
 export const SCRIPT_WRONG_ARITY = 'ERR Wrong number of args calling Redis command from script';
 export const SCRIPT_NOT_ALLOWED = 'ERR This Redis command is not allowed from script';
+/** XREAD/XREADGROUP ... BLOCK called from a script (Redis names the command as the script spelled it). */
+export const blockFromScript = (name: string): string => `ERR ${name} command is not allowed with BLOCK option from scripts`;
 export const SCRIPT_READONLY_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
 export const SCRIPT_NOPERM_COMMAND = "ERR The user executing the script can't run this command or subcommand";
 export const SCRIPT_NOPERM_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";

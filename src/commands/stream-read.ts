@@ -3,7 +3,7 @@
 // What a group read changes lives in src/store/stream-group.ts; this file parses, replies and waits.
 
 import * as E from '../errors.js';
-import { is } from '../protocol/args.js';
+import { arg, is } from '../protocol/args.js';
 import { keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
@@ -36,6 +36,11 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
     const next = argv[i + 1];
     const second = argv[i + 2];
     if (is(o, 'block') && next !== undefined) {
+      // Refused outright, as Redis: a script cannot wait, and a silent non-blocking read would hide it.
+      if (c.inScript) {
+        c.reply.error(E.blockFromScript(arg(argv, 0)));
+        return null;
+      }
       i++;
       const t = longArg(c, next, E.TIMEOUT_NOT_INTEGER);
       if (t === null) return null;

@@ -20,47 +20,58 @@ function bulkNeed(buf: Buffer): number {
   return cr === -1 ? 0 : cr + 2 + Math.max(0, Number(buf.toString('latin1', 1, cr))) + 2;
 }
 
+/**
+ * Where the reply starting at `pos` ends, or -1 if incomplete. Iterative, with a count of the
+ * elements still owed, so replies nested thousands deep (a script returning a self-referencing
+ * table) are measured without recursion.
+ */
 function frameEnd(buf: Buffer, pos: number): number {
-  if (pos >= buf.length) return -1;
-  const type = String.fromCharCode(buf[pos]!);
-  const cr = lineEnd(buf, pos);
-  if (cr === -1) return -1;
-  const header = buf.toString('latin1', pos + 1, cr);
-  let next = cr + 2;
-  switch (type) {
-    case '+':
-    case '-':
-    case ':':
-    case ',':
-    case '#':
-    case '_':
-    case '(':
-      return next;
-    case '$':
-    case '!':
-    case '=': {
-      const n = Number(header);
-      if (n < 0) return next;
-      return buf.length >= next + n + 2 ? next + n + 2 : -1;
-    }
-    case '*':
-    case '~':
-    case '>':
-    case '%':
-    case '|': {
-      let n = Number(header);
-      if (n < 0) return next;
-      if (type === '%' || type === '|') n *= 2;
-      for (let i = 0; i < n; i++) {
-        next = frameEnd(buf, next);
-        if (next === -1) return -1;
+  let next = pos;
+  let owed = 1;
+  while (owed > 0) {
+    if (next >= buf.length) return -1;
+    const type = String.fromCharCode(buf[next] ?? 0);
+    const cr = lineEnd(buf, next);
+    if (cr === -1) return -1;
+    const header = buf.toString('latin1', next + 1, cr);
+    next = cr + 2;
+    owed--;
+    switch (type) {
+      case '+':
+      case '-':
+      case ':':
+      case ',':
+      case '#':
+      case '_':
+      case '(':
+        break;
+      case '$':
+      case '!':
+      case '=': {
+        const n = Number(header);
+        if (n >= 0) {
+          if (buf.length < next + n + 2) return -1;
+          next += n + 2;
+        }
+        break;
       }
-      // An attribute (|) is followed by the reply it describes.
-      return type === '|' ? frameEnd(buf, next) : next;
+      case '*':
+      case '~':
+      case '>':
+      case '%': {
+        const n = Number(header);
+        if (n > 0) owed += type === '%' ? 2 * n : n;
+        break;
+      }
+      case '|':
+        // An attribute map is followed by the reply it describes.
+        owed += 2 * Number(header) + 1;
+        break;
+      default:
+        throw new Error(`not a RESP reply: ${JSON.stringify(buf.toString('latin1', cr - header.length - 1, Math.min(buf.length, cr + 40)))}`);
     }
-    default:
-      throw new Error(`not a RESP reply: ${JSON.stringify(buf.toString('latin1', pos, Math.min(buf.length, pos + 40)))}`);
   }
+  return next;
 }
 
 export class RawClient {
