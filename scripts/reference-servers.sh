@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the reference servers the differential and interoperability tests run against, all from
+# Debian's archive, and nothing else:
+#   - redis-server 7.0 and redis-tools (Debian bookworm): the byte-for-byte reference for what 7.0 has
+#   - valkey-server 8.0.1 (bookworm-backports): a second real server whose RDB files Redoubt loads
+# Idempotent: what is present already is left alone. Runs as root (or through sudo).
+# The backports suite is added with one sources file that reuses the host of the machine's own
+# Debian sources; its binaries are installed only when asked for by name with -t.
+set -euo pipefail
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# PIDs of running servers of the given command name, read from /proc (no extra tools needed).
+pids_of() {
+  local dir
+  for dir in /proc/[0-9]*; do
+    if [ "$(cat "$dir/comm" 2>/dev/null || true)" = "$1" ]; then echo "${dir#/proc/}"; fi
+  done
+}
+
+major_of() {
+  "$1" --version 2>/dev/null | sed -n 's/.* v=\([0-9]*\)\..*/\1/p'
+}
+
+need_redis=yes
+[ "$(major_of redis-server || true)" = 7 ] && command -v redis-cli >/dev/null && need_redis=no
+need_valkey=yes
+command -v valkey-server >/dev/null && need_valkey=no
+if [ $need_redis = no ] && [ $need_valkey = no ]; then
+  echo "reference servers present: $(redis-server --version | cut -d' ' -f1-3), $(valkey-server --version | cut -d' ' -f1-3)"
+  exit 0
+fi
+
+if [ $need_valkey = yes ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$uri" ] || uri=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [ -n "$uri" ] || { echo "no Debian mirror found in this machine's apt sources" >&2; exit 1; }
+  as_root tee /etc/apt/sources.list.d/redoubt-backports.sources >/dev/null <<EOS
+Types: deb
+URIs: $uri
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+fi
+
+# Keep the packages' init scripts from starting system servers on the default ports while they
+# install (the standard policy-rc.d mechanism); only our own temporary policy is removed.
+before=$( (pids_of redis-server; pids_of valkey-server) | sort)
+policy=/usr/sbin/policy-rc.d
+own_policy=no
+if [ ! -e "$policy" ]; then
+  as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+  own_policy=yes
+fi
+trap '[ "$own_policy" = yes ] && as_root rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+as_root apt-get update -qq
+if [ $need_redis = yes ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null
+fi
+if [ $need_valkey = yes ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports valkey-server valkey-tools >/dev/null
+fi
+# If a package started a server anyway, stop exactly the processes that were not there before.
+for pid in $(comm -13 <(echo "$before") <( (pids_of redis-server; pids_of valkey-server) | sort)); do
+  echo "stopping pid $pid started by the package install"
+  as_root kill "$pid" || true
+done
+echo "installed: $(redis-server --version | cut -d' ' -f1-3), $(valkey-server --version | cut -d' ' -f1-3)"
