@@ -32,17 +32,6 @@ export default tseslint.config(
     },
   },
   {
-    // Not converted yet: the RDB value decoder and encoder and DUMP/RESTORE still assert what
-    // their length checks establish. Remove files from this list as they are converted; nothing
-    // may be added to it.
-    files: ['src/persistence/rdb/**/*.ts', 'src/commands/dump.ts'],
-    rules: {
-      '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unnecessary-condition': 'off',
-      'no-useless-assignment': 'off',
-    },
-  },
-  {
     // In tests and benchmarks a wrong assumption fails the run where it is made.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -3,7 +3,7 @@
 // persistence/rdb; this file is the command semantics: options, TTLs, idle time, errors.
 
 import * as E from '../errors.js';
-import { parseInt64, is } from '../protocol/args.js';
+import { arg, parseInt64, is } from '../protocol/args.js';
 import { key, withDocs, type CommandSpec } from './spec.js';
 import { dumpDocs } from './docs/dump.js';
 import type { Client } from '../server/client.js';
@@ -36,7 +36,7 @@ function rdbLoadOptions(config: Config): RdbLoadOptions {
 }
 
 function dump(c: Client, argv: string[]): void {
-  const v = c.db.getRead(argv[1]!);
+  const v = c.db.getRead(arg(argv, 1));
   if (v === undefined) {
     c.reply.nil();
     return;
@@ -70,22 +70,25 @@ function restore(c: Client, argv: string[]): void {
   let idle: bigint | null = null;
   let freq: bigint | null = null;
   for (let j = 4; j < argv.length; j++) {
-    const opt = argv[j]!;
-    const more = argv.length - j - 1;
+    const opt = argv[j];
+    if (opt === undefined) break;
+    const next = argv[j + 1];
     if (is(opt, 'replace')) {
       replace = true;
     } else if (is(opt, 'absttl')) {
       absttl = true;
-    } else if (is(opt, 'idletime') && more >= 1 && freq === null) {
-      const v = int64Arg(c, argv[++j]!);
+    } else if (is(opt, 'idletime') && next !== undefined && freq === null) {
+      j++;
+      const v = int64Arg(c, next);
       if (v === null) return;
       if (v < 0n) {
         c.reply.error(E.INVALID_IDLETIME_VALUE);
         return;
       }
       idle = v;
-    } else if (is(opt, 'freq') && more >= 1 && idle === null) {
-      const v = int64Arg(c, argv[++j]!);
+    } else if (is(opt, 'freq') && next !== undefined && idle === null) {
+      j++;
+      const v = int64Arg(c, next);
       if (v === null) return;
       if (v < 0n || v > 255n) {
         c.reply.error(E.INVALID_FREQ_VALUE);
@@ -98,18 +101,18 @@ function restore(c: Client, argv: string[]): void {
     }
   }
   const db = c.db;
-  const k = argv[1]!;
+  const k = arg(argv, 1);
   if (!replace && db.has(k)) {
     c.reply.error(E.BUSYKEY);
     return;
   }
-  let ttl = int64Arg(c, argv[2]!);
+  let ttl = int64Arg(c, arg(argv, 2));
   if (ttl === null) return;
   if (ttl < 0n) {
     c.reply.error(E.INVALID_TTL_VALUE);
     return;
   }
-  const payload = Buffer.from(argv[3]!, 'latin1');
+  const payload = Buffer.from(arg(argv, 3), 'latin1');
   if (!verifyDumpPayload(payload)) {
     c.reply.error(E.DUMP_PAYLOAD_INVALID);
     return;

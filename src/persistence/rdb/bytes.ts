@@ -157,7 +157,7 @@ export class ByteReader implements ByteSource {
   }
 
   u8(): number {
-    return this.buf[this.need(1)]!;
+    return this.buf.readUInt8(this.need(1));
   }
 
   u16le(): number {

@@ -35,10 +35,11 @@ export interface Crc64 {
 function crc64Update(crc: Crc64, data: Uint8Array, start = 0, end = data.length): Crc64 {
   let hi = crc.hi;
   let lo = crc.lo;
+  // i < end <= data.length and t < 256 = the tables' length: the `?? 0`s never apply.
   for (let i = start; i < end; i++) {
-    const t = (lo ^ data[i]!) & 0xff;
-    lo = ((lo >>> 8) | ((hi & 0xff) << 24)) ^ TABLE_LO[t]!;
-    hi = (hi >>> 8) ^ TABLE_HI[t]!;
+    const t = (lo ^ (data[i] ?? 0)) & 0xff;
+    lo = ((lo >>> 8) | ((hi & 0xff) << 24)) ^ (TABLE_LO[t] ?? 0);
+    hi = (hi >>> 8) ^ (TABLE_HI[t] ?? 0);
   }
   return { hi: hi >>> 0, lo: lo >>> 0 };
 }

@@ -34,7 +34,7 @@ export function createDumpPayload(v: Value, opts: RdbWriteOptions): Buffer {
 export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
   if (p.length < FOOTER) return false;
   const footer = p.length - FOOTER;
-  const version = p[footer]! | (p[footer + 1]! << 8);
+  const version = p.readUInt16LE(footer);
   if (version > RDB_VERSION) return false;
   if (skipChecksum) return true;
   const crc = crc64Bytes(crc64(p, 0, p.length - 8));

@@ -54,18 +54,20 @@ export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
   let op = 0;
   let lit = 0;
   op++; // start run
-  let hval = ((input[0]! << 8) | input[1]!) >>> 0;
+  // Input reads below are at indexes < inEnd (the loop bounds), hash slots < HSIZE (idx masks):
+  // their `?? 0`s never apply, except input[1] of a one-byte input, which liblzf reads as 0 too.
+  let hval = (((input[0] ?? 0) << 8) | (input[1] ?? 0)) >>> 0;
   while (ip < inEnd - 2) {
-    hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+    hval = ((hval << 8) | (input[ip + 2] ?? 0)) >>> 0;
     const slot = idx(hval);
-    const ref = hgen[slot] === gen ? htab[slot]! : -1;
+    const ref = hgen[slot] === gen ? (htab[slot] ?? -1) : -1;
     htab[slot] = ip;
     hgen[slot] = gen;
-    let off = 0;
+    const off = ip - ref - 1;
     if (
       ref > 0 &&
       ref < ip &&
-      (off = ip - ref - 1) < MAX_OFF &&
+      off < MAX_OFF &&
       input[ref] === input[ip] &&
       input[ref + 1] === input[ip + 1] &&
       input[ref + 2] === input[ip + 2]
@@ -106,13 +108,13 @@ export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
       if (ip >= inEnd - 2) break;
       // VERY_FAST: re-hash the two positions before the new ip.
       ip -= 2;
-      hval = ((input[ip]! << 8) | input[ip + 1]!) >>> 0;
-      hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+      hval = (((input[ip] ?? 0) << 8) | (input[ip + 1] ?? 0)) >>> 0;
+      hval = ((hval << 8) | (input[ip + 2] ?? 0)) >>> 0;
       let h = idx(hval);
       htab[h] = ip;
       hgen[h] = gen;
       ip++;
-      hval = ((hval << 8) | input[ip + 2]!) >>> 0;
+      hval = ((hval << 8) | (input[ip + 2] ?? 0)) >>> 0;
       h = idx(hval);
       htab[h] = ip;
       hgen[h] = gen;
@@ -120,7 +122,7 @@ export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
     } else {
       if (op >= outEnd) return null;
       lit++;
-      out[op++] = input[ip++]!;
+      out[op++] = input[ip++] ?? 0;
       if (lit === MAX_LIT) {
         out[op - lit - 1] = lit - 1;
         lit = 0;
@@ -131,7 +133,7 @@ export function lzfCompress(input: Uint8Array, outLen: number): Buffer | null {
   if (op + 3 > outEnd) return null;
   while (ip < inEnd) {
     lit++;
-    out[op++] = input[ip++]!;
+    out[op++] = input[ip++] ?? 0;
     if (lit === MAX_LIT) {
       out[op - lit - 1] = lit - 1;
       lit = 0;
@@ -159,25 +161,26 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null 
   let ip = 0;
   let op = 0;
   const inEnd = input.length;
+  // Every read below is at an index just checked against inEnd or op (the `?? 0`s never apply).
   while (ip < inEnd) {
-    let ctrl = input[ip++]!;
+    let ctrl = input[ip++] ?? 0;
     if (ctrl < 1 << 5) {
       ctrl++;
       if (op + ctrl > outLen || ip + ctrl > inEnd) return null;
-      for (let k = 0; k < ctrl; k++) out[op++] = input[ip++]!;
+      for (let k = 0; k < ctrl; k++) out[op++] = input[ip++] ?? 0;
     } else {
       let len = ctrl >>> 5;
       if (len === 7) {
         if (ip >= inEnd) return null;
-        len += input[ip++]!;
+        len += input[ip++] ?? 0;
       }
       if (ip >= inEnd) return null;
-      const ref = op - ((ctrl & 0x1f) << 8) - 1 - input[ip++]!;
+      const ref = op - ((ctrl & 0x1f) << 8) - 1 - (input[ip++] ?? 0);
       len += 2;
       if (op + len > outLen || ref < 0) return null;
       if (len < LONG_REF) {
         // Byte by byte: a reference may overlap the bytes it produces.
-        for (let k = 0; k < len; k++) out[op++] = out[ref + k]!;
+        for (let k = 0; k < len; k++) out[op++] = out[ref + k] ?? 0;
       } else {
         // The same bytes in blocks: an overlapping reference repeats out[ref..op) with that
         // period, so each block may be as long as what is already there (doubling).

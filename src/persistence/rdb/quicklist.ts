@@ -35,7 +35,11 @@ function clampFill(fill: number): number {
 function allowInsert(bytes: number, count: number, fill: number, sz: number): boolean {
   if (sz >= PACKED_THRESHOLD) return false;
   const newSz = bytes + sz + SIZE_ESTIMATE_OVERHEAD;
-  if (fill < 0 && newSz <= OPTIMIZATION_LEVEL[-fill - 1]!) return true;
+  if (fill < 0) {
+    // clampFill keeps fill in -5..-1 here.
+    const limit = OPTIMIZATION_LEVEL[-fill - 1];
+    if (limit !== undefined && newSz <= limit) return true;
+  }
   if (newSz > SIZE_SAFETY_LIMIT) return false;
   return count < fill;
 }
@@ -62,8 +66,8 @@ export function buildQuicklist(items: Iterable<string>, fillOption: number, dept
   close();
   if (depth > 0 && nodes.length > depth * 2) {
     for (let i = depth; i < nodes.length - depth; i++) {
-      const n = nodes[i]!;
-      if (n.kind !== 'packed' || n.listpack.length < MIN_COMPRESS_BYTES) continue;
+      const n = nodes[i];
+      if (n === undefined || n.kind !== 'packed' || n.listpack.length < MIN_COMPRESS_BYTES) continue;
       const packed = lzfCompress(n.listpack, n.listpack.length);
       if (packed === null || packed.length + MIN_COMPRESS_IMPROVE >= n.listpack.length) continue;
       nodes[i] = { kind: 'packed', listpack: n.listpack, compressed: Buffer.from(packed) };

@@ -67,22 +67,34 @@ function nodeListpack(n: Node): Buffer {
   for (const f of fields) lp.append(f);
   lp.appendInteger(0n);
   for (let i = 0; i < n.size; i++) {
-    const from = n.off[i]!;
+    const from = n.offAt(i);
     const to = n.end(i);
     const count = (to - from) / 2;
     let same = count === fields.length;
     for (let j = 0; same && j < count; j++) same = n.fv[from + 2 * j] === fields[j];
     lp.appendInteger(BigInt((n.gone[i] ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0)));
-    lp.appendInteger(delta(n.ms[i]!, n.masterMs));
-    lp.appendInteger(delta(n.seq[i]!, n.masterSeq));
+    lp.appendInteger(delta(n.msAt(i), n.masterMs));
+    lp.appendInteger(delta(n.seqAt(i), n.masterSeq));
     if (!same) lp.appendInteger(BigInt(count));
     for (let j = from; j < to; j += 2) {
-      if (!same) lp.append(n.fv[j]!);
-      lp.append(n.fv[j + 1]!);
+      if (!same) lp.append(pairPart(n, j));
+      lp.append(pairPart(n, j + 1));
     }
     lp.appendInteger(BigInt(same ? count + 3 : 2 * count + 4));
   }
   return lp.finish();
+}
+
+/** A field or value of a node's pairs, at an index below `fv.length` by the node's structure. */
+function pairPart(n: Node, j: number): string {
+  const v = n.fv[j];
+  if (v === undefined) throw new RangeError(`stream node pair part ${j} is missing`);
+  return v;
+}
+
+/** A map's entries in byte order of their keys (binary strings: code-unit order is byte order). */
+function byName<V>(m: ReadonlyMap<string, V>): [string, V][] {
+  return [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** rdbSaveObject's stream body. Groups and consumers in byte order, as Redis's radix trees hold them. */
@@ -99,10 +111,9 @@ export function writeStream(w: ByteWriter, s: StreamValue, opts: StringWriteOpti
     writeLen64(w, id.seq);
   }
   writeLen64(w, s.entriesAdded);
-  const groupNames = [...s.groups.keys()].sort();
-  writeLen(w, groupNames.length);
-  for (const name of groupNames) {
-    const g = s.groups.get(name)!;
+  const groups = byName(s.groups);
+  writeLen(w, groups.length);
+  for (const [name, g] of groups) {
     writeString(w, name, opts);
     writeLen64(w, g.lastId.ms);
     writeLen64(w, g.lastId.seq);
@@ -113,10 +124,9 @@ export function writeStream(w: ByteWriter, s: StreamValue, opts: StringWriteOpti
       w.i64le(BigInt(nack.deliveryTime));
       writeLen64(w, nack.deliveryCount);
     }
-    const consumerNames = [...g.consumers.keys()].sort();
-    writeLen(w, consumerNames.length);
-    for (const cname of consumerNames) {
-      const c = g.consumers.get(cname)!;
+    const consumers = byName(g.consumers);
+    writeLen(w, consumers.length);
+    for (const [cname, c] of consumers) {
       writeString(w, cname, opts);
       w.i64le(BigInt(c.seenTime));
       writeLen(w, c.pel.size);
@@ -172,13 +182,15 @@ class Cursor {
   pos = 0;
   constructor(private readonly items: string[]) {}
 
-  get done(): boolean {
+  /** A method, not a getter: reads in between move it. */
+  atEnd(): boolean {
     return this.pos >= this.items.length;
   }
 
   str(): string {
-    if (this.pos >= this.items.length) fail('stream listpack ends early');
-    return this.items[this.pos++]!;
+    const v = this.items[this.pos++];
+    if (v === undefined) fail('stream listpack ends early');
+    return v;
   }
 
   int(): bigint {
@@ -199,7 +211,7 @@ function readNode(key: Buffer, blob: StoredString, budget: DecodeBudget): Node {
   if (key.length !== 16) fail('stream node key is not an ID');
   const master = parseRawId(key);
   const cur = new Cursor(decodeListpack(blob, budget));
-  if (cur.done) fail('empty listpack inside stream');
+  if (cur.atEnd()) fail('empty listpack inside stream');
   const live = cur.count();
   const dead = cur.count();
   const nfields = cur.count();
@@ -219,19 +231,19 @@ function readNode(key: Buffer, blob: StoredString, budget: DecodeBudget): Node {
     let n: number;
     if (same) {
       n = nfields;
-      for (let i = 0; i < n; i++) fv.push(fields[i]!, cur.str());
+      for (const f of fields) fv.push(f, cur.str());
     } else {
       n = cur.count();
       for (let i = 0; i < n; i++) fv.push(cur.str(), cur.str());
     }
     if (cur.int() !== BigInt(same ? n + 3 : 2 * n + 4)) fail('bad stream entry lp-count');
-    const prev = node.size === 0 ? master : { ms: node.ms[node.size - 1]!, seq: node.seq[node.size - 1]! };
+    const prev = node.size === 0 ? master : { ms: node.msAt(node.size - 1), seq: node.seqAt(node.size - 1) };
     const order = compareIds({ ms, seq }, prev);
     if (order < 0 || (order === 0 && node.size > 0)) fail('stream entries out of order');
     node.push(ms, seq, fv);
     if ((flags & BigInt(FLAG_DELETED)) !== 0n) node.kill(node.size - 1);
   }
-  if (!cur.done) fail('trailing data in stream listpack');
+  if (!cur.atEnd()) fail('trailing data in stream listpack');
   if (node.size === 0) fail('stream node without entries');
   if (node.live !== live || node.dead !== dead) fail('stream node counters disagree with its entries');
   return node;
@@ -257,7 +269,7 @@ export function readStream(r: ByteReader, v2: boolean, budget: DecodeBudget): St
   for (const n of nodes) {
     const master = { ms: n.masterMs, seq: n.masterSeq };
     if (last !== null && compareIds(master, last) <= 0) fail('stream nodes overlap');
-    last = { ms: n.ms[n.size - 1]!, seq: n.seq[n.size - 1]! };
+    last = { ms: n.msAt(n.size - 1), seq: n.seqAt(n.size - 1) };
     live += n.live;
   }
   s.adoptNodes(nodes);

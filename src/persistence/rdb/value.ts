@@ -303,8 +303,10 @@ function zsetOfPairs(flat: string[], opts: RdbLoadOptions, budget: DecodeBudget)
   const z = new ZSetValue(n > opts.zsetMaxListpackEntries ? 'skiplist' : 'listpack');
   const unlimited = { maxEntries: Infinity, maxValue: Infinity };
   for (let i = 0; i < flat.length; i += 2) {
-    const member = flat[i]!;
-    const score = parseStoredScore(flat[i + 1]!);
+    const member = flat[i];
+    const stored = flat[i + 1];
+    if (member === undefined || stored === undefined) fail('odd number of sorted set entries');
+    const score = parseStoredScore(stored);
     if (z.score(member) !== undefined) fail('duplicate sorted set member');
     z.set(member, score, unlimited);
   }
@@ -348,8 +350,9 @@ function hashOfPairs(flat: string[], opts: RdbLoadOptions, checkLengths: boolean
   const fields = new Map<string, string>();
   let longest = 0;
   for (let i = 0; i < flat.length; i += 2) {
-    const f = flat[i]!;
-    const v = flat[i + 1]!;
+    const f = flat[i];
+    const v = flat[i + 1];
+    if (f === undefined || v === undefined) fail('odd number of hash entries');
     if (fields.has(f)) fail('duplicate hash field');
     longest = Math.max(longest, f.length, v.length);
     fields.set(f, v);
