@@ -34,6 +34,19 @@ describe('blocking stream reads against redis-server', () => {
       log(0, await a!.call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '20', 'STREAMS', 'y', '>').catch(String));
     }));
 
+  test('a reader woken by XGROUP DESTROY gets -NOGROUP, counted as a failed call of XREADGROUP', () =>
+    sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
+      await b!.call('CONFIG', 'RESETSTAT');
+      await b!.call('XGROUP', 'CREATE', 'gs', 'g', '$', 'MKSTREAM');
+      send(a!, 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'gs', '>');
+      await sleep(50);
+      log(1, await b!.call('XGROUP', 'DESTROY', 'gs', 'g'));
+      log(0, await a!.read());
+      const stats = await b!.call('INFO', 'commandstats');
+      const line = /cmdstat_xreadgroup:[^\r]*/.exec(stats)?.[0] ?? 'no xreadgroup line';
+      log(1, line.replace(/usec=\d+,usec_per_call=[\d.]+,/, ''));
+    }));
+
   test('XREAD on several streams is served by the one that grows', () =>
     sameOnBoth(redis, redoubt, 2, async ([a, b], log) => {
       send(a!, 'XREAD', 'COUNT', '5', 'BLOCK', '0', 'STREAMS', 's1', 's2', '0', '0');

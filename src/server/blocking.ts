@@ -111,7 +111,14 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
         // FIFO: the longest waiter first. A waiter the key cannot serve does not stop the ones
         // behind it: a stream reader of another group, say, still has entries to read.
         for (const w of [...q]) {
-          if (this.byClient.get(w.client) === w && w.serve(key)) this.finish(w, 'served');
+          if (this.byClient.get(w.client) !== w) continue;
+          const stats = w.client.server.stats;
+          const errorsBefore = stats.errorReplies;
+          if (!w.serve(key)) continue;
+          // As Redis's updateStatsOnUnblock: a wait that ends in an error (the group was
+          // destroyed, the key is gone) is a failed call of the command that waited.
+          if (stats.errorReplies !== errorsBefore && w.client.lastCommand !== null) w.client.lastCommand.stats.failed++;
+          this.finish(w, 'served');
         }
       }
     }
