@@ -63,6 +63,9 @@ describe('CLIENT LIST and INFO', () => {
       assert.equal(meB['laddr'], `127.0.0.1:${redoubt.port}`);
       assert.ok(Number(meB['fd']) > 0, 'a real file descriptor');
       assert.ok(Number(meA['argv-mem']) > 0, 'the running request is counted');
+      // As Redis: the caller's query buffer still holds its request (*2 $6 client $4 list: 26 bytes).
+      assert.equal(meA['qbuf'], '26');
+      assert.equal(meB['qbuf'], '0');
       // CLIENT INFO is the caller's own line.
       const info = parseClients(await a.client('INFO'))[0]!;
       assert.equal(info['id'], meA['id']);

@@ -157,7 +157,9 @@ export class Client {
     if (this.noTouch) flags += 'T';
     if (flags === '') flags = 'N';
     const now = Date.now();
-    const qbuf = this.parser?.buffered ?? 0;
+    // Redis's query buffer still holds the request being run; Redoubt's parser has consumed it,
+    // so the caller's own line counts it back in its wire form.
+    const qbuf = (this.parser?.buffered ?? 0) + requestBytes(argv);
     const argvMem = argvBytes(argv ?? this.pendingArgv);
     const multiMem = this.multi?.mem ?? 0;
     // Redis keeps the first 16KB of replies in a fixed buffer (obl) and the rest in a list of
@@ -199,6 +201,14 @@ export class Client {
 function socketFd(socket: Socket | null): number {
   const handle = (socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
   return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+/** The size of `argv` sent as a RESP multibulk request. */
+function requestBytes(argv: readonly string[] | null): number {
+  if (argv === null) return 0;
+  let n = 3 + String(argv.length).length;
+  for (const a of argv) n += 5 + String(a.length).length + a.length;
+  return n;
 }
 
 function argvBytes(argv: readonly string[] | null): number {
