@@ -189,3 +189,38 @@ describe('client helpers', () => {
     }
   });
 });
+
+describe('the dirty counter, as save points and propagation see it', () => {
+  test('SETBIT and BITFIELD count a change only when a key is created, grows, or a value moves', async () => {
+    const counts: Record<string, number[]> = {};
+    for (const [name, server] of [['redis', redis], ['redoubt', redoubt]] as const) {
+      const c = await RawClient.connect(server.port);
+      try {
+        const dirty = async (): Promise<number> => {
+          const info = await c.call('INFO', 'persistence');
+          const m = /rdb_changes_since_last_save:(\d+)/.exec(info);
+          assert.ok(m?.[1] !== undefined, 'INFO persistence has rdb_changes_since_last_save');
+          return Number(m[1]);
+        };
+        await c.call('DEL', 'bd1', 'bd2');
+        const seen = [await dirty()];
+        await c.call('SETBIT', 'bd1', '0', '0');
+        await c.call('BITFIELD', 'bd2', 'SET', 'i5', '0', '0');
+        seen.push(await dirty());
+        await c.call('SETBIT', 'bd1', '0', '0');
+        await c.call('BITFIELD', 'bd2', 'SET', 'i5', '0', '0');
+        seen.push(await dirty());
+        await c.call('BITFIELD', 'bd2', 'SET', 'i5', '0', '1', 'SET', 'i5', '0', '1', 'INCRBY', 'u4', '8', '0', 'SET', 'u8', '16', '3');
+        seen.push(await dirty());
+        await c.call('BITFIELD', 'bd2', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9');
+        seen.push(await dirty());
+        counts[name] = seen.map((n) => n - (seen[0] ?? 0));
+      } finally {
+        c.close();
+      }
+    }
+    assert.deepEqual(counts['redoubt'], counts['redis']);
+    // The string grows in the third step, so each of its four writes counts.
+    assert.deepEqual(counts['redis'], [0, 2, 2, 6, 6]);
+  });
+});

@@ -323,6 +323,8 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   }
   const buf = Buffer.alloc(size);
   buf.latin1Write(old, 0);
+  // As Redis: a write counts as a change when the key is new or grew, or the field's value moved.
+  const grown = v === undefined || size > old.length;
   r.array(ops.length);
   for (const o of ops) {
     if (o.op === 'get') {
@@ -351,9 +353,11 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
     }
     r.integer(incr ? next : current);
     setField(buf, o.offset, o.bits, next);
-    changes++;
+    if (grown || next !== current) changes++;
   }
-  db.set(k, buf.latin1Slice(0, size), true);
+  // Redis creates a missing key, or grows the string, before the first operation, whatever the
+  // operations then do.
+  if (changes > 0 || grown) db.set(k, buf.latin1Slice(0, size), true, changes);
   db.markStringEncoding(k, 'raw');
   if (changes > 0) notify(c, NOTIFY_STRING, 'setbit', k);
 }

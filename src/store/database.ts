@@ -154,7 +154,7 @@ export class Database {
    * Stores `value` under `key`. Like Redis's setKey, a new value clears any time to live unless
    * `keepTtl` is set.
    */
-  set(key: string, value: Value, keepTtl = false): void {
+  set(key: string, value: Value, keepTtl = false, changes = 1): void {
     // As Redis's setKey (a lookupKeyWrite first): a key whose time has passed goes, with its TTL.
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     this.events.beforeWrite(this, key);
@@ -164,7 +164,7 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
     this.access.set(key, this.clock.lru());
-    this.stats.dirty++;
+    this.stats.dirty += changes;
     this.events.modified(this, key);
   }
 
