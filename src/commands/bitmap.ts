@@ -3,7 +3,7 @@
 
 import * as E from '../errors.js';
 import { arg, parseInteger, parseInt64, is } from '../protocol/args.js';
-import { key, keyRange, withDocs, type CommandSpec } from './spec.js';
+import { key, keyRange, withDocs, type CommandSpec, type KeySpecFlag } from './spec.js';
 import { bitmapDocs } from './docs/bitmap.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
@@ -370,6 +370,20 @@ function bitfieldRo(c: Client, argv: string[]): void {
   bitfieldGeneric(c, argv, true);
 }
 
+/** Redis's bitfieldGetKeys: only GETs read the key; a SET or INCRBY also updates it. */
+function bitfieldKeyFlags(argv: readonly string[]): readonly KeySpecFlag[] {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const rest = argv.length - i - 1;
+    if (is(a, 'get') && rest >= 2) i += 2;
+    else if ((is(a, 'set') || is(a, 'incrby')) && rest >= 3) return ['RW', 'ACCESS', 'UPDATE'];
+    else if (is(a, 'overflow') && rest >= 1) i += 1;
+    // A syntax error: safer to assume it writes, as Redis does.
+    else return ['RW', 'ACCESS', 'UPDATE'];
+  }
+  return ['RO', 'ACCESS'];
+}
+
 // --- the table ---
 
 const rwAccessUpdate = [key(1, 'RW', 'ACCESS', 'UPDATE')] as const;
@@ -387,6 +401,7 @@ export const bitmapCommands: readonly CommandSpec[] = withDocs(bitmapDocs, [
   {
     name: 'bitfield', arity: -2, flags: ['write', 'denyoom'], acl: ['write', 'bitmap', 'slow'],
     keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'This command allows both access and modification of the key' }],
+    keyFlags: bitfieldKeyFlags,
     run: bitfield,
   },
   { name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], acl: ['read', 'bitmap', 'fast'], keys: roAccess, run: bitfieldRo },

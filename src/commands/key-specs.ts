@@ -129,6 +129,11 @@ export function commandKeys(cmd: Command, argv: readonly string[]): KeyRef[] {
   const specs = cmd.spec.keys;
   const hasKeySpec = specs.some((k) => !k.flags.includes('NOT_KEY'));
   const varFlags = specs.some((k) => k.flags.includes('VARIABLE_FLAGS'));
+  const keyFlags = cmd.spec.keyFlags;
+  if (varFlags && keyFlags !== undefined) {
+    const flags = keyFlags(argv);
+    return (keysFromSpecs(cmd, argv) ?? []).map((k) => ({ pos: k.pos, flags }));
+  }
   if (hasKeySpec && !varFlags) {
     const keys = keysFromSpecs(cmd, argv);
     if (keys !== null) return keys;

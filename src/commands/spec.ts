@@ -98,6 +98,11 @@ export interface CommandSpec {
   readonly run?: Handler;
   /** For movable-keys commands whose key specs are INCOMPLETE or unknown. */
   readonly getKeys?: KeyExtractor;
+  /**
+   * For a key spec flagged VARIABLE_FLAGS: the flags these arguments really give the key (Redis's
+   * setGetKeys, bitfieldGetKeys), read by the ACL and COMMAND GETKEYSANDFLAGS.
+   */
+  readonly keyFlags?: (argv: readonly string[]) => readonly KeySpecFlag[];
   /** Positions of secrets (passwords) to show as "(redacted)" in SLOWLOG and MONITOR. */
   readonly secretArgs?: (argv: readonly string[]) => readonly number[];
 }

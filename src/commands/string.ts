@@ -3,7 +3,7 @@
 
 import * as E from '../errors.js';
 import { arg, parseInteger, parseInt64, is } from '../protocol/args.js';
-import { key, keyRange, withDocs, type CommandSpec, type KeySpec } from './spec.js';
+import { key, keyRange, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { stringDocs } from './docs/string.js';
 import { lookupString } from './lookup.js';
 import type { Client } from '../server/client.js';
@@ -582,6 +582,12 @@ const owUpdate: readonly KeySpec[] = [key(1, 'OW', 'UPDATE')];
 const wrFast = ['write', 'denyoom', 'fast'] as const;
 const wrSlow = ['write', 'denyoom'] as const;
 const aclWF = ['write', 'string', 'fast'] as const;
+/** Redis's setGetKeys: the key is read only when GET is among the options. */
+function setKeyFlags(argv: readonly string[]): readonly KeySpecFlag[] {
+  for (let i = 3; i < argv.length; i++) if (is(argv[i] ?? '', 'get')) return ['RW', 'ACCESS', 'UPDATE'];
+  return ['OW', 'UPDATE'];
+}
+
 const aclWS = ['write', 'string', 'slow'] as const;
 const aclRF = ['read', 'string', 'fast'] as const;
 const aclRS = ['read', 'string', 'slow'] as const;
@@ -591,6 +597,7 @@ export const stringCommands: readonly CommandSpec[] = withDocs(stringDocs, [
   {
     name: 'set', arity: -3, flags: wrSlow, acl: aclWS,
     keys: [{ ...key(1, 'RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS'), notes: 'RW and ACCESS due to the optional `GET` argument' }],
+    keyFlags: setKeyFlags,
     run: set,
   },
   { name: 'setnx', arity: 3, flags: wrFast, acl: aclWF, keys: [key(1, 'OW', 'INSERT')], run: setnx },
