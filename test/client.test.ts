@@ -172,6 +172,8 @@ describe('CLIENT PAUSE', () => {
       assert.equal(await admin.call('GET', 'paused'), '$-1\r\n', 'reads still run');
       const held = parseClients(bulkText(await admin.call('CLIENT', 'LIST'))).find((r) => r['cmd'] === 'NULL' || r['flags']!.includes('b'));
       assert.ok(held && held['flags']!.includes('b'), 'the held client shows as blocked');
+      // ...and is counted in blocked_clients, as Redis counts a postponed client (what tools wait on).
+      assert.match(bulkText(await admin.call('INFO', 'clients')), /\r\nblocked_clients:1\r\n/);
       assert.equal(await admin.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
       assert.equal((await writer.read())!.toString('latin1'), '+OK\r\n');
       assert.equal(await admin.call('GET', 'paused'), '$1\r\n1\r\n');

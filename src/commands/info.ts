@@ -87,8 +87,11 @@ function clients(s: Server): string[] {
   let maxIn = 0;
   let maxOut = 0;
   let unauth = 0;
+  let waitingOnKeys = 0;
   for (const c of s.clients.values()) {
-    if (c.blocked) blocked++;
+    // As Redis 7.0, a request held by CLIENT PAUSE is a blocked client (BLOCKED_POSTPONE).
+    if (c.blocked || c.pendingArgv !== null) blocked++;
+    if (c.blocked) waitingOnKeys++;
     if (c.kind === 'replica') replicas++;
     if (s.authRequired(c)) unauth++;
     const out = c.reply.pending;
@@ -104,7 +107,7 @@ function clients(s: Server): string[] {
     `client_recent_max_output_buffer:${maxOut}`,
     `blocked_clients:${blocked}`,
     'tracking_clients:0',
-    `clients_in_timeout_table:${blocked}`,
+    `clients_in_timeout_table:${waitingOnKeys}`,
     `unauthenticated_clients:${unauth}`,
     `unauthenticated_clients_memory:${s.clientMemory.unauthTotal}`,
   ];
