@@ -245,3 +245,32 @@ describe('scripting rules', () => {
     }
   });
 });
+
+describe('redis.acl_check_cmd', () => {
+  test('answers for the calling user: commands, keys, unknown commands, as redis-server', async () => {
+    const replies: Record<string, string[]> = {};
+    for (const [name, server] of [['redis', redis], ['redoubt', redoubt]] as const) {
+      const admin = await RawClient.connect(server.port);
+      const c = await RawClient.connect(server.port);
+      try {
+        assert.equal(await admin.call('ACL', 'SETUSER', 'checker', 'on', 'nopass', '+set', '+eval', '~x*', '&*'), '+OK\r\n');
+        assert.equal(await c.call('AUTH', 'checker', 'any'), '+OK\r\n');
+        const check = (body: string, ...keys: string[]): Promise<string> => c.call('EVAL', body, String(keys.length), ...keys);
+        replies[name] = [
+          await check("return redis.acl_check_cmd('set', 'xx', 1)", 'xx'),
+          await check("return redis.acl_check_cmd('hset', 'xx', 'f', 1)", 'xx'),
+          await check("return redis.acl_check_cmd('set', 'yy', 1)"),
+          await check("return redis.acl_check_cmd('invalid-cmd', 'arg')"),
+          await check("return redis.acl_check_cmd('config', 'get', 'x')"),
+          await check("local ok, err = pcall(redis.acl_check_cmd, 'nosuch') return err"),
+        ];
+      } finally {
+        await admin.call('ACL', 'DELUSER', 'checker');
+        admin.close();
+        c.close();
+      }
+    }
+    assert.deepEqual(replies['redoubt'], replies['redis']);
+    assert.deepEqual(replies['redis']?.slice(0, 3), [':1\r\n', '$-1\r\n', '$-1\r\n']);
+  });
+});

@@ -16,6 +16,8 @@ export interface LuaEngineOptions {
   /** Runs one command for redis.call/redis.pcall and returns its reply as RESP (latin1), in
    *  the protocol version the script chose with redis.setresp. Must not throw. */
   call(argv: string[], resp: 2 | 3): string;
+  /** redis.acl_check_cmd: whether the script's user may run `argv`; null when no such command exists. */
+  aclCheck?: (argv: string[]) => boolean | null;
   /** redis.log: level 0 (debug) to 3 (warning). */
   log?: (level: number, message: string) => void;
   /** Asked every `hookInterval` VM instructions while a script runs (`canYield` true) or a
@@ -157,6 +159,10 @@ export class LuaEngine {
         }
       },
       rd_host_call: (resp: number): number => this.hostCall(resp === 3 ? 3 : 2),
+      rd_host_acl_check: (): number => {
+        const allowed = this.opts.aclCheck?.(this.readArgv()) ?? null;
+        return allowed === null ? -1 : allowed ? 1 : 0;
+      },
       rd_host_interrupt: (): number => (this.opts.interrupt?.(false) === true ? 1 : 0),
       rd_host_slice: (): number => {
         const action = this.opts.interrupt?.(true) ?? false;
@@ -320,8 +326,9 @@ export class LuaEngine {
   }
 
   /** Runs one command for the script: argv from the VM's buffer in, RESP reply back into it. */
-  private hostCall(resp: 2 | 3): number {
-    let m = this.view();
+  /** The arguments bridge.c's put_argv left in io_buf. */
+  private readArgv(): string[] {
+    const m = this.view();
     const io = this.ex.rd_io();
     const argc = m.readUInt32LE(io);
     const argv: string[] = new Array<string>(argc);
@@ -331,6 +338,11 @@ export class LuaEngine {
       argv[i] = m.latin1Slice(p + 4, p + 4 + n);
       p += 4 + n;
     }
+    return argv;
+  }
+
+  private hostCall(resp: 2 | 3): number {
+    const argv = this.readArgv();
     let out: string;
     try {
       out = this.opts.call(argv, resp);
@@ -340,8 +352,7 @@ export class LuaEngine {
     // A reply larger than the VM may hold fails as an allocation past its cap would.
     const dst = this.ex.rd_reserve(out.length);
     if (dst === 0) return -1;
-    m = this.view();
-    m.latin1Write(out, dst);
+    this.view().latin1Write(out, dst);
     return out.length;
   }
 

@@ -9,6 +9,7 @@ import type { Server } from '../server/server.js';
 import type { Command } from '../commands/registry.js';
 import { call } from '../server/dispatcher.js';
 import { aclDenial } from '../security/acl/gate.js';
+import { ACL_OK, checkCommand } from '../security/acl/check.js';
 import type { ScriptRun } from './script-run.js';
 
 export class ScriptClient {
@@ -61,6 +62,21 @@ export class ScriptClient {
     const only = chunks.length === 1 ? chunks[0] : undefined;
     if (only !== undefined) return only.latin1Slice();
     return Buffer.concat(chunks).latin1Slice();
+  }
+
+  /**
+   * redis.acl_check_cmd: whether the script's user may run `argv` (command, keys, channels), found
+   * as Redis's lookupCommand finds it (no arity check); null when there is no such command.
+   */
+  aclAllows(argv: readonly string[]): boolean | null {
+    const server = this.client.server;
+    const base = server.commands.lookup(argv[0] ?? '');
+    if (base === undefined) return null;
+    const sub = argv[1];
+    const cmd = sub === undefined || base.subcommands === null ? base : base.subcommands.get(sub.toLowerCase());
+    if (cmd === undefined) return null;
+    const user = server.acl.users.get(this.client.user);
+    return user !== undefined && checkCommand(user, cmd, argv).result === ACL_OK;
   }
 
   /** The command to run, or the error the script gets instead. */

@@ -42,6 +42,7 @@ const LUA_MEMORY_LIMIT = 256 << 20;
 export function newScriptEngine(server: Server, client: ScriptClient, interrupt: NonNullable<LuaEngineOptions['interrupt']>): LuaEngine {
   return new LuaEngine({
     call: (argv, resp) => client.call(argv, resp),
+    aclCheck: (argv) => client.aclAllows(argv),
     log: (level, message) => {
       if (level <= 0) server.log.debug(message);
       else if (level === 1) server.log.verbose(message);

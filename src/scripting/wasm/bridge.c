@@ -28,6 +28,9 @@ IMPORT(rd_host_interrupt) int rd_host_interrupt(void);
 IMPORT(rd_host_log) void rd_host_log(int level, const char *msg, size_t len);
 /* Writes the 40 hex digits of SHA1(s) to out. */
 IMPORT(rd_host_sha1hex) void rd_host_sha1hex(const char *s, size_t len, char *out);
+/* Whether the script's user may run the command in io_buf (see put_argv): 1 yes, 0 no, -1 when
+ * no such command exists. */
+IMPORT(rd_host_acl_check) int rd_host_acl_check(void);
 
 /* ---- state ---------------------------------------------------------------------------- */
 
@@ -510,6 +513,33 @@ static int redis_log(lua_State *l) {
   return 0;
 }
 
+/* redis.acl_check_cmd(command, arg...): whether the calling user may run it, as Redis 7.0. */
+static int redis_acl_check_cmd(lua_State *l) {
+  if (!running) {
+    push_error_cstr(l, "redis.acl_check_cmd can only be called inside a script invocation");
+    return raise_table(l);
+  }
+  int argc = lua_gettop(l);
+  if (argc == 0) {
+    push_error_cstr(l, "Please specify at least one argument for this redis lib call");
+    return raise_table(l);
+  }
+  if (!put_argv(l, argc)) {
+    lua_settop(l, 0);
+    push_error_cstr(l, "Lua redis lib command arguments must be strings or integers");
+    return raise_table(l);
+  }
+  if (io_failed) luaD_throw(l, LUA_ERRMEM);
+  lua_settop(l, 0);
+  int allowed = rd_host_acl_check();
+  if (allowed < 0) {
+    push_error_cstr(l, "Invalid command passed to redis.acl_check_cmd()");
+    return raise_table(l);
+  }
+  lua_pushboolean(l, allowed);
+  return 1;
+}
+
 static int redis_setresp(lua_State *l) {
   if (!running) {
     push_error_cstr(l, "redis.setresp can only be called inside a script invocation");
@@ -762,6 +792,7 @@ static int init_state(lua_State *l) {
   set_field_num(l, "LOG_NOTICE", 2);
   set_field_num(l, "LOG_WARNING", 3);
   set_field_fn(l, "setresp", redis_setresp);
+  set_field_fn(l, "acl_check_cmd", redis_acl_check_cmd);
   set_field_fn(l, "sha1hex", redis_sha1hex);
   set_field_fn(l, "error_reply", redis_error_reply);
   set_field_fn(l, "status_reply", redis_status_reply);

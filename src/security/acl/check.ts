@@ -10,7 +10,7 @@ import type { Selector } from './selector.js';
 import type { User } from './user.js';
 
 /** Redis's ACL_* results; when no selector allows, the largest reason (then position) is reported. */
-const ACL_OK = 0;
+export const ACL_OK = 0;
 export const ACL_DENIED_CMD = 1;
 export const ACL_DENIED_KEY = 2;
 // 3 is Redis's ACL_DENIED_AUTH, which no command check returns.
