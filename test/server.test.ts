@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { waitFor } from './helpers/workload-target.js';
 
-const { redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({
+const { redis, redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({
   redoubtArgs: ['--slowlog-log-slower-than', '0'],
   redoubtClient: {},
   redisClient: {},
@@ -177,6 +178,27 @@ describe('SLOWLOG', () => {
     } finally {
       c.close();
     }
+  });
+
+  test('a blocking command is logged when its wait ends, with its own arguments, after what woke it', async () => {
+    const tops: Record<string, string[][]> = {};
+    for (const [name, server, client] of [['redis', redis, ref], ['redoubt', redoubt, cli]] as const) {
+      const waiter = await RawClient.connect(server.port);
+      try {
+        await client.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+        await client.call('DEL', 'bl');
+        waiter.write(RawClient.encode(['BLPOP', 'bl', '0']));
+        assert.ok(await waitFor(async () => /\r\nblocked_clients:1\r\n/.test(await client.info('clients'))), 'the BLPOP waits');
+        await client.multi().lpush('bl', 'foo').call('SLOWLOG', 'RESET').exec();
+        assert.match((await waiter.read())?.toString('latin1') ?? '', /foo/);
+        const entries = (await client.call('SLOWLOG', 'GET', '2')) as [number, number, number, string[]][];
+        tops[name] = entries.map((e) => e[3]);
+      } finally {
+        waiter.close();
+      }
+    }
+    assert.deepEqual(tops['redoubt'], tops['redis']);
+    assert.deepEqual(tops['redis']?.[0], ['BLPOP', 'bl', '0']);
   });
 
   test('GET -1 returns everything; the default is 10', async () => {

@@ -134,6 +134,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
 
   /** A client went away: drop it from every queue without replying. */
   forget(c: Client): void {
+    c.blockedEntry = null;
     const w = this.byClient.get(c);
     if (w) this.detach(w);
   }
@@ -141,6 +142,12 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
   private finish(w: Waiter, how: 'served' | 'timeout' | 'error'): void {
     this.detach(w);
     const c = w.client;
+    // As Redis's updateStatsOnUnblock: the slow log sees a blocking command when its wait ends.
+    const entry = c.blockedEntry;
+    if (entry !== null) {
+      c.blockedEntry = null;
+      c.server.slowlog.record(c, entry.cmd, entry.argv, entry.usec);
+    }
     if (how === 'timeout') w.timedOut();
     else if (how === 'error') c.reply.error(E.UNBLOCKED);
     this.resume(c);

@@ -64,6 +64,8 @@ export class Client {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand: Command | null = null;
+  /** The slow log entry of a command that blocked: written when the wait ends, as Redis does. */
+  blockedEntry: { readonly cmd: Command; readonly argv: string[]; readonly usec: number } | null = null;
   /** The command that is running, for CLIENT LIST `cmd=` of the caller itself. */
   current: Command | null = null;
   /** Number of commands run, for diagnostics. */

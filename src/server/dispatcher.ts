@@ -121,9 +121,6 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     c.reply.error(E.INTERNAL);
   }
   c.current = null;
-  // Keys this command filled serve their blocked clients now, before the next command runs;
-  // for a suspended script, once it has ended.
-  if (server.blocking.hasReady && !c.inExec && server.script === null) server.blocking.serveReady();
   const usec = Math.round((performance.now() - start) * 1000);
   const stats = cmd.stats;
   stats.calls++;
@@ -134,9 +131,16 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   c.lastCommand = cmd;
   c.commands++;
   // Commands a script runs are part of its EVAL's entry, as in Redis.
-  if (!cmd.isSkipSlowlog && !c.inScript) server.slowlog.record(c, cmd, argv, usec);
+  if (!cmd.isSkipSlowlog && !c.inScript) {
+    if (c.blocked) c.blockedEntry = { cmd, argv, usec };
+    else server.slowlog.record(c, cmd, argv, usec);
+  }
   // Whole milliseconds, as Redis's duration/1000: LATENCY replies them as RESP integers.
   server.latency.add(cmd.isFast ? 'fast-command' : 'command', Math.floor(usec / 1000));
+  // Keys this command filled serve their blocked clients now, before the next command runs (for
+  // a suspended script, once it has ended): after the command's own statistics, as Redis's
+  // handleClientsBlockedOnKeys runs after call().
+  if (server.blocking.hasReady && !c.inExec && server.script === null) server.blocking.serveReady();
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */
