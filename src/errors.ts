@@ -328,6 +328,12 @@ export const XSETID_ENTRIES_ADDED_SMALL = 'ERR The entries_added specified in XS
 /** (P|S)SUBSCRIBE from a client that must get one reply per command (EXEC, scripts). */
 export const subscribeDenyBlocking = (name: string): string => `ERR ${name} isn't allowed for a DENY BLOCKING client`;
 
+// --- MONITOR ---
+/** MONITOR from a client that must get one reply per command (inside EXEC). */
+export const MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKING client";
+/** A command that reads or writes keys, from a MONITOR client (Redis marks monitors as replicas). */
+export const REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace";
+
 // --- transactions ---
 export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';

@@ -9,6 +9,7 @@ import type { Client } from '../server/client.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { functionDocs } from './docs/function.js';
 import { replyHelp } from './server.js';
+import { feedMonitors } from '../server/dispatcher.js';
 import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
 import { killScript } from '../scripting/script-run.js';
@@ -19,6 +20,8 @@ import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
 
 /** Redis's fcallCommandGeneric: find the function, check numkeys and flags, run it. */
 function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
+  // Shown before the commands the function runs, as Redis's fcallCommandGeneric.
+  feedMonitors(c, null, argv);
   const functions = c.server.functions;
   const fn = functions.live.findFunction(arg(argv, 1));
   if (fn === undefined) {

@@ -8,12 +8,15 @@ import { arg, parseInt64 } from '../protocol/args.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';
+import { feedMonitors } from '../server/dispatcher.js';
 import type { CachedScript } from '../scripting/scripts.js';
 import type { LuaEngine } from '../scripting/lua-engine.js';
 import { killScript, runScript as runInvocation } from '../scripting/script-run.js';
 
 /** EVAL, EVALSHA and their _RO forms (Redis's evalGenericCommand). */
 function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolean): void {
+  // Shown before the commands the script runs, whatever becomes of it, as Redis's evalCommand.
+  feedMonitors(c, null, argv);
   // The script's body, or its SHA1.
   const source = arg(argv, 1);
   // A SHA of the wrong length cannot match: Redis answers before even reading numkeys.

@@ -1,4 +1,4 @@
-// The server family: INFO, TIME, SLOWLOG, LATENCY and SHUTDOWN. CLIENT and COMMAND live in their
+// The server family: INFO, TIME, SLOWLOG, LATENCY, MONITOR and SHUTDOWN. CLIENT and COMMAND live in their
 // own files; INFO's sections are built in info.ts.
 
 import * as E from '../errors.js';
@@ -192,6 +192,21 @@ function latencyHelp(c: Client): void {
   ]);
 }
 
+// --- MONITOR ---
+
+/** Redis's monitorCommand: from now on the client sees every command (server/monitor.ts). */
+function monitor(c: Client): void {
+  // Inside EXEC the client must get one reply per command.
+  if (c.inExec) {
+    c.reply.error(E.MONITOR_DENY_BLOCKING);
+    return;
+  }
+  // Already a monitor (or a replica): ignored, without a reply, as Redis.
+  if (c.monitor || c.kind === 'replica') return;
+  c.server.monitors.add(c);
+  c.reply.ok();
+}
+
 // --- SHUTDOWN ---
 
 function shutdown(c: Client, argv: string[]): void {
@@ -275,5 +290,6 @@ export const serverCommands: readonly CommandSpec[] = withDocs(serverDocs, [
   { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['fast'], keys: NO_KEYS, tips: ['nondeterministic_output'], run: time },
   { name: 'slowlog', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: slowlogSubcommands },
   { name: 'latency', arity: -2, flags: [], acl: ['slow'], keys: NO_KEYS, subcommands: latencySubcommands },
+  { name: 'monitor', arity: 1, flags: admin, acl: adminAcl, keys: NO_KEYS, run: monitor },
   { name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], acl: adminAcl, keys: NO_KEYS, run: shutdown },
 ]);

@@ -34,6 +34,8 @@ export class Client {
   /** Set by CLIENT REPLY SKIP: the next command's reply is dropped. */
   replySkipNext = false;
   noEvict = false;
+  /** In MONITOR mode (server/monitor.ts): sees every command; may not touch the keyspace. */
+  monitor = false;
   noTouch = false;
   /** Reply, then close (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;
@@ -101,9 +103,11 @@ export class Client {
    * RESET: the connection as it was when it connected, as Redis 7.0's clearClientConnectionState.
    * Every effect is here: the transaction and its watches go, every subscription (silently), the
    * name, CLIENT REPLY OFF/SKIP and NO-TOUCH; database 0, RESP2, and the default user, logged in
-   * only if it needs no password. CLIENT NO-EVICT stays, as in Redis 7.0 (7.2 clears it too).
+   * only if it needs no password, and out of MONITOR mode. CLIENT NO-EVICT stays, as in Redis 7.0
+   * (7.2 clears it too).
    */
   resetConnection(): void {
+    if (this.monitor) this.server.monitors.remove(this);
     discardTransaction(this);
     this.server.pubsub.forget(this);
     this.db = this.server.dbs[0] ?? this.db;
@@ -118,7 +122,7 @@ export class Client {
     this.noTouch = false;
   }
 
-  /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys. */
+  /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys, a monitor its mode. */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -127,6 +131,7 @@ export class Client {
     this.isClosed = v;
     if (v && this.subs !== null) this.subs.registry.forget(this);
     if (v && this.watched !== null) this.watched.table.unwatchAll(this);
+    if (v && this.monitor) this.server.monitors.remove(this);
   }
 
   get dbIndex(): number {
@@ -147,6 +152,7 @@ export class Client {
    */
   infoLine(argv: readonly string[] | null = null): string {
     let flags = '';
+    if (this.monitor) flags += 'O';
     if (this.kind === 'replica') flags += 'S';
     if (this.kind === 'master') flags += 'M';
     if (this.kind === 'pubsub') flags += 'P';

@@ -27,26 +27,26 @@ export function dispatch(c: Client, argv: string[]): void {
     return;
   }
   if (!c.authenticated && !cmd.isNoAuth && server.authRequired(c)) {
-    reject(c, cmd, E.NOAUTH);
+    reject(c, cmd, E.NOAUTH, argv);
     return;
   }
   const m = c.multi;
   if (m !== null && cmd.isNoMulti) {
-    reject(c, cmd, E.NOT_ALLOWED_IN_MULTI);
+    reject(c, cmd, E.NOT_ALLOWED_IN_MULTI, argv);
     return;
   }
   const denied = aclDenial(c, cmd, argv);
   if (denied !== null) {
-    reject(c, cmd, denied);
+    reject(c, cmd, denied, argv);
     return;
   }
   if (refusedForMemory(c, cmd, argv)) {
-    reject(c, cmd, E.OOM);
+    reject(c, cmd, E.OOM, argv);
     return;
   }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
   if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
-    reject(c, cmd, E.subscribeContext(cmd.fullName));
+    reject(c, cmd, E.subscribeContext(cmd.fullName), argv);
     return;
   }
   // A script past busy-reply-threshold is suspended: only allow_busy commands run meanwhile.
@@ -54,9 +54,14 @@ export function dispatch(c: Client, argv: string[]): void {
   if (server.script !== null && server.script.timedOut) {
     const refusal = busyRefusal(server.script, cmd, argv);
     if (refusal !== null) {
-      reject(c, cmd, refusal);
+      reject(c, cmd, refusal, argv);
       return;
     }
+  }
+  // Redis marks a monitor as a replica, which may not touch the keyspace.
+  if (c.monitor && (cmd.isReadonly || cmd.mayReplicate)) {
+    reject(c, cmd, E.REPLICA_KEYSPACE, argv);
+    return;
   }
   // CLIENT PAUSE holds the request, not refuses it: it runs (through this gate again) when the
   // pause ends, as Redis's BLOCKED_POSTPONE. Only what passed every check above waits.
@@ -80,17 +85,17 @@ function refuse(c: Client, argv: readonly string[], why: Unresolved): void {
       c.server.securityAttack(c);
       return;
     }
-    reject(c, null, E.unknownCommand(name, argv.slice(1)));
+    reject(c, null, E.unknownCommand(name, argv.slice(1)), argv);
   } else if (why.reason === 'subcommand') {
-    reject(c, null, E.unknownSubcommand(argv[1] ?? '', why.cmd.spec.name));
+    reject(c, null, E.unknownSubcommand(argv[1] ?? '', why.cmd.spec.name), argv);
   } else {
-    reject(c, why.cmd, E.wrongArity(why.cmd.fullName));
+    reject(c, why.cmd, E.wrongArity(why.cmd.fullName), argv);
   }
 }
 
 /** True when CLIENT PAUSE holds this command: everything in ALL mode, what may replicate in WRITE mode. */
 function pausedFor(c: Client, cmd: Command): boolean {
-  if (c.kind === 'replica' || c.kind === 'master') return false;
+  if (c.kind === 'replica' || c.kind === 'master' || c.monitor) return false;
   if (c.server.pause.type === 'all') return true;
   if (cmd.mayReplicate) return true;
   // Redis judges EXEC by the commands it would run.
@@ -137,6 +142,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   }
   // Whole milliseconds, as Redis's duration/1000: LATENCY replies them as RESP integers.
   server.latency.add(cmd.isFast ? 'fast-command' : 'command', Math.floor(usec / 1000));
+  // Administrative commands are too dangerous to show; scripts show themselves before they run.
+  if (server.monitors.size !== 0 && !cmd.isSkipMonitor && !cmd.isAdmin) feedMonitors(c, cmd, argv);
   // Keys this command filled serve their blocked clients now, before the next command runs (for
   // a suspended script, once it has ended): after the command's own statistics, as Redis's
   // handleClientsBlockedOnKeys runs after call().
@@ -144,12 +151,26 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
 }
 
 /** Replies with a rejection and counts it as Redis does (rejected_calls, errorstats). */
-function reject(c: Client, cmd: Command | null, message: string): void {
+function reject(c: Client, cmd: Command | null, message: string, argv: readonly string[]): void {
   if (cmd !== null) cmd.stats.rejected++;
   flagTransaction(c);
   // A refused EXEC still ends the transaction, so the client knows where it stands.
-  if (cmd !== null && cmd.fullName === 'exec') execAbort(c, message);
-  else c.reply.error(message);
+  if (cmd !== null && cmd.fullName === 'exec') {
+    execAbort(c, message);
+    // Monitors saw MULTI: they see the EXEC that ends it too, as Redis's execCommandAbort.
+    feedMonitors(c, cmd, argv);
+  } else {
+    c.reply.error(message);
+  }
+}
+
+/**
+ * Shows a command to the MONITOR clients (EVAL and FCALL call it before they run). Clients with
+ * no connection that are not scripts load data (AOF, RDB): Redis feeds nothing while loading.
+ */
+export function feedMonitors(c: Client, cmd: Command | null, argv: readonly string[]): void {
+  if (c.socket === null && !c.inScript) return;
+  c.server.monitors.feed(c, cmd, c.dbIndex, argv);
 }
 
 /** HTTP spoken to the Redis port (CVE-2016-10517): a browser tricked into sending commands. */

@@ -19,7 +19,8 @@ import type { Client } from './client.js';
 import type { ScriptRun } from '../scripting/script-run.js';
 import type { Scripting } from '../scripting/scripts.js';
 import type { Functions } from '../scripting/functions.js';
-import { acceptConnection, processInput, resumeInput } from './connection.js';
+import { acceptConnection, flushClient, processInput, resumeInput } from './connection.js';
+import { Monitors } from './monitor.js';
 import { BlockingRegistry } from './blocking.js';
 import { WatchTable } from './watch.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
@@ -118,6 +119,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly memory = new MemoryGuard();
   /** What clients hold (maxmemory-clients, the unauthenticated bounds). */
   readonly clientMemory = new ClientMemory();
+  /** Clients in MONITOR mode. */
+  readonly monitors = new Monitors(flushClient);
   /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
   private readonly unblocked = new Set<Client>();
   readonly startTime = Date.now();
@@ -503,8 +506,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;
       for (const c of this.clients.values()) {
-        // As Redis: replicas, masters, pub/sub and blocked (or paused) clients never time out.
-        if (c.kind === 'normal' && c.lastInteraction < limit && !c.blocked && c.pendingArgv === null) {
+        // As Redis: replicas, monitors, masters, pub/sub and blocked (or paused) clients never time out.
+        if (c.kind === 'normal' && !c.monitor && c.lastInteraction < limit && !c.blocked && c.pendingArgv === null) {
           this.log.verbose('Closing idle client');
           this.closeClient(c);
         }

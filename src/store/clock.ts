@@ -44,6 +44,11 @@ export class Clock {
     return this.frozen ? this.cached : this.advance(Math.floor(this.offset + perfNow));
   }
 
+  /** The wall clock now, in whole microseconds (not the command's cached time): MONITOR's stamps. */
+  wallMicros(): number {
+    return Math.floor((this.offset + performance.now()) * 1000);
+  }
+
   /** Re-aligns tickAt with the wall clock (called once a second; NTP may step the clock). */
   resync(): void {
     this.offset = Date.now() - performance.now();

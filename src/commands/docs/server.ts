@@ -25,6 +25,7 @@ export const serverDocs: DocsTable = {
     arguments: [{ name: 'event', type: 'string' }] },
   'latency|doctor': { summary: 'Explains the recorded latency events in prose.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
   'latency|help': { summary: 'Lists the LATENCY subcommands.', since: '2.8.13', group: 'server', complexity: 'O(1)' },
+  monitor: { summary: 'Streams every command the server runs, as it runs it.', since: '1.0.0', group: 'server', complexity: 'O(1)' },
   shutdown: { summary: 'Stops the server, saving first when asked to.', since: '1.0.0', group: 'server',
     complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
     history: [['7.0.0', 'The `NOW`, `FORCE` and `ABORT` modifiers.']],
