@@ -329,6 +329,21 @@ function commandstats(s: Server): string[] {
   return out;
 }
 
+/** Each tracked command's latency at the configured percentiles, in µs (Redis's fillPercentileDistributionLatencies). */
+function latencystats(s: Server): string[] {
+  if (!s.latencyTracking) return [];
+  // Stored as Redis prints them (%f, trailing zeros trimmed), which is also the name of each field.
+  const percentiles = cfgStr(s, 'latency-tracking-info-percentiles', '').split(' ').filter((w) => w !== '');
+  const out: string[] = [];
+  for (const cmd of s.commands.walk()) {
+    const h = cmd.stats.histogram;
+    if (h === null) continue;
+    const fields = percentiles.map((p) => `p${p}=${(h.valueAtPercentile(Number(p)) / 1000).toFixed(3)}`);
+    out.push(`latency_percentiles_usec_${cmd.fullName}:${fields.join(',')}`);
+  }
+  return out;
+}
+
 function errorstats(s: Server): string[] {
   // Redis keeps error codes in a radix tree, so they come out sorted.
   return [...s.stats.errors.entries()]
@@ -373,8 +388,7 @@ const SECTIONS: readonly (readonly [string, string, boolean, Section])[] = [
   ['modules', 'Modules', true, () => []],
   ['commandstats', 'Commandstats', false, commandstats],
   ['errorstats', 'Errorstats', true, errorstats],
-  // Per-command latency histograms are not kept yet: the section is present and empty.
-  ['latencystats', 'Latencystats', false, () => []],
+  ['latencystats', 'Latencystats', false, latencystats],
   ['cluster', 'Cluster', true, () => ['cluster_enabled:0']],
   ['keyspace', 'Keyspace', true, keyspace],
 ];

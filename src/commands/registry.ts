@@ -13,12 +13,15 @@ import { CHANNEL_ARGS } from '../security/acl/check.js';
 import { PROTECTED_GATES, type ProtectedGate } from '../security/gates.js';
 import { RESP2_SUBSCRIBED_ALLOWED } from '../server/pubsub.js';
 import { RUN_IN_MULTI } from '../server/multi.js';
+import type { LatencyHistogram } from '../server/latency-histogram.js';
 
 export interface CommandStats {
   calls: number;
   usec: number;
   rejected: number;
   failed: number;
+  /** Latencies while latency-tracking is on (LATENCY HISTOGRAM, INFO latencystats); null until the first. */
+  histogram: LatencyHistogram | null;
 }
 
 /**
@@ -38,7 +41,7 @@ export class Command {
   readonly fullName: string;
   readonly parent: Command | null;
   readonly subcommands: Map<string, Command> | null;
-  readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0, histogram: null };
   readonly isWrite: boolean;
   readonly isReadonly: boolean;
   readonly isAdmin: boolean;

@@ -1,4 +1,4 @@
-// The server family: INFO, TIME, SLOWLOG, LATENCY, MONITOR and SHUTDOWN. CLIENT and COMMAND live in their
+// The server family: INFO, TIME, SLOWLOG, LATENCY (with per-command HISTOGRAM), MONITOR and SHUTDOWN. CLIENT and COMMAND live in their
 // own files; INFO's sections are built in info.ts.
 
 import * as E from '../errors.js';
@@ -8,6 +8,7 @@ import { serverDocs } from './docs/server.js';
 import type { Client } from '../server/client.js';
 import { infoText } from './info.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
+import type { Command, CommandTable } from './registry.js';
 
 /** Redis's addReplyHelp: the usage line, the entries, then HELP, as status lines. */
 export function replyHelp(c: Client, container: string, lines: readonly string[]): void {
@@ -146,6 +147,52 @@ function latencyGraph(c: Client, argv: string[]): void {
   c.reply.verbatim(out);
 }
 
+/**
+ * LATENCY HISTOGRAM [command ...]: the cumulative latency distribution of each command that has
+ * one (all of them when none is named; a container names its subcommands too; unknown names are
+ * skipped), as Redis's latencyAllCommandsFillCDF and latencySpecificCommandsFillCDF.
+ */
+function latencyHistogram(c: Client, argv: string[]): void {
+  const table = c.server.commands;
+  const found: Command[] = [];
+  const names = argv.slice(2);
+  if (names.length === 0) {
+    for (const cmd of table.walk()) if (cmd.stats.histogram !== null) found.push(cmd);
+  }
+  for (const name of names) {
+    const cmd = commandByFullName(table, name);
+    if (cmd === undefined) continue;
+    if (cmd.stats.histogram !== null) found.push(cmd);
+    if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) if (sub.stats.histogram !== null) found.push(sub);
+  }
+  c.reply.map(found.length);
+  for (const cmd of found) {
+    const h = cmd.stats.histogram;
+    if (h === null) continue;
+    c.reply.bulk(cmd.fullName);
+    c.reply.map(2);
+    c.reply.bulk('calls');
+    c.reply.integer(h.total);
+    c.reply.bulk('histogram_usec');
+    const cdf = h.cdf();
+    c.reply.map(cdf.length);
+    for (const [usec, calls] of cdf) {
+      c.reply.integer(usec);
+      c.reply.integer(calls);
+    }
+  }
+}
+
+/** "get" or "client|id", as Redis's lookupCommandBySds: a subcommand only of a container, at most one level. */
+function commandByFullName(table: CommandTable, name: string): Command | undefined {
+  const parts = name.split('|');
+  const [base, sub] = parts;
+  if (base === undefined || parts.length > 2) return undefined;
+  const cmd = table.lookup(base);
+  if (cmd === undefined || sub === undefined) return cmd;
+  return cmd.subcommands?.get(sub.toLowerCase());
+}
+
 function latencyDoctor(c: Client): void {
   const mon = c.server.latency;
   let text: string;
@@ -279,6 +326,7 @@ const latencySubcommands: readonly CommandSpec[] = [
   { name: 'reset', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: [allNodes, 'response_policy:all_succeeded'], run: latencyReset },
   { name: 'graph', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyGraph },
   { name: 'doctor', arity: 2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyDoctor },
+  { name: 'histogram', arity: -2, flags: admin, acl: adminAcl, keys: NO_KEYS, tips: latencyTips, run: latencyHistogram },
   { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'], keys: NO_KEYS, run: latencyHelp },
 ];
 

@@ -8,6 +8,7 @@ import type { Database, KeyspaceEvents } from '../store/database.js';
 import * as E from '../errors.js';
 import { ceilTimes, parseLongDouble } from '../protocol/number-format.js';
 import { INT64_MAX } from '../int64.js';
+import { trackLatency } from './latency-histogram.js';
 
 /** How a blocking command finishes its work once a key it waits on may have data. */
 export interface Waiter {
@@ -147,6 +148,8 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     if (entry !== null) {
       c.blockedEntry = null;
       c.server.slowlog.record(c, entry.cmd, entry.argv, entry.usec);
+      // Redis 7.0 tracks a served or CLIENT UNBLOCK ERROR wait, not one that timed out.
+      if (how !== 'timeout' && c.server.latencyTracking) trackLatency(entry.cmd.stats, entry.usec);
     }
     if (how === 'timeout') w.timedOut();
     else if (how === 'error') c.reply.error(E.UNBLOCKED);

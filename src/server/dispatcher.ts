@@ -12,6 +12,7 @@ import { aclDenial } from '../security/acl/gate.js';
 import { execAbort, flagTransaction, queueCommand } from './multi.js';
 import { busyRefusal } from './busy.js';
 import { refusedForMemory } from './memory.js';
+import { trackLatency } from './latency-histogram.js';
 
 /** Runs one request from a client through the gate. */
 export function dispatch(c: Client, argv: string[]): void {
@@ -131,6 +132,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   stats.calls++;
   stats.usec += usec;
   if (server.stats.errorReplies > server.errorsSeen) stats.failed++;
+  // A command that blocked is tracked when its wait ends (blocking.ts), as Redis's updateStatsOnUnblock.
+  if (server.latencyTracking && !c.blocked) trackLatency(stats, usec);
   server.errorsSeen = server.stats.errorReplies;
   server.stats.commands++;
   c.lastCommand = cmd;

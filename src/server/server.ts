@@ -179,6 +179,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   errorsSeen = 0;
   /** The id the next client gets (CLIENT ID), from 1 as in Redis. */
   nextClientId = 1;
+  /** latency-tracking: per-command latency histograms (server/latency-histogram.ts). */
+  latencyTracking = true;
   /** client-output-buffer-limit, parsed once per configuration change. */
   outputLimits: OutputLimits;
   /** trusted-networks, compiled once per configuration change; null: anyone may connect. */
@@ -276,6 +278,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.slowlog.maxLen = c.num('slowlog-max-len');
     this.slowlog.trim();
     this.latency.threshold = c.num('latency-monitor-threshold');
+    this.latencyTracking = c.bool('latency-tracking');
     this.notifyFlags = notifyFlagsOf(c.raw('notify-keyspace-events'));
     this.outputLimits = parseOutputLimits(String(c.raw('client-output-buffer-limit')));
     this.trustedNetworks = compileTrustedNetworks(c.str('trusted-networks'));
@@ -314,6 +317,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     for (const cmd of this.commands.walk()) {
       const st = cmd.stats;
       st.calls = st.usec = st.rejected = st.failed = 0;
+      st.histogram = null;
     }
   }
 
