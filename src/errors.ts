@@ -334,6 +334,10 @@ export const MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKIN
 /** A command that reads or writes keys, from a MONITOR client (Redis marks monitors as replicas). */
 export const REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace";
 
+// --- CLIENT KILL MAXAGE (Redis 7.4, Valkey 8) ---
+export const CLIENT_MAXAGE_NOT_INTEGER = 'ERR maxage is not an integer or out of range';
+export const CLIENT_MAXAGE_POSITIVE = 'ERR maxage should be greater than 0';
+
 // --- transactions ---
 export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';

@@ -1,5 +1,5 @@
 // The CLIENT container: identity (ID, SETNAME, GETNAME, SETINFO), introspection (LIST, INFO),
-// control of other connections (KILL, PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
+// control of other connections (KILL, with Redis 7.4's MAXAGE too; PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
 
 import * as E from '../errors.js';
 import { arg, is, parseInt64, parseInteger } from '../protocol/args.js';
@@ -134,6 +134,8 @@ function kill(c: Client, argv: string[]): void {
   let user: string | null = null;
   let type: ClientType | null = null;
   let cid = 0;
+  /** MAXAGE (Redis 7.4, Valkey 8): only connections at least this many seconds old; 0 for any. */
+  let maxAge = 0;
   let skipme = true;
   if (argv.length === 3) {
     // The old form: CLIENT KILL addr, which may kill the caller itself.
@@ -154,6 +156,17 @@ function kill(c: Client, argv: string[]): void {
           return;
         }
         cid = n > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(n);
+      } else if (is(opt, 'maxage')) {
+        const n = parseInt64(value);
+        if (n === null) {
+          c.reply.error(E.CLIENT_MAXAGE_NOT_INTEGER);
+          return;
+        }
+        if (n <= 0n) {
+          c.reply.error(E.CLIENT_MAXAGE_POSITIVE);
+          return;
+        }
+        maxAge = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
       } else if (is(opt, 'type')) {
         type = clientTypeByName(value);
         if (type === null) {
@@ -185,6 +198,8 @@ function kill(c: Client, argv: string[]): void {
   }
   let killed = 0;
   let self = false;
+  // Whole seconds between the two clocks, as Redis's commandTimeSnapshot()/1000 - ctime.
+  const nowSec = Math.floor(Date.now() / 1000);
   for (const cl of [...c.server.clients.values()]) {
     if (addr !== null && cl.addr !== addr) continue;
     if (laddr !== null && cl.laddr !== laddr) continue;
@@ -192,6 +207,7 @@ function kill(c: Client, argv: string[]): void {
     if (cid !== 0 && cl.id !== cid) continue;
     if (user !== null && cl.user !== user) continue;
     if (cl === c && skipme) continue;
+    if (maxAge !== 0 && nowSec - Math.floor(cl.createdAt / 1000) < maxAge) continue;
     if (cl === c) self = true;
     else c.server.closeClient(cl);
     killed++;
