@@ -148,6 +148,23 @@ describe('LATENCY HISTOGRAM', () => {
     assert.deepEqual(histogramShape(ours), histogramShape(theirs));
     assert.equal(histogramShape(ours).commands['blpop']?.calls, 1);
   });
+
+  test('a script that runs past busy-reply-threshold is counted once', async () => {
+    // Redoubt suspends such a script and finishes it in slices; Redis runs it to its end.
+    const spin = "local t = redis.call('time'); local s = t[1] * 1000000 + t[2]; " +
+      "repeat t = redis.call('time') until t[1] * 1000000 + t[2] - s > 150000; return 1";
+    const steps = [
+      ['CONFIG', 'RESETSTAT'],
+      ['CONFIG', 'SET', 'busy-reply-threshold', '50'],
+      ['EVAL', spin, '0'],
+      ['LATENCY', 'HISTOGRAM', 'eval'],
+      ['CONFIG', 'SET', 'busy-reply-threshold', '5000'],
+    ];
+    const [theirs, ours] = await both(2, steps);
+    assert.equal(ours[2], 1);
+    assert.deepEqual(histogramShape(ours[3] ?? []), histogramShape(theirs[3] ?? []));
+    assert.equal(histogramShape(ours[3] ?? []).commands['eval']?.calls, 1);
+  });
 });
 
 describe('INFO latencystats', () => {

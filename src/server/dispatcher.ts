@@ -132,8 +132,9 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   stats.calls++;
   stats.usec += usec;
   if (server.stats.errorReplies > server.errorsSeen) stats.failed++;
-  // A command that blocked is tracked when its wait ends (blocking.ts), as Redis's updateStatsOnUnblock.
-  if (server.latencyTracking && !c.blocked) trackLatency(stats, usec);
+  // A command that blocked on keys is tracked when its wait ends (blocking.ts), as Redis's
+  // updateStatsOnUnblock; a held AUTH or a suspended script is tracked now (past 1 s, all the same).
+  if (server.latencyTracking && !(c.blocked && cmd.isBlocking)) trackLatency(stats, usec);
   server.errorsSeen = server.stats.errorReplies;
   server.stats.commands++;
   c.lastCommand = cmd;
