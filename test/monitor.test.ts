@@ -117,6 +117,31 @@ describe('MONITOR lines', () => {
     assert.doesNotMatch(text, /not-a-password|secret|requirepass|"CLIENT" "LIST"/);
   });
 
+  test('a blocking command is shown once, when it blocks, as Redis 7.0', async () => {
+    const seen: string[][] = [];
+    for (const [server, sock] of [[redis, redisSock], [redoubt, redoubtSock]] as const) {
+      const m = await RawClient.connect(server.port);
+      const b = await RawClient.connect(server.port);
+      const p = await RawClient.connect(server.port);
+      try {
+        await m.call('MONITOR');
+        await p.call('DEL', 'queue');
+        b.write(RawClient.encode(['BLPOP', 'queue', '0']));
+        await sleep(100);
+        await p.call('LPUSH', 'queue', 'job');
+        assert.match((await b.read())?.toString('latin1') ?? '', /job/);
+        await p.call('ECHO', 'end-of-run');
+        seen.push((await linesUntil(m, 'end-of-run')).map((l) => normalize(l, sock)));
+      } finally {
+        m.close();
+        b.close();
+        p.close();
+      }
+    }
+    assert.deepEqual(seen[1], seen[0]);
+    assert.equal(seen[1]?.length, 4);
+  });
+
   test('the time stamp is the wall clock in microseconds', async () => {
     const m = await RawClient.connect(redoubt.port);
     const w = await RawClient.connect(redoubt.port);
