@@ -223,12 +223,15 @@ describe('LATENCY', () => {
       // A script that runs for a few milliseconds is a slow 'command' event.
       const spin = 'local t = redis.call("TIME") local u = t[1]*1000000+t[2] repeat t = redis.call("TIME") until t[1]*1000000+t[2] - u > 4500 return 1';
       assert.equal(await c.call('EVAL', spin, '0'), ':1\r\n');
+      // Other events (a fast command slowed by a loaded machine) may be there too: each is checked.
       const latest = await c.call('LATENCY', 'LATEST');
-      assert.match(latest, /^\*1\r\n\*4\r\n\$7\r\ncommand\r\n:\d+\r\n:\d+\r\n:\d+\r\n$/);
+      assert.match(latest, /\$7\r\ncommand\r\n/);
+      assert.doesNotMatch(latest, /^:.*[^\d\r\n]/m, 'every number is a RESP integer');
+      assert.equal(latest.split('\r\n').filter((l) => l.startsWith(':')).length % 3, 0, 'three integers an event');
       const history = await c.call('LATENCY', 'HISTORY', 'command');
-      assert.match(history, /^\*1\r\n\*2\r\n:\d+\r\n:\d+\r\n$/);
+      assert.match(history, /^\*\d+\r\n(\*2\r\n:\d+\r\n:\d+\r\n)+$/);
       const out = execFileSync('redis-cli', ['-p', String(s.port), 'LATENCY', 'LATEST'], { encoding: 'utf8' });
-      assert.match(out, /^command\n\d+\n\d+\n\d+\n$/);
+      assert.match(out, /(^|\n)command\n\d+\n\d+\n\d+\n/);
     } finally {
       c.close();
       await s.stop();
