@@ -20,6 +20,8 @@ const HEAP_NUMBER = 16;
 const MAP_BASE = 160;
 /** A small JS object (a value wrapper with a few fields). */
 const OBJECT = 48;
+/** An array's own object and header, besides its slots. */
+const ARRAY = 32;
 /**
  * What every key costs besides its name and value: its entry in the database's Map, and its
  * metadata (key → slot Map entry, three array slots: name, access field, estimate).
@@ -76,8 +78,8 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
 /** A stream: its nodes' entries (ID parts, offsets, flags, field/value strings) and its groups. */
 function streamBytes(s: StreamValue, samples: number): number {
   const nodes = s.nodeList();
-  let entries = 0;
-  for (const node of nodes) entries += node.size;
+  // Live entries: deleted ones still held in their node until it goes are not counted.
+  const entries = s.length;
   const perEntry = function* (): Generator<number> {
     for (const node of nodes) {
       for (let i = 0; i < node.size; i++) {
@@ -92,7 +94,8 @@ function streamBytes(s: StreamValue, samples: number): number {
     groups += OBJECT + MAP_ENTRY + 2 * MAP_BASE + g.pel.size * (OBJECT + 2 * SLOT + HEAP_NUMBER * 2);
     for (const c of g.consumers.values()) groups += OBJECT + MAP_ENTRY + stringBytes(c.name.length) + c.pel.size * SLOT;
   }
-  return OBJECT * 2 + nodes.length * (OBJECT * 2 + 5 * MAP_BASE) + sampled(perEntry(), entries, samples, (b) => b) + groups;
+  // A node: its object and six arrays (ID parts, offsets, pairs, flags, master fields).
+  return OBJECT * 2 + nodes.length * (OBJECT + 6 * ARRAY) + sampled(perEntry(), entries, samples, (b) => b) + groups;
 }
 
 /** Bytes of a key with its value, as MEMORY USAGE reports them (its TTL, when it has one, included). */
