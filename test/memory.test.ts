@@ -182,12 +182,35 @@ describe('eviction', () => {
     await assert.rejects(r.multi().set('x', '1').exec(), /OOM|EXECABORT/);
     assert.equal(await r.del('k:0', 'k:1', 'k:2', 'k:3', 'k:4', 'k:5', 'k:6', 'k:7', 'k:8', 'k:9', 'k:10', 'k:11', 'k:12', 'k:13', 'k:14', 'k:15'), 16);
     assert.equal(await r.set('after-del', 'fits'), 'OK');
+    // A script's writes see the state found before it ran.
+    await limitHere(r, -1024);
+    await assert.rejects(r.eval("return redis.call('set', 'from-script', 'x')", 0), /OOM command not allowed when used memory > 'maxmemory'/);
+    assert.equal(await r.eval("return redis.call('get', 'k:20')", 0), value(1000));
     assert.equal(await infoNum(r, 'stats', 'evicted_keys'), 0);
   });
 
   async function fill2(client: Redis): Promise<void> {
     for (let i = 0; i < 200; i++) await client.set(`over:${i}`, value(1000));
   }
+
+  test('with tenacity 0 a lowered maxmemory is reached in the background, without commands', async () => {
+    await reset('allkeys-random');
+    await r.config('SET', 'maxmemory-eviction-tenacity', '0');
+    try {
+      await fill(r, 'k', 3000, 1000);
+      const used = await infoNum(r, 'memory', 'used_memory');
+      // Half the data must go; each call may evict only 16 keys, so the rest goes in slices.
+      await r.config('SET', 'maxmemory', String(used - 1500 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const mem = await info(r, 'memory');
+      assert.ok(Number(mem.get('used_memory')) <= Number(mem.get('maxmemory')));
+      const dbsize = await r.dbsize();
+      assert.ok(dbsize < 1900 && dbsize > 1000, `dbsize ${dbsize}`);
+      assert.ok((await infoNum(r, 'stats', 'total_eviction_exceeded_time')) >= 0);
+    } finally {
+      await r.config('SET', 'maxmemory-eviction-tenacity', '10');
+    }
+  });
 
   test('each evicted key is announced as an `evicted` keyspace event', async () => {
     await reset('allkeys-random');
@@ -280,7 +303,10 @@ describe('eviction', () => {
     await r.xadd('bigstream', '*', 'f', 'v');
     for (const mode of ['--bigkeys', '--memkeys']) {
       const out = await new Promise<string>((resolve, reject) => {
-        execFile('redis-cli', ['-p', String(pair.redoubt.port), mode], { timeout: 10000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+        execFile('redis-cli', ['-p', String(pair.redoubt.port), mode], { timeout: 10000 }, (err, stdout) => {
+          if (err !== null) reject(new Error(`redis-cli ${mode} failed: ${err.message}`));
+          else resolve(stdout);
+        });
       });
       assert.match(out, /Sampled 55 keys in the keyspace!/, `${mode}:\n${out}`);
       assert.match(out, /Biggest {3}list found '"biglist"'/, `${mode}:\n${out}`);
@@ -356,13 +382,15 @@ describe('the launcher sizes the heap from maxmemory', () => {
       const sampler = setInterval(() => (maxRss = Math.max(maxRss, rss())), 50);
       const until = Date.now() + 2000;
       let written = 0;
+      let refused = 0;
       await Promise.all(
         writers.map(async (w, n) => {
           let i = 0;
           while (Date.now() < until) {
             const p = w.pipeline();
             for (let j = 0; j < 50; j++) p.set(`w${n}:${i++}`, value(8192));
-            await p.exec();
+            const replies = (await p.exec()) ?? [];
+            for (const [err] of replies) if (err !== null) refused++;
             written += 50;
           }
         }),
@@ -371,6 +399,8 @@ describe('the launcher sizes the heap from maxmemory', () => {
       for (const w of writers) w.disconnect();
       assert.equal(await r.ping(), 'PONG');
       assert.ok(written * 8192 > 3 * maxmemory, `wrote only ${written} values`);
+      // Under allkeys-lru every write finds room (the heap guard underneath never had to refuse).
+      assert.equal(refused, 0, `${refused} of ${written} writes refused`);
       const used = await infoNum(r, 'memory', 'used_memory');
       assert.ok(used <= maxmemory, `used_memory ${used}`);
       assert.ok((await infoNum(r, 'stats', 'evicted_keys')) > 0);

@@ -93,7 +93,7 @@ export class Evictor {
       if (pick === null) return 'fail';
       const [db, key] = pick;
       const bytes = db.meta.bytesOf(key) + (db.expires.has(key) ? EXPIRE_OVERHEAD : 0);
-      db.evict(key);
+      if (!db.evict(key)) continue;
       freed += bytes;
       this.evicted(db, key);
       evicted++;

@@ -203,11 +203,16 @@ export class Database {
    * Removes a key chosen by maxmemory eviction (Redis's dbSyncDelete from performEvictions): it
    * goes whether or not its time has passed, and the dirty counter does not move.
    */
-  evict(key: string): void {
-    if (!this.data.has(key)) return;
+  evict(key: string): boolean {
+    if (!this.data.has(key)) {
+      // Metadata for a key that is not stored is a bug elsewhere: drop it rather than pick it again.
+      this.meta.delete(key);
+      return false;
+    }
     this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.events.modified(this, key);
+    return true;
   }
 
   private removeEntry(key: string): void {

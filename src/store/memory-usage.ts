@@ -65,7 +65,7 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
       return OBJECT + MAP_BASE + sampled(v.fields, v.size, samples, ([f, x]) => MAP_ENTRY + stringBytes(f.length) + stringBytes(x.length));
     case 'set':
       // Members in an array plus a member → index Map.
-      return OBJECT + MAP_BASE + sampled(v.members(), v.size, samples, (m) => SLOT + MAP_ENTRY + stringBytes(m.length));
+      return OBJECT + MAP_BASE + sampled(v.unordered(), v.size, samples, (m) => SLOT + MAP_ENTRY + stringBytes(m.length));
     case 'zset':
       // member → score Map (scores as heap numbers) and a skiplist node per member (about 13
       // fields, the score boxed).
