@@ -258,6 +258,28 @@ describe('eviction', () => {
     assert.equal(Number(mem.get('maxmemory_effective')), Math.floor((heapLimit - 48 * MB) * 0.5));
   });
 
+  test('used_memory follows the real heap: growth and FLUSHALL match V8 after MEMORY PURGE', async () => {
+    await reset('noeviction');
+    const sample = async (): Promise<[number, number]> => {
+      assert.equal(await r.call('MEMORY', 'PURGE'), 'OK');
+      const mem = await info(r, 'memory');
+      return [Number(mem.get('used_memory')), Number(mem.get('heap_used'))];
+    };
+    const [used0, heap0] = await sample();
+    await fill(r, 'k', 30000, 100);
+    const p = r.pipeline();
+    for (let i = 0; i < 50; i++) p.hset(`h${i}`, Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`field-${j}`, `value-${j}`])));
+    for (let i = 0; i < 50; i++) p.rpush(`l${i}`, ...Array.from({ length: 200 }, (_, j) => `element-${j}`));
+    await p.exec();
+    const [used1, heap1] = await sample();
+    const ratio = (heap1 - heap0) / (used1 - used0);
+    assert.ok(ratio > 0.75 && ratio < 1.35, `heap grew ${heap1 - heap0}, used_memory ${used1 - used0}`);
+    await r.flushall();
+    const [used2, heap2] = await sample();
+    assert.equal(used2, used0);
+    assert.ok(heap2 - heap0 < (heap1 - heap0) / 10, `heap after FLUSHALL ${heap2 - heap0} above where it started`);
+  });
+
   test('MEMORY USAGE is within a small factor of Redis 7.0 for every type', async () => {
     const rs = pair.redisClient;
     await reset('noeviction');

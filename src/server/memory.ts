@@ -47,7 +47,8 @@ export function heapSizeFor(maxmemory: number): number {
   return Math.max(MIN_OLD_GENERATION_MB, Math.ceil(maxmemory / MAXMEMORY_SHARE / (1024 * 1024)) + 16);
 }
 
-type Collect = (options: { type: 'major'; execution: 'async' | 'sync' }) => Promise<void> | undefined;
+/** gc(): with no options a full collection now; with { execution: 'async' } one in the background. */
+type Collect = (options?: { type: 'major'; execution: 'async' }) => Promise<void> | undefined;
 
 /** V8's gc(), exposed at runtime (it is what --expose-gc gives), or null where that fails. */
 function exposeCollector(): Collect | null {
@@ -129,7 +130,8 @@ export class MemoryGuard {
   /** A full collection now (MEMORY PURGE); false when collections cannot be started. */
   collectNow(): boolean {
     if (this.collect === null) return false;
-    void this.collect({ type: 'major', execution: 'sync' });
+    // No options: { execution: 'sync' } is not honoured by Node 20's V8, the bare call is.
+    void this.collect();
     this.sample();
     return true;
   }
