@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, REDOUBT_MAIN, useServerPair } from './helpers/servers.js';
+import { AccessPolicy, lfuCounterOf } from '../src/store/key-meta.js';
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/redoubt', import.meta.url));
 const MB = 1024 * 1024;
@@ -450,5 +451,31 @@ describe('the launcher sizes the heap from maxmemory', () => {
       execFile('pgrep', ['-f', `--port ${port}`], (_err, stdout) => resolve(stdout.trim()));
     });
     assert.equal(left, '');
+  });
+});
+
+describe('the LFU counter (Redis 7.0 evict.c arithmetic)', () => {
+  const minute = 60_000;
+  const policy = new AccessPolicy();
+  const now = 1_700_000_000_000;
+  const fieldAt = (msAgo: number, counter: number): number => ((Math.floor((now - msAgo) / minute) & 0xffff) << 8) | counter;
+
+  test('loses one per lfu-decay-time minutes since its last decrement, never below 0; 0 turns decay off', () => {
+    policy.decayTime = 1;
+    assert.equal(lfuCounterOf(fieldAt(0, 10), now, policy), 10);
+    assert.equal(lfuCounterOf(fieldAt(3 * minute, 10), now, policy), 7);
+    assert.equal(lfuCounterOf(fieldAt(30 * minute, 10), now, policy), 0);
+    policy.decayTime = 2;
+    assert.equal(lfuCounterOf(fieldAt(5 * minute, 10), now, policy), 8);
+    policy.decayTime = 0;
+    assert.equal(lfuCounterOf(fieldAt(500 * minute, 10), now, policy), 10);
+  });
+
+  test('the 16-bit minutes wrap once, as LFUTimeElapsed takes them', () => {
+    policy.decayTime = 1;
+    // Last decrement at minute 65530 of the 16-bit clock, now at minute 4: 65535 - 65530 + 4 = 9.
+    const at = (minutes: number): number => minutes * minute;
+    const field = (65530 << 8) | 20;
+    assert.equal(lfuCounterOf(field, at(65536 * 10 + 4), policy), 11);
   });
 });
