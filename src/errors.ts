@@ -438,7 +438,9 @@ export const maxclientsOverFileLimit = (room: number): string =>
  * maxmemory past what this process's V8 heap can hold (startup or CONFIG SET): the heap is sized
  * only when the process starts, so the fix is a restart with the larger value (docs/memory.md).
  */
-export const maxmemoryOverHeap = (requested: bigint, capacity: number, oldGeneration: number): string =>
-  `maxmemory ${requested} is more than this process can hold: at most ${capacity} bytes, half of V8's old generation ` +
-  `limit of ${oldGeneration} bytes. Set it in the configuration and start the server with the redoubt launcher ` +
-  `(or node --max-old-space-size) so the heap is sized for it`;
+export const maxmemoryOverHeap = (requested: bigint, capacity: number, oldGeneration: number | null, system: number): string =>
+  `maxmemory ${requested} is more than this process can hold: at most ${capacity} bytes, ` +
+  (oldGeneration !== null
+    ? `half of V8's old generation limit of ${oldGeneration} bytes. Set it in the configuration and start the server ` +
+      'with the redoubt launcher (or node --max-old-space-size) so the heap is sized for it'
+    : `half of the ${system} bytes of memory this system gives the process`);

@@ -8,6 +8,7 @@
 // The heap in use includes garbage V8 has not collected yet (after a FLUSHALL, say), so a refusal
 // also starts a background major collection, and the next sample shows what is really live.
 
+import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Client } from './client.js';
@@ -35,6 +36,16 @@ const RESAMPLE_WRITES = 256;
 /** Background collections started by refusals: at most one a second, backing off to one every 30 s while the heap stays full. */
 const COLLECT_MIN_MS = 1000;
 const COLLECT_MAX_MS = 30_000;
+
+/**
+ * The memory the system gives this process: physical memory, or less under a cgroup limit
+ * (process.constrainedMemory, which reports "no limit" as a huge number or undefined).
+ */
+function systemMemory(): number {
+  const total = os.totalmem();
+  const constrained = process.constrainedMemory();
+  return constrained !== undefined && constrained > 0 && constrained < total ? constrained : total;
+}
 
 /** Old generation below which the launcher does not go: the runtime, command table and scripts need room too. */
 const MIN_OLD_GENERATION_MB = 64;
@@ -70,6 +81,10 @@ export class MemoryGuard {
   readonly allocCeiling: number;
   /** The most maxmemory may be in this process, and the limit when maxmemory is 0. */
   readonly capacity: number;
+  /** What bounds the capacity: the heap (true) or the system's memory (false). */
+  readonly heapBound: boolean;
+  /** The memory the system gives this process. */
+  readonly systemMemory = systemMemory();
   /**
    * The heap in use at the last sample: live data plus garbage not yet collected, the young
    * generation included (its survivors move to the old generation).
@@ -87,7 +102,12 @@ export class MemoryGuard {
     this.oldLimit = Math.max(heapLimit - YOUNG_GENERATION, Math.floor(heapLimit / 4));
     this.writeCeiling = Math.floor(this.oldLimit * WRITE_SHARE);
     this.allocCeiling = Math.floor(this.oldLimit * ALLOC_SHARE);
-    this.capacity = Math.floor(this.oldLimit * MAXMEMORY_SHARE);
+    // Half the old generation, and never more than half of what the system gives the process:
+    // a heap sized for more than that would meet the kernel's OOM killer instead of V8's limit.
+    const heapShare = Math.floor(this.oldLimit * MAXMEMORY_SHARE);
+    const systemShare = Math.floor(this.systemMemory * MAXMEMORY_SHARE);
+    this.capacity = Math.min(heapShare, systemShare);
+    this.heapBound = heapShare <= systemShare;
     this.sample();
   }
 

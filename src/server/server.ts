@@ -466,7 +466,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   }
 
   fitMaxmemory(bytes: bigint): Error | undefined {
-    return bytes > BigInt(this.memory.capacity) ? new Error(E.maxmemoryOverHeap(bytes, this.memory.capacity, this.memory.oldLimit)) : undefined;
+    return bytes > BigInt(this.memory.capacity) ? new Error(E.maxmemoryOverHeap(bytes, this.memory.capacity, this.memory.heapBound ? this.memory.oldLimit : null, this.memory.systemMemory)) : undefined;
   }
 
   // --- policy ---
