@@ -39,12 +39,13 @@ const COLLECT_MAX_MS = 30_000;
 
 /**
  * The memory the system gives this process: physical memory, or less under a cgroup limit
- * (process.constrainedMemory, which reports "no limit" as a huge number or undefined).
+ * (process.constrainedMemory, which reports "no limit" as a huge number, or as undefined on
+ * older Node 20 releases: either fails the comparison below).
  */
 function systemMemory(): number {
   const total = os.totalmem();
   const constrained = process.constrainedMemory();
-  return constrained !== undefined && constrained > 0 && constrained < total ? constrained : total;
+  return constrained > 0 && constrained < total ? constrained : total;
 }
 
 /** Old generation below which the launcher does not go: the runtime, command table and scripts need room too. */
@@ -136,8 +137,8 @@ export class MemoryGuard {
     const now = Date.now();
     if (this.collect === null || this.collecting || now < this.nextCollect) return;
     this.collecting = true;
-    this.collect({ type: 'major', execution: 'async' })
-      ?.catch(() => {})
+    Promise.resolve(this.collect({ type: 'major', execution: 'async' }))
+      .catch(() => {})
       .finally(() => {
         this.collecting = false;
         this.sample();

@@ -302,22 +302,32 @@ export class Server implements KeyspaceEvents, ConfigTarget {
    * read this one figure.
    */
   usedMemory(): number {
-    let dataset = 0;
-    for (const db of this.dbs) dataset += db.usedBytes;
-    let held = 0;
-    for (const h of this.memoryHolders) held += h.bytes();
-    const used = this.startupMemory + dataset + this.clientMemory.total + this.scriptsMemory + held;
+    const used = this.startupMemory + this.datasetBytes() + this.clientMemory.total + this.scriptsMemory + this.heldBytes();
     if (used > this.peakMemory) this.peakMemory = used;
     return used;
   }
 
   /** used_memory in its parts. */
   memoryBreakdown(): MemoryBreakdown {
-    let dataset = 0;
-    for (const db of this.dbs) dataset += db.usedBytes;
-    let held = 0;
-    for (const h of this.memoryHolders) held += h.bytes();
-    return { startup: this.startupMemory, dataset, clients: this.clientMemory.total, scripts: this.scriptsMemory, held };
+    return {
+      startup: this.startupMemory,
+      dataset: this.datasetBytes(),
+      clients: this.clientMemory.total,
+      scripts: this.scriptsMemory,
+      held: this.heldBytes(),
+    };
+  }
+
+  private datasetBytes(): number {
+    let bytes = 0;
+    for (const db of this.dbs) bytes += db.usedBytes;
+    return bytes;
+  }
+
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const h of this.memoryHolders) bytes += h.bytes();
+    return bytes;
   }
 
   /** The limit used_memory is held to: maxmemory, or the heap's capacity when it is 0. */
@@ -466,7 +476,9 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   }
 
   fitMaxmemory(bytes: bigint): Error | undefined {
-    return bytes > BigInt(this.memory.capacity) ? new Error(E.maxmemoryOverHeap(bytes, this.memory.capacity, this.memory.heapBound ? this.memory.oldLimit : null, this.memory.systemMemory)) : undefined;
+    const m = this.memory;
+    if (bytes <= BigInt(m.capacity)) return undefined;
+    return new Error(E.maxmemoryOverHeap(bytes, m.capacity, m.heapBound ? m.oldLimit : null, m.systemMemory));
   }
 
   // --- policy ---
