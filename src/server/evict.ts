@@ -108,7 +108,10 @@ export class Evictor {
   /**
    * Where each evicted key leaves the server, after it is gone. This is the one place that must
    * hand the key to the propagation point (AOF, replicas) as a DEL (UNLINK under
-   * lazyfree-lazy-eviction), as Redis's propagateDeletion, once the server has one.
+   * lazyfree-lazy-eviction), as Redis's propagateDeletion, once the server has one: eviction runs
+   * before call(), outside any unit of work, so each DEL goes out on its own, without MULTI, as
+   * Redis's propagate_no_multi. With server.propagation that is
+   *   if (p.active) p.also(db.id, [lazyfree-lazy-eviction ? 'UNLINK' : 'DEL', key]);
    */
   private evicted(db: Database, key: string): void {
     this.evictedKeys++;
