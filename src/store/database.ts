@@ -171,10 +171,13 @@ export class Database {
     this.events.beforeWrite(this, key);
     const size = this.data.size;
     this.data.set(key, value);
-    if (this.data.size !== size) this.events.created(this, key);
+    const created = this.data.size !== size;
+    if (created) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
-    this.meta.set(key, keyBytes(key, value, false), this.clock.now());
+    const bytes = keyBytes(key, value, false);
+    if (created) this.meta.add(key, bytes, this.clock.now());
+    else this.meta.replace(key, bytes, this.clock.now());
     this.stats.dirty += changes;
     this.events.modified(this, key);
   }

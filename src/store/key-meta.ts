@@ -85,22 +85,26 @@ export class KeyMeta {
     return this.keys.length;
   }
 
-  /** Records a new key (or a replaced value) with its estimated bytes; the access field is set as for a new object. */
-  set(key: string, bytes: number, nowMs: number): void {
+  /** Records a key just created, with its estimated bytes and the access field of a new object. */
+  add(key: string, bytes: number, nowMs: number): void {
+    this.slots.set(key, this.keys.length);
+    this.keys.push(key);
+    this.fields.push(newAccessField(nowMs, this.policy));
+    this.bytes.push(bytes);
+    this.total += bytes;
+  }
+
+  /** The value of an existing key was replaced (recorded as new when the key was not). */
+  replace(key: string, bytes: number, nowMs: number): void {
     const slot = this.slots.get(key);
-    const field = newAccessField(nowMs, this.policy);
     if (slot === undefined) {
-      this.slots.set(key, this.keys.length);
-      this.keys.push(key);
-      this.fields.push(field);
-      this.bytes.push(bytes);
-      this.total += bytes;
+      this.add(key, bytes, nowMs);
       return;
     }
     this.total += bytes - (this.bytes[slot] ?? 0);
     this.bytes[slot] = bytes;
     // A replaced value keeps its LFU history, as Redis's dbSetValue; under LRU it is new.
-    if (!this.policy.lfu) this.fields[slot] = field;
+    if (!this.policy.lfu) this.fields[slot] = newAccessField(nowMs, this.policy);
   }
 
   /** A value changed in place: its new estimate. */
