@@ -1,6 +1,6 @@
 // Where a small key's bytes go inside Redoubt: loads N string keys into a Database in this
-// process and reads V8's heap after full collections, then drops the per-key access clock
-// (OBJECT IDLETIME) to show its share. Complements the RSS comparison in bench/compare.ts.
+// process and reads V8's heap after full collections, then drops the per-key metadata (access
+// field, size estimate, sampling slot) to show its share, beside the estimate used_memory counts. Complements the RSS comparison in bench/compare.ts.
 //
 // Run: node --expose-gc dist/bench/key-memory.js [--keys 1000000]
 
@@ -31,7 +31,8 @@ for (let i = 0; i < N; i++) {
   db.set(scratch.latin1Slice(0, k.length), scratch.latin1Slice(32, 35));
 }
 const loaded = heap();
-db.access.clear();
+const estimate = db.usedBytes;
+db.meta.clear();
 const withoutAccess = heap();
 
 const perKey = (bytes: number) => (bytes / N).toFixed(1).padStart(6);
@@ -39,8 +40,9 @@ process.stdout.write(
   [
     `${N} keys (13-byte names, 3-byte values), V8 heap after full GC:`,
     `  total                       ${perKey(loaded - before)} B/key`,
-    `  access clock Map (IDLETIME) ${perKey(loaded - withoutAccess)} B/key`,
+    `  key metadata (LRU/LFU, size) ${perKey(loaded - withoutAccess)} B/key`,
     `  data Map + key and value    ${perKey(withoutAccess - before)} B/key`,
+    `  estimate (used_memory)      ${perKey(estimate)} B/key`,
     `  (RSS now ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB)`,
     '',
   ].join('\n'),

@@ -33,6 +33,8 @@ export const NOAUTH = 'NOAUTH Authentication required.';
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const BUSY_SCRIPT = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** MEMORY PURGE where no collection can be started (Redis's wording for a failed purge). */
+export const PURGE_FAILED = 'ERR Error purging dirty pages';
 export const MAX_CLIENTS = 'ERR max number of clients reached';
 /** A handler threw: the command is answered with an error and the server keeps running. */
 export const INTERNAL = 'ERR internal error while executing the command; see the server log';
@@ -431,3 +433,14 @@ export const FUNCTION_PAYLOAD_LIBRARY = 'ERR Failed loading library payload';
 /** CONFIG SET maxclients past what the descriptor limit allows (Redis's updateMaxclients). */
 export const maxclientsOverFileLimit = (room: number): string =>
   `The operating system is not able to handle the specified number of clients, try with ${room}`;
+
+/**
+ * maxmemory past what this process's V8 heap can hold (startup or CONFIG SET): the heap is sized
+ * only when the process starts, so the fix is a restart with the larger value (docs/memory.md).
+ */
+export const maxmemoryOverHeap = (requested: bigint, capacity: number, oldGeneration: number | null, system: number): string =>
+  `maxmemory ${requested} is more than this process can hold: at most ${capacity} bytes, ` +
+  (oldGeneration !== null
+    ? `half of V8's old generation limit of ${oldGeneration} bytes. Set it in the configuration and start the server ` +
+      'with the redoubt launcher (or node --max-old-space-size) so the heap is sized for it'
+    : `half of the ${system} bytes of memory this system gives the process`);

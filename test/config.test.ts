@@ -235,7 +235,6 @@ describe('CONFIG SET', () => {
     for (const [name, value] of [
       ['appendonly', 'yes'],
       ['save', '900 1'],
-      ['maxmemory', '100mb'],
       ['activedefrag', 'yes'],
       ['min-slaves-to-write', '1'],
     ] as const) {

@@ -59,6 +59,12 @@ const REDOUBT_INFO_FIELDS = new Set([
   'unauthenticated_clients_memory',
   'unauthenticated_client_disconnections',
   'auth_timeout_disconnections',
+  // The limit in force and V8's heap (docs/memory.md).
+  'maxmemory_effective',
+  'maxmemory_effective_human',
+  'heap_size_limit',
+  'heap_used',
+  'mem_snapshot_retained',
 ]);
 
 describe('INFO', () => {

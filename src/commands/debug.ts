@@ -93,7 +93,7 @@ function object(c: Client, key: string): void {
     encoding = 'unknown';
   }
   const idle = db.idleSeconds(key);
-  const lru = (db.clock.lru() - idle) & 0xffffff;
+  const lru = db.meta.field(key) ?? 0;
   c.reply.status(
     `Value at:${fakeAddress(key)} refcount:${refcountOf(db, key, v)} encoding:${encoding} ` +
       `serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}`,

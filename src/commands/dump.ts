@@ -134,15 +134,11 @@ function restore(c: Client, argv: string[]): void {
   }
   db.set(k, value);
   if (ttl !== 0n) setExpireMs(db, k, ttl);
-  if (idle !== null && !lfuPolicy(c)) db.access.set(k, db.clock.lru() - estimatedIdle(idle, now));
+  if (idle !== null) db.setIdleSeconds(k, estimatedIdle(idle, now));
+  if (freq !== null) db.setFrequency(k, Number(freq));
   db.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'restore', k);
   c.reply.ok();
-}
-
-function lfuPolicy(c: Client): boolean {
-  const cfg = c.server.config;
-  return cfg.lookup('maxmemory-policy') !== undefined && cfg.str('maxmemory-policy').includes('lfu');
 }
 
 /**

@@ -6,6 +6,7 @@ import { stringCommands } from './string.js';
 import { bitmapCommands } from './bitmap.js';
 import { keyspaceCommands } from './keyspace.js';
 import { serverCommands } from './server.js';
+import { memoryCommands } from './memory.js';
 import { clientCommands } from './client.js';
 import { commandCommands } from './command.js';
 import { configCommands } from './config.js';
@@ -36,6 +37,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   bitmapCommands,
   keyspaceCommands,
   serverCommands,
+  memoryCommands,
   clientCommands,
   commandCommands,
   configCommands,

@@ -1,16 +1,17 @@
 // INFO: the report's sections, with Redis 7.0's field names and order. Values are measured where
-// Redoubt has the thing (clients, commands, memory, keyspace) and reported as "off" or zero where
-// it does not have it yet (RDB, AOF, replicas, eviction), so a parser reads the truth.
+// Redoubt has the thing (clients, commands, memory, keyspace, eviction) and reported as "off" or
+// zero where it does not have it yet (RDB, AOF, replicas), so a parser reads the truth.
 
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import type { ParamName } from '../config/parameters.js';
-import { usedMemory, type Server } from '../server/server.js';
+import type { Server } from '../server/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { activeLockouts } from '../security/auth-throttle.js';
 import { processMemory } from '../server/memory.js';
 import { ClientMemory } from '../server/client-memory.js';
+import { memoryOverview } from './memory.js';
 
 type Section = (server: Server) => string[];
 
@@ -115,15 +116,15 @@ function clients(s: Server): string[] {
 
 function memory(s: Server): string[] {
   const m = processMemory();
-  const used = usedMemory();
-  if (used > s.peakMemory) s.peakMemory = used;
+  // used_memory is the server's one figure (docs/memory.md); the allocator_* fields are V8's heap.
+  const o = memoryOverview(s);
+  const used = o.total;
   const peak = s.peakMemory;
   let clientsMem = 0;
   for (const c of s.clients.values()) clientsMem += ClientMemory.usage(c);
-  const startup = Math.min(s.startupMemory, used);
-  const overhead = Math.min(used, startup + clientsMem);
-  const dataset = used - overhead;
-  const netUsed = used - startup;
+  const startup = o.startup;
+  const dataset = o.dataset;
+  const overhead = o.overheadTotal;
   const allocated = m.heapUsed + m.external;
   const active = m.heapTotal + m.external;
   const resident = m.rss;
@@ -141,7 +142,7 @@ function memory(s: Server): string[] {
     `used_memory_overhead:${overhead}`,
     `used_memory_startup:${startup}`,
     `used_memory_dataset:${dataset}`,
-    `used_memory_dataset_perc:${netUsed === 0 ? '0.00' : ((dataset * 100) / netUsed).toFixed(2)}%`,
+    `used_memory_dataset_perc:${o.datasetPerc.toFixed(2)}%`,
     `allocator_allocated:${allocated}`,
     `allocator_active:${active}`,
     `allocator_resident:${resident}`,
@@ -163,6 +164,12 @@ function memory(s: Server): string[] {
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${cfgStr(s, 'maxmemory-policy', 'noeviction')}`,
+    // Redoubt's own: the limit eviction holds used_memory to (maxmemory, or the heap's capacity when 0).
+    `maxmemory_effective:${s.maxmemoryLimit()}`,
+    `maxmemory_effective_human:${bytesToHuman(s.maxmemoryLimit())}`,
+    `heap_size_limit:${s.memory.heapLimit}`,
+    `heap_used:${s.memory.heapUsed}`,
+    `mem_snapshot_retained:${o.held}`,
     `allocator_frag_ratio:${ratio(active, allocated)}`,
     `allocator_frag_bytes:${active - allocated}`,
     `allocator_rss_ratio:${ratio(resident, active)}`,
@@ -245,10 +252,10 @@ function stats(s: Server): string[] {
     'expired_stale_perc:0.00',
     `expired_time_cap_reached_count:${s.expiry.timeCapReached}`,
     'expire_cycle_cpu_milliseconds:0',
-    'evicted_keys:0',
+    `evicted_keys:${s.evictor.evictedKeys}`,
     `evicted_clients:${s.clientMemory.evicted}`,
-    'total_eviction_exceeded_time:0',
-    'current_eviction_exceeded_time:0',
+    `total_eviction_exceeded_time:${Math.floor(s.evictor.exceededTotalMs + s.evictor.currentExceededMs())}`,
+    `current_eviction_exceeded_time:${Math.floor(s.evictor.currentExceededMs())}`,
     `keyspace_hits:${s.store.stats.hits}`,
     `keyspace_misses:${s.store.stats.misses}`,
     `pubsub_channels:${s.pubsub.channels.size}`,

@@ -516,8 +516,8 @@ function objectIdletime(c: Client, argv: string[]): void {
 
 function objectFreq(c: Client, argv: string[]): void {
   if (objectLookup(c, argv) === undefined) return;
-  // Access frequency is not tracked yet: answer as Redis does under a non-LFU policy.
-  c.reply.error(E.LFU_NOT_SELECTED);
+  if (!maxmemoryPolicy(c).includes('lfu')) c.reply.error(E.LFU_NOT_SELECTED);
+  else c.reply.integer(c.db.frequency(arg(argv, 2)));
 }
 
 // --- the table ---

@@ -265,8 +265,9 @@ const table = [
   bool('replica-ignore-disk-write-errors', false),
   enm('propagation-error-behavior', ['ignore', 'panic', 'panic-on-replicas'], 'ignore'),
 
-  // --- memory management (no eviction yet: maxmemory stays 0) ---
-  mem('maxmemory', 0n, ULLONG_MAX, 0, { unsigned: true, ...off('maxmemory eviction', '0') }),
+  // --- memory management (docs/memory.md) ---
+  // At most what the heap can hold: V8's heap is sized when the process starts.
+  mem('maxmemory', 0n, ULLONG_MAX, 0, { unsigned: true, apply: (target, value) => target.fitMaxmemory(BigInt(value)) }),
   enm('maxmemory-policy', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], 'noeviction'),
   int('maxmemory-samples', 1n, INT_MAX, 5),
   int('maxmemory-eviction-tenacity', 0n, 100n, 10),

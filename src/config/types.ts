@@ -34,6 +34,8 @@ export interface ConfigTarget {
   setDefaultPassword(password: string): void;
   /** auth-failure-throttling off: every failure count and lockout is forgotten. */
   forgetAuthFailures(): void;
+  /** maxmemory: an Error when the process's heap cannot hold that much (docs/memory.md). */
+  fitMaxmemory(bytes: bigint): Error | undefined;
   /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
   applyConfig(): void;
 }

@@ -310,7 +310,7 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
     title: 'No memory limit',
     fix: 'Set maxmemory below the memory available to the process and pick a maxmemory-policy',
     rule: 'low when other hosts can connect; nothing on loopback only',
-    judge: (f) => (networked(f) && f.config('maxmemory') === '0' ? { severity: 'low', evidence: 'maxmemory 0: writes grow the dataset until the process runs out of memory' } : null),
+    judge: (f) => (networked(f) && f.config('maxmemory') === '0' ? { severity: 'low', evidence: 'maxmemory 0: on Redis, writes grow the dataset until the process runs out of memory; on Redoubt, until half of its heap' } : null),
   },
   {
     id: 'no-trusted-networks',

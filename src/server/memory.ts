@@ -1,11 +1,14 @@
 // What the process may still allocate. V8 aborts the whole process once its old generation (where
-// every stored value ends up) cannot grow past its limit, so the server stops short of it: past
-// the write ceiling, commands flagged denyoom are refused with -OOM (reads keep working), and no
-// single large allocation (a request's arguments, a string grown in place) is made unless it fits
-// under the allocation ceiling. maxmemory and eviction, when they come, extend refuseWrite().
+// every stored value ends up) cannot grow past its limit, so the server stops short of it twice.
+// maxmemory (used_memory, the estimate defined in docs/memory.md, against the limit, with
+// eviction: evict.ts) may be at most half of the old generation, and with maxmemory 0 that half is
+// the limit. Underneath, the real heap is watched: past the write ceiling, commands flagged
+// denyoom are refused with -OOM (reads keep working), and no single large allocation (a request's
+// arguments, a string grown in place) is made unless it fits under the allocation ceiling.
 // The heap in use includes garbage V8 has not collected yet (after a FLUSHALL, say), so a refusal
 // also starts a background major collection, and the next sample shows what is really live.
 
+import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Client } from './client.js';
@@ -13,6 +16,11 @@ import type { Command } from '../commands/registry.js';
 
 /** Share of the old generation's limit past which denyoom commands are refused. */
 const WRITE_SHARE = 0.7;
+/**
+ * Share of the old generation's limit maxmemory may reach: the other half leaves room for garbage
+ * not yet collected, requests being read, and error in the estimates.
+ */
+const MAXMEMORY_SHARE = 0.5;
 /** Share of the old generation's limit that no single large allocation may cross. */
 const ALLOC_SHARE = 0.85;
 /**
@@ -29,7 +37,30 @@ const RESAMPLE_WRITES = 256;
 const COLLECT_MIN_MS = 1000;
 const COLLECT_MAX_MS = 30_000;
 
-type Collect = (options: { type: 'major'; execution: 'async' }) => Promise<void>;
+/**
+ * The memory the system gives this process: physical memory, or less under a cgroup limit
+ * (process.constrainedMemory, which reports "no limit" as a huge number, or as undefined on
+ * older Node 20 releases: either fails the comparison below).
+ */
+function systemMemory(): number {
+  const total = os.totalmem();
+  const constrained = process.constrainedMemory();
+  return constrained > 0 && constrained < total ? constrained : total;
+}
+
+/** Old generation below which the launcher does not go: the runtime, command table and scripts need room too. */
+const MIN_OLD_GENERATION_MB = 64;
+
+/**
+ * The old-generation size (MB, for --max-old-space-size) a process needs so that `maxmemory` fits
+ * in its capacity (MAXMEMORY_SHARE of it), with a little room for rounding.
+ */
+export function heapSizeFor(maxmemory: number): number {
+  return Math.max(MIN_OLD_GENERATION_MB, Math.ceil(maxmemory / MAXMEMORY_SHARE / (1024 * 1024)) + 16);
+}
+
+/** gc(): with no options a full collection now; with { execution: 'async' } one in the background. */
+type Collect = (options?: { type: 'major'; execution: 'async' }) => Promise<void> | undefined;
 
 /** V8's gc(), exposed at runtime (it is what --expose-gc gives), or null where that fails. */
 function exposeCollector(): Collect | null {
@@ -49,6 +80,12 @@ export class MemoryGuard {
   readonly oldLimit: number;
   readonly writeCeiling: number;
   readonly allocCeiling: number;
+  /** The most maxmemory may be in this process, and the limit when maxmemory is 0. */
+  readonly capacity: number;
+  /** What bounds the capacity: the heap (true) or the system's memory (false). */
+  readonly heapBound: boolean;
+  /** The memory the system gives this process. */
+  readonly systemMemory = systemMemory();
   /**
    * The heap in use at the last sample: live data plus garbage not yet collected, the young
    * generation included (its survivors move to the old generation).
@@ -66,6 +103,12 @@ export class MemoryGuard {
     this.oldLimit = Math.max(heapLimit - YOUNG_GENERATION, Math.floor(heapLimit / 4));
     this.writeCeiling = Math.floor(this.oldLimit * WRITE_SHARE);
     this.allocCeiling = Math.floor(this.oldLimit * ALLOC_SHARE);
+    // Half the old generation, and never more than half of what the system gives the process:
+    // a heap sized for more than that would meet the kernel's OOM killer instead of V8's limit.
+    const heapShare = Math.floor(this.oldLimit * MAXMEMORY_SHARE);
+    const systemShare = Math.floor(this.systemMemory * MAXMEMORY_SHARE);
+    this.capacity = Math.min(heapShare, systemShare);
+    this.heapBound = heapShare <= systemShare;
     this.sample();
   }
 
@@ -94,7 +137,7 @@ export class MemoryGuard {
     const now = Date.now();
     if (this.collect === null || this.collecting || now < this.nextCollect) return;
     this.collecting = true;
-    this.collect({ type: 'major', execution: 'async' })
+    Promise.resolve(this.collect({ type: 'major', execution: 'async' }))
       .catch(() => {})
       .finally(() => {
         this.collecting = false;
@@ -103,6 +146,15 @@ export class MemoryGuard {
         this.collectInterval = this.heapUsed > this.writeCeiling ? Math.min(this.collectInterval * 2, COLLECT_MAX_MS) : COLLECT_MIN_MS;
         this.nextCollect = Date.now() + this.collectInterval;
       });
+  }
+
+  /** A full collection now (MEMORY PURGE); false when collections cannot be started. */
+  collectNow(): boolean {
+    if (this.collect === null) return false;
+    // No options: { execution: 'sync' } is not honoured by Node 20's V8, the bare call is.
+    void this.collect();
+    this.sample();
+    return true;
   }
 
   /**
@@ -119,18 +171,41 @@ export class MemoryGuard {
 }
 
 /**
- * The gate's memory check, as Redis's processCommand: a denyoom command is refused while memory is
- * short, and so is anything queued inside MULTI (queueing takes memory too) except EXEC, DISCARD,
- * QUIT and RESET; an EXEC whose queue holds a denyoom command counts as one.
+ * The gate's memory check, as Redis's processCommand: before any command, keys are evicted while
+ * used_memory is over the limit; then a denyoom command is refused if that could not free
+ * enough, or if the heap itself is short, and so is anything queued inside MULTI (queueing takes
+ * memory too) except EXEC, DISCARD, QUIT and RESET; an EXEC whose queue holds a denyoom command
+ * counts as one.
  */
 export function refusedForMemory(c: Client, cmd: Command, argv: readonly string[]): boolean {
+  const server = c.server;
+  // Not while a script is suspended: its writes and the evictions' would interleave.
+  let oom = false;
+  if (server.script === null || !server.script.timedOut) {
+    oom = server.evictor.perform() === 'fail';
+    server.evictor.oomAtCommandStart = oom;
+  }
   let denyoom = cmd.isDenyOom;
   if (!denyoom && c.multi !== null) {
     const name = cmd.fullName;
     if (name === 'exec') denyoom = c.multi.commands.some((q) => q.cmd.isDenyOom);
     else denyoom = name !== 'discard' && name !== 'quit' && name !== 'reset';
   }
-  return denyoom && c.server.memory.refuseWrite(argv);
+  if (!denyoom) return false;
+  const heapShort = server.memory.refuseWrite(argv);
+  return oom || heapShort;
+}
+
+/**
+ * Memory that used_memory counts outside the keyspace, clients and scripts: a snapshot's copies of
+ * values overwritten while it walks the keyspace, say. Whoever holds such memory registers one of
+ * these in Server.memoryHolders; eviction, INFO and MEMORY then count it.
+ */
+export interface MemoryHolder {
+  /** What holds it, for MEMORY STATS (a short lowercase name, e.g. "snapshot"). */
+  readonly name: string;
+  /** Bytes held right now. */
+  bytes(): number;
 }
 
 /**

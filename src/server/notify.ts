@@ -9,7 +9,7 @@ import type { Server } from './server.js';
 
 export {
   NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH, NOTIFY_ZSET, NOTIFY_EXPIRED,
-  NOTIFY_STREAM, NOTIFY_KEY_MISS, NOTIFY_NEW,
+  NOTIFY_STREAM, NOTIFY_KEY_MISS, NOTIFY_NEW, NOTIFY_EVICTED,
 } from '../config/keyspace-events.js';
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../config/keyspace-events.js';
 

@@ -5,6 +5,7 @@
 // share nothing. Listening sockets and the per-connection read loop live in connection.ts.
 
 import net from 'node:net';
+import * as E from '../errors.js';
 import type { Config } from '../config/config.js';
 import type { ConfigTarget } from '../config/types.js';
 import { notifyFlagsOf } from '../config/keyspace-events.js';
@@ -36,7 +37,8 @@ import { Acl } from '../security/acl/state.js';
 import type { UserLine } from '../config/config-file.js';
 import { notifyDb, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { PubSub } from './pubsub.js';
-import { MemoryGuard, processMemory } from './memory.js';
+import { MemoryGuard, processMemory, type MemoryHolder } from './memory.js';
+import { Evictor } from './evict.js';
 import { ClientMemory, clientsCron } from './client-memory.js';
 import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
 
@@ -78,11 +80,25 @@ export interface ClientPause {
   timer: NodeJS.Timeout | null;
 }
 
-/** What INFO reports as used_memory: the V8 heap plus memory held outside it (Buffers). */
-export function usedMemory(): number {
+/** The V8 heap in use plus memory held outside it (Buffers): what the process holds once built. */
+function heapInUse(): number {
   // Not process.memoryUsage(): it reads /proc and throws EMFILE when descriptors run out.
   const m = processMemory();
   return m.heapUsed + m.external;
+}
+
+/** The parts of used_memory (docs/memory.md). */
+export interface MemoryBreakdown {
+  /** The heap in use once the server was built (used_memory_startup). */
+  readonly startup: number;
+  /** Estimated keys, values, TTLs and per-key metadata, all databases. */
+  readonly dataset: number;
+  /** Query buffers and unsent replies of every client. */
+  readonly clients: number;
+  /** Lua VMs, cached script bodies and function libraries. */
+  readonly scripts: number;
+  /** What memoryHolders hold (snapshot copies). */
+  readonly held: number;
 }
 
 export interface ListenAddress {
@@ -121,6 +137,17 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly clientMemory = new ClientMemory();
   /** Clients in MONITOR mode. */
   readonly monitors = new Monitors(flushClient);
+  /** maxmemory and its policies: keys evicted before commands while used_memory is over the limit. */
+  readonly evictor: Evictor = new Evictor(this);
+  /**
+   * Memory used_memory counts beyond the keyspace, clients and scripts: the snapshotter registers
+   * the bytes it retains for values overwritten during its walk here.
+   */
+  readonly memoryHolders: MemoryHolder[] = [];
+  /** maxmemory in bytes (0: the heap's capacity is the limit). */
+  private maxmemoryBytes = 0;
+  /** The scripts' memory, read each cron tick (summing libraries is not for every command). */
+  private scriptsMemory = 0;
   /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
   private readonly unblocked = new Set<Client>();
   readonly startTime = Date.now();
@@ -150,8 +177,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly pause: ClientPause = { type: 'none', until: 0, timer: null };
   /** Clients holding a request until the pause ends, in arrival order. */
   readonly pausedClients = new Set<Client>();
-  /** Memory in use once the server was built, and the most seen since (INFO memory). */
-  readonly startupMemory = usedMemory();
+  /** Memory in use once the server was built, and the most used_memory seen since (INFO memory). */
+  readonly startupMemory = heapInUse();
   peakMemory = this.startupMemory;
   readonly listeners: net.Server[] = [];
   /** Where the server actually listens, for the log, INFO and tests. */
@@ -269,9 +296,72 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     return fire;
   }
 
+  /**
+   * used_memory (docs/memory.md): what the server had once built, plus the estimated dataset, the
+   * clients' buffers, the scripts and what memoryHolders retain. Eviction, INFO and MEMORY all
+   * read this one figure.
+   */
+  usedMemory(): number {
+    const used = this.startupMemory + this.datasetBytes() + this.clientMemory.total + this.scriptsMemory + this.heldBytes();
+    if (used > this.peakMemory) this.peakMemory = used;
+    return used;
+  }
+
+  /** used_memory in its parts. */
+  memoryBreakdown(): MemoryBreakdown {
+    return {
+      startup: this.startupMemory,
+      dataset: this.datasetBytes(),
+      clients: this.clientMemory.total,
+      scripts: this.scriptsMemory,
+      held: this.heldBytes(),
+    };
+  }
+
+  private datasetBytes(): number {
+    let bytes = 0;
+    for (const db of this.dbs) bytes += db.usedBytes;
+    return bytes;
+  }
+
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const h of this.memoryHolders) bytes += h.bytes();
+    return bytes;
+  }
+
+  /** The limit used_memory is held to: maxmemory, or the heap's capacity when it is 0. */
+  maxmemoryLimit(): number {
+    return this.maxmemoryBytes > 0 ? this.maxmemoryBytes : this.memory.capacity;
+  }
+
+  private readScriptsMemory(): void {
+    const lua = this.scripts.memory();
+    const fns = this.functions.memory();
+    this.scriptsMemory = lua.lua + lua.bodies + fns.vm + fns.overhead;
+  }
+
   /** Pushes config values that live outside the table into the parts that use them. */
   applyConfig(): void {
     const c = this.config;
+    const policy = c.str('maxmemory-policy');
+    this.store.access.lfu = policy.endsWith('lfu');
+    this.store.access.logFactor = c.num('lfu-log-factor');
+    this.store.access.decayTime = c.num('lfu-decay-time');
+    this.evictor.configure(policy, c.num('maxmemory-samples'), c.num('maxmemory-eviction-tenacity'));
+    const maxmemory = c.num('maxmemory');
+    if (maxmemory !== this.maxmemoryBytes) {
+      this.maxmemoryBytes = maxmemory;
+      const used = this.usedMemory();
+      // As Redis's updateMaxmemory: say so, and start evicting without waiting for a command.
+      if (maxmemory > 0 && maxmemory < used && this.cron !== null) {
+        this.log.warning(
+          `WARNING: the new maxmemory value set via CONFIG SET (${maxmemory}) is smaller than the current memory usage (${used}). ` +
+            'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+        );
+      }
+      if (this.cron !== null) this.evictor.kick();
+    }
     this.log.level = c.str('loglevel') as Logger['level'];
     this.log.file = c.str('logfile');
     this.slowlog.threshold = c.num('slowlog-log-slower-than');
@@ -311,7 +401,9 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     s.outputLimitDisconnections = 0;
     s.authFailures = s.authThrottled = s.authLockouts = 0;
     this.clientMemory.resetStats();
-    this.peakMemory = usedMemory();
+    this.evictor.evictedKeys = 0;
+    this.evictor.exceededTotalMs = 0;
+    this.peakMemory = this.usedMemory();
     this.store.stats.hits = this.store.stats.misses = 0;
     this.expiry.timeCapReached = 0;
     for (const cmd of this.commands.walk()) {
@@ -383,6 +475,12 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.authThrottle.clear();
   }
 
+  fitMaxmemory(bytes: bigint): Error | undefined {
+    const m = this.memory;
+    if (bytes <= BigInt(m.capacity)) return undefined;
+    return new Error(E.maxmemoryOverHeap(bytes, m.capacity, m.heapBound ? m.oldLimit : null, m.systemMemory));
+  }
+
   // --- policy ---
 
   /** True when the client must authenticate before running commands (Redis's authRequired). */
@@ -420,6 +518,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (door !== null) throw new Error(`Refusing to start: ${door}`);
     const fds = fitMaxclientsToFileLimit(this.config, (line) => this.log.warning(line));
     if (fds !== null) throw fds;
+    const tooBig = this.fitMaxmemory(BigInt(this.config.num('maxmemory')));
+    if (tooBig !== undefined) throw tooBig;
     const port = this.config.num('port');
     const tlsPort = this.config.num('tls-port');
     const backlog = this.config.num('tcp-backlog');
@@ -482,6 +582,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   /** Runs hz times a second, as Redis's serverCron. */
   private serverCron(): void {
     this.memory.sample();
+    this.readScriptsMemory();
     // As Redis, whose event loop serves only sockets while a script is busy: no active expiry
     // (the script must find its keys), no timeouts, no samples until it ends.
     if (this.script !== null) return;
@@ -507,8 +608,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     s.lastNetOutput = s.netOutput;
     if (s.inputSamples.length > 16) s.inputSamples.shift();
     if (s.outputSamples.length > 16) s.outputSamples.shift();
-    const mem = usedMemory();
-    if (mem > this.peakMemory) this.peakMemory = mem;
+    this.usedMemory();
     const timeout = this.config.num('timeout');
     if (timeout > 0) {
       const limit = Date.now() - timeout * 1000;
@@ -570,6 +670,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.log.warning(reason);
     if (this.cron) clearInterval(this.cron);
     if (this.pause.timer) clearTimeout(this.pause.timer);
+    this.evictor.stop();
     for (const c of this.clients.values()) {
       c.flush();
       this.closeClient(c);

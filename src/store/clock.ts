@@ -7,17 +7,10 @@ export class Clock {
   private frozen = false;
   /** Date.now() - performance.now(): lets one monotonic read serve both timing and the clock. */
   private offset = Date.now() - performance.now();
-  /** Start of the LRU clock behind OBJECT IDLETIME. */
-  private readonly lruEpoch = this.cached;
 
   /** Milliseconds since the epoch as of the current command. */
   now(): number {
     return this.cached;
-  }
-
-  /** Seconds since the clock was made: the LRU clock (a small integer V8 stores inline). */
-  lru(): number {
-    return Math.floor((this.cached - this.lruEpoch) / 1000);
   }
 
   /**

@@ -5,6 +5,7 @@
 
 import { Clock } from './clock.js';
 import { ScanCursors } from './scan.js';
+import { AccessPolicy } from './key-meta.js';
 
 /** Counters INFO reports (persistence and stats sections). */
 export class KeyspaceStats {
@@ -22,4 +23,6 @@ export class StoreContext {
   readonly scanCursors = new ScanCursors();
   /** Set while a CLIENT NO-TOUCH client runs a command: lookups leave access times alone. */
   noTouch = false;
+  /** How key access is recorded (LRU or LFU, and LFU's parameters), from the configuration. */
+  readonly access = new AccessPolicy();
 }

@@ -10,6 +10,8 @@ import { StoreContext, type KeyspaceStats } from './context.js';
 import type { Clock } from './clock.js';
 import type { ScanCursors } from './scan.js';
 import type { Value } from './types.js';
+import { idleSecondsOf, KeyMeta, lfuCounterOf, lfuField } from './key-meta.js';
+import { EXPIRE_OVERHEAD, keyBytes } from './memory-usage.js';
 
 /**
  * The write barrier: what must hear of a change before it happens. Every path that changes a key
@@ -68,8 +70,11 @@ export class Database {
    * ttl.ts); null until one is set. It goes with `expires` through FLUSHDB and SWAPDB.
    */
   expiresExact: Map<string, bigint> | null = null;
-  /** LRU clock of the last access per key, for OBJECT IDLETIME. */
-  access = new Map<string, number>();
+  /**
+   * Per key: the access field (LRU clock or LFU counter, for eviction, OBJECT IDLETIME and FREQ)
+   * and the estimated bytes (MEMORY USAGE, used_memory); random sampling for eviction.
+   */
+  meta: KeyMeta;
   /**
    * The strings whose representation is not the one their content implies, because of how they
    * were written (SETRANGE leaves "10" raw, COPY unshares a small integer); see store/encoding.ts.
@@ -91,6 +96,12 @@ export class Database {
     this.clock = shared.clock;
     this.stats = shared.stats;
     this.scanCursors = shared.scanCursors;
+    this.meta = new KeyMeta(shared.access);
+  }
+
+  /** Estimated bytes of this database's keys, values and TTLs (the dataset part of used_memory). */
+  get usedBytes(): number {
+    return this.meta.total + this.expires.size * EXPIRE_OVERHEAD;
   }
 
   get size(): number {
@@ -102,7 +113,7 @@ export class Database {
     const v = this.data.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    if (touch && !this.shared.noTouch) this.access.set(key, this.clock.lru());
+    if (touch && !this.shared.noTouch) this.meta.touch(key, this.clock.now());
     return v;
   }
 
@@ -160,10 +171,13 @@ export class Database {
     this.events.beforeWrite(this, key);
     const size = this.data.size;
     this.data.set(key, value);
-    if (this.data.size !== size) this.events.created(this, key);
+    const created = this.data.size !== size;
+    if (created) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
-    this.access.set(key, this.clock.lru());
+    const bytes = keyBytes(key, value, false);
+    if (created) this.meta.add(key, bytes, this.clock.now());
+    else this.meta.replace(key, bytes, this.clock.now());
     this.stats.dirty += changes;
     this.events.modified(this, key);
   }
@@ -174,6 +188,8 @@ export class Database {
    */
   modified(key: string, changes = 1): void {
     this.stats.dirty += changes;
+    const v = this.data.get(key);
+    if (v !== undefined) this.meta.resize(key, keyBytes(key, v, false));
     this.events.modified(this, key);
   }
 
@@ -186,10 +202,26 @@ export class Database {
     return true;
   }
 
+  /**
+   * Removes a key chosen by maxmemory eviction (Redis's dbSyncDelete from performEvictions): it
+   * goes whether or not its time has passed, and the dirty counter does not move.
+   */
+  evict(key: string): boolean {
+    if (!this.data.has(key)) {
+      // Metadata for a key that is not stored is a bug elsewhere: drop it rather than pick it again.
+      this.meta.delete(key);
+      return false;
+    }
+    this.events.beforeWrite(this, key);
+    this.removeEntry(key);
+    this.events.modified(this, key);
+    return true;
+  }
+
   private removeEntry(key: string): void {
     this.data.delete(key);
     this.expires.delete(key);
-    this.access.delete(key);
+    this.meta.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
   }
 
@@ -241,10 +273,29 @@ export class Database {
     return true;
   }
 
-  /** Seconds since the key was last accessed. */
+  /** Seconds since the key was last accessed (Redis's estimateObjectIdleTime, in seconds). */
   idleSeconds(key: string): number {
-    const lru = this.clock.lru();
-    return lru - (this.access.get(key) ?? lru);
+    const field = this.meta.field(key);
+    return field === undefined ? 0 : idleSecondsOf(field, this.clock.now());
+  }
+
+  /** The key's LFU counter after decay (OBJECT FREQ; meaningful under an LFU policy). */
+  frequency(key: string): number {
+    const field = this.meta.field(key);
+    return field === undefined ? 0 : lfuCounterOf(field, this.clock.now(), this.shared.access);
+  }
+
+  /**
+   * Sets the access field of an existing key as RESTORE ... IDLETIME and an RDB's IDLE opcode do
+   * (Redis's objectSetLRUOrLFU): the idle time counts under an LRU policy only.
+   */
+  setIdleSeconds(key: string, seconds: number): void {
+    if (!this.shared.access.lfu) this.meta.setIdle(key, seconds, this.clock.now());
+  }
+
+  /** The same for RESTORE ... FREQ and the FREQ opcode: the counter counts under an LFU policy only. */
+  setFrequency(key: string, counter: number): void {
+    if (this.shared.access.lfu) this.meta.setField(key, lfuField(counter, this.clock.now()));
   }
 
   /** Removes every key; returns how many there were. */
@@ -255,7 +306,7 @@ export class Database {
     this.data = new Map();
     this.expires = new Map();
     this.expiresExact = null;
-    this.access = new Map();
+    this.meta.clear();
     this.stringEncodings = new Map();
     this.stats.dirty += n;
     return n;
@@ -268,21 +319,16 @@ export class Database {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.expiresExact, other.expiresExact] = [other.expiresExact, this.expiresExact];
-    [this.access, other.access] = [other.access, this.access];
+    [this.meta, other.meta] = [other.meta, this.meta];
     [this.stringEncodings, other.stringEncodings] = [other.stringEncodings, this.stringEncodings];
   }
 
   /** A uniformly random live key, or undefined when empty. Expired keys met on the way are removed. */
   randomKey(): string | undefined {
     for (let tries = 0; this.data.size > 0 && tries < 100; tries++) {
-      const target = Math.floor(Math.random() * this.data.size);
-      let i = 0;
-      for (const key of this.data.keys()) {
-        if (i++ === target) {
-          if (!this.expireIfNeeded(key)) return key;
-          break;
-        }
-      }
+      const key = this.meta.random();
+      if (key === undefined) break;
+      if (!this.expireIfNeeded(key)) return key;
     }
     // Everything sampled had expired: fall back to a linear pass.
     for (const key of this.data.keys()) if (!this.expireIfNeeded(key)) return key;

@@ -98,6 +98,11 @@ export class SetValue {
     return this.items;
   }
 
+  /** The members in storage order, never sorted first (size estimates read a few on every write). */
+  unordered(): readonly string[] {
+    return this.items;
+  }
+
   /** Members with distinct random slots: `count` must be below the size. */
   sample(count: number): string[] {
     const items = this.items;
