@@ -33,6 +33,7 @@ export const NOAUTH = 'NOAUTH Authentication required.';
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const BUSY_SCRIPT = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+export const LOADING = 'LOADING Redis is loading the dataset in memory';
 export const MAX_CLIENTS = 'ERR max number of clients reached';
 /** A handler threw: the command is answered with an error and the server keeps running. */
 export const INTERNAL = 'ERR internal error while executing the command; see the server log';

@@ -10,6 +10,7 @@ import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, se
 import { createCommandTable } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import { createServer, loadServerConfig } from './compose.js';
+import { loadDataAtStartup } from '../server/rdb-load.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
@@ -124,6 +125,15 @@ async function main(argv: string[]): Promise<number> {
     if (socketPath !== '' && socketPerm !== 0) chmodSync(socketPath, socketPerm);
     log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
+    // As Redis: listening first, so clients get -LOADING (not a refused connection) meanwhile.
+    try {
+      await loadDataAtStartup(server);
+    } catch (err) {
+      log.warning(`Fatal error loading the DB: ${err instanceof Error ? err.message : String(err)} Exiting.`);
+      await server.shutdown('Exiting after a failed load.');
+      removeFile(pidfile);
+      return 1;
+    }
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
     server.audit.event('server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');

@@ -1,0 +1,252 @@
+// Loading an RDB file into the server's databases and function libraries, as Redis's rdbLoad:
+// in time slices, so the event loop keeps answering (clients get -LOADING for commands without
+// the `loading` flag, INFO shows the progress), with Redis's log lines and a progress line on
+// long loads. A damaged or unloadable file stops the load with a message naming the file, the
+// offset and the fix, and whatever was loaded is removed again: nothing is half-loaded.
+// Used at startup, by DEBUG RELOAD, and by the AOF loader for an RDB preamble.
+
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Server } from './server.js';
+import { RdbFileError, RdbFileReader, printable, type RdbKeyRecord } from '../persistence/rdb/file.js';
+import { DecodeBudget } from '../persistence/rdb/budget.js';
+import type { RdbLoadOptions } from '../persistence/rdb/value.js';
+import { setExpireMs } from '../store/ttl.js';
+import type { Database } from '../store/database.js';
+import type { Config } from '../config/config.js';
+
+/** What INFO's loading_* fields show while a load runs. */
+export interface LoadingState {
+  /** Seconds since the epoch (loading_start_time). */
+  readonly startTime: number;
+  readonly totalBytes: number;
+  loadedBytes: number;
+  /** used-mem of the aux fields (loading_rdb_used_mem). */
+  rdbUsedMem: number;
+}
+
+/** The figures of the last load (INFO rdb_last_load_keys_*). */
+export interface LoadStats {
+  keysLoaded: number;
+  keysExpired: number;
+}
+
+/** A file that could not be loaded; the message names the file, the offset and what to do. */
+export class RdbLoadError extends Error {}
+
+/** How long one slice of loading may hold the event loop. */
+const SLICE_MS = 5;
+/** How often a long load logs its progress. */
+const PROGRESS_EVERY_MS = 2000;
+/** Only the first few empty keys are named in the log, as Redis. */
+const EMPTY_KEYS_LOGGED = 10;
+
+export function rdbLoadOptions(config: Config): RdbLoadOptions {
+  return {
+    setMaxIntsetEntries: config.num('set-max-intset-entries'),
+    hashMaxListpackEntries: config.num('hash-max-listpack-entries'),
+    hashMaxListpackValue: config.num('hash-max-listpack-value'),
+    zsetMaxListpackEntries: config.num('zset-max-listpack-entries'),
+    zsetMaxListpackValue: config.num('zset-max-listpack-value'),
+  };
+}
+
+export interface LoadOptions {
+  /** The name the messages use (the file's path). */
+  readonly source: string;
+  /** Where the RDB data starts in `buf`. */
+  readonly start?: number;
+  /** Bytes after the RDB's end are allowed (an AOF base file goes on with commands). */
+  readonly trailing?: boolean;
+  /** Keep keys whose time has passed (an AOF preamble: the commands after it expect them). */
+  readonly keepExpired?: boolean;
+}
+
+/** The result of a load: where the RDB data ended in the buffer. */
+export interface LoadResult {
+  readonly end: number;
+  readonly keysLoaded: number;
+  readonly keysExpired: number;
+}
+
+/**
+ * Loads the RDB file at `path` (startup, DEBUG RELOAD). Resolves to null when the file does not
+ * exist; rejects with RdbLoadError when it cannot be loaded.
+ */
+export async function loadRdbFile(server: Server, path: string): Promise<LoadResult | null> {
+  let buf: Buffer;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new RdbLoadError(`${path} is not a regular file. Fix: point dir and dbfilename at an RDB file, or move it away.`);
+    buf = await readFile(path);
+  } catch (err) {
+    if (err instanceof RdbLoadError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new RdbLoadError(`Cannot open the RDB file ${path}: ${(err as Error).message}. Fix: check its permissions and the dir setting.`);
+  }
+  const started = performance.now();
+  const result = await loadRdb(server, buf, { source: path });
+  server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  return result;
+}
+
+/** Loads RDB data from `buf` into the server, in time slices; see LoadOptions. */
+export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): Promise<LoadResult> {
+  const log = server.log;
+  const start = opts.start ?? 0;
+  const reader = new RdbFileReader(buf, {
+    load: rdbLoadOptions(server.config),
+    budget: new DecodeBudget(),
+    verifyChecksum: server.config.bool('rdbchecksum'),
+  }, start);
+  const state: LoadingState = { startTime: Math.floor(Date.now() / 1000), totalBytes: buf.length - start, loadedBytes: 0, rdbUsedMem: 0 };
+  const loaded = { keys: 0, expired: 0, empty: 0 };
+  const libraries: string[] = [];
+  // Keys loaded by this call, so a failure can take them out again (a DEBUG RELOAD's or an
+  // AOF preamble's databases may hold keys from before).
+  const touched = new Set<number>();
+  const dirty = server.store.stats.dirty;
+  server.loading = state;
+  const began = performance.now();
+  let lastProgress = began;
+  const now = Date.now();
+  const lru = server.store.clock.lru();
+  let db = server.dbs[0];
+  try {
+    reader.header();
+    for (;;) {
+      const sliceEnd = performance.now() + SLICE_MS;
+      let eof: { end: number; checksum: string } | null = null;
+      for (let n = 0; eof === null; n++) {
+        if ((n & 63) === 63 && performance.now() > sliceEnd) break;
+        const rec = reader.next();
+        switch (rec.kind) {
+          case 'key': {
+            if (db === undefined) throw new RdbFileError(rec.offset, 'key before any database is selected', 'corrupt');
+            if (!opts.keepExpired && rec.expireAt !== null && rec.expireAt < BigInt(now)) {
+              loaded.expired++;
+              break;
+            }
+            touched.add(db.id);
+            addKey(db, rec, lru);
+            loaded.keys++;
+            break;
+          }
+          case 'select': {
+            db = server.dbs[rec.db];
+            if (db === undefined) {
+              throw new RdbFileError(
+                rec.offset,
+                `Data file was created with a server configured to handle more than ${server.dbs.length} databases (it selects DB ${rec.db})`,
+                'unsupported',
+                'raise the databases setting',
+              );
+            }
+            break;
+          }
+          case 'aux':
+            auxField(server, state, rec.key, rec.value);
+            break;
+          case 'function': {
+            const fns = server.functions;
+            const made = fns.create(rec.code, false, fns.live);
+            if ('error' in made) throw new RdbFileError(rec.offset, `Failed loading library, ${made.error}`, 'corrupt');
+            libraries.push(made.name);
+            break;
+          }
+          case 'empty-key':
+            if (loaded.empty++ < EMPTY_KEYS_LOGGED) log.notice(`rdbLoadObject skipping empty key: ${printable(rec.key)}`);
+            break;
+          case 'eof':
+            eof = rec;
+            break;
+          case 'resize':
+          case 'module':
+            break;
+        }
+      }
+      state.loadedBytes = reader.pos - start;
+      if (eof !== null) {
+        if (eof.checksum === 'disabled') log.notice('RDB file was saved with checksum disabled: no check performed.');
+        if (!opts.trailing && eof.end !== buf.length) {
+          throw new RdbFileError(eof.end, `${buf.length - eof.end} bytes of trailing data after the end of the RDB file`, 'corrupt');
+        }
+        const empty = loaded.empty > 0 ? `, empty keys skipped: ${loaded.empty}` : '';
+        log.notice(`Done loading RDB, keys loaded: ${loaded.keys}, keys expired: ${loaded.expired}${empty}.`);
+        server.lastLoad.keysLoaded = loaded.keys;
+        server.lastLoad.keysExpired = loaded.expired;
+        return { end: eof.end, keysLoaded: loaded.keys, keysExpired: loaded.expired };
+      }
+      const t = performance.now();
+      if (t - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = t;
+        const pct = state.totalBytes === 0 ? 100 : (state.loadedBytes / state.totalBytes) * 100;
+        const rate = Math.round(loaded.keys / ((t - began) / 1000));
+        log.notice(`Loading RDB ${opts.source}: ${pct.toFixed(1)}% (${state.loadedBytes} of ${state.totalBytes} bytes), ${loaded.keys} keys, ${rate} keys/sec`);
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Another load (FLUSHALL is refused meanwhile, but a shutdown may come) ends this one.
+      if (server.shuttingDown) throw new RdbLoadError(`Loading ${opts.source} stopped: the server is shutting down.`);
+    }
+  } catch (err) {
+    // Nothing half-loaded: the keys and libraries of this load go again.
+    for (const id of touched) server.dbs[id]?.clear();
+    for (const name of libraries) server.functions.delete(name);
+    if (err instanceof RdbFileError) throw new RdbLoadError(describe(opts.source, err));
+    throw err;
+  } finally {
+    server.store.stats.dirty = dirty;
+    server.loading = null;
+  }
+}
+
+/** dbAddRDBLoad plus the key's expiry and LRU idle time; no notifications, nothing counted dirty. */
+function addKey(db: Database, rec: RdbKeyRecord, lru: number): void {
+  if (db.data.has(rec.key)) {
+    throw new RdbFileError(rec.offset, `RDB has duplicated key '${printable(rec.key)}' in DB ${db.id}`, 'corrupt');
+  }
+  db.data.set(rec.key, rec.value);
+  db.access.set(rec.key, rec.idle === null ? lru : lru - rec.idle);
+  const at = rec.expireAt;
+  if (at === null) return;
+  const approx = Number(at);
+  if (Number.isSafeInteger(approx)) db.expires.set(rec.key, approx);
+  else setExpireMs(db, rec.key, at);
+}
+
+/** The aux fields Redis logs or uses (rdbLoadRioWithLoadingCtx); others are skipped, as the format asks. */
+function auxField(server: Server, state: LoadingState, key: string, value: string): void {
+  const log = server.log;
+  const k = key.toLowerCase();
+  if (key.startsWith('%')) log.notice(`RDB '${printable(key)}': ${printable(value)}`);
+  else if (k === 'redis-ver') log.notice(`Loading RDB produced by version ${printable(value)}`);
+  else if (k === 'valkey-ver') log.notice(`Loading RDB produced by valkey version ${printable(value)}`);
+  else if (k === 'ctime') log.notice(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - (parseInt(value, 10) || 0))} seconds`);
+  else if (k === 'used-mem') {
+    const mem = parseInt(value, 10) || 0;
+    state.rdbUsedMem = mem;
+    log.notice(`RDB memory usage when created ${(mem / (1024 * 1024)).toFixed(2)} Mb`);
+  } else if (k === 'aof-preamble' && value !== '0') log.notice('RDB has an AOF tail');
+  else if (k === 'aof-base' && value !== '0') log.notice('RDB is base AOF');
+  else if (k !== 'redis-bits' && k !== 'lua' && !k.startsWith('repl-')) log.debug(`Unrecognized RDB AUX field: '${printable(key)}'`);
+}
+
+/** The message an operator needs: which file, where, what is wrong, and what to do. */
+function describe(source: string, err: RdbFileError): string {
+  const fix =
+    err.kind === 'unsupported'
+      ? 'Fix: load it on a server that has what it needs, or remove that data there and save again.'
+      : `Fix: check it with 'redoubt check-rdb ${source}', restore the file from a backup, or move it away to start with an empty dataset.`;
+  return `Bad RDB file ${source} at offset ${err.offset}: ${err.message}. ${fix}`;
+}
+
+/**
+ * Startup (Redis's loadDataFromDisk): with the append-only file off, the RDB file at
+ * dir/dbfilename, if there is one. Rejects with RdbLoadError when it cannot be loaded.
+ */
+export async function loadDataAtStartup(server: Server): Promise<void> {
+  // With AOF on, the AOF (and its RDB preamble) is the dataset: its loader runs instead.
+  if (server.config.bool('appendonly')) return;
+  const path = resolve(process.cwd(), server.config.str('dbfilename'));
+  await loadRdbFile(server, path);
+}
