@@ -10,7 +10,7 @@ import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, se
 import { createCommandTable } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import { createServer, loadServerConfig } from './compose.js';
-import { loadDataAtStartup } from '../server/rdb-load.js';
+import { beginLoading, loadDataAtStartup } from '../server/rdb-load.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--check-config') return checkConfig(argv.slice(1));
   // Loaded only when asked for, so starting the server does not load the auditor.
   if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
+  if (argv[0] === 'check-rdb') return (await import('./check-rdb.js')).checkRdb(argv.slice(1));
   const cli = parseCommandLine(argv);
   if (cli.kind === 'help') {
     process.stdout.write(usage(program));
@@ -112,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const socketPath = config.str('unixsocket');
+  // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
+  beginLoading(server);
   try {
     await server.start();
   } catch (err) {

@@ -19,7 +19,7 @@ import type { Config } from '../config/config.js';
 export interface LoadingState {
   /** Seconds since the epoch (loading_start_time). */
   readonly startTime: number;
-  readonly totalBytes: number;
+  totalBytes: number;
   loadedBytes: number;
   /** used-mem of the aux fields (loading_rdb_used_mem). */
   rdbUsedMem: number;
@@ -37,9 +37,22 @@ export class RdbLoadError extends Error {}
 /** How long one slice of loading may hold the event loop. */
 const SLICE_MS = 5;
 /** How often a long load logs its progress. */
-const PROGRESS_EVERY_MS = 2000;
+const PROGRESS_EVERY_MS = 1000;
 /** Only the first few empty keys are named in the log, as Redis. */
 const EMPTY_KEYS_LOGGED = 10;
+
+/**
+ * Puts the server in the loading state (clients get -LOADING), unless it is already there: a
+ * caller that loads several pieces (startup, the AOF loader) holds it across all of them.
+ * Returns the state, and whether this call made it (and so must end it).
+ */
+export function beginLoading(server: Server): { state: LoadingState; owned: boolean } {
+  const current = server.loading;
+  if (current !== null) return { state: current, owned: false };
+  const state: LoadingState = { startTime: Math.floor(Date.now() / 1000), totalBytes: 0, loadedBytes: 0, rdbUsedMem: 0 };
+  server.loading = state;
+  return { state, owned: true };
+}
 
 export function rdbLoadOptions(config: Config): RdbLoadOptions {
   return {
@@ -74,6 +87,16 @@ export interface LoadResult {
  * exist; rejects with RdbLoadError when it cannot be loaded.
  */
 export async function loadRdbFile(server: Server, path: string): Promise<LoadResult | null> {
+  // Loading from the first moment: reading the file takes turns of the event loop already.
+  const { owned } = beginLoading(server);
+  try {
+    return await readAndLoad(server, path);
+  } finally {
+    if (owned) server.loading = null;
+  }
+}
+
+async function readAndLoad(server: Server, path: string): Promise<LoadResult | null> {
   let buf: Buffer;
   try {
     const st = await stat(path);
@@ -99,14 +122,15 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
     budget: new DecodeBudget(),
     verifyChecksum: server.config.bool('rdbchecksum'),
   }, start);
-  const state: LoadingState = { startTime: Math.floor(Date.now() / 1000), totalBytes: buf.length - start, loadedBytes: 0, rdbUsedMem: 0 };
+  const { state, owned } = beginLoading(server);
+  state.totalBytes = buf.length - start;
+  state.loadedBytes = 0;
   const loaded = { keys: 0, expired: 0, empty: 0 };
   const libraries: string[] = [];
   // Keys loaded by this call, so a failure can take them out again (a DEBUG RELOAD's or an
   // AOF preamble's databases may hold keys from before).
   const touched = new Set<number>();
   const dirty = server.store.stats.dirty;
-  server.loading = state;
   const began = performance.now();
   let lastProgress = began;
   const now = Date.now();
@@ -196,7 +220,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
     throw err;
   } finally {
     server.store.stats.dirty = dirty;
-    server.loading = null;
+    if (owned) server.loading = null;
   }
 }
 
@@ -245,8 +269,13 @@ function describe(source: string, err: RdbFileError): string {
  * dir/dbfilename, if there is one. Rejects with RdbLoadError when it cannot be loaded.
  */
 export async function loadDataAtStartup(server: Server): Promise<void> {
-  // With AOF on, the AOF (and its RDB preamble) is the dataset: its loader runs instead.
-  if (server.config.bool('appendonly')) return;
-  const path = resolve(process.cwd(), server.config.str('dbfilename'));
-  await loadRdbFile(server, path);
+  try {
+    // With AOF on, the AOF (and its RDB preamble) is the dataset: its loader runs instead.
+    if (server.config.bool('appendonly')) return;
+    const path = resolve(process.cwd(), server.config.str('dbfilename'));
+    await loadRdbFile(server, path);
+  } finally {
+    // The startup's loading state (beginLoading before the listeners opened) ends here.
+    server.loading = null;
+  }
 }
