@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, startValkey, type RunningServer } from './helpers/servers.js';
+import { contents, keysOf, untilLoaded } from './helpers/rdb-files.js';
 
 const DBS = [0, 1, 5];
 
@@ -77,74 +78,6 @@ async function fill(c: Redis): Promise<void> {
     'LOAD',
     "#!lua name=libtwo\nredis.register_function{function_name='two', callback=function(keys, args) return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads'}",
   );
-}
-
-/** What a key holds, read through its type's commands (as binary strings). */
-async function contents(c: Redis, key: Buffer, encodings: boolean): Promise<unknown> {
-  const type = await c.type(key);
-  const pttl = await c.pttl(key);
-  const ttl = pttl < 0 ? pttl : Math.round(pttl / 10000);
-  const enc = encodings ? await c.object('ENCODING', key) : null;
-  const latin = (b: Buffer[]): string[] => b.map((x) => x.latin1Slice());
-  switch (type) {
-    case 'string':
-      return { type, ttl, enc, value: (await c.getBuffer(key))?.latin1Slice() };
-    case 'list':
-      return { type, ttl, enc, items: latin(await c.lrangeBuffer(key, 0, -1)) };
-    case 'set':
-      return { type, ttl, enc, members: latin(await c.smembersBuffer(key)).sort() };
-    case 'zset': {
-      // Scores as numbers: Valkey 8 prints the shortest form of a double, Redis 7.0 "%.17g".
-      const flat = latin(await c.zrangeBuffer(key, '0', '-1', 'WITHSCORES'));
-      return { type, ttl, enc, entries: flat.map((x, i) => (i % 2 === 1 ? Number(x) : x)) };
-    }
-    case 'hash':
-      return { type, ttl, enc, pairs: Object.entries(await c.hgetall(key)).sort() };
-    case 'stream': {
-      const info = (await c.xinfo('STREAM', key)) as unknown[];
-      const pick = (name: string): unknown => info[info.indexOf(name) + 1];
-      const groups = (await c.xinfo('GROUPS', key)) as unknown[][];
-      const detail = [];
-      for (const g of groups) {
-        const name = String(g[1]);
-        const pending = (await c.xpending(key, name, '-', '+', 1000)) as [string, string, number, number][];
-        const consumers = ((await c.xinfo('CONSUMERS', key, name)) as unknown[][]).map((x) => [x[1], x[3]]);
-        detail.push({ g, pending: pending.map(([id, who, , count]) => [id, who, count]), consumers });
-      }
-      return {
-        type,
-        ttl,
-        entries: await c.xrange(key, '-', '+'),
-        fields: ['length', 'last-generated-id', 'max-deleted-entry-id', 'entries-added', 'recorded-first-entry-id'].map(pick),
-        detail,
-      };
-    }
-    default:
-      return { type };
-  }
-}
-
-/** Every key of `db`, sorted. */
-async function keysOf(c: Redis, db: number): Promise<Buffer[]> {
-  await c.select(db);
-  const keys = await c.keysBuffer('*');
-  return keys.sort((a, b) => Buffer.compare(a, b));
-}
-
-/** Waits until the server answers commands (not -LOADING); returns the LOADING replies seen. */
-async function untilLoaded(c: Redis): Promise<number> {
-  let loading = 0;
-  for (const deadline = Date.now() + 60000; Date.now() < deadline; ) {
-    try {
-      await c.get('__probe__');
-      return loading;
-    } catch (err) {
-      if (!String(err).includes('LOADING')) throw err;
-      loading++;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  throw new Error('still loading after 60 s');
 }
 
 function functionsOf(list: unknown): unknown {

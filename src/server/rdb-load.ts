@@ -6,6 +6,7 @@
 // Used at startup, by DEBUG RELOAD, and by the AOF loader for an RDB preamble.
 
 import { readFile, stat } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import type { Server } from './server.js';
 import { RdbFileError, RdbFileReader, printable, type RdbKeyRecord } from '../persistence/rdb/file.js';
@@ -119,7 +120,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
   const start = opts.start ?? 0;
   const reader = new RdbFileReader(buf, {
     load: rdbLoadOptions(server.config),
-    budget: new DecodeBudget(),
+    budget: fileBudget(),
     verifyChecksum: server.config.bool('rdbchecksum'),
   }, start);
   const { state, owned } = beginLoading(server);
@@ -222,6 +223,16 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
     server.store.stats.dirty = dirty;
     if (owned) server.loading = null;
   }
+}
+
+/**
+ * One allowance for all the values of a file: three quarters of the heap's free room when the
+ * load starts. A file holding more than that is refused with a message, where building it would
+ * end in V8 aborting the process.
+ */
+function fileBudget(): DecodeBudget {
+  const h = getHeapStatistics();
+  return new DecodeBudget(Math.max(0, Math.floor((h.heap_size_limit - h.used_heap_size) * 0.75)));
 }
 
 /** dbAddRDBLoad plus the key's expiry and LRU idle time; no notifications, nothing counted dirty. */
