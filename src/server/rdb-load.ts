@@ -87,7 +87,7 @@ export interface LoadResult {
  * Loads the RDB file at `path` (startup, DEBUG RELOAD). Resolves to null when the file does not
  * exist; rejects with RdbLoadError when it cannot be loaded.
  */
-export async function loadRdbFile(server: Server, path: string): Promise<LoadResult | null> {
+async function loadRdbFile(server: Server, path: string): Promise<LoadResult | null> {
   // Loading from the first moment: reading the file takes turns of the event loop already.
   const { owned } = beginLoading(server);
   try {

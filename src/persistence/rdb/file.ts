@@ -13,7 +13,7 @@ import { DEFAULT_LOAD_OPTIONS, UnsupportedValueError, decodeValue, type RdbLoadO
 import type { Value } from '../../store/types.js';
 
 /** The newest RDB version this reader loads (Redis 7.4 writes 12, Redis 7.2 and Valkey 8 write 11). */
-export const RDB_MAX_VERSION = 12;
+const RDB_MAX_VERSION = 12;
 
 const OP = {
   SLOT_INFO: 244,
@@ -85,7 +85,7 @@ export interface RdbReadOptions {
 }
 
 /** Redis's moduleTypeNameByID: the 9-character type name in the top 54 bits of a module id. */
-export function moduleNameOf(id: bigint): string {
+function moduleNameOf(id: bigint): string {
   const cset = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   let rest = id >> 10n;
   let name = '';
@@ -125,7 +125,7 @@ const TYPE_NAMES: Record<number, string> = {
 };
 
 /** A value type's name as redis-check-rdb prints it. */
-export function rdbTypeName(type: number): string {
+function rdbTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `unknown type ${type}`;
 }
 
