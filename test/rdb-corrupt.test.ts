@@ -222,6 +222,32 @@ describe('a server started on a damaged file stops, naming the file, the offset 
     assert.equal(s.server.loading, null);
   });
 
+  test('a key twice in one database is refused; SIGTERM during a load is a clean exit', async () => {
+    const s = new InProcessServer();
+    const str = { type: 0, body: Buffer.from([1, 0x61]) };
+    const file = new RdbBuilder(10).select(0).key(str, 'a').key(str, 'dup').key(str, 'dup').finish();
+    await assert.rejects(loadRdb(s.server, file, { source: 'mem' }), /RDB has duplicated key 'dup' in DB 0/);
+    assert.equal(s.server.dbs[0]?.size, 0);
+    // The same key in two databases is fine.
+    const ok = new RdbBuilder(10).select(0).key(str, 'dup').select(1).key(str, 'dup').finish();
+    assert.equal((await loadRdb(s.server, ok, { source: 'mem' })).keysLoaded, 2);
+    // A file that takes a while: SIGTERM while it loads ends the server with status 0.
+    const big = new RdbBuilder(10).select(0);
+    for (let i = 0; i < 300000; i++) big.key(str, `k${i}`);
+    const dir = dirWith(big.finish());
+    dirs.push(dir);
+    const red = await startRedoubt(['--dir', dir]);
+    const c = new Redis({ port: red.port, host: red.host, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    try {
+      await assert.rejects(c.get('k1'), /LOADING/);
+      red.process.kill('SIGTERM');
+      assert.equal(await red.exited(), 0, red.output());
+      assert.doesNotMatch(red.output(), /Fatal error/);
+    } finally {
+      c.disconnect();
+    }
+  });
+
   test('check-rdb names module data and exits 1; a checksum of zero is reported as disabled', async () => {
     const { checkRdb } = await import('../src/cli/check-rdb.js');
     const dir = dirWith(new RdbBuilder(10).moduleAux('auxmodule').select(0).moduleKey('m', 'mymodule1').finish(false));

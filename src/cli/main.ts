@@ -132,6 +132,13 @@ async function main(argv: string[]): Promise<number> {
     try {
       await loadDataAtStartup(server);
     } catch (err) {
+      // SIGTERM or SIGINT during the load: a shutdown, not a failure (Redis exits 0 too). Read
+      // through a call: the flag was false before the await, and a signal may have set it since.
+      if (shuttingDown(server)) {
+        await stopped;
+        removeFile(pidfile);
+        return 0;
+      }
       log.warning(`Fatal error loading the DB: ${err instanceof Error ? err.message : String(err)} Exiting.`);
       await server.shutdown('Exiting after a failed load.');
       removeFile(pidfile);
@@ -145,6 +152,10 @@ async function main(argv: string[]): Promise<number> {
   removeFile(pidfile);
   removeFile(socketPath);
   return 0;
+}
+
+function shuttingDown(server: Server): boolean {
+  return server.shuttingDown;
 }
 
 function removeFile(path: string): void {

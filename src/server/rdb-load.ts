@@ -105,7 +105,11 @@ async function readAndLoad(server: Server, path: string): Promise<LoadResult | n
     buf = await readFile(path);
   } catch (err) {
     if (err instanceof RdbLoadError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new RdbLoadError(`The RDB file ${path} is larger than the 2 GiB this server reads into memory. Fix: load it on a server with the memory for it.`);
+    }
     throw new RdbLoadError(`Cannot open the RDB file ${path}: ${(err as Error).message}. Fix: check its permissions and the dir setting.`);
   }
   const started = performance.now();
@@ -237,10 +241,12 @@ function fileBudget(): DecodeBudget {
 
 /** dbAddRDBLoad plus the key's expiry and LRU idle time; no notifications, nothing counted dirty. */
 function addKey(db: Database, rec: RdbKeyRecord, lru: number): void {
-  if (db.data.has(rec.key)) {
+  const size = db.data.size;
+  db.data.set(rec.key, rec.value);
+  // One lookup instead of two; the load fails and is taken out again anyway.
+  if (db.data.size === size) {
     throw new RdbFileError(rec.offset, `RDB has duplicated key '${printable(rec.key)}' in DB ${db.id}`, 'corrupt');
   }
-  db.data.set(rec.key, rec.value);
   db.access.set(rec.key, rec.idle === null ? lru : lru - rec.idle);
   const at = rec.expireAt;
   if (at === null) return;
