@@ -392,3 +392,25 @@ describe('RDB 11 and 12', () => {
     assert.equal(s.server.dbs[0]?.size, 0);
   });
 });
+
+describe('an RDB preamble inside a larger buffer (the AOF loader)', () => {
+  test('loads from an offset, stops at the RDB end, keeps expired keys when asked', async () => {
+    const str = { type: 0, body: Buffer.from([1, 0x61]) };
+    const rdb = new RdbBuilder(10).aux('aof-preamble', '1').select(0).key(str, 'live').key(str, 'past', { expireMs: 1000n }).finish();
+    const tail = Buffer.from('*2\r\n$3\r\nDEL\r\n$4\r\nlive\r\n');
+    const buf = Buffer.concat([Buffer.from('junk'), rdb, tail]);
+    const s = new InProcessServer();
+    const r = await loadRdb(s.server, buf, { source: 'appendonly.aof', start: 4, trailing: true, keepExpired: true });
+    assert.equal(r.end, 4 + rdb.length);
+    assert.equal(r.keysLoaded, 2);
+    assert.equal(s.server.dbs[0]?.data.has('past'), true);
+    // Without `trailing`, the commands after it are trailing garbage.
+    const t = new InProcessServer();
+    await assert.rejects(loadRdb(t.server, buf, { source: 'x', start: 4 }), /bytes of trailing data after the end of the RDB file/);
+    // Without `keepExpired`, the past key is skipped and counted.
+    const u = new InProcessServer();
+    const v = await loadRdb(u.server, Buffer.concat([rdb]), { source: 'x' });
+    assert.deepEqual([v.keysLoaded, v.keysExpired], [1, 1]);
+    assert.match(u.bulk(['INFO', 'persistence']), /rdb_last_load_keys_expired:1\r\n/);
+  });
+});
