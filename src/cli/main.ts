@@ -10,7 +10,7 @@ import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, se
 import { createCommandTable } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import { createServer, loadServerConfig } from './compose.js';
-import { beginLoading, loadDataAtStartup } from '../server/rdb-load.js';
+import { beginLoading, loadDataAtStartup, startupRdbFile } from '../server/rdb-load.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
@@ -114,7 +114,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const socketPath = config.str('unixsocket');
   // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
-  beginLoading(server);
+  const rdbFile = startupRdbFile(server);
+  if (rdbFile !== null) beginLoading(server);
   try {
     await server.start();
   } catch (err) {
@@ -130,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
     // As Redis: listening first, so clients get -LOADING (not a refused connection) meanwhile.
     try {
-      await loadDataAtStartup(server);
+      if (rdbFile !== null) await loadDataAtStartup(server, rdbFile);
     } catch (err) {
       // SIGTERM or SIGINT during the load: a shutdown, not a failure (Redis exits 0 too). Read
       // through a call: the flag was false before the await, and a signal may have set it since.

@@ -5,7 +5,8 @@
 // offset and the fix, and whatever was loaded is removed again: nothing is half-loaded.
 // Used at startup, by DEBUG RELOAD, and by the AOF loader for an RDB preamble.
 
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import type { Server } from './server.js';
@@ -98,24 +99,49 @@ async function loadRdbFile(server: Server, path: string): Promise<LoadResult | n
 }
 
 async function readAndLoad(server: Server, path: string): Promise<LoadResult | null> {
+  const started = performance.now();
   let buf: Buffer;
   try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new RdbLoadError(`${path} is not a regular file. Fix: point dir and dbfilename at an RDB file, or move it away.`);
-    buf = await readFile(path);
+    buf = await readWhole(path);
   } catch (err) {
     if (err instanceof RdbLoadError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new RdbLoadError(`The RDB file ${path} is larger than the 2 GiB this server reads into memory. Fix: load it on a server with the memory for it.`);
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new RdbLoadError(`Cannot open the RDB file ${path}: ${(err as Error).message}. Fix: check its permissions and the dir setting.`);
   }
-  const started = performance.now();
   const result = await loadRdb(server, buf, { source: path });
   server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   return result;
+}
+
+/** How much of a file is read before the event loop gets a turn. */
+const READ_CHUNK = 16 * 1024 * 1024;
+
+/**
+ * The file's bytes, read synchronously in chunks with a turn of the event loop between them: a
+ * small file is read and (in loadRdb's first slice) loaded before any client is served, as in
+ * Redis, which answers nobody while it loads a file smaller than loading-process-events-interval-bytes.
+ */
+async function readWhole(path: string): Promise<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RdbLoadError(`${path} is not a regular file. Fix: point dir and dbfilename at an RDB file, or move it away.`);
+    if (st.size > bufferConstants.MAX_LENGTH) {
+      throw new RdbLoadError(`The RDB file ${path} is larger than this server can read into memory (${bufferConstants.MAX_LENGTH} bytes). Fix: load it on a server with the memory for it.`);
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, Math.min(READ_CHUNK, st.size - off), off);
+      if (n === 0) break;
+      off += n;
+      if (off < st.size) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // A file that shrank while it was read ends where it ended (and the load says it is cut).
+    return off === st.size ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Loads RDB data from `buf` into the server, in time slices; see LoadOptions. */
@@ -282,17 +308,30 @@ function describe(source: string, err: RdbFileError): string {
 }
 
 /**
- * Startup (Redis's loadDataFromDisk): with the append-only file off, the RDB file at
- * dir/dbfilename, if there is one. Rejects with RdbLoadError when it cannot be loaded.
+ * The RDB file startup loads (Redis's loadDataFromDisk): dir/dbfilename when the append-only file
+ * is off (the AOF loader runs instead) and the file is there; null when there is nothing to load,
+ * so a server without one answers from its first connection, as Redis does.
  */
-export async function loadDataAtStartup(server: Server): Promise<void> {
+export function startupRdbFile(server: Server): string | null {
+  if (server.config.bool('appendonly')) return null;
+  const path = resolve(process.cwd(), server.config.str('dbfilename'));
   try {
-    // With AOF on, the AOF (and its RDB preamble) is the dataset: its loader runs instead.
-    if (server.config.bool('appendonly')) return;
-    const path = resolve(process.cwd(), server.config.str('dbfilename'));
+    statSync(path);
+  } catch (err) {
+    // Any other failure (permissions) is the load's to report.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  }
+  return path;
+}
+
+/**
+ * Loads the startup file (startupRdbFile) and ends the loading state beginLoading started before
+ * the listeners opened. Rejects with RdbLoadError when the file cannot be loaded.
+ */
+export async function loadDataAtStartup(server: Server, path: string): Promise<void> {
+  try {
     await loadRdbFile(server, path);
   } finally {
-    // The startup's loading state (beginLoading before the listeners opened) ends here.
     server.loading = null;
   }
 }
