@@ -10,6 +10,7 @@ import { bindHosts, formatAddress, formatReport, isBlocking, postureFindings, se
 import { createCommandTable } from '../commands/registry.js';
 import type { Server } from '../server/server.js';
 import { createServer, loadServerConfig } from './compose.js';
+import { beginLoading, loadDataAtStartup, startupRdbFile } from '../server/rdb-load.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
@@ -57,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--check-config') return checkConfig(argv.slice(1));
   // Loaded only when asked for, so starting the server does not load the auditor.
   if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
+  if (argv[0] === 'check-rdb') return (await import('./check-rdb.js')).checkRdb(argv.slice(1));
   const cli = parseCommandLine(argv);
   if (cli.kind === 'help') {
     process.stdout.write(usage(program));
@@ -111,6 +113,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const socketPath = config.str('unixsocket');
+  // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
+  const rdbFile = startupRdbFile(server);
+  if (rdbFile !== null) beginLoading(server);
   try {
     await server.start();
   } catch (err) {
@@ -124,6 +129,22 @@ async function main(argv: string[]): Promise<number> {
     if (socketPath !== '' && socketPerm !== 0) chmodSync(socketPath, socketPerm);
     log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
+    // As Redis: listening first, so clients get -LOADING (not a refused connection) meanwhile.
+    try {
+      if (rdbFile !== null) await loadDataAtStartup(server, rdbFile);
+    } catch (err) {
+      // SIGTERM or SIGINT during the load: a shutdown, not a failure (Redis exits 0 too). Read
+      // through a call: the flag was false before the await, and a signal may have set it since.
+      if (shuttingDown(server)) {
+        await stopped;
+        removeFile(pidfile);
+        return 0;
+      }
+      log.warning(`Fatal error loading the DB: ${err instanceof Error ? err.message : String(err)} Exiting.`);
+      await server.shutdown('Exiting after a failed load.');
+      removeFile(pidfile);
+      return 1;
+    }
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
     server.audit.event('server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');
@@ -132,6 +153,10 @@ async function main(argv: string[]): Promise<number> {
   removeFile(pidfile);
   removeFile(socketPath);
   return 0;
+}
+
+function shuttingDown(server: Server): boolean {
+  return server.shuttingDown;
 }
 
 function removeFile(path: string): void {

@@ -11,7 +11,8 @@ import { typeOf } from '../store/types.js';
 import { setExpireMs } from '../store/ttl.js';
 import { notify, NOTIFY_GENERIC } from '../server/notify.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../persistence/rdb/dump-payload.js';
-import { UnsupportedValueError, type RdbLoadOptions, type RdbWriteOptions } from '../persistence/rdb/value.js';
+import { UnsupportedValueError, type RdbWriteOptions } from '../persistence/rdb/value.js';
+import { rdbLoadOptions } from '../server/rdb-load.js';
 import type { Config } from '../config/config.js';
 
 /** Redis's 24-bit LRU clock, in seconds. */
@@ -22,16 +23,6 @@ function rdbWriteOptions(config: Config): RdbWriteOptions {
     compress: config.bool('rdbcompression'),
     listMaxListpackSize: config.num('list-max-listpack-size'),
     listCompressDepth: config.num('list-compress-depth'),
-  };
-}
-
-function rdbLoadOptions(config: Config): RdbLoadOptions {
-  return {
-    setMaxIntsetEntries: config.num('set-max-intset-entries'),
-    hashMaxListpackEntries: config.num('hash-max-listpack-entries'),
-    hashMaxListpackValue: config.num('hash-max-listpack-value'),
-    zsetMaxListpackEntries: config.num('zset-max-listpack-entries'),
-    zsetMaxListpackValue: config.num('zset-max-listpack-value'),
   };
 }
 

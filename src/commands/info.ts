@@ -195,7 +195,7 @@ function memory(s: Server): string[] {
 function persistence(s: Server): string[] {
   // No RDB or AOF yet: nothing has been saved, no child runs, every change is unsaved.
   return [
-    'loading:0',
+    `loading:${s.loading !== null ? 1 : 0}`,
     'async_loading:0',
     'current_cow_peak:0',
     'current_cow_size:0',
@@ -211,8 +211,8 @@ function persistence(s: Server): string[] {
     'rdb_current_bgsave_time_sec:-1',
     'rdb_saves:0',
     'rdb_last_cow_size:0',
-    'rdb_last_load_keys_expired:0',
-    'rdb_last_load_keys_loaded:0',
+    `rdb_last_load_keys_expired:${s.lastLoad.keysExpired}`,
+    `rdb_last_load_keys_loaded:${s.lastLoad.keysLoaded}`,
     'aof_enabled:0',
     'aof_rewrite_in_progress:0',
     'aof_rewrite_scheduled:0',
@@ -225,6 +225,26 @@ function persistence(s: Server): string[] {
     'aof_last_cow_size:0',
     'module_fork_in_progress:0',
     'module_fork_last_cow_size:0',
+    ...loadingInfo(s),
+  ];
+}
+
+/** The loading_* fields, present while a dataset loads (Redis's ETA estimate included). */
+function loadingInfo(s: Server): string[] {
+  const l = s.loading;
+  if (l === null) return [];
+  const base = l.totalBytes !== 0 ? l.totalBytes : l.rdbUsedMem;
+  const perc = base === 0 ? 0 : Math.min((l.loadedBytes / base) * 100, l.totalBytes !== 0 ? 100 : 99.99);
+  const remaining = Math.max(0, base - l.loadedBytes);
+  const elapsed = Math.floor(Date.now() / 1000) - l.startTime;
+  const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (l.loadedBytes + 1));
+  return [
+    `loading_start_time:${l.startTime}`,
+    `loading_total_bytes:${l.totalBytes}`,
+    `loading_rdb_used_mem:${l.rdbUsedMem}`,
+    `loading_loaded_bytes:${l.loadedBytes}`,
+    `loading_loaded_perc:${perc.toFixed(2)}`,
+    `loading_eta_seconds:${eta}`,
   ];
 }
 

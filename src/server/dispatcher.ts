@@ -1,6 +1,6 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → memory (denyoom) → RESP2 subscribed context → busy script → CLIENT PAUSE → MULTI queueing →
+// ACL → memory (denyoom) → RESP2 subscribed context → loading → busy script → CLIENT PAUSE → MULTI queueing →
 // execute → statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
 // gate reads is a field of the Command, computed when the table was built: no lookup per request.
 
@@ -48,6 +48,11 @@ export function dispatch(c: Client, argv: string[]): void {
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
   if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
     reject(c, cmd, E.subscribeContext(cmd.fullName), argv);
+    return;
+  }
+  // While a dataset loads, only commands flagged `loading` run (INFO, CONFIG, ...), as Redis.
+  if (server.loading !== null && !cmd.isLoadingOk) {
+    reject(c, cmd, E.LOADING, argv);
     return;
   }
   // A script past busy-reply-threshold is suspended: only allow_busy commands run meanwhile.

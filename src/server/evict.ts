@@ -121,6 +121,8 @@ export class Evictor {
   /** Redis's isSafeToPerformEvictions: not while a script is suspended, nor while clients are paused. */
   private safe(): boolean {
     const server = this.server;
+    // As Redis's isSafeToPerformEvictions: not while the dataset is loading.
+    if (server.loading !== null) return false;
     if (server.script !== null && server.script.timedOut) return false;
     return server.pause.type === 'none';
   }

@@ -41,6 +41,7 @@ import { MemoryGuard, processMemory, type MemoryHolder } from './memory.js';
 import { Evictor } from './evict.js';
 import { ClientMemory, clientsCron } from './client-memory.js';
 import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
+import type { LoadingState, LoadStats } from './rdb-load.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -186,6 +187,10 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   /** Path of the config file, for CONFIG REWRITE and INFO config_file. */
   configFile = '';
   shuttingDown = false;
+  /** The RDB load in progress (clients get -LOADING meanwhile), else null; see rdb-load.ts. */
+  loading: LoadingState | null = null;
+  /** Keys loaded and skipped as expired by the last RDB load (INFO rdb_last_load_keys_*). */
+  readonly lastLoad: LoadStats = { keysLoaded: 0, keysExpired: 0 };
   /** The script (EVAL or FCALL) that is running or suspended past busy-reply-threshold, else null. */
   script: ScriptRun | null = null;
   /** Called once the server has stopped (the CLI exits the process there). */
@@ -586,6 +591,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // As Redis, whose event loop serves only sockets while a script is busy: no active expiry
     // (the script must find its keys), no timeouts, no samples until it ends.
     if (this.script !== null) return;
+    // Nor while loading: keys are not expired or sampled until the dataset is whole, as Redis.
+    if (this.loading !== null) return;
     const hz = this.config.num('hz');
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     const expiryStart = performance.now();

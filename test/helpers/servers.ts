@@ -145,6 +145,13 @@ export async function startRedis(args: string[] = []): Promise<RunningServer> {
   return launch('redis-server', argv, port, '127.0.0.1');
 }
 
+/** Starts the real valkey-server 8.0 (Debian bookworm-backports) with persistence off. */
+export async function startValkey(args: string[] = []): Promise<RunningServer> {
+  const port = await freePort();
+  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args];
+  return launch('valkey-server', argv, port, '127.0.0.1');
+}
+
 // --- the fixture most test files use: redis-server and Redoubt side by side ---
 
 /**

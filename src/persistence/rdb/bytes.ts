@@ -9,6 +9,17 @@ export function fail(reason: string): never {
   throw new RdbFormatError(reason);
 }
 
+/**
+ * A value that decodes to nothing (an empty list, set, hash or sorted set). RESTORE refuses it
+ * as bad data; an RDB file load skips the key, as Redis does since such keys could be saved by
+ * an old bug.
+ */
+export class RdbEmptyValueError extends RdbFormatError {}
+
+export function failEmpty(reason: string): never {
+  throw new RdbEmptyValueError(reason);
+}
+
 export class ByteWriter {
   private buf: Buffer;
   length = 0;

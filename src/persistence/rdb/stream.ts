@@ -249,8 +249,12 @@ function readNode(key: Buffer, blob: StoredString, budget: DecodeBudget): Node {
   return node;
 }
 
-/** rdbLoadObject's stream part; `v2` for STREAM_LISTPACKS_2 (first/max-deleted IDs, counters). */
-export function readStream(r: ByteReader, v2: boolean, budget: DecodeBudget): StreamValue {
+/**
+ * rdbLoadObject's stream part: `version` 2 for STREAM_LISTPACKS_2 (first/max-deleted IDs,
+ * counters), 3 for STREAM_LISTPACKS_3 (a consumer's active time too, which Redis 7.0 does not keep).
+ */
+export function readStream(r: ByteReader, version: 1 | 2 | 3, budget: DecodeBudget): StreamValue {
+  const v2 = version >= 2;
   const s = new StreamValue();
   const nodes: Node[] = [];
   const count = readCount(r);
@@ -289,11 +293,12 @@ export function readStream(r: ByteReader, v2: boolean, budget: DecodeBudget): St
   const groups = readCount(r);
   checkTableEntries(groups);
   budget.charge(groups, 0);
-  for (let i = 0; i < groups; i++) readGroup(r, s, v2, budget);
+  for (let i = 0; i < groups; i++) readGroup(r, s, version, budget);
   return s;
 }
 
-function readGroup(r: ByteReader, s: StreamValue, v2: boolean, budget: DecodeBudget): void {
+function readGroup(r: ByteReader, s: StreamValue, version: 1 | 2 | 3, budget: DecodeBudget): void {
+  const v2 = version >= 2;
   const name = readString(r, budget);
   const lastId = readId(r);
   const entriesRead = v2 ? toI64(readLen64(r)) : s.estimateReads(lastId);
@@ -316,6 +321,7 @@ function readGroup(r: ByteReader, s: StreamValue, v2: boolean, budget: DecodeBud
     const cname = readString(r, budget);
     if (g.consumers.has(cname)) fail('duplicate consumer');
     const c = new Consumer(cname, toTime(r.i64le()));
+    if (version === 3) r.skip(8);
     g.consumers.set(cname, c);
     const owned = readCount(r);
     budget.charge(owned, 0);

@@ -133,7 +133,12 @@ export function asStored(blob: Buffer | StoredString): StoredString {
 export function readStoredString(r: ByteReader): StoredString {
   const v = readLenOrEncoding(r);
   if (typeof v === 'number') return storedBytes(r.bytes(v));
-  switch (v.enc) {
+  return readEncodedString(r, v.enc);
+}
+
+/** The special string encodings (integers, LZF) after their first byte. */
+function readEncodedString(r: ByteReader, enc: number): StoredString {
+  switch (enc) {
     case ENC_INT8:
       return storedBytes(Buffer.from(String((r.u8() << 24) >> 24), 'latin1'));
     case ENC_INT16: {
@@ -176,7 +181,29 @@ export function expandString(s: StoredString, budget: DecodeBudget, asString = f
  * budget of its own, the string is held to one of its own.
  */
 export function readString(r: ByteReader, budget: DecodeBudget = new DecodeBudget()): string {
-  return expandString(readStoredString(r), budget, true).latin1Slice();
+  const v = readLenOrEncoding(r);
+  // Plain strings and small integers (most keys and elements) come straight from the input.
+  if (typeof v === 'number') {
+    if (v > r.remaining) fail('unexpected end of data');
+    budget.stringBytes(v);
+    return r.latin1(v);
+  }
+  let text: string;
+  switch (v.enc) {
+    case ENC_INT8:
+      text = String((r.u8() << 24) >> 24);
+      break;
+    case ENC_INT16:
+      text = String((r.u16le() << 16) >> 16);
+      break;
+    case ENC_INT32:
+      text = String(r.u32le() | 0);
+      break;
+    default:
+      return expandString(readEncodedString(r, v.enc), budget, true).latin1Slice();
+  }
+  budget.stringBytes(text.length);
+  return text;
 }
 
 /** RDB_TYPE_ZSET's text doubles: a length byte (253 nan, 254 +inf, 255 -inf) then the digits. */

@@ -23,6 +23,14 @@ export const RDB_TYPE = {
   ZSET_LISTPACK: 17,
   LIST_QUICKLIST_2: 18,
   STREAM_LISTPACKS_2: 19,
+  /** RDB 11 (Redis 7.2): sets as listpacks, stream consumers with their active time. */
+  SET_LISTPACK: 20,
+  STREAM_LISTPACKS_3: 21,
+  /** RDB 12 (Redis 7.4): hashes with field expiration (22 and 23 from its release candidates). */
+  HASH_METADATA_PRE_GA: 22,
+  HASH_LISTPACK_EX_PRE_GA: 23,
+  HASH_METADATA: 24,
+  HASH_LISTPACK_EX: 25,
 } as const;
 
 /** Redis 7.0's rdbIsObjectType: the value types it can load (0-7 and 9-19). */

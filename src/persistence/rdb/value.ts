@@ -4,7 +4,7 @@
 // value type 7.0 loads, including the ziplist/zipmap forms of older versions. Shared by DUMP,
 // RESTORE and (later) whole RDB files.
 
-import { ByteReader, ByteWriter, fail } from './bytes.js';
+import { ByteReader, ByteWriter, fail, failEmpty } from './bytes.js';
 import { RDB_TYPE } from './types.js';
 import {
   expandString,
@@ -210,8 +210,15 @@ export function decodeValue(
       return hashOfPairs(flat, opts, false, budget);
     }
     case RDB_TYPE.STREAM_LISTPACKS:
+      return readStream(r, 1, budget);
     case RDB_TYPE.STREAM_LISTPACKS_2:
-      return readStream(r, type === RDB_TYPE.STREAM_LISTPACKS_2, budget);
+      return readStream(r, 2, budget);
+    // Types of RDB 11 (Redis 7.2, Valkey 8), which only a file of that version holds: a DUMP
+    // payload of version 11 is refused before its type is read.
+    case RDB_TYPE.SET_LISTPACK:
+      return setOf(decodeListpack(readStoredString(r), budget), opts, false);
+    case RDB_TYPE.STREAM_LISTPACKS_3:
+      return readStream(r, 3, budget);
     default:
       throw new UnsupportedValueError(`RDB value type ${type} is not supported`);
   }
@@ -231,14 +238,14 @@ function readStrings(r: ByteReader, n: number, budget: DecodeBudget): string[] {
 
 /** A list from its elements; Redis refuses to load an empty one. */
 function listOf(items: string[]): ListValue {
-  if (items.length === 0) fail('empty list');
+  if (items.length === 0) failEmpty('empty list');
   return ListValue.of(items);
 }
 
 function readQuicklist(r: ByteReader, v2: boolean, budget: DecodeBudget): ListValue {
   // Each node takes at least a container byte (v2) and a one-byte string.
   const nodes = declaredCount(r, readLen(r), v2 ? 2 : 1);
-  if (nodes === 0) fail('empty list');
+  if (nodes === 0) failEmpty('empty list');
   const items: string[] = [];
   for (let i = 0; i < nodes; i++) {
     const container = v2 ? readLen(r) : 2;
@@ -265,7 +272,7 @@ function readQuicklist(r: ByteReader, v2: boolean, budget: DecodeBudget): ListVa
  * RDB_TYPE_SET_INTSET stays an intset unless longer than set-max-intset-entries.
  */
 function setOf(members: string[], opts: RdbLoadOptions, fromIntset: boolean): SetValue {
-  if (members.length === 0) fail('empty set');
+  if (members.length === 0) failEmpty('empty set');
   const max = opts.setMaxIntsetEntries;
   const set = new SetValue(fromIntset || members.length <= max);
   for (const m of members) if (!set.add(m, max)) fail('duplicate set member');
@@ -275,7 +282,7 @@ function setOf(members: string[], opts: RdbLoadOptions, fromIntset: boolean): Se
 function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions, budget: DecodeBudget): ZSetValue {
   // A member takes at least one byte, a score one (text) or eight (binary).
   const n = declaredCount(r, readLen(r), binaryScores ? 9 : 2);
-  if (n === 0) fail('empty sorted set');
+  if (n === 0) failEmpty('empty sorted set');
   checkTableEntries(n);
   // A skiplist node and a table entry besides the member string.
   budget.charge(2 * n, 0);
@@ -296,7 +303,7 @@ function readZset(r: ByteReader, binaryScores: boolean, opts: RdbLoadOptions, bu
 function zsetOfPairs(flat: string[], opts: RdbLoadOptions, budget: DecodeBudget): ZSetValue {
   if (flat.length % 2 !== 0) fail('odd number of sorted set entries');
   const n = flat.length / 2;
-  if (n === 0) fail('empty sorted set');
+  if (n === 0) failEmpty('empty sorted set');
   checkTableEntries(n);
   // The entries are charged already; the skiplist nodes and table entries are not.
   budget.charge(2 * n, 0);
@@ -325,7 +332,7 @@ function parseStoredScore(s: string): number {
 
 function readHash(r: ByteReader, opts: RdbLoadOptions, budget: DecodeBudget): HashValue {
   const n = declaredCount(r, readLen(r), 2);
-  if (n === 0) fail('empty hash');
+  if (n === 0) failEmpty('empty hash');
   checkTableEntries(n);
   budget.charge(2 * n, 0);
   let table = n > opts.hashMaxListpackEntries;
@@ -343,7 +350,7 @@ function readHash(r: ByteReader, opts: RdbLoadOptions, budget: DecodeBudget): Ha
 /** Flattened field/value pairs; a zipmap also converts for a long field or value. */
 function hashOfPairs(flat: string[], opts: RdbLoadOptions, checkLengths: boolean, budget: DecodeBudget): HashValue {
   if (flat.length % 2 !== 0) fail('odd number of hash entries');
-  if (flat.length === 0) fail('empty hash');
+  if (flat.length === 0) failEmpty('empty hash');
   checkTableEntries(flat.length / 2);
   // The entries are charged already; the table's are not.
   budget.charge(flat.length / 2, 0);
