@@ -32,7 +32,7 @@ export interface Crc64 {
 }
 
 /** Feeds `data[start, end)` into `crc` (start from {hi: 0, lo: 0}). */
-function crc64Update(crc: Crc64, data: Uint8Array, start = 0, end = data.length): Crc64 {
+export function crc64Update(crc: Crc64, data: Uint8Array, start = 0, end = data.length): Crc64 {
   let hi = crc.hi;
   let lo = crc.lo;
   // i < end <= data.length and t < 256 = the tables' length: the `?? 0`s never apply.
