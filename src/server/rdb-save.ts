@@ -6,6 +6,7 @@
 // the target is never a symlink or a file that is not an RDB file.
 
 import { close, closeSync, constants, fsync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { open as openFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Snapshot } from '../persistence/snapshot.js';
@@ -190,6 +191,28 @@ export class RdbSaver {
     }
   }
 
+  /** install() without holding the event loop: the rename and the directory's fsync go through the thread pool. */
+  private async installInBackground(tmp: string): Promise<void> {
+    const target = this.target();
+    const refusal = targetRefusal(target);
+    if (refusal !== null) throw new SaveError('rename', `refusing to replace ${target}: ${refusal}`);
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      throw new SaveError('rename', `Error moving temp DB file ${tmp} on the final destination ${target} (in server root dir ${process.cwd()}): ${strerror(err)}`);
+    }
+    try {
+      const dir = await openFile(process.cwd(), constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (err) {
+      throw new SaveError('fsyncFileDir', strerror(err));
+    }
+  }
+
   // --- BGSAVE ---
 
   /** Starts a background save; false when one runs already or the temporary file cannot be made. */
@@ -250,7 +273,8 @@ export class RdbSaver {
         removeQuietly(job.tmp);
         return;
       }
-      this.install(job.tmp);
+      await this.installInBackground(job.tmp);
+      if (stopped()) return;
       log.notice('DB saved on disk');
       this.finish(true, job.started);
     } catch (err) {
