@@ -302,6 +302,8 @@ function flushdb(c: Client, argv: string[]): void {
 function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   for (const db of c.server.dbs) flushOne(db);
+  // As Redis: a running BGSAVE is stopped, and with save points the empty dataset is saved now.
+  c.server.rdb.afterFlushAll();
   c.db.stats.dirty++;
   c.reply.ok();
 }

@@ -326,6 +326,12 @@ export class RdbSaver {
     removeQuietly(job.tmp);
   }
 
+  /** FLUSHALL (flushAllDataAndResetRDB): stops a background save, and saves the empty dataset when save points are set. */
+  afterFlushAll(): void {
+    this.kill();
+    if (this.savePoints().length > 0) this.save();
+  }
+
   // --- the cron ---
 
   /** Save points and a scheduled BGSAVE, as Redis's serverCron checks them. */
