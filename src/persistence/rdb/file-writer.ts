@@ -16,7 +16,7 @@ import type { HashValue } from '../../store/hash.js';
 import type { ZSetValue } from '../../store/zset.js';
 
 /** rdb.h's opcodes that a file carries between values. */
-export const RDB_OPCODE = {
+const RDB_OPCODE = {
   FUNCTION2: 245,
   AUX: 250,
   RESIZEDB: 251,
