@@ -7,7 +7,7 @@
 
 import { close, closeSync, constants, fsync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { open as openFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Snapshot } from '../persistence/snapshot.js';
 import type { RdbFileOptions } from '../persistence/rdb/file-writer.js';
@@ -39,6 +39,8 @@ interface BackgroundSave {
   readonly snapshot: Snapshot;
   readonly started: number;
   readonly tmp: string;
+  /** Where the file goes, fixed at the start as a forked child's would be (CONFIG SET dir meanwhile changes the next save). */
+  readonly target: string;
   cancelled: boolean;
 }
 
@@ -192,8 +194,7 @@ export class RdbSaver {
   }
 
   /** install() without holding the event loop: the rename and the directory's fsync go through the thread pool. */
-  private async installInBackground(tmp: string): Promise<void> {
-    const target = this.target();
+  private async installInBackground(tmp: string, target: string): Promise<void> {
     const refusal = targetRefusal(target);
     if (refusal !== null) throw new SaveError('rename', `refusing to replace ${target}: ${refusal}`);
     try {
@@ -202,7 +203,7 @@ export class RdbSaver {
       throw new SaveError('rename', `Error moving temp DB file ${tmp} on the final destination ${target} (in server root dir ${process.cwd()}): ${strerror(err)}`);
     }
     try {
-      const dir = await openFile(process.cwd(), constants.O_RDONLY | constants.O_DIRECTORY);
+      const dir = await openFile(dirname(target), constants.O_RDONLY | constants.O_DIRECTORY);
       try {
         await dir.sync();
       } finally {
@@ -233,7 +234,7 @@ export class RdbSaver {
     }
     const snapshot = this.newSnapshot();
     s.writeBarriers.push(snapshot);
-    const job: BackgroundSave = { snapshot, started: Date.now(), tmp, cancelled: false };
+    const job: BackgroundSave = { snapshot, started: Date.now(), tmp, target: this.target(), cancelled: false };
     this.job = job;
     s.log.notice('Background saving started');
     void this.runBackground(job, fd);
@@ -273,7 +274,7 @@ export class RdbSaver {
         removeQuietly(job.tmp);
         return;
       }
-      await this.installInBackground(job.tmp);
+      await this.installInBackground(job.tmp, job.target);
       if (stopped()) return;
       log.notice('DB saved on disk');
       this.finish(true, job.started);
