@@ -9,6 +9,7 @@
 
 import type { Database, WriteBarrier } from '../store/database.js';
 import type { Value } from '../store/types.js';
+import { INT64_MAX, INT64_MIN } from '../int64.js';
 import { ByteWriter } from './rdb/bytes.js';
 import { RdbFileEncoder, writtenInSteps, type RdbFileOptions } from './rdb/file-writer.js';
 
@@ -234,6 +235,9 @@ export class Snapshot implements WriteBarrier {
     if (Number.isSafeInteger(approx)) return BigInt(approx);
     const e = cut.exact?.get(key);
     if (e !== undefined && Number(e) === approx) return e;
-    return BigInt(approx);
+    // A double past 2^63 (INT64_MAX rounds up to it) is held to what the file's int64 can say.
+    const v = BigInt(approx);
+    if (v > INT64_MAX) return INT64_MAX;
+    return v < INT64_MIN ? INT64_MIN : v;
   }
 }
