@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -501,6 +502,97 @@ describe('crashes and shutdown', () => {
       // As Redis, FLUSHALL with save points saves the empty dataset at once: a restart cannot bring the keys back.
       await c.flushall();
       assert.equal((await loadedByRedis(dir, 'dump.rdb', [0])).image.size, 0);
+    } finally {
+      c.disconnect();
+      await s.stop();
+    }
+  });
+});
+
+describe('commands and state', () => {
+  test('after a failed BGSAVE, Redoubt and redis-server answer the same (-MISCONF for writes and PING, EXECABORT, reads served)', async () => {
+    // dump.rdb is a directory: both servers fail to put the file in place.
+    const mine = tempDir();
+    const theirs = tempDir();
+    const [s, r] = await Promise.all([startRedoubt(['--dir', mine, '--save', '3600', '1']), startRedis(['--dir', theirs, '--save', '3600 1'])]);
+    // After the start, so that neither tries to load it.
+    mkdirSync(join(mine, 'dump.rdb'));
+    mkdirSync(join(theirs, 'dump.rdb'));
+    const both = [client(s), client(r)] as const;
+    const raw = await Promise.all([RawClient.connect(s.port), RawClient.connect(r.port)]);
+    try {
+      for (const c of both) {
+        await c.set('k', 'v');
+        assert.equal(await c.call('BGSAVE'), 'Background saving started');
+        assert.equal(await bgsaveDone(c), 'err');
+      }
+      const script: string[][] = [
+        ['SET', 'a', '1'],
+        ['PING'],
+        ['GET', 'k'],
+        ['DEL', 'k'],
+        ['MULTI'],
+        ['SET', 'a', '1'],
+        ['GET', 'k'],
+        ['EXEC'],
+        ['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no'],
+        ['SET', 'a', '1'],
+        ['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'yes'],
+        ['CONFIG', 'SET', 'save', ''],
+        ['SET', 'a', '2'],
+        ['CONFIG', 'SET', 'save', '3600 1'],
+        ['SET', 'a', '3'],
+        ['BGSAVE', 'NOW'],
+        ['BGSAVE', 'SCHEDULE', 'x'],
+      ];
+      for (const argv of script) {
+        const [a, b] = [await raw[0].call(...argv), await raw[1].call(...argv)];
+        assert.equal(a, b, argv.join(' '));
+      }
+      assert.match(s.output(), /Background saving error/);
+      assert.match(s.output(), /Write error saving DB on disk\(rename\): .*(Is a directory|it is not a regular file)/);
+      // Room again: the next save succeeds and writes are accepted.
+      rmSync(join(mine, 'dump.rdb'), { recursive: true });
+      assert.equal(await both[0].call('BGSAVE', 'SCHEDULE'), 'Background saving started');
+      assert.equal(await bgsaveDone(both[0]), 'ok');
+      assert.equal(await both[0].set('a', '4'), 'OK');
+    } finally {
+      for (const c of both) c.disconnect();
+      for (const c of raw) c.close();
+      // With save points, a server whose final save fails refuses to exit (both do): give them room first.
+      rmSync(join(mine, 'dump.rdb'), { recursive: true, force: true });
+      rmSync(join(theirs, 'dump.rdb'), { recursive: true, force: true });
+      await Promise.all([s.stop(), r.stop()]);
+    }
+  });
+
+  test('one save at a time; BGSAVE inside MULTI is scheduled; INFO reports a save in progress', async () => {
+    const dir = tempDir();
+    const s = await startRedoubt(['--dir', dir]);
+    const c = client(s);
+    try {
+      for (let b = 0; b < 30; b++) await c.mset(...Array.from({ length: 5000 }, (_, i) => [`k${b}:${i}`, `value ${i}`]).flat());
+      assert.equal(await c.call('BGSAVE'), 'Background saving started');
+      const persistence = await c.info('persistence');
+      assert.match(persistence, /\r\nrdb_bgsave_in_progress:1\r\n/);
+      assert.match(persistence, /\r\ncurrent_save_keys_total:150000\r\n/);
+      assert.match(persistence, /\r\nrdb_current_bgsave_time_sec:0\r\n/);
+      await assert.rejects(c.call('BGSAVE'), /^ReplyError: ERR Background save already in progress$/);
+      await assert.rejects(c.call('SAVE'), /^ReplyError: ERR Background save already in progress$/);
+      assert.equal(await bgsaveDone(c), 'ok');
+      assert.match(await c.info('persistence'), /\r\nrdb_current_bgsave_time_sec:-1\r\n[\s\S]*\r\ncurrent_save_keys_total:0\r\n|\r\ncurrent_save_keys_total:0\r\n[\s\S]*\r\nrdb_current_bgsave_time_sec:-1\r\n/);
+
+      await c.set('later', 'x');
+      const saves = Number(await info(c, 'rdb_saves'));
+      const res = await c.multi().call('BGSAVE').exec();
+      assert.deepEqual(res, [[null, 'Background saving scheduled']]);
+      const deadline = Date.now() + 5000;
+      while (Number(await info(c, 'rdb_saves')) === saves) {
+        assert.ok(Date.now() < deadline, 'the scheduled BGSAVE did not start');
+        await sleep(20);
+      }
+      assert.equal(await bgsaveDone(c), 'ok');
+      assert.equal(await info(c, 'rdb_changes_since_last_save'), '0');
     } finally {
       c.disconnect();
       await s.stop();
