@@ -523,6 +523,8 @@ describe('commands and state', () => {
     try {
       for (const c of both) {
         await c.set('k', 'v');
+        await c.call('FUNCTION', 'LOAD', LIB);
+        await c.call('FUNCTION', 'LOAD', "#!lua name=ro\nredis.register_function{function_name='reader', callback=function() return 1 end, flags={'no-writes'}}");
         assert.equal(await c.call('BGSAVE'), 'Background saving started');
         assert.equal(await bgsaveDone(c), 'err');
       }
@@ -535,6 +537,15 @@ describe('commands and state', () => {
         ['SET', 'a', '1'],
         ['GET', 'k'],
         ['EXEC'],
+        ['EVAL', "return redis.call('set', 'x', '1')", '0'],
+        ['EVAL', "return redis.pcall('set', 'x', '1')", '0'],
+        ['EVAL', "return redis.call('get', 'k')", '0'],
+        ['EVAL', "#!lua\nreturn redis.call('set', 'x', '1')", '0'],
+        ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get', 'k')", '0'],
+        ['EVAL_RO', "#!lua\nreturn redis.call('get', 'k')", '0'],
+        ['FCALL', 'hello', '0'],
+        ['FCALL', 'reader', 'x'],
+        ['FCALL_RO', 'reader', '0'],
         ['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no'],
         ['SET', 'a', '1'],
         ['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'yes'],
