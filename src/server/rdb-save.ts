@@ -119,17 +119,39 @@ export class RdbSaver {
     };
   }
 
-  private newSnapshot(): Snapshot {
+  /** The dataset as it is now, as an RDB file to be pulled a chunk at a time (not yet in the write barrier). */
+  private newSnapshot(aofBase = false): Snapshot {
     const s = this.server;
+    const mem = processMemory();
     const aux: [string, string][] = [
       ['redis-ver', REDIS_VERSION],
       ['redis-bits', '64'],
       ['ctime', String(Math.floor(Date.now() / 1000))],
-      ['used-mem', String(processMemory().heapUsed + processMemory().external)],
-      ['aof-base', '0'],
+      ['used-mem', String(mem.heapUsed + mem.external)],
+      ['aof-base', aofBase ? '1' : '0'],
     ];
     const libraries = [...s.functions.live.libraries.values()].map((lib) => lib.code);
     return new Snapshot({ dbs: s.dbs, libraries, aux }, this.fileOptions());
+  }
+
+  /**
+   * A point-in-time snapshot for a background consumer (BGSAVE here; an AOF rewrite's RDB
+   * preamble with `aofBase`, a replica's full sync): registered in the write barrier now, so the
+   * clients can keep writing. Pull it with step() until it returns null (each call holds the
+   * event loop for about its budget), then closeSnapshot() it, also when giving up early.
+   */
+  openSnapshot(aofBase = false): Snapshot {
+    const snapshot = this.newSnapshot(aofBase);
+    this.server.writeBarriers.push(snapshot);
+    return snapshot;
+  }
+
+  /** Leaves the write barrier and frees what the snapshot held. */
+  closeSnapshot(snapshot: Snapshot): void {
+    snapshot.cancel();
+    const barriers = this.server.writeBarriers;
+    const i = barriers.indexOf(snapshot);
+    if (i !== -1) barriers.splice(i, 1);
   }
 
   // --- SAVE ---
@@ -232,8 +254,7 @@ export class RdbSaver {
       this.finish(false, Date.now());
       return false;
     }
-    const snapshot = this.newSnapshot();
-    s.writeBarriers.push(snapshot);
+    const snapshot = this.openSnapshot();
     const job: BackgroundSave = { snapshot, started: Date.now(), tmp, target: this.target(), cancelled: false };
     this.job = job;
     s.log.notice('Background saving started');
@@ -310,10 +331,7 @@ export class RdbSaver {
   }
 
   private detach(job: BackgroundSave): void {
-    job.snapshot.cancel();
-    const barriers = this.server.writeBarriers;
-    const i = barriers.indexOf(job.snapshot);
-    if (i !== -1) barriers.splice(i, 1);
+    this.closeSnapshot(job.snapshot);
     if (this.job === job) this.job = null;
   }
 
