@@ -38,7 +38,18 @@ interface DbCut {
   /** The key being written a slice at a time, and its steps. */
   current: string | null;
   steps: Generator<void, void, void> | null;
+  /** Who waits for `current` to be written whole (see prepare()). */
+  currentWaiters: (() => void)[];
+  /** Large keys a write waits for: serialized a slice at a time ahead of the walk, then held. */
+  preparing: Map<string, Preparing>;
   done: boolean;
+}
+
+/** A large key's value being serialized ahead of the walk, for a write that waits meanwhile. */
+interface Preparing {
+  readonly w: ByteWriter;
+  readonly steps: Generator<void, void, void>;
+  readonly waiters: (() => void)[];
 }
 
 /** Keys written between two looks at the clock. */
@@ -79,6 +90,8 @@ export class Snapshot implements WriteBarrier {
         iter: null,
         current: null,
         steps: null,
+        currentWaiters: [],
+        preparing: new Map(),
         done: db.data.size === 0,
       };
       total += cut.size;
@@ -104,8 +117,9 @@ export class Snapshot implements WriteBarrier {
     const cut = this.byMap.get(db.data);
     if (cut === undefined) return;
     if (cut.seen.has(key)) {
-      // Half written: finish it from the value as it still is.
+      // Half written (by the walk, or ahead of it for a waiting write): finish it from the value as it still is.
       if (cut.current === key) this.finishCurrent(cut);
+      else if (cut.preparing.has(key)) this.finishPrepared(cut, key);
       return;
     }
     cut.seen.add(key);
@@ -126,6 +140,81 @@ export class Snapshot implements WriteBarrier {
   /** The Maps change databases; each cut follows its own. */
   beforeSwap(): void {}
 
+  // --- large keys: writes that wait instead of holding the event loop ---
+
+  /**
+   * True when a write to `key` now would hold the event loop to serialize a large value: one the
+   * walk has not reached, is in the middle of, or is preparing. The server can hold such a write
+   * (prepare()) and run it once the value is safe.
+   */
+  wouldStall(db: Database, key: string): boolean {
+    const cut = this.byMap.get(db.data);
+    if (cut === undefined) return false;
+    if (cut.current === key || cut.preparing.has(key)) return true;
+    if (cut.seen.has(key)) return false;
+    const v = cut.data.get(key);
+    return v !== undefined && writtenInSteps(v);
+  }
+
+  /**
+   * Makes `key` safe to write a slice at a time, ahead of the walk, and calls `ready` (on a later
+   * turn of the event loop) once it is: its old value written or held, or the snapshot ended.
+   */
+  prepare(db: Database, key: string, ready: () => void): void {
+    const cut = this.byMap.get(db.data);
+    if (cut === undefined) {
+      setImmediate(ready);
+      return;
+    }
+    if (cut.current === key) {
+      cut.currentWaiters.push(ready);
+      return;
+    }
+    const pending = cut.preparing.get(key);
+    if (pending !== undefined) {
+      pending.waiters.push(ready);
+      return;
+    }
+    const v = cut.data.get(key);
+    if (cut.seen.has(key) || v === undefined) {
+      setImmediate(ready);
+      return;
+    }
+    cut.seen.add(key);
+    const w = new ByteWriter(64 * 1024);
+    cut.preparing.set(key, { w, steps: this.enc.entrySteps(key, v, this.expireOf(cut, key), w), waiters: [ready] });
+  }
+
+  /** Works on the keys being prepared until `deadline`; true when all are done. */
+  private advancePrepared(deadline: number): boolean {
+    for (const cut of this.cuts) {
+      for (const [key, p] of cut.preparing) {
+        while (p.steps.next().done !== true) if (performance.now() > deadline) return false;
+        this.heldPrepared(cut, key, p);
+      }
+    }
+    return true;
+  }
+
+  /** Writes the rest of a prepared key now, before it changes. */
+  private finishPrepared(cut: DbCut, key: string): void {
+    const p = cut.preparing.get(key);
+    if (p === undefined) return;
+    while (p.steps.next().done !== true) {
+      /* each step writes more of the value */
+    }
+    this.heldPrepared(cut, key, p);
+  }
+
+  private heldPrepared(cut: DbCut, key: string, p: Preparing): void {
+    cut.preparing.delete(key);
+    const buf = p.w.take();
+    cut.held.push(buf);
+    this.retainedBytes += buf.length;
+    if (this.retainedBytes > this.peakRetainedBytes) this.peakRetainedBytes = this.retainedBytes;
+    wake(p.waiters);
+  }
+
   // --- the walk ---
 
   /**
@@ -141,6 +230,8 @@ export class Snapshot implements WriteBarrier {
       enc.header(this.aux);
       enc.functions(this.libraries);
     }
+    // Writes are waiting for these: they go first.
+    if (!this.advancePrepared(deadline)) return enc.take();
     let n = 0;
     while (enc.pending < maxBytes) {
       const cut = this.cuts[this.next];
@@ -165,11 +256,17 @@ export class Snapshot implements WriteBarrier {
         cut.steps = null;
         cut.current = null;
         this.keysProcessed++;
+        wake(cut.currentWaiters);
         continue;
       }
       this.release(cut);
       const it = cut.iter.next();
       if (it.done === true) {
+        // Keys prepared ahead of the walk belong to this database's image.
+        if (cut.preparing.size !== 0) {
+          for (const key of [...cut.preparing.keys()]) this.finishPrepared(cut, key);
+          continue;
+        }
         this.closeCut(cut);
         continue;
       }
@@ -206,6 +303,10 @@ export class Snapshot implements WriteBarrier {
   }
 
   private closeCut(cut: DbCut): void {
+    // Nothing waits on a snapshot that is over (or given up).
+    wake(cut.currentWaiters);
+    for (const p of cut.preparing.values()) wake(p.waiters);
+    cut.preparing = new Map();
     cut.done = true;
     cut.iter = null;
     cut.steps = null;
@@ -226,6 +327,7 @@ export class Snapshot implements WriteBarrier {
     cut.steps = null;
     cut.current = null;
     this.keysProcessed++;
+    wake(cut.currentWaiters);
   }
 
   /** The key's expiry at the cut, in ms (the exact value kept beside a double past 2^53). */
@@ -240,4 +342,13 @@ export class Snapshot implements WriteBarrier {
     if (v > INT64_MAX) return INT64_MAX;
     return v < INT64_MIN ? INT64_MIN : v;
   }
+}
+
+/** Calls the waiters on a later turn of the event loop (never inside the write that woke them), and forgets them. */
+function wake(waiters: (() => void)[]): void {
+  if (waiters.length === 0) return;
+  const all = waiters.splice(0);
+  setImmediate(() => {
+    for (const w of all) w();
+  });
 }

@@ -80,6 +80,8 @@ export function dispatch(c: Client, argv: string[]): void {
     queueCommand(c, m, cmd, argv);
     return;
   }
+  // A write to a large key a background save has not written yet waits for it, not the event loop.
+  if (cmd.isWrite && server.rdb.holdWrite(c, cmd, argv)) return;
   call(c, cmd, argv);
 }
 

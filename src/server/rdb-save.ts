@@ -15,6 +15,9 @@ import { strerror } from '../config/special.js';
 import { REDIS_VERSION } from '../version.js';
 import { processMemory } from './memory.js';
 import type { Server } from './server.js';
+import type { Client } from './client.js';
+import type { Command } from '../commands/registry.js';
+import { resumeInput } from './connection.js';
 
 /** How long one slice of a background save may hold the event loop, in ms. */
 const SLICE_MS = 4;
@@ -68,6 +71,8 @@ export class RdbSaver {
   /** The running background save, if any. */
   private job: BackgroundSave | null = null;
   private dirtyBefore = 0;
+  /** Snapshots being taken (BGSAVE and other consumers). */
+  private readonly open = new Set<Snapshot>();
 
   constructor(private readonly server: Server) {
     this.lastSave = Math.floor(Date.now() / 1000);
@@ -143,15 +148,40 @@ export class RdbSaver {
   openSnapshot(aofBase = false): Snapshot {
     const snapshot = this.newSnapshot(aofBase);
     this.server.writeBarriers.push(snapshot);
+    this.open.add(snapshot);
     return snapshot;
   }
 
   /** Leaves the write barrier and frees what the snapshot held. */
   closeSnapshot(snapshot: Snapshot): void {
+    this.open.delete(snapshot);
     snapshot.cancel();
     const barriers = this.server.writeBarriers;
     const i = barriers.indexOf(snapshot);
     if (i !== -1) barriers.splice(i, 1);
+  }
+
+  /**
+   * Holds a write command whose key is a large collection a running snapshot has not written yet:
+   * rather than hold the event loop to serialize its old value, the snapshot serializes it a
+   * slice at a time and the command runs once that is done (through the whole gate again, as a
+   * request CLIENT PAUSE held). True when the command was held.
+   */
+  holdWrite(c: Client, cmd: Command, argv: string[]): boolean {
+    if (this.open.size === 0) return false;
+    for (const ref of cmd.keyRefs(argv)) {
+      const key = argv[ref.pos];
+      if (key === undefined) continue;
+      for (const snapshot of this.open) {
+        if (!snapshot.wouldStall(c.db, key)) continue;
+        c.pendingArgv = argv;
+        snapshot.prepare(c.db, key, () => {
+          if (!c.closed) resumeInput(c);
+        });
+        return true;
+      }
+    }
+    return false;
   }
 
   // --- SAVE ---

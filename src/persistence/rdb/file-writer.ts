@@ -87,14 +87,13 @@ export class RdbFileEncoder {
 
   /**
    * One key written a slice at a time: each next() writes up to ELEMENTS_PER_STEP elements into
-   * the current chunk; done when the value is complete. For values too small to need it, the
+   * `w` (the current chunk unless given another); done when the value is complete. For values too small to need it, the
    * whole entry is written by the first next().
    */
-  *entrySteps(key: string, value: Value, expireAt: bigint | null): Generator<void, void, void> {
-    const w = this.w;
+  *entrySteps(key: string, value: Value, expireAt: bigint | null, w: ByteWriter = this.w): Generator<void, void, void> {
     const o = this.opts;
     if (!writtenInSteps(value)) {
-      this.entry(key, value, expireAt);
+      this.entry(key, value, expireAt, w);
       return;
     }
     let n = 0;
