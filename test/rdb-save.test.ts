@@ -301,9 +301,10 @@ describe('RDB files: real redis-server loads what Redoubt writes', () => {
         let max = 0;
         let pings = 0;
         let writes = 0;
-        let done = false;
+        const state = { done: false };
         const writing = (async () => {
-          while (write !== undefined && !done) await write(writes++);
+          if (write === undefined) return;
+          while (!state.done) await write(writes++);
         })();
         while ((await info(pinger, 'rdb_bgsave_in_progress')) === '1') {
           const t = performance.now();
@@ -311,7 +312,7 @@ describe('RDB files: real redis-server loads what Redoubt writes', () => {
           max = Math.max(max, performance.now() - t);
           pings++;
         }
-        done = true;
+        state.done = true;
         await writing;
         assert.equal(await info(c, 'rdb_last_bgsave_status'), 'ok');
         return { max, pings, writes };
