@@ -8,7 +8,7 @@
 import { close, closeSync, constants, fsync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { open as openFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Snapshot } from '../persistence/snapshot.js';
 import type { RdbFileOptions } from '../persistence/rdb/file-writer.js';
 import { strerror } from '../config/special.js';
@@ -300,10 +300,14 @@ export class RdbSaver {
     try {
       const incremental = this.server.config.bool('rdb-save-incremental-fsync');
       let sinceSync = 0;
+      // rdb-key-save-delay (a test hook, in microseconds per key, as Redis's): about one key per
+      // slice, then a pause that holds nothing but the save.
+      const keyDelayUs = this.server.config.num('rdb-key-save-delay');
       for (;;) {
         if (stopped()) return;
-        const chunk = job.snapshot.step(SLICE_MS, CHUNK_BYTES);
+        const chunk = keyDelayUs > 0 ? job.snapshot.step(SLICE_MS, 1) : job.snapshot.step(SLICE_MS, CHUNK_BYTES);
         if (chunk === null) break;
+        if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
         await writeChunk(fd, chunk);
         sinceSync += chunk.length;
         if (incremental && sinceSync >= AUTOSYNC_BYTES) {
