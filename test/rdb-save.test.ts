@@ -221,6 +221,23 @@ describe('RDB files: real redis-server loads what Redoubt writes', () => {
     }
   });
 
+  test('rdbchecksum no ends the file with zeros, which redis-server accepts as unchecked', async () => {
+    const dir = tempDir();
+    const s = await startRedoubt(['--dir', dir, '--rdbchecksum', 'no']);
+    const c = client(s);
+    try {
+      await populate(c);
+      const expected = await image(c, DBS);
+      assert.equal(await c.call('SAVE'), 'OK');
+      const file = readFileSync(join(dir, 'dump.rdb'));
+      assert.deepEqual(file.subarray(file.length - 8), Buffer.alloc(8));
+      assertSameImage((await loadedByRedis(dir, 'dump.rdb', DBS)).image, expected, 'SAVE without checksum');
+    } finally {
+      c.disconnect();
+      await s.stop();
+    }
+  });
+
   test('BGSAVE while clients write, delete, rename, expire, flush and swap is the image of its start', async () => {
     const dir = tempDir();
     const s = await startRedoubt(['--dir', dir]);
