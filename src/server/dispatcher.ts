@@ -47,7 +47,7 @@ export function dispatch(c: Client, argv: string[]): void {
   }
   // After a failed save, with stop-writes-on-bgsave-error: writes (and PING, as Redis) are refused.
   if (server.rdb.writesDenied() && c.kind !== 'master' && (cmd.isWrite || cmd.fullName === 'ping' || execRunsWrites(c, cmd))) {
-    reject(c, cmd, E.MISCONF);
+    reject(c, cmd, E.MISCONF, argv);
     return;
   }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
