@@ -2,14 +2,14 @@
 // against the real redis-server, values that move with what clients do, slow log entries with
 // their client details, and SHUTDOWN really stopping the process (or refusing to).
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { waitFor } from './helpers/workload-target.js';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -248,9 +248,16 @@ describe('LATENCY', () => {
   });
 });
 
+/** Directories made for the SHUTDOWN tests, removed when the file is done. */
+const shutdownDirs: string[] = [];
+after(() => {
+  for (const d of shutdownDirs) rmSync(d, { recursive: true, force: true });
+});
+
 /** A directory whose dump.rdb is a directory: every save there fails. */
 function unwritableTarget(): string {
   const dir = mkdtempSync(join(tmpdir(), 'redoubt-shutdown-'));
+  shutdownDirs.push(dir);
   mkdirSync(join(dir, 'dump.rdb'));
   return dir;
 }
