@@ -669,6 +669,35 @@ describe('commands and state', () => {
     }
   });
 
+  test('the old values a BGSAVE holds are reported and counted in used_memory', async () => {
+    const dir = tempDir();
+    const s = await startRedoubt(['--dir', dir, '--rdbcompression', 'no']);
+    const c = client(s);
+    try {
+      await c.mset(...Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'small']).flat());
+      await c.select(1);
+      await c.mset(...Array.from({ length: 500 }, (_, i) => [`k${i}`, 'x'.repeat(1000)]).flat());
+      // A millisecond per key: database 1 is overwritten long before the walk gets there, and its
+      // old values are held until then.
+      await c.config('SET', 'rdb-key-save-delay', '1000');
+      assert.equal(await c.call('BGSAVE'), 'Background saving started');
+      await c.mset(...Array.from({ length: 500 }, (_, i) => [`k${i}`, 'new']).flat());
+      const memory = await c.info('memory');
+      const held = Number(/\r\nmem_snapshot_retained:(\d+)\r\n/.exec(memory)?.[1]);
+      assert.ok(held > 500 * 1000, `mem_snapshot_retained is ${held}`);
+      assert.ok(Number(await info(c, 'current_cow_size')) >= held);
+      await c.config('SET', 'rdb-key-save-delay', '0');
+      assert.equal(await bgsaveDone(c), 'ok');
+      assert.match(await c.info('memory'), /\r\nmem_snapshot_retained:0\r\n/);
+      assert.ok(Number(await info(c, 'rdb_last_cow_size')) >= held);
+      const loaded = await loadedByRedis(dir, 'dump.rdb', [1]);
+      assert.equal(loaded.image.get('1:k499'), JSON.stringify(['string', -1, 'x'.repeat(1000)]));
+    } finally {
+      c.disconnect();
+      await s.stop();
+    }
+  });
+
   test('one save at a time; BGSAVE inside MULTI is scheduled; INFO reports a save in progress', async () => {
     const dir = tempDir();
     const s = await startRedoubt(['--dir', dir]);

@@ -76,6 +76,15 @@ export class RdbSaver {
 
   constructor(private readonly server: Server) {
     this.lastSave = Math.floor(Date.now() / 1000);
+    // The old values the open snapshots hold count in used_memory (docs/memory.md).
+    server.memoryHolders.push({ name: 'snapshot', bytes: () => this.retainedBytes() });
+  }
+
+  /** Bytes the open snapshots hold for old values not yet written. */
+  retainedBytes(): number {
+    let bytes = 0;
+    for (const s of this.open) bytes += s.retainedBytes;
+    return bytes;
   }
 
   get inProgress(): boolean {
