@@ -111,6 +111,11 @@ export const SLOWLOG_COUNT = 'ERR count should be greater than or equal to -1';
 export const noLatencySamples = (event: string): string => sanitize(`ERR No samples available for event '${event}'`);
 export const NO_SHUTDOWN = 'ERR No shutdown in progress.';
 export const SHUTDOWN_FAILED = 'ERR Errors trying to SHUTDOWN. Check logs.';
+export const BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+/** SAVE and BGSAVE that failed: Redis answers its shared.err, a bare ERR (the log says why). */
+export const SAVE_FAILED = 'ERR';
+export const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 export const INVALID_COMMAND = 'ERR Invalid command specified';
 export const INVALID_COMMAND_ARGS = 'ERR Invalid arguments specified for command';
 export const INVALID_COMMAND_ARGC = 'ERR Invalid number of arguments specified for command';

@@ -36,6 +36,7 @@ async function start(name: string, password: string, directives: string[]): Prom
     `audit-log ${auditFile}`,
     // Every command enters the slowlog, so a leak between the two would show.
     'slowlog-log-slower-than 0',
+    'save ""',
     ...directives,
   ];
   const commands = createCommandTable();

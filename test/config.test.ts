@@ -63,7 +63,7 @@ async function launch(cmd: string, args: string[], port: number, cwd = work): Pr
 
 async function redoubtWith(file: string, ...flags: string[]): Promise<Proc> {
   const port = await freePort();
-  return launch(process.execPath, [REDOUBT_MAIN, file, '--port', String(port), '--bind', '127.0.0.1', ...flags], port);
+  return launch(process.execPath, [REDOUBT_MAIN, file, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...flags], port);
 }
 
 async function redisWith(file: string, ...flags: string[]): Promise<Proc> {
@@ -234,7 +234,6 @@ describe('CONFIG SET', () => {
     assert.equal(await call(s.port, 'CONFIG', 'SET', 'appendonly', 'no', 'save', ''), '+OK\r\n');
     for (const [name, value] of [
       ['appendonly', 'yes'],
-      ['save', '900 1'],
       ['activedefrag', 'yes'],
       ['min-slaves-to-write', '1'],
     ] as const) {

@@ -23,6 +23,9 @@ const TEST_DIR = fileURLToPath(new URL('../../test/', import.meta.url));
  */
 const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   shutdown: { file: 'cli.test.ts', reason: 'stops the server; the corpus needs it running' },
+  save: { file: 'rdb-save.test.ts', reason: 'writes a file, which redis-server loads to check it' },
+  bgsave: { file: 'rdb-save.test.ts', reason: 'writes a file in the background, which redis-server loads to check it' },
+  lastsave: { file: 'rdb-save.test.ts', reason: 'answers the time of the last save, which differs between servers' },
   quit: { file: 'protocol.test.ts', reason: 'closes the connection; what matters is that nothing after it runs' },
   'client|no-touch': { file: 'client.test.ts', reason: 'Redis 7.0 lacks it, so no differential case is possible' },
   'client|setinfo': { file: 'client.test.ts', reason: 'Redis 7.0 lacks it, so no differential case is possible' },

@@ -2,13 +2,16 @@
 // against the real redis-server, values that move with what clients do, slow log entries with
 // their client details, and SHUTDOWN really stopping the process (or refusing to).
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { waitFor } from './helpers/workload-target.js';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const { redis, redoubt, redoubtClient: cli, redisClient: ref } = useServerPair({
   redoubtArgs: ['--slowlog-log-slower-than', '0'],
@@ -245,9 +248,23 @@ describe('LATENCY', () => {
   });
 });
 
+/** Directories made for the SHUTDOWN tests, removed when the file is done. */
+const shutdownDirs: string[] = [];
+after(() => {
+  for (const d of shutdownDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A directory whose dump.rdb is a directory: every save there fails. */
+function unwritableTarget(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'redoubt-shutdown-'));
+  shutdownDirs.push(dir);
+  mkdirSync(join(dir, 'dump.rdb'));
+  return dir;
+}
+
 describe('SHUTDOWN', () => {
-  test('SAVE without persistence refuses and keeps serving; NOSAVE stops the process', async () => {
-    const s = await startRedoubt();
+  test('SAVE that cannot write the file refuses and keeps serving; NOSAVE stops the process', async () => {
+    const s = await startRedoubt(['--dir', unwritableTarget()]);
     const c = await RawClient.connect(s.port);
     try {
       assert.equal(await c.call('SHUTDOWN', 'SAVE'), '-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
@@ -264,7 +281,7 @@ describe('SHUTDOWN', () => {
   });
 
   test('SAVE FORCE exits anyway', async () => {
-    const s = await startRedoubt();
+    const s = await startRedoubt(['--dir', unwritableTarget()]);
     const c = await RawClient.connect(s.port);
     try {
       const exited = s.exited();

@@ -19,6 +19,8 @@ import type { RdbWriteOptions } from '../src/persistence/rdb/value.js';
 import type { Database, WriteBarrier } from '../src/store/database.js';
 import { loadCorpus } from './helpers/corpus.js';
 import { InProcessServer } from './helpers/in-process.js';
+import { Snapshot } from '../src/persistence/snapshot.js';
+import { readRdbFile } from './helpers/rdb-file.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -141,12 +143,14 @@ class Harness extends InProcessServer {
   checked(what: string, fn: () => void): { before: Image; after: Image } {
     const before = imageOf(this.server);
     this.probe.start();
+    const snapshot = this.startSnapshot(what);
     try {
       fn();
     } finally {
       this.probe.stop();
     }
     this.verify(what, before);
+    this.verifySnapshot(what, before, snapshot);
     return { before, after: imageOf(this.server) };
   }
 
@@ -154,12 +158,43 @@ class Harness extends InProcessServer {
   async checkedAsync(what: string, fn: () => Promise<void>): Promise<void> {
     const before = imageOf(this.server);
     this.probe.start();
+    const snapshot = this.startSnapshot(what);
     try {
       await fn();
     } finally {
       this.probe.stop();
     }
     this.verify(what, before);
+    this.verifySnapshot(what, before, snapshot);
+  }
+
+  /**
+   * The real snapshot (persistence/snapshot.ts) taken at the same moment as the probe's, with
+   * part of the keyspace already walked (none, some or most of it, varying by case) before the
+   * command runs, so both the barrier's copies and the walk's own reads are exercised.
+   */
+  private startSnapshot(what: string): { snapshot: Snapshot; chunks: Buffer[] } {
+    const snapshot = new Snapshot({ dbs: this.server.dbs, libraries: [], aux: [] }, { ...RDB_OPTIONS, checksum: true });
+    this.server.writeBarriers.push(snapshot);
+    const chunks: Buffer[] = [];
+    // About one key per step with a one-byte chunk limit.
+    const walkFirst = (what.length % 4) * 8;
+    for (let i = 0; i < walkFirst; i++) {
+      const chunk = snapshot.step(Infinity, 1);
+      if (chunk !== null) chunks.push(chunk);
+    }
+    return { snapshot, chunks };
+  }
+
+  /** Finishes the walk: the file must hold exactly the keyspace of the start, each key once. */
+  private verifySnapshot(what: string, before: Image, s: { snapshot: Snapshot; chunks: Buffer[] }): void {
+    for (let chunk = s.snapshot.step(Infinity); chunk !== null; chunk = s.snapshot.step(Infinity)) s.chunks.push(chunk);
+    const barriers = this.server.writeBarriers;
+    barriers.splice(barriers.indexOf(s.snapshot), 1);
+    assert.equal(s.snapshot.retainedBytes, 0, `${what}: the snapshot still holds old values after its walk`);
+    const file = readRdbFile(Buffer.concat(s.chunks)).entries;
+    const wrong = differences(before, file);
+    assert.deepEqual(wrong, [], `${what}: the snapshot's file differs from the keyspace at its start: ${wrong.join(', ')}`);
   }
 
   private verify(what: string, before: Image): void {

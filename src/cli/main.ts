@@ -100,9 +100,29 @@ async function main(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     server.onShutdown = resolve;
   });
-  const stop = (sig: string) => void server.shutdown(`Received ${sig} scheduling shutdown...`);
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  const stop = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (server.shuttingDown) {
+      // As Redis: a second SIGINT while shutting down exits at once.
+      if (sig === 'SIGINT') {
+        log.warning('You insist... exiting now.');
+        server.rdb.kill();
+        process.exit(1);
+      }
+      return;
+    }
+    log.warning(`Received ${sig} scheduling shutdown...`);
+    log.warning('User requested shutdown...');
+    // shutdown-on-sigint / shutdown-on-sigterm: "default", or any of save, nosave, now, force.
+    const words = new Set(config.str(sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm').split(' '));
+    if (!server.rdb.finalSave({ save: words.has('save'), nosave: words.has('nosave'), force: words.has('force') })) {
+      log.warning('Errors trying to shut down the server. Check the logs for more information.');
+      log.warning(`${sig} received but errors trying to shut down the server, check the logs for more information`);
+      return;
+    }
+    void server.shutdown('');
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 
   const pidfile = config.str('pidfile');
   if (pidfile !== '') {

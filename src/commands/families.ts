@@ -30,6 +30,7 @@ import { transactionCommands } from './transaction.js';
 import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './function.js';
+import { persistenceCommands } from './persistence.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -38,6 +39,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   keyspaceCommands,
   serverCommands,
   memoryCommands,
+  persistenceCommands,
   clientCommands,
   commandCommands,
   configCommands,

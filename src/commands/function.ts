@@ -28,6 +28,11 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(E.FUNCTION_NOT_FOUND);
     return;
   }
+  // A function without no-writes counts as a write for -MISCONF, judged before its arguments as Redis's gate does.
+  if ((fn.flags & FLAG_NO_WRITES) === 0 && c.server.rdb.writesDenied()) {
+    c.reply.error(E.MISCONF);
+    return;
+  }
   const n = readNumkeys(c, argv, E.FUNCTION_BAD_NUMKEYS);
   if (n === null) return;
   const noWrites = (fn.flags & FLAG_NO_WRITES) !== 0;

@@ -193,24 +193,26 @@ function memory(s: Server): string[] {
 }
 
 function persistence(s: Server): string[] {
-  // No RDB or AOF yet: nothing has been saved, no child runs, every change is unsaved.
+  const rdb = s.rdb;
+  const snap = rdb.snapshot;
   return [
     `loading:${s.loading !== null ? 1 : 0}`,
     'async_loading:0',
-    'current_cow_peak:0',
-    'current_cow_size:0',
+    // A forkless snapshot copies nothing on write: its "cow" is the old values it holds.
+    `current_cow_peak:${snap?.peakRetainedBytes ?? 0}`,
+    `current_cow_size:${snap?.retainedBytes ?? 0}`,
     'current_cow_size_age:0',
-    'current_fork_perc:0.00',
-    'current_save_keys_processed:0',
-    'current_save_keys_total:0',
+    `current_fork_perc:${snap === null || snap.keysTotal === 0 ? '0.00' : ((snap.keysProcessed / snap.keysTotal) * 100).toFixed(2)}`,
+    `current_save_keys_processed:${snap?.keysProcessed ?? 0}`,
+    `current_save_keys_total:${snap?.keysTotal ?? 0}`,
     `rdb_changes_since_last_save:${s.store.stats.dirty}`,
-    'rdb_bgsave_in_progress:0',
-    `rdb_last_save_time:${Math.floor(s.startTime / 1000)}`,
-    'rdb_last_bgsave_status:ok',
-    'rdb_last_bgsave_time_sec:-1',
-    'rdb_current_bgsave_time_sec:-1',
-    'rdb_saves:0',
-    'rdb_last_cow_size:0',
+    `rdb_bgsave_in_progress:${rdb.inProgress ? 1 : 0}`,
+    `rdb_last_save_time:${rdb.lastSave}`,
+    `rdb_last_bgsave_status:${rdb.lastBgsaveOk ? 'ok' : 'err'}`,
+    `rdb_last_bgsave_time_sec:${rdb.lastBgsaveTimeSec}`,
+    `rdb_current_bgsave_time_sec:${rdb.currentSeconds()}`,
+    `rdb_saves:${rdb.saves}`,
+    `rdb_last_cow_size:${rdb.lastRetainedBytes}`,
     `rdb_last_load_keys_expired:${s.lastLoad.keysExpired}`,
     `rdb_last_load_keys_loaded:${s.lastLoad.keysLoaded}`,
     'aof_enabled:0',

@@ -303,6 +303,9 @@ function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   for (const db of c.server.dbs) flushOne(db);
   c.db.stats.dirty++;
+  // As Redis: a running BGSAVE is stopped, and with save points the empty dataset is saved now
+  // (which leaves rdb_changes_since_last_save at 0).
+  c.server.rdb.afterFlushAll();
   c.reply.ok();
 }
 

@@ -44,6 +44,11 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     return;
   }
   const flags = script.flags;
+  // A script that declares it may write counts as a write for -MISCONF, as Redis's gate judges it by its flags.
+  if (!flags.compat && !flags.noWrites && c.server.rdb.writesDenied()) {
+    c.reply.error(E.MISCONF);
+    return;
+  }
   if (!flags.compat && !flags.noWrites && readOnly) {
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;

@@ -287,18 +287,14 @@ function shutdown(c: Client, argv: string[]): void {
     return;
   }
   const server = c.server;
-  if (save) {
-    // SAVE forces a final snapshot even without save points; Redoubt cannot write one yet.
-    if (!force) {
-      server.log.warning('Error trying to save the DB, can\'t exit: Redoubt has no RDB persistence yet.');
-      server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
-      c.reply.error(E.SHUTDOWN_FAILED);
-      return;
-    }
-    server.log.warning('Error trying to save the DB. Exit anyway.');
+  server.log.warning('User requested shutdown...');
+  if (!server.rdb.finalSave({ save, nosave, force })) {
+    server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
+    c.reply.error(E.SHUTDOWN_FAILED);
+    return;
   }
   auditEvent(server, 'shutdown', { ...clientFields(c), args: argv.slice(1).join(' ').toLowerCase() });
-  void server.shutdown();
+  void server.shutdown('');
 }
 
 const admin = ['admin', 'noscript', 'loading', 'stale'] as const;

@@ -15,7 +15,6 @@ export const TABLE_END = '<!-- config-table:end -->';
 /** Redis 7.0's default where Redoubt's differs on purpose (checked against redis-server by the docs test). */
 export const REDIS_DEFAULTS: Readonly<Record<string, string>> = {
   bind: '* -::*',
-  save: '3600 1 300 100 60 10000',
   'client-output-buffer-limit': 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
 };
 

@@ -1,8 +1,8 @@
 // The configuration table: every Redis 7.0 directive with its kind, default, bounds and flags
 // (names, defaults and flags as redis-server 7.0.15 reports them). A directive whose feature
 // Redoubt lacks lists `onlyOff`: the value meaning "off" is accepted, any other is refused by
-// name, never silently ignored. Documented default differences: bind (loopback only), save
-// (no persistence yet) and client-output-buffer-limit (normal clients bounded).
+// name, never silently ignored. Documented default differences: bind (loopback only) and
+// client-output-buffer-limit (normal clients bounded).
 
 import * as S from './special.js';
 import type { ConfigTarget, ParamDef, ParamValue } from './types.js';
@@ -186,16 +186,15 @@ const table = [
   enm('enable-module-command', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no'),
 
-  // --- snapshotting and AOF (not implemented yet: only "off") ---
+  // --- snapshotting (RDB) and AOF (AOF not implemented yet: only "off") ---
   {
     name: 'save',
     kind: 'special',
     multi: true,
     accumulate: true,
-    default: '',
+    default: '3600 1 300 100 60 10000',
     parse: S.parseSave,
     rewrite: S.rewriteSave,
-    ...off('persistence (RDB snapshots)', ''),
   },
   {
     name: 'dir',

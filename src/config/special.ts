@@ -180,6 +180,11 @@ const ERRNO_TEXT: Record<string, string> = {
   EACCES: 'Permission denied',
   ELOOP: 'Too many levels of symbolic links',
   ENAMETOOLONG: 'File name too long',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EIO: 'Input/output error',
+  EROFS: 'Read-only file system',
+  EEXIST: 'File exists',
 };
 
 /** strerror() text for a Node error, as Redis shows it. */

@@ -92,6 +92,8 @@ export class ScriptClient {
     }
     // Read-only scripts refuse writes and what may replicate (PUBLISH, PFCOUNT), as Redis 7.0.
     if (run.readOnly && cmd.mayReplicate) return E.SCRIPT_READONLY_WRITE;
+    // After a failed save, as the gate's -MISCONF (Redis's scriptVerifyWriteCommandAllow).
+    if (cmd.isWrite && c.server.rdb.writesDenied()) return E.MISCONF;
     // A script's writes face the gate's memory check too, as Redis's scriptVerifyOOM: the state
     // found before the script began (no eviction runs inside it), and the heap's own.
     if (cmd.isDenyOom && (c.server.evictor.oomAtCommandStart || c.server.memory.refuseWrite(argv))) return E.OOM;

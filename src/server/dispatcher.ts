@@ -1,6 +1,6 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → memory (denyoom) → RESP2 subscribed context → loading → busy script → CLIENT PAUSE → MULTI queueing →
+// ACL → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script → CLIENT PAUSE → MULTI queueing →
 // execute → statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
 // gate reads is a field of the Command, computed when the table was built: no lookup per request.
 
@@ -45,6 +45,11 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.OOM, argv);
     return;
   }
+  // After a failed save, with stop-writes-on-bgsave-error: writes (and PING, as Redis) are refused.
+  if (server.rdb.writesDenied() && c.kind !== 'master' && (cmd.isWrite || cmd.fullName === 'ping' || execRunsWrites(c, cmd))) {
+    reject(c, cmd, E.MISCONF, argv);
+    return;
+  }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
   if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
     reject(c, cmd, E.subscribeContext(cmd.fullName), argv);
@@ -80,6 +85,8 @@ export function dispatch(c: Client, argv: string[]): void {
     queueCommand(c, m, cmd, argv);
     return;
   }
+  // A write to a large key a background save has not written yet waits for it, not the event loop.
+  if (cmd.isWrite && server.rdb.holdWrite(c, cmd, argv)) return;
   call(c, cmd, argv);
 }
 
@@ -99,13 +106,17 @@ function refuse(c: Client, argv: readonly string[], why: Unresolved): void {
   }
 }
 
+/** EXEC of a transaction that queued a write: Redis judges it by the commands it would run. */
+function execRunsWrites(c: Client, cmd: Command): boolean {
+  return c.multi !== null && c.multi.writes && cmd.fullName === 'exec';
+}
+
 /** True when CLIENT PAUSE holds this command: everything in ALL mode, what may replicate in WRITE mode. */
 function pausedFor(c: Client, cmd: Command): boolean {
   if (c.kind === 'replica' || c.kind === 'master' || c.monitor) return false;
   if (c.server.pause.type === 'all') return true;
   if (cmd.mayReplicate) return true;
-  // Redis judges EXEC by the commands it would run.
-  return c.multi !== null && c.multi.writes && cmd.fullName === 'exec';
+  return execRunsWrites(c, cmd);
 }
 
 /**

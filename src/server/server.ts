@@ -42,6 +42,7 @@ import { Evictor } from './evict.js';
 import { ClientMemory, clientsCron } from './client-memory.js';
 import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
 import type { LoadingState, LoadStats } from './rdb-load.js';
+import { RdbSaver } from './rdb-save.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -235,6 +236,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly audit: AuditLog;
   /** The TLS listeners and the settings each runs with. */
   readonly tls = new TlsListeners();
+  /** SAVE, BGSAVE, save points and the state INFO persistence reports. */
+  readonly rdb: RdbSaver = new RdbSaver(this);
 
   /**
    * `commands`: the table, after rename-command; `startupUsers`: the `user` lines of the
@@ -600,6 +603,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.
     this.latency.add('expire-cycle', Math.floor(performance.now() - expiryStart));
     this.cronTicks++;
+    this.rdb.cron();
     if (this.cronTicks % hz === 0) this.everySecond();
   }
 
@@ -670,11 +674,11 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     c.socket?.destroy();
   }
 
-  /** Stops listening, disconnects everyone and calls onShutdown. */
+  /** Stops listening, disconnects everyone and calls onShutdown (`reason`, when given, is logged first). */
   async shutdown(reason = 'User requested shutdown...'): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    this.log.warning(reason);
+    if (reason !== '') this.log.warning(reason);
     if (this.cron) clearInterval(this.cron);
     if (this.pause.timer) clearTimeout(this.pause.timer);
     this.evictor.stop();

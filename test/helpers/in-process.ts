@@ -11,8 +11,16 @@ import { Client } from '../../src/server/client.js';
 import { dispatch } from '../../src/server/dispatcher.js';
 import { RespParser } from '../../src/protocol/resp-parser.js';
 
+function withoutSavePoints(config: Config): Config {
+  const save = config.lookup('save');
+  assert.ok(save !== undefined);
+  assert.equal(config.store(save, ''), undefined);
+  return config;
+}
+
 export class InProcessServer {
-  readonly server: Server = createServer(new Config(), createCommandTable(), []);
+  // Without save points, as the process helpers start servers: FLUSHALL must not write dump.rdb here.
+  readonly server: Server = createServer(withoutSavePoints(new Config()), createCommandTable(), []);
   /** The client send() uses unless given another. */
   client: Client;
 

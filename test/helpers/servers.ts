@@ -131,7 +131,8 @@ export async function startRedoubt(args: string[] = [], opts: RedoubtOptions = {
   const port = await freePort();
   const argv = [...(opts.nodeArgs ?? []), REDOUBT_MAIN];
   if (opts.configFile) argv.push(opts.configFile);
-  argv.push('--port', String(port), '--bind', '127.0.0.1', ...args);
+  // Persistence off unless the test asks (as startRedis): no dump.rdb left in the working directory.
+  argv.push('--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args);
   if (opts.fileLimit !== undefined) {
     return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1');
   }
