@@ -4,6 +4,9 @@
 
 import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -54,8 +57,11 @@ function canConnect(port: number, host: string): Promise<boolean> {
  * stopping its server must not hang the suite), and whatever is left is killed when it exits.
  */
 const running = new Set<ChildProcess>();
+/** Each server's own working directory, removed when the test file's process exits. */
+const workDirs: string[] = [];
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function detach(child: ChildProcess): void {
@@ -67,7 +73,11 @@ function detach(child: ChildProcess): void {
 }
 
 async function launch(cmd: string, args: string[], port: number, host: string): Promise<RunningServer> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A fresh working directory: a server that saves (SHUTDOWN, a save point) without a --dir of
+  // its test's writes there, never into the repository where a later server would load it.
+  const cwd = mkdtempSync(join(tmpdir(), 'redoubt-test-'));
+  workDirs.push(cwd);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   running.add(child);
   detach(child);
   let out = '';
