@@ -36,6 +36,8 @@ export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 /** MEMORY PURGE where no collection can be started (Redis's wording for a failed purge). */
 export const PURGE_FAILED = 'ERR Error purging dirty pages';
 export const LOADING = 'LOADING Redis is loading the dataset in memory';
+export const RELOAD_FAILED = 'ERR Error trying to load the RDB dump';
+export const RELOAD_OPTION = 'ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.';
 export const MAX_CLIENTS = 'ERR max number of clients reached';
 /** A handler threw: the command is answered with an error and the server keeps running. */
 export const INTERNAL = 'ERR internal error while executing the command; see the server log';

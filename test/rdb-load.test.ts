@@ -260,3 +260,47 @@ describe('the file is read from dir/dbfilename', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('DEBUG RELOAD', () => {
+  test('saves, empties and loads back every type, expiry and library; options and errors as redis-server', async () => {
+    const seen: Record<string, unknown[]> = {};
+    const debug = ['--enable-debug-command', 'yes'];
+    for (const [name, start] of [['redis', startRedis], ['redoubt', startRedoubt]] as const) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'redoubt-reload-'));
+      const s = await start(['--dir', dir, ...debug]);
+      const c = new Redis({ port: s.port, host: s.host });
+      try {
+        await fill(c);
+        await c.call('FUNCTION', 'LOAD', "#!lua name=reloadlib\nredis.register_function('r1', function() return 1 end)");
+        const before: unknown[] = [];
+        for (const db of DBS) for (const k of await keysOf(c, db)) before.push(await contents(c, k, false));
+        await c.select(0);
+        const out: unknown[] = [await c.call('DEBUG', 'RELOAD')];
+        const after: unknown[] = [];
+        for (const db of DBS) for (const k of await keysOf(c, db)) after.push(await contents(c, k, false));
+        assert.deepEqual(after, before, `${name}: the dataset survives DEBUG RELOAD`);
+        await c.select(0);
+        out.push(await c.call('FCALL', 'r1', '0'));
+        // NOSAVE loads the file as it is: a key written since is gone, the saved ones are back.
+        await c.set('after-save', '1');
+        out.push(await c.call('DEBUG', 'RELOAD', 'NOSAVE'), await c.exists('after-save'), await c.exists('str:int'));
+        // MERGE NOFLUSH keeps what is in memory and replaces what the file also has.
+        await c.set('only-in-memory', '1');
+        await c.set('str:int', 'changed');
+        out.push(await c.call('DEBUG', 'RELOAD', 'MERGE', 'NOFLUSH', 'NOSAVE'), await c.get('only-in-memory'), await c.get('str:int'));
+        // Without MERGE, a key in memory and in the file cannot be loaded.
+        out.push(await c.call('DEBUG', 'RELOAD', 'NOFLUSH', 'NOSAVE').catch((e: unknown) => (e instanceof Error ? e.message : String(e))));
+        out.push(await c.call('DEBUG', 'RELOAD', 'BOGUS').catch((e: unknown) => (e instanceof Error ? e.message : String(e))));
+        rmSync(path.join(dir, 'dump.rdb'));
+        await c.flushall();
+        out.push(await c.call('DEBUG', 'RELOAD', 'NOSAVE').catch((e: unknown) => (e instanceof Error ? e.message : String(e))));
+        seen[name] = out;
+      } finally {
+        c.disconnect();
+        await s.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    assert.deepEqual(seen['redoubt'], seen['redis']);
+  });
+});

@@ -8,6 +8,7 @@ import { replyHelp } from './server.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';
 import type { Client } from '../server/client.js';
+import { reloadRdb } from '../server/rdb-load.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import type { Value } from '../store/types.js';
 
@@ -21,6 +22,10 @@ const HELP = [
   'PROTOCOL <type>',
   '    Reply with a sample value of <type>: string, integer, double, bignum, null, array, set,',
   '    map, attrib, push, verbatim, true, false.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory. Options: MERGE (keys already in memory',
+  '    are replaced instead of refused), NOFLUSH (keep the current dataset), NOSAVE (load the',
+  '    existing file without saving first).',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    0 stops removing expired keys in the background (they still expire when accessed); 1 resumes.',
   'SLEEP <seconds>',
@@ -163,6 +168,34 @@ function protocol(c: Client, type: string): void {
   }
 }
 
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load back. The caller waits for the load
+ * (other clients get -LOADING meanwhile) and then gets OK or the error.
+ */
+function reload(c: Client, argv: string[]): void {
+  let save = true;
+  let flush = true;
+  let merge = false;
+  for (const opt of argv.slice(2)) {
+    if (is(opt, 'merge')) merge = true;
+    else if (is(opt, 'noflush')) flush = false;
+    else if (is(opt, 'nosave')) save = false;
+    else {
+      c.reply.error(E.RELOAD_OPTION);
+      return;
+    }
+  }
+  let outcome: string | null = null;
+  const release = c.server.holdClient(c, 2 ** 31 - 1, () => {
+    if (outcome === null) c.reply.ok();
+    else c.reply.error(outcome);
+  });
+  void reloadRdb(c.server, { save, flush, merge }).then((error) => {
+    outcome = error;
+    release();
+  });
+}
+
 function debug(c: Client, argv: string[]): void {
   const sub = arg(argv, 1);
   const n = argv.length;
@@ -186,6 +219,8 @@ function debug(c: Client, argv: string[]): void {
     c.reply.error(E.sanitize(value));
   } else if (value !== undefined && is(sub, 'protocol')) {
     protocol(c, value);
+  } else if (is(sub, 'reload')) {
+    reload(c, argv);
   } else {
     c.reply.error(E.sanitize(E.debugUnknownSubcommand(sub)));
   }

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
+import * as E from '../errors.js';
 import type { Server } from './server.js';
 import { RdbFileError, RdbFileReader, printable, type RdbKeyRecord } from '../persistence/rdb/file.js';
 import { DecodeBudget } from '../persistence/rdb/budget.js';
@@ -76,6 +77,8 @@ export interface LoadOptions {
   readonly trailing?: boolean;
   /** Keep keys whose time has passed (an AOF preamble: the commands after it expect them). */
   readonly keepExpired?: boolean;
+  /** A key or library already there is replaced, not refused (DEBUG RELOAD MERGE, Redis's RDBFLAGS_ALLOW_DUP). */
+  readonly allowDuplicates?: boolean;
 }
 
 /** The result of a load: where the RDB data ended in the buffer. */
@@ -183,6 +186,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
               break;
             }
             touched.add(db.id);
+            if (opts.allowDuplicates === true && db.data.has(rec.key)) db.delete(rec.key);
             addKey(db, rec);
             loaded.keys++;
             break;
@@ -204,7 +208,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
             break;
           case 'function': {
             const fns = server.functions;
-            const made = fns.create(rec.code, false, fns.live);
+            const made = fns.create(rec.code, opts.allowDuplicates === true, fns.live);
             if ('error' in made) throw new RdbFileError(rec.offset, `Failed loading library, ${made.error}`, 'corrupt');
             libraries.push(made.name);
             break;
@@ -327,6 +331,45 @@ export function startupRdbFile(server: Server): string | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
   }
   return path;
+}
+
+/** What DEBUG RELOAD does besides loading: Redis's MERGE, NOFLUSH and NOSAVE options, inverted. */
+export interface ReloadOptions {
+  readonly save: boolean;
+  readonly flush: boolean;
+  readonly merge: boolean;
+}
+
+/**
+ * DEBUG RELOAD: saves the dataset to dir/dbfilename, empties the databases and the function
+ * libraries, and loads the file back, as Redis does; resolves to null on success or to the
+ * error for the caller. Clients get -LOADING while the file loads.
+ */
+export async function reloadRdb(server: Server, opts: ReloadOptions): Promise<string | null> {
+  if (opts.save && !server.rdb.save()) return E.SAVE_FAILED;
+  const path = resolve(process.cwd(), server.config.str('dbfilename'));
+  const { owned } = beginLoading(server);
+  try {
+    if (opts.flush) {
+      for (const db of server.dbs) db.clear();
+      server.functions.flush();
+    }
+    let buf: Buffer;
+    try {
+      buf = await readWhole(path);
+    } catch (err) {
+      server.log.warning(`Failed reading ${path} for DEBUG RELOAD: ${(err as Error).message}`);
+      return E.RELOAD_FAILED;
+    }
+    await loadRdb(server, buf, { source: path, allowDuplicates: opts.merge });
+  } catch (err) {
+    server.log.warning(err instanceof Error ? err.message : String(err));
+    return E.RELOAD_FAILED;
+  } finally {
+    if (owned) server.loading = null;
+  }
+  server.log.warning('DB reloaded by DEBUG RELOAD');
+  return null;
 }
 
 /**

@@ -72,11 +72,16 @@ function detach(child: ChildProcess): void {
   }
 }
 
-async function launch(cmd: string, args: string[], port: number, host: string): Promise<RunningServer> {
-  // A fresh working directory: a server that saves (SHUTDOWN, a save point) without a --dir of
-  // its test's writes there, never into the repository where a later server would load it.
-  const cwd = mkdtempSync(join(tmpdir(), 'redoubt-test-'));
-  workDirs.push(cwd);
+/** A fresh working directory, removed when the test file's process exits. */
+function newWorkDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'redoubt-test-'));
+  workDirs.push(dir);
+  return dir;
+}
+
+async function launch(cmd: string, args: string[], port: number, host: string, cwd = newWorkDir()): Promise<RunningServer> {
+  // By default a fresh working directory: a server that saves (SHUTDOWN, a save point) without a
+  // --dir of its test's writes there, never into the repository where a later server would load it.
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   running.add(child);
   detach(child);
@@ -134,6 +139,8 @@ export interface RedoubtOptions {
   nodeArgs?: string[];
   /** Runs the server under `ulimit -n <fileLimit>` (the shell execs node, so the pid is the server's). */
   fileLimit?: number;
+  /** The working directory (default: a fresh one; see launch). */
+  cwd?: string;
 }
 
 /** Starts Redoubt with `--port <free>` plus `args` (directives as `--name value` words). */
@@ -144,16 +151,16 @@ export async function startRedoubt(args: string[] = [], opts: RedoubtOptions = {
   // Persistence off unless the test asks (as startRedis): no dump.rdb left in the working directory.
   argv.push('--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args);
   if (opts.fileLimit !== undefined) {
-    return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1');
+    return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1', opts.cwd);
   }
-  return launch(process.execPath, argv, port, '127.0.0.1');
+  return launch(process.execPath, argv, port, '127.0.0.1', opts.cwd);
 }
 
 /** Starts the real redis-server 7.0 (Debian package) with persistence off. */
-export async function startRedis(args: string[] = []): Promise<RunningServer> {
+export async function startRedis(args: string[] = [], cwd?: string): Promise<RunningServer> {
   const port = await freePort();
   const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args];
-  return launch('redis-server', argv, port, '127.0.0.1');
+  return launch('redis-server', argv, port, '127.0.0.1', cwd);
 }
 
 /** Starts the real valkey-server 8.0 (Debian bookworm-backports) with persistence off. */
@@ -228,7 +235,12 @@ export function useServerPair(opts: PairOptions = {}): ServerPair {
     return client;
   };
   before(async () => {
-    const [rs, rd] = await Promise.all([startRedis([...args, ...(opts.redisArgs ?? [])]), startRedoubt([...args, ...(opts.redoubtArgs ?? [])])]);
+    // One working directory for both, so what they report of it (CONFIG GET dir) is the same.
+    const cwd = newWorkDir();
+    const [rs, rd] = await Promise.all([
+      startRedis([...args, ...(opts.redisArgs ?? [])], cwd),
+      startRedoubt([...args, ...(opts.redoubtArgs ?? [])], { cwd }),
+    ]);
     redis.set(rs);
     redoubt.set(rd);
     if (opts.redoubtClient !== undefined) redoubtClient.set(await ioredis(rd, opts.redoubtClient));
