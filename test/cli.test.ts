@@ -321,7 +321,9 @@ describe('startup log and shutdown', () => {
 
 describe('CONFIG GET * against redis-server 7.0', () => {
   test('the same names with the same defaults, except the documented differences', async () => {
-    const [redis, ours] = await Promise.all([startRedis(), startRedoubt()]);
+    // One working directory, so that `dir` reads the same on both.
+    const cwd = mkdtempSync(join(tmpdir(), 'redoubt-cli-'));
+    const [redis, ours] = await Promise.all([startRedis([], cwd), startRedoubt([], { cwd })]);
     const all = async (port: number): Promise<Map<string, string>> => {
       const c = await RawClient.connect(port);
       try {

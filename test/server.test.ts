@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { waitFor } from './helpers/workload-target.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -254,11 +254,14 @@ after(() => {
   for (const d of shutdownDirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A directory whose dump.rdb is a directory: every save there fails. */
+/**
+ * A directory whose dump.rdb is a dangling symlink: there is nothing to load at startup, and every
+ * save there is refused (Redoubt never writes through a symlink).
+ */
 function unwritableTarget(): string {
   const dir = mkdtempSync(join(tmpdir(), 'redoubt-shutdown-'));
   shutdownDirs.push(dir);
-  mkdirSync(join(dir, 'dump.rdb'));
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'dump.rdb'));
   return dir;
 }
 
