@@ -45,6 +45,8 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.OOM, argv);
     return;
   }
+  // As Redis's processCommand, before MULTI queueing too: a lowered tracking-table-max-keys applies.
+  if (server.tracking.clients !== 0) server.tracking.limit(server.config.num('tracking-table-max-keys'));
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
   if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
     reject(c, cmd, E.subscribeContext(cmd.fullName), argv);
@@ -122,6 +124,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   c.current = cmd;
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   store.noTouch = c.noTouch && cmd.spec.name !== 'touch';
+  const trackingOuter = server.tracking.enter(c);
   try {
     // Only containers lack a handler, and resolve() never returns one to run.
     if (cmd.spec.run === undefined) throw new Error(`${cmd.fullName} has no handler`);
@@ -153,6 +156,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   server.latency.add(cmd.isFast ? 'fast-command' : 'command', Math.floor(usec / 1000));
   // Administrative commands are too dangerous to show; scripts show themselves before they run.
   if (server.monitors.size !== 0 && !cmd.isSkipMonitor && !cmd.isAdmin) feedMonitors(c, cmd, argv);
+  // Keys it read are tracked for client-side caching; its own invalidations follow its reply.
+  server.tracking.leave(c, cmd, argv, trackingOuter);
   // Keys this command filled serve their blocked clients now, before the next command runs (for
   // a suspended script, once it has ended): after the command's own statistics, as Redis's
   // handleClientsBlockedOnKeys runs after call().
