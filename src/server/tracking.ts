@@ -244,7 +244,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
   /** Redis's trackingRememberKeys: the keys of a read, for its caller when a script ran it. */
   private rememberRead(c: Client, command: Command, args: readonly string[]): void {
     let caller = c;
-    let cmd: Command | null = command;
+    let cmd = command;
     let argv = args;
     if (c.inScript) {
       // A script that reads tracks the keys its EVAL or FCALL declared, for the script's caller.
@@ -257,7 +257,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
     const t = caller.tracking;
     if (t === null || t.bcast) return;
     if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
-    if (cmd === null || cmd.isPubsub) return;
+    if (cmd.isPubsub) return;
     for (const k of commandKeys(cmd, argv)) {
       const key = argv[k.pos];
       if (key === undefined) continue;
@@ -326,8 +326,9 @@ export class Tracking implements Partial<KeyspaceEvents> {
   private readonly broadcast = (): void => {
     this.broadcastScheduled = false;
     if (this.clients === 0) return;
-    for (const bs of this.prefixTable.values()) {
-      if (bs.keys.size === 0) continue;
+    // Prefixes in byte order, as Redis walks its radix tree.
+    const changed = [...this.prefixTable].filter(([, bs]) => bs.keys.size !== 0).sort((x, y) => byteOrder(x[0], y[0]));
+    for (const [, bs] of changed) {
       const keys = bs.keys;
       bs.keys = new Map();
       // In key order, as Redis's radix tree gives them.
@@ -350,15 +351,14 @@ export class Tracking implements Partial<KeyspaceEvents> {
    */
   private send(c: Client, payload: Buffer): void {
     const t = c.tracking;
-    let to = c;
     if (t !== null && t.redirect !== 0) {
-      const redir = this.lookup(t.redirect);
-      if (redir === undefined || redir.closed) {
+      const to = this.lookup(t.redirect);
+      if (to === undefined || to.closed) {
         t.brokenRedir = true;
         if (c.resp === 3) this.write(c, Buffer.from(`>2\r\n$21\r\ntracking-redir-broken\r\n:${t.redirect}\r\n`, 'latin1'));
         return;
       }
-      to = redir;
+      // A RESP2 redirect client hears through Pub/Sub, once subscribed to anything.
       if (to.resp !== 3 && to.subs === null) return;
       this.write(to, to.resp === 3 ? PUSH_HEAD : MESSAGE_HEAD, payload);
       return;
