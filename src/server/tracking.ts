@@ -6,7 +6,6 @@
 import * as E from '../errors.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import type { Command } from '../commands/registry.js';
-import { commandKeys } from '../commands/key-specs.js';
 import { checkOutputLimits, setReplyCeiling } from '../security/output-limits.js';
 import type { Client } from './client.js';
 
@@ -258,7 +257,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
     if (t === null || t.bcast) return;
     if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
     if (cmd.isPubsub) return;
-    for (const k of commandKeys(cmd, argv)) {
+    for (const k of cmd.keyRefs(argv)) {
       const key = argv[k.pos];
       if (key === undefined) continue;
       this.remember(key, caller.id);
