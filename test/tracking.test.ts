@@ -255,6 +255,39 @@ describe('invalidations, compared with redis-server', () => {
     });
   });
 
+  test('a key evicted before a command is invalidated before its reply, one volatile key among many', async () => {
+    const run = async (server: RunningServer): Promise<string[]> => {
+      const r = await RawClient.connect(server.port);
+      const out: string[] = [];
+      try {
+        await r.call('FLUSHALL');
+        // Mostly keys without a TTL: volatile-random must still find the one that has one.
+        await r.call('MSET', ...Array.from({ length: 12 }, (_, i) => [`plain:${i}`, 'v']).flat());
+        await r.call('HELLO', '3');
+        await r.call('CLIENT', 'TRACKING', 'ON');
+        const info = await r.call('INFO', 'memory');
+        const used = Number(/used_memory:(\d+)/.exec(info)?.[1]) - Number(/mem_not_counted_for_evict:(\d+)/.exec(info)?.[1]);
+        await r.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-random');
+        await r.call('CONFIG', 'SET', 'maxmemory', String(used + 100 * 1024));
+        await r.call('SETEX', 'volatile-key', '10000', 'x');
+        out.push(await r.call('GET', 'volatile-key'));
+        // 200 KB: the next command finds memory over the limit and evicts first.
+        out.push(await r.call('SETBIT', 'big-key', '1600000', '0'));
+        out.push(await r.call('GETBIT', 'big-key', '0'));
+        out.push((await r.read())?.toString('latin1') ?? '<closed>');
+        out.push(await r.call('EXISTS', 'volatile-key', 'plain:0'));
+      } finally {
+        await r.call('CONFIG', 'SET', 'maxmemory', '0');
+        await r.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+        r.close();
+      }
+      return out;
+    };
+    const expected = await run(redis);
+    assert.equal(expected[2], '>2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n');
+    for (let i = 0; i < 5; i++) assert.deepEqual(await run(redoubt), expected);
+  });
+
   test('tracking-table-max-keys invalidates keys until the table is back under the limit', async () => {
     const run = async (server: RunningServer): Promise<string> => {
       const [r, a, c] = await Promise.all([RawClient.connect(server.port), RawClient.connect(server.port), RawClient.connect(server.port)]);
