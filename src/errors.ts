@@ -452,3 +452,22 @@ export const maxmemoryOverHeap = (requested: bigint, capacity: number, oldGenera
     ? `half of V8's old generation limit of ${oldGeneration} bytes. Set it in the configuration and start the server ` +
       'with the redoubt launcher (or node --max-old-space-size) so the heap is sized for it'
     : `half of the ${system} bytes of memory this system gives the process`);
+
+// --- client-side caching (CLIENT TRACKING, CLIENT CACHING), as Redis 7.0's networking.c and tracking.c ---
+export const TRACKING_ONE_REDIRECT = 'ERR A client can only redirect to a single other client';
+export const TRACKING_NO_SUCH_REDIRECT = 'ERR The client ID you want redirect to does not exist';
+export const TRACKING_PREFIX_NEEDS_BCAST = 'ERR PREFIX option requires BCAST mode to be enabled';
+export const TRACKING_BCAST_SWITCH =
+  "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const TRACKING_OPT_WITH_BCAST = 'ERR OPTIN and OPTOUT are not compatible with BCAST';
+export const TRACKING_OPTIN_AND_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+export const TRACKING_OPT_SWITCH =
+  "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const trackingPrefixOverlapsExisting = (prefix: string, existing: string): string =>
+  sanitize(`ERR Prefix '${prefix}' overlaps with an existing prefix '${existing}'. Prefixes for a single client must not overlap.`);
+export const trackingPrefixOverlapsGiven = (prefix: string, other: string): string =>
+  sanitize(`ERR Prefix '${prefix}' overlaps with another provided prefix '${other}'. Prefixes for a single client must not overlap.`);
+export const CACHING_NOT_TRACKING =
+  'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
+export const CACHING_YES_NOT_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
+export const CACHING_NO_NOT_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';

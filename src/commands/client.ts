@@ -1,5 +1,6 @@
 // The CLIENT container: identity (ID, SETNAME, GETNAME, SETINFO), introspection (LIST, INFO),
-// control of other connections (KILL, with Redis 7.4's MAXAGE too; PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH).
+// control of other connections (KILL, with Redis 7.4's MAXAGE too; PAUSE, UNPAUSE) and of this one (REPLY, NO-EVICT, NO-TOUCH),
+// and client-side caching (TRACKING, CACHING, GETREDIR, TRACKINGINFO; the tables are server/tracking.ts).
 
 import * as E from '../errors.js';
 import { arg, is, parseInt64, parseInteger } from '../protocol/args.js';
@@ -277,6 +278,129 @@ function reply(c: Client, argv: string[]): void {
   }
 }
 
+// --- client-side caching (server/tracking.ts) ---
+
+/** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], checked in Redis's order. */
+function tracking(c: Client, argv: string[]): void {
+  const server = c.server;
+  let redirect = 0;
+  let bcast = false;
+  let optin = false;
+  let optout = false;
+  let noloop = false;
+  const prefixes: string[] = [];
+  for (let j = 3; j < argv.length; j++) {
+    const a = arg(argv, j);
+    const next = argv[j + 1];
+    if (is(a, 'redirect') && next !== undefined) {
+      j++;
+      if (redirect !== 0) {
+        c.reply.error(E.TRACKING_ONE_REDIRECT);
+        return;
+      }
+      const id = parseInt64(next);
+      if (id === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      // The redirect client must exist now, even though it may leave later.
+      const target = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) ? server.clients.get(Number(id)) : undefined;
+      if (target === undefined) {
+        c.reply.error(E.TRACKING_NO_SUCH_REDIRECT);
+        return;
+      }
+      redirect = target.id;
+    } else if (is(a, 'bcast')) bcast = true;
+    else if (is(a, 'optin')) optin = true;
+    else if (is(a, 'optout')) optout = true;
+    else if (is(a, 'noloop')) noloop = true;
+    else if (is(a, 'prefix') && next !== undefined) {
+      j++;
+      prefixes.push(next);
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const mode = arg(argv, 2);
+  if (is(mode, 'off')) {
+    server.tracking.disable(c);
+    c.reply.ok();
+    return;
+  }
+  if (!is(mode, 'on')) {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  const t = c.tracking;
+  let refusal: string | null = null;
+  if (!bcast && prefixes.length > 0) refusal = E.TRACKING_PREFIX_NEEDS_BCAST;
+  else if (t !== null && t.bcast !== bcast) refusal = E.TRACKING_BCAST_SWITCH;
+  else if (bcast && (optin || optout)) refusal = E.TRACKING_OPT_WITH_BCAST;
+  else if (optin && optout) refusal = E.TRACKING_OPTIN_AND_OPTOUT;
+  else if (t !== null && ((optin && t.optout) || (optout && t.optin))) refusal = E.TRACKING_OPT_SWITCH;
+  else if (bcast) refusal = server.tracking.prefixCollision(c, prefixes);
+  if (refusal !== null) {
+    c.reply.error(refusal);
+    return;
+  }
+  server.tracking.enable(c, { redirect, bcast, optin, optout, noloop, prefixes });
+  c.reply.ok();
+}
+
+/** CLIENT CACHING YES|NO: whether the next command (or transaction) is tracked, in OPTIN/OPTOUT mode. */
+function caching(c: Client, argv: string[]): void {
+  const t = c.tracking;
+  if (t === null) {
+    c.reply.error(E.CACHING_NOT_TRACKING);
+    return;
+  }
+  const v = arg(argv, 2);
+  if (is(v, 'yes')) {
+    if (!t.optin) {
+      c.reply.error(E.CACHING_YES_NOT_OPTIN);
+      return;
+    }
+  } else if (is(v, 'no')) {
+    if (!t.optout) {
+      c.reply.error(E.CACHING_NO_NOT_OPTOUT);
+      return;
+    }
+  } else {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
+  t.caching = true;
+  c.reply.ok();
+}
+
+function getredir(c: Client): void {
+  c.reply.integer(c.tracking === null ? -1 : c.tracking.redirect);
+}
+
+function trackinginfo(c: Client): void {
+  const t = c.tracking;
+  const flags = [t === null ? 'off' : 'on'];
+  if (t !== null) {
+    if (t.bcast) flags.push('bcast');
+    if (t.optin) flags.push('optin');
+    if (t.optin && t.caching) flags.push('caching-yes');
+    if (t.optout) flags.push('optout');
+    if (t.optout && t.caching) flags.push('caching-no');
+    if (t.noloop) flags.push('noloop');
+    if (t.brokenRedir) flags.push('broken_redirect');
+  }
+  c.reply.map(3);
+  c.reply.bulk('flags');
+  c.reply.set(flags.length);
+  for (const f of flags) c.reply.bulk(f);
+  c.reply.bulk('redirect');
+  c.reply.integer(t === null ? -1 : t.redirect);
+  c.reply.bulk('prefixes');
+  const prefixes = t === null ? [] : [...t.prefixes].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  c.reply.bulks(prefixes);
+}
+
 /** NO-EVICT and NO-TOUCH: an on/off switch on this connection. */
 function onOff(field: 'noEvict' | 'noTouch') {
   return (c: Client, argv: string[]): void => {
@@ -363,6 +487,10 @@ const clientSubcommands: readonly CommandSpec[] = [
   { name: 'reply', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: reply },
   { name: 'no-evict', arity: 3, flags: admin, acl: adminAcl, keys: NO_KEYS, run: onOff('noEvict') },
   { name: 'no-touch', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: onOff('noTouch') },
+  { name: 'tracking', arity: -3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: tracking },
+  { name: 'caching', arity: 3, flags: plain, acl: plainAcl, keys: NO_KEYS, run: caching },
+  { name: 'getredir', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, run: getredir },
+  { name: 'trackinginfo', arity: 2, flags: plain, acl: plainAcl, keys: NO_KEYS, run: trackinginfo },
   { name: 'help', arity: 2, flags: ['loading', 'stale'], acl: plainAcl, keys: NO_KEYS, run: help },
 ];
 

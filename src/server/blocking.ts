@@ -115,7 +115,12 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
           if (this.byClient.get(w.client) !== w) continue;
           const stats = w.client.server.stats;
           const errorsBefore = stats.errorReplies;
-          if (!w.serve(key)) continue;
+          // The served client is the current one meanwhile: invalidations of its own keys follow its reply.
+          const tracking = w.client.server.tracking;
+          const saved = tracking.serveBegin(w.client);
+          const served = w.serve(key);
+          tracking.serveEnd(w.client, saved);
+          if (!served) continue;
           // As Redis's updateStatsOnUnblock: a wait that ends in an error (the group was
           // destroyed, the key is gone) is a failed call of the command that waited.
           if (stats.errorReplies !== errorsBefore && w.client.lastCommand !== null) w.client.lastCommand.stats.failed++;

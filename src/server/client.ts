@@ -10,6 +10,7 @@ import type { Server } from './server.js';
 import type { Command } from '../commands/registry.js';
 import type { Subscriptions } from './pubsub.js';
 import type { WatchState } from './watch.js';
+import type { TrackingState } from './tracking.js';
 import { discardTransaction, type MultiState } from './multi.js';
 import { pendingOutput } from '../security/output-limits.js';
 import { defaultUserIsNopass } from '../security/auth.js';
@@ -49,6 +50,8 @@ export class Client {
   multi: MultiState | null = null;
   /** Keys under WATCH, or null when none. */
   watched: WatchState | null = null;
+  /** CLIENT TRACKING ON: the client's client-side caching mode (server/tracking.ts), else null. */
+  tracking: TrackingState | null = null;
   /** A watched key changed (Redis's CLIENT_DIRTY_CAS): the next EXEC fails. */
   dirtyCas = false;
   /** A request read but held back by CLIENT PAUSE; it runs first when the pause ends. */
@@ -97,6 +100,7 @@ export class Client {
     this.replySkip = this.replySkipNext;
     this.replySkipNext = false;
     this.reply.enabled = !this.replyOff && !this.replySkip && !this.reply.overflowed;
+    if (this.tracking !== null) this.server.tracking.endRequest(this);
   }
 
   /**
@@ -108,6 +112,7 @@ export class Client {
    */
   resetConnection(): void {
     if (this.monitor) this.server.monitors.remove(this);
+    this.server.tracking.disable(this);
     discardTransaction(this);
     this.server.pubsub.forget(this);
     this.db = this.server.dbs[0] ?? this.db;
@@ -122,7 +127,7 @@ export class Client {
     this.noTouch = false;
   }
 
-  /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys, a monitor its mode. */
+  /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys, a monitor its mode, a tracking client its prefixes. */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -132,6 +137,7 @@ export class Client {
     if (v && this.subs !== null) this.subs.registry.forget(this);
     if (v && this.watched !== null) this.watched.table.unwatchAll(this);
     if (v && this.monitor) this.server.monitors.remove(this);
+    if (v && this.tracking !== null) this.server.tracking.disable(this);
   }
 
   get dbIndex(): number {
@@ -158,6 +164,8 @@ export class Client {
     if (this.kind === 'pubsub') flags += 'P';
     if (this.multi !== null) flags += 'x';
     if (this.blocked || this.pendingArgv !== null) flags += 'b';
+    const t = this.tracking;
+    if (t !== null) flags += t.brokenRedir ? (t.bcast ? 'tRB' : 'tR') : t.bcast ? 'tB' : 't';
     if (this.dirtyCas) flags += 'd';
     if (this.closeAfterReply) flags += 'c';
     if (this.socket !== null && this.socket.remoteAddress === undefined) flags += 'U';
@@ -184,7 +192,7 @@ export class Client {
       `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.floor((now - this.lastInteraction) / 1000)} ` +
       `flags=${flags} db=${this.dbIndex} sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ssub=${subs?.shard.size ?? 0} multi=${this.multi?.commands.length ?? -1} qbuf=${qbuf} qbuf-free=0 ` +
       `argv-mem=${argvMem} multi-mem=${multiMem} rbs=0 rbp=0 obl=${obl} oll=${oll} omem=${omem} tot-mem=${qbuf + argvMem + multiMem + unsent} ` +
-      `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${this.user} redir=-1 resp=${this.resp} ` +
+      `events=${writing ? 'rw' : 'r'} cmd=${cmd ? cmd.fullName : 'NULL'} user=${this.user} redir=${t === null ? -1 : t.redirect} resp=${this.resp} ` +
       `lib-name=${this.libName} lib-ver=${this.libVer}`
     );
   }

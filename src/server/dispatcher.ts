@@ -45,6 +45,8 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.OOM, argv);
     return;
   }
+  // As Redis's processCommand, before MULTI queueing too: a lowered tracking-table-max-keys applies.
+  if (server.tracking.clients !== 0) server.tracking.limit(server.config.num('tracking-table-max-keys'));
   // After a failed save, with stop-writes-on-bgsave-error: writes (and PING, as Redis) are refused.
   if (server.rdb.writesDenied() && c.kind !== 'master' && (cmd.isWrite || cmd.fullName === 'ping' || execRunsWrites(c, cmd))) {
     reject(c, cmd, E.MISCONF, argv);
@@ -133,6 +135,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   c.current = cmd;
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   store.noTouch = c.noTouch && cmd.spec.name !== 'touch';
+  const trackingOuter = server.tracking.enter(c);
   try {
     // Only containers lack a handler, and resolve() never returns one to run.
     if (cmd.spec.run === undefined) throw new Error(`${cmd.fullName} has no handler`);
@@ -164,6 +167,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   server.latency.add(cmd.isFast ? 'fast-command' : 'command', Math.floor(usec / 1000));
   // Administrative commands are too dangerous to show; scripts show themselves before they run.
   if (server.monitors.size !== 0 && !cmd.isSkipMonitor && !cmd.isAdmin) feedMonitors(c, cmd, argv);
+  // Keys it read are tracked for client-side caching; its own invalidations follow its reply.
+  server.tracking.leave(c, cmd, argv, trackingOuter);
   // Keys this command filled serve their blocked clients now, before the next command runs (for
   // a suspended script, once it has ended): after the command's own statistics, as Redis's
   // handleClientsBlockedOnKeys runs after call().

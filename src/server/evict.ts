@@ -254,10 +254,15 @@ export class Evictor {
         it = expires.keys();
         restarted = true;
       }
-      // A random skip spreads the picks over the whole Map instead of its oldest entries.
+      // A random skip spreads the picks over the whole Map instead of its oldest entries; it stops
+      // at the last key rather than step past it, or a Map of one volatile key would be missed.
       const skip = Math.floor(Math.random() * 4);
       let next = it.next();
-      for (let s = 0; s < skip && next.done !== true; s++) next = it.next();
+      for (let s = 0; s < skip && next.done !== true; s++) {
+        const after = it.next();
+        if (after.done === true) break;
+        next = after;
+      }
       if (next.done === true) {
         it = undefined;
         continue;

@@ -24,6 +24,7 @@ import { acceptConnection, flushClient, processInput, resumeInput } from './conn
 import { Monitors } from './monitor.js';
 import { BlockingRegistry } from './blocking.js';
 import { WatchTable } from './watch.js';
+import { Tracking } from './tracking.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { bindHost, openDoorReason } from '../security/exposure.js';
@@ -226,6 +227,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly pubsub: PubSub;
   /** Keys under WATCH. */
   readonly watch: WatchTable;
+  /** Client-side caching: who read which keys, BCAST prefixes, invalidation messages. */
+  readonly tracking: Tracking;
   /** The EVAL script cache and its Lua engine. */
   readonly scripts: Scripting;
   /** FUNCTION libraries and their Lua engine. */
@@ -259,6 +262,13 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.acl = new Acl(this, commands.universe, startupUsers);
     this.pubsub = new PubSub(this);
     this.watch = new WatchTable(this.keyspaceListeners);
+    this.tracking = new Tracking(
+      (id) => this.clients.get(id),
+      () => this.clients.values(),
+      this.keyspaceListeners,
+      flushClient,
+      () => this.stats.commands,
+    );
     this.scripts = parts.scripts(this);
     this.functions = parts.functions(this);
     this.applyConfig();
@@ -600,6 +610,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     const expiryStart = performance.now();
     this.expiry.run(this.dbs, 250 / hz);
+    // As Redis's serverCron: a lowered tracking-table-max-keys applies even on an idle server.
+    if (this.tracking.clients !== 0) this.tracking.limit(this.config.num('tracking-table-max-keys'));
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.
     this.latency.add('expire-cycle', Math.floor(performance.now() - expiryStart));
     this.cronTicks++;

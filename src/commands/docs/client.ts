@@ -98,5 +98,25 @@ export const clientDocs: DocsTable = {
   ] },
   'client|no-evict': { ...doc('Exempts this connection from client eviction.', '7.0.0'), arguments: onOffArg },
   'client|no-touch': { ...doc("Keeps this connection's reads from changing keys' last access time.", '7.2.0'), arguments: onOffArg },
+  'client|tracking': { ...doc('Turns server-assisted client-side caching on or off for this connection.', '6.0.0', 'O(1). Some options may introduce additional complexity.'), arguments: [
+    { name: 'status', type: 'oneof', arguments: [
+      { name: 'on', type: 'pure-token', token: 'ON' },
+      { name: 'off', type: 'pure-token', token: 'OFF' },
+    ] },
+    { name: 'client-id', type: 'integer', token: 'REDIRECT', optional: true },
+    { name: 'prefix', type: 'string', token: 'PREFIX', optional: true, multiple: true, multipleToken: true },
+    { name: 'bcast', type: 'pure-token', token: 'BCAST', optional: true },
+    { name: 'optin', type: 'pure-token', token: 'OPTIN', optional: true },
+    { name: 'optout', type: 'pure-token', token: 'OPTOUT', optional: true },
+    { name: 'noloop', type: 'pure-token', token: 'NOLOOP', optional: true },
+  ] },
+  'client|caching': { ...doc('Tells the server whether to track the keys of the next request.', '6.0.0'), arguments: [
+    { name: 'mode', type: 'oneof', arguments: [
+      { name: 'yes', type: 'pure-token', token: 'YES' },
+      { name: 'no', type: 'pure-token', token: 'NO' },
+    ] },
+  ] },
+  'client|getredir': doc('Returns the id of the client that receives the invalidations of this one, if any.', '6.0.0'),
+  'client|trackinginfo': doc("Returns this connection's client-side caching state.", '6.2.0'),
   'client|help': doc('Lists the CLIENT subcommands.', '5.0.0'),
 };
