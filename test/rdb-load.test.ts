@@ -304,3 +304,32 @@ describe('DEBUG RELOAD', () => {
     assert.deepEqual(seen['redoubt'], seen['redis']);
   });
 });
+
+describe('DEBUG DIGEST', () => {
+  test('the same dataset gives Redis\'s digests, whole and per key', async () => {
+    const seen: Record<string, unknown[]> = {};
+    for (const [name, start] of [['redis', startRedis], ['redoubt', startRedoubt]] as const) {
+      const s = await start(['--enable-debug-command', 'yes']);
+      const c = new Redis({ port: s.port, host: s.host });
+      try {
+        const out: unknown[] = [await c.call('DEBUG', 'DIGEST')];
+        await fill(c);
+        // A stream with deleted entries and a zset with awkward scores, on top of fill's data.
+        await c.select(0);
+        for (let i = 1; i <= 5; i++) await c.xadd('dg:stream', `${i}-${i}`, 'f', String(i), 'g', 'x'.repeat(i));
+        await c.xdel('dg:stream', '3-3');
+        await c.zadd('dg:zset', '0.1', 'a', '-0', 'b', '1e300', 'c', 'inf', 'd', '3.0000000000000004', 'e');
+        out.push(await c.call('DEBUG', 'DIGEST'));
+        const keys: string[] = [];
+        for (const k of await keysOf(c, 0)) keys.push(k.latin1Slice());
+        out.push(await c.call('DEBUG', 'DIGEST-VALUE', 'no-such-key', ...keys.slice(0, 40)));
+        seen[name] = out;
+      } finally {
+        c.disconnect();
+        await s.stop();
+      }
+    }
+    assert.deepEqual(seen['redoubt'], seen['redis']);
+    assert.equal(seen['redis']?.[0], '0'.repeat(40));
+  });
+});

@@ -9,10 +9,15 @@ import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';
 import type { Client } from '../server/client.js';
 import { reloadRdb } from '../server/rdb-load.js';
+import { datasetDigest, valueDigest } from './debug-digest.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import type { Value } from '../store/types.js';
 
 const HELP = [
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
   'ERROR <string>',
   '    Reply with <string> as an error, to test how clients handle errors.',
   'LOG <message>',
@@ -221,6 +226,11 @@ function debug(c: Client, argv: string[]): void {
     protocol(c, value);
   } else if (is(sub, 'reload')) {
     reload(c, argv);
+  } else if (n === 2 && is(sub, 'digest')) {
+    c.reply.status(datasetDigest(c.server.dbs));
+  } else if (is(sub, 'digest-value')) {
+    c.reply.array(n - 2);
+    for (const key of argv.slice(2)) c.reply.status(valueDigest(c.db, key));
   } else {
     c.reply.error(E.sanitize(E.debugUnknownSubcommand(sub)));
   }
