@@ -118,13 +118,17 @@ function restore(c: Client, argv: string[]): void {
   const now = db.clock.now();
   if (ttl !== 0n && !absttl) ttl = wrapInt64(ttl + BigInt(now));
   // A time already past: the key is not created (an old one REPLACE removed stays removed).
+  const propagation = c.server.propagation;
   if (ttl !== 0n && ttl <= BigInt(now)) {
     db.stats.dirty = dirty + (deleted ? 1 : 0);
+    if (deleted && propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-server-del') ? 'UNLINK' : 'DEL', k]);
     c.reply.ok();
     return;
   }
   db.set(k, value);
   if (ttl !== 0n) setExpireMs(db, k, ttl);
+  // A relative TTL propagates as the absolute time it came to.
+  if (ttl !== 0n && !absttl && propagation.active) propagation.rewrite([...argv.slice(0, 2), String(ttl), ...argv.slice(3), 'ABSTTL']);
   if (idle !== null) db.setIdleSeconds(k, estimatedIdle(idle, now));
   if (freq !== null) db.setFrequency(k, Number(freq));
   db.stats.dirty = dirty + 1;

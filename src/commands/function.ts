@@ -66,13 +66,20 @@ function functionLoad(c: Client, argv: string[]): void {
   }
   const functions = c.server.functions;
   const made = functions.create(arg(argv, argv.length - 1), replace, functions.live);
-  if ('error' in made) c.reply.error(made.error);
-  else c.reply.bulk(made.name);
+  if ('error' in made) {
+    c.reply.error(made.error);
+    return;
+  }
+  // A change of libraries counts as a change of the dataset (saved, propagated), as in Redis.
+  c.db.stats.dirty++;
+  c.reply.bulk(made.name);
 }
 
 function functionDelete(c: Client, argv: string[]): void {
-  if (c.server.functions.delete(arg(argv, 2))) c.reply.ok();
-  else c.reply.error(E.LIBRARY_NOT_FOUND);
+  if (c.server.functions.delete(arg(argv, 2))) {
+    c.db.stats.dirty++;
+    c.reply.ok();
+  } else c.reply.error(E.LIBRARY_NOT_FOUND);
 }
 
 function functionFlush(c: Client, argv: string[]): void {
@@ -87,6 +94,7 @@ function functionFlush(c: Client, argv: string[]): void {
   }
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
   c.server.functions.flush();
+  c.db.stats.dirty++;
   c.reply.ok();
 }
 
@@ -175,6 +183,7 @@ function functionRestore(c: Client, argv: string[]): void {
       return;
     }
   }
+  c.db.stats.dirty++;
   c.reply.ok();
 }
 

@@ -146,6 +146,9 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   const h = found ?? new HashValue();
   h.set(arg(argv, 2), text, limits(c));
   commit(c, k, h, found === undefined, 'hincrbyfloat');
+  // As INCRBYFLOAT: the stored result propagates, not the arithmetic.
+  const propagation = c.server.propagation;
+  if (propagation.active) propagation.rewrite(['HSET', k, arg(argv, 2), text]);
   c.reply.bulk(text);
 }
 

@@ -296,6 +296,8 @@ function flushOne(db: Database): void {
 function flushdb(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   flushOne(c.db);
+  // Even an empty database's flush goes to the AOF and replicas, as Redis forces it.
+  c.server.propagation.force();
   c.reply.ok();
 }
 
@@ -303,6 +305,7 @@ function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   for (const db of c.server.dbs) flushOne(db);
   c.db.stats.dirty++;
+  c.server.propagation.force();
   // As Redis: a running BGSAVE is stopped, and with save points the empty dataset is saved now
   // (which leaves rdb_changes_since_last_save at 0).
   c.server.rdb.afterFlushAll();
@@ -399,12 +402,17 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
       return;
     }
   }
+  const propagation = c.server.propagation;
   if (when <= BigInt(db.clock.now())) {
     db.delete(k);
     notify(c, NOTIFY_GENERIC, 'del', k);
+    // Already past: replayed later it must still delete, whatever the clock says then.
+    if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', k]);
   } else {
     setExpireMs(db, k, when);
     notify(c, NOTIFY_GENERIC, 'expire', k);
+    // A relative time means something else when replayed: the AOF gets the absolute one.
+    if (propagation.active) propagation.rewrite(['PEXPIREAT', k, String(when), ...argv.slice(3)]);
   }
   c.reply.integer(1);
 }

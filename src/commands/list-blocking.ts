@@ -6,6 +6,7 @@ import { arg } from '../protocol/args.js';
 import { key, keyNum, keyRange, withDocs, type CommandSpec } from './spec.js';
 import { listBlockingDocs } from './docs/list-blocking.js';
 import type { Client } from '../server/client.js';
+import { propagateEffect } from '../server/propagation.js';
 import { blockOnKeys, blockTimeoutArg } from '../server/blocking.js';
 import { ListValue, type End } from '../store/list.js';
 import { moveGeneric, mpopFirst, parseEnd, parseMpop, popEvent, popOne, removedFrom, writeList } from './list.js';
@@ -37,6 +38,7 @@ function bpop(c: Client, argv: string[], end: End): void {
     c.reply.bulk(k);
     c.reply.bulk(element);
     removedFrom(c, k, list, 1, popEvent(end));
+    propagateEffect(c, [end === 'left' ? 'LPOP' : 'RPOP', k]);
     return;
   }
   blockOnKeys(
@@ -50,6 +52,7 @@ function bpop(c: Client, argv: string[], end: End): void {
       c.reply.bulk(k);
       c.reply.bulk(element);
       removedFrom(c, k, list, 1, popEvent(end));
+      propagateEffect(c, [end === 'left' ? 'LPOP' : 'RPOP', k]);
       return true;
     },
     nullArray(c),
@@ -66,7 +69,7 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
   const source = writeList(c, src);
   if (source === null) return;
   if (source !== undefined) {
-    moveGeneric(c, src, dst, from, to);
+    moveEffect(c, src, dst, from, to);
     return;
   }
   blockOnKeys(
@@ -75,7 +78,7 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
     (k) => {
       if (readyList(c, k) === null) return false;
       // A destination of the wrong type ends the wait with WRONGTYPE, the element untouched.
-      moveGeneric(c, src, dst, from, to);
+      moveEffect(c, src, dst, from, to);
       return true;
     },
     nullArray(c),
@@ -83,6 +86,13 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
     // Inside EXEC Redis answers BLMOVE with a null bulk, though its timeout reply is a null array.
     () => c.reply.nil(),
   );
+}
+
+/** LMOVE's work for BLMOVE and BRPOPLPUSH, which replay as LMOVE when something moved. */
+function moveEffect(c: Client, src: string, dst: string, from: End, to: End): void {
+  const dirty = c.db.stats.dirty;
+  moveGeneric(c, src, dst, from, to);
+  if (c.db.stats.dirty !== dirty) propagateEffect(c, ['LMOVE', src, dst, from === 'left' ? 'LEFT' : 'RIGHT', to === 'left' ? 'LEFT' : 'RIGHT']);
 }
 
 function blmove(c: Client, argv: string[]): void {

@@ -9,6 +9,7 @@ import { lookupTyped } from './lookup.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { listDocs } from './docs/list.js';
 import type { Client } from '../server/client.js';
+import { propagateEffect } from '../server/propagation.js';
 import { ListValue, type End } from '../store/list.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
 import { INT64_MIN } from '../int64.js';
@@ -243,6 +244,8 @@ export function mpopFirst(c: Client, keys: readonly string[], end: End, count: n
     c.reply.bulk(k);
     c.reply.bulks(out);
     removedFrom(c, k, list, out.length, popEvent(end));
+    // LMPOP and BLMPOP (now or once served) replay as the pop of the key they took from.
+    propagateEffect(c, [end === 'left' ? 'LPOP' : 'RPOP', k, String(count)]);
     return true;
   }
   return false;

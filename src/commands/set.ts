@@ -179,6 +179,9 @@ function spop(c: Client, argv: string[]): void {
   const m = set.pop();
   notify(c, NOTIFY_SET, 'spop', k);
   removeIfEmpty(c, k, set, 1);
+  // The pick is random: what propagates is the member that went.
+  const propagation = c.server.propagation;
+  if (propagation.active) propagation.rewrite(['SREM', k, m]);
   c.reply.bulk(m);
 }
 
@@ -202,6 +205,8 @@ function spopCount(c: Client, argv: string[], countText: string): void {
     replySet(c, unionOf([set], maxIntset(c)).members());
     c.db.delete(k);
     notify(c, NOTIFY_GENERIC, 'del', k);
+    const propagation = c.server.propagation;
+    if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-server-del') ? 'UNLINK' : 'DEL', k]);
     return;
   }
   const wasIntset = set.encoding() === 'intset';
@@ -214,7 +219,17 @@ function spopCount(c: Client, argv: string[], countText: string): void {
     if (wasIntset) popped.sort(numeric);
   }
   c.db.modified(k, count);
+  propagateSrem(c, k, popped);
   replySet(c, popped);
+}
+
+/** SPOP's random picks propagate as SREMs of at most 1024 members each, as Redis batches them. */
+function propagateSrem(c: Client, k: string, members: readonly string[]): void {
+  const propagation = c.server.propagation;
+  if (!propagation.active) return;
+  propagation.prevent();
+  const db = c.db.id;
+  for (let i = 0; i < members.length; i += 1024) propagation.also(db, ['SREM', k, ...members.slice(i, i + 1024)]);
 }
 
 function numeric(a: string, b: string): number {

@@ -314,7 +314,11 @@ function xadd(c: Client, argv: string[]): void {
     return;
   }
   s.append(id, argv.slice(fieldPos), limits(c));
-  c.reply.bulk(formatId(id));
+  const idText = formatId(id);
+  // An ID the server chose (`*`, `<ms>-*`) depends on the clock: the AOF gets the one it chose.
+  const propagation = c.server.propagation;
+  if (propagation.active && (given === null || !given.seqGiven)) propagation.rewrite(argv.map((a, i) => (i === args.idPos ? idText : a)));
+  c.reply.bulk(idText);
   notify(c, NOTIFY_STREAM, 'xadd', k);
   if (args.trim !== null && s.trim(args.trim) > 0) notify(c, NOTIFY_STREAM, 'xtrim', k);
   // A new stream was announced by db.set already.

@@ -163,6 +163,9 @@ function setGeneric(
   if (expire !== null) {
     db.setExpire(k, at, true);
     notify(c, NOTIFY_GENERIC, 'expire', k);
+    // EX, PX, EXAT, SETEX, PSETEX: replayed later, only the absolute time means the same.
+    const propagation = c.server.propagation;
+    if (propagation.active && expireUnit(flags) !== PXAT) propagation.rewrite(['SET', k, value, 'PXAT', String(at)]);
   }
   if (!(flags & GET)) (okReply ?? (() => c.reply.ok()))();
 }
@@ -239,8 +242,18 @@ function getex(c: Client, argv: string[]): void {
     at = t;
   }
   c.reply.bulk(v);
-  if (opts.expire !== null) notify(c, NOTIFY_GENERIC, db.setExpire(k, at) === 'deleted' ? 'del' : 'expire', k);
-  else if (opts.flags & PERSIST && db.persist(k)) notify(c, NOTIFY_GENERIC, 'persist', k);
+  const propagation = c.server.propagation;
+  if (opts.expire !== null) {
+    const deleted = db.setExpire(k, at) === 'deleted';
+    notify(c, NOTIFY_GENERIC, deleted ? 'del' : 'expire', k);
+    // As Redis: the effect is a deletion or an absolute expiry, never GETEX itself.
+    if (propagation.active) {
+      propagation.rewrite(deleted ? [c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', k] : ['PEXPIREAT', k, String(at)]);
+    }
+  } else if (opts.flags & PERSIST && db.persist(k)) {
+    notify(c, NOTIFY_GENERIC, 'persist', k);
+    if (propagation.active) propagation.rewrite(['PERSIST', k]);
+  }
 }
 
 // --- multi-key ---
@@ -494,6 +507,9 @@ function incrbyfloat(c: Client, argv: string[]): void {
   // The result is never converted to an integer, even when it reads as one ("10").
   db.markStringEncoding(k, createdEncoding(text));
   notify(c, NOTIFY_STRING, 'incrbyfloat', k);
+  // Float arithmetic may round differently on another machine: the result is what propagates.
+  const propagation = c.server.propagation;
+  if (propagation.active) propagation.rewrite(['SET', k, text, 'KEEPTTL']);
   c.reply.bulk(text);
 }
 

@@ -62,6 +62,8 @@ function execQueued(c: Client, m: MultiState): void {
   }
   if (c.watched !== null) c.watched.table.unwatchAll(c);
   c.reply.array(m.commands.length);
+  // The transaction's effects reach the AOF as one batch, even if a script in it is suspended.
+  c.server.propagation.beginUnit();
   const clock = c.server.store.clock;
   clock.frozenDuring(() => runQueued(c, m, 0, clock.now()));
 }
@@ -89,6 +91,7 @@ function runQueued(c: Client, m: MultiState, from: number, at: number): boolean 
     c.inExec = false;
   }
   discardTransaction(c);
+  c.server.propagation.endUnit();
   return false;
 }
 

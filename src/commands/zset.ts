@@ -9,6 +9,7 @@ import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, keyNum, withDocs, type CommandSpec, type KeySpec, type KeySpecFlag } from './spec.js';
 import { zsetDocs } from './docs/zset.js';
 import type { Client } from '../server/client.js';
+import { propagateEffect } from '../server/propagation.js';
 import type { SetValue } from '../store/set.js';
 import {
   ZSetValue,
@@ -609,6 +610,7 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     r.array(0);
     return false;
   }
+  const given = count;
   if (count === -1) count = 1;
   // Popped before the reply starts, so that its length is the number actually taken.
   const popped: ZEntry[] = [];
@@ -634,6 +636,8 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     r.double(e.score);
   }
   afterRemoval(c, k, z, n, max ? 'zpopmax' : 'zpopmin');
+  // BZPOPMIN, ZMPOP and BZMPOP (now or once served) replay as the plain pop of the key they took from.
+  propagateEffect(c, [max ? 'ZPOPMAX' : 'ZPOPMIN', k, ...(given === -1 ? [] : [String(given)])]);
   return true;
 }
 

@@ -144,6 +144,9 @@ export function runScript(c: Client, argv: readonly string[], inv: ScriptInvocat
   }
   const run = new ScriptRun(inv, c, argv);
   server.script = run;
+  // Scripts propagate as their effects: the commands they ran, one batch (MULTI/EXEC when several).
+  server.propagation.prevent();
+  server.propagation.beginUnit();
   const sc = server.scripts.client;
   sc.begin(run);
   // The script's error is counted in errorstats unless it is a command's error, counted already;
@@ -234,4 +237,5 @@ function end(run: ScriptRun): void {
   c.reply.onError = run.onError;
   c.server.scripts.client.end();
   if (c.server.script === run) c.server.script = null;
+  c.server.propagation.endUnit();
 }

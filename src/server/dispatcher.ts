@@ -1,8 +1,9 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script → CLIENT PAUSE → MULTI queueing →
-// execute → statistics. Handlers never re-check policy; whatever reaches them is allowed. Every policy the
-// gate reads is a field of the Command, computed when the table was built: no lookup per request.
+// ACL → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script →
+// CLIENT PAUSE → MULTI queueing → execute → propagate (server/propagation.ts) → statistics. Handlers
+// never re-check policy; whatever reaches them is allowed. Every policy the gate reads is a field
+// of the Command, computed when the table was built: no lookup per request.
 
 import * as E from '../errors.js';
 import type { Command, Unresolved } from '../commands/registry.js';
@@ -136,6 +137,9 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   store.noTouch = c.noTouch && cmd.spec.name !== 'touch';
   const trackingOuter = server.tracking.enter(c);
+  const propagation = server.propagation;
+  const dirty = store.stats.dirty;
+  propagation.enter(cmd);
   try {
     // Only containers lack a handler, and resolve() never returns one to run.
     if (cmd.spec.run === undefined) throw new Error(`${cmd.fullName} has no handler`);
@@ -146,6 +150,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     c.reply.error(E.INTERNAL);
   }
   c.current = null;
+  // The effects go out before the clients this command unblocks are served, as in Redis.
+  propagation.leave(c, cmd, argv, store.stats.dirty !== dirty);
   const usec = Math.round((performance.now() - start) * 1000);
   const stats = cmd.stats;
   stats.calls++;

@@ -44,6 +44,7 @@ import { ClientMemory, clientsCron } from './client-memory.js';
 import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
 import type { LoadingState, LoadStats } from './rdb-load.js';
 import { RdbSaver } from './rdb-save.js';
+import { Propagation } from './propagation.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -209,6 +210,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
    * client-side caching, propagation. Empty, it costs a write one call and a length check.
    */
   readonly writeBarriers: WriteBarrier[] = [];
+  /** The one propagation point: what changed the dataset, as effects, to the AOF (and later replicas). */
+  readonly propagation = new Propagation();
   /** Error replies counted when the last command began or ended (Redis's prev_err_count; see call()). */
   errorsSeen = 0;
   /** The id the next client gets (CLIENT ID), from 1 as in Redis. */
@@ -462,6 +465,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
+    // Expiry is decided here and only here: the AOF and replicas get a DEL (UNLINK when lazy).
+    if (this.propagation.active) this.propagation.also(db.id, [this.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
     notifyDb(this, db.id, NOTIFY_EXPIRED, 'expired', key);
     for (const l of this.keyspaceListeners) l.expired?.(db, key);
   }
