@@ -471,3 +471,10 @@ export const CACHING_NOT_TRACKING =
   'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
 export const CACHING_YES_NOT_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
 export const CACHING_NO_NOT_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';
+
+// --- AOF ---
+export const AOF_REWRITE_FAILED = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
+export const WAITAOF_NUMLOCAL_RANGE = 'ERR value is out of range, value must between 0 and 1';
+export const WAITAOF_APPENDONLY_OFF = 'ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.';
+/** Writes refused while the AOF cannot be written (Redis's writeCommandsDeniedByDiskError, AOF case). */
+export const aofMisconf = (reason: string): string => `MISCONF Errors writing to the AOF file: ${reason}`;

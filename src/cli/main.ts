@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
   // Loaded only when asked for, so starting the server does not load the auditor.
   if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
   if (argv[0] === 'check-rdb') return (await import('./check-rdb.js')).checkRdb(argv.slice(1));
+  if (argv[0] === 'check-aof') return (await import('./check-aof.js')).runCheckAof(argv.slice(1));
   const cli = parseCommandLine(argv);
   if (cli.kind === 'help') {
     process.stdout.write(usage(program));
@@ -134,8 +135,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const socketPath = config.str('unixsocket');
   // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
+  // With appendonly yes the AOF is the dataset (the RDB file is not read), as in Redis.
+  const aofOn = config.bool('appendonly');
   const rdbFile = startupRdbFile(server);
-  if (rdbFile !== null) beginLoading(server);
+  if (rdbFile !== null || aofOn) beginLoading(server);
   try {
     await server.start();
   } catch (err) {
@@ -151,7 +154,8 @@ async function main(argv: string[]): Promise<number> {
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
     // As Redis: listening first, so clients get -LOADING (not a refused connection) meanwhile.
     try {
-      if (rdbFile !== null) await loadDataAtStartup(server, rdbFile);
+      if (aofOn) await server.aof.loadAndOpen();
+      else if (rdbFile !== null) await loadDataAtStartup(server, rdbFile);
     } catch (err) {
       // SIGTERM or SIGINT during the load: a shutdown, not a failure (Redis exits 0 too). Read
       // through a call: the flag was false before the await, and a signal may have set it since.

@@ -31,6 +31,7 @@ import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './function.js';
 import { persistenceCommands } from './persistence.js';
+import { aofCommands } from './aof.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -63,4 +64,5 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   pubsubCommands,
   scriptingCommands,
   functionCommands,
+  aofCommands,
 ];

@@ -213,7 +213,7 @@ const table = [
   bool('rdb-del-sync-files', false),
   bool('rdb-save-incremental-fsync', true),
   int('rdb-key-save-delay', INT_MIN, INT_MAX, 0, { hidden: true }),
-  bool('appendonly', false, off('persistence (append-only file)', 'no')),
+  bool('appendonly', false, { apply: (server, value) => server.setAppendOnly(value === true) }),
   str('appendfilename', 'appendonly.aof', { immutable: true, parse: S.validAofFilename }),
   str('appenddirname', 'appendonlydir', { immutable: true, parse: S.validAofDirname }),
   enm('appendfsync', ['everysec', 'always', 'no'], 'everysec'),

@@ -36,6 +36,8 @@ export interface ConfigTarget {
   forgetAuthFailures(): void;
   /** maxmemory: an Error when the process's heap cannot hold that much (docs/memory.md). */
   fitMaxmemory(bytes: bigint): Error | undefined;
+  /** appendonly: yes opens the AOF (a BASE by rewrite first), no closes it; an Error refuses the change. */
+  setAppendOnly(on: boolean): Error | undefined;
   /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
   applyConfig(): void;
 }

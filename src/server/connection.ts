@@ -185,6 +185,11 @@ function held(c: Client): boolean {
 /** Writes pending replies and, if the client asked for it, closes after them. */
 export function flushClient(c: Client): void {
   const pending = c.reply.pending;
+  // appendfsync always: no reply leaves before this turn's AOF write is fsynced.
+  if (pending > 0 && c.server.aof.mustHold()) {
+    c.server.aof.hold(c);
+    return;
+  }
   c.flush();
   c.server.stats.netOutput += pending;
   if (pending > 0) c.server.stats.writes++;

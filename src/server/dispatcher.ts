@@ -48,9 +48,12 @@ export function dispatch(c: Client, argv: string[]): void {
   }
   // As Redis's processCommand, before MULTI queueing too: a lowered tracking-table-max-keys applies.
   if (server.tracking.clients !== 0) server.tracking.limit(server.config.num('tracking-table-max-keys'));
-  // After a failed save, with stop-writes-on-bgsave-error: writes (and PING, as Redis) are refused.
-  if (server.rdb.writesDenied() && c.kind !== 'master' && (cmd.isWrite || cmd.fullName === 'ping' || execRunsWrites(c, cmd))) {
-    reject(c, cmd, E.MISCONF, argv);
+  // After a failed save, with stop-writes-on-bgsave-error, or while the AOF cannot be written:
+  // writes (and PING, as Redis) are refused; the RDB's error is reported first, as Redis.
+  const aofError = server.aof.writeError;
+  const diskDenied = server.rdb.writesDenied() || aofError !== null;
+  if (diskDenied && c.kind !== 'master' && (cmd.isWrite || cmd.fullName === 'ping' || execRunsWrites(c, cmd))) {
+    reject(c, cmd, server.rdb.writesDenied() || aofError === null ? E.MISCONF : E.aofMisconf(aofError), argv);
     return;
   }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.

@@ -45,6 +45,7 @@ import { fitMaxclientsToFileLimit } from '../config/file-limit.js';
 import type { LoadingState, LoadStats } from './rdb-load.js';
 import { RdbSaver } from './rdb-save.js';
 import { Propagation } from './propagation.js';
+import { Aof } from './aof.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -212,6 +213,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly writeBarriers: WriteBarrier[] = [];
   /** The one propagation point: what changed the dataset, as effects, to the AOF (and later replicas). */
   readonly propagation = new Propagation();
+  /** The append-only file (a propagation sink while appendonly is on). */
+  readonly aof: Aof = new Aof(this);
   /** Error replies counted when the last command began or ended (Redis's prev_err_count; see call()). */
   errorsSeen = 0;
   /** The id the next client gets (CLIENT ID), from 1 as in Redis. */
@@ -504,6 +507,14 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     return new Error(E.maxmemoryOverHeap(bytes, m.capacity, m.heapBound ? m.oldLimit : null, m.systemMemory));
   }
 
+  setAppendOnly(on: boolean): Error | undefined {
+    if (!on) {
+      this.aof.stop();
+      return undefined;
+    }
+    return this.aof.start();
+  }
+
   // --- policy ---
 
   /** True when the client must authenticate before running commands (Redis's authRequired). */
@@ -699,6 +710,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (this.cron) clearInterval(this.cron);
     if (this.pause.timer) clearTimeout(this.pause.timer);
     this.evictor.stop();
+    // What is acknowledged is on disk before anyone is let go.
+    this.aof.stop();
     for (const c of this.clients.values()) {
       c.flush();
       this.closeClient(c);

@@ -1,0 +1,86 @@
+// BGREWRITEAOF and WAITAOF. The AOF itself is server/aof.ts; these only ask it. WAITAOF follows
+// Redis 7.2: `numlocal` (0 or 1) waits for the local fsync of every write propagated before it,
+// `numreplicas` counts replicas' AOFs (there is no replication yet, so it waits out its timeout).
+
+import * as E from '../errors.js';
+import { arg, parseInteger } from '../protocol/args.js';
+import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
+import { aofDocs } from './docs/aof.js';
+import type { Client } from '../server/client.js';
+
+function bgrewriteaof(c: Client): void {
+  const aof = c.server.aof;
+  // Inside EXEC Redis schedules it for after the transaction; here it runs once EXEC is over.
+  if (c.inExec) {
+    aof.rewriteScheduled = true;
+    setImmediate(() => {
+      aof.rewriteScheduled = false;
+      aof.rewrite();
+    });
+    c.reply.status('Background append only file rewriting scheduled');
+    return;
+  }
+  if (aof.rewrite() === null) c.reply.status('Background append only file rewriting started');
+  else c.reply.error(E.AOF_REWRITE_FAILED);
+}
+
+function waitaof(c: Client, argv: string[]): void {
+  const numlocal = parseInteger(arg(argv, 1));
+  if (numlocal === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (numlocal < 0 || numlocal > 1) {
+    c.reply.error(E.WAITAOF_NUMLOCAL_RANGE);
+    return;
+  }
+  const numreplicas = parseInteger(arg(argv, 2));
+  if (numreplicas === null) {
+    c.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (numreplicas < 0) {
+    c.reply.error(E.COUNT_POSITIVE);
+    return;
+  }
+  const timeout = parseInteger(arg(argv, 3));
+  if (timeout === null) {
+    c.reply.error(E.TIMEOUT_NOT_INTEGER);
+    return;
+  }
+  if (timeout < 0) {
+    c.reply.error(E.TIMEOUT_NEGATIVE);
+    return;
+  }
+  const server = c.server;
+  const aof = server.aof;
+  if (numlocal !== 0 && !aof.on) {
+    c.reply.error(E.WAITAOF_APPENDONLY_OFF);
+    return;
+  }
+  // Every write this client saw acknowledged was fed before this point.
+  const offset = aof.fedOffset;
+  const acked = (): number => (aof.on && aof.fsyncedOffset >= offset ? 1 : 0);
+  const answer = (): void => {
+    c.reply.array(2);
+    c.reply.integer(acked());
+    c.reply.integer(0);
+  };
+  // A client that may not block (EXEC, scripts) is answered with what is, as Redis.
+  if ((acked() >= numlocal && numreplicas === 0) || c.inExec) {
+    answer();
+    return;
+  }
+  let cancel: (() => void) | null = null;
+  const release = server.holdClient(c, timeout === 0 ? 2 ** 31 - 1 : timeout, () => {
+    cancel?.();
+    answer();
+  });
+  // Only the local fsync can come: with replicas asked for, the timeout decides.
+  if (numreplicas === 0) cancel = aof.waitFsync(c, offset, release);
+}
+
+export const aofCommands: readonly CommandSpec[] = withDocs(aofDocs, [
+  { name: 'bgrewriteaof', arity: 1, flags: ['no_async_loading', 'admin', 'noscript'], acl: ['admin', 'slow', 'dangerous'], keys: NO_KEYS, run: bgrewriteaof },
+  { name: 'waitaof', arity: 4, flags: ['noscript'], acl: ['slow', 'connection'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'response_policy:agg_min'], run: waitaof },
+]);

@@ -1,0 +1,586 @@
+// The append-only file, as Redis 7.0's aof.c: a propagation sink that turns each batch of effects
+// into RESP (a SELECT when the database changes, `#TS:` annotations with aof-timestamp-enabled),
+// writes it once per event-loop turn and fsyncs it by appendfsync: `always` before any reply of
+// that turn leaves (connection.ts holds them), `everysec` about once a second, `no` never.
+// Also: loading at startup, BGREWRITEAOF (a new INCR file, then a new BASE), turning appendonly
+// on and off at runtime, the auto-rewrite rule, WAITAOF's local acknowledgement, and INFO's aof_*.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from './server.js';
+import { Client } from './client.js';
+import { call } from './dispatcher.js';
+import { flushClient } from './connection.js';
+import { TO_AOF, type PropagatedOp, type PropagationSink } from './propagation.js';
+import { AofDir } from '../persistence/aof/files.js';
+import { cloneManifest, emptyManifest, incrsToHistory, newBase, newIncr, ManifestError, type AofManifest } from '../persistence/aof/manifest.js';
+import { encodeCommand, isRdb, scanAof } from '../persistence/aof/reader.js';
+import { rewriteBase } from './aof-rewrite.js';
+
+type Fsync = 'always' | 'everysec' | 'no';
+
+/** A loading failure: the server must not start (the message names the file and offset). */
+export class AofLoadError extends Error {}
+
+/** A client waiting in WAITAOF for the local fsync of `offset`. */
+interface AofWaiter {
+  readonly client: Client;
+  readonly offset: number;
+  readonly release: () => void;
+}
+
+export class Aof implements PropagationSink {
+  readonly target = TO_AOF;
+  /** appendonly in force: the INCR file is open and batches are appended. */
+  on = false;
+  private fd = -1;
+  private files: AofDir | null = null;
+  manifest: AofManifest = emptyManifest();
+  /** RESP not yet written to the file. */
+  private buf: string[] = [];
+  private bufBytes = 0;
+  /** The database the file's last SELECT chose (-1: the next batch starts with one). */
+  private selectedDb = -1;
+  private lastTimestamp = 0;
+  /** Bytes appended since the server started (fed, written, fsynced): WAITAOF and INFO compare them. */
+  fedOffset = 0;
+  writtenOffset = 0;
+  fsyncedOffset = 0;
+  /** Size of the INCR file being written, and of the whole AOF (BASE + INCRs). */
+  private incrSize = 0;
+  currentSize = 0;
+  /** Size of the AOF after the last rewrite (auto-aof-rewrite-percentage compares with it). */
+  baseSize = 0;
+  private turnScheduled = false;
+  private readonly held = new Set<Client>();
+  private lastFsync = Date.now();
+  private fsyncInFlight = false;
+  private everySecTimer: NodeJS.Timeout | null = null;
+  /** The last write or fsync error, null when the last one succeeded (aof_last_write_status). */
+  writeError: string | null = null;
+  rewrites = 0;
+  rewriteFailures = 0;
+  lastRewriteStatus: 'ok' | 'err' = 'ok';
+  lastRewriteSeconds = -1;
+  rewriteScheduled = false;
+  private readonly waiters: AofWaiter[] = [];
+  delayedFsyncs = 0;
+  /** Fsyncs done, for tests and the log. */
+  fsyncs = 0;
+
+  constructor(private readonly server: Server) {}
+
+  private get policy(): Fsync {
+    return this.server.config.str('appendfsync') as Fsync;
+  }
+
+  /** The directory of the AOF, from dir (the working directory) and appenddirname. */
+  private dir(): AofDir {
+    const cfg = this.server.config;
+    return new AofDir(path.resolve(cfg.str('appenddirname')), cfg.str('appendfilename'));
+  }
+
+  // --- the sink ---
+
+  feed(ops: readonly PropagatedOp[]): void {
+    if (!this.on) return;
+    let out = '';
+    if (this.server.config.bool('aof-timestamp-enabled')) {
+      const now = Math.floor(Date.now() / 1000);
+      if (now > this.lastTimestamp) {
+        this.lastTimestamp = now;
+        out += `#TS:${now}\r\n`;
+      }
+    }
+    for (const op of ops) {
+      if (op.db !== this.selectedDb) {
+        const id = String(op.db);
+        out += `*2\r\n$6\r\nSELECT\r\n$${id.length}\r\n${id}\r\n`;
+        this.selectedDb = op.db;
+      }
+      out += encodeCommand(op.argv);
+    }
+    this.buf.push(out);
+    this.bufBytes += out.length;
+    this.fedOffset += out.length;
+    this.scheduleTurn();
+  }
+
+  /**
+   * True when a reply must wait for this turn's fsync: appendfsync always, and the AOF holds
+   * something not yet on disk. The connection then hands the client to hold().
+   */
+  mustHold(): boolean {
+    return this.on && this.fedOffset > this.fsyncedOffset && this.policy === 'always';
+  }
+
+  /** Keeps `c`'s replies until the end of this turn's write and fsync. */
+  hold(c: Client): void {
+    this.held.add(c);
+    this.scheduleTurn();
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    // Once per event-loop turn, after every socket read of the turn ran its commands.
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.endOfTurn();
+    });
+  }
+
+  /** Redis's beforeSleep for the AOF: write the buffer, fsync by policy, then release held replies. */
+  endOfTurn(): void {
+    if (this.on) {
+      this.write();
+      if (this.policy === 'always' && this.writtenOffset > this.fsyncedOffset && this.writeError === null) this.fsyncNow();
+      else if (this.policy === 'everysec') this.maybeBackgroundFsync();
+    }
+    if (this.held.size === 0) return;
+    const held = [...this.held];
+    this.held.clear();
+    for (const c of held) if (!c.closed) flushClient(c);
+  }
+
+  /** Appends the buffer to the INCR file. On failure the buffer is kept and writes are refused. */
+  private write(): void {
+    if (this.bufBytes === 0 || this.fd === -1) return;
+    const data = Buffer.from(this.buf.join(''), 'latin1');
+    let off = 0;
+    try {
+      while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+    } catch (err) {
+      this.writeFailed(err as NodeJS.ErrnoException, off);
+      return;
+    }
+    this.buf = [];
+    this.bufBytes = 0;
+    this.writtenOffset += data.length;
+    this.incrSize += data.length;
+    this.currentSize += data.length;
+    if (this.writeError !== null) {
+      this.server.log.warning('AOF write error looks solved, Redis can write again.');
+      this.writeError = null;
+    }
+  }
+
+  private writeFailed(err: NodeJS.ErrnoException, partial: number): void {
+    const log = this.server.log;
+    // Never leave half a command at the end of the file: cut back to what was there.
+    if (partial > 0) {
+      try {
+        fs.ftruncateSync(this.fd, this.incrSize);
+      } catch (e) {
+        log.warning(`Could not remove short write from the append-only file. Redis may refuse to load the AOF the next time it starts. ftruncate: ${(e as Error).message}`);
+      }
+    }
+    if (this.policy === 'always') {
+      // As Redis: under always, an acknowledged write must be on disk, so there is no going on.
+      log.warning(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${err.message})`);
+      process.exit(1);
+    }
+    if (this.writeError === null) log.warning(`Error writing to the AOF file: ${err.message}`);
+    this.writeError = err.message;
+  }
+
+  private fsyncNow(): void {
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (err) {
+      this.server.log.warning(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${(err as Error).message}. Exiting...`);
+      process.exit(1);
+    }
+    this.fsyncs++;
+    this.lastFsync = Date.now();
+    this.fsynced(this.writtenOffset);
+  }
+
+  /** everysec: one fsync in the background (the thread pool) when a second has passed since the last. */
+  private maybeBackgroundFsync(): void {
+    if (this.fsyncInFlight || this.writtenOffset <= this.fsyncedOffset || this.fd === -1) return;
+    if (Date.now() - this.lastFsync < 1000) return;
+    const fd = this.fd;
+    const upTo = this.writtenOffset;
+    this.fsyncInFlight = true;
+    this.lastFsync = Date.now();
+    fs.fdatasync(fd, (err) => {
+      this.fsyncInFlight = false;
+      if (err) {
+        this.server.log.warning(`Error fsyncing the AOF: ${err.message}`);
+        this.writeError = err.message;
+        return;
+      }
+      this.fsyncs++;
+      this.fsynced(upTo);
+    });
+  }
+
+  private fsynced(upTo: number): void {
+    if (upTo > this.fsyncedOffset) this.fsyncedOffset = upTo;
+    if (this.waiters.length === 0) return;
+    for (const w of [...this.waiters]) if (this.fsyncedOffset >= w.offset) w.release();
+  }
+
+  /** Every second (from a timer of its own): write what waits and fsync under everysec. */
+  private everySecond(): void {
+    if (!this.on) return;
+    this.write();
+    if (this.policy === 'everysec') this.maybeBackgroundFsync();
+    this.autoRewrite();
+  }
+
+  // --- startup ---
+
+  /**
+   * At startup with appendonly yes: loads the AOF (BASE then INCR files), then opens the INCR
+   * file to append to, creating a BASE first when there was nothing (Redis's
+   * aofOpenIfNeededOnServerStart). Throws AofLoadError naming file and offset on corruption.
+   */
+  loadAndOpen(): void {
+    const log = this.server.log;
+    const files = this.dir();
+    this.files = files;
+    let m: AofManifest | null;
+    try {
+      m = files.readManifest();
+    } catch (err) {
+      if (err instanceof ManifestError) throw new AofLoadError(`Bad AOF manifest ${files.file(`${files.prefix}.manifest`)}: ${err.message}`);
+      throw err;
+    }
+    const oldStyle = path.resolve(files.prefix);
+    if (m === null && fs.existsSync(oldStyle)) m = files.upgradeOldStyle(oldStyle, (l) => log.notice(l));
+    this.manifest = m ?? emptyManifest();
+    if (m !== null) this.load(files, m);
+    this.open(files);
+  }
+
+  private load(files: AofDir, m: AofManifest): void {
+    const log = this.server.log;
+    const all = [...(m.base === null ? [] : [m.base]), ...m.incr];
+    if (all.length === 0) return;
+    for (const f of all) {
+      if (!fs.existsSync(files.file(f.name))) throw new AofLoadError(`The AOF file ${f.name} named in the manifest doesn't exist in ${files.dir}`);
+    }
+    const total = all.reduce((n, f) => n + files.size(f.name), 0);
+    if (total === 0) return;
+    const started = Date.now();
+    log.notice('Reading AOF files...');
+    const fake = new Client(this.server, null);
+    fake.authenticated = true;
+    fake.inExec = true;
+    this.server.propagation.paused++;
+    try {
+      for (const [i, f] of all.entries()) {
+        const t = Date.now();
+        this.loadFile(files, f.name, fake, i === all.length - 1);
+        log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((Date.now() - t) / 1000).toFixed(3)} seconds`);
+      }
+    } finally {
+      this.server.propagation.paused--;
+    }
+    this.baseSize = m.base === null ? 0 : files.size(m.base.name);
+    this.currentSize = total;
+    log.notice(`DB loaded from append only file: ${((Date.now() - started) / 1000).toFixed(3)} seconds`);
+  }
+
+  /** Replays one file through the command table, as Redis's loadSingleAppendOnlyFile. */
+  private loadFile(files: AofDir, name: string, fake: Client, last: boolean): void {
+    const server = this.server;
+    const buf = files.read(name);
+    if (buf.length === 0) return;
+    if (isRdb(buf)) {
+      throw new AofLoadError(
+        `The AOF base file ${name} is in RDB format (aof-use-rdb-preamble): Redoubt cannot read an RDB preamble yet. ` +
+          'Rewrite it with redis-server (BGREWRITEAOF with aof-use-rdb-preamble no) or load the data from an RDB file.',
+      );
+    }
+    const queued: { argv: string[]; start: number }[] = [];
+    let inMulti = false;
+    let validUpTo = 0;
+    let beforeMulti = 0;
+    const state: { failure: string | null } = { failure: null };
+    const run = (argv: string[], at: number): void => {
+      const cmd = server.commands.resolve(argv);
+      if (!cmd.resolved) {
+        state.failure ??= `Unknown command '${argv[0] ?? ''}' reading the append only file ${name} at offset ${at}`;
+        return;
+      }
+      call(fake, cmd, argv);
+      fake.reply.take();
+    };
+    const result = scanAof(buf, 0, (argv, start, end) => {
+      if (state.failure !== null) return;
+      const verb = (argv[0] ?? '').toLowerCase();
+      if (verb === 'multi') {
+        inMulti = true;
+        beforeMulti = validUpTo;
+        queued.length = 0;
+      } else if (verb === 'exec' && inMulti) {
+        inMulti = false;
+        for (const q of queued) run(q.argv, q.start);
+        queued.length = 0;
+      } else if (inMulti) {
+        queued.push({ argv, start });
+      } else {
+        run(argv, start);
+      }
+      validUpTo = end;
+    });
+    if (state.failure !== null) throw new AofLoadError(state.failure);
+    let truncatedAt: number | null = null;
+    if (!result.ok) {
+      if (!result.truncated) {
+        throw new AofLoadError(
+          `Bad file format reading the append only file ${name} at offset ${result.offset}: ${result.message}. ` +
+            'Make a backup of your AOF file, then use redoubt check-aof --fix <filename.manifest>',
+        );
+      }
+      truncatedAt = inMulti ? beforeMulti : validUpTo;
+    } else if (inMulti) {
+      server.log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
+      truncatedAt = beforeMulti;
+    }
+    if (truncatedAt === null) return;
+    if (!server.config.bool('aof-load-truncated') || !last) {
+      throw new AofLoadError(
+        `Unexpected end of file reading the append only file ${name} (the last complete command ends at offset ${truncatedAt} of ${buf.length}). ` +
+          (last ? '' : 'The truncated file is not the last file. ') +
+          'You can: 1) Make a backup of your AOF file, then use redoubt check-aof --fix <filename.manifest>. ' +
+          "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
+      );
+    }
+    server.log.warning(`!!! Warning: short read while loading the AOF file ${name}!!!`);
+    server.log.warning(`!!! Truncating the AOF ${name} at offset ${truncatedAt} !!!`);
+    fs.truncateSync(files.file(name), truncatedAt);
+    server.log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
+  }
+
+  /** Opens (or creates) the INCR file to append to; with no file at all, a BASE is made first. */
+  private open(files: AofDir): void {
+    const log = this.server.log;
+    files.ensure();
+    const m = this.manifest;
+    if (m.base === null && m.incr.length === 0) {
+      const base = newBase(m, files.prefix, false);
+      files.writeWhole(base.name, this.baseContent(), `temp-rewriteaof-${process.pid}.aof`);
+      log.notice(`Creating AOF base file ${base.name} on server start`);
+    }
+    const fresh = m.incr.length === 0;
+    const incr = m.incr.at(-1) ?? newIncr(m, files.prefix);
+    this.fd = files.openAppend(incr.name);
+    files.writeManifest(m);
+    this.incrSize = files.size(incr.name);
+    if (this.currentSize === 0) this.currentSize = (m.base === null ? 0 : files.size(m.base.name)) + m.incr.reduce((n, f) => n + files.size(f.name), 0);
+    if (this.baseSize === 0 && m.base !== null) this.baseSize = files.size(m.base.name);
+    log.notice(`${fresh ? 'Creating' : 'Opening'} AOF incr file ${incr.name} on server start`);
+    files.deleteHistory(m, (l) => log.notice(l));
+    this.selectedDb = -1;
+    this.on = true;
+    this.startTimer();
+  }
+
+  /** Appending starts: the AOF becomes a sink of the propagation point. */
+  private startTimer(): void {
+    const sinks = this.server.propagation.sinks;
+    if (!sinks.includes(this)) sinks.push(this);
+    if (this.everySecTimer !== null) return;
+    this.everySecTimer = setInterval(() => this.everySecond(), 1000);
+    this.everySecTimer.unref();
+  }
+
+  // --- rewrite ---
+
+  /** The BASE of a rewrite: the dataset and the function libraries, as RESP. */
+  private baseContent(): Buffer {
+    return rewriteBase(this.server, this.server.config.bool('aof-timestamp-enabled'));
+  }
+
+  /**
+   * BGREWRITEAOF: the current INCR file is closed for good and a new one opened, then a new
+   * BASE holds the dataset as of that moment; the manifest names the new BASE and INCR, the
+   * old files become HISTORY and are deleted. Both halves happen in this turn, so no write
+   * falls between them. Returns an error message, or null.
+   */
+  rewrite(): string | null {
+    const log = this.server.log;
+    const started = Date.now();
+    try {
+      const files = this.files ?? this.dir();
+      this.files = files;
+      files.ensure();
+      const m = cloneManifest(this.manifest);
+      if (this.on) {
+        // What is buffered belongs to the old INCR file.
+        this.write();
+        if (this.fd !== -1) {
+          fs.fdatasyncSync(this.fd);
+          this.fsynced(this.writtenOffset);
+        }
+      }
+      const base = newBase(m, files.prefix, false);
+      if (this.server.config.bool('aof-use-rdb-preamble')) log.verbose('aof-use-rdb-preamble: the RDB writer is not available, the BASE is written as RESP');
+      const content = this.baseContent();
+      files.writeWhole(base.name, content, `temp-rewriteaof-bg-${process.pid}.aof`);
+      let incrName: string | null = null;
+      if (this.on) {
+        incrsToHistory(m, false);
+        const incr = newIncr(m, files.prefix);
+        incrName = incr.name;
+        const fd = files.openAppend(incr.name);
+        files.writeManifest(m);
+        fs.closeSync(this.fd);
+        this.fd = fd;
+        this.incrSize = 0;
+        this.selectedDb = -1;
+      } else {
+        incrsToHistory(m, false);
+        files.writeManifest(m);
+      }
+      this.manifest = m;
+      files.deleteHistory(m, (l) => log.notice(l));
+      this.baseSize = content.length;
+      this.currentSize = content.length;
+      this.rewrites++;
+      this.lastRewriteStatus = 'ok';
+      this.rewriteFailures = 0;
+      this.lastRewriteSeconds = Math.floor((Date.now() - started) / 1000);
+      log.notice(`Background AOF rewrite terminated with success (base ${base.name}${incrName === null ? '' : `, incr ${incrName}`})`);
+      log.notice('Background AOF rewrite finished successfully');
+      return null;
+    } catch (err) {
+      this.lastRewriteStatus = 'err';
+      this.rewriteFailures++;
+      const message = (err as Error).message;
+      log.warning(`Background AOF rewrite failed: ${message}`);
+      return message;
+    }
+  }
+
+  /** auto-aof-rewrite-percentage and -min-size, checked every second as Redis's serverCron. */
+  private autoRewrite(): void {
+    const cfg = this.server.config;
+    const perc = cfg.num('auto-aof-rewrite-percentage');
+    if (perc === 0 || this.currentSize <= cfg.num('auto-aof-rewrite-min-size')) return;
+    const base = this.baseSize === 0 ? 1 : this.baseSize;
+    const growth = Math.floor((this.currentSize * 100) / base) - 100;
+    if (growth < perc) return;
+    this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
+    this.rewrite();
+  }
+
+  // --- appendonly at runtime ---
+
+  /** CONFIG SET appendonly yes: a BASE by rewrite, then a new INCR file (Redis's startAppendOnly). */
+  start(): Error | undefined {
+    if (this.on) return undefined;
+    try {
+      const files = this.dir();
+      this.files = files;
+      files.ensure();
+      let m: AofManifest;
+      try {
+        m = files.readManifest() ?? emptyManifest();
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+      this.manifest = m;
+      const base = newBase(m, files.prefix, false);
+      const content = this.baseContent();
+      files.writeWhole(base.name, content, `temp-rewriteaof-bg-${process.pid}.aof`);
+      incrsToHistory(m, false);
+      const incr = newIncr(m, files.prefix);
+      this.fd = files.openAppend(incr.name);
+      files.writeManifest(m);
+      files.deleteHistory(m, (l) => this.server.log.notice(l));
+      this.incrSize = 0;
+      this.baseSize = content.length;
+      this.currentSize = content.length;
+      this.selectedDb = -1;
+      this.on = true;
+      this.rewrites++;
+      this.startTimer();
+      this.server.log.notice('AOF enabled: background append only file rewriting started and finished');
+      return undefined;
+    } catch (err) {
+      return new Error(`Can't enable the AOF: ${(err as Error).message}`);
+    }
+  }
+
+  /** CONFIG SET appendonly no, and shutdown: everything written and fsynced, the file closed. */
+  stop(): void {
+    if (!this.on) return;
+    this.write();
+    if (this.fd !== -1) {
+      try {
+        fs.fdatasyncSync(this.fd);
+        this.fsynced(this.writtenOffset);
+      } catch (err) {
+        this.server.log.warning(`Fail to fsync the AOF file: ${(err as Error).message}`);
+      }
+      fs.closeSync(this.fd);
+    }
+    this.fd = -1;
+    this.on = false;
+    const sinks = this.server.propagation.sinks;
+    const i = sinks.indexOf(this);
+    if (i !== -1) sinks.splice(i, 1);
+    if (this.everySecTimer !== null) clearInterval(this.everySecTimer);
+    this.everySecTimer = null;
+    // Nothing more will be fsynced: whoever waits is answered with what is.
+    for (const w of [...this.waiters]) w.release();
+    const held = [...this.held];
+    this.held.clear();
+    for (const c of held) if (!c.closed) flushClient(c);
+  }
+
+  // --- WAITAOF ---
+
+  /** Waits until the AOF is fsynced up to `offset` (or `release` is called); returns the waiter. */
+  waitFsync(c: Client, offset: number, release: () => void): () => void {
+    const w: AofWaiter = {
+      client: c,
+      offset,
+      release: () => {
+        const i = this.waiters.indexOf(w);
+        if (i !== -1) this.waiters.splice(i, 1);
+        release();
+      },
+    };
+    this.waiters.push(w);
+    // Under everysec the next fsync is at most a second away; make sure one is coming.
+    this.scheduleTurn();
+    return w.release;
+  }
+
+  // --- INFO ---
+
+  info(): string[] {
+    const lines = [
+      `aof_enabled:${this.on ? 1 : 0}`,
+      'aof_rewrite_in_progress:0',
+      `aof_rewrite_scheduled:${this.rewriteScheduled ? 1 : 0}`,
+      `aof_last_rewrite_time_sec:${this.lastRewriteSeconds}`,
+      'aof_current_rewrite_time_sec:-1',
+      `aof_last_bgrewrite_status:${this.lastRewriteStatus}`,
+      `aof_rewrites:${this.rewrites}`,
+      `aof_rewrites_consecutive_failures:${this.rewriteFailures}`,
+      `aof_last_write_status:${this.writeError === null ? 'ok' : 'err'}`,
+      'aof_last_cow_size:0',
+    ];
+    return lines;
+  }
+
+  /** The fields INFO persistence shows after module_fork_* while the AOF is on. */
+  infoWhenOn(): string[] {
+    if (!this.on) return [];
+    return [
+      `aof_current_size:${this.currentSize}`,
+      `aof_base_size:${this.baseSize}`,
+      'aof_pending_rewrite:0',
+      `aof_buffer_length:${this.bufBytes}`,
+      `aof_pending_bio_fsync:${this.fsyncInFlight ? 1 : 0}`,
+      `aof_delayed_fsync:${this.delayedFsyncs}`,
+    ];
+  }
+}
