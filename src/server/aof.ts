@@ -296,9 +296,8 @@ export class Aof implements PropagationSink {
       );
     }
     const queued: { argv: string[]; start: number }[] = [];
-    let inMulti = false;
-    let validUpTo = 0;
-    let beforeMulti = 0;
+    // Offsets: past the last command applied, and where an unfinished MULTI began.
+    const at = { inMulti: false, validUpTo: 0, beforeMulti: 0 };
     const state: { failure: string | null } = { failure: null };
     const run = (argv: string[], at: number): void => {
       const cmd = server.commands.resolve(argv);
@@ -313,19 +312,19 @@ export class Aof implements PropagationSink {
       if (state.failure !== null) return;
       const verb = (argv[0] ?? '').toLowerCase();
       if (verb === 'multi') {
-        inMulti = true;
-        beforeMulti = validUpTo;
+        at.inMulti = true;
+        at.beforeMulti = at.validUpTo;
         queued.length = 0;
-      } else if (verb === 'exec' && inMulti) {
-        inMulti = false;
+      } else if (verb === 'exec' && at.inMulti) {
+        at.inMulti = false;
         for (const q of queued) run(q.argv, q.start);
         queued.length = 0;
-      } else if (inMulti) {
+      } else if (at.inMulti) {
         queued.push({ argv, start });
       } else {
         run(argv, start);
       }
-      validUpTo = end;
+      at.validUpTo = end;
     });
     if (state.failure !== null) throw new AofLoadError(state.failure);
     let truncatedAt: number | null = null;
@@ -336,10 +335,10 @@ export class Aof implements PropagationSink {
             'Make a backup of your AOF file, then use redoubt check-aof --fix <filename.manifest>',
         );
       }
-      truncatedAt = inMulti ? beforeMulti : validUpTo;
-    } else if (inMulti) {
+      truncatedAt = at.inMulti ? at.beforeMulti : at.validUpTo;
+    } else if (at.inMulti) {
       server.log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
-      truncatedAt = beforeMulti;
+      truncatedAt = at.beforeMulti;
     }
     if (truncatedAt === null) return;
     if (!server.config.bool('aof-load-truncated') || !last) {

@@ -172,7 +172,6 @@ function splitArgs(line: string): string[] | null {
         } else if (ch === '"') {
           // The closing quote must be followed by a space or the end.
           if (i + 1 < n && !/\s/.test(line.charAt(i + 1))) return null;
-          inDq = false;
           i++;
           break;
         } else cur += ch;
@@ -182,7 +181,6 @@ function splitArgs(line: string): string[] | null {
           cur += "'";
         } else if (ch === "'") {
           if (i + 1 < n && !/\s/.test(line.charAt(i + 1))) return null;
-          inSq = false;
           i++;
           break;
         } else cur += ch;
@@ -200,11 +198,20 @@ function splitArgs(line: string): string[] | null {
   return out;
 }
 
+/** sdsneedsrepr's test for one character: quotes, backslash, spaces, control and non-ASCII bytes. */
+function needsQuote(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  return code <= 0x20 || code >= 0x7f || ch === '"' || ch === '\\';
+}
+
 /** sdscatrepr for names that need it (sdsneedsrepr): quoted, with C escapes. */
 function quoteIfNeeded(name: string): string {
-  if (!/[\s"'\\\x00-\x1f\x7f-\xff]/.test(name)) return name;
+  let plain = true;
+  for (let i = 0; i < name.length && plain; i++) plain = !needsQuote(name.charAt(i));
+  if (plain) return name;
   let out = '"';
-  for (const ch of name) {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charAt(i);
     const code = ch.charCodeAt(0);
     if (ch === '\\' || ch === '"') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';

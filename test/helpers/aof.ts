@@ -1,0 +1,61 @@
+// Helpers for the AOF tests: scratch directories, the commands an AOF directory holds (read with
+// the server's own reader, checked against the manifest), and a key-by-key picture of a server's
+// data (DUMP payload and remaining TTL per key in every database) to compare two servers with.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { scanAof } from '../../src/persistence/aof/reader.js';
+import { parseManifest } from '../../src/persistence/aof/manifest.js';
+
+export function scratchDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `redoubt-${tag}-`));
+}
+
+/** The commands of the INCR files of `dir`/appendonlydir, in order (SELECTs included). */
+export function incrCommands(dir: string): string[][] {
+  const aofDir = path.join(dir, 'appendonlydir');
+  const m = parseManifest(fs.readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'latin1'));
+  const out: string[][] = [];
+  for (const f of m.incr) {
+    const r = scanAof(fs.readFileSync(path.join(aofDir, f.name)), 0, (argv) => out.push(argv));
+    if (!r.ok) throw new Error(`${f.name}: ${r.message} at ${r.offset}`);
+  }
+  return out;
+}
+
+/** The file names the manifest of `dir`/appendonlydir lists, by type. */
+export function manifestFiles(dir: string): { base: string | null; incr: string[] } {
+  const m = parseManifest(fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'));
+  return { base: m.base?.name ?? null, incr: m.incr.map((f) => f.name) };
+}
+
+/**
+ * Every key of databases 0..`dbs`-1 as `db:key` → DUMP payload (hex) and whether it has a TTL,
+ * with the TTL rounded to seconds (two servers are read a moment apart).
+ */
+export async function dataset(port: number, dbs = 16): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let db = 0; db < dbs; db++) {
+    const c = new Redis({ port, db, lazyConnect: true });
+    await c.connect();
+    try {
+      const keys = await c.keysBuffer('*');
+      for (const k of keys) {
+        const dump = await c.dumpBuffer(k);
+        const pttl = await c.pttl(k);
+        const ttl = pttl < 0 ? String(pttl) : `~${Math.round(pttl / 10000)}`;
+        out.set(`${db}:${k.toString('latin1')}`, `${dump.toString('hex')} ttl=${ttl}`);
+      }
+    } finally {
+      c.disconnect();
+    }
+  }
+  return out;
+}
+
+/** Copies a directory tree (the AOF directory into another server's dir). */
+export function copyDir(from: string, to: string): void {
+  fs.cpSync(from, to, { recursive: true });
+}
