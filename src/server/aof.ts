@@ -20,7 +20,7 @@ import { rewriteBase } from './aof-rewrite.js';
 type Fsync = 'always' | 'everysec' | 'no';
 
 /** A loading failure: the server must not start (the message names the file and offset). */
-export class AofLoadError extends Error {}
+class AofLoadError extends Error {}
 
 /** A client waiting in WAITAOF for the local fsync of `offset`. */
 interface AofWaiter {

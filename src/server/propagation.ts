@@ -10,8 +10,8 @@ import type { Command } from '../commands/registry.js';
 
 /** Where an operation may go: the AOF, the replication stream, or both (Redis's PROPAGATE_*). */
 export const TO_AOF = 1;
-export const TO_REPL = 2;
-export const TO_ALL = TO_AOF | TO_REPL;
+const TO_REPL = 2;
+const TO_ALL = TO_AOF | TO_REPL;
 
 /** One operation to propagate: the database it applies to and its arguments. */
 export interface PropagatedOp {

@@ -143,7 +143,7 @@ function writeFileAtomic(temp: string, final: string, data: Buffer): void {
   fs.renameSync(temp, final);
 }
 
-export function fsyncDir(dir: string): void {
+function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY);
   try {
     fs.fsyncSync(fd);

@@ -3,7 +3,7 @@
 // `<appendfilename>.<seq>.base.rdb|.base.aof` and `<appendfilename>.<seq>.incr.aof`. Parsing keeps
 // Redis's checks and messages; formatting writes what Redis 7.0 writes, byte for byte.
 
-export type AofFileType = 'b' | 'h' | 'i';
+type AofFileType = 'b' | 'h' | 'i';
 
 export interface AofFileInfo {
   readonly name: string;
