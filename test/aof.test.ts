@@ -242,7 +242,7 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     await server.stop();
     const again = await redoubtAof(dir);
     assert.deepEqual(await dataset(again.server.port), before);
-    assert.equal(await again.cli.bgrewriteaof(), 'Background append only file rewriting started');
+    assert.equal(await again.cli.call('BGREWRITEAOF'), 'Background append only file rewriting started');
     const files = manifestFiles(dir);
     assert.equal(files.base, 'appendonly.aof.2.base.aof');
     assert.deepEqual(files.incr, ['appendonly.aof.2.incr.aof']);

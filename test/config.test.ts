@@ -233,7 +233,6 @@ describe('CONFIG SET', () => {
   test('a directive Redoubt lacks accepts only "off", naming the directive', async () => {
     assert.equal(await call(s.port, 'CONFIG', 'SET', 'appendonly', 'no', 'save', ''), '+OK\r\n');
     for (const [name, value] of [
-      ['appendonly', 'yes'],
       ['activedefrag', 'yes'],
       ['min-slaves-to-write', '1'],
     ] as const) {

@@ -31,12 +31,15 @@ const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   'client|setinfo': { file: 'client.test.ts', reason: 'Redis 7.0 lacks it, so no differential case is possible' },
   'latency|histogram': { file: 'latency.test.ts', reason: 'timings differ between servers: compared by structure, commands and counts' },
   monitor: { file: 'monitor.test.ts', reason: 'a stream of lines with time stamps and ports, compared with redis-server once normalized' },
+  bgrewriteaof: { file: 'aof.test.ts', reason: 'writes files; its effect is checked on disk and by restarting' },
+  waitaof: { file: 'aof.test.ts', reason: 'Redis 7.0 lacks it, and it needs appendonly on' },
 };
 
 /** Commands Redoubt adds on purpose, which Redis 7.0 does not have: name → reason. */
 const REDOUBT_ONLY: Record<string, string> = {
   'client|setinfo': 'Redis 7.2 addition that clients (node-redis 5+, ioredis 6) send on connect; harmless to offer',
   'client|no-touch': 'Redis 7.2 addition: lets monitoring tools read without changing idle times',
+  waitaof: 'Redis 7.2 addition: a client can wait until its writes are fsynced to the AOF',
 };
 
 /**
