@@ -148,6 +148,17 @@ describe('propagation: the AOF gets the effects of each command', () => {
     assert.deepEqual(await pending, ['later', 'x']);
     await sleep(50);
     assert.deepEqual(effects(dir, before), [['RPUSH', 'later', 'x'], ['LPOP', 'later']]);
+    // A group reader served later changes the group: its command propagates, after the XADD.
+    await cli.xgroup('CREATE', 'gs', 'g', '$', 'MKSTREAM');
+    const mark = incrCommands(dir).length;
+    const read = waiter.xreadgroup('GROUP', 'g', 'alice', 'BLOCK', 5000, 'STREAMS', 'gs', '>');
+    await sleep(100);
+    await cli.xadd('gs', '5-1', 'f', 'v');
+    await read;
+    await sleep(50);
+    assert.deepEqual(effects(dir, mark), [['XADD', 'gs', '5-1', 'f', 'v'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '5000', 'STREAMS', 'gs', '>']]);
+    const summary = await cli.xpending('gs', 'g');
+    assert.equal(summary[0], 1);
   });
 
   test('scripts and transactions are their effects, wrapped in MULTI/EXEC', async () => {

@@ -260,6 +260,8 @@ function serveWait(w: StreamWait, k: string): boolean {
   if (g !== undefined && w.group !== null) {
     w.db.willWrite(k);
     items = announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now()));
+    // As when read at once: the group changed (saved, propagated).
+    c.db.stats.dirty++;
   } else {
     items = rangeEntries(s, start, MAX_ID, false, w.count);
   }

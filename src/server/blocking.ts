@@ -5,6 +5,7 @@
 
 import type { Client } from './client.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
+import type { Command } from '../commands/registry.js';
 import * as E from '../errors.js';
 import { ceilTimes, parseLongDouble } from '../protocol/number-format.js';
 import { INT64_MAX } from '../int64.js';
@@ -23,6 +24,8 @@ export interface Waiter {
   /** Writes the reply for a timeout (also used by CLIENT UNBLOCK ... TIMEOUT). */
   timedOut(): void;
   timer: NodeJS.Timeout | null;
+  /** The blocking command and its arguments: served later, it propagates as if it ran then. */
+  origin: { readonly cmd: Command; readonly argv: readonly string[] } | null;
 }
 
 export class BlockingRegistry implements Partial<KeyspaceEvents> {
@@ -45,9 +48,9 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
    * Parks `waiter.client` until a key has data, `timeoutMs` passes (0: forever), or it is
    * unblocked. The client reads no further input meanwhile.
    */
-  block(waiter: Omit<Waiter, 'timer'>, timeoutMs: number): void {
-    const w: Waiter = { ...waiter, timer: null };
-    const c = w.client;
+  block(waiter: Omit<Waiter, 'timer' | 'origin'>, timeoutMs: number): void {
+    const c = waiter.client;
+    const w: Waiter = { ...waiter, timer: null, origin: c.server.propagation.current() };
     c.blocked = true;
     this.byClient.set(c, w);
     let perDb = this.queues.get(w.db);
@@ -118,7 +121,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
           // The served client is the current one meanwhile: invalidations of its own keys follow its reply.
           const tracking = w.client.server.tracking;
           const saved = tracking.serveBegin(w.client);
-          const served = w.serve(key);
+          const served = this.serveOne(w, key);
           tracking.serveEnd(w.client, saved);
           if (!served) continue;
           // As Redis's updateStatsOnUnblock: a wait that ends in an error (the group was
@@ -128,6 +131,27 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
         }
       }
     }
+  }
+
+  /**
+   * Serves `w` from `key` inside a propagation frame of its own command, as Redis re-runs a
+   * served command through call(): what it changes propagates (as its effect, if it says one).
+   */
+  private serveOne(w: Waiter, key: string): boolean {
+    const origin = w.origin;
+    if (origin === null) return w.serve(key);
+    const c = w.client;
+    const propagation = c.server.propagation;
+    const stats = c.db.stats;
+    const dirty = stats.dirty;
+    propagation.enter(origin.cmd, origin.argv);
+    let served = false;
+    try {
+      served = w.serve(key);
+    } finally {
+      propagation.leave(c, origin.cmd, origin.argv, served && stats.dirty !== dirty);
+    }
+    return served;
   }
 
   /** CLIENT UNBLOCK: true when the client was blocked on keys. */

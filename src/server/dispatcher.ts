@@ -142,7 +142,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const trackingOuter = server.tracking.enter(c);
   const propagation = server.propagation;
   const dirty = store.stats.dirty;
-  propagation.enter(cmd);
+  propagation.enter(cmd, argv);
   try {
     // Only containers lack a handler, and resolve() never returns one to run.
     if (cmd.spec.run === undefined) throw new Error(`${cmd.fullName} has no handler`);

@@ -33,8 +33,10 @@ export interface PropagationSink {
 
 /** What a handler asked for the command that is running (Redis's client flags and rewritten argv). */
 interface Frame {
+  readonly cmd: Command;
+  readonly argv: readonly string[];
   /** The argv to propagate instead of the one that ran (rewriteClientCommandVector). */
-  argv: readonly string[] | null;
+  rewritten: readonly string[] | null;
   /** Propagate nothing of the command itself (preventCommandPropagation); alsoPropagate still works. */
   prevent: boolean;
   /** Propagate even though the dataset did not change (forceCommandPropagation). */
@@ -71,10 +73,15 @@ export class Propagation {
 
   // --- what call() does ---
 
-  /** call() is about to run `cmd`. */
-  enter(cmd: Command): void {
+  /** call() is about to run `cmd` with `argv`. */
+  enter(cmd: Command, argv: readonly string[]): void {
     if (this.frames.length === 0 && this.units === 0) this.outer = cmd;
-    this.frames.push({ argv: null, prevent: false, force: 0 });
+    this.frames.push({ cmd, argv, rewritten: null, prevent: false, force: 0 });
+  }
+
+  /** The command running now and its arguments (a blocking command keeps them for when it is served). */
+  current(): { readonly cmd: Command; readonly argv: readonly string[] } | null {
+    return this.frames.at(-1) ?? null;
   }
 
   /**
@@ -86,7 +93,7 @@ export class Propagation {
     if (frame !== undefined && !frame.prevent && cmd.fullName !== 'exec') {
       let target = dirty ? TO_ALL : 0;
       target |= frame.force;
-      if (target !== 0) this.also(c.db.id, frame.argv ?? argv, target);
+      if (target !== 0) this.also(c.db.id, frame.rewritten ?? argv, target);
     }
     this.flushIfOutermost();
   }
@@ -96,7 +103,7 @@ export class Propagation {
   /** The running command propagates as `argv` instead (rewriteClientCommandVector). */
   rewrite(argv: readonly string[]): void {
     const f = this.frames.at(-1);
-    if (f !== undefined) f.argv = argv;
+    if (f !== undefined) f.rewritten = argv;
   }
 
   /** The running command itself propagates nothing; what it queued with also() still goes. */
