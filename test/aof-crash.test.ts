@@ -1,7 +1,7 @@
 // kill -9 under `appendfsync always`: writers record every write the server acknowledged, the
 // server is killed at a random moment (BGREWRITEAOF running now and then), restarted on the same
 // directory, and every acknowledged write must be there. A few rounds here; `npm run crash-test`
-// runs many more (CRASH_ROUNDS), with the results recorded in docs/persistence.md.
+// runs many more (CRASH_ROUNDS), with the results recorded in docs/aof.md.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
