@@ -33,8 +33,8 @@ export interface PropagationSink {
 
 /** What a handler asked for the command that is running (Redis's client flags and rewritten argv). */
 interface Frame {
-  readonly cmd: Command;
-  readonly argv: readonly string[];
+  cmd: Command;
+  argv: readonly string[];
   /** The argv to propagate instead of the one that ran (rewriteClientCommandVector). */
   rewritten: readonly string[] | null;
   /** Propagate nothing of the command itself (preventCommandPropagation); alsoPropagate still works. */
@@ -54,6 +54,8 @@ export class Propagation {
   private pending: PropagatedOp[] = [];
   /** Calls in progress (nested: EXEC and scripts call commands). */
   private readonly frames: Frame[] = [];
+  /** Calls in progress: frames[0..depth) are live; the objects are reused, so a call allocates nothing. */
+  private depth = 0;
   /**
    * Units of work that span more than one call() and must reach the sinks as one batch: an EXEC
    * or a script suspended past busy-reply-threshold, an active-expiry pass.
@@ -75,13 +77,24 @@ export class Propagation {
 
   /** call() is about to run `cmd` with `argv`. */
   enter(cmd: Command, argv: readonly string[]): void {
-    if (this.frames.length === 0 && this.units === 0) this.outer = cmd;
-    this.frames.push({ cmd, argv, rewritten: null, prevent: false, force: 0 });
+    if (this.depth === 0 && this.units === 0) this.outer = cmd;
+    const f = this.frames[this.depth];
+    if (f === undefined) {
+      this.frames.push({ cmd, argv, rewritten: null, prevent: false, force: 0 });
+    } else {
+      f.cmd = cmd;
+      f.argv = argv;
+      f.rewritten = null;
+      f.prevent = false;
+      f.force = 0;
+    }
+    this.depth++;
   }
 
   /** The command running now and its arguments (a blocking command keeps them for when it is served). */
   current(): { readonly cmd: Command; readonly argv: readonly string[] } | null {
-    return this.frames.at(-1) ?? null;
+    const f = this.top();
+    return f === undefined ? null : { cmd: f.cmd, argv: f.argv };
   }
 
   /**
@@ -89,7 +102,8 @@ export class Propagation {
    * effect (its argv, or its rewrite) and, at the outermost level, sends the batch.
    */
   leave(c: Client, cmd: Command, argv: readonly string[], dirty: boolean): void {
-    const frame = this.frames.pop();
+    const frame = this.top();
+    if (this.depth > 0) this.depth--;
     if (frame !== undefined && !frame.prevent && cmd.fullName !== 'exec') {
       let target = dirty ? TO_ALL : 0;
       target |= frame.force;
@@ -98,23 +112,27 @@ export class Propagation {
     this.flushIfOutermost();
   }
 
+  private top(): Frame | undefined {
+    return this.depth === 0 ? undefined : this.frames[this.depth - 1];
+  }
+
   // --- what handlers call (the c-level overrides of Redis) ---
 
   /** The running command propagates as `argv` instead (rewriteClientCommandVector). */
   rewrite(argv: readonly string[]): void {
-    const f = this.frames.at(-1);
+    const f = this.top();
     if (f !== undefined) f.rewritten = argv;
   }
 
   /** The running command itself propagates nothing; what it queued with also() still goes. */
   prevent(): void {
-    const f = this.frames.at(-1);
+    const f = this.top();
     if (f !== undefined) f.prevent = true;
   }
 
   /** The running command propagates even if the dataset did not change (FLUSHALL on empty dbs). */
   force(target = TO_ALL): void {
-    const f = this.frames.at(-1);
+    const f = this.top();
     if (f !== undefined) f.force |= target;
   }
 
@@ -122,7 +140,7 @@ export class Propagation {
   also(db: number, argv: readonly string[], target = TO_ALL): void {
     if (!this.active) return;
     this.pending.push({ db, argv, target });
-    if (this.frames.length === 0 && this.units === 0) this.flush();
+    if (this.depth === 0 && this.units === 0) this.flush();
   }
 
   // --- units of work beyond one call ---
@@ -139,7 +157,7 @@ export class Propagation {
   }
 
   private flushIfOutermost(): void {
-    if (this.frames.length === 0 && this.units === 0) {
+    if (this.depth === 0 && this.units === 0) {
       this.flush();
       this.outer = null;
     }
