@@ -270,6 +270,27 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     await third.server.stop();
   });
 
+  test('aof-disable-auto-gc yes keeps the HISTORY files, listed as such; loading skips them', async () => {
+    const dir = scratchDir('nogc');
+    const { server, cli } = await redoubtAof(dir, '--aof-disable-auto-gc', 'yes');
+    await cli.set('a', '1');
+    await cli.call('BGREWRITEAOF');
+    await cli.set('b', '2');
+    await server.stop();
+    const manifest = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+    // The order Redis 7.0's rewrite leaves: the old BASE, then the old INCR files, each put first.
+    assert.equal(
+      manifest,
+      'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    );
+    assert.ok(fs.existsSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')));
+    const again = await redoubtAof(dir);
+    assert.deepEqual(await again.cli.mget('a', 'b'), ['1', '2']);
+    await again.server.stop();
+    // Without the setting, the next start deletes them.
+    assert.ok(!fs.existsSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')));
+  });
+
   test("redis-server 7.0 loads Redoubt's appendonlydir, key by key", async () => {
     const dir = scratchDir('to-redis');
     const { server } = await redoubtAof(dir);

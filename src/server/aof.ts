@@ -373,10 +373,16 @@ export class Aof implements PropagationSink {
     if (this.currentSize === 0) this.currentSize = (m.base === null ? 0 : files.size(m.base.name)) + m.incr.reduce((n, f) => n + files.size(f.name), 0);
     if (this.baseSize === 0 && m.base !== null) this.baseSize = files.size(m.base.name);
     log.notice(`${fresh ? 'Creating' : 'Opening'} AOF incr file ${incr.name} on server start`);
-    files.deleteHistory(m, (l) => log.notice(l));
+    this.deleteHistory(files, m);
     this.selectedDb = -1;
     this.on = true;
     this.startTimer();
+  }
+
+  /** HISTORY files go once the manifest no longer needs them, unless aof-disable-auto-gc keeps them. */
+  private deleteHistory(files: AofDir, m: AofManifest): void {
+    if (this.server.config.bool('aof-disable-auto-gc')) return;
+    files.deleteHistory(m, (l) => this.server.log.notice(l));
   }
 
   /** Appending starts: the AOF becomes a sink of the propagation point. */
@@ -437,7 +443,7 @@ export class Aof implements PropagationSink {
         files.writeManifest(m);
       }
       this.manifest = m;
-      files.deleteHistory(m, (l) => log.notice(l));
+      this.deleteHistory(files, m);
       this.baseSize = content.length;
       this.currentSize = content.length;
       this.rewrites++;
@@ -491,7 +497,7 @@ export class Aof implements PropagationSink {
       const incr = newIncr(m, files.prefix);
       this.fd = files.openAppend(incr.name);
       files.writeManifest(m);
-      files.deleteHistory(m, (l) => this.server.log.notice(l));
+      this.deleteHistory(files, m);
       this.incrSize = 0;
       this.baseSize = content.length;
       this.currentSize = content.length;
