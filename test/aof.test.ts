@@ -156,9 +156,38 @@ describe('propagation: the AOF gets the effects of each command', () => {
     await cli.xadd('gs', '5-1', 'f', 'v');
     await read;
     await sleep(50);
-    assert.deepEqual(effects(dir, mark), [['XADD', 'gs', '5-1', 'f', 'v'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '5000', 'STREAMS', 'gs', '>']]);
+    const got = effects(dir, mark);
+    assert.deepEqual(got[0], ['XADD', 'gs', '5-1', 'f', 'v']);
+    assert.deepEqual(got[1]?.slice(0, 6), ['XCLAIM', 'gs', 'g', 'alice', '0', '5-1']);
+    assert.equal(got.length, 2);
     const summary = await cli.xpending('gs', 'g');
     assert.equal(summary[0], 1);
+  });
+
+  test('consumer-group reads and claims propagate as XCLAIM with absolute times, as Redis 7.0', async () => {
+    await cli.xadd('cg', '1-1', 'a', '1');
+    await cli.xadd('cg', '2-1', 'b', '2');
+    await cli.xgroup('CREATE', 'cg', 'g', '0');
+    const t = Date.now();
+    let ops = await appended(dir, () => cli.xreadgroup('GROUP', 'g', 'bob', 'COUNT', 1, 'STREAMS', 'cg', '>'));
+    assert.equal(ops.length, 1);
+    assert.deepEqual([...(ops.at(0) ?? []).slice(0, 7), ...(ops.at(0) ?? []).slice(8)], ['XCLAIM', 'cg', 'g', 'bob', '0', '1-1', 'TIME', 'RETRYCOUNT', '1', 'FORCE', 'JUSTID', 'LASTID', '1-1']);
+    near(ops.at(0)?.[7], t);
+    ops = await appended(dir, () => cli.xreadgroup('GROUP', 'g', 'carol', 'NOACK', 'STREAMS', 'cg', '>'));
+    assert.deepEqual(ops, [['MULTI'], ['XGROUP', 'CREATECONSUMER', 'cg', 'g', 'carol'], ['XGROUP', 'SETID', 'cg', 'g', '2-1', 'ENTRIESREAD', '2'], ['EXEC']]);
+    // A history read changes delivery counts only: not propagated, as in Redis.
+    ops = await appended(dir, () => cli.xreadgroup('GROUP', 'g', 'bob', 'STREAMS', 'cg', '0'));
+    assert.deepEqual(ops, []);
+    await sleep(20);
+    ops = await appended(dir, () => cli.xclaim('cg', 'g', 'dave', 10, '1-1'));
+    assert.equal(ops.length, 1);
+    assert.deepEqual(ops.at(0)?.slice(0, 6), ['XCLAIM', 'cg', 'g', 'dave', '0', '1-1']);
+    assert.deepEqual(ops.at(0)?.slice(8), ['RETRYCOUNT', '3', 'FORCE', 'JUSTID', 'LASTID', '2-1']);
+    ops = await appended(dir, () => cli.xautoclaim('cg', 'g', 'erin', 0, '0'));
+    assert.deepEqual(ops.at(0)?.slice(0, 6), ['XCLAIM', 'cg', 'g', 'erin', '0', '1-1']);
+    // The claim's time is kept: after a restart the entry has been idle since then, not since the restart.
+    const pending = (await cli.xpending('cg', 'g', '-', '+', 10)) as [string, string, number, number][];
+    assert.deepEqual(pending.map((p) => [p[0], p[1], p[3]]), [['1-1', 'erin', 4]]);
   });
 
   test('scripts and transactions are their effects, wrapped in MULTI/EXEC', async () => {
@@ -268,6 +297,36 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     const third = await redoubtAof(dir);
     assert.deepEqual(await dataset(third.server.port), expected);
     await third.server.stop();
+  });
+
+  test('consumer groups come back with their pending entries, owners, counts and times (Redoubt and redis-server)', async () => {
+    const dir = scratchDir('groups');
+    const { server, cli } = await redoubtAof(dir);
+    for (let i = 1; i <= 5; i++) await cli.xadd('s', `${i}-0`, 'f', String(i));
+    await cli.xgroup('CREATE', 's', 'g', '0');
+    await cli.xreadgroup('GROUP', 'g', 'a', 'COUNT', 2, 'STREAMS', 's', '>');
+    await cli.call('XREADGROUP', 'GROUP', 'g', 'b', 'COUNT', '1', 'NOACK', 'STREAMS', 's', '>');
+    await cli.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');
+    await sleep(30);
+    await cli.xclaim('s', 'g', 'b', 10, '2-0');
+    await cli.xack('s', 'g', '5-0');
+    const view = async (c: Redis): Promise<unknown> => {
+      const pending = (await c.xpending('s', 'g', '-', '+', 10)) as [string, string, number, number][];
+      const groups = (await c.xinfo('GROUPS', 's')) as unknown[][];
+      return { pending: pending.map((p) => [p[0], p[1], p[3], Math.round(p[2] / 5000)]), last: groups[0]?.[7] };
+    };
+    const want = await view(cli);
+    assert.deepEqual((want as { pending: unknown[][] }).pending.map((p) => p.slice(0, 3)), [['1-0', 'a', 1], ['2-0', 'b', 2], ['4-0', 'c', 1]]);
+    await server.stop();
+    const again = await redoubtAof(dir);
+    assert.deepEqual(await view(again.cli), want);
+    await again.server.stop();
+    const rdir = scratchDir('groups-redis');
+    copyDir(path.join(dir, 'appendonlydir'), path.join(rdir, 'appendonlydir'));
+    const redis = await startRedis(['--dir', rdir, '--appendonly', 'yes']);
+    started.push(redis);
+    assert.deepEqual(await view(client(redis.port)), want);
+    await redis.stop();
   });
 
   test('aof-disable-auto-gc yes keeps the HISTORY files, listed as such; loading skips them', async () => {

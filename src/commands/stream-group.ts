@@ -9,7 +9,7 @@ import { streamGroupDocs } from './docs/stream-group.js';
 import type { Client } from '../server/client.js';
 import { replyHelp } from './server.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
-import { MAX_ID, MIN_ID, StreamValue, UNKNOWN_READS, formatId, type ConsumerGroup, type I64, type StreamId } from '../store/stream.js';
+import { MAX_ID, MIN_ID, StreamValue, UNKNOWN_READS, compareIds, formatId, type ConsumerGroup, type I64, type StreamId } from '../store/stream.js';
 import {
   ack,
   autoclaim,
@@ -24,6 +24,7 @@ import {
 } from '../store/stream-group.js';
 import { boundArg, exactArg, longArg, lookup, parseIdText, replyOneEntry, strictId } from './stream.js';
 import { INT64_MAX } from '../int64.js';
+import { GroupEffects } from './stream-propagate.js';
 
 // --- XGROUP ---
 // Redis runs every XGROUP subcommand through one function: options first, then the key and group
@@ -383,7 +384,15 @@ function xclaim(c: Client, argv: string[]): void {
     }
   }
   c.db.willWrite(k);
-  const done = claim(s, g, arg(argv, 3), ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
+  const consumer = arg(argv, 3);
+  // Replayed later, min-idle-time would judge other idle times: the effects propagate instead.
+  const effects = new GroupEffects(c, k, groupName, g);
+  const gone = ids.filter((id) => !s.has(id) && g.pel.find(id) !== undefined);
+  const before = g.lastId;
+  const done = claim(s, g, consumer, ids, { minIdle, deliveryTime, retryCount, force, justId, lastId }, t);
+  for (const id of done.claimed) effects.claimed(consumer, id);
+  for (const id of gone) effects.claimed(consumer, id);
+  if (done.claimed.length + gone.length === 0 && compareIds(g.lastId, before) !== 0) effects.groupMoved();
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length;
   replyClaimed(c, s, done.claimed, justId);
@@ -431,7 +440,11 @@ function xautoclaim(c: Client, argv: string[]): void {
     return;
   }
   c.db.willWrite(k);
-  const done = autoclaim(s, g, arg(argv, 3), start, count, minIdle, justId, c.db.clock.now());
+  const consumer = arg(argv, 3);
+  const effects = new GroupEffects(c, k, groupName, g);
+  const done = autoclaim(s, g, consumer, start, count, minIdle, justId, c.db.clock.now());
+  for (const id of done.claimed) effects.claimed(consumer, id);
+  for (const id of done.deleted) effects.claimed(consumer, id);
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
   c.db.stats.dirty += done.claimed.length + done.deleted.length;
   c.reply.array(3);

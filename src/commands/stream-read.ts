@@ -9,9 +9,10 @@ import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../store/database.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
-import { MAX_ID, MIN_ID, compareIds, nextId, rangeEntries, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
+import { MAX_ID, MIN_ID, compareIds, nextId, rangeEntries, u64, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
 import { deliverNew, readGroup, type GroupDelivery } from '../store/stream-group.js';
 import { asStream, longArg, lookup, replyEntries, strictId } from './stream.js';
+import { GroupEffects } from './stream-propagate.js';
 
 interface ReadArgs {
   readonly timeout: number;
@@ -137,6 +138,22 @@ function announce(c: Client, k: string, d: GroupDelivery): StreamEntry[] {
   return d.entries;
 }
 
+/** What a group read of new entries propagates (Redis's streamReplyWithRange with a group). */
+function groupReadEffects(effects: GroupEffects, read: GroupDelivery, consumer: string, noAck: boolean, moved: boolean): void {
+  if (noAck) {
+    if (read.consumerCreated) effects.consumerCreated(consumer);
+    if (moved) effects.groupMoved();
+    return;
+  }
+  for (const e of read.entries) effects.claimed(consumer, parseEntryId(e.id));
+}
+
+/** An entry ID as readNew formats it (`ms-seq`). */
+function parseEntryId(text: string): StreamId {
+  const dash = text.indexOf('-');
+  return { ms: u64(BigInt(text.slice(0, dash))), seq: u64(BigInt(text.slice(dash + 1))) };
+}
+
 /** Serves what can be served right away, in argument order, each stream seeing the earlier ones' effects. */
 function readNow(c: Client, args: ReadArgs): Served[] {
   const out: Served[] = [];
@@ -159,8 +176,12 @@ function readNow(c: Client, args: ReadArgs): Served[] {
     // A group read may move the group, add pending entries or a consumer (or, with nothing new,
     // change nothing): the barrier hears of it first either way.
     c.db.willWrite(k);
+    const effects = new GroupEffects(c, k, args.group.name, g);
+    const before = g.lastId;
     const read = readGroup(s, g, args.group.consumer, gt, args.count, args.group.noAck, at);
     if (read === null) continue;
+    // Only new deliveries propagate; a history read changes delivery counts Redis does not replicate either.
+    if (compareIds(gt, MAX_ID) === 0) groupReadEffects(effects, read, args.group.consumer, args.group.noAck, compareIds(g.lastId, before) !== 0);
     const items = announce(c, k, read);
     c.db.stats.dirty++;
     out.push({ key: k, items });
@@ -259,7 +280,11 @@ function serveWait(w: StreamWait, k: string): boolean {
   let items: StreamEntry[];
   if (g !== undefined && w.group !== null) {
     w.db.willWrite(k);
-    items = announce(c, k, deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now()));
+    const effects = new GroupEffects(c, k, w.group.name, g);
+    const before = g.lastId;
+    const read = deliverNew(s, g, w.group.consumer, start, w.count, w.group.noAck, c.db.clock.now());
+    groupReadEffects(effects, read, w.group.consumer, w.group.noAck, compareIds(g.lastId, before) !== 0);
+    items = announce(c, k, read);
     // As when read at once: the group changed (saved, propagated).
     c.db.stats.dirty++;
   } else {
