@@ -55,6 +55,8 @@ export class Aof implements PropagationSink {
   private readonly held = new Set<Client>();
   private lastFsync = Date.now();
   private fsyncInFlight = false;
+  /** An old INCR file to close once the background fsync in flight is done with it. */
+  private closeAfterFsync = -1;
   private everySecTimer: NodeJS.Timeout | null = null;
   /** The last write or fsync error, null when the last one succeeded (aof_last_write_status). */
   writeError: string | null = null;
@@ -206,14 +208,25 @@ export class Aof implements PropagationSink {
     this.lastFsync = Date.now();
     fs.fdatasync(fd, (err) => {
       this.fsyncInFlight = false;
+      // A file closed meanwhile (a rewrite, appendonly no) is closed now, as Redis's bio does.
+      if (this.closeAfterFsync === fd) {
+        this.closeAfterFsync = -1;
+        fs.close(fd, () => {});
+      }
       if (err) {
         this.server.log.warning(`Error fsyncing the AOF: ${err.message}`);
-        this.writeError = err.message;
+        if (fd === this.fd) this.writeError = err.message;
         return;
       }
       this.fsyncs++;
       this.fsynced(upTo);
     });
+  }
+
+  /** Closes an INCR file that is no longer appended to, after a background fsync of it if one runs. */
+  private closeFile(fd: number): void {
+    if (this.fsyncInFlight) this.closeAfterFsync = fd;
+    else fs.closeSync(fd);
   }
 
   private fsynced(upTo: number): void {
@@ -434,7 +447,7 @@ export class Aof implements PropagationSink {
         incrName = incr.name;
         const fd = files.openAppend(incr.name);
         files.writeManifest(m);
-        fs.closeSync(this.fd);
+        this.closeFile(this.fd);
         this.fd = fd;
         this.incrSize = 0;
         this.selectedDb = -1;
@@ -523,7 +536,7 @@ export class Aof implements PropagationSink {
       } catch (err) {
         this.server.log.warning(`Fail to fsync the AOF file: ${(err as Error).message}`);
       }
-      fs.closeSync(this.fd);
+      this.closeFile(this.fd);
     }
     this.fd = -1;
     this.on = false;
