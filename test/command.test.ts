@@ -77,8 +77,8 @@ function toObject(r: Resp): Record<string, Resp> {
   return out;
 }
 
-/** Subcommands Redoubt has from later Redis versions, absent from the 7.0 reference. */
-const NEWER_THAN_70 = new Set(['client|no-touch', 'client|setinfo']);
+/** Commands and subcommands Redoubt has from later Redis versions, absent from the 7.0 reference. */
+const NEWER_THAN_70 = new Set(['client|no-touch', 'client|setinfo', 'waitaof']);
 
 const { redoubtRaw: ours, redisRaw: theirs } = useServerPair({ raw: true });
 
@@ -97,7 +97,7 @@ for (const resp of [2, 3] as const) {
   test(`COMMAND INFO of every command matches redis-server (RESP${resp})`, async (t) => {
     await call(ours, 'HELLO', String(resp));
     await call(theirs, 'HELLO', String(resp));
-    const names = await ourCommandNames();
+    const names = (await ourCommandNames()).filter((n) => !NEWER_THAN_70.has(n));
     assert.ok(names.length > 20, 'the table has commands');
     for (const name of names) {
       await t.test(name, async () => {
