@@ -190,6 +190,24 @@ describe('propagation: the AOF gets the effects of each command', () => {
     assert.deepEqual(pending.map((p) => [p[0], p[1], p[3]]), [['1-1', 'erin', 4]]);
   });
 
+  test('eviction propagates each evicted key as a DEL of its own', async () => {
+    const stat = async (section: string, field: string): Promise<number> => Number(new RegExp(`${field}:(\\d+)`).exec(await cli.info(section))?.[1]);
+    await cli.config('SET', 'maxmemory-policy', 'allkeys-random');
+    const evictedBefore = await stat('stats', 'evicted_keys');
+    const before = incrCommands(dir).length;
+    await cli.config('SET', 'maxmemory', String((await stat('memory', 'used_memory')) + 2_000_000));
+    const big = 'x'.repeat(50_000);
+    for (let i = 0; i < 200; i++) await cli.set(`ev${i}`, big);
+    await cli.config('SET', 'maxmemory', '0');
+    const evicted = (await stat('stats', 'evicted_keys')) - evictedBefore;
+    assert.ok(evicted > 0, 'nothing was evicted');
+    const ops = effects(dir, before);
+    const dels = ops.filter((o) => o[0] === 'DEL');
+    assert.equal(dels.length, evicted);
+    assert.ok(!ops.some((o) => o[0] === 'MULTI'));
+    for (const d of dels) assert.equal(await cli.exists(d[1] ?? ''), 0);
+  });
+
   test('scripts and transactions are their effects, wrapped in MULTI/EXEC', async () => {
     let ops = await appended(dir, () => cli.eval("redis.call('set', KEYS[1], '1'); redis.call('incr', KEYS[1]); return redis.call('get', KEYS[1])", 1, 'sk'));
     assert.deepEqual(ops, [['MULTI'], ['SET', 'sk', '1'], ['INCR', 'sk'], ['EXEC']]);

@@ -106,15 +106,15 @@ export class Evictor {
   }
 
   /**
-   * Where each evicted key leaves the server, after it is gone. This is the one place that must
-   * hand the key to the propagation point (AOF, replicas) as a DEL (UNLINK under
-   * lazyfree-lazy-eviction), as Redis's propagateDeletion, once the server has one: eviction runs
-   * before call(), outside any unit of work, so each DEL goes out on its own, without MULTI, as
-   * Redis's propagate_no_multi. With server.propagation that is
-   *   if (p.active) p.also(db.id, [lazyfree-lazy-eviction ? 'UNLINK' : 'DEL', key]);
+   * Where each evicted key leaves the server, after it is gone: the propagation point (AOF,
+   * replicas) gets a DEL (UNLINK under lazyfree-lazy-eviction), as Redis's propagateDeletion.
+   * Eviction runs before call(), outside any unit of work, so each DEL goes out on its own,
+   * without MULTI, as Redis's propagate_no_multi.
    */
   private evicted(db: Database, key: string): void {
     this.evictedKeys++;
+    const p = this.server.propagation;
+    if (p.active) p.also(db.id, [this.server.config.bool('lazyfree-lazy-eviction') ? 'UNLINK' : 'DEL', key]);
     notifyDb(this.server, db.id, NOTIFY_EVICTED, 'evicted', key);
   }
 
