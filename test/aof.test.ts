@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { REDOUBT_MAIN, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { copyDir, dataset, incrCommands, manifestFiles, scratchDir } from './helpers/aof.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -382,9 +382,10 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     await redis.stop();
   });
 
-  test("Redoubt loads an appendonlydir made by redis-server 7.0 (RESP base), key by key", async () => {
+  for (const preamble of ['no', 'yes']) {
+  test(`Redoubt loads an appendonlydir made by redis-server 7.0 (aof-use-rdb-preamble ${preamble}), key by key`, async () => {
     const rdir = scratchDir('from-redis');
-    const redis = await startRedis(['--dir', rdir, '--appendonly', 'yes', '--aof-use-rdb-preamble', 'no']);
+    const redis = await startRedis(['--dir', rdir, '--appendonly', 'yes', '--aof-use-rdb-preamble', preamble]);
     started.push(redis);
     await fill(redis.port);
     const rc = client(redis.port);
@@ -400,16 +401,22 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     await redis.stop();
     const dir = scratchDir('from-redis-copy');
     copyDir(path.join(rdir, 'appendonlydir'), path.join(dir, 'appendonlydir'));
+    assert.equal(manifestFiles(dir).base, `appendonly.aof.2.base.${preamble === 'yes' ? 'rdb' : 'aof'}`);
     const { server } = await redoubtAof(dir);
     assert.deepEqual(await dataset(server.port), want);
     await server.stop();
   });
+  }
 });
 
-/** Starts Redoubt expecting it to refuse to start; returns what it printed. */
-function failedStart(dir: string, ...args: string[]): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [REDOUBT_MAIN, '--port', '0', '--dir', dir, '--appendonly', 'yes', ...args], { encoding: 'latin1', timeout: 20000 });
-  return { status: r.status, output: r.stdout + r.stderr };
+/** Starts Redoubt expecting it to stop at loading; returns what it printed. */
+async function failedStart(dir: string, ...args: string[]): Promise<{ status: number | null; output: string }> {
+  const port = await freePort();
+  const r = spawnSync(process.execPath, [REDOUBT_MAIN, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', ...args], { encoding: 'latin1', timeout: 20000 });
+  const output = r.stdout + r.stderr;
+  // It listened (clients got -LOADING) and then stopped because of the AOF.
+  assert.match(output, /Fatal error loading the DB/);
+  return { status: r.status, output };
 }
 
 /** An AOF directory with a few commands in its INCR file; returns the INCR file's path. */
@@ -426,7 +433,7 @@ describe('corruption and truncation', () => {
     const { dir, incr } = await smallAof('trunc');
     const size = fs.statSync(incr).size;
     fs.truncateSync(incr, size - 7);
-    const r = failedStart(dir, '--aof-load-truncated', 'no');
+    const r = await failedStart(dir, '--aof-load-truncated', 'no');
     assert.equal(r.status, 1);
     assert.match(r.output, /Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof \(the last complete command ends at offset \d+ of \d+\)/);
     assert.match(r.output, /check-aof --fix/);
@@ -450,7 +457,7 @@ describe('corruption and truncation', () => {
     assert.ok(at > 0);
     buf[at] = 0x21;
     fs.writeFileSync(incr, buf);
-    const r = failedStart(dir);
+    const r = await failedStart(dir);
     assert.equal(r.status, 1);
     assert.match(r.output, new RegExp(`Bad file format reading the append only file appendonly\\.aof\\.1\\.incr\\.aof at offset ${at}`));
   });
@@ -460,7 +467,7 @@ describe('corruption and truncation', () => {
     const buf = fs.readFileSync(incr);
     const at = buf.indexOf('*3\r\n$3\r\nset\r\n$2\r\nk7');
     fs.writeFileSync(incr, Buffer.concat([buf.subarray(0, at + 14), Buffer.from('3'), buf.subarray(at + 15)]));
-    const r = failedStart(dir);
+    const r = await failedStart(dir);
     assert.equal(r.status, 1);
     assert.match(r.output, new RegExp(`at offset ${at}: Expected \\\\r\\\\n`));
   });
@@ -469,11 +476,11 @@ describe('corruption and truncation', () => {
     const { dir } = await smallAof('manifest');
     const mpath = path.join(dir, 'appendonlydir', 'appendonly.aof.manifest');
     fs.appendFileSync(mpath, 'file appendonly.aof.9.incr.aof seq 9 type i\n');
-    let r = failedStart(dir);
+    let r = await failedStart(dir);
     assert.equal(r.status, 1);
     assert.match(r.output, /appendonly\.aof\.9\.incr\.aof named in the manifest doesn't exist/);
     fs.writeFileSync(mpath, 'file appendonly.aof.1.base.aof seq 1\n');
-    r = failedStart(dir);
+    r = await failedStart(dir);
     assert.equal(r.status, 1);
     assert.match(r.output, /Invalid AOF manifest file format \(line 1/);
   });
@@ -481,7 +488,7 @@ describe('corruption and truncation', () => {
   test('an unfinished MULTI at the end is reverted with aof-load-truncated, refused without', async () => {
     const { dir, incr } = await smallAof('multi');
     fs.appendFileSync(incr, '*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$1\r\n1\r\n');
-    const r = failedStart(dir, '--aof-load-truncated', 'no');
+    const r = await failedStart(dir, '--aof-load-truncated', 'no');
     assert.equal(r.status, 1);
     const { server, cli } = await redoubtAof(dir);
     assert.equal(await cli.exists('half'), 0);

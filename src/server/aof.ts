@@ -16,6 +16,7 @@ import { AofDir } from '../persistence/aof/files.js';
 import { cloneManifest, emptyManifest, incrsToHistory, newBase, newIncr, ManifestError, type AofManifest } from '../persistence/aof/manifest.js';
 import { encodeCommand, isRdb, scanAof } from '../persistence/aof/reader.js';
 import { rewriteBase } from './aof-rewrite.js';
+import { beginLoading, loadRdb } from './rdb-load.js';
 
 type Fsync = 'always' | 'everysec' | 'no';
 
@@ -250,7 +251,17 @@ export class Aof implements PropagationSink {
    * file to append to, creating a BASE first when there was nothing (Redis's
    * aofOpenIfNeededOnServerStart). Throws AofLoadError naming file and offset on corruption.
    */
-  loadAndOpen(): void {
+  async loadAndOpen(): Promise<void> {
+    // Clients get -LOADING until the whole AOF is in (main.ts began it before listening).
+    const { owned } = beginLoading(this.server);
+    try {
+      await this.loadAndOpenFiles();
+    } finally {
+      if (owned || this.server.loading !== null) this.server.loading = null;
+    }
+  }
+
+  private async loadAndOpenFiles(): Promise<void> {
     const log = this.server.log;
     const files = this.dir();
     this.files = files;
@@ -264,11 +275,11 @@ export class Aof implements PropagationSink {
     const oldStyle = path.resolve(files.prefix);
     if (m === null && fs.existsSync(oldStyle)) m = files.upgradeOldStyle(oldStyle, (l) => log.notice(l));
     this.manifest = m ?? emptyManifest();
-    if (m !== null) this.load(files, m);
+    if (m !== null) await this.load(files, m);
     this.open(files);
   }
 
-  private load(files: AofDir, m: AofManifest): void {
+  private async load(files: AofDir, m: AofManifest): Promise<void> {
     const log = this.server.log;
     const all = [...(m.base === null ? [] : [m.base]), ...m.incr];
     if (all.length === 0) return;
@@ -286,7 +297,7 @@ export class Aof implements PropagationSink {
     try {
       for (const [i, f] of all.entries()) {
         const t = Date.now();
-        this.loadFile(files, f.name, fake, i === all.length - 1);
+        await this.loadFile(files, f.name, fake, i === all.length - 1);
         log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((Date.now() - t) / 1000).toFixed(3)} seconds`);
       }
     } finally {
@@ -298,19 +309,22 @@ export class Aof implements PropagationSink {
   }
 
   /** Replays one file through the command table, as Redis's loadSingleAppendOnlyFile. */
-  private loadFile(files: AofDir, name: string, fake: Client, last: boolean): void {
+  private async loadFile(files: AofDir, name: string, fake: Client, last: boolean): Promise<void> {
     const server = this.server;
     const buf = files.read(name);
     if (buf.length === 0) return;
+    // A BASE written with aof-use-rdb-preamble (or an old-style AOF with an RDB preamble): the RDB
+    // part first through the RDB loader, keeping keys whose time has passed (the commands after
+    // it expect them), then whatever RESP follows.
+    let from = 0;
     if (isRdb(buf)) {
-      throw new AofLoadError(
-        `The AOF base file ${name} is in RDB format (aof-use-rdb-preamble): Redoubt cannot read an RDB preamble yet. ` +
-          'Rewrite it with redis-server (BGREWRITEAOF with aof-use-rdb-preamble no) or load the data from an RDB file.',
-      );
+      server.log.notice('Reading RDB base file on AOF loading...');
+      const r = await loadRdb(server, buf, { source: files.file(name), trailing: true, keepExpired: true });
+      from = r.end;
     }
     const queued: { argv: string[]; start: number }[] = [];
     // Offsets: past the last command applied, and where an unfinished MULTI began.
-    const at = { inMulti: false, validUpTo: 0, beforeMulti: 0 };
+    const at = { inMulti: false, validUpTo: from, beforeMulti: from };
     const state: { failure: string | null } = { failure: null };
     const run = (argv: string[], at: number): void => {
       const cmd = server.commands.resolve(argv);
@@ -321,7 +335,7 @@ export class Aof implements PropagationSink {
       call(fake, cmd, argv);
       fake.reply.take();
     };
-    const result = scanAof(buf, 0, (argv, start, end) => {
+    const result = scanAof(buf, from, (argv, start, end) => {
       if (state.failure !== null) return;
       const verb = (argv[0] ?? '').toLowerCase();
       if (verb === 'multi') {
