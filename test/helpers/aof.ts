@@ -9,8 +9,22 @@ import { Redis } from 'ioredis';
 import { scanAof } from '../../src/persistence/aof/reader.js';
 import { parseManifest } from '../../src/persistence/aof/manifest.js';
 
+/** Scratch directories made by this test file, removed when its process exits. */
+const scratch: string[] = [];
+process.once('exit', () => {
+  for (const dir of scratch) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Still mounted, or already gone: left for the system's tmp cleaning.
+    }
+  }
+});
+
 export function scratchDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `redoubt-${tag}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `redoubt-${tag}-`));
+  scratch.push(dir);
+  return dir;
 }
 
 /** The commands of the INCR files of `dir`/appendonlydir, in order (SELECTs included). */
