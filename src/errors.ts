@@ -37,6 +37,8 @@ export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const PURGE_FAILED = 'ERR Error purging dirty pages';
 export const LOADING = 'LOADING Redis is loading the dataset in memory';
 export const RELOAD_FAILED = 'ERR Error trying to load the RDB dump';
+/** DEBUG LOADAOF on a damaged AOF (Redis exits instead). */
+export const LOADAOF_FAILED = 'ERR Error trying to load the AOF files, check server logs.';
 export const RELOAD_OPTION = 'ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.';
 export const MAX_CLIENTS = 'ERR max number of clients reached';
 /** A handler threw: the command is answered with an error and the server keeps running. */

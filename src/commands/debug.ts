@@ -20,6 +20,8 @@ const HELP = [
   '    Output a hex signature of the values of all the specified keys.',
   'ERROR <string>',
   '    Reply with <string> as an error, to test how clients handle errors.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
   'LOG <message>',
   '    Write <message> to the server log.',
   'OBJECT <key>',
@@ -201,6 +203,24 @@ function reload(c: Client, argv: string[]): void {
   });
 }
 
+/** DEBUG LOADAOF: empty the dataset and load the AOF back; the caller waits, others get -LOADING. */
+function loadAof(c: Client): void {
+  const server = c.server;
+  let failed = false;
+  const release = server.holdClient(c, 2 ** 31 - 1, () => {
+    if (failed) c.reply.error(E.LOADAOF_FAILED);
+    else c.reply.ok();
+  });
+  server.aof.reloadFromDisk().then(
+    () => release(),
+    (err: unknown) => {
+      server.log.warning(`DEBUG LOADAOF failed: ${err instanceof Error ? err.message : String(err)}`);
+      failed = true;
+      release();
+    },
+  );
+}
+
 function debug(c: Client, argv: string[]): void {
   const sub = arg(argv, 1);
   const n = argv.length;
@@ -226,6 +246,8 @@ function debug(c: Client, argv: string[]): void {
     protocol(c, value);
   } else if (is(sub, 'reload')) {
     reload(c, argv);
+  } else if (n === 2 && is(sub, 'loadaof')) {
+    loadAof(c);
   } else if (n === 2 && is(sub, 'digest')) {
     c.reply.status(datasetDigest(c.server.dbs));
   } else if (is(sub, 'digest-value')) {

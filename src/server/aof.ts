@@ -261,6 +261,35 @@ export class Aof implements PropagationSink {
     }
   }
 
+  /**
+   * DEBUG LOADAOF: writes what is pending, empties the databases and libraries, and loads the AOF
+   * named by the manifest on disk again, as Redis does. Rejects with the reason on failure (Redis
+   * exits there; a debugging command never ends the process here).
+   */
+  async reloadFromDisk(): Promise<void> {
+    const server = this.server;
+    if (this.on) this.write();
+    for (const db of server.dbs) db.clear();
+    server.functions.flush();
+    const files = this.dir();
+    let m: AofManifest | null;
+    try {
+      m = files.readManifest();
+    } catch (err) {
+      if (err instanceof ManifestError) throw new AofLoadError(`Bad AOF manifest ${files.file(`${files.prefix}.manifest`)}: ${err.message}`);
+      throw err;
+    }
+    const { owned } = beginLoading(server);
+    try {
+      if (m !== null) await this.load(files, m);
+    } finally {
+      if (owned) server.loading = null;
+    }
+    // What was loaded is already on disk: nothing of it counts as a change to save.
+    server.store.stats.dirty = 0;
+    server.log.warning('Append Only File loaded by DEBUG LOADAOF');
+  }
+
   private async loadAndOpenFiles(): Promise<void> {
     const log = this.server.log;
     const files = this.dir();
