@@ -163,12 +163,15 @@ describe('a server started on a damaged file stops, naming the file, the offset 
   const cases: [string, () => Buffer, RegExp][] = [
     // Cut inside a value, the declared count outruns what is left, or the read runs off the end.
     ['truncated', () => base.subarray(0, Math.floor(base.length / 2)), /Unexpected EOF reading RDB file|count larger than the payload/],
+    // Inside a string's bytes, so the structure still reads and only the checksum can tell (a
+    // byte at a fixed share of the file may land in a length, wherever redis-server put the key).
     ['a byte changed', () => {
       const b = Buffer.from(base);
-      const at = Math.floor(b.length * 0.7);
+      const at = b.indexOf('a string value') + 3;
+      assert.ok(at > 3, 'the string is in the file');
       b[at] = (b[at] ?? 0) ^ 0x55;
       return b;
-    }, /Wrong RDB checksum expected: \([0-9a-f]+\) but got \([0-9a-f]+\)|Bad data format/],
+    }, /Wrong RDB checksum expected: \([0-9a-f]+\) but got \([0-9a-f]+\)/],
     ['trailing garbage', () => Buffer.concat([base, Buffer.from('garbage')]), /7 bytes of trailing data after the end of the RDB file/],
     ['an unknown type', () => new RdbBuilder(10).select(0).raw([0x42]).finish(), /Unknown RDB value type 66/],
     ['a newer version', () => Buffer.concat([Buffer.from('REDIS0013'), base.subarray(9)]), /Can't handle RDB format version 0013/],

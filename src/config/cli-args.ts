@@ -69,6 +69,11 @@ export function usage(program: string): string {
        ${program} -              read the configuration from standard input
        ${program} --check-config [/path/to/redoubt.conf] [--directive value ...]
                                 report the security gaps of a configuration; exit 1 on a high one
+       ${program} audit [options] host[:port] ...
+                                report the exposure of Redis-protocol endpoints (redoubt audit --help)
+       ${program} check-rdb FILE    check an RDB file's structure and checksum, as redis-check-rdb
+       ${program} check-aof [--fix] FILE|MANIFEST
+                                check (or truncate to its last valid command) an AOF, as redis-check-aof
        ${program} -v | --version
        ${program} -h | --help
 
@@ -84,10 +89,12 @@ Examples:
        ${program} /etc/redoubt/redoubt.conf --loglevel verbose
        echo 'maxclients 100' | ${program} -
 
-Defaults differ from redis-server in two ways: it listens on loopback addresses only
-(bind 127.0.0.1 -::1) and it has no persistence yet (save "" and appendonly no).
-Directives for features Redoubt does not have yet (replication, cluster, persistence...)
-accept only their "off" value and refuse any other with an error naming the directive.
+Defaults differ from redis-server where safety asks for it: it listens on loopback addresses
+only (bind 127.0.0.1 -::1), dangerous commands (DEBUG, MODULE) are gated, and maxmemory 0 means
+half of what the heap can hold rather than no limit. Persistence follows Redis 7.0: RDB save
+points "3600 1 300 100 60 10000" into dir/dbfilename, appendonly no. Directives for features
+Redoubt does not have yet (replication, cluster...) accept only their "off" value and refuse
+any other with an error naming the directive.
 
 CONFIG GET * on a running server lists every directive and its value. Documentation: docs/ in the
 Redoubt source tree; directive meanings follow the redis.conf shipped with Redis 7.0.
