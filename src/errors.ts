@@ -33,6 +33,7 @@ export const NOAUTH = 'NOAUTH Authentication required.';
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const BUSY_SCRIPT = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+export const SCRIPT_OOM_NOT_ALLOWED = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
 /** MEMORY PURGE where no collection can be started (Redis's wording for a failed purge). */
 export const PURGE_FAILED = 'ERR Error purging dirty pages';
 export const LOADING = 'LOADING Redis is loading the dataset in memory';

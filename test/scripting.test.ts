@@ -274,3 +274,34 @@ describe('redis.acl_check_cmd', () => {
     assert.deepEqual(replies['redis']?.slice(0, 3), [':1\r\n', '$-1\r\n', '$-1\r\n']);
   });
 });
+
+describe('scripts past maxmemory', () => {
+  test('allow-oom lets a script or function write; without it the first write is refused, as redis-server', async () => {
+    const replies: Record<string, string[]> = {};
+    for (const [name, server] of [['redis', redis], ['redoubt', redoubt]] as const) {
+      const c = await RawClient.connect(server.port);
+      try {
+        await c.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=oomlib\nredis.register_function{function_name='oomok', callback=function() return redis.call('set', 'oomx', '1') end, flags={'allow-oom'}}\nredis.register_function{function_name='oomno', callback=function() return redis.call('set', 'oomy', '1') end}");
+        assert.equal(await c.call('CONFIG', 'SET', 'maxmemory', '1'), '+OK\r\n');
+        try {
+          replies[name] = [
+            await c.call('FCALL', 'oomok', '1', 'oomx'),
+            await c.call('FCALL', 'oomno', '1', 'oomy'),
+            await c.call('EVAL', "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], '1')", '1', 'oomz'),
+            await c.call('EVAL', "#!lua\nreturn redis.call('set', KEYS[1], '1')", '1', 'oomz'),
+            await c.call('EVAL', "return redis.pcall('set', KEYS[1], '1')", '1', 'oomz'),
+            await c.call('EVAL', "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", '1', 'oomz'),
+          ];
+        } finally {
+          await c.call('CONFIG', 'SET', 'maxmemory', '0');
+          await c.call('FUNCTION', 'DELETE', 'oomlib');
+          await c.call('DEL', 'oomx', 'oomy', 'oomz');
+        }
+      } finally {
+        c.close();
+      }
+    }
+    assert.deepEqual(replies['redoubt'], replies['redis']);
+    assert.equal(replies['redis']?.[0], '+OK\r\n');
+  });
+});

@@ -13,7 +13,7 @@ import { feedMonitors } from '../server/dispatcher.js';
 import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
 import { killScript } from '../scripting/script-run.js';
-import { FLAG_NO_WRITES, flagNames } from '../scripting/functions.js';
+import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, flagNames } from '../scripting/functions.js';
 import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
 
 // --- FCALL, FCALL_RO ---
@@ -40,7 +40,14 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;
   }
-  const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false };
+  const allowOom = (fn.flags & FLAG_ALLOW_OOM) !== 0;
+  if (!noWrites && !allowOom && c.server.evictor.oomAtCommandStart) {
+    // Redis's gate refuses it first (the flags make the command denyoom); inside EXEC, which the
+    // gate passed as a whole, the script's own check answers.
+    c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
+    return;
+  }
+  const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false, allowOom };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || noWrites, argv);
 }
 

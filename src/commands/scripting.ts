@@ -53,7 +53,14 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;
   }
-  const target = { engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true };
+  // A script with flags that may write and did not declare allow-oom is refused whole past maxmemory.
+  if (!flags.compat && !flags.noWrites && !flags.allowOom && c.server.evictor.oomAtCommandStart) {
+    // Redis's gate refuses it first (the flags make the command denyoom); inside EXEC, which the
+    // gate passed as a whole, the script's own check answers.
+    c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
+    return;
+  }
+  const target = { engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true, allowOom: !flags.compat && flags.allowOom };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites), argv);
 }
 
@@ -82,6 +89,8 @@ export interface ScriptTarget {
   readonly name: string;
   /** KEYS and ARGV as globals (EVAL), or as the chunk's two arguments (FCALL). */
   readonly asGlobals: boolean;
+  /** Declared allow-oom (a shebang flag or a function flag). */
+  readonly allowOom: boolean;
 }
 
 /**
@@ -99,6 +108,7 @@ export function runScript(c: Client, script: ScriptTarget, keys: string[], args:
     name: script.name,
     asGlobals: script.asGlobals,
     readOnly,
+    allowOom: script.allowOom,
     after: () => scripting.afterRun(),
   });
 }

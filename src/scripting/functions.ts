@@ -12,6 +12,7 @@ import { scriptInterrupt } from './script-run.js';
 const LOAD_TIMEOUT_MS = 500;
 
 export const FLAG_NO_WRITES = 1;
+export const FLAG_ALLOW_OOM = 2;
 
 export interface FunctionInfo extends RegisteredFunction {
   readonly library: Library;

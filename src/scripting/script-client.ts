@@ -95,8 +95,12 @@ export class ScriptClient {
     // After a failed save, as the gate's -MISCONF (Redis's scriptVerifyWriteCommandAllow).
     if (cmd.isWrite && c.server.rdb.writesDenied()) return E.MISCONF;
     // A script's writes face the gate's memory check too, as Redis's scriptVerifyOOM: the state
-    // found before the script began (no eviction runs inside it), and the heap's own.
-    if (cmd.isDenyOom && (c.server.evictor.oomAtCommandStart || c.server.memory.refuseWrite(argv))) return E.OOM;
+    // found before the script began (no eviction runs inside it) stops its first write unless it
+    // declared allow-oom; the heap's own limit stops any write, whatever the script declared.
+    if (cmd.isDenyOom) {
+      const overMaxmemory = !run.allowOom && !run.wrote && c.server.evictor.oomAtCommandStart;
+      if (overMaxmemory || c.server.memory.refuseWrite(argv)) return E.OOM;
+    }
     return cmd;
   }
 }

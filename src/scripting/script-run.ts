@@ -26,6 +26,8 @@ export interface ScriptInvocation {
   /** EVAL: KEYS and ARGV are globals; FCALL: they are the function's two arguments. */
   readonly asGlobals: boolean;
   readonly readOnly: boolean;
+  /** The script declared allow-oom: its writes run past maxmemory (Redis's SCRIPT_ALLOW_OOM). */
+  readonly allowOom: boolean;
   /** Runs once the script has ended and its reply is written (e.g. to collect the Lua heap). */
   readonly after?: () => void;
 }
@@ -41,6 +43,7 @@ export class ScriptRun {
   /** The caller's command line (FUNCTION STATS shows it). */
   readonly argv: readonly string[];
   readonly readOnly: boolean;
+  readonly allowOom: boolean;
   /** performance.now() when the script started. */
   readonly started = performance.now();
   /** A write command was admitted: SCRIPT KILL answers UNKILLABLE (Redis's SCRIPT_WRITE_DIRTY). */
@@ -72,6 +75,7 @@ export class ScriptRun {
     this.kind = invocation.kind;
     this.name = invocation.name;
     this.readOnly = invocation.readOnly;
+    this.allowOom = invocation.allowOom;
     this.caller = caller;
     this.argv = argv;
     this.command = caller.current;
