@@ -5,6 +5,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedoubt, useServerPair } from './helpers/servers.js';
@@ -234,6 +235,42 @@ describe('CLIENT PAUSE', () => {
       admin.close();
       writer.close();
     }
+  });
+});
+
+describe('CLIENT PAUSE WRITE and scripts', () => {
+  test('a script or function that declares no-writes runs; one that may write is held, as redis-server', async () => {
+    const seen: Record<string, string[]> = {};
+    for (const [name, port] of [['redis', redis.port], ['redoubt', redoubt.port]] as const) {
+      const admin = await connect(port);
+      const other = await connect(port);
+      try {
+        await admin.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=pauselib\nredis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}}\nredis.register_function{function_name='rw', callback=function() return 'rw' end}");
+        assert.equal(await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE'), '+OK\r\n');
+        const out = [
+          await other.call('EVAL', "#!lua flags=no-writes\nreturn 'unique ' .. ARGV[1]", '0', 'x'),
+          await other.call('EVAL', "#!lua flags=no-writes\nreturn 'unique ' .. ARGV[1]", '0', 'x'),
+          await other.call('EVALSHA', createHash('sha1').update("#!lua flags=no-writes\nreturn 'unique ' .. ARGV[1]").digest('hex'), '0', 'sha'),
+          await other.call('FCALL', 'ro', '0'),
+          await other.call('EVAL_RO', "return 'plain ro'", '0'),
+        ];
+        // A script without flags may write: it waits for the pause to end.
+        other.write(RawClient.encode(['EVAL', "return 'compat'", '0']));
+        await sleep(150);
+        out.push(other.unread.length === 0 ? 'held' : 'ran');
+        other.write(RawClient.encode(['FCALL', 'rw', '0']));
+        assert.equal(await admin.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
+        out.push(((await other.read()) ?? Buffer.alloc(0)).toString('latin1'), ((await other.read()) ?? Buffer.alloc(0)).toString('latin1'));
+        seen[name] = out;
+      } finally {
+        await admin.call('CLIENT', 'UNPAUSE');
+        await admin.call('FUNCTION', 'DELETE', 'pauselib');
+        admin.close();
+        other.close();
+      }
+    }
+    assert.deepEqual(seen['redoubt'], seen['redis']);
+    assert.equal(seen['redis']?.[5], 'held');
   });
 });
 

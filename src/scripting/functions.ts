@@ -124,6 +124,12 @@ export class Functions {
    * Creates the library `code` defines into `set` (FUNCTION LOAD, RESTORE), as Redis's
    * functionsCreateWithLibraryCtx; returns its name or an error reply.
    */
+  /** Whether FCALL `name` runs a function flagged no-writes (Redis's fcallGetCommandFlags). */
+  declaresNoWrites(name: string): boolean {
+    const fn = this.live.findFunction(name);
+    return fn !== undefined && (fn.flags & FLAG_NO_WRITES) !== 0;
+  }
+
   create(code: string, replace: boolean, set: LibrarySet): { name: string } | { error: string } {
     const meta = parseMeta(code);
     if (typeof meta === 'string') return { error: meta };

@@ -135,6 +135,23 @@ export class Scripting {
     return this.engineInstance;
   }
 
+  /**
+   * Whether EVAL (`bySha` false: the body) or EVALSHA (the SHA) runs a script that declared
+   * no-writes: Redis's evalGetCommandFlags then drops the command's may_replicate flag.
+   */
+  declaresNoWrites(source: string, bySha: boolean): boolean {
+    const cached = this.get(bySha ? source : sha1hex(source));
+    let flags: ScriptFlags;
+    if (cached !== undefined) flags = cached.flags;
+    else if (bySha) return false;
+    else {
+      const shebang = parseShebang(source);
+      if (typeof shebang === 'string') return false;
+      flags = shebang.flags;
+    }
+    return !flags.compat && flags.noWrites;
+  }
+
   get(sha: string): CachedScript | undefined {
     return this.scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
   }

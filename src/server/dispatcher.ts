@@ -82,7 +82,7 @@ export function dispatch(c: Client, argv: string[]): void {
   }
   // CLIENT PAUSE holds the request, not refuses it: it runs (through this gate again) when the
   // pause ends, as Redis's BLOCKED_POSTPONE. Only what passed every check above waits.
-  if (server.pause.type !== 'none' && pausedFor(c, cmd)) {
+  if (server.pause.type !== 'none' && pausedFor(c, cmd, argv)) {
     c.pendingArgv = argv;
     server.pausedClients.add(c);
     return;
@@ -118,11 +118,23 @@ function execRunsWrites(c: Client, cmd: Command): boolean {
 }
 
 /** True when CLIENT PAUSE holds this command: everything in ALL mode, what may replicate in WRITE mode. */
-function pausedFor(c: Client, cmd: Command): boolean {
+function pausedFor(c: Client, cmd: Command, argv: readonly string[]): boolean {
   if (c.kind === 'replica' || c.kind === 'master' || c.monitor) return false;
   if (c.server.pause.type === 'all') return true;
-  if (cmd.mayReplicate) return true;
+  if (cmd.mayReplicate) return !declaresNoWrites(c, cmd, argv);
   return execRunsWrites(c, cmd);
+}
+
+/**
+ * EVAL, EVALSHA or FCALL of a script or function that declared no-writes: its flags take the
+ * place of the command's, so it neither writes nor may replicate (Redis's evalGetCommandFlags).
+ */
+function declaresNoWrites(c: Client, cmd: Command, argv: readonly string[]): boolean {
+  const name = cmd.fullName;
+  const target = argv[1] ?? '';
+  if (name === 'eval' || name === 'evalsha') return c.server.scripts.declaresNoWrites(target, name === 'evalsha');
+  if (name === 'fcall') return c.server.functions.declaresNoWrites(target);
+  return false;
 }
 
 /**
