@@ -588,7 +588,7 @@ async function partLoad(keys: number, reps: number, files: Record<Name, string>)
 async function partAof(reps: number): Promise<string> {
   const rows: string[] = [];
   const configs = [
-    { pipeline: 1, requests: 50_000 },
+    { pipeline: 1, requests: 100_000 },
     { pipeline: 16, requests: 300_000 },
   ];
   for (const fsync of ['everysec', 'always']) {
@@ -630,7 +630,7 @@ async function partAof(reps: number): Promise<string> {
     }
   }
   return [
-    `\`redis-benchmark -h 127.0.0.1 -p PORT -t set -c 50 -P 1|16 -n 50000|300000 -r 100000 --csv\`; ${reps} run(s) per server and setting, alternating first place, median (min–max).`,
+    `\`redis-benchmark -h 127.0.0.1 -p PORT -t set -c 50 -P 1|16 -n 100000|300000 -r 100000 --csv\`; ${reps} run(s) per server and setting, alternating first place, median (min–max).`,
     '',
     '| appendfsync | pipeline | requests | Redis ops/s | Redoubt ops/s | Redoubt/Redis | CPU µs/op Redis | Redoubt |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
