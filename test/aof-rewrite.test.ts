@@ -124,7 +124,7 @@ describe('BGREWRITEAOF without fork', () => {
       const writing = churn(w, state);
       assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting started');
       assert.equal(await info(c, 'aof_rewrite_in_progress'), '1');
-      assert.equal(await c.bgrewriteaof().catch((e: Error) => e.message), 'ERR Background append only file rewriting already in progress');
+      assert.equal(await c.bgrewriteaof().catch((e: unknown) => (e instanceof Error ? e.message : String(e))), 'ERR Background append only file rewriting already in progress');
       await rewriteDone(c);
       state.done = true;
       const writes = await writing;
@@ -164,6 +164,35 @@ describe('BGREWRITEAOF without fork', () => {
       await r.stop();
     });
   }
+
+  test('CONFIG SET appendonly yes while clients write: the writes after the cut go to the INCR file that becomes the first one', async () => {
+    const dir = scratchDir('rw-start');
+    const s = await startRedoubt(['--dir', dir, '--enable-debug-command', 'yes']);
+    started.push(s);
+    const c = client(s.port);
+    const w = client(s.port);
+    await fill(c, 20_000);
+    // BGREWRITEAOF with appendonly off writes a BASE too.
+    assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting started');
+    await rewriteDone(c);
+    const state = { done: false };
+    const writing = churn(w, state);
+    assert.equal(await c.config('SET', 'appendonly', 'yes'), 'OK');
+    assert.equal(await info(c, 'aof_rewrite_in_progress'), '1');
+    await rewriteDone(c);
+    state.done = true;
+    await writing;
+    assert.equal(await info(c, 'aof_last_bgrewrite_status'), 'ok');
+    const files = manifestFiles(dir);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), [files.base, ...files.incr, 'appendonly.aof.manifest'].sort());
+    assert.ok(fs.statSync(path.join(dir, 'appendonlydir', files.incr[0] ?? '')).size > 0, 'the INCR file holds the writes made during the rewrite');
+    const expected = await digest(c);
+    await s.stop();
+    const again = await startRedoubt(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes']);
+    started.push(again);
+    assert.equal(await digest(client(again.port)), expected);
+    await again.stop();
+  });
 
   test('the event loop keeps answering during a rewrite of many keys and one huge key', async () => {
     const dir = scratchDir('rw-stall');
@@ -253,7 +282,7 @@ describe('BGREWRITEAOF without fork', () => {
     for (let b = 0; b < 20; b++) await c.mset(...Array.from({ length: 5000 }, (_, i) => [`k:${b}:${i}`, `v${i}`]).flat());
     assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting started');
     assert.equal(
-      await c.bgsave().catch((e: Error) => e.message),
+      await c.bgsave().catch((e: unknown) => (e instanceof Error ? e.message : String(e))),
       "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
     );
     assert.equal(await c.call('BGSAVE', 'SCHEDULE'), 'Background saving scheduled');
@@ -262,7 +291,7 @@ describe('BGREWRITEAOF without fork', () => {
     // The scheduled BGSAVE starts from the cron once the rewrite is over.
     while ((await info(c, 'rdb_bgsave_in_progress')) === '0' && (await c.lastsave()) === 0) await sleep(5);
     await c.config('SET', 'rdb-key-save-delay', '100');
-    assert.equal(await c.bgsave().catch((e: Error) => e.message), 'Background saving started');
+    assert.equal(await c.bgsave().catch((e: unknown) => (e instanceof Error ? e.message : String(e))), 'Background saving started');
     assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting scheduled');
     assert.equal(await info(c, 'aof_rewrite_scheduled'), '1');
     assert.equal(await info(c, 'aof_rewrite_in_progress'), '0');

@@ -40,6 +40,8 @@ interface RewriteJob {
   /** With appendonly being turned on: the temporary INCR file appended to meanwhile, and its fd. */
   readonly tempIncr: string | null;
   readonly tempIncrFd: number;
+  /** The job closes tempIncrFd when it ends (false once appending adopted it, or once closed). */
+  ownsTempIncrFd: boolean;
   readonly files: AofDir;
   cancelled: boolean;
 }
@@ -521,12 +523,11 @@ export class Aof implements PropagationSink {
     const started = Date.now();
     const rdb = this.server.config.bool('aof-use-rdb-preamble');
     let tmpIncrFd = -1;
-    let tmp = '';
     try {
       const files = this.files ?? this.dir();
       this.files = files;
       files.ensure();
-      tmp = files.file(`temp-rewriteaof-bg-${process.pid}.aof`);
+      const tmp = files.file(`temp-rewriteaof-bg-${process.pid}.aof`);
       const fd = createTemp(tmp);
       let tempIncr: string | null = null;
       try {
@@ -561,7 +562,7 @@ export class Aof implements PropagationSink {
         throw err;
       }
       const snapshot = this.server.rdb.openSnapshot(true, !rdb);
-      const job: RewriteJob = { snapshot, started, tmp, fd, rdb, tempIncr, tempIncrFd: tmpIncrFd, files, cancelled: false };
+      const job: RewriteJob = { snapshot, started, tmp, fd, rdb, tempIncr, tempIncrFd: tmpIncrFd, ownsTempIncrFd: tmpIncrFd !== -1, files, cancelled: false };
       this.job = job;
       this.rewriteScheduled = false;
       log.notice('Background append only file rewriting started');
@@ -581,26 +582,28 @@ export class Aof implements PropagationSink {
     const log = this.server.log;
     let fd = job.fd;
     let op = 'write';
+    // Read afresh after every await: killRewrite() may have stopped the job meanwhile.
+    const stopped = (): boolean => job.cancelled;
     try {
       for (;;) {
-        if (job.cancelled) return;
+        if (stopped()) return;
         const chunk = job.snapshot.step(SLICE_MS, CHUNK_BYTES);
         if (chunk === null) break;
         await writeChunk(fd, chunk);
         // Let the clients' requests in between slices even when the disk is quicker than them.
         await nextTurn();
       }
-      if (job.cancelled) return;
+      if (stopped()) return;
       op = 'fsync';
       await syncFile(fd);
       op = 'close';
       await closeFile(fd);
       fd = -1;
-      if (job.cancelled) return;
+      if (stopped()) return;
       op = 'rename';
       this.finishRewrite(job);
     } catch (err) {
-      if (!job.cancelled) {
+      if (!stopped()) {
         this.lastRewriteStatus = 'err';
         this.rewriteFailures++;
         log.warning(`Background AOF rewrite failed (${op}): ${(err as Error).message}`);
@@ -609,6 +612,8 @@ export class Aof implements PropagationSink {
       }
     } finally {
       if (fd !== -1) closeQuietly(fd);
+      // BGREWRITEAOF with appendonly off: the new INCR file stays empty and nothing appends to it.
+      this.releaseTempIncr(job);
       removeQuietly(job.tmp);
       this.lastCowSize = job.snapshot.peakRetainedBytes;
       this.server.rdb.closeSnapshot(job.snapshot);
@@ -663,8 +668,16 @@ export class Aof implements PropagationSink {
     this.job = null;
     this.lastCowSize = job.snapshot.peakRetainedBytes;
     this.server.rdb.closeSnapshot(job.snapshot);
+    this.releaseTempIncr(job);
     if (job.tempIncr !== null) removeQuietly(job.tempIncr);
     removeQuietly(job.tmp);
+  }
+
+  /** BGREWRITEAOF with appendonly off: the new INCR file stays empty, and its fd is closed when the job ends. */
+  private releaseTempIncr(job: RewriteJob): void {
+    if (!job.ownsTempIncrFd) return;
+    job.ownsTempIncrFd = false;
+    closeQuietly(job.tempIncrFd);
   }
 
   /** A scheduled rewrite starts once no BGSAVE runs (Redis's serverCron). */
@@ -724,6 +737,7 @@ export class Aof implements PropagationSink {
     if (err !== null) return new Error(`Can't enable the AOF: ${err}`);
     const job = this.job;
     if (job === null || job.tempIncrFd === -1) return new Error("Can't enable the AOF");
+    job.ownsTempIncrFd = false;
     this.fd = job.tempIncrFd;
     this.incrSize = 0;
     this.baseSize = 0;
