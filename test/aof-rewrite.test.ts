@@ -285,19 +285,24 @@ describe('BGREWRITEAOF without fork', () => {
       await c.bgsave().catch((e: unknown) => (e instanceof Error ? e.message : String(e))),
       "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
     );
+    const saves = Number(await info(c, 'rdb_saves'));
     assert.equal(await c.call('BGSAVE', 'SCHEDULE'), 'Background saving scheduled');
     assert.equal(await info(c, 'rdb_bgsave_in_progress'), '0');
     await rewriteDone(c);
-    // The scheduled BGSAVE starts from the cron once the rewrite is over.
-    while ((await info(c, 'rdb_bgsave_in_progress')) === '0' && (await c.lastsave()) === 0) await sleep(5);
-    await c.config('SET', 'rdb-key-save-delay', '100');
-    assert.equal(await c.bgsave().catch((e: unknown) => (e instanceof Error ? e.message : String(e))), 'Background saving started');
+    // The scheduled BGSAVE runs from the cron once the rewrite is over.
+    while (Number(await info(c, 'rdb_saves')) === saves || (await info(c, 'rdb_bgsave_in_progress')) === '1') await sleep(20);
+    assert.equal(await info(c, 'rdb_last_bgsave_status'), 'ok');
+    // A slow BGSAVE (1 ms per key): the rewrite asked meanwhile waits for it.
+    await c.flushall();
+    await c.mset(...Array.from({ length: 300 }, (_, i) => [`k:${i}`, `v${i}`]).flat());
+    await c.config('SET', 'rdb-key-save-delay', '1000');
+    assert.equal(await c.bgsave(), 'Background saving started');
     assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting scheduled');
     assert.equal(await info(c, 'aof_rewrite_scheduled'), '1');
     assert.equal(await info(c, 'aof_rewrite_in_progress'), '0');
-    await c.config('SET', 'rdb-key-save-delay', '0');
     const rewrites = Number(await info(c, 'aof_rewrites'));
     while (Number(await info(c, 'aof_rewrites')) === rewrites) await sleep(10);
+    assert.equal(await info(c, 'rdb_bgsave_in_progress'), '0', 'the rewrite began after the BGSAVE');
     assert.equal(await info(c, 'aof_rewrite_scheduled'), '0');
     assert.equal(await info(c, 'aof_last_bgrewrite_status'), 'ok');
   });
