@@ -684,12 +684,15 @@ export class Aof implements PropagationSink {
   cron(): void {
     if (!this.rewriteScheduled || this.job !== null || this.server.rdb.inProgress) return;
     if (!this.pendingStart) {
-      this.rewrite();
+      // A start that fails is logged and not retried every tick.
+      if (this.rewrite() !== null) this.rewriteScheduled = false;
       return;
     }
     this.pendingStart = false;
     const err = this.beginStart();
-    if (err !== undefined) this.server.log.warning(err.message);
+    if (err === undefined) return;
+    this.rewriteScheduled = false;
+    this.server.log.warning(err.message);
   }
 
   /** auto-aof-rewrite-percentage and -min-size, checked every second as Redis's serverCron. */
@@ -751,6 +754,7 @@ export class Aof implements PropagationSink {
 
   /** CONFIG SET appendonly no, and shutdown: everything written and fsynced, the file closed. */
   stop(): void {
+    if (this.pendingStart) this.rewriteScheduled = false;
     this.pendingStart = false;
     if (this.job !== null) this.killRewrite();
     if (!this.on) return;

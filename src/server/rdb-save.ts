@@ -157,7 +157,7 @@ export class RdbSaver {
    */
   openSnapshot(aofBase = false, respBase = false): Snapshot {
     // An AOF BASE without the RDB preamble: the same image, as RESP commands.
-    const encoder = respBase ? new RespBaseEncoder(this.fileOptions(), this.server.config.bool('aof-timestamp-enabled'), BigInt(Date.now())) : null;
+    const encoder = respBase ? new RespBaseEncoder(this.fileOptions(), this.server.config.bool('aof-timestamp-enabled'), BigInt(this.server.store.clock.now())) : null;
     const snapshot = this.newSnapshot(aofBase, encoder);
     this.server.writeBarriers.push(snapshot);
     this.open.add(snapshot);
