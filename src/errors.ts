@@ -117,6 +117,9 @@ export const noLatencySamples = (event: string): string => sanitize(`ERR No samp
 export const NO_SHUTDOWN = 'ERR No shutdown in progress.';
 export const SHUTDOWN_FAILED = 'ERR Errors trying to SHUTDOWN. Check logs.';
 export const BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const BGSAVE_AOF_REWRITING =
+  "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+export const AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
 /** SAVE and BGSAVE that failed: Redis answers its shared.err, a bare ERR (the log says why). */
 export const SAVE_FAILED = 'ERR';
 export const MISCONF =

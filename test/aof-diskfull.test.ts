@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startRedoubt, type RunningServer } from './helpers/servers.js';
 import { scratchDir } from './helpers/aof.js';
@@ -121,6 +122,37 @@ describe('the AOF on a full disk', { skip }, () => {
     assert.deepEqual(values.filter((v) => v !== value), []);
     assert.ok(acked.length > 5);
     d.disconnect();
+    await again.stop();
+  });
+  test('a rewrite that fills the disk fails, and the previous AOF stays whole and loadable', async () => {
+    const disk = smallDisk('2m');
+    if (typeof disk === 'string') throw new Error(disk);
+    const args = ['--dir', disk.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--rdbcompression', 'no', '--enable-debug-command', 'yes'];
+    const server = await startRedoubt(args);
+    servers.push(server);
+    const c = client(server.port);
+    // About 1.2 MB in the INCR file: a BASE of the same data does not fit in what is left.
+    for (let i = 0; i < 150; i++) await c.set(`k${i}`, randomBytes(4 * 1024).toString('hex'));
+    await sleep(1100);
+    assert.equal(await c.bgrewriteaof(), 'Background append only file rewriting started');
+    while (/aof_rewrite_in_progress:1/.test(await c.info('persistence'))) await sleep(10);
+    const info = await c.info('persistence');
+    assert.match(info, /aof_last_bgrewrite_status:err/);
+    assert.match(info, /aof_rewrites_consecutive_failures:1/);
+    assert.match(server.output(), /Background AOF rewrite failed \(write\): .*ENOSPC/);
+    // No temporary file is left; the manifest names the old BASE and INCR and the INCR opened at the cut.
+    const aofDir = path.join(disk.dir, 'appendonlydir');
+    assert.deepEqual(fs.readdirSync(aofDir).sort(), ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    await c.set('after', 'the failed rewrite');
+    const digest = String(await c.call('DEBUG', 'DIGEST'));
+    c.disconnect();
+    await server.stop();
+    const again = await startRedoubt(args);
+    servers.push(again);
+    const c2 = client(again.port);
+    assert.equal(String(await c2.call('DEBUG', 'DIGEST')), digest);
+    assert.equal(await c2.get('after'), 'the failed rewrite');
+    c2.disconnect();
     await again.stop();
   });
 });

@@ -35,6 +35,11 @@ async function redoubtAof(dir: string, ...args: string[]): Promise<{ server: Run
   return { server, cli: client(server.port) };
 }
 
+/** Waits until the background rewrite running on `c`'s server is over. */
+async function rewritten(c: Redis): Promise<void> {
+  while (/aof_rewrite_in_progress:1/.test(await c.info('persistence'))) await sleep(5);
+}
+
 /** The commands appended since `from` (an index into incrCommands), SELECTs dropped, names upper-cased. */
 function effects(dir: string, from: number): string[][] {
   return incrCommands(dir)
@@ -301,10 +306,12 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     const again = await redoubtAof(dir);
     assert.deepEqual(await dataset(again.server.port), before);
     assert.equal(await again.cli.call('BGREWRITEAOF'), 'Background append only file rewriting started');
+    await rewritten(again.cli);
     const files = manifestFiles(dir);
-    assert.equal(files.base, 'appendonly.aof.2.base.aof');
+    // aof-use-rdb-preamble yes (the default): the BASE is an RDB file, as redis-server's.
+    assert.equal(files.base, 'appendonly.aof.2.base.rdb');
     assert.deepEqual(files.incr, ['appendonly.aof.2.incr.aof']);
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), ['appendonly.aof.2.base.aof', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), ['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
     await again.cli.set('after', 'rewrite');
     const info = await again.cli.info('persistence');
     assert.match(info, /aof_enabled:1/);
@@ -352,13 +359,14 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     const { server, cli } = await redoubtAof(dir, '--aof-disable-auto-gc', 'yes');
     await cli.set('a', '1');
     await cli.call('BGREWRITEAOF');
+    await rewritten(cli);
     await cli.set('b', '2');
     await server.stop();
     const manifest = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
     // The order Redis 7.0's rewrite leaves: the old BASE, then the old INCR files, each put first.
     assert.equal(
       manifest,
-      'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
     );
     assert.ok(fs.existsSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')));
     const again = await redoubtAof(dir);
@@ -532,7 +540,8 @@ describe('appendonly at runtime, WAITAOF, timestamps, auto rewrite', () => {
     await fill(server.port);
     await assert.rejects(cli.call('WAITAOF', '1', '0', '0'), /WAITAOF cannot be used when numlocal is set but appendonly is disabled/);
     assert.equal(await cli.config('SET', 'appendonly', 'yes'), 'OK');
-    assert.equal(manifestFiles(dir).base, 'appendonly.aof.1.base.aof');
+    await rewritten(cli);
+    assert.equal(manifestFiles(dir).base, 'appendonly.aof.1.base.rdb');
     await cli.set('after', 'on');
     assert.deepEqual(await cli.call('WAITAOF', '1', '0', '0'), [1, 0]);
     const t = Date.now();
@@ -590,7 +599,8 @@ describe('appendonly at runtime, WAITAOF, timestamps, auto rewrite', () => {
       rewrites = Number(/aof_rewrites:(\d+)/.exec(await cli.info('persistence'))?.[1]);
     }
     assert.ok(rewrites >= 1);
-    assert.notEqual(manifestFiles(dir).base, 'appendonly.aof.1.base.aof');
+    await rewritten(cli);
+    assert.notEqual(manifestFiles(dir).base, 'appendonly.aof.1.base.rdb');
     assert.equal(await cli.dbsize(), 3);
     await server.stop();
   });

@@ -10,13 +10,13 @@ import type { Client } from '../server/client.js';
 
 function bgrewriteaof(c: Client): void {
   const aof = c.server.aof;
-  // Inside EXEC Redis schedules it for after the transaction; here it runs once EXEC is over.
-  if (c.inExec) {
+  if (aof.rewriting) {
+    c.reply.error(E.AOF_REWRITE_IN_PROGRESS);
+    return;
+  }
+  // Inside EXEC, or while a BGSAVE runs, Redis schedules it: the cron starts it once it can.
+  if (c.inExec || c.server.rdb.inProgress) {
     aof.rewriteScheduled = true;
-    setImmediate(() => {
-      aof.rewriteScheduled = false;
-      aof.rewrite();
-    });
     c.reply.status('Background append only file rewriting scheduled');
     return;
   }

@@ -31,8 +31,12 @@ function bgsave(c: Client, argv: string[]): void {
     c.reply.error(E.BGSAVE_IN_PROGRESS);
     return;
   }
-  // As Redis inside EXEC: the save starts from the cron, after the transaction.
-  if (c.inExec) {
+  // As Redis inside EXEC or while an AOF rewrite runs (with SCHEDULE): the save starts from the cron.
+  if (c.server.aof.rewriting && !c.inExec && opt === undefined) {
+    c.reply.error(E.BGSAVE_AOF_REWRITING);
+    return;
+  }
+  if (c.inExec || c.server.aof.rewriting) {
     rdb.scheduled = true;
     c.reply.status('Background saving scheduled');
     return;

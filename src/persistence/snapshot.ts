@@ -13,6 +13,23 @@ import { INT64_MAX, INT64_MIN } from '../int64.js';
 import { ByteWriter } from './rdb/bytes.js';
 import { RdbFileEncoder, writtenInSteps, type RdbFileOptions } from './rdb/file-writer.js';
 
+/**
+ * What the walk writes through: RdbFileEncoder (an RDB file) or an encoder of another form of the
+ * same image (an AOF BASE as RESP commands), with the same calls in the same order.
+ */
+export interface SnapshotEncoder {
+  readonly w: ByteWriter;
+  readonly written: number;
+  readonly pending: number;
+  header(aux: readonly (readonly [string, string])[]): void;
+  functions(codes: Iterable<string>): void;
+  selectDb(id: number, size: number, expires: number): void;
+  entry(key: string, value: Value, expireAt: bigint | null, w?: ByteWriter): void;
+  entrySteps(key: string, value: Value, expireAt: bigint | null, w?: ByteWriter): Generator<void, void, void>;
+  end(): void;
+  take(final?: boolean): Buffer;
+}
+
 /** What a snapshot is taken of; read once, at the cut. */
 export interface SnapshotSource {
   readonly dbs: readonly Database[];
@@ -56,7 +73,7 @@ interface Preparing {
 const KEYS_PER_CHECK = 32;
 
 export class Snapshot implements WriteBarrier {
-  private readonly enc: RdbFileEncoder;
+  private readonly enc: SnapshotEncoder;
   private readonly cuts: DbCut[] = [];
   /** The cut of each live data Map: a write finds its cut by the Map it lands in. */
   private readonly byMap = new Map<Map<string, Value>, DbCut>();
@@ -72,8 +89,8 @@ export class Snapshot implements WriteBarrier {
   keysProcessed = 0;
   readonly keysTotal: number;
 
-  constructor(source: SnapshotSource, opts: RdbFileOptions) {
-    this.enc = new RdbFileEncoder(opts);
+  constructor(source: SnapshotSource, opts: RdbFileOptions, encoder: SnapshotEncoder | null = null) {
+    this.enc = encoder ?? new RdbFileEncoder(opts);
     this.libraries = [...source.libraries];
     this.aux = source.aux;
     let total = 0;

@@ -15,13 +15,36 @@ import { TO_AOF, type PropagatedOp, type PropagationSink } from './propagation.j
 import { AofDir } from '../persistence/aof/files.js';
 import { cloneManifest, emptyManifest, incrsToHistory, newBase, newIncr, ManifestError, type AofManifest } from '../persistence/aof/manifest.js';
 import { encodeCommand, isRdb, scanAof } from '../persistence/aof/reader.js';
-import { rewriteBase } from './aof-rewrite.js';
+import { closeFile, closeQuietly, createTemp, removeQuietly, syncFile, writeChunk } from './rdb-save.js';
+import type { Snapshot } from '../persistence/snapshot.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { beginLoading, loadRdb } from './rdb-load.js';
 
 type Fsync = 'always' | 'everysec' | 'no';
 
 /** A loading failure: the server must not start (the message names the file and offset). */
 class AofLoadError extends Error {}
+
+/** How long one slice of a rewrite may hold the event loop, in ms, and the bytes per chunk. */
+const SLICE_MS = 4;
+const CHUNK_BYTES = 256 * 1024;
+
+/** A background rewrite: the snapshot being written to `tmp`, and where it goes. */
+interface RewriteJob {
+  readonly snapshot: Snapshot;
+  readonly started: number;
+  readonly tmp: string;
+  readonly fd: number;
+  /** aof-use-rdb-preamble at the start: the BASE is `.base.rdb`, else `.base.aof`. */
+  readonly rdb: boolean;
+  /** With appendonly being turned on: the temporary INCR file appended to meanwhile, and its fd. */
+  readonly tempIncr: string | null;
+  readonly tempIncrFd: number;
+  /** The job closes tempIncrFd when it ends (false once appending adopted it, or once closed). */
+  ownsTempIncrFd: boolean;
+  readonly files: AofDir;
+  cancelled: boolean;
+}
 
 /** A client waiting in WAITAOF for the local fsync of `offset`. */
 interface AofWaiter {
@@ -66,6 +89,12 @@ export class Aof implements PropagationSink {
   lastRewriteStatus: 'ok' | 'err' = 'ok';
   lastRewriteSeconds = -1;
   rewriteScheduled = false;
+  /** CONFIG SET appendonly yes waiting for a BGSAVE to end. */
+  private pendingStart = false;
+  /** The running background rewrite. */
+  private job: RewriteJob | null = null;
+  /** Bytes the last rewrite's snapshot held for old values at its peak (aof_last_cow_size). */
+  private lastCowSize = 0;
   private readonly waiters: AofWaiter[] = [];
   delayedFsyncs = 0;
   /** Fsyncs done, for tests and the log. */
@@ -415,9 +444,16 @@ export class Aof implements PropagationSink {
   private open(files: AofDir): void {
     const log = this.server.log;
     files.ensure();
+    // A rewrite cut short by a crash leaves its temporary BASE (and INCR) behind; no manifest names them.
+    for (const name of fs.readdirSync(files.dir)) {
+      if (/^temp-rewriteaof-(bg-)?\d+\.aof$/.test(name) || name === `temp-${files.prefix}.incr`) {
+        removeQuietly(files.file(name));
+        log.notice(`Removed the temporary file ${name} of an interrupted AOF rewrite`);
+      }
+    }
     const m = this.manifest;
     if (m.base === null && m.incr.length === 0) {
-      const base = newBase(m, files.prefix, false);
+      const base = newBase(m, files.prefix, this.server.config.bool('aof-use-rdb-preamble'));
       files.writeWhole(base.name, this.baseContent(), `temp-rewriteaof-${process.pid}.aof`);
       log.notice(`Creating AOF base file ${base.name} on server start`);
     }
@@ -452,74 +488,216 @@ export class Aof implements PropagationSink {
 
   // --- rewrite ---
 
-  /** The BASE of a rewrite: the dataset and the function libraries, as RESP. */
+  /** A BASE of the dataset so far, written whole now (only at startup, when there is no AOF at all). */
   private baseContent(): Buffer {
-    return rewriteBase(this.server, this.server.config.bool('aof-timestamp-enabled'));
+    const snapshot = this.server.rdb.openSnapshot(true, !this.server.config.bool('aof-use-rdb-preamble'));
+    try {
+      const parts: Buffer[] = [];
+      for (let c = snapshot.step(Infinity, 1 << 22); c !== null; c = snapshot.step(Infinity, 1 << 22)) parts.push(c);
+      return Buffer.concat(parts);
+    } finally {
+      this.server.rdb.closeSnapshot(snapshot);
+    }
+  }
+
+  /** True while a background rewrite runs (aof_rewrite_in_progress). */
+  get rewriting(): boolean {
+    return this.job !== null;
   }
 
   /**
-   * BGREWRITEAOF: the current INCR file is closed for good and a new one opened, then a new
-   * BASE holds the dataset as of that moment; the manifest names the new BASE and INCR, the
-   * old files become HISTORY and are deleted. Both halves happen in this turn, so no write
-   * falls between them. Returns an error message, or null.
+   * BGREWRITEAOF, the auto rewrite and CONFIG SET appendonly yes (Redis's
+   * rewriteAppendOnlyFileBackground, without a fork). In this turn: what is buffered goes to the
+   * current INCR file, which is fsynced, a new INCR file is opened (named in the manifest at once,
+   * so a crash meanwhile loads BASE + old INCRs + new INCR), and the forkless snapshot is taken:
+   * every write before this instant is in the snapshot, every write after it in the new INCR.
+   * Then the snapshot is written a slice at a time to a temporary file, fsynced and renamed to the
+   * new BASE, and the manifest names the new BASE and the new INCR only; the old files become
+   * HISTORY and are deleted. With appendonly off (CONFIG SET appendonly yes) the new INCR is
+   * `temp-<appendfilename>.incr` until the BASE is done, as Redis's AOF_WAIT_REWRITE.
+   * Returns an error message, or null once the rewrite is under way.
    */
   rewrite(): string | null {
     const log = this.server.log;
+    if (this.job !== null) return 'Background append only file rewriting already in progress';
     const started = Date.now();
+    const rdb = this.server.config.bool('aof-use-rdb-preamble');
+    let tmpIncrFd = -1;
     try {
       const files = this.files ?? this.dir();
       this.files = files;
       files.ensure();
-      const m = cloneManifest(this.manifest);
-      if (this.on) {
-        // What is buffered belongs to the old INCR file.
-        this.write();
-        if (this.fd !== -1) {
-          fs.fdatasyncSync(this.fd);
-          this.fsynced(this.writtenOffset);
+      const tmp = files.file(`temp-rewriteaof-bg-${process.pid}.aof`);
+      const fd = createTemp(tmp);
+      let tempIncr: string | null = null;
+      try {
+        if (this.on) {
+          // What is buffered belongs to the old INCR file.
+          this.write();
+          if (this.fd !== -1) {
+            fs.fdatasyncSync(this.fd);
+            this.fsynced(this.writtenOffset);
+          }
+          const m = cloneManifest(this.manifest);
+          const incr = newIncr(m, files.prefix);
+          const incrFd = files.openAppend(incr.name);
+          try {
+            files.writeManifest(m);
+          } catch (err) {
+            fs.closeSync(incrFd);
+            throw err;
+          }
+          this.manifest = m;
+          this.closeFile(this.fd);
+          this.fd = incrFd;
+          this.incrSize = 0;
+          this.selectedDb = -1;
+        } else {
+          tempIncr = files.file(`temp-${files.prefix}.incr`);
+          tmpIncrFd = createTemp(tempIncr);
         }
+      } catch (err) {
+        fs.closeSync(fd);
+        removeQuietly(tmp);
+        throw err;
       }
-      const base = newBase(m, files.prefix, false);
-      if (this.server.config.bool('aof-use-rdb-preamble')) log.verbose('aof-use-rdb-preamble: the RDB writer is not available, the BASE is written as RESP');
-      const content = this.baseContent();
-      files.writeWhole(base.name, content, `temp-rewriteaof-bg-${process.pid}.aof`);
-      let incrName: string | null = null;
-      if (this.on) {
-        incrsToHistory(m, false);
-        const incr = newIncr(m, files.prefix);
-        incrName = incr.name;
-        const fd = files.openAppend(incr.name);
-        files.writeManifest(m);
-        this.closeFile(this.fd);
-        this.fd = fd;
-        this.incrSize = 0;
-        this.selectedDb = -1;
-      } else {
-        incrsToHistory(m, false);
-        files.writeManifest(m);
-      }
-      this.manifest = m;
-      this.deleteHistory(files, m);
-      this.baseSize = content.length;
-      this.currentSize = content.length;
-      this.rewrites++;
-      this.lastRewriteStatus = 'ok';
-      this.rewriteFailures = 0;
-      this.lastRewriteSeconds = Math.floor((Date.now() - started) / 1000);
-      log.notice(`Background AOF rewrite terminated with success (base ${base.name}${incrName === null ? '' : `, incr ${incrName}`})`);
-      log.notice('Background AOF rewrite finished successfully');
+      const snapshot = this.server.rdb.openSnapshot(true, !rdb);
+      const job: RewriteJob = { snapshot, started, tmp, fd, rdb, tempIncr, tempIncrFd: tmpIncrFd, ownsTempIncrFd: tmpIncrFd !== -1, files, cancelled: false };
+      this.job = job;
+      this.rewriteScheduled = false;
+      log.notice('Background append only file rewriting started');
+      void this.runRewrite(job);
       return null;
     } catch (err) {
       this.lastRewriteStatus = 'err';
       this.rewriteFailures++;
       const message = (err as Error).message;
-      log.warning(`Background AOF rewrite failed: ${message}`);
+      log.warning(`Can't rewrite append only file in background: ${message}`);
       return message;
     }
   }
 
+  /** The slices of a rewrite, then the switch to the new BASE (backgroundRewriteDoneHandler). */
+  private async runRewrite(job: RewriteJob): Promise<void> {
+    const log = this.server.log;
+    let fd = job.fd;
+    let op = 'write';
+    // Read afresh after every await: killRewrite() may have stopped the job meanwhile.
+    const stopped = (): boolean => job.cancelled;
+    try {
+      for (;;) {
+        if (stopped()) return;
+        const chunk = job.snapshot.step(SLICE_MS, CHUNK_BYTES);
+        if (chunk === null) break;
+        await writeChunk(fd, chunk);
+        // Let the clients' requests in between slices even when the disk is quicker than them.
+        await nextTurn();
+      }
+      if (stopped()) return;
+      op = 'fsync';
+      await syncFile(fd);
+      op = 'close';
+      await closeFile(fd);
+      fd = -1;
+      if (stopped()) return;
+      op = 'rename';
+      this.finishRewrite(job);
+    } catch (err) {
+      if (!stopped()) {
+        this.lastRewriteStatus = 'err';
+        this.rewriteFailures++;
+        log.warning(`Background AOF rewrite failed (${op}): ${(err as Error).message}`);
+        // appendonly was being turned on: it stays off, as Redis's stopAppendOnly after a failed start.
+        if (job.tempIncr !== null) this.abandonStart(job);
+      }
+    } finally {
+      if (fd !== -1) closeQuietly(fd);
+      // BGREWRITEAOF with appendonly off: the new INCR file stays empty and nothing appends to it.
+      this.releaseTempIncr(job);
+      removeQuietly(job.tmp);
+      this.lastCowSize = job.snapshot.peakRetainedBytes;
+      this.server.rdb.closeSnapshot(job.snapshot);
+      if (this.job === job) this.job = null;
+    }
+  }
+
+  /** The BASE is on disk: rename it in, and name it (and the INCR written meanwhile) in the manifest. Throws on failure. */
+  private finishRewrite(job: RewriteJob): void {
+    const log = this.server.log;
+    const files = job.files;
+    const m = cloneManifest(this.manifest);
+    if (job.tempIncr !== null) {
+      // appendonly yes: the INCR written meanwhile becomes the first INCR of the new manifest.
+      incrsToHistory(m, false);
+      const incr = newIncr(m, files.prefix);
+      const base = newBase(m, files.prefix, job.rdb);
+      fs.renameSync(job.tmp, files.file(base.name));
+      fs.renameSync(job.tempIncr, files.file(incr.name));
+      files.writeManifest(m);
+    } else {
+      const base = newBase(m, files.prefix, job.rdb);
+      fs.renameSync(job.tmp, files.file(base.name));
+      incrsToHistory(m, true);
+      files.writeManifest(m);
+    }
+    this.manifest = m;
+    this.deleteHistory(files, m);
+    const base = m.base;
+    this.baseSize = base === null ? 0 : files.size(base.name);
+    const incr = m.incr.at(-1);
+    this.currentSize = this.baseSize + (incr === undefined ? 0 : files.size(incr.name));
+    this.rewrites++;
+    this.lastRewriteStatus = 'ok';
+    this.rewriteFailures = 0;
+    this.lastRewriteSeconds = Math.floor((Date.now() - job.started) / 1000);
+    log.notice(`Background AOF rewrite terminated with success (base ${base?.name ?? ''}${incr === undefined ? '' : `, incr ${incr.name}`})`);
+    log.notice('Background AOF rewrite finished successfully');
+  }
+
+  /** A rewrite begun by CONFIG SET appendonly yes failed: appending stops and the temporary INCR goes. */
+  private abandonStart(job: RewriteJob): void {
+    this.stop();
+    if (job.tempIncr !== null) removeQuietly(job.tempIncr);
+  }
+
+  /** Stops a running rewrite (SHUTDOWN, appendonly no); the previous AOF stays as it was. */
+  killRewrite(): void {
+    const job = this.job;
+    if (job === null) return;
+    job.cancelled = true;
+    this.job = null;
+    this.lastCowSize = job.snapshot.peakRetainedBytes;
+    this.server.rdb.closeSnapshot(job.snapshot);
+    this.releaseTempIncr(job);
+    if (job.tempIncr !== null) removeQuietly(job.tempIncr);
+    removeQuietly(job.tmp);
+  }
+
+  /** BGREWRITEAOF with appendonly off: the new INCR file stays empty, and its fd is closed when the job ends. */
+  private releaseTempIncr(job: RewriteJob): void {
+    if (!job.ownsTempIncrFd) return;
+    job.ownsTempIncrFd = false;
+    closeQuietly(job.tempIncrFd);
+  }
+
+  /** A scheduled rewrite starts once no BGSAVE runs (Redis's serverCron). */
+  cron(): void {
+    if (!this.rewriteScheduled || this.job !== null || this.server.rdb.inProgress) return;
+    if (!this.pendingStart) {
+      // A start that fails is logged and not retried every tick.
+      if (this.rewrite() !== null) this.rewriteScheduled = false;
+      return;
+    }
+    this.pendingStart = false;
+    const err = this.beginStart();
+    if (err === undefined) return;
+    this.rewriteScheduled = false;
+    this.server.log.warning(err.message);
+  }
+
   /** auto-aof-rewrite-percentage and -min-size, checked every second as Redis's serverCron. */
   private autoRewrite(): void {
+    if (this.job !== null || this.server.rdb.inProgress) return;
     const cfg = this.server.config;
     const perc = cfg.num('auto-aof-rewrite-percentage');
     if (perc === 0 || this.currentSize <= cfg.num('auto-aof-rewrite-min-size')) return;
@@ -532,44 +710,53 @@ export class Aof implements PropagationSink {
 
   // --- appendonly at runtime ---
 
-  /** CONFIG SET appendonly yes: a BASE by rewrite, then a new INCR file (Redis's startAppendOnly). */
+  /** CONFIG SET appendonly yes: appending to a temporary INCR file starts, and a rewrite makes the BASE (Redis's startAppendOnly). */
   start(): Error | undefined {
     if (this.on) return undefined;
+    if (this.server.rdb.inProgress) {
+      // As Redis: the rewrite waits for the BGSAVE; appending starts once it begins.
+      this.rewriteScheduled = true;
+    }
+    let m: AofManifest;
     try {
       const files = this.dir();
       this.files = files;
       files.ensure();
-      let m: AofManifest;
-      try {
-        m = files.readManifest() ?? emptyManifest();
-      } catch (err) {
-        return err instanceof Error ? err : new Error(String(err));
-      }
-      this.manifest = m;
-      const base = newBase(m, files.prefix, false);
-      const content = this.baseContent();
-      files.writeWhole(base.name, content, `temp-rewriteaof-bg-${process.pid}.aof`);
-      incrsToHistory(m, false);
-      const incr = newIncr(m, files.prefix);
-      this.fd = files.openAppend(incr.name);
-      files.writeManifest(m);
-      this.deleteHistory(files, m);
-      this.incrSize = 0;
-      this.baseSize = content.length;
-      this.currentSize = content.length;
-      this.selectedDb = -1;
-      this.on = true;
-      this.rewrites++;
-      this.startTimer();
-      this.server.log.notice('AOF enabled: background append only file rewriting started and finished');
-      return undefined;
+      m = files.readManifest() ?? emptyManifest();
     } catch (err) {
-      return new Error(`Can't enable the AOF: ${(err as Error).message}`);
+      return err instanceof Error ? err : new Error(String(err));
     }
+    this.manifest = m;
+    if (this.rewriteScheduled) {
+      this.server.log.notice('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      this.pendingStart = true;
+      return undefined;
+    }
+    return this.beginStart();
+  }
+
+  private beginStart(): Error | undefined {
+    const err = this.rewrite();
+    if (err !== null) return new Error(`Can't enable the AOF: ${err}`);
+    const job = this.job;
+    if (job === null || job.tempIncrFd === -1) return new Error("Can't enable the AOF");
+    job.ownsTempIncrFd = false;
+    this.fd = job.tempIncrFd;
+    this.incrSize = 0;
+    this.baseSize = 0;
+    this.currentSize = 0;
+    this.selectedDb = -1;
+    this.on = true;
+    this.startTimer();
+    this.server.log.notice('AOF enabled');
+    return undefined;
   }
 
   /** CONFIG SET appendonly no, and shutdown: everything written and fsynced, the file closed. */
   stop(): void {
+    if (this.pendingStart) this.rewriteScheduled = false;
+    this.pendingStart = false;
+    if (this.job !== null) this.killRewrite();
     if (!this.on) return;
     this.write();
     if (this.fd !== -1) {
@@ -619,15 +806,15 @@ export class Aof implements PropagationSink {
   info(): string[] {
     const lines = [
       `aof_enabled:${this.on ? 1 : 0}`,
-      'aof_rewrite_in_progress:0',
+      `aof_rewrite_in_progress:${this.job === null ? 0 : 1}`,
       `aof_rewrite_scheduled:${this.rewriteScheduled ? 1 : 0}`,
       `aof_last_rewrite_time_sec:${this.lastRewriteSeconds}`,
-      'aof_current_rewrite_time_sec:-1',
+      `aof_current_rewrite_time_sec:${this.job === null ? -1 : Math.floor((Date.now() - this.job.started) / 1000)}`,
       `aof_last_bgrewrite_status:${this.lastRewriteStatus}`,
       `aof_rewrites:${this.rewrites}`,
       `aof_rewrites_consecutive_failures:${this.rewriteFailures}`,
       `aof_last_write_status:${this.writeError === null ? 'ok' : 'err'}`,
-      'aof_last_cow_size:0',
+      `aof_last_cow_size:${this.lastCowSize}`,
     ];
     return lines;
   }

@@ -9,7 +9,8 @@ import { close, closeSync, constants, fsync, fsyncSync, lstatSync, openSync, rea
 import { open as openFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { Snapshot } from '../persistence/snapshot.js';
+import { Snapshot, type SnapshotEncoder } from '../persistence/snapshot.js';
+import { RespBaseEncoder } from './aof-rewrite.js';
 import type { RdbFileOptions } from '../persistence/rdb/file-writer.js';
 import { strerror } from '../config/special.js';
 import { REDIS_VERSION } from '../version.js';
@@ -134,7 +135,7 @@ export class RdbSaver {
   }
 
   /** The dataset as it is now, as an RDB file to be pulled a chunk at a time (not yet in the write barrier). */
-  private newSnapshot(aofBase = false): Snapshot {
+  private newSnapshot(aofBase = false, encoder: SnapshotEncoder | null = null): Snapshot {
     const s = this.server;
     const mem = processMemory();
     const aux: [string, string][] = [
@@ -145,7 +146,7 @@ export class RdbSaver {
       ['aof-base', aofBase ? '1' : '0'],
     ];
     const libraries = [...s.functions.live.libraries.values()].map((lib) => lib.code);
-    return new Snapshot({ dbs: s.dbs, libraries, aux }, this.fileOptions());
+    return new Snapshot({ dbs: s.dbs, libraries, aux }, this.fileOptions(), encoder);
   }
 
   /**
@@ -154,8 +155,10 @@ export class RdbSaver {
    * clients can keep writing. Pull it with step() until it returns null (each call holds the
    * event loop for about its budget), then closeSnapshot() it, also when giving up early.
    */
-  openSnapshot(aofBase = false): Snapshot {
-    const snapshot = this.newSnapshot(aofBase);
+  openSnapshot(aofBase = false, respBase = false): Snapshot {
+    // An AOF BASE without the RDB preamble: the same image, as RESP commands.
+    const encoder = respBase ? new RespBaseEncoder(this.fileOptions(), this.server.config.bool('aof-timestamp-enabled'), BigInt(this.server.store.clock.now())) : null;
+    const snapshot = this.newSnapshot(aofBase, encoder);
     this.server.writeBarriers.push(snapshot);
     this.open.add(snapshot);
     return snapshot;
@@ -398,7 +401,7 @@ export class RdbSaver {
 
   /** Save points and a scheduled BGSAVE, as Redis's serverCron checks them. */
   cron(): void {
-    if (this.job !== null) return;
+    if (this.job !== null || this.server.aof.rewriting) return;
     if (this.scheduled) {
       this.scheduled = false;
       this.startBackground();
@@ -443,7 +446,7 @@ export class RdbSaver {
 // --- files ---
 
 /** A new file for writing, mode 0600: never an existing file, never through a symlink. */
-function createTemp(path: string): number {
+export function createTemp(path: string): number {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   try {
     return openSync(path, flags, 0o600);
@@ -490,7 +493,7 @@ function writeAll(fd: number, chunk: Buffer): void {
 }
 
 /** Writes `chunk` through the thread pool, so the event loop never waits for the disk. */
-async function writeChunk(fd: number, chunk: Buffer): Promise<void> {
+export async function writeChunk(fd: number, chunk: Buffer): Promise<void> {
   let off = 0;
   while (off < chunk.length) {
     const n = await new Promise<number>((resolve, reject) => {
@@ -503,7 +506,7 @@ async function writeChunk(fd: number, chunk: Buffer): Promise<void> {
   }
 }
 
-function syncFile(fd: number): Promise<void> {
+export function syncFile(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     fsync(fd, (err) => {
       if (err) reject(err);
@@ -512,7 +515,7 @@ function syncFile(fd: number): Promise<void> {
   });
 }
 
-function closeFile(fd: number): Promise<void> {
+export function closeFile(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     close(fd, (err) => {
       if (err) reject(err);
@@ -521,7 +524,7 @@ function closeFile(fd: number): Promise<void> {
   });
 }
 
-function closeQuietly(fd: number): void {
+export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {
@@ -529,7 +532,7 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function removeQuietly(path: string): void {
+export function removeQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {

@@ -632,6 +632,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.latency.add('expire-cycle', Math.floor(performance.now() - expiryStart));
     this.cronTicks++;
     this.rdb.cron();
+    this.aof.cron();
     if (this.cronTicks % hz === 0) this.everySecond();
   }
 
