@@ -274,6 +274,38 @@ describe('CLIENT PAUSE WRITE and scripts', () => {
   });
 });
 
+describe('CLIENT PAUSE and expiry', () => {
+  test('no key is expired while clients are paused: it reads as missing and goes when the pause ends, as redis-server', async () => {
+    const seen: Record<string, string[]> = {};
+    for (const [name, port] of [['redis', redis.port], ['redoubt', redoubt.port]] as const) {
+      const c = await connect(port);
+      const expired = async (): Promise<number> => Number(/expired_keys:(\d+)/.exec(await c.call('INFO', 'stats'))?.[1] ?? 'NaN');
+      try {
+        // A database of its own, so DBSIZE counts only this test's keys.
+        await c.call('SELECT', '9');
+        await c.call('FLUSHDB');
+        await c.call('CONFIG', 'RESETSTAT');
+        await c.call('SET', 'pause-a', '1', 'PX', '50');
+        await c.call('SET', 'pause-b', '1', 'PX', '50');
+        assert.equal(await c.call('CLIENT', 'PAUSE', '10000', 'WRITE'), '+OK\r\n');
+        await sleep(300);
+        // Lazy (GET) and active (the cron has had time) expiry both wait.
+        const out = [await c.call('GET', 'pause-a'), String(await expired()), await c.call('DBSIZE')];
+        assert.equal(await c.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
+        await c.call('GET', 'pause-a');
+        await c.call('GET', 'pause-b');
+        out.push(String(await expired()), await c.call('DBSIZE'));
+        seen[name] = out;
+      } finally {
+        await c.call('CLIENT', 'UNPAUSE');
+        c.close();
+      }
+    }
+    assert.deepEqual(seen['redoubt'], seen['redis']);
+    assert.deepEqual(seen['redis']?.slice(0, 2), ['$-1\r\n', '0']);
+  });
+});
+
 describe('CLIENT PAUSE comes after authentication and ACL', () => {
   const pair = useServerPair({ args: ['--requirepass', 'secret', '--user', 'reader', 'on', '>pw', '~*', '+@all', '-set'] });
 

@@ -625,7 +625,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     const hz = this.config.num('hz');
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     const expiryStart = performance.now();
-    this.expiry.run(this.dbs, 250 / hz);
+    // Not while clients are paused either, as Redis's activeExpireCycle.
+    if (this.pause.type === 'none') this.expiry.run(this.dbs, 250 / hz);
     // As Redis's serverCron: a lowered tracking-table-max-keys applies even on an idle server.
     if (this.tracking.clients !== 0) this.tracking.limit(this.config.num('tracking-table-max-keys'));
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.
@@ -671,6 +672,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (p.type === 'all' && type === 'write') type = 'all';
     if (until > p.until) p.until = until;
     p.type = type;
+    this.store.expiryPaused = true;
     if (p.timer) clearTimeout(p.timer);
     // setTimeout takes at most 2^31-1 ms; longer pauses re-arm when it fires.
     p.timer = setTimeout(() => this.checkPause(), Math.min(Math.max(0, p.until - Date.now()), 2 ** 31 - 1));
@@ -688,6 +690,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     p.timer = null;
     p.type = 'none';
     p.until = 0;
+    this.store.expiryPaused = false;
     const waiting = [...this.pausedClients];
     this.pausedClients.clear();
     for (const c of waiting) if (!c.closed) resumeInput(c);

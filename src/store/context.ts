@@ -23,6 +23,11 @@ export class StoreContext {
   readonly scanCursors = new ScanCursors();
   /** Set while a CLIENT NO-TOUCH client runs a command: lookups leave access times alone. */
   noTouch = false;
+  /**
+   * Set while clients are paused (CLIENT PAUSE): a key past its time reads as missing but is not
+   * deleted until the pause ends, as Redis's expireIfNeeded, so nothing changes the dataset then.
+   */
+  expiryPaused = false;
   /** How key access is recorded (LRU or LFU, and LFU's parameters), from the configuration. */
   readonly access = new AccessPolicy();
 }

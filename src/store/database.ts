@@ -154,6 +154,7 @@ export class Database {
   expireIfNeeded(key: string): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > this.clock.now()) return false;
+    if (this.shared.expiryPaused) return true;
     this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.events.expired(this, key);
