@@ -301,13 +301,7 @@ export class Aof implements PropagationSink {
     for (const db of server.dbs) db.clear();
     server.functions.flush();
     const files = this.dir();
-    let m: AofManifest | null;
-    try {
-      m = files.readManifest();
-    } catch (err) {
-      if (err instanceof ManifestError) throw new AofLoadError(`Bad AOF manifest ${files.file(`${files.prefix}.manifest`)}: ${err.message}`);
-      throw err;
-    }
+    const m = readManifestOrFail(files);
     const { owned } = beginLoading(server);
     try {
       if (m !== null) await this.load(files, m);
@@ -323,13 +317,7 @@ export class Aof implements PropagationSink {
     const log = this.server.log;
     const files = this.dir();
     this.files = files;
-    let m: AofManifest | null;
-    try {
-      m = files.readManifest();
-    } catch (err) {
-      if (err instanceof ManifestError) throw new AofLoadError(`Bad AOF manifest ${files.file(`${files.prefix}.manifest`)}: ${err.message}`);
-      throw err;
-    }
+    let m = readManifestOrFail(files);
     const oldStyle = path.resolve(files.prefix);
     if (m === null && fs.existsSync(oldStyle)) m = files.upgradeOldStyle(oldStyle, (l) => log.notice(l));
     this.manifest = m ?? emptyManifest();
@@ -830,5 +818,15 @@ export class Aof implements PropagationSink {
       `aof_pending_bio_fsync:${this.fsyncInFlight ? 1 : 0}`,
       `aof_delayed_fsync:${this.delayedFsyncs}`,
     ];
+  }
+}
+
+/** The manifest of `files` (null when there is none); a damaged one fails the load, naming it. */
+function readManifestOrFail(files: AofDir): AofManifest | null {
+  try {
+    return files.readManifest();
+  } catch (err) {
+    if (err instanceof ManifestError) throw new AofLoadError(`Bad AOF manifest ${files.file(`${files.prefix}.manifest`)}: ${err.message}`);
+    throw err;
   }
 }

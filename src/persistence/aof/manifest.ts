@@ -3,6 +3,8 @@
 // `<appendfilename>.<seq>.base.rdb|.base.aof` and `<appendfilename>.<seq>.incr.aof`. Parsing keeps
 // Redis's checks and messages; formatting writes what Redis 7.0 writes, byte for byte.
 
+import { splitArgs } from '../../protocol/resp-parser.js';
+
 type AofFileType = 'b' | 'h' | 'i';
 
 export interface AofFileInfo {
@@ -142,60 +144,6 @@ function atoll(s: string): number {
   const m = /^\s*([+-]?\d+)/.exec(s);
   const digits = m?.[1];
   return digits === undefined ? 0 : Number(digits);
-}
-
-/** sdssplitargs: words separated by spaces, with "double" (escapes) and 'single' quotes; null on unbalanced quotes. */
-function splitArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  while (i < n) {
-    while (i < n && /\s/.test(line.charAt(i))) i++;
-    if (i >= n) break;
-    let cur = '';
-    let inDq = false;
-    let inSq = false;
-    for (;;) {
-      if (i >= n) {
-        if (inDq || inSq) return null;
-        break;
-      }
-      const ch = line.charAt(i);
-      if (inDq) {
-        if (ch === '\\' && i + 3 < n && line.charAt(i + 1) === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
-          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (ch === '\\' && i + 1 < n) {
-          i++;
-          const e = line.charAt(i);
-          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
-        } else if (ch === '"') {
-          // The closing quote must be followed by a space or the end.
-          if (i + 1 < n && !/\s/.test(line.charAt(i + 1))) return null;
-          i++;
-          break;
-        } else cur += ch;
-      } else if (inSq) {
-        if (ch === '\\' && line.charAt(i + 1) === "'") {
-          i++;
-          cur += "'";
-        } else if (ch === "'") {
-          if (i + 1 < n && !/\s/.test(line.charAt(i + 1))) return null;
-          i++;
-          break;
-        } else cur += ch;
-      } else if (/\s/.test(ch)) {
-        break;
-      } else if (ch === '"') {
-        inDq = true;
-      } else if (ch === "'") {
-        inSq = true;
-      } else cur += ch;
-      i++;
-    }
-    out.push(cur);
-  }
-  return out;
 }
 
 /** sdsneedsrepr's test for one character: quotes, backslash, spaces, control and non-ASCII bytes. */
