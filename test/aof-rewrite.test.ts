@@ -4,29 +4,17 @@
 // same digest, the event loop keeps answering during the rewrite, kill -9 in the middle of one
 // loses nothing acknowledged, and BGSAVE and BGREWRITEAOF wait for each other as in Redis.
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { copyDir, manifestFiles, scratchDir } from './helpers/aof.js';
+import { startRedis, startRedoubt } from './helpers/servers.js';
+import { copyDir, manifestFiles, rewriteDone, scratchDir, useTracked } from './helpers/aof.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const started: RunningServer[] = [];
-const clients: Redis[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of started) await s.stop();
-});
-
-function client(port: number): Redis {
-  const c = new Redis({ port, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
+const { started, client } = useTracked();
 
 async function info(c: Redis, field: string): Promise<string> {
   const text = (await c.info('persistence')) + (await c.info('stats'));
@@ -35,9 +23,6 @@ async function info(c: Redis, field: string): Promise<string> {
   return m[1].trim();
 }
 
-async function rewriteDone(c: Redis): Promise<void> {
-  while ((await info(c, 'aof_rewrite_in_progress')) === '1') await sleep(5);
-}
 
 /** Keys of every type in databases 0 and 3, some with a TTL, a 20k-field hash, a function library. */
 async function fill(c: Redis, keys: number): Promise<void> {

@@ -3,31 +3,18 @@
 // loading Redoubt's AOF directory and Redoubt loading redis-server's, truncated and corrupt files
 // (refused naming file and offset, or repaired when asked), check-aof, CONFIG SET appendonly and WAITAOF.
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { copyDir, dataset, incrCommands, manifestFiles, scratchDir } from './helpers/aof.js';
+import { copyDir, dataset, incrCommands, manifestFiles, rewriteDone, scratchDir, useTracked } from './helpers/aof.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const started: RunningServer[] = [];
-const clients: Redis[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of started) await s.stop();
-});
-
-/** A client that does not reconnect to a server the test stopped, closed at the end. */
-function client(port: number, db = 0): Redis {
-  const c = new Redis({ port, db, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
+const { started, client } = useTracked();
 
 async function redoubtAof(dir: string, ...args: string[]): Promise<{ server: RunningServer; cli: Redis }> {
   const server = await startRedoubt(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', ...args]);
@@ -35,10 +22,6 @@ async function redoubtAof(dir: string, ...args: string[]): Promise<{ server: Run
   return { server, cli: client(server.port) };
 }
 
-/** Waits until the background rewrite running on `c`'s server is over. */
-async function rewritten(c: Redis): Promise<void> {
-  while (/aof_rewrite_in_progress:1/.test(await c.info('persistence'))) await sleep(5);
-}
 
 /** The commands appended since `from` (an index into incrCommands), SELECTs dropped, names upper-cased. */
 function effects(dir: string, from: number): string[][] {
@@ -306,7 +289,7 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     const again = await redoubtAof(dir);
     assert.deepEqual(await dataset(again.server.port), before);
     assert.equal(await again.cli.call('BGREWRITEAOF'), 'Background append only file rewriting started');
-    await rewritten(again.cli);
+    await rewriteDone(again.cli);
     const files = manifestFiles(dir);
     // aof-use-rdb-preamble yes (the default): the BASE is an RDB file, as redis-server's.
     assert.equal(files.base, 'appendonly.aof.2.base.rdb');
@@ -359,7 +342,7 @@ describe('restart, rewrite and interoperability with redis-server 7.0', () => {
     const { server, cli } = await redoubtAof(dir, '--aof-disable-auto-gc', 'yes');
     await cli.set('a', '1');
     await cli.call('BGREWRITEAOF');
-    await rewritten(cli);
+    await rewriteDone(cli);
     await cli.set('b', '2');
     await server.stop();
     const manifest = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
@@ -540,7 +523,7 @@ describe('appendonly at runtime, WAITAOF, timestamps, auto rewrite', () => {
     await fill(server.port);
     await assert.rejects(cli.call('WAITAOF', '1', '0', '0'), /WAITAOF cannot be used when numlocal is set but appendonly is disabled/);
     assert.equal(await cli.config('SET', 'appendonly', 'yes'), 'OK');
-    await rewritten(cli);
+    await rewriteDone(cli);
     assert.equal(manifestFiles(dir).base, 'appendonly.aof.1.base.rdb');
     await cli.set('after', 'on');
     assert.deepEqual(await cli.call('WAITAOF', '1', '0', '0'), [1, 0]);
@@ -599,7 +582,7 @@ describe('appendonly at runtime, WAITAOF, timestamps, auto rewrite', () => {
       rewrites = Number(/aof_rewrites:(\d+)/.exec(await cli.info('persistence'))?.[1]);
     }
     assert.ok(rewrites >= 1);
-    await rewritten(cli);
+    await rewriteDone(cli);
     assert.notEqual(manifestFiles(dir).base, 'appendonly.aof.1.base.rdb');
     assert.equal(await cli.dbsize(), 3);
     await server.stop();

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { Redis } from 'ioredis';
+import type { RunningServer } from './servers.js';
 import { scanAof } from '../../src/persistence/aof/reader.js';
 import { parseManifest } from '../../src/persistence/aof/manifest.js';
 
@@ -72,4 +74,29 @@ export async function dataset(port: number, dbs = 16): Promise<Map<string, strin
 /** Copies a directory tree (the AOF directory into another server's dir). */
 export function copyDir(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
+}
+
+/** Servers and clients a test file starts: stopped and closed after its last test. */
+export function useTracked(): { readonly started: RunningServer[]; readonly client: (port: number, db?: number) => Redis } {
+  const started: RunningServer[] = [];
+  const clients: Redis[] = [];
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    for (const s of started) await s.stop();
+  });
+  return {
+    started,
+    /** A client that does not reconnect to a server the test stopped. */
+    client: (port: number, db = 0): Redis => {
+      const c = new Redis({ port, db, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    },
+  };
+}
+
+/** Waits until the background rewrite running on `c`'s server is over. */
+export async function rewriteDone(c: Redis): Promise<void> {
+  while (/aof_rewrite_in_progress:1/.test(await c.info('persistence'))) await new Promise((r) => setTimeout(r, 5));
 }
