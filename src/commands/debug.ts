@@ -192,33 +192,33 @@ function reload(c: Client, argv: string[]): void {
       return;
     }
   }
-  let outcome: string | null = null;
-  const release = c.server.holdClient(c, 2 ** 31 - 1, () => {
-    if (outcome === null) c.reply.ok();
-    else c.reply.error(outcome);
-  });
-  void reloadRdb(c.server, { save, flush, merge }).then((error) => {
-    outcome = error;
-    release();
-  });
+  replyWhenDone(c, reloadRdb(c.server, { save, flush, merge }));
 }
 
 /** DEBUG LOADAOF: empty the dataset and load the AOF back; the caller waits, others get -LOADING. */
 function loadAof(c: Client): void {
   const server = c.server;
-  let failed = false;
-  const release = server.holdClient(c, 2 ** 31 - 1, () => {
-    if (failed) c.reply.error(E.LOADAOF_FAILED);
-    else c.reply.ok();
-  });
-  server.aof.reloadFromDisk().then(
-    () => release(),
+  const loaded = server.aof.reloadFromDisk().then(
+    () => null,
     (err: unknown) => {
       server.log.warning(`DEBUG LOADAOF failed: ${err instanceof Error ? err.message : String(err)}`);
-      failed = true;
-      release();
+      return E.LOADAOF_FAILED;
     },
   );
+  replyWhenDone(c, loaded);
+}
+
+/** Holds `c` until `work` settles, then replies OK or the error it resolved to. */
+function replyWhenDone(c: Client, work: Promise<string | null>): void {
+  let outcome: string | null = null;
+  const release = c.server.holdClient(c, 2 ** 31 - 1, () => {
+    if (outcome === null) c.reply.ok();
+    else c.reply.error(outcome);
+  });
+  void work.then((error) => {
+    outcome = error;
+    release();
+  });
 }
 
 function debug(c: Client, argv: string[]): void {
