@@ -34,8 +34,13 @@ async function runCase(c: Case, resp: 2 | 3): Promise<void> {
       }
       const [expected, actual] = replies as [Buffer | null, Buffer | null];
       const where = `${c.file}:${step.line} (RESP${resp}) ${step.text}`;
-      if (step.typeOnly) {
+      if (step.match === 'type') {
         assert.equal(actual?.[0], expected?.[0], `${where}\n  redis:   ${show(expected)}\n  redoubt: ${show(actual)}`);
+      } else if (step.match === 'within1') {
+        const int = (b: Buffer | null): number => (b?.[0] === 0x3a ? Number(b.subarray(1).toString('latin1').trim()) : NaN);
+        const [e, a] = [int(expected), int(actual)];
+        const close = Number.isInteger(e) && Number.isInteger(a) && Math.abs(a - e) <= 1;
+        assert.ok(close || show(actual) === show(expected), `${where}\n  redis:   ${show(expected)}\n  redoubt: ${show(actual)}`);
       } else {
         assert.equal(show(actual), show(expected), where);
       }

@@ -4,6 +4,8 @@
 //   ### case title            starts a case; each case runs on a fresh connection after FLUSHALL
 //   SET k v                   a command; its reply must be byte-identical on Redis and Redoubt
 //   ~ RANDOMKEY               compare only the reply's type byte (non-deterministic replies)
+//   ~1 OBJECT IDLETIME k      integer replies may differ by one (a second boundary between the
+//                             two servers' clocks); any other reply must be identical
 //   @sleep 1100               wait, e.g. for a key to expire
 //   @resp 2                   run this case in RESP2 only (or 3); by default it runs in both
 
@@ -13,7 +15,14 @@ import { join } from 'node:path';
 import { splitArgs } from '../../src/protocol/resp-parser.js';
 
 export type Step =
-  | { readonly kind: 'command'; readonly argv: string[]; readonly typeOnly: boolean; readonly line: number; readonly text: string }
+  | {
+      readonly kind: 'command';
+      readonly argv: string[];
+      /** How replies compare: byte for byte, by type byte only, or as integers within one. */
+      readonly match: 'exact' | 'type' | 'within1';
+      readonly line: number;
+      readonly text: string;
+    }
   | { readonly kind: 'sleep'; readonly ms: number };
 
 export interface Case {
@@ -48,10 +57,10 @@ export function parseCorpus(file: string, text: string): Case[] {
       current.resp = [Number(line.slice(6)) as 2 | 3];
       continue;
     }
-    const typeOnly = line.startsWith('~ ');
-    const argv = splitArgs(typeOnly ? line.slice(2) : line);
+    const match = line.startsWith('~ ') ? 'type' : line.startsWith('~1 ') ? 'within1' : 'exact';
+    const argv = splitArgs(match === 'exact' ? line : line.slice(line.indexOf(' ') + 1));
     if (argv === null || argv.length === 0) throw new Error(`${file}:${i + 1}: cannot split ${line}`);
-    current.steps.push({ kind: 'command', argv, typeOnly, line: i + 1, text: line });
+    current.steps.push({ kind: 'command', argv, match, line: i + 1, text: line });
   }
   return cases;
 }

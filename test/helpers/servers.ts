@@ -4,7 +4,7 @@
 
 import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -28,17 +28,61 @@ export interface RunningServer {
   exited(): Promise<number | null>;
 }
 
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out to any test process on this machine, one file each (named after the port,
+ * holding the owner's pid): test files run in parallel processes, and a port one of them probed
+ * free must not be given to another before its server binds it.
+ */
+const PORT_CLAIMS = join(tmpdir(), 'redoubt-test-ports');
+const claimed: string[] = [];
+
+/** Claims `port` for this process, taking over a claim whose owner is gone. */
+function claim(port: number): boolean {
+  const file = join(PORT_CLAIMS, String(port));
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      claimed.push(file);
+      return true;
+    } catch {
+      const owner = Number(readFileSync(file, { encoding: 'latin1', flag: 'r' }));
+      if (ownerAlive(owner)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function ownerAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port nothing listens on right now and no other test process holds. Chosen below Linux's
+ * ephemeral range (32768-60999), so no client's outgoing connection takes it before the server
+ * binds it, and so that port + 10000 (a cluster bus) is below that range too.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = 10000 + Math.floor(Math.random() * 12000);
+    if (claim(port) && (await canBind(port, host))) return port;
+  }
+  throw new Error('no free test port found');
 }
 
 function canConnect(port: number, host: string): Promise<boolean> {
@@ -62,6 +106,7 @@ const workDirs: string[] = [];
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
   for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+  for (const file of claimed) rmSync(file, { force: true });
 });
 
 function detach(child: ChildProcess): void {
