@@ -203,7 +203,7 @@ export const TLS_UPDATE_FAILED = 'Unable to update TLS configuration. Check serv
 
 // --- limits, audit log, command gates ---
 /** DEBUG or MODULE refused by enable-debug-command / enable-module-command, as Redis 7.0 words it. */
-export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE', option: string): string =>
+export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE' | 'MIGRATE', option: string): string =>
   `ERR ${command} command not allowed. If the ${option} option is set to "local", you can run it from a local connection, ` +
   'otherwise you need to set this option in the configuration file, and then restart the server.';
 export const debugUnknownSubcommand = (sub: string): string =>
@@ -484,3 +484,27 @@ export const WAITAOF_NUMLOCAL_RANGE = 'ERR value is out of range, value must bet
 export const WAITAOF_APPENDONLY_OFF = 'ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.';
 /** Writes refused while the AOF cannot be written (Redis's writeCommandsDeniedByDiskError, AOF case). */
 export const aofMisconf = (reason: string): string => `MISCONF Errors writing to the AOF file: ${reason}`;
+
+// --- cluster and MIGRATE ---
+export const CLUSTER_DISABLED = 'ERR This instance has cluster support disabled';
+export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
+export const SELECT_IN_CLUSTER = 'ERR SELECT is not allowed in cluster mode';
+export const MOVE_IN_CLUSTER = 'ERR MOVE is not allowed in cluster mode';
+export const SWAPDB_IN_CLUSTER = 'ERR SWAPDB is not allowed in cluster mode';
+export const COPY_DB_IN_CLUSTER = 'ERR Copying to another database is not allowed in cluster mode';
+export const INVALID_SLOT = 'ERR Invalid slot';
+export const unknownClusterNode = (id: string): string => sanitize(`ERR Unknown node ${id}`);
+export const INVALID_SLOT_OR_COUNT = 'ERR Invalid slot or number of keys';
+/** A CLUSTER subcommand an emulated single node does not serve (it manages no other nodes). */
+export const clusterEmulatedOnly = (sub: string): string =>
+  `ERR CLUSTER ${sub.toUpperCase()} is not supported by an emulated cluster node (cluster-emulated yes)`;
+/** MIGRATE waits on the network, which a transaction or a script cannot do. */
+export const MIGRATE_CANNOT_WAIT = 'ERR MIGRATE of existing keys cannot run inside MULTI/EXEC or a script';
+export const MIGRATE_KEYS_NEEDS_EMPTY_KEY = 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string';
+export const MIGRATE_IOERR_CONNECT = 'IOERR error or timeout connecting to the client';
+export const migrateIoerr = (writing: boolean): string => `IOERR error or timeout ${writing ? 'writing' : 'reading'} to target instance`;
+/** The first error line the target answered, after its leading '-' (Redis's errbuf+1). */
+export const migrateTargetError = (line: string): string => sanitize(`ERR Target instance replied with error: ${line}`);
+/** A key written on this instance while MIGRATE waited for the target: kept here, not deleted. */
+export const MIGRATE_KEY_CHANGED =
+  'ERR A key was modified during MIGRATE: the target has the value it had before, and it was kept on this instance';

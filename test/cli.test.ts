@@ -287,7 +287,7 @@ describe('startup log and shutdown', () => {
     assert.match(log, /Security: the default user has no password/);
     assert.match(log, /Security: protected mode is on/);
     assert.match(log, /Security: TLS is off/);
-    assert.match(log, /Security: DEBUG disabled, MODULE disabled, CONFIG SET of protected settings \(dir, dbfilename\) disabled/);
+    assert.match(log, /Security: DEBUG disabled, MODULE disabled, MIGRATE disabled, CONFIG SET of protected settings \(dir, dbfilename\) disabled/);
     assert.match(log, /Ready to accept connections/);
     assert.match(log, /No config file specified/);
   });

@@ -33,6 +33,7 @@ const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   monitor: { file: 'monitor.test.ts', reason: 'a stream of lines with time stamps and ports, compared with redis-server once normalized' },
   bgrewriteaof: { file: 'aof.test.ts', reason: 'writes files; its effect is checked on disk and by restarting' },
   waitaof: { file: 'aof.test.ts', reason: 'Redis 7.0 lacks it, and it needs appendonly on' },
+  migrate: { file: 'migrate.test.ts', reason: 'connects to a second server, and needs enable-migrate-command, which Redis lacks' },
 };
 
 /** Commands Redoubt adds on purpose, which Redis 7.0 does not have: name → reason. */

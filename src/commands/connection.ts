@@ -47,6 +47,10 @@ function select(c: Client, argv: string[]): void {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
+  if (c.server.cluster.emulated && id !== 0) {
+    c.reply.error(E.SELECT_IN_CLUSTER);
+    return;
+  }
   const db = c.server.dbs[id];
   if (db === undefined) {
     c.reply.error(E.DB_INDEX_OUT_OF_RANGE);

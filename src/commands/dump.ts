@@ -18,7 +18,7 @@ import type { Config } from '../config/config.js';
 /** Redis's 24-bit LRU clock, in seconds. */
 const LRU_CLOCK_MAX = (1 << 24) - 1;
 
-function rdbWriteOptions(config: Config): RdbWriteOptions {
+export function rdbWriteOptions(config: Config): RdbWriteOptions {
   return {
     compress: config.bool('rdbcompression'),
     listMaxListpackSize: config.num('list-max-listpack-size'),
@@ -156,4 +156,9 @@ export const dumpCommands: readonly CommandSpec[] = withDocs(dumpDocs, [
     tips: ['nondeterministic_output'], run: dump,
   },
   { name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'write', 'slow', 'dangerous'], keys: [key(1, 'OW', 'UPDATE')], run: restore },
+  // What MIGRATE sends in cluster mode: RESTORE, also for a slot being imported (ASKING).
+  {
+    name: 'restore-asking', arity: -4, flags: ['write', 'denyoom', 'asking'], acl: ['keyspace', 'write', 'slow', 'dangerous'],
+    keys: [key(1, 'OW', 'UPDATE')], run: restore,
+  },
 ]);

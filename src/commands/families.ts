@@ -32,6 +32,8 @@ import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './function.js';
 import { persistenceCommands } from './persistence.js';
 import { aofCommands } from './aof.js';
+import { clusterCommands } from './cluster.js';
+import { migrateCommands } from './migrate.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -65,4 +67,6 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   scriptingCommands,
   functionCommands,
   aofCommands,
+  clusterCommands,
+  migrateCommands,
 ];

@@ -277,7 +277,7 @@ function stats(s: Server): string[] {
     `pubsubshard_channels:${s.pubsub.shardChannels.size}`,
     'latest_fork_usec:0',
     'total_forks:0',
-    'migrate_cached_sockets:0',
+    `migrate_cached_sockets:${s.migrations.cachedSockets}`,
     'slave_expires_tracked_keys:0',
     'active_defrag_hits:0',
     'active_defrag_misses:0',
@@ -410,7 +410,7 @@ const SECTIONS: readonly (readonly [string, string, boolean, Section])[] = [
   ['commandstats', 'Commandstats', false, commandstats],
   ['errorstats', 'Errorstats', true, errorstats],
   ['latencystats', 'Latencystats', false, latencystats],
-  ['cluster', 'Cluster', true, () => ['cluster_enabled:0']],
+  ['cluster', 'Cluster', true, (server) => [`cluster_enabled:${server.cluster.emulated ? 1 : 0}`]],
   ['keyspace', 'Keyspace', true, keyspace],
 ];
 

@@ -151,6 +151,10 @@ function renamenx(c: Client, argv: string[]): void {
 }
 
 function move(c: Client, argv: string[]): void {
+  if (c.server.cluster.emulated) {
+    c.reply.error(E.MOVE_IN_CLUSTER);
+    return;
+  }
   const src = c.db;
   const dst = dbArg(c, arg(argv, 2));
   if (dst === null) return;
@@ -196,6 +200,10 @@ function copy(c: Client, argv: string[]): void {
       c.reply.error(E.SYNTAX);
       return;
     }
+  }
+  if (c.server.cluster.emulated && (src.id !== 0 || dst.id !== 0)) {
+    c.reply.error(E.COPY_DB_IN_CLUSTER);
+    return;
   }
   const from = arg(argv, 1);
   const to = arg(argv, 2);
@@ -313,6 +321,10 @@ function flushall(c: Client, argv: string[]): void {
 }
 
 function swapdb(c: Client, argv: string[]): void {
+  if (c.server.cluster.emulated) {
+    c.reply.error(E.SWAPDB_IN_CLUSTER);
+    return;
+  }
   const id1 = intArg(c, arg(argv, 1), E.INVALID_FIRST_DB);
   if (id1 === null) return;
   const id2 = intArg(c, arg(argv, 2), E.INVALID_SECOND_DB);

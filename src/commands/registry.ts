@@ -93,7 +93,8 @@ export class Command {
     this.isFast = f.has('fast');
     this.movableKeys = legacyRange(spec).movable;
     this.mayReplicate = this.isWrite || f.has('may_replicate');
-    this.gate = f.has('protected') ? (PROTECTED_GATES.get(parent !== null ? parent.spec.name : spec.name) ?? null) : null;
+    const gate = PROTECTED_GATES.get(parent !== null ? parent.spec.name : spec.name) ?? null;
+    this.gate = gate !== null && (f.has('protected') || gate.unflagged === true) ? gate : null;
     this.channels = CHANNEL_ARGS.get(this.fullName) ?? null;
     this.allowedWhenSubscribed = RESP2_SUBSCRIBED_ALLOWED.has(this.fullName);
     this.runsInMulti = RUN_IN_MULTI.has(this.fullName);

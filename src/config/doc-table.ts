@@ -33,6 +33,8 @@ export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'auth-failure-user-rate',
   'auth-failure-user-burst',
   'auth-timeout',
+  'enable-migrate-command',
+  'cluster-emulated',
 ]);
 
 /** Defaults that depend on how the server was started, described instead of shown. */

@@ -184,6 +184,7 @@ const table = [
   enm('enable-protected-configs', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('enable-debug-command', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('enable-module-command', PROTECTED_ACTION, 'no', IMMUTABLE),
+  enm('enable-migrate-command', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no'),
 
   // --- snapshotting (RDB) and AOF (AOF not implemented yet: only "off") ---
@@ -289,8 +290,9 @@ const table = [
   int('active-expire-effort', 1n, 10n, 1),
   bool('activerehashing', true),
 
-  // --- cluster (not implemented yet: cluster-enabled stays no) ---
+  // --- cluster (cluster-enabled stays no; cluster-emulated presents one node owning every slot) ---
   bool('cluster-enabled', false, { immutable: true, ...off('cluster mode', 'no') }),
+  bool('cluster-emulated', false, IMMUTABLE),
   str('cluster-config-file', 'nodes.conf', IMMUTABLE),
   int('cluster-port', 0n, 65535n, 0, IMMUTABLE),
   int('cluster-node-timeout', 0n, LONG_MAX, 15000),

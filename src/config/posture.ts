@@ -130,6 +130,7 @@ export function securityPosture(config: Config, addresses: readonly BoundAddress
     text:
       `Security: ${gate(config.str('enable-debug-command'), 'DEBUG')}, ` +
       `${gate(config.str('enable-module-command'), 'MODULE')}, ` +
+      `${gate(config.str('enable-migrate-command'), 'MIGRATE')}, ` +
       gate(config.str('enable-protected-configs'), 'CONFIG SET of protected settings (dir, dbfilename)'),
   });
   const hosts = addresses.filter((a) => a.family === 'tcp').map((a) => a.host);

@@ -1,5 +1,6 @@
-// Command gates: DEBUG and MODULE (the commands Redis flags CMD_PROTECTED) run only when
-// enable-debug-command / enable-module-command allow it — "yes" for everyone, "local" for
+// Command gates: DEBUG and MODULE (the commands Redis flags CMD_PROTECTED), and MIGRATE (which
+// makes the server connect out), run only when enable-debug-command / enable-module-command /
+// enable-migrate-command allow it — "yes" for everyone, "local" for
 // loopback and unix-socket clients, "no" (the default) for nobody. Redis checks this right
 // after arity, before authentication, so an unauthenticated client learns nothing more.
 
@@ -26,12 +27,14 @@ export function allowProtectedAction(config: Config, option: ProtectedOption, c:
 }
 
 /** The enable-* directives (no|yes|local). */
-type ProtectedOption = 'enable-debug-command' | 'enable-module-command' | 'enable-protected-configs';
+type ProtectedOption = 'enable-debug-command' | 'enable-module-command' | 'enable-migrate-command' | 'enable-protected-configs';
 
 /** The directive that allows a protected command, and the name its refusal gives. */
 export interface ProtectedGate {
-  readonly label: 'DEBUG' | 'MODULE';
+  readonly label: 'DEBUG' | 'MODULE' | 'MIGRATE';
   readonly option: Exclude<ProtectedOption, 'enable-protected-configs'>;
+  /** Gated although Redis does not flag it `protected` (COMMAND INFO must still show Redis's flags). */
+  readonly unflagged?: true;
 }
 
 /**
@@ -41,6 +44,9 @@ export interface ProtectedGate {
 export const PROTECTED_GATES: ReadonlyMap<string, ProtectedGate> = new Map<string, ProtectedGate>([
   ['debug', { label: 'DEBUG', option: 'enable-debug-command' }],
   ['module', { label: 'MODULE', option: 'enable-module-command' }],
+  // Not flagged protected by Redis, but it connects to any host and port it is given and sends
+  // data there: the same rule as DEBUG and MODULE keeps it off until the operator allows it.
+  ['migrate', { label: 'MIGRATE', option: 'enable-migrate-command', unflagged: true }],
 ]);
 
 /**

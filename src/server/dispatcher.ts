@@ -1,6 +1,6 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script →
+// ACL → cluster slots (CROSSSLOT) → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script →
 // CLIENT PAUSE → MULTI queueing → execute → propagate (server/propagation.ts) → statistics. Handlers
 // never re-check policy; whatever reaches them is allowed. Every policy the gate reads is a field
 // of the Command, computed when the table was built: no lookup per request.
@@ -10,7 +10,7 @@ import type { Command, Unresolved } from '../commands/registry.js';
 import type { Client } from './client.js';
 import { protectedCommandAllowed } from '../security/gates.js';
 import { aclDenial } from '../security/acl/gate.js';
-import { execAbort, flagTransaction, queueCommand } from './multi.js';
+import { discardTransaction, execAbort, flagTransaction, queueCommand } from './multi.js';
 import { busyRefusal } from './busy.js';
 import { refusedForMemory } from './memory.js';
 import { trackLatency } from './latency-histogram.js';
@@ -40,6 +40,18 @@ export function dispatch(c: Client, argv: string[]): void {
   const denied = aclDenial(c, cmd, argv);
   if (denied !== null) {
     reject(c, cmd, denied, argv);
+    return;
+  }
+  // Cluster mode: keys in more than one slot are refused; a refused EXEC ends its transaction.
+  const crossSlot = server.cluster.emulated ? server.cluster.refusal(c, cmd, argv) : null;
+  if (crossSlot !== null) {
+    if (cmd.fullName === 'exec') {
+      cmd.stats.rejected++;
+      discardTransaction(c);
+      c.reply.error(crossSlot);
+    } else {
+      reject(c, cmd, crossSlot, argv);
+    }
     return;
   }
   if (refusedForMemory(c, cmd, argv)) {
@@ -93,6 +105,8 @@ export function dispatch(c: Client, argv: string[]): void {
   }
   // A write to a large key a background save has not written yet waits for it, not the event loop.
   if (cmd.isWrite && server.rdb.holdWrite(c, cmd, argv)) return;
+  // A write to a key MIGRATE is transferring waits until the transfer ends (server/migrate.ts).
+  if (server.migrations.holds(c, cmd, argv)) return;
   call(c, cmd, argv);
 }
 

@@ -46,6 +46,8 @@ import type { LoadingState, LoadStats } from './rdb-load.js';
 import { RdbSaver } from './rdb-save.js';
 import { Propagation } from './propagation.js';
 import { Aof } from './aof.js';
+import { ClusterState } from './cluster.js';
+import { Migrations } from './migrate.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -247,6 +249,10 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly tls = new TlsListeners();
   /** SAVE, BGSAVE, save points and the state INFO persistence reports. */
   readonly rdb: RdbSaver = new RdbSaver(this);
+  /** Standalone, or one node emulating a cluster that owns every slot (cluster-emulated). */
+  readonly cluster: ClusterState;
+  /** MIGRATE's cached connections and the keys it has in flight. */
+  readonly migrations: Migrations;
 
   /**
    * `commands`: the table, after rename-command; `startupUsers`: the `user` lines of the
@@ -268,6 +274,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.acl = new Acl(this, commands.universe, startupUsers);
     this.pubsub = new PubSub(this);
     this.watch = new WatchTable(this.keyspaceListeners);
+    this.cluster = new ClusterState(config.bool('cluster-emulated'), this.dbs, this.keyspaceListeners);
+    this.migrations = new Migrations(this.keyspaceListeners);
     this.tracking = new Tracking(
       (id) => this.clients.get(id),
       () => this.clients.values(),
@@ -716,6 +724,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.evictor.stop();
     // What is acknowledged is on disk before anyone is let go.
     this.aof.stop();
+    this.migrations.closeAll();
     for (const c of this.clients.values()) {
       c.flush();
       this.closeClient(c);

@@ -1,0 +1,188 @@
+// Hash slots and the emulated single-shard cluster (docs/cluster.md): with `cluster-emulated yes`
+// one Redoubt answers cluster-aware clients as a one-node cluster owning all 16384 slots, and the
+// gate refuses what Redis Cluster refuses (CROSSSLOT, SELECT of another database). The per-slot
+// key index behind COUNTKEYSINSLOT and GETKEYSINSLOT is built on first use and kept by the
+// keyspace listener, so a server that never asks pays nothing.
+
+import { randomBytes } from 'node:crypto';
+import * as E from '../errors.js';
+import type { Database, KeyspaceEvents } from '../store/database.js';
+import type { Command } from '../commands/registry.js';
+import type { Client } from './client.js';
+
+export const CLUSTER_SLOTS = 16384;
+
+/** CRC16-CCITT (XMODEM), as Redis's crc16.c: polynomial 0x1021, initial 0. */
+function crc16Table(): Uint16Array {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[i] = crc;
+  }
+  return table;
+}
+
+const CRC16 = crc16Table();
+
+function crc16(s: string, from: number, to: number): number {
+  let crc = 0;
+  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ (CRC16[((crc >> 8) ^ s.charCodeAt(i)) & 0xff] ?? 0);
+  return crc;
+}
+
+/**
+ * Redis's keyHashSlot for a binary (latin1) key: the slot of the hash tag, the part between the
+ * first `{` and the next `}`, when that part is not empty; otherwise of the whole key.
+ */
+export function keyHashSlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close !== -1 && close !== open + 1) return crc16(key, open + 1, close) & (CLUSTER_SLOTS - 1);
+  }
+  return crc16(key, 0, key.length) & (CLUSTER_SLOTS - 1);
+}
+
+/** Keys of database 0 by slot, kept current by keyspace events once built. */
+class SlotIndex implements Partial<KeyspaceEvents> {
+  private readonly bySlot = new Map<number, Set<string>>();
+  private count = 0;
+
+  constructor(private readonly db: Database) {
+    for (const key of db.data.keys()) this.add(key);
+  }
+
+  /** False when the index and the database disagree on the number of keys (a bulk load): rebuild. */
+  get valid(): boolean {
+    return this.count === this.db.data.size;
+  }
+
+  keys(slot: number): ReadonlySet<string> {
+    return this.bySlot.get(slot) ?? new Set();
+  }
+
+  modified(db: Database, key: string): void {
+    if (db !== this.db) return;
+    if (db.data.has(key)) this.add(key);
+    else this.remove(key);
+  }
+
+  flushed(db: Database): void {
+    if (db !== this.db) return;
+    this.bySlot.clear();
+    this.count = 0;
+  }
+
+  private add(key: string): void {
+    const slot = keyHashSlot(key);
+    let set = this.bySlot.get(slot);
+    if (set === undefined) {
+      set = new Set();
+      this.bySlot.set(slot, set);
+    }
+    if (!set.has(key)) {
+      set.add(key);
+      this.count++;
+    }
+  }
+
+  private remove(key: string): void {
+    const slot = keyHashSlot(key);
+    const set = this.bySlot.get(slot);
+    if (set === undefined || !set.delete(key)) return;
+    this.count--;
+    if (set.size === 0) this.bySlot.delete(slot);
+  }
+}
+
+/** The server's cluster face: off (standalone, Redis's cluster-enabled no) or emulated. */
+export class ClusterState implements Partial<KeyspaceEvents> {
+  /** This node's name: 40 hex characters, new at every start (an emulated node has no nodes.conf). */
+  readonly myId = randomBytes(20).toString('hex');
+  private index: SlotIndex | null = null;
+
+  constructor(
+    readonly emulated: boolean,
+    private readonly dbs: readonly Database[],
+    listeners: Partial<KeyspaceEvents>[],
+  ) {
+    if (emulated) listeners.push(this);
+  }
+
+  /** The keys of `slot` (database 0, as cluster mode has only that one). */
+  slotKeys(slot: number): ReadonlySet<string> {
+    const db0 = this.dbs[0];
+    if (db0 === undefined) return new Set();
+    let index = this.index;
+    if (index === null || !index.valid) {
+      index = new SlotIndex(db0);
+      this.index = index;
+    }
+    return index.keys(slot);
+  }
+
+  modified(db: Database, key: string): void {
+    this.index?.modified(db, key);
+  }
+
+  flushed(db: Database): void {
+    this.index?.flushed(db);
+  }
+
+  swapped(): void {
+    this.index = null;
+  }
+
+  /**
+   * The gate's step for cluster mode (Redis's getNodeByQuery on a node owning every slot): the
+   * CROSSSLOT error when the keys (or shard channels) of the command — of every queued command,
+   * for EXEC — are not all in one slot, else null.
+   */
+  refusal(c: Client, cmd: Command, argv: readonly string[]): string | null {
+    if (!this.emulated || c.kind === 'master' || c.socket === null) return null;
+    if (cmd.fullName === 'exec') {
+      const m = c.multi;
+      if (m === null) return null;
+      let slot = -1;
+      let first: string | null = null;
+      for (const q of m.commands) {
+        const r = this.slotOf(q.cmd, q.argv, slot, first);
+        if (r === null) return E.CROSSSLOT;
+        slot = r.slot;
+        first = r.first;
+      }
+      return null;
+    }
+    if (cmd.spec.keys.length === 0 && !cmd.movableKeys) return null;
+    return this.slotOf(cmd, argv, -1, null) === null ? E.CROSSSLOT : null;
+  }
+
+  /** The slot the keys share so far (-1: no key yet), or null when they span slots. */
+  private slotOf(
+    cmd: Command,
+    argv: readonly string[],
+    slot: number,
+    first: string | null,
+  ): { slot: number; first: string | null } | null {
+    for (const pos of clusterKeyPositions(cmd, argv)) {
+      const key = argv[pos];
+      if (key === undefined) continue;
+      if (first === null) {
+        first = key;
+        slot = keyHashSlot(key);
+      } else if (key !== first && keyHashSlot(key) !== slot) {
+        return null;
+      }
+    }
+    return { slot, first };
+  }
+}
+
+/** The arguments Redis routes a command by: its keys, and the channels of sharded pub/sub. */
+function clusterKeyPositions(cmd: Command, argv: readonly string[]): number[] {
+  const name = cmd.fullName;
+  if (name === 'spublish') return [1];
+  if (name === 'ssubscribe' || name === 'sunsubscribe') return argv.map((_, i) => i).slice(1);
+  return cmd.keyRefs(argv).map((k) => k.pos);
+}
