@@ -59,7 +59,7 @@ run_suite() {
     out="$results/$name.out"; log="$results/$name.server.log"
     port=$(free_port)
     # shellcheck disable=SC2086
-    node "$here/dist/src/cli/main.js" --port "$port" --save '' --enable-debug-command yes \
+    node "$here/dist/src/cli/main.js" --port "$port" --save '' --enable-debug-command yes --enable-migrate-command yes \
       --enable-protected-configs yes --enable-module-command yes ${REDOUBT_ARGS:-} >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -184,7 +184,7 @@ const table = [
   enm('enable-protected-configs', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('enable-debug-command', PROTECTED_ACTION, 'no', IMMUTABLE),
   enm('enable-module-command', PROTECTED_ACTION, 'no', IMMUTABLE),
-  enm('enable-migrate-command', PROTECTED_ACTION, 'no', IMMUTABLE),
+  enm('enable-migrate-command', PROTECTED_ACTION, 'no', { protected: true }),
   enm('sanitize-dump-payload', ['no', 'yes', 'clients'], 'no'),
 
   // --- snapshotting (RDB) and AOF (AOF not implemented yet: only "off") ---
@@ -292,7 +292,7 @@ const table = [
 
   // --- cluster (cluster-enabled stays no; cluster-emulated presents one node owning every slot) ---
   bool('cluster-enabled', false, { immutable: true, ...off('cluster mode', 'no') }),
-  bool('cluster-emulated', false, IMMUTABLE),
+  bool('cluster-emulated', false),
   str('cluster-config-file', 'nodes.conf', IMMUTABLE),
   int('cluster-port', 0n, 65535n, 0, IMMUTABLE),
   int('cluster-node-timeout', 0n, LONG_MAX, 15000),

@@ -100,17 +100,27 @@ class SlotIndex implements Partial<KeyspaceEvents> {
 export class ClusterState implements Partial<KeyspaceEvents> {
   /** This node's name: 40 hex characters, new at every start (an emulated node has no nodes.conf). */
   readonly myId = randomBytes(20).toString('hex');
+  private on = false;
   private index: SlotIndex | null = null;
 
   constructor(
-    readonly emulated: boolean,
     private readonly dbs: readonly Database[],
     listeners: Partial<KeyspaceEvents>[],
   ) {
-    if (emulated) listeners.push(this);
+    listeners.push(this);
   }
 
   /** The keys of `slot` (database 0, as cluster mode has only that one). */
+  /** cluster-emulated (CONFIG SET may change it). */
+  get emulated(): boolean {
+    return this.on;
+  }
+
+  set emulated(on: boolean) {
+    this.on = on;
+    if (!on) this.index = null;
+  }
+
   slotKeys(slot: number): ReadonlySet<string> {
     const db0 = this.dbs[0];
     if (db0 === undefined) return new Set();

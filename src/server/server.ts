@@ -274,7 +274,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.acl = new Acl(this, commands.universe, startupUsers);
     this.pubsub = new PubSub(this);
     this.watch = new WatchTable(this.keyspaceListeners);
-    this.cluster = new ClusterState(config.bool('cluster-emulated'), this.dbs, this.keyspaceListeners);
+    this.cluster = new ClusterState(this.dbs, this.keyspaceListeners);
     this.migrations = new Migrations(this.keyspaceListeners);
     this.tracking = new Tracking(
       (id) => this.clients.get(id),
@@ -376,6 +376,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   /** Pushes config values that live outside the table into the parts that use them. */
   applyConfig(): void {
     const c = this.config;
+    this.cluster.emulated = c.bool('cluster-emulated');
     const policy = c.str('maxmemory-policy');
     this.store.access.lfu = policy.endsWith('lfu');
     this.store.access.logFactor = c.num('lfu-log-factor');
