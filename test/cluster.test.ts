@@ -181,7 +181,7 @@ describe('cluster clients against one emulated node', () => {
       assert.deepEqual(await c.multi().set('{nr}t', '1').incr('{nr}t').exec(), ['OK', 2]);
       assert.equal(c.masters.length, 1);
     } finally {
-      await c.quit();
+      await c.close();
     }
   });
 
@@ -190,7 +190,7 @@ describe('cluster clients against one emulated node', () => {
     assert.equal((await run('redis-cli', ['-c', '-p', p, 'SET', 'cli:k', 'v'])).stdout, 'OK\n');
     assert.equal((await run('redis-cli', ['-c', '-p', p, 'GET', 'cli:k'])).stdout, 'v\n');
     const check = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${p}`]);
-    const out = check.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+    const out = check.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
     assert.match(out, /\[OK\] All nodes agree about slots configuration\./);
     assert.match(out, /\[OK\] All 16384 slots covered\./);
     assert.match(out, /slots:\[0-16383\] \(16384 slots\) master/);

@@ -19,7 +19,7 @@ const MAX_LINE = 1023;
 /** What a target may send beyond the lines asked for before the exchange is given up. */
 const MAX_BUFFERED = 64 * 1024;
 
-export type ExchangeFailure = 'connect' | 'write' | 'read';
+type ExchangeFailure = 'connect' | 'write' | 'read';
 
 /** One connection to a target, cached by "host:port". */
 export interface MigrateLink {
@@ -257,66 +257,69 @@ export class Migrations implements Partial<KeyspaceEvents> {
     const link = this.links.get(target.name);
     const lines: string[] = [];
     if (link === undefined || link.ended) return { lines, failure: 'write', timedOut: false };
-    let phase: ExchangeFailure = 'write';
-    let timedOut = false;
+    // Mutated by the callbacks below; one object, so the checks after `await` read it as mutable.
+    const st: { phase: ExchangeFailure; timedOut: boolean; failed: boolean; timer: NodeJS.Timeout | null } = {
+      phase: 'write',
+      timedOut: false,
+      failed: false,
+      timer: null,
+    };
     let settle: () => void = () => {};
     const progress = new Promise<void>((resolve) => {
       settle = resolve;
     });
-    let timer: NodeJS.Timeout | null = null;
     const arm = (): void => {
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
+      if (st.timer !== null) clearTimeout(st.timer);
+      st.timer = setTimeout(() => {
+        st.timedOut = true;
         settle();
       }, timeoutMs);
     };
     arm();
-    let failed = false;
     const consume = (): void => {
       while (lines.length < count) {
         const nl = link.pending.indexOf(0x0a);
         if (nl === -1) {
-          if (link.pending.length > MAX_LINE) failed = true;
+          if (link.pending.length > MAX_LINE) st.failed = true;
           break;
         }
         if (nl > MAX_LINE) {
-          failed = true;
+          st.failed = true;
           break;
         }
         const end = nl > 0 && link.pending[nl - 1] === 0x0d ? nl - 1 : nl;
         const line = link.pending.latin1Slice(0, end);
         link.pending = link.pending.subarray(nl + 1);
         if (line[0] !== '+' && line[0] !== '-') {
-          failed = true;
+          st.failed = true;
           break;
         }
         lines.push(line);
         arm();
       }
-      if (failed || lines.length === count || link.ended) settle();
+      if (st.failed || lines.length === count || link.ended) settle();
     };
     link.wake = consume;
     link.socket.write(request, (err) => {
       if (err) {
-        failed = true;
+        st.failed = true;
         settle();
         return;
       }
-      phase = 'read';
+      st.phase = 'read';
       arm();
       consume();
     });
-    if (link.socket.writableLength === 0) phase = 'read';
+    if (link.socket.writableLength === 0) st.phase = 'read';
     await progress;
-    if (timer !== null) clearTimeout(timer);
+    if (st.timer !== null) clearTimeout(st.timer);
     link.wake = null;
-    const complete = !failed && !timedOut && lines.length === count;
+    const complete = !st.failed && !st.timedOut && lines.length === count;
     if (!complete || link.pending.length !== 0) {
       this.close(link);
       // A reply too many after a complete exchange is not ours to judge: the keys did move.
       if (complete) return { lines, failure: null, timedOut: false };
-      return { lines, failure: phase, timedOut };
+      return { lines, failure: st.phase, timedOut: st.timedOut };
     }
     this.touch(link);
     return { lines, failure: null, timedOut: false };
