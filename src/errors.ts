@@ -493,6 +493,9 @@ export const MOVE_IN_CLUSTER = 'ERR MOVE is not allowed in cluster mode';
 export const SWAPDB_IN_CLUSTER = 'ERR SWAPDB is not allowed in cluster mode';
 export const COPY_DB_IN_CLUSTER = 'ERR Copying to another database is not allowed in cluster mode';
 export const INVALID_SLOT = 'ERR Invalid slot';
+export const SCRIPT_NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+export const SCRIPT_NON_LOCAL_KEY = 'ERR Script attempted to access a non local key in a cluster node';
+export const SCRIPT_CROSS_SLOT = 'ERR Script attempted to access keys that do not hash to the same slot';
 export const unknownClusterNode = (id: string): string => sanitize(`ERR Unknown node ${id}`);
 export const INVALID_SLOT_OR_COUNT = 'ERR Invalid slot or number of keys';
 /** A CLUSTER subcommand an emulated single node does not serve (it manages no other nodes). */

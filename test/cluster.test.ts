@@ -63,6 +63,20 @@ describe('emulated cluster replies as a one-node Redis Cluster', () => {
       ['MULTI'], ['SET', 'a', '1'], ['SET', 'b', '1'], ['EXEC'],
       ['MULTI'], ['SET', '{a}1', '1'], ['MSET', 'a', '1', 'b', '2'], ['EXEC'],
       ['MULTI'], ['SET', '{a}1', '1'], ['GET', '{a}2'], ['EXEC'],
+      // Scripts: each command's keys in one slot; a script with flags stays in its declared keys' slot.
+      ['EVAL', "return redis.call('mget','a','b')", '0'],
+      ['EVAL', "redis.call('set','a','1'); return redis.call('set','b','1')", '0'],
+      ['EVAL', "#!lua\nredis.call('set','a','1'); return redis.call('set','b','1')", '0'],
+      ['EVAL', "#!lua\nreturn redis.call('set',KEYS[1],'1')", '1', 'a'],
+      ['EVAL', "#!lua\nreturn redis.call('set','b','1')", '1', 'a'],
+      ['EVAL', "#!lua\nreturn redis.pcall('set','b','1')", '1', 'a'],
+      ['EVAL', "#!lua flags=allow-cross-slot-keys\nredis.call('set','a','1'); return redis.call('set','b','1')", '0'],
+      ['EVAL', "#!lua flags=no-cluster\nreturn 1", '0'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get','{a}1')", '1', '{a}2'],
+      ['FUNCTION', 'LOAD', "#!lua name=cl\nredis.register_function{function_name='nc', callback=function() return 1 end, flags={'no-cluster'}}\n" +
+        "redis.register_function('cs', function() redis.call('set','a','1') return redis.call('set','b','1') end)\n" +
+        "redis.register_function{function_name='ok', callback=function() redis.call('set','a','1') return redis.call('set','b','1') end, flags={'allow-cross-slot-keys'}}"],
+      ['FCALL', 'nc', '0'], ['FCALL', 'cs', '0'], ['FCALL', 'ok', '0'], ['FUNCTION', 'DELETE', 'cl'],
       ['CLUSTER', 'COUNTKEYSINSLOT', '15495'], ['CLUSTER', 'COUNTKEYSINSLOT', '0'],
       ['INFO', 'cluster'],
     ];

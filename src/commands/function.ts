@@ -13,7 +13,7 @@ import { feedMonitors } from '../server/dispatcher.js';
 import { readNumkeys, runScript } from './scripting.js';
 import { globMatch } from '../store/glob.js';
 import { killScript } from '../scripting/script-run.js';
-import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, flagNames } from '../scripting/functions.js';
+import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_NO_CLUSTER, FLAG_NO_WRITES, flagNames } from '../scripting/functions.js';
 import { dumpFunctions, readFunctions } from '../scripting/function-dump.js';
 
 // --- FCALL, FCALL_RO ---
@@ -47,7 +47,12 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
     return;
   }
-  const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false, allowOom };
+  if ((fn.flags & FLAG_NO_CLUSTER) !== 0 && c.server.cluster.emulated) {
+    c.reply.error(E.SCRIPT_NO_CLUSTER);
+    return;
+  }
+  const allowCrossSlot = (fn.flags & FLAG_ALLOW_CROSS_SLOT) !== 0;
+  const target = { engine: functions.engine, ref: fn.ref, name: fn.name, asGlobals: false, allowOom, allowCrossSlot };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || noWrites, argv);
 }
 

@@ -60,7 +60,14 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
     return;
   }
-  const target = { engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true, allowOom: !flags.compat && flags.allowOom };
+  if (!flags.compat && flags.noCluster && c.server.cluster.emulated) {
+    c.reply.error(E.SCRIPT_NO_CLUSTER);
+    return;
+  }
+  const target = {
+    engine: scripting.engine, ref: script.ref, name: script.sha, asGlobals: true,
+    allowOom: !flags.compat && flags.allowOom, allowCrossSlot: flags.compat || flags.allowCrossSlot,
+  };
   runScript(c, target, argv.slice(3, 3 + n), argv.slice(3 + n), readOnly || (!flags.compat && flags.noWrites), argv);
 }
 
@@ -91,6 +98,8 @@ export interface ScriptTarget {
   readonly asGlobals: boolean;
   /** Declared allow-oom (a shebang flag or a function flag). */
   readonly allowOom: boolean;
+  /** May use keys of several slots in cluster mode (allow-cross-slot-keys, or an EVAL without flags). */
+  readonly allowCrossSlot: boolean;
 }
 
 /**
@@ -109,6 +118,7 @@ export function runScript(c: Client, script: ScriptTarget, keys: string[], args:
     asGlobals: script.asGlobals,
     readOnly,
     allowOom: script.allowOom,
+    allowCrossSlot: script.allowCrossSlot,
     after: () => scripting.afterRun(),
   });
 }

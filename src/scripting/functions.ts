@@ -13,6 +13,8 @@ const LOAD_TIMEOUT_MS = 500;
 
 export const FLAG_NO_WRITES = 1;
 export const FLAG_ALLOW_OOM = 2;
+export const FLAG_NO_CLUSTER = 8;
+export const FLAG_ALLOW_CROSS_SLOT = 16;
 
 export interface FunctionInfo extends RegisteredFunction {
   readonly library: Library;

@@ -101,6 +101,18 @@ export class ScriptClient {
       const overMaxmemory = !run.allowOom && !run.wrote && c.server.evictor.oomAtCommandStart;
       if (overMaxmemory || c.server.memory.refuseWrite(argv)) return E.OOM;
     }
+    // Cluster mode (Redis's scriptVerifyClusterState): one command's keys in one slot, and all of
+    // the script's in the slot of its declared keys unless it may cross slots.
+    const caller = run.caller;
+    if (c.server.cluster.emulated && caller.socket !== null && caller.kind !== 'master') {
+      run.slot ??= c.server.cluster.declaredSlot(run.invocation.keys);
+      const slot = c.server.cluster.commandSlot(cmd, argv);
+      if (slot === null) return E.SCRIPT_NON_LOCAL_KEY;
+      if (slot !== -1 && !run.allowCrossSlot) {
+        if (run.slot === -1) run.slot = slot;
+        else if (run.slot !== slot) return E.SCRIPT_CROSS_SLOT;
+      }
+    }
     return cmd;
   }
 }

@@ -28,6 +28,8 @@ export interface ScriptInvocation {
   readonly readOnly: boolean;
   /** The script declared allow-oom: its writes run past maxmemory (Redis's SCRIPT_ALLOW_OOM). */
   readonly allowOom: boolean;
+  /** In cluster mode, its commands may use keys of several slots (allow-cross-slot-keys, or an EVAL without flags). */
+  readonly allowCrossSlot?: boolean;
   /** Runs once the script has ended and its reply is written (e.g. to collect the Lua heap). */
   readonly after?: () => void;
 }
@@ -44,6 +46,9 @@ export class ScriptRun {
   readonly argv: readonly string[];
   readonly readOnly: boolean;
   readonly allowOom: boolean;
+  readonly allowCrossSlot: boolean;
+  /** In cluster mode, the slot its keys are in so far (Redis's original_c->slot): -1 for none yet, null until first needed. */
+  slot: number | null = null;
   /** performance.now() when the script started. */
   readonly started = performance.now();
   /** A write command was admitted: SCRIPT KILL answers UNKILLABLE (Redis's SCRIPT_WRITE_DIRTY). */
@@ -76,6 +81,7 @@ export class ScriptRun {
     this.name = invocation.name;
     this.readOnly = invocation.readOnly;
     this.allowOom = invocation.allowOom;
+    this.allowCrossSlot = invocation.allowCrossSlot ?? false;
     this.caller = caller;
     this.argv = argv;
     this.command = caller.current;

@@ -168,6 +168,17 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     return this.slotOf(cmd, argv, -1, null) === null ? E.CROSSSLOT : null;
   }
 
+  /** The slot of a command's keys (-1: it has none), or null when they span slots. */
+  commandSlot(cmd: Command, argv: readonly string[]): number | null {
+    return this.slotOf(cmd, argv, -1, null)?.slot ?? null;
+  }
+
+  /** The slot of a script's declared keys (-1: none); the gate refused them if they span slots. */
+  declaredSlot(keys: readonly string[]): number {
+    const first = keys[0];
+    return first === undefined ? -1 : keyHashSlot(first);
+  }
+
   /** The slot the keys share so far (-1: no key yet), or null when they span slots. */
   private slotOf(
     cmd: Command,
