@@ -195,8 +195,10 @@ describe('MIGRATE propagation and atomicity', () => {
       const m = await client(src.port);
       const w = await client(src.port);
       await m.call('SET', 'fly', 'old');
+      await m.call('CONFIG', 'SET', 'slowlog-log-slower-than', '200000');
+      await m.call('SLOWLOG', 'RESET');
       const t0 = Date.now();
-      m.write(RawClient.encode(['MIGRATE', '127.0.0.1', String(port), 'fly', '0', '5000']));
+      m.write(RawClient.encode(['MIGRATE', '127.0.0.1', String(port), 'fly', '0', '5000', 'AUTH', 'pw']));
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(await w.call('GET', 'fly'), '$3\r\nold\r\n');
       assert.ok(Date.now() - t0 < 350, 'a read answers while MIGRATE waits');
@@ -208,6 +210,12 @@ describe('MIGRATE propagation and atomicity', () => {
       assert.ok(Date.now() - t0 >= 400);
       // The SET ran after the DEL: the new value is here, not lost.
       assert.equal(await w.call('GET', 'fly'), '$3\r\nnew\r\n');
+      // The slow log has MIGRATE with the whole wait, and its password redacted.
+      const log = await w.call('SLOWLOG', 'GET');
+      assert.match(log, /^\*1\r\n/);
+      assert.ok(log.includes('$7\r\nMIGRATE\r\n') && log.includes('$4\r\nAUTH\r\n$10\r\n(redacted)\r\n'), log);
+      const usec = Number(/^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:(\d+)\r\n/.exec(log)?.[1]);
+      assert.ok(usec >= 400_000, `slow log duration ${usec}`);
     } finally {
       for (const s of replies) s.destroy();
       slow.close();

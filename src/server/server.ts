@@ -322,8 +322,15 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       then();
       // The reply comes after call() finished: count a failure as call() would have.
       if (cmd !== null && this.stats.errorReplies !== errors) cmd.stats.failed++;
+      // The slow log sees the whole wait, as it sees Redis's blocking MIGRATE or DEBUG RELOAD.
+      const entry = c.blockedEntry;
+      if (entry !== null) {
+        c.blockedEntry = null;
+        this.slowlog.record(c, entry.cmd, entry.argv, entry.usec + Math.round((performance.now() - heldAt) * 1000));
+      }
       if (!c.closed) this.resumeUnblocked(c);
     };
+    const heldAt = performance.now();
     const timer = setTimeout(fire, ms);
     return fire;
   }
