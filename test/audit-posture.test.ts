@@ -79,9 +79,12 @@ describe('--check-config and redoubt audit judge a configuration alike', () => {
   });
 
   test('a common password and opened gates, audited with that password', async () => {
-    const r = await bothJudges(['--requirepass', 'foobared', '--enable-debug-command', 'yes', '--enable-module-command', 'local', '--enable-protected-configs', 'local'], { args: ['--allow-plaintext-auth'], password: 'foobared' });
+    const r = await bothJudges(
+      ['--requirepass', 'foobared', '--enable-debug-command', 'yes', '--enable-module-command', 'local', '--enable-protected-configs', 'local', '--enable-migrate-command', 'yes'],
+      { args: ['--allow-plaintext-auth'], password: 'foobared' },
+    );
     assert.equal(r.endpoint.authenticatedAs, 'default');
-    assert.deepEqual(r.checkConfig, ['high enable-debug-command', 'low enable-protected-configs', 'medium enable-module-command', 'medium weak-password']);
+    assert.deepEqual(r.checkConfig, ['high enable-debug-command', 'high enable-migrate-command', 'low enable-protected-configs', 'medium enable-module-command', 'medium weak-password']);
     assert.deepEqual(r.audit, r.checkConfig);
   });
 

@@ -26,6 +26,7 @@ const CONFIG_PARAMS = [
   // Redoubt's own; other servers answer an empty list, and the checks that need them stay silent.
   'trusted-networks',
   'audit-log',
+  'enable-migrate-command',
 ] as const;
 
 /** Key names left by known attacks: the SSH-key file write, cryptominer cron payloads, ransom notes. */

@@ -89,11 +89,12 @@ function openDoor(f: HardeningFacts): string | null {
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
-/** Dangerous-command gates: severity of `yes` and of `local`. */
-const GATES: readonly { readonly name: string; readonly what: string; readonly local: Severity }[] = [
+/** Dangerous-command gates: severity of `yes` and of `local`; `redoubt`: a gate only Redoubt has. */
+const GATES: readonly { readonly name: string; readonly what: string; readonly local: Severity; readonly redoubt?: true }[] = [
   { name: 'enable-debug-command', what: 'DEBUG (sleep the server, inspect or alter its internals)', local: 'low' },
   { name: 'enable-module-command', what: 'MODULE LOAD (run native code inside the server)', local: 'medium' },
   { name: 'enable-protected-configs', what: 'CONFIG SET of dir and dbfilename (the file-write attack)', local: 'low' },
+  { name: 'enable-migrate-command', what: 'MIGRATE (make the server connect to any host and send it data)', local: 'low', redoubt: true },
 ];
 
 const FILE_TARGETS: readonly { readonly pattern: RegExp; readonly what: string }[] = [
@@ -216,9 +217,9 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
       id: g.name,
       title: `${g.name} allows ${g.what.split(' (')[0] ?? g.what}`,
       fix: `${g.name} no (the default) in the configuration file`,
-      rule: `high (yes, or a server without the gate), ${g.local} (local)`,
+      rule: g.redoubt === true ? `high (yes), ${g.local} (local)` : `high (yes, or a server without the gate), ${g.local} (local)`,
       judge: (f) => {
-        if (f.gatesAbsent !== null) return { severity: 'high', evidence: `${f.gatesAbsent}: ${g.what} is allowed to every user permitted to run it` };
+        if (f.gatesAbsent !== null && g.redoubt !== true) return { severity: 'high', evidence: `${f.gatesAbsent}: ${g.what} is allowed to every user permitted to run it` };
         const v = f.config(g.name);
         if (v === 'yes') return { severity: 'high', evidence: `${g.name} yes: ${g.what} is allowed from any connection` };
         if (v === 'local') return { severity: g.local, evidence: `${g.name} local: ${g.what} is allowed from local connections` };
