@@ -12,6 +12,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import type { Server } from '../src/server/server.js';
 import { createCommandTable } from '../src/commands/registry.js';
 import { createDumpPayload } from '../src/persistence/rdb/dump-payload.js';
@@ -294,6 +295,15 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   swapdb: [{ argv: ['SWAPDB', '0', '1'] }],
   move: [{ argv: ['MOVE', 'str', '1'] }, { argv: ['MOVE', 'ttlkey', '1'] }],
   copy: [{ argv: ['COPY', 'list', 'dest', 'REPLACE'] }, { argv: ['COPY', 'hash', 'other', 'DB', '1', 'REPLACE'] }],
+  'restore-asking': [{ argv: (h) => ['RESTORE-ASKING', 'str', '0', h.bulk(['DUMP', 'list']), 'REPLACE'] }],
+  // The keys MIGRATE sends away go once the target has answered: the async test below.
+  migrate: [
+    {
+      prepare: (h) => void h.server.config.store(h.server.config.lookup('enable-migrate-command') ?? assert.fail(), 'yes'),
+      argv: ['MIGRATE', '127.0.0.1', '1', 'nokey', '0', '10'],
+      noKeys: 'none of its keys exists (NOKEY); keys that do are deleted after the target answers',
+    },
+  ],
   restore: [
     { prepare: (h) => void h.ok(['DEL', 'newkey']), argv: (h) => ['RESTORE', 'str', '0', h.bulk(['DUMP', 'list']), 'REPLACE'] },
     { argv: (h) => ['RESTORE', 'newkey', '5000', h.bulk(['DUMP', 'zset'])] },
@@ -548,6 +558,34 @@ describe('the write barrier', () => {
       for (const [i, w] of waiters.entries()) assert.equal(w.blocked, false, `${waits[i]?.[0]} was not served`);
     } finally {
       h.close();
+    }
+  });
+
+  test('MIGRATE announces the keys it deletes once the target has taken them', async () => {
+    // A target that answers +OK to each command it is sent (AUTH, SELECT, RESTORE).
+    const target = net.createServer((s) => {
+      s.on('error', () => {});
+      s.on('data', (d) => s.write('+OK\r\n'.repeat((d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length)));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+    const port = String((target.address() as net.AddressInfo).port);
+    const h = new Harness();
+    try {
+      for (const argv of POPULATION) h.ok(argv);
+      h.server.config.store(h.server.config.lookup('enable-migrate-command') ?? assert.fail(), 'yes');
+      let reply = '';
+      await h.checkedAsync('MIGRATE of three keys', async () => {
+        assert.equal(h.send(['MIGRATE', '127.0.0.1', port, '', '0', '2000', 'KEYS', 'str', 'list', 'ttlkey']), '');
+        for (let i = 0; i < 400 && reply === ''; i++) {
+          await sleep(5);
+          reply = Buffer.concat(h.client.reply.take()).latin1Slice();
+        }
+      });
+      assert.equal(reply, '+OK\r\n');
+      assert.equal(h.send(['EXISTS', 'str', 'list', 'ttlkey']), ':0\r\n');
+    } finally {
+      h.close();
+      target.close();
     }
   });
 

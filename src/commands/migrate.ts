@@ -125,7 +125,8 @@ function migrate(c: Client, argv: string[]): void {
     c.reply.status('NOKEY');
     return;
   }
-  if (c.inExec || c.inScript || c.socket === null) {
+  // EXEC, scripts and the AOF loader run commands in one go: nothing may wait there.
+  if (c.inExec || c.inScript) {
     c.reply.error(E.MIGRATE_CANNOT_WAIT);
     return;
   }
