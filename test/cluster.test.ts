@@ -148,6 +148,18 @@ describe('emulated cluster replies as a one-node Redis Cluster', () => {
     assert.equal(some.split('\r\n')[0], '*7');
   });
 
+  test('CONFIG SET cluster-emulated turns the cluster face off and on', async () => {
+    const c = await raw(ours.port);
+    assert.equal(await c.call('CONFIG', 'SET', 'cluster-emulated', 'no'), '+OK\r\n');
+    assert.equal(await c.call('CLUSTER', 'INFO'), '-ERR This instance has cluster support disabled\r\n');
+    assert.equal(await c.call('MGET', 'a', 'b'), '*2\r\n$-1\r\n$-1\r\n');
+    assert.equal(await c.call('SELECT', '1'), '+OK\r\n');
+    assert.equal(await c.call('SELECT', '0'), '+OK\r\n');
+    assert.equal(await c.call('CONFIG', 'SET', 'cluster-emulated', 'yes'), '+OK\r\n');
+    assert.equal(await c.call('MGET', 'a', 'b'), "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+    assert.match(await c.call('INFO', 'cluster'), /cluster_enabled:1\r\n/);
+  });
+
   test('MIGRATE from an emulated node sends RESTORE-ASKING, which a Redis Cluster node takes', async () => {
     const c = await raw(ours.port);
     await c.call('SET', 'moving', 'v');

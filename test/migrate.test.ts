@@ -126,6 +126,17 @@ describe('MIGRATE replies as Redis does', () => {
     assert.deepEqual(await digest(dst), before);
   });
 
+  test('MIGRATEs from several clients to one target at once take turns on its connection', async () => {
+    const cs = await Promise.all([1, 2, 3, 4].map(() => client(ours.port)));
+    const tc = await client(target.port);
+    await tc.call('SELECT', '2');
+    await tc.call('FLUSHDB');
+    for (const [i, c] of cs.entries()) await c.call('SET', `turn${i}`, String(i));
+    for (const [i, c] of cs.entries()) c.write(RawClient.encode(['MIGRATE', '127.0.0.1', String(target.port), `turn${i}`, '2', '2000']));
+    for (const c of cs) assert.equal((await c.read(5000))?.toString('latin1'), OK);
+    for (const i of [0, 1, 2, 3]) assert.equal(await tc.call('GET', `turn${i}`), `$1\r\n${i}\r\n`);
+  });
+
   test('cached connections: one per target, reused, closed after about 10 s unused', async () => {
     const c = await client(ours.port);
     await c.call('SET', 'cache', 'v');
