@@ -52,7 +52,7 @@ describe('emulated cluster replies as a one-node Redis Cluster', () => {
       ['CLUSTER', 'GETKEYSINSLOT', '1', '-1'], ['CLUSTER', 'GETKEYSINSLOT', '16384', '1'], ['CLUSTER', 'GETKEYSINSLOT', 'x', '1'],
       ['CLUSTER', 'GETKEYSINSLOT', '1', 'x'], ['CLUSTER', 'KEYSLOT', '{}a'], ['CLUSTER', 'KEYSLOT', 'a{}{b}'], ['CLUSTER', 'KEYSLOT', '{a'],
       ['CLUSTER', 'KEYSLOT', 'user:{1000}:name'], ['CLUSTER', 'KEYSLOT', '\x00\xff'], ['CLUSTER', 'KEYSLOT', ''],
-      ['CLUSTER', 'INFO'], ['CLUSTER', 'LINKS'], ['CLUSTER', 'nosuch'], ['CLUSTER', 'MYID', 'x'],
+      ['CLUSTER', 'INFO'], ['CLUSTER', 'LINKS'], ['CLUSTER', 'nosuch'], ['CLUSTER', 'MYID', 'x'], ['CLUSTER', 'HELP'],
       ['SELECT', '1'], ['SELECT', '0'], ['SELECT', 'x'], ['SWAPDB', '0', '1'], ['MOVE', 'a', '1'],
       ['COPY', '{a}1', '{a}3', 'DB', '1'], ['COPY', '{a}1', '{a}3', 'DB', '0'],
       ['MSET', 'a', '1', 'b', '2'], ['MGET', 'a', 'b'], ['MSET', '{a}1', '1', '{a}2', '2'], ['MGET', '{a}1', '{a}2', '{a}1'],
