@@ -233,6 +233,38 @@ describe('MIGRATE propagation and atomicity', () => {
     }
   });
 
+  test('a key a script changes behind the gate while it travels is kept, and MIGRATE says so', async () => {
+    const sockets: net.Socket[] = [];
+    const slow = net.createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d) => {
+        const n = (d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length;
+        setTimeout(() => s.write('+OK\r\n'.repeat(n)), 300);
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => slow.listen(port, '127.0.0.1', () => r()));
+    try {
+      const src = await redoubt();
+      const m = await client(src.port);
+      const w = await client(src.port);
+      await m.call('MSET', 'k1', 'a', 'k2', 'b');
+      m.write(RawClient.encode(['MIGRATE', '127.0.0.1', String(port), '', '0', '5000', 'KEYS', 'k1', 'k2']));
+      await new Promise((r) => setTimeout(r, 100));
+      // An undeclared key: the gate cannot hold it, the keyspace events see it.
+      assert.equal(await w.call('EVAL', "return redis.call('set','k2','changed')", '0'), OK);
+      assert.equal(
+        (await m.read(5000))?.toString('latin1'),
+        err('ERR A key was modified during MIGRATE: the target has the value it had before, and it was kept on this instance'),
+      );
+      assert.equal(await w.call('EXISTS', 'k1'), ':0\r\n');
+      assert.equal(await w.call('GET', 'k2'), '$7\r\nchanged\r\n');
+    } finally {
+      for (const s of sockets) s.destroy();
+      slow.close();
+    }
+  });
+
   test('inside MULTI, MIGRATE of an existing key is refused; of missing keys it answers NOKEY', async () => {
     const src = await redoubt();
     const c = await client(src.port);
