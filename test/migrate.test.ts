@@ -239,7 +239,7 @@ describe('MIGRATE propagation and atomicity', () => {
       sockets.push(s);
       s.on('data', (d) => {
         const n = (d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length;
-        setTimeout(() => s.write('+OK\r\n'.repeat(n)), 300);
+        setTimeout(() => s.write('+OK\r\n'.repeat(n)), 800);
       });
     });
     const port = await freePort();
