@@ -6,6 +6,9 @@
 #
 #   scripts/redis-suite.sh fetch-redis DIR     put Redis 7.0.15's source tree (with tests/) in DIR,
 #                                              from Debian's source archive (deb-src for bookworm-security)
+#   scripts/redis-suite.sh fetch-valkey DIR    put Valkey 8.0.1's tree in DIR: `git archive` of tag 8.0.1 from
+#                                              the git directory in VALKEY_GIT, else a shallow clone of
+#                                              github.com/valkey-io/valkey (needs network access to GitHub)
 #   scripts/redis-suite.sh run SUITE_DIR [FILE ...]
 #                                              run the suite of the tree in SUITE_DIR (all of its
 #                                              test_helper.tcl list, or the FILEs named: unit/type/hash ...)
@@ -29,6 +32,34 @@ fetch_redis() {
   echo "Redis 7.0.15 source tree in $dir"
 }
 
+fetch_valkey() {
+  local dir=$1 tmp
+  mkdir -p "$dir"
+  if [ -n "${VALKEY_GIT:-}" ]; then
+    git --git-dir="$VALKEY_GIT" archive 8.0.1 | tar -x -C "$dir"
+  else
+    tmp=$(mktemp -d)
+    git clone --quiet --depth 1 --branch 8.0.1 https://github.com/valkey-io/valkey "$tmp/valkey" ||
+      { echo "git clone of valkey-io/valkey failed (set VALKEY_GIT to a local clone's git directory)" >&2; exit 1; }
+    git --git-dir="$tmp/valkey/.git" archive 8.0.1 | tar -x -C "$dir"
+    rm -rf "$tmp"
+  fi
+  echo "Valkey 8.0.1 source tree in $dir"
+}
+
+# The files a tree's test_helper.tcl runs: Redis 7.0 lists them in ::all_tests, Valkey 8 globs
+# the folders of its test_dirs.
+suite_files() {
+  local suite=$1 d
+  if grep -q 'set ::all_tests {' "$suite/tests/test_helper.tcl"; then
+    sed -n '/set ::all_tests {/,/^}/p' "$suite/tests/test_helper.tcl" | grep -v '[{}]' | tr -d ' ' | grep .
+  else
+    for d in $(sed -n '/^set test_dirs {/,/^}/p' "$suite/tests/test_helper.tcl" | grep -v '[{}]'); do
+      for f in "$suite/tests/$d"/*.tcl; do [ -e "$f" ] && echo "$d/$(basename "$f" .tcl)"; done
+    done
+  fi
+}
+
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
@@ -38,14 +69,18 @@ run_suite() {
   [ -f "$suite/tests/test_helper.tcl" ] || { echo "$suite has no tests/test_helper.tcl" >&2; exit 1; }
   command -v tclsh >/dev/null || { echo "tclsh is missing (Debian: apt-get install tcl)" >&2; exit 1; }
   [ -f "$here/dist/src/cli/main.js" ] || { echo "build Redoubt first: npm run build" >&2; exit 1; }
-  # The helpers call src/redis-cli and src/redis-benchmark of the tree; use the installed tools.
+  # The helpers call src/redis-cli and src/redis-benchmark of the tree (src/valkey-cli and
+  # src/valkey-benchmark in Valkey's); use the installed tools of the same names.
   mkdir -p "$suite/src"
-  for tool in redis-cli redis-benchmark; do
-    [ -e "$suite/src/$tool" ] || ln -s "$(command -v $tool)" "$suite/src/$tool"
+  local tool
+  for tool in redis-cli redis-benchmark valkey-cli valkey-benchmark; do
+    grep -rqs "src/$tool" "$suite/tests/support" || continue
+    command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
+    [ -e "$suite/src/$tool" ] || ln -s "$(command -v "$tool")" "$suite/src/$tool"
   done
   local files=("$@")
   if [ ${#files[@]} -eq 0 ]; then
-    mapfile -t files < <(sed -n '/set ::all_tests {/,/^}/p' "$suite/tests/test_helper.tcl" | grep -v '[{}]' | tr -d ' ' | grep .)
+    mapfile -t files < <(suite_files "$suite")
   fi
   local results=${RESULTS:-$(mktemp -d /tmp/redoubt-suite.XXXXXX)}
   mkdir -p "$results"
@@ -63,8 +98,14 @@ run_suite() {
       --enable-protected-configs yes --enable-module-command yes ${REDOUBT_ARGS:-} >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    (cd "$suite" && timeout "${SUITE_TIMEOUT:-900}" tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" \
-      --single "$f" "${tags[@]}" --baseport $((21000 + RANDOM % 20000)) --timeout 120 >"$out" 2>&1) || true
+    # The helper's own ports (baseport - 32 up to baseport + portcount) stay below Linux's ephemeral
+    # range (32768-60999), where any outgoing connection could take one; a clash is retried once.
+    local attempt
+    for attempt in 1 2; do
+      (cd "$suite" && timeout "${SUITE_TIMEOUT:-900}" tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" \
+        --single "$f" "${tags[@]}" --baseport $((22100 + RANDOM % 10000)) --portcount 500 --timeout 120 >"$out" 2>&1) || true
+      grep -q "couldn't open socket: address already in use" "$out" || break
+    done
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     local clean ok err exc skip
@@ -82,6 +123,7 @@ run_suite() {
 
 case "${1:-}" in
   fetch-redis) fetch_redis "${2:?fetch-redis needs a directory}" ;;
+  fetch-valkey) fetch_valkey "${2:?fetch-valkey needs a directory}" ;;
   run) shift; run_suite "${1:?run needs the suite directory}" "${@:2}" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 # Debian's archive, and nothing else:
 #   - redis-server 7.0 and redis-tools (Debian bookworm): the byte-for-byte reference for what 7.0 has
 #   - valkey-server 8.0.1 (bookworm-backports): a second real server whose RDB files Redoubt loads
+#   - prometheus-redis-exporter 1.45 (Debian bookworm): a real monitoring client (test/exporter.test.ts)
 # Idempotent: what is present already is left alone. Runs as root (or through sudo).
 # The backports suite is added with one sources file that reuses the host of the machine's own
 # Debian sources; its binaries are installed only when asked for by name with -t.
@@ -28,8 +29,10 @@ need_redis=yes
 [ "$(major_of redis-server || true)" = 7 ] && command -v redis-cli >/dev/null && need_redis=no
 need_valkey=yes
 command -v valkey-server >/dev/null && need_valkey=no
-if [ $need_redis = no ] && [ $need_valkey = no ]; then
-  echo "reference servers present: $(redis-server --version | cut -d' ' -f1-3), $(valkey-server --version | cut -d' ' -f1-3)"
+need_exporter=yes
+command -v prometheus-redis-exporter >/dev/null && need_exporter=no
+if [ $need_redis = no ] && [ $need_valkey = no ] && [ $need_exporter = no ]; then
+  echo "reference servers present: $(redis-server --version | cut -d' ' -f1-3), $(valkey-server --version | cut -d' ' -f1-3), prometheus-redis-exporter"
   exit 0
 fi
 
@@ -48,7 +51,8 @@ fi
 
 # Keep the packages' init scripts from starting system servers on the default ports while they
 # install (the standard policy-rc.d mechanism); only our own temporary policy is removed.
-before=$( (pids_of redis-server; pids_of valkey-server) | sort)
+# (/proc/PID/comm holds the first 15 bytes of a name: prometheus-redis-exporter is "prometheus-redi".)
+before=$( (pids_of redis-server; pids_of valkey-server; pids_of prometheus-redi) | sort)
 policy=/usr/sbin/policy-rc.d
 own_policy=no
 if [ ! -e "$policy" ]; then
@@ -64,8 +68,11 @@ fi
 if [ $need_valkey = yes ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports valkey-server valkey-tools >/dev/null
 fi
+if [ $need_exporter = yes ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-redis-exporter >/dev/null
+fi
 # If a package started a server anyway, stop exactly the processes that were not there before.
-for pid in $(comm -13 <(echo "$before") <( (pids_of redis-server; pids_of valkey-server) | sort)); do
+for pid in $(comm -13 <(echo "$before") <( (pids_of redis-server; pids_of valkey-server; pids_of prometheus-redi) | sort)); do
   echo "stopping pid $pid started by the package install"
   as_root kill "$pid" || true
 done
