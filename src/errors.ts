@@ -208,6 +208,7 @@ export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE' | 'MIGRATE',
   'otherwise you need to set this option in the configuration file, and then restart the server.';
 export const debugUnknownSubcommand = (sub: string): string =>
   `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try DEBUG HELP.`;
+export const QUICKLIST_PACKED_THRESHOLD = 'ERR argument must be a memory value bigger than 1 and smaller than 4gb';
 export const DEBUG_PROTOCOL_RESP2 = 'ERR RESP2 is not supported by this command';
 export const debugProtocolType = (types: string): string => `ERR Wrong protocol type name. Please use one of the following: ${types}`;
 export const MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';

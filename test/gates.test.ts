@@ -37,6 +37,13 @@ async function replies(port: number, from: string, requests: readonly string[][]
 const REQUESTS: string[][] = [
   ['DEBUG', 'SLEEP', '0'],
   ['debug', 'set-active-expire', '1'],
+  ['DEBUG', 'PAUSE-CRON', '0'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '4gb'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '4095mb'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '-1'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'lots'],
+  ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'],
   ['DEBUG', 'OBJECT', 'no-such-key'],
   ['DEBUG', 'LOG', 'hello'],
   ['DEBUG', 'ERROR', 'custom failure'],
@@ -142,6 +149,28 @@ describe('DEBUG subcommands', () => {
     await c.call('SET', 'str', 'hello');
     assert.match(await c.call('DEBUG', 'OBJECT', 'str'), /^\+Value at:0x[0-9a-f]+ refcount:1 encoding:embstr serializedlength:6 lru:\d+ lru_seconds_idle:\d+\r\n$/);
     c.close();
+  });
+
+  test('PAUSE-CRON 1 stops the cron (no active expiry, no expired_keys) until PAUSE-CRON 0, as in Redis', async () => {
+    const [mine, ref] = await pair(['--enable-debug-command', 'yes']);
+    const run = async (port: number): Promise<string[]> => {
+      const c = await RawClient.connect(port);
+      const out: string[] = [];
+      const expired = async (): Promise<string> => /expired_keys:(\d+)/.exec(await c.call('INFO', 'stats'))?.[1] ?? 'none';
+      out.push(await c.call('DEBUG', 'PAUSE-CRON', '1'));
+      for (let i = 0; i < 20; i++) await c.call('SET', `k${i}`, 'v', 'PX', '20');
+      await new Promise((r) => setTimeout(r, 400));
+      // Past their time, but nothing looked them up and the cron is stopped.
+      out.push(await c.call('DBSIZE'), await expired());
+      out.push(await c.call('DEBUG', 'PAUSE-CRON', '0'));
+      for (let i = 0; i < 40 && (await c.call('DBSIZE')) !== ':0\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
+      out.push(await c.call('DBSIZE'), await expired());
+      c.close();
+      return out;
+    };
+    const [got, want] = await Promise.all([run(mine.port), run(ref.port)]);
+    assert.deepEqual(got, want);
+    assert.deepEqual(got, ['+OK\r\n', ':20\r\n', '0', '+OK\r\n', ':0\r\n', '20']);
   });
 
   test('a refused DEBUG is recorded in the audit log', async () => {

@@ -1,5 +1,6 @@
-// DEBUG: the safe part of Redis's testing toolbox (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, LOG, ERROR,
-// PROTOCOL). Subcommands that crash, restart, reload or fill the server are left out on purpose.
+// DEBUG: the safe part of Redis's testing toolbox (SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, OBJECT,
+// LOG, ERROR, PROTOCOL, RELOAD, LOADAOF, DIGEST). Subcommands that crash, restart or fill the
+// server, or that switch off a safety check, are left out on purpose.
 // The command is gated by enable-debug-command in the dispatcher (src/security/gates.ts).
 
 import * as E from '../errors.js';
@@ -11,6 +12,7 @@ import type { Client } from '../server/client.js';
 import { reloadRdb } from '../server/rdb-load.js';
 import { datasetDigest, valueDigest } from './debug-digest.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
+import { memtoull } from '../config/values.js';
 import type { Value } from '../store/types.js';
 
 const HELP = [
@@ -26,6 +28,8 @@ const HELP = [
   '    Write <message> to the server log.',
   'OBJECT <key>',
   '    Show low level information about <key> and its value.',
+  'PAUSE-CRON <0|1>',
+  '    Stop periodic cron job processing.',
   'PROTOCOL <type>',
   '    Reply with a sample value of <type>: string, integer, double, bignum, null, array, set,',
   '    map, attrib, push, verbatim, true, false.',
@@ -33,6 +37,10 @@ const HELP = [
   '    Save the RDB on disk and reload it back to memory. Options: MERGE (keys already in memory',
   '    are replaced instead of refused), NOFLUSH (keep the current dataset), NOSAVE (load the',
   '    existing file without saving first).',
+  'QUICKLIST-PACKED-THRESHOLD <size>',
+  '    Sets the threshold for elements to be inserted as plain vs packed nodes',
+  '    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.',
+  '    (Accepted for compatibility: Redoubt stores list elements of every size the same way.)',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    0 stops removing expired keys in the background (they still expire when accessed); 1 resumes.',
   'SLEEP <seconds>',
@@ -235,6 +243,14 @@ function debug(c: Client, argv: string[]): void {
   } else if (value !== undefined && is(sub, 'set-active-expire')) {
     c.server.expiry.enabled = Math.trunc(leadingNumber(value)) !== 0;
     c.reply.ok();
+  } else if (value !== undefined && is(sub, 'pause-cron')) {
+    c.server.cronPaused = Math.trunc(leadingNumber(value)) !== 0;
+    c.reply.ok();
+  } else if (value !== undefined && is(sub, 'quicklist-packed-threshold')) {
+    // Redis's quicklistisSetPackedThreshold: up to 4 GB less 1 MB; 0 restores the default.
+    const size = memtoull(value);
+    if (size === null || size > 2n ** 32n - 2n ** 20n) c.reply.error(E.QUICKLIST_PACKED_THRESHOLD);
+    else c.reply.ok();
   } else if (value !== undefined && is(sub, 'object')) {
     object(c, value);
   } else if (value !== undefined && is(sub, 'log')) {

@@ -203,6 +203,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   onShutdown: (() => void) | null = null;
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
+  /** DEBUG PAUSE-CRON 1: the cron does nothing (no active expiry, save points, timeouts, samples). */
+  cronPaused = false;
   /** The notify-keyspace-events classes in force (see notify.ts); 0 when notifications are off. */
   notifyFlags = 0;
 
@@ -631,6 +633,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   /** Runs hz times a second, as Redis's serverCron. */
   private serverCron(): void {
+    // As Redis, whose serverCron returns right away while pause_cron is set.
+    if (this.cronPaused) return;
     this.memory.sample();
     this.readScriptsMemory();
     // As Redis, whose event loop serves only sockets while a script is busy: no active expiry
