@@ -322,6 +322,43 @@ describe('invalidations, compared with redis-server', () => {
   });
 });
 
+describe('the tracking table in used_memory', () => {
+  test('20,000 tracked key names raise used_memory on both servers, and a flush gives it back', async () => {
+    const usedMemory = async (c: RawClient): Promise<number> => Number(/used_memory:(\d+)/.exec(await c.call('INFO', 'memory'))?.[1]);
+    const run = async (port: number): Promise<{ grew: number; after: number; info: string }> => {
+      const a = await RawClient.connect(port);
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('FLUSHALL');
+        assert.equal(await a.call('CLIENT', 'TRACKING', 'ON'), '+OK\r\n');
+        const before = await usedMemory(c);
+        // Keys that do not exist: only the table holds their names (100 bytes each, scattered
+        // from the first byte so Redis's radix tree shares no prefix between them).
+        const name = (n: number): string => `${((n * 2654435761) >>> 0).toString(36)}:${'t'.repeat(100)}`.slice(0, 100);
+        const batch: string[][] = [];
+        for (let j = 0; j < 20; j++) batch.push(['MGET', ...Array.from({ length: 1000 }, (_, i) => name(j * 1000 + i))]);
+        await a.pipeline(batch, 60_000);
+        const info = await trackingInfo(c);
+        const grew = (await usedMemory(c)) - before;
+        await c.call('FLUSHALL');
+        const after = (await usedMemory(c)) - before;
+        assert.equal(await a.call('CLIENT', 'TRACKING', 'OFF'), '+OK\r\n');
+        return { grew, after, info };
+      } finally {
+        a.close();
+        c.close();
+      }
+    };
+    const [theirs, ours] = [await run(redis.port), await run(redoubt.port)];
+    assert.equal(ours.info, theirs.info);
+    assert.match(ours.info, /tracking_total_keys:20000 tracking_total_items:20000/);
+    // Redis's rax holds the 2 MB of names and more; so does Redoubt's estimate.
+    assert.ok(theirs.grew > 2_000_000, `redis-server grew ${theirs.grew}`);
+    assert.ok(ours.grew > 2_000_000 && ours.grew < 6_000_000, `Redoubt grew ${ours.grew}`);
+    assert.ok(ours.after < 500_000, `Redoubt kept ${ours.after} after the flush`);
+  });
+});
+
 describe('node-redis client-side cache', () => {
   test('cached reads are served locally until another client writes, as with redis-server', async () => {
     const run = async (server: RunningServer): Promise<string[]> => {

@@ -339,11 +339,12 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   /**
    * used_memory (docs/memory.md): what the server had once built, plus the estimated dataset, the
-   * clients' buffers, the scripts and what memoryHolders retain. Eviction, INFO and MEMORY all
-   * read this one figure.
+   * clients' buffers, the scripts, the client-tracking table and what memoryHolders retain.
+   * Eviction, INFO and MEMORY all read this one figure.
    */
   usedMemory(): number {
-    const used = this.startupMemory + this.datasetBytes() + this.clientMemory.total + this.scriptsMemory + this.heldBytes();
+    const used =
+      this.startupMemory + this.datasetBytes() + this.clientMemory.total + this.scriptsMemory + this.tracking.memory() + this.heldBytes();
     if (used > this.peakMemory) this.peakMemory = used;
     return used;
   }

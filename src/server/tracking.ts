@@ -49,6 +49,10 @@ const MESSAGE_HEAD = Buffer.from(`*3\r\n$7\r\nmessage\r\n$${CHANNEL.length}\r\n$
 const NULL2 = Buffer.from('$-1\r\n', 'latin1');
 const NULL3 = Buffer.from('_\r\n', 'latin1');
 
+/** A table entry (a Map entry, its key string's header) and one client id in a key's set. */
+const TABLE_ENTRY_BYTES = 64;
+const TABLE_ID_BYTES = 16;
+
 const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
 
 export class Tracking implements Partial<KeyspaceEvents> {
@@ -56,6 +60,8 @@ export class Tracking implements Partial<KeyspaceEvents> {
   private table = new Map<string, number | Set<number>>();
   /** (key, client) pairs in the table: INFO tracking_total_items. */
   private items = 0;
+  /** The bytes of the key names in the table (for memory()). */
+  private keyBytes = 0;
   private readonly prefixTable = new Map<string, BcastState>();
   /** Clients with tracking on: INFO tracking_clients. */
   clients = 0;
@@ -102,6 +108,14 @@ export class Tracking implements Partial<KeyspaceEvents> {
 
   get totalPrefixes(): number {
     return this.prefixTable.size;
+  }
+
+  /**
+   * An estimate of the table's memory, counted in used_memory as Redis counts its tracking rax:
+   * each key's name and entry, and each client id a key holds.
+   */
+  memory(): number {
+    return this.keyBytes + this.table.size * TABLE_ENTRY_BYTES + this.items * TABLE_ID_BYTES;
   }
 
   /**
@@ -269,6 +283,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
     if (ids === undefined) {
       this.table.set(key, id);
       this.items++;
+      this.keyBytes += key.length;
     } else if (typeof ids === 'number') {
       if (ids === id) return;
       this.table.set(key, new Set([ids, id]));
@@ -287,6 +302,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
     const ids = this.table.get(key);
     if (ids === undefined) return;
     this.table.delete(key);
+    this.keyBytes -= key.length;
     if (typeof ids === 'number') {
       this.items--;
       this.invalidateFor(ids, key);
@@ -456,6 +472,7 @@ export class Tracking implements Partial<KeyspaceEvents> {
     }
     this.table = new Map();
     this.items = 0;
+    this.keyBytes = 0;
     this.evictCursor = null;
   }
 }
