@@ -39,7 +39,7 @@ function limits(c: Client): HashLimits {
 
 /** Stores a hash that `writeHash` did not find, or records the in-place change of one it did. */
 function commit(c: Client, k: string, h: HashValue, created: boolean, event: string, changes = 1): void {
-  if (created) c.db.set(k, h);
+  if (created) c.db.set(k, h, false, changes);
   else c.db.modified(k, changes);
   notify(c, NOTIFY_HASH, event, k);
 }

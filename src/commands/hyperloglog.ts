@@ -27,9 +27,9 @@ function sparseMax(c: Client): number {
   return c.server.config.num('hll-sparse-max-bytes');
 }
 
-/** Stores the changed string in place of the old one, keeping its time to live. */
-function store(c: Client, k: string, h: Hll): void {
-  c.db.set(k, h.toString(), true);
+/** Stores the changed string in place of the old one, keeping its time to live; `changes` counts toward dirty. */
+function store(c: Client, k: string, h: Hll, changes = 1): void {
+  c.db.set(k, h.toString(), true, changes);
   unshare(c, k);
 }
 
@@ -62,7 +62,8 @@ function pfadd(c: Client, argv: string[]): void {
   }
   if (updated > 0) {
     h.invalidateCache();
-    store(c, k, h);
+    // As Redis: one change per register set, and one for creating the key.
+    store(c, k, h, updated);
     notify(c, NOTIFY_STRING, 'pfadd', k);
   }
   c.reply.integer(updated > 0 ? 1 : 0);

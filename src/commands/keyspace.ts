@@ -311,8 +311,8 @@ function flushdb(c: Client, argv: string[]): void {
 
 function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
+  // As Redis 7.0: the keys removed are the changes (none for an empty dataset).
   for (const db of c.server.dbs) flushOne(db);
-  c.db.stats.dirty++;
   c.server.propagation.force();
   // As Redis: a running BGSAVE is stopped, and with save points the empty dataset is saved now
   // (which leaves rdb_changes_since_last_save at 0).

@@ -90,7 +90,8 @@ function pushGeneric(c: Client, argv: string[], end: End, onlyExisting: boolean)
     if (element === undefined) break;
     list.push(element, end);
   }
-  if (found === undefined) c.db.set(k, list);
+  // As Redis: one change per element pushed, whether or not the push created the list.
+  if (found === undefined) c.db.set(k, list, false, argv.length - 2);
   else c.db.modified(k, argv.length - 2);
   notify(c, NOTIFY_LIST, end === 'left' ? 'lpush' : 'rpush', k);
   c.reply.integer(list.length);

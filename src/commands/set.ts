@@ -64,7 +64,7 @@ function sadd(c: Client, argv: string[]): void {
     if (m === undefined) break;
     if (set.add(m, max)) added++;
   }
-  if (found === undefined) c.db.set(k, set);
+  if (found === undefined) c.db.set(k, set, false, added);
   else if (added > 0) c.db.modified(k, added);
   if (added > 0) notify(c, NOTIFY_SET, 'sadd', k);
   c.reply.integer(added);

@@ -394,7 +394,8 @@ function xclaim(c: Client, argv: string[]): void {
   for (const id of gone) effects.claimed(consumer, id);
   if (done.claimed.length + gone.length === 0 && compareIds(g.lastId, before) !== 0) effects.groupMoved();
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
-  c.db.stats.dirty += done.claimed.length;
+  // As Redis's streamCreateConsumer, a consumer created is a change of its own.
+  c.db.stats.dirty += done.claimed.length + (done.consumerCreated ? 1 : 0);
   replyClaimed(c, s, done.claimed, justId);
 }
 
@@ -446,7 +447,7 @@ function xautoclaim(c: Client, argv: string[]): void {
   for (const id of done.claimed) effects.claimed(consumer, id);
   for (const id of done.deleted) effects.claimed(consumer, id);
   if (done.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
-  c.db.stats.dirty += done.claimed.length + done.deleted.length;
+  c.db.stats.dirty += done.claimed.length + done.deleted.length + (done.consumerCreated ? 1 : 0);
   c.reply.array(3);
   c.reply.bulk(formatId(done.cursor));
   replyClaimed(c, s, done.claimed, justId);

@@ -132,9 +132,12 @@ interface Served {
   readonly items: StreamEntry[];
 }
 
-/** Announces a consumer a group read created, as Redis's streamCreateConsumer does. */
+/** Announces (and counts as a change) a consumer a group read created, as Redis's streamCreateConsumer does. */
 function announce(c: Client, k: string, d: GroupDelivery): StreamEntry[] {
-  if (d.consumerCreated) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+  if (d.consumerCreated) {
+    notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', k);
+    c.db.stats.dirty++;
+  }
   return d.entries;
 }
 

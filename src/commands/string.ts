@@ -161,7 +161,10 @@ function setGeneric(
   db.set(k, value, (flags & KEEPTTL) !== 0);
   notify(c, NOTIFY_STRING, 'set', k);
   if (expire !== null) {
+    // SET with a time to live is one change, as Redis's setGenericCommand counts it.
+    const dirty = db.stats.dirty;
     db.setExpire(k, at, true);
+    db.stats.dirty = dirty;
     notify(c, NOTIFY_GENERIC, 'expire', k);
     // EX, PX, EXAT, SETEX, PSETEX: replayed later, only the absolute time means the same.
     const propagation = c.server.propagation;

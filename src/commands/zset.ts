@@ -225,7 +225,7 @@ function zaddGeneric(c: Client, argv: string[], incrCommand: boolean): void {
       if (res.kind !== 'nop') processed++;
       score = res.score;
     }
-    if (found === undefined) c.db.set(k, z);
+    if (found === undefined) c.db.set(k, z, false, added + updated);
     else if (added + updated > 0) c.db.modified(k, added + updated);
     if (added + updated > 0) notify(c, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', k);
   }
