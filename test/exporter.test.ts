@@ -140,6 +140,7 @@ const SAME_SERIES_AND_VALUES = [
   'redis_stream_group_messages_pending',
   'redis_stream_group_consumer_messages_pending',
   'redis_script_values',
+  'redis_rdb_changes_since_last_save',
   'redis_connected_clients',
   'redis_blocked_clients',
   'redis_up',
