@@ -208,6 +208,10 @@ export const protectedCommandRefused = (command: 'DEBUG' | 'MODULE' | 'MIGRATE',
   'otherwise you need to set this option in the configuration file, and then restart the server.';
 export const debugUnknownSubcommand = (sub: string): string =>
   `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try DEBUG HELP.`;
+/** DEBUG POPULATE refused or cut short (Redoubt's bounds: Redis has none). */
+export const POPULATE_VALUE_SIZE = 'ERR DEBUG POPULATE value size is over proto-max-bulk-len or the largest string';
+export const populateOverMemory = (added: number): string =>
+  `ERR DEBUG POPULATE stopped after adding ${added} keys: used memory is over the limit`;
 export const QUICKLIST_PACKED_THRESHOLD = 'ERR argument must be a memory value bigger than 1 and smaller than 4gb';
 export const DEBUG_PROTOCOL_RESP2 = 'ERR RESP2 is not supported by this command';
 export const debugProtocolType = (types: string): string => `ERR Wrong protocol type name. Please use one of the following: ${types}`;

@@ -44,6 +44,11 @@ const REQUESTS: string[][] = [
   ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '-1'],
   ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'lots'],
   ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'],
+  ['DEBUG', 'POPULATE', '-1'],
+  ['DEBUG', 'POPULATE', 'lots'],
+  ['DEBUG', 'POPULATE', '3', 'p', '-5'],
+  ['DEBUG', 'POPULATE', '0'],
+  ['DEBUG', 'POPULATE', '1', 'a', '1', 'extra'],
   ['DEBUG', 'OBJECT', 'no-such-key'],
   ['DEBUG', 'LOG', 'hello'],
   ['DEBUG', 'ERROR', 'custom failure'],
@@ -171,6 +176,47 @@ describe('DEBUG subcommands', () => {
     const [got, want] = await Promise.all([run(mine.port), run(ref.port)]);
     assert.deepEqual(got, want);
     assert.deepEqual(got, ['+OK\r\n', ':20\r\n', '0', '+OK\r\n', ':0\r\n', '20']);
+  });
+
+  test('POPULATE makes the same keys and values as Redis, skips existing names, counts no change', async () => {
+    const [mine, ref] = await pair(['--enable-debug-command', 'yes']);
+    const run = async (port: number): Promise<string[]> => {
+      const c = await RawClient.connect(port);
+      const out: string[] = [];
+      out.push(await c.call('SET', 'key:3', 'mine'));
+      const dirty = async (): Promise<string> => /rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))?.[1] ?? '?';
+      const before = await dirty();
+      out.push(await c.call('DEBUG', 'POPULATE', '1000'));
+      out.push(await c.call('DEBUG', 'POPULATE', '5', 'pre', '3'));
+      out.push(await c.call('DEBUG', 'POPULATE', '3', 'padded', '12'));
+      out.push(await c.call('DEBUG', 'POPULATE', '2', 'x'.repeat(200)));
+      out.push(String(Number(await dirty()) - Number(before)));
+      out.push(await c.call('DBSIZE'));
+      out.push(await c.call('MGET', 'key:0', 'key:3', 'key:999', 'pre:4', 'padded:2', `${'x'.repeat(200)}:1`.slice(0, 127)));
+      out.push(await c.call('DEBUG', 'DIGEST'));
+      c.close();
+      return out;
+    };
+    const [got, want] = await Promise.all([run(mine.port), run(ref.port)]);
+    assert.deepEqual(got, want);
+    // 1,000 less the one that existed, 5, 3, and one name for both keys of a prefix cut at 127 bytes.
+    assert.equal(got[6], ':1009\r\n');
+  });
+
+  test('POPULATE stops with an error once used_memory is over maxmemory (Redis has no bound)', async () => {
+    const mine = await startRedoubt(['--enable-debug-command', 'yes']);
+    started.push(mine);
+    const c = await RawClient.connect(mine.port);
+    // 4 MB above what the empty server uses: room for a few thousand keys of 1,000 bytes.
+    const used = Number(/used_memory:(\d+)/.exec(await c.call('INFO', 'memory'))?.[1]);
+    assert.equal(await c.call('CONFIG', 'SET', 'maxmemory', String(used + 4 * 1024 * 1024)), '+OK\r\n');
+    const reply = await c.call('DEBUG', 'POPULATE', '100000000', 'big', '1000');
+    const added = Number(/^-ERR DEBUG POPULATE stopped after adding (\d+) keys: used memory is over the limit\r\n$/.exec(reply)?.[1]);
+    assert.ok(added > 1000 && added < 20000, reply);
+    assert.equal(await c.call('DBSIZE'), `:${added}\r\n`);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.equal(await c.call('DEBUG', 'POPULATE', '1', 'v', String(2 ** 40)), '-ERR DEBUG POPULATE value size is over proto-max-bulk-len or the largest string\r\n');
+    c.close();
   });
 
   test('a refused DEBUG is recorded in the audit log', async () => {

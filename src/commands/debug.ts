@@ -1,10 +1,10 @@
 // DEBUG: the safe part of Redis's testing toolbox (SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, OBJECT,
-// LOG, ERROR, PROTOCOL, RELOAD, LOADAOF, DIGEST). Subcommands that crash, restart or fill the
-// server, or that switch off a safety check, are left out on purpose.
+// LOG, ERROR, PROTOCOL, RELOAD, LOADAOF, DIGEST, POPULATE within the memory limit). Subcommands
+// that crash or restart the server, or that switch off a safety check, are left out on purpose.
 // The command is gated by enable-debug-command in the dispatcher (src/security/gates.ts).
 
 import * as E from '../errors.js';
-import { arg, is } from '../protocol/args.js';
+import { arg, is, parseInteger } from '../protocol/args.js';
 import { replyHelp } from './server.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { debugDocs } from './docs/debug.js';
@@ -13,6 +13,7 @@ import { reloadRdb } from '../server/rdb-load.js';
 import { datasetDigest, valueDigest } from './debug-digest.js';
 import { encodingOf, refcountOf, stringEncoding } from '../store/encoding.js';
 import { memtoull } from '../config/values.js';
+import { MAX_STRING_LENGTH } from '../store/string-ops.js';
 import type { Value } from '../store/types.js';
 
 const HELP = [
@@ -30,6 +31,12 @@ const HELP = [
   '    Show low level information about <key> and its value.',
   'PAUSE-CRON <0|1>',
   '    Stop periodic cron job processing.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  '    Create <count> string keys named key:<num>. If <prefix> is specified then',
+  '    it is used instead of the \'key\' prefix. These are not propagated to',
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  '    (Redoubt stops, with an error, once used_memory is over the limit.)',
   'PROTOCOL <type>',
   '    Reply with a sample value of <type>: string, integer, double, bignum, null, array, set,',
   '    map, attrib, push, verbatim, true, false.',
@@ -216,6 +223,54 @@ function loadAof(c: Client): void {
   replyWhenDone(c, loaded);
 }
 
+/** getPositiveLongFromObjectOrReply: a whole number >= 0, else null after replying Redis's one error. */
+function nonNegative(c: Client, s: string): number | null {
+  const n = parseInteger(s);
+  if (n !== null && n >= 0) return n;
+  c.reply.error(E.COUNT_POSITIVE);
+  return null;
+}
+
+/**
+ * DEBUG POPULATE count [prefix] [size]: string keys `prefix:N` holding `value:N` (cut or padded
+ * with zero bytes to `size`), skipping names that exist; no dirty count, no notification, as
+ * Redis's. Unlike Redis it stops once used_memory is over the limit, so it cannot take the
+ * process down.
+ */
+function populate(c: Client, argv: string[]): void {
+  const keys = nonNegative(c, arg(argv, 2));
+  if (keys === null) return;
+  let size = 0;
+  if (argv.length === 5) {
+    const n = nonNegative(c, arg(argv, 4));
+    if (n === null) return;
+    size = n;
+  }
+  if (size > c.server.config.num('proto-max-bulk-len') || size > MAX_STRING_LENGTH) {
+    c.reply.error(E.POPULATE_VALUE_SIZE);
+    return;
+  }
+  const server = c.server;
+  const db = c.db;
+  // Redis formats the name into a 128-byte buffer.
+  const prefix = argv.length >= 4 ? arg(argv, 3) : 'key';
+  const padding = size > 0 ? '\0'.repeat(size) : '';
+  let added = 0;
+  for (let j = 0; j < keys; j++) {
+    if ((size > 65536 || (j & 1023) === 0) && server.usedMemory() > server.maxmemoryLimit()) {
+      c.reply.error(E.populateOverMemory(added));
+      return;
+    }
+    const key = `${prefix}:${j}`.slice(0, 127);
+    if (db.get(key) !== undefined) continue;
+    const text = `value:${j}`;
+    const value = size === 0 ? text : size <= text.length ? text.slice(0, size) : text + padding.slice(text.length);
+    db.set(key, value, false, 0);
+    added++;
+  }
+  c.reply.ok();
+}
+
 /** Holds `c` until `work` settles, then replies OK or the error it resolved to. */
 function replyWhenDone(c: Client, work: Promise<string | null>): void {
   let outcome: string | null = null;
@@ -251,6 +306,8 @@ function debug(c: Client, argv: string[]): void {
     const size = memtoull(value);
     if (size === null || size > 2n ** 32n - 2n ** 20n) c.reply.error(E.QUICKLIST_PACKED_THRESHOLD);
     else c.reply.ok();
+  } else if (n >= 3 && n <= 5 && is(sub, 'populate')) {
+    populate(c, argv);
   } else if (value !== undefined && is(sub, 'object')) {
     object(c, value);
   } else if (value !== undefined && is(sub, 'log')) {
