@@ -516,3 +516,14 @@ export const migrateTargetError = (line: string): string => sanitize(`ERR Target
 /** A key written on this instance while MIGRATE waited for the target: kept here, not deleted. */
 export const MIGRATE_KEY_CHANGED =
   'ERR A key was modified during MIGRATE: the target has the value it had before, and it was kept on this instance';
+
+// --- replication ---
+export const REPLICA_CHAINS = 'ERR this replica does not serve replicas of its own (replica chains are not supported)';
+export const replconfUnknown = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;
+export const replconfIpTooLong = (): string => 'ERR REPLCONF ip-address provided by replica instance is too long';
+export const WAIT_ON_REPLICA = 'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
+export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+export const NOT_ALLOWED_PRIMARY = (hostPort: string): string =>
+  `ERR REPLICAOF ${hostPort} refused: not in replica-allowed-primaries (set it in the config file to the primaries this server may follow)`;
+export const REPLICAOF_IN_CLUSTER = 'ERR REPLICAOF not allowed in cluster mode.';

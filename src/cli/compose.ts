@@ -11,12 +11,14 @@ import { checkStartupUsers, userLineCheck } from '../security/acl/startup.js';
 import { Server } from '../server/server.js';
 import { Scripting } from '../scripting/scripts.js';
 import { Functions } from '../scripting/functions.js';
+import { Replication } from '../server/replication.js';
 
 /** Builds a server (not yet listening: call start()). */
 export function createServer(config: Config, commands: CommandTable, startupUsers: readonly UserLine[]): Server {
   return new Server(config, commands, startupUsers, {
     scripts: (server) => new Scripting(server),
     functions: (server) => new Functions(server),
+    replication: (server) => new Replication(server),
   });
 }
 

@@ -195,7 +195,7 @@ function helloRun(c: Client, argv: string[], req: HelloRequest): void {
   r.bulk('mode');
   r.bulk('standalone');
   r.bulk('role');
-  r.bulk('master');
+  r.bulk(c.server.replication.isReplica ? 'replica' : 'master');
   r.bulk('modules');
   r.array(0);
 }

@@ -34,6 +34,7 @@ import { persistenceCommands } from './persistence.js';
 import { aofCommands } from './aof.js';
 import { clusterCommands } from './cluster.js';
 import { migrateCommands } from './migrate.js';
+import { replicationCommands } from './replication.js';
 
 export const familyTables: readonly (readonly CommandSpec[])[] = [
   connectionCommands,
@@ -69,4 +70,5 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   aofCommands,
   clusterCommands,
   migrateCommands,
+  replicationCommands,
 ];

@@ -17,7 +17,6 @@ type Section = (server: Server) => string[];
 
 /** Per-process identity, as Redis's run_id and replication id (random at start). */
 const RUN_ID = randomBytes(20).toString('hex');
-const REPL_ID = randomBytes(20).toString('hex');
 const BUILD_ID = Buffer.from(VERSION).toString('hex').padEnd(15, '0').slice(0, 15);
 
 /** Reads a configuration value, tolerating parameters the table does not (yet) define. */
@@ -259,9 +258,9 @@ function stats(s: Server): string[] {
     'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${st.rejectedConnections}`,
     `rejected_connections_untrusted:${st.rejectedUntrusted}`,
-    'sync_full:0',
-    'sync_partial_ok:0',
-    'sync_partial_err:0',
+    `sync_full:${s.replication.stats.syncFull}`,
+    `sync_partial_ok:${s.replication.stats.syncPartialOk}`,
+    `sync_partial_err:${s.replication.stats.syncPartialErr}`,
     `expired_keys:${st.expiredKeys}`,
     'expired_stale_perc:0.00',
     `expired_time_cap_reached_count:${s.expiry.timeCapReached}`,
@@ -308,19 +307,7 @@ function stats(s: Server): string[] {
 }
 
 function replication(s: Server): string[] {
-  return [
-    'role:master',
-    'connected_slaves:0',
-    'master_failover_state:no-failover',
-    `master_replid:${REPL_ID}`,
-    'master_replid2:0000000000000000000000000000000000000000',
-    'master_repl_offset:0',
-    'second_repl_offset:-1',
-    'repl_backlog_active:0',
-    `repl_backlog_size:${cfgNum(s, 'repl-backlog-size', 1048576)}`,
-    'repl_backlog_first_byte_offset:0',
-    'repl_backlog_histlen:0',
-  ];
+  return s.replication.info();
 }
 
 function cpu(): string[] {

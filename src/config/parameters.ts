@@ -229,7 +229,7 @@ const table = [
   int('key-load-delay', INT_MIN, INT_MAX, 0, { hidden: true }),
   int('loading-process-events-interval-bytes', 1024n, INT_MAX, 2 * 1024 * 1024, { hidden: true }),
 
-  // --- replication (not implemented yet: a server is always a master) ---
+  // --- replication (docs/replication.md) ---
   {
     name: 'replicaof',
     alias: 'slaveof',
@@ -239,8 +239,9 @@ const table = [
     default: '',
     parse: S.parseReplicaOf,
     rewrite: S.rewriteReplicaOf,
-    ...off('replication', ''),
   },
+  // Redoubt's own: the primaries REPLICAOF may name (host, host:port, or a CIDR range); empty refuses every one.
+  str('replica-allowed-primaries', '', { protected: true }),
   str('masterauth', null, { sensitive: true }),
   str('masteruser', null, { sensitive: true }),
   bool('replica-serve-stale-data', true, { alias: 'slave-serve-stale-data' }),

@@ -52,7 +52,7 @@ function limitFor(limits: OutputLimits, c: Client): ClassLimit {
 
 /** Bytes produced for the client and not yet accepted by the kernel. */
 export function pendingOutput(c: Client): number {
-  return c.reply.pending + (c.socket?.writableLength ?? 0);
+  return c.reply.pending + (c.socket?.writableLength ?? 0) + c.replicaPending;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Command } from '../commands/registry.js';
 import type { Subscriptions } from './pubsub.js';
 import type { WatchState } from './watch.js';
 import type { TrackingState } from './tracking.js';
+import type { ReplicaInfo } from './replication.js';
 import { discardTransaction, type MultiState } from './multi.js';
 import { pendingOutput } from '../security/output-limits.js';
 import { defaultUserIsNopass } from '../security/auth.js';
@@ -80,6 +81,10 @@ export class Client {
   laddr = '';
   /** Process-wide: 'normal', 'replica', 'pubsub', 'master' (CLIENT LIST `flags` and output limits). */
   kind: 'normal' | 'replica' | 'pubsub' | 'master' = 'normal';
+  /** What the primary knows of this client as a replica (from its first REPLCONF), else null. */
+  replica: ReplicaInfo | null = null;
+  /** Stream bytes held for a replica until its full sync is sent (counted as its output). */
+  replicaPending = 0;
   /** Set when the client is one of ours with no network peer (scripts, loading). */
   readonly socket: Socket | null;
 

@@ -78,6 +78,14 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.LOADING, argv);
     return;
   }
+  // A replica refuses writes (replica-read-only) and, with its link down, what needs fresh data.
+  if (server.replication.isReplica) {
+    const refusal = server.replication.refusal(c, cmd);
+    if (refusal !== null) {
+      reject(c, cmd, refusal, argv);
+      return;
+    }
+  }
   // A script past busy-reply-threshold is suspended: only allow_busy commands run meanwhile.
   // Before MULTI queueing, as Redis: a queued command would otherwise run at an EXEC later.
   if (server.script !== null && server.script.timedOut) {

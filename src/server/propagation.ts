@@ -2,15 +2,15 @@
 // a command runs, what it changed in the dataset is queued as its *effects* (the argv it ran, or
 // the argv its handler rewrote it to), and at the end of the outermost unit of work (a command,
 // an EXEC, a script, an active-expiry pass) the queue goes to every sink, wrapped in MULTI/EXEC
-// when it holds more than one operation. The AOF is a sink; replication will be another, fed the
-// same operations.
+// when it holds more than one operation. The AOF is a sink, replication (replication.ts) another,
+// fed the same operations.
 
 import type { Client } from './client.js';
 import type { Command } from '../commands/registry.js';
 
 /** Where an operation may go: the AOF, the replication stream, or both (Redis's PROPAGATE_*). */
 export const TO_AOF = 1;
-const TO_REPL = 2;
+export const TO_REPL = 2;
 const TO_ALL = TO_AOF | TO_REPL;
 
 /** One operation to propagate: the database it applies to and its arguments. */

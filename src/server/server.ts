@@ -48,6 +48,7 @@ import { Propagation } from './propagation.js';
 import { Aof } from './aof.js';
 import { ClusterState } from './cluster.js';
 import { Migrations } from './migrate.js';
+import type { Replication } from './replication.js';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -126,6 +127,7 @@ const MAX_ERROR_CODES = 128;
 export interface ServerParts {
   readonly scripts: (server: Server) => Scripting;
   readonly functions: (server: Server) => Functions;
+  readonly replication: (server: Server) => Replication;
 }
 
 export class Server implements KeyspaceEvents, ConfigTarget {
@@ -249,6 +251,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly audit: AuditLog;
   /** The TLS listeners and the settings each runs with. */
   readonly tls = new TlsListeners();
+  /** Replication: the primary's stream, backlog and replicas, and the link to our primary (replication.ts). */
+  readonly replication: Replication;
   /** SAVE, BGSAVE, save points and the state INFO persistence reports. */
   readonly rdb: RdbSaver = new RdbSaver(this);
   /** Standalone, or one node emulating a cluster that owns every slot (cluster-emulated). */
@@ -287,6 +291,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     );
     this.scripts = parts.scripts(this);
     this.functions = parts.functions(this);
+    this.replication = parts.replication(this);
     this.applyConfig();
   }
 
@@ -611,6 +616,11 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       this.addresses.push({ host: socketPath, port: 0, family: 'unix' });
     }
     if (this.addresses.length === 0) throw new Error('Configured to not listen anywhere, exiting.');
+    const primary = this.config.str('replicaof');
+    if (primary !== '') {
+      const [host = '', port = '0'] = primary.split(' ');
+      this.replication.follow(host, Number(port));
+    }
     const hz = this.config.num('hz');
     this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
   }
@@ -646,8 +656,9 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     const hz = this.config.num('hz');
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     const expiryStart = performance.now();
-    // Not while clients are paused either, as Redis's activeExpireCycle.
-    if (this.pause.type === 'none') this.expiry.run(this.dbs, 250 / hz);
+    // Not while clients are paused either, as Redis's activeExpireCycle; nor on a replica, whose
+    // primary sends the DELs.
+    if (this.pause.type === 'none' && !this.replication.isReplica) this.expiry.run(this.dbs, 250 / hz);
     // As Redis's serverCron: a lowered tracking-table-max-keys applies even on an idle server.
     if (this.tracking.clients !== 0) this.tracking.limit(this.config.num('tracking-table-max-keys'));
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.
@@ -682,6 +693,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
         }
       }
     }
+    this.replication.cron();
     checkAllOutputLimits(this);
     clientsCron(this, Date.now());
   }
@@ -711,7 +723,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     p.timer = null;
     p.type = 'none';
     p.until = 0;
-    this.store.expiryPaused = false;
+    // A replica keeps expired keys until its primary deletes them.
+    this.store.expiryPaused = this.replication.isReplica;
     const waiting = [...this.pausedClients];
     this.pausedClients.clear();
     for (const c of waiting) if (!c.closed) resumeInput(c);
@@ -724,6 +737,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.pausedClients.delete(c);
     this.blocking.forget(c);
     this.clientMemory.forget(c);
+    if (c.kind === 'replica') this.replication.forget(c);
     c.socket?.destroy();
   }
 
@@ -735,6 +749,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (this.cron) clearInterval(this.cron);
     if (this.pause.timer) clearTimeout(this.pause.timer);
     this.evictor.stop();
+    this.replication.link?.stop();
     // What is acknowledged is on disk before anyone is let go.
     this.aof.stop();
     this.migrations.closeAll();

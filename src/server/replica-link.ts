@@ -1,0 +1,548 @@
+// Replication, the replica's side, as Redis 7.0's replication.c: the link to the primary as an
+// explicit state machine (connect → handshake: PING, AUTH with masteruser/masterauth, REPLCONF
+// listening-port, ip-address, capa eof psync2 → PSYNC with our ID and offset → a full sync or a
+// partial one → the stream), the full sync's payload in either form (`$<len>` or `$EOF:<mark>`),
+// verified whole before the old data is dropped and loaded through the RDB loader, the stream
+// applied through a client of kind 'master' (only data-changing commands: a primary cannot make
+// this server do more than hold data), REPLCONF ACK each second and on GETACK, repl-timeout, and
+// a reconnection each second with PSYNC for a partial resync. Nothing a primary sends (garbage,
+// a huge length, a truncated file, a slow drip, an endless stream) may hold more than the bounds
+// set here or stop the server from answering its other clients.
+
+import net from 'node:net';
+import { constants as bufferConstants } from 'node:buffer';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Server } from './server.js';
+import type { Replication } from './replication.js';
+import { Client } from './client.js';
+import { call } from './dispatcher.js';
+import { RespParser } from '../protocol/resp-parser.js';
+import { encodeCommand } from '../persistence/aof/reader.js';
+import { RdbFileError, RdbFileReader } from '../persistence/rdb/file.js';
+import { DecodeBudget } from '../persistence/rdb/budget.js';
+import { loadRdb, rdbLoadOptions } from './rdb-load.js';
+import { auditEvent } from '../security/audit-log.js';
+
+/** The longest line the handshake reads (a reply, the payload's header). */
+const MAX_LINE = 64 * 1024;
+const EOF_MARK_LEN = 40;
+/** How long one slice of verifying a payload may hold the event loop. */
+const SLICE_MS = 5;
+
+type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
+
+/** Bytes from the primary during the handshake and the payload, read as lines or counts. */
+class LinkReader {
+  private chunks: Buffer[] = [];
+  size = 0;
+  private wake: (() => void) | null = null;
+  private error: Error | null = null;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    this.wake?.();
+  }
+
+  fail(err: Error): void {
+    this.error ??= err;
+    this.wake?.();
+  }
+
+  private async more(): Promise<void> {
+    if (this.error !== null) throw this.error;
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = null;
+    if (this.error !== null) throw this.error;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** One line without its CR LF; fails past MAX_LINE bytes without one. */
+  async line(): Promise<string> {
+    for (;;) {
+      const buf = this.joined();
+      const nl = buf.indexOf(0x0a);
+      if (nl !== -1) {
+        this.chunks = nl + 1 < buf.length ? [buf.subarray(nl + 1)] : [];
+        this.size -= nl + 1;
+        const end = nl > 0 && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+        return buf.latin1Slice(0, end);
+      }
+      if (buf.length > MAX_LINE) throw new Error(`a line of more than ${MAX_LINE} bytes from the primary`);
+      await this.more();
+    }
+  }
+
+  /** Whatever has arrived (at least one byte), at most `max` bytes. */
+  async some(max: number): Promise<Buffer> {
+    while (this.size === 0) await this.more();
+    const first = this.chunks[0];
+    if (first === undefined) throw new Error('no data');
+    if (first.length <= max) {
+      this.chunks.shift();
+      this.size -= first.length;
+      return first;
+    }
+    this.chunks[0] = first.subarray(max);
+    this.size -= max;
+    return first.subarray(0, max);
+  }
+
+  /** Everything buffered, taken out. */
+  rest(): Buffer {
+    const buf = this.joined();
+    this.chunks = [];
+    this.size = 0;
+    return buf;
+  }
+}
+
+export class ReplicaLink {
+  state: LinkState = 'connect';
+  private socket: net.Socket | null = null;
+  private reader: LinkReader | null = null;
+  private stopped = false;
+  /** The client that runs the stream (kind 'master'), while the link is up. */
+  private master: Client | null = null;
+  private parser: RespParser | null = null;
+  /** Bytes fed to the parser since the stream began, and our offset then. */
+  private fed = 0;
+  private base = 0;
+  /** The commands of a MULTI from the primary, until its EXEC, and their size. */
+  private multi: string[][] | null = null;
+  private multiBytes = 0;
+  /** slave_read_repl_offset: stream bytes read (applied or not). */
+  private readOffset = 0;
+  lastIo = 0;
+  private downSince = Date.now();
+  private transfer = { total: -1, read: 0 };
+  /** The connection attempt in flight counts only once. */
+  private running = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly repl: Replication,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get up(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** ROLE's name for the state. */
+  roleState(): string {
+    return this.state;
+  }
+
+  start(): void {
+    this.server.log.notice(`Connecting to MASTER ${this.host}:${this.port}`);
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.drop(null);
+  }
+
+  /** Closes the link (with the reason logged); the cron connects again unless stopped. */
+  private drop(reason: string | null): void {
+    if (reason !== null && !this.stopped) this.server.log.warning(reason);
+    const wasUp = this.state === 'connected';
+    this.socket?.destroy();
+    this.socket = null;
+    this.reader?.fail(new Error(reason ?? 'link closed'));
+    this.reader = null;
+    this.master = null;
+    this.parser = null;
+    this.multi = null;
+    this.multiBytes = 0;
+    if (this.state !== 'connect') this.state = 'connect';
+    if (wasUp) {
+      this.downSince = Date.now();
+      auditEvent(this.server, 'replication', { event: 'link-lost', primary: `${this.host}:${this.port}`, reason: reason ?? 'closed' });
+    }
+  }
+
+  /** Once a second: connect when down, ACK when up, and the repl-timeout. */
+  cron(now: number): void {
+    if (this.stopped) return;
+    if (this.state === 'connect') {
+      if (!this.running) void this.run();
+      return;
+    }
+    const timeout = this.server.config.num('repl-timeout') * 1000;
+    if (now - this.lastIo > timeout) {
+      if (this.state === 'connected') this.drop('MASTER timeout: no data nor PING received...');
+      else if (this.state === 'sync' && this.server.loading === null) this.drop('Timeout receiving bulk data from MASTER... If the problem persists try to set the \'repl-timeout\' parameter in redis.conf to a larger value.');
+      else if (this.state !== 'sync') this.drop('Timeout connecting to the MASTER...');
+      return;
+    }
+    if (this.state === 'connected') this.sendAck(this.repl.offset);
+  }
+
+  private sendAck(offset: number): void {
+    this.socket?.write(encodeCommand(['REPLCONF', 'ACK', String(offset)]));
+  }
+
+  // --- connecting, the handshake, the sync ---
+
+  private async run(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const log = this.server.log;
+    try {
+      await this.connectAndSync();
+    } catch (err) {
+      if (!this.stopped) this.drop(`Replication with MASTER ${this.host}:${this.port} failed: ${(err as Error).message}`);
+    } finally {
+      this.running = false;
+      if (this.stopped) log.verbose('Replication link stopped');
+    }
+  }
+
+  private async connectAndSync(): Promise<void> {
+    const log = this.server.log;
+    const config = this.server.config;
+    this.state = 'connecting';
+    this.lastIo = Date.now();
+    const reader = new LinkReader();
+    this.reader = reader;
+    const socket = net.connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    socket.setNoDelay(!config.bool('repl-disable-tcp-nodelay'));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastIo = Date.now();
+      if (this.parser !== null) this.onStream(chunk);
+      else reader.push(chunk);
+    });
+    socket.on('error', (err) => reader.fail(err));
+    socket.on('close', () => {
+      reader.fail(new Error('connection lost'));
+      if (this.socket === socket && this.state === 'connected') this.drop(`Connection with master lost.`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    if (this.stopped) throw new Error('stopped');
+    log.notice('MASTER <-> REPLICA sync started');
+    this.state = 'handshake';
+    const ask = async (argv: string[]): Promise<string> => {
+      socket.write(encodeCommand(argv));
+      return reader.line();
+    };
+    const pong = await ask(['PING']);
+    if (pong.startsWith('-') && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(pong)) {
+      throw new Error(`Error reply to PING from master: '${printable(pong)}'`);
+    }
+    log.notice('Master replied to PING, replication can continue...');
+    const auth = config.str('masterauth');
+    if (auth !== '') {
+      const user = config.str('masteruser');
+      const reply = await ask(user !== '' ? ['AUTH', user, auth] : ['AUTH', auth]);
+      if (reply.startsWith('-')) throw new Error(`Unable to AUTH to MASTER: ${printable(reply)}`);
+    }
+    const port = config.num('replica-announce-port') || config.num('port');
+    let reply = await ask(['REPLCONF', 'listening-port', String(port)]);
+    if (reply.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF listening-port: ${printable(reply)}`);
+    const ip = config.str('replica-announce-ip');
+    if (ip !== '') {
+      reply = await ask(['REPLCONF', 'ip-address', ip]);
+      if (reply.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF ip-address: ${printable(reply)}`);
+    }
+    reply = await ask(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
+    if (reply.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF capa: ${printable(reply)}`);
+    // Our own history: a primary that shares it (we were its replica, or it was ours) resumes it.
+    const repl = this.repl;
+    log.notice(`Trying a partial resynchronization (request ${repl.replid}:${repl.offset + 1}).`);
+    socket.write(encodeCommand(['PSYNC', repl.replid, String(repl.offset + 1)]));
+    let line = '';
+    // The primary may send newlines to keep the link alive before it answers.
+    while (line === '') line = await reader.line();
+    if (line.startsWith('+FULLRESYNC')) {
+      const [, id, off] = line.split(' ');
+      const offset = Number(off);
+      if (id === undefined || id.length !== 40 || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`Master replied with wrong +FULLRESYNC syntax: '${printable(line)}'`);
+      log.notice(`Full resync from master: ${id}:${offset}`);
+      await this.fullSync(reader, id, offset);
+      return;
+    }
+    if (line.startsWith('+CONTINUE')) {
+      const id = line.slice('+CONTINUE'.length).trim();
+      if (id !== '' && id.length === 40) {
+        if (id !== repl.replid) log.notice(`Master replication ID changed to ${id}`);
+        repl.switchId(id);
+      }
+      log.notice('Successful partial resynchronization with master.');
+      log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+      auditEvent(this.server, 'replication', { event: 'partial-sync', primary: `${this.host}:${this.port}`, offset: repl.offset });
+      this.startStream(reader.rest());
+      return;
+    }
+    if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
+      throw new Error(`Master is currently unable to PSYNC but should be in the future: ${printable(line)}`);
+    }
+    throw new Error(`Unexpected reply to PSYNC from master: ${printable(line)}`);
+  }
+
+  /** The payload (either form), verified, then loaded in place of our data; then the stream. */
+  private async fullSync(reader: LinkReader, replid: string, offset: number): Promise<void> {
+    const server = this.server;
+    const log = server.log;
+    this.state = 'sync';
+    let header = '';
+    while (header === '') header = await reader.line();
+    if (!header.startsWith('$')) {
+      throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${printable(header.slice(0, 64))}'), are you sure the host and port are right?`);
+    }
+    const limit = this.payloadLimit();
+    const chunks: Buffer[] = [];
+    let got = 0;
+    this.transfer = { total: -1, read: 0 };
+    if (header.startsWith('$EOF:')) {
+      const mark = Buffer.from(header.slice(5), 'latin1');
+      if (mark.length !== EOF_MARK_LEN) throw new Error(`Bad EOF mark from MASTER: '${printable(header)}'`);
+      log.notice('MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
+      let tail = Buffer.alloc(0);
+      for (;;) {
+        const chunk = await reader.some(1 << 20);
+        got += chunk.length;
+        if (got > limit + EOF_MARK_LEN) throw new Error(`the primary's RDB is larger than this server can hold (${limit} bytes)`);
+        chunks.push(chunk);
+        this.transfer.read = got;
+        tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - EOF_MARK_LEN))]);
+        if (tail.length > EOF_MARK_LEN) tail = tail.subarray(tail.length - EOF_MARK_LEN);
+        if (tail.length === EOF_MARK_LEN && tail.equals(mark)) break;
+      }
+    } else {
+      const text = header.slice(1);
+      const len = /^\d{1,20}$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(len)) throw new Error(`Bad payload length from MASTER: '${printable(header.slice(0, 64))}'`);
+      if (len > limit) throw new Error(`the primary's RDB of ${len} bytes is larger than this server can hold (${limit} bytes)`);
+      this.transfer.total = len;
+      log.notice(`MASTER <-> REPLICA sync: receiving ${len} bytes from master to disk`);
+      while (got < len) {
+        const chunk = await reader.some(len - got);
+        got += chunk.length;
+        chunks.push(chunk);
+        this.transfer.read = got;
+      }
+    }
+    let payload = Buffer.concat(chunks);
+    chunks.length = 0;
+    if (header.startsWith('$EOF:')) payload = payload.subarray(0, payload.length - EOF_MARK_LEN);
+    // The stream after the payload is read (and held) while the payload is checked and loaded.
+    this.startStream(reader.rest(), false);
+    log.notice('MASTER <-> REPLICA sync: Verifying the RDB received from the master');
+    await verifyRdb(server, payload);
+    if (this.stopped) return;
+    log.notice('MASTER <-> REPLICA sync: Flushing old data');
+    for (const db of server.dbs) db.clear();
+    server.functions.flush();
+    log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
+    await loadRdb(server, payload, { source: `the RDB from the primary ${this.host}:${this.port}`, keepExpired: true });
+    this.repl.adoptPrimary(replid, offset);
+    this.base = offset;
+    this.readOffset = offset + this.fed;
+    log.notice('MASTER <-> REPLICA sync: Finished with success');
+    auditEvent(server, 'replication', { event: 'full-sync', primary: `${this.host}:${this.port}`, offset, bytes: payload.length });
+    if (this.stopped || this.socket === null || this.socket.destroyed) {
+      this.drop(null);
+      return;
+    }
+    this.state = 'connected';
+    this.lastIo = Date.now();
+    this.sendAck(this.repl.offset);
+    this.drain();
+  }
+
+  /** The most a full sync's payload may be: what a Buffer can be, and what memory is left. */
+  private payloadLimit(): number {
+    const free = this.server.maxmemoryLimit() - this.server.usedMemory();
+    return Math.max(0, Math.min(bufferConstants.MAX_LENGTH, free));
+  }
+
+  // --- the stream ---
+
+  /** The stream begins (after a partial resync at once; after a full one once it has loaded). */
+  private startStream(first: Buffer, connected = true): void {
+    const server = this.server;
+    const master = new Client(server, null);
+    master.kind = 'master';
+    master.authenticated = true;
+    this.master = master;
+    this.parser = new RespParser({
+      maxBulkLen: server.config.num('proto-max-bulk-len'),
+      maxQueryBuffer: server.config.num('client-query-buffer-limit'),
+      unauthenticated: false,
+      admit: (bytes) => server.memory.admit(bytes),
+    });
+    this.fed = 0;
+    this.base = this.repl.offset;
+    this.readOffset = this.repl.offset;
+    if (connected) {
+      this.state = 'connected';
+      this.sendAck(this.repl.offset);
+    }
+    if (first.length > 0) this.onStream(first);
+  }
+
+  private onStream(chunk: Buffer): void {
+    const parser = this.parser;
+    if (parser === null) return;
+    this.fed += chunk.length;
+    this.readOffset += chunk.length;
+    parser.feed(chunk);
+    if (parser.overflow) {
+      this.drop('The stream from the primary passed client-query-buffer-limit; closing the link.');
+      return;
+    }
+    if (this.state === 'connected') this.drain();
+  }
+
+  /** Applies every complete command of the stream. */
+  private drain(): void {
+    const parser = this.parser;
+    const master = this.master;
+    if (parser === null || master === null || this.server.loading !== null) return;
+    for (;;) {
+      if (this.parser !== parser) return;
+      const argv = parser.next();
+      if (argv === null) break;
+      const before = this.repl.offset;
+      this.apply(master, argv, before);
+      this.repl.offset = this.base + this.fed - parser.buffered;
+    }
+    if (parser.error !== null) {
+      this.drop(`Protocol error in the stream from the primary (${parser.error}); closing the link.`);
+      return;
+    }
+    parser.release();
+  }
+
+  private apply(master: Client, argv: string[], before: number): void {
+    const name = (argv[0] ?? '').toLowerCase();
+    if (name === 'replconf') {
+      if ((argv[1] ?? '').toLowerCase() === 'getack') this.sendAck(before);
+      return;
+    }
+    if (name === 'ping' || argv.length === 0) return;
+    if (name === 'multi') {
+      this.multi = [];
+      this.multiBytes = 0;
+      return;
+    }
+    const queued = this.multi;
+    if (name === 'exec' && queued !== null) {
+      this.multi = null;
+      const p = this.server.propagation;
+      p.beginUnit();
+      try {
+        for (const q of queued) this.execute(master, q);
+      } finally {
+        p.endUnit();
+      }
+      return;
+    }
+    if (queued !== null) {
+      for (const a of argv) this.multiBytes += a.length;
+      if (this.multiBytes > this.server.config.num('client-query-buffer-limit')) {
+        this.drop('A transaction from the primary passed client-query-buffer-limit; closing the link.');
+        return;
+      }
+      queued.push(argv);
+      return;
+    }
+    this.execute(master, argv);
+  }
+
+  /** Runs one command of the stream: only those that change data (and SELECT). */
+  private execute(master: Client, argv: string[]): void {
+    const server = this.server;
+    const cmd = server.commands.resolve(argv);
+    if (!cmd.resolved) {
+      server.log.warning(`Unknown command from the primary ignored: '${printable((argv[0] ?? '').slice(0, 64))}'`);
+      return;
+    }
+    const name = cmd.spec.name;
+    if (name !== 'select' && (!(cmd.isWrite || cmd.mayReplicate) || cmd.isAdmin)) {
+      server.log.warning(`Command from the primary refused (a replica applies only data changes): '${cmd.fullName}'`);
+      auditEvent(server, 'replication', { event: 'command-refused', primary: `${this.host}:${this.port}`, command: cmd.fullName });
+      return;
+    }
+    call(master, cmd, argv);
+    const errors = master.reply.take();
+    if (errors.length !== 0 && errors[0]?.[0] === 0x2d) {
+      server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${printable(errors[0].latin1Slice(0, 128).trim())}' after processing the command '${cmd.fullName}'`);
+    }
+  }
+
+  // --- INFO ---
+
+  infoLines(offset: number): string[] {
+    const now = Date.now();
+    const out = [
+      `master_host:${this.host}`,
+      `master_port:${this.port}`,
+      `master_link_status:${this.up ? 'up' : 'down'}`,
+      `master_last_io_seconds_ago:${this.up ? Math.floor((now - this.lastIo) / 1000) : -1}`,
+      `master_sync_in_progress:${this.state === 'sync' ? 1 : 0}`,
+      `slave_read_repl_offset:${this.up ? this.readOffset : offset}`,
+      `slave_repl_offset:${offset}`,
+    ];
+    if (this.state === 'sync') {
+      const t = this.transfer;
+      const left = t.total === -1 ? 0 : t.total - t.read;
+      const perc = t.total > 0 ? (t.read * 100) / t.total : 0;
+      out.push(
+        `master_sync_total_bytes:${t.total}`,
+        `master_sync_read_bytes:${t.read}`,
+        `master_sync_left_bytes:${left}`,
+        `master_sync_perc:${perc.toFixed(2)}`,
+        `master_sync_last_io_seconds_ago:${Math.floor((now - this.lastIo) / 1000)}`,
+      );
+    }
+    if (!this.up) out.push(`master_link_down_since_seconds:${Math.floor((now - this.downSince) / 1000)}`);
+    return out;
+  }
+}
+
+/**
+ * Reads the whole payload as the loader would, without loading it: a damaged or hostile RDB is
+ * refused before the data we hold is dropped. Runs in slices, as the loader does.
+ */
+async function verifyRdb(server: Server, buf: Buffer): Promise<void> {
+  const reader = new RdbFileReader(buf, {
+    load: rdbLoadOptions(server.config),
+    budget: new DecodeBudget(Math.max(0, server.maxmemoryLimit() - server.usedMemory())),
+    verifyChecksum: true,
+  });
+  try {
+    reader.header();
+    for (;;) {
+      const end = performance.now() + SLICE_MS;
+      for (let n = 0; ; n++) {
+        if ((n & 63) === 63 && performance.now() > end) break;
+        const rec = reader.next();
+        if (rec.kind === 'eof') {
+          if (rec.end !== buf.length) throw new RdbFileError(rec.end, `${buf.length - rec.end} bytes of trailing data after the end of the RDB`, 'corrupt');
+          return;
+        }
+      }
+      await nextTurn();
+    }
+  } catch (err) {
+    if (err instanceof RdbFileError) throw new Error(`the RDB from the primary is not valid at offset ${err.offset}: ${err.message}; the data held is kept`, { cause: err });
+    throw err;
+  }
+}
+
+/** A reply or line for the log: control bytes escaped, at most 128 characters. */
+function printable(s: string): string {
+  return s.slice(0, 128).replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

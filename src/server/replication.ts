@@ -1,0 +1,683 @@
+// Replication, the primary's side, as Redis 7.0's replication.c: the replication ID and offset,
+// the backlog (a ring of the last repl-backlog-size bytes of the stream), PSYNC (a partial resync
+// from the backlog, else a full sync: a forkless snapshot written to a temporary file and sent as
+// `$<len>` plus the file, while the stream produced meanwhile waits in the replica's output, held
+// to client-output-buffer-limit replica), SYNC for the old protocol (redis-cli --rdb and
+// --replica, the test suite's stream readers), REPLCONF, the PING every
+// repl-ping-replica-period, the timeout of silent replicas, and WAIT. A propagation sink: the
+// stream is exactly the effects the AOF gets, plus PING and REPLCONF GETACK. The replica's side
+// is replica-link.ts; this object owns it (`link`) and answers ROLE and INFO for both.
+
+import { randomBytes } from 'node:crypto';
+import { open as openFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import * as E from '../errors.js';
+import type { Server } from './server.js';
+import type { Client } from './client.js';
+import type { Command } from '../commands/registry.js';
+import type { PropagatedOp, PropagationSink } from './propagation.js';
+import { TO_REPL } from './propagation.js';
+import { encodeCommand } from '../persistence/aof/reader.js';
+import { closeFile, closeQuietly, createTemp, removeQuietly, writeChunk } from './rdb-save.js';
+import { checkOutputLimits } from '../security/output-limits.js';
+import { auditEvent, clientFields } from '../security/audit-log.js';
+import { ReplicaLink } from './replica-link.js';
+
+const NO_ID = '0000000000000000000000000000000000000000';
+/** How long one slice of a full sync's snapshot may hold the event loop, in ms. */
+const SLICE_MS = 4;
+const CHUNK_BYTES = 256 * 1024;
+const PING_ARGV = encodeCommand(['PING']);
+const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
+
+/** A new 40-character replication ID (Redis's changeReplicationId). */
+export function newReplicationId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/** The last repl-backlog-size bytes of the stream, and the offset of the first of them. */
+class Backlog {
+  private buf: Buffer;
+  /** Where the next byte goes. */
+  private idx = 0;
+  histlen = 0;
+  /** The replication offset of the first byte held (Redis's repl_backlog->offset). */
+  firstOffset: number;
+
+  constructor(size: number, masterOffset: number) {
+    this.buf = Buffer.alloc(size);
+    this.firstOffset = masterOffset + 1;
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  append(data: Buffer): void {
+    const size = this.buf.length;
+    let src = data;
+    if (src.length > size) src = src.subarray(src.length - size);
+    const first = Math.min(src.length, size - this.idx);
+    src.copy(this.buf, this.idx, 0, first);
+    if (first < src.length) src.copy(this.buf, 0, first);
+    this.idx = (this.idx + src.length) % size;
+    const before = this.histlen;
+    this.histlen = Math.min(size, this.histlen + data.length);
+    this.firstOffset += before + data.length - this.histlen;
+  }
+
+  /** The bytes from replication offset `from` to the end (from is within [firstOffset, firstOffset + histlen]). */
+  from(from: number): Buffer {
+    const skip = from - this.firstOffset;
+    const len = this.histlen - skip;
+    if (len <= 0) return Buffer.alloc(0);
+    const size = this.buf.length;
+    const start = (this.idx - len + size) % size;
+    if (start + len <= size) return Buffer.from(this.buf.subarray(start, start + len));
+    return Buffer.concat([this.buf.subarray(start), this.buf.subarray(0, len - (size - start))]);
+  }
+
+  /** The same history in a ring of another size (CONFIG SET repl-backlog-size). */
+  resized(size: number): Backlog {
+    const b = new Backlog(size, this.firstOffset - 1);
+    const keep = Math.min(size, this.histlen);
+    b.firstOffset = this.firstOffset + this.histlen - keep;
+    b.append(this.from(this.firstOffset + this.histlen - keep));
+    b.firstOffset = this.firstOffset + this.histlen - keep;
+    return b;
+  }
+}
+
+/** What the primary knows of one replica (Redis's slave fields of the client). */
+export interface ReplicaInfo {
+  state: 'wait_bgsave' | 'send_bulk' | 'online';
+  listeningPort: number;
+  announcedIp: string;
+  capaEof: boolean;
+  capaPsync2: boolean;
+  /** Attached with SYNC: sends no ACKs (Redis's CLIENT_PRE_PSYNC). */
+  oldProtocol: boolean;
+  /** REPLCONF rdb-only 1: the RDB, then the connection closes. */
+  rdbOnly: boolean;
+  ackOffset: number;
+  /** ms since the epoch of the last ACK (or of the attach). */
+  ackTime: number;
+  /** Stream bytes produced while the RDB was being made and sent, in order. */
+  pending: Buffer[];
+}
+
+/** A client blocked in WAIT. */
+interface Waiter {
+  readonly client: Client;
+  readonly offset: number;
+  readonly numreplicas: number;
+  readonly release: () => void;
+}
+
+export class Replication implements PropagationSink {
+  readonly target = TO_REPL;
+  replid = newReplicationId();
+  replid2 = NO_ID;
+  /** master_repl_offset: bytes of stream produced (or, on a replica, applied) so far. */
+  offset = 0;
+  /** second_repl_offset: up to where replid2 is valid, -1 when none. */
+  secondOffset = -1;
+  private backlog: Backlog | null = null;
+  /** The database the stream last selected (Redis's slaveseldb), -1 to force a SELECT. */
+  private selectedDb = -1;
+  readonly replicas = new Set<Client>();
+  /** When the last replica left (for repl-backlog-ttl), 0 while one is attached. */
+  private noReplicasSince = Date.now();
+  private lastPing = 0;
+  private readonly waiters: Waiter[] = [];
+  private getackScheduled = false;
+  /** Full syncs in progress, by replica. */
+  private fullSyncs = 0;
+  /** sync_full, sync_partial_ok, sync_partial_err (INFO stats). */
+  readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
+  /** The link to our primary while this server is a replica, else null. */
+  link: ReplicaLink | null = null;
+
+  constructor(private readonly server: Server) {}
+
+  get isReplica(): boolean {
+    return this.link !== null;
+  }
+
+  // --- the stream ---
+
+  /** PropagationSink: the effects of one unit of work, with SELECTs, to the backlog and every replica. */
+  feed(ops: readonly PropagatedOp[]): void {
+    if (this.backlog === null) return;
+    let out = '';
+    for (const op of ops) {
+      if (op.db !== this.selectedDb) {
+        out += encodeCommand(['SELECT', String(op.db)]);
+        this.selectedDb = op.db;
+      }
+      out += encodeCommand(op.argv);
+    }
+    this.append(Buffer.from(out, 'latin1'));
+  }
+
+  /** Bytes of stream as they are: to the backlog, the online replicas, and those syncing. */
+  private append(data: Buffer): void {
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    backlog.append(data);
+    this.offset += data.length;
+    for (const c of [...this.replicas]) {
+      const r = c.replica;
+      if (r === null || c.closed) continue;
+      if (r.state === 'online') {
+        c.socket?.write(data);
+      } else {
+        r.pending.push(data);
+        c.replicaPending += data.length;
+      }
+      checkOutputLimits(c);
+    }
+  }
+
+  /** Creates the backlog (the first replica attaches) and joins the propagation sinks. */
+  private ensureBacklog(): void {
+    if (this.backlog !== null) return;
+    this.backlog = new Backlog(this.server.config.num('repl-backlog-size'), this.offset);
+    // A new history: replicas of an older one must sync anew (Redis's createReplicationBacklog).
+    this.replid2 = NO_ID;
+    this.secondOffset = -1;
+    this.selectedDb = -1;
+    const sinks = this.server.propagation.sinks;
+    if (!sinks.includes(this)) sinks.push(this);
+  }
+
+  private freeBacklog(): void {
+    this.backlog = null;
+    const sinks = this.server.propagation.sinks;
+    const i = sinks.indexOf(this);
+    if (i !== -1) sinks.splice(i, 1);
+  }
+
+  // --- PSYNC and SYNC ---
+
+  /** REPLCONF's options before PSYNC (listening-port, ip-address, capa, rdb-only); ACK and GETACK after. */
+  replconf(c: Client, argv: readonly string[]): void {
+    if (argv.length % 2 === 0) {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+    for (let i = 1; i + 1 < argv.length; i += 2) {
+      const opt = (argv[i] ?? '').toLowerCase();
+      const val = argv[i + 1] ?? '';
+      if (opt === 'ack') {
+        // An ACK is never answered, as in Redis.
+        const r = c.replica;
+        const off = Number(val);
+        if (r === null || !Number.isSafeInteger(off)) return;
+        if (off > r.ackOffset) r.ackOffset = off;
+        r.ackTime = Date.now();
+        this.checkWaiters();
+        return;
+      }
+      if (opt === 'getack') {
+        // Only a primary asks; from anyone else it is ignored, as in Redis.
+        return;
+      }
+      const info = this.handshake(c);
+      if (opt === 'listening-port') {
+        const port = Number(val);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          c.reply.error(E.NOT_INTEGER);
+          return;
+        }
+        info.listeningPort = port;
+      } else if (opt === 'ip-address') {
+        if (val.length > 46 + 256) {
+          c.reply.error(E.replconfIpTooLong());
+          return;
+        }
+        info.announcedIp = val;
+      } else if (opt === 'capa') {
+        if (val.toLowerCase() === 'eof') info.capaEof = true;
+        else if (val.toLowerCase() === 'psync2') info.capaPsync2 = true;
+      } else if (opt === 'rdb-only') {
+        info.rdbOnly = val === '1';
+      } else if (opt === 'rdb-filter-only') {
+        // Accepted as Redis 7.0 does: only the dataset is ever left out here, never asked for.
+      } else {
+        c.reply.error(E.replconfUnknown(argv[i] ?? ''));
+        return;
+      }
+    }
+    c.reply.ok();
+  }
+
+  /** The client's replica record, made at its first REPLCONF. */
+  private handshake(c: Client): ReplicaInfo {
+    c.replica ??= {
+      state: 'wait_bgsave',
+      listeningPort: 0,
+      announcedIp: '',
+      capaEof: false,
+      capaPsync2: false,
+      oldProtocol: false,
+      rdbOnly: false,
+      ackOffset: 0,
+      ackTime: Date.now(),
+      pending: [],
+    };
+    return c.replica;
+  }
+
+  /** PSYNC replid offset, or SYNC (`psync` false): attaches the client as a replica. */
+  sync(c: Client, argv: readonly string[], psync: boolean): void {
+    if (c.kind === 'replica') return;
+    if (this.link !== null) {
+      c.reply.error(E.REPLICA_CHAINS);
+      return;
+    }
+    // Whatever was answered before (pipelined REPLCONFs) goes first; the rest is written here.
+    c.flush();
+    const info = this.handshake(c);
+    info.oldProtocol = !psync;
+    c.kind = 'replica';
+    this.replicas.add(c);
+    this.noReplicasSince = 0;
+    const socket = c.socket;
+    if (socket === null) return;
+    if (psync && this.tryPartial(c, info, argv[1] ?? '', argv[2] ?? '')) return;
+    if (psync && (argv[1] ?? '') !== '?') this.stats.syncPartialErr++;
+    this.ensureBacklog();
+    this.stats.syncFull++;
+    if (psync) socket.write(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
+    this.server.log.notice(`Replica ${this.describe(c)} asks for synchronization`);
+    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'full-sync', offset: this.offset });
+    void this.fullSync(c, info);
+  }
+
+  /** +CONTINUE when the backlog holds what the replica lacks (Redis's masterTryPartialResynchronization). */
+  private tryPartial(c: Client, info: ReplicaInfo, replid: string, offsetArg: string): boolean {
+    const backlog = this.backlog;
+    const want = Number(offsetArg);
+    if (backlog === null || !Number.isSafeInteger(want)) return false;
+    if (replid !== this.replid && !(replid === this.replid2 && want <= this.secondOffset)) {
+      if (replid !== '?') this.server.log.notice(`Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${this.replid}' and '${this.replid2}')`);
+      return false;
+    }
+    if (want < backlog.firstOffset || want > backlog.firstOffset + backlog.histlen) {
+      this.server.log.notice(`Unable to partial resync with replica ${this.describe(c)} for lack of backlog (Replica request was: ${want}).`);
+      return false;
+    }
+    const socket = c.socket;
+    if (socket === null) return false;
+    info.state = 'online';
+    info.ackTime = Date.now();
+    socket.write(info.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : '+CONTINUE\r\n');
+    const data = backlog.from(want);
+    socket.write(data);
+    this.stats.syncPartialOk++;
+    this.server.log.notice(`Partial resynchronization request from ${this.describe(c)} accepted. Sending ${data.length} bytes of backlog starting from offset ${want}.`);
+    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'partial-sync', offset: want });
+    return true;
+  }
+
+  /**
+   * The full sync of one replica: a snapshot of now (the stream from here on waits in the
+   * replica's output), written to a temporary file a slice at a time, then sent as `$<len>` and
+   * the file, then the stream.
+   */
+  private async fullSync(c: Client, info: ReplicaInfo): Promise<void> {
+    const server = this.server;
+    const log = server.log;
+    // The stream after the RDB must say which database it is in.
+    this.selectedDb = -1;
+    info.state = 'wait_bgsave';
+    this.fullSyncs++;
+    const snapshot = server.rdb.openSnapshot();
+    const tmp = join(process.cwd(), `temp-repl-${process.pid}-${c.id}.rdb`);
+    let fd = -1;
+    const gone = (): boolean => c.closed || server.shuttingDown;
+    try {
+      fd = createTemp(tmp);
+      log.notice(`Starting BGSAVE for SYNC with target: disk`);
+      let size = 0;
+      let lastNewline = Date.now();
+      for (;;) {
+        if (gone()) return;
+        const chunk = snapshot.step(SLICE_MS, CHUNK_BYTES);
+        if (chunk === null) break;
+        await writeChunk(fd, chunk);
+        size += chunk.length;
+        // Redis sends a newline now and then while the replica waits for the RDB.
+        if (Date.now() - lastNewline >= 1000) {
+          lastNewline = Date.now();
+          c.socket?.write('\n');
+        }
+        await nextTurn();
+      }
+      server.rdb.closeSnapshot(snapshot);
+      await closeFile(fd);
+      fd = -1;
+      if (gone()) return;
+      log.notice('Background RDB transfer started');
+      info.state = 'send_bulk';
+      const socket = c.socket;
+      if (socket === null) return;
+      socket.write(`$${size}\r\n`);
+      const file = await openFile(tmp, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+        for (let pos = 0; pos < size; ) {
+          if (gone()) return;
+          const { bytesRead } = await file.read(buf, 0, Math.min(CHUNK_BYTES, size - pos), pos);
+          if (bytesRead === 0) throw new Error('the snapshot file is shorter than written');
+          pos += bytesRead;
+          if (!socket.write(Buffer.from(buf.subarray(0, bytesRead)))) await drained(c);
+        }
+      } finally {
+        await file.close();
+      }
+      if (gone()) return;
+      log.notice(`Synchronization with replica ${this.describe(c)} succeeded`);
+      if (info.rdbOnly) {
+        // redis-cli --rdb: the file is what it wanted; no stream follows.
+        socket.end();
+        return;
+      }
+      info.state = 'online';
+      info.ackTime = Date.now();
+      for (const b of info.pending) socket.write(b);
+      info.pending = [];
+      c.replicaPending = 0;
+      checkOutputLimits(c);
+    } catch (err) {
+      if (!gone()) {
+        log.warning(`Full synchronization with replica ${this.describe(c)} failed: ${(err as Error).message}`);
+        server.closeClient(c);
+      }
+    } finally {
+      server.rdb.closeSnapshot(snapshot);
+      if (fd !== -1) closeQuietly(fd);
+      removeQuietly(tmp);
+      this.fullSyncs--;
+    }
+  }
+
+  /** A replica's client closed (the server calls this for every replica client it closes). */
+  forget(c: Client): void {
+    if (!this.replicas.delete(c)) return;
+    if (c.replica !== null) c.replica.pending = [];
+    this.server.log.notice(`Connection with replica ${this.describe(c)} lost.`);
+    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'replica-lost' });
+    if (this.replicas.size === 0) this.noReplicasSince = Date.now();
+    this.checkWaiters();
+  }
+
+  /** ip:port of a replica as INFO and the log show it. */
+  private describe(c: Client): string {
+    const r = c.replica;
+    const ip = r !== null && r.announcedIp !== '' ? r.announcedIp : peerIp(c);
+    return `${ip}:${r?.listeningPort ?? 0}`;
+  }
+
+  // --- the cron ---
+
+  /** Once a second: PINGs into the stream, silent replicas closed, the backlog's ttl and size. */
+  cron(): void {
+    const server = this.server;
+    const now = Date.now();
+    this.link?.cron(now);
+    const backlog = this.backlog;
+    if (backlog !== null) {
+      const size = server.config.num('repl-backlog-size');
+      if (size !== backlog.size) this.backlog = backlog.resized(size);
+    }
+    if (this.replicas.size !== 0 && this.link === null) {
+      const period = server.config.num('repl-ping-replica-period') * 1000;
+      if (now - this.lastPing >= period && server.pause.type === 'none') {
+        this.lastPing = now;
+        this.append(Buffer.from(PING_ARGV, 'latin1'));
+      }
+      const timeout = server.config.num('repl-timeout') * 1000;
+      for (const c of [...this.replicas]) {
+        const r = c.replica;
+        if (r === null) continue;
+        if (r.state !== 'online') {
+          if (r.state === 'wait_bgsave') c.socket?.write('\n');
+          continue;
+        }
+        if (r.oldProtocol) continue;
+        if (now - r.ackTime > timeout) {
+          server.log.warning(`Disconnecting timedout replica (streaming sync): ${this.describe(c)}`);
+          server.closeClient(c);
+        }
+      }
+    }
+    const ttl = server.config.num('repl-backlog-ttl');
+    if (this.backlog !== null && this.replicas.size === 0 && this.link === null && ttl > 0 && this.noReplicasSince !== 0 && now - this.noReplicasSince > ttl * 1000) {
+      // A new ID: a replica of the old history can no longer resync partially.
+      this.replid2 = NO_ID;
+      this.secondOffset = -1;
+      this.replid = newReplicationId();
+      this.freeBacklog();
+      server.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+    }
+  }
+
+  // --- WAIT ---
+
+  /** Replicas whose ACK reached `offset`. */
+  acked(offset: number): number {
+    let n = 0;
+    for (const c of this.replicas) {
+      const r = c.replica;
+      if (r !== null && r.state === 'online' && r.ackOffset >= offset) n++;
+    }
+    return n;
+  }
+
+  /** WAIT numreplicas timeout (the arguments already checked). */
+  wait(c: Client, numreplicas: number, timeoutMs: number): void {
+    if (this.link !== null) {
+      c.reply.error(E.WAIT_ON_REPLICA);
+      return;
+    }
+    const offset = this.offset;
+    const have = this.acked(offset);
+    if (have >= numreplicas || c.inExec) {
+      c.reply.integer(have);
+      return;
+    }
+    const waiter: Waiter = {
+      client: c,
+      offset,
+      numreplicas,
+      release: this.server.holdClient(c, timeoutMs === 0 ? 2 ** 31 - 1 : timeoutMs, () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i !== -1) this.waiters.splice(i, 1);
+        c.reply.integer(this.acked(offset));
+      }),
+    };
+    this.waiters.push(waiter);
+    this.requestAcks();
+  }
+
+  /** REPLCONF GETACK * into the stream, once per turn of the event loop (Redis's beforeSleep). */
+  private requestAcks(): void {
+    if (this.getackScheduled) return;
+    this.getackScheduled = true;
+    setImmediate(() => {
+      this.getackScheduled = false;
+      if (this.replicas.size !== 0) this.append(Buffer.from(GETACK, 'latin1'));
+    });
+  }
+
+  private checkWaiters(): void {
+    for (const w of [...this.waiters]) {
+      if (w.client.closed || this.acked(w.offset) >= w.numreplicas) w.release();
+    }
+  }
+
+  // --- becoming a replica, or a primary again ---
+
+  /** REPLICAOF host port: follows that primary (the checks were made by the caller). */
+  follow(host: string, port: number): void {
+    const server = this.server;
+    this.link?.stop();
+    // Our replicas follow our history; they sync again against what we will load.
+    for (const c of [...this.replicas]) server.closeClient(c);
+    this.link = new ReplicaLink(server, this, host, port);
+    server.store.expiryPaused = true;
+    auditEvent(server, 'replication', { event: 'new-primary', primary: `${host}:${port}` });
+    this.link.start();
+  }
+
+  /** REPLICAOF NO ONE: a primary again, keeping the history as the secondary ID (Redis's shiftReplicationId). */
+  promote(): void {
+    const link = this.link;
+    if (link === null) return;
+    link.stop();
+    this.link = null;
+    this.server.store.expiryPaused = this.server.pause.type !== 'none';
+    this.replid2 = this.replid;
+    this.secondOffset = this.offset + 1;
+    this.replid = newReplicationId();
+    this.ensureBacklogKeepingIds();
+    this.server.log.notice(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
+    this.server.log.notice('MASTER MODE enabled');
+    auditEvent(this.server, 'replication', { event: 'promotion' });
+  }
+
+  /** A backlog for the history we hold now, keeping replid2 (a promoted replica's replicas resync partially). */
+  private ensureBacklogKeepingIds(): void {
+    const id2 = this.replid2;
+    const off2 = this.secondOffset;
+    if (this.backlog === null) this.ensureBacklog();
+    this.replid2 = id2;
+    this.secondOffset = off2;
+    this.selectedDb = -1;
+  }
+
+  /** The link finished a full sync: our history is the primary's from `offset` on. */
+  adoptPrimary(replid: string, offset: number): void {
+    this.replid = replid;
+    this.replid2 = NO_ID;
+    this.secondOffset = -1;
+    this.offset = offset;
+    this.freeBacklog();
+  }
+
+  /** +CONTINUE with a new ID: the primary failed over; our old ID stays valid up to here. */
+  switchId(replid: string): void {
+    if (replid === this.replid) return;
+    this.replid2 = this.replid;
+    this.secondOffset = this.offset + 1;
+    this.replid = replid;
+  }
+
+  // --- the gate ---
+
+  /** -READONLY or -MASTERDOWN for a command a replica must refuse, else null. */
+  refusal(c: Client, cmd: Command): string | null {
+    const link = this.link;
+    if (link === null || c.kind === 'master') return null;
+    if (cmd.isWrite && this.server.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+    if (!link.up && !cmd.isStaleOk && !this.server.config.bool('replica-serve-stale-data')) return E.MASTERDOWN;
+    return null;
+  }
+
+  // --- ROLE and INFO ---
+
+  role(c: Client): void {
+    const r = c.reply;
+    const link = this.link;
+    if (link !== null) {
+      r.array(5);
+      r.bulk('slave');
+      r.bulk(link.host);
+      r.integer(link.port);
+      r.bulk(link.roleState());
+      r.integer(link.up || link.state === 'connected' ? this.offset : -1);
+      return;
+    }
+    r.array(3);
+    r.bulk('master');
+    r.integer(this.offset);
+    const online = [...this.replicas].filter((x) => x.replica !== null && x.replica.state === 'online');
+    r.array(online.length);
+    for (const x of online) {
+      const info = x.replica;
+      if (info === null) continue;
+      r.array(3);
+      r.bulk(info.announcedIp !== '' ? info.announcedIp : peerIp(x));
+      r.bulk(String(info.listeningPort));
+      r.bulk(String(info.ackOffset));
+    }
+  }
+
+  /** INFO replication, field for field as Redis 7.0. */
+  info(): string[] {
+    const s = this.server;
+    const out: string[] = [];
+    const link = this.link;
+    if (link === null) {
+      out.push('role:master');
+    } else {
+      out.push('role:slave', ...link.infoLines(this.offset));
+      out.push(`slave_priority:${s.config.num('replica-priority')}`);
+      out.push(`slave_read_only:${s.config.bool('replica-read-only') ? 1 : 0}`);
+      out.push(`replica_announced:${s.config.bool('replica-announced') ? 1 : 0}`);
+    }
+    out.push(`connected_slaves:${this.replicas.size}`);
+    let i = 0;
+    const now = Date.now();
+    for (const c of this.replicas) {
+      const r = c.replica;
+      if (r === null) continue;
+      const ip = r.announcedIp !== '' ? r.announcedIp : peerIp(c);
+      out.push(`slave${i++}:ip=${ip},port=${r.listeningPort},state=${r.state},offset=${r.ackOffset},lag=${Math.floor((now - r.ackTime) / 1000)}`);
+    }
+    const b = this.backlog;
+    out.push(
+      'master_failover_state:no-failover',
+      `master_replid:${this.replid}`,
+      `master_replid2:${this.replid2}`,
+      `master_repl_offset:${this.offset}`,
+      `second_repl_offset:${this.secondOffset}`,
+      `repl_backlog_active:${b === null ? 0 : 1}`,
+      `repl_backlog_size:${b === null ? s.config.num('repl-backlog-size') : b.size}`,
+      `repl_backlog_first_byte_offset:${b === null ? 0 : b.firstOffset}`,
+      `repl_backlog_histlen:${b === null ? 0 : b.histlen}`,
+    );
+    return out;
+  }
+
+  /** Full syncs running now. */
+  get syncsInProgress(): number {
+    return this.fullSyncs;
+  }
+}
+
+/** The peer's IP as CLIENT LIST's addr shows it, without the port. */
+function peerIp(c: Client): string {
+  const addr = c.addr;
+  const colon = addr.lastIndexOf(':');
+  const ip = colon === -1 ? addr : addr.slice(0, colon);
+  return ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+}
+
+/** Resolves once the client's socket takes more, or is gone. */
+function drained(c: Client): Promise<void> {
+  const socket = c.socket;
+  if (socket === null || c.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
