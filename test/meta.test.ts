@@ -34,6 +34,13 @@ const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   bgrewriteaof: { file: 'aof.test.ts', reason: 'writes files; its effect is checked on disk and by restarting' },
   waitaof: { file: 'aof.test.ts', reason: 'Redis 7.0 lacks it, and it needs appendonly on' },
   migrate: { file: 'migrate.test.ts', reason: 'connects to a second server, and needs enable-migrate-command, which Redis lacks' },
+  sync: { file: 'replication.test.ts', reason: 'turns the connection into a replication stream' },
+  psync: { file: 'replication.test.ts', reason: 'turns the connection into a replication stream' },
+  replconf: { file: 'replication.test.ts', reason: 'part of the replication handshake' },
+  role: { file: 'replication.test.ts', reason: 'answers with ports and offsets of a live replication' },
+  wait: { file: 'replication.test.ts', reason: 'needs replicas to count' },
+  replicaof: { file: 'replication.test.ts', reason: 'connects to another server' },
+  slaveof: { file: 'replication.test.ts', reason: 'connects to another server' },
 };
 
 /** Commands Redoubt adds on purpose, which Redis 7.0 does not have: name → reason. */

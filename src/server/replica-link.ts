@@ -50,10 +50,16 @@ class LinkReader {
   }
 
   private async more(): Promise<void> {
-    if (this.error !== null) throw this.error;
+    this.check();
     await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = null;
-    if (this.error !== null) throw this.error;
+    this.check();
+  }
+
+  /** Throws the error the link failed with, if it did. */
+  private check(): void {
+    const err = this.error;
+    if (err !== null) throw err;
   }
 
   private joined(): Buffer {
@@ -106,6 +112,10 @@ export class ReplicaLink {
   private socket: net.Socket | null = null;
   private reader: LinkReader | null = null;
   private stopped = false;
+  /** Read afresh after every await: stop() may have run meanwhile. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
   /** The client that runs the stream (kind 'master'), while the link is up. */
   private master: Client | null = null;
   private parser: RespParser | null = null;
@@ -198,10 +208,10 @@ export class ReplicaLink {
     try {
       await this.connectAndSync();
     } catch (err) {
-      if (!this.stopped) this.drop(`Replication with MASTER ${this.host}:${this.port} failed: ${(err as Error).message}`);
+      if (!this.isStopped()) this.drop(`Replication with MASTER ${this.host}:${this.port} failed: ${(err as Error).message}`);
     } finally {
       this.running = false;
-      if (this.stopped) log.verbose('Replication link stopped');
+      if (this.isStopped()) log.verbose('Replication link stopped');
     }
   }
 
@@ -229,7 +239,7 @@ export class ReplicaLink {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    if (this.stopped) throw new Error('stopped');
+    if (this.isStopped()) throw new Error('stopped');
     log.notice('MASTER <-> REPLICA sync started');
     this.state = 'handshake';
     const ask = async (argv: string[]): Promise<string> => {
@@ -340,7 +350,7 @@ export class ReplicaLink {
     this.startStream(reader.rest(), false);
     log.notice('MASTER <-> REPLICA sync: Verifying the RDB received from the master');
     await verifyRdb(server, payload);
-    if (this.stopped) return;
+    if (this.isStopped()) return;
     log.notice('MASTER <-> REPLICA sync: Flushing old data');
     for (const db of server.dbs) db.clear();
     server.functions.flush();
@@ -351,7 +361,7 @@ export class ReplicaLink {
     this.readOffset = offset + this.fed;
     log.notice('MASTER <-> REPLICA sync: Finished with success');
     auditEvent(server, 'replication', { event: 'full-sync', primary: `${this.host}:${this.port}`, offset, bytes: payload.length });
-    if (this.stopped || this.socket === null || this.socket.destroyed) {
+    if (this.isStopped() || this.socket === null || this.socket.destroyed) {
       this.drop(null);
       return;
     }

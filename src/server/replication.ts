@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import * as E from '../errors.js';
 import type { Server } from './server.js';
 import type { Client } from './client.js';
@@ -343,10 +343,13 @@ export class Replication implements PropagationSink {
       log.notice(`Starting BGSAVE for SYNC with target: disk`);
       let size = 0;
       let lastNewline = Date.now();
+      // rdb-key-save-delay (a test hook, microseconds per key, as Redis's): one key per slice, then a pause.
+      const keyDelayUs = server.config.num('rdb-key-save-delay');
       for (;;) {
         if (gone()) return;
-        const chunk = snapshot.step(SLICE_MS, CHUNK_BYTES);
+        const chunk = keyDelayUs > 0 ? snapshot.step(SLICE_MS, 1) : snapshot.step(SLICE_MS, CHUNK_BYTES);
         if (chunk === null) break;
+        if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
         await writeChunk(fd, chunk);
         size += chunk.length;
         // Redis sends a newline now and then while the replica waits for the RDB.
