@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, startValkey, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -267,5 +268,39 @@ describe('REPLICAOF is held to the allowed primaries, authentication and the ACL
     await assert.rejects(admin.call('CONFIG', 'SET', 'replica-allowed-primaries', '10.0.0.0/8'), /protected config/);
     assert.equal(field(await admin.info('replication'), 'role'), 'master');
     assert.equal(await admin.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+  });
+});
+
+describe('a replica that does not keep up', () => {
+  test('one that never reads is dropped at client-output-buffer-limit replica; the primary stays small', async () => {
+    const primary = await track(startRedoubt(['--client-output-buffer-limit', 'replica', '2mb', '1mb', '1']));
+    const p = client(primary);
+    await p.set('seed', '1');
+    const raw = await RawClient.connect(primary.port);
+    assert.equal(await raw.call('REPLCONF', 'listening-port', '1'), '+OK\r\n');
+    assert.equal(await raw.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2'), '+OK\r\n');
+    raw.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await until('the replica to be online', async () => /state=online/.test(await p.info('replication')));
+    // From here on the fake replica reads nothing.
+    raw.socket.pause();
+    const value = 'v'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && /connected_slaves:1/.test(await p.info('replication')); i++) {
+      await p.set(`big:${i % 50}`, value);
+    }
+    await until('the replica to be dropped', async () => /connected_slaves:0/.test(await p.info('replication')));
+    assert.ok(Number(field(await p.info('stats'), 'client_output_buffer_limit_disconnections')) >= 1);
+    assert.match(primary.output(), /scheduled to be closed ASAP for overcoming of output buffer limits/);
+    const used = Number(field(await p.info('memory'), 'used_memory'));
+    assert.ok(used < 100 * 1024 * 1024, `used_memory ${used}`);
+    raw.close();
+  });
+
+  test('REPLCONF before PSYNC: unknown options are refused as Redis refuses them', async () => {
+    const primary = await track(startRedoubt());
+    const raw = await RawClient.connect(primary.port);
+    assert.equal(await raw.call('REPLCONF', 'listening-port', '6380', 'capa', 'eof'), '+OK\r\n');
+    assert.equal(await raw.call('REPLCONF', 'nonsense', '1'), '-ERR Unrecognized REPLCONF option: nonsense\r\n');
+    assert.equal(await raw.call('REPLCONF', 'listening-port'), '-ERR syntax error\r\n');
+    raw.close();
   });
 });

@@ -47,7 +47,7 @@ function wait(c: Client, argv: string[]): void {
 }
 
 /** Whether replica-allowed-primaries admits host:port: an entry `host`, `host:port` or a CIDR range. */
-export function primaryAllowed(list: string, host: string, port: number): boolean {
+function primaryAllowed(list: string, host: string, port: number): boolean {
   const h = host.toLowerCase();
   for (const entry of list.split(/[\s,]+/)) {
     if (entry === '') continue;

@@ -32,7 +32,7 @@ const PING_ARGV = encodeCommand(['PING']);
 const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
 
 /** A new 40-character replication ID (Redis's changeReplicationId). */
-export function newReplicationId(): string {
+function newReplicationId(): string {
   return randomBytes(20).toString('hex');
 }
 
@@ -132,8 +132,6 @@ export class Replication implements PropagationSink {
   private lastPing = 0;
   private readonly waiters: Waiter[] = [];
   private getackScheduled = false;
-  /** Full syncs in progress, by replica. */
-  private fullSyncs = 0;
   /** sync_full, sync_partial_ok, sync_partial_err (INFO stats). */
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** The link to our primary while this server is a replica, else null. */
@@ -333,7 +331,6 @@ export class Replication implements PropagationSink {
     // The stream after the RDB must say which database it is in.
     this.selectedDb = -1;
     info.state = 'wait_bgsave';
-    this.fullSyncs++;
     const snapshot = server.rdb.openSnapshot();
     const tmp = join(process.cwd(), `temp-repl-${process.pid}-${c.id}.rdb`);
     let fd = -1;
@@ -403,7 +400,6 @@ export class Replication implements PropagationSink {
       server.rdb.closeSnapshot(snapshot);
       if (fd !== -1) closeQuietly(fd);
       removeQuietly(tmp);
-      this.fullSyncs--;
     }
   }
 
@@ -654,11 +650,6 @@ export class Replication implements PropagationSink {
       `repl_backlog_histlen:${b === null ? 0 : b.histlen}`,
     );
     return out;
-  }
-
-  /** Full syncs running now. */
-  get syncsInProgress(): number {
-    return this.fullSyncs;
   }
 }
 
