@@ -526,4 +526,3 @@ export const READONLY_REPLICA = "READONLY You can't write against a read only re
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const NOT_ALLOWED_PRIMARY = (hostPort: string): string =>
   `ERR REPLICAOF ${hostPort} refused: not in replica-allowed-primaries (set it in the config file to the primaries this server may follow)`;
-export const REPLICAOF_IN_CLUSTER = 'ERR REPLICAOF not allowed in cluster mode.';

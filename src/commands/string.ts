@@ -168,7 +168,8 @@ function setGeneric(
     notify(c, NOTIFY_GENERIC, 'expire', k);
     // EX, PX, EXAT, SETEX, PSETEX: replayed later, only the absolute time means the same.
     const propagation = c.server.propagation;
-    if (propagation.active && expireUnit(flags) !== PXAT) propagation.rewrite(['SET', k, value, 'PXAT', String(at)]);
+    // Redis rewrites a PXAT too (as SET key value PXAT ms), so the stream reads the same whatever was given.
+    if (propagation.active) propagation.rewrite(['SET', k, value, 'PXAT', String(at)]);
   }
   if (!(flags & GET)) (okReply ?? (() => c.reply.ok()))();
 }
@@ -212,6 +213,9 @@ function getset(c: Client, argv: string[]): void {
   if (!replyGet(c, k)) return;
   c.db.set(k, arg(argv, 2));
   notify(c, NOTIFY_STRING, 'set', k);
+  // Propagated as SET, as Redis's getsetCommand.
+  const propagation = c.server.propagation;
+  if (propagation.active) propagation.rewrite(['SET', ...argv.slice(1)]);
 }
 
 function getdel(c: Client, argv: string[]): void {
@@ -225,6 +229,9 @@ function getdel(c: Client, argv: string[]): void {
   c.reply.bulk(v);
   c.db.delete(k);
   notify(c, NOTIFY_GENERIC, 'del', k);
+  // Propagated as DEL (UNLINK with lazyfree-lazy-user-del), as Redis's getdelCommand.
+  const propagation = c.server.propagation;
+  if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', k]);
 }
 
 function getex(c: Client, argv: string[]): void {
