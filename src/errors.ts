@@ -523,6 +523,7 @@ export const replconfUnknown = (opt: string): string => `ERR Unrecognized REPLCO
 export const replconfIpTooLong = (): string => 'ERR REPLCONF ip-address provided by replica instance is too long';
 export const WAIT_ON_REPLICA = 'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const NOT_ALLOWED_PRIMARY = (hostPort: string): string =>
   `ERR REPLICAOF ${hostPort} refused: not in replica-allowed-primaries (set it in the config file to the primaries this server may follow)`;

@@ -304,3 +304,44 @@ describe('a replica that does not keep up', () => {
     raw.close();
   });
 });
+
+describe('min-replicas-to-write and replica-serve-stale-data', () => {
+  test('a primary refuses writes (and EXEC of queued writes) without enough good replicas', async () => {
+    const primary = await track(startRedoubt());
+    const p = client(primary);
+    assert.equal(await p.config('SET', 'min-replicas-to-write', '1'), 'OK');
+    await assert.rejects(p.set('k', '1'), /^ReplyError: NOREPLICAS Not enough good replicas to write\.$/);
+    assert.equal(await p.get('k'), null, 'reads still run');
+    const replica = await track(startRedis(['--replicaof', '127.0.0.1', String(primary.port)]));
+    await until('the replica to count', async () => (await p.set('k', '1').catch(() => null)) === 'OK');
+    assert.equal(await client(replica).get('k').then(async (v) => v ?? (await sleep(500), client(replica).get('k'))), '1');
+    await replica.stop();
+    await p.config('SET', 'min-replicas-max-lag', '1');
+    await until('the lost replica to stop counting', async () => (await p.set('k', '2').catch(() => 'refused')) !== 'OK', 10000);
+    // Queued while writes were allowed, refused at EXEC once they are not (as the suite's test).
+    await p.config('SET', 'min-replicas-to-write', '0');
+    const raw = await RawClient.connect(primary.port);
+    assert.equal(await raw.call('MULTI'), '+OK\r\n');
+    assert.equal(await raw.call('INCR', 'n'), '+QUEUED\r\n');
+    await p.config('SET', 'min-replicas-to-write', '1');
+    assert.equal(await raw.call('EXEC'), '-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write.\r\n');
+    raw.close();
+    assert.equal(await p.get('n'), null);
+  });
+
+  test('a replica with no link and replica-serve-stale-data no answers MASTERDOWN, except to stale commands', async () => {
+    const server = await track(startRedoubt(['--replica-allowed-primaries', '127.0.0.1', '--replica-serve-stale-data', 'no']));
+    const c = client(server);
+    await c.set('k', 'v');
+    // A port where nothing listens: the link never comes up.
+    assert.equal(await c.call('REPLICAOF', '127.0.0.1', '1'), 'OK');
+    await assert.rejects(c.get('k'), /^ReplyError: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'\.$/);
+    assert.match(await c.info('replication'), /master_link_status:down/);
+    assert.deepEqual(((await c.call('ROLE')) as unknown[]).slice(0, 3), ['slave', '127.0.0.1', 1]);
+    await c.config('SET', 'replica-serve-stale-data', 'yes');
+    assert.equal(await c.get('k'), 'v');
+    await assert.rejects(c.set('k', 'w'), /READONLY/);
+    assert.equal(await c.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+    assert.equal(await c.set('k', 'w'), 'OK');
+  });
+});

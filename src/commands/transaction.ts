@@ -21,7 +21,7 @@ function multi(c: Client): void {
     c.reply.error(E.MULTI_NESTED);
     return;
   }
-  c.multi = { commands: [], failed: false, writes: false, mem: 0 };
+  c.multi = { commands: [], failed: false, writes: false, notStale: false, mem: 0 };
   c.reply.ok();
 }
 

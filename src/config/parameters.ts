@@ -257,7 +257,7 @@ const table = [
   int('repl-backlog-ttl', 0n, LONG_MAX, 3600),
   int('replica-priority', 0n, INT_MAX, 100, { alias: 'slave-priority' }),
   bool('replica-announced', true),
-  int('min-replicas-to-write', 0n, INT_MAX, 0, { alias: 'min-slaves-to-write', ...off('replication', '0') }),
+  int('min-replicas-to-write', 0n, INT_MAX, 0, { alias: 'min-slaves-to-write' }),
   int('min-replicas-max-lag', 0n, INT_MAX, 10, { alias: 'min-slaves-max-lag' }),
   str('replica-announce-ip', null, { alias: 'slave-announce-ip' }),
   int('replica-announce-port', 0n, 65535n, 0, { alias: 'slave-announce-port' }),

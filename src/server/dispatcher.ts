@@ -68,6 +68,11 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, server.rdb.writesDenied() || aofError === null ? E.MISCONF : E.aofMisconf(aofError), argv);
     return;
   }
+  // min-replicas-to-write: a primary with too few replicas acknowledging recently refuses writes.
+  if ((cmd.isWrite || execRunsWrites(c, cmd)) && server.replication.tooFewReplicas(c)) {
+    reject(c, cmd, E.NOREPLICAS, argv);
+    return;
+  }
   // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
   if (c.subs !== null && c.resp === 2 && !cmd.allowedWhenSubscribed) {
     reject(c, cmd, E.subscribeContext(cmd.fullName), argv);

@@ -13,6 +13,8 @@ export interface MultiState {
   failed: boolean;
   /** Some queued command writes or may replicate: EXEC waits out CLIENT PAUSE WRITE, as in Redis. */
   writes: boolean;
+  /** Some queued command may not run on a stale replica (lacks the `stale` flag): EXEC is judged by it. */
+  notStale: boolean;
   /** What CLIENT LIST shows as multi-mem: the queued arguments plus a pointer per argument. */
   mem: number;
 }
@@ -33,6 +35,7 @@ export function queueCommand(c: Client, m: MultiState, cmd: Command, argv: strin
     for (const a of argv) bytes += a.length;
     m.mem += bytes;
     if (cmd.mayReplicate) m.writes = true;
+    if (!cmd.isStaleOk) m.notStale = true;
   }
   // CLIENT LIST's cmd= names what was last sent, queued or not, as Redis's lastcmd.
   c.lastCommand = cmd;

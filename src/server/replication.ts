@@ -132,6 +132,8 @@ export class Replication implements PropagationSink {
   private lastPing = 0;
   private readonly waiters: Waiter[] = [];
   private getackScheduled = false;
+  /** Online replicas whose last ACK is within min-replicas-max-lag (Redis's repl_good_slaves_count). */
+  goodReplicas = 0;
   /** sync_full, sync_partial_ok, sync_partial_err (INFO stats). */
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** The link to our primary while this server is a replica, else null. */
@@ -215,6 +217,7 @@ export class Replication implements PropagationSink {
         if (r === null || !Number.isSafeInteger(off)) return;
         if (off > r.ackOffset) r.ackOffset = off;
         r.ackTime = Date.now();
+        this.refreshGood();
         this.checkWaiters();
         return;
       }
@@ -410,6 +413,7 @@ export class Replication implements PropagationSink {
     this.server.log.notice(`Connection with replica ${this.describe(c)} lost.`);
     auditEvent(this.server, 'replication', { ...clientFields(c), event: 'replica-lost' });
     if (this.replicas.size === 0) this.noReplicasSince = Date.now();
+    this.refreshGood();
     this.checkWaiters();
   }
 
@@ -427,6 +431,7 @@ export class Replication implements PropagationSink {
     const server = this.server;
     const now = Date.now();
     this.link?.cron(now);
+    this.refreshGood(now);
     const backlog = this.backlog;
     if (backlog !== null) {
       const size = server.config.num('repl-backlog-size');
@@ -582,8 +587,28 @@ export class Replication implements PropagationSink {
     const link = this.link;
     if (link === null || c.kind === 'master') return null;
     if (cmd.isWrite && this.server.config.bool('replica-read-only')) return E.READONLY_REPLICA;
-    if (!link.up && !cmd.isStaleOk && !this.server.config.bool('replica-serve-stale-data')) return E.MASTERDOWN;
+    // EXEC is judged by what it queued, as Redis's is_denystale_command.
+    const denyStale = !cmd.isStaleOk || (cmd.fullName === 'exec' && c.multi !== null && c.multi.notStale);
+    if (!link.up && denyStale && !this.server.config.bool('replica-serve-stale-data')) return E.MASTERDOWN;
     return null;
+  }
+
+  /** min-replicas-to-write on a primary: fewer good replicas than it asks for (checkGoodReplicasStatus). */
+  tooFewReplicas(c: Client): boolean {
+    if (this.link !== null || c.kind === 'master') return false;
+    const min = this.server.config.num('min-replicas-to-write');
+    return min > 0 && this.server.config.num('min-replicas-max-lag') > 0 && this.goodReplicas < min;
+  }
+
+  /** Counts the good replicas (refreshGoodSlavesCount): after each ACK, attach, loss and cron tick. */
+  private refreshGood(now = Date.now()): void {
+    const maxLag = this.server.config.num('min-replicas-max-lag') * 1000;
+    let n = 0;
+    for (const c of this.replicas) {
+      const r = c.replica;
+      if (r !== null && r.state === 'online' && now - r.ackTime <= maxLag) n++;
+    }
+    this.goodReplicas = n;
   }
 
   // --- ROLE and INFO ---
