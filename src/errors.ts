@@ -520,6 +520,7 @@ export const MIGRATE_KEY_CHANGED =
 // --- replication ---
 export const REPLICA_CHAINS = 'ERR this replica does not serve replicas of its own (replica chains are not supported)';
 export const replconfUnknown = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;
+export const replconfFilter = (value: string): string => `ERR Unsupported rdb-filter-only option: ${value}`;
 export const replconfIpTooLong = (): string => 'ERR REPLCONF ip-address provided by replica instance is too long';
 export const WAIT_ON_REPLICA = 'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";

@@ -10,6 +10,7 @@ import { replyHelp } from './server.js';
 import type { Client } from '../server/client.js';
 import type { Kind } from '../server/pubsub.js';
 import { globMatch } from '../store/glob.js';
+import { TO_REPL } from '../server/propagation.js';
 
 function subscribeTo(kind: Kind, name: string) {
   return (c: Client, argv: string[]): void => {
@@ -35,10 +36,13 @@ function unsubscribeFrom(kind: Kind) {
 
 function publish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), false));
+  // Replicas publish it to their own subscribers (not the AOF: it changes no data), as Redis.
+  c.server.propagation.force(TO_REPL);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), true));
+  c.server.propagation.force(TO_REPL);
 }
 
 // --- PUBSUB ---

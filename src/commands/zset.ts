@@ -636,8 +636,10 @@ export function zpopGeneric(c: Client, keys: readonly string[], max: boolean, co
     r.double(e.score);
   }
   afterRemoval(c, k, z, n, max ? 'zpopmax' : 'zpopmin');
-  // BZPOPMIN, ZMPOP and BZMPOP (now or once served) replay as the plain pop of the key they took from.
-  propagateEffect(c, [max ? 'ZPOPMAX' : 'ZPOPMIN', k, ...(given === -1 ? [] : [String(given)])]);
+  // BZPOPMIN, ZMPOP and BZMPOP (now or once served) replay as the plain pop of the key they took
+  // from, with the count they popped (Redis's blockingGenericZpopCommand); ZPOPMIN as it was given.
+  const replayed = shape.emitKey ? n : given;
+  propagateEffect(c, [max ? 'ZPOPMAX' : 'ZPOPMIN', k, ...(given === -1 ? [] : [String(replayed)])]);
   return true;
 }
 

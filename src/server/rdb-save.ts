@@ -48,6 +48,9 @@ interface BackgroundSave {
   cancelled: boolean;
 }
 
+/** What a snapshot holds: everything, the function libraries alone, or nothing (REPLCONF rdb-filter-only). */
+export type SnapshotFilter = 'all' | 'functions' | 'nothing';
+
 /** SHUTDOWN's and the signals' choices about the final save. */
 export interface ShutdownFlags {
   readonly save: boolean;
@@ -135,7 +138,7 @@ export class RdbSaver {
   }
 
   /** The dataset as it is now, as an RDB file to be pulled a chunk at a time (not yet in the write barrier). */
-  private newSnapshot(aofBase = false, encoder: SnapshotEncoder | null = null): Snapshot {
+  private newSnapshot(aofBase = false, encoder: SnapshotEncoder | null = null, only: SnapshotFilter = 'all'): Snapshot {
     const s = this.server;
     const mem = processMemory();
     const aux: [string, string][] = [
@@ -145,20 +148,21 @@ export class RdbSaver {
       ['used-mem', String(mem.heapUsed + mem.external)],
       ['aof-base', aofBase ? '1' : '0'],
     ];
-    const libraries = [...s.functions.live.libraries.values()].map((lib) => lib.code);
-    return new Snapshot({ dbs: s.dbs, libraries, aux }, this.fileOptions(), encoder);
+    const libraries = only === 'nothing' ? [] : [...s.functions.live.libraries.values()].map((lib) => lib.code);
+    return new Snapshot({ dbs: only === 'all' ? s.dbs : [], libraries, aux }, this.fileOptions(), encoder);
   }
 
   /**
    * A point-in-time snapshot for a background consumer (BGSAVE here; an AOF rewrite's RDB
-   * preamble with `aofBase`, a replica's full sync): registered in the write barrier now, so the
+   * preamble with `aofBase`, a replica's full sync; `only` for REPLCONF rdb-filter-only: the
+   * function libraries alone, or nothing but the header): registered in the write barrier now, so the
    * clients can keep writing. Pull it with step() until it returns null (each call holds the
    * event loop for about its budget), then closeSnapshot() it, also when giving up early.
    */
-  openSnapshot(aofBase = false, respBase = false): Snapshot {
+  openSnapshot(aofBase = false, respBase = false, only: SnapshotFilter = 'all'): Snapshot {
     // An AOF BASE without the RDB preamble: the same image, as RESP commands.
     const encoder = respBase ? new RespBaseEncoder(this.fileOptions(), this.server.config.bool('aof-timestamp-enabled'), BigInt(this.server.store.clock.now())) : null;
-    const snapshot = this.newSnapshot(aofBase, encoder);
+    const snapshot = this.newSnapshot(aofBase, encoder, only);
     this.server.writeBarriers.push(snapshot);
     this.open.add(snapshot);
     return snapshot;

@@ -19,7 +19,7 @@ import type { Command } from '../commands/registry.js';
 import type { PropagatedOp, PropagationSink } from './propagation.js';
 import { TO_REPL } from './propagation.js';
 import { encodeCommand } from '../persistence/aof/reader.js';
-import { closeFile, closeQuietly, createTemp, removeQuietly, writeChunk } from './rdb-save.js';
+import { closeFile, closeQuietly, createTemp, removeQuietly, writeChunk, type SnapshotFilter } from './rdb-save.js';
 import { checkOutputLimits } from '../security/output-limits.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { ReplicaLink } from './replica-link.js';
@@ -100,6 +100,8 @@ export interface ReplicaInfo {
   oldProtocol: boolean;
   /** REPLCONF rdb-only 1: the RDB, then the connection closes. */
   rdbOnly: boolean;
+  /** REPLCONF rdb-filter-only: `functions` keeps the libraries alone, an empty filter nothing. */
+  only: SnapshotFilter;
   ackOffset: number;
   /** ms since the epoch of the last ACK (or of the attach). */
   ackTime: number;
@@ -129,7 +131,8 @@ export class Replication implements PropagationSink {
   readonly replicas = new Set<Client>();
   /** When the last replica left (for repl-backlog-ttl), 0 while one is attached. */
   private noReplicasSince = Date.now();
-  private lastPing = 0;
+  /** Seconds the replication cron has run (Redis's replication_cron_loops): PINGs go on multiples of the period. */
+  private cronLoops = 0;
   private readonly waiters: Waiter[] = [];
   private getackScheduled = false;
   /** Online replicas whose last ACK is within min-replicas-max-lag (Redis's repl_good_slaves_count). */
@@ -245,7 +248,14 @@ export class Replication implements PropagationSink {
       } else if (opt === 'rdb-only') {
         info.rdbOnly = val === '1';
       } else if (opt === 'rdb-filter-only') {
-        // Accepted as Redis 7.0 does: only the dataset is ever left out here, never asked for.
+        // Include filters: `functions` (redis-cli --functions-rdb); none at all, an empty RDB.
+        const words = val.split(' ').filter((w) => w !== '');
+        const other = words.find((w) => w.toLowerCase() !== 'functions');
+        if (other !== undefined) {
+          c.reply.error(E.replconfFilter(other));
+          return;
+        }
+        info.only = words.length !== 0 ? 'functions' : 'nothing';
       } else {
         c.reply.error(E.replconfUnknown(argv[i] ?? ''));
         return;
@@ -264,6 +274,7 @@ export class Replication implements PropagationSink {
       capaPsync2: false,
       oldProtocol: false,
       rdbOnly: false,
+      only: 'all',
       ackOffset: 0,
       ackTime: Date.now(),
       pending: [],
@@ -334,7 +345,7 @@ export class Replication implements PropagationSink {
     // The stream after the RDB must say which database it is in.
     this.selectedDb = -1;
     info.state = 'wait_bgsave';
-    const snapshot = server.rdb.openSnapshot();
+    const snapshot = server.rdb.openSnapshot(false, false, info.only);
     const tmp = join(process.cwd(), `temp-repl-${process.pid}-${c.id}.rdb`);
     let fd = -1;
     const gone = (): boolean => c.closed || server.shuttingDown;
@@ -430,6 +441,7 @@ export class Replication implements PropagationSink {
   cron(): void {
     const server = this.server;
     const now = Date.now();
+    this.cronLoops++;
     this.link?.cron(now);
     this.refreshGood(now);
     const backlog = this.backlog;
@@ -438,11 +450,8 @@ export class Replication implements PropagationSink {
       if (size !== backlog.size) this.backlog = backlog.resized(size);
     }
     if (this.replicas.size !== 0 && this.link === null) {
-      const period = server.config.num('repl-ping-replica-period') * 1000;
-      if (now - this.lastPing >= period && server.pause.type === 'none') {
-        this.lastPing = now;
-        this.append(Buffer.from(PING_ARGV, 'latin1'));
-      }
+      const period = server.config.num('repl-ping-replica-period');
+      if (this.cronLoops % period === 0 && server.pause.type === 'none') this.append(Buffer.from(PING_ARGV, 'latin1'));
       const timeout = server.config.num('repl-timeout') * 1000;
       for (const c of [...this.replicas]) {
         const r = c.replica;
