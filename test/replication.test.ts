@@ -345,3 +345,31 @@ describe('min-replicas-to-write and replica-serve-stale-data', () => {
     assert.equal(await c.set('k', 'w'), 'OK');
   });
 });
+
+describe('the backlog', () => {
+  test('a ring that wrapped many times still resumes exactly; a gap larger than it means a full sync', async () => {
+    const primary = await track(startRedoubt(['--enable-debug-command', 'local', '--repl-backlog-size', '16kb']));
+    const p = client(primary);
+    const replica = await track(startRedis(['--enable-debug-command', 'local', '--replicaof', '127.0.0.1', String(primary.port)]));
+    const r = client(replica);
+    await caughtUp(p, r);
+    // About 100 KB of stream through a 16 KB ring, in writes of uneven sizes.
+    for (let i = 0; i < 300; i++) await p.set(`k${i % 37}`, 'x'.repeat(100 + ((i * 131) % 600)));
+    await caughtUp(p, r);
+    const info = await p.info('replication');
+    assert.equal(field(info, 'repl_backlog_histlen'), String(16 * 1024));
+    assert.equal(Number(field(info, 'repl_backlog_first_byte_offset')) + 16 * 1024 - 1, Number(field(info, 'master_repl_offset')));
+    await p.call('CLIENT', 'KILL', 'TYPE', 'replica');
+    for (let i = 0; i < 20; i++) await p.append(`k${i}`, `+${i}`);
+    await until('a partial resync', () => replica.output().includes('Successful partial resynchronization with master'));
+    await caughtUp(p, r);
+    await sameData(r, p);
+    assert.equal(field(await p.info('stats'), 'sync_partial_ok'), '1');
+    // More than the ring holds while the link is down: only a full sync can bring it back.
+    await p.call('CLIENT', 'KILL', 'TYPE', 'replica');
+    await p.set('big', 'y'.repeat(40_000));
+    await until('a second full sync', async () => field(await p.info('stats'), 'sync_full') === '2');
+    await caughtUp(p, r);
+    await sameData(r, p);
+  });
+});
