@@ -217,7 +217,9 @@ async function migrate(source: RunningServer): Promise<void> {
   await assert.rejects(r.set('x', '1'), /READONLY You can't write against a read only replica/);
   const role = (await r.call('ROLE')) as unknown[];
   assert.deepEqual(role.slice(0, 4), ['slave', '127.0.0.1', source.port, 'connected']);
+  assert.deepEqual(await r.config('GET', 'replicaof'), ['replicaof', `127.0.0.1 ${source.port}`]);
   assert.equal(await r.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+  assert.deepEqual(await r.config('GET', 'replicaof'), ['replicaof', '']);
   assert.equal(await r.set('x', '1'), 'OK');
   const info = await r.info('replication');
   assert.equal(field(info, 'role'), 'master');

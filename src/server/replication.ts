@@ -541,6 +541,8 @@ export class Replication implements PropagationSink {
     // Our replicas follow our history; they sync again against what we will load.
     for (const c of [...this.replicas]) server.closeClient(c);
     this.link = new ReplicaLink(server, this, host, port);
+    this.remember(`${host} ${port}`);
+    server.log.role = 'S';
     server.store.expiryPaused = true;
     auditEvent(server, 'replication', { event: 'new-primary', primary: `${host}:${port}` });
     this.link.start();
@@ -552,6 +554,8 @@ export class Replication implements PropagationSink {
     if (link === null) return;
     link.stop();
     this.link = null;
+    this.remember('');
+    this.server.log.role = 'M';
     this.server.store.expiryPaused = this.server.pause.type !== 'none';
     this.replid2 = this.replid;
     this.secondOffset = this.offset + 1;
@@ -560,6 +564,12 @@ export class Replication implements PropagationSink {
     this.server.log.notice(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
     this.server.log.notice('MASTER MODE enabled');
     auditEvent(this.server, 'replication', { event: 'promotion' });
+  }
+
+  /** The primary followed, as CONFIG GET replicaof shows it and CONFIG REWRITE writes it (as Redis's masterhost). */
+  private remember(value: string): void {
+    const def = this.server.config.lookup('replicaof');
+    if (def !== undefined) this.server.config.store(def, value);
   }
 
   /** A backlog for the history we hold now, keeping replid2 (a promoted replica's replicas resync partially). */
