@@ -33,6 +33,10 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(E.MISCONF);
     return;
   }
+  if ((fn.flags & FLAG_NO_WRITES) === 0 && c.server.replication.tooFewReplicas(c)) {
+    c.reply.error(E.NOREPLICAS);
+    return;
+  }
   const n = readNumkeys(c, argv, E.FUNCTION_BAD_NUMKEYS);
   if (n === null) return;
   const noWrites = (fn.flags & FLAG_NO_WRITES) !== 0;

@@ -245,8 +245,9 @@ export function mpopFirst(c: Client, keys: readonly string[], end: End, count: n
     c.reply.bulk(k);
     c.reply.bulks(out);
     removedFrom(c, k, list, out.length, popEvent(end));
-    // LMPOP and BLMPOP (now or once served) replay as the pop of the key they took from.
-    propagateEffect(c, [end === 'left' ? 'LPOP' : 'RPOP', k, String(count)]);
+    // LMPOP and BLMPOP (now or once served) replay as the pop of the key they took from, with
+    // the count they popped (Redis's mpopGenericCommand).
+    propagateEffect(c, [end === 'left' ? 'LPOP' : 'RPOP', k, String(out.length)]);
     return true;
   }
   return false;

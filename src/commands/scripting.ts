@@ -49,6 +49,11 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(E.MISCONF);
     return;
   }
+  // And for min-replicas-to-write, as Redis's scriptPrepareForRun.
+  if (!flags.compat && !flags.noWrites && c.server.replication.tooFewReplicas(c)) {
+    c.reply.error(E.NOREPLICAS);
+    return;
+  }
   if (!flags.compat && !flags.noWrites && readOnly) {
     c.reply.error(E.SCRIPT_WRITE_FLAG_RO);
     return;

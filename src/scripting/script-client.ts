@@ -94,6 +94,8 @@ export class ScriptClient {
     if (run.readOnly && cmd.mayReplicate) return E.SCRIPT_READONLY_WRITE;
     // After a failed save, as the gate's -MISCONF (Redis's scriptVerifyWriteCommandAllow).
     if (cmd.isWrite && c.server.rdb.writesDenied()) return E.MISCONF;
+    // min-replicas-to-write, judged before the script's first write only (Redis's SCRIPT_WRITE_DIRTY).
+    if (cmd.isWrite && !run.wrote && c.server.replication.tooFewReplicas(c)) return E.NOREPLICAS;
     // A script's writes face the gate's memory check too, as Redis's scriptVerifyOOM: the state
     // found before the script began (no eviction runs inside it) stops its first write unless it
     // declared allow-oom; the heap's own limit stops any write, whatever the script declared.
