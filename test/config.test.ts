@@ -234,7 +234,7 @@ describe('CONFIG SET', () => {
     assert.equal(await call(s.port, 'CONFIG', 'SET', 'appendonly', 'no', 'save', ''), '+OK\r\n');
     for (const [name, value] of [
       ['activedefrag', 'yes'],
-      ['min-slaves-to-write', '1'],
+      ['oom-score-adj', 'yes'],
     ] as const) {
       const reply = await call(s.port, 'CONFIG', 'SET', name, value);
       assert.match(reply, new RegExp(`^-ERR CONFIG SET failed \\(possibly related to argument '${name}'\\) - Redoubt does not support .* yet, so '`), name);

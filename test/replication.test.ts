@@ -316,7 +316,9 @@ describe('min-replicas-to-write and replica-serve-stale-data', () => {
     assert.equal(await p.get('k'), null, 'reads still run');
     const replica = await track(startRedis(['--replicaof', '127.0.0.1', String(primary.port)]));
     await until('the replica to count', async () => (await p.set('k', '1').catch(() => null)) === 'OK');
-    assert.equal(await client(replica).get('k').then(async (v) => v ?? (await sleep(500), client(replica).get('k'))), '1');
+    const rc = client(replica);
+    await until('the write to reach the replica', async () => (await rc.get('k')) === '1');
+    rc.disconnect();
     await replica.stop();
     await p.config('SET', 'min-replicas-max-lag', '1');
     await until('the lost replica to stop counting', async () => (await p.set('k', '2').catch(() => 'refused')) !== 'OK', 10000);
@@ -340,8 +342,14 @@ describe('min-replicas-to-write and replica-serve-stale-data', () => {
     await assert.rejects(c.get('k'), /^ReplyError: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'\.$/);
     assert.match(await c.info('replication'), /master_link_status:down/);
     assert.deepEqual(((await c.call('ROLE')) as unknown[]).slice(0, 3), ['slave', '127.0.0.1', 1]);
+
+    const sub = await RawClient.connect(server.port);
+    assert.match(await sub.call('PSYNC', '?', '-1'), /^-MASTERDOWN /);
     await c.config('SET', 'replica-serve-stale-data', 'yes');
     assert.equal(await c.get('k'), 'v');
+    // No replicas of a replica (yet): a PSYNC to it is refused, not served a chain.
+    assert.equal(await sub.call('PSYNC', '?', '-1'), '-ERR this replica does not serve replicas of its own (replica chains are not supported)\r\n');
+    sub.close();
     await assert.rejects(c.set('k', 'w'), /READONLY/);
     assert.equal(await c.call('REPLICAOF', 'NO', 'ONE'), 'OK');
     assert.equal(await c.set('k', 'w'), 'OK');
