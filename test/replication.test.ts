@@ -223,7 +223,16 @@ async function migrate(source: RunningServer): Promise<void> {
   assert.equal(await r.set('x', '1'), 'OK');
   const info = await r.info('replication');
   assert.equal(field(info, 'role'), 'master');
-  assert.notEqual(field(info, 'master_replid2'), '0000000000000000000000000000000000000000');
+  assert.equal(field(info, 'master_replid2'), field(await s.info('replication'), 'master_replid'), 'the old primary\'s history is our secondary ID');
+  // And back: the old primary follows the promoted Redoubt, resuming its history partially.
+  await r.set('after-promotion', 'yes');
+  assert.equal(await s.call('REPLICAOF', '127.0.0.1', String(replica.port)), 'OK');
+  await until('the old primary to resync partially', () => /Successful partial resynchronization with (master|primary)/.test(source.output()));
+  await caughtUp(r, s);
+  assert.equal(await s.get('after-promotion'), 'yes');
+  await sameData(s, r);
+  assert.equal(field(await r.info('stats'), 'sync_partial_ok'), '1');
+  await s.call('REPLICAOF', 'NO', 'ONE');
 }
 
 describe('Redoubt as a replica of the real servers', () => {
