@@ -118,9 +118,17 @@ async function sameData(replica: Redis, primary: Redis): Promise<void> {
 }
 
 describe('a redis-server 7.0 replica of a Redoubt primary', () => {
-  test('full sync with writes during it, then the stream, partial resync after a killed link, WAIT, ROLE and INFO', async () => {
+  for (const diskless of [false, true]) {
+    test(`full sync (${diskless ? 'diskless' : 'disk-based'}) with writes during it, then the stream, partial resync after a killed link, WAIT, ROLE and INFO`, async () => {
+      await primaryScenario(diskless);
+    });
+  }
+});
+
+async function primaryScenario(diskless: boolean): Promise<void> {
+  {
     // A slow snapshot (a pause per key), so that writes land while the replica syncs.
-    const primary = await track(startRedoubt(['--enable-debug-command', 'local', '--rdb-key-save-delay', '200']));
+    const primary = await track(startRedoubt(['--enable-debug-command', 'local', '--rdb-key-save-delay', '200', '--repl-diskless-sync', diskless ? 'yes' : 'no']));
     const p = client(primary);
     await fill(p, 'before', 300);
     const replica = await track(startRedis(['--enable-debug-command', 'local', '--replicaof', '127.0.0.1', String(primary.port)]));
@@ -128,13 +136,18 @@ describe('a redis-server 7.0 replica of a Redoubt primary', () => {
     // Writes while the sync runs: they wait in the replica's output until the RDB is sent.
     await until('the full sync to start', async () => field(await p.info('replication'), 'connected_slaves') === '1');
     let writes = 0;
-    while (field(await p.info('replication'), 'slave0').includes('state=wait_bgsave') || writes < 50) {
+    let whileSyncing = 0;
+    for (;;) {
+      const syncing = !field(await p.info('replication'), 'slave0').includes('state=online');
+      if (!syncing && writes >= 50) break;
+      if (syncing) whileSyncing++;
       await p.set(`during:${writes}`, String(writes));
       await p.incr('during:counter');
       await p.lpush('during:list', String(writes));
       writes++;
       if (writes > 5000) break;
     }
+    assert.ok(whileSyncing > 0, 'writes landed while the full sync ran');
     await p.call('SETEX', 'during:ttl', '1000', 'x');
     await p.call('SPOP', 'before:set:1');
     await fill(p, 'after', 50);
@@ -169,8 +182,10 @@ describe('a redis-server 7.0 replica of a Redoubt primary', () => {
     const stats = await p.info('stats');
     assert.equal(field(stats, 'sync_full'), '1');
     assert.equal(field(stats, 'sync_partial_ok'), '1');
-  });
-});
+    assert.ok(primary.output().includes(diskless ? 'Starting BGSAVE for SYNC with target: replicas sockets' : 'Starting BGSAVE for SYNC with target: disk'));
+    assert.ok(replica.output().includes(diskless ? 'receiving streamed RDB from master with EOF' : 'receiving'));
+  }
+}
 
 describe('SYNC for the tools', () => {
   test('redis-cli --rdb takes a backup that redis-server loads; redis-cli --replica shows the stream', async () => {

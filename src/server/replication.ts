@@ -1,8 +1,8 @@
 // Replication, the primary's side, as Redis 7.0's replication.c: the replication ID and offset,
 // the backlog (a ring of the last repl-backlog-size bytes of the stream), PSYNC (a partial resync
-// from the backlog, else a full sync: a forkless snapshot written to a temporary file and sent as
-// `$<len>` plus the file, while the stream produced meanwhile waits in the replica's output, held
-// to client-output-buffer-limit replica), SYNC for the old protocol (redis-cli --rdb and
+// from the backlog, else a full sync: a forkless snapshot streamed to the socket in the `$EOF:`
+// form, or written to a temporary file and sent as `$<len>` plus the file, while the stream
+// produced meanwhile waits in the replica's output, held to client-output-buffer-limit replica), SYNC for the old protocol (redis-cli --rdb and
 // --replica, the test suite's stream readers), REPLCONF, the PING every
 // repl-ping-replica-period, the timeout of silent replicas, and WAIT. A propagation sink: the
 // stream is exactly the effects the AOF gets, plus PING and REPLCONF GETACK. The replica's side
@@ -23,6 +23,7 @@ import { closeFile, closeQuietly, createTemp, removeQuietly, writeChunk, type Sn
 import { checkOutputLimits } from '../security/output-limits.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { ReplicaLink } from './replica-link.js';
+import type { Snapshot } from '../persistence/snapshot.js';
 
 const NO_ID = '0000000000000000000000000000000000000000';
 /** How long one slice of a full sync's snapshot may hold the event loop, in ms. */
@@ -341,11 +342,15 @@ export class Replication implements PropagationSink {
    */
   private async fullSync(c: Client, info: ReplicaInfo): Promise<void> {
     const server = this.server;
-    const log = server.log;
     // The stream after the RDB must say which database it is in.
     this.selectedDb = -1;
     info.state = 'wait_bgsave';
     const snapshot = server.rdb.openSnapshot(false, false, info.only);
+    if (info.capaEof && server.config.bool('repl-diskless-sync')) {
+      await this.disklessSync(c, info, snapshot);
+      return;
+    }
+    const log = server.log;
     const tmp = join(process.cwd(), `temp-repl-${process.pid}-${c.id}.rdb`);
     let fd = -1;
     const gone = (): boolean => c.closed || server.shuttingDown;
@@ -393,18 +398,7 @@ export class Replication implements PropagationSink {
         await file.close();
       }
       if (gone()) return;
-      log.notice(`Synchronization with replica ${this.describe(c)} succeeded`);
-      if (info.rdbOnly) {
-        // redis-cli --rdb: the file is what it wanted; no stream follows.
-        socket.end();
-        return;
-      }
-      info.state = 'online';
-      info.ackTime = Date.now();
-      for (const b of info.pending) socket.write(b);
-      info.pending = [];
-      c.replicaPending = 0;
-      checkOutputLimits(c);
+      this.online(c, info);
     } catch (err) {
       if (!gone()) {
         log.warning(`Full synchronization with replica ${this.describe(c)} failed: ${(err as Error).message}`);
@@ -415,6 +409,59 @@ export class Replication implements PropagationSink {
       if (fd !== -1) closeQuietly(fd);
       removeQuietly(tmp);
     }
+  }
+
+  /**
+   * The full sync straight to the socket (repl-diskless-sync, for a replica that sent capa eof):
+   * `$EOF:<40 random bytes>`, the snapshot as the walk produces it, paced by the socket, the same
+   * 40 bytes, then the stream. Each replica gets its own snapshot, so there is nothing to batch
+   * and repl-diskless-sync-delay is not waited.
+   */
+  private async disklessSync(c: Client, info: ReplicaInfo, snapshot: Snapshot): Promise<void> {
+    const server = this.server;
+    const log = server.log;
+    const gone = (): boolean => c.closed || server.shuttingDown;
+    const mark = randomBytes(20).toString('hex');
+    try {
+      const socket = c.socket;
+      if (socket === null) return;
+      log.notice('Starting BGSAVE for SYNC with target: replicas sockets');
+      info.state = 'send_bulk';
+      socket.write(`$EOF:${mark}\r\n`);
+      const keyDelayUs = server.config.num('rdb-key-save-delay');
+      for (;;) {
+        if (gone()) return;
+        const chunk = keyDelayUs > 0 ? snapshot.step(SLICE_MS, 1) : snapshot.step(SLICE_MS, CHUNK_BYTES);
+        if (chunk === null) break;
+        if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
+        if (!socket.write(chunk)) await drained(c);
+        else await nextTurn();
+      }
+      if (gone()) return;
+      socket.write(mark);
+      log.notice(`Streamed RDB transfer with replica ${this.describe(c)} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
+      this.online(c, info);
+    } finally {
+      server.rdb.closeSnapshot(snapshot);
+    }
+  }
+
+  /** The RDB is sent: the held stream follows, and the replica is online (or, rdb-only, done). */
+  private online(c: Client, info: ReplicaInfo): void {
+    const socket = c.socket;
+    if (socket === null) return;
+    this.server.log.notice(`Synchronization with replica ${this.describe(c)} succeeded`);
+    if (info.rdbOnly) {
+      // redis-cli --rdb: the file is what it wanted; no stream follows.
+      socket.end();
+      return;
+    }
+    info.state = 'online';
+    info.ackTime = Date.now();
+    for (const b of info.pending) socket.write(b);
+    info.pending = [];
+    c.replicaPending = 0;
+    checkOutputLimits(c);
   }
 
   /** A replica's client closed (the server calls this for every replica client it closes). */
