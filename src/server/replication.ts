@@ -103,6 +103,12 @@ export interface ReplicaInfo {
   rdbOnly: boolean;
   /** REPLCONF rdb-filter-only: `functions` keeps the libraries alone, an empty filter nothing. */
   only: SnapshotFilter;
+  /**
+   * A diskless payload was sent: the stream waits for the replica's first ACK, since a replica
+   * looks for the EOF mark at the end of what it reads and must not read stream bytes behind it
+   * (Redis's repl_start_cmd_stream_on_ack).
+   */
+  awaitingAck: boolean;
   ackOffset: number;
   /** ms since the epoch of the last ACK (or of the attach). */
   ackTime: number;
@@ -174,7 +180,7 @@ export class Replication implements PropagationSink {
     for (const c of [...this.replicas]) {
       const r = c.replica;
       if (r === null || c.closed) continue;
-      if (r.state === 'online') {
+      if (r.state === 'online' && !r.awaitingAck) {
         c.socket?.write(data);
       } else {
         r.pending.push(data);
@@ -221,6 +227,10 @@ export class Replication implements PropagationSink {
         if (r === null || !Number.isSafeInteger(off)) return;
         if (off > r.ackOffset) r.ackOffset = off;
         r.ackTime = Date.now();
+        if (r.awaitingAck) {
+          r.awaitingAck = false;
+          this.online(c, r);
+        }
         this.refreshGood();
         this.checkWaiters();
         return;
@@ -276,6 +286,7 @@ export class Replication implements PropagationSink {
       oldProtocol: false,
       rdbOnly: false,
       only: 'all',
+      awaitingAck: false,
       ackOffset: 0,
       ackTime: Date.now(),
       pending: [],
@@ -440,7 +451,15 @@ export class Replication implements PropagationSink {
       if (gone()) return;
       socket.write(mark);
       log.notice(`Streamed RDB transfer with replica ${this.describe(c)} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
-      this.online(c, info);
+      // A replica that only wanted the file (rdb-only) sends no ACK.
+      if (info.rdbOnly) {
+        this.online(c, info);
+      } else {
+        // Online now, as Redis shows it, but the stream starts with the first ACK.
+        info.state = 'online';
+        info.ackTime = Date.now();
+        info.awaitingAck = true;
+      }
     } finally {
       server.rdb.closeSnapshot(snapshot);
     }
