@@ -89,13 +89,16 @@ run_suite() {
   local total_ok=0 total_err=0 total_exc=0 total_skip=0
   printf '%-40s %5s %5s %5s %5s\n' file ok err exc skip
   for f in "${files[@]}"; do
-    local name port pid out log
+    local name port pid out log work
     name=$(echo "$f" | tr / _)
     out="$results/$name.out"; log="$results/$name.server.log"
     port=$(free_port)
+    # Each server in its own empty directory: a test that saves (redis-cli --rdb, SAVE) must not
+    # leave a dump.rdb that the next file's server would load.
+    work=$(mktemp -d "$results/work.XXXXXX")
     # shellcheck disable=SC2086
-    node "$here/dist/src/cli/main.js" --port "$port" --save '' --enable-debug-command yes --enable-migrate-command yes \
-      --enable-protected-configs yes --enable-module-command yes ${REDOUBT_ARGS:-} >"$log" 2>&1 &
+    (cd "$work" && exec node "$here/dist/src/cli/main.js" --port "$port" --save '' --enable-debug-command yes --enable-migrate-command yes \
+      --enable-protected-configs yes --enable-module-command yes ${REDOUBT_ARGS:-}) >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     # The helper's own ports (baseport - 32 up to baseport + portcount) stay below Linux's ephemeral

@@ -197,6 +197,16 @@ describe('two servers in one process', () => {
     assert.equal(await cb.call('EVAL', "return redis.call('GET', KEYS[1])", '1', 'only-on-alpha'), '$-1\r\n');
   });
 
+  test('each server has its own run_id and replication id', async () => {
+    const ca = await connect(a);
+    const cb = await connect(b);
+    for (const field of ['run_id', 'master_replid']) {
+      const [ia, ib] = [await info(ca, field), await info(cb, field)];
+      assert.match(ia, /^[0-9a-f]{40}$/);
+      assert.notEqual(ia, ib, field);
+    }
+  });
+
   test('failed logins count, delay and lock out per server', async () => {
     const ca = await connect(a);
     const cb = await connect(b);

@@ -3,7 +3,6 @@
 // zero where it does not have it yet (RDB, AOF, replicas), so a parser reads the truth.
 
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import type { ParamName } from '../config/parameters.js';
 import type { Server } from '../server/server.js';
@@ -15,8 +14,6 @@ import { memoryOverview } from './memory.js';
 
 type Section = (server: Server) => string[];
 
-/** Per-process identity, as Redis's run_id and replication id (random at start). */
-const RUN_ID = randomBytes(20).toString('hex');
 const BUILD_ID = Buffer.from(VERSION).toString('hex').padEnd(15, '0').slice(0, 15);
 
 /** Reads a configuration value, tolerating parameters the table does not (yet) define. */
@@ -67,7 +64,7 @@ function server(s: Server): string[] {
     'gcc_version:0.0.0',
     `process_id:${process.pid}`,
     'process_supervised:no',
-    `run_id:${RUN_ID}`,
+    `run_id:${s.runId}`,
     `tcp_port:${cfgNum(s, 'port', 0)}`,
     `server_time_usec:${Date.now() * 1000}`,
     `uptime_in_seconds:${uptime}`,

@@ -5,6 +5,7 @@
 // share nothing. Listening sockets and the per-connection read loop live in connection.ts.
 
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
 import type { Config } from '../config/config.js';
 import type { ConfigTarget } from '../config/types.js';
@@ -160,6 +161,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   /** Clients just unblocked, whose further input runs on the next turn of the event loop. */
   private readonly unblocked = new Set<Client>();
   readonly startTime = Date.now();
+  /** Redis's run_id: random at each start, one per server (two servers in a process differ). */
+  readonly runId = randomBytes(20).toString('hex');
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     commands: 0,
