@@ -16,9 +16,15 @@ import { admitPeer } from '../security/trusted-networks.js';
 import { checkOutputLimits, closeUnauthenticated, setReplyCeiling } from '../security/output-limits.js';
 import { enforceClientMemory } from './client-memory.js';
 
+/** A peer's address as Redis prints it: an IPv4-mapped IPv6 address in its IPv4 form. */
+function plainIp(ip: string | undefined): string {
+  if (ip === undefined) return '?';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
 function formatAddr(ip: string | undefined, port: number | undefined): string {
   if (ip === undefined) return '';
-  if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
+  ip = plainIp(ip);
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
 }
 
@@ -71,6 +77,12 @@ function admit(server: Server, socket: Socket, origin: Origin): void {
     socket.destroy();
     return;
   }
+  // As Redis's accept handlers, before maxclients and protected mode are checked (an IPv6 address
+  // is not bracketed there).
+  if (server.log.enabled('verbose')) {
+    if (origin.unixPath !== null) server.log.verbose(`Accepted connection to ${origin.unixPath}`);
+    else server.log.verbose(`Accepted ${plainIp(socket.remoteAddress)}:${socket.remotePort ?? 0}`);
+  }
   if (server.clients.size >= server.config.num('maxclients')) {
     server.stats.rejectedConnections++;
     auditEvent(server, 'maxclients', { addr: formatAddr(socket.remoteAddress, socket.remotePort), clients: server.clients.size });
@@ -119,7 +131,11 @@ function admit(server: Server, socket: Socket, origin: Origin): void {
     }
   });
   socket.on('error', (err) => server.log.verbose(`Client ${c.addr} socket error: ${err.message}`));
-  socket.on('close', () => server.closeClient(c));
+  socket.on('close', () => {
+    // Not closed by the server: the peer went away (Redis logs this when a read returns 0).
+    if (!c.closed && server.log.enabled('verbose')) server.log.verbose(`Client closed connection ${c.infoLine()}`);
+    server.closeClient(c);
+  });
 }
 
 /** Runs every complete request in the client's buffer (until it blocks), then flushes once. */

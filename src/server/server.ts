@@ -206,6 +206,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   script: ScriptRun | null = null;
   /** Called once the server has stopped (the CLI exits the process there). */
   onShutdown: (() => void) | null = null;
+  /** Called as a shutdown begins (the command line tells systemd STOPPING=1). */
+  onStopping: (() => void) | null = null;
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
   /** DEBUG PAUSE-CRON 1: the cron does nothing (no active expiry, save points, timeouts, samples). */
@@ -279,7 +281,11 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.keyspaceListeners.push(this.blocking);
     this.blocking.resume = (c) => this.resumeUnblocked(c);
     this.outputLimits = parseOutputLimits(String(config.raw('client-output-buffer-limit')));
-    this.audit = new AuditLog(config, (m) => this.log.warning(m));
+    this.audit = new AuditLog(
+      config,
+      (m) => this.log.warning(m),
+      (m) => this.log.verbose(m),
+    );
     this.acl = new Acl(this, commands.universe, startupUsers);
     this.pubsub = new PubSub(this);
     this.watch = new WatchTable(this.keyspaceListeners);
@@ -699,6 +705,27 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.replication.cron();
     checkAllOutputLimits(this);
     clientsCron(this, Date.now());
+    if (++this.seconds % 5 === 0) this.logCounts();
+  }
+
+  /** everySecond runs so far. */
+  private seconds = 0;
+
+  /** Every 5 seconds, as Redis's serverCron: key counts at verbose, clients and memory at debug. */
+  private logCounts(): void {
+    if (this.log.enabled('verbose')) {
+      for (const db of this.dbs) {
+        if (db.size === 0 && db.expires.size === 0) continue;
+        // Redis names its hash table's size; this is the size Redis's table would have (a power of two, at least 4).
+        const slots = Math.max(4, 2 ** Math.ceil(Math.log2(Math.max(1, db.size))));
+        this.log.verbose(`DB ${db.id}: ${db.size} keys (${db.expires.size} volatile) in ${slots} slots HT.`);
+      }
+    }
+    if (this.log.enabled('debug')) {
+      let replicas = 0;
+      for (const c of this.clients.values()) if (c.kind === 'replica') replicas++;
+      this.log.debug(`${this.clients.size - replicas} clients connected (${replicas} replicas), ${this.usedMemory()} bytes in use`);
+    }
   }
 
   /** CLIENT PAUSE: holds matching commands for `ms` (a longer or stronger pause wins, as Redis). */
@@ -748,6 +775,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   async shutdown(reason = 'User requested shutdown...'): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.onStopping?.();
     if (reason !== '') this.log.warning(reason);
     if (this.cron) clearInterval(this.cron);
     if (this.pause.timer) clearTimeout(this.pause.timer);
