@@ -12,6 +12,8 @@ import type { Server } from '../server/server.js';
 import { createServer, loadServerConfig } from './compose.js';
 import { beginLoading, loadDataAtStartup, startupRdbFile } from '../server/rdb-load.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
+import { daemonize, DEFAULT_PIDFILE, isDaemonChild, releaseParent, rootRefusal, supervision, SystemdNotifier } from './supervise.js';
+import { SyslogWriter } from './syslog.js';
 
 const PRODUCT = `Redoubt ${VERSION}, Redis ${REDIS_VERSION} compatible`;
 
@@ -55,6 +57,8 @@ function checkConfig(argv: string[]): number {
 
 async function main(argv: string[]): Promise<number> {
   const program = 'redoubt';
+  // Consumed first, so that no helper process this one starts inherits it.
+  const daemonChild = isDaemonChild();
   if (argv[0] === '--check-config') return checkConfig(argv.slice(1));
   // Loaded only when asked for, so starting the server does not load the auditor.
   if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
@@ -91,6 +95,29 @@ async function main(argv: string[]): Promise<number> {
 
   const config = startup.config;
   const log = server.log;
+  const refusal = rootRefusal();
+  if (refusal !== null) {
+    process.stderr.write(refusal);
+    return 1;
+  }
+  if (config.bool('syslog-enabled')) {
+    log.syslog = new SyslogWriter(config.str('syslog-ident'), config.str('syslog-facility'), config.str('syslog-socket'), (m) => {
+      log.syslog = null;
+      log.warning(m);
+    });
+  }
+  // As Redis: a supervised server stays in the foreground even with daemonize yes.
+  const supervised = supervision(config.str('supervised'), log);
+  const background = config.bool('daemonize') && supervised === null;
+  if (background && !daemonChild) {
+    if (cli.stdin) {
+      process.stderr.write('daemonize yes cannot be used with a configuration read from standard input: put it in a file.\n');
+      return 1;
+    }
+    return daemonize(config.str('logfile'));
+  }
+  const systemd = supervised === 'systemd' ? new SystemdNotifier(log) : null;
+  systemd?.notify('STATUS=Redoubt is loading...');
   log.notice('Redoubt is starting');
   log.notice(`Redoubt version=${VERSION}, Redis compatibility=${REDIS_VERSION}, node=${process.version}, pid=${process.pid}, just started`);
   if (startup.configFile !== '') log.notice(`Configuration loaded from ${startup.configFile}`);
@@ -101,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     server.onShutdown = resolve;
   });
+  if (systemd !== null) server.onStopping = () => systemd.notify('STOPPING=1');
   const stop = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (server.shuttingDown) {
       // As Redis: a second SIGINT while shutting down exits at once.
@@ -125,14 +153,8 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const pidfile = config.str('pidfile');
-  if (pidfile !== '') {
-    try {
-      writeFileSync(pidfile, `${process.pid}\n`);
-    } catch (err) {
-      log.warning(`Failed to write PID file: ${(err as Error).message}`);
-    }
-  }
+  // As Redis: a daemonized server writes a pidfile even when none is named.
+  const pidfile = config.str('pidfile') !== '' ? config.str('pidfile') : background ? DEFAULT_PIDFILE : '';
   const socketPath = config.str('unixsocket');
   // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
   // With appendonly yes the AOF is the dataset (the RDB file is not read), as in Redis.
@@ -151,6 +173,16 @@ async function main(argv: string[]): Promise<number> {
     const socketPerm = config.num('unixsocketperm');
     if (socketPath !== '' && socketPerm !== 0) chmodSync(socketPath, socketPerm);
     log.notice(`Listening on ${server.addresses.map(formatAddress).join(', ')}`);
+    // Written once the server listens (as Redis's createPidFile after initServer): a pid in the
+    // file is a server that can be reached; it is removed at exit.
+    if (pidfile !== '') {
+      try {
+        writeFileSync(pidfile, `${process.pid}\n`);
+      } catch (err) {
+        log.warning(`Failed to write PID file: ${(err as Error).message}`);
+      }
+    }
+    if (daemonChild) releaseParent();
     for (const { level, text } of securityPosture(config, server.addresses, usersOf(server))) log[level](text);
     // As Redis: listening first, so clients get -LOADING (not a refused connection) meanwhile.
     try {
@@ -172,10 +204,12 @@ async function main(argv: string[]): Promise<number> {
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
     server.audit.event('server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');
+    systemd?.notify('STATUS=Ready to accept connections', 'READY=1');
   }
   await stopped;
   removeFile(pidfile);
   removeFile(socketPath);
+  await systemd?.settled();
   return 0;
 }
 

@@ -89,6 +89,12 @@ Examples:
        ${program} /etc/redoubt/redoubt.conf --loglevel verbose
        echo 'maxclients 100' | ${program} -
 
+Running it as a service: --daemonize yes starts it in the background (the command returns once
+the server listens, with its pid in --pidfile), --supervised systemd (or auto) tells systemd when it
+is ready and when it stops, --logfile and --syslog-enabled yes send the log elsewhere than
+standard output. It refuses to run as root unless REDOUBT_ALLOW_ROOT=yes is in its environment.
+packaging/ holds a hardened systemd unit; docs/operations.md describes all of it.
+
 Defaults differ from redis-server where safety asks for it: it listens on loopback addresses
 only (bind 127.0.0.1 -::1), dangerous commands (DEBUG, MODULE) are gated, and maxmemory 0 means
 half of what the heap can hold rather than no limit. Persistence follows Redis 7.0: RDB save

@@ -21,6 +21,7 @@ export const REDIS_DEFAULTS: Readonly<Record<string, string>> = {
 /** Directives Redis 7.0 does not have (checked against redis-server by the docs test). */
 export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'audit-log',
+  'syslog-socket',
   'trusted-networks',
   'replica-allowed-primaries',
   'allow-unauthenticated-network',

@@ -149,12 +149,12 @@ const table = [
   int('tls-session-cache-timeout', 0n, INT_MAX, 300, TLS),
 
   // --- general ---
-  bool('daemonize', false, { immutable: true, ...off('daemonizing (run it under a supervisor instead)', 'no') }),
-  enm('supervised', ['upstart', 'systemd', 'auto', 'no'], 'no', { immutable: true, ...off('supervision protocols', 'no') }),
+  bool('daemonize', false, IMMUTABLE),
+  enm('supervised', ['upstart', 'systemd', 'auto', 'no'], 'no', IMMUTABLE),
   str('pidfile', null, IMMUTABLE),
   enm('loglevel', ['debug', 'verbose', 'notice', 'warning'], 'notice'),
   str('logfile', '', IMMUTABLE),
-  bool('syslog-enabled', false, { immutable: true, ...off('syslog', 'no') }),
+  bool('syslog-enabled', false, IMMUTABLE),
   str('syslog-ident', 'redis', IMMUTABLE),
   enm('syslog-facility', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], 'local0', IMMUTABLE),
   bool('crash-log-enabled', true),
@@ -352,6 +352,9 @@ const table = [
   int('stream-node-max-entries', 0n, LONG_MAX, 100),
   int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, { unsigned: true }),
 
+  // --- Redoubt additions ---
+  // The local syslog socket syslog-enabled writes to (Redis's syslog(3) always uses /dev/log).
+  str('syslog-socket', '/dev/log', IMMUTABLE),
   // --- Redoubt security additions ---
   // Security events as JSON lines: a file path, "stdout", or "" (off). Protected: it writes files.
   str('audit-log', '', { protected: true }),

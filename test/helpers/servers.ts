@@ -14,6 +14,10 @@ import { RawClient } from './raw-client.js';
 
 export const REDOUBT_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+// The server refuses to run as root unless its environment allows it. The tests start servers as
+// whoever runs the tests, and CI runs them as root: every server a test starts inherits this.
+process.env['REDOUBT_ALLOW_ROOT'] ??= 'yes';
+
 export interface RunningServer {
   readonly port: number;
   readonly host: string;
@@ -124,10 +128,10 @@ function newWorkDir(): string {
   return dir;
 }
 
-async function launch(cmd: string, args: string[], port: number, host: string, cwd = newWorkDir()): Promise<RunningServer> {
+async function launch(cmd: string, args: string[], port: number, host: string, cwd = newWorkDir(), env = process.env): Promise<RunningServer> {
   // By default a fresh working directory: a server that saves (SHUTDOWN, a save point) without a
   // --dir of its test's writes there, never into the repository where a later server would load it.
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
   running.add(child);
   detach(child);
   let out = '';
@@ -186,6 +190,8 @@ export interface RedoubtOptions {
   fileLimit?: number;
   /** The working directory (default: a fresh one; see launch). */
   cwd?: string;
+  /** The server's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts Redoubt with `--port <free>` plus `args` (directives as `--name value` words). */
@@ -196,9 +202,9 @@ export async function startRedoubt(args: string[] = [], opts: RedoubtOptions = {
   // Persistence off unless the test asks (as startRedis): no dump.rdb left in the working directory.
   argv.push('--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args);
   if (opts.fileLimit !== undefined) {
-    return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1', opts.cwd);
+    return launch('sh', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...argv], port, '127.0.0.1', opts.cwd, opts.env);
   }
-  return launch(process.execPath, argv, port, '127.0.0.1', opts.cwd);
+  return launch(process.execPath, argv, port, '127.0.0.1', opts.cwd, opts.env);
 }
 
 /** Starts the real redis-server 7.0 (Debian package) with persistence off. */
