@@ -10,7 +10,7 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'packaging/container/*.js'] }, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // Numbers and booleans print as expected in templates; objects and undefined still do not pass.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],

@@ -259,9 +259,7 @@ describe('refused configurations exit with status 1 and say where and why', () =
       [[file('off2.conf', 'replicaof 127.0.0.1 6380\n')], 'replicaof'],
       [[file('off3.conf', 'slaveof 127.0.0.1 6380\n')], 'replicaof'],
       [['--cluster-enabled', 'yes'], 'cluster-enabled'],
-      [['--daemonize', 'yes'], 'daemonize'],
       [['--io-threads', '4'], 'io-threads'],
-      [['--syslog-enabled', 'yes'], 'syslog-enabled'],
     ];
     for (const [args, name] of cases) {
       const r = await run(args);

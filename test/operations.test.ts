@@ -371,3 +371,66 @@ describe('the npm package', () => {
     }
   });
 });
+
+describe('packaging/container', () => {
+  const entrypoint = join(ROOT, 'packaging/container/entrypoint.sh');
+  const healthcheck = join(ROOT, 'packaging/container/healthcheck.js');
+  /** The image's PATH has the installed `redoubt`; here, this tree's. */
+  const env = (file: string): NodeJS.ProcessEnv => ({ ...unsupervised(), PATH: `${join(ROOT, 'bin')}:${process.env['PATH'] ?? ''}`, REDOUBT_PASSWORD_FILE: file });
+
+  test('the entry point refuses to start without a password file, or with an empty one', async () => {
+    const missing = await run(entrypoint, ['--port', '1'], { env: env(join(work, 'no-such-secret')) });
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /no password file at .*no-such-secret.*refusing to start without a password/);
+    const empty = join(work, 'empty-secret');
+    writeFileSync(empty, '\n');
+    const r = await run(entrypoint, ['--port', '1'], { env: env(empty) });
+    assert.equal(r.code, 1);
+    assert.match(r.out, /is empty; refusing to start without a password/);
+  });
+
+  test('the password from the secret file, whatever its bytes, is required and never on the command line; the health check uses it', async () => {
+    const password = 'a "quoted" pass\\word with spaces and $dollars';
+    const file = join(work, 'secret');
+    writeFileSync(file, password + '\n');
+    const port = await freePort();
+    // Loopback here: the image's own bind ("* -::*") comes first and this overrides it.
+    const child = spawn(entrypoint, ['--port', String(port), '--save', '', '--bind', '127.0.0.1'], { env: env(file), stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await until('the container server', () => cli(port, 'ping').length > 0, 15000);
+      assert.match(cli(port, 'ping'), /NOAUTH/);
+      assert.equal(cli(port, '--no-auth-warning', '-a', password, 'ping'), 'PONG');
+      // The shell exec'd the command, which exec'd node: one process, whose arguments hold no secret.
+      const cmdline = readFileSync(`/proc/${child.pid ?? 0}/cmdline`, 'latin1').split('\0');
+      assert.ok(cmdline.includes('* -::*'), cmdline.join(' '));
+      assert.ok(!cmdline.join(' ').includes('pass\\word'), 'the password is on the command line');
+      const healthy = await run(process.execPath, [healthcheck, String(port)], { env: env(file) });
+      assert.equal(healthy.code, 0, healthy.out);
+      const wrong = join(work, 'wrong-secret');
+      writeFileSync(wrong, 'not-it');
+      const unhealthy = await run(process.execPath, [healthcheck, String(port)], { env: env(wrong) });
+      assert.equal(unhealthy.code, 1);
+      assert.match(unhealthy.out, /unhealthy: -WRONGPASS/);
+      assert.ok(!out.includes('pass\\word'), 'the password reached the log');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+    const down = await run(process.execPath, [healthcheck, String(port)], { env: env(file) });
+    assert.equal(down.code, 1);
+  });
+
+  test('the Dockerfile runs as a non-root user with /data as a volume, a HEALTHCHECK and the entry point', () => {
+    const text = readFileSync(join(ROOT, 'packaging/container/Dockerfile'), 'utf8');
+    for (const re of [/^USER node$/m, /^VOLUME \/data$/m, /^HEALTHCHECK .*redoubt-healthcheck\.js/m, /^ENTRYPOINT \["\/usr\/local\/bin\/redoubt-entrypoint"\]$/m, /^ENV REDOUBT_PASSWORD_FILE=/m]) {
+      assert.match(text, re);
+    }
+    // Every file it copies from the tree exists.
+    for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const path of (m[1] ?? '').split(' ')) assert.ok(existsSync(join(ROOT, path)), path);
+    }
+  });
+});
