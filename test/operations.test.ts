@@ -430,7 +430,8 @@ describe('packaging/container', () => {
     }
     // Every file it copies from the tree exists.
     for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-      for (const path of (m[1] ?? '').split(' ')) assert.ok(existsSync(join(ROOT, path)), path);
+      // The package itself (redoubt-*.tgz) is what `npm pack` makes first.
+      for (const path of (m[1] ?? '').split(' ')) if (!path.includes('*')) assert.ok(existsSync(join(ROOT, path)), path);
     }
   });
 });
