@@ -10,7 +10,7 @@ import type { Logger } from '../server/log.js';
 /** Set in the environment of the re-executed, detached server (and removed from it at once). */
 const DAEMON_CHILD = 'REDOUBT_DAEMON_CHILD';
 /** The explicit permission to run as root. */
-export const ALLOW_ROOT = 'REDOUBT_ALLOW_ROOT';
+const ALLOW_ROOT = 'REDOUBT_ALLOW_ROOT';
 /** Redis's CONFIG_DEFAULT_PID_FILE: the pidfile of a daemonized server that names none. */
 export const DEFAULT_PIDFILE = '/var/run/redis.pid';
 
