@@ -118,6 +118,33 @@ describe('log', () => {
     }
   });
 
+  test('log-format json: one object per line, a security event with the audit log\'s fields; CONFIG SET switches back', async () => {
+    const secret = 'operations-secret-password-2';
+    const s = await startRedoubt(['--log-format', 'json', '--loglevel', 'verbose', '--requirepass', secret]);
+    try {
+      assert.match(cli(s.port, 'auth', 'wrong-guess'), /WRONGPASS/);
+      await until('the auth-failed line', () => s.output().includes('"auth-failed"'));
+      const records = s.output().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const r of records) {
+        assert.match(String(r['ts']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        assert.equal(r['pid'], s.process.pid);
+        assert.equal(r['role'], 'M');
+      }
+      assert.ok(records.some((r) => r['level'] === 'notice' && r['message'] === 'Ready to accept connections'));
+      const failed = records.find((r) => r['event'] === 'auth-failed');
+      assert.ok(failed, JSON.stringify(records));
+      assert.equal(failed['level'], 'verbose');
+      assert.equal(failed['user'], 'default');
+      assert.match(String(failed['addr']), /^127\.0\.0\.1:\d+$/);
+      assert.ok(!s.output().includes('wrong-guess') && !s.output().includes(secret));
+      assert.equal(cli(s.port, '--no-auth-warning', '-a', secret, 'config', 'set', 'log-format', 'redis'), 'OK');
+      assert.equal(cli(s.port, '--no-auth-warning', '-a', secret, 'ping'), 'PONG');
+      await until('a Redis-format line', () => /\n\d+:M \d\d \w{3} \d{4} [\d:.]+ - Accepted/.test(s.output()));
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('loglevel notice (the default) logs no connection', async () => {
     const s = await startRedoubt();
     try {

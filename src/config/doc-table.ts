@@ -22,6 +22,7 @@ export const REDIS_DEFAULTS: Readonly<Record<string, string>> = {
 export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'audit-log',
   'syslog-socket',
+  'log-format',
   'trusted-networks',
   'replica-allowed-primaries',
   'allow-unauthenticated-network',

@@ -355,6 +355,8 @@ const table = [
   // --- Redoubt additions ---
   // The local syslog socket syslog-enabled writes to (Redis's syslog(3) always uses /dev/log).
   str('syslog-socket', '/dev/log', IMMUTABLE),
+  // The server log's format: Redis's lines, or one JSON object per line (fields as the audit log's).
+  enm('log-format', ['redis', 'json'], 'redis'),
   // --- Redoubt security additions ---
   // Security events as JSON lines: a file path, "stdout", or "" (off). Protected: it writes files.
   str('audit-log', '', { protected: true }),

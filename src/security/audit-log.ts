@@ -90,14 +90,14 @@ export class AuditLog {
   constructor(
     private readonly config: Config,
     private readonly warn: (message: string) => void,
-    /** The server log at verbose level: every event is also one line there, audit log or not. */
-    private readonly verbose: ((message: string) => void) | null = null,
+    /** The server log: every event is also a line there at verbose level, audit log or not. */
+    private readonly toLog: ((type: string, fields: AuditFields) => void) | null = null,
   ) {}
 
   /** Records one event (see auditEvent). */
   event(type: string, fields: AuditFields): void {
     try {
-      this.verbose?.(`Security event ${type}: ${logFields(fields)}`);
+      this.toLog?.(type, fields);
       const target = this.config.str('audit-log');
       let sink = this.sink;
       if (sink === null || sink.target !== target) {
@@ -119,18 +119,6 @@ export class AuditLog {
     this.sink?.close();
     this.sink = null;
   }
-}
-
-/** `key=value ...` for the server log; a value with spaces, quotes or control bytes is JSON-quoted. */
-function logFields(fields: AuditFields): string {
-  return Object.entries(fields)
-    .map(([k, v]) => {
-      const text = String(v);
-      // JSON.stringify escapes control bytes, so a quoted value shows them.
-      const plain = text !== '' && /^[\x21\x23-\x5b\x5d-\x7e]*$/.test(text);
-      return `${k}=${plain ? text : JSON.stringify(text)}`;
-    })
-    .join(' ');
 }
 
 /**

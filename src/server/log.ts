@@ -1,7 +1,9 @@
-// Server log in Redis's format: "pid:M 21 Nov 2026 09:41:46.123 * message". Levels and the
-// `logfile` / `loglevel` directives behave as in Redis: an empty logfile means standard output,
-// a path is appended to (never truncated, never reopened: rotate with copytruncate). With
-// `syslog-enabled yes` every line that passes the level also goes to syslog (see syslog.ts).
+// Server log in Redis's format: "pid:M 21 Nov 2026 09:41:46.123 * message", or with `log-format
+// json` one object per line ({"ts","pid","role","level","message"}; a security event carries the
+// audit log's fields instead of a message). Levels and the `logfile` / `loglevel` directives
+// behave as in Redis: an empty logfile means standard output, a path is appended to (never
+// truncated, never reopened: rotate with copytruncate). With `syslog-enabled yes` every line
+// that passes the level also goes to syslog (see cli/syslog.ts).
 
 import { appendFileSync } from 'node:fs';
 
@@ -14,6 +16,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
+/** A security event's fields, as the audit log has them (never a secret). */
+export type EventFields = Record<string, string | number | boolean>;
+
 /** Where a log line goes besides the file: the syslog writer. */
 export interface LogSink {
   write(level: LineLevel, message: string): void;
@@ -21,6 +26,7 @@ export interface LogSink {
 
 export class Logger {
   level: LogLevel = 'notice';
+  format: 'redis' | 'json' = 'redis';
   /** Path of the log file; '' writes to standard output. */
   file = '';
   role = 'M';
@@ -36,11 +42,33 @@ export class Logger {
     if (RANK[level] < RANK[this.level]) return;
     // As Redis's serverLogRaw: syslog gets the bare message; syslog adds time, ident and pid.
     this.syslog?.write(level, message);
+    this.write(level, { message }, message);
+  }
+
+  /**
+   * A security event at verbose level: "Security event auth-failed: addr=... user=..." (a value
+   * with spaces, quotes or control bytes JSON-quoted), or in JSON the event's own fields.
+   */
+  event(type: string, fields: EventFields): void {
+    if (RANK.verbose < RANK[this.level]) return;
+    const text = `Security event ${type}: ${keyValues(fields)}`;
+    this.syslog?.write('verbose', text);
+    const record: EventFields = { event: type };
+    for (const [k, v] of Object.entries(fields)) if (!(k in BASE)) record[k] = v;
+    this.write('verbose', record, text);
+  }
+
+  private write(level: LineLevel, fields: EventFields, message: string): void {
     const d = new Date();
-    const stamp =
-      `${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
-      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-    const line = `${process.pid}:${this.role} ${stamp} ${MARK[level]} ${message}\n`;
+    let line: string;
+    if (this.format === 'json') {
+      line = JSON.stringify({ ts: d.toISOString(), pid: process.pid, role: this.role, level, ...fields }) + '\n';
+    } else {
+      const stamp =
+        `${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
+        `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+      line = `${process.pid}:${this.role} ${stamp} ${MARK[level]} ${message}\n`;
+    }
     if (this.file === '') {
       process.stdout.write(line);
     } else {
@@ -64,4 +92,19 @@ export class Logger {
   warning(m: string): void {
     this.log('warning', m);
   }
+}
+
+/** The fields every JSON line has; an event's own field of the same name cannot replace them. */
+const BASE = { ts: true, pid: true, role: true, level: true, event: true };
+
+/** `key=value ...`; a value with spaces, quotes or control bytes is JSON-quoted. */
+function keyValues(fields: EventFields): string {
+  return Object.entries(fields)
+    .map(([k, v]) => {
+      const text = String(v);
+      // JSON.stringify escapes control bytes, so a quoted value shows them.
+      const plain = text !== '' && /^[\x21\x23-\x5b\x5d-\x7e]*$/.test(text);
+      return `${k}=${plain ? text : JSON.stringify(text)}`;
+    })
+    .join(' ');
 }

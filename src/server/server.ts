@@ -284,7 +284,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.audit = new AuditLog(
       config,
       (m) => this.log.warning(m),
-      (m) => this.log.verbose(m),
+      (type, fields) => this.log.event(type, fields),
     );
     this.acl = new Acl(this, commands.universe, startupUsers);
     this.pubsub = new PubSub(this);
@@ -421,6 +421,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     }
     this.log.level = c.str('loglevel') as Logger['level'];
     this.log.file = c.str('logfile');
+    this.log.format = c.str('log-format') === 'json' ? 'json' : 'redis';
     this.slowlog.threshold = c.num('slowlog-log-slower-than');
     this.slowlog.maxLen = c.num('slowlog-max-len');
     this.slowlog.trim();
