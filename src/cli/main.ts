@@ -155,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
 
   // As Redis: a daemonized server writes a pidfile even when none is named.
   const pidfile = config.str('pidfile') !== '' ? config.str('pidfile') : background ? DEFAULT_PIDFILE : '';
+  // Only a pidfile this server wrote is removed: a start that fails must not take a running one's.
+  let ownPidfile = '';
   const socketPath = config.str('unixsocket');
   // A client that connects before the dataset is whole gets -LOADING, from the first listener on.
   // With appendonly yes the AOF is the dataset (the RDB file is not read), as in Redis.
@@ -166,7 +168,6 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     log.warning(err instanceof Error ? err.message : String(err));
     log.warning('Failed to start listening, exiting.');
-    removeFile(pidfile);
     return 1;
   }
   if (!server.shuttingDown) {
@@ -178,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
     if (pidfile !== '') {
       try {
         writeFileSync(pidfile, `${process.pid}\n`);
+        ownPidfile = pidfile;
       } catch (err) {
         log.warning(`Failed to write PID file: ${(err as Error).message}`);
       }
@@ -193,12 +195,12 @@ async function main(argv: string[]): Promise<number> {
       // through a call: the flag was false before the await, and a signal may have set it since.
       if (shuttingDown(server)) {
         await stopped;
-        removeFile(pidfile);
+        removeFile(ownPidfile);
         return 0;
       }
       log.warning(`Fatal error loading the DB: ${err instanceof Error ? err.message : String(err)} Exiting.`);
       await server.shutdown('Exiting after a failed load.');
-      removeFile(pidfile);
+      removeFile(ownPidfile);
       return 1;
     }
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
@@ -207,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
     systemd?.notify('STATUS=Ready to accept connections', 'READY=1');
   }
   await stopped;
-  removeFile(pidfile);
+  removeFile(ownPidfile);
   removeFile(socketPath);
   await systemd?.settled();
   return 0;

@@ -113,8 +113,11 @@ export function isDaemonChild(): boolean {
 
 /** In the daemon child, once it listens: lets the waiting parent exit. */
 export function releaseParent(): void {
-  if (typeof process.send !== 'function') return;
-  process.send('ready', () => process.disconnect());
+  // The parent may be gone already (killed while it waited): then there is no one to tell.
+  if (typeof process.send !== 'function' || !process.connected) return;
+  process.send('ready', () => {
+    if (process.connected) process.disconnect();
+  });
 }
 
 /**
