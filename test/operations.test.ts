@@ -393,7 +393,9 @@ describe('the npm package', () => {
       const ms = Date.now() - started;
       t.diagnostic(`npm start to PONG: ${ms} ms`);
       assert.doesNotMatch(out, /tsc -p/);
-      assert.ok(ms < 5000, `${ms} ms`);
+      // Well under a second on an idle machine; a compile alone takes 15 s or more, so a loaded
+      // machine's start still tells the two apart.
+      assert.ok(ms < 10000, `${ms} ms`);
     } finally {
       cli(port, 'shutdown', 'nosave');
       await new Promise((r) => child.once('close', r));
