@@ -211,6 +211,17 @@ describe('supervised systemd', () => {
     await sink.waitFor((m) => m.split('\n').includes('STOPPING=1'));
   });
 
+  test('supervised systemd, stopped by SIGTERM as systemd stops it: STOPPING=1 once, before the exit', async () => {
+    const sink = await DatagramSink.open(join(work, 'notify-term.sock'));
+    sinks.push(sink);
+    const s = await startRedoubt(['--supervised', 'systemd'], { env: { ...unsupervised(), NOTIFY_SOCKET: sink.path } });
+    await sink.waitFor((m) => m.split('\n').includes('READY=1'));
+    await s.stop();
+    await sink.waitFor((m) => m === 'STOPPING=1');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sink.messages.filter((m) => m.includes('STOPPING=1')).length, 1, sink.messages.join(' | '));
+  });
+
   test('supervised systemd without NOTIFY_SOCKET warns and runs unsupervised', async () => {
     const s = await startRedoubt(['--supervised', 'systemd'], { env: unsupervised() });
     try {

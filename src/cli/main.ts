@@ -128,7 +128,15 @@ async function main(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     server.onShutdown = resolve;
   });
-  if (systemd !== null) server.onStopping = () => systemd.notify('STOPPING=1');
+  // Once, as a shutdown begins: before the final save on a signal (as Redis's prepareForShutdown),
+  // when the server stops otherwise (SHUTDOWN).
+  let stoppingSent = false;
+  const stopping = (): void => {
+    if (systemd === null || stoppingSent) return;
+    stoppingSent = true;
+    systemd.notify('STOPPING=1');
+  };
+  server.onStopping = stopping;
   const stop = (sig: 'SIGINT' | 'SIGTERM'): void => {
     if (server.shuttingDown) {
       // As Redis: a second SIGINT while shutting down exits at once.
@@ -141,11 +149,13 @@ async function main(argv: string[]): Promise<number> {
     }
     log.warning(`Received ${sig} scheduling shutdown...`);
     log.warning('User requested shutdown...');
+    stopping();
     // shutdown-on-sigint / shutdown-on-sigterm: "default", or any of save, nosave, now, force.
     const words = new Set(config.str(sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm').split(' '));
     if (!server.rdb.finalSave({ save: words.has('save'), nosave: words.has('nosave'), force: words.has('force') })) {
       log.warning('Errors trying to shut down the server. Check the logs for more information.');
       log.warning(`${sig} received but errors trying to shut down the server, check the logs for more information`);
+      systemd?.notify("STATUS=Error trying to save the DB, can't exit.");
       return;
     }
     void server.shutdown('');
