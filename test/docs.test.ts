@@ -36,6 +36,7 @@ import {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const operations = readFileSync(join(root, 'docs/operations.md'), 'utf8');
 const REGENERATE = 'npx tsc -p . && node dist/src/config/doc-table.js --write docs/configuration.md';
 
 function realHelp(): string {
@@ -190,9 +191,9 @@ describe('command lines in the documents', () => {
 
   test('every single option the documents name is real', () => {
     const config = new Config();
-    for (const [file, text] of [['docs/configuration.md', doc], ['README.md', readme]] as const) {
-      // Inline options in this document's prose are all redoubt's; the README also names other tools'.
-      const spans = file === 'README.md' ? [] : [...text.matchAll(/`(-{1,2}[a-z][a-z0-9-]*)`/g)].map((m) => m[1]!);
+    for (const [file, text] of [['docs/configuration.md', doc], ['README.md', readme], ['docs/operations.md', operations]] as const) {
+      // Inline options in this document's prose are all redoubt's; the others also name other tools'.
+      const spans = file !== 'docs/configuration.md' ? [] : [...text.matchAll(/`(-{1,2}[a-z][a-z0-9-]*)`/g)].map((m) => m[1]!);
       for (const line of codeLines(text)) for (const args of invocations(line.line)) spans.push(...args.filter((a) => /^-{1,2}[a-z]/.test(a)));
       for (const opt of new Set(spans)) {
         const cli = parseCommandLine([opt]);
@@ -223,6 +224,7 @@ describe('command lines in the documents', () => {
     const sources: [string, { line: string }[]][] = [
       ['docs/configuration.md', codeLines(doc)],
       ['README.md', codeLines(readme)],
+      ['docs/operations.md', codeLines(operations)],
       // --help examples: the command, then two or more spaces, then what it does.
       ['redoubt --help', helpLines.filter((l) => /^\s+redoubt /.test(l)).map((line) => ({ line }))],
     ];

@@ -344,13 +344,17 @@ describe('packaging/redoubt.service', () => {
     assert.match(spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' }).stderr, /protect home/i);
   });
 
-  test('packaging/redoubt.conf, the configuration the unit names, has no high security gap', () => {
+  test('packaging/redoubt.conf, the configuration the unit names, loads with its flags and has no high security gap', () => {
     // The directory must exist when the file is read (the unit's StateDirectory makes it).
     const conf = readFileSync(join(ROOT, 'packaging/redoubt.conf'), 'utf8');
     assert.match(conf, /^dir \/var\/lib\/redoubt$/m);
     const copy = join(work, 'redoubt.conf');
     writeFileSync(copy, conf.replace(/^dir .*$/m, `dir ${work}`));
-    const r = spawnSync(process.execPath, [REDOUBT_MAIN, '--check-config', copy], { encoding: 'utf8' });
+    // With the flags the unit's ExecStart adds after the file.
+    const unit = readFileSync(join(ROOT, 'packaging/redoubt.service'), 'utf8');
+    const flags = /^ExecStart=\S+ \/etc\/redoubt\/redoubt\.conf (.*)$/m.exec(unit)?.[1]?.split(' ') ?? [];
+    assert.deepEqual(flags, ['--supervised', 'systemd', '--daemonize', 'no']);
+    const r = spawnSync(process.execPath, [REDOUBT_MAIN, '--check-config', copy, ...flags], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /0 critical, 0 high/);
   });
