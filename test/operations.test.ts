@@ -375,7 +375,7 @@ describe('the npm package', () => {
 
     // The package has no runtime dependencies: nothing is fetched (--offline would fail if it were).
     const prefix = join(dir, 'global');
-    const installed = await run('npm', ['install', '-g', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', prefix, tgz]);
+    const installed = await run('npm', ['install', '-g', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--cache', join(dir, 'cache'), '--prefix', prefix, tgz]);
     assert.equal(installed.code, 0, installed.out);
     const bin = join(prefix, 'bin/redoubt');
     const version = await run(bin, ['--version']);
