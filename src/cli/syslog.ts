@@ -23,6 +23,9 @@ const FACILITY: Record<string, number> = {
 /** Redis's syslogLevelMap: LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING. */
 const SEVERITY: Record<LineLevel, number> = { debug: 7, verbose: 6, notice: 5, warning: 4 };
 
+/** Bytes of lines waiting for the logger child beyond which new lines are dropped. */
+const MAX_BACKLOG = 1 << 20;
+
 export class SyslogWriter implements LogSink {
   private child: ChildProcess | null;
   private readonly facility: number;
@@ -47,7 +50,8 @@ export class SyslogWriter implements LogSink {
 
   write(level: LineLevel, message: string): void {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return;
+    // A logger that cannot keep up (a stalled syslog daemon) costs lines, not the server's memory.
+    if (!stdin || stdin.destroyed || stdin.writableLength > MAX_BACKLOG) return;
     const pri = this.facility * 8 + SEVERITY[level];
     // One line is one datagram: a message's own line breaks become spaces.
     stdin.write(`<${pri}>${message.replace(/[\r\n]+/g, ' ')}\n`);
