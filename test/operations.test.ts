@@ -184,6 +184,17 @@ describe('log', () => {
     assert.match(s.output(), /Ready to accept connections/);
   });
 
+  test('syslog without the logger program: one warning, and the server runs', async () => {
+    const s = await startRedoubt(['--syslog-enabled', 'yes', '--syslog-socket', join(work, 'unused.sock')], { env: { ...process.env, PATH: '/nonexistent' } });
+    try {
+      assert.equal(cli(s.port, 'ping'), 'PONG');
+      await until('the warning', () => s.output().includes('logger program cannot run'));
+      assert.equal((s.output().match(/logger program cannot run/g) ?? []).length, 1);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('syslog to a socket nobody listens on loses lines, never the server', async () => {
     const s = await startRedoubt(['--syslog-enabled', 'yes', '--syslog-socket', join(work, 'nobody.sock')]);
     try {
