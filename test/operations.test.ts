@@ -113,6 +113,18 @@ describe('log', () => {
       assert.match(out, /- Security event auth-success: .*username=default/);
       assert.match(out, /- Client closed connection id=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ .* cmd=auth user=default/);
       assert.ok(!out.includes(secret) && !out.includes(wrong), 'a password reached the log');
+      // A user name the client chose cannot break the line or reach a terminal raw.
+      const user = 'ev\nil\x1b[31m\x9b';
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(s.port, '127.0.0.1', () => sock.write(Buffer.from(`*3\r\n$4\r\nAUTH\r\n$${user.length}\r\n${user}\r\n$2\r\npw\r\n`, 'latin1')));
+        sock.once('data', () => {
+          sock.destroy();
+          resolve();
+        });
+        sock.once('error', reject);
+      });
+      await until('the hostile auth-failed line', () => s.output().includes('username="ev\\nil\\u001b[31m\\u009b"'));
+      assert.ok(!s.output().includes('\x1b') && !s.output().includes('ev\nil'));
     } finally {
       await s.stop();
     }

@@ -102,9 +102,10 @@ function keyValues(fields: EventFields): string {
   return Object.entries(fields)
     .map(([k, v]) => {
       const text = String(v);
-      // JSON.stringify escapes control bytes, so a quoted value shows them.
+      // Anything but printable ASCII is quoted, and every byte outside it escaped: a client-chosen
+      // value (a user name) can neither end the line nor send a terminal an escape sequence.
       const plain = text !== '' && /^[\x21\x23-\x5b\x5d-\x7e]*$/.test(text);
-      return `${k}=${plain ? text : JSON.stringify(text)}`;
+      return `${k}=${plain ? text : JSON.stringify(text).replace(/[\x7f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
     })
     .join(' ');
 }
