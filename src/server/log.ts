@@ -62,7 +62,7 @@ export class Logger {
     const d = new Date();
     let line: string;
     if (this.format === 'json') {
-      line = JSON.stringify({ ts: d.toISOString(), pid: process.pid, role: this.role, level, ...fields }) + '\n';
+      line = asciiJson({ ts: d.toISOString(), pid: process.pid, role: this.role, level, ...fields }) + '\n';
     } else {
       const stamp =
         `${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
@@ -105,7 +105,12 @@ function keyValues(fields: EventFields): string {
       // Anything but printable ASCII is quoted, and every byte outside it escaped: a client-chosen
       // value (a user name) can neither end the line nor send a terminal an escape sequence.
       const plain = text !== '' && /^[\x21\x23-\x5b\x5d-\x7e]*$/.test(text);
-      return `${k}=${plain ? text : JSON.stringify(text).replace(/[\x7f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+      return `${k}=${plain ? text : asciiJson(text)}`;
     })
     .join(' ');
+}
+
+/** JSON with every character outside printable ASCII escaped: still JSON, never a raw control byte. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\x7f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
