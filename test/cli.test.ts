@@ -210,6 +210,9 @@ describe('config file and flags', () => {
   test('pidfile is written while running and removed at exit', async () => {
     const pidfile = join(work, 'redoubt.pid');
     const s = await serve(['--port', '$PORT', '--pidfile', pidfile]);
+    // Written once every listener is open (as Redis, after initServer): the first one may already
+    // take a connection.
+    for (let i = 0; i < 200 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
     const pid = Number(readFileSync(pidfile, 'latin1').trim());
     assert.ok(pid > 0);
     assert.deepEqual(await s.stop(), { code: 0, signal: null });
