@@ -33,7 +33,11 @@ interface Build {
 
 async function start(dist: string): Promise<Build> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(resolve(dist), 'src/cli/main.js'), '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [join(resolve(dist), 'src/cli/main.js'), '--port', String(port), '--bind', '127.0.0.1'], {
+    stdio: 'ignore',
+    // Benchmarks run as whoever runs them, which the server refuses for root unless allowed.
+    env: { REDOUBT_ALLOW_ROOT: 'yes', ...process.env },
+  });
   return { dist, port, child, cpu: [], rps: [] };
 }
 

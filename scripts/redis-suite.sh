@@ -97,8 +97,10 @@ run_suite() {
     # leave a dump.rdb that the next file's server would load.
     work=$(mktemp -d "$results/work.XXXXXX")
     # shellcheck disable=SC2086
-    (cd "$work" && exec node "$here/dist/src/cli/main.js" --port "$port" --save '' --enable-debug-command yes --enable-migrate-command yes \
-      --enable-protected-configs yes --enable-module-command yes ${REDOUBT_ARGS:-}) >"$log" 2>&1 &
+    # The suite runs as whoever runs it (CI: root), which the server refuses unless allowed.
+    (cd "$work" && REDOUBT_ALLOW_ROOT=${REDOUBT_ALLOW_ROOT:-yes} exec node "$here/dist/src/cli/main.js" --port "$port" --save '' \
+      --enable-debug-command yes --enable-migrate-command yes --enable-protected-configs yes --enable-module-command yes \
+      ${REDOUBT_ARGS:-}) >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     # The helper's own ports (baseport - 32 up to baseport + portcount) stay below Linux's ephemeral
