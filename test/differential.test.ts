@@ -1,21 +1,30 @@
 // The differential harness: every case of test/corpus/*.redis runs against the real redis-server
-// 7.0 and against Redoubt, in RESP2 and RESP3; each reply must be identical byte for byte.
+// 7.0 (or valkey-server 8.0 for Redis 7.2's behaviour, `@reference valkey`) and against Redoubt,
+// in RESP2 and RESP3; each reply must be identical byte for byte.
 
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerPair } from './helpers/servers.js';
+import { startValkey, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { loadCorpus, type Case } from './helpers/corpus.js';
 
 const cases = loadCorpus();
 
 // Redis gets Redoubt's defaults where they differ on purpose (docs/configuration.md).
-const { redis, redoubt } = useServerPair({ redisArgs: ['--client-output-buffer-limit', 'normal 1073741824 0 0'] });
+const referenceArgs = ['--client-output-buffer-limit', 'normal 1073741824 0 0'];
+const { redis, redoubt } = useServerPair({ redisArgs: referenceArgs });
+let valkey: RunningServer | null = null;
+before(async () => {
+  if (cases.some((c) => c.reference === 'valkey')) valkey = await startValkey(referenceArgs);
+});
+after(() => valkey?.stop());
 
 const show = (b: Buffer | null): string => (b === null ? '<closed>' : JSON.stringify(b.toString('latin1')));
 
 async function runCase(c: Case, resp: 2 | 3): Promise<void> {
-  const clients = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
+  const reference = c.reference === 'valkey' ? valkey : redis;
+  if (reference === null) throw new Error('valkey-server is not started');
+  const clients = await Promise.all([RawClient.connect(reference.port), RawClient.connect(redoubt.port)]);
   try {
     for (const cl of clients) {
       await cl.call('FLUSHALL');
@@ -33,7 +42,7 @@ async function runCase(c: Case, resp: 2 | 3): Promise<void> {
         replies.push(await cl.read());
       }
       const [expected, actual] = replies as [Buffer | null, Buffer | null];
-      const where = `${c.file}:${step.line} (RESP${resp}) ${step.text}`;
+      const where = `${c.file}:${step.line} (RESP${resp}, ${c.reference}) ${step.text}`;
       if (step.match === 'type') {
         assert.equal(actual?.[0], expected?.[0], `${where}\n  redis:   ${show(expected)}\n  redoubt: ${show(actual)}`);
       } else if (step.match === 'within1') {

@@ -8,6 +8,9 @@
 //                             two servers' clocks); any other reply must be identical
 //   @sleep 1100               wait, e.g. for a key to expire
 //   @resp 2                   run this case in RESP2 only (or 3); by default it runs in both
+//   @reference valkey         compare with valkey-server 8.0 (Redis 7.2's behaviour) instead of
+//                             redis-server 7.0: in a case for that case, before the first case
+//                             for every case of the file
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +28,15 @@ export type Step =
     }
   | { readonly kind: 'sleep'; readonly ms: number };
 
+/** The real server a case is compared with. */
+export type Reference = 'redis' | 'valkey';
+
 export interface Case {
   readonly file: string;
   readonly title: string;
   readonly steps: Step[];
   readonly resp: readonly (2 | 3)[];
+  readonly reference: Reference;
 }
 
 /** test/corpus as seen from dist/test/helpers. */
@@ -37,15 +44,23 @@ export const CORPUS_DIR = fileURLToPath(new URL('../../../test/corpus/', import.
 
 export function parseCorpus(file: string, text: string): Case[] {
   const cases: Case[] = [];
-  let current: { title: string; steps: Step[]; resp: (2 | 3)[] } | null = null;
+  let current: { title: string; steps: Step[]; resp: (2 | 3)[]; reference: Reference } | null = null;
+  let fileReference: Reference = 'redis';
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '' || (line.startsWith('#') && !line.startsWith('###'))) continue;
+    if (line.startsWith('@reference ')) {
+      const ref = line.slice(11).trim();
+      if (ref !== 'redis' && ref !== 'valkey') throw new Error(`${file}:${i + 1}: unknown reference ${ref}`);
+      if (current === null) fileReference = ref;
+      else current.reference = ref;
+      continue;
+    }
     if (line.startsWith('###')) {
-      const c: { title: string; steps: Step[]; resp: (2 | 3)[] } = { title: line.slice(3).trim(), steps: [], resp: [2, 3] };
+      const c: { title: string; steps: Step[]; resp: (2 | 3)[]; reference: Reference } = { title: line.slice(3).trim(), steps: [], resp: [2, 3], reference: fileReference };
       current = c;
-      cases.push({ file, title: c.title, steps: c.steps, get resp() { return c.resp; } });
+      cases.push({ file, title: c.title, steps: c.steps, get resp() { return c.resp; }, get reference() { return c.reference; } });
       continue;
     }
     if (current === null) throw new Error(`${file}:${i + 1}: command before the first ### case`);

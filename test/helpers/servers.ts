@@ -221,6 +221,21 @@ export async function startValkey(args: string[] = []): Promise<RunningServer> {
   return launch('valkey-server', argv, port, '127.0.0.1');
 }
 
+/**
+ * valkey-server 8.0 (Redis 7.2's behaviour) for the tests of a file or describe block: started in
+ * a before hook with `args`, stopped in its after hook; usable from the first test on.
+ */
+export function useValkey(args: readonly string[] = []): RunningServer {
+  const valkey = late<RunningServer>('valkey-server');
+  before(async () => {
+    valkey.set(await startValkey([...args]));
+  });
+  after(async () => {
+    await valkey.get()?.stop();
+  });
+  return valkey.stand;
+}
+
 // --- the fixture most test files use: redis-server and Redoubt side by side ---
 
 /**
