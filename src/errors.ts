@@ -247,15 +247,19 @@ export const ACL_NO_FILE =
   'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
 export const ACL_SAVE_FAILED = 'ERR There was an error trying to save the ACLs. Please check the server logs for more information';
 export const aclLoadFailed = (errors: string): string => sanitize(`ERR ${errors}`);
-export const nopermCommand = (fullName: string): string => `NOPERM this user has no permissions to run the '${fullName}' command`;
-export const NOPERM_KEY = 'NOPERM this user has no permissions to access one of the keys used as arguments';
-export const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
-/** ACL DRYRUN answers a refusal as a bulk string naming what was refused. */
-export const dryrunNoCommand = (fullName: string): string => `This user has no permissions to run the '${fullName}' command`;
-export const dryrunNoKey = (key: string): string => `This user has no permissions to access the '${key}' key`;
-export const dryrunNoChannel = (channel: string): string => `This user has no permissions to access the '${channel}' channel`;
+// ACL refusals in Redis 7.2's unified wording (getAclErrorMessage): the gate names the user and
+// command, but never the key or channel; ACL DRYRUN names them too.
+export const aclNoCommand = (user: string, fullName: string): string => sanitize(`User ${user} has no permissions to run the '${fullName}' command`);
+export const ACL_NO_KEY = 'No permissions to access a key';
+export const ACL_NO_CHANNEL = 'No permissions to access a channel';
+/** ACL DRYRUN's, a bulk string: the key or channel as given, byte for byte. */
+export const aclNoKeyNamed = (user: string, key: string): string => `User ${user} has no permissions to access the '${key}' key`;
+export const aclNoChannelNamed = (user: string, channel: string): string => `User ${user} has no permissions to access the '${channel}' channel`;
+export const noperm = (message: string): string => `NOPERM ${message}`;
+/** What redis.call gets for an ACL refusal (the engine appends the script's name). */
+export const scriptAclFailure = (message: string): string => `ERR ACL failure in script: ${message}`;
 export const HELLO_NOAUTH =
-  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
 export const HELLO_PROTO_NOT_INTEGER = 'ERR Protocol version is not an integer or out of range';
 export const helloSyntax = (opt: string): string => sanitize(`ERR Syntax error in HELLO option '${opt}'`);
 export const ACL_USERS_AND_ACLFILE =
@@ -319,12 +323,17 @@ export const TRIM_LIMIT_WITHOUT_APPROX = 'ERR syntax error, LIMIT cannot be used
 export const XTRIM_WITHOUT_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
 export const STREAM_INVALID_START = 'ERR invalid start ID for the interval';
 export const STREAM_INVALID_END = 'ERR invalid end ID for the interval';
-export const XREAD_UNBALANCED = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+/** Redis 7.2's text: the command's name and the ID each stream needs ('$' for XREAD, '>' for XREADGROUP). */
+export const xreadUnbalanced = (readGroup: boolean): string =>
+  `ERR Unbalanced '${readGroup ? 'xreadgroup' : 'xread'}' list of streams: for each stream key an ID or '${readGroup ? '>' : '$'}' must be specified.`;
 export const XREAD_GROUP_OPTION = 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.';
 export const XREAD_NOACK_OPTION = 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.';
 export const XREADGROUP_NO_GROUP_OPTION = 'ERR Missing GROUP option for XREADGROUP';
 export const XREADGROUP_DOLLAR =
   'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
+export const XREADGROUP_PLUS =
+  'ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.';
+export const XREAD_PLUS_EMPTY = 'ERR the stream last element ID is 0-0';
 export const XREAD_GREATER_ID = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
 export const xreadgroupNoGroup = (key: string, group: string): string =>
   sanitize(`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`);
@@ -413,9 +422,6 @@ export const SCRIPT_NOT_ALLOWED = 'ERR This Redis command is not allowed from sc
 /** XREAD/XREADGROUP ... BLOCK called from a script (Redis names the command as the script spelled it). */
 export const blockFromScript = (name: string): string => `ERR ${name} command is not allowed with BLOCK option from scripts`;
 export const SCRIPT_READONLY_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
-export const SCRIPT_NOPERM_COMMAND = "ERR The user executing the script can't run this command or subcommand";
-export const SCRIPT_NOPERM_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
-export const SCRIPT_NOPERM_CHANNEL = "ERR The user executing the script can't publish to the channel mentioned in the command";
 
 // --- functions (FUNCTION, FCALL) ---
 export const FUNCTION_MISSING_METADATA = 'ERR Missing library metadata';

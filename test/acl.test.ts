@@ -11,14 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedis, startRedoubt, REDOUBT_MAIN, useServerPair, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt, REDOUBT_MAIN, useServerPair, useValkey, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const work = mkdtempSync(join(tmpdir(), 'redoubt-acl-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
+/** Redis 7.2's unified NOPERM texts. */
 const noperm = (what: 'keys' | 'command', cmd = ''): RegExp =>
-  what === 'keys' ? /NOPERM this user has no permissions to access one of the keys/ : new RegExp(`NOPERM this user has no permissions to run the '${cmd}' command`);
+  what === 'keys' ? /NOPERM No permissions to access a key/ : new RegExp(`NOPERM User \\S+ has no permissions to run the '${cmd}' command`);
 
 /** Runs the same script on both servers and returns both transcripts. */
 async function both(servers: RunningServer[], script: string[][]): Promise<string[][]> {
@@ -35,6 +36,8 @@ async function both(servers: RunningServer[], script: string[][]): Promise<strin
 
 describe('ACL with real clients', () => {
   const { redis, redoubt } = useServerPair();
+  // Transcripts with NOPERM replies compare with Redis 7.2's texts, which valkey-server 8.0 has.
+  const valkey = useValkey();
 
   test('ioredis as a user with %R~ and %W~ patterns: GET, SET, COPY, RENAME', async () => {
     const admin = new Redis({ port: redoubt.port, lazyConnect: true });
@@ -96,7 +99,7 @@ describe('ACL with real clients', () => {
       ['AUTH', 'default', 'x'],
       ['ACL', 'DELUSER', 'sel'],
     ];
-    const [ours, theirs] = await both([redoubt, redis], script);
+    const [ours, theirs] = await both([redoubt, valkey], script);
     assert.deepEqual(ours, theirs);
     assert.equal(ours![2], '$-1\r\n');
     assert.match(ours![5]!, /^-NOPERM/);
@@ -165,7 +168,16 @@ describe('ACL with real clients', () => {
       );
     };
     const [first, second] = log.map(entry);
-    assert.deepEqual(Object.keys(first!), ['count', 'reason', 'context', 'object', 'username', 'age-seconds', 'client-info']);
+    assert.deepEqual(Object.keys(first!), [
+      'count', 'reason', 'context', 'object', 'username', 'age-seconds', 'client-info',
+      'entry-id', 'timestamp-created', 'timestamp-last-updated',
+    ]);
+    // Redis 7.2: ids count the entries created (RESET keeps counting), merging keeps the first time.
+    assert.equal(Number(first!['entry-id']), Number(second!['entry-id']) + 1);
+    const created = Number(second!['timestamp-created']);
+    assert.ok(Math.abs(created - Date.now()) < 5000, `timestamp-created ${created}`);
+    assert.ok(Number(second!['timestamp-last-updated']) >= created);
+    assert.ok(Number(first!['timestamp-created']) >= Number(second!['timestamp-created']));
     assert.equal(first!['reason'], 'command');
     assert.equal(first!['object'], 'set');
     assert.equal(second!['count'], 2);
@@ -176,6 +188,10 @@ describe('ACL with real clients', () => {
     await r.config('SET', 'acllog-max-len', '1');
     assert.match(await u.call('GET', 'other'), /^-NOPERM/);
     assert.equal(((await r.call('ACL', 'LOG')) as unknown[]).length, 1);
+    await r.call('ACL', 'LOG', 'RESET');
+    assert.match(await u.call('GET', 'again'), /^-NOPERM/);
+    const [after] = ((await r.call('ACL', 'LOG')) as unknown[][]).map(entry);
+    assert.equal(Number(after!['entry-id']), Number(first!['entry-id']) + 2);
     await r.config('SET', 'acllog-max-len', '128');
     u.close();
     await r.call('ACL', 'DELUSER', 'lg');

@@ -1,11 +1,11 @@
 // Authentication: requirepass from the config file and from CONFIG SET, AUTH and HELLO AUTH
 // against ACL users, NOAUTH for every command but AUTH/HELLO/QUIT/RESET, RESET logging out, and a
-// disabled default user. Replies are compared with redis-server started the same way.
+// disabled default user. Replies are compared with redis-server (valkey-server for 7.2's HELLO) started the same way.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { useServerPair } from './helpers/servers.js';
+import { useServerPair, useValkey } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { createCommandTable } from '../src/commands/registry.js';
 
@@ -19,12 +19,20 @@ async function transcript(port: number, script: string[][]): Promise<string[]> {
 
 describe('requirepass from the configuration', () => {
   const { redis, redoubt } = useServerPair({ args: ['--requirepass', 's3cret'] });
+  // HELLO's NOAUTH text and a failed HELLO that changes nothing are Redis 7.2's, which
+  // valkey-server 8.0 has.
+  const valkey = useValkey(['--requirepass', 's3cret']);
+  // HELLO's map carries the client id, the server's name and its version, which differ by design.
+  const strip = (s: string): string =>
+    s
+      .replace(/:\d+\r\n\$4\r\nmode/, ':ID\r\n$4\r\nmode')
+      .replace(/\$7\r\nversion\r\n\$\d+\r\n[^\r]*/, 'V')
+      .replace(/\$6\r\nserver\r\n\$\d+\r\n[^\r]*/, 'S');
 
   test('AUTH, HELLO AUTH, WRONGPASS and NOAUTH replies match Redis', async () => {
     const script = [
       ['PING'],
       ['INFO'],
-      ['HELLO', '3'],
       ['HELLO', '2', 'AUTH', 'default', 'wrong'],
       ['AUTH', 'wrong'],
       ['AUTH', 'default', 'wrong'],
@@ -38,17 +46,31 @@ describe('requirepass from the configuration', () => {
       ['GET', 'x'],
       ['HELLO', '2', 'AUTH', 'default', 's3cret', 'SETNAME', 'me'],
       ['CLIENT', 'GETNAME'],
-      ['RESET'],
-      ['HELLO', '2', 'AUTH', 'default', 's3cret', 'BOGUS'],
-      ['ACL', 'WHOAMI'],
       ['QUIT'],
     ];
     const [ours, theirs] = await Promise.all([transcript(redoubt.port, script), transcript(redis.port, script)]);
-    // HELLO's map carries the client id and the server version, which differ by design.
-    const strip = (s: string): string => s.replace(/:\d+\r\n\$4\r\nmode/, ':ID\r\n$4\r\nmode').replace(/\$7\r\nversion\r\n\$\d+\r\n[^\r]*/, 'V');
     assert.deepEqual(ours.map(strip), theirs.map(strip));
     assert.equal(ours[0], '-NOAUTH Authentication required.\r\n');
     assert.equal(ours[1], '-NOAUTH Authentication required.\r\n');
+  });
+
+  test('HELLO before AUTH, and a HELLO that fails, as Redis 7.2', async () => {
+    const script = [
+      ['HELLO', '3'],
+      ['HELLO', '2', 'AUTH', 'default', 's3cret', 'BOGUS'],
+      ['ACL', 'WHOAMI'],
+      ['HELLO', '3', 'AUTH', 'default', 's3cret', 'SETNAME', 'a b'],
+      ['ACL', 'WHOAMI'],
+      ['HELLO', '3', 'AUTH', 'default', 'wrong', 'SETNAME', 'me'],
+      ['CLIENT', 'GETNAME'],
+      ['HELLO', '3', 'AUTH', 'default', 's3cret', 'SETNAME', 'me'],
+      ['CLIENT', 'GETNAME'],
+      ['QUIT'],
+    ];
+    const [ours, theirs] = await Promise.all([transcript(redoubt.port, script), transcript(valkey.port, script)]);
+    assert.deepEqual(ours.map(strip), theirs.map(strip));
+    assert.match(ours[0] ?? '', /^-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH/);
+    assert.equal(ours[2], '-NOAUTH Authentication required.\r\n');
   });
 
   test('every command but AUTH, HELLO, QUIT and RESET answers NOAUTH before authentication', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startRedoubt, useServerPair } from './helpers/servers.js';
+import { startRedoubt, useServerPair, useValkey } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const { redis, redoubt } = useServerPair();
@@ -307,7 +307,10 @@ describe('CLIENT PAUSE and expiry', () => {
 });
 
 describe('CLIENT PAUSE comes after authentication and ACL', () => {
-  const pair = useServerPair({ args: ['--requirepass', 'secret', '--user', 'reader', 'on', '>pw', '~*', '+@all', '-set'] });
+  const args = ['--requirepass', 'secret', '--user', 'reader', 'on', '>pw', '~*', '+@all', '-set'];
+  const pair = useServerPair({ args });
+  // The NOPERM text is Redis 7.2's, which valkey-server 8.0 has.
+  const valkey = useValkey(args);
 
   /**
    * On each server (started with a password and a user who may not SET): a pause that holds
@@ -342,14 +345,14 @@ describe('CLIENT PAUSE comes after authentication and ACL', () => {
     }
   }
 
-  test('an unauthenticated SET gets NOAUTH at once, a forbidden one NOPERM, as on redis-server', async () => {
+  test('an unauthenticated SET gets NOAUTH at once, a forbidden one NOPERM, as on valkey-server', async () => {
     const ours = await refusedDuringPause(pair.redoubt.port);
-    const theirs = await refusedDuringPause(pair.redis.port);
+    const theirs = await refusedDuringPause(valkey.port);
     assert.deepEqual(ours.replies, theirs.replies);
     assert.deepEqual(ours.replies, [
       '-NOAUTH Authentication required.\r\n',
       '-NOAUTH Authentication required.\r\n',
-      "-NOPERM this user has no permissions to run the 'set' command\r\n",
+      "-NOPERM User reader has no permissions to run the 'set' command\r\n",
       "-ERR Can't execute 'set': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
     ]);
     // Ten seconds of pause: refusals that waited for it would take that long.

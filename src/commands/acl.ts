@@ -197,7 +197,7 @@ function log(c: Client, argv: string[]): void {
   const r = c.reply;
   r.array(entries.length);
   for (const e of entries) {
-    r.map(7);
+    r.map(10);
     r.bulk('count');
     r.integer(e.count);
     r.bulk('reason');
@@ -212,6 +212,12 @@ function log(c: Client, argv: string[]): void {
     r.double((now - e.time) / 1000);
     r.bulk('client-info');
     r.bulk(e.clientInfo);
+    r.bulk('entry-id');
+    r.integer(e.entryId);
+    r.bulk('timestamp-created');
+    r.integer(e.created);
+    r.bulk('timestamp-last-updated');
+    r.integer(e.time);
   }
 }
 
@@ -230,10 +236,10 @@ function dryrun(c: Client, argv: string[]): void {
   }
   const v = checkCommand(u, cmd, args);
   if (v.result === 0) c.reply.ok();
-  else if (v.result === ACL_DENIED_CMD) c.reply.bulk(E.dryrunNoCommand(cmd.fullName));
+  else if (v.result === ACL_DENIED_CMD) c.reply.bulk(E.aclNoCommand(u.name, cmd.fullName));
   // The verdict's position indexes the very arguments it judged.
-  else if (v.result === ACL_DENIED_CHANNEL) c.reply.bulk(E.dryrunNoChannel(arg(args, v.pos)));
-  else c.reply.bulk(E.dryrunNoKey(arg(args, v.pos)));
+  else if (v.result === ACL_DENIED_CHANNEL) c.reply.bulk(E.aclNoChannelNamed(u.name, arg(args, v.pos)));
+  else c.reply.bulk(E.aclNoKeyNamed(u.name, arg(args, v.pos)));
 }
 
 function load(c: Client): void {

@@ -84,8 +84,8 @@ function authCredentials(c: Client, argv: readonly string[]): [string, string] |
 }
 
 /**
- * The user names a command would check credentials for, in order (AUTH: one; HELLO: one per AUTH
- * option it would reach): what the throttle plans for, also when EXEC runs queued ones.
+ * The user names a command would check credentials for (AUTH: one; HELLO: its last AUTH option,
+ * when the whole request parses): what the throttle plans for, also when EXEC runs queued ones.
  */
 export function credentialAttempts(c: Client, name: string, argv: readonly string[]): string[] {
   if (name === 'auth') {
@@ -105,82 +105,71 @@ export function validClientName(name: string): boolean {
   return true;
 }
 
-/** One HELLO option, in the order given: each takes effect as it is read, as in Redis. */
-type HelloStep =
-  | { readonly auth: readonly [user: string, password: string] }
-  | { readonly setname: string }
-  | { readonly error: string };
+/**
+ * HELLO's arguments as Redis 7.2's helloCommand reads them: every option is checked before any
+ * takes effect, so a failed HELLO changes nothing (7.0 applied AUTH and SETNAME as it read them).
+ * A later AUTH or SETNAME replaces an earlier one.
+ */
+type HelloRequest =
+  | { readonly error: string }
+  | { readonly ver: number; readonly auth: readonly [user: string, password: string] | null; readonly name: string | null };
 
-interface HelloRequest {
-  readonly ver: number;
-  /** Ends at the first error, which is answered after the steps before it took effect. */
-  readonly steps: readonly HelloStep[];
-}
-
-/** HELLO's arguments as Redis 7.0's helloCommand reads them, without acting on them. */
 function parseHello(argv: readonly string[]): HelloRequest {
   let ver = 0;
   let next = 1;
   if (argv.length >= 2) {
     const v = parseInteger(argv[next++] ?? '');
-    if (v === null) return { ver, steps: [{ error: E.HELLO_PROTO_NOT_INTEGER }] };
-    if (v < 2 || v > 3) return { ver, steps: [{ error: E.NOPROTO }] };
+    if (v === null) return { error: E.HELLO_PROTO_NOT_INTEGER };
+    if (v < 2 || v > 3) return { error: E.NOPROTO };
     ver = v;
   }
-  const steps: HelloStep[] = [];
+  let auth: readonly [string, string] | null = null;
+  let name: string | null = null;
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j] ?? '';
     const a = argv[j + 1] ?? '';
     if (is(opt, 'auth') && more >= 2) {
-      steps.push({ auth: [a, argv[j + 2] ?? ''] });
+      auth = [a, argv[j + 2] ?? ''];
       j += 2;
     } else if (is(opt, 'setname') && more >= 1) {
-      if (!validClientName(a)) {
-        steps.push({ error: E.CLIENT_NAME_SPACES });
-        break;
-      }
-      steps.push({ setname: a });
+      if (!validClientName(a)) return { error: E.CLIENT_NAME_SPACES };
+      name = a;
       j++;
     } else {
-      steps.push({ error: E.helloSyntax(opt) });
-      break;
+      return { error: E.helloSyntax(opt) };
     }
   }
-  return { ver, steps };
-}
-
-function helloUsers(req: HelloRequest): string[] {
-  return req.steps.flatMap((s) => ('auth' in s ? [s.auth[0]] : []));
+  return { ver, auth, name };
 }
 
 /**
- * HELLO with AUTH options waits as AUTH does when the throttle says so (for all of its AUTH
- * options together, each counted as an attempt), then runs whole.
+ * HELLO with AUTH waits as AUTH does when the throttle says so, then runs whole. Only a request
+ * that parses is an attempt.
  */
 function hello(c: Client, argv: string[]): void {
   const req = parseHello(argv);
+  if ('error' in req) {
+    c.reply.error(req.error);
+    return;
+  }
   throttleAttempt(c, helloUsers(req), () => helloRun(c, argv, req));
 }
 
-function helloRun(c: Client, argv: string[], req: HelloRequest): void {
-  for (const step of req.steps) {
-    if ('auth' in step) {
-      if (!authenticate(c, step.auth[0], step.auth[1], argv)) {
-        c.reply.error(E.WRONGPASS);
-        return;
-      }
-    } else if ('setname' in step) {
-      c.name = step.setname;
-    } else {
-      c.reply.error(step.error);
-      return;
-    }
+function helloUsers(req: HelloRequest): string[] {
+  return 'error' in req || req.auth === null ? [] : [req.auth[0]];
+}
+
+function helloRun(c: Client, argv: string[], req: Exclude<HelloRequest, { error: string }>): void {
+  if (req.auth !== null && !authenticate(c, req.auth[0], req.auth[1], argv)) {
+    c.reply.error(E.WRONGPASS);
+    return;
   }
   if (!c.authenticated) {
     c.reply.error(E.HELLO_NOAUTH);
     return;
   }
+  if (req.name !== null) c.name = req.name;
   if (req.ver !== 0) c.resp = req.ver as 2 | 3;
   const r = c.reply;
   r.map(7);

@@ -300,6 +300,11 @@ function stats(s: Server): string[] {
     `auth_lockouts_active:${activeLockouts(s)}`,
     'reply_buffer_shrinks:0',
     'reply_buffer_expands:0',
+    // Redis 7.2's ACL counters: every denial, whether its ACL LOG entry is new or merged.
+    `acl_access_denied_auth:${s.acl.log.denied.auth}`,
+    `acl_access_denied_cmd:${s.acl.log.denied.command}`,
+    `acl_access_denied_key:${s.acl.log.denied.key}`,
+    `acl_access_denied_channel:${s.acl.log.denied.channel}`,
   ];
 }
 

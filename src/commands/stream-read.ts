@@ -9,7 +9,7 @@ import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../store/database.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
-import { MAX_ID, MIN_ID, compareIds, nextId, rangeEntries, u64, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
+import { MAX_ID, MIN_ID, compareIds, nextId, prevId, rangeEntries, u64, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
 import { deliverNew, readGroup, type GroupDelivery } from '../store/stream-group.js';
 import { asStream, longArg, lookup, replyEntries, strictId } from './stream.js';
 import { GroupEffects } from './stream-propagate.js';
@@ -59,7 +59,7 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
       streamsAt = i + 1;
       n = argv.length - streamsAt;
       if (n % 2 !== 0) {
-        c.reply.error(E.XREAD_UNBALANCED);
+        c.reply.error(E.xreadUnbalanced(readGroup));
         return null;
       }
       n /= 2;
@@ -109,6 +109,22 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
         return null;
       }
       ids.push(s?.lastId ?? MIN_ID);
+    } else if (arg === '+') {
+      // Valkey 8 (and Redis 7.4): the last entry. Reading after the ID before the stream's last
+      // ID, as Valkey does (so an empty stream with a last ID of 0-0 is an error).
+      if (readGroup) {
+        c.reply.error(E.XREADGROUP_PLUS);
+        return null;
+      }
+      if (s === undefined) ids.push(MIN_ID);
+      else {
+        const before = prevId(s.lastId);
+        if (before === null) {
+          c.reply.error(E.XREAD_PLUS_EMPTY);
+          return null;
+        }
+        ids.push(before);
+      }
     } else if (arg === '>') {
       if (!readGroup) {
         c.reply.error(E.XREAD_GREATER_ID);

@@ -9,7 +9,7 @@ import { keyRange, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { transactionDocs } from './docs/transaction.js';
 import { call } from '../server/dispatcher.js';
 import { discardTransaction, type MultiState } from '../server/multi.js';
-import { aclDenial } from '../security/acl/gate.js';
+import { aclDenial, type AclDenial } from '../security/acl/gate.js';
 import { throttleAttempt } from '../security/auth-throttle.js';
 import { credentialAttempts } from './connection.js';
 import { afterScript } from '../scripting/script-run.js';
@@ -83,7 +83,7 @@ function runQueued(c: Client, m: MultiState, from: number, at: number): boolean 
       const { cmd, argv } = queued;
       // Permissions may have changed since the command was queued.
       const denied = aclDenial(c, cmd, argv);
-      if (denied !== null) c.reply.error(E.execAclChanged(aclReason(denied)));
+      if (denied !== null) c.reply.error(E.execAclChanged(aclReason(denied.reason)));
       else call(c, cmd, argv);
       if (c.blocked && afterScript(c, () => c.server.store.clock.frozenAt(at, () => runQueued(c, m, next, at)))) return true;
     }
@@ -96,9 +96,9 @@ function runQueued(c: Client, m: MultiState, from: number, at: number): boolean 
 }
 
 /** The reason Redis gives at EXEC for each kind of ACL refusal. */
-function aclReason(denied: string): string {
-  if (denied === E.NOPERM_KEY) return E.EXEC_DENIED_KEYS;
-  if (denied === E.NOPERM_CHANNEL) return E.EXEC_DENIED_CHANNELS;
+function aclReason(denied: AclDenial['reason']): string {
+  if (denied === 'key') return E.EXEC_DENIED_KEYS;
+  if (denied === 'channel') return E.EXEC_DENIED_CHANNELS;
   return E.EXEC_DENIED_COMMAND;
 }
 

@@ -293,12 +293,32 @@ function zmscore(c: Client, argv: string[]): void {
   }
 }
 
+/** ZRANK/ZREVRANK, with Redis 7.2's WITHSCORE: `[rank, score]`, or a null array for no member. */
 function zrankGeneric(c: Client, argv: string[], reverse: boolean): void {
+  if (argv.length > 4) {
+    c.reply.error(E.wrongArity(reverse ? 'zrevrank' : 'zrank'));
+    return;
+  }
+  const option = argv[3];
+  const withScore = option !== undefined;
+  // Redis compares with strcasecmp, which stops at a NUL byte.
+  if (withScore && option.split('\0', 1)[0]?.toLowerCase() !== 'withscore') {
+    c.reply.error(E.SYNTAX);
+    return;
+  }
   const z = lookup(c, arg(argv, 1), false);
   if (z === null) return;
-  const r = z === undefined ? -1 : z.rank(arg(argv, 2), reverse);
-  if (r < 0) c.reply.nil();
-  else c.reply.integer(r);
+  const member = arg(argv, 2);
+  const r = z === undefined ? -1 : z.rank(member, reverse);
+  const score = r < 0 ? undefined : z?.score(member);
+  if (score === undefined) {
+    if (withScore) c.reply.nilArray();
+    else c.reply.nil();
+  } else if (withScore) {
+    c.reply.array(2);
+    c.reply.integer(r);
+    c.reply.double(score);
+  } else c.reply.integer(r);
 }
 
 function zrank(c: Client, argv: string[]): void {
@@ -1092,8 +1112,8 @@ export const zsetCommands: readonly CommandSpec[] = withDocs(zsetDocs, [
   { name: 'zlexcount', arity: 4, flags: readFast, acl: aclRF, keys: roAccess, run: zlexcount },
   { name: 'zscore', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zscore },
   { name: 'zmscore', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zmscore },
-  { name: 'zrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrank },
-  { name: 'zrevrank', arity: 3, flags: readFast, acl: aclRF, keys: roAccess, run: zrevrank },
+  { name: 'zrank', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zrank },
+  { name: 'zrevrank', arity: -3, flags: readFast, acl: aclRF, keys: roAccess, run: zrevrank },
   { name: 'zrange', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrange },
   { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], acl: aclWS, keys: [key(1, 'OW', 'UPDATE'), key(2, 'RO', 'ACCESS')], run: zrangestore },
   { name: 'zrangebyscore', arity: -4, flags: ['readonly'], acl: aclRS, keys: roAccess, run: zrangebyscore },

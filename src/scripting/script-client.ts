@@ -85,11 +85,7 @@ export class ScriptClient {
     if (!cmd.resolved) return cmd.reason === 'arity' ? E.SCRIPT_WRONG_ARITY : E.SCRIPT_UNKNOWN_COMMAND;
     if (cmd.isNoScript) return E.SCRIPT_NOT_ALLOWED;
     const denied = aclDenial(c, cmd, argv);
-    if (denied !== null) {
-      if (denied === E.NOPERM_KEY) return E.SCRIPT_NOPERM_KEY;
-      if (denied === E.NOPERM_CHANNEL) return E.SCRIPT_NOPERM_CHANNEL;
-      return E.SCRIPT_NOPERM_COMMAND;
-    }
+    if (denied !== null) return E.scriptAclFailure(denied.message);
     // Read-only scripts refuse writes and what may replicate (PUBLISH, PFCOUNT), as Redis 7.0.
     if (run.readOnly && cmd.mayReplicate) return E.SCRIPT_READONLY_WRITE;
     // After a failed save, as the gate's -MISCONF (Redis's scriptVerifyWriteCommandAllow).

@@ -39,7 +39,7 @@ export function dispatch(c: Client, argv: string[]): void {
   }
   const denied = aclDenial(c, cmd, argv);
   if (denied !== null) {
-    reject(c, cmd, denied, argv);
+    reject(c, cmd, E.noperm(denied.message), argv);
     return;
   }
   // Cluster mode: keys in more than one slot are refused; a refused EXEC ends its transaction.

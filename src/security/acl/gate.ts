@@ -8,7 +8,7 @@ import type { Client } from '../../server/client.js';
 import type { Command } from '../../commands/registry.js';
 import { auditEvent, clientFields } from '../audit-log.js';
 import { authFailed, authLocked, authSucceeded } from '../auth-throttle.js';
-import { ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
+import { ACL_DENIED_CMD, ACL_DENIED_KEY, checkCommand } from './check.js';
 import type { DenialContext, DenialReason } from './log.js';
 
 /** Where a denial happened, for ACL LOG's `context`: inside a script, a transaction, or neither. */
@@ -16,27 +16,33 @@ function contextOf(c: Client): DenialContext {
   return c.inScript ? 'lua' : c.multi !== null ? 'multi' : 'toplevel';
 }
 
+/** A refusal of the ACL step: what was refused, and Redis 7.2's message for it (without a code). */
+export interface AclDenial {
+  readonly reason: Exclude<DenialReason, 'auth'>;
+  readonly message: string;
+}
+
 /**
- * The dispatcher's ACL step: true when the client's user may run `cmd argv`. On refusal it logs,
- * audits and returns the NOPERM message for the caller to send.
+ * The dispatcher's ACL step: null when the client's user may run `cmd argv`. On refusal it logs
+ * and audits, and returns what was refused; the caller words the reply for its context.
  */
-export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): string | null {
+export function aclDenial(c: Client, cmd: Command, argv: readonly string[]): AclDenial | null {
   const acl = c.server.acl;
   const user = acl.users.get(c.user);
-  if (user === undefined) return E.nopermCommand(cmd.fullName);
+  if (user === undefined) return { reason: 'command', message: E.aclNoCommand(c.user, cmd.fullName) };
   if (user.unrestricted && user.selectors.length === 0) return null;
   const v = checkCommand(user, cmd, argv);
   if (v.result === 0) return null;
-  const reason: DenialReason = v.result === ACL_DENIED_CMD ? 'command' : v.result === ACL_DENIED_KEY ? 'key' : 'channel';
+  const reason = v.result === ACL_DENIED_CMD ? 'command' : v.result === ACL_DENIED_KEY ? 'key' : 'channel';
   const object = v.result === ACL_DENIED_CMD ? cmd.fullName : arg(argv, v.pos);
   // Redis's client-info names the refused command: it is the client's current one by then.
   const before = c.current;
   c.current = cmd;
   recordDenial(c, reason, object, c.user, argv);
   c.current = before;
-  if (v.result === ACL_DENIED_KEY) return E.NOPERM_KEY;
-  if (v.result === ACL_DENIED_CHANNEL) return E.NOPERM_CHANNEL;
-  return E.nopermCommand(cmd.fullName);
+  if (reason === 'key') return { reason, message: E.ACL_NO_KEY };
+  if (reason === 'channel') return { reason, message: E.ACL_NO_CHANNEL };
+  return { reason, message: E.aclNoCommand(c.user, cmd.fullName) };
 }
 
 /** One ACL LOG entry plus its audit event (`code`: the audit reason code, when not the usual one). */

@@ -11,9 +11,13 @@ export interface AclLogEntry {
   readonly context: DenialContext;
   readonly object: string;
   readonly username: string;
-  /** ms since the epoch of the latest occurrence. */
+  /** ms since the epoch of the latest occurrence (Redis 7.2's timestamp-last-updated). */
   time: number;
   clientInfo: string;
+  /** Redis 7.2: the log's count of entries created before this one (with created, a unique id). */
+  readonly entryId: number;
+  /** ms since the epoch of the first occurrence (timestamp-created). */
+  readonly created: number;
 }
 
 /** Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA. */
@@ -21,10 +25,22 @@ const GROUPING_MS = 60000;
 /** Redis looks at most this many recent entries for one to merge with. */
 const SCAN = 10;
 
+/** What each kind of denial has counted since the last CONFIG RESETSTAT (INFO acl_access_denied_*). */
+export interface DenialCounts {
+  auth: number;
+  command: number;
+  key: number;
+  channel: number;
+}
+
 export class AclLog {
   entries: AclLogEntry[] = [];
+  /** Entries created so far, never reset (ACL LOG RESET keeps the ids going, as Redis). */
+  private created = 0;
+  readonly denied: DenialCounts = { auth: 0, command: 0, key: 0, channel: 0 };
 
-  add(entry: Omit<AclLogEntry, 'count'>, maxLen: number): void {
+  add(entry: Omit<AclLogEntry, 'count' | 'entryId' | 'created'>, maxLen: number): void {
+    this.denied[entry.reason]++;
     const n = Math.min(SCAN, this.entries.length);
     for (let i = 0; i < n; i++) {
       const e = this.entries[i];
@@ -44,11 +60,15 @@ export class AclLog {
         return;
       }
     }
-    this.entries.unshift({ count: 1, ...entry });
+    this.entries.unshift({ count: 1, ...entry, entryId: this.created++, created: entry.time });
     if (this.entries.length > maxLen) this.entries.length = Math.max(0, maxLen);
   }
 
   reset(): void {
     this.entries = [];
+  }
+
+  resetStats(): void {
+    this.denied.auth = this.denied.command = this.denied.key = this.denied.channel = 0;
   }
 }
