@@ -51,7 +51,14 @@ const field = (m: Map<string, Map<string, string>>, section: string, name: strin
 };
 
 const REDOUBT_INFO_FIELDS = new Set([
+  // The product and its version, where Valkey has server_name and valkey_version.
+  'server_name',
   'redoubt_version',
+  // Redis 7.2's ACL counters.
+  'acl_access_denied_auth',
+  'acl_access_denied_cmd',
+  'acl_access_denied_key',
+  'acl_access_denied_channel',
   'rejected_connections_untrusted',
   'client_output_buffer_limit_disconnections',
   'auth_failures',
@@ -88,6 +95,7 @@ describe('INFO', () => {
   test('versions and identity', async () => {
     const m = await info(cli, 'server');
     assert.equal(field(m, 'Server', 'redis_version'), '7.0.15');
+    assert.equal(field(m, 'Server', 'server_name'), 'redoubt');
     assert.match(field(m, 'Server', 'redoubt_version'), /^\d+\.\d+\.\d+/);
     assert.equal(field(m, 'Server', 'tcp_port'), String(redoubt.port));
     assert.equal(field(m, 'Server', 'process_id'), String(redoubt.process.pid));

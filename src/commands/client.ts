@@ -50,7 +50,9 @@ function getname(c: Client): void {
 function setinfo(c: Client, argv: string[]): void {
   const attr = arg(argv, 2);
   const value = arg(argv, 3);
-  const lib = is(attr, 'lib-name') ? 'name' : is(attr, 'lib-ver') ? 'ver' : null;
+  // Redis compares with strcasecmp, which stops at a NUL byte.
+  const name = attr.split('\0', 1)[0] ?? '';
+  const lib = is(name, 'lib-name') ? 'name' : is(name, 'lib-ver') ? 'ver' : null;
   if (lib === null) {
     c.reply.error(E.unrecognizedOption(attr));
     return;

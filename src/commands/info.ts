@@ -50,7 +50,10 @@ function server(s: Server): string[] {
   const uptime = Math.floor((Date.now() - s.startTime) / 1000);
   const hz = cfgNum(s, 'hz', 10);
   return [
+    // The Redis release whose replies Redoubt matches (clients gate features on it), then the
+    // product and its own version, as Valkey's server_name/valkey_version (docs/compatibility.md).
     `redis_version:${REDIS_VERSION}`,
+    'server_name:redoubt',
     `redoubt_version:${VERSION}`,
     'redis_git_sha1:00000000',
     'redis_git_dirty:0',

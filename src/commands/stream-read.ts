@@ -103,13 +103,15 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
       c.reply.error(E.xreadgroupNoGroup(k, groupName));
       return null;
     }
-    if (arg === '$') {
+    // Redis compares these with strcmp, which stops at a NUL byte.
+    const special = arg.split('\0', 1)[0];
+    if (special === '$') {
       if (readGroup) {
         c.reply.error(E.XREADGROUP_DOLLAR);
         return null;
       }
       ids.push(s?.lastId ?? MIN_ID);
-    } else if (arg === '+') {
+    } else if (special === '+') {
       // Valkey 8 (and Redis 7.4): the last entry. Reading after the ID before the stream's last
       // ID, as Valkey does (so an empty stream with a last ID of 0-0 is an error).
       if (readGroup) {
@@ -125,7 +127,7 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
         }
         ids.push(before);
       }
-    } else if (arg === '>') {
+    } else if (special === '>') {
       if (!readGroup) {
         c.reply.error(E.XREAD_GREATER_ID);
         return null;

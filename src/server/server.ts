@@ -458,7 +458,6 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     s.lastNetInput = s.lastNetOutput = 0;
     s.outputLimitDisconnections = 0;
     s.authFailures = s.authThrottled = s.authLockouts = 0;
-    this.acl.log.resetStats();
     this.clientMemory.resetStats();
     this.evictor.evictedKeys = 0;
     this.evictor.exceededTotalMs = 0;

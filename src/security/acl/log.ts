@@ -25,7 +25,7 @@ const GROUPING_MS = 60000;
 /** Redis looks at most this many recent entries for one to merge with. */
 const SCAN = 10;
 
-/** What each kind of denial has counted since the last CONFIG RESETSTAT (INFO acl_access_denied_*). */
+/** Denials of each kind since the server started (INFO acl_access_denied_*; CONFIG RESETSTAT keeps them, as Redis 7.2). */
 export interface DenialCounts {
   auth: number;
   command: number;
@@ -66,9 +66,5 @@ export class AclLog {
 
   reset(): void {
     this.entries = [];
-  }
-
-  resetStats(): void {
-    this.denied.auth = this.denied.command = this.denied.key = this.denied.channel = 0;
   }
 }
