@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { REDOUBT_MAIN, useServerPair, useValkey, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 
-const { redoubt } = useServerPair();
-const valkey = useValkey();
+const debug = ['--enable-debug-command', 'yes'];
+const { redoubt } = useServerPair({ args: debug });
+const valkey = useValkey(debug);
 
 /** The `name:value` lines of an INFO reply (RESP2 bulk or RESP3 verbatim) that start with `prefix`. */
 function infoLines(reply: string, prefix: string): string[] {
@@ -64,6 +65,34 @@ for (const resp of [2, 3] as const) {
       assert.deepEqual(ours, theirs);
       assert.deepEqual(ours.counters, ['acl_access_denied_auth:2', 'acl_access_denied_cmd:1', 'acl_access_denied_key:2', 'acl_access_denied_channel:1']);
       assert.equal(ours.ids.length, 5, 'two key denials merge into one entry');
+    });
+  });
+}
+
+/** A transaction whose key's TTL runs out while it runs (DEBUG SLEEP in between); scripts: scripting.test.ts. */
+async function frozenTime(server: RunningServer, resp: 2 | 3): Promise<string[]> {
+  const c = await RawClient.connect(server.port);
+  try {
+    if (resp === 3) await c.call('HELLO', '3');
+    await c.call('FLUSHALL');
+    const out = [await c.call('MULTI')];
+    for (const argv of [['SET', 'k', 'v', 'PX', '100'], ['DEBUG', 'SLEEP', '0.2'], ['EXISTS', 'k'], ['PTTL', 'k'], ['GET', 'k']]) out.push(await c.call(...argv));
+    out.push(await c.call('EXEC'));
+    out.push(await c.call('EXISTS', 'k'));
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+for (const resp of [2, 3] as const) {
+  describe(`Redis 7.2 time frozen within a command [RESP${resp}]`, () => {
+    test('a key does not expire halfway through EXEC, as on valkey-server', async () => {
+      const ours = await frozenTime(redoubt, resp);
+      assert.deepEqual(ours, await frozenTime(valkey, resp));
+      // EXEC's replies: OK, then the key still there with its whole TTL; gone afterwards.
+      assert.match(ours[6] ?? '', /^\*5\r\n\+OK\r\n\+OK\r\n:1\r\n:100\r\n\$1\r\nv\r\n$/);
+      assert.equal(ours[7], ':0\r\n');
     });
   });
 }
