@@ -3,10 +3,11 @@
 // containers come out of a hash table in Redis, so those are compared as sets), and COMMAND DOCS
 // must have Redis's shape, group and version. Also COMMAND COUNT/LIST/GETKEYS behaviour.
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerPair } from './helpers/servers.js';
+import { useServerPair, useValkey } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { METADATA_OF_72 } from './helpers/command-info.js';
 
 /** A parsed RESP value that keeps the type byte, so a set never passes for an array. */
 export type Resp = { t: string; v: string | number | null | Resp[] };
@@ -80,7 +81,21 @@ function toObject(r: Resp): Record<string, Resp> {
 /** Commands and subcommands Redoubt has from later Redis versions, absent from the 7.0 reference. */
 const NEWER_THAN_70 = new Set(['client|no-touch', 'client|setinfo', 'waitaof']);
 
-const { redoubtRaw: ours, redisRaw: theirs } = useServerPair({ raw: true });
+const { redoubtRaw: ours, redisRaw: redisRaw } = useServerPair({ raw: true });
+const valkey = useValkey();
+let valkeyRaw: RawClient | null = null;
+/** Connects to valkey-server once, from the first test on (its fixture starts it in a hook). */
+async function connectValkey(resp: string): Promise<void> {
+  valkeyRaw ??= await RawClient.connect(valkey.port);
+  await call(valkeyRaw, 'HELLO', resp);
+}
+after(() => valkeyRaw?.close());
+/** The reference for a command's metadata: valkey-server for what Redis 7.2 changed. */
+const theirsFor = (name: string): RawClient => {
+  if (METADATA_OF_72.has(name) && valkeyRaw !== null) return valkeyRaw;
+  return redisRaw;
+};
+const theirs = redisRaw;
 
 async function call(c: RawClient, ...argv: string[]): Promise<Buffer> {
   c.write(RawClient.encode(argv));
@@ -97,12 +112,13 @@ for (const resp of [2, 3] as const) {
   test(`COMMAND INFO of every command matches redis-server (RESP${resp})`, async (t) => {
     await call(ours, 'HELLO', String(resp));
     await call(theirs, 'HELLO', String(resp));
+    await connectValkey(String(resp));
     const names = (await ourCommandNames()).filter((n) => !NEWER_THAN_70.has(n));
     assert.ok(names.length > 20, 'the table has commands');
     for (const name of names) {
       await t.test(name, async () => {
         const mine = await call(ours, 'COMMAND', 'INFO', name);
-        const ref = await call(theirs, 'COMMAND', 'INFO', name);
+        const ref = await call(theirsFor(name), 'COMMAND', 'INFO', name);
         const refInfo = items(parseResp(ref))[0]!;
         assert.notEqual(refInfo.v, null, `${name} is not a Redis 7.0 command`);
         const subs = items(refInfo)[9];
@@ -134,6 +150,7 @@ for (const resp of [2, 3] as const) {
 test('COMMAND DOCS of every command has Redis shape, group and version', async (t) => {
   await call(ours, 'HELLO', '3');
   await call(theirs, 'HELLO', '3');
+  await connectValkey('3');
   const names = await ourCommandNames();
   const allowed = ['summary', 'since', 'group', 'complexity', 'doc_flags', 'deprecated_since', 'replaced_by', 'history', 'arguments', 'subcommands'];
   const check = (name: string, mine: Resp, ref: Resp | undefined, noArgs: string[]): void => {
@@ -161,7 +178,7 @@ test('COMMAND DOCS of every command has Redis shape, group and version', async (
   for (const name of names) {
     await t.test(name, async () => {
       const mine = toObject(parseResp(await call(ours, 'COMMAND', 'DOCS', name)));
-      const ref = toObject(parseResp(await call(theirs, 'COMMAND', 'DOCS', name)));
+      const ref = toObject(parseResp(await call(theirsFor(name), 'COMMAND', 'DOCS', name)));
       assert.ok(mine[name], `${name} has docs`);
       check(name, mine[name], ref[name], noArgs);
     });

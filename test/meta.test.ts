@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { CommandTable, createCommandTable, type Command } from '../src/commands/registry.js';
 import type { CommandSpec, DocsTable, KeySpec } from '../src/commands/spec.js';
-import { startRedis, type RunningServer } from './helpers/servers.js';
+import { startRedis, startValkey, type RunningServer } from './helpers/servers.js';
+import { METADATA_OF_72 } from './helpers/command-info.js';
 import { RawClient } from './helpers/raw-client.js';
 import { decode, pairs, show, type RespValue } from './helpers/resp.js';
 import { loadCorpus } from './helpers/corpus.js';
@@ -188,11 +189,12 @@ describe('the command table against redis-server 7.0', () => {
   const info = new Map<string, Map<string, RespValue> | null>();
   const docs = new Map<string, Map<string, RespValue> | null>();
 
+  let valkey: RunningServer;
   before(async () => {
-    redis = await startRedis();
+    [redis, valkey] = await Promise.all([startRedis(), startValkey()]);
     const c = await RawClient.connect(redis.port);
     try {
-      const names = commands.map((cmd) => cmd.fullName);
+      const names = commands.map((cmd) => cmd.fullName).filter((n) => !METADATA_OF_72.has(n));
       for (const name of names) c.write(RawClient.encode(['COMMAND', 'INFO', name]));
       for (const name of names) {
         const [entry] = decode((await c.read())!) as RespValue[];
@@ -206,8 +208,22 @@ describe('the command table against redis-server 7.0', () => {
     } finally {
       c.close();
     }
+    // What Redis 7.2 changed comes from valkey-server 8.0.
+    const v = await RawClient.connect(valkey.port);
+    try {
+      for (const name of METADATA_OF_72) {
+        v.write(RawClient.encode(['COMMAND', 'INFO', name]));
+        const [entry] = decode((await v.read())!) as RespValue[];
+        info.set(name, Array.isArray(entry) ? infoFields(entry) : null);
+        v.write(RawClient.encode(['COMMAND', 'DOCS', name]));
+        const reply = decode((await v.read())!) as RespValue[];
+        docs.set(name, reply.length === 2 ? pairs(reply[1]!) : null);
+      }
+    } finally {
+      v.close();
+    }
   });
-  after(() => redis.stop());
+  after(() => Promise.all([redis.stop(), valkey.stop()]));
 
   function infoFields(e: RespValue[]): Map<string, RespValue> {
     return new Map<string, RespValue>([

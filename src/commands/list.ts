@@ -357,8 +357,12 @@ function lpos(c: Client, argv: string[]): void {
         c.reply.error(E.RANK_ZERO);
         return;
       }
-      // Redis negates a negative rank; LONG_MIN stays negative and so matches at the first hit.
-      rank = parseInt64(value) === INT64_MIN ? -1 : n;
+      // Redis 7.2 (#12167) refuses LONG_MIN, which 7.0 negated into a rank that stayed negative.
+      if (parseInt64(value) === INT64_MIN) {
+        c.reply.error(E.LONG_OUT_OF_RANGE);
+        return;
+      }
+      rank = n;
     } else if (is(opt, 'count') && value !== undefined) {
       j++;
       const n = atLeast(c, value, 0, E.LPOS_COUNT_NEGATIVE);

@@ -3,6 +3,12 @@
 
 import type { CommandSpec, KeySpec } from '../../src/commands/spec.js';
 
+/**
+ * Commands whose COMMAND INFO / COMMAND DOCS follow Redis 7.2 (checked against valkey-server 8.0
+ * instead of redis-server 7.0): ZRANK/ZREVRANK took WITHSCORE (arity -3), QUIT became deprecated.
+ */
+export const METADATA_OF_72: ReadonlySet<string> = new Set(['zrank', 'zrevrank', 'quit']);
+
 /** One COMMAND INFO entry as ioredis parses it. */
 export type Info = [string, number, string[], number, number, number, string[], string[], unknown[], Info[]];
 

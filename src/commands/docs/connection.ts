@@ -8,7 +8,8 @@ const doc = (summary: string, since: string, complexity = 'O(1)') => ({ summary,
 export const connectionDocs: DocsTable = {
   ping: { ...doc('Answers PONG, or echoes the message given.', '1.0.0'), arguments: [{ name: 'message', type: 'string', optional: true }] },
   echo: { ...doc('Returns the message given.', '1.0.0'), arguments: [{ name: 'message', type: 'string' }] },
-  quit: doc('Closes the connection after replying.', '1.0.0'),
+  // Deprecated in Redis 7.2: clients just close the connection.
+  quit: { ...doc('Closes the connection after replying.', '1.0.0'), docFlags: ['deprecated'], deprecatedSince: '7.2.0', replacedBy: 'just closing the connection' },
   reset: doc('Returns the connection to its initial state.', '6.2.0'),
   select: { ...doc('Switches the connection to another numbered database.', '1.0.0'), arguments: [{ name: 'index', type: 'integer' }] },
   hello: {
