@@ -97,6 +97,21 @@ for (const resp of [2, 3] as const) {
   });
 }
 
+describe('RESET', () => {
+  test('clears CLIENT NO-EVICT, as Redis 7.2 (#11483)', async () => {
+    const flags = async (s: RunningServer): Promise<string[]> => {
+      const c = await RawClient.connect(s.port);
+      const out = [await c.call('CLIENT', 'NO-EVICT', 'on'), (/ flags=(\S*) /.exec(await c.call('CLIENT', 'INFO')) ?? [])[1] ?? '?', await c.call('RESET')];
+      out.push((/ flags=(\S*) /.exec(await c.call('CLIENT', 'INFO')) ?? [])[1] ?? '?');
+      c.close();
+      return out;
+    };
+    const ours = await flags(redoubt);
+    assert.deepEqual(ours, await flags(valkey));
+    assert.deepEqual(ours, ['+OK\r\n', 'e', '+RESET\r\n', 'N']);
+  });
+});
+
 describe('CLIENT LIST fields', () => {
   test("Redis 7.2's fields in Redis 7.2's order: valkey-server 8.0's less the ones Valkey added", async () => {
     const names = async (s: RunningServer): Promise<string[]> => {

@@ -39,6 +39,8 @@ export class Client {
   /** In MONITOR mode (server/monitor.ts): sees every command; may not touch the keyspace. */
   monitor = false;
   noTouch = false;
+  /** Messages published to this client by its own command, sent after that command's reply (Redis 7.2). */
+  heldPushes: Buffer[] | null = null;
   /** Reply, then close (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;
   /** Waiting on a blocking command: input is not read until it is served or times out. */
@@ -130,6 +132,8 @@ export class Client {
     // RESET's own reply goes out unless CLIENT REPLY SKIP was for it.
     this.reply.enabled = !this.replySkip;
     this.noTouch = false;
+    // Redis 7.2 (#11483): RESET clears CLIENT NO-EVICT too.
+    this.noEvict = false;
   }
 
   /** Set once, by whatever closes the connection; a subscriber leaves every channel then, a watcher its keys, a monitor its mode, a tracking client its prefixes. */

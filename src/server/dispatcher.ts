@@ -217,6 +217,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   if (server.monitors.size !== 0 && !cmd.isSkipMonitor && !cmd.isAdmin) feedMonitors(c, cmd, argv);
   // Keys it read are tracked for client-side caching; its own invalidations follow its reply.
   server.tracking.leave(c, cmd, argv, trackingOuter);
+  if (c.heldPushes !== null && !server.tracking.isCurrent(c)) server.pubsub.release(c);
   // Keys this command filled serve their blocked clients now, before the next command runs (for
   // a suspended script, once it has ended): after the command's own statistics, as Redis's
   // handleClientsBlockedOnKeys runs after call().

@@ -148,6 +148,12 @@ export class PubSub {
   }
 
   private deliver(c: Client, bytes: Buffer): void {
+    // A message to the client whose command published it follows that command's reply, as Redis
+    // 7.2's pending push messages (7.0 wrote it before the reply: inside EXEC, between replies).
+    if (c.server.tracking.isCurrent(c)) {
+      (c.heldPushes ??= []).push(bytes);
+      return;
+    }
     const w = c.reply;
     // Messages are pushes: CLIENT REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
     const enabled = w.enabled;
@@ -161,6 +167,13 @@ export class PubSub {
       this.flushScheduled = true;
       setImmediate(this.flushDirty);
     }
+  }
+
+  /** The messages `c` published to itself, now that its command has replied. */
+  release(c: Client): void {
+    const held = c.heldPushes;
+    c.heldPushes = null;
+    if (held !== null && !c.closed) for (const bytes of held) this.deliver(c, bytes);
   }
 
   /** After the I/O turn: one write per subscriber for everything published to it meanwhile. */

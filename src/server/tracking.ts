@@ -197,6 +197,11 @@ export class Tracking implements Partial<KeyspaceEvents> {
   // --- around each command (dispatcher's call) ---
 
   /** A command of `c` starts; returns the client that was executing, for leave(). */
+  /** True while `c`'s top-level command runs (Redis's server.current_client). */
+  isCurrent(c: Client): boolean {
+    return this.current === c;
+  }
+
   enter(c: Client): Client | null {
     const outer = this.executing;
     this.executing = c;
