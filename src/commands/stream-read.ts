@@ -275,7 +275,7 @@ function block(c: Client, args: ReadArgs): void {
 
 /**
  * Serves `w` from the stream under `k` if it has something for it; true once a reply is written.
- * A group reader whose key or group is gone gets an error, as Redis 7.0 answers it.
+ * A group reader whose key or group is gone gets NOGROUP, as Redis 7.2 answers it.
  */
 function serveWait(w: StreamWait, k: string): boolean {
   const c = w.client;
@@ -284,13 +284,10 @@ function serveWait(w: StreamWait, k: string): boolean {
   let gt = w.after.get(k);
   let g: ConsumerGroup | undefined;
   if (w.group !== null) {
-    if (s === null) {
-      c.reply.error(E.XREADGROUP_KEY_GONE);
-      return true;
-    }
-    g = s.groups.get(w.group.name);
-    if (g === undefined) {
-      c.reply.error(E.XREADGROUP_GROUP_GONE);
+    // Redis 7.2 runs the command again, which finds no key or no group (7.0 had its own texts).
+    g = s?.groups.get(w.group.name);
+    if (s === null || g === undefined) {
+      c.reply.error(E.xreadgroupNoGroup(k, w.group.name));
       return true;
     }
     gt = g.lastId;

@@ -10,6 +10,7 @@ import * as E from '../errors.js';
 import { ceilTimes, parseLongDouble } from '../protocol/number-format.js';
 import { INT64_MAX } from '../int64.js';
 import { trackLatency } from './latency-histogram.js';
+import { aclDenial } from '../security/acl/gate.js';
 
 /** How a blocking command finishes its work once a key it waits on may have data. */
 export interface Waiter {
@@ -116,6 +117,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
         // behind it: a stream reader of another group, say, still has entries to read.
         for (const w of [...q]) {
           if (this.byClient.get(w.client) !== w) continue;
+          if (this.refusedNow(w)) continue;
           const stats = w.client.server.stats;
           const errorsBefore = stats.errorReplies;
           // The served client is the current one meanwhile: invalidations of its own keys follow its reply.
@@ -131,6 +133,26 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
         }
       }
     }
+  }
+
+  /**
+   * Redis 7.2 (#11012) checks a blocked command's permissions again when it is about to be
+   * served: a user whose rights were taken away meanwhile gets NOPERM, a rejected call.
+   */
+  private refusedNow(w: Waiter): boolean {
+    const origin = w.origin;
+    const c = w.client;
+    if (origin === null) return false;
+    const denied = aclDenial(c, origin.cmd, origin.argv);
+    if (denied === null) return false;
+    c.reply.error(E.noperm(denied.message));
+    // A rejected call, not a call: Redis 7.2 counts a blocked command's call once it runs (here
+    // it was counted when it blocked, so the count is taken back).
+    origin.cmd.stats.rejected++;
+    origin.cmd.stats.calls = Math.max(0, origin.cmd.stats.calls - 1);
+    c.blockedEntry = null;
+    this.finish(w, 'served');
+    return true;
   }
 
   /**
