@@ -138,6 +138,13 @@ describe('blocking stream reads against redis-server', () => {
       await b!.call('DEL', 's');
       log(1, await b!.call('LPUSH', 's', 'x'));
       log(0, await a!.read());
+      // Overwritten by another type: the command runs again and finds a list (WRONGTYPE).
+      await b!.call('DEL', 's');
+      await b!.call('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
+      send(a!, 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>');
+      await sleep(30);
+      log(1, await b!.call('SET', 's', 'x'));
+      log(0, await a!.read());
     }));
 
   test('a plain reader keeps waiting when its key is deleted or changes type', () =>

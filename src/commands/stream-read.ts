@@ -284,7 +284,12 @@ function serveWait(w: StreamWait, k: string): boolean {
   let gt = w.after.get(k);
   let g: ConsumerGroup | undefined;
   if (w.group !== null) {
-    // Redis 7.2 runs the command again, which finds no key or no group (7.0 had its own texts).
+    // Redis 7.2 runs the command again, which finds another type, no key or no group (7.0 had
+    // its own texts).
+    if (v !== undefined && s === null) {
+      c.reply.error(E.WRONGTYPE);
+      return true;
+    }
     g = s?.groups.get(w.group.name);
     if (s === null || g === undefined) {
       c.reply.error(E.xreadgroupNoGroup(k, w.group.name));
