@@ -259,8 +259,6 @@ describe('refused configurations exit with status 1 and say where and why', () =
 
   test('a directive for a missing feature accepts only "off" and names itself', async () => {
     const cases: [string[], string][] = [
-      [[file('off2.conf', 'replicaof 127.0.0.1 6380\n')], 'replicaof'],
-      [[file('off3.conf', 'slaveof 127.0.0.1 6380\n')], 'replicaof'],
       [['--cluster-enabled', 'yes'], 'cluster-enabled'],
       [['--io-threads', '4'], 'io-threads'],
     ];
