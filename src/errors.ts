@@ -153,6 +153,18 @@ export function sanitize(message: string): string {
 // --- hashes ---
 export const HASH_NOT_INTEGER = 'ERR hash value is not an integer';
 export const HASH_NOT_FLOAT = 'ERR hash value is not a float';
+// Hash-field expiration (Redis 7.4/8.0, t_hash.c and db.c).
+export const FIELDS_MISSING = 'ERR Mandatory argument FIELDS is missing or not at the right position';
+export const NUMFIELDS_POSITIVE = 'ERR Number of fields must be a positive integer';
+export const NUMFIELDS_HEXPIRE = 'ERR Parameter `numFields` should be greater than 0';
+export const NUMFIELDS_MISMATCH = 'ERR The `numfields` parameter must match the number of arguments';
+export const FIELD_EXPIRE_NEGATIVE = 'ERR invalid expire time, must be >= 0';
+export const HSETEX_NUMFIELDS = 'ERR invalid number of fields';
+export const HSETEX_MISSING_EXPIRE = 'ERR missing expire time';
+export const HSETEX_ONE_CONDITION = 'ERR Only one of FXX or FNX arguments can be specified';
+export const HSETEX_ONE_EXPIRATION = 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified';
+export const unknownArgument = (arg: string): string => sanitize(`ERR unknown argument: ${arg}`);
+export const NOVALUES_HSCAN_ONLY = 'ERR NOVALUES option can only be used in HSCAN';
 export const NAN_OR_INFINITY = 'ERR value is NaN or Infinity';
 export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
 /** Redis 7.0's wording ("must between") for a count outside ±LONG_MAX. */

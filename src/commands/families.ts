@@ -11,6 +11,7 @@ import { clientCommands } from './client.js';
 import { commandCommands } from './command.js';
 import { configCommands } from './config.js';
 import { hashCommands } from './hash.js';
+import { hashTtlCommands } from './hash-ttl.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
 import { zsetBlockingCommands } from './zset-blocking.js';
@@ -48,6 +49,7 @@ export const familyTables: readonly (readonly CommandSpec[])[] = [
   commandCommands,
   configCommands,
   hashCommands,
+  hashTtlCommands,
   setCommands,
   zsetCommands,
   zsetBlockingCommands,

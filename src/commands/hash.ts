@@ -1,48 +1,26 @@
 // The hash family: HSET, HSETNX, HMSET, HGET, HMGET, HDEL, HEXISTS, HLEN, HSTRLEN, HKEYS, HVALS,
-// HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Replies follow the field order of the hash,
-// which for small (listpack) hashes is exactly Redis's.
+// HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN, and Redis 7.4/8.0's field expiration (HEXPIRE
+// and its variants, HTTL and its variants, HPERSIST, HGETEX, HSETEX, HGETDEL: hash-ttl.ts). Replies
+// follow the field order of the hash, which for small (listpack) hashes is exactly Redis's. A field
+// whose time has passed is removed when a command reads it (lazy expiry), as Redis 8's t_hash.c.
 
 import * as E from '../errors.js';
 import { arg, parseInt64 } from '../protocol/args.js';
-import { lookupTyped } from './lookup.js';
 import { parseScanArgs, replyScan } from './scan-args.js';
 import { key, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { hashDocs } from './docs/hash.js';
 import type { Client } from '../server/client.js';
-import { HashValue, type HashLimits } from '../store/hash.js';
+import { HashValue } from '../store/hash.js';
 import { globMatch } from '../store/glob.js';
 import { picksFit, randomCountArgs, replyPicks } from './random-picks.js';
 import { parseCursor } from '../store/scan.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, type LongDouble } from '../protocol/number-format.js';
 import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 import { INT64_MAX, INT64_MIN } from '../int64.js';
+import { commit, expireAllFields, fieldValue, isExpired, limits, liveSize, readHash, writeHash, LAZY_NO_NOTIFY } from './hash-fields.js';
 
 /** HRANDFIELD WITHVALUES refuses counts whose doubled reply length would overflow a long. */
 const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
-
-// --- lookups ---
-
-/** The hash under `k` for a read command; null after replying WRONGTYPE, undefined when missing. */
-function readHash(c: Client, k: string): HashValue | undefined | null {
-  return lookupTyped(c, k, 'hash', false);
-}
-
-/** The hash under `k` for a write command; null after replying WRONGTYPE, undefined when missing. */
-function writeHash(c: Client, k: string): HashValue | undefined | null {
-  return lookupTyped(c, k, 'hash', true);
-}
-
-function limits(c: Client): HashLimits {
-  const config = c.server.config;
-  return { maxEntries: config.num('hash-max-listpack-entries'), maxValue: config.num('hash-max-listpack-value') };
-}
-
-/** Stores a hash that `writeHash` did not find, or records the in-place change of one it did. */
-function commit(c: Client, k: string, h: HashValue, created: boolean, event: string, changes = 1): void {
-  if (created) c.db.set(k, h, false, changes);
-  else c.db.modified(k, changes);
-  notify(c, NOTIFY_HASH, event, k);
-}
 
 // --- setting fields ---
 
@@ -79,11 +57,16 @@ function hmset(c: Client, argv: string[]): void {
 
 function hsetnx(c: Client, argv: string[]): void {
   const k = arg(argv, 1);
-  const found = writeHash(c, k);
+  let found = writeHash(c, k);
   if (found === null) return;
-  if (found !== undefined && found.has(arg(argv, 2))) {
-    c.reply.integer(0);
-    return;
+  if (found !== undefined) {
+    const old = fieldValue(c, k, found, arg(argv, 2), 0);
+    if (typeof old === 'string') {
+      c.reply.integer(0);
+      return;
+    }
+    // The field expired and took the hash with it: a new one is made.
+    if (isExpired(old) && old.hashDeleted) found = undefined;
   }
   const h = found ?? new HashValue();
   h.set(arg(argv, 2), arg(argv, 3), limits(c));
@@ -98,9 +81,11 @@ function hincrby(c: Client, argv: string[]): void {
     return;
   }
   const k = arg(argv, 1);
-  const found = writeHash(c, k);
+  let found = writeHash(c, k);
   if (found === null) return;
-  const old = found?.get(arg(argv, 2));
+  const got = found === undefined ? undefined : fieldValue(c, k, found, arg(argv, 2), 0);
+  if (isExpired(got) && got.hashDeleted) found = undefined;
+  const old = typeof got === 'string' ? got : undefined;
   const current = old === undefined ? 0n : parseInt64(old);
   if (current === null) {
     c.reply.error(E.HASH_NOT_INTEGER);
@@ -112,7 +97,7 @@ function hincrby(c: Client, argv: string[]): void {
     return;
   }
   const h = found ?? new HashValue();
-  h.set(arg(argv, 2), sum.toString(), limits(c));
+  h.set(arg(argv, 2), sum.toString(), limits(c), true);
   commit(c, k, h, found === undefined, 'hincrby');
   c.reply.integer(sum);
 }
@@ -129,9 +114,11 @@ function hincrbyfloat(c: Client, argv: string[]): void {
     return;
   }
   const k = arg(argv, 1);
-  const found = writeHash(c, k);
+  let found = writeHash(c, k);
   if (found === null) return;
-  const old = found?.get(arg(argv, 2));
+  const got = found === undefined ? undefined : fieldValue(c, k, found, arg(argv, 2), 0);
+  if (isExpired(got) && got.hashDeleted) found = undefined;
+  const old = typeof got === 'string' ? got : undefined;
   const current = old === undefined ? LD_ZERO : parseLongDouble(old);
   if (current === null) {
     c.reply.error(E.HASH_NOT_FLOAT);
@@ -144,7 +131,7 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   }
   const text = formatLongDoubleHuman(sum);
   const h = found ?? new HashValue();
-  h.set(arg(argv, 2), text, limits(c));
+  h.set(arg(argv, 2), text, limits(c), true);
   commit(c, k, h, found === undefined, 'hincrbyfloat');
   // As INCRBYFLOAT: the stored result propagates, not the arithmetic.
   const propagation = c.server.propagation;
@@ -176,27 +163,53 @@ function hdel(c: Client, argv: string[]): void {
 
 // --- reading fields ---
 
+/** A field's value for a read, after lazy expiry; undefined when missing or expired. */
+function readField(c: Client, k: string, h: HashValue | undefined, field: string): string | undefined {
+  if (h === undefined) return undefined;
+  const v = fieldValue(c, k, h, field, 0);
+  return typeof v === 'string' ? v : undefined;
+}
+
 function hget(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
+  const k = arg(argv, 1);
+  const h = readHash(c, k);
   if (h === null) return;
-  c.reply.bulkOrNil(h?.get(arg(argv, 2)));
+  c.reply.bulkOrNil(readField(c, k, h, arg(argv, 2)));
 }
 
 function hmget(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
+  const k = arg(argv, 1);
+  const h = readHash(c, k);
   if (h === null) return;
   c.reply.array(argv.length - 2);
+  let expired = 0;
+  let deleted = false;
   for (let i = 2; i < argv.length; i++) {
     const field = argv[i];
     if (field === undefined) break;
-    c.reply.bulkOrNil(h?.get(field));
+    if (h === undefined || deleted) {
+      c.reply.nil();
+      continue;
+    }
+    const v = fieldValue(c, k, h, field, LAZY_NO_NOTIFY);
+    if (isExpired(v)) {
+      // As Redis: the field that takes the hash with it is not counted as an expired one.
+      if (v.hashDeleted) deleted = true;
+      else expired++;
+      c.reply.nil();
+    } else c.reply.bulkOrNil(v);
+  }
+  if (expired > 0) {
+    notify(c, NOTIFY_HASH, 'hexpired', k);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', k);
   }
 }
 
 function hexists(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
+  const k = arg(argv, 1);
+  const h = readHash(c, k);
   if (h === null) return;
-  c.reply.integer(h?.has(arg(argv, 2)) === true ? 1 : 0);
+  c.reply.integer(readField(c, k, h, arg(argv, 2)) !== undefined ? 1 : 0);
 }
 
 function hlen(c: Client, argv: string[]): void {
@@ -206,53 +219,62 @@ function hlen(c: Client, argv: string[]): void {
 }
 
 function hstrlen(c: Client, argv: string[]): void {
+  const k = arg(argv, 1);
+  const h = readHash(c, k);
+  if (h === null) return;
+  c.reply.integer(readField(c, k, h, arg(argv, 2))?.length ?? 0);
+}
+
+/** HKEYS, HVALS, HGETALL: the fields not expired, which stay stored (a read removes none). */
+function hgetallGeneric(c: Client, argv: string[], keys: boolean, values: boolean): void {
   const h = readHash(c, arg(argv, 1));
   if (h === null) return;
-  c.reply.integer(h?.get(arg(argv, 2))?.length ?? 0);
+  const n = h === undefined ? 0 : liveSize(c, h);
+  if (keys && values) c.reply.map(n);
+  else c.reply.array(n);
+  if (h === undefined || n === 0) return;
+  const ttls = h.ttls;
+  const now = c.db.clock.now();
+  for (const [f, v] of h.fields) {
+    if (ttls !== null) {
+      const at = ttls.get(f);
+      if (at !== undefined && at < now) continue;
+    }
+    if (keys) c.reply.bulk(f);
+    if (values) c.reply.bulk(v);
+  }
 }
 
 function hkeys(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
-  if (h === null) return;
-  c.reply.array(h?.size ?? 0);
-  if (h !== undefined) for (const f of h.fields.keys()) c.reply.bulk(f);
+  hgetallGeneric(c, argv, true, false);
 }
 
 function hvals(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
-  if (h === null) return;
-  c.reply.array(h?.size ?? 0);
-  if (h !== undefined) for (const v of h.fields.values()) c.reply.bulk(v);
+  hgetallGeneric(c, argv, false, true);
 }
 
 function hgetall(c: Client, argv: string[]): void {
-  const h = readHash(c, arg(argv, 1));
-  if (h === null) return;
-  c.reply.map(h?.size ?? 0);
-  if (h === undefined) return;
-  for (const [f, v] of h.fields) {
-    c.reply.bulk(f);
-    c.reply.bulk(v);
-  }
+  hgetallGeneric(c, argv, true, true);
 }
 
 // --- HRANDFIELD ---
 
 function hrandfield(c: Client, argv: string[]): void {
   const countText = argv[2];
+  const k = arg(argv, 1);
   if (countText === undefined) {
-    const h = readHash(c, arg(argv, 1));
+    const h = readHash(c, k);
     if (h === null) return;
-    if (h === undefined) c.reply.nil();
+    if (h === undefined || expireAllFields(c, k, h)) c.reply.nil();
     else c.reply.bulk(h.randomField());
     return;
   }
   const parsed = randomCountArgs(c, argv, countText, 'withvalues');
   if (parsed === null) return;
   const { count: l, paired: withValues } = parsed;
-  const h = readHash(c, arg(argv, 1));
+  const h = readHash(c, k);
   if (h === null) return;
-  if (h === undefined || l === 0n) {
+  if (h === undefined || expireAllFields(c, k, h) || l === 0n) {
     c.reply.array(0);
     return;
   }
@@ -335,9 +357,9 @@ function hscan(c: Client, argv: string[]): void {
     replyScan(c, 0n, []);
     return;
   }
-  const args = parseScanArgs(c, argv, 3, false);
+  const args = parseScanArgs(c, argv, 3, false, true);
   if (args === null) return;
-  const { count, pattern } = args;
+  const { count, pattern, noValues } = args;
   // A listpack hash is returned whole in one call, whatever the cursor and COUNT, as Redis does.
   let next = 0n;
   let fields: Iterable<string> = h.fields.keys();
@@ -347,10 +369,15 @@ function hscan(c: Client, argv: string[]): void {
     fields = step.keys;
   }
   const out: string[] = [];
+  const now = c.db.clock.now();
   for (const f of fields) {
     if (pattern !== null && !globMatch(pattern, f)) continue;
+    // Expired fields are skipped, not removed (a scan does not write).
+    if (h.ttls !== null && h.isExpired(f, now)) continue;
     const v = h.get(f);
-    if (v !== undefined) out.push(f, v);
+    if (v === undefined) continue;
+    if (noValues) out.push(f);
+    else out.push(f, v);
   }
   replyScan(c, next, out);
 }

@@ -261,6 +261,7 @@ function stats(s: Server): string[] {
     `sync_full:${s.replication.stats.syncFull}`,
     `sync_partial_ok:${s.replication.stats.syncPartialOk}`,
     `sync_partial_err:${s.replication.stats.syncPartialErr}`,
+    `expired_subkeys:${st.expiredSubkeys}`,
     `expired_keys:${st.expiredKeys}`,
     'expired_stale_perc:0.00',
     `expired_time_cap_reached_count:${s.expiry.timeCapReached}`,

@@ -11,17 +11,26 @@ export interface ScanArgs {
   readonly pattern: string | null;
   /** Lower-cased TYPE filter (SCAN only), or null. */
   readonly type: string | null;
+  /** HSCAN NOVALUES (Redis 7.2): fields only. */
+  readonly noValues: boolean;
 }
 
 /** Options from argv[from] on; null after replying with the error. */
-export function parseScanArgs(c: Client, argv: readonly string[], from: number, allowType: boolean): ScanArgs | null {
+export function parseScanArgs(c: Client, argv: readonly string[], from: number, allowType: boolean, allowNoValues = false): ScanArgs | null {
   let count = 10;
   let pattern: string | null = null;
   let type: string | null = null;
+  let noValues = false;
   for (let i = from; i < argv.length; i += 2) {
     const opt = argv[i];
     if (opt === undefined) break;
     const value = argv[i + 1];
+    // A flag without a value: the next option starts right after it.
+    if (allowNoValues && is(opt, 'novalues')) {
+      noValues = true;
+      i--;
+      continue;
+    }
     if (is(opt, 'count') && value !== undefined) {
       const n = parseInteger(value);
       if (n === null) {
@@ -42,7 +51,7 @@ export function parseScanArgs(c: Client, argv: readonly string[], from: number, 
       return null;
     }
   }
-  return { count, pattern, type };
+  return { count, pattern, type, noValues };
 }
 
 /** [cursor, items]: the reply of every *SCAN. */

@@ -12,6 +12,7 @@ import type { Value } from '../store/types.js';
 import { INT64_MAX, INT64_MIN } from '../int64.js';
 import { ByteWriter } from './rdb/bytes.js';
 import { RdbFileEncoder, writtenInSteps, type RdbFileOptions } from './rdb/file-writer.js';
+import { RDB_VERSION_FIELD_TTLS } from './rdb/types.js';
 
 /**
  * What the walk writes through: RdbFileEncoder (an RDB file) or an encoder of another form of the
@@ -21,7 +22,7 @@ export interface SnapshotEncoder {
   readonly w: ByteWriter;
   readonly written: number;
   readonly pending: number;
-  header(aux: readonly (readonly [string, string])[]): void;
+  header(aux: readonly (readonly [string, string])[], version?: number): void;
   functions(codes: Iterable<string>): void;
   selectDb(id: number, size: number, expires: number): void;
   entry(key: string, value: Value, expireAt: bigint | null, w?: ByteWriter): void;
@@ -88,12 +89,15 @@ export class Snapshot implements WriteBarrier {
   /** Keys written so far, and keys at the cut (INFO current_save_keys_*). */
   keysProcessed = 0;
   readonly keysTotal: number;
+  /** Some hash had field TTLs at the cut: the header says RDB 12. */
+  private readonly fieldTtls: boolean;
 
   constructor(source: SnapshotSource, opts: RdbFileOptions, encoder: SnapshotEncoder | null = null) {
     this.enc = encoder ?? new RdbFileEncoder(opts);
     this.libraries = [...source.libraries];
     this.aux = source.aux;
     let total = 0;
+    this.fieldTtls = source.dbs.some((db) => db.hashTtlKeys.size !== 0);
     for (const db of source.dbs) {
       const cut: DbCut = {
         id: db.id,
@@ -244,7 +248,8 @@ export class Snapshot implements WriteBarrier {
     const deadline = performance.now() + budgetMs;
     if (!this.started) {
       this.started = true;
-      enc.header(this.aux);
+      // Hashes with field TTLs need RDB 12 (Redis 7.4's types); without them the file stays 7.0's.
+      enc.header(this.aux, this.fieldTtls ? RDB_VERSION_FIELD_TTLS : undefined);
       enc.functions(this.libraries);
     }
     // Writes are waiting for these: they go first.

@@ -281,6 +281,12 @@ function addKey(db: Database, rec: RdbKeyRecord): void {
     throw new RdbFileError(rec.offset, `RDB has duplicated key '${printable(rec.key)}' in DB ${db.id}`, 'corrupt');
   }
   db.meta.add(rec.key, keyBytes(rec.key, rec.value, false), db.clock.now());
+  // A hash with field TTLs joins the active expiry of fields (Redis's hashTypeAddToExpires).
+  const v = rec.value;
+  if (typeof v !== 'string' && v.type === 'hash') {
+    const soonest = v.minTtl();
+    if (soonest !== undefined) db.trackFieldTtl(rec.key, soonest);
+  }
   if (rec.idle !== null) db.setIdleSeconds(rec.key, rec.idle);
   if (rec.freq !== null) db.setFrequency(rec.key, rec.freq);
   const at = rec.expireAt;

@@ -13,6 +13,7 @@ import { notifyFlagsOf } from '../config/keyspace-events.js';
 import type { CommandTable } from '../commands/registry.js';
 import { Database, type KeyspaceEvents, type WriteBarrier } from '../store/database.js';
 import { ActiveExpiry } from '../store/expiry.js';
+import { FieldExpiry } from './field-expiry.js';
 import { StoreContext } from '../store/context.js';
 import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
@@ -60,6 +61,8 @@ export interface ServerStats {
   /** Connections dropped by trusted-networks (INFO rejected_connections_untrusted). */
   rejectedUntrusted: number;
   expiredKeys: number;
+  /** Hash fields removed because their time to live passed (INFO expired_subkeys). */
+  expiredSubkeys: number;
   errorReplies: number;
   /** errorstats: error code (first word) → count. */
   errors: Map<string, number>;
@@ -140,6 +143,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly slowlog = new Slowlog();
   readonly latency = new LatencyMonitor();
   readonly expiry = new ActiveExpiry(this.store.clock);
+  /** The active expiry of hash fields (Redis's activeExpireHashFieldCycle). */
+  readonly fieldExpiry = new FieldExpiry();
   readonly blocking = new BlockingRegistry();
   /** The heap's limits: -OOM for writes, no allocation past what V8 holds. */
   readonly memory = new MemoryGuard();
@@ -171,6 +176,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     rejectedConnections: 0,
     rejectedUntrusted: 0,
     expiredKeys: 0,
+    expiredSubkeys: 0,
     errorReplies: 0,
     errors: new Map(),
     opsSamples: [],
@@ -449,7 +455,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   resetStats(): void {
     const s = this.stats;
     s.connectionsReceived = s.commands = s.netInput = s.netOutput = s.rejectedConnections = s.rejectedUntrusted = 0;
-    s.expiredKeys = s.errorReplies = s.lastOpsCount = 0;
+    s.expiredKeys = s.expiredSubkeys = s.errorReplies = s.lastOpsCount = 0;
     s.errors.clear();
     s.opsSamples = [];
     s.reads = s.writes = 0;
@@ -667,8 +673,12 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // Active expiry gets a quarter of each cron period, as Redis's default effort.
     const expiryStart = performance.now();
     // Not while clients are paused either, as Redis's activeExpireCycle; nor on a replica, whose
-    // primary sends the DELs.
-    if (this.pause.type === 'none' && !this.replication.isReplica) this.expiry.run(this.dbs, 250 / hz);
+    // primary sends the DELs (and the HDELs of expired hash fields).
+    if (this.pause.type === 'none' && !this.replication.isReplica && this.expiry.enabled) {
+      // Hash fields first, as Redis's activeExpireCycle: 10000 fields a second at most.
+      this.fieldExpiry.run(this, Math.max(1, Math.floor(10000 / hz)), 100 / hz);
+      this.expiry.run(this.dbs, 250 / hz);
+    }
     // As Redis's serverCron: a lowered tracking-table-max-keys applies even on an idle server.
     if (this.tracking.clients !== 0) this.tracking.limit(this.config.num('tracking-table-max-keys'));
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.

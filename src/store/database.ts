@@ -81,6 +81,12 @@ export class Database {
    * Only these exceptions are kept, so plain GET/SET traffic leaves the map empty.
    */
   stringEncodings = new Map<string, StringEncoding>();
+  /**
+   * Keys whose hash has (or recently had) fields with a time to live → no later than the soonest
+   * field expiry, for the active expiry of fields (Redis's db->hexpires). A key may stay after its
+   * last field TTL went; the expiry cycle drops it when it finds nothing to do there.
+   */
+  hashTtlKeys = new Map<string, number>();
   /** The command clock of the server this database belongs to. */
   readonly clock: Clock;
   /** The server's keyspace counters (dirty, hits, misses), shared by all its databases. */
@@ -106,6 +112,11 @@ export class Database {
 
   get size(): number {
     return this.data.size;
+  }
+
+  /** True while clients are paused: expired keys and hash fields read as gone but stay stored. */
+  get expiryPaused(): boolean {
+    return this.shared.expiryPaused;
   }
 
   /** The live value of `key`, removing it first if it has expired. Touches the access time. */
@@ -176,6 +187,9 @@ export class Database {
     if (created) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
+    const soonest = typeof value !== 'string' && value.type === 'hash' ? value.minTtl() : undefined;
+    if (soonest !== undefined) this.hashTtlKeys.set(key, soonest);
+    else if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
     const bytes = keyBytes(key, value, false);
     if (created) this.meta.add(key, bytes, this.clock.now());
     else this.meta.replace(key, bytes, this.clock.now());
@@ -219,9 +233,24 @@ export class Database {
     return true;
   }
 
+  /** A field of the hash under `key` expires at `at`: the active expiry cycle looks at it by then. */
+  trackFieldTtl(key: string, at: number): void {
+    const known = this.hashTtlKeys.get(key);
+    if (known === undefined || at < known) this.hashTtlKeys.set(key, at);
+  }
+
+  /**
+   * Removes a key that became empty (its last hash field expired): like evict(), no dirty count,
+   * the write barrier and listeners told.
+   */
+  dropEmpty(key: string): void {
+    this.evict(key);
+  }
+
   private removeEntry(key: string): void {
     this.data.delete(key);
     this.expires.delete(key);
+    if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
     this.meta.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
   }
@@ -309,6 +338,7 @@ export class Database {
     this.expiresExact = null;
     this.meta.clear();
     this.stringEncodings = new Map();
+    this.hashTtlKeys = new Map();
     this.stats.dirty += n;
     return n;
   }
@@ -322,6 +352,7 @@ export class Database {
     [this.expiresExact, other.expiresExact] = [other.expiresExact, this.expiresExact];
     [this.meta, other.meta] = [other.meta, this.meta];
     [this.stringEncodings, other.stringEncodings] = [other.stringEncodings, this.stringEncodings];
+    [this.hashTtlKeys, other.hashTtlKeys] = [other.hashTtlKeys, this.hashTtlKeys];
   }
 
   /** A uniformly random live key, or undefined when empty. Expired keys met on the way are removed. */

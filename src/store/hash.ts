@@ -1,6 +1,10 @@
 // Hash values: field → value in a Map, whose insertion order is exactly the order of Redis's
 // listpack (a new field goes to the end, an update keeps its place, HDEL then HSET re-appends).
 // The encoding Redis would report is tracked alongside and, as in Redis, never goes back.
+// Fields may carry a time to live (Redis 7.4's hash-field expiration): absolute ms in `ttls`.
+// Redis 8 keeps a listpack hash with TTLs as "listpackex", whose entries are ordered by expiry
+// (fields with a TTL first, soonest first; then the others in their own order), and the Map is
+// kept in that order too, since replies walk it.
 
 /** The two thresholds Redis converts a listpack hash at (hash-max-listpack-entries/-value). */
 export interface HashLimits {
@@ -8,18 +12,23 @@ export interface HashLimits {
   readonly maxValue: number;
 }
 
-export type HashEncoding = 'listpack' | 'hashtable';
+export type HashEncoding = 'listpack' | 'listpackex' | 'hashtable';
+
+/** The latest expiry time a field may have (Redis's HFE_MAX_ABS_TIME_MSEC, EB_EXPIRE_TIME_MAX >> 2). */
+export const FIELD_TTL_MAX = 70368744177663;
 
 export class HashValue {
   readonly type = 'hash' as const;
-  readonly fields: Map<string, string>;
-  private table: boolean;
+  fields: Map<string, string>;
+  /** Absolute expiry (ms) of the fields that have one; null while no field ever had one. */
+  ttls: Map<string, number> | null = null;
+  private enc: HashEncoding;
   /** The fields as an array, for random picks; dropped when a field is added or removed. */
   private fieldList: string[] | null = null;
 
   constructor(fields = new Map<string, string>(), encoding: HashEncoding = 'listpack') {
     this.fields = fields;
-    this.table = encoding === 'hashtable';
+    this.enc = encoding;
   }
 
   get size(): number {
@@ -27,12 +36,14 @@ export class HashValue {
   }
 
   encoding(): HashEncoding {
-    return this.table ? 'hashtable' : 'listpack';
+    return this.enc;
   }
 
-  /** A deep copy with the same encoding (Redis's hashTypeDup keeps it too). */
+  /** A deep copy with the same encoding and field TTLs (Redis's hashTypeDup keeps both). */
   copy(): HashValue {
-    return new HashValue(new Map(this.fields), this.encoding());
+    const h = new HashValue(new Map(this.fields), this.enc);
+    if (this.ttls !== null) h.ttls = new Map(this.ttls);
+    return h;
   }
 
   get(field: string): string | undefined {
@@ -45,22 +56,124 @@ export class HashValue {
 
   /**
    * Sets `field` (an update keeps the field's position); true when the field is new. As Redis's
-   * hashTypeSet, a listpack converts when a string is too long or the entries too many.
+   * hashTypeSet, a listpack converts when a string is too long or the entries too many, and an
+   * update drops the field's TTL unless `keepTtl` (a listpackex field then moves to the end).
    */
-  set(field: string, value: string, limits: HashLimits): boolean {
-    if (!this.table && (field.length > limits.maxValue || value.length > limits.maxValue)) this.table = true;
+  set(field: string, value: string, limits: HashLimits, keepTtl = false): boolean {
+    if (this.enc !== 'hashtable' && (field.length > limits.maxValue || value.length > limits.maxValue)) this.enc = 'hashtable';
     const size = this.fields.size;
+    if (!keepTtl && this.ttls !== null && this.ttls.delete(field) && this.enc === 'listpackex') {
+      this.fields.delete(field);
+    }
     this.fields.set(field, value);
     if (this.fields.size === size) return false;
     this.fieldList = null;
-    if (!this.table && this.fields.size > limits.maxEntries) this.table = true;
+    if (this.enc !== 'hashtable' && this.fields.size > limits.maxEntries) this.enc = 'hashtable';
     return true;
   }
 
   delete(field: string): boolean {
     if (!this.fields.delete(field)) return false;
+    if (this.ttls !== null) this.ttls.delete(field);
     this.fieldList = null;
     return true;
+  }
+
+  // --- field TTLs ---
+
+  /** True while some field has a TTL. */
+  hasFieldTtls(): boolean {
+    return this.ttls !== null && this.ttls.size !== 0;
+  }
+
+  /** The field's absolute expiry in ms, or undefined when it has none. */
+  ttlOf(field: string): number | undefined {
+    return this.ttls === null ? undefined : this.ttls.get(field);
+  }
+
+  /** True when `field` has a TTL that is in the past at `now` (Redis: expireAt < now). */
+  isExpired(field: string, now: number): boolean {
+    const at = this.ttls === null ? undefined : this.ttls.get(field);
+    return at !== undefined && at < now;
+  }
+
+  /** Makes a listpack able to hold TTLs (Redis converts it to listpackex, for good). */
+  enableTtls(): void {
+    if (this.enc === 'listpack') this.enc = 'listpackex';
+    if (this.ttls === null) this.ttls = new Map();
+  }
+
+  /** Gives an existing field the absolute expiry `at` (enableTtls first). */
+  setTtl(field: string, at: number): void {
+    const ttls = this.ttls ?? (this.ttls = new Map());
+    ttls.set(field, at);
+    if (this.enc === 'listpackex') this.place(field, at);
+  }
+
+  /** Removes the field's TTL; true when it had one. A listpackex field moves to the end. */
+  persist(field: string): boolean {
+    if (this.ttls === null || !this.ttls.delete(field)) return false;
+    if (this.enc === 'listpackex') {
+      const v = this.fields.get(field);
+      if (v !== undefined) {
+        this.fields.delete(field);
+        this.fields.set(field, v);
+        this.fieldList = null;
+      }
+    }
+    return true;
+  }
+
+  /** The soonest field expiry, or undefined when no field has a TTL. */
+  minTtl(): number | undefined {
+    if (this.ttls === null) return undefined;
+    let min: number | undefined;
+    for (const at of this.ttls.values()) if (min === undefined || at < min) min = at;
+    return min;
+  }
+
+  /** How many fields have expired at `now` (they are still stored until removed). */
+  expiredCount(now: number): number {
+    if (this.ttls === null || this.ttls.size === 0) return 0;
+    let n = 0;
+    for (const at of this.ttls.values()) if (at < now) n++;
+    return n;
+  }
+
+  /** Up to `max` fields expired at `now`, soonest first (the order Redis removes them in). */
+  expiredFields(now: number, max: number): string[] {
+    if (this.ttls === null || this.ttls.size === 0) return [];
+    const out: [string, number][] = [];
+    for (const [f, at] of this.ttls) if (at < now) out.push([f, at]);
+    out.sort((a, b) => a[1] - b[1]);
+    if (out.length > max) out.length = max;
+    return out.map((e) => e[0]);
+  }
+
+  /**
+   * Re-inserts `field` where Redis's listpackExAddInternal would: before the first entry without
+   * a TTL or with one at or after `at`.
+   */
+  private place(field: string, at: number): void {
+    const value = this.fields.get(field);
+    if (value === undefined) return;
+    const ttls = this.ttls;
+    const next = new Map<string, string>();
+    let placed = false;
+    for (const [f, v] of this.fields) {
+      if (f === field) continue;
+      if (!placed) {
+        const t = ttls === null ? undefined : ttls.get(f);
+        if (t === undefined || t >= at) {
+          next.set(field, value);
+          placed = true;
+        }
+      }
+      next.set(f, v);
+    }
+    if (!placed) next.set(field, value);
+    this.fields = next;
+    this.fieldList = null;
   }
 
   /** The fields in order, as an array (kept until the next add or delete). */
@@ -73,7 +186,7 @@ export class HashValue {
   randomField(): string {
     const all = this.fieldArray();
     const field = all[Math.floor(Math.random() * all.length)];
-    if (field === undefined) throw new RangeError('random field of an empty hash');
+    if (field === undefined) throw new RangeError('a random field of an empty hash');
     return field;
   }
 }

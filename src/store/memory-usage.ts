@@ -61,8 +61,11 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
       const capacity = Math.max(8, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
       return OBJECT * 2 + capacity * SLOT + sampled(v.items, n, samples, (e) => stringBytes(e.length));
     }
-    case 'hash':
-      return OBJECT + MAP_BASE + sampled(v.fields, v.size, samples, ([f, x]) => MAP_ENTRY + stringBytes(f.length) + stringBytes(x.length));
+    case 'hash': {
+      // Field TTLs: a second Map of field → expiry time (a heap number each).
+      const ttls = v.ttls === null ? 0 : MAP_BASE + v.ttls.size * (MAP_ENTRY + HEAP_NUMBER);
+      return OBJECT + MAP_BASE + ttls + sampled(v.fields, v.size, samples, ([f, x]) => MAP_ENTRY + stringBytes(f.length) + stringBytes(x.length));
+    }
     case 'set':
       // Members in an array plus a member → index Map.
       return OBJECT + MAP_BASE + sampled(v.unordered(), v.size, samples, (m) => SLOT + MAP_ENTRY + stringBytes(m.length));

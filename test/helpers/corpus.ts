@@ -4,13 +4,13 @@
 //   ### case title            starts a case; each case runs on a fresh connection after FLUSHALL
 //   SET k v                   a command; its reply must be byte-identical on Redis and Redoubt
 //   ~ RANDOMKEY               compare only the reply's type byte (non-deterministic replies)
-//   ~1 OBJECT IDLETIME k      integer replies may differ by one (a second boundary between the
-//                             two servers' clocks); any other reply must be identical
+//   ~1 OBJECT IDLETIME k      integers (alone or in arrays) may differ by one (a second boundary
+//                             between the two servers' clocks); everything else must be identical
 //   @sleep 1100               wait, e.g. for a key to expire
 //   @resp 2                   run this case in RESP2 only (or 3); by default it runs in both
-//   @reference valkey         compare with valkey-server 8.0 (Redis 7.2's behaviour) instead of
-//                             redis-server 7.0: in a case for that case, before the first case
-//                             for every case of the file
+//   @reference valkey         compare with valkey-server 8.0 (Redis 7.2's behaviour), or with
+//   @reference redis8         Redis 8.0 (hash-field expiration), instead of redis-server 7.0: in a
+//                             case for that case, before the first case for every case of the file
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ export type Step =
   | { readonly kind: 'sleep'; readonly ms: number };
 
 /** The real server a case is compared with. */
-export type Reference = 'redis' | 'valkey';
+export type Reference = 'redis' | 'valkey' | 'redis8';
 
 export interface Case {
   readonly file: string;
@@ -52,7 +52,7 @@ export function parseCorpus(file: string, text: string): Case[] {
     if (line === '' || (line.startsWith('#') && !line.startsWith('###'))) continue;
     if (line.startsWith('@reference ')) {
       const ref = line.slice(11).trim();
-      if (ref !== 'redis' && ref !== 'valkey') throw new Error(`${file}:${i + 1}: unknown reference ${ref}`);
+      if (ref !== 'redis' && ref !== 'valkey' && ref !== 'redis8') throw new Error(`${file}:${i + 1}: unknown reference ${ref}`);
       if (current === null) fileReference = ref;
       else current.reference = ref;
       continue;

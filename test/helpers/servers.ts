@@ -236,6 +236,35 @@ export function useValkey(args: readonly string[] = []): RunningServer {
   return valkey.stand;
 }
 
+/**
+ * The Redis 8.0 binary (scripts/reference-servers.sh --redis8 DIR builds it; .ci/run exports
+ * REDIS8_SERVER=DIR/src/redis-server), or null when this machine has none.
+ */
+export function redis8Path(): string | null {
+  const path = process.env['REDIS8_SERVER'];
+  return path === undefined || path === '' ? null : path;
+}
+
+/**
+ * Why a test that needs Redis 8 cannot run here, or null when it can. Under CI (CI=true) a missing
+ * Redis 8 is a failure, never a skip: this throws there instead of returning a reason to skip.
+ */
+export function redis8Missing(): string | null {
+  if (redis8Path() !== null) return null;
+  const why = 'Redis 8.0 is not available: set REDIS8_SERVER to a redis-server 8.0.2 (scripts/reference-servers.sh --redis8 DIR builds one)';
+  if (process.env['CI'] === 'true') throw new Error(why);
+  return why;
+}
+
+/** Starts the real redis-server 8.0.2 (built from Debian's source archive) with persistence off. */
+export async function startRedis8(args: string[] = [], cwd?: string): Promise<RunningServer> {
+  const path = redis8Path();
+  if (path === null) throw new Error('REDIS8_SERVER is not set: Redis 8.0 is not available');
+  const port = await freePort();
+  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args];
+  return launch(path, argv, port, '127.0.0.1', cwd);
+}
+
 // --- the fixture most test files use: redis-server and Redoubt side by side ---
 
 /**
@@ -270,6 +299,8 @@ export interface PairOptions {
   readonly redisClient?: ClientOptions;
   /** A RawClient on each server (`redoubtRaw`, `redisRaw`), connected before the first test. */
   readonly raw?: boolean;
+  /** The reference server: redis-server 7.0 (the default) or Redis 8.0 (startRedis8). */
+  readonly reference?: 'redis7' | 'redis8';
 }
 
 export interface ServerPair {
@@ -304,7 +335,7 @@ export function useServerPair(opts: PairOptions = {}): ServerPair {
     // One working directory for both, so what they report of it (CONFIG GET dir) is the same.
     const cwd = newWorkDir();
     const [rs, rd] = await Promise.all([
-      startRedis([...args, ...(opts.redisArgs ?? [])], cwd),
+      (opts.reference === 'redis8' ? startRedis8 : startRedis)([...args, ...(opts.redisArgs ?? [])], cwd),
       startRedoubt([...args, ...(opts.redoubtArgs ?? [])], { cwd }),
     ]);
     redis.set(rs);

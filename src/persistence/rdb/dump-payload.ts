@@ -3,7 +3,7 @@
 
 import { ByteReader, ByteWriter, RdbFormatError } from './bytes.js';
 import { crc64, crc64Bytes } from './crc64.js';
-import { RDB_VERSION, isObjectType } from './types.js';
+import { RDB_VERSION, RDB_VERSION_FIELD_TTLS, isHashWithTtlsType, isObjectType } from './types.js';
 import { DecodeBudget } from './budget.js';
 import {
   UnsupportedValueError,
@@ -19,9 +19,11 @@ const FOOTER = 10;
 
 export function createDumpPayload(v: Value, opts: RdbWriteOptions): Buffer {
   const w = new ByteWriter();
-  w.u8(valueType(v));
+  const type = valueType(v);
+  w.u8(type);
   writeValue(w, v, opts);
-  w.u16le(RDB_VERSION);
+  // A hash with field TTLs carries Redis 8's version, as its DUMP writes; the rest stay at 7.0's.
+  w.u16le(isHashWithTtlsType(type) ? RDB_VERSION_FIELD_TTLS : RDB_VERSION);
   const body = w.view();
   const crc = crc64Bytes(crc64(body));
   return Buffer.concat([body, crc]);
@@ -35,7 +37,8 @@ export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
   if (p.length < FOOTER) return false;
   const footer = p.length - FOOTER;
   const version = p.readUInt16LE(footer);
-  if (version > RDB_VERSION) return false;
+  // Redis 7.0 refuses a newer version; a hash with field TTLs (RDB 12, Redis 7.4/8.0) is loaded.
+  if (version > RDB_VERSION && !(version <= RDB_VERSION_FIELD_TTLS && isHashWithTtlsType(p[0] ?? -1))) return false;
   if (skipChecksum) return true;
   const crc = crc64Bytes(crc64(p, 0, p.length - 8));
   return crc.equals(p.subarray(p.length - 8));
@@ -50,7 +53,7 @@ export function loadDumpPayload(p: Buffer, opts: RdbLoadOptions, budget: DecodeB
   const r = new ByteReader(p);
   try {
     const type = r.u8();
-    if (!isObjectType(type)) return null;
+    if (!isObjectType(type) && !isHashWithTtlsType(type)) return null;
     return decodeValue(type, r, opts, budget);
   } catch (err) {
     if (err instanceof RdbFormatError || err instanceof UnsupportedValueError) return null;

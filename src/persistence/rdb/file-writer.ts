@@ -53,8 +53,8 @@ export class RdbFileEncoder {
   }
 
   /** The magic and version, then the aux fields in order (Redis: redis-ver, redis-bits, ctime, used-mem, aof-base). */
-  header(aux: readonly (readonly [string, string])[]): void {
-    this.w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
+  header(aux: readonly (readonly [string, string])[], version = RDB_VERSION): void {
+    this.w.latin1(`REDIS${String(version).padStart(4, '0')}`);
     for (const [k, v] of aux) {
       this.w.u8(RDB_OPCODE.AUX);
       writeString(this.w, k, this.opts);
@@ -120,9 +120,16 @@ export class RdbFileEncoder {
         return;
       }
       case 'hash': {
-        entryHead(w, key, expireAt, RDB_TYPE.HASH, o);
+        // With field TTLs: RDB_TYPE_HASH_METADATA, each field's expiry relative to the soonest.
+        const min = value.hasFieldTtls() ? value.minTtl() : undefined;
+        entryHead(w, key, expireAt, min === undefined ? RDB_TYPE.HASH : RDB_TYPE.HASH_METADATA, o);
+        if (min !== undefined) w.i64le(BigInt(min));
         writeLen(w, value.size);
         for (const [f, v] of value.fields) {
+          if (min !== undefined) {
+            const at = value.ttlOf(f);
+            writeLen(w, at === undefined ? 0 : at - min + 1);
+          }
           writeString(w, f, o);
           writeString(w, v, o);
           if (++n % ELEMENTS_PER_STEP === 0) yield;

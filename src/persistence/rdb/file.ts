@@ -133,7 +133,9 @@ function rdbTypeName(type: number): string {
 function knownType(type: number, version: number): boolean {
   if (isObjectType(type)) return true;
   if (type === RDB_TYPE.SET_LISTPACK || type === RDB_TYPE.STREAM_LISTPACKS_3) return version >= 11;
-  return type >= RDB_TYPE.HASH_METADATA_PRE_GA && type <= RDB_TYPE.HASH_LISTPACK_EX && version >= 12;
+  // Hashes with field TTLs load from any version: a snapshot can meet its first field TTL after
+  // its header was written.
+  return type >= RDB_TYPE.HASH_METADATA_PRE_GA && type <= RDB_TYPE.HASH_LISTPACK_EX && version >= 10;
 }
 
 /**
@@ -267,14 +269,6 @@ export class RdbFileReader {
           }
           skipModuleValue(r);
           return this.after({ kind: 'module', offset: at, module, key });
-        }
-        if (type >= RDB_TYPE.HASH_METADATA_PRE_GA && type <= RDB_TYPE.HASH_LISTPACK_EX) {
-          throw new RdbFileError(
-            at,
-            'The RDB file contains a hash with field expiration (Redis 7.4 HEXPIRE), which this server cannot hold',
-            'unsupported',
-            context,
-          );
         }
         try {
           const value = decodeValue(type, r, this.load, this.budget);

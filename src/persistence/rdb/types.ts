@@ -37,3 +37,11 @@ export const RDB_TYPE = {
 export function isObjectType(t: number): boolean {
   return (t >= 0 && t <= 7) || (t >= 9 && t <= 19);
 }
+
+/** Redis 7.4's types for hashes with field TTLs (22-25), which Redoubt loads at any RDB version. */
+export function isHashWithTtlsType(t: number): boolean {
+  return t >= RDB_TYPE.HASH_METADATA_PRE_GA && t <= RDB_TYPE.HASH_LISTPACK_EX;
+}
+
+/** The RDB version Redis 7.4 and 8.0 write, the first with field TTLs. */
+export const RDB_VERSION_FIELD_TTLS = 12;

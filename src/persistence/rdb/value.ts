@@ -69,7 +69,9 @@ export function valueType(v: Value): number {
     case 'zset':
       return v.encoding() === 'listpack' ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
     case 'hash':
-      return v.encoding() === 'listpack' ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+      // Field TTLs take Redis 7.4's types (RDB 12); a hash whose TTLs are all gone the plain ones.
+      if (v.hasFieldTtls()) return v.encoding() === 'hashtable' ? RDB_TYPE.HASH_METADATA : RDB_TYPE.HASH_LISTPACK_EX;
+      return v.encoding() === 'hashtable' ? RDB_TYPE.HASH : RDB_TYPE.HASH_LISTPACK;
     case 'stream':
       return RDB_TYPE.STREAM_LISTPACKS_2;
     default:
@@ -125,7 +127,11 @@ export function writeValue(w: ByteWriter, v: Value, opts: RdbWriteOptions): void
       return;
     }
     case 'hash': {
-      if (v.encoding() === 'listpack') {
+      if (v.hasFieldTtls()) {
+        writeHashWithTtls(w, v, sopts);
+        return;
+      }
+      if (v.encoding() !== 'hashtable') {
         const lp = new ListpackBuilder();
         for (const [f, val] of v.fields) {
           lp.append(f);
@@ -146,6 +152,34 @@ export function writeValue(w: ByteWriter, v: Value, opts: RdbWriteOptions): void
       return;
     default:
       throw new UnsupportedValueError(`values of type ${(v as { type: string }).type} cannot be serialized`);
+  }
+}
+
+/**
+ * A hash with field TTLs as Redis 8's rdbSaveObject writes it: the soonest expiry (ms, 8 bytes),
+ * then for a listpackex one listpack of field, value, expiry (0 for none) triples in the hash's
+ * order (RDB_TYPE_HASH_LISTPACK_EX), and for a hash table the count and per field its expiry
+ * relative to the soonest plus one (0 for none), the field and the value (RDB_TYPE_HASH_METADATA).
+ */
+function writeHashWithTtls(w: ByteWriter, v: HashValue, sopts: { readonly compress: boolean }): void {
+  const min = v.minTtl() ?? 0;
+  w.i64le(BigInt(min));
+  if (v.encoding() !== 'hashtable') {
+    const lp = new ListpackBuilder();
+    for (const [f, val] of v.fields) {
+      lp.append(f);
+      lp.append(val);
+      lp.appendInteger(BigInt(v.ttlOf(f) ?? 0));
+    }
+    writeString(w, lp.finish(), sopts);
+    return;
+  }
+  writeLen(w, v.size);
+  for (const [f, val] of v.fields) {
+    const at = v.ttlOf(f);
+    writeLen(w, at === undefined ? 0 : at - min + 1);
+    writeString(w, f, sopts);
+    writeString(w, val, sopts);
   }
 }
 
@@ -208,6 +242,15 @@ export function decodeValue(
       const blob = readStoredString(r);
       const flat = type === RDB_TYPE.HASH_ZIPLIST ? decodeZiplist(blob, budget) : decodeListpack(blob, budget);
       return hashOfPairs(flat, opts, false, budget);
+    }
+    case RDB_TYPE.HASH_METADATA:
+    case RDB_TYPE.HASH_METADATA_PRE_GA:
+      return readHashWithTtls(r, type === RDB_TYPE.HASH_METADATA, opts, budget);
+    case RDB_TYPE.HASH_LISTPACK_EX:
+    case RDB_TYPE.HASH_LISTPACK_EX_PRE_GA: {
+      // The soonest expiry comes first in the GA form; Redis does not use it when loading.
+      if (type === RDB_TYPE.HASH_LISTPACK_EX) r.i64le();
+      return hashOfTriples(decodeListpack(readStoredString(r), budget), opts, budget);
     }
     case RDB_TYPE.STREAM_LISTPACKS:
       return readStream(r, 1, budget);
@@ -345,6 +388,80 @@ function readHash(r: ByteReader, opts: RdbLoadOptions, budget: DecodeBudget): Ha
     fields.set(f, v);
   }
   return new HashValue(fields, table ? 'hashtable' : 'listpack');
+}
+
+/** Redis's EB_EXPIRE_TIME_MAX: the latest expiry a stored field may have. */
+const FIELD_EXPIRE_MAX = 0xffffffffffff;
+
+/**
+ * A hash of fields with TTLs from their parts, in the order given: a listpackex while small (its
+ * fields placed by expiry, as Redis's listpackExAddNew), a hash table beyond the limits.
+ */
+function hashWithTtls(entries: readonly (readonly [string, string, number])[], opts: RdbLoadOptions, placeByTtl: boolean): HashValue {
+  let table = entries.length > opts.hashMaxListpackEntries;
+  const fields = new Map<string, string>();
+  for (const [f, v] of entries) {
+    if (fields.has(f)) fail('duplicate hash field');
+    if (f.length > opts.hashMaxListpackValue || v.length > opts.hashMaxListpackValue) table = true;
+    fields.set(f, v);
+  }
+  if (table || !placeByTtl) {
+    // Kept in the order given (a listpackex's own order, or any order for a hash table).
+    const h = new HashValue(fields, table ? 'hashtable' : 'listpackex');
+    const ttls = new Map<string, number>();
+    for (const [f, , at] of entries) if (at !== 0) ttls.set(f, at);
+    h.ttls = ttls;
+    return h;
+  }
+  const h = new HashValue(new Map(), 'listpackex');
+  h.enableTtls();
+  const limits = { maxEntries: Infinity, maxValue: Infinity };
+  for (const [f, v, at] of entries) {
+    h.set(f, v, limits);
+    if (at !== 0) h.setTtl(f, at);
+  }
+  return h;
+}
+
+/** RDB_TYPE_HASH_METADATA (and its 7.4 release-candidate form, whose expiries are absolute). */
+function readHashWithTtls(r: ByteReader, relative: boolean, opts: RdbLoadOptions, budget: DecodeBudget): HashValue {
+  let min = 0;
+  if (relative) {
+    const m = r.i64le();
+    if (m < 0n || m > BigInt(FIELD_EXPIRE_MAX + 1)) fail('invalid minimum field expiry');
+    min = Number(m);
+  }
+  const n = declaredCount(r, readLen(r), 3);
+  if (n === 0) failEmpty('empty hash');
+  checkTableEntries(n);
+  budget.charge(3 * n, 0);
+  const entries: [string, string, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const ttl = readLen(r);
+    const at = ttl === 0 ? 0 : relative ? ttl + min - 1 : ttl;
+    if (at > FIELD_EXPIRE_MAX) fail('invalid field expiry');
+    entries.push([readString(r, budget), readString(r, budget), at]);
+  }
+  return hashWithTtls(entries, opts, true);
+}
+
+/** RDB_TYPE_HASH_LISTPACK_EX: field, value, expiry (0 for none) triples, kept in their order. */
+function hashOfTriples(flat: string[], opts: RdbLoadOptions, budget: DecodeBudget): HashValue {
+  if (flat.length % 3 !== 0) fail('hash listpack entries are not triples');
+  if (flat.length === 0) failEmpty('empty hash');
+  checkTableEntries(flat.length / 3);
+  budget.charge(flat.length / 3, 0);
+  const entries: [string, string, number][] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const f = flat[i];
+    const v = flat[i + 1];
+    const t = flat[i + 2];
+    if (f === undefined || v === undefined || t === undefined) fail('hash listpack entries are not triples');
+    const at = /^(0|[1-9][0-9]{0,14})$/.test(t) ? Number(t) : NaN;
+    if (!(at <= FIELD_EXPIRE_MAX)) fail('invalid field expiry');
+    entries.push([f, v, at]);
+  }
+  return hashWithTtls(entries, opts, false);
 }
 
 /** Flattened field/value pairs; a zipmap also converts for a long field or value. */
