@@ -526,7 +526,7 @@ function hgetdel(c: Client, argv: string[]): void {
 // --- the table ---
 
 const rwUpdate: readonly KeySpec[] = [key(1, 'RW', 'UPDATE')];
-const rwAccessUpdate: readonly KeySpec[] = [key(1, 'RW', 'ACCESS', 'UPDATE')];
+const rwAccessUpdate: readonly KeySpec[] = [{ ...key(1, 'RW', 'ACCESS', 'UPDATE'), notes: 'RW and UPDATE because it changes the TTL' }];
 const rwAccessDelete: readonly KeySpec[] = [key(1, 'RW', 'ACCESS', 'DELETE')];
 const roAccess: readonly KeySpec[] = [key(1, 'RO', 'ACCESS')];
 const wf = ['write', 'fast'] as const;

@@ -142,9 +142,20 @@ export class HashValue {
 
   /** Up to `max` fields expired at `now`, soonest first (the order Redis removes them in). */
   expiredFields(now: number, max: number): string[] {
-    if (this.ttls === null || this.ttls.size === 0) return [];
+    const ttls = this.ttls;
+    if (ttls === null || ttls.size === 0) return [];
+    if (this.enc === 'listpackex') {
+      // Kept in expiry order already: the expired ones lead, as Redis's listpackExExpire walks them.
+      const lead: string[] = [];
+      for (const f of this.fields.keys()) {
+        const at = ttls.get(f);
+        if (at === undefined || at >= now || lead.length >= max) break;
+        lead.push(f);
+      }
+      return lead;
+    }
     const out: [string, number][] = [];
-    for (const [f, at] of this.ttls) if (at < now) out.push([f, at]);
+    for (const [f, at] of ttls) if (at < now) out.push([f, at]);
     out.sort((a, b) => a[1] - b[1]);
     if (out.length > max) out.length = max;
     return out.map((e) => e[0]);
