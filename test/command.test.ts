@@ -79,7 +79,11 @@ function toObject(r: Resp): Record<string, Resp> {
 }
 
 /** Commands and subcommands Redoubt has from later Redis versions, absent from the 7.0 reference. */
-const NEWER_THAN_70 = new Set(['client|no-touch', 'client|setinfo', 'waitaof']);
+const NEWER_THAN_70 = new Set([
+  'client|no-touch', 'client|setinfo', 'waitaof',
+  // Hash-field expiration (7.4, 8.0): compared with Redis 8.0.2 in hash-ttl.test.ts.
+  'hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'httl', 'hpttl', 'hexpiretime', 'hpexpiretime', 'hpersist', 'hgetex', 'hsetex', 'hgetdel',
+]);
 
 const { redoubtRaw: ours, redisRaw: redisRaw } = useServerPair({ raw: true });
 const valkey = useValkey();

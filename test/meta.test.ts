@@ -49,6 +49,11 @@ const REDOUBT_ONLY: Record<string, string> = {
   'client|setinfo': 'Redis 7.2 addition that clients (node-redis 5+, ioredis 6) send on connect; harmless to offer',
   'client|no-touch': 'Redis 7.2 addition: lets monitoring tools read without changing idle times',
   waitaof: 'Redis 7.2 addition: a client can wait until its writes are fsynced to the AOF',
+  ...Object.fromEntries(
+    ['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'httl', 'hpttl', 'hexpiretime', 'hpexpiretime', 'hpersist', 'hgetex', 'hsetex', 'hgetdel'].map(
+      (n) => [n, 'Redis 7.4/8.0 hash-field expiration: COMMAND INFO compared with Redis 8.0.2 in hash-ttl.test.ts, replies in corpus/hash-ttl.redis'],
+    ),
+  ),
 };
 
 /**
