@@ -17,6 +17,13 @@ import { splitArgs } from '../src/protocol/resp-parser.js';
 import { crc64, crc64Bytes } from '../src/persistence/rdb/crc64.js';
 
 const missing = redis8Missing();
+
+/** A command line in redis-cli quoting, as argv. */
+function words(line: string): string[] {
+  const argv = splitArgs(line);
+  if (argv === null) throw new Error(`cannot split ${line}`);
+  return argv;
+}
 const debug = ['--enable-debug-command', 'yes'];
 
 /** A payload from a type byte and body, with an RDB version and the CRC64 (as DUMP makes them). */
@@ -111,7 +118,8 @@ DEBUG SET-ACTIVE-EXPIRE 1
     for (const c of parseCorpus('hash-ttl.test.ts', text)) {
       for (const resp of c.resp) {
         test(`${c.title} [RESP${resp}]`, async () => {
-          const clients = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
+          const [theirs, ours] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(redoubt.port)]);
+          const clients = [theirs, ours];
           try {
             for (const cl of clients) {
               await cl.call('FLUSHALL');
@@ -122,7 +130,7 @@ DEBUG SET-ACTIVE-EXPIRE 1
                 await sleep(step.ms);
                 continue;
               }
-              const [expected, actual] = [await clients[0]!.call(...step.argv), await clients[1]!.call(...step.argv)];
+              const [expected, actual] = [await theirs.call(...step.argv), await ours.call(...step.argv)];
               assert.equal(JSON.stringify(actual), JSON.stringify(expected), `line ${step.line}: ${step.text}`);
             }
           } finally {
@@ -140,7 +148,7 @@ DEBUG SET-ACTIVE-EXPIRE 1
     async function drain(sub: RawClient, log: Log): Promise<void> {
       send(sub, 'PING', 'sync');
       for (;;) {
-        const r = (await sub.read())!.toString('latin1');
+        const r = (await sub.read())?.toString('latin1') ?? '<closed>';
         if (!isMessage(r)) return;
         log(0, r);
       }
@@ -149,16 +157,17 @@ DEBUG SET-ACTIVE-EXPIRE 1
     function script(text: string) {
       const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
       return async ([sub, cli]: RawClient[], log: Log): Promise<void> => {
-        await cli!.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+        if (sub === undefined || cli === undefined) throw new Error('two clients expected');
+        await cli.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
         try {
-          log(0, await sub!.call('PSUBSCRIBE', '__keyevent@*__:*'));
+          log(0, await sub.call('PSUBSCRIBE', '__keyevent@*__:*'));
           for (const line of lines) {
             if (line.startsWith('@sleep ')) await sleep(Number(line.slice(7)));
-            else log(1, await cli!.call(...splitArgs(line)!));
-            await drain(sub!, log);
+            else log(1, await cli.call(...words(line)));
+            await drain(sub, log);
           }
         } finally {
-          await cli!.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+          await cli.call('CONFIG', 'SET', 'notify-keyspace-events', '');
         }
       };
     }
@@ -273,7 +282,7 @@ DEBUG SET-ACTIVE-EXPIRE 1
         const c = await RawClient.connect(server.port);
         for (const line of script) {
           if (line.startsWith('@sleep ')) await sleep(Number(line.slice(7)));
-          else await c.call(...splitArgs(line)!);
+          else await c.call(...words(line));
         }
         c.close();
       }

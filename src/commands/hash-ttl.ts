@@ -422,7 +422,7 @@ function parseSetex(c: Client, argv: readonly string[]): SetexArgs | null {
       return null;
     }
   }
-  // Options used up every argument before a FIELDS (Redis asserts here): the call is malformed.
+  // Unreachable with the arity of -6 (options take at most three arguments); Redis asserts here.
   c.reply.error(E.wrongArity('hsetex'));
   return null;
 }
