@@ -104,6 +104,15 @@ HSETEX h8 FXX FIELDS 1 a 1
 HGETALL h8
 DEBUG SET-ACTIVE-EXPIRE 1
 
+### DEBUG DIGEST marks fields with a TTL
+HSET h a 1 b 2
+DEBUG DIGEST-VALUE h
+HEXPIREAT h 4102444800 FIELDS 1 a
+DEBUG DIGEST-VALUE h
+DEBUG DIGEST
+HPERSIST h FIELDS 1 a
+DEBUG DIGEST-VALUE h
+
 ### hrandfield drops every expired field first
 DEBUG SET-ACTIVE-EXPIRE 0
 HSET h a 1 b 2 c 3
@@ -433,6 +442,62 @@ describe('hash-field expiration on a real clock', () => {
       await s.stop();
     }
   });
+
+  test('fields keep expiring after RENAME, COPY, MOVE and RESTORE put the hash under another key', async () => {
+    const s = await startRedoubt([]);
+    const c = await RawClient.connect(s.port);
+    try {
+      for (const k of ['r', 'c', 'm', 'd']) {
+        await c.call('HSET', k, 'a', '1', 'b', '2');
+        await c.call('HPEXPIRE', k, '300', 'FIELDS', '1', 'a');
+      }
+      await c.call('RENAME', 'r', 'r2');
+      await c.call('COPY', 'c', 'c2');
+      await c.call('MOVE', 'm', '1');
+      const dumped = await c.call('DUMP', 'd');
+      await c.call('RESTORE', 'd2', '0', dumped.slice(dumped.indexOf('\r\n') + 2, -2));
+      await sleep(900);
+      for (const k of ['r2', 'c', 'c2', 'd', 'd2']) assert.equal(await c.call('HGETALL', k), '*2\r\n$1\r\nb\r\n$1\r\n2\r\n', k);
+      await c.call('SELECT', '1');
+      assert.equal(await c.call('HGETALL', 'm'), '*2\r\n$1\r\nb\r\n$1\r\n2\r\n');
+      // Nothing read them: the active cycle removed a from all six.
+      assert.match(await c.call('INFO', 'stats'), /\r\nexpired_subkeys:6\r\n/);
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  });
+
+  for (const preamble of ['yes', 'no']) {
+    test(`field TTLs survive an AOF rewrite and a restart (aof-use-rdb-preamble ${preamble})`, async () => {
+      const dir = scratchDir('hfe-aof');
+      const args = ['--dir', dir, '--appendonly', 'yes', '--aof-use-rdb-preamble', preamble];
+      const s = await startRedoubt(args);
+      const c = await RawClient.connect(s.port);
+      const fields: string[] = [];
+      for (let i = 0; i < 6000; i++) fields.push(`f${i}`, `v${i}`);
+      await c.call('HSET', 'small', 'a', '1', 'b', '2');
+      await c.call('HPEXPIREAT', 'small', '4102444800000', 'FIELDS', '1', 'b');
+      await c.call('HSET', 'big', ...fields);
+      await c.call('HPEXPIREAT', 'big', '4102444800001', 'FIELDS', '2', 'f1', 'f5999');
+      await c.call('BGREWRITEAOF');
+      for (let i = 0; i < 100 && /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await c.call('INFO', 'persistence')); i++) await sleep(50);
+      await c.call('HPEXPIREAT', 'small', '4102444800002', 'FIELDS', '1', 'a');
+      c.close();
+      await s.stop();
+      const again = await startRedoubt(args);
+      const d = await RawClient.connect(again.port);
+      try {
+        for (let i = 0; i < 100 && /loading:1/.test(await d.call('INFO', 'persistence')); i++) await sleep(50);
+        assert.equal(await d.call('HPEXPIRETIME', 'small', 'FIELDS', '2', 'a', 'b'), '*2\r\n:4102444800002\r\n:4102444800000\r\n');
+        assert.equal(await d.call('HPEXPIRETIME', 'big', 'FIELDS', '3', 'f1', 'f5999', 'f2'), '*3\r\n:4102444800001\r\n:4102444800001\r\n:-1\r\n');
+        assert.equal(await d.call('HLEN', 'big'), ':6000\r\n');
+      } finally {
+        d.close();
+        await again.stop();
+      }
+    });
+  }
 
   test('a client caching a hash hears of it when a field expires', async () => {
     const s = await startRedoubt([]);

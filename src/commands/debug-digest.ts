@@ -67,6 +67,8 @@ function objectDigest(digest: Digest, v: Value, hasExpire: boolean): void {
       const e = Buffer.alloc(20);
       mixDigest(e, field);
       mixDigest(e, value);
+      // A field with a TTL, as Redis 8's xorObjectDigest marks it.
+      if (v.ttls !== null && v.ttls.has(field)) xorDigest(e, '!!hexpire!!');
       xorDigest(digest, e);
     }
   } else {
