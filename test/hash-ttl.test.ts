@@ -15,6 +15,8 @@ import { sameOnBoth, send, sleep, type Log } from './helpers/scenario.js';
 import { incrCommands, scratchDir } from './helpers/aof.js';
 import { splitArgs } from '../src/protocol/resp-parser.js';
 import { crc64, crc64Bytes } from '../src/persistence/rdb/crc64.js';
+import { loadDumpPayload } from '../src/persistence/rdb/dump-payload.js';
+import { DEFAULT_LOAD_OPTIONS } from '../src/persistence/rdb/value.js';
 
 const missing = redis8Missing();
 
@@ -607,6 +609,31 @@ describe('hostile input for hash-field expiration', () => {
       c.close();
       await s.stop();
     }
+  });
+
+  test('mutated field-TTL payloads load or are refused as bad data, never anything else', () => {
+    const seeds = [
+      body,
+      metadata(4102444800000n, [[0, 'a', '1'], [1, 'b', '2'], [70, 'c', '3']]),
+      listpackEx(['a', '1', '0', 'b', '2', '4102444800000']),
+    ];
+    let refused = 0;
+    let loaded = 0;
+    let state = 12345;
+    const rand = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const seed = seeds[i % seeds.length] ?? body;
+      const bytes = Buffer.from(seed);
+      for (let j = 0, n = 1 + rand(3); j < n; j++) bytes[rand(bytes.length)] = rand(256);
+      const cut = rand(4) === 0 ? bytes.subarray(0, rand(bytes.length)) : bytes;
+      const v = loadDumpPayload(payload(cut), { ...DEFAULT_LOAD_OPTIONS, hashMaxListpackEntries: 128 });
+      if (v === null) refused++;
+      else loaded++;
+    }
+    assert.ok(refused > 500 && loaded > 50, `${refused} refused, ${loaded} loaded`);
   });
 
   test('an RDB file with a garbage field-TTL hash is refused with a message, not a crash', async () => {
