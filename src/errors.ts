@@ -164,7 +164,6 @@ export const HSETEX_MISSING_EXPIRE = 'ERR missing expire time';
 export const HSETEX_ONE_CONDITION = 'ERR Only one of FXX or FNX arguments can be specified';
 export const HSETEX_ONE_EXPIRATION = 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified';
 export const unknownArgument = (arg: string): string => sanitize(`ERR unknown argument: ${arg}`);
-export const NOVALUES_HSCAN_ONLY = 'ERR NOVALUES option can only be used in HSCAN';
 export const NAN_OR_INFINITY = 'ERR value is NaN or Infinity';
 export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
 /** Redis 7.0's wording ("must between") for a count outside ±LONG_MAX. */

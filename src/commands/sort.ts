@@ -54,7 +54,13 @@ function lookupByPattern(db: Database, pattern: string, subst: string): string |
   const k = pattern.slice(0, star) + subst + pattern.slice(star + 1, keyEnd);
   const v = db.getRead(k);
   if (v === undefined) return null;
-  if (field !== null) return typeof v !== 'string' && v.type === 'hash' ? v.get(field) ?? null : null;
+  if (field !== null) {
+    if (typeof v === 'string' || v.type !== 'hash') return null;
+    // A field past its time reads as missing (Redis 8 also removes it here; Redoubt leaves that
+    // to the hash commands and the active cycle).
+    if (v.ttls !== null && v.isExpired(field, db.clock.now())) return null;
+    return v.get(field) ?? null;
+  }
   return typeof v === 'string' ? v : null;
 }
 
