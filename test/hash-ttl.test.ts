@@ -17,6 +17,7 @@ import { splitArgs } from '../src/protocol/resp-parser.js';
 import { crc64, crc64Bytes } from '../src/persistence/rdb/crc64.js';
 import { loadDumpPayload } from '../src/persistence/rdb/dump-payload.js';
 import { DEFAULT_LOAD_OPTIONS } from '../src/persistence/rdb/value.js';
+import { HashValue } from '../src/store/hash.js';
 
 const missing = redis8Missing();
 
@@ -584,6 +585,43 @@ describe('hash-field expiration on a real clock', () => {
       c.close();
       await s.stop();
     }
+  });
+});
+
+describe('the soonest-expiry heap of a hash', () => {
+  test('agrees with a walk over every field through churn, and stays bounded', () => {
+    const h = new HashValue(new Map(), 'hashtable');
+    h.enableTtls();
+    const limits = { maxEntries: 0, maxValue: 64 };
+    let state = 1;
+    const rand = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % n;
+    };
+    for (let i = 0; i < 20000; i++) {
+      const f = `f${rand(200)}`;
+      const op = rand(10);
+      if (op < 5) {
+        if (!h.has(f)) h.set(f, 'v', limits);
+        h.setTtl(f, 1000 + rand(100000));
+      } else if (op < 7) h.persist(f);
+      else if (op < 8) h.delete(f);
+      else h.set(f, 'w', limits, rand(2) === 0);
+      if (i % 97 === 0) {
+        let min: number | undefined;
+        for (const at of h.ttls?.values() ?? []) if (min === undefined || at < min) min = at;
+        assert.equal(h.minTtl(), min, `step ${i}`);
+      }
+      if (i % 1000 === 999) {
+        // Expire everything below a moving line: exactly the fields a walk finds, soonest first.
+        const now = 1000 + rand(100000);
+        const walk = [...(h.ttls ?? new Map<string, number>())].filter(([, at]) => at < now).sort((a, b) => a[1] - b[1]).map(([f]) => f);
+        const got = h.expiredFields(now, Infinity);
+        assert.deepEqual([...got].sort(), [...walk].sort(), `expired at step ${i}`);
+        for (const f of got) h.delete(f);
+      }
+    }
+    assert.ok(h.heapSize() <= 2 * (h.ttls?.size ?? 0) + 64, `heap of ${h.heapSize()} for ${h.ttls?.size ?? 0} TTLs`);
   });
 });
 

@@ -22,6 +22,12 @@ export class HashValue {
   fields: Map<string, string>;
   /** Absolute expiry (ms) of the fields that have one; null while no field ever had one. */
   ttls: Map<string, number> | null = null;
+  /**
+   * The same expiries in a min-heap, so that the soonest and the expired ones cost O(log n) and
+   * not a walk over every field (Redis keeps them in its ebuckets). An entry whose field has
+   * another expiry now, or none, is stale and dropped when met.
+   */
+  private soonest: ExpiryHeap | null = null;
   private enc: HashEncoding;
   /** The fields as an array, for random picks; dropped when a field is added or removed. */
   private fieldList: string[] | null = null;
@@ -42,7 +48,7 @@ export class HashValue {
   /** A deep copy with the same encoding and field TTLs (Redis's hashTypeDup keeps both). */
   copy(): HashValue {
     const h = new HashValue(new Map(this.fields), this.enc);
-    if (this.ttls !== null) h.ttls = new Map(this.ttls);
+    if (this.ttls !== null) h.loadTtls(new Map(this.ttls));
     return h;
   }
 
@@ -106,8 +112,25 @@ export class HashValue {
   /** Gives an existing field the absolute expiry `at` (enableTtls first). */
   setTtl(field: string, at: number): void {
     const ttls = this.ttls ?? (this.ttls = new Map());
-    ttls.set(field, at);
+    if (ttls.get(field) !== at) {
+      ttls.set(field, at);
+      const heap = this.soonest ?? (this.soonest = new ExpiryHeap());
+      heap.push(at, field);
+      // Stale entries (changed TTLs) are bounded: past twice the live ones, start again.
+      if (heap.size > 2 * ttls.size + 64) this.soonest = ExpiryHeap.of(ttls);
+    }
     if (this.enc === 'listpackex') this.place(field, at);
+  }
+
+  /** Entries in the soonest-expiry heap, stale ones included (for tests of its bound). */
+  heapSize(): number {
+    return this.soonest?.size ?? 0;
+  }
+
+  /** Takes `ttls` (field → expiry) as the fields' TTLs, as a loaded value brings them. */
+  loadTtls(ttls: Map<string, number>): void {
+    this.ttls = ttls;
+    this.soonest = ExpiryHeap.of(ttls);
   }
 
   /** Removes the field's TTL; true when it had one. A listpackex field moves to the end. */
@@ -126,10 +149,10 @@ export class HashValue {
 
   /** The soonest field expiry, or undefined when no field has a TTL. */
   minTtl(): number | undefined {
-    if (this.ttls === null) return undefined;
-    let min: number | undefined;
-    for (const at of this.ttls.values()) if (min === undefined || at < min) min = at;
-    return min;
+    const ttls = this.ttls;
+    const heap = this.soonest;
+    if (ttls === null || heap === null) return undefined;
+    return heap.top(ttls)?.at;
   }
 
   /** How many fields have expired at `now` (they are still stored until removed). */
@@ -154,11 +177,18 @@ export class HashValue {
       }
       return lead;
     }
-    const out: [string, number][] = [];
-    for (const [f, at] of ttls) if (at < now) out.push([f, at]);
-    out.sort((a, b) => a[1] - b[1]);
-    if (out.length > max) out.length = max;
-    return out.map((e) => e[0]);
+    // Soonest first, from the heap: only the expired entries are touched.
+    const heap = this.soonest;
+    const out: string[] = [];
+    if (heap === null) return out;
+    const taken = new Set<string>();
+    for (let e = heap.top(ttls); e !== undefined && e.at < now && out.length < max; e = heap.top(ttls)) {
+      heap.pop();
+      if (taken.has(e.field)) continue;
+      taken.add(e.field);
+      out.push(e.field);
+    }
+    return out;
   }
 
   /**
@@ -199,5 +229,76 @@ export class HashValue {
     const field = all[Math.floor(Math.random() * all.length)];
     if (field === undefined) throw new RangeError('a random field of an empty hash');
     return field;
+  }
+}
+
+/** A binary min-heap of (expiry, field) entries; entries that no longer match `ttls` are stale. */
+class ExpiryHeap {
+  private readonly ats: number[] = [];
+  private readonly fields: string[] = [];
+
+  static of(ttls: ReadonlyMap<string, number>): ExpiryHeap {
+    const h = new ExpiryHeap();
+    for (const [f, at] of ttls) h.push(at, f);
+    return h;
+  }
+
+  get size(): number {
+    return this.ats.length;
+  }
+
+  push(at: number, field: string): void {
+    const ats = this.ats;
+    const fields = this.fields;
+    let i = ats.length;
+    ats.push(at);
+    fields.push(field);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pa = ats[parent] ?? 0;
+      if (pa <= at) break;
+      ats[i] = pa;
+      fields[i] = fields[parent] ?? '';
+      i = parent;
+    }
+    ats[i] = at;
+    fields[i] = field;
+  }
+
+  /** The soonest live entry (stale ones on top are dropped first), or undefined. */
+  top(ttls: ReadonlyMap<string, number>): { at: number; field: string } | undefined {
+    for (;;) {
+      const at = this.ats[0];
+      const field = this.fields[0];
+      if (at === undefined || field === undefined) return undefined;
+      if (ttls.get(field) === at) return { at, field };
+      this.pop();
+    }
+  }
+
+  /** Removes the top entry. */
+  pop(): void {
+    const ats = this.ats;
+    const fields = this.fields;
+    const lastAt = ats.pop();
+    const lastField = fields.pop();
+    const n = ats.length;
+    if (n === 0 || lastAt === undefined || lastField === undefined) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const la = ats[l] ?? Infinity;
+      const ra = r < n ? (ats[r] ?? Infinity) : Infinity;
+      const c = ra < la ? r : l;
+      const ca = ra < la ? ra : la;
+      if (ca >= lastAt) break;
+      ats[i] = ca;
+      fields[i] = fields[c] ?? '';
+      i = c;
+    }
+    ats[i] = lastAt;
+    fields[i] = lastField;
   }
 }

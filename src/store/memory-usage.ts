@@ -62,8 +62,8 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
       return OBJECT * 2 + capacity * SLOT + sampled(v.items, n, samples, (e) => stringBytes(e.length));
     }
     case 'hash': {
-      // Field TTLs: a second Map of field → expiry time (a heap number each).
-      const ttls = v.ttls === null ? 0 : MAP_BASE + v.ttls.size * (MAP_ENTRY + HEAP_NUMBER);
+      // Field TTLs: a second Map of field → expiry time (a heap number each) and their min-heap.
+      const ttls = v.ttls === null ? 0 : MAP_BASE + v.ttls.size * (MAP_ENTRY + HEAP_NUMBER + 2 * SLOT);
       return OBJECT + MAP_BASE + ttls + sampled(v.fields, v.size, samples, ([f, x]) => MAP_ENTRY + stringBytes(f.length) + stringBytes(x.length));
     }
     case 'set':

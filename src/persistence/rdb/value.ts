@@ -410,7 +410,7 @@ function hashWithTtls(entries: readonly (readonly [string, string, number])[], o
     const h = new HashValue(fields, table ? 'hashtable' : 'listpackex');
     const ttls = new Map<string, number>();
     for (const [f, , at] of entries) if (at !== 0) ttls.set(f, at);
-    h.ttls = ttls;
+    h.loadTtls(ttls);
     return h;
   }
   const h = new HashValue(new Map(), 'listpackex');
