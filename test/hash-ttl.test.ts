@@ -549,6 +549,32 @@ describe('hash-field expiration on a real clock', () => {
     });
   }
 
+  test('a replica gets the field TTLs, and the HDELs when fields expire on the primary', async () => {
+    const primary = await startRedoubt([]);
+    const replica = await startRedoubt(['--replica-allowed-primaries', `127.0.0.1:${primary.port}`]);
+    const p = await RawClient.connect(primary.port);
+    const r = await RawClient.connect(replica.port);
+    try {
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
+      for (let i = 0; i < 100 && !/master_link_status:up/.test(await r.call('INFO', 'replication')); i++) await sleep(50);
+      await p.call('HSET', 'h', 'a', '1', 'b', '2', 'c', '3');
+      await p.call('HPEXPIRE', 'h', '300', 'FIELDS', '2', 'a', 'b');
+      await p.call('HSETEX', 'h', 'PXAT', '4102444800000', 'FIELDS', '1', 'c', '33');
+      for (let i = 0; i < 100 && (await r.call('HGET', 'h', 'c')) !== '$2\r\n33\r\n'; i++) await sleep(50);
+      assert.equal(await r.call('HPEXPIRETIME', 'h', 'FIELDS', '1', 'c'), '*1\r\n:4102444800000\r\n');
+      assert.match(await r.call('HPTTL', 'h', 'FIELDS', '1', 'a'), /^\*1\r\n:[1-3]\d\d\r\n$/);
+      // The primary's active cycle removes a and b; the replica only follows its HDELs.
+      for (let i = 0; i < 60 && (await r.call('HLEN', 'h')) !== ':1\r\n'; i++) await sleep(50);
+      assert.equal(await r.call('HGETALL', 'h'), '*2\r\n$1\r\nc\r\n$2\r\n33\r\n');
+      assert.match(await r.call('INFO', 'stats'), /\r\nexpired_subkeys:0\r\n/);
+      assert.match(await p.call('INFO', 'stats'), /\r\nexpired_subkeys:2\r\n/);
+    } finally {
+      p.close();
+      r.close();
+      await Promise.all([replica.stop(), primary.stop()]);
+    }
+  });
+
   test('a client caching a hash hears of it when a field expires', async () => {
     const s = await startRedoubt([]);
     const c = await RawClient.connect(s.port);
