@@ -309,3 +309,37 @@ describe('scripts past maxmemory', () => {
     assert.equal(replies['redis']?.[0], '+OK\r\n');
   });
 });
+
+describe('command statistics of calls from scripts', () => {
+  test('a command a script may not run counts as a rejected call of it, as on redis-server', async () => {
+    const steps: string[][] = [
+      ['CONFIG', 'SET', 'maxmemory', '1'],
+      ['EVAL', "return redis.call('set','x','y')", '1', 'x'],
+      ['EVAL', "local t = redis.pcall('set','x','y') return t['err']", '1', 'x'],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+      ['EVAL', "return redis.pcall('get')", '0'],
+      ['EVAL', "return redis.pcall('select', 99)", '0'],
+      ['EVAL', "return redis.pcall('nosuchcommand')", '0'],
+      ['EVAL', "return redis.pcall('config', 'set', 'maxmemory', '0')", '0'],
+    ];
+    const stats = async (port: number): Promise<string> => {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('CONFIG', 'RESETSTAT');
+        for (const argv of steps) await c.call(...argv);
+        const info = await c.call('INFO', 'commandstats');
+        // calls, rejected and failed counts per command; the time spent differs.
+        return [...info.matchAll(/^cmdstat_(\S+):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/gm)]
+          .map((m) => `${m[1]} ${m[2]} ${m[3]} ${m[4]}`)
+          .filter((line) => !line.startsWith('config') && !line.startsWith('info'))
+          .sort()
+          .join('\n');
+      } finally {
+        c.close();
+      }
+    };
+    const expected = await stats(redis.port);
+    assert.match(expected, /^set 0 2 0$/m);
+    assert.equal(await stats(redoubt.port), expected);
+  });
+});

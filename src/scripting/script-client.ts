@@ -79,10 +79,25 @@ export class ScriptClient {
     return user !== undefined && checkCommand(user, cmd, argv).result === ACL_OK;
   }
 
-  /** The command to run, or the error the script gets instead. */
+  /**
+   * The command to run, or the error the script gets instead. A command found but refused counts
+   * as a rejected call of that command, as Redis's scriptCall counts it (ERROR_COMMAND_REJECTED).
+   */
   private admit(c: Client, argv: string[], run: ScriptRun): Command | string {
     const cmd = c.server.commands.resolve(argv);
-    if (!cmd.resolved) return cmd.reason === 'arity' ? E.SCRIPT_WRONG_ARITY : E.SCRIPT_UNKNOWN_COMMAND;
+    if (!cmd.resolved) {
+      if (cmd.reason !== 'arity') return E.SCRIPT_UNKNOWN_COMMAND;
+      cmd.cmd.stats.rejected++;
+      return E.SCRIPT_WRONG_ARITY;
+    }
+    const refusal = this.refusal(c, cmd, argv, run);
+    if (refusal === null) return cmd;
+    cmd.stats.rejected++;
+    return refusal;
+  }
+
+  /** Why a script may not run `cmd` now, or null when it may. */
+  private refusal(c: Client, cmd: Command, argv: string[], run: ScriptRun): string | null {
     if (cmd.isNoScript) return E.SCRIPT_NOT_ALLOWED;
     const denied = aclDenial(c, cmd, argv);
     if (denied !== null) return E.scriptAclFailure(denied.message);
@@ -111,6 +126,6 @@ export class ScriptClient {
         else if (run.slot !== slot) return E.SCRIPT_CROSS_SLOT;
       }
     }
-    return cmd;
+    return null;
   }
 }
