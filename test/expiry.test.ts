@@ -53,6 +53,20 @@ describe('active expiry', () => {
 });
 
 describe('lazy expiry and TTL reporting', () => {
+  test("the server's clock never trails the client's: PTTL after PXAT of the client's now + 10 s is at most 10000", async () => {
+    // Redis reads the wall clock in whole milliseconds for each command, so a deadline the client
+    // computed a moment earlier is never more than 10000 ms away; a clock that trailed the wall
+    // clock by a fraction of a millisecond read 10001 now and then.
+    for (let i = 0; i < 300; i++) {
+      const pttl = await cli.eval("redis.call('SET', KEYS[1], 'v', 'PXAT', ARGV[1]) return redis.call('PTTL', KEYS[1])", 1, 'clock', String(Date.now() + 10000));
+      assert.ok(typeof pttl === 'number' && pttl <= 10000 && pttl > 9000, `PTTL ${String(pttl)} in round ${i}`);
+      const getex = await cli.getex('clock', 'PXAT', Date.now() + 10000);
+      assert.equal(getex, 'v');
+      const after = await cli.pttl('clock');
+      assert.ok(after <= 10000 && after > 9000, `PTTL after GETEX PXAT ${after} in round ${i}`);
+    }
+  });
+
   test('an expired key reads as missing at once', async () => {
     await cli.flushall();
     await cli.set('k', 'v', 'PX', 5);

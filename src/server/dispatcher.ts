@@ -174,7 +174,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   server.errorsSeen = server.stats.errorReplies;
   const start = performance.now();
   const store = server.store;
-  store.clock.tickAt(start);
+  store.clock.tick();
   c.current = cmd;
   // As Redis, TOUCH still touches for a NO-TOUCH client: touching is what it is for.
   store.noTouch = c.noTouch && cmd.spec.name !== 'touch';

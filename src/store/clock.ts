@@ -5,7 +5,7 @@
 export class Clock {
   private cached = Date.now();
   private frozen = false;
-  /** Date.now() - performance.now(): lets one monotonic read serve both timing and the clock. */
+  /** Date.now() - performance.now(): MONITOR's microsecond stamps from the monotonic clock. */
   private offset = Date.now() - performance.now();
 
   /** Milliseconds since the epoch as of the current command. */
@@ -14,10 +14,12 @@ export class Clock {
   }
 
   /**
-   * Every refresh goes through here, from the one monotonic source (offset + performance.now()):
-   * mixing it with Date.now() let the clock step back a millisecond or two between commands, so a
-   * PTTL right after SET EX 3 inside EXEC read 3001. Small backward steps (resync rounding) are
-   * held; a real step back of the wall clock (over a second) is followed.
+   * Every refresh goes through here, from the one source Redis reads too: the wall clock in whole
+   * milliseconds (Date.now()). A time derived from performance.now() and an offset trailed it by
+   * up to a millisecond (the offset is measured in whole milliseconds), so a PTTL right after a
+   * client's PXAT of "its now + 10 s" could read 10001. Small backward steps (a wall-clock
+   * adjustment) are held, so a command never sees time run back; a real step back of over a second
+   * is followed.
    */
   private advance(t: number): number {
     if (t >= this.cached || this.cached - t > 1000) this.cached = t;
@@ -26,15 +28,7 @@ export class Clock {
 
   /** Refreshes the clock unless a transaction or script holds it still. */
   tick(): number {
-    return this.frozen ? this.cached : this.advance(Math.floor(this.offset + performance.now()));
-  }
-
-  /**
-   * tick() for callers that already read performance.now() (the dispatcher times every command):
-   * saves a second clock read on the hot path. resync() keeps it aligned with the wall clock.
-   */
-  tickAt(perfNow: number): number {
-    return this.frozen ? this.cached : this.advance(Math.floor(this.offset + perfNow));
+    return this.frozen ? this.cached : this.advance(Date.now());
   }
 
   /** The wall clock now, in whole microseconds (not the command's cached time): MONITOR's stamps. */
@@ -42,7 +36,7 @@ export class Clock {
     return Math.floor((this.offset + performance.now()) * 1000);
   }
 
-  /** Re-aligns tickAt with the wall clock (called once a second; NTP may step the clock). */
+  /** Re-aligns wallMicros with the wall clock (called once a second; NTP may step the clock). */
   resync(): void {
     this.offset = Date.now() - performance.now();
   }
