@@ -69,6 +69,8 @@ const REDOUBT_INFO_FIELDS = new Set([
   'unauthenticated_clients_memory',
   'unauthenticated_client_disconnections',
   'auth_timeout_disconnections',
+  // Redis 7.4's count of expired hash fields (hash-field expiration).
+  'expired_subkeys',
   // The limit in force and V8's heap (docs/memory.md).
   'maxmemory_effective',
   'maxmemory_effective_human',
