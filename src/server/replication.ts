@@ -116,6 +116,20 @@ export interface ReplicaInfo {
   pending: Buffer[];
 }
 
+/**
+ * A snapshot's bytes, one time slice at a time, until it is done or `gone()` (the replica left, the
+ * server is stopping). rdb-key-save-delay (a test hook, microseconds per key, as Redis's) makes
+ * each slice one key followed by that pause.
+ */
+async function* slices(snapshot: Snapshot, keyDelayUs: number, gone: () => boolean): AsyncGenerator<Buffer> {
+  while (!gone()) {
+    const chunk = keyDelayUs > 0 ? snapshot.step(SLICE_MS, 1) : snapshot.step(SLICE_MS, CHUNK_BYTES);
+    if (chunk === null) return;
+    if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
+    yield chunk;
+  }
+}
+
 /** A client blocked in WAIT. */
 interface Waiter {
   readonly client: Client;
@@ -370,13 +384,7 @@ export class Replication implements PropagationSink {
       log.notice(`Starting BGSAVE for SYNC with target: disk`);
       let size = 0;
       let lastNewline = Date.now();
-      // rdb-key-save-delay (a test hook, microseconds per key, as Redis's): one key per slice, then a pause.
-      const keyDelayUs = server.config.num('rdb-key-save-delay');
-      for (;;) {
-        if (gone()) return;
-        const chunk = keyDelayUs > 0 ? snapshot.step(SLICE_MS, 1) : snapshot.step(SLICE_MS, CHUNK_BYTES);
-        if (chunk === null) break;
-        if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
+      for await (const chunk of slices(snapshot, server.config.num('rdb-key-save-delay'), gone)) {
         await writeChunk(fd, chunk);
         size += chunk.length;
         // Redis sends a newline now and then while the replica waits for the RDB.
@@ -439,12 +447,7 @@ export class Replication implements PropagationSink {
       log.notice('Starting BGSAVE for SYNC with target: replicas sockets');
       info.state = 'send_bulk';
       socket.write(`$EOF:${mark}\r\n`);
-      const keyDelayUs = server.config.num('rdb-key-save-delay');
-      for (;;) {
-        if (gone()) return;
-        const chunk = keyDelayUs > 0 ? snapshot.step(SLICE_MS, 1) : snapshot.step(SLICE_MS, CHUNK_BYTES);
-        if (chunk === null) break;
-        if (keyDelayUs > 0) await sleep(keyDelayUs / 1000);
+      for await (const chunk of slices(snapshot, server.config.num('rdb-key-save-delay'), gone)) {
         if (!socket.write(chunk)) await drained(c);
         else await nextTurn();
       }
