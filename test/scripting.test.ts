@@ -311,7 +311,7 @@ describe('scripts past maxmemory', () => {
 });
 
 describe('command statistics of calls from scripts', () => {
-  test('a command a script may not run counts as a rejected call of it, as on redis-server', async () => {
+  test('a command a script may not run counts as a rejected call of it and as an error reply, as on redis-server', async () => {
     const steps: string[][] = [
       ['CONFIG', 'SET', 'maxmemory', '1'],
       ['EVAL', "return redis.call('set','x','y')", '1', 'x'],
@@ -327,19 +327,21 @@ describe('command statistics of calls from scripts', () => {
       try {
         await c.call('CONFIG', 'RESETSTAT');
         for (const argv of steps) await c.call(...argv);
-        const info = await c.call('INFO', 'commandstats');
-        // calls, rejected and failed counts per command; the time spent differs.
-        return [...info.matchAll(/^cmdstat_(\S+):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/gm)]
+        const info = await c.call('INFO', 'everything');
+        // calls, rejected and failed counts per command (the time spent differs), errorstats and
+        // the total of error replies.
+        const commands = [...info.matchAll(/^cmdstat_(\S+):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/gm)]
           .map((m) => `${m[1]} ${m[2]} ${m[3]} ${m[4]}`)
-          .filter((line) => !line.startsWith('config') && !line.startsWith('info'))
-          .sort()
-          .join('\n');
+          .filter((line) => !line.startsWith('config') && !line.startsWith('info'));
+        const errors = [...info.matchAll(/^(errorstat_\S+|total_error_replies:\d+)/gm)].map((m) => m[1]);
+        return [...commands, ...errors].sort().join('\n');
       } finally {
         c.close();
       }
     };
     const expected = await stats(redis.port);
     assert.match(expected, /^set 0 2 0$/m);
+    assert.match(expected, /^errorstat_OOM:count=2$/m);
     assert.equal(await stats(redoubt.port), expected);
   });
 });

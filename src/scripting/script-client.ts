@@ -24,11 +24,14 @@ export class ScriptClient {
     // As Redis's deny-blocking script client: blocking commands reply at once, wake-ups wait for the script.
     c.inExec = true;
     c.inScript = true;
-    c.reply.onError = (m) => {
-      server.countError(m);
-      this.commandErrors.add(m);
-    };
+    c.reply.onError = (m) => this.commandError(m);
     this.client = c;
+  }
+
+  /** An error reply of the script's client: in errorstats now, and not again if the script fails with it. */
+  private commandError(message: string): void {
+    this.client.server.countError(message);
+    this.commandErrors.add(message);
   }
 
   /** Takes on the caller's database and user for one script; Redis starts every script so. */
@@ -53,8 +56,13 @@ export class ScriptClient {
     const run = this.run;
     c.resp = resp;
     const admitted = run === null ? E.SCRIPT_NOT_ALLOWED : this.admit(c, argv, run);
-    // A refusal is not a command's error reply: Redis counts it only if the script fails with it.
-    if (typeof admitted === 'string') return `-${admitted}\r\n`;
+    // A refusal is an error reply too, counted when it is made, as Redis's scriptCall does; like a
+    // command's own error it is accounted for here, so the script does not fail by it alone.
+    if (typeof admitted === 'string') {
+      this.commandError(admitted);
+      c.server.errorsSeen = c.server.stats.errorReplies;
+      return `-${admitted}\r\n`;
+    }
     // Admitted is enough, whatever the command then answers: SCRIPT KILL can no longer undo it.
     if (admitted.isWrite && run !== null) run.wrote = true;
     call(c, admitted, argv);
