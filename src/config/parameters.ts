@@ -353,8 +353,10 @@ const table = [
   int('tracking-table-max-keys', 0n, LONG_MAX, 1000000, { unsigned: true }),
 
   // --- Redoubt additions ---
-  // The local syslog socket syslog-enabled writes to (Redis's syslog(3) always uses /dev/log).
-  str('syslog-socket', '/dev/log', IMMUTABLE),
+  // The local syslog socket syslog-enabled writes to (Redis's syslog(3) always uses /dev/log). Fixed
+  // at start as Redis's syslog directives, and out of `CONFIG GET *` (it answers to its own name):
+  // tools that set every listed parameter back (Redis's CONFIG sanity test) know only Redis's.
+  str('syslog-socket', '/dev/log', { immutable: true, hidden: true }),
   // The server log's format: Redis's lines, or one JSON object per line (fields as the audit log's).
   enm('log-format', ['redis', 'json'], 'redis'),
   // --- Redoubt security additions ---
