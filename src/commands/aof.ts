@@ -7,6 +7,7 @@ import { arg, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { aofDocs } from './docs/aof.js';
 import type { Client } from '../server/client.js';
+import { msTimeoutArg } from '../server/blocking.js';
 
 function bgrewriteaof(c: Client): void {
   const aof = c.server.aof;
@@ -43,15 +44,8 @@ function waitaof(c: Client, argv: string[]): void {
     c.reply.error(E.COUNT_POSITIVE);
     return;
   }
-  const timeout = parseInteger(arg(argv, 3));
-  if (timeout === null) {
-    c.reply.error(E.TIMEOUT_NOT_INTEGER);
-    return;
-  }
-  if (timeout < 0) {
-    c.reply.error(E.TIMEOUT_NEGATIVE);
-    return;
-  }
+  const timeout = msTimeoutArg(c, arg(argv, 3));
+  if (timeout === null) return;
   const server = c.server;
   const aof = server.aof;
   if (numlocal !== 0 && !aof.on) {

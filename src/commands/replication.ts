@@ -10,6 +10,7 @@ import { arg, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { replicationDocs } from './docs/replication.js';
 import type { Client } from '../server/client.js';
+import { msTimeoutArg } from '../server/blocking.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 
 function sync(c: Client, argv: string[]): void {
@@ -34,15 +35,8 @@ function wait(c: Client, argv: string[]): void {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
-  const timeout = parseInteger(arg(argv, 2));
-  if (timeout === null) {
-    c.reply.error(E.TIMEOUT_NOT_INTEGER);
-    return;
-  }
-  if (timeout < 0) {
-    c.reply.error(E.TIMEOUT_NEGATIVE);
-    return;
-  }
+  const timeout = msTimeoutArg(c, arg(argv, 2));
+  if (timeout === null) return;
   c.server.replication.wait(c, numreplicas, timeout);
 }
 

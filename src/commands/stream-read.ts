@@ -7,6 +7,7 @@ import { arg, is } from '../protocol/args.js';
 import { keyAfter, withDocs, type CommandSpec, type KeySpec } from './spec.js';
 import { streamReadDocs } from './docs/stream-read.js';
 import type { Client } from '../server/client.js';
+import { msTimeoutArg } from '../server/blocking.js';
 import type { Database } from '../store/database.js';
 import { notify, NOTIFY_STREAM } from '../server/notify.js';
 import { MAX_ID, MIN_ID, compareIds, nextId, prevId, rangeEntries, u64, type ConsumerGroup, type StreamEntry, type StreamId } from '../store/stream.js';
@@ -43,12 +44,8 @@ function parseRead(c: Client, argv: string[], readGroup: boolean): ReadArgs | nu
         return null;
       }
       i++;
-      const t = longArg(c, next, E.TIMEOUT_NOT_INTEGER);
+      const t = msTimeoutArg(c, next);
       if (t === null) return null;
-      if (t < 0) {
-        c.reply.error(E.TIMEOUT_NEGATIVE);
-        return null;
-      }
       timeout = t;
     } else if (is(o, 'count') && next !== undefined) {
       i++;

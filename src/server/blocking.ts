@@ -8,6 +8,7 @@ import type { Database, KeyspaceEvents } from '../store/database.js';
 import type { Command } from '../commands/registry.js';
 import * as E from '../errors.js';
 import { ceilTimes, parseLongDouble } from '../protocol/number-format.js';
+import { parseInteger } from '../protocol/args.js';
 import { INT64_MAX } from '../int64.js';
 import { trackLatency } from './latency-histogram.js';
 import { aclDenial } from '../security/acl/gate.js';
@@ -260,6 +261,18 @@ export function blockTimeoutArg(c: Client, arg: string): number | null {
     return null;
   }
   return t;
+}
+
+/**
+ * A timeout in whole milliseconds (WAIT, WAITAOF, XREAD/XREADGROUP BLOCK), as Redis's
+ * getTimeoutFromObjectOrReply in UNIT_MILLISECONDS; null after replying with the error.
+ */
+export function msTimeoutArg(c: Client, arg: string): number | null {
+  const ms = parseInteger(arg);
+  if (ms === null) c.reply.error(E.TIMEOUT_NOT_INTEGER);
+  else if (ms < 0) c.reply.error(E.TIMEOUT_NEGATIVE);
+  else return ms;
+  return null;
 }
 
 /**
