@@ -348,6 +348,8 @@ export const XREAD_PLUS_EMPTY = 'ERR the stream last element ID is 0-0';
 export const XREAD_GREATER_ID = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
 export const xreadgroupNoGroup = (key: string, group: string): string =>
   sanitize(`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`);
+export const XREADGROUP_KEY_GONE = 'UNBLOCKED the stream key no longer exists';
+export const XREADGROUP_GROUP_GONE = 'NOGROUP the consumer group this client was blocked on no longer exists';
 export const XGROUP_KEY_REQUIRED =
   'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
 export const xgroupNoGroup = (group: string, key: string): string => sanitize(`NOGROUP No such consumer group '${group}' for key name '${key}'`);

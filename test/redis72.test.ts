@@ -97,7 +97,10 @@ for (const resp of [2, 3] as const) {
   });
 }
 
-/** A blocked BLPOP whose user loses the right meanwhile, and a group reader whose key goes. */
+/**
+ * A blocked BLPOP whose user loses the right meanwhile. (A blocked group reader whose key goes
+ * keeps Redis 7.0's reply: stream.test.ts compares it with redis-server 7.0.)
+ */
 async function unblocked(server: RunningServer, resp: 2 | 3): Promise<string[]> {
   const [admin, u] = await Promise.all([RawClient.connect(server.port), RawClient.connect(server.port)]);
   const read = async (): Promise<string> => (await u.read())?.toString('latin1') ?? '<closed>';
@@ -111,11 +114,6 @@ async function unblocked(server: RunningServer, resp: 2 | 3): Promise<string[]> 
     await admin.call('RPUSH', 'bl', 'x');
     out.push(await read());
     out.push(await admin.call('LLEN', 'bl'));
-    await admin.call('XGROUP', 'CREATE', 'st', 'g', '$', 'MKSTREAM');
-    u.write(RawClient.encode(['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'st', '>']));
-    await admin.call('CLIENT', 'LIST');
-    await admin.call('DEL', 'st');
-    out.push(await read());
     const stats = (await admin.call('INFO', 'commandstats')).split('\r\n').filter((l) => l.startsWith('cmdstat_blpop:'));
     out.push(...stats.map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')));
     await admin.call('ACL', 'DELUSER', 'bu');
@@ -130,13 +128,12 @@ async function unblocked(server: RunningServer, resp: 2 | 3): Promise<string[]> 
 
 for (const resp of [2, 3] as const) {
   describe(`Redis 7.2 checks a blocked command again when it is served [RESP${resp}]`, () => {
-    test('NOPERM for rights taken away while blocked; NOGROUP for a stream key deleted meanwhile', async () => {
+    test('NOPERM for rights taken away while blocked', async () => {
       const ours = await unblocked(redoubt, resp);
       assert.deepEqual(ours, await unblocked(valkey, resp));
-      assert.equal(ours[4], 'cmdstat_blpop:calls=0,rejected_calls=1,failed_calls=0');
+      assert.equal(ours[3], 'cmdstat_blpop:calls=0,rejected_calls=1,failed_calls=0');
       assert.equal(ours[1], "-NOPERM User bu has no permissions to run the 'blpop' command\r\n");
       assert.equal(ours[2], ':1\r\n', 'the refused BLPOP took nothing');
-      assert.equal(ours[3], "-NOGROUP No such key 'st' or consumer group 'g' in XREADGROUP with GROUP option\r\n");
     });
   });
 }

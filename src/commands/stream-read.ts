@@ -272,7 +272,8 @@ function block(c: Client, args: ReadArgs): void {
 
 /**
  * Serves `w` from the stream under `k` if it has something for it; true once a reply is written.
- * A group reader whose key or group is gone gets NOGROUP, as Redis 7.2 answers it.
+ * A group reader whose key or group is gone (or whose key holds another type now) gets an error,
+ * as Redis 7.0 answers it.
  */
 function serveWait(w: StreamWait, k: string): boolean {
   const c = w.client;
@@ -281,15 +282,15 @@ function serveWait(w: StreamWait, k: string): boolean {
   let gt = w.after.get(k);
   let g: ConsumerGroup | undefined;
   if (w.group !== null) {
-    // Redis 7.2 runs the command again, which finds another type, no key or no group (7.0 had
-    // its own texts).
-    if (v !== undefined && s === null) {
-      c.reply.error(E.WRONGTYPE);
+    // Redis 7.0's own replies (7.2 runs the command again and answers NOGROUP or WRONGTYPE: a
+    // different error code, which a 7.0 client may test; docs/compatibility.md).
+    if (s === null) {
+      c.reply.error(E.XREADGROUP_KEY_GONE);
       return true;
     }
-    g = s?.groups.get(w.group.name);
-    if (s === null || g === undefined) {
-      c.reply.error(E.xreadgroupNoGroup(k, w.group.name));
+    g = s.groups.get(w.group.name);
+    if (g === undefined) {
+      c.reply.error(E.XREADGROUP_GROUP_GONE);
       return true;
     }
     gt = g.lastId;
