@@ -2,6 +2,7 @@
 # Installs the reference servers the differential and interoperability tests run against, all from
 # Debian's archive, and nothing else:
 #   - redis-server 7.0 and redis-tools (Debian bookworm): the byte-for-byte reference for what 7.0 has
+#   - redis-sentinel 7.0 (Debian bookworm): the real Sentinel that fails Redoubt over (test/sentinel.test.ts)
 #   - valkey-server 8.0.1 (bookworm-backports): a second real server whose RDB files Redoubt loads
 #   - prometheus-redis-exporter 1.45 (Debian bookworm): a real monitoring client (test/exporter.test.ts)
 #   - with --redis8 DIR: redis-server 8.0.2 built from Debian's source archive (trixie's upstream
@@ -39,7 +40,7 @@ major_of() {
 }
 
 need_redis=yes
-[ "$(major_of redis-server || true)" = 7 ] && command -v redis-cli >/dev/null && need_redis=no
+[ "$(major_of redis-server || true)" = 7 ] && command -v redis-cli >/dev/null && command -v redis-sentinel >/dev/null && need_redis=no
 need_valkey=yes
 command -v valkey-server >/dev/null && need_valkey=no
 need_exporter=yes
@@ -102,7 +103,7 @@ fi
 # Keep the packages' init scripts from starting system servers on the default ports while they
 # install (the standard policy-rc.d mechanism); only our own temporary policy is removed.
 # (/proc/PID/comm holds the first 15 bytes of a name: prometheus-redis-exporter is "prometheus-redi".)
-before=$( (pids_of redis-server; pids_of valkey-server; pids_of prometheus-redi) | sort)
+before=$( (pids_of redis-server; pids_of redis-sentinel; pids_of valkey-server; pids_of prometheus-redi) | sort)
 policy=/usr/sbin/policy-rc.d
 own_policy=no
 if [ ! -e "$policy" ]; then
@@ -113,7 +114,7 @@ trap '[ "$own_policy" = yes ] && as_root rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 as_root apt-get update -qq
 if [ $need_redis = yes ]; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server redis-sentinel redis-tools >/dev/null
 fi
 if [ $need_valkey = yes ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports valkey-server valkey-tools >/dev/null
@@ -122,7 +123,7 @@ if [ $need_exporter = yes ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-redis-exporter >/dev/null
 fi
 # If a package started a server anyway, stop exactly the processes that were not there before.
-for pid in $(comm -13 <(echo "$before") <( (pids_of redis-server; pids_of valkey-server; pids_of prometheus-redi) | sort)); do
+for pid in $(comm -13 <(echo "$before") <( (pids_of redis-server; pids_of redis-sentinel; pids_of valkey-server; pids_of prometheus-redi) | sort)); do
   echo "stopping pid $pid started by the package install"
   as_root kill "$pid" || true
 done
