@@ -38,6 +38,35 @@ async function client(port: number, from?: string): Promise<RawClient> {
   return c;
 }
 
+/** A fake target that does `behave` with each connection; returns its port and a stop function. */
+async function fakeTarget(behave: (s: net.Socket) => void): Promise<{ port: number; stop: () => void }> {
+  const sockets: net.Socket[] = [];
+  const srv = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    behave(s);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
+  return {
+    port,
+    stop: () => {
+      for (const s of sockets) s.destroy();
+      srv.close();
+    },
+  };
+}
+
+/** A target behaviour: +OK to each request of a packet, `ms` after it arrives. */
+const okAfter =
+  (ms: number) =>
+  (s: net.Socket): void => {
+    s.on('data', (d) => {
+      const n = (d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length;
+      setTimeout(() => s.write('+OK\r\n'.repeat(n)), ms);
+    });
+  };
+
 const OK = '+OK\r\n';
 const err = (s: string): string => `-${s}\r\n`;
 
@@ -191,16 +220,7 @@ describe('MIGRATE propagation and atomicity', () => {
 
   test('a write to a key in flight waits for the transfer; reads do not', async () => {
     // A target that answers +OK to each request only after 400 ms.
-    const replies: net.Socket[] = [];
-    const slow = net.createServer((s) => {
-      replies.push(s);
-      s.on('data', (d) => {
-        const n = (d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length;
-        setTimeout(() => s.write('+OK\r\n'.repeat(n)), 400);
-      });
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => slow.listen(port, '127.0.0.1', () => r()));
+    const { port, stop } = await fakeTarget(okAfter(400));
     try {
       const src = await redoubt();
       const m = await client(src.port);
@@ -228,22 +248,12 @@ describe('MIGRATE propagation and atomicity', () => {
       const usec = Number(/^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:(\d+)\r\n/.exec(log)?.[1]);
       assert.ok(usec >= 400_000, `slow log duration ${usec}`);
     } finally {
-      for (const s of replies) s.destroy();
-      slow.close();
+      stop();
     }
   });
 
   test('a key a script changes behind the gate while it travels is kept, and MIGRATE says so', async () => {
-    const sockets: net.Socket[] = [];
-    const slow = net.createServer((s) => {
-      sockets.push(s);
-      s.on('data', (d) => {
-        const n = (d.toString('latin1').match(/\*\d+\r\n\$/g) ?? []).length;
-        setTimeout(() => s.write('+OK\r\n'.repeat(n)), 800);
-      });
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => slow.listen(port, '127.0.0.1', () => r()));
+    const { port, stop } = await fakeTarget(okAfter(800));
     try {
       const src = await redoubt();
       const m = await client(src.port);
@@ -260,8 +270,7 @@ describe('MIGRATE propagation and atomicity', () => {
       assert.equal(await w.call('EXISTS', 'k1'), ':0\r\n');
       assert.equal(await w.call('GET', 'k2'), '$7\r\nchanged\r\n');
     } finally {
-      for (const s of sockets) s.destroy();
-      slow.close();
+      stop();
     }
   });
 
@@ -280,25 +289,6 @@ describe('hostile targets', () => {
   before(async () => {
     src = await redoubt();
   });
-
-  /** A fake target that does `behave` with each connection; returns its port and a stop function. */
-  async function fakeTarget(behave: (s: net.Socket) => void): Promise<{ port: number; stop: () => void }> {
-    const sockets: net.Socket[] = [];
-    const srv = net.createServer((s) => {
-      sockets.push(s);
-      s.on('error', () => {});
-      behave(s);
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
-    return {
-      port,
-      stop: () => {
-        for (const s of sockets) s.destroy();
-        srv.close();
-      },
-    };
-  }
 
   async function migrateAgainst(behave: (s: net.Socket) => void, timeout: string): Promise<{ reply: string; servedMeanwhile: boolean }> {
     const t = await fakeTarget(behave);
