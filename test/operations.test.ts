@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, REDOUBT_MAIN, startRedoubt } from './helpers/servers.js';
 import { DatagramSink } from './helpers/dgram-sink.js';
+import { until as waitUntil } from './helpers/workload-target.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'redoubt-ops-'));
@@ -47,13 +48,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(what: string, cond: () => boolean, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 10000): Promise<void> => waitUntil(what, cond, ms, 25);
 
 /** Runs a command to its exit; resolves with its status and output. */
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; out: string }> {

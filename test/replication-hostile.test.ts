@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { sleep, until as waitUntil } from './helpers/workload-target.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ID = 'a'.repeat(40);
 
 const servers: RunningServer[] = [];
@@ -29,13 +29,7 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = (what: string, check: () => Promise<boolean> | boolean, ms = 15000): Promise<void> => waitUntil(what, check, ms);
 
 /** A valid RDB file holding `k1`..`k3`, saved by the real redis-server. */
 async function validRdb(): Promise<Buffer> {

@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, startValkey, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { until as waitUntil } from './helpers/workload-target.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const servers: RunningServer[] = [];
 const clients: Redis[] = [];
@@ -43,13 +43,7 @@ async function track(p: Promise<RunningServer>): Promise<RunningServer> {
 }
 
 /** Polls `check` until it returns true (or fails with `what` after `ms`). */
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = (what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> => waitUntil(what, check, ms);
 
 function field(info: string, name: string): string {
   const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);

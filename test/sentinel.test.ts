@@ -19,8 +19,7 @@ import { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep, until as waitUntil } from './helpers/workload-target.js';
 
 const servers: RunningServer[] = [];
 const sentinels: Sentinel[] = [];
@@ -50,17 +49,16 @@ function client(port: number): Redis {
 }
 
 /** Polls `check` until it returns true (or fails with `what` after `ms`). */
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+/** until() where a check that throws (a refused connection, a server still loading) is not ready yet. */
+function until(what: string, check: () => Promise<boolean> | boolean, ms = 30000): Promise<void> {
+  const ready = async (): Promise<boolean> => {
     try {
-      if (await check()) return;
+      return await check();
     } catch {
-      // not ready yet (a refused connection, a server still loading)
+      return false;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  };
+  return waitUntil(what, ready, ms, 100);
 }
 
 function field(info: string, name: string): string {

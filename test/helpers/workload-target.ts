@@ -20,3 +20,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000
     await sleep(every);
   }
 }
+
+/** waitFor that fails: throws "timed out waiting for `what`" when `check` never holds within `ms`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms: number, every = 50): Promise<void> {
+  if (!(await waitFor(check, ms, every))) throw new Error(`timed out waiting for ${what}`);
+}
