@@ -239,10 +239,13 @@ describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
     );
     await nr.destroy();
 
-    // What the sentinels logged: the whole failover, no abort.
+    // What the sentinels logged: the whole failover, no abort. The leader logs the other replica's
+    // reconfiguration as done at its next INFO poll of that replica (about a second after it sent
+    // REPLICAOF), and the other sentinels switch on the leader's hello before that: wait for it.
+    const reconfDone = new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${other.port}`);
+    await until('the leader to see the other replica reconfigured', () => reconfDone.test(group3.map((s) => s.output()).join('')), 30000);
     const logs = group3.map((s) => s.output()).join('');
     assert.match(logs, /\+promoted-slave slave 127\.0\.0\.1:\d+/);
-    assert.match(logs, new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${other.port}`));
     assert.match(logs, new RegExp(`\\+switch-master m 127\\.0\\.0\\.1 ${primary.port} 127\\.0\\.0\\.1 ${newPort}`));
     assert.doesNotMatch(logs, /-failover-abort|-ERR/);
     // The promoted replica ran Sentinel's transaction.
