@@ -84,7 +84,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Starts redis-sentinel on a free port with its own config file in a temporary directory. */
-async function startSentinel(primaryPort: number, quorum: number): Promise<Sentinel> {
+async function startSentinel(primaryPort: number, quorum: number, extra: readonly string[] = []): Promise<Sentinel> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redoubt-sentinel-'));
   dirs.push(dir);
@@ -102,6 +102,7 @@ async function startSentinel(primaryPort: number, quorum: number): Promise<Senti
       'sentinel down-after-milliseconds m 3000',
       'sentinel failover-timeout m 10000',
       'sentinel parallel-syncs m 2',
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -286,6 +287,86 @@ describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
 
     t.diagnostic(`${ackedBeforeKill.length} writes acknowledged before the kill, ${acked.length} in all, ${failedWrites.length} refused or failed during the failover, 0 acknowledged writes lost`);
     for (const c of clients) c.disconnect();
+    for (const s of group3) s.process.kill('SIGKILL');
+  });
+});
+
+describe('redis-sentinel 7.0 with the least privileges Redis documents for Sentinel and replicas', () => {
+  // The ACL rules of Redis's Sentinel documentation: the default user is off; Sentinel logs in as a
+  // user with only what it sends, replicas as a user with only PSYNC, REPLCONF and PING.
+  const SENTINEL_RULES = ['allchannels', '+multi', '+slaveof', '+ping', '+exec', '+subscribe', '+config|rewrite', '+role', '+publish', '+info', '+client|setname', '+client|kill', '+script|kill'];
+  const users = [
+    ['--user', 'default', 'off'],
+    ['--user', 'admin', 'on', '>admin-pass', '~*', '&*', '+@all'],
+    ['--user', 'sentinel-user', 'on', '>sentinel-pass', ...SENTINEL_RULES],
+    ['--user', 'replica-user', 'on', '>replica-pass', '+psync', '+replconf', '+ping'],
+  ].flat();
+  const args = [...users, '--masteruser', 'replica-user', '--masterauth', 'replica-pass', '--replica-allowed-primaries', '127.0.0.1'];
+
+  function admin(port: number): Redis {
+    const c = new Redis({ port, host: '127.0.0.1', username: 'admin', password: 'admin-pass', maxRetriesPerRequest: 0 });
+    c.on('error', () => undefined);
+    clients.push(c);
+    return c;
+  }
+
+  test('a kill -9 failover runs to the end with no permission refused', async () => {
+    const primary = await track(startRedoubt(args));
+    const r1 = await track(startRedoubt([...args, '--replicaof', '127.0.0.1', String(primary.port)]));
+    const r2 = await track(startRedoubt([...args, '--replicaof', '127.0.0.1', String(primary.port), '--replica-priority', '90']));
+    const p = admin(primary.port);
+    await until('both replicas online', async () => (await p.info('replication')).match(/state=online/g)?.length === 2);
+    // Without a password nothing is served.
+    await assert.rejects(client(primary.port).get('x'), /NOAUTH/);
+
+    const auth = ['sentinel auth-user m sentinel-user', 'sentinel auth-pass m sentinel-pass'];
+    const group3 = [await startSentinel(primary.port, 2, auth), await startSentinel(primary.port, 2, auth), await startSentinel(primary.port, 2, auth)];
+    const sc = group3.map((s) => client(s.port));
+    await until(
+      'the sentinels to discover the replicas and each other',
+      async () => {
+        for (const s of sc) {
+          const m = (await s.call('SENTINEL', 'MASTER', 'm')) as string[];
+          const at = (k: string): string => m[m.indexOf(k) + 1] ?? '';
+          if (at('num-slaves') !== '2' || at('num-other-sentinels') !== '2') return false;
+        }
+        return true;
+      },
+      40000,
+    );
+    for (let i = 0; i < 100; i++) await p.set(`acl:${i}`, String(i));
+    assert.equal(await p.call('WAIT', '2', '5000'), 2);
+
+    primary.process.kill('SIGKILL');
+    await until(
+      'the failover to finish',
+      async () => {
+        for (const s of sc) {
+          const port = await primaryOf(s);
+          if (port !== r1.port && port !== r2.port) return false;
+        }
+        return true;
+      },
+      40000,
+    );
+    const newPort = await primaryOf(sc[0] as Redis);
+    const other = newPort === r1.port ? r2 : r1;
+    const np = admin(newPort);
+    const op = admin(other.port);
+    assert.equal((await np.info('replication')).match(/^role:(\w+)/m)?.[1], 'master');
+    await until('the other replica to follow the new primary as replica-user', async () => {
+      const info = await op.info('replication');
+      return field(info, 'master_port') === String(newPort) && field(info, 'master_link_status') === 'up';
+    });
+    const reconfDone = new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${other.port}`);
+    await until('the leader to see the other replica reconfigured', () => reconfDone.test(group3.map((s) => s.output()).join('')), 30000);
+
+    const values = await np.mget(Array.from({ length: 100 }, (_, i) => `acl:${i}`));
+    assert.deepEqual(values, Array.from({ length: 100 }, (_, i) => String(i)));
+    const logs = group3.map((s) => s.output()).join('');
+    assert.doesNotMatch(logs, /-failover-abort|NOPERM|NOAUTH|WRONGPASS/);
+    // Nothing Sentinel or a replica sent was refused by the ACL on either server left.
+    for (const c of [np, op]) assert.deepEqual(await c.call('ACL', 'LOG'), []);
     for (const s of group3) s.process.kill('SIGKILL');
   });
 });
