@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import * as E from '../errors.js';
+import { VERSION } from '../version.js';
 import type { Reply } from '../protocol/reply-writer.js';
 import { LUA_WASM_BASE64 } from './lua-wasm.js';
 import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
@@ -187,6 +188,10 @@ export class LuaEngine {
     const version = opts.version ?? DEFAULT_VERSION;
     this.setRedisString('REDIS_VERSION', version);
     this.setRedisNumber('REDIS_VERSION_NUM', versionNum(version));
+    // As Valkey 8 names itself (SERVER_NAME, VALKEY_VERSION) in the same table, also reachable as `server`.
+    this.setRedisString('SERVER_NAME', 'redoubt');
+    this.setRedisString('REDOUBT_VERSION', VERSION);
+    this.setRedisNumber('REDOUBT_VERSION_NUM', versionNum(VERSION));
     this.ex.rd_seal();
   }
 

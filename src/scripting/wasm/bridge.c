@@ -803,6 +803,9 @@ static int init_state(lua_State *l) {
   set_field_num(l, "REPL_SLAVE", 2);
   set_field_num(l, "REPL_REPLICA", 2);
   set_field_num(l, "REPL_ALL", 3);
+  /* Valkey 8's name for the same table: `server.call` is `redis.call`. */
+  lua_pushvalue(l, -1);
+  lua_setglobal(l, "server");
   lua_setglobal(l, "redis");
 
   lua_pushcfunction(l, error_handler);
@@ -1540,7 +1543,7 @@ EXPORT(rd_fn_init) void rd_fn_init(void) {
   lua_setfield(l, -2, "register_function");
   lua_getglobal(l, "redis");
   static const char *const copied[] = {
-    "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", NULL,
+    "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", "SERVER_NAME", NULL,
   };
   for (const char *const *f = copied; *f; f++) {
     lua_getfield(l, -1, *f);
@@ -1548,6 +1551,8 @@ EXPORT(rd_fn_init) void rd_fn_init(void) {
   }
   lua_pop(l, 1);
   fn_set_error_metatable(l);
+  lua_pushvalue(l, -1);
+  lua_setfield(l, -3, "server");
   lua_setfield(l, -2, "redis");
   fn_set_error_metatable(l);
   protect_recursively(l);
