@@ -535,7 +535,7 @@ export const MIGRATE_KEY_CHANGED =
   'ERR A key was modified during MIGRATE: the target has the value it had before, and it was kept on this instance';
 
 // --- replication ---
-export const REPLICA_CHAINS = 'ERR this replica does not serve replicas of its own (replica chains are not supported)';
+export const NOMASTERLINK_SYNC = "NOMASTERLINK Can't SYNC while not connected with my master";
 export const replconfUnknown = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;
 export const replconfFilter = (value: string): string => `ERR Unsupported rdb-filter-only option: ${value}`;
 export const replconfIpTooLong = (): string => 'ERR REPLCONF ip-address provided by replica instance is too long';

@@ -365,8 +365,8 @@ describe('min-replicas-to-write and replica-serve-stale-data', () => {
     assert.match(await sub.call('PSYNC', '?', '-1'), /^-MASTERDOWN /);
     await c.config('SET', 'replica-serve-stale-data', 'yes');
     assert.equal(await c.get('k'), 'v');
-    // No replicas of a replica (yet): a PSYNC to it is refused, not served a chain.
-    assert.equal(await sub.call('PSYNC', '?', '-1'), '-ERR this replica does not serve replicas of its own (replica chains are not supported)\r\n');
+    // A replica serves replicas of its own only while its link is up, as Redis's syncCommand.
+    assert.equal(await sub.call('PSYNC', '?', '-1'), "-NOMASTERLINK Can't SYNC while not connected with my master\r\n");
     sub.close();
     await assert.rejects(c.set('k', 'w'), /READONLY/);
     assert.equal(await c.call('REPLICAOF', 'NO', 'ONE'), 'OK');

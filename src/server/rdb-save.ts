@@ -146,8 +146,12 @@ export class RdbSaver {
       ['redis-bits', '64'],
       ['ctime', String(Math.floor(Date.now() / 1000))],
       ['used-mem', String(mem.heapUsed + mem.external)],
-      ['aof-base', aofBase ? '1' : '0'],
     ];
+    // The replication's place (rdbSaveInfoAuxFields): a replica restarted from this file, or a
+    // replica of its own, resumes the stream from here. An AOF preamble has none, as in Redis.
+    const repl = aofBase ? null : s.replication.saveInfo();
+    if (repl !== null) aux.push(['repl-stream-db', String(repl.streamDb)], ['repl-id', repl.replid], ['repl-offset', String(repl.offset)]);
+    aux.push(['aof-base', aofBase ? '1' : '0']);
     const libraries = only === 'nothing' ? [] : [...s.functions.live.libraries.values()].map((lib) => lib.code);
     return new Snapshot({ dbs: only === 'all' ? s.dbs : [], libraries, aux }, this.fileOptions(), encoder);
   }

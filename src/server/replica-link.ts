@@ -127,6 +127,15 @@ export class ReplicaLink {
   private multiBytes = 0;
   /** slave_read_repl_offset: stream bytes read (applied or not). */
   private readOffset = 0;
+  /** Stream bytes read and not yet passed on to our backlog and replicas, and the offset they start at. */
+  private raw: Buffer[] = [];
+  private proxiedTo = 0;
+  /**
+   * The database the primary's stream is in while no stream client exists (Redis's cached
+   * master's db): kept across a broken link for the partial resync, from the RDB's
+   * repl-stream-db after a full sync; null when we have no history with this primary.
+   */
+  private lastStreamDb: number | null = null;
   lastIo = 0;
   private downSince = Date.now();
   private transfer = { total: -1, read: 0 };
@@ -142,6 +151,11 @@ export class ReplicaLink {
 
   get up(): boolean {
     return this.state === 'connected';
+  }
+
+  /** The database the primary's stream is in (for an RDB's repl-stream-db), null without a history. */
+  streamDb(): number | null {
+    return this.master !== null && this.state === 'connected' ? this.master.db.id : this.lastStreamDb;
   }
 
   /** ROLE's name for the state. */
@@ -167,8 +181,10 @@ export class ReplicaLink {
     this.socket = null;
     this.reader?.fail(new Error(reason ?? 'link closed'));
     this.reader = null;
+    if (this.master !== null && this.state === 'connected') this.lastStreamDb = this.master.db.id;
     this.master = null;
     this.parser = null;
+    this.raw = [];
     this.multi = null;
     this.multiBytes = 0;
     if (this.state !== 'connect') this.state = 'connect';
@@ -279,15 +295,15 @@ export class ReplicaLink {
       const offset = Number(off);
       if (id === undefined || id.length !== 40 || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`Master replied with wrong +FULLRESYNC syntax: '${printable(line)}'`);
       log.notice(`Full resync from master: ${id}:${offset}`);
+      // Whatever we held of a history with this primary is no longer resumable.
+      this.lastStreamDb = null;
       await this.fullSync(reader, id, offset);
       return;
     }
     if (line.startsWith('+CONTINUE')) {
       const id = line.slice('+CONTINUE'.length).trim();
-      if (id !== '' && id.length === 40) {
-        if (id !== repl.replid) log.notice(`Master replication ID changed to ${id}`);
-        repl.switchId(id);
-      }
+      if (id !== '' && id.length === 40 && id !== repl.replid) log.notice(`Master replication ID changed to ${id}`);
+      repl.continued(id.length === 40 ? id : '');
       log.notice('Successful partial resynchronization with master.');
       log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
       auditEvent(this.server, 'replication', { event: 'partial-sync', primary: `${this.host}:${this.port}`, offset: repl.offset });
@@ -349,8 +365,9 @@ export class ReplicaLink {
     // The stream after the payload is read (and held) while the payload is checked and loaded.
     this.startStream(reader.rest(), false);
     log.notice('MASTER <-> REPLICA sync: Verifying the RDB received from the master');
-    await verifyRdb(server, payload);
+    const streamDb = await verifyRdb(server, payload);
     if (this.isStopped()) return;
+    this.repl.attachToNewPrimary();
     log.notice('MASTER <-> REPLICA sync: Flushing old data');
     for (const db of server.dbs) db.clear();
     server.functions.flush();
@@ -358,7 +375,13 @@ export class ReplicaLink {
     await loadRdb(server, payload, { source: `the RDB from the primary ${this.host}:${this.port}`, keepExpired: true });
     this.repl.adoptPrimary(replid, offset);
     this.base = offset;
+    this.proxiedTo = offset;
     this.readOffset = offset + this.fed;
+    // The stream after the payload is in the database the RDB names (a primary's starts with a
+    // SELECT anyway; a replica's, passed on from its own primary, may not).
+    const master = this.master;
+    const db = server.dbs[streamDb];
+    if (master !== null && db !== undefined) master.db = db;
     log.notice('MASTER <-> REPLICA sync: Finished with success');
     auditEvent(server, 'replication', { event: 'full-sync', primary: `${this.host}:${this.port}`, offset, bytes: payload.length });
     if (this.isStopped() || this.socket === null || this.socket.destroyed) {
@@ -385,7 +408,10 @@ export class ReplicaLink {
     const master = new Client(server, null);
     master.kind = 'master';
     master.authenticated = true;
+    master.db = this.server.dbs[this.lastStreamDb ?? 0] ?? master.db;
     this.master = master;
+    this.raw = [];
+    this.proxiedTo = this.repl.offset;
     this.parser = new RespParser({
       maxBulkLen: server.config.num('proto-max-bulk-len'),
       maxQueryBuffer: server.config.num('client-query-buffer-limit'),
@@ -407,6 +433,7 @@ export class ReplicaLink {
     if (parser === null) return;
     this.fed += chunk.length;
     this.readOffset += chunk.length;
+    this.raw.push(chunk);
     parser.feed(chunk);
     if (parser.overflow) {
       this.drop('The stream from the primary passed client-query-buffer-limit; closing the link.');
@@ -428,11 +455,34 @@ export class ReplicaLink {
       this.apply(master, argv, before);
       this.repl.offset = this.base + this.fed - parser.buffered;
     }
+    this.passOn();
     if (parser.error !== null) {
       this.drop(`Protocol error in the stream from the primary (${parser.error}); closing the link.`);
       return;
     }
     parser.release();
+  }
+
+  /** The bytes of the commands applied so far, exactly as received, to our backlog and replicas. */
+  private passOn(): void {
+    let n = this.repl.offset - this.proxiedTo;
+    if (n <= 0) return;
+    this.proxiedTo += n;
+    const out: Buffer[] = [];
+    while (n > 0) {
+      const first = this.raw[0];
+      if (first === undefined) break;
+      if (first.length <= n) {
+        out.push(first);
+        this.raw.shift();
+        n -= first.length;
+      } else {
+        out.push(first.subarray(0, n));
+        this.raw[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+    this.repl.proxy(out.length === 1 && out[0] !== undefined ? out[0] : Buffer.concat(out));
   }
 
   private apply(master: Client, argv: string[], before: number): void {
@@ -524,14 +574,16 @@ export class ReplicaLink {
 
 /**
  * Reads the whole payload as the loader would, without loading it: a damaged or hostile RDB is
- * refused before the data we hold is dropped. Runs in slices, as the loader does.
+ * refused before the data we hold is dropped. Runs in slices, as the loader does. Returns the
+ * database the stream after it starts in (its repl-stream-db, else 0).
  */
-async function verifyRdb(server: Server, buf: Buffer): Promise<void> {
+async function verifyRdb(server: Server, buf: Buffer): Promise<number> {
   const reader = new RdbFileReader(buf, {
     load: rdbLoadOptions(server.config),
     budget: new DecodeBudget(Math.max(0, server.maxmemoryLimit() - server.usedMemory())),
     verifyChecksum: true,
   });
+  let streamDb = 0;
   try {
     reader.header();
     for (;;) {
@@ -539,9 +591,13 @@ async function verifyRdb(server: Server, buf: Buffer): Promise<void> {
       for (let n = 0; ; n++) {
         if ((n & 63) === 63 && performance.now() > end) break;
         const rec = reader.next();
+        if (rec.kind === 'aux' && rec.key.toLowerCase() === 'repl-stream-db') {
+          const db = parseInt(rec.value, 10);
+          if (Number.isInteger(db) && db >= 0 && db < server.dbs.length) streamDb = db;
+        }
         if (rec.kind === 'eof') {
           if (rec.end !== buf.length) throw new RdbFileError(rec.end, `${buf.length - rec.end} bytes of trailing data after the end of the RDB`, 'corrupt');
-          return;
+          return streamDb;
         }
       }
       await nextTurn();

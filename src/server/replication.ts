@@ -173,7 +173,8 @@ export class Replication implements PropagationSink {
 
   /** PropagationSink: the effects of one unit of work, with SELECTs, to the backlog and every replica. */
   feed(ops: readonly PropagatedOp[]): void {
-    if (this.backlog === null) return;
+    // A replica's stream is its primary's, passed on as received (proxy), never its own.
+    if (this.backlog === null || this.link !== null) return;
     let out = '';
     for (const op of ops) {
       if (op.db !== this.selectedDb) {
@@ -185,12 +186,22 @@ export class Replication implements PropagationSink {
     this.append(Buffer.from(out, 'latin1'));
   }
 
+  /**
+   * On a replica: bytes of the primary's stream, exactly as received, that the link has applied
+   * (the offset already counts them), to our backlog and our own replicas (Redis's
+   * replicationFeedStreamFromMasterStream): replicas of a replica get the primary's stream
+   * verbatim, with its replication ID and offsets.
+   */
+  proxy(data: Buffer): void {
+    if (data.length !== 0) this.append(data, false);
+  }
+
   /** Bytes of stream as they are: to the backlog, the online replicas, and those syncing. */
-  private append(data: Buffer): void {
+  private append(data: Buffer, advance = true): void {
     const backlog = this.backlog;
     if (backlog === null) return;
     backlog.append(data);
-    this.offset += data.length;
+    if (advance) this.offset += data.length;
     for (const c of [...this.replicas]) {
       const r = c.replica;
       if (r === null || c.closed) continue;
@@ -311,8 +322,10 @@ export class Replication implements PropagationSink {
   /** PSYNC replid offset, or SYNC (`psync` false): attaches the client as a replica. */
   sync(c: Client, argv: readonly string[], psync: boolean): void {
     if (c.kind === 'replica') return;
-    if (this.link !== null) {
-      c.reply.error(E.REPLICA_CHAINS);
+    const link = this.link;
+    // A replica serves replicas of its own only while its stream flows (Redis's syncCommand).
+    if (link !== null && !link.up) {
+      c.reply.error(E.NOMASTERLINK_SYNC);
       return;
     }
     // Whatever was answered before (pipelined REPLCONFs) goes first; the rest is written here.
@@ -326,7 +339,9 @@ export class Replication implements PropagationSink {
     if (socket === null) return;
     if (psync && this.tryPartial(c, info, argv[1] ?? '', argv[2] ?? '')) return;
     if (psync && (argv[1] ?? '') !== '?') this.stats.syncPartialErr++;
-    this.ensureBacklog();
+    // A replica's backlog (made when its link synced) holds its primary's history: keep its IDs.
+    if (link !== null) this.ensureBacklogKeepingIds();
+    else this.ensureBacklog();
     this.stats.syncFull++;
     if (psync) socket.write(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     this.server.log.notice(`Replica ${this.describe(c)} asks for synchronization`);
@@ -518,9 +533,10 @@ export class Replication implements PropagationSink {
       const size = server.config.num('repl-backlog-size');
       if (size !== backlog.size) this.backlog = backlog.resized(size);
     }
-    if (this.replicas.size !== 0 && this.link === null) {
+    if (this.replicas.size !== 0) {
+      // A replica's replicas get its primary's PINGs, passed on with the rest of the stream.
       const period = server.config.num('repl-ping-replica-period');
-      if (this.cronLoops % period === 0 && server.pause.type === 'none') this.append(Buffer.from(PING_ARGV, 'latin1'));
+      if (this.link === null && this.cronLoops % period === 0 && server.pause.type === 'none') this.append(Buffer.from(PING_ARGV, 'latin1'));
       const timeout = server.config.num('repl-timeout') * 1000;
       for (const c of [...this.replicas]) {
         const r = c.replica;
@@ -630,6 +646,8 @@ export class Replication implements PropagationSink {
     this.secondOffset = this.offset + 1;
     this.replid = newReplicationId();
     this.ensureBacklogKeepingIds();
+    // Our replicas must learn the new ID; they resume at once with the old one (Redis's replicationUnsetMaster).
+    for (const c of [...this.replicas]) this.server.closeClient(c);
     this.server.log.notice(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
     this.server.log.notice('MASTER MODE enabled');
     auditEvent(this.server, 'replication', { event: 'promotion' });
@@ -651,21 +669,54 @@ export class Replication implements PropagationSink {
     this.selectedDb = -1;
   }
 
-  /** The link finished a full sync: our history is the primary's from `offset` on. */
-  adoptPrimary(replid: string, offset: number): void {
-    this.replid = replid;
-    this.replid2 = NO_ID;
-    this.secondOffset = -1;
-    this.offset = offset;
+  /**
+   * A full sync's payload arrived and is about to replace our data (Redis's
+   * replicationAttachToNewMaster): our own replicas follow a history that ends here, so they are
+   * disconnected, and the backlog goes so that none of them resumes from it.
+   */
+  attachToNewPrimary(): void {
+    for (const c of [...this.replicas]) this.server.closeClient(c);
     this.freeBacklog();
   }
 
-  /** +CONTINUE with a new ID: the primary failed over; our old ID stays valid up to here. */
-  switchId(replid: string): void {
-    if (replid === this.replid) return;
-    this.replid2 = this.replid;
-    this.secondOffset = this.offset + 1;
+  /**
+   * The link finished a full sync: our history is the primary's from `offset` on, and a backlog
+   * of it starts here, replicas of ours or not, in case we are promoted.
+   */
+  adoptPrimary(replid: string, offset: number): void {
+    this.freeBacklog();
     this.replid = replid;
+    this.offset = offset;
+    this.ensureBacklog();
+    this.replid2 = NO_ID;
+    this.secondOffset = -1;
+  }
+
+  /**
+   * +CONTINUE: the history goes on. With a new ID (the primary failed over) our old one stays
+   * valid up to here, and our replicas are disconnected to learn the new one as they resume.
+   */
+  continued(replid: string): void {
+    if (replid !== '' && replid !== this.replid) {
+      this.replid2 = this.replid;
+      this.secondOffset = this.offset + 1;
+      this.replid = replid;
+      for (const c of [...this.replicas]) this.server.closeClient(c);
+    }
+    this.ensureBacklogKeepingIds();
+  }
+
+  /**
+   * What an RDB saved now records of the replication (Redis's rdbPopulateSaveInfo): the
+   * database the stream is in, for a primary with a backlog or a replica that has a history with
+   * its primary; else null, and the file has no repl-* fields.
+   */
+  saveInfo(): { streamDb: number; replid: string; offset: number } | null {
+    const link = this.link;
+    let streamDb: number | null;
+    if (link === null) streamDb = this.backlog === null ? null : Math.max(0, this.selectedDb);
+    else streamDb = link.streamDb();
+    return streamDb === null ? null : { streamDb, replid: this.replid, offset: this.offset };
   }
 
   // --- the gate ---
