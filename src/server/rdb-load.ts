@@ -79,6 +79,15 @@ export interface LoadOptions {
   readonly keepExpired?: boolean;
   /** A key or library already there is replaced, not refused (DEBUG RELOAD MERGE, Redis's RDBFLAGS_ALLOW_DUP). */
   readonly allowDuplicates?: boolean;
+  /** Told of each key skipped because its time has passed (a primary's startup: its DEL goes to the backlog). */
+  readonly onExpired?: (db: number, key: string) => void;
+}
+
+/** The replication's place an RDB recorded (repl-id, repl-offset, repl-stream-db: Redis's rdbSaveInfo). */
+export interface SavedReplication {
+  readonly replid: string;
+  readonly offset: number;
+  readonly streamDb: number;
 }
 
 /** The result of a load: where the RDB data ended in the buffer. */
@@ -86,23 +95,25 @@ export interface LoadResult {
   readonly end: number;
   readonly keysLoaded: number;
   readonly keysExpired: number;
+  /** The file's replication fields, when it has all three and they are valid (as Redis's loadDataFromDisk checks). */
+  readonly repl: SavedReplication | null;
 }
 
 /**
  * Loads the RDB file at `path` (startup, DEBUG RELOAD). Resolves to null when the file does not
  * exist; rejects with RdbLoadError when it cannot be loaded.
  */
-async function loadRdbFile(server: Server, path: string): Promise<LoadResult | null> {
+async function loadRdbFile(server: Server, path: string, opts: Partial<LoadOptions> = {}): Promise<LoadResult | null> {
   // Loading from the first moment: reading the file takes turns of the event loop already.
   const { owned } = beginLoading(server);
   try {
-    return await readAndLoad(server, path);
+    return await readAndLoad(server, path, opts);
   } finally {
     if (owned) server.loading = null;
   }
 }
 
-async function readAndLoad(server: Server, path: string): Promise<LoadResult | null> {
+async function readAndLoad(server: Server, path: string, opts: Partial<LoadOptions>): Promise<LoadResult | null> {
   const started = performance.now();
   let buf: Buffer;
   try {
@@ -112,7 +123,7 @@ async function readAndLoad(server: Server, path: string): Promise<LoadResult | n
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new RdbLoadError(`Cannot open the RDB file ${path}: ${(err as Error).message}. Fix: check its permissions and the dir setting.`);
   }
-  const result = await loadRdb(server, buf, { source: path });
+  const result = await loadRdb(server, buf, { ...opts, source: path });
   server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   return result;
 }
@@ -170,6 +181,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
   let lastProgress = began;
   const now = Date.now();
   let db = server.dbs[0];
+  const repl = { replid: '', offset: -1, streamDb: -1 };
   try {
     reader.header();
     for (;;) {
@@ -183,6 +195,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
             if (db === undefined) throw new RdbFileError(rec.offset, 'key before any database is selected', 'corrupt');
             if (!opts.keepExpired && rec.expireAt !== null && rec.expireAt < BigInt(now)) {
               loaded.expired++;
+              opts.onExpired?.(db.id, rec.key);
               break;
             }
             touched.add(db.id);
@@ -205,6 +218,7 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
           }
           case 'aux':
             auxField(server, state, rec.key, rec.value);
+            replField(repl, rec.key, rec.value);
             break;
           case 'function': {
             const fns = server.functions;
@@ -234,7 +248,8 @@ export async function loadRdb(server: Server, buf: Buffer, opts: LoadOptions): P
         log.notice(`Done loading RDB, keys loaded: ${loaded.keys}, keys expired: ${loaded.expired}${empty}.`);
         server.lastLoad.keysLoaded = loaded.keys;
         server.lastLoad.keysExpired = loaded.expired;
-        return { end: eof.end, keysLoaded: loaded.keys, keysExpired: loaded.expired };
+        const valid = repl.replid.length === 40 && repl.offset !== -1 && repl.streamDb !== -1 && Number.isSafeInteger(repl.offset) && repl.offset >= 0;
+        return { end: eof.end, keysLoaded: loaded.keys, keysExpired: loaded.expired, repl: valid ? repl : null };
       }
       const t = performance.now();
       if (t - lastProgress >= PROGRESS_EVERY_MS) {
@@ -294,6 +309,14 @@ function addKey(db: Database, rec: RdbKeyRecord): void {
   const approx = Number(at);
   if (Number.isSafeInteger(approx)) db.expires.set(rec.key, approx);
   else setExpireMs(db, rec.key, at);
+}
+
+/** repl-stream-db, repl-id and repl-offset, read as Redis's rdbLoadRioWithLoadingCtx reads them (atoi, strtoll). */
+function replField(repl: { replid: string; offset: number; streamDb: number }, key: string, value: string): void {
+  const k = key.toLowerCase();
+  if (k === 'repl-stream-db') repl.streamDb = parseInt(value, 10) || 0;
+  else if (k === 'repl-id' && value.length === 40) repl.replid = value;
+  else if (k === 'repl-offset') repl.offset = Number.parseInt(value, 10) || 0;
 }
 
 /** The aux fields Redis logs or uses (rdbLoadRioWithLoadingCtx); others are skipped, as the format asks. */
@@ -383,8 +406,12 @@ export async function reloadRdb(server: Server, opts: ReloadOptions): Promise<st
  * the listeners opened. Rejects with RdbLoadError when the file cannot be loaded.
  */
 export async function loadDataAtStartup(server: Server, path: string): Promise<void> {
+  const repl = server.replication;
   try {
-    await loadRdbFile(server, path);
+    // A primary's expired keys go to its backlog as DELs (Redis's RDBFLAGS_FEED_REPL).
+    const feed = repl.beforeStartupLoad();
+    const result = await loadRdbFile(server, path, feed ? { onExpired: (db, key) => repl.expiredAtLoad(db, key) } : {});
+    repl.afterStartupLoad(result?.repl ?? null);
   } finally {
     server.loading = null;
   }

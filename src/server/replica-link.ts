@@ -153,6 +153,11 @@ export class ReplicaLink {
     return this.state === 'connected';
   }
 
+  /** The history an RDB recorded, loaded at startup: the stream resumes in that database. */
+  restoreHistory(streamDb: number): void {
+    this.lastStreamDb = streamDb >= 0 && streamDb < this.server.dbs.length ? streamDb : 0;
+  }
+
   /** The database the primary's stream is in (for an RDB's repl-stream-db), null without a history. */
   streamDb(): number | null {
     return this.master !== null && this.state === 'connected' ? this.master.db.id : this.lastStreamDb;
@@ -218,7 +223,8 @@ export class ReplicaLink {
   // --- connecting, the handshake, the sync ---
 
   private async run(): Promise<void> {
-    if (this.running || this.stopped) return;
+    // Not while the dataset loads: the PSYNC names the history the load may restore (the cron retries).
+    if (this.running || this.stopped || this.server.loading !== null) return;
     this.running = true;
     const log = this.server.log;
     try {

@@ -24,6 +24,7 @@ import { checkOutputLimits } from '../security/output-limits.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { ReplicaLink } from './replica-link.js';
 import type { Snapshot } from '../persistence/snapshot.js';
+import type { SavedReplication } from './rdb-load.js';
 
 const NO_ID = '0000000000000000000000000000000000000000';
 /** How long one slice of a full sync's snapshot may hold the event loop, in ms. */
@@ -717,6 +718,54 @@ export class Replication implements PropagationSink {
     if (link === null) streamDb = this.backlog === null ? null : Math.max(0, this.selectedDb);
     else streamDb = link.streamDb();
     return streamDb === null ? null : { streamDb, replid: this.replid, offset: this.offset };
+  }
+
+  // --- the replication's place across a restart (Redis's loadDataFromDisk) ---
+
+  /**
+   * Before the startup RDB loads: a primary makes its backlog now, for the DELs of the expired
+   * keys the load skips (kept only if the file has its replication fields). True when it did.
+   */
+  beforeStartupLoad(): boolean {
+    if (this.link !== null) return false;
+    this.ensureBacklog();
+    return true;
+  }
+
+  /** A key the startup load skipped as expired: its DEL (or UNLINK) goes to the backlog. */
+  expiredAtLoad(db: number, key: string): void {
+    const verb = this.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
+    this.feed([{ db, argv: [verb, key], target: TO_REPL }]);
+  }
+
+  /**
+   * After the startup RDB loaded, with its repl-id, repl-offset and repl-stream-db (null when it
+   * had none). A replica takes them as its own history, so its primary can resume it partially;
+   * a primary keeps the saved ID as its secondary ID, valid up to the saved offset + 1, and its
+   * offsets go on from there, so its replicas resume partially from its backlog. Without them a
+   * primary drops the backlog again.
+   */
+  afterStartupLoad(saved: SavedReplication | null): void {
+    const log = this.server.log;
+    const link = this.link;
+    if (saved === null) {
+      if (link === null) this.freeBacklog();
+      return;
+    }
+    if (link !== null) {
+      this.replid = saved.replid;
+      this.offset = saved.offset;
+      link.restoreHistory(saved.streamDb);
+      log.notice('Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.');
+      return;
+    }
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    this.replid2 = saved.replid;
+    this.secondOffset = saved.offset + 1;
+    this.offset += saved.offset;
+    backlog.firstOffset = this.offset - backlog.histlen + 1;
+    this.noReplicasSince = Date.now();
   }
 
   // --- the gate ---

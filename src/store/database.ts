@@ -209,7 +209,10 @@ export class Database {
   }
 
   delete(key: string): boolean {
-    if (!this.has(key)) return false;
+    // A key whose time has passed while expiry is paused (a replica, a paused primary) is still
+    // held, and goes like any other, as Redis's dbSyncDelete after expireIfNeeded: a replica
+    // applies its primary's DEL of an expired key.
+    if (!this.has(key) && !(this.shared.expiryPaused && this.data.has(key))) return false;
     this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.stats.dirty++;

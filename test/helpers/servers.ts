@@ -192,11 +192,13 @@ export interface RedoubtOptions {
   cwd?: string;
   /** The server's environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** The port (default: a free one); a restarted server takes its old one again. */
+  port?: number;
 }
 
 /** Starts Redoubt with `--port <free>` plus `args` (directives as `--name value` words). */
 export async function startRedoubt(args: string[] = [], opts: RedoubtOptions = {}): Promise<RunningServer> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const argv = [...(opts.nodeArgs ?? []), REDOUBT_MAIN];
   if (opts.configFile) argv.push(opts.configFile);
   // Persistence off unless the test asks (as startRedis): no dump.rdb left in the working directory.
