@@ -536,6 +536,23 @@ export const MIGRATE_KEY_CHANGED =
 
 // --- replication ---
 export const NOMASTERLINK_SYNC = "NOMASTERLINK Can't SYNC while not connected with my master";
+export const NOMASTERLINK_FAILOVER = "NOMASTERLINK Can't SYNC while failing over";
+export const PSYNC_FAILOVER_MASTER = "ERR PSYNC FAILOVER can't be sent to a master.";
+export const PSYNC_FAILOVER_REPLID = 'ERR PSYNC FAILOVER replid must match my replid.';
+export const FAILOVER_CLUSTER = 'ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.';
+export const FAILOVER_NONE = 'ERR No failover in progress.';
+export const FAILOVER_TIMEOUT = 'ERR FAILOVER timeout must be greater than 0';
+export const FAILOVER_ALREADY = 'ERR FAILOVER already in progress.';
+export const FAILOVER_ON_REPLICA = 'ERR FAILOVER is not valid when server is a replica.';
+export const FAILOVER_NO_REPLICAS = 'ERR FAILOVER requires connected replicas.';
+export const FAILOVER_FORCE = 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.';
+export const FAILOVER_NOT_REPLICA = 'ERR FAILOVER target HOST and PORT is not a replica.';
+export const FAILOVER_NOT_ONLINE = 'ERR FAILOVER target replica is not online.';
+export const REPLICAOF_FAILING_OVER = 'ERR REPLICAOF not allowed while failing over.';
+export const FAILOVER_NOT_ALLOWED = (hostPort: string): string =>
+  `ERR FAILOVER to ${hostPort} refused: not in replica-allowed-primaries (set it in the config file to the primaries this server may follow)`;
+export const FAILOVER_NONE_ALLOWED =
+  'ERR FAILOVER refused: no connected replica is in replica-allowed-primaries (set it in the config file to the primaries this server may follow)';
 export const replconfUnknown = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;
 export const replconfFilter = (value: string): string => `ERR Unsupported rdb-filter-only option: ${value}`;
 export const replconfIpTooLong = (): string => 'ERR REPLCONF ip-address provided by replica instance is too long';

@@ -1,10 +1,9 @@
-// SYNC, PSYNC, REPLCONF, ROLE, WAIT and REPLICAOF (SLAVEOF). The work is server/replication.ts
+// SYNC, PSYNC, REPLCONF, ROLE, WAIT, FAILOVER and REPLICAOF (SLAVEOF). The work is server/replication.ts
 // (the primary's side) and server/replica-link.ts (the replica's); these parse and gate. REPLICAOF
 // follows only a primary listed in replica-allowed-primaries (empty by default, so the classic
 // takeover, REPLICAOF to an attacker's host, is refused on a default server); the ACL (an
 // @admin @dangerous command) and authentication come first, in the dispatcher.
 
-import net from 'node:net';
 import * as E from '../errors.js';
 import { arg, parseInteger } from '../protocol/args.js';
 import { NO_KEYS, withDocs, type CommandSpec } from './spec.js';
@@ -12,6 +11,7 @@ import { replicationDocs } from './docs/replication.js';
 import type { Client } from '../server/client.js';
 import { msTimeoutArg } from '../server/blocking.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
+import { primaryAllowed } from '../server/replication.js';
 
 function sync(c: Client, argv: string[]): void {
   c.server.replication.sync(c, argv, false);
@@ -40,35 +40,15 @@ function wait(c: Client, argv: string[]): void {
   c.server.replication.wait(c, numreplicas, timeout);
 }
 
-/** Whether replica-allowed-primaries admits host:port: an entry `host`, `host:port` or a CIDR range. */
-function primaryAllowed(list: string, host: string, port: number): boolean {
-  const h = host.toLowerCase();
-  for (const entry of list.split(/[\s,]+/)) {
-    if (entry === '') continue;
-    const e = entry.toLowerCase();
-    if (e === h || e === `${h}:${port}` || e === `[${h}]:${port}`) return true;
-    const slash = e.indexOf('/');
-    if (slash === -1) continue;
-    const base = e.slice(0, slash);
-    const bits = Number(e.slice(slash + 1));
-    const family = net.isIP(base);
-    if (family === 0 || net.isIP(h) !== family || !Number.isInteger(bits)) continue;
-    const list = new net.BlockList();
-    try {
-      list.addSubnet(base, bits, family === 6 ? 'ipv6' : 'ipv4');
-    } catch {
-      continue;
-    }
-    if (list.check(h, family === 6 ? 'ipv6' : 'ipv4')) return true;
-  }
-  return false;
-}
-
 function replicaof(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
   const host = arg(argv, 1);
   const portArg = arg(argv, 2);
+  if (repl.failover !== null) {
+    c.reply.error(E.REPLICAOF_FAILING_OVER);
+    return;
+  }
   if (host.toLowerCase() === 'no' && portArg.toLowerCase() === 'one') {
     if (repl.link !== null) {
       server.log.notice(`MASTER MODE enabled (user request from '${c.infoLine()}')`);
@@ -98,6 +78,101 @@ function replicaof(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms], parsed and checked as Redis 7.0's
+ * failoverCommand, with its errors. Since this server becomes a replica of the target, the target
+ * must be in replica-allowed-primaries, as for REPLICAOF (without TO: some connected replica must be).
+ */
+function failover(c: Client, argv: string[]): void {
+  const server = c.server;
+  const repl = server.replication;
+  if (server.config.bool('cluster-emulated')) {
+    c.reply.error(E.FAILOVER_CLUSTER);
+    return;
+  }
+  if (argv.length === 2 && arg(argv, 1).toLowerCase() === 'abort') {
+    if (repl.failover === null) {
+      c.reply.error(E.FAILOVER_NONE);
+      return;
+    }
+    repl.abortFailover('Failover manually aborted');
+    c.reply.ok();
+    return;
+  }
+  let timeout = 0;
+  let force = false;
+  let host: string | null = null;
+  let port = 0;
+  for (let j = 1; j < argv.length; j++) {
+    const word = arg(argv, j).toLowerCase();
+    if (word === 'timeout' && j + 1 < argv.length && timeout === 0) {
+      const t = parseInteger(arg(argv, j + 1));
+      if (t === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (t <= 0) {
+        c.reply.error(E.FAILOVER_TIMEOUT);
+        return;
+      }
+      timeout = t;
+      j++;
+    } else if (word === 'to' && j + 2 < argv.length && host === null) {
+      const p = parseInteger(arg(argv, j + 2));
+      if (p === null) {
+        c.reply.error(E.NOT_INTEGER);
+        return;
+      }
+      host = arg(argv, j + 1);
+      port = p;
+      j += 2;
+    } else if (word === 'force' && !force) {
+      force = true;
+    } else {
+      c.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  if (repl.failover !== null) {
+    c.reply.error(E.FAILOVER_ALREADY);
+    return;
+  }
+  if (repl.link !== null) {
+    c.reply.error(E.FAILOVER_ON_REPLICA);
+    return;
+  }
+  if (repl.replicas.size === 0) {
+    c.reply.error(E.FAILOVER_NO_REPLICAS);
+    return;
+  }
+  if (force && (timeout === 0 || host === null)) {
+    c.reply.error(E.FAILOVER_FORCE);
+    return;
+  }
+  if (host !== null) {
+    const target = repl.findReplica(host, port);
+    if (target === null) {
+      c.reply.error(E.FAILOVER_NOT_REPLICA);
+      return;
+    }
+    if (target.replica?.state !== 'online') {
+      c.reply.error(E.FAILOVER_NOT_ONLINE);
+      return;
+    }
+    if (!primaryAllowed(server.config.str('replica-allowed-primaries'), host, port)) {
+      auditEvent(server, 'replication', { ...clientFields(c), event: 'primary-refused', primary: `${host}:${port}` });
+      c.reply.error(E.FAILOVER_NOT_ALLOWED(`${host}:${port}`));
+      return;
+    }
+  } else if (!repl.anyReplicaMayLead()) {
+    auditEvent(server, 'replication', { ...clientFields(c), event: 'primary-refused', primary: 'any replica' });
+    c.reply.error(E.FAILOVER_NONE_ALLOWED);
+    return;
+  }
+  repl.startFailover(host, port, timeout, force);
+  c.reply.ok();
+}
+
 const REPLICAOF_ROW = { arity: 3, flags: ['admin', 'noscript', 'stale', 'no_async_loading'], acl: ['admin', 'slow', 'dangerous'], keys: NO_KEYS, run: replicaof } as const;
 
 export const replicationCommands: readonly CommandSpec[] = withDocs(replicationDocs, [
@@ -106,6 +181,7 @@ export const replicationCommands: readonly CommandSpec[] = withDocs(replicationD
   { name: 'replconf', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'allow_busy'], acl: ['admin', 'slow', 'dangerous'], keys: NO_KEYS, run: replconf },
   { name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], acl: ['admin', 'fast', 'dangerous'], keys: NO_KEYS, run: role },
   { name: 'wait', arity: 3, flags: ['noscript'], acl: ['slow', 'connection'], keys: NO_KEYS, tips: ['request_policy:all_shards', 'response_policy:agg_min'], run: wait },
+  { name: 'failover', arity: -1, flags: ['admin', 'noscript', 'stale'], acl: ['admin', 'slow', 'dangerous'], keys: NO_KEYS, run: failover },
   { name: 'replicaof', ...REPLICAOF_ROW },
   { name: 'slaveof', ...REPLICAOF_ROW },
 ]);

@@ -292,10 +292,21 @@ export class ReplicaLink {
     // Our own history: a primary that shares it (we were its replica, or it was ours) resumes it.
     const repl = this.repl;
     log.notice(`Trying a partial resynchronization (request ${repl.replid}:${repl.offset + 1}).`);
-    socket.write(encodeCommand(['PSYNC', repl.replid, String(repl.offset + 1)]));
+    // Our FAILOVER: the new primary (our replica until now) takes over when it shares our history.
+    const failingOver = repl.failingOver;
+    const psync = ['PSYNC', repl.replid, String(repl.offset + 1)];
+    socket.write(encodeCommand(failingOver ? [...psync, 'FAILOVER'] : psync));
     let line = '';
     // The primary may send newlines to keep the link alive before it answers.
     while (line === '') line = await reader.line();
+    if (failingOver) {
+      if (!line.startsWith('+FULLRESYNC') && !line.startsWith('+CONTINUE')) {
+        log.warning(`FAILOVER target refused PSYNC FAILOVER: ${printable(line)}`);
+        repl.abortFailover('Failover target rejected psync request');
+        return;
+      }
+      repl.failoverDone();
+    }
     if (line.startsWith('+FULLRESYNC')) {
       const [, id, off] = line.split(' ');
       const offset = Number(off);

@@ -9,6 +9,7 @@
 // is replica-link.ts; this object owns it (`link`) and answers ROLE and INFO for both.
 
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -131,6 +132,45 @@ async function* slices(snapshot: Snapshot, keyDelayUs: number, gone: () => boole
   }
 }
 
+/** Whether replica-allowed-primaries admits host:port: an entry `host`, `host:port` or a CIDR range. */
+export function primaryAllowed(list: string, host: string, port: number): boolean {
+  const h = host.toLowerCase();
+  for (const entry of list.split(/[\s,]+/)) {
+    if (entry === '') continue;
+    const e = entry.toLowerCase();
+    if (e === h || e === `${h}:${port}` || e === `[${h}]:${port}`) return true;
+    const slash = e.indexOf('/');
+    if (slash === -1) continue;
+    const base = e.slice(0, slash);
+    const bits = Number(e.slice(slash + 1));
+    const family = net.isIP(base);
+    if (family === 0 || net.isIP(h) !== family || !Number.isInteger(bits)) continue;
+    const list = new net.BlockList();
+    try {
+      list.addSubnet(base, bits, family === 6 ? 'ipv6' : 'ipv4');
+    } catch {
+      continue;
+    }
+    if (list.check(h, family === 6 ? 'ipv6' : 'ipv4')) return true;
+  }
+  return false;
+}
+
+/** A FAILOVER under way (Redis's failover_state and its target). */
+interface Failover {
+  state: 'waiting-for-sync' | 'failover-in-progress';
+  /** The target, null until one is chosen (FAILOVER without TO takes the first replica caught up). */
+  host: string | null;
+  port: number;
+  /** ms since the epoch when the wait for the target ends, 0 for never. */
+  endTime: number;
+  force: boolean;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** How often a FAILOVER looks at its target's acknowledged offset (Redis runs its replication cron every 100 ms meanwhile). */
+const FAILOVER_CHECK_MS = 100;
+
 /** A client blocked in WAIT. */
 interface Waiter {
   readonly client: Client;
@@ -163,6 +203,8 @@ export class Replication implements PropagationSink {
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** The link to our primary while this server is a replica, else null. */
   link: ReplicaLink | null = null;
+  /** The FAILOVER under way, else null. */
+  failover: Failover | null = null;
 
   constructor(private readonly server: Server) {}
 
@@ -323,6 +365,25 @@ export class Replication implements PropagationSink {
   /** PSYNC replid offset, or SYNC (`psync` false): attaches the client as a replica. */
   sync(c: Client, argv: readonly string[], psync: boolean): void {
     if (c.kind === 'replica') return;
+    // PSYNC <replid> <offset> FAILOVER: our primary hands over to us (its FAILOVER), if we share its history.
+    if (psync && argv.length > 3 && (argv[3] ?? '').toLowerCase() === 'failover') {
+      const replid = argv[1] ?? '';
+      this.server.log.warning(`Failover request received for replid ${printableId(replid)}.`);
+      if (this.link === null) {
+        c.reply.error(E.PSYNC_FAILOVER_MASTER);
+        return;
+      }
+      if (replid.toLowerCase() !== this.replid) {
+        c.reply.error(E.PSYNC_FAILOVER_REPLID);
+        return;
+      }
+      this.promote();
+      this.server.log.notice(`MASTER MODE enabled (failover request from '${c.infoLine()}')`);
+    }
+    if (this.failover !== null) {
+      c.reply.error(E.NOMASTERLINK_FAILOVER);
+      return;
+    }
     const link = this.link;
     // A replica serves replicas of its own only while its stream flows (Redis's syncCommand).
     if (link !== null && !link.up) {
@@ -618,6 +679,123 @@ export class Replication implements PropagationSink {
     }
   }
 
+  // --- FAILOVER ---
+
+  /** The replica at host:port as INFO names it (announced IP or peer address, listening port), as Redis's findReplica. */
+  findReplica(host: string, port: number): Client | null {
+    const h = host.toLowerCase();
+    for (const c of this.replicas) {
+      const r = c.replica;
+      if (r === null) continue;
+      const ip = r.announcedIp !== '' ? r.announcedIp : peerIp(c);
+      if (ip.toLowerCase() === h && r.listeningPort === port) return c;
+    }
+    return null;
+  }
+
+  /** Whether replica-allowed-primaries admits the replica as our primary (FAILOVER makes it one). */
+  private mayFollow(c: Client): boolean {
+    const r = c.replica;
+    if (r === null) return false;
+    return primaryAllowed(this.server.config.str('replica-allowed-primaries'), r.announcedIp !== '' ? r.announcedIp : peerIp(c), r.listeningPort);
+  }
+
+  /** Whether any replica could be FAILOVER's target under replica-allowed-primaries. */
+  anyReplicaMayLead(): boolean {
+    for (const c of this.replicas) if (this.mayFollow(c)) return true;
+    return false;
+  }
+
+  /**
+   * FAILOVER (the arguments checked by the caller): writes are held, and once the target (or,
+   * without one, any replica) has acknowledged our whole stream, we follow it and ask it, with
+   * PSYNC ... FAILOVER, to take over (Redis's failoverCommand and updateFailoverStatus).
+   */
+  startFailover(host: string | null, port: number, timeoutMs: number, force: boolean): void {
+    const log = this.server.log;
+    if (host !== null) log.notice(`FAILOVER requested to ${host}:${port}.`);
+    else log.notice('FAILOVER requested to any replica.');
+    const timer = setInterval(() => this.updateFailover(), FAILOVER_CHECK_MS);
+    timer.unref();
+    this.failover = { state: 'waiting-for-sync', host, port, endTime: timeoutMs > 0 ? Date.now() + timeoutMs : 0, force, timer };
+    this.server.holdWritesForFailover(true);
+    auditEvent(this.server, 'replication', { event: 'failover-requested', target: host === null ? 'any' : `${host}:${port}` });
+  }
+
+  private updateFailover(): void {
+    const f = this.failover;
+    if (f?.state !== 'waiting-for-sync') return;
+    if (this.server.shuttingDown) {
+      this.clearFailover();
+      return;
+    }
+    const log = this.server.log;
+    if (f.endTime !== 0 && f.endTime <= Date.now()) {
+      if (f.force && f.host !== null) {
+        log.notice(`FAILOVER to ${f.host}:${f.port} time out exceeded, failing over.`);
+        this.failoverTo(f, f.host, f.port);
+      } else {
+        this.abortFailover('Replica never caught up before timeout');
+      }
+      return;
+    }
+    let target: Client | null = null;
+    if (f.host !== null) {
+      target = this.findReplica(f.host, f.port);
+    } else {
+      for (const c of this.replicas) {
+        const r = c.replica;
+        if (r === null || r.ackOffset !== this.offset || !this.mayFollow(c)) continue;
+        f.host = r.announcedIp !== '' ? r.announcedIp : peerIp(c);
+        f.port = r.listeningPort;
+        target = c;
+        break;
+      }
+    }
+    if (target !== null && f.host !== null && target.replica?.ackOffset === this.offset) {
+      log.notice(`Failover target ${f.host}:${f.port} is synced, failing over.`);
+      this.failoverTo(f, f.host, f.port);
+    }
+  }
+
+  private failoverTo(f: Failover, host: string, port: number): void {
+    f.state = 'failover-in-progress';
+    this.follow(host, port);
+  }
+
+  /** The target answered PSYNC FAILOVER with +CONTINUE or +FULLRESYNC: the roles are swapped. */
+  failoverDone(): void {
+    const f = this.failover;
+    if (f === null) return;
+    auditEvent(this.server, 'replication', { event: 'failover-done', primary: `${f.host ?? ''}:${f.port}` });
+    this.clearFailover();
+  }
+
+  /** Ends a FAILOVER that did not happen; one that had begun to follow its target is a primary again. */
+  abortFailover(reason: string): void {
+    const f = this.failover;
+    if (f === null) return;
+    const log = this.server.log;
+    if (f.host !== null) log.notice(`FAILOVER to ${f.host}:${f.port} aborted: ${reason}`);
+    else log.notice(`FAILOVER to any replica aborted: ${reason}`);
+    if (f.state === 'failover-in-progress') this.promote();
+    auditEvent(this.server, 'replication', { event: 'failover-aborted', reason });
+    this.clearFailover();
+  }
+
+  private clearFailover(): void {
+    const f = this.failover;
+    if (f === null) return;
+    clearInterval(f.timer);
+    this.failover = null;
+    this.server.holdWritesForFailover(false);
+  }
+
+  /** The link is connecting for a FAILOVER: its PSYNC carries FAILOVER. */
+  get failingOver(): boolean {
+    return this.failover?.state === 'failover-in-progress';
+  }
+
   // --- becoming a replica, or a primary again ---
 
   /** REPLICAOF host port: follows that primary (the checks were made by the caller). */
@@ -852,7 +1030,7 @@ export class Replication implements PropagationSink {
     }
     const b = this.backlog;
     out.push(
-      'master_failover_state:no-failover',
+      `master_failover_state:${this.failover?.state ?? 'no-failover'}`,
       `master_replid:${this.replid}`,
       `master_replid2:${this.replid2}`,
       `master_repl_offset:${this.offset}`,
@@ -864,6 +1042,11 @@ export class Replication implements PropagationSink {
     );
     return out;
   }
+}
+
+/** A replication ID from a peer for the log: at most 40 printable characters. */
+function printableId(s: string): string {
+  return s.slice(0, 40).replace(/[^\x21-\x7e]/g, '?');
 }
 
 /** The peer's IP as CLIENT LIST's addr shows it, without the port. */

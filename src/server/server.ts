@@ -87,9 +87,13 @@ export interface ServerStats {
 
 /** CLIENT PAUSE state: which commands wait, and until when (ms since the epoch). */
 export interface ClientPause {
+  /** What is held now: the stronger of CLIENT PAUSE's and FAILOVER's. */
   type: 'none' | 'write' | 'all';
+  /** When CLIENT PAUSE ends (0: none). */
   until: number;
   timer: NodeJS.Timeout | null;
+  /** FAILOVER holds writes until it ends, whatever CLIENT PAUSE and UNPAUSE do (Redis's PAUSE_DURING_FAILOVER). */
+  failover: boolean;
 }
 
 /** The V8 heap in use plus memory held outside it (Buffers): what the process holds once built. */
@@ -192,7 +196,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     authThrottled: 0,
     authLockouts: 0,
   };
-  readonly pause: ClientPause = { type: 'none', until: 0, timer: null };
+  readonly pause: ClientPause = { type: 'none', until: 0, timer: null, failover: false };
   /** Clients holding a request until the pause ends, in arrival order. */
   readonly pausedClients = new Set<Client>();
   /** Memory in use once the server was built, and the most used_memory seen since (INFO memory). */
@@ -757,15 +761,27 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     else this.pauseClients(this.pause.type === 'all' ? 'all' : 'write', this.pause.until - Date.now());
   }
 
-  /** Ends any pause and runs the requests the paused clients were holding, in arrival order. */
+  /** FAILOVER's hold on writes (on while it waits and switches, off when it ends either way). */
+  holdWritesForFailover(on: boolean): void {
+    const p = this.pause;
+    p.failover = on;
+    if (on) {
+      if (p.type === 'none') p.type = 'write';
+      this.store.expiryPaused = true;
+    } else if (p.until === 0) {
+      this.unpauseClients();
+    }
+  }
+
+  /** Ends CLIENT PAUSE and runs the requests the paused clients were holding, in arrival order (a FAILOVER's hold on writes stays). */
   unpauseClients(): void {
     const p = this.pause;
     if (p.timer) clearTimeout(p.timer);
     p.timer = null;
-    p.type = 'none';
+    p.type = p.failover ? 'write' : 'none';
     p.until = 0;
     // A replica keeps expired keys until its primary deletes them.
-    this.store.expiryPaused = this.replication.isReplica;
+    this.store.expiryPaused = this.replication.isReplica || p.failover;
     const waiting = [...this.pausedClients];
     this.pausedClients.clear();
     for (const c of waiting) if (!c.closed) resumeInput(c);

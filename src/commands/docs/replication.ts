@@ -36,6 +36,27 @@ export const replicationDocs: DocsTable = {
       { name: 'timeout', type: 'integer' },
     ],
   },
+  failover: {
+    summary: 'Start a coordinated failover between this server and one of its replicas.',
+    since: '6.2.0',
+    group: 'server',
+    complexity: 'O(1)',
+    arguments: [
+      {
+        name: 'target',
+        type: 'block',
+        token: 'TO',
+        optional: true,
+        arguments: [
+          { name: 'host', type: 'string' },
+          { name: 'port', type: 'integer' },
+          { name: 'force', type: 'pure-token', token: 'FORCE', optional: true },
+        ],
+      },
+      { name: 'abort', type: 'pure-token', token: 'ABORT', optional: true },
+      { name: 'milliseconds', type: 'integer', token: 'TIMEOUT', optional: true },
+    ],
+  },
   replicaof: { summary: 'Make the server a replica of another instance, or promote it as master.', since: '5.0.0', group: 'server', complexity: 'O(1)', arguments: primaryArgs },
   slaveof: {
     summary: 'Make the server a replica of another instance, or promote it as master.',
