@@ -209,3 +209,40 @@ describe('replica chains', () => {
     raw.close();
   });
 });
+
+describe('replica chains: hostile sub-replicas', () => {
+  test('a sub-replica sending garbage (a bad protocol, a huge bulk, junk ACKs) is dropped; the link and a real sub-replica go on', async () => {
+    const primary = await track(startRedis(DEBUG));
+    const p = client(primary);
+    await fill(p, 'before', 20);
+    const middle = await track(startRedoubt([...DEBUG, '--replicaof', '127.0.0.1', String(primary.port)]));
+    const m = client(middle);
+    await caughtUp(p, m);
+    const sub = await track(startRedis([...DEBUG, '--replicaof', '127.0.0.1', String(middle.port)]));
+    const s = client(sub);
+    await caughtUp(p, s);
+    const junk: Buffer[] = [
+      Buffer.from('REPLCONF ACK notanumber\r\nREPLCONF ACK 99999999999999999999999\r\n'),
+      Buffer.from('*1\r\n$99999999999\r\n'),
+      Buffer.from([0x2a, 0x31, 0x0d, 0x0a, 0xff, 0xfe, 0x0d, 0x0a]),
+    ];
+    for (const bytes of junk) {
+      const fake = await RawClient.connect(middle.port);
+      assert.equal(await fake.call('REPLCONF', 'listening-port', '1'), '+OK\r\n');
+      fake.write(RawClient.encode(['PSYNC', '?', '-1']));
+      await until('the fake sub-replica to be online', async () => /port=1,state=online/.test(await m.info('replication')));
+      fake.write(bytes);
+      await p.set('during', String(bytes.length));
+      await caughtUp(p, s);
+      // A bad protocol closes the fake; junk ACKs leave it (and nothing else) as it was.
+      if (bytes !== junk[0]) assert.ok(await fake.waitClosed(5000), `the fake sub-replica is dropped (${junk.indexOf(bytes)})`);
+      fake.close();
+      await until('the fake to be gone', async () => !/port=1,/.test(await m.info('replication')));
+    }
+    assert.equal(field(await m.info('replication'), 'master_link_status'), 'up');
+    await fill(p, 'after', 20);
+    await caughtUp(p, s);
+    await sameData(s, p);
+    await sameHistory(p, m, s);
+  });
+});

@@ -401,3 +401,39 @@ describe('the backlog', () => {
     await sameData(r, p);
   });
 });
+
+describe("the primary's link in CLIENT LIST", () => {
+  test('flags=M with the primary address, as a redis-server 7.0 replica shows it; CLIENT KILL TYPE master ends in a partial resync', async () => {
+    const primary = await track(startRedis());
+    const p = client(primary);
+    const ours = await track(startRedoubt(['--replicaof', '127.0.0.1', String(primary.port)]));
+    const theirs = await track(startRedis(['--replicaof', '127.0.0.1', String(primary.port)]));
+    const o = client(ours);
+    const t = client(theirs);
+    await caughtUp(p, o);
+    await caughtUp(p, t);
+    await p.set('k', 'v');
+    await caughtUp(p, o);
+    await caughtUp(p, t);
+    const line = async (c: Redis): Promise<Record<string, string>> => {
+      const text = String(await c.call('CLIENT', 'LIST', 'TYPE', 'master')).trim();
+      assert.equal(text.split('\n').length, 1, text);
+      return Object.fromEntries(text.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    };
+    const mine = await line(o);
+    const ref = await line(t);
+    for (const f of ['addr', 'flags', 'db', 'cmd', 'user', 'name', 'multi', 'sub', 'psub', 'resp']) assert.equal(mine[f], ref[f], f);
+    assert.equal(mine['addr'], `127.0.0.1:${primary.port}`);
+    assert.equal(mine['flags'], 'M');
+    assert.match(mine['fd'] ?? '', /^\d+$/);
+    assert.match(String(await o.call('CLIENT', 'LIST')), /flags=M /);
+    assert.equal(field(await o.info('clients'), 'connected_clients'), field(await t.info('clients'), 'connected_clients'));
+    // Killing it drops the link, which comes back with a partial resync.
+    assert.equal(await o.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+    await p.set('after', '1');
+    await until('the link to resume', async () => field(await p.info('stats'), 'sync_partial_ok') === '1');
+    await caughtUp(p, o);
+    assert.equal(await o.get('after'), '1');
+    assert.equal(field(await p.info('stats'), 'sync_full'), '2');
+  });
+});

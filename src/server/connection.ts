@@ -22,7 +22,7 @@ function plainIp(ip: string | undefined): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-function formatAddr(ip: string | undefined, port: number | undefined): string {
+export function formatAddr(ip: string | undefined, port: number | undefined): string {
   if (ip === undefined) return '';
   ip = plainIp(ip);
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
@@ -211,9 +211,8 @@ export function flushClient(c: Client): void {
   if (pending > 0) c.server.stats.writes++;
   if (pending > 0 && checkOutputLimits(c)) return;
   if (c.closeAfterReply && !c.closed && c.socket) {
-    c.closed = true;
-    c.server.clients.delete(c.id);
-    c.server.clientMemory.forget(c);
+    // As closeClient (a replica leaves the replicas, a blocked client its keys), the socket after the write.
+    c.server.detachClient(c);
     closeAfterWrite(c.socket);
   }
 }

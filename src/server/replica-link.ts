@@ -15,6 +15,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Server } from './server.js';
 import type { Replication } from './replication.js';
 import { Client } from './client.js';
+import { formatAddr } from './connection.js';
 import { call } from './dispatcher.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import { encodeCommand } from '../persistence/aof/reader.js';
@@ -187,6 +188,7 @@ export class ReplicaLink {
     this.reader?.fail(new Error(reason ?? 'link closed'));
     this.reader = null;
     if (this.master !== null && this.state === 'connected') this.lastStreamDb = this.master.db.id;
+    if (this.master !== null) this.server.closeClient(this.master);
     this.master = null;
     this.parser = null;
     this.raw = [];
@@ -407,6 +409,7 @@ export class ReplicaLink {
     }
     this.state = 'connected';
     this.lastIo = Date.now();
+    if (master !== null) server.clients.set(master.id, master);
     this.sendAck(this.repl.offset);
     this.drain();
   }
@@ -422,9 +425,16 @@ export class ReplicaLink {
   /** The stream begins (after a partial resync at once; after a full one once it has loaded). */
   private startStream(first: Buffer, connected = true): void {
     const server = this.server;
-    const master = new Client(server, null);
+    // The link's socket, so that CLIENT LIST shows it (flags=M, the primary's address) and CLIENT
+    // KILL TYPE master closes it (the link then resumes with a partial resync), as in Redis.
+    const socket = this.socket;
+    const master = new Client(server, socket);
     master.kind = 'master';
     master.authenticated = true;
+    // As Redis's master client, which has no ACL user.
+    master.user = '(superuser)';
+    master.addr = formatAddr(socket?.remoteAddress, socket?.remotePort);
+    master.laddr = formatAddr(socket?.localAddress, socket?.localPort);
     master.db = this.server.dbs[this.lastStreamDb ?? 0] ?? master.db;
     this.master = master;
     this.raw = [];
@@ -440,6 +450,7 @@ export class ReplicaLink {
     this.readOffset = this.repl.offset;
     if (connected) {
       this.state = 'connected';
+      server.clients.set(master.id, master);
       this.sendAck(this.repl.offset);
     }
     if (first.length > 0) this.onStream(first);
@@ -448,6 +459,7 @@ export class ReplicaLink {
   private onStream(chunk: Buffer): void {
     const parser = this.parser;
     if (parser === null) return;
+    if (this.master !== null) this.master.lastInteraction = Date.now();
     this.fed += chunk.length;
     this.readOffset += chunk.length;
     this.raw.push(chunk);

@@ -789,13 +789,18 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   closeClient(c: Client): void {
     if (c.closed) return;
+    this.detachClient(c);
+    c.socket?.destroy();
+  }
+
+  /** Everything closing a client does but closing its socket (the caller closes it, perhaps after a last write). */
+  detachClient(c: Client): void {
     c.closed = true;
     this.clients.delete(c.id);
     this.pausedClients.delete(c);
     this.blocking.forget(c);
     this.clientMemory.forget(c);
     if (c.kind === 'replica') this.replication.forget(c);
-    c.socket?.destroy();
   }
 
   /** Stops listening, disconnects everyone and calls onShutdown (`reason`, when given, is logged first). */
