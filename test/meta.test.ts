@@ -42,6 +42,7 @@ const TESTED_ELSEWHERE: Record<string, { file: string; reason: string }> = {
   wait: { file: 'replication.test.ts', reason: 'needs replicas to count' },
   replicaof: { file: 'replication.test.ts', reason: 'connects to another server' },
   slaveof: { file: 'replication.test.ts', reason: 'connects to another server' },
+  failover: { file: 'replication-failover.test.ts', reason: 'swaps roles with a live replica; its errors are compared with redis-server there' },
 };
 
 /** Commands Redoubt adds on purpose, which Redis 7.0 does not have: name → reason. */
