@@ -1,15 +1,17 @@
-// Load comparison against the real redis-server: throughput under redis-benchmark and memory per
-// key, both servers measured in one run on the same machine, results written to docs/benchmarks.md.
+// Load comparison against the servers a user would pick instead (Redis 7.0, Valkey 8.0, Redis 8.0):
+// throughput under redis-benchmark, memory per key and idle memory, all servers measured in one run
+// on the same machine, results written to docs/benchmarks.md.
 //
 // Run:   npm run bench                      (builds, then the full run: a few minutes)
 //        node dist/bench/compare.js --quick (one short repetition, no report file)
 // Options: --reps N (default 3)   --keys N (memory test, default 1000000)   --no-memory
 //          --no-throughput   --out FILE (default docs/benchmarks.md)   --no-write
 //          --tests set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100   --pipelines 1,16
-// Needs redis-server and redis-benchmark on PATH (Debian: redis-server, redis-tools).
+// Needs redis-server, valkey-server and redis-benchmark on PATH (Debian: redis-server, valkey-server,
+// redis-tools); Redis 8.0 from REDIS8_SERVER or /opt/redis8/src/redis-server, left out when absent.
 //
 // The machine is shared and noisy, so every configuration runs several times with the servers
-// alternating (Redis, Redoubt, then Redoubt, Redis, ...) and the median is reported.
+// taking turns in a rotating order, and the median is reported.
 
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -17,11 +19,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import net from 'node:net';
-import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
+import { startRedoubt, type RunningServer } from '../test/helpers/servers.js';
+import { peers, REDOUBT, rotation, type ServerKind } from './peers.js';
 import { redisBenchmark, benchArgs, type BenchRun } from './redis-benchmark.js';
 import { cpuSeconds, loadKeys, rss, warmUp } from './memory.js';
-import { NOTES_MARKER, renderMarkdown, renderTable, type Results } from './report.js';
-import { median, type Name, turnOrder } from './stats.js';
+import { NOTES_MARKER, renderMarkdown, renderTable, type MemoryResult, type MemorySample, type Results, type ThroughputRow } from './report.js';
+import { median } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,7 +45,7 @@ const REPS = QUICK ? 1 : Number(opts.reps);
 const KEYS = QUICK ? 200_000 : Number(opts.keys);
 const WANTED = opts.tests.split(',');
 /** A few seconds per test per server (pipelined runs go ~10x faster), so that the ten tests × two
- *  depths × three repetitions × two servers of a full run stay within about ten minutes. */
+ *  depths × three repetitions × four servers of a full run stay within about twenty minutes. */
 const CONFIGS = opts.pipelines.split(',').map((p) => {
   const pipeline = Number(p);
   return { pipeline, requests: (pipeline === 1 ? 100_000 : 1_000_000) / (QUICK ? 4 : 1) };
@@ -56,32 +59,39 @@ const KEYSPACE = 100_000;
 const VALUE = 'abc';
 
 async function main(): Promise<void> {
+  const kinds = [...peers(), REDOUBT];
   const results: Results = {
     date: new Date().toISOString().slice(0, 10),
     machine: machineNotes(),
     command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
     reps: REPS,
+    servers: kinds.map(({ name, label }) => ({ name, label })),
     throughput: [],
     memory: null,
   };
 
   if (!opts['no-throughput']) {
-    const servers = { redis: await startRedis(), redoubt: await startRedoubt() };
+    const servers: { kind: ServerKind; server: RunningServer; rps: number[]; cpu: number[] }[] = [];
     try {
+      for (const kind of kinds) servers.push({ kind, server: await kind.start(), rps: [], cpu: [] });
+      const redoubt = servers.find((s) => s.kind === REDOUBT)?.server;
+      if (redoubt === undefined) throw new Error('Redoubt did not start');
       let tests = [];
-      for (const t of WANTED) if (await commandExists(servers.redoubt.port, t.split('_')[0]!)) tests.push(t);
+      for (const t of WANTED) if (await commandExists(redoubt.port, t.split('_')[0]!)) tests.push(t);
       // Until the string family exists, the harness still measures the protocol path.
       if (tests.length === 0) tests = ['ping_mbulk'];
-      log(`tests: ${tests.join(', ')}; ${REPS} repetition(s)`);
+      log(`tests: ${tests.join(', ')}; ${REPS} repetition(s); servers: ${kinds.map((k) => k.label).join(', ')}`);
       for (const cfg of CONFIGS) {
         for (const [i, test] of tests.entries()) {
-          const runs: Record<Name, { rps: number[]; cpu: number[] }> = { redis: { rps: [], cpu: [] }, redoubt: { rps: [], cpu: [] } };
+          for (const s of servers) {
+            s.rps = [];
+            s.cpu = [];
+          }
           let label = test;
           const requests = HEAVY.has(test) ? cfg.requests / 5 : cfg.requests;
           for (let rep = 0; rep < REPS; rep++) {
-            const order = turnOrder(rep + i);
-            for (const name of order) {
-              const server = servers[name];
+            for (const mine of rotation(servers, rep + i)) {
+              const { kind, server } = mine;
               const run: BenchRun = { port: server.port, tests: [test], clients: CLIENTS, pipeline: cfg.pipeline, requests, keyspace: KEYSPACE };
               const cpu0 = cpuSeconds(server.process.pid!);
               const rps = await redisBenchmark(run);
@@ -90,22 +100,19 @@ async function main(): Promise<void> {
                 // -t lrange_100 first runs "LPUSH (needed to benchmark LRANGE)" to fill its list.
                 if (name2.includes('needed to benchmark')) continue;
                 label = name2;
-                runs[name].rps.push(v);
+                mine.rps.push(v);
               }
-              runs[name].cpu.push(cpu);
-              log(`P${cfg.pipeline} ${label} rep ${rep + 1} ${name}: ${Math.round(runs[name].rps.at(-1) ?? 0)} ops/s, ${cpu.toFixed(2)} CPU µs/op`);
+              mine.cpu.push(cpu);
+              log(`P${cfg.pipeline} ${label} rep ${rep + 1} ${kind.label}: ${Math.round(mine.rps.at(-1) ?? 0)} ops/s, ${cpu.toFixed(2)} CPU µs/op`);
             }
           }
-          results.throughput.push({
-            test: label,
-            pipeline: cfg.pipeline,
-            redis: median(runs.redis.rps),
-            redoubt: median(runs.redoubt.rps),
-            redisRuns: runs.redis.rps,
-            redoubtRuns: runs.redoubt.rps,
-            redisCpu: median(runs.redis.cpu),
-            redoubtCpu: median(runs.redoubt.cpu),
-          });
+          const row: ThroughputRow = { test: label, pipeline: cfg.pipeline, ops: {}, runs: {}, cpu: {} };
+          for (const s of servers) {
+            row.ops[s.kind.name] = median(s.rps);
+            row.runs[s.kind.name] = s.rps;
+            row.cpu[s.kind.name] = median(s.cpu);
+          }
+          results.throughput.push(row);
         }
         results.benchArgs ??= [];
         results.benchArgs.push(
@@ -116,15 +123,15 @@ async function main(): Promise<void> {
         );
       }
     } finally {
-      await Promise.all([servers.redis.stop(), servers.redoubt.stop()]);
+      await Promise.all(servers.map((s) => s.server.stop()));
     }
   }
 
   if (!opts['no-memory']) {
     if (await probe((s) => commandExists(s.port, 'set'))) {
-      const redis = await measureMemory(startRedis);
-      const redoubt = await measureMemory(startRedoubt);
-      results.memory = { keys: KEYS, value: VALUE, redis, redoubt };
+      const memory: MemoryResult = { keys: KEYS, value: VALUE, servers: {} };
+      for (const k of kinds) memory.servers[k.name] = await measureMemory(k);
+      results.memory = memory;
     } else {
       log('memory test skipped: Redoubt has no SET yet');
     }
@@ -147,11 +154,13 @@ function keptNotes(path: string): string {
   return at === -1 ? '' : '\n' + text.slice(at);
 }
 
-/** RSS of a fresh server, warmed up with the same traffic, before and after KEYS keys are written. */
-async function measureMemory(start: () => Promise<RunningServer>): Promise<{ before: number; after: number }> {
-  const server = await start();
+/** RSS of a fresh server when idle, then, after warm-up traffic, before and after KEYS keys are written. */
+async function measureMemory(kind: ServerKind): Promise<MemorySample> {
+  const server = await kind.start();
   try {
     const pid = server.process.pid!;
+    await sleep(1000);
+    const idle = rss(pid);
     await warmUp(server.port, KEYS);
     await sleep(500);
     const before = rss(pid);
@@ -160,8 +169,8 @@ async function measureMemory(start: () => Promise<RunningServer>): Promise<{ bef
     // Let the dust settle (Node finishes incremental GC work when idle).
     await sleep(2000);
     const after = rss(pid);
-    log(`memory ${server.process.spawnfile}: ${KEYS} keys in ${Math.round(performance.now() - t0)} ms, RSS ${mb(before)} → ${mb(after)} MB`);
-    return { before, after };
+    log(`memory ${kind.label}: idle ${mb(idle)} MB; ${KEYS} keys in ${Math.round(performance.now() - t0)} ms, RSS ${mb(before)} → ${mb(after)} MB`);
+    return { idle, before, after };
   } finally {
     await server.stop();
   }
@@ -204,7 +213,10 @@ function machineNotes(): string {
   return [
     `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'} (shared virtual machine: expect noise)`,
     `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
-    `Node ${process.version}; ${version('redis-server')}; ${version('redis-benchmark')}`,
+    `Node ${process.version}; ${version('redis-benchmark')}`,
+    version('redis-server'),
+    version('valkey-server'),
+    ...(process.env['REDIS8_SERVER'] ? [version(process.env['REDIS8_SERVER'])] : []),
   ].join('\n');
 }
 
