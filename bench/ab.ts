@@ -7,6 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
@@ -33,19 +34,39 @@ interface Build {
 
 async function start(dist: string): Promise<Build> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(resolve(dist), 'src/cli/main.js'), '--port', String(port), '--bind', '127.0.0.1'], {
+  const child = spawn(process.execPath, [join(resolve(dist), 'src/cli/main.js'), '--port', String(port), '--bind', '127.0.0.1', '--save', ''], {
     stdio: 'ignore',
     // Benchmarks run as whoever runs them, which the server refuses for root unless allowed.
     env: { REDOUBT_ALLOW_ROOT: 'yes', ...process.env },
   });
+  await ready(port);
   return { dist, port, child, cpu: [], rps: [] };
+}
+
+/**
+ * Waits until the server answers PING: on a loaded machine Node can take seconds to start, and
+ * redis-benchmark started against a port nobody listens on yet spins forever instead of failing.
+ */
+async function ready(port: number): Promise<void> {
+  for (let tries = 0; tries < 300; tries++) {
+    const pong = await new Promise<boolean>((resolvePing) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => s.write('PING\r\n'));
+      s.once('data', (d: Buffer) => {
+        s.destroy();
+        resolvePing(d.toString('latin1').startsWith('+PONG'));
+      });
+      s.once('error', () => resolvePing(false));
+    });
+    if (pong) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no server answered on port ${port}`);
 }
 
 async function main(): Promise<void> {
   if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N]');
   const builds = [await start(positionals[0]!), await start(positionals[1]!)];
   try {
-    await new Promise((r) => setTimeout(r, 1000));
     const requests = Number(opts.requests);
     for (let rep = 0; rep < Number(opts.reps); rep++) {
       for (const b of rep % 2 === 0 ? builds : [...builds].reverse()) {
