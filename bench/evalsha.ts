@@ -1,15 +1,16 @@
-// EVALSHA throughput: the same scripts loaded into redis-server and Redoubt, driven by
-// redis-benchmark in one run, servers alternating first place; medians and ratios printed as a
+// EVALSHA throughput: the same scripts loaded into Redis 7.0, Valkey 8.0, Redis 8.0 and Redoubt,
+// driven by redis-benchmark in one run, servers taking turns; medians and ratios printed as a
 // Markdown table for docs/benchmarks.md, with server CPU µs per call.
 //
 // Run:   npm run build && node dist/bench/evalsha.js [--reps 3] [--requests 100000] [--pipelines 1,16]
 
 import { parseArgs } from 'node:util';
-import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
+import type { RunningServer } from '../test/helpers/servers.js';
+import { peers, REDOUBT, rotation, type ServerKind } from './peers.js';
 import { RawClient } from '../test/helpers/raw-client.js';
 import { redisBenchmarkCommand } from './redis-benchmark.js';
 import { cpuSeconds } from './memory.js';
-import { fmtRate, median, type Name, turnOrder } from './stats.js';
+import { fmtRate, median } from './stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,45 +56,59 @@ async function load(server: RunningServer, body: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const servers: Record<Name, RunningServer> = { redis: await startRedis(), redoubt: await startRedoubt() };
+  const kinds = [...peers(), REDOUBT];
+  const servers: { kind: ServerKind; server: RunningServer; rps: number[]; cpu: number[] }[] = [];
   const rows: string[] = [];
   try {
+    for (const kind of kinds) servers.push({ kind, server: await kind.start(), rps: [], cpu: [] });
     let i = 0;
     for (const pipeline of opts.pipelines.split(',').map(Number)) {
       for (const script of SCRIPTS) {
-        const sha = await load(servers.redis, script.body);
-        if ((await load(servers.redoubt, script.body)) !== sha) throw new Error('the two servers disagree on a SHA1');
+        const shas = new Set<string>();
+        for (const s of servers) shas.add(await load(s.server, script.body));
+        const [sha] = shas;
+        if (sha === undefined || shas.size !== 1) throw new Error('the servers disagree on a SHA1');
         const argv = ['EVALSHA', sha, ...script.args];
-        const runs: Record<Name, { rps: number[]; cpu: number[] }> = { redis: { rps: [], cpu: [] }, redoubt: { rps: [], cpu: [] } };
+        for (const s of servers) {
+          s.rps = [];
+          s.cpu = [];
+        }
         for (let rep = 0; rep < REPS; rep++) {
-          const order = turnOrder(rep + i);
-          for (const name of order) {
-            const pid = servers[name].process.pid!;
+          for (const s of rotation(servers, rep + i)) {
+            const pid = s.server.process.pid;
+            if (pid === undefined) throw new Error(`${s.kind.label} has no pid`);
             const cpu0 = cpuSeconds(pid);
-            const rps = await redisBenchmarkCommand({ port: servers[name].port, clients: CLIENTS, pipeline, requests: REQUESTS, keyspace: KEYSPACE }, argv);
+            const rps = await redisBenchmarkCommand({ port: s.server.port, clients: CLIENTS, pipeline, requests: REQUESTS, keyspace: KEYSPACE }, argv);
             const cpuUs = ((cpuSeconds(pid) - cpu0) / REQUESTS) * 1e6;
-            runs[name].rps.push(rps);
-            runs[name].cpu.push(cpuUs);
-            process.stderr.write(`P${pipeline} ${script.label} rep ${rep + 1} ${name}: ${fmtRate(rps)} calls/s, ${cpuUs.toFixed(2)} CPU µs/call\n`);
+            s.rps.push(rps);
+            s.cpu.push(cpuUs);
+            process.stderr.write(`P${pipeline} ${script.label} rep ${rep + 1} ${s.kind.label}: ${fmtRate(rps)} calls/s, ${cpuUs.toFixed(2)} CPU µs/call\n`);
           }
         }
         i++;
-        const redis = median(runs.redis.rps);
-        const redoubt = median(runs.redoubt.rps);
+        const ops = servers.map((s) => median(s.rps));
+        const mine = ops.at(-1) ?? NaN;
+        const best = Math.max(...ops.slice(0, -1));
+        const goal = pipeline === 1 ? 0.7 : 0.6;
         rows.push(
-          `| ${script.label} | P${pipeline} | ${fmtRate(redis)} | ${fmtRate(redoubt)} | ${(redoubt / redis).toFixed(2)}× | ${median(runs.redis.cpu).toFixed(2)} | ${median(runs.redoubt.cpu).toFixed(2)} |`,
+          `| ${script.label} | P${pipeline} | ${ops.map(fmtRate).join(' | ')} | ${ops
+            .slice(0, -1)
+            .map((o) => (mine / o).toFixed(2) + '×')
+            .join(' | ')} | ≥ ${goal}× | ${mine / best >= goal ? 'ok' : 'BELOW'} | ${servers.map((s) => median(s.cpu).toFixed(2)).join(' | ')} |`,
         );
       }
     }
   } finally {
-    await Promise.all([servers.redis.stop(), servers.redoubt.stop()]);
+    await Promise.all(servers.map((s) => s.server.stop()));
   }
+  const labels = kinds.map((k) => k.label);
+  const peerLabels = labels.slice(0, -1);
   process.stdout.write(
     [
       `EVALSHA: ${fmtRate(REQUESTS)} calls per run, ${CLIENTS} clients, keys drawn from ${fmtRate(KEYSPACE)}, median of ${REPS}`,
       '',
-      '| script | pipeline | Redis calls/s | Redoubt calls/s | Redoubt/Redis | CPU µs/call Redis | Redoubt |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      `| script | pipeline | ${labels.map((l) => `${l} calls/s`).join(' | ')} | ${peerLabels.map((l) => `÷ ${l}`).join(' | ')} | target (÷ best) | status | ${labels.map((l) => `CPU µs/call ${l}`).join(' | ')} |`,
+      `| --- | --- |${labels.map(() => ' ---: |').join('')}${peerLabels.map(() => ' ---: |').join('')} --- | --- |${labels.map(() => ' ---: |').join('')}`,
       ...rows,
       '',
     ].join('\n'),
