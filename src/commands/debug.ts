@@ -120,7 +120,7 @@ function object(c: Client, key: string): void {
     encoding = 'unknown';
   }
   const idle = db.idleSeconds(key);
-  const lru = db.meta.field(key) ?? 0;
+  const lru = db.data.field(key) ?? 0;
   c.reply.status(
     `Value at:${fakeAddress(key)} refcount:${refcountOf(db, key, v)} encoding:${encoding} ` +
       `serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}`,

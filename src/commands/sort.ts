@@ -162,7 +162,7 @@ function toSkiplist(db: Database, k: string, z: ZSetValue): ZSetValue {
   for (const n of z.order) converted.set(n.member, n.score, unlimited);
   // Same key, same contents, same TTL: only the representation changes, as zsetConvert does in place.
   db.willWrite(k);
-  db.data.set(k, converted);
+  db.data.convert(k, converted);
   return converted;
 }
 

@@ -9,6 +9,7 @@
 
 import type { Database, WriteBarrier } from '../store/database.js';
 import type { Value } from '../store/types.js';
+import type { KeyTable } from '../store/key-meta.js';
 import { INT64_MAX, INT64_MIN } from '../int64.js';
 import { ByteWriter } from './rdb/bytes.js';
 import { RdbFileEncoder, writtenInSteps, type RdbFileOptions } from './rdb/file-writer.js';
@@ -43,7 +44,7 @@ export interface SnapshotSource {
 /** One database as it was at the cut. */
 interface DbCut {
   readonly id: number;
-  readonly data: Map<string, Value>;
+  readonly data: KeyTable;
   readonly expires: Map<string, number>;
   readonly exact: Map<string, bigint> | null;
   readonly size: number;
@@ -77,7 +78,7 @@ export class Snapshot implements WriteBarrier {
   private readonly enc: SnapshotEncoder;
   private readonly cuts: DbCut[] = [];
   /** The cut of each live data Map: a write finds its cut by the Map it lands in. */
-  private readonly byMap = new Map<Map<string, Value>, DbCut>();
+  private readonly byMap = new Map<KeyTable, DbCut>();
   private readonly libraries: readonly string[];
   private readonly aux: readonly (readonly [string, string])[];
   private started = false;

@@ -92,7 +92,7 @@ export class Evictor {
       const pick = this.pick();
       if (pick === null) return 'fail';
       const [db, key] = pick;
-      const bytes = db.meta.bytesOf(key) + (db.expires.has(key) ? EXPIRE_OVERHEAD : 0);
+      const bytes = db.data.bytesOf(key) + (db.expires.has(key) ? EXPIRE_OVERHEAD : 0);
       if (!db.evict(key)) continue;
       freed += bytes;
       this.evicted(db, key);
@@ -168,7 +168,7 @@ export class Evictor {
         this.nextDb = (this.nextDb + 1) % dbs.length;
         const db = dbs[this.nextDb];
         if (db === undefined) continue;
-        const key = allkeys ? db.meta.random() : this.sampleVolatile(db, 1)[0];
+        const key = allkeys ? db.data.random() : this.sampleVolatile(db, 1)[0];
         if (key !== undefined) return [db, key];
       }
       return null;
@@ -200,8 +200,8 @@ export class Evictor {
     const access = this.server.store.access;
     for (const key of keys) {
       let score: number;
-      if (this.policy.endsWith('lru')) score = idleSecondsOf(db.meta.field(key) ?? 0, now) * 1000;
-      else if (this.policy.endsWith('lfu')) score = 255 - lfuCounterOf(db.meta.field(key) ?? 0, now, access);
+      if (this.policy.endsWith('lru')) score = idleSecondsOf(db.data.field(key) ?? 0, now) * 1000;
+      else if (this.policy.endsWith('lfu')) score = 255 - lfuCounterOf(db.data.field(key) ?? 0, now, access);
       else score = Number.MAX_SAFE_INTEGER - (db.expires.get(key) ?? Number.MAX_SAFE_INTEGER);
       this.insert({ key, db: db.id, score });
     }
@@ -224,7 +224,7 @@ export class Evictor {
   private sampleAll(db: Database): string[] {
     const out: string[] = [];
     for (let i = 0; i < this.samples; i++) {
-      const key = db.meta.random();
+      const key = db.data.random();
       if (key === undefined) break;
       out.push(key);
     }
@@ -241,7 +241,7 @@ export class Evictor {
     if (expires.size === 0) return out;
     if (expires.size * VOLATILE_SHARE >= db.size) {
       for (let tries = 0; out.length < n && tries < n * VOLATILE_SHARE * 4; tries++) {
-        const key = db.meta.random();
+        const key = db.data.random();
         if (key !== undefined && expires.has(key)) out.push(key);
       }
       if (out.length > 0) return out;

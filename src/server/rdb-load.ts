@@ -289,13 +289,9 @@ function fileBudget(): DecodeBudget {
  * maxmemory policy, as Redis's objectSetLRUOrLFU); no notifications, nothing counted dirty.
  */
 function addKey(db: Database, rec: RdbKeyRecord): void {
-  const size = db.data.size;
-  db.data.set(rec.key, rec.value);
-  // One lookup instead of two; the load fails and is taken out again anyway.
-  if (db.data.size === size) {
+  if (!db.data.add(rec.key, rec.value, keyBytes(rec.key, rec.value, false), db.clock.now())) {
     throw new RdbFileError(rec.offset, `RDB has duplicated key '${printable(rec.key)}' in DB ${db.id}`, 'corrupt');
   }
-  db.meta.add(rec.key, keyBytes(rec.key, rec.value, false), db.clock.now());
   // A hash with field TTLs joins the active expiry of fields (Redis's hashTypeAddToExpires).
   const v = rec.value;
   if (typeof v !== 'string' && v.type === 'hash') {

@@ -1,4 +1,5 @@
-// One numbered database: a Map of key → value and, as Redis's `expires` dict, a separate Map of
+// One numbered database: a table of key → value (with each key's metadata) and, as Redis's
+// `expires` dict, a separate Map of
 // key → absolute expiry time in ms. Expired keys are removed when touched (lazy expiry) and by the
 // active expiry cycle in expiry.ts. Every write goes through here, twice: the write barrier
 // (beforeWrite) before the key changes, so snapshots, client-side caching and propagation can see
@@ -10,7 +11,7 @@ import { StoreContext, type KeyspaceStats } from './context.js';
 import type { Clock } from './clock.js';
 import type { ScanCursors } from './scan.js';
 import type { Value } from './types.js';
-import { idleSecondsOf, KeyMeta, lfuCounterOf, lfuField } from './key-meta.js';
+import { idleSecondsOf, KeyTable, lfuCounterOf, lfuField } from './key-meta.js';
 import { EXPIRE_OVERHEAD, keyBytes } from './memory-usage.js';
 
 /**
@@ -63,18 +64,17 @@ const NO_EVENTS: KeyspaceEvents = {
 };
 
 export class Database {
-  data = new Map<string, Value>();
+  /**
+   * Key → value, with each key's access field (LRU clock or LFU counter, for eviction, OBJECT
+   * IDLETIME and FREQ) and estimated bytes (MEMORY USAGE, used_memory); random sampling for eviction.
+   */
+  data: KeyTable;
   expires = new Map<string, number>();
   /**
    * Exact expiry times above 2^53 ms by key, which the doubles in `expires` cannot hold (see
    * ttl.ts); null until one is set. It goes with `expires` through FLUSHDB and SWAPDB.
    */
   expiresExact: Map<string, bigint> | null = null;
-  /**
-   * Per key: the access field (LRU clock or LFU counter, for eviction, OBJECT IDLETIME and FREQ)
-   * and the estimated bytes (MEMORY USAGE, used_memory); random sampling for eviction.
-   */
-  meta: KeyMeta;
   /**
    * The strings whose representation is not the one their content implies, because of how they
    * were written (SETRANGE leaves "10" raw, COPY unshares a small integer); see store/encoding.ts.
@@ -102,12 +102,12 @@ export class Database {
     this.clock = shared.clock;
     this.stats = shared.stats;
     this.scanCursors = shared.scanCursors;
-    this.meta = new KeyMeta(shared.access);
+    this.data = new KeyTable(shared.access);
   }
 
   /** Estimated bytes of this database's keys, values and TTLs (the dataset part of used_memory). */
   get usedBytes(): number {
-    return this.meta.total + this.expires.size * EXPIRE_OVERHEAD;
+    return this.data.total + this.expires.size * EXPIRE_OVERHEAD;
   }
 
   get size(): number {
@@ -121,11 +121,11 @@ export class Database {
 
   /** The live value of `key`, removing it first if it has expired. Touches the access time. */
   get(key: string, touch = true): Value | undefined {
-    const v = this.data.get(key);
-    if (v === undefined) return undefined;
+    const slot = this.data.slotOf(key);
+    if (slot < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    if (touch && !this.shared.noTouch) this.meta.touch(key, this.clock.now());
-    return v;
+    if (touch && !this.shared.noTouch) this.data.touchAt(slot, this.clock.now());
+    return this.data.valueAt(slot);
   }
 
   /** get() for read commands: also counts keyspace hits and misses, as Redis's lookupKeyRead. */
@@ -181,18 +181,13 @@ export class Database {
     // As Redis's setKey (a lookupKeyWrite first): a key whose time has passed goes, with its TTL.
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     this.events.beforeWrite(this, key);
-    const size = this.data.size;
-    this.data.set(key, value);
-    const created = this.data.size !== size;
+    const created = this.data.put(key, value, keyBytes(key, value, false), this.clock.now());
     if (created) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
     const soonest = typeof value !== 'string' && value.type === 'hash' ? value.minTtl() : undefined;
     if (soonest !== undefined) this.hashTtlKeys.set(key, soonest);
     else if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
-    const bytes = keyBytes(key, value, false);
-    if (created) this.meta.add(key, bytes, this.clock.now());
-    else this.meta.replace(key, bytes, this.clock.now());
     this.stats.dirty += changes;
     this.events.modified(this, key);
   }
@@ -203,8 +198,8 @@ export class Database {
    */
   modified(key: string, changes = 1): void {
     this.stats.dirty += changes;
-    const v = this.data.get(key);
-    if (v !== undefined) this.meta.resize(key, keyBytes(key, v, false));
+    const slot = this.data.slotOf(key);
+    if (slot >= 0) this.data.resizeAt(slot, keyBytes(key, this.data.valueAt(slot), false));
     this.events.modified(this, key);
   }
 
@@ -225,11 +220,7 @@ export class Database {
    * goes whether or not its time has passed, and the dirty counter does not move.
    */
   evict(key: string): boolean {
-    if (!this.data.has(key)) {
-      // Metadata for a key that is not stored is a bug elsewhere: drop it rather than pick it again.
-      this.meta.delete(key);
-      return false;
-    }
+    if (!this.data.has(key)) return false;
     this.events.beforeWrite(this, key);
     this.removeEntry(key);
     this.events.modified(this, key);
@@ -254,7 +245,6 @@ export class Database {
     this.data.delete(key);
     this.expires.delete(key);
     if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
-    this.meta.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
   }
 
@@ -308,13 +298,13 @@ export class Database {
 
   /** Seconds since the key was last accessed (Redis's estimateObjectIdleTime, in seconds). */
   idleSeconds(key: string): number {
-    const field = this.meta.field(key);
+    const field = this.data.field(key);
     return field === undefined ? 0 : idleSecondsOf(field, this.clock.now());
   }
 
   /** The key's LFU counter after decay (OBJECT FREQ; meaningful under an LFU policy). */
   frequency(key: string): number {
-    const field = this.meta.field(key);
+    const field = this.data.field(key);
     return field === undefined ? 0 : lfuCounterOf(field, this.clock.now(), this.shared.access);
   }
 
@@ -323,12 +313,12 @@ export class Database {
    * (Redis's objectSetLRUOrLFU): the idle time counts under an LRU policy only.
    */
   setIdleSeconds(key: string, seconds: number): void {
-    if (!this.shared.access.lfu) this.meta.setIdle(key, seconds, this.clock.now());
+    if (!this.shared.access.lfu) this.data.setIdle(key, seconds, this.clock.now());
   }
 
   /** The same for RESTORE ... FREQ and the FREQ opcode: the counter counts under an LFU policy only. */
   setFrequency(key: string, counter: number): void {
-    if (this.shared.access.lfu) this.meta.setField(key, lfuField(counter, this.clock.now()));
+    if (this.shared.access.lfu) this.data.setField(key, lfuField(counter, this.clock.now()));
   }
 
   /** Removes every key; returns how many there were. */
@@ -336,10 +326,9 @@ export class Database {
     const n = this.data.size;
     this.events.beforeFlush(this);
     this.events.flushed(this);
-    this.data = new Map();
+    this.data = new KeyTable(this.shared.access);
     this.expires = new Map();
     this.expiresExact = null;
-    this.meta.clear();
     this.stringEncodings = new Map();
     this.hashTtlKeys = new Map();
     this.stats.dirty += n;
@@ -353,7 +342,6 @@ export class Database {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.expiresExact, other.expiresExact] = [other.expiresExact, this.expiresExact];
-    [this.meta, other.meta] = [other.meta, this.meta];
     [this.stringEncodings, other.stringEncodings] = [other.stringEncodings, this.stringEncodings];
     [this.hashTtlKeys, other.hashTtlKeys] = [other.hashTtlKeys, this.hashTtlKeys];
   }
@@ -361,7 +349,7 @@ export class Database {
   /** A uniformly random live key, or undefined when empty. Expired keys met on the way are removed. */
   randomKey(): string | undefined {
     for (let tries = 0; this.data.size > 0 && tries < 100; tries++) {
-      const key = this.meta.random();
+      const key = this.data.random();
       if (key === undefined) break;
       if (!this.expireIfNeeded(key)) return key;
     }

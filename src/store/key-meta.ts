@@ -1,8 +1,10 @@
-// What a database knows about each key besides its value, as Redis keeps it in the robj: the
-// 24-bit access field (LRU clock, or LFU decrement time and logarithmic counter) and the bytes the
-// key is estimated to hold (memory-usage.ts). Keys sit in a dense array beside a key → slot Map, so
-// eviction samples a uniformly random key in O(1), as Redis's dictGetSomeKeys; a delete moves the
-// last slot into the hole.
+// A database's key table: each key's value together with what the database knows about the key
+// besides it, as Redis keeps it in the robj: the 24-bit access field (LRU clock, or LFU decrement
+// time and logarithmic counter) and the bytes the key is estimated to hold (memory-usage.ts). Value
+// and metadata sit at one slot found by one Map lookup, so a command that reads or writes a key
+// looks it up once.
+
+import type { Value } from './types.js';
 
 /** Redis's LRU_CLOCK_MAX: the access field has 24 bits. */
 const LRU_CLOCK_MAX = 0xffffff;
@@ -71,61 +73,111 @@ export function lfuField(counter: number, nowMs: number): number {
   return (lfuMinutes(nowMs) << 8) | Math.max(0, Math.min(255, counter));
 }
 
-export class KeyMeta {
-  private slots = new Map<string, number>();
-  private keys: string[] = [];
-  private fields: number[] = [];
-  private bytes: number[] = [];
+/**
+ * A database's keys: key → slot in a Map, and per slot the key, its value, its access field and
+ * its estimated bytes in dense arrays. One lookup serves a command's value and metadata; eviction
+ * and RANDOMKEY sample a uniformly random key in O(1), as Redis's dictGetSomeKeys; a delete moves
+ * the last slot into the hole. Dense arrays of small integers cost 8 bytes a field, less than an
+ * object per key would. Read like a Map of key → value by whoever walks the keyspace (the
+ * snapshot, SCAN, DEBUG DIGEST).
+ */
+export class KeyTable {
+  private readonly slots = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly values: Value[] = [];
+  /** Two numbers per slot: the access field (LRU clock, or LFU time and counter), then the bytes. */
+  private readonly meta: number[] = [];
   /** Sum of the keys' estimated bytes. */
   total = 0;
 
   constructor(private readonly policy: AccessPolicy) {}
 
   get size(): number {
-    return this.keys.length;
+    return this.slots.size;
   }
 
-  /** Records a key just created, with its estimated bytes and the access field of a new object. */
-  add(key: string, bytes: number, nowMs: number): void {
-    this.slots.set(key, this.keys.length);
-    this.keys.push(key);
-    this.fields.push(newAccessField(nowMs, this.policy));
-    this.bytes.push(bytes);
-    this.total += bytes;
+  /** The key's slot, or -1: for the database's own lookups (value and metadata at once). */
+  slotOf(key: string): number {
+    return this.slots.get(key) ?? -1;
   }
 
-  /** The value of an existing key was replaced (recorded as new when the key was not). */
-  replace(key: string, bytes: number, nowMs: number): void {
+  /** The value in a slot that slotOf returned. */
+  valueAt(slot: number): Value {
+    const v = this.values[slot];
+    if (v === undefined) throw new Error(`no key at slot ${slot}`);
+    return v;
+  }
+
+  get(key: string): Value | undefined {
     const slot = this.slots.get(key);
-    if (slot === undefined) {
-      this.add(key, bytes, nowMs);
-      return;
+    return slot === undefined ? undefined : this.values[slot];
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
+  *entries(): Generator<[string, Value], void, undefined> {
+    for (const [key, slot] of this.slots) {
+      const v = this.values[slot];
+      if (v !== undefined) yield [key, v];
     }
-    this.total += bytes - (this.bytes[slot] ?? 0);
-    this.bytes[slot] = bytes;
+  }
+
+  [Symbol.iterator](): Generator<[string, Value], void, undefined> {
+    return this.entries();
+  }
+
+  /** Stores a key that does not exist yet, with the access field of a new object; false if it exists. */
+  add(key: string, value: Value, bytes: number, nowMs: number): boolean {
+    const slot = this.names.length;
+    this.slots.set(key, slot);
+    if (this.slots.size === slot) return false;
+    this.names.push(key);
+    this.values.push(value);
+    this.meta.push(newAccessField(nowMs, this.policy), bytes);
+    this.total += bytes;
+    return true;
+  }
+
+  /** Stores `value` under `key`, new or replacing; true when the key was created. */
+  put(key: string, value: Value, bytes: number, nowMs: number): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return this.add(key, value, bytes, nowMs);
+    this.values[slot] = value;
+    this.resizeAt(slot, bytes);
     // A replaced value keeps its LFU history, as Redis's dbSetValue; under LRU it is new.
-    if (!this.policy.lfu) this.fields[slot] = newAccessField(nowMs, this.policy);
+    if (!this.policy.lfu) this.meta[2 * slot] = newAccessField(nowMs, this.policy);
+    return false;
+  }
+
+  /** The same contents in another representation (SORT's conversion): metadata unchanged. */
+  convert(key: string, value: Value): void {
+    const slot = this.slots.get(key);
+    if (slot !== undefined) this.values[slot] = value;
   }
 
   /** A value changed in place: its new estimate. */
-  resize(key: string, bytes: number): void {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return;
-    this.total += bytes - (this.bytes[slot] ?? 0);
-    this.bytes[slot] = bytes;
+  resizeAt(slot: number, bytes: number): void {
+    const at = 2 * slot + 1;
+    this.total += bytes - (this.meta[at] ?? 0);
+    this.meta[at] = bytes;
   }
 
   /** The key was read or written: its access field moves (LRU clock, or LFU counter). */
-  touch(key: string, nowMs: number): void {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return;
-    this.fields[slot] = touchedField(this.fields[slot] ?? 0, nowMs, this.policy);
+  touchAt(slot: number, nowMs: number): void {
+    const at = 2 * slot;
+    this.meta[at] = touchedField(this.meta[at] ?? 0, nowMs, this.policy);
   }
 
   /** Sets the raw access field (RESTORE, loading). */
   setField(key: string, field: number): void {
     const slot = this.slots.get(key);
-    if (slot !== undefined) this.fields[slot] = field & LRU_CLOCK_MAX;
+    if (slot !== undefined) this.meta[2 * slot] = field & LRU_CLOCK_MAX;
   }
 
   /** Makes the key `seconds` idle (under an LRU policy). */
@@ -135,48 +187,42 @@ export class KeyMeta {
     this.setField(key, clock >= s ? clock - s : clock + LRU_CLOCK_MAX - s);
   }
 
-  /** The raw access field, or undefined for a key not recorded. */
+  /** The raw access field, or undefined for a key not stored. */
   field(key: string): number | undefined {
     const slot = this.slots.get(key);
-    return slot === undefined ? undefined : this.fields[slot];
+    return slot === undefined ? undefined : this.meta[2 * slot];
   }
 
-  /** The key's estimated bytes (0 for a key not recorded). */
+  /** The key's estimated bytes (0 for a key not stored). */
   bytesOf(key: string): number {
     const slot = this.slots.get(key);
-    return slot === undefined ? 0 : (this.bytes[slot] ?? 0);
+    return slot === undefined ? 0 : (this.meta[2 * slot + 1] ?? 0);
   }
 
-  delete(key: string): void {
+  delete(key: string): boolean {
     const slot = this.slots.get(key);
-    if (slot === undefined) return;
+    if (slot === undefined) return false;
     this.slots.delete(key);
-    this.total -= this.bytes[slot] ?? 0;
-    const last = this.keys.length - 1;
-    const lastKey = this.keys[last];
-    if (slot !== last && lastKey !== undefined) {
-      this.keys[slot] = lastKey;
-      this.fields[slot] = this.fields[last] ?? 0;
-      this.bytes[slot] = this.bytes[last] ?? 0;
+    this.total -= this.meta[2 * slot + 1] ?? 0;
+    const last = this.names.length - 1;
+    const lastKey = this.names[last];
+    const lastValue = this.values[last];
+    if (slot !== last && lastKey !== undefined && lastValue !== undefined) {
+      this.names[slot] = lastKey;
+      this.values[slot] = lastValue;
+      this.meta[2 * slot] = this.meta[2 * last] ?? 0;
+      this.meta[2 * slot + 1] = this.meta[2 * last + 1] ?? 0;
       this.slots.set(lastKey, slot);
     }
-    this.keys.pop();
-    this.fields.pop();
-    this.bytes.pop();
+    this.names.pop();
+    this.values.pop();
+    this.meta.length = 2 * last;
+    return true;
   }
 
   /** A uniformly random key, or undefined when there is none. */
   random(): string | undefined {
-    const n = this.keys.length;
-    return n === 0 ? undefined : this.keys[Math.floor(Math.random() * n)];
-  }
-
-  /** Forgets every key (FLUSHDB). */
-  clear(): void {
-    this.slots = new Map();
-    this.keys = [];
-    this.fields = [];
-    this.bytes = [];
-    this.total = 0;
+    const n = this.names.length;
+    return n === 0 ? undefined : this.names[Math.floor(Math.random() * n)];
   }
 }

@@ -23,10 +23,10 @@ const OBJECT = 48;
 /** An array's own object and header, besides its slots. */
 const ARRAY = 32;
 /**
- * What every key costs besides its name and value: its entry in the database's Map, and its
- * metadata (key → slot Map entry, three array slots: name, access field, estimate).
+ * What every key costs besides its name and value: its entry in the database's key → slot Map,
+ * and four array slots at its slot (name, value, access field, estimate).
  */
-export const KEY_OVERHEAD = MAP_ENTRY + MAP_ENTRY + 3 * SLOT;
+export const KEY_OVERHEAD = MAP_ENTRY + 4 * SLOT;
 /** A key's time to live: an entry in the expires Map holding a heap number. */
 export const EXPIRE_OVERHEAD = MAP_ENTRY + HEAP_NUMBER;
 
