@@ -3,6 +3,7 @@
 // so it shows whether a hot-path change helped. The builds run side by side and alternate.
 //
 // Run: node dist/bench/ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests 1000000] [--reps 8]
+//        [--fill N]   (N pipelined SETs over the same 100,000 names first, so that GETs find keys)
 // where OLD_DIST is, e.g., a copy of dist/ saved before the change (cp -r dist /tmp/before).
 
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ const { values: opts, positionals } = parseArgs({
     pipeline: { type: 'string', default: '16' },
     requests: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '8' },
+    fill: { type: 'string', default: '0' },
   },
 });
 
@@ -64,10 +66,15 @@ async function ready(port: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N]');
+  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N] [--fill N]');
   const builds = [await start(positionals[0]!), await start(positionals[1]!)];
   try {
     const requests = Number(opts.requests);
+    // Reads of a key that exists cost more than misses: --fill N SETs keys first, unmeasured.
+    const fill = Number(opts.fill);
+    if (fill > 0) {
+      for (const b of builds) await redisBenchmark({ port: b.port, tests: ['set'], clients: 50, pipeline: 16, requests: fill, keyspace: 100_000 });
+    }
     for (let rep = 0; rep < Number(opts.reps); rep++) {
       for (const b of rep % 2 === 0 ? builds : [...builds].reverse()) {
         const pid = b.child.pid!;
