@@ -109,7 +109,9 @@ function functionFlush(c: Client, argv: string[]): void {
     return;
   }
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
-  c.server.functions.flush();
+  // An asynchronous flush counts the functions in lazyfreed_objects as Redis's freeFunctionsAsync.
+  const n = c.server.functions.flush();
+  if (mode === undefined ? c.server.config.bool('lazyfree-lazy-user-flush') : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
   c.db.stats.dirty++;
   c.reply.ok();
 }

@@ -187,7 +187,7 @@ function memory(s: Server): string[] {
     'mem_allocator:v8',
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
-    'lazyfreed_objects:0',
+    `lazyfreed_objects:${s.store.lazyfree.freed}`,
   ];
 }
 

@@ -73,18 +73,30 @@ function maxmemoryPolicy(c: Client): string {
 
 // --- DEL, UNLINK, EXISTS, TYPE, TOUCH ---
 
-/** UNLINK frees nothing in the background here: a Map delete is already O(1) for the caller. */
-function del(c: Client, argv: string[]): void {
+/**
+ * DEL and UNLINK. Removing a key is O(1) here whatever its size (the garbage collector frees the
+ * value), so UNLINK differs only in how the value counts in INFO's lazyfreed_objects, as does DEL
+ * under lazyfree-lazy-user-del.
+ */
+function delGeneric(c: Client, argv: string[], lazy: boolean): void {
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
     if (k === undefined) break;
-    if (c.db.delete(k)) {
+    if (c.db.delete(k, lazy)) {
       n++;
       notify(c, NOTIFY_GENERIC, 'del', k);
     }
   }
   c.reply.integer(n);
+}
+
+function del(c: Client, argv: string[]): void {
+  delGeneric(c, argv, c.server.config.bool('lazyfree-lazy-user-del'));
+}
+
+function unlink(c: Client, argv: string[]): void {
+  delGeneric(c, argv, true);
 }
 
 function exists(c: Client, argv: string[]): void {
@@ -134,7 +146,8 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   if (at !== undefined) setExpireMs(db, dst, at);
   // The same object changes name, so it keeps its representation.
   if (encoding !== undefined) db.markStringEncoding(dst, encoding);
-  db.delete(src);
+  // The value lives on under `dst`: nothing is freed.
+  db.delete(src, false);
   db.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'rename_from', src);
   notify(c, NOTIFY_GENERIC, 'rename_to', dst);
@@ -174,7 +187,7 @@ function move(c: Client, argv: string[]): void {
   dst.set(k, v);
   if (at !== undefined) setExpireMs(dst, k, at);
   if (encoding !== undefined) dst.markStringEncoding(k, encoding);
-  src.delete(k);
+  src.delete(k, false);
   src.stats.dirty = dirty + 1;
   notify(c, NOTIFY_GENERIC, 'move_from', k);
   notifyDb(c.server, dst.id, NOTIFY_GENERIC, 'move_to', k);
@@ -286,33 +299,47 @@ function dbsize(c: Client): void {
 
 // --- FLUSHDB, FLUSHALL, SWAPDB ---
 
-/** ASYNC and SYNC both free at once: there is no background thread, and the Map swap is O(1). */
-function flushArgsOk(c: Client, argv: string[]): boolean {
-  if (argv.length === 1) return true;
+/**
+ * ASYNC and SYNC both free at once (there is no background thread, and the Map swap is O(1)); an
+ * asynchronous flush (ASYNC, or no argument under lazyfree-lazy-user-flush) counts its keys in
+ * lazyfreed_objects as Redis does. Null after a syntax error, which it answers.
+ */
+function flushMode(c: Client, argv: string[]): { async: boolean } | null {
   const mode = argv[1];
-  if (argv.length === 2 && mode !== undefined && (is(mode, 'sync') || is(mode, 'async'))) return true;
+  if (mode === undefined) return { async: c.server.config.bool('lazyfree-lazy-user-flush') };
+  if (argv.length === 2 && (is(mode, 'sync') || is(mode, 'async'))) return { async: is(mode, 'async') };
   c.reply.error(E.SYNTAX);
-  return false;
+  return null;
 }
 
-function flushOne(db: Database): void {
+/** Redis's trackingInvalidateKeysOnFlush: an asynchronous flush frees the tracking table in the background too. */
+function flushTracking(c: Client, async: boolean): void {
+  const tracking = c.server.tracking;
+  if (async) c.server.store.lazyfree.freeRadixTree(() => tracking.tableKeys(), tracking.totalKeys);
+}
+
+function flushOne(db: Database, async: boolean): void {
   // Parked SCAN walks would otherwise keep the old keyspace alive.
   db.scanCursors.forget(db.data);
-  db.clear();
+  db.clear(async);
 }
 
 function flushdb(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
-  flushOne(c.db);
+  const mode = flushMode(c, argv);
+  if (mode === null) return;
+  flushTracking(c, mode.async);
+  flushOne(c.db, mode.async);
   // Even an empty database's flush goes to the AOF and replicas, as Redis forces it.
   c.server.propagation.force();
   c.reply.ok();
 }
 
 function flushall(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
+  const mode = flushMode(c, argv);
+  if (mode === null) return;
+  flushTracking(c, mode.async);
   // As Redis 7.0: the keys removed are the changes (none for an empty dataset).
-  for (const db of c.server.dbs) flushOne(db);
+  for (const db of c.server.dbs) flushOne(db, mode.async);
   c.server.propagation.force();
   // As Redis: a running BGSAVE is stopped, and with save points the empty dataset is saved now
   // (which leaves rdb_changes_since_last_save at 0).
@@ -416,7 +443,7 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
   }
   const propagation = c.server.propagation;
   if (when <= BigInt(db.clock.now())) {
-    db.delete(k);
+    db.delete(k, c.server.config.bool('lazyfree-lazy-expire'));
     notify(c, NOTIFY_GENERIC, 'del', k);
     // Already past: replayed later it must still delete, whatever the clock says then.
     if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', k]);
@@ -558,7 +585,7 @@ const nondet = ['nondeterministic_output'];
 
 export const keyspaceCommands: readonly CommandSpec[] = withDocs(keyspaceDocs, [
   { name: 'del', arity: -2, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del },
-  { name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: rw, keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: del },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: rw, keys: [keyRange(1, -1, 1, 'RM', 'DELETE')], tips: multiShard, run: unlink },
   { name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl: ro, keys: [keyRange(1, -1, 1, 'RO')], tips: multiShard, run: exists },
   { name: 'type', arity: 2, flags: ['readonly', 'fast'], acl: ro, keys: [key(1, 'RO')], run: type },
   { name: 'rename', arity: 3, flags: ['write'], acl: ['keyspace', 'write', 'slow'], keys: [key(1, 'RW', 'ACCESS', 'DELETE'), key(2, 'OW', 'UPDATE')], run: rename },

@@ -165,7 +165,9 @@ function scriptFlush(c: Client, argv: string[]): void {
     return;
   }
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
-  c.server.scripts.flush();
+  // An asynchronous flush counts the scripts in lazyfreed_objects as Redis's freeLuaScriptsAsync.
+  const n = c.server.scripts.flush();
+  if (mode === undefined ? c.server.config.bool('lazyfree-lazy-user-flush') : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
   c.reply.ok();
 }
 

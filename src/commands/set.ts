@@ -415,8 +415,12 @@ function unionOrDiff(c: Client, keys: readonly string[], op: 'union' | 'diff', d
   if (sets === null) return;
   const max = maxIntset(c);
   const result = op === 'union' ? unionOf(sets, max) : diffOf(sets, max);
-  if (dst === null) replySet(c, result.members());
-  else store(c, dst, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
+  if (dst === null) {
+    replySet(c, result.members());
+    // Redis frees the result it built as lazyfree-lazy-server-del says (INFO lazyfreed_objects).
+    const lazyfree = c.server.store.lazyfree;
+    if (lazyfree.serverDel) lazyfree.free(result);
+  } else store(c, dst, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
 }
 
 const sinter = (c: Client, argv: string[]): void => inter(c, argv.slice(1), { kind: 'reply' });

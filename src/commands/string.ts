@@ -227,7 +227,7 @@ function getdel(c: Client, argv: string[]): void {
     return;
   }
   c.reply.bulk(v);
-  c.db.delete(k);
+  c.db.delete(k, c.server.config.bool('lazyfree-lazy-user-del'));
   notify(c, NOTIFY_GENERIC, 'del', k);
   // Propagated as DEL (UNLINK with lazyfree-lazy-user-del), as Redis's getdelCommand.
   const propagation = c.server.propagation;

@@ -179,10 +179,15 @@ export class Functions {
     return true;
   }
 
-  /** FUNCTION FLUSH: every library goes, and the VM with them (Redis makes a new engine too). */
-  flush(): void {
+  /**
+   * FUNCTION FLUSH: every library goes, and the VM with them (Redis makes a new engine too).
+   * Returns how many functions there were.
+   */
+  flush(): number {
+    const n = this.live.functionCount;
     this.live = new LibrarySet();
     this.engineInstance = null;
+    return n;
   }
 
   /** Replaces the live set with `set` (RESTORE FLUSH); the old libraries' code is released. */

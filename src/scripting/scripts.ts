@@ -193,11 +193,16 @@ export class Scripting {
     for (let i = 0; i < 4 && engine.memoryUsed() >= LUA_MEMORY_LIMIT / 8; i++) engine.collectGarbage();
   }
 
-  /** SCRIPT FLUSH: every script goes, and the VM with them (its memory is only freed that way). */
-  flush(): void {
+  /**
+   * SCRIPT FLUSH: every script goes, and the VM with them (its memory is only freed that way).
+   * Returns how many scripts there were.
+   */
+  flush(): number {
+    const n = this.scripts.size;
     this.scripts.clear();
     this.bodyBytes = 0;
     this.engineInstance = null;
+    return n;
   }
 
   /** INFO's scripting figures, without starting a VM: Lua heap bytes, cached bodies' bytes, and their count. */

@@ -388,8 +388,11 @@ export class ReplicaLink {
     if (this.isStopped()) return;
     this.repl.attachToNewPrimary();
     log.notice('MASTER <-> REPLICA sync: Flushing old data');
-    for (const db of server.dbs) db.clear();
-    server.functions.flush();
+    // replica-lazy-flush is Redis's EMPTYDB_ASYNC here: keys and functions count as freed in the background.
+    const lazy = server.config.bool('replica-lazy-flush');
+    for (const db of server.dbs) db.clear(lazy);
+    const functions = server.functions.flush();
+    if (lazy) server.store.lazyfree.freeTable(functions);
     log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
     await loadRdb(server, payload, { source: `the RDB from the primary ${this.host}:${this.port}`, keepExpired: true });
     this.repl.adoptPrimary(replid, offset);

@@ -415,6 +415,11 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.store.access.lfu = policy.endsWith('lfu');
     this.store.access.logFactor = c.num('lfu-log-factor');
     this.store.access.decayTime = c.num('lfu-decay-time');
+    const lazyfree = this.store.lazyfree;
+    lazyfree.expire = c.bool('lazyfree-lazy-expire');
+    lazyfree.eviction = c.bool('lazyfree-lazy-eviction');
+    lazyfree.serverDel = c.bool('lazyfree-lazy-server-del');
+    lazyfree.listFill = c.num('list-max-listpack-size');
     this.evictor.configure(policy, c.num('maxmemory-samples'), c.num('maxmemory-eviction-tenacity'));
     const maxmemory = c.num('maxmemory');
     if (maxmemory !== this.maxmemoryBytes) {
@@ -473,6 +478,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.evictor.exceededTotalMs = 0;
     this.peakMemory = this.usedMemory();
     this.store.stats.hits = this.store.stats.misses = 0;
+    this.store.lazyfree.freed = 0;
     this.expiry.timeCapReached = 0;
     for (const cmd of this.commands.walk()) {
       const st = cmd.stats;

@@ -464,6 +464,11 @@ export class Tracking implements Partial<KeyspaceEvents> {
    * Redis's trackingInvalidateKeysOnFlush: every tracking client hears a null (FLUSHALL once, not
    * once per database), and the whole table goes.
    */
+  /** The keys of the tracking table (Redis's TrackingTable), for the lazy-free count of an asynchronous flush. */
+  tableKeys(): Iterable<string> {
+    return this.table.keys();
+  }
+
   flushed(): void {
     const at = this.commandCount();
     if (at === this.flushedAt && this.current !== null) return;

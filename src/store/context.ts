@@ -6,6 +6,7 @@
 import { Clock } from './clock.js';
 import { ScanCursors } from './scan.js';
 import { AccessPolicy } from './key-meta.js';
+import { LazyFree } from './lazyfree.js';
 
 /** Counters INFO reports (persistence and stats sections). */
 export class KeyspaceStats {
@@ -30,4 +31,6 @@ export class StoreContext {
   expiryPaused = false;
   /** How key access is recorded (LRU or LFU, and LFU's parameters), from the configuration. */
   readonly access = new AccessPolicy();
+  /** The lazyfree-lazy-* settings and what Redis would have freed in the background (INFO). */
+  readonly lazyfree = new LazyFree();
 }

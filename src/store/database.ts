@@ -167,7 +167,7 @@ export class Database {
     if (at === undefined || at > this.clock.now()) return false;
     if (this.shared.expiryPaused) return true;
     this.events.beforeWrite(this, key);
-    this.removeEntry(key);
+    this.removeEntry(key, this.shared.lazyfree.expire);
     this.events.expired(this, key);
     this.events.modified(this, key);
     return true;
@@ -181,7 +181,12 @@ export class Database {
     // As Redis's setKey (a lookupKeyWrite first): a key whose time has passed goes, with its TTL.
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     this.events.beforeWrite(this, key);
+    // Overwriting is Redis's dbSetValue: the old value goes as lazyfree-lazy-server-del says
+    // (looked up only then, so a plain SET stays one lookup).
+    const lazyfree = this.shared.lazyfree;
+    const old = lazyfree.serverDel ? this.data.get(key) : undefined;
     const created = this.data.put(key, value, keyBytes(key, value, false), this.clock.now());
+    if (old !== undefined && old !== value) lazyfree.free(old);
     if (created) this.events.created(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
@@ -203,13 +208,18 @@ export class Database {
     this.events.modified(this, key);
   }
 
-  delete(key: string): boolean {
+  /**
+   * Removes `key`; false when it does not exist. `lazy` frees the value as Redis's dbAsyncDelete
+   * (UNLINK, and DEL under lazyfree-lazy-user-del); by default as lazyfree-lazy-server-del says,
+   * as Redis's dbDelete. A value that lives on under another key (RENAME, MOVE) passes false.
+   */
+  delete(key: string, lazy: boolean = this.shared.lazyfree.serverDel): boolean {
     // A key whose time has passed while expiry is paused (a replica, a paused primary) is still
     // held, and goes like any other, as Redis's dbSyncDelete after expireIfNeeded: a replica
     // applies its primary's DEL of an expired key.
     if (!this.has(key) && !(this.shared.expiryPaused && this.data.has(key))) return false;
     this.events.beforeWrite(this, key);
-    this.removeEntry(key);
+    this.removeEntry(key, lazy);
     this.stats.dirty++;
     this.events.modified(this, key);
     return true;
@@ -222,7 +232,7 @@ export class Database {
   evict(key: string): boolean {
     if (!this.data.has(key)) return false;
     this.events.beforeWrite(this, key);
-    this.removeEntry(key);
+    this.removeEntry(key, this.shared.lazyfree.eviction);
     this.events.modified(this, key);
     return true;
   }
@@ -241,7 +251,12 @@ export class Database {
     this.evict(key);
   }
 
-  private removeEntry(key: string): void {
+  /** Removes everything stored for `key`; `lazy` counts the value as Redis's freeObjAsync would. */
+  private removeEntry(key: string, lazy: boolean): void {
+    if (lazy) {
+      const v = this.data.get(key);
+      if (v !== undefined) this.shared.lazyfree.free(v);
+    }
     this.data.delete(key);
     this.expires.delete(key);
     if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
@@ -276,7 +291,7 @@ export class Database {
    */
   setExpire(key: string, at: number, keepPast = false): 'deleted' | 'set' {
     if (at <= this.clock.now() && !keepPast) {
-      this.delete(key);
+      this.delete(key, this.shared.lazyfree.expire);
       return 'deleted';
     }
     this.events.beforeWrite(this, key);
@@ -321,9 +336,13 @@ export class Database {
     if (this.shared.access.lfu) this.data.setField(key, lfuField(counter, this.clock.now()));
   }
 
-  /** Removes every key; returns how many there were. */
-  clear(): number {
+  /**
+   * Removes every key; returns how many there were. `async` is FLUSHDB/FLUSHALL ASYNC (or
+   * lazyfree-lazy-user-flush), which Redis counts key by key as freed in the background.
+   */
+  clear(async = false): number {
     const n = this.data.size;
+    if (async) this.shared.lazyfree.freeKeys(n);
     this.events.beforeFlush(this);
     this.events.flushed(this);
     this.data = new KeyTable(this.shared.access);

@@ -3,7 +3,8 @@
 // Node boundaries follow Redis's stream-node-max-entries/-bytes rules (down to the listpack byte
 // count), so approximate trimming (`~`) and XINFO's radix-tree figures match redis-server.
 
-import { INT64_MAX, INT64_MIN } from '../int64.js';
+import { listpackEntryBytes, listpackIntBytes } from './listpack-size.js';
+import { radixTreeNodes } from './radix.js';
 
 /**
  * An unsigned 64-bit ID part: a number while it fits a double exactly, a bigint above 2^53.
@@ -95,52 +96,6 @@ function subI64(a: I64, b: I64): I64 {
   return i64(BigInt(a) - BigInt(b));
 }
 
-// --- listpack sizes: Redis starts a new node from these byte counts ---
-
-/** Bytes of an integer element in a listpack, its back-length byte included. */
-function intBytes(v: number | bigint): number {
-  if (v >= 0 && v <= 127) return 2;
-  if (v >= -4096 && v <= 4095) return 3;
-  if (v >= -32768 && v <= 32767) return 4;
-  if (v >= -8388608 && v <= 8388607) return 5;
-  if (v >= -2147483648 && v <= 2147483647) return 6;
-  return 10;
-}
-
-/** The digits of INT64_MIN and INT64_MAX, for a comparison without a BigInt. */
-const INT64_MIN_DIGITS = String(-INT64_MIN);
-const INT64_MAX_DIGITS = String(INT64_MAX);
-
-/** A string a listpack stores as an integer (string2ll's canonical form), else null. */
-function asInteger(s: string): number | bigint | null {
-  const n = s.length;
-  if (n === 0 || n > 20) return null;
-  let i = s.charCodeAt(0) === 45 ? 1 : 0;
-  if (i === n) return null;
-  const first = s.charCodeAt(i);
-  if (first === 48) return n === 1 ? 0 : null;
-  for (; i < n; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return null;
-  }
-  if (n < 16) return Number(s);
-  const digits = s.charCodeAt(0) === 45 ? s.slice(1) : s;
-  if (digits.length > 19 || (digits.length === 19 && digits > (s.charCodeAt(0) === 45 ? INT64_MIN_DIGITS : INT64_MAX_DIGITS))) return null;
-  return BigInt(s);
-}
-
-function backlenBytes(l: number): number {
-  return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
-}
-
-function strBytes(s: string): number {
-  const v = asInteger(s);
-  if (v !== null) return intBytes(v);
-  const n = s.length;
-  const enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
-  return enc + backlenBytes(enc);
-}
-
 /** The int64 Redis stores for an ID part's difference from the node's master ID. */
 function delta(a: U64, b: U64): number | bigint {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
@@ -180,8 +135,8 @@ export class Node {
     readonly masterSeq: U64,
     readonly masterFields: readonly string[],
   ) {
-    this.body = intBytes(masterFields.length) + intBytes(0);
-    for (const f of masterFields) this.body += strBytes(f);
+    this.body = listpackIntBytes(masterFields.length) + listpackIntBytes(0);
+    for (const f of masterFields) this.body += listpackEntryBytes(f);
   }
 
   get size(): number {
@@ -189,7 +144,7 @@ export class Node {
   }
 
   get listpackBytes(): number {
-    return 7 + intBytes(this.live) + intBytes(this.dead) + this.body;
+    return 7 + listpackIntBytes(this.live) + listpackIntBytes(this.dead) + this.body;
   }
 
   /** Entry i's ID parts and the start of its pairs, for i below size. */
@@ -227,10 +182,10 @@ export class Node {
     const n = fv.length / 2;
     let same = n === fields.length;
     for (let i = 0; same && i < n; i++) same = fv[2 * i] === fields[i];
-    let bytes = 2 + intBytes(delta(ms, this.masterMs)) + intBytes(delta(seq, this.masterSeq));
+    let bytes = 2 + listpackIntBytes(delta(ms, this.masterMs)) + listpackIntBytes(delta(seq, this.masterSeq));
     // Values always count; fields only when they differ from the master entry's.
-    for (const [i, s] of fv.entries()) if (i % 2 === 1 || !same) bytes += strBytes(s);
-    bytes += same ? intBytes(n + 3) : intBytes(n) + intBytes(2 * n + 4);
+    for (const [i, s] of fv.entries()) if (i % 2 === 1 || !same) bytes += listpackEntryBytes(s);
+    bytes += same ? listpackIntBytes(n + 3) : listpackIntBytes(n) + listpackIntBytes(2 * n + 4);
     this.body += bytes;
     this.ms.push(ms);
     this.seq.push(seq);
@@ -618,21 +573,7 @@ export class StreamValue {
    * root, every key, every branching prefix and every child of one. Computed on demand.
    */
   get radixTreeNodes(): number {
-    const keys = this.nodes.map((n) => encodeKey(n.masterMs) + encodeKey(n.masterSeq));
-    const seen = new Set<string>(['']);
-    let prev: string | null = null;
-    for (const k of keys) {
-      seen.add(k);
-      const p = prev;
-      prev = k;
-      if (p === null) continue;
-      let l = 0;
-      while (l < 16 && p.charCodeAt(l) === k.charCodeAt(l)) l++;
-      seen.add(k.slice(0, l));
-      seen.add(k.slice(0, l + 1));
-      seen.add(p.slice(0, l + 1));
-    }
-    return seen.size;
+    return radixTreeNodes(this.nodes.map((n) => encodeKey(n.masterMs) + encodeKey(n.masterSeq)));
   }
 
   // --- consumer group progress (Redis 7.0's entries-read and lag) ---

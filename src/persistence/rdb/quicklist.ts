@@ -6,16 +6,8 @@
 
 import { ListpackBuilder } from './listpack.js';
 import { lzfCompress } from './lzf.js';
+import { allowInsert, clampFill, PACKED_THRESHOLD } from '../../store/quicklist.js';
 
-/** Node size limits for fill -1..-5 (list-max-listpack-size). */
-const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
-/** A node never grows past this by count-based fill (SIZE_SAFETY_LIMIT). */
-const SIZE_SAFETY_LIMIT = 8192;
-/** Redis's overestimate of what one more entry adds to a listpack (SIZE_ESTIMATE_OVERHEAD). */
-const SIZE_ESTIMATE_OVERHEAD = 8;
-/** Elements at least this long get a node of their own (packed_threshold, 1 GB). */
-const PACKED_THRESHOLD = 1 << 30;
-const FILL_MAX = (1 << 15) - 1;
 /** Nodes shorter than this are never compressed; compression must save at least MIN_COMPRESS_IMPROVE. */
 const MIN_COMPRESS_BYTES = 48;
 const MIN_COMPRESS_IMPROVE = 8;
@@ -23,26 +15,6 @@ const MIN_COMPRESS_IMPROVE = 8;
 export type QuicklistNode =
   | { readonly kind: 'plain'; readonly data: Buffer }
   | { readonly kind: 'packed'; readonly listpack: Buffer; readonly compressed: Buffer | null };
-
-/** quicklistSetFill's clamping. */
-function clampFill(fill: number): number {
-  if (fill > FILL_MAX) return FILL_MAX;
-  if (fill < -5) return -5;
-  return fill;
-}
-
-/** _quicklistNodeAllowInsert for a node of `bytes` bytes and `count` entries. */
-function allowInsert(bytes: number, count: number, fill: number, sz: number): boolean {
-  if (sz >= PACKED_THRESHOLD) return false;
-  const newSz = bytes + sz + SIZE_ESTIMATE_OVERHEAD;
-  if (fill < 0) {
-    // clampFill keeps fill in -5..-1 here.
-    const limit = OPTIMIZATION_LEVEL[-fill - 1];
-    if (limit !== undefined && newSz <= limit) return true;
-  }
-  if (newSz > SIZE_SAFETY_LIMIT) return false;
-  return count < fill;
-}
 
 /** The nodes RPUSH-ing `items` one by one would build, with interior nodes compressed per `depth`. */
 export function buildQuicklist(items: Iterable<string>, fillOption: number, depth: number): QuicklistNode[] {
