@@ -142,6 +142,10 @@ export const configSetFailed = (name: string, reason: string): string =>
 export const CONFIG_IMMUTABLE = "can't set immutable config";
 export const CONFIG_PROTECTED = "can't set protected config";
 export const CONFIG_DUPLICATE = 'duplicate parameter';
+/** CONFIG SET port / tls-port when the new port cannot be bound (Redis's updatePort). */
+export const PORT_LISTEN_FAILED = 'Unable to listen on this port. Check server logs.';
+/** CONFIG SET of a port inside MULTI/EXEC: the reply waits for the new listener, and EXEC cannot wait. */
+export const CONFIG_PORT_CANNOT_WAIT = 'ERR CONFIG SET of port or tls-port cannot run inside MULTI/EXEC';
 export const CONFIG_NO_FILE = 'ERR The server is running without a config file';
 export const configRewriteFailed = (reason: string): string => sanitize(`ERR Rewriting config file: ${reason}`);
 

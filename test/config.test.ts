@@ -220,9 +220,8 @@ describe('CONFIG SET', () => {
   });
 
   test('rolls back values already stored when applying one fails', async () => {
-    const other = await freePort();
-    const reply = await call(s.port, 'CONFIG', 'SET', 'timeout', '9', 'loglevel', 'warning', 'port', String(other));
-    assert.match(reply, /^-ERR CONFIG SET failed \(possibly related to argument 'port'\) - changing the port at runtime is not supported yet/);
+    const reply = await call(s.port, 'CONFIG', 'SET', 'timeout', '9', 'loglevel', 'warning', 'bind', '127.0.0.2');
+    assert.match(reply, /^-ERR CONFIG SET failed \(possibly related to argument 'bind'\) - changing the bind addresses at runtime is not supported yet/);
     assert.equal(await call(s.port, 'CONFIG', 'GET', 'timeout'), '*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n');
     assert.equal(await call(s.port, 'CONFIG', 'GET', 'loglevel'), '*2\r\n$8\r\nloglevel\r\n$6\r\nnotice\r\n');
     // Setting the port or bind to what is in force is fine.
@@ -369,6 +368,143 @@ describe('secrets are never read back', () => {
         c.close();
       }
     } finally {
+      await s.stop();
+    }
+  });
+});
+
+/** True when a TCP connection to `port` on 127.0.0.1 is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** A listener on 127.0.0.1:`port` standing for another process that holds the port. */
+function holdPort(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer((sock) => sock.destroy());
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+describe('CONFIG SET port at runtime', () => {
+  test('moves the listener: new clients reach the new port only, established ones stay', async () => {
+    const s = await startRedoubt();
+    const kept = await RawClient.connect(s.port);
+    try {
+      const next = await freePort();
+      assert.equal(await kept.call('CONFIG', 'SET', 'port', String(next)), '+OK\r\n');
+      assert.equal(await call(next, 'PING'), '+PONG\r\n');
+      assert.equal(await accepts(s.port), false, 'the old port still accepts');
+      assert.equal(await kept.call('PING'), '+PONG\r\n');
+      assert.equal(await kept.call('CONFIG', 'GET', 'port'), `*2\r\n$4\r\nport\r\n$${String(next).length}\r\n${next}\r\n`);
+      assert.match(await call(next, 'INFO', 'server'), new RegExp(`\r\ntcp_port:${next}\r\n`));
+      // And back again: the first port is free once more.
+      assert.equal(await call(next, 'CONFIG', 'SET', 'port', String(s.port)), '+OK\r\n');
+      assert.equal(await call(s.port, 'PING'), '+PONG\r\n');
+      assert.equal(await accepts(next), false);
+    } finally {
+      kept.close();
+      await s.stop();
+    }
+  });
+
+  test('a port another process holds fails as in Redis, rolls every value back and the old port serves on', async () => {
+    const [ours, theirs] = await Promise.all([startRedoubt(), startRedis()]);
+    const held = await holdPort(await freePort());
+    const heldPort = (held.address() as net.AddressInfo).port;
+    try {
+      const replies: string[] = [];
+      for (const srv of [theirs, ours]) {
+        // unit/introspection's "CONFIG SET rollback on apply error": the port's apply fails after maxmemory's succeeded.
+        replies.push(await call(srv.port, 'CONFIG', 'SET', 'maxmemory', '10000001', 'port', String(heldPort), 'client-query-buffer-limit', '10m'));
+        assert.equal(await call(srv.port, 'CONFIG', 'GET', 'maxmemory'), '*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n');
+        assert.equal(await call(srv.port, 'CONFIG', 'GET', 'client-query-buffer-limit'), '*2\r\n$25\r\nclient-query-buffer-limit\r\n$10\r\n1073741824\r\n');
+        assert.equal(await call(srv.port, 'PING'), '+PONG\r\n');
+      }
+      assert.equal(replies[1], replies[0]);
+      assert.equal(replies[1], "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n");
+      assert.match(ours.output(), new RegExp(`Could not create server TCP listening socket 127\\.0\\.0\\.1:${heldPort}`));
+    } finally {
+      held.close();
+      await Promise.all([ours.stop(), theirs.stop()]);
+    }
+  });
+
+  test('a failure after the port was switched switches it back', async () => {
+    const s = await startRedoubt();
+    try {
+      const next = await freePort();
+      // maxmemory past the heap is refused by its apply hook, which runs after the port's.
+      const reply = await call(s.port, 'CONFIG', 'SET', 'port', String(next), 'maxmemory', '100000gb');
+      assert.match(reply, /^-ERR CONFIG SET failed \(possibly related to argument 'maxmemory'\)/);
+      assert.equal(await call(s.port, 'CONFIG', 'GET', 'port'), `*2\r\n$4\r\nport\r\n$${String(s.port).length}\r\n${s.port}\r\n`);
+      assert.equal(await call(s.port, 'PING'), '+PONG\r\n');
+      assert.equal(await accepts(next), false, 'the new port was left open');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('port 0 stops TCP; the unix socket sets a port again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-port-'));
+    const path = join(dir, 'redoubt.sock');
+    const s = await startRedoubt(['--unixsocket', path]);
+    const viaUnix = new Redis({ path, lazyConnect: true });
+    try {
+      await viaUnix.connect();
+      assert.equal(await viaUnix.call('config', 'set', 'port', '0'), 'OK');
+      assert.equal(await accepts(s.port), false);
+      const next = await freePort();
+      assert.equal(await viaUnix.call('config', 'set', 'port', String(next)), 'OK');
+      assert.equal(await call(next, 'PING'), '+PONG\r\n');
+    } finally {
+      viaUnix.disconnect();
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('is refused inside MULTI/EXEC, which cannot wait for the listener', async () => {
+    const s = await startRedoubt();
+    const c = await RawClient.connect(s.port);
+    try {
+      const next = await freePort();
+      assert.equal(await c.call('MULTI'), '+OK\r\n');
+      assert.equal(await c.call('CONFIG', 'SET', 'port', String(next)), '+QUEUED\r\n');
+      assert.equal(await c.call('EXEC'), '*1\r\n-ERR CONFIG SET of port or tls-port cannot run inside MULTI/EXEC\r\n');
+      assert.equal(await accepts(next), false);
+      assert.equal(await c.call('PING'), '+PONG\r\n');
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  });
+
+  test('concurrent changes from two clients run one after the other', async () => {
+    const s = await startRedoubt();
+    const a = await RawClient.connect(s.port);
+    const b = await RawClient.connect(s.port);
+    try {
+      const [p1, p2] = [await freePort(), await freePort()];
+      const replies = await Promise.all([a.call('CONFIG', 'SET', 'port', String(p1)), b.call('CONFIG', 'SET', 'port', String(p2))]);
+      assert.deepEqual(replies, ['+OK\r\n', '+OK\r\n']);
+      // Whichever ran last wins: its port is the one in force, and the only one that accepts.
+      const now = Number(/\r\n(\d+)\r\n$/.exec(await a.call('CONFIG', 'GET', 'port'))?.[1]);
+      assert.ok(now === p1 || now === p2, `port ${now}`);
+      assert.equal(await call(now, 'PING'), '+PONG\r\n');
+      assert.equal(await accepts(now === p1 ? p2 : p1), false);
+      assert.equal(await accepts(s.port), false);
+    } finally {
+      a.close();
+      b.close();
       await s.stop();
     }
   });

@@ -343,7 +343,7 @@ describe('the CONFIG SET column against a running server', () => {
 
   test('immutable, protected and restart-only directives are refused; the rest take their own value back', async () => {
     // A value other than the one in force, for directives refused only when they change.
-    const other: Record<string, string> = { port: String(server.port === 65535 ? 1 : server.port + 1), bind: '127.0.0.2', 'tls-port': '1' };
+    const other: Record<string, string> = { bind: '127.0.0.2' };
     for (const def of parameters) {
       const value = await get(def.name);
       const reply = await c.call('CONFIG', 'SET', def.name, RESTART_ONLY.has(def.name) ? other[def.name]! : value);

@@ -308,6 +308,30 @@ describe('TLS settings', () => {
       await Promise.all([redis.stop(), redoubt.stop()]);
     }
   });
+
+  test('CONFIG SET tls-port moves the TLS listener; a port in use fails as in Redis and the old one serves on', async () => {
+    const redis = await startTls('redis', ['--tls-auth-clients', 'no']);
+    const redoubt = await startTls('redoubt', ['--tls-auth-clients', 'no']);
+    const held = net.createServer((sock) => sock.destroy());
+    try {
+      const heldPort = await freePort();
+      await new Promise<void>((resolve) => held.listen(heldPort, '127.0.0.1', resolve));
+      const busy = resp('CONFIG', 'SET', 'maxmemory', '10000001', 'tls-port', String(heldPort));
+      const expected = await tlsExchange(redis.port, {}, busy);
+      assert.equal(expected.bytes, "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to listen on this port. Check server logs.\r\n");
+      assert.equal((await tlsExchange(redoubt.port, {}, busy)).bytes, expected.bytes);
+      assert.equal((await tlsExchange(redoubt.port, {}, resp('CONFIG', 'GET', 'maxmemory'))).bytes, '*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n');
+      const next = await freePort();
+      assert.equal((await tlsExchange(redoubt.port, {}, resp('CONFIG', 'SET', 'tls-port', String(next)))).bytes, '+OK\r\n');
+      assert.equal((await tlsExchange(next, {}, 'PING\r\n')).bytes, '+PONG\r\n');
+      const old = await tlsExchange(redoubt.port, {}, 'PING\r\n', 300);
+      assert.equal(old.bytes, '');
+      assert.equal(old.error, 'ECONNREFUSED');
+    } finally {
+      held.close();
+      await Promise.all([redis.stop(), redoubt.stop()]);
+    }
+  });
 });
 
 describe('network checks over TLS', () => {

@@ -99,6 +99,35 @@ function configSet(c: Client, argv: string[]): void {
     }
     pairs.push([entry, value]);
   }
+  // A change with an asynchronous first step (a new port to bind) holds the client until it is
+  // done, then stores and applies everything as usual; such changes run one at a time.
+  const prepared = pairs.filter(([entry, value]) => entry.def.prepare !== undefined && config.renderOf(entry.def, value) !== config.render(entry.def));
+  if (prepared.length === 0) {
+    finishSet(c, pairs);
+    return;
+  }
+  if (c.inExec || c.inScript) {
+    c.reply.error(E.CONFIG_PORT_CANNOT_WAIT);
+    return;
+  }
+  const server = c.server;
+  const release = server.holdClient(c, 2 ** 31 - 1, () => {
+    finishSet(c, pairs);
+    server.ports.settle();
+  });
+  void server.ports.serialize(async () => {
+    try {
+      for (const [entry, value] of prepared) await entry.def.prepare?.(server, value);
+    } finally {
+      // finishSet runs here, inside this step, before the next port change binds anything.
+      release();
+    }
+  });
+}
+
+/** Stores and applies parsed pairs (all or nothing) and replies. */
+function finishSet(c: Client, pairs: readonly [ConfigEntry, ParamValue][]): void {
+  const config = c.server.config;
   const failed = config.setMany(c.server, pairs);
   if (failed !== null) {
     c.server.log.warning(`Failed applying new configuration. Possibly related to new ${failed[0]} setting. Restoring previous settings.`);

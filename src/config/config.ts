@@ -118,6 +118,11 @@ export class Config {
     return typeof v === 'string' && !def.render ? v : renderValue(def, v);
   }
 
+  /** How CONFIG GET would show `value` for this parameter. */
+  renderOf(def: ParamDef, value: ParamValue): string {
+    return renderValue(def, value);
+  }
+
   /** The stored value of a parameter of the table (every one has a value from the start). */
   current(def: ParamDef): ParamValue {
     const v = this.values.get(def.name);

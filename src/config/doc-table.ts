@@ -46,7 +46,7 @@ export const DEFAULT_TEXT: Readonly<Record<string, string>> = {
 };
 
 /** Directives the table marks as mutable whose apply hook still refuses a runtime change. */
-export const RESTART_ONLY: ReadonlySet<string> = new Set(['port', 'bind', 'tls-port']);
+export const RESTART_ONLY: ReadonlySet<string> = new Set(['bind']);
 
 /** The words special directives take, which their parse functions define. */
 export const SPECIAL_SYNTAX: Readonly<Record<string, string>> = {

@@ -5,7 +5,7 @@
 // client-output-buffer-limit (normal clients bounded).
 
 import * as S from './special.js';
-import type { ConfigTarget, ParamDef, ParamValue } from './types.js';
+import type { ConfigTarget, ParamDef, ParamValue, PortKind } from './types.js';
 import { parseNotify, renderNotify, rewriteNotify } from './keyspace-events.js';
 import { maxclientsApply } from './file-limit.js';
 import { INT64_MAX as LONG_MAX } from '../int64.js';
@@ -70,6 +70,16 @@ const notAtRuntime =
   (_server: unknown, value: unknown, old: unknown): Error | undefined =>
     value !== old ? new Error(`changing ${what} at runtime is not supported yet; set it in the config file and restart`) : undefined;
 
+/**
+ * port and tls-port change at runtime as in Redis: the new port is bound first (CONFIG SET waits),
+ * and a port that cannot be bound, or one the no-open-door rule refuses, rolls the change back
+ * while the old listeners go on serving. Established connections stay, as in Redis.
+ */
+const portChange = (kind: PortKind): Extra => ({
+  prepare: (target, value) => target.bindPort(kind, Number(value)),
+  apply: (target, value) => target.refuseOpenDoor() ?? target.switchPort(kind, Number(value)),
+});
+
 /** A tls-* directive: a runtime change rebuilds the TLS context (and is refused if it cannot). */
 const TLS: Extra = { apply: (target) => target.reloadTls() };
 
@@ -89,7 +99,7 @@ function requirepassApply(target: ConfigTarget, value: ParamValue, old: ParamVal
 
 const table = [
   // --- network ---
-  int('port', 0n, 65535n, 6379, { apply: notAtRuntime('the port') }),
+  int('port', 0n, 65535n, 6379, portChange('tcp')),
   {
     name: 'bind',
     kind: 'special',
@@ -126,7 +136,7 @@ const table = [
   bool('io-threads-do-reads', false, IMMUTABLE),
 
   // --- TLS (a change reloads the running TLS listeners' context; see security/tls.ts) ---
-  int('tls-port', 0n, 65535n, 0, { apply: notAtRuntime('the TLS port') }),
+  int('tls-port', 0n, 65535n, 0, portChange('tls')),
   str('tls-cert-file', null, TLS),
   str('tls-key-file', null, TLS),
   str('tls-key-file-pass', null, { sensitive: true, ...TLS }),

@@ -21,6 +21,9 @@ type ParamKind =
   /** its own `parse`: several words (bind, save, client-output-buffer-limit) or special rules */
   | 'special';
 
+/** The listeners a port directive governs: plain TCP (port) or TLS (tls-port). */
+export type PortKind = 'tcp' | 'tls';
+
 /**
  * What a runtime change of a directive can reach in the running server: the apply hooks of the
  * table call these (the server implements them), so the table needs nothing above config/.
@@ -38,6 +41,16 @@ export interface ConfigTarget {
   fitMaxmemory(bytes: bigint): Error | undefined;
   /** appendonly: yes opens the AOF (a BASE by rewrite first), no closes it; an Error refuses the change. */
   setAppendOnly(on: boolean): Error | undefined;
+  /**
+   * port, tls-port, ahead of the change: listens on `port` at every bind address, connections
+   * refused until switchPort adopts it. A failure is kept for switchPort to report.
+   */
+  bindPort(kind: PortKind, port: number): Promise<void>;
+  /**
+   * port, tls-port: serves on the port bindPort bound (0: stops listening for that kind); the
+   * listeners it replaces stay open until the CONFIG SET ends, for a rollback. An Error refuses the change.
+   */
+  switchPort(kind: PortKind, port: number): Error | undefined;
   /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
   applyConfig(): void;
 }
@@ -97,6 +110,11 @@ export interface ParamDef {
   readonly render?: (value: ParamValue) => string;
   /** Side effect of storing the value, at startup and at runtime (dir: chdir). */
   readonly effect?: (value: ParamValue) => Error | undefined;
+  /**
+   * An asynchronous step before a runtime change (binding a new port): CONFIG SET waits for it,
+   * then stores and applies as usual. Runs only when the value changes.
+   */
+  readonly prepare?: (target: ConfigTarget, value: ParamValue) => Promise<void>;
   /** Runs after a runtime change; an Error rolls the whole CONFIG SET back. */
   readonly apply?: (target: ConfigTarget, value: ParamValue, old: ParamValue) => Error | undefined;
   /** The lines CONFIG REWRITE writes, when not the plain `name value` line. */

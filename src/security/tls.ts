@@ -193,6 +193,11 @@ export class TlsListeners {
     return srv;
   }
 
+  /** A listener closed (or that never listened): reloads no longer reach it. */
+  forget(srv: import('node:net').Server): void {
+    for (const s of this.current.keys()) if (s === srv) this.current.delete(s);
+  }
+
   /**
    * Apply hook of every tls-* directive: rebuilds the context from the configuration now in
    * force and hands it to the running listeners. New connections use it; established ones keep theirs.

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
 import type { Config } from '../config/config.js';
-import type { ConfigTarget } from '../config/types.js';
+import type { ConfigTarget, PortKind } from '../config/types.js';
+import { PortListeners, type PortBinding, type TcpAddress } from './listeners.js';
 import { notifyFlagsOf } from '../config/keyspace-events.js';
 import type { CommandTable } from '../commands/registry.js';
 import { Database, type KeyspaceEvents, type WriteBarrier } from '../store/database.js';
@@ -202,9 +203,10 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   /** Memory in use once the server was built, and the most used_memory seen since (INFO memory). */
   readonly startupMemory = heapInUse();
   peakMemory = this.startupMemory;
-  readonly listeners: net.Server[] = [];
-  /** Where the server actually listens, for the log, INFO and tests. */
-  readonly addresses: ListenAddress[] = [];
+  /** The listeners of port and tls-port, which CONFIG SET can move (server/listeners.ts). */
+  readonly ports = new PortListeners((b) => this.closeBinding(b));
+  /** The unix socket's listener and address, when unixsocket is set (it never changes at runtime). */
+  private unixListener: { server: net.Server; address: ListenAddress } | null = null;
   /** Path of the config file, for CONFIG REWRITE and INFO config_file. */
   configFile = '';
   shuttingDown = false;
@@ -609,37 +611,20 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     const backlog = this.config.num('tcp-backlog');
     // Read and checked once, before any listener opens: a bad certificate stops the start.
     const tlsConfig = tlsPort !== 0 ? tlsSettings(this.config) : null;
-    for (const word of this.config.str('bind').split(' ')) {
-      if (word === '') continue;
-      const optional = word.startsWith('-');
-      const host = bindHost(word);
-      for (const [p, secure] of [[port, false], [tlsPort, true]] as const) {
-        if (p === 0) continue;
-        try {
-          await this.listen({ host, port: p, backlog, ipv6Only: host.includes(':') }, secure ? tlsConfig : null);
-          this.addresses.push(secure ? { host, port: p, family: 'tcp', tls: true } : { host, port: p, family: 'tcp' });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          // Redis skips an optional address the host lacks (no such interface, no IPv6).
-          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT' || code === 'EINVAL')) {
-            this.log.notice(`Skipping optional address ${host}:${p}: ${code}`);
-            continue;
-          }
-          throw new Error(`Could not create server ${secure ? 'TLS' : 'TCP'} listening socket ${host}:${p}: ${(err as Error).message}`, { cause: err });
-        }
-      }
-    }
+    if (port !== 0) this.ports.adopt('tcp', await this.bindAll('tcp', port, null, { open: true }));
+    if (tlsPort !== 0) this.ports.adopt('tls', await this.bindAll('tls', tlsPort, tlsConfig, { open: true }));
     const socketPath = this.config.str('unixsocket');
     if (socketPath !== '') {
       await removeStaleSocket(socketPath);
+      let server: net.Server;
       try {
-        await this.listen({ path: socketPath, backlog }, null, socketPath);
+        server = await this.listen({ path: socketPath, backlog }, null, { open: true }, socketPath);
       } catch (err) {
         throw new Error(`Failed opening Unix socket: ${(err as Error).message}`, { cause: err });
       }
       const perm = this.config.num('unixsocketperm');
       if (perm !== 0) chmodSync(socketPath, perm);
-      this.addresses.push({ host: socketPath, port: 0, family: 'unix' });
+      this.unixListener = { server, address: { host: socketPath, port: 0, family: 'unix' } };
     }
     if (this.addresses.length === 0) throw new Error('Configured to not listen anywhere, exiting.');
     const primary = this.config.str('replicaof');
@@ -651,21 +636,109 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
   }
 
-  /** Opens one listener: plain TCP, TLS (given its settings) or a unix socket (given its path). */
-  private listen(options: net.ListenOptions, secure: TlsSettings | null, unixPath: string | null = null): Promise<void> {
+  /** Where the server listens now, for the log and the startup posture report. */
+  get addresses(): ListenAddress[] {
+    const out: ListenAddress[] = this.ports.addresses();
+    if (this.unixListener !== null) out.push(this.unixListener.address);
+    return out;
+  }
+
+  /**
+   * Listens on `port` at every bind address, plain or TLS (given its settings); all or nothing:
+   * what was bound is closed on a failure. Redis skips an optional address (`-` prefix) the
+   * host lacks (no such interface, no IPv6). Connections are served while `gate` is open.
+   */
+  private async bindAll(kind: PortKind, port: number, secure: TlsSettings | null, gate: { open: boolean }): Promise<PortBinding> {
+    const backlog = this.config.num('tcp-backlog');
+    const servers: net.Server[] = [];
+    const addresses: TcpAddress[] = [];
+    const binding: PortBinding = { port, servers, addresses, gate };
+    try {
+      for (const word of this.config.str('bind').split(' ')) {
+        if (word === '') continue;
+        const optional = word.startsWith('-');
+        const host = bindHost(word);
+        try {
+          servers.push(await this.listen({ host, port, backlog, ipv6Only: host.includes(':') }, secure, gate));
+          addresses.push(kind === 'tls' ? { host, port, family: 'tcp', tls: true } : { host, port, family: 'tcp' });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT' || code === 'EINVAL')) {
+            this.log.notice(`Skipping optional address ${host}:${port}: ${code}`);
+            continue;
+          }
+          throw new Error(`Could not create server ${kind === 'tls' ? 'TLS' : 'TCP'} listening socket ${host}:${port}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    } catch (err) {
+      this.closeBinding(binding);
+      throw err;
+    }
+    return binding;
+  }
+
+  /** Stops a port's listeners from accepting; the connections they accepted go on. */
+  private closeBinding(b: PortBinding): void {
+    for (const srv of b.servers) {
+      srv.close();
+      this.tls.forget(srv);
+    }
+  }
+
+  /**
+   * Opens one listener: plain TCP, TLS (given its settings) or a unix socket (given its path).
+   * While `gate` is closed (a port bound ahead of its CONFIG SET), it closes what it accepts.
+   */
+  private listen(options: net.ListenOptions, secure: TlsSettings | null, gate: { open: boolean }, unixPath: string | null = null): Promise<net.Server> {
     return new Promise((resolve, reject) => {
       const srv =
         secure !== null
-          ? this.tls.create(this.log, secure, (raw) => admitPeer(this, raw), (socket) => acceptConnection(this, socket, { unixPath: null, tls: true }))
-          : net.createServer({ noDelay: true }, (socket) => acceptConnection(this, socket, { unixPath, tls: false }));
-      srv.once('error', reject);
+          ? this.tls.create(
+              this.log,
+              secure,
+              (raw) => gate.open && admitPeer(this, raw),
+              (socket) => acceptConnection(this, socket, { unixPath: null, tls: true }),
+            )
+          : net.createServer({ noDelay: true }, (socket) => {
+              if (gate.open) acceptConnection(this, socket, { unixPath, tls: false });
+              else socket.destroy();
+            });
+      const failed = (err: Error): void => {
+        this.tls.forget(srv);
+        reject(err);
+      };
+      srv.once('error', failed);
       srv.listen(options, () => {
-        srv.off('error', reject);
+        srv.off('error', failed);
         srv.on('error', (err: Error) => this.log.warning(`Listener error: ${err.message}`));
-        this.listeners.push(srv);
-        resolve();
+        resolve(srv);
       });
     });
+  }
+
+  bindPort(kind: PortKind, port: number): Promise<void> {
+    if (port === 0) return Promise.resolve();
+    let secure: TlsSettings | null = null;
+    if (kind === 'tls') {
+      try {
+        secure = tlsSettings(this.config);
+      } catch (err) {
+        this.log.warning((err as Error).message);
+        this.ports.stage(kind, port, new Error(E.TLS_UPDATE_FAILED));
+        return Promise.resolve();
+      }
+    }
+    return this.bindAll(kind, port, secure, { open: false }).then(
+      (binding) => this.ports.stage(kind, port, binding),
+      (err: unknown) => {
+        this.log.warning(`Warning: ${err instanceof Error ? err.message : String(err)}`);
+        this.ports.stage(kind, port, new Error(E.PORT_LISTEN_FAILED));
+      },
+    );
+  }
+
+  switchPort(kind: PortKind, port: number): Error | undefined {
+    return this.ports.switchTo(kind, port);
   }
 
   /** Runs hz times a second, as Redis's serverCron. */
@@ -826,7 +899,9 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       c.flush();
       this.closeClient(c);
     }
-    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    const listeners = this.ports.servers();
+    if (this.unixListener !== null) listeners.push(this.unixListener.server);
+    await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     this.audit.close();
     this.log.warning('Redoubt is now ready to exit, bye bye...');
     this.onShutdown?.();
