@@ -137,6 +137,19 @@ describe('propagation: the AOF gets the effects of each command', () => {
     assert.deepEqual(await pending, ['later', 'x']);
     await sleep(50);
     assert.deepEqual(effects(dir, before), [['RPUSH', 'later', 'x'], ['LPOP', 'later']]);
+    // BRPOPLPUSH replays as RPOPLPUSH; a BLMOVE served later as LMOVE with Redis's lower-case ends.
+    await cli.rpush('bl', 'a');
+    ops = await appended(dir, () => cli.brpoplpush('bl', 'bl2', 1));
+    assert.deepEqual(ops, [['RPOPLPUSH', 'bl', 'bl2']]);
+    const moved = incrCommands(dir).length;
+    const move = waiter.blmove('lm', 'lm2', 'LEFT', 'RIGHT', 5);
+    const pop = client(port).brpoplpush('lr', 'lr2', 5);
+    await sleep(100);
+    await cli.rpush('lm', 'x');
+    await cli.rpush('lr', 'y');
+    assert.deepEqual(await Promise.all([move, pop]), ['x', 'y']);
+    await sleep(50);
+    assert.deepEqual(effects(dir, moved), [['RPUSH', 'lm', 'x'], ['LMOVE', 'lm', 'lm2', 'left', 'right'], ['RPUSH', 'lr', 'y'], ['RPOPLPUSH', 'lr', 'lr2']]);
     // A group reader served later changes the group: its command propagates, after the XADD.
     await cli.xgroup('CREATE', 'gs', 'g', '$', 'MKSTREAM');
     const mark = incrCommands(dir).length;

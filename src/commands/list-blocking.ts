@@ -63,13 +63,20 @@ function bpop(c: Client, argv: string[], end: End): void {
 const blpop = (c: Client, argv: string[]): void => bpop(c, argv, 'left');
 const brpop = (c: Client, argv: string[]): void => bpop(c, argv, 'right');
 
-function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutArgText: string): void {
+/**
+ * BLMOVE and BRPOPLPUSH. What replays them, as Redis 7.0: served at once, the command rewritten
+ * with the client's own words (`LMOVE src dst <from> <to>`, `RPOPLPUSH src dst`); served later,
+ * `LMOVE src dst left right` in lower case (Redis's shared.left/right) or `RPOPLPUSH src dst`.
+ */
+function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutArgText: string, words: readonly [string, string] | null): void {
   const timeout = blockTimeoutArg(c, timeoutArgText);
   if (timeout === null) return;
   const source = writeList(c, src);
   if (source === null) return;
+  const replay = (served: boolean): string[] =>
+    words === null ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, ...(served ? [from, to] : words)];
   if (source !== undefined) {
-    moveEffect(c, src, dst, from, to);
+    moveEffect(c, src, dst, from, to, replay(false));
     return;
   }
   blockOnKeys(
@@ -78,7 +85,7 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
     (k) => {
       if (readyList(c, k) === null) return false;
       // A destination of the wrong type ends the wait with WRONGTYPE, the element untouched.
-      moveEffect(c, src, dst, from, to);
+      moveEffect(c, src, dst, from, to, replay(true));
       return true;
     },
     nullArray(c),
@@ -88,11 +95,11 @@ function bmove(c: Client, src: string, dst: string, from: End, to: End, timeoutA
   );
 }
 
-/** LMOVE's work for BLMOVE and BRPOPLPUSH, which replay as LMOVE when something moved. */
-function moveEffect(c: Client, src: string, dst: string, from: End, to: End): void {
+/** LMOVE's work for BLMOVE and BRPOPLPUSH, which replay as `replay` when something moved. */
+function moveEffect(c: Client, src: string, dst: string, from: End, to: End, replay: string[]): void {
   const dirty = c.db.stats.dirty;
   moveGeneric(c, src, dst, from, to);
-  if (c.db.stats.dirty !== dirty) propagateEffect(c, ['LMOVE', src, dst, from === 'left' ? 'LEFT' : 'RIGHT', to === 'left' ? 'LEFT' : 'RIGHT']);
+  if (c.db.stats.dirty !== dirty) propagateEffect(c, replay);
 }
 
 function blmove(c: Client, argv: string[]): void {
@@ -100,11 +107,11 @@ function blmove(c: Client, argv: string[]): void {
   if (from === null) return;
   const to = parseEnd(c, arg(argv, 4));
   if (to === null) return;
-  bmove(c, arg(argv, 1), arg(argv, 2), from, to, arg(argv, 5));
+  bmove(c, arg(argv, 1), arg(argv, 2), from, to, arg(argv, 5), [arg(argv, 3), arg(argv, 4)]);
 }
 
 function brpoplpush(c: Client, argv: string[]): void {
-  bmove(c, arg(argv, 1), arg(argv, 2), 'right', 'left', arg(argv, 3));
+  bmove(c, arg(argv, 1), arg(argv, 2), 'right', 'left', arg(argv, 3), null);
 }
 
 function blmpop(c: Client, argv: string[]): void {
