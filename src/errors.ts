@@ -85,6 +85,8 @@ export const LCS_NO_MEMORY = 'ERR Insufficient memory, failed allocating transie
 
 // --- keyspace (extend below) ---
 export const INVALID_CURSOR = 'ERR invalid cursor';
+export const SCAN_NOVALUES_ONLY_HSCAN = 'ERR NOVALUES option can only be used in HSCAN';
+export const SCAN_NOSCORES_ONLY_ZSCAN = 'ERR NOSCORES option can only be used in ZSCAN';
 export const unsupportedOption = (opt: string): string => sanitize(`ERR Unsupported option ${opt}`);
 export const INT_OUT_OF_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 export const INVALID_FIRST_DB = 'ERR invalid first DB index';

@@ -357,7 +357,7 @@ function hscan(c: Client, argv: string[]): void {
     replyScan(c, 0n, []);
     return;
   }
-  const args = parseScanArgs(c, argv, 3, false, true);
+  const args = parseScanArgs(c, argv, 3, false, 'novalues');
   if (args === null) return;
   const { count, pattern, noValues } = args;
   // A listpack hash is returned whole in one call, whatever the cursor and COUNT, as Redis does.

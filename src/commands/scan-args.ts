@@ -11,12 +11,15 @@ export interface ScanArgs {
   readonly pattern: string | null;
   /** Lower-cased TYPE filter (SCAN only), or null. */
   readonly type: string | null;
-  /** HSCAN NOVALUES (Redis 7.2): fields only. */
+  /** HSCAN NOVALUES (Redis 7.4, Valkey 8.0): fields only; ZSCAN NOSCORES (Valkey 8.0): members only. */
   readonly noValues: boolean;
 }
 
-/** Options from argv[from] on; null after replying with the error. */
-export function parseScanArgs(c: Client, argv: readonly string[], from: number, allowType: boolean, allowNoValues = false): ScanArgs | null {
+/**
+ * Options from argv[from] on; null after replying with the error. `valuesFlag` names the flag
+ * that leaves the values out (HSCAN's `novalues`, ZSCAN's `noscores`), when the command has one.
+ */
+export function parseScanArgs(c: Client, argv: readonly string[], from: number, allowType: boolean, valuesFlag: 'novalues' | 'noscores' | null = null): ScanArgs | null {
   let count = 10;
   let pattern: string | null = null;
   let type: string | null = null;
@@ -26,7 +29,13 @@ export function parseScanArgs(c: Client, argv: readonly string[], from: number, 
     if (opt === undefined) break;
     const value = argv[i + 1];
     // A flag without a value: the next option starts right after it.
-    if (allowNoValues && is(opt, 'novalues')) {
+    if (is(opt, 'novalues') || is(opt, 'noscores')) {
+      // Named on the wrong command, each flag has its own error (Redis 7.4, Valkey 8.0).
+      const flag = is(opt, 'novalues') ? 'novalues' : 'noscores';
+      if (flag !== valuesFlag) {
+        c.reply.error(flag === 'novalues' ? E.SCAN_NOVALUES_ONLY_HSCAN : E.SCAN_NOSCORES_ONLY_ZSCAN);
+        return null;
+      }
       noValues = true;
       i--;
       continue;

@@ -1065,16 +1065,17 @@ function zscan(c: Client, argv: string[]): void {
     replyScan(c, 0n, []);
     return;
   }
-  const args = parseScanArgs(c, argv, 3, false);
+  const args = parseScanArgs(c, argv, 3, false, 'noscores');
   if (args === null) return;
-  const { count, pattern } = args;
+  const { count, pattern, noValues } = args;
   const out: string[] = [];
   let next = 0n;
   if (z.encoding() === 'listpack') {
     // A listpack set comes back whole in one call, whatever the cursor and COUNT, as in Redis.
     for (const n of z.order) {
       if (pattern !== null && !globMatch(pattern, n.member)) continue;
-      out.push(n.member, listpackScoreText(n.score));
+      if (noValues) out.push(n.member);
+      else out.push(n.member, listpackScoreText(n.score));
     }
   } else {
     const step = c.db.scanCursors.step(z.scores, cursor, count);
@@ -1082,7 +1083,9 @@ function zscan(c: Client, argv: string[]): void {
     for (const m of step.keys) {
       if (pattern !== null && !globMatch(pattern, m)) continue;
       const score = z.score(m);
-      if (score !== undefined) out.push(m, formatDouble(score));
+      if (score === undefined) continue;
+      if (noValues) out.push(m);
+      else out.push(m, formatDouble(score));
     }
   }
   replyScan(c, next, out);
