@@ -368,6 +368,7 @@ export const XAUTOCLAIM_COUNT = 'ERR COUNT must be > 0';
 export const XAUTOCLAIM_COUNT_TOO_HIGH = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
 export const XSETID_ENTRIES_ADDED_NEGATIVE = 'ERR entries_added must be positive';
 export const XSETID_BELOW_MAX_DELETED = 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id';
+export const XSETID_BELOW_CURRENT_MAX_DELETED = 'ERR The ID specified in XSETID is smaller than current max_deleted_entry_id';
 export const XSETID_BELOW_TOP = 'ERR The ID specified in XSETID is smaller than the target stream top item';
 export const XSETID_ENTRIES_ADDED_SMALL = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
 

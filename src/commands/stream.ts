@@ -620,6 +620,11 @@ function xsetid(c: Client, argv: string[]): void {
     c.reply.error(E.NO_SUCH_KEY);
     return;
   }
+  // A fix of Redis 7.2 (Valkey 8.0): the last ID may not go below an ID already deleted.
+  if (compareIds(id, s.maxDeletedId) < 0) {
+    c.reply.error(E.XSETID_BELOW_CURRENT_MAX_DELETED);
+    return;
+  }
   const top = s.length > 0 ? s.lastLiveId() : null;
   if (top !== null) {
     if (compareIds(id, top) < 0) {
