@@ -23,6 +23,12 @@ const SEQUENCE: string[][] = [
   ['LPUSH', 'list', 'd'],
   ['LPUSHX', 'nolist', 'a'],
   ['LPOP', 'list', '2'],
+  // A move is one change, as Redis's lmoveGenericCommand counts it, even when it empties the source.
+  ['RPUSH', 'from', 'a', 'b'],
+  ['LMOVE', 'from', 'to', 'LEFT', 'RIGHT'],
+  ['RPOPLPUSH', 'from', 'to'],
+  ['BLMOVE', 'to', 'to', 'LEFT', 'LEFT', '0'],
+  ['BRPOPLPUSH', 'nolist', 'to', '0.01'],
   ['SADD', 'set', 'a', 'b', 'c'],
   ['SADD', 'set', 'a', 'd'],
   ['SREM', 'set', 'a', 'b', 'zz'],

@@ -180,6 +180,8 @@ export function moveGeneric(c: Client, src: string, dst: string, from: End, to: 
   }
   const target = writeList(c, dst);
   if (target === null) return;
+  // One change however many steps it takes here (Redis's lmoveGenericCommand: server.dirty++).
+  const dirty = c.db.stats.dirty;
   const element = popOne(source, from);
   if (target === undefined) c.db.set(dst, ListValue.of([element]));
   else {
@@ -189,6 +191,7 @@ export function moveGeneric(c: Client, src: string, dst: string, from: End, to: 
   notify(c, NOTIFY_LIST, to === 'left' ? 'lpush' : 'rpush', dst);
   c.reply.bulk(element);
   removedFrom(c, src, source, 1, popEvent(from));
+  c.db.stats.dirty = dirty + 1;
 }
 
 function lmove(c: Client, argv: string[]): void {
