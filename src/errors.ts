@@ -530,6 +530,44 @@ export const INVALID_SLOT_OR_COUNT = 'ERR Invalid slot or number of keys';
 /** A CLUSTER subcommand an emulated single node does not serve (it manages no other nodes). */
 export const clusterEmulatedOnly = (sub: string): string =>
   `ERR CLUSTER ${sub.toUpperCase()} is not supported by an emulated cluster node (cluster-emulated yes)`;
+// Cluster mode (cluster-enabled yes): redirections and the CLUSTER subcommands' refusals, as Redis 7.0.
+export const clusterMoved = (ask: boolean, slot: number, endpoint: string, port: number): string =>
+  sanitize(`${ask ? 'ASK' : 'MOVED'} ${slot} ${endpoint}:${port}`);
+export const TRYAGAIN = 'TRYAGAIN Multiple keys request during rehashing of slot';
+export const CLUSTERDOWN = 'CLUSTERDOWN The cluster is down';
+export const CLUSTERDOWN_RO = 'CLUSTERDOWN The cluster is down and only accepts read commands';
+export const CLUSTERDOWN_UNBOUND = 'CLUSTERDOWN Hash slot not served';
+export const INVALID_SLOT_RANGE = 'ERR Invalid or out of range slot';
+export const invalidMeetPort = (bus: boolean, text: string): string => sanitize(`ERR Invalid TCP ${bus ? 'bus' : 'base'} port specified: ${text}`);
+export const invalidMeetAddress = (ip: string, port: string): string => sanitize(`ERR Invalid node address specified: ${ip}:${port}`);
+export const meetNotAllowed = (ip: string): string =>
+  sanitize(`ERR ${ip} is not in cluster-allowed-peers: this node does not talk to it on the cluster bus`);
+export const slotUnassigned = (slot: number): string => `ERR Slot ${slot} is already unassigned`;
+export const slotBusy = (slot: number): string => `ERR Slot ${slot} is already busy`;
+export const slotTwice = (slot: number): string => `ERR Slot ${slot} specified multiple times`;
+export const slotRangeReversed = (a: number, b: number): string => `ERR start slot number ${a} is greater than end slot number ${b}`;
+export const SETSLOT_ONLY_MASTERS = 'ERR Please use SETSLOT only with masters.';
+export const notSlotOwner = (slot: number): string => `ERR I'm not the owner of hash slot ${slot}`;
+export const alreadySlotOwner = (slot: number): string => `ERR I'm already the owner of hash slot ${slot}`;
+export const dontKnowNode = (id: string): string => sanitize(`ERR I don't know about node ${id}`);
+export const TARGET_NOT_MASTER = 'ERR Target node is not a master';
+export const slotHasKeys = (slot: number): string =>
+  `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`;
+export const SETSLOT_SYNTAX = 'ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP';
+export const FORGET_MYSELF = "ERR I tried hard but I can't forget myself...";
+export const FORGET_MY_MASTER = "ERR Can't forget my master!";
+export const REPLICATE_MYSELF = "ERR Can't replicate myself";
+export const REPLICATE_REPLICA = 'ERR I can only replicate a master, not a replica.';
+export const REPLICATE_NOT_EMPTY = 'ERR To set a master the node must be empty and without assigned slots.';
+export const NOT_A_MASTER = 'ERR The specified node is not a master';
+export const invalidConfigEpoch = (n: bigint): string => `ERR Invalid config epoch specified: ${n}`;
+export const CONFIG_EPOCH_KNOWS_OTHERS = 'ERR The user can assign a config epoch only when the node does not know any other node.';
+export const CONFIG_EPOCH_NONZERO = 'ERR Node config epoch is already non-zero';
+export const RESET_WITH_KEYS = "ERR CLUSTER RESET can't be called with master nodes containing keys";
+export const FLUSHSLOTS_NOT_EMPTY = 'ERR DB must be empty to perform CLUSTER FLUSHSLOTS.';
+export const saveClusterConfigFailed = (why: string): string => sanitize(`ERR error saving the cluster node config: ${why}`);
+/** What cluster mode does not do yet (docs/cluster.md lists it). */
+export const clusterNotYet = (what: string): string => `ERR ${what} is not supported in Redoubt's cluster mode yet`;
 /** MIGRATE waits on the network, which a transaction or a script cannot do. */
 export const MIGRATE_CANNOT_WAIT = 'ERR MIGRATE of existing keys cannot run inside MULTI/EXEC or a script';
 export const MIGRATE_KEYS_NEEDS_EMPTY_KEY = 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string';

@@ -259,7 +259,6 @@ describe('refused configurations exit with status 1 and say where and why', () =
 
   test('a directive for a missing feature accepts only "off" and names itself', async () => {
     const cases: [string[], string][] = [
-      [['--cluster-enabled', 'yes'], 'cluster-enabled'],
       [['--io-threads', '4'], 'io-threads'],
     ];
     for (const [args, name] of cases) {

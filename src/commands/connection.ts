@@ -47,7 +47,7 @@ function select(c: Client, argv: string[]): void {
     c.reply.error(E.NOT_INTEGER);
     return;
   }
-  if (c.server.cluster.emulated && id !== 0) {
+  if (c.server.cluster.enabled && id !== 0) {
     c.reply.error(E.SELECT_IN_CLUSTER);
     return;
   }

@@ -51,7 +51,7 @@ function fcallGeneric(c: Client, argv: string[], readOnly: boolean): void {
     c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
     return;
   }
-  if ((fn.flags & FLAG_NO_CLUSTER) !== 0 && c.server.cluster.emulated) {
+  if ((fn.flags & FLAG_NO_CLUSTER) !== 0 && c.server.cluster.enabled) {
     c.reply.error(E.SCRIPT_NO_CLUSTER);
     return;
   }

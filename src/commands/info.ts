@@ -403,7 +403,7 @@ const SECTIONS: readonly (readonly [string, string, boolean, Section])[] = [
   ['commandstats', 'Commandstats', false, commandstats],
   ['errorstats', 'Errorstats', true, errorstats],
   ['latencystats', 'Latencystats', false, latencystats],
-  ['cluster', 'Cluster', true, (server) => [`cluster_enabled:${server.cluster.emulated ? 1 : 0}`]],
+  ['cluster', 'Cluster', true, (server) => [`cluster_enabled:${server.cluster.enabled ? 1 : 0}`]],
   ['keyspace', 'Keyspace', true, keyspace],
 ];
 

@@ -164,7 +164,7 @@ function renamenx(c: Client, argv: string[]): void {
 }
 
 function move(c: Client, argv: string[]): void {
-  if (c.server.cluster.emulated) {
+  if (c.server.cluster.enabled) {
     c.reply.error(E.MOVE_IN_CLUSTER);
     return;
   }
@@ -214,7 +214,7 @@ function copy(c: Client, argv: string[]): void {
       return;
     }
   }
-  if (c.server.cluster.emulated && (src.id !== 0 || dst.id !== 0)) {
+  if (c.server.cluster.enabled && (src.id !== 0 || dst.id !== 0)) {
     c.reply.error(E.COPY_DB_IN_CLUSTER);
     return;
   }
@@ -348,7 +348,7 @@ function flushall(c: Client, argv: string[]): void {
 }
 
 function swapdb(c: Client, argv: string[]): void {
-  if (c.server.cluster.emulated) {
+  if (c.server.cluster.enabled) {
     c.reply.error(E.SWAPDB_IN_CLUSTER);
     return;
   }

@@ -193,7 +193,7 @@ async function run(c: Client, argv: readonly string[], o: Options, t: Transfer):
   const migrations = c.server.migrations;
   const host = arg(argv, 1);
   const port = arg(argv, 2);
-  const restore = c.server.cluster.emulated ? 'RESTORE-ASKING' : 'RESTORE';
+  const restore = c.server.cluster.enabled ? 'RESTORE-ASKING' : 'RESTORE';
   for (let attempt = 0; ; attempt++) {
     const mayRetry = attempt === 0;
     const r = await migrations.withTarget(host, port, o.timeout, async (link: MigrateLink | 'timeout' | 'refused'): Promise<Result & { retry: boolean }> => {

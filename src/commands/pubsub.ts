@@ -36,12 +36,15 @@ function unsubscribeFrom(kind: Kind) {
 
 function publish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), false));
+  // In cluster mode the message reaches every node's subscribers too (Redis's clusterPropagatePublish).
+  c.server.cluster.mode?.propagatePublish(arg(argv, 1), arg(argv, 2), false);
   // Replicas publish it to their own subscribers (not the AOF: it changes no data), as Redis.
   c.server.propagation.force(TO_REPL);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), true));
+  c.server.cluster.mode?.propagatePublish(arg(argv, 1), arg(argv, 2), true);
   c.server.propagation.force(TO_REPL);
 }
 

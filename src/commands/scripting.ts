@@ -65,7 +65,7 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
     c.reply.error(c.inExec ? E.SCRIPT_OOM_NOT_ALLOWED : E.OOM);
     return;
   }
-  if (!flags.compat && flags.noCluster && c.server.cluster.emulated) {
+  if (!flags.compat && flags.noCluster && c.server.cluster.enabled) {
     c.reply.error(E.SCRIPT_NO_CLUSTER);
     return;
   }

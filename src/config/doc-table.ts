@@ -38,6 +38,7 @@ export const REDOUBT_ONLY: ReadonlySet<string> = new Set([
   'auth-timeout',
   'enable-migrate-command',
   'cluster-emulated',
+  'cluster-allowed-peers',
 ]);
 
 /** Defaults that depend on how the server was started, described instead of shown. */

@@ -301,8 +301,10 @@ const table = [
   int('active-expire-effort', 1n, 10n, 1),
   bool('activerehashing', true),
 
-  // --- cluster (cluster-enabled stays no; cluster-emulated presents one node owning every slot) ---
-  bool('cluster-enabled', false, { immutable: true, ...off('cluster mode', 'no') }),
+  // --- cluster (cluster-enabled: a node of a real cluster; cluster-emulated: one node owning every slot) ---
+  bool('cluster-enabled', false, IMMUTABLE),
+  // Who may talk to the cluster bus (and whom it dials): loopback only unless the operator says more.
+  str('cluster-allowed-peers', '127.0.0.0/8 ::1', { parse: S.allowedPeers, apply: (t) => t.setClusterAllowedPeers() }),
   bool('cluster-emulated', false),
   str('cluster-config-file', 'nodes.conf', IMMUTABLE),
   int('cluster-port', 0n, 65535n, 0, IMMUTABLE),

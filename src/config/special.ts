@@ -17,6 +17,27 @@ export function oneWord(words: readonly string[]): string {
   return w;
 }
 
+/**
+ * cluster-allowed-peers: addresses and CIDR ranges (IPv4 or IPv6) separated by spaces or commas,
+ * given as one or several words; kept as one space-separated string.
+ */
+export function allowedPeers(words: string[]): ParamValue | Error {
+  const out: string[] = [];
+  for (const w of words.join(' ').split(/[\s,]+/)) {
+    if (w === '') continue;
+    const slash = w.indexOf('/');
+    const ip = slash === -1 ? w : w.slice(0, slash);
+    const fam = net.isIP(ip);
+    if (fam === 0) return new ConfigError(`'${w}' is not an IP address or CIDR range`);
+    if (slash !== -1) {
+      const p = w.slice(slash + 1);
+      if (!/^\d{1,3}$/.test(p) || Number(p) > (fam === 6 ? 128 : 32)) return new ConfigError(`'${w}' has a bad prefix length`);
+    }
+    out.push(w);
+  }
+  return out.join(' ');
+}
+
 /** Groups of four words (client-output-buffer-limit classes); a partial group at the end is left out. */
 function fours(words: readonly string[]): (readonly [string, string, string, string])[] {
   const out: (readonly [string, string, string, string])[] = [];

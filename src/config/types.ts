@@ -51,6 +51,8 @@ export interface ConfigTarget {
    * listeners it replaces stay open until the CONFIG SET ends, for a rollback. An Error refuses the change.
    */
   switchPort(kind: PortKind, port: number): Error | undefined;
+  /** cluster-allowed-peers changed: the bus's allowlist follows. */
+  setClusterAllowedPeers(): Error | undefined;
   /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
   applyConfig(): void;
 }

@@ -125,7 +125,7 @@ export class ScriptClient {
     // Cluster mode (Redis's scriptVerifyClusterState): one command's keys in one slot, and all of
     // the script's in the slot of its declared keys unless it may cross slots.
     const caller = run.caller;
-    if (c.server.cluster.emulated && caller.socket !== null && caller.kind !== 'master') {
+    if (c.server.cluster.enabled && caller.socket !== null && caller.kind !== 'master') {
       run.slot ??= c.server.cluster.declaredSlot(run.invocation.keys);
       const slot = c.server.cluster.commandSlot(cmd, argv);
       if (slot === null) return E.SCRIPT_NON_LOCAL_KEY;

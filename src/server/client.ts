@@ -47,6 +47,10 @@ export class Client {
   blocked = false;
   /** Running the commands of EXEC (or a script): blocking commands don't block, wake-ups wait. */
   inExec = false;
+  /** ASKING was sent: the next command may use a slot this cluster node is importing. */
+  asking = false;
+  /** READONLY: reads of its primary's slots are served by this cluster replica. */
+  readonlyCluster = false;
   /** Running inside a Lua script (ACL LOG context 'lua'). */
   inScript = false;
   /** MULTI: the commands queued so far, or null outside a transaction. */

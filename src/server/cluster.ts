@@ -1,14 +1,17 @@
-// Hash slots and the emulated single-shard cluster (docs/cluster.md): with `cluster-emulated yes`
-// one Redoubt answers cluster-aware clients as a one-node cluster owning all 16384 slots, and the
-// gate refuses what Redis Cluster refuses (CROSSSLOT, SELECT of another database). The per-slot
-// key index behind COUNTKEYSINSLOT and GETKEYSINSLOT is built on first use and kept by the
-// keyspace listener, so a server that never asks pays nothing.
+// Hash slots, the gate's cluster step and the per-slot key index (docs/cluster.md). With
+// `cluster-emulated yes` one Redoubt answers cluster-aware clients as a one-node cluster owning all
+// 16384 slots; with `cluster-enabled yes` it is a node of a real Redis Cluster (cluster-mode.ts
+// holds that state, cluster-bus.ts its sockets) and the gate redirects with MOVED and ASK as Redis's
+// getNodeByQuery does. The per-slot key index behind COUNTKEYSINSLOT and GETKEYSINSLOT is built on
+// first use and kept by the keyspace listener, so a server that never asks pays nothing.
 
 import { randomBytes } from 'node:crypto';
 import * as E from '../errors.js';
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import type { Command } from '../commands/registry.js';
 import type { Client } from './client.js';
+import type { Server } from './server.js';
+import { ClusterMode, type ClusterNode } from './cluster-mode.js';
 
 export const CLUSTER_SLOTS = 16384;
 
@@ -96,12 +99,14 @@ class SlotIndex implements Partial<KeyspaceEvents> {
   }
 }
 
-/** The server's cluster face: off (standalone, Redis's cluster-enabled no) or emulated. */
+/** The server's cluster face: off (standalone, Redis's cluster-enabled no), emulated, or a real cluster node. */
 export class ClusterState implements Partial<KeyspaceEvents> {
-  /** This node's name: 40 hex characters, new at every start (an emulated node has no nodes.conf). */
-  readonly myId = randomBytes(20).toString('hex');
+  /** An emulated node's name: 40 hex characters, new at every start (it has no nodes.conf). */
+  private readonly emulatedId = randomBytes(20).toString('hex');
   private on = false;
   private index: SlotIndex | null = null;
+  /** The real cluster (cluster-enabled yes), made by enable() before the server listens. */
+  mode: ClusterMode | null = null;
 
   constructor(
     private readonly dbs: readonly Database[],
@@ -110,7 +115,6 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     listeners.push(this);
   }
 
-  /** The keys of `slot` (database 0, as cluster mode has only that one). */
   /** cluster-emulated (CONFIG SET may change it). */
   get emulated(): boolean {
     return this.on;
@@ -118,8 +122,25 @@ export class ClusterState implements Partial<KeyspaceEvents> {
 
   set emulated(on: boolean) {
     this.on = on;
-    if (!on) this.index = null;
+    if (!on && this.mode === null) this.index = null;
   }
+
+  /** Whether the node acts as a cluster node: emulated or real (INFO's cluster_enabled, the gate). */
+  get enabled(): boolean {
+    return this.on || this.mode !== null;
+  }
+
+  /** This node's name. */
+  get myId(): string {
+    return this.mode?.myself.name ?? this.emulatedId;
+  }
+
+  /** cluster-enabled yes: loads or creates nodes.conf (throws ClusterConfigError on a corrupt one). */
+  enable(server: Server): void {
+    this.mode = new ClusterMode(server);
+  }
+
+  /** The keys of `slot` (database 0, as cluster mode has only that one). */
 
   slotKeys(slot: number): ReadonlySet<string> {
     const db0 = this.dbs[0];
@@ -149,8 +170,10 @@ export class ClusterState implements Partial<KeyspaceEvents> {
    * CROSSSLOT error when the keys (or shard channels) of the command — of every queued command,
    * for EXEC — are not all in one slot, else null.
    */
-  refusal(c: Client, cmd: Command, argv: readonly string[]): string | null {
-    if (!this.emulated || c.kind === 'master' || c.socket === null) return null;
+  refusal(c: Client, cmd: Command, argv: readonly string[], asking = false): string | null {
+    if (c.kind === 'master' || c.socket === null) return null;
+    if (this.mode !== null) return this.redirection(this.mode, c, cmd, argv, asking);
+    if (!this.emulated) return null;
     if (cmd.fullName === 'exec') {
       const m = c.multi;
       if (m === null) return null;
@@ -166,6 +189,83 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     }
     if (cmd.spec.keys.length === 0 && !cmd.movableKeys) return null;
     return this.slotOf(cmd, argv, -1, null) === null ? E.CROSSSLOT : null;
+  }
+
+  /**
+   * Redis's getNodeByQuery and clusterRedirectClient for a node of a real cluster: null when this
+   * node serves the request, else the error (CROSSSLOT, MOVED, ASK, TRYAGAIN or CLUSTERDOWN).
+   */
+  private redirection(mode: ClusterMode, c: Client, cmd: Command, argv: readonly string[], asking: boolean): string | null {
+    const name = cmd.fullName;
+    if (name !== 'exec' && cmd.spec.keys.length === 0 && !cmd.movableKeys && !isShardPubsub(name)) return null;
+    const commands: { cmd: Command; argv: readonly string[] }[] = [];
+    if (name === 'exec') {
+      if (c.multi === null) return null;
+      commands.push(...c.multi.commands);
+    } else {
+      commands.push({ cmd, argv });
+    }
+    const db0 = this.dbs[0];
+    let first: string | null = null;
+    let slot = 0;
+    let owner: ClusterNode | null = null;
+    let migrating = false;
+    let importing = false;
+    let multipleKeys = false;
+    let missing = 0;
+    let existing = 0;
+    let pubsubShard = false;
+    let writes = false;
+    for (const q of commands) {
+      const shard = isShardPubsub(q.cmd.fullName);
+      if (shard) pubsubShard = true;
+      if (q.cmd.isWrite) writes = true;
+      for (const pos of clusterKeyPositions(q.cmd, q.argv)) {
+        const key = q.argv[pos];
+        if (key === undefined) continue;
+        const thisSlot = keyHashSlot(key);
+        if (first === null) {
+          first = key;
+          slot = thisSlot;
+          owner = mode.slots[slot] ?? null;
+          if (owner === null) return E.CLUSTERDOWN_UNBOUND;
+          if (owner === mode.myself && mode.migrating.has(slot)) migrating = true;
+          else if (mode.importing.has(slot)) importing = true;
+        } else if (key !== first) {
+          if (thisSlot !== slot) return E.CROSSSLOT;
+          multipleKeys = true;
+        }
+        if ((migrating || importing) && !shard && db0 !== undefined) {
+          if (liveKey(db0, key)) existing++;
+          else missing++;
+        }
+      }
+    }
+    if (owner === null) return null;
+    if (mode.state !== 'ok') {
+      const config = c.server.config;
+      if (pubsubShard) {
+        if (!config.bool('cluster-allow-pubsubshard-when-down')) return E.CLUSTERDOWN;
+      } else if (!config.bool('cluster-allow-reads-when-down')) {
+        return E.CLUSTERDOWN;
+      } else if (writes) {
+        return E.CLUSTERDOWN_RO;
+      }
+    }
+    if ((migrating || importing) && name === 'migrate') return null;
+    if (migrating && missing > 0) {
+      if (existing > 0) return E.TRYAGAIN;
+      const to = mode.migrating.get(slot);
+      if (to !== undefined) return E.clusterMoved(true, slot, mode.endpoint(to), to.port);
+    }
+    if (importing && (asking || cmd.spec.flags.includes('asking'))) {
+      if (multipleKeys && missing > 0) return E.TRYAGAIN;
+      return null;
+    }
+    const me = mode.myself;
+    if ((c.readonlyCluster || pubsubShard) && !writes && me.isReplica && me.slaveof === owner) return null;
+    if (owner === me) return null;
+    return E.clusterMoved(false, slot, mode.endpoint(owner), owner.port);
   }
 
   /** The slot of a command's keys (-1: it has none), or null when they span slots. */
@@ -198,6 +298,17 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     }
     return { slot, first };
   }
+}
+
+function isShardPubsub(name: string): boolean {
+  return name === 'spublish' || name === 'ssubscribe' || name === 'sunsubscribe';
+}
+
+/** Whether a key exists and has not expired, without deleting it (Redis's LOOKUP_NOEXPIRE). */
+function liveKey(db: Database, key: string): boolean {
+  if (!db.data.has(key)) return false;
+  const at = db.expireAt(key);
+  return at === undefined || at > Date.now();
 }
 
 /** The arguments Redis routes a command by: its keys, and the channels of sharded pub/sub. */

@@ -42,8 +42,12 @@ export function dispatch(c: Client, argv: string[]): void {
     reject(c, cmd, E.noperm(denied.message), argv);
     return;
   }
-  // Cluster mode: keys in more than one slot are refused; a refused EXEC ends its transaction.
-  const crossSlot = server.cluster.emulated ? server.cluster.refusal(c, cmd, argv) : null;
+  // Cluster mode: keys in more than one slot are refused, keys of a slot another node serves are
+  // redirected (MOVED, ASK); a refused EXEC ends its transaction. ASKING lasts one command (or
+  // one transaction), as Redis's CLIENT_ASKING.
+  const asking = c.asking;
+  if (asking && cmd.fullName !== 'asking' && (m === null || cmd.fullName === 'exec' || cmd.fullName === 'discard')) c.asking = false;
+  const crossSlot = server.cluster.enabled ? server.cluster.refusal(c, cmd, argv, asking) : null;
   if (crossSlot !== null) {
     if (cmd.fullName === 'exec') {
       cmd.stats.rejected++;

@@ -536,6 +536,15 @@ export class Server implements KeyspaceEvents, ConfigTarget {
 
   // --- ConfigTarget: what CONFIG SET reaches ---
 
+  setClusterAllowedPeers(): Error | undefined {
+    try {
+      this.cluster.mode?.setAllowedPeers(this.config.str('cluster-allowed-peers'));
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
   reloadTls(): Error | undefined {
     return this.tls.reload(this.config, this.log);
   }
@@ -606,6 +615,13 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     if (fds !== null) throw fds;
     const tooBig = this.fitMaxmemory(BigInt(this.config.num('maxmemory')));
     if (tooBig !== undefined) throw tooBig;
+    // Cluster mode: nodes.conf is read (or made) before any socket opens; a corrupt one stops the start.
+    if (this.config.bool('cluster-enabled')) {
+      if (this.config.bool('cluster-emulated')) throw new Error('cluster-enabled and cluster-emulated cannot both be yes');
+      if (this.config.num('port') === 0) throw new Error('cluster-enabled needs a TCP port: the cluster bus listens beside it');
+      if (this.config.bool('tls-cluster')) throw new Error('tls-cluster is not supported yet: the cluster bus is plain TCP (docs/cluster.md)');
+      this.cluster.enable(this);
+    }
     const port = this.config.num('port');
     const tlsPort = this.config.num('tls-port');
     const backlog = this.config.num('tcp-backlog');
@@ -627,6 +643,12 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       this.unixListener = { server, address: { host: socketPath, port: 0, family: 'unix' } };
     }
     if (this.addresses.length === 0) throw new Error('Configured to not listen anywhere, exiting.');
+    // The bus listens where the main port listens, and nowhere else.
+    const mode = this.cluster.mode;
+    if (mode !== null) {
+      const hosts = [...new Set(this.addresses.filter((a) => a.family === 'tcp').map((a) => a.host))];
+      await mode.start(hosts);
+    }
     const primary = this.config.str('replicaof');
     if (primary !== '') {
       const [host = '', port = '0'] = primary.split(' ');
@@ -738,6 +760,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   }
 
   switchPort(kind: PortKind, port: number): Error | undefined {
+    // A cluster node's port is in every other node's table and in nodes.conf: it moves with a restart.
+    if (this.cluster.mode !== null) return new Error('changing the port of a cluster node at runtime is not supported; restart it with the new port');
     return this.ports.switchTo(kind, port);
   }
 
@@ -902,6 +926,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     const listeners = this.ports.servers();
     if (this.unixListener !== null) listeners.push(this.unixListener.server);
     await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    await this.cluster.mode?.stop();
     this.audit.close();
     this.log.warning('Redoubt is now ready to exit, bye bye...');
     this.onShutdown?.();

@@ -1,0 +1,1164 @@
+// Cluster mode (`cluster-enabled yes`, docs/cluster.md): this node's view of a Redis Cluster, kept
+// as Redis 7.0's cluster.c keeps it. Nodes and their flags, epochs and slots; the slot table with
+// its migrating/importing states; nodes.conf (Redis's line format, written atomically); the bus
+// messages it sends and what it does with those it receives (PING/PONG/MEET with gossip, FAIL,
+// UPDATE, PUBLISH); failure detection (PFAIL/FAIL) and the cluster state. The sockets are
+// cluster-bus.ts, the wire format cluster-bus-codec.ts; the commands are commands/cluster.ts.
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { Server } from './server.js';
+import {
+  decode,
+  encode,
+  MSG_TYPE_COUNT,
+  MSG_TYPE_NAMES,
+  MsgType,
+  NodeFlag,
+  SLOTS_BYTES,
+  validNodeName,
+  type BusBody,
+  type BusHeader,
+  type BusMessage,
+  type Gossip,
+} from './cluster-bus-codec.js';
+import { BusLink, ClusterBus, PeerAllowlist, plainAddress, type BusEvents } from './cluster-bus.js';
+
+const SLOT_COUNT = 16384;
+const PORT_INCR = 10000;
+const CRON_MS = 100;
+const FAIL_REPORT_VALIDITY_MULT = 2;
+const FAIL_UNDO_TIME_MULT = 2;
+const WRITABLE_DELAY = 2000;
+const MIN_REJOIN_DELAY = 500;
+const MAX_REJOIN_DELAY = 5000;
+const BLACKLIST_TTL_MS = 60_000;
+
+type Link = BusLink<ClusterNode>;
+
+/** One node of the cluster as this node knows it (Redis's clusterNode). */
+export class ClusterNode {
+  configEpoch = 0n;
+  readonly slots = new Uint8Array(SLOTS_BYTES);
+  numSlots = 0;
+  slaveof: ClusterNode | null = null;
+  readonly replicas = new Set<ClusterNode>();
+  pingSent = 0;
+  pongReceived = 0;
+  dataReceived = 0;
+  failTime = 0;
+  ip = '';
+  port = 0;
+  pport = 0;
+  cport = 0;
+  hostname = '';
+  /** The link we opened to it, and the one it opened to us. */
+  link: Link | null = null;
+  inbound: Link | null = null;
+  /** Primaries that reported it failing, and when. */
+  readonly failReports = new Map<ClusterNode, number>();
+  readonly ctime = Date.now();
+  replOffset = 0n;
+  /** Cron pass in which it was last put in a gossip section. */
+  lastGossip = 0;
+
+  constructor(
+    public name: string,
+    public flags: number,
+  ) {}
+
+  has(flag: number): boolean {
+    return (this.flags & flag) !== 0;
+  }
+
+  get isMaster(): boolean {
+    return this.has(NodeFlag.MASTER);
+  }
+
+  get isReplica(): boolean {
+    return this.has(NodeFlag.SLAVE);
+  }
+
+  get failed(): boolean {
+    return this.has(NodeFlag.FAIL);
+  }
+
+  hasSlot(slot: number): boolean {
+    return ((this.slots[slot >> 3] ?? 0) & (1 << (slot & 7))) !== 0;
+  }
+
+  setSlot(slot: number): boolean {
+    if (this.hasSlot(slot)) return false;
+    this.slots[slot >> 3] = (this.slots[slot >> 3] ?? 0) | (1 << (slot & 7));
+    this.numSlots++;
+    return true;
+  }
+
+  clearSlot(slot: number): boolean {
+    if (!this.hasSlot(slot)) return false;
+    this.slots[slot >> 3] = (this.slots[slot >> 3] ?? 0) & ~(1 << (slot & 7));
+    this.numSlots--;
+    return true;
+  }
+}
+
+function bitmapHas(bitmap: Uint8Array, slot: number): boolean {
+  return ((bitmap[slot >> 3] ?? 0) & (1 << (slot & 7))) !== 0;
+}
+
+function bitmapEqual(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < SLOTS_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const FLAG_NAMES: readonly [number, string][] = [
+  [NodeFlag.MYSELF, 'myself'],
+  [NodeFlag.MASTER, 'master'],
+  [NodeFlag.SLAVE, 'slave'],
+  [NodeFlag.PFAIL, 'fail?'],
+  [NodeFlag.FAIL, 'fail'],
+  [NodeFlag.HANDSHAKE, 'handshake'],
+  [NodeFlag.NOADDR, 'noaddr'],
+  [NodeFlag.NOFAILOVER, 'nofailover'],
+];
+
+/** Redis's representClusterNodeFlags. */
+function flagsText(flags: number): string {
+  const names = FLAG_NAMES.filter(([f]) => (flags & f) !== 0).map(([, n]) => n);
+  return names.length === 0 ? 'noflags' : names.join(',');
+}
+
+/** A corrupt nodes.conf: the server refuses to start, as Redis does. */
+class ClusterConfigError extends Error {}
+
+/** The real cluster of one Redoubt node. Created by ClusterState when cluster-enabled is yes. */
+export class ClusterMode {
+  myself: ClusterNode;
+  currentEpoch = 0n;
+  lastVoteEpoch = 0n;
+  state: 'ok' | 'fail' = 'fail';
+  /** Primaries serving at least one slot. */
+  size = 0;
+  readonly nodes = new Map<string, ClusterNode>();
+  readonly slots: (ClusterNode | null)[] = new Array<ClusterNode | null>(SLOT_COUNT).fill(null);
+  readonly migrating = new Map<number, ClusterNode>();
+  readonly importing = new Map<number, ClusterNode>();
+  /** Slots whose owner stopped claiming them (Redis's owner_not_claiming_slot). */
+  private readonly notClaimed = new Uint8Array(SLOTS_BYTES);
+  /** Forgotten node names and when they may be added again. */
+  private readonly blacklist = new Map<string, number>();
+  readonly sent: number[] = new Array<number>(MSG_TYPE_COUNT).fill(0);
+  readonly received: number[] = new Array<number>(MSG_TYPE_COUNT).fill(0);
+  /** Messages dropped for being malformed. */
+  rejected = 0;
+  readonly bus: ClusterBus;
+  private readonly file: string;
+  private allowlist: PeerAllowlist;
+  private cron: NodeJS.Timeout | null = null;
+  private iteration = 0;
+  private pingsSent = 0;
+  private firstStateCall = 0;
+  private amongMinorityTime = 0;
+  private saveScheduled = false;
+  private stopped = false;
+
+  constructor(private readonly server: Server) {
+    const config = server.config;
+    this.allowlist = new PeerAllowlist(config.str('cluster-allowed-peers'));
+    this.file = resolve(config.str('cluster-config-file'));
+    const events: BusEvents = {
+      message: (link, frame) => this.receive(link as Link, frame),
+      connected: (link) => this.linkConnected(link as Link),
+      closed: (link) => this.linkClosed(link as Link),
+      log: (level, text) => server.log[level](text),
+    };
+    this.bus = new ClusterBus(events, () => this.allowlist, () => server.config.num('cluster-link-sendbuf-limit'));
+    const loaded = this.load();
+    if (loaded === null) {
+      this.myself = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.MYSELF | NodeFlag.MASTER);
+      this.addNode(this.myself);
+      server.log.notice(`No cluster configuration found, I'm ${this.myself.name}`);
+      this.saveConfig();
+    } else {
+      this.myself = loaded;
+      server.log.notice(`Node configuration loaded, I'm ${this.myself.name}`);
+    }
+    this.updateMyselfAnnounced();
+  }
+
+  /** cluster-allowed-peers changed (CONFIG SET). Throws on a bad value. */
+  setAllowedPeers(text: string): void {
+    this.allowlist = new PeerAllowlist(text);
+  }
+
+  allows(ip: string): boolean {
+    return this.allowlist.allows(ip);
+  }
+
+  // --- lifecycle ---
+
+  async start(hosts: readonly string[]): Promise<void> {
+    const port = this.busPort();
+    await this.bus.listen(hosts, port);
+    this.cron = setInterval(() => this.clusterCron(), CRON_MS);
+    this.updateState();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.cron !== null) clearInterval(this.cron);
+    this.cron = null;
+    for (const n of this.nodes.values()) {
+      n.link?.close();
+      n.inbound?.close();
+    }
+    await this.bus.close();
+    if (this.saveScheduled) this.saveConfig();
+  }
+
+  /** The port the bus listens on: cluster-port, or the client port plus 10000. */
+  busPort(): number {
+    const c = this.server.config;
+    return c.num('cluster-port') || c.num('port') + PORT_INCR;
+  }
+
+  private updateMyselfAnnounced(): void {
+    const c = this.server.config;
+    const me = this.myself;
+    me.port = c.num('cluster-announce-port') || c.num('port');
+    me.pport = 0;
+    me.cport = c.num('cluster-announce-bus-port') || this.busPort();
+    const ip = c.raw('cluster-announce-ip');
+    if (typeof ip === 'string' && ip !== '') me.ip = ip;
+    const host = c.raw('cluster-announce-hostname');
+    me.hostname = typeof host === 'string' ? host : '';
+  }
+
+  private get nodeTimeout(): number {
+    return this.server.config.num('cluster-node-timeout');
+  }
+
+  // --- nodes ---
+
+  addNode(n: ClusterNode): void {
+    this.nodes.set(n.name, n);
+  }
+
+  lookup(name: string): ClusterNode | null {
+    return this.nodes.get(name) ?? null;
+  }
+
+  /** Removes a node: its slots, its links, its failure reports (Redis's clusterDelNode). */
+  delNode(n: ClusterNode): void {
+    for (let j = 0; j < SLOT_COUNT; j++) {
+      if (this.importing.get(j) === n) this.importing.delete(j);
+      if (this.migrating.get(j) === n) this.migrating.delete(j);
+      if (this.slots[j] === n) this.delSlot(j);
+    }
+    for (const other of this.nodes.values()) other.failReports.delete(n);
+    if (n.slaveof !== null) n.slaveof.replicas.delete(n);
+    for (const r of n.replicas) if (r.slaveof === n) r.slaveof = null;
+    this.nodes.delete(n.name);
+    n.link?.close();
+    n.inbound?.close();
+  }
+
+  private renameNode(n: ClusterNode, name: string): void {
+    this.nodes.delete(n.name);
+    n.name = name;
+    this.nodes.set(name, n);
+  }
+
+  addSlot(n: ClusterNode, slot: number): boolean {
+    if (this.slots[slot] !== null) return false;
+    n.setSlot(slot);
+    this.slots[slot] = n;
+    return true;
+  }
+
+  delSlot(slot: number): boolean {
+    const n = this.slots[slot];
+    if (n === null || n === undefined) return false;
+    n.clearSlot(slot);
+    this.slots[slot] = null;
+    this.notClaimed[slot >> 3] = (this.notClaimed[slot >> 3] ?? 0) & ~(1 << (slot & 7));
+    return true;
+  }
+
+  delNodeSlots(n: ClusterNode): number {
+    let deleted = 0;
+    for (let j = 0; j < SLOT_COUNT; j++) if (n.hasSlot(j) && this.delSlot(j)) deleted++;
+    return deleted;
+  }
+
+  private setNodeAsMaster(n: ClusterNode): void {
+    if (n.isMaster) return;
+    if (n.slaveof !== null) {
+      n.slaveof.replicas.delete(n);
+      if (n !== this.myself) n.flags |= NodeFlag.MIGRATE_TO;
+    }
+    n.flags = (n.flags & ~NodeFlag.SLAVE) | NodeFlag.MASTER;
+    n.slaveof = null;
+    this.changed(true);
+  }
+
+  maxEpoch(): bigint {
+    let max = this.currentEpoch;
+    for (const n of this.nodes.values()) if (n.configEpoch > max) max = n.configEpoch;
+    return max;
+  }
+
+  /** Redis's clusterBumpConfigEpochWithoutConsensus: true when the epoch moved. */
+  bumpEpoch(): boolean {
+    const max = this.maxEpoch();
+    if (this.myself.configEpoch === 0n || this.myself.configEpoch !== max) {
+      this.currentEpoch++;
+      this.myself.configEpoch = this.currentEpoch;
+      this.server.log.warning(`New configEpoch set to ${this.myself.configEpoch}`);
+      this.changed(false);
+      return true;
+    }
+    return false;
+  }
+
+  blacklistAdd(n: ClusterNode): void {
+    this.blacklistCleanup();
+    this.blacklist.set(n.name, Date.now() + BLACKLIST_TTL_MS);
+  }
+
+  private blacklisted(name: string): boolean {
+    this.blacklistCleanup();
+    return this.blacklist.has(name);
+  }
+
+  private blacklistCleanup(): void {
+    const now = Date.now();
+    for (const [k, until] of this.blacklist) if (until < now) this.blacklist.delete(k);
+  }
+
+  /** CLUSTER MEET: starts a handshake unless one with that address is under way. */
+  startHandshake(ip: string, port: number, cport: number): 'ok' | 'invalid' | 'busy' {
+    if (net.isIP(ip) === 0) return 'invalid';
+    if (port <= 0 || port > 65535 || cport <= 0 || cport > 65535) return 'invalid';
+    const norm = ip;
+    for (const n of this.nodes.values()) {
+      if (n.has(NodeFlag.HANDSHAKE) && n.ip.toLowerCase() === norm.toLowerCase() && n.port === port && n.cport === cport) return 'busy';
+    }
+    const n = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.HANDSHAKE | NodeFlag.MEET);
+    n.ip = norm;
+    n.port = port;
+    n.cport = cport;
+    this.addNode(n);
+    return 'ok';
+  }
+
+  /** CLUSTER RESET (Redis's clusterReset). Replicas are refused before this (not supported). */
+  reset(hard: boolean): void {
+    this.migrating.clear();
+    this.importing.clear();
+    for (let j = 0; j < SLOT_COUNT; j++) this.delSlot(j);
+    for (const n of [...this.nodes.values()]) if (n !== this.myself) this.delNode(n);
+    if (hard) {
+      this.currentEpoch = 0n;
+      this.lastVoteEpoch = 0n;
+      this.myself.configEpoch = 0n;
+      this.renameNode(this.myself, randomBytes(20).toString('hex'));
+      this.server.log.notice(`Node hard reset, now I'm ${this.myself.name}`);
+    }
+    this.changed(true);
+    this.saveConfig();
+  }
+
+  // --- the description (CLUSTER NODES, nodes.conf) ---
+
+  /** Redis's clusterGenNodeDescription. */
+  describe(n: ClusterNode): string {
+    const host = n.hostname !== '' ? `,${n.hostname}` : '';
+    let s = `${n.name} ${n.ip}:${n.port}@${n.cport}${host} ${flagsText(n.flags)} ${n.slaveof?.name ?? '-'}`;
+    const epoch = n.isReplica && n.slaveof !== null ? n.slaveof.configEpoch : n.configEpoch;
+    const connected = n.link !== null || n.has(NodeFlag.MYSELF);
+    s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${connected ? 'connected' : 'disconnected'}`;
+    if (n.numSlots > 0) {
+      for (const [a, b] of this.ranges(n)) s += a === b ? ` ${a}` : ` ${a}-${b}`;
+    }
+    if (n === this.myself) {
+      for (let j = 0; j < SLOT_COUNT; j++) {
+        const to = this.migrating.get(j);
+        const from = this.importing.get(j);
+        if (to !== undefined) s += ` [${j}->-${to.name}]`;
+        else if (from !== undefined) s += ` [${j}-<-${from.name}]`;
+      }
+    }
+    return s;
+  }
+
+  /** The slot ranges a node owns, in order. */
+  ranges(n: ClusterNode): [number, number][] {
+    const out: [number, number][] = [];
+    let start = -1;
+    for (let j = 0; j <= SLOT_COUNT; j++) {
+      const has = j < SLOT_COUNT && n.hasSlot(j);
+      if (has && start === -1) start = j;
+      if (!has && start !== -1) {
+        out.push([start, j - 1]);
+        start = -1;
+      }
+    }
+    return out;
+  }
+
+  describeAll(skipHandshake: boolean): string {
+    let s = '';
+    for (const n of this.nodes.values()) {
+      if (skipHandshake && n.has(NodeFlag.HANDSHAKE)) continue;
+      s += this.describe(n) + '\n';
+    }
+    return s;
+  }
+
+  // --- nodes.conf ---
+
+  /** Writes nodes.conf atomically: a temporary file, fsync, rename, fsync of the directory. */
+  saveConfig(): void {
+    this.saveScheduled = false;
+    const text = this.describeAll(true) + `vars currentEpoch ${this.currentEpoch} lastVoteEpoch ${this.lastVoteEpoch}\n`;
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    try {
+      const dfd = openSync(dirname(this.file), 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      // Some filesystems refuse to fsync a directory; the rename is still atomic.
+    }
+  }
+
+  /** SAVECONFIG: the error text, or null when saved. */
+  trySave(): string | null {
+    try {
+      this.saveConfig();
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /** The configuration changed: save it (before the next turn of the event loop) and maybe the state. */
+  changed(updateState: boolean): void {
+    if (updateState) this.updateState();
+    if (this.saveScheduled || this.stopped) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      if (!this.saveScheduled) return;
+      try {
+        this.saveConfig();
+      } catch (err) {
+        this.server.log.warning(`Fatal: can't update cluster config file: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  /** Saves now if a change is pending (commands call it before they reply). */
+  flushSave(): void {
+    if (this.saveScheduled) this.saveConfig();
+  }
+
+  /** Reads nodes.conf: myself, or null when there is none (or it is empty). Throws ClusterConfigError. */
+  private load(): ClusterNode | null {
+    let text: string;
+    try {
+      if (statSync(this.file).size === 0) return null;
+      text = readFileSync(this.file, 'latin1');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new ClusterConfigError(`Loading the cluster node config from ${this.file}: ${(err as Error).message}`);
+    }
+    const bad = (why: string): never => {
+      throw new ClusterConfigError(`Unrecoverable error: corrupted cluster config file ${this.file}: ${why}`);
+    };
+    let myself: ClusterNode | null = null;
+    const get = (name: string): ClusterNode => {
+      if (!validNodeName(name)) bad(`bad node name '${name}'`);
+      let n = this.nodes.get(name);
+      if (n === undefined) {
+        n = new ClusterNode(name, 0);
+        this.addNode(n);
+      }
+      return n;
+    };
+    for (const line of text.split('\n')) {
+      const argv = line.trim().split(/ +/);
+      if (argv.length === 0 || argv[0] === '') continue;
+      if ((argv[0] ?? '').toLowerCase() === 'vars') {
+        if (argv.length % 2 === 0) bad('odd vars line');
+        for (let j = 1; j + 1 < argv.length; j += 2) {
+          const k = (argv[j] ?? '').toLowerCase();
+          const v = argv[j + 1] ?? '';
+          if (!/^\d{1,20}$/.test(v)) bad(`bad ${k}`);
+          if (k === 'currentepoch') this.currentEpoch = BigInt(v);
+          else if (k === 'lastvoteepoch') this.lastVoteEpoch = BigInt(v);
+        }
+        continue;
+      }
+      if (argv.length < 8) bad('a node line has fewer than eight fields');
+      const n = get(argv[0] ?? '');
+      let addr = argv[1] ?? '';
+      const comma = addr.indexOf(',');
+      if (comma !== -1) {
+        n.hostname = addr.slice(comma + 1);
+        addr = addr.slice(0, comma);
+      }
+      const colon = addr.lastIndexOf(':');
+      if (colon === -1) bad(`bad address '${addr}'`);
+      n.ip = addr.slice(0, colon);
+      const [port = '', bus] = addr.slice(colon + 1).split('@');
+      n.port = Number(port) || 0;
+      n.cport = bus !== undefined ? Number(bus) || 0 : n.port + PORT_INCR;
+      for (const f of (argv[2] ?? '').split(',')) {
+        const entry = FLAG_NAMES.find(([, name]) => name === f.toLowerCase());
+        if (f.toLowerCase() === 'noflags') continue;
+        if (entry === undefined) bad(`unknown flag '${f}'`);
+        else n.flags |= entry[0];
+        if (f.toLowerCase() === 'myself') {
+          if (myself !== null) bad('two nodes are myself');
+          myself = n;
+        }
+        if (f.toLowerCase() === 'fail') n.failTime = Date.now();
+      }
+      const master = argv[3] ?? '-';
+      if (master !== '-') {
+        const m = get(master);
+        n.slaveof = m;
+        m.replicas.add(n);
+      }
+      if (Number(argv[4]) !== 0) n.pingSent = Date.now();
+      if (Number(argv[5]) !== 0) n.pongReceived = Date.now();
+      const epoch = argv[6] ?? '';
+      if (!/^\d{1,20}$/.test(epoch)) bad(`bad config epoch '${epoch}'`);
+      n.configEpoch = n.isReplica && n.slaveof !== null ? 0n : BigInt(epoch);
+      for (let j = 8; j < argv.length; j++) {
+        const w = argv[j] ?? '';
+        const open = /^\[(\d+)-([<>])-([0-9a-f]{40})\]$/.exec(w);
+        if (open !== null) {
+          const slot = Number(open[1]);
+          if (slot >= SLOT_COUNT) bad(`bad slot ${slot}`);
+          const other = get(open[3] ?? '');
+          if (open[2] === '>') this.migrating.set(slot, other);
+          else this.importing.set(slot, other);
+          continue;
+        }
+        const range = /^(\d+)(?:-(\d+))?$/.exec(w);
+        if (range === null) bad(`bad slot '${w}'`);
+        const a = Number(range?.[1]);
+        const b = range?.[2] !== undefined ? Number(range[2]) : a;
+        if (!(a < SLOT_COUNT && b < SLOT_COUNT)) bad(`bad slot range '${w}'`);
+        for (let s = a; s <= b; s++) this.addSlot(n, s);
+      }
+    }
+    if (myself === null) bad('no node is myself');
+    const max = this.maxEpoch();
+    if (max > this.currentEpoch) this.currentEpoch = max;
+    return myself;
+  }
+
+  // --- sending ---
+
+  private header(type: number): BusHeader {
+    const me = this.myself;
+    const master = me.isReplica && me.slaveof !== null ? me.slaveof : me;
+    const c = this.server.config;
+    const ip = c.raw('cluster-announce-ip');
+    return {
+      type,
+      port: me.port,
+      currentEpoch: this.currentEpoch,
+      configEpoch: master.configEpoch,
+      offset: BigInt(this.server.replication.offset),
+      sender: me.name,
+      myslots: master.slots,
+      slaveof: me.slaveof?.name ?? null,
+      myip: typeof ip === 'string' ? ip : '',
+      pport: me.pport,
+      cport: me.cport,
+      flags: me.flags & 0xffff,
+      state: this.state === 'ok' ? 0 : 1,
+      mflags0: 0,
+    };
+  }
+
+  private send(link: Link | null, msg: BusMessage): void {
+    if (link === null || link.closed) return;
+    this.sent[msg.header.type] = (this.sent[msg.header.type] ?? 0) + 1;
+    link.send(encode(msg));
+  }
+
+  private broadcast(msg: BusMessage): void {
+    const buf = encode(msg);
+    for (const n of this.nodes.values()) {
+      if (n.has(NodeFlag.MYSELF | NodeFlag.HANDSHAKE) || n.link === null || n.link.closed) continue;
+      this.sent[msg.header.type] = (this.sent[msg.header.type] ?? 0) + 1;
+      n.link.send(buf);
+    }
+  }
+
+  private gossipEntry(n: ClusterNode): Gossip {
+    return {
+      name: n.name,
+      pingSent: Math.floor(n.pingSent / 1000),
+      pongReceived: Math.floor(n.pongReceived / 1000),
+      ip: n.ip,
+      port: n.port,
+      cport: n.cport,
+      flags: n.flags & 0xffff,
+      pport: n.pport,
+    };
+  }
+
+  /** Redis's clusterSendPing: a PING, PONG or MEET with a gossip section about other nodes. */
+  private sendPing(link: Link, type: number): void {
+    this.pingsSent++;
+    const all = [...this.nodes.values()];
+    let fresh = all.length - 2;
+    let wanted = Math.max(3, Math.floor(all.length / 10));
+    if (wanted > fresh) wanted = fresh;
+    const gossip: Gossip[] = [];
+    let tries = wanted * 3;
+    while (fresh > 0 && gossip.length < wanted && tries-- > 0) {
+      const n = all[Math.floor(Math.random() * all.length)];
+      if (n === undefined || n === this.myself || n.has(NodeFlag.PFAIL)) continue;
+      if (n.has(NodeFlag.HANDSHAKE | NodeFlag.NOADDR) || (n.link === null && n.numSlots === 0)) {
+        fresh--;
+        continue;
+      }
+      if (n.lastGossip === this.pingsSent) continue;
+      gossip.push(this.gossipEntry(n));
+      n.lastGossip = this.pingsSent;
+      fresh--;
+    }
+    for (const n of all) {
+      if (n.has(NodeFlag.PFAIL) && !n.has(NodeFlag.HANDSHAKE | NodeFlag.NOADDR)) gossip.push(this.gossipEntry(n));
+    }
+    if (!link.inbound && type === MsgType.PING && link.node !== null) link.node.pingSent = Date.now();
+    const hostname = this.myself.hostname;
+    this.send(link, { header: this.header(type), body: { kind: 'ping', gossip, hostname: hostname === '' ? null : hostname, forgotten: [] } });
+  }
+
+  private broadcastPong(): void {
+    for (const n of this.nodes.values()) {
+      if (n.link === null || n === this.myself || n.has(NodeFlag.HANDSHAKE)) continue;
+      this.sendPing(n.link, MsgType.PONG);
+    }
+  }
+
+  private sendUpdate(link: Link | null, n: ClusterNode): void {
+    if (link === null) return;
+    const slots = new Uint8Array(SLOTS_BYTES);
+    for (let i = 0; i < SLOTS_BYTES; i++) slots[i] = (n.slots[i] ?? 0) & ~(this.notClaimed[i] ?? 0);
+    this.send(link, { header: this.header(MsgType.UPDATE), body: { kind: 'update', configEpoch: n.configEpoch, name: n.name, slots } });
+  }
+
+  /** PUBLISH in cluster mode reaches every node (Redis's clusterPropagatePublish). */
+  propagatePublish(channel: string, message: string, shard: boolean): void {
+    const body: BusBody = { kind: 'publish', channel: Buffer.from(channel, 'latin1'), message: Buffer.from(message, 'latin1') };
+    if (!shard) {
+      this.broadcast({ header: this.header(MsgType.PUBLISH), body });
+      return;
+    }
+    // Sharded: only the nodes of this shard (this primary and its replicas).
+    const primary = this.myself.isReplica && this.myself.slaveof !== null ? this.myself.slaveof : this.myself;
+    const msg = encode({ header: this.header(MsgType.PUBLISHSHARD), body });
+    for (const n of [primary, ...primary.replicas]) {
+      if (n === this.myself || n.link === null) continue;
+      this.sent[MsgType.PUBLISHSHARD] = (this.sent[MsgType.PUBLISHSHARD] ?? 0) + 1;
+      n.link.send(msg);
+    }
+  }
+
+  // --- links ---
+
+  private linkConnected(link: Link): void {
+    const n = link.node;
+    if (n === null) return;
+    const old = n.pingSent;
+    this.sendPing(link, n.has(NodeFlag.MEET) ? MsgType.MEET : MsgType.PING);
+    if (old !== 0) n.pingSent = old;
+    n.flags &= ~NodeFlag.MEET;
+  }
+
+  private linkClosed(link: Link): void {
+    const n = link.node;
+    if (n === null) return;
+    if (n.link === link) n.link = null;
+    if (n.inbound === link) n.inbound = null;
+  }
+
+  // --- receiving (Redis's clusterProcessPacket) ---
+
+  private receive(link: Link, frame: Buffer): void {
+    const msg = decode(frame);
+    if (typeof msg === 'string') {
+      this.rejected++;
+      link.fail(`malformed message: ${msg}`);
+      return;
+    }
+    const h = msg.header;
+    this.received[h.type] = (this.received[h.type] ?? 0) + 1;
+    const now = Date.now();
+    let sender: ClusterNode | null;
+    if (link.node !== null && !link.node.has(NodeFlag.HANDSHAKE)) sender = link.node;
+    else {
+      sender = this.lookup(h.sender);
+      if (sender !== null && link.node === null && link.inbound) {
+        if (sender.inbound !== null && sender.inbound !== link) sender.inbound.close();
+        sender.inbound = link;
+        link.node = sender;
+      }
+    }
+    // An inbound link from an unknown node may send only MEET (the handshake): anything else is
+    // answered as Redis does (a PONG to a PING) but changes nothing, and keeps the small limits.
+    if (sender !== null || h.type === MsgType.MEET || h.type === MsgType.PING) link.accepted();
+    if (sender !== null) sender.dataReceived = now;
+    let senderConfigEpoch = 0n;
+    if (sender !== null && !sender.has(NodeFlag.HANDSHAKE)) {
+      if (h.currentEpoch > this.currentEpoch) this.currentEpoch = h.currentEpoch;
+      senderConfigEpoch = h.configEpoch;
+      if (senderConfigEpoch > sender.configEpoch) {
+        sender.configEpoch = senderConfigEpoch;
+        this.changed(false);
+      }
+      sender.replOffset = h.offset;
+    }
+    const b = msg.body;
+    if (b.kind === 'ping') {
+      this.processPing(link, h, b, sender, senderConfigEpoch, now);
+    } else if (b.kind === 'fail') {
+      if (sender === null) return;
+      const failing = this.lookup(b.name);
+      if (failing !== null && !failing.has(NodeFlag.FAIL | NodeFlag.MYSELF)) {
+        this.server.log.notice(`FAIL message received from ${h.sender} about ${b.name}`);
+        failing.flags = (failing.flags | NodeFlag.FAIL) & ~NodeFlag.PFAIL;
+        failing.failTime = now;
+        this.changed(true);
+      }
+    } else if (b.kind === 'publish') {
+      if (sender === null) return;
+      this.server.pubsub.publish(b.channel.toString('latin1'), b.message.toString('latin1'), h.type === MsgType.PUBLISHSHARD);
+    } else if (b.kind === 'update') {
+      if (sender === null) return;
+      const n = this.lookup(b.name);
+      if (n === null || n.configEpoch >= b.configEpoch) return;
+      if (n.isReplica) this.setNodeAsMaster(n);
+      n.configEpoch = b.configEpoch;
+      this.changed(false);
+      this.updateSlotsConfigWith(n, b.configEpoch, b.slots);
+    }
+    // FAILOVER_AUTH_REQUEST/ACK, MFSTART and MODULE: this node does not take part in failover
+    // elections or run modules yet; they are counted and otherwise ignored.
+  }
+
+  private processPing(link: Link, h: BusHeader, b: Extract<BusBody, { kind: 'ping' }>, sender: ClusterNode | null, senderConfigEpoch: bigint, now: number): void {
+    const me = this.myself;
+    if (h.type === MsgType.PING || h.type === MsgType.MEET) {
+      // Our own address, as the peer reached it (unless announced).
+      const announced = this.server.config.raw('cluster-announce-ip');
+      if ((h.type === MsgType.MEET || me.ip === '') && !(typeof announced === 'string' && announced !== '')) {
+        const local = plainAddress(link.socket.localAddress ?? '');
+        if (local !== '' && local !== me.ip) {
+          me.ip = local;
+          this.server.log.warning(`IP address for this node updated to ${me.ip}`);
+          this.changed(false);
+        }
+      }
+      if (sender === null && h.type === MsgType.MEET) {
+        const n = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.HANDSHAKE);
+        n.ip = h.myip !== '' ? h.myip : plainAddress(link.socket.remoteAddress ?? '');
+        n.port = h.port;
+        n.pport = h.pport;
+        n.cport = h.cport;
+        this.addNode(n);
+        this.changed(false);
+        this.processGossip(b.gossip, link, null);
+      }
+      this.sendPing(link, MsgType.PONG);
+    }
+    if (!link.inbound && link.node !== null) {
+      const ln = link.node;
+      if (ln.has(NodeFlag.HANDSHAKE)) {
+        if (sender !== null) {
+          // We already know it under its real name: update its address, drop the handshake node.
+          this.updateAddress(sender, link, h);
+          this.delNode(ln);
+          return;
+        }
+        this.renameNode(ln, h.sender);
+        ln.flags = (ln.flags & ~NodeFlag.HANDSHAKE) | (h.flags & (NodeFlag.MASTER | NodeFlag.SLAVE));
+        this.server.log.verbose(`Handshake with node ${ln.name} completed.`);
+        this.changed(false);
+        // From now on it is this link's node, known by its real name.
+        sender = ln;
+      } else if (ln.name !== h.sender) {
+        ln.flags |= NodeFlag.NOADDR;
+        ln.ip = '';
+        ln.port = 0;
+        ln.pport = 0;
+        ln.cport = 0;
+        link.close();
+        this.changed(false);
+        return;
+      }
+    }
+    if (sender !== null) {
+      sender.flags = (sender.flags & ~NodeFlag.NOFAILOVER) | (h.flags & NodeFlag.NOFAILOVER);
+      if (h.type === MsgType.PING && !sender.has(NodeFlag.HANDSHAKE) && this.updateAddress(sender, link, h)) this.changed(true);
+    }
+    if (!link.inbound && h.type === MsgType.PONG && link.node !== null) {
+      const ln = link.node;
+      ln.pongReceived = now;
+      ln.pingSent = 0;
+      if (ln.has(NodeFlag.PFAIL)) {
+        ln.flags &= ~NodeFlag.PFAIL;
+        this.changed(true);
+      } else if (ln.failed) {
+        this.clearFailureIfNeeded(ln);
+      }
+    }
+    if (sender === null) return;
+    // Role: primary, or replica of a known primary.
+    if (h.slaveof === null) {
+      this.setNodeAsMaster(sender);
+    } else {
+      const master = this.lookup(h.slaveof);
+      if (sender.isMaster) {
+        this.delNodeSlots(sender);
+        sender.flags = (sender.flags & ~(NodeFlag.MASTER | NodeFlag.MIGRATE_TO)) | NodeFlag.SLAVE;
+        this.changed(true);
+      }
+      if (master !== null && sender.slaveof !== master) {
+        sender.slaveof?.replicas.delete(sender);
+        master.replicas.add(sender);
+        sender.slaveof = master;
+        this.changed(false);
+      }
+    }
+    const senderMaster = sender.isMaster ? sender : sender.slaveof;
+    const dirty = senderMaster !== null && !bitmapEqual(senderMaster.slots, h.myslots);
+    if (sender.isMaster && dirty) this.updateSlotsConfigWith(sender, senderConfigEpoch, h.myslots);
+    if (dirty) {
+      for (let j = 0; j < SLOT_COUNT; j++) {
+        if (!bitmapHas(h.myslots, j)) continue;
+        const owner = this.slots[j];
+        if (owner === sender || owner === null || owner === undefined || this.isUnclaimed(j)) continue;
+        if (owner.configEpoch > senderConfigEpoch) {
+          this.server.log.verbose(`Node ${sender.name} has old slots configuration, sending an UPDATE message about ${owner.name}`);
+          this.sendUpdate(sender.link, owner);
+          break;
+        }
+      }
+    }
+    if (me.isMaster && sender.isMaster && senderConfigEpoch === me.configEpoch) this.handleEpochCollision(sender);
+    this.processGossip(b.gossip, link, sender);
+    sender.hostname = b.hostname ?? '';
+  }
+
+  private isUnclaimed(slot: number): boolean {
+    return bitmapHas(this.notClaimed, slot);
+  }
+
+  /** Redis's nodeUpdateAddressIfNeeded: true when the address changed. */
+  private updateAddress(n: ClusterNode, link: Link, h: BusHeader): boolean {
+    if (link === n.link) return false;
+    const ip = h.myip !== '' ? h.myip : plainAddress(link.socket.remoteAddress ?? '');
+    if (ip === '') return false;
+    if (n.port === h.port && n.cport === h.cport && n.pport === h.pport && n.ip === ip) return false;
+    n.ip = ip;
+    n.port = h.port;
+    n.pport = h.pport;
+    n.cport = h.cport;
+    n.link?.close();
+    n.link = null;
+    n.flags &= ~NodeFlag.NOADDR;
+    this.server.log.warning(`Address updated for node ${n.name}, now ${n.ip}:${n.port}`);
+    return true;
+  }
+
+  private handleEpochCollision(sender: ClusterNode): void {
+    const me = this.myself;
+    if (sender.configEpoch !== me.configEpoch || !sender.isMaster || !me.isMaster) return;
+    if (sender.name <= me.name) return;
+    this.currentEpoch++;
+    me.configEpoch = this.currentEpoch;
+    this.saveConfig();
+    this.server.log.verbose(`WARNING: configEpoch collision with node ${sender.name}. configEpoch set to ${me.configEpoch}`);
+  }
+
+  /** Redis's clusterProcessGossipSection. */
+  private processGossip(entries: readonly Gossip[], link: Link, senderArg: ClusterNode | null): void {
+    const sender = senderArg ?? (link.node !== null && !link.node.has(NodeFlag.HANDSHAKE) ? link.node : null);
+    const now = Date.now();
+    for (const g of entries) {
+      const n = this.lookup(g.name);
+      if (n !== null) {
+        if (sender !== null && sender.isMaster && n !== this.myself) {
+          if ((g.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) !== 0) {
+            if (!n.failReports.has(sender)) this.server.log.verbose(`Node ${sender.name} reported node ${n.name} as not reachable.`);
+            n.failReports.set(sender, now);
+            this.markFailingIfNeeded(n);
+          } else if (n.failReports.delete(sender)) {
+            this.server.log.verbose(`Node ${sender.name} reported node ${n.name} is back online.`);
+          }
+        }
+        if ((g.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) === 0 && n.pingSent === 0 && this.failureReports(n) === 0) {
+          const pong = g.pongReceived * 1000;
+          if (pong <= now + 500 && pong > n.pongReceived) n.pongReceived = pong;
+        }
+        if (
+          n.has(NodeFlag.FAIL | NodeFlag.PFAIL) &&
+          (g.flags & NodeFlag.NOADDR) === 0 &&
+          (g.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)) === 0 &&
+          (n.ip.toLowerCase() !== g.ip.toLowerCase() || n.port !== g.port || n.cport !== g.cport)
+        ) {
+          n.link?.close();
+          n.link = null;
+          n.ip = g.ip;
+          n.port = g.port;
+          n.pport = g.pport;
+          n.cport = g.cport;
+          n.flags &= ~NodeFlag.NOADDR;
+        }
+      } else if (sender !== null && (g.flags & NodeFlag.NOADDR) === 0 && !this.blacklisted(g.name) && g.ip !== '' && g.name !== this.myself.name) {
+        // A node only a known node vouches for, at an address this node may talk to.
+        if (!this.allowlist.allows(g.ip)) {
+          this.server.log.verbose(`Gossip about node ${g.name} at ${g.ip} ignored: not in cluster-allowed-peers`);
+          continue;
+        }
+        const added = new ClusterNode(g.name, g.flags & ~(NodeFlag.MYSELF | NodeFlag.MEET | NodeFlag.HANDSHAKE));
+        added.ip = g.ip;
+        added.port = g.port;
+        added.pport = g.pport;
+        added.cport = g.cport;
+        this.addNode(added);
+        this.changed(false);
+      }
+    }
+  }
+
+  /** Redis's clusterUpdateSlotsConfigWith, without the replica reconfiguration (not supported yet). */
+  private updateSlotsConfigWith(sender: ClusterNode, senderConfigEpoch: bigint, slots: Uint8Array): void {
+    if (sender === this.myself) {
+      this.server.log.warning('Discarding UPDATE message about myself.');
+      return;
+    }
+    const dirtySlots: number[] = [];
+    for (let j = 0; j < SLOT_COUNT; j++) {
+      if (bitmapHas(slots, j)) {
+        const owner = this.slots[j] ?? null;
+        if (owner === sender) {
+          this.notClaimed[j >> 3] = (this.notClaimed[j >> 3] ?? 0) & ~(1 << (j & 7));
+          continue;
+        }
+        if (this.importing.has(j)) continue;
+        if (owner === null || this.isUnclaimed(j) || owner.configEpoch < senderConfigEpoch) {
+          if (owner === this.myself && this.server.cluster.slotKeys(j).size > 0) dirtySlots.push(j);
+          this.delSlot(j);
+          this.addSlot(sender, j);
+          this.changed(true);
+        }
+      } else if (this.slots[j] === sender) {
+        this.notClaimed[j >> 3] = (this.notClaimed[j >> 3] ?? 0) | (1 << (j & 7));
+      }
+    }
+    // A primary that lost slots it still has keys in keeps serving the rest; the lost keys go, as Redis.
+    for (const j of dirtySlots) {
+      const db0 = this.server.dbs[0];
+      if (db0 === undefined) break;
+      for (const key of [...this.server.cluster.slotKeys(j)]) {
+        if (db0.delete(key)) this.server.propagation.also(0, ['DEL', key]);
+      }
+    }
+  }
+
+  // --- failure detection ---
+
+  failureReports(n: ClusterNode): number {
+    const validity = this.nodeTimeout * FAIL_REPORT_VALIDITY_MULT;
+    const now = Date.now();
+    for (const [who, at] of n.failReports) if (now - at > validity) n.failReports.delete(who);
+    return n.failReports.size;
+  }
+
+  private markFailingIfNeeded(n: ClusterNode): void {
+    const quorum = Math.floor(this.size / 2) + 1;
+    if (!n.has(NodeFlag.PFAIL) || n.has(NodeFlag.FAIL)) return;
+    let failures = this.failureReports(n);
+    if (this.myself.isMaster) failures++;
+    if (failures < quorum) return;
+    this.server.log.notice(`Marking node ${n.name} as failing (quorum reached).`);
+    n.flags = (n.flags | NodeFlag.FAIL) & ~NodeFlag.PFAIL;
+    n.failTime = Date.now();
+    this.broadcast({ header: this.header(MsgType.FAIL), body: { kind: 'fail', name: n.name } });
+    this.changed(true);
+  }
+
+  private clearFailureIfNeeded(n: ClusterNode): void {
+    const now = Date.now();
+    if (n.isReplica || n.numSlots === 0) {
+      this.server.log.notice(`Clear FAIL state for node ${n.name}: ${n.isReplica ? 'replica' : 'master without slots'} is reachable again.`);
+      n.flags &= ~NodeFlag.FAIL;
+      this.changed(true);
+    }
+    if (n.isMaster && n.numSlots > 0 && now - n.failTime > this.nodeTimeout * FAIL_UNDO_TIME_MULT) {
+      this.server.log.notice(`Clear FAIL state for node ${n.name}: is reachable again and nobody is serving its slots after some time.`);
+      n.flags &= ~NodeFlag.FAIL;
+      this.changed(true);
+    }
+  }
+
+  /** Redis's clusterUpdateState. */
+  updateState(): void {
+    const now = Date.now();
+    if (this.firstStateCall === 0) this.firstStateCall = now;
+    if (this.myself.isMaster && this.state === 'fail' && now - this.firstStateCall < WRITABLE_DELAY) return;
+    let next: 'ok' | 'fail' = 'ok';
+    if (this.server.config.bool('cluster-require-full-coverage')) {
+      for (let j = 0; j < SLOT_COUNT; j++) {
+        const n = this.slots[j];
+        if (n === null || n === undefined || n.failed) {
+          next = 'fail';
+          break;
+        }
+      }
+    }
+    let reachable = 0;
+    this.size = 0;
+    for (const n of this.nodes.values()) {
+      if (n.isMaster && n.numSlots > 0) {
+        this.size++;
+        if (!n.has(NodeFlag.FAIL | NodeFlag.PFAIL)) reachable++;
+      }
+    }
+    if (reachable < Math.floor(this.size / 2) + 1) {
+      next = 'fail';
+      this.amongMinorityTime = now;
+    }
+    if (next !== this.state) {
+      const rejoin = Math.min(MAX_REJOIN_DELAY, Math.max(MIN_REJOIN_DELAY, this.nodeTimeout));
+      if (next === 'ok' && this.myself.isMaster && now - this.amongMinorityTime < rejoin) return;
+      this.server.log.warning(`Cluster state changed: ${next}`);
+      this.state = next;
+    }
+  }
+
+  // --- the cron (Redis's clusterCron, ten times a second) ---
+
+  private clusterCron(): void {
+    this.iteration++;
+    const now = Date.now();
+    const timeout = this.nodeTimeout;
+    const handshakeTimeout = Math.max(1000, timeout);
+    let updateState = false;
+    for (const n of [...this.nodes.values()]) {
+      if (n.has(NodeFlag.MYSELF | NodeFlag.NOADDR)) continue;
+      if (n.has(NodeFlag.HANDSHAKE) && now - n.ctime > handshakeTimeout) {
+        this.delNode(n);
+        continue;
+      }
+      if (n.link === null) {
+        const link = this.bus.connect(n.ip, n.cport) as Link | null;
+        if (link === null) {
+          // Not an allowed peer: never dialled (a handshake with it times out).
+          continue;
+        }
+        link.node = n;
+        n.link = link;
+        if (n.pingSent === 0) n.pingSent = now;
+      }
+    }
+    if (this.iteration % 10 === 0) {
+      const all = [...this.nodes.values()];
+      let best: ClusterNode | null = null;
+      for (let j = 0; j < 5 && all.length > 0; j++) {
+        const n = all[Math.floor(Math.random() * all.length)];
+        if (n === undefined || n.link === null || n.pingSent !== 0 || n.has(NodeFlag.MYSELF | NodeFlag.HANDSHAKE)) continue;
+        if (best === null || best.pongReceived > n.pongReceived) best = n;
+      }
+      if (best?.link) this.sendPing(best.link, MsgType.PING);
+    }
+    for (const n of this.nodes.values()) {
+      if (n.has(NodeFlag.MYSELF | NodeFlag.NOADDR | NodeFlag.HANDSHAKE)) continue;
+      const pingDelay = now - n.pingSent;
+      const dataDelay = now - n.dataReceived;
+      if (n.link !== null && now - n.link.ctime > timeout && n.pingSent !== 0 && pingDelay > timeout / 2 && dataDelay > timeout / 2) {
+        n.link.close();
+      }
+      if (n.link !== null && n.pingSent === 0 && now - n.pongReceived > timeout / 2) {
+        this.sendPing(n.link, MsgType.PING);
+        continue;
+      }
+      if (n.pingSent === 0) continue;
+      if (Math.min(pingDelay, dataDelay) > timeout && !n.has(NodeFlag.PFAIL | NodeFlag.FAIL)) {
+        this.server.log.verbose(`*** NODE ${n.name} possibly failing`);
+        n.flags |= NodeFlag.PFAIL;
+        updateState = true;
+      }
+    }
+    if (updateState || this.state === 'fail') this.updateState();
+  }
+
+  // --- what the gate and the commands read ---
+
+  /** The address clients are sent to for a node (cluster-preferred-endpoint-type). */
+  endpoint(n: ClusterNode): string {
+    const preferred = this.server.config.str('cluster-preferred-endpoint-type');
+    if (preferred === 'ip') return n.ip;
+    if (preferred === 'hostname') return n.hostname !== '' ? n.hostname : '?';
+    return '?';
+  }
+
+  /** Messages sent and received by type, for CLUSTER INFO. */
+  stats(): string[] {
+    const lines: string[] = [];
+    const names = MSG_TYPE_NAMES;
+    let total = 0;
+    this.sent.forEach((n, i) => {
+      if (n === 0) return;
+      total += n;
+      lines.push(`cluster_stats_messages_${names[i] ?? i}_sent:${n}`);
+    });
+    lines.push(`cluster_stats_messages_sent:${total}`);
+    total = 0;
+    this.received.forEach((n, i) => {
+      if (n === 0) return;
+      total += n;
+      lines.push(`cluster_stats_messages_${names[i] ?? i}_received:${n}`);
+    });
+    lines.push(`cluster_stats_messages_received:${total}`);
+    return lines;
+  }
+
+  /** Links for CLUSTER LINKS. */
+  links(): { dir: 'to' | 'from'; node: ClusterNode; link: Link }[] {
+    const out: { dir: 'to' | 'from'; node: ClusterNode; link: Link }[] = [];
+    for (const n of this.nodes.values()) {
+      if (n.link !== null) out.push({ dir: 'to', node: n, link: n.link });
+      if (n.inbound !== null) out.push({ dir: 'from', node: n, link: n.inbound });
+    }
+    return out;
+  }
+
+  /** After a slot closed here by SETSLOT NODE myself: tell everyone at once. */
+  announce(): void {
+    this.broadcastPong();
+  }
+}

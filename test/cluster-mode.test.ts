@@ -1,0 +1,482 @@
+// Cluster mode (cluster-enabled yes): Redoubt nodes form a real Redis Cluster over a bus in Redis
+// 7.0's format. Real processes on loopback ports, driven by redis-cli --cluster (create, check,
+// reshard, add-node) and ioredis Cluster; redirections (MOVED, ASK, CROSSSLOT, CLUSTERDOWN) from
+// raw clients; nodes.conf kept across a restart; cluster-allowed-peers; a redis-server 7.0 node in
+// the same cluster; failure detection; and 20,000 malformed bus messages against a live node.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Cluster } from 'ioredis';
+import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { RawClient } from './helpers/raw-client.js';
+import { until } from './helpers/workload-target.js';
+import { BusFramer, decode, encode, HEADER_LEN, MsgType, NodeFlag, SLOTS_BYTES, type BusMessage } from '../src/server/cluster-bus-codec.js';
+
+const exec = promisify(execFile);
+
+/** Runs a tool; a failure's message carries what it printed. */
+async function run(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<{ stdout: string }> {
+  try {
+    return await exec(cmd, args, opts);
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${e.message}\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr ?? ''}`, { cause: err });
+  }
+}
+const started: RunningServer[] = [];
+const raws: RawClient[] = [];
+
+interface Node {
+  readonly server: RunningServer;
+  readonly port: number;
+  readonly bus: number;
+  readonly dir: string;
+  id: string;
+}
+
+async function raw(port: number): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  raws.push(c);
+  return c;
+}
+
+/** A bulk or verbatim reply's text. */
+function text(reply: string): string {
+  const nl = reply.indexOf('\r\n');
+  const body = reply.slice(nl + 2, reply.length - 2);
+  return reply.startsWith('=') ? body.slice(4) : body;
+}
+
+async function cmd(port: number, ...args: string[]): Promise<string> {
+  const c = await raw(port);
+  const r = await c.call(...args);
+  c.close();
+  return r;
+}
+
+async function startNode(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'))): Promise<Node> {
+  const bus = await freePort();
+  const server = await startRedoubt(
+    ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--enable-migrate-command', 'local', ...args],
+    { cwd: dir },
+  );
+  started.push(server);
+  const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
+  return { server, port: server.port, bus, dir, id };
+}
+
+async function startRedisNode(): Promise<Node> {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-cnode-'));
+  const bus = await freePort();
+  const server = await startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--cluster-config-file', join(dir, 'nodes.conf')], dir);
+  started.push(server);
+  const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
+  return { server, port: server.port, bus, dir, id };
+}
+
+async function clusterOk(port: number): Promise<boolean> {
+  return (await cmd(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok');
+}
+
+async function check(port: number): Promise<string> {
+  const { stdout } = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`]);
+  return stdout;
+}
+
+after(async () => {
+  for (const c of raws) c.close();
+  await Promise.all(started.map((s) => s.stop()));
+});
+
+describe('a cluster of Redoubt nodes', () => {
+  const nodes: Node[] = [];
+  let client: Cluster | null = null;
+
+  before(async () => {
+    for (let i = 0; i < 3; i++) nodes.push(await startNode());
+  });
+
+  after(() => {
+    client?.disconnect();
+  });
+
+  const node = (i: number): Node => {
+    const n = nodes[i];
+    assert.ok(n !== undefined);
+    return n;
+  };
+
+  test('redis-cli --cluster create builds it and --cluster check passes', async () => {
+    const { stdout } = await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+    assert.match(stdout, /\[OK\] All nodes agree about slots configuration/);
+    assert.match(stdout, /\[OK\] All 16384 slots covered/);
+    for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const out = await check(node(1).port);
+    assert.match(out, /\[OK\] All nodes agree about slots configuration/);
+    assert.match(out, /\[OK\] All 16384 slots covered/);
+    const info = text(await cmd(node(0).port, 'CLUSTER', 'INFO'));
+    assert.match(info, /cluster_known_nodes:3\r\n/);
+    assert.match(info, /cluster_size:3\r\n/);
+    assert.match(info, /cluster_stats_messages_ping_sent:\d+/);
+    assert.match(text(await cmd(node(0).port, 'INFO', 'cluster')), /cluster_enabled:1/);
+  });
+
+  test('CLUSTER NODES has Redis\'s line format, and nodes.conf holds the same lines', async () => {
+    const lines = text(await cmd(node(0).port, 'CLUSTER', 'NODES')).trim().split('\n');
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      assert.match(line, /^[0-9a-f]{40} 127\.0\.0\.1:\d+@\d+ (myself,)?master - \d+ \d+ \d+ connected( \d+(-\d+)?)+$/, line);
+    }
+    const mine = lines.find((l) => l.includes('myself'));
+    assert.ok(mine?.startsWith(`${node(0).id} 127.0.0.1:${node(0).port}@${node(0).bus} myself,master - 0 `));
+    const conf = readFileSync(join(node(0).dir, 'nodes.conf'), 'latin1');
+    assert.match(conf, /\nvars currentEpoch \d+ lastVoteEpoch 0\n$/);
+    const confIds = conf.trim().split('\n').slice(0, -1).map((l) => l.split(' ')[0]).sort();
+    assert.deepEqual(confIds, nodes.map((n) => n.id).sort());
+    assert.ok(conf.includes(`${node(0).id} 127.0.0.1:${node(0).port}@${node(0).bus} myself,master`));
+  });
+
+  test('MOVED, CROSSSLOT, SELECT and the slot table for clients', async () => {
+    const c = await raw(node(0).port);
+    // Find a key another node serves.
+    const slotsReply = await c.call('CLUSTER', 'SLOTS');
+    assert.equal((slotsReply.match(/\*3\r\n:/g) ?? []).length, 3, 'three ranges');
+    let key = '';
+    let owner: Node | null = null;
+    for (let i = 0; i < 100 && owner === null; i++) {
+      key = `k${i}`;
+      const slot = Number((await c.call('CLUSTER', 'KEYSLOT', key)).slice(1, -2));
+      const r = await c.call('GET', key);
+      if (r.startsWith('-MOVED')) {
+        const port = Number(r.trim().split(':').at(-1));
+        assert.equal(r, `-MOVED ${slot} 127.0.0.1:${port}\r\n`);
+        owner = nodes.find((n) => n.port === port) ?? null;
+      }
+    }
+    assert.ok(owner !== null, 'some key is served elsewhere');
+    assert.equal(await cmd(owner.port, 'SET', key, 'v'), '+OK\r\n');
+    assert.equal(await c.call('MSET', 'a', '1', 'b', '2'), "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+    assert.equal(await c.call('SELECT', '1'), '-ERR SELECT is not allowed in cluster mode\r\n');
+    // Commands without keys run anywhere.
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+  });
+
+  test('ioredis Cluster writes and reads 1000 keys across the shards', async () => {
+    client = new Cluster([{ host: '127.0.0.1', port: node(0).port }], { lazyConnect: false });
+    for (let i = 0; i < 1000; i++) await client.set(`key:${i}`, `value:${i}`);
+    for (let i = 0; i < 1000; i += 7) assert.equal(await client.get(`key:${i}`), `value:${i}`);
+    const sizes = await Promise.all(nodes.map(async (n) => Number((await cmd(n.port, 'DBSIZE')).slice(1, -2))));
+    assert.ok(sizes.every((s) => s > 200), `keys spread over the three shards: ${sizes.join(' ')}`);
+  });
+
+  test('ASK during a migration, ASKING on the importing node, TRYAGAIN for split multi-key requests', async () => {
+    const a = node(0);
+    const b = node(1);
+    const ca = await raw(a.port);
+    // A slot node 0 owns with no key of the 1000 in it: find a key name for it.
+    const slotsText = await ca.call('CLUSTER', 'SLOTS');
+    assert.ok(slotsText.length > 0);
+    let key = '';
+    let slot = -1;
+    for (let i = 0; i < 5000; i++) {
+      const k = `ask:${i}`;
+      const s = Number((await ca.call('CLUSTER', 'KEYSLOT', k)).slice(1, -2));
+      if ((await ca.call('EXISTS', k)) === ':0\r\n' && (await ca.call('CLUSTER', 'COUNTKEYSINSLOT', String(s))) === ':0\r\n') {
+        key = k;
+        slot = s;
+        break;
+      }
+    }
+    assert.ok(slot >= 0);
+    // One key of the slot stays on the source, so a request naming both is split between the nodes.
+    assert.equal(await ca.call('SET', `{${key}}x`, '1'), '+OK\r\n');
+    assert.equal(await ca.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', b.id), '+OK\r\n');
+    const cb = await raw(b.port);
+    assert.equal(await cb.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', a.id), '+OK\r\n');
+    assert.equal(await ca.call('GET', key), `-ASK ${slot} 127.0.0.1:${b.port}\r\n`);
+    assert.equal(await cb.call('GET', key), `-MOVED ${slot} 127.0.0.1:${a.port}\r\n`);
+    assert.equal(await cb.call('ASKING'), '+OK\r\n');
+    assert.equal(await cb.call('SET', key, 'moved'), '+OK\r\n');
+    // ASKING lasts one command.
+    assert.equal(await cb.call('GET', key), `-MOVED ${slot} 127.0.0.1:${a.port}\r\n`);
+    // The source has the other key of a multi-key request but not this one: TRYAGAIN.
+    assert.equal(await ca.call('GET', `{${key}}x`), '$1\r\n1\r\n');
+    assert.equal(await ca.call('MGET', key, `{${key}}x`), '-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
+    assert.match(text(await ca.call('CLUSTER', 'NODES')), new RegExp(`\\[${slot}->-${b.id}\\]`));
+    assert.match(text(await cb.call('CLUSTER', 'NODES')), new RegExp(`\\[${slot}-<-${a.id}\\]`));
+    assert.equal(await ca.call('DEL', `{${key}}x`), ':1\r\n');
+    assert.equal(await cb.call('ASKING'), '+OK\r\n');
+    assert.equal(await cb.call('DEL', key), ':1\r\n');
+    assert.equal(await ca.call('CLUSTER', 'SETSLOT', String(slot), 'STABLE'), '+OK\r\n');
+    assert.equal(await cb.call('CLUSTER', 'SETSLOT', String(slot), 'STABLE'), '+OK\r\n');
+    assert.match(await check(a.port), /\[OK\] All 16384 slots covered/);
+  });
+
+  test('redis-cli --cluster reshard moves slots and their keys with MIGRATE', async () => {
+    const from = node(0);
+    const to = node(2);
+    const before = Number((await cmd(from.port, 'DBSIZE')).slice(1, -2));
+    const { stdout } = await run(
+      'redis-cli',
+      ['--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id, '--cluster-to', to.id, '--cluster-slots', '300', '--cluster-yes'],
+      { timeout: 120000 },
+    );
+    assert.match(stdout, /Moving slot \d+ from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+/);
+    const afterSize = Number((await cmd(from.port, 'DBSIZE')).slice(1, -2));
+    assert.ok(afterSize < before, `keys left the source (${before} → ${afterSize})`);
+    // Every node learns the new owner (the target bumped its epoch).
+    for (const n of nodes) {
+      await until(`the reshard reaches ${n.port}`, async () => {
+        const out = text(await cmd(n.port, 'CLUSTER', 'NODES'));
+        const line = out.split('\n').find((l) => l.startsWith(to.id)) ?? '';
+        return line.split(' ').length > 9;
+      }, 10000);
+    }
+    const out = await check(to.port);
+    assert.match(out, /\[OK\] All nodes agree about slots configuration/);
+    assert.match(out, /\[OK\] All 16384 slots covered/);
+    assert.ok(client !== null);
+    for (let i = 0; i < 1000; i++) assert.equal(await client.get(`key:${i}`), `value:${i}`);
+  });
+
+  test('a redis-server 7.0 node joins with add-node, takes slots and gives some back', async () => {
+    const r = await startRedisNode();
+    const { stdout } = await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${r.port}`, `127.0.0.1:${node(0).port}`], { timeout: 60000 });
+    assert.match(stdout, /\[OK\] New node added correctly/);
+    for (const n of [...nodes, r]) {
+      await until(`${n.port} knows four nodes`, async () => text(await cmd(n.port, 'CLUSTER', 'INFO')).includes('cluster_known_nodes:4'), 20000);
+    }
+    const agreed = async (): Promise<boolean> => {
+      const out = await check(r.port).catch(() => '');
+      return out.includes('[OK] All nodes agree about slots configuration') && out.includes('[OK] All 16384 slots covered');
+    };
+    await until('the four nodes agree', agreed, 20000);
+    for (const n of [...nodes, r]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${node(1).port}`, '--cluster-from', node(1).id, '--cluster-to', r.id, '--cluster-slots', '200', '--cluster-yes'], { timeout: 120000 });
+    await until('the four nodes agree after the first reshard', agreed, 20000);
+    await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${node(1).port}`, '--cluster-from', r.id, '--cluster-to', node(0).id, '--cluster-slots', '50', '--cluster-yes'], { timeout: 120000 });
+    await until('every node agrees', agreed, 20000);
+    assert.ok(Number((await cmd(r.port, 'DBSIZE')).slice(1, -2)) > 0, 'the Redis node holds keys');
+    assert.ok(client !== null);
+    for (let i = 0; i < 1000; i++) assert.equal(await client.get(`key:${i}`), `value:${i}`);
+    // Failure detection: the Redis node stops; the Redoubt nodes flag it fail (it serves slots: the cluster is down).
+    await r.server.stop();
+    await until('the Redis node is marked failed', async () => {
+      const line = text(await cmd(node(0).port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(r.id)) ?? '';
+      return line.includes('master,fail ');
+    }, 20000);
+    await until('cluster_state:fail', async () => !(await clusterOk(node(2).port)), 10000);
+    const c = await raw(node(0).port);
+    assert.equal(await c.call('GET', 'key:1'), '-CLUSTERDOWN The cluster is down\r\n');
+  });
+});
+
+describe('nodes.conf', () => {
+  test('a node keeps its id, slots and epochs across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));
+    const first = await startNode([], dir);
+    assert.equal(await cmd(first.port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '99', '200', '299'), '+OK\r\n');
+    assert.equal(await cmd(first.port, 'CLUSTER', 'SET-CONFIG-EPOCH', '7'), '+OK\r\n');
+    assert.equal(await cmd(first.port, 'CLUSTER', 'SETSLOT', '5', 'MIGRATING', first.id), '+OK\r\n');
+    assert.equal(await cmd(first.port, 'CLUSTER', 'BUMPEPOCH'), '+STILL 7\r\n');
+    await first.server.stop();
+    const conf = readFileSync(join(dir, 'nodes.conf'), 'latin1');
+    assert.equal(conf, `${first.id} :${first.port}@${first.bus} myself,master - 0 0 7 connected 0-99 200-299 [5->-${first.id}]\nvars currentEpoch 7 lastVoteEpoch 0\n`);
+    const again = await startNode([], dir);
+    assert.equal(again.id, first.id);
+    assert.match(text(await cmd(again.port, 'CLUSTER', 'NODES')), new RegExp(`^${first.id} :${again.port}@${again.bus} myself,master - 0 0 7 connected 0-99 200-299 \\[5->-${first.id}\\]\\n$`));
+    assert.match(text(await cmd(again.port, 'CLUSTER', 'INFO')), /cluster_current_epoch:7\r\n/);
+  });
+
+  test('a corrupt nodes.conf stops the start with a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'nodes.conf'), 'garbage line\n');
+    await assert.rejects(startNode([], dir), /corrupted cluster config file/);
+  });
+
+  test('errors of the layout subcommands are Redis\'s', async () => {
+    const n = await startNode();
+    const c = await raw(n.port);
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTS', '16384'), '-ERR Invalid or out of range slot\r\n');
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTS', '1', '1'), '-ERR Slot 1 specified multiple times\r\n');
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTS', '1'), '+OK\r\n');
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTS', '1'), '-ERR Slot 1 is already busy\r\n');
+    assert.equal(await c.call('CLUSTER', 'DELSLOTS', '2'), '-ERR Slot 2 is already unassigned\r\n');
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTSRANGE', '5', '3'), '-ERR start slot number 5 is greater than end slot number 3\r\n');
+    assert.equal(await c.call('CLUSTER', 'SETSLOT', '1', 'NODE', 'f'.repeat(40)), `-ERR Unknown node ${'f'.repeat(40)}\r\n`);
+    assert.equal(await c.call('CLUSTER', 'SETSLOT', '2', 'MIGRATING', n.id), "-ERR I'm not the owner of hash slot 2\r\n");
+    assert.equal(await c.call('CLUSTER', 'SETSLOT', '1', 'BOGUS'), '-ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP\r\n');
+    assert.equal(await c.call('CLUSTER', 'FORGET', n.id), "-ERR I tried hard but I can't forget myself...\r\n");
+    assert.equal(await c.call('CLUSTER', 'MEET', '127.0.0.1', 'x'), '-ERR Invalid TCP base port specified: x\r\n');
+    assert.equal(await c.call('CLUSTER', 'MEET', 'nohost', '7000'), '-ERR Invalid node address specified: nohost:7000\r\n');
+    assert.equal(await c.call('CLUSTER', 'SET-CONFIG-EPOCH', '-1'), '-ERR Invalid config epoch specified: -1\r\n');
+    assert.equal(await c.call('CLUSTER', 'BUMPEPOCH'), '+BUMPED 1\r\n');
+    assert.equal(await c.call('CLUSTER', 'SET-CONFIG-EPOCH', '5'), '-ERR Node config epoch is already non-zero\r\n');
+    assert.equal(await c.call('GET', 'x'), '-CLUSTERDOWN Hash slot not served\r\n');
+    assert.equal(await c.call('SET', 'x', '1'), '-CLUSTERDOWN Hash slot not served\r\n');
+    assert.equal(await c.call('CLUSTER', 'DELSLOTS', '1'), '+OK\r\n');
+    assert.equal(await c.call('CLUSTER', 'RESET', 'HARD'), '+OK\r\n');
+    assert.notEqual(text(await c.call('CLUSTER', 'MYID')), n.id);
+  });
+});
+
+describe('the bus admits only cluster-allowed-peers and survives malformed messages', () => {
+  test('a peer outside cluster-allowed-peers is refused, and MEET will not dial one', async () => {
+    const n = await startNode(['--cluster-allowed-peers', '127.0.0.2/32 10.0.0.0/8']);
+    // A connection from 127.0.0.1 is closed before anything is read.
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: n.bus, localAddress: '127.0.0.1' });
+      s.on('error', () => resolve(true));
+      s.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5000).unref();
+    });
+    assert.ok(closed, 'the bus hung up on a peer outside the list');
+    const c = await raw(n.port);
+    assert.match(await c.call('CLUSTER', 'MEET', '127.0.0.1', '7000'), /^-ERR 127\.0\.0\.1 is not in cluster-allowed-peers/);
+    assert.equal(await c.call('CLUSTER', 'MEET', '127.0.0.2', '7000'), '+OK\r\n');
+    assert.match(await c.call('CONFIG', 'SET', 'cluster-allowed-peers', 'not-an-address'), /^-ERR/);
+    assert.equal(await c.call('CONFIG', 'SET', 'cluster-allowed-peers', '127.0.0.0/8, ::1'), '+OK\r\n');
+    assert.match(await c.call('CONFIG', 'GET', 'cluster-allowed-peers'), /127\.0\.0\.0\/8 ::1/);
+    assert.equal(await c.call('CLUSTER', 'MEET', '127.0.0.1', '7000'), '+OK\r\n');
+    // The default is loopback only.
+    const d = await startNode();
+    assert.match(await cmd(d.port, 'CLUSTER', 'MEET', '192.0.2.1', '7000'), /not in cluster-allowed-peers/);
+    assert.match(await cmd(d.port, 'CONFIG', 'GET', 'cluster-allowed-peers'), /127\.0\.0\.0\/8 ::1/);
+  });
+
+  test('20,000 malformed bus messages leave the node up and its cluster whole', async () => {
+    const n = await startNode();
+    const c = await raw(n.port);
+    assert.equal(await c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383'), '+OK\r\n');
+    await until('cluster_state:ok', () => clusterOk(n.port), 10000);
+    const stranger = randomBytes(20).toString('hex');
+    const base = (type: number): BusMessage => ({
+      header: {
+        type,
+        port: 1,
+        currentEpoch: 1n << 40n,
+        configEpoch: 1n << 40n,
+        offset: 0n,
+        sender: stranger,
+        myslots: new Uint8Array(SLOTS_BYTES).fill(0xff),
+        slaveof: null,
+        myip: '',
+        pport: 0,
+        cport: 2,
+        flags: NodeFlag.MASTER,
+        state: 0,
+        mflags0: 0,
+      },
+      body:
+        type <= MsgType.MEET
+          ? { kind: 'ping', gossip: [{ name: randomBytes(20).toString('hex'), pingSent: 0, pongReceived: 0, ip: '127.0.0.1', port: 3, cport: 4, flags: 1, pport: 0 }], hostname: 'h', forgotten: [] }
+          : type === MsgType.FAIL
+            ? { kind: 'fail', name: n.id }
+            : type === MsgType.PUBLISH || type === MsgType.PUBLISHSHARD
+              ? { kind: 'publish', channel: Buffer.from('c'), message: Buffer.from('m') }
+              : type === MsgType.UPDATE
+                ? { kind: 'update', configEpoch: 1n << 50n, name: n.id, slots: new Uint8Array(SLOTS_BYTES) }
+                : type === MsgType.MODULE
+                  ? { kind: 'module' }
+                  : { kind: 'bare' },
+    });
+    const templates = Array.from({ length: 11 }, (_, t) => encode(base(t)));
+    const total = 20000;
+    const deadline = Date.now() + 60000;
+    let sent = 0;
+    // Many messages per connection: each connection ends when the node drops it for a malformed message.
+    while (sent < total && Date.now() < deadline) {
+      const batch: Buffer[] = [];
+      for (let i = 0; i < 200 && sent < total; i++, sent++) {
+        const t = templates[sent % templates.length];
+        assert.ok(t !== undefined);
+        const m = Buffer.from(t);
+        const kind = sent % 4;
+        if (kind === 0) for (let k = 0; k < 4; k++) m[Math.floor(Math.random() * m.length)] = Math.floor(Math.random() * 256);
+        else if (kind === 1) m.writeUInt16BE(Math.floor(Math.random() * 65536), 14);
+        else if (kind === 2) m.writeUInt32BE(HEADER_LEN + Math.floor(Math.random() * 64), 4);
+        else m.writeUInt16BE(Math.floor(Math.random() * 20), 12);
+        batch.push(m);
+      }
+      await new Promise<void>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: n.bus }, () => {
+          s.write(Buffer.concat(batch));
+          s.end();
+        });
+        s.on('data', () => undefined);
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+      });
+    }
+    assert.equal(sent, total);
+    // A declared length past the limit is refused after eight bytes, before any buffering.
+    const huge = Buffer.alloc(8);
+    huge.write('RCmb', 0);
+    huge.writeUInt32BE(0x7fffffff, 4);
+    const dropped = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: n.bus }, () => s.write(huge));
+      s.on('error', () => resolve(true));
+      s.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5000).unref();
+    });
+    assert.ok(dropped);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.ok(await clusterOk(n.port));
+    assert.match(text(await c.call('CLUSTER', 'NODES')), new RegExp(`^${n.id} .* myself,master - 0 0 0 connected 0-16383\\n`));
+    const info = text(await c.call('CLUSTER', 'INFO'));
+    assert.match(info, /cluster_slots_assigned:16384/);
+    assert.match(info, /cluster_my_epoch:0\r\n/, 'no stranger changed this node\'s epoch');
+  });
+
+  test('a redis-server 7.0 accepts our MEET and its PONG decodes', async () => {
+    const r = await startRedisNode();
+    const me = randomBytes(20).toString('hex');
+    const meet = encode({
+      header: {
+        type: MsgType.MEET,
+        port: 7000,
+        currentEpoch: 0n,
+        configEpoch: 0n,
+        offset: 0n,
+        sender: me,
+        myslots: new Uint8Array(SLOTS_BYTES),
+        slaveof: null,
+        myip: '',
+        pport: 0,
+        cport: 17000,
+        flags: NodeFlag.MASTER,
+        state: 1,
+        mflags0: 0,
+      },
+      body: { kind: 'ping', gossip: [], hostname: 'redoubt-test', forgotten: [] },
+    });
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const framer = new BusFramer(() => 1 << 20);
+      const s = net.connect({ host: '127.0.0.1', port: r.bus }, () => s.write(meet));
+      s.on('data', (d: Buffer) => {
+        const out = framer.push(d);
+        if (typeof out === 'string') reject(new Error(out));
+        else if (out[0] !== undefined) {
+          s.destroy();
+          resolve(out[0]);
+        }
+      });
+      s.on('error', reject);
+    });
+    const pong = decode(reply);
+    if (typeof pong === 'string') assert.fail(pong);
+    assert.equal(pong.header.type, MsgType.PONG);
+    assert.equal(pong.header.sender, r.id);
+    assert.equal(pong.header.port, r.port);
+    assert.equal(pong.header.cport, r.bus);
+    await until('redis-server lists the node that met it', async () => text(await cmd(r.port, 'CLUSTER', 'NODES')).includes('handshake'), 5000);
+  });
+});
