@@ -533,6 +533,9 @@ export const clusterEmulatedOnly = (sub: string): string =>
 // Cluster mode (cluster-enabled yes): redirections and the CLUSTER subcommands' refusals, as Redis 7.0.
 export const clusterMoved = (ask: boolean, slot: number, endpoint: string, port: number): string =>
   sanitize(`${ask ? 'ASK' : 'MOVED'} ${slot} ${endpoint}:${port}`);
+export const REPLICAOF_IN_CLUSTER = 'ERR REPLICAOF not allowed in cluster mode.';
+export const CLUSTER_FAILOVER_NOT_REPLICA = 'ERR You should send CLUSTER FAILOVER to a replica';
+export const CLUSTER_FAILOVER_MASTER_UNKNOWN = "ERR I'm a replica but my master is unknown to me";
 export const TRYAGAIN = 'TRYAGAIN Multiple keys request during rehashing of slot';
 export const CLUSTERDOWN = 'CLUSTERDOWN The cluster is down';
 export const CLUSTERDOWN_RO = 'CLUSTERDOWN The cluster is down and only accepts read commands';

@@ -278,6 +278,75 @@ describe('a cluster of Redoubt nodes', () => {
   });
 });
 
+describe('three primaries with a replica each', () => {
+  const nodes: Node[] = [];
+  let client: Cluster | null = null;
+
+  before(async () => {
+    for (let i = 0; i < 6; i++) nodes.push(await startNode());
+  });
+
+  after(() => {
+    client?.disconnect();
+  });
+
+  /** Each node's CLUSTER NODES line about `id`, as `from` sees it. */
+  const lineOf = async (from: Node, id: string): Promise<string> =>
+    text(await cmd(from.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id)) ?? '';
+
+  test('create --cluster-replicas 1, replicas sync and serve READONLY reads, a failed primary is replaced', async () => {
+    const { stdout } = await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 90000 });
+    assert.match(stdout, /\[OK\] All 16384 slots covered/);
+    for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const roles = await Promise.all(nodes.map(async (n) => ({ n, line: await lineOf(n, n.id) })));
+    const replicas = roles.filter((r) => r.line.includes('myself,slave ')).map((r) => r.n);
+    assert.equal(replicas.length, 3);
+    client = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }]);
+    for (let i = 0; i < 300; i++) await client.set(`r:${i}`, `v${i}`);
+    // A replica has its primary's keys, reads them after READONLY and redirects without it.
+    const replica = replicas[0];
+    assert.ok(replica !== undefined);
+    const primaryId = (await lineOf(replica, replica.id)).split(' ')[3] ?? '';
+    const primary = nodes.find((n) => n.id === primaryId);
+    assert.ok(primary !== undefined);
+    await until('the replica has its primary\'s keys', async () => (await cmd(replica.port, 'DBSIZE')) === (await cmd(primary.port, 'DBSIZE')), 20000);
+    const c = await raw(replica.port);
+    let key = '';
+    for (let i = 0; i < 300 && key === ''; i++) if ((await cmd(primary.port, 'EXISTS', `r:${i}`)) === ':1\r\n') key = `r:${i}`;
+    assert.match(await c.call('GET', key), new RegExp(`^-MOVED \\d+ 127\\.0\\.0\\.1:${primary.port}\r\n$`));
+    assert.equal(await c.call('READONLY'), '+OK\r\n');
+    assert.equal(await c.call('GET', key), `$${`v${key.slice(2)}`.length}\r\nv${key.slice(2)}\r\n`);
+    assert.match(await c.call('SET', key, 'x'), /^-MOVED /);
+    assert.match(await c.call('REPLICAOF', 'NO', 'ONE'), /^-ERR REPLICAOF not allowed in cluster mode\.\r\n$/);
+    // The primary stops: after the node timeout it is failed and its replica wins the election.
+    await primary.server.stop();
+    await until('the replica is promoted', async () => (await lineOf(replica, replica.id)).includes('myself,master '), 30000);
+    const others = nodes.filter((n) => n !== primary);
+    for (const n of others) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    for (const n of others) await until(`${n.port} sees the old primary failed`, async () => (await lineOf(n, primary.id)).includes('master,fail '), 20000);
+    for (let i = 0; i < 300; i++) assert.equal(await client.get(`r:${i}`), `v${i}`);
+    assert.match(text(await cmd(replica.port, 'CLUSTER', 'INFO')), /cluster_stats_messages_auth-req_sent:\d+/);
+  });
+
+  test('CLUSTER FAILOVER TAKEOVER swaps a replica and its primary', async () => {
+    const alive = nodes.filter((n) => n.server.process.exitCode === null && n.server.process.signalCode === null);
+    assert.equal(alive.length, 5);
+    let replica: Node | null = null;
+    for (const n of alive) if ((await lineOf(n, n.id)).includes('myself,slave ')) replica = n;
+    assert.ok(replica !== null);
+    const r = replica;
+    const primaryId = (await lineOf(r, r.id)).split(' ')[3] ?? '';
+    assert.equal(await cmd(r.port, 'CLUSTER', 'FAILOVER', 'TAKEOVER'), '+OK\r\n');
+    assert.match(await lineOf(r, r.id), /myself,master /);
+    const old = alive.find((n) => n.id === primaryId);
+    assert.ok(old !== undefined);
+    await until('the old primary follows the new one', async () => (await lineOf(old, old.id)).includes(`myself,slave ${r.id}`), 20000);
+    await until('check passes', async () => (await check(r.port).catch(() => '')).includes('[OK] All 16384 slots covered'), 20000);
+    assert.ok(client !== null);
+    for (let i = 0; i < 300; i += 3) assert.equal(await client.get(`r:${i}`), `v${i}`);
+  });
+});
+
 describe('nodes.conf', () => {
   test('a node keeps its id, slots and epochs across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));

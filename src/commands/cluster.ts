@@ -554,8 +554,14 @@ function realSetslot(c: Client, argv: string[], mode: ClusterMode): void {
       return;
     }
     if (keys === 0) mode.migrating.delete(slot);
+    const wasMine = mode.slots[slot] === me;
     mode.delSlot(slot);
     mode.addSlot(n, slot);
+    // A primary left without slots follows the node that took the last one.
+    if (wasMine && n !== me && me.numSlots === 0 && c.server.config.bool('cluster-allow-replica-migration')) {
+      c.server.log.warning(`Configuration change detected. Reconfiguring myself as a replica of ${n.name}`);
+      mode.setMaster(n);
+    }
     if (n === me && mode.importing.has(slot)) {
       // A slot closed after an import: a new epoch of this node's own, so the change wins everywhere.
       if (mode.bumpEpoch()) c.server.log.warning(`configEpoch updated after importing slot ${slot}`);
@@ -603,7 +609,13 @@ function realReplicate(c: Client, argv: string[], mode: ClusterMode): void {
   else if (n === mode.myself) c.reply.error(E.REPLICATE_MYSELF);
   else if (n.isReplica) c.reply.error(E.REPLICATE_REPLICA);
   else if (mode.myself.isMaster && (mode.myself.numSlots !== 0 || (c.server.dbs[0]?.size ?? 0) !== 0)) c.reply.error(E.REPLICATE_NOT_EMPTY);
-  else c.reply.error(E.clusterNotYet('CLUSTER REPLICATE'));
+  else {
+    // Replication follows the primary without replica-allowed-primaries: it is a node this one
+    // already talks to on the bus, so its address passed cluster-allowed-peers (docs/cluster.md).
+    mode.setMaster(n);
+    saved(mode);
+    c.reply.ok();
+  }
 }
 
 function realReplicas(c: Client, argv: string[], mode: ClusterMode): void {
@@ -624,15 +636,30 @@ function realCountFailureReports(c: Client, argv: string[], mode: ClusterMode): 
   else c.reply.integer(mode.failureReports(n));
 }
 
-function realFailover(c: Client, argv: string[]): void {
+function realFailover(c: Client, argv: string[], mode: ClusterMode): void {
+  let opt = '';
   if (argv.length === 3) {
-    const opt = arg(argv, 2).toLowerCase();
+    opt = arg(argv, 2).toLowerCase();
     if (opt !== 'force' && opt !== 'takeover') {
       c.reply.error(E.SYNTAX);
       return;
     }
   }
-  c.reply.error(E.clusterNotYet('CLUSTER FAILOVER'));
+  const me = mode.myself;
+  if (me.isMaster) c.reply.error(E.CLUSTER_FAILOVER_NOT_REPLICA);
+  else if (me.slaveof === null) c.reply.error(E.CLUSTER_FAILOVER_MASTER_UNKNOWN);
+  else if (opt === 'takeover') {
+    c.server.log.warning('Taking over the master (user request).');
+    mode.takeover();
+    c.reply.ok();
+  } else if (opt === 'force') {
+    c.server.log.warning('Forced failover user request accepted.');
+    mode.forceFailover();
+    c.reply.ok();
+  } else {
+    // The coordinated form pauses the primary's writes until this replica has them all (MFSTART).
+    c.reply.error(E.clusterNotYet('CLUSTER FAILOVER without FORCE or TAKEOVER'));
+  }
 }
 
 function realSetConfigEpoch(c: Client, argv: string[], mode: ClusterMode): void {

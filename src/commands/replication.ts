@@ -45,6 +45,11 @@ function replicaof(c: Client, argv: string[]): void {
   const repl = server.replication;
   const host = arg(argv, 1);
   const portArg = arg(argv, 2);
+  // A cluster node's primary is chosen by CLUSTER REPLICATE and failovers, as in Redis.
+  if (server.cluster.mode !== null) {
+    c.reply.error(E.REPLICAOF_IN_CLUSTER);
+    return;
+  }
   if (repl.failover !== null) {
     c.reply.error(E.REPLICAOF_FAILING_OVER);
     return;

@@ -53,6 +53,7 @@ export const NodeFlag = {
 } as const;
 
 /** mflags[0] bits. */
+export const MFLAG0_FORCEACK = 2;
 export const MFLAG0_EXT_DATA = 4;
 
 /** Ping extension types: 7.0 sends HOSTNAME; 7.2 added HUMAN_NODENAME (1), FORGOTTEN_NODE (2), SHARDID (3). */

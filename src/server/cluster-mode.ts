@@ -15,6 +15,7 @@ import {
   encode,
   MSG_TYPE_COUNT,
   MSG_TYPE_NAMES,
+  MFLAG0_FORCEACK,
   MsgType,
   NodeFlag,
   SLOTS_BYTES,
@@ -49,6 +50,7 @@ export class ClusterNode {
   pongReceived = 0;
   dataReceived = 0;
   failTime = 0;
+  votedTime = 0;
   ip = '';
   port = 0;
   pport = 0;
@@ -163,6 +165,13 @@ export class ClusterMode {
   private amongMinorityTime = 0;
   private saveScheduled = false;
   private stopped = false;
+  /** The election this replica runs (Redis's failover_auth_*), and a forced manual failover. */
+  private authTime = 0;
+  private authCount = 0;
+  private authSent = false;
+  private authRank = 0;
+  private authEpoch = 0n;
+  private forcedFailover = 0;
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -354,8 +363,43 @@ export class ClusterMode {
     return 'ok';
   }
 
-  /** CLUSTER RESET (Redis's clusterReset). Replicas are refused before this (not supported). */
+  /**
+   * Makes this node a replica of `n` (Redis's clusterSetMaster): a primary gives up its open
+   * slots; replication follows n's address. CLUSTER REPLICATE and a lost shard reach it.
+   */
+  setMaster(n: ClusterNode): void {
+    const me = this.myself;
+    if (me.isMaster) {
+      me.flags = (me.flags & ~(NodeFlag.MASTER | NodeFlag.MIGRATE_TO)) | NodeFlag.SLAVE;
+      this.migrating.clear();
+      this.importing.clear();
+    } else {
+      me.slaveof?.replicas.delete(me);
+    }
+    me.slaveof = n;
+    n.replicas.add(me);
+    this.followMaster();
+    this.forcedFailover = 0;
+    this.changed(true);
+  }
+
+  /** Points replication at our primary's current address (a known cluster node: see docs/cluster.md). */
+  private followMaster(): void {
+    const m = this.myself.slaveof;
+    if (m === null || m.has(NodeFlag.NOADDR) || m.ip === '' || m.port === 0) return;
+    const link = this.server.replication.link;
+    if (link !== null && link.host === m.ip && link.port === m.port) return;
+    this.server.log.notice(`Connecting to MASTER ${m.ip}:${m.port} (cluster primary ${m.name})`);
+    this.server.replication.follow(m.ip, m.port);
+  }
+
+  /** CLUSTER RESET (Redis's clusterReset): a replica becomes an empty primary first. */
   reset(hard: boolean): void {
+    if (this.myself.isReplica) {
+      this.setNodeAsMaster(this.myself);
+      this.server.replication.promote();
+      for (const db of this.server.dbs) db.clear();
+    }
     this.migrating.clear();
     this.importing.clear();
     for (let j = 0; j < SLOT_COUNT; j++) this.delSlot(j);
@@ -575,7 +619,7 @@ export class ClusterMode {
 
   // --- sending ---
 
-  private header(type: number): BusHeader {
+  private header(type: number, mflags0 = 0): BusHeader {
     const me = this.myself;
     const master = me.isReplica && me.slaveof !== null ? me.slaveof : me;
     const c = this.server.config;
@@ -594,7 +638,7 @@ export class ClusterMode {
       cport: me.cport,
       flags: me.flags & 0xffff,
       state: this.state === 'ok' ? 0 : 1,
-      mflags0: 0,
+      mflags0,
     };
   }
 
@@ -764,8 +808,134 @@ export class ClusterMode {
       this.changed(false);
       this.updateSlotsConfigWith(n, b.configEpoch, b.slots);
     }
-    // FAILOVER_AUTH_REQUEST/ACK, MFSTART and MODULE: this node does not take part in failover
-    // elections or run modules yet; they are counted and otherwise ignored.
+    else if (h.type === MsgType.FAILOVER_AUTH_REQUEST) {
+      if (sender !== null) this.voteIfNeeded(sender, h);
+    } else if (h.type === MsgType.FAILOVER_AUTH_ACK) {
+      if (sender === null) return;
+      if (sender.isMaster && sender.numSlots > 0 && h.currentEpoch >= this.authEpoch) {
+        this.authCount++;
+        this.handleReplicaFailover();
+      }
+    }
+    // MFSTART (the coordinated manual failover) and MODULE: counted and otherwise ignored.
+  }
+
+  // --- failover (Redis's clusterHandleSlaveFailover and clusterSendFailoverAuthIfNeeded) ---
+
+  /** A primary votes for a replica of a failed primary, once per epoch and per shard in 2 × node timeout. */
+  private voteIfNeeded(node: ClusterNode, h: BusHeader): void {
+    const me = this.myself;
+    const master = node.slaveof;
+    const now = Date.now();
+    if (me.isReplica || me.numSlots === 0) return;
+    if (h.currentEpoch < this.currentEpoch) return;
+    if (this.lastVoteEpoch === this.currentEpoch) return;
+    const force = (h.mflags0 & MFLAG0_FORCEACK) !== 0;
+    if (!node.isReplica || master === null || (!master.failed && !force)) return;
+    if (now - master.votedTime < this.nodeTimeout * 2) return;
+    for (let j = 0; j < SLOT_COUNT; j++) {
+      if (!bitmapHas(h.myslots, j)) continue;
+      const owner = this.slots[j] ?? null;
+      if (owner === null || owner.configEpoch <= h.configEpoch) continue;
+      return;
+    }
+    this.lastVoteEpoch = this.currentEpoch;
+    master.votedTime = now;
+    this.changed(false);
+    this.flushSave();
+    this.send(node.link, { header: this.header(MsgType.FAILOVER_AUTH_ACK), body: { kind: 'bare' } });
+    this.server.log.notice(`Failover auth granted to ${node.name} for epoch ${this.currentEpoch}`);
+  }
+
+  /** This replica's rank among its primary's replicas: how many have a larger replication offset. */
+  private replicaRank(): number {
+    const me = this.myself;
+    const master = me.slaveof;
+    if (master === null) return 0;
+    const mine = BigInt(this.server.replication.offset);
+    let rank = 0;
+    for (const r of master.replicas) if (r !== me && !r.has(NodeFlag.NOFAILOVER) && r.replOffset > mine) rank++;
+    return rank;
+  }
+
+  /** CLUSTER FAILOVER FORCE: an election now, with votes asked even though the primary is up. */
+  forceFailover(): void {
+    this.forcedFailover = Date.now() + 5000;
+    this.authTime = 0;
+    this.handleReplicaFailover();
+  }
+
+  /** CLUSTER FAILOVER TAKEOVER: a new epoch without votes, and the primary's slots. */
+  takeover(): void {
+    this.bumpEpoch();
+    this.replaceMaster();
+  }
+
+  private handleReplicaFailover(): void {
+    const me = this.myself;
+    const master = me.slaveof;
+    const now = Date.now();
+    const manual = this.forcedFailover > now;
+    if (me.isMaster || master === null) return;
+    if ((!master.failed && !manual) || master.numSlots === 0) return;
+    if (!manual && this.server.config.bool('cluster-replica-no-failover')) return;
+    const authTimeout = Math.max(this.nodeTimeout * 2, 2000);
+    const authRetry = authTimeout * 2;
+    if (now - this.authTime > authRetry) {
+      this.authTime = now + 500 + Math.floor(Math.random() * 500);
+      this.authCount = 0;
+      this.authSent = false;
+      this.authRank = this.replicaRank();
+      this.authTime += this.authRank * 1000;
+      if (manual) {
+        this.authTime = now;
+        this.authRank = 0;
+      }
+      this.server.log.warning(`Start of election delayed for ${this.authTime - now} milliseconds (rank #${this.authRank}, offset ${this.server.replication.offset}).`);
+      return;
+    }
+    if (!this.authSent && !manual) {
+      const rank = this.replicaRank();
+      if (rank > this.authRank) {
+        this.authTime += (rank - this.authRank) * 1000;
+        this.authRank = rank;
+      }
+    }
+    if (now < this.authTime || now - this.authTime > authTimeout) return;
+    if (!this.authSent) {
+      this.currentEpoch++;
+      this.authEpoch = this.currentEpoch;
+      this.server.log.warning(`Starting a failover election for epoch ${this.currentEpoch}.`);
+      this.broadcast({ header: this.header(MsgType.FAILOVER_AUTH_REQUEST, manual ? MFLAG0_FORCEACK : 0), body: { kind: 'bare' } });
+      this.authSent = true;
+      this.changed(false);
+      return;
+    }
+    if (this.authCount >= Math.floor(this.size / 2) + 1) {
+      this.server.log.warning('Failover election won: I\'m the new master.');
+      if (me.configEpoch < this.authEpoch) me.configEpoch = this.authEpoch;
+      this.replaceMaster();
+    }
+  }
+
+  /** Redis's clusterFailoverReplaceYourMaster: this replica takes its primary's slots and says so. */
+  private replaceMaster(): void {
+    const me = this.myself;
+    const old = me.slaveof;
+    if (me.isMaster || old === null) return;
+    this.setNodeAsMaster(me);
+    this.server.replication.promote();
+    for (let j = 0; j < SLOT_COUNT; j++) {
+      if (!old.hasSlot(j)) continue;
+      this.delSlot(j);
+      this.addSlot(me, j);
+    }
+    this.forcedFailover = 0;
+    this.authTime = 0;
+    this.changed(true);
+    this.flushSave();
+    this.broadcastPong();
+    this.server.log.warning(`Failover: now serving the slots of ${old.name}.`);
   }
 
   private processPing(link: Link, h: BusHeader, b: Extract<BusBody, { kind: 'ping' }>, sender: ClusterNode | null, senderConfigEpoch: bigint, now: number): void {
@@ -890,6 +1060,7 @@ export class ClusterMode {
     n.link = null;
     n.flags &= ~NodeFlag.NOADDR;
     this.server.log.warning(`Address updated for node ${n.name}, now ${n.ip}:${n.port}`);
+    if (this.myself.isReplica && this.myself.slaveof === n) this.followMaster();
     return true;
   }
 
@@ -961,8 +1132,14 @@ export class ClusterMode {
       return;
     }
     const dirtySlots: number[] = [];
+    const me = this.myself;
+    const curmaster = me.isMaster ? me : me.slaveof;
+    let newmaster: ClusterNode | null = null;
+    let senderSlots = 0;
+    let migratedOurSlots = 0;
     for (let j = 0; j < SLOT_COUNT; j++) {
       if (bitmapHas(slots, j)) {
+        senderSlots++;
         const owner = this.slots[j] ?? null;
         if (owner === sender) {
           this.notClaimed[j >> 3] = (this.notClaimed[j >> 3] ?? 0) & ~(1 << (j & 7));
@@ -971,6 +1148,10 @@ export class ClusterMode {
         if (this.importing.has(j)) continue;
         if (owner === null || this.isUnclaimed(j) || owner.configEpoch < senderConfigEpoch) {
           if (owner === this.myself && this.server.cluster.slotKeys(j).size > 0) dirtySlots.push(j);
+          if (owner !== null && owner === curmaster) {
+            newmaster = sender;
+            migratedOurSlots++;
+          }
           this.delSlot(j);
           this.addSlot(sender, j);
           this.changed(true);
@@ -978,6 +1159,12 @@ export class ClusterMode {
       } else if (this.slots[j] === sender) {
         this.notClaimed[j >> 3] = (this.notClaimed[j >> 3] ?? 0) | (1 << (j & 7));
       }
+    }
+    // Our shard lost its last slot to the sender (a failover elsewhere): follow the new owner.
+    if (newmaster !== null && curmaster !== null && curmaster.numSlots === 0 && (this.server.config.bool('cluster-allow-replica-migration') || senderSlots === migratedOurSlots)) {
+      this.server.log.warning(`Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`);
+      this.setMaster(sender);
+      return;
     }
     // A primary that lost slots it still has keys in keeps serving the rest; the lost keys go, as Redis.
     for (const j of dirtySlots) {
@@ -1112,6 +1299,10 @@ export class ClusterMode {
         n.flags |= NodeFlag.PFAIL;
         updateState = true;
       }
+    }
+    if (this.myself.isReplica) {
+      this.followMaster();
+      this.handleReplicaFailover();
     }
     if (updateState || this.state === 'fail') this.updateState();
   }
