@@ -1,6 +1,6 @@
 // The one gate every request passes, in Redis's processCommand order:
 // lookup and arity (CommandTable.resolve) → protected commands → authentication → no_multi →
-// ACL → cluster slots (CROSSSLOT) → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script →
+// ACL → cluster slots (CROSSSLOT, MOVED, ASK, CLUSTERDOWN) → memory (denyoom) → disk errors (MISCONF) → RESP2 subscribed context → loading → busy script →
 // CLIENT PAUSE → MULTI queueing → execute → propagate (server/propagation.ts) → statistics. Handlers
 // never re-check policy; whatever reaches them is allowed. Every policy the gate reads is a field
 // of the Command, computed when the table was built: no lookup per request.
