@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ interface Node {
   readonly dir: string;
   id: string;
 }
+
+const readFileAsync = (path: string): Promise<string> => readFile(path, 'latin1');
 
 async function raw(port: number): Promise<RawClient> {
   const c = await RawClient.connect(port);
@@ -344,6 +347,41 @@ describe('three primaries with a replica each', () => {
     await until('check passes', async () => (await check(r.port).catch(() => '')).includes('[OK] All 16384 slots covered'), 20000);
     assert.ok(client !== null);
     for (let i = 0; i < 300; i += 3) assert.equal(await client.get(`r:${i}`), `v${i}`);
+  });
+});
+
+describe('a mixed cluster fails over both ways', () => {
+  test('a redis-server replica of a Redoubt primary is elected by Redoubt votes, then a Redoubt replica of it takes over from it', async () => {
+    const primaries: Node[] = [];
+    for (let i = 0; i < 3; i++) primaries.push(await startNode());
+    const [a, b, c] = primaries;
+    assert.ok(a !== undefined && b !== undefined && c !== undefined);
+    await run('redis-cli', ['--cluster', 'create', ...primaries.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+    for (const n of primaries) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const r = await startRedisNode();
+    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${r.port}`, `127.0.0.1:${a.port}`, '--cluster-slave', '--cluster-master-id', a.id], { timeout: 60000 });
+    const client = new Cluster([{ host: '127.0.0.1', port: b.port }]);
+    try {
+      for (let i = 0; i < 200; i++) await client.set(`m:${i}`, `v${i}`);
+      await until('the Redis replica has the Redoubt primary\'s keys', async () => (await cmd(r.port, 'DBSIZE')) === (await cmd(a.port, 'DBSIZE')), 20000);
+      assert.match(text(await cmd(r.port, 'INFO', 'replication')), new RegExp(`master_port:${a.port}\r\nmaster_link_status:up`));
+      await a.server.stop();
+      await until('redis-server is promoted', async () => text(await cmd(r.port, 'ROLE')).length > 0 && (await cmd(r.port, 'ROLE')).includes('master'), 30000);
+      const promoted = new RegExp(`${r.id} 127\\.0\\.0\\.1:${r.port}@${r.bus} master - \\d+ \\d+ \\d+ connected 0-`);
+      await until('the Redoubt nodes learn the new primary', async () => promoted.test(await readFileAsync(join(b.dir, 'nodes.conf'))), 10000);
+      for (const n of [b, c]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+      for (let i = 0; i < 200; i++) assert.equal(await client.get(`m:${i}`), `v${i}`);
+      // The reverse: a Redoubt node replicates the Redis primary, which then stops.
+      const x = await startNode();
+      await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${x.port}`, `127.0.0.1:${b.port}`, '--cluster-slave', '--cluster-master-id', r.id], { timeout: 60000 });
+      await until('the Redoubt replica has the Redis primary\'s keys', async () => (await cmd(x.port, 'DBSIZE')) === (await cmd(r.port, 'DBSIZE')), 20000);
+      await r.server.stop();
+      await until('the Redoubt replica is promoted', async () => text(await cmd(x.port, 'CLUSTER', 'NODES')).includes('myself,master'), 30000);
+      for (const n of [b, c, x]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+      for (let i = 0; i < 200; i++) assert.equal(await client.get(`m:${i}`), `v${i}`);
+    } finally {
+      client.disconnect();
+    }
   });
 });
 
