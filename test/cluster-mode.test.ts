@@ -543,6 +543,49 @@ describe('the bus admits only cluster-allowed-peers and survives malformed messa
     assert.match(info, /cluster_my_epoch:0\r\n/, 'no stranger changed this node\'s epoch');
   });
 
+  test('a flood of MEETs from strangers adds at most 256 handshake nodes', async () => {
+    const n = await startNode();
+    const meets = Array.from({ length: 400 }, (_, i) =>
+      encode({
+        header: {
+          type: MsgType.MEET,
+          port: 1000 + i,
+          currentEpoch: 0n,
+          configEpoch: 0n,
+          offset: 0n,
+          sender: randomBytes(20).toString('hex'),
+          myslots: new Uint8Array(SLOTS_BYTES),
+          slaveof: null,
+          myip: '',
+          pport: 0,
+          cport: 1000 + i,
+          flags: NodeFlag.MASTER,
+          state: 1,
+          mflags0: 0,
+        },
+        body: { kind: 'ping', gossip: [], hostname: null, forgotten: [] },
+      }),
+    );
+    let pongs = 0;
+    await new Promise<void>((resolve, reject) => {
+      const framer = new BusFramer(() => 1 << 20);
+      const s = net.connect({ host: '127.0.0.1', port: n.bus }, () => s.write(Buffer.concat(meets)));
+      s.on('data', (d: Buffer) => {
+        const out = framer.push(d);
+        if (typeof out === 'string') reject(new Error(out));
+        else pongs += out.length;
+        if (pongs === meets.length) {
+          s.destroy();
+          resolve();
+        }
+      });
+      s.on('error', reject);
+    });
+    const known = Number(/cluster_known_nodes:(\d+)/.exec(text(await cmd(n.port, 'CLUSTER', 'INFO')))?.[1]);
+    assert.ok(known > 1 && known <= 257, `known nodes: ${known}`);
+    assert.equal(await cmd(n.port, 'PING'), '+PONG\r\n');
+  });
+
   test('a redis-server 7.0 accepts our MEET and its PONG decodes', async () => {
     const r = await startRedisNode();
     const me = randomBytes(20).toString('hex');

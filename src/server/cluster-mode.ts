@@ -36,6 +36,10 @@ const WRITABLE_DELAY = 2000;
 const MIN_REJOIN_DELAY = 500;
 const MAX_REJOIN_DELAY = 5000;
 const BLACKLIST_TTL_MS = 60_000;
+/** Nodes this node will know at most (Redis has no cap; its docs advise up to 1000): gossip and MEETs past it are ignored. */
+const MAX_NODES = 10_000;
+/** Handshakes under way at most: MEETs from unknown peers past it are answered but add no node. */
+const MAX_HANDSHAKES = 256;
 
 type Link = BusLink<ClusterNode>;
 
@@ -951,7 +955,7 @@ export class ClusterMode {
           this.changed(false);
         }
       }
-      if (sender === null && h.type === MsgType.MEET) {
+      if (sender === null && h.type === MsgType.MEET && this.roomFor(true)) {
         const n = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.HANDSHAKE);
         n.ip = h.myip !== '' ? h.myip : plainAddress(link.socket.remoteAddress ?? '');
         n.port = h.port;
@@ -1042,6 +1046,23 @@ export class ClusterMode {
     sender.hostname = b.hostname ?? '';
   }
 
+  /** Whether another node (a handshake, when `handshake`) may be added without passing the caps. */
+  private roomFor(handshake: boolean): boolean {
+    if (this.nodes.size >= MAX_NODES) {
+      this.server.log.verbose(`Not adding a node: ${MAX_NODES} known already`);
+      return false;
+    }
+    if (handshake) {
+      let n = 0;
+      for (const node of this.nodes.values()) if (node.has(NodeFlag.HANDSHAKE)) n++;
+      if (n >= MAX_HANDSHAKES) {
+        this.server.log.verbose(`Not starting a handshake: ${MAX_HANDSHAKES} under way already`);
+        return false;
+      }
+    }
+    return true;
+  }
+
   private isUnclaimed(slot: number): boolean {
     return bitmapHas(this.notClaimed, slot);
   }
@@ -1110,6 +1131,7 @@ export class ClusterMode {
         }
       } else if (sender !== null && (g.flags & NodeFlag.NOADDR) === 0 && !this.blacklisted(g.name) && g.ip !== '' && g.name !== this.myself.name) {
         // A node only a known node vouches for, at an address this node may talk to.
+        if (!this.roomFor(false)) continue;
         if (!this.allowlist.allows(g.ip)) {
           this.server.log.verbose(`Gossip about node ${g.name} at ${g.ip} ignored: not in cluster-allowed-peers`);
           continue;
