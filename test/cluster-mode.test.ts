@@ -222,6 +222,31 @@ describe('a cluster of Redoubt nodes', () => {
     assert.match(await check(a.port), /\[OK\] All 16384 slots covered/);
   });
 
+  test('a client blocked on a key whose slot moves away is redirected', async () => {
+    const a = node(0);
+    const b = node(1);
+    const ca = await raw(a.port);
+    let key = '';
+    let slot = -1;
+    for (let i = 0; i < 5000 && slot < 0; i++) {
+      const k = `blk:${i}`;
+      const s = Number((await ca.call('CLUSTER', 'KEYSLOT', k)).slice(1, -2));
+      if ((await ca.call('EXISTS', k)) === ':0\r\n' && (await ca.call('CLUSTER', 'COUNTKEYSINSLOT', String(s))) === ':0\r\n') {
+        key = k;
+        slot = s;
+      }
+    }
+    assert.ok(slot >= 0);
+    const blocked = await raw(a.port);
+    const reply = blocked.call('BLPOP', key, '0');
+    await until('the client is blocked', async () => /blocked_clients:1\r\n/.test(text(await ca.call('INFO', 'clients'))), 5000);
+    assert.equal(await ca.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', b.id), '+OK\r\n');
+    assert.equal(await reply, `-MOVED ${slot} 127.0.0.1:${b.port}\r\n`);
+    // Back to its owner: this node claims it again.
+    assert.equal(await ca.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', a.id), '+OK\r\n');
+    await until('check passes', async () => (await check(a.port).catch(() => '')).includes('[OK] All nodes agree about slots configuration'), 10000);
+  });
+
   test('redis-cli --cluster reshard moves slots and their keys with MIGRATE', async () => {
     const from = node(0);
     const to = node(2);

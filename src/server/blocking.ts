@@ -185,6 +185,17 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     return true;
   }
 
+  /**
+   * Cluster mode (Redis's clusterRedirectBlockedClientIfNeeded): ends every wait `refusal` gives an
+   * error for (its slot moved, the cluster went down), replying with that error.
+   */
+  redirectWhere(refusal: (w: Waiter) => string | null): void {
+    for (const w of [...this.byClient.values()]) {
+      const err = refusal(w);
+      if (err !== null) this.finish(w, 'error', err);
+    }
+  }
+
   /** A client went away: drop it from every queue without replying. */
   forget(c: Client): void {
     c.blockedEntry = null;
@@ -192,7 +203,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
     if (w) this.detach(w);
   }
 
-  private finish(w: Waiter, how: 'served' | 'timeout' | 'error'): void {
+  private finish(w: Waiter, how: 'served' | 'timeout' | 'error', message: string = E.UNBLOCKED): void {
     this.detach(w);
     const c = w.client;
     // As Redis's updateStatsOnUnblock: the slow log sees a blocking command when its wait ends.
@@ -204,7 +215,7 @@ export class BlockingRegistry implements Partial<KeyspaceEvents> {
       if (how !== 'timeout' && c.server.latencyTracking) trackLatency(entry.cmd.stats, entry.usec);
     }
     if (how === 'timeout') w.timedOut();
-    else if (how === 'error') c.reply.error(E.UNBLOCKED);
+    else if (how === 'error') c.reply.error(message);
     this.resume(c);
   }
 

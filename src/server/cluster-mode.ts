@@ -10,6 +10,9 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Server } from './server.js';
+import type { Client } from './client.js';
+import * as E from '../errors.js';
+import { keyHashSlot } from './cluster.js';
 import {
   decode,
   encode,
@@ -1327,6 +1330,25 @@ export class ClusterMode {
       this.handleReplicaFailover();
     }
     if (updateState || this.state === 'fail') this.updateState();
+    if (this.server.blocking.blockedCount > 0) this.server.blocking.redirectWhere((w) => this.blockedRefusal(w.client, w.keys, w.origin?.cmd.isWrite ?? false));
+  }
+
+  /**
+   * Redis's clusterRedirectBlockedClientIfNeeded: a client blocked on a key of a slot this node no
+   * longer serves is answered with the redirect (or CLUSTERDOWN) instead of waiting for nothing.
+   */
+  private blockedRefusal(c: Client, keys: readonly string[], write: boolean): string | null {
+    if (this.state === 'fail') return E.CLUSTERDOWN;
+    const me = this.myself;
+    for (const key of keys) {
+      const slot = keyHashSlot(key);
+      let owner = this.slots[slot] ?? null;
+      if (c.readonlyCluster && !write && me.isReplica && me.slaveof === owner) owner = me;
+      if (owner !== me && !this.importing.has(slot)) {
+        return owner === null ? E.CLUSTERDOWN_UNBOUND : E.clusterMoved(false, slot, this.endpoint(owner), owner.port);
+      }
+    }
+    return null;
   }
 
   // --- what the gate and the commands read ---
