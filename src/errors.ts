@@ -535,6 +535,7 @@ export const clusterMoved = (ask: boolean, slot: number, endpoint: string, port:
   sanitize(`${ask ? 'ASK' : 'MOVED'} ${slot} ${endpoint}:${port}`);
 export const REPLICAOF_IN_CLUSTER = 'ERR REPLICAOF not allowed in cluster mode.';
 export const CLUSTER_FAILOVER_NOT_REPLICA = 'ERR You should send CLUSTER FAILOVER to a replica';
+export const CLUSTER_FAILOVER_MASTER_DOWN = 'ERR Master is down or failed, please use CLUSTER FAILOVER FORCE';
 export const CLUSTER_FAILOVER_MASTER_UNKNOWN = "ERR I'm a replica but my master is unknown to me";
 export const TRYAGAIN = 'TRYAGAIN Multiple keys request during rehashing of slot';
 export const CLUSTERDOWN = 'CLUSTERDOWN The cluster is down';
@@ -569,8 +570,6 @@ export const CONFIG_EPOCH_NONZERO = 'ERR Node config epoch is already non-zero';
 export const RESET_WITH_KEYS = "ERR CLUSTER RESET can't be called with master nodes containing keys";
 export const FLUSHSLOTS_NOT_EMPTY = 'ERR DB must be empty to perform CLUSTER FLUSHSLOTS.';
 export const saveClusterConfigFailed = (why: string): string => sanitize(`ERR error saving the cluster node config: ${why}`);
-/** What cluster mode does not do yet (docs/cluster.md lists it). */
-export const clusterNotYet = (what: string): string => `ERR ${what} is not supported in Redoubt's cluster mode yet`;
 /** MIGRATE waits on the network, which a transaction or a script cannot do. */
 export const MIGRATE_CANNOT_WAIT = 'ERR MIGRATE of existing keys cannot run inside MULTI/EXEC or a script';
 export const MIGRATE_KEYS_NEEDS_EMPTY_KEY = 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string';

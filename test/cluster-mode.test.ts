@@ -375,6 +375,47 @@ describe('three primaries with a replica each', () => {
   });
 });
 
+describe('a manual failover', () => {
+  test('CLUSTER FAILOVER pauses the primary until the replica has every write, then swaps them', async () => {
+    const nodes: Node[] = [];
+    for (let i = 0; i < 6; i++) nodes.push(await startNode());
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 90000 });
+    for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const mine = async (n: Node): Promise<string> => text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes('myself')) ?? '';
+    let replica: Node | null = null;
+    for (const n of nodes) if ((await mine(n)).includes('myself,slave ')) replica = n;
+    assert.ok(replica !== null);
+    const r = replica;
+    const primaryId = (await mine(r)).split(' ')[3] ?? '';
+    const primary = nodes.find((n) => n.id === primaryId);
+    assert.ok(primary !== undefined);
+    const client = new Cluster([{ host: '127.0.0.1', port: primary.port }]);
+    try {
+      for (let i = 0; i < 200; i++) await client.set(`mf:${i}`, `v${i}`);
+      assert.equal(await cmd(primary.port, 'CLUSTER', 'FAILOVER'), '-ERR You should send CLUSTER FAILOVER to a replica\r\n');
+      // Every node knows the replica as its primary's (the election's voters check it).
+      for (const n of nodes) {
+        await until(`${n.port} knows the replica`, async () => {
+          const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(r.id)) ?? '';
+          return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
+        }, 20000);
+      }
+      assert.equal(await cmd(r.port, 'CLUSTER', 'FAILOVER'), '+OK\r\n');
+      await until('the replica becomes the primary', async () => (await mine(r)).includes('myself,master '), 20000).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${nodes.map((n) => `${n.id} ${n.port}\n${n.server.output().slice(-1500)}`).join("\n")}`);
+      });
+      await until('the old primary follows it', async () => (await mine(primary)).includes(`myself,slave ${r.id}`), 20000);
+      for (let i = 0; i < 200; i++) assert.equal(await client.get(`mf:${i}`), `v${i}`);
+      // Writes flow again (the pause ended), through the new primary.
+      for (let i = 0; i < 200; i++) await client.set(`mf:${i}`, `w${i}`);
+      for (let i = 0; i < 200; i += 5) assert.equal(await client.get(`mf:${i}`), `w${i}`);
+      assert.match(await check(r.port), /\[OK\] All 16384 slots covered/);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
 describe('a mixed cluster fails over both ways', () => {
   test('a redis-server replica of a Redoubt primary is elected by Redoubt votes, then a Redoubt replica of it takes over from it', async () => {
     const primaries: Node[] = [];

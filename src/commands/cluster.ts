@@ -656,9 +656,12 @@ function realFailover(c: Client, argv: string[], mode: ClusterMode): void {
     c.server.log.warning('Forced failover user request accepted.');
     mode.forceFailover();
     c.reply.ok();
+  } else if (me.slaveof.failed || me.slaveof.link === null) {
+    c.reply.error(E.CLUSTER_FAILOVER_MASTER_DOWN);
   } else {
-    // The coordinated form pauses the primary's writes until this replica has them all (MFSTART).
-    c.reply.error(E.clusterNotYet('CLUSTER FAILOVER without FORCE or TAKEOVER'));
+    // The coordinated form: the primary pauses writes until this replica has them all (MFSTART).
+    mode.manualFailover();
+    c.reply.ok();
   }
 }
 

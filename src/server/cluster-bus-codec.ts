@@ -53,6 +53,7 @@ export const NodeFlag = {
 } as const;
 
 /** mflags[0] bits. */
+export const MFLAG0_PAUSED = 1;
 export const MFLAG0_FORCEACK = 2;
 export const MFLAG0_EXT_DATA = 4;
 

@@ -19,6 +19,7 @@ import {
   MSG_TYPE_COUNT,
   MSG_TYPE_NAMES,
   MFLAG0_FORCEACK,
+  MFLAG0_PAUSED,
   MsgType,
   NodeFlag,
   SLOTS_BYTES,
@@ -43,6 +44,8 @@ const BLACKLIST_TTL_MS = 60_000;
 const MAX_NODES = 10_000;
 /** Handshakes under way at most: MEETs from unknown peers past it are answered but add no node. */
 const MAX_HANDSHAKES = 256;
+/** A manual failover's time limit (Redis's CLUSTER_MF_TIMEOUT); the primary pauses writes for twice that. */
+const MF_TIMEOUT = 5000;
 
 type Link = BusLink<ClusterNode>;
 
@@ -179,6 +182,11 @@ export class ClusterMode {
   private authRank = 0;
   private authEpoch = 0n;
   private forcedFailover = 0;
+  /** The coordinated manual failover (Redis's mf_*): its end, the replica (on the primary), the primary's paused offset (on the replica). */
+  private mfEnd = 0;
+  private mfReplica: ClusterNode | null = null;
+  private mfMasterOffset = -1n;
+  private mfCanStart = false;
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -387,6 +395,7 @@ export class ClusterMode {
     n.replicas.add(me);
     this.followMaster();
     this.forcedFailover = 0;
+    this.resetManualFailover();
     this.changed(true);
   }
 
@@ -645,7 +654,7 @@ export class ClusterMode {
       cport: me.cport,
       flags: me.flags & 0xffff,
       state: this.state === 'ok' ? 0 : 1,
-      mflags0,
+      mflags0: me.isMaster && this.mfEnd !== 0 ? mflags0 | MFLAG0_PAUSED : mflags0,
     };
   }
 
@@ -790,6 +799,12 @@ export class ClusterMode {
         this.changed(false);
       }
       sender.replOffset = h.offset;
+      // A replica in a manual failover learns the offset its paused primary stopped at.
+      if (this.mfEnd !== 0 && this.myself.isReplica && this.myself.slaveof === sender && (h.mflags0 & MFLAG0_PAUSED) !== 0 && this.mfMasterOffset === -1n) {
+        this.mfMasterOffset = h.offset;
+        this.server.log.warning(`Received replication offset for paused master manual failover: ${h.offset}`);
+        this.handleManualFailover();
+      }
     }
     const b = msg.body;
     if (b.kind === 'ping') {
@@ -824,7 +839,47 @@ export class ClusterMode {
         this.handleReplicaFailover();
       }
     }
-    // MFSTART (the coordinated manual failover) and MODULE: counted and otherwise ignored.
+    else if (h.type === MsgType.MFSTART) {
+      // Only a primary, and only from one of its replicas: pause writes so the replica catches up.
+      if (sender === null || sender.slaveof !== this.myself) return;
+      this.resetManualFailover();
+      this.mfEnd = Date.now() + MF_TIMEOUT;
+      this.mfReplica = sender;
+      this.server.pauseClients('write', MF_TIMEOUT * 2);
+      this.server.log.warning(`Manual failover requested by replica ${sender.name}.`);
+      this.sendPing(link, MsgType.PING);
+    }
+    // MODULE: counted and otherwise ignored.
+  }
+
+  /** CLUSTER FAILOVER (no option): ask the primary to pause, catch up, then hold an election. */
+  manualFailover(): void {
+    const master = this.myself.slaveof;
+    if (master === null) return;
+    this.resetManualFailover();
+    this.mfEnd = Date.now() + MF_TIMEOUT;
+    this.send(master.link, { header: this.header(MsgType.MFSTART), body: { kind: 'bare' } });
+    this.server.log.warning('Manual failover user request accepted.');
+  }
+
+  /** Redis's clusterHandleManualFailover: once this replica has the paused primary's offset, the election may start. */
+  private handleManualFailover(): void {
+    if (this.mfEnd === 0 || this.mfMasterOffset === -1n || this.mfCanStart) return;
+    if (BigInt(this.server.replication.offset) === this.mfMasterOffset) {
+      this.mfCanStart = true;
+      this.server.log.warning('All master replication stream processed, manual failover can start.');
+      this.forcedFailover = this.mfEnd;
+      this.authTime = 0;
+      this.handleReplicaFailover();
+    }
+  }
+
+  private resetManualFailover(): void {
+    if (this.mfEnd !== 0 && this.mfReplica !== null && this.server.pause.type !== 'none') this.server.unpauseClients();
+    this.mfEnd = 0;
+    this.mfReplica = null;
+    this.mfMasterOffset = -1n;
+    this.mfCanStart = false;
   }
 
   // --- failover (Redis's clusterHandleSlaveFailover and clusterSendFailoverAuthIfNeeded) ---
@@ -939,6 +994,7 @@ export class ClusterMode {
     }
     this.forcedFailover = 0;
     this.authTime = 0;
+    this.resetManualFailover();
     this.changed(true);
     this.flushSave();
     this.broadcastPong();
@@ -1325,8 +1381,15 @@ export class ClusterMode {
         updateState = true;
       }
     }
+    if (this.mfEnd !== 0 && this.mfEnd < now) {
+      this.server.log.warning('Manual failover timed out.');
+      this.resetManualFailover();
+    }
+    // A paused primary keeps its replica informed of the offset it stopped at.
+    if (this.mfEnd !== 0 && this.myself.isMaster && this.mfReplica?.link) this.sendPing(this.mfReplica.link, MsgType.PING);
     if (this.myself.isReplica) {
       this.followMaster();
+      this.handleManualFailover();
       this.handleReplicaFailover();
     }
     if (updateState || this.state === 'fail') this.updateState();
