@@ -346,6 +346,7 @@ describe('three primaries with a replica each', () => {
     assert.equal(await c.call('GET', key), `$${`v${key.slice(2)}`.length}\r\nv${key.slice(2)}\r\n`);
     assert.match(await c.call('SET', key, 'x'), /^-MOVED /);
     assert.match(await c.call('REPLICAOF', 'NO', 'ONE'), /^-ERR REPLICAOF not allowed in cluster mode\.\r\n$/);
+    assert.equal(await c.call('FAILOVER'), '-ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.\r\n');
     // The primary stops: after the node timeout it is failed and its replica wins the election.
     await primary.server.stop();
     await until('the replica is promoted', async () => (await lineOf(replica, replica.id)).includes('myself,master '), 30000);

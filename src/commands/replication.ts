@@ -91,7 +91,7 @@ function replicaof(c: Client, argv: string[]): void {
 function failover(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
-  if (server.config.bool('cluster-emulated')) {
+  if (server.cluster.enabled) {
     c.reply.error(E.FAILOVER_CLUSTER);
     return;
   }
