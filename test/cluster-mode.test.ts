@@ -497,6 +497,8 @@ describe('nodes.conf', () => {
     assert.equal(await c.call('GET', 'x'), '-CLUSTERDOWN Hash slot not served\r\n');
     assert.equal(await c.call('SET', 'x', '1'), '-CLUSTERDOWN Hash slot not served\r\n');
     assert.equal(await c.call('CLUSTER', 'DELSLOTS', '1'), '+OK\r\n');
+    assert.match(await c.call('CONFIG', 'SET', 'port', String(await freePort())), /^-ERR .*changing the port of a cluster node at runtime is not supported/);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
     assert.equal(await c.call('CLUSTER', 'RESET', 'HARD'), '+OK\r\n');
     assert.notEqual(text(await c.call('CLUSTER', 'MYID')), n.id);
   });
