@@ -74,7 +74,7 @@ function replicaof(c: Client, argv: string[]): void {
     return;
   }
   if (!primaryAllowed(server.config.str('replica-allowed-primaries'), host, port)) {
-    auditEvent(server, 'replication', { ...clientFields(c), event: 'primary-refused', primary: `${host}:${port}` });
+    auditEvent(server, 'replication', { ...clientFields(c), change: 'primary-refused', primary: `${host}:${port}` });
     c.reply.error(E.NOT_ALLOWED_PRIMARY(`${host}:${port}`));
     return;
   }
@@ -165,12 +165,12 @@ function failover(c: Client, argv: string[]): void {
       return;
     }
     if (!primaryAllowed(server.config.str('replica-allowed-primaries'), host, port)) {
-      auditEvent(server, 'replication', { ...clientFields(c), event: 'primary-refused', primary: `${host}:${port}` });
+      auditEvent(server, 'replication', { ...clientFields(c), change: 'primary-refused', primary: `${host}:${port}` });
       c.reply.error(E.FAILOVER_NOT_ALLOWED(`${host}:${port}`));
       return;
     }
   } else if (!repl.anyReplicaMayLead()) {
-    auditEvent(server, 'replication', { ...clientFields(c), event: 'primary-refused', primary: 'any replica' });
+    auditEvent(server, 'replication', { ...clientFields(c), change: 'primary-refused', primary: 'any replica' });
     c.reply.error(E.FAILOVER_NONE_ALLOWED);
     return;
   }

@@ -75,6 +75,10 @@ export interface TlsSettings {
  * Throws an Error naming the problem (the message goes to the log, as Redis's).
  */
 export function tlsSettings(config: Config): TlsSettings {
+  return tlsSettingsFor(config, false);
+}
+
+function tlsSettingsFor(config: Config, client: boolean): TlsSettings {
   const certFile = config.str('tls-cert-file');
   const keyFile = config.str('tls-key-file');
   if (certFile === '') throw new Error('No tls-cert-file configured!');
@@ -82,7 +86,7 @@ export function tlsSettings(config: Config): TlsSettings {
   const auth = config.str('tls-auth-clients');
   const caFile = config.str('tls-ca-cert-file');
   const caDir = config.str('tls-ca-cert-dir');
-  if (auth !== 'no' && caFile === '' && caDir === '') throw new Error(CA_REQUIRED);
+  if ((client || auth !== 'no') && caFile === '' && caDir === '') throw new Error(CA_REQUIRED);
 
   const ca: Buffer[] = [];
   if (caFile !== '') ca.push(readFile('CA certificate(s) file', caFile));
@@ -146,6 +150,35 @@ export function tlsSettings(config: Config): TlsSettings {
     sessionCacheSize: config.num('tls-session-cache-size'),
     sessionTimeout: config.num('tls-session-cache-timeout'),
   };
+}
+
+/**
+ * The options of an outgoing TLS connection (tls-replication: a replica's link to its primary),
+ * as Redis 7.0's client context: the certificate and key of tls-client-cert-file and
+ * tls-client-key-file when set, else tls-cert-file and tls-key-file; the primary's certificate
+ * must verify against tls-ca-cert-file / tls-ca-cert-dir (the chain, as Redis checks it: not the
+ * host name, which Redis 7.0 does not check either). Throws an Error naming what is missing.
+ */
+export function tlsClientOptions(config: Config): tls.ConnectionOptions {
+  const settings = tlsSettingsFor(config, true);
+  const clientCert = config.str('tls-client-cert-file');
+  const clientKey = config.str('tls-client-key-file');
+  const context: tls.SecureContextOptions = { ...settings.context };
+  if (clientCert !== '' && clientKey !== '') {
+    context.cert = readFile('certificate', clientCert);
+    context.key = readFile('private key', clientKey);
+    const pass = config.str('tls-client-key-file-pass');
+    if (pass !== '') context.passphrase = pass;
+    else delete context.passphrase;
+    try {
+      tls.createSecureContext(context);
+    } catch (err) {
+      throw new Error(`Failed to configure TLS: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  delete context.honorCipherOrder;
+  delete context.sessionTimeout;
+  return { ...context, rejectUnauthorized: true, checkServerIdentity: () => undefined };
 }
 
 /**

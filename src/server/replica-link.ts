@@ -10,6 +10,7 @@
 // set here or stop the server from answering its other clients.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { constants as bufferConstants } from 'node:buffer';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Server } from './server.js';
@@ -23,6 +24,7 @@ import { RdbFileError, RdbFileReader } from '../persistence/rdb/file.js';
 import { DecodeBudget } from '../persistence/rdb/budget.js';
 import { loadRdb, rdbLoadOptions } from './rdb-load.js';
 import { auditEvent } from '../security/audit-log.js';
+import { tlsClientOptions } from '../security/tls.js';
 
 /** The longest line the handshake reads (a reply, the payload's header). */
 const MAX_LINE = 64 * 1024;
@@ -142,6 +144,8 @@ export class ReplicaLink {
   private transfer = { total: -1, read: 0 };
   /** The connection attempt in flight counts only once. */
   private running = false;
+  /** Why the primary's certificate was last refused (audited once until the link succeeds). */
+  private tlsRefused: string | null = null;
 
   constructor(
     private readonly server: Server,
@@ -197,7 +201,7 @@ export class ReplicaLink {
     if (this.state !== 'connect') this.state = 'connect';
     if (wasUp) {
       this.downSince = Date.now();
-      auditEvent(this.server, 'replication', { event: 'link-lost', primary: `${this.host}:${this.port}`, reason: reason ?? 'closed' });
+      auditEvent(this.server, 'replication', { change: 'link-lost', primary: `${this.host}:${this.port}`, reason: reason ?? 'closed' });
     }
   }
 
@@ -216,6 +220,18 @@ export class ReplicaLink {
       return;
     }
     if (this.state === 'connected') this.sendAck(this.repl.offset);
+  }
+
+  /**
+   * A TLS handshake with the primary that failed: a certificate that does not verify is an
+   * audit-log event (once until a handshake succeeds), since it may be a primary impersonated.
+   */
+  private refusedTls(err: NodeJS.ErrnoException): void {
+    const reason = err.code !== undefined && err.code !== '' ? `${err.code}: ${err.message}` : err.message;
+    if (reason === this.tlsRefused) return;
+    this.tlsRefused = reason;
+    this.server.log.warning(`TLS handshake with MASTER ${this.host}:${this.port} failed: ${reason}`);
+    auditEvent(this.server, 'replication', { change: 'primary-tls-refused', primary: `${this.host}:${this.port}`, reason });
   }
 
   private sendAck(offset: number): void {
@@ -246,7 +262,9 @@ export class ReplicaLink {
     this.lastIo = Date.now();
     const reader = new LinkReader();
     this.reader = reader;
-    const socket = net.connect({ host: this.host, port: this.port });
+    // tls-replication: the link is a TLS client connection, the primary's certificate verified.
+    const secure = config.bool('tls-replication');
+    const socket = secure ? tls.connect({ host: this.host, port: this.port, ...tlsClientOptions(config) }) : net.connect({ host: this.host, port: this.port });
     this.socket = socket;
     socket.setNoDelay(!config.bool('repl-disable-tcp-nodelay'));
     socket.on('data', (chunk: Buffer) => {
@@ -254,15 +272,23 @@ export class ReplicaLink {
       if (this.parser !== null) this.onStream(chunk);
       else reader.push(chunk);
     });
-    socket.on('error', (err) => reader.fail(err));
+    socket.on('error', (err: Error) => reader.fail(err));
     socket.on('close', () => {
       reader.fail(new Error('connection lost'));
       if (this.socket === socket && this.state === 'connected') this.drop(`Connection with master lost.`);
     });
+    let tcpUp = false;
+    socket.once('connect', () => (tcpUp = true));
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(secure ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
+      socket.once('close', () => reject(new Error('connection lost')));
+    }).catch((err: unknown) => {
+      // Reached over TCP, failed in the handshake: a certificate refused (ours or the primary's).
+      if (secure && tcpUp) this.refusedTls(err as NodeJS.ErrnoException);
+      throw err;
     });
+    this.tlsRefused = null;
     if (this.isStopped()) throw new Error('stopped');
     log.notice('MASTER <-> REPLICA sync started');
     this.state = 'handshake';
@@ -281,7 +307,8 @@ export class ReplicaLink {
       const reply = await ask(user !== '' ? ['AUTH', user, auth] : ['AUTH', auth]);
       if (reply.startsWith('-')) throw new Error(`Unable to AUTH to MASTER: ${printable(reply)}`);
     }
-    const port = config.num('replica-announce-port') || config.num('port');
+    // The port replicas of ours reach us on: the TLS one when the replication runs over TLS (as Redis).
+    const port = config.num('replica-announce-port') || (secure && config.num('tls-port') !== 0 ? config.num('tls-port') : config.num('port'));
     let reply = await ask(['REPLCONF', 'listening-port', String(port)]);
     if (reply.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF listening-port: ${printable(reply)}`);
     const ip = config.str('replica-announce-ip');
@@ -325,7 +352,7 @@ export class ReplicaLink {
       repl.continued(id.length === 40 ? id : '');
       log.notice('Successful partial resynchronization with master.');
       log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
-      auditEvent(this.server, 'replication', { event: 'partial-sync', primary: `${this.host}:${this.port}`, offset: repl.offset });
+      auditEvent(this.server, 'replication', { change: 'partial-sync', primary: `${this.host}:${this.port}`, offset: repl.offset });
       this.startStream(reader.rest());
       return;
     }
@@ -405,7 +432,7 @@ export class ReplicaLink {
     const db = server.dbs[streamDb];
     if (master !== null && db !== undefined) master.db = db;
     log.notice('MASTER <-> REPLICA sync: Finished with success');
-    auditEvent(server, 'replication', { event: 'full-sync', primary: `${this.host}:${this.port}`, offset, bytes: payload.length });
+    auditEvent(server, 'replication', { change: 'full-sync', primary: `${this.host}:${this.port}`, offset, bytes: payload.length });
     if (this.isStopped() || this.socket === null || this.socket.destroyed) {
       this.drop(null);
       return;
@@ -564,7 +591,7 @@ export class ReplicaLink {
     const name = cmd.spec.name;
     if (name !== 'select' && (!(cmd.isWrite || cmd.mayReplicate) || cmd.isAdmin)) {
       server.log.warning(`Command from the primary refused (a replica applies only data changes): '${cmd.fullName}'`);
-      auditEvent(server, 'replication', { event: 'command-refused', primary: `${this.host}:${this.port}`, command: cmd.fullName });
+      auditEvent(server, 'replication', { change: 'command-refused', primary: `${this.host}:${this.port}`, command: cmd.fullName });
       return;
     }
     call(master, cmd, argv);

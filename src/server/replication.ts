@@ -407,7 +407,7 @@ export class Replication implements PropagationSink {
     this.stats.syncFull++;
     if (psync) socket.write(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     this.server.log.notice(`Replica ${this.describe(c)} asks for synchronization`);
-    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'full-sync', offset: this.offset });
+    auditEvent(this.server, 'replication', { ...clientFields(c), change: 'full-sync', offset: this.offset });
     void this.fullSync(c, info);
   }
 
@@ -433,7 +433,7 @@ export class Replication implements PropagationSink {
     socket.write(data);
     this.stats.syncPartialOk++;
     this.server.log.notice(`Partial resynchronization request from ${this.describe(c)} accepted. Sending ${data.length} bytes of backlog starting from offset ${want}.`);
-    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'partial-sync', offset: want });
+    auditEvent(this.server, 'replication', { ...clientFields(c), change: 'partial-sync', offset: want });
     return true;
   }
 
@@ -568,7 +568,7 @@ export class Replication implements PropagationSink {
     if (!this.replicas.delete(c)) return;
     if (c.replica !== null) c.replica.pending = [];
     this.server.log.notice(`Connection with replica ${this.describe(c)} lost.`);
-    auditEvent(this.server, 'replication', { ...clientFields(c), event: 'replica-lost' });
+    auditEvent(this.server, 'replication', { ...clientFields(c), change: 'replica-lost' });
     if (this.replicas.size === 0) this.noReplicasSince = Date.now();
     this.refreshGood();
     this.checkWaiters();
@@ -719,7 +719,7 @@ export class Replication implements PropagationSink {
     timer.unref();
     this.failover = { state: 'waiting-for-sync', host, port, endTime: timeoutMs > 0 ? Date.now() + timeoutMs : 0, force, timer };
     this.server.holdWritesForFailover(true);
-    auditEvent(this.server, 'replication', { event: 'failover-requested', target: host === null ? 'any' : `${host}:${port}` });
+    auditEvent(this.server, 'replication', { change: 'failover-requested', target: host === null ? 'any' : `${host}:${port}` });
   }
 
   private updateFailover(): void {
@@ -767,7 +767,7 @@ export class Replication implements PropagationSink {
   failoverDone(): void {
     const f = this.failover;
     if (f === null) return;
-    auditEvent(this.server, 'replication', { event: 'failover-done', primary: `${f.host ?? ''}:${f.port}` });
+    auditEvent(this.server, 'replication', { change: 'failover-done', primary: `${f.host ?? ''}:${f.port}` });
     this.clearFailover();
   }
 
@@ -779,7 +779,7 @@ export class Replication implements PropagationSink {
     if (f.host !== null) log.notice(`FAILOVER to ${f.host}:${f.port} aborted: ${reason}`);
     else log.notice(`FAILOVER to any replica aborted: ${reason}`);
     if (f.state === 'failover-in-progress') this.promote();
-    auditEvent(this.server, 'replication', { event: 'failover-aborted', reason });
+    auditEvent(this.server, 'replication', { change: 'failover-aborted', reason });
     this.clearFailover();
   }
 
@@ -808,7 +808,7 @@ export class Replication implements PropagationSink {
     this.remember(`${host} ${port}`);
     server.log.role = 'S';
     server.store.expiryPaused = true;
-    auditEvent(server, 'replication', { event: 'new-primary', primary: `${host}:${port}` });
+    auditEvent(server, 'replication', { change: 'new-primary', primary: `${host}:${port}` });
     this.link.start();
   }
 
@@ -829,7 +829,7 @@ export class Replication implements PropagationSink {
     for (const c of [...this.replicas]) this.server.closeClient(c);
     this.server.log.notice(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
     this.server.log.notice('MASTER MODE enabled');
-    auditEvent(this.server, 'replication', { event: 'promotion' });
+    auditEvent(this.server, 'replication', { change: 'promotion' });
   }
 
   /** The primary followed, as CONFIG GET replicaof shows it and CONFIG REWRITE writes it (as Redis's masterhost). */
