@@ -510,6 +510,7 @@ export const CACHING_NO_NOT_OPTOUT = 'ERR CLIENT CACHING NO is only valid when t
 // --- AOF ---
 export const AOF_REWRITE_FAILED = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
 export const WAITAOF_NUMLOCAL_RANGE = 'ERR value is out of range, value must between 0 and 1';
+export const WAITAOF_ON_REPLICA = 'ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.';
 export const WAITAOF_APPENDONLY_OFF = 'ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.';
 /** Writes refused while the AOF cannot be written (Redis's writeCommandsDeniedByDiskError, AOF case). */
 export const aofMisconf = (reason: string): string => `MISCONF Errors writing to the AOF file: ${reason}`;

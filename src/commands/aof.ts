@@ -48,30 +48,42 @@ function waitaof(c: Client, argv: string[]): void {
   if (timeout === null) return;
   const server = c.server;
   const aof = server.aof;
+  const repl = server.replication;
+  if (repl.link !== null) {
+    c.reply.error(E.WAITAOF_ON_REPLICA);
+    return;
+  }
   if (numlocal !== 0 && !aof.on) {
     c.reply.error(E.WAITAOF_APPENDONLY_OFF);
     return;
   }
-  // Every write this client saw acknowledged was fed before this point.
+  // Every write this client saw acknowledged was fed (and propagated) before this point.
   const offset = aof.fedOffset;
-  const acked = (): number => (aof.on && aof.fsyncedOffset >= offset ? 1 : 0);
+  const replOffset = repl.dataOffset;
+  const local = (): number => (aof.on && aof.fsyncedOffset >= offset ? 1 : 0);
+  const replicas = (): number => repl.aofAcked(replOffset);
+  const done = (): boolean => local() >= numlocal && replicas() >= numreplicas;
   const answer = (): void => {
     c.reply.array(2);
-    c.reply.integer(acked());
-    c.reply.integer(0);
+    c.reply.integer(local());
+    c.reply.integer(replicas());
   };
   // A client that may not block (EXEC, scripts) is answered with what is, as Redis.
-  if ((acked() >= numlocal && numreplicas === 0) || c.inExec) {
+  if (done() || c.inExec) {
     answer();
     return;
   }
-  let cancel: (() => void) | null = null;
+  const cancels: Array<() => void> = [];
   const release = server.holdClient(c, timeout === 0 ? 2 ** 31 - 1 : timeout, () => {
-    cancel?.();
+    for (const cancel of cancels) cancel();
     answer();
   });
-  // Only the local fsync can come: with replicas asked for, the timeout decides.
-  if (numreplicas === 0) cancel = aof.waitFsync(c, offset, release);
+  const check = (): void => {
+    if (done()) release();
+  };
+  // The local fsync and the replicas' FACKs, whichever comes last answers.
+  if (local() < numlocal) cancels.push(aof.waitFsync(c, offset, check));
+  if (replicas() < numreplicas) cancels.push(repl.waitAofAcks(c, replOffset, numreplicas, check));
 }
 
 export const aofCommands: readonly CommandSpec[] = withDocs(aofDocs, [

@@ -70,6 +70,13 @@ export class Aof implements PropagationSink {
   fedOffset = 0;
   writtenOffset = 0;
   fsyncedOffset = 0;
+  /**
+   * The replication offset every write up to which is fsynced (Redis 7.2's fsynced_reploff: a
+   * replica sends it as REPLCONF ACK ... FACK), -1 while the AOF is off; and the replication
+   * offset the bytes written so far reach.
+   */
+  fsyncedReplOffset = -1;
+  private writtenReplOffset = 0;
   /** Size of the INCR file being written, and of the whole AOF (BASE + INCRs). */
   private incrSize = 0;
   currentSize = 0;
@@ -168,6 +175,7 @@ export class Aof implements PropagationSink {
       this.write();
       if (this.policy === 'always' && this.writtenOffset > this.fsyncedOffset && this.writeError === null) this.fsyncNow();
       else if (this.policy === 'everysec') this.maybeBackgroundFsync();
+      this.fsyncedRepl(-1);
     }
     if (this.held.size === 0) return;
     const held = [...this.held];
@@ -189,6 +197,7 @@ export class Aof implements PropagationSink {
     this.buf = [];
     this.bufBytes = 0;
     this.writtenOffset += data.length;
+    this.writtenReplOffset = this.server.replication.offset;
     this.incrSize += data.length;
     this.currentSize += data.length;
     if (this.writeError !== null) {
@@ -225,7 +234,7 @@ export class Aof implements PropagationSink {
     }
     this.fsyncs++;
     this.lastFsync = Date.now();
-    this.fsynced(this.writtenOffset);
+    this.fsynced(this.writtenOffset, this.writtenReplOffset);
   }
 
   /** everysec: one fsync in the background (the thread pool) when a second has passed since the last. */
@@ -234,6 +243,7 @@ export class Aof implements PropagationSink {
     if (Date.now() - this.lastFsync < 1000) return;
     const fd = this.fd;
     const upTo = this.writtenOffset;
+    const replUpTo = this.writtenReplOffset;
     this.fsyncInFlight = true;
     this.lastFsync = Date.now();
     fs.fdatasync(fd, (err) => {
@@ -249,7 +259,7 @@ export class Aof implements PropagationSink {
         return;
       }
       this.fsyncs++;
-      this.fsynced(upTo);
+      this.fsynced(upTo, replUpTo);
     });
   }
 
@@ -259,10 +269,25 @@ export class Aof implements PropagationSink {
     else fs.closeSync(fd);
   }
 
-  private fsynced(upTo: number): void {
+  private fsynced(upTo: number, replUpTo = -1): void {
     if (upTo > this.fsyncedOffset) this.fsyncedOffset = upTo;
+    this.fsyncedRepl(replUpTo);
     if (this.waiters.length === 0) return;
     for (const w of [...this.waiters]) if (this.fsyncedOffset >= w.offset) w.release();
+  }
+
+  /**
+   * The replication offset now known to be on disk; with nothing written and not fsynced, all of
+   * the stream so far (what is not in the AOF, PINGs and the like, needs no fsync). A replica
+   * tells its primary at once (Redis 7.2 sends an ACK when fsynced_reploff moves).
+   */
+  private fsyncedRepl(replUpTo: number): void {
+    if (!this.on) return;
+    let off = replUpTo;
+    if (this.bufBytes === 0 && this.writtenOffset === this.fsyncedOffset && !this.fsyncInFlight) off = Math.max(off, this.server.replication.offset);
+    if (off <= this.fsyncedReplOffset) return;
+    this.fsyncedReplOffset = off;
+    this.server.replication.localFsynced();
   }
 
   /** Every second (from a timer of its own): write what waits and fsync under everysec. */
@@ -270,6 +295,7 @@ export class Aof implements PropagationSink {
     if (!this.on) return;
     this.write();
     if (this.policy === 'everysec') this.maybeBackgroundFsync();
+    this.fsyncedRepl(-1);
     this.autoRewrite();
   }
 
@@ -456,6 +482,7 @@ export class Aof implements PropagationSink {
     this.deleteHistory(files, m);
     this.selectedDb = -1;
     this.on = true;
+    this.fsyncedReplOffset = 0;
     this.startTimer();
   }
 
@@ -735,6 +762,7 @@ export class Aof implements PropagationSink {
     this.currentSize = 0;
     this.selectedDb = -1;
     this.on = true;
+    this.fsyncedReplOffset = 0;
     this.startTimer();
     this.server.log.notice('AOF enabled');
     return undefined;
@@ -758,6 +786,7 @@ export class Aof implements PropagationSink {
     }
     this.fd = -1;
     this.on = false;
+    this.fsyncedReplOffset = -1;
     const sinks = this.server.propagation.sinks;
     const i = sinks.indexOf(this);
     if (i !== -1) sinks.splice(i, 1);

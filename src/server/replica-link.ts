@@ -234,8 +234,20 @@ export class ReplicaLink {
     auditEvent(this.server, 'replication', { change: 'primary-tls-refused', primary: `${this.host}:${this.port}`, reason });
   }
 
+  /**
+   * REPLCONF ACK <offset>, with FACK <offset fsynced> while our AOF is on (Redis 7.2: a primary
+   * counts it in WAITAOF; one before 7.2 reads the ACK and ignores the rest).
+   */
   private sendAck(offset: number): void {
-    this.socket?.write(encodeCommand(['REPLCONF', 'ACK', String(offset)]));
+    const fsynced = this.server.aof.fsyncedReplOffset;
+    const ack = ['REPLCONF', 'ACK', String(offset)];
+    if (fsynced !== -1) ack.push('FACK', String(Math.min(fsynced, offset)));
+    this.socket?.write(encodeCommand(ack));
+  }
+
+  /** An ACK now (our AOF fsynced more), while the link is up. */
+  ackNow(): void {
+    if (this.state === 'connected') this.sendAck(this.repl.offset);
   }
 
   // --- connecting, the handshake, the sync ---

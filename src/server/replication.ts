@@ -112,6 +112,8 @@ export interface ReplicaInfo {
    */
   awaitingAck: boolean;
   ackOffset: number;
+  /** The offset the replica says its AOF has fsynced (REPLCONF ACK ... FACK, Redis 7.2), for WAITAOF. */
+  aofAckOffset: number;
   /** ms since the epoch of the last ACK (or of the attach). */
   ackTime: number;
   /** Stream bytes produced while the RDB was being made and sent, in order. */
@@ -174,8 +176,8 @@ const FAILOVER_CHECK_MS = 100;
 /** A client blocked in WAIT. */
 interface Waiter {
   readonly client: Client;
-  readonly offset: number;
-  readonly numreplicas: number;
+  /** Whether what the client waits for has come (enough replicas acknowledged). */
+  readonly ready: () => boolean;
   readonly release: () => void;
 }
 
@@ -203,6 +205,11 @@ export class Replication implements PropagationSink {
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** The link to our primary while this server is a replica, else null. */
   link: ReplicaLink | null = null;
+  /**
+   * The offset after the last data the stream carried (not its own PINGs and GETACKs): what
+   * WAITAOF waits for, as Redis's client woff (a GETACK that asks for the FACKs is no write).
+   */
+  dataOffset = 0;
   /** The FAILOVER under way, else null. */
   failover: Failover | null = null;
 
@@ -227,6 +234,7 @@ export class Replication implements PropagationSink {
       out += encodeCommand(op.argv);
     }
     this.append(Buffer.from(out, 'latin1'));
+    this.dataOffset = this.offset;
   }
 
   /**
@@ -294,6 +302,11 @@ export class Replication implements PropagationSink {
         const off = Number(val);
         if (r === null || !Number.isSafeInteger(off)) return;
         if (off > r.ackOffset) r.ackOffset = off;
+        if ((argv[i + 2] ?? '').toLowerCase() === 'fack') {
+          const fack = Number(argv[i + 3]);
+          if (!Number.isSafeInteger(fack)) return;
+          if (fack > r.aofAckOffset) r.aofAckOffset = fack;
+        }
         r.ackTime = Date.now();
         if (r.awaitingAck) {
           r.awaitingAck = false;
@@ -356,6 +369,7 @@ export class Replication implements PropagationSink {
       only: 'all',
       awaitingAck: false,
       ackOffset: 0,
+      aofAckOffset: 0,
       ackTime: Date.now(),
       pending: [],
     };
@@ -651,8 +665,7 @@ export class Replication implements PropagationSink {
     }
     const waiter: Waiter = {
       client: c,
-      offset,
-      numreplicas,
+      ready: () => this.acked(offset) >= numreplicas,
       release: this.server.holdClient(c, timeoutMs === 0 ? 2 ** 31 - 1 : timeoutMs, () => {
         const i = this.waiters.indexOf(waiter);
         if (i !== -1) this.waiters.splice(i, 1);
@@ -661,6 +674,40 @@ export class Replication implements PropagationSink {
     };
     this.waiters.push(waiter);
     this.requestAcks();
+  }
+
+  /** Online replicas whose AOF has fsynced `offset` (their FACK reached it), for WAITAOF. */
+  aofAcked(offset: number): number {
+    let n = 0;
+    for (const c of this.replicas) {
+      const r = c.replica;
+      if (r !== null && r.state === 'online' && r.aofAckOffset >= offset) n++;
+    }
+    return n;
+  }
+
+  /**
+   * WAITAOF's wait for replicas: `then` runs once `numreplicas` replicas have fsynced `offset`
+   * (GETACK asked of them now); returns the cancel function.
+   */
+  waitAofAcks(c: Client, offset: number, numreplicas: number, then: () => void): () => void {
+    const waiter: Waiter = {
+      client: c,
+      ready: () => this.aofAcked(offset) >= numreplicas,
+      release: () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i !== -1) this.waiters.splice(i, 1);
+        then();
+      },
+    };
+    this.waiters.push(waiter);
+    this.requestAcks();
+    return waiter.release;
+  }
+
+  /** Our AOF fsynced more of the stream: a replica tells its primary at once (the FACK). */
+  localFsynced(): void {
+    this.link?.ackNow();
   }
 
   /** REPLCONF GETACK * into the stream, once per turn of the event loop (Redis's beforeSleep). */
@@ -675,7 +722,7 @@ export class Replication implements PropagationSink {
 
   private checkWaiters(): void {
     for (const w of [...this.waiters]) {
-      if (w.client.closed || this.acked(w.offset) >= w.numreplicas) w.release();
+      if (w.client.closed || w.ready()) w.release();
     }
   }
 
@@ -829,6 +876,7 @@ export class Replication implements PropagationSink {
     for (const c of [...this.replicas]) this.server.closeClient(c);
     this.server.log.notice(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
     this.server.log.notice('MASTER MODE enabled');
+    this.dataOffset = this.offset;
     auditEvent(this.server, 'replication', { change: 'promotion' });
   }
 
@@ -866,6 +914,7 @@ export class Replication implements PropagationSink {
     this.freeBacklog();
     this.replid = replid;
     this.offset = offset;
+    this.dataOffset = offset;
     this.ensureBacklog();
     this.replid2 = NO_ID;
     this.secondOffset = -1;
@@ -933,6 +982,7 @@ export class Replication implements PropagationSink {
     if (link !== null) {
       this.replid = saved.replid;
       this.offset = saved.offset;
+      this.dataOffset = saved.offset;
       link.restoreHistory(saved.streamDb);
       log.notice('Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.');
       return;
