@@ -23,6 +23,8 @@ export interface Fingerprint {
   readonly mode: string | null;
   readonly role: string | null;
   readonly master: { readonly host: string; readonly port: number; readonly linkStatus: string | null } | null;
+  /** The replicas INFO replication lists (slaveN: ip, port, state), at most 64. */
+  readonly replicas: readonly { readonly ip: string; readonly port: number; readonly state: string }[];
   readonly uptimeSeconds: number | null;
   readonly usedMemory: number | null;
   readonly maxmemory: number | null;
@@ -170,6 +172,13 @@ export function fingerprint(infoText: string): Fingerprint {
     const a = attributes(v);
     modules.push({ name: a.get('name') ?? '?', version: a.get('ver') ?? '?' });
   }
+  const replicas: { ip: string; port: number; state: string }[] = [];
+  for (const [k, v] of f) {
+    if (!/^slave\d+$/.test(k) || replicas.length >= 64) continue;
+    const a = attributes(v);
+    const ip = a.get('ip');
+    if (ip !== undefined) replicas.push({ ip: ip.slice(0, 64), port: num(a.get('port')) ?? 0, state: (a.get('state') ?? '?').slice(0, 32) });
+  }
   const keyspace: number[] = [];
   for (const k of f.keys()) {
     const m = /^db(\d+)$/.exec(k);
@@ -187,6 +196,7 @@ export function fingerprint(infoText: string): Fingerprint {
     mode: f.get('redis_mode') ?? f.get('server_mode') ?? null,
     role,
     master: masterHost !== undefined && (role === 'slave' || role === 'replica') ? { host: masterHost, port: num(f.get('master_port')) ?? 0, linkStatus: f.get('master_link_status') ?? null } : null,
+    replicas,
     uptimeSeconds: num(f.get('uptime_in_seconds')),
     usedMemory: num(f.get('used_memory')),
     maxmemory: num(f.get('maxmemory')),

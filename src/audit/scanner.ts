@@ -206,6 +206,7 @@ function hardeningFacts(t: Target, c: Classified, g: Gathered | null, o: ScanOpt
     suspiciousKeys: g?.keys ?? null,
     master: fp?.master ? { ...fp.master, role: fp.role ?? 'replica' } : null,
     expectedMasters: o.expectedMasters,
+    replicas: fp?.replicas ?? null,
     gatesAbsent: v !== null && v[0] < 7 && fp !== null && fp.version !== null ? `Redis ${branchOf(fp.version)} has no enable-*-command gates` : null,
   };
 }

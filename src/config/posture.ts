@@ -63,6 +63,7 @@ function postureFacts(ctx: PostureContext): HardeningFacts {
     suspiciousKeys: null,
     master: null,
     expectedMasters: [],
+    replicas: null,
     gatesAbsent: null,
   };
 }

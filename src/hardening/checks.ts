@@ -7,7 +7,7 @@
 // nothing: every fact is optional, and `undefined`/`null` mean "not known".
 
 import { isCommonDigest, isCommonPassword, MIN_PASSWORD_LENGTH, type AclUser } from './acl.js';
-import { bindHosts, type Exposure } from './exposure.js';
+import { bindHosts, isPublicAddress, type Exposure } from './exposure.js';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -45,6 +45,8 @@ export interface HardeningFacts {
   readonly suspiciousKeys: readonly SuspiciousKey[] | null;
   readonly master: { readonly host: string; readonly port: number; readonly linkStatus: string | null; readonly role: string } | null;
   readonly expectedMasters: readonly string[];
+  /** The replicas connected to it (INFO replication), null when not known. */
+  readonly replicas: readonly { readonly ip: string; readonly port: number; readonly state: string }[] | null;
   /** The server predates the enable-*-command gates (Redis before 7.0): why, or null. */
   readonly gatesAbsent: string | null;
 }
@@ -238,6 +240,43 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
       const addr = m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
       if (f.expectedMasters.includes(addr)) return null;
       return { severity: 'high', evidence: `role ${m.role}, master ${addr} (link ${m.linkStatus ?? 'unknown'})` };
+    },
+  },
+  {
+    id: 'public-master',
+    title: 'Replicates from a primary on a public address',
+    fix: 'Replicate over a private network or a VPN; with tls-replication yes and masterauth/masteruser, and the primary firewalled to its replicas',
+    rule: 'high',
+    judge: (f) => {
+      const m = f.master;
+      if (m === null || !isPublicAddress(m.host)) return null;
+      const addr = m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
+      return { severity: 'high', evidence: `master ${addr} is a public internet address (link ${m.linkStatus ?? 'unknown'}): the whole dataset crosses the internet, and whoever holds that address feeds this server` };
+    },
+  },
+  {
+    id: 'public-replicas',
+    title: 'Replicas connect from public addresses',
+    fix: 'Keep replicas on a private network or a VPN; firewall the port to them; require authentication (a replication user) and TLS',
+    rule: 'high',
+    judge: (f) => {
+      const pub = (f.replicas ?? []).filter((r) => isPublicAddress(r.ip));
+      if (pub.length === 0) return null;
+      return { severity: 'high', evidence: `${pub.length} replica(s) on public addresses receive the whole dataset: ${pub.slice(0, 5).map((r) => `${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port} (${r.state})`).join(', ')}` };
+    },
+  },
+  {
+    id: 'replicas-without-auth',
+    title: 'Replicas attach without authentication',
+    fix: 'Set a password (requirepass or an ACL user) and give replicas a replication user with masteruser/masterauth',
+    rule: 'high when exposed to the network, else medium',
+    judge: (f) => {
+      const replicas = f.replicas ?? [];
+      if (replicas.length === 0 || f.defaultNopass !== true) return null;
+      return {
+        severity: bySeverity('high', 'medium')(f),
+        evidence: `${replicas.length} replica(s) connected while the default user needs no password: anyone who reaches ${f.exposure.level === 'network' ? f.exposure.addresses.join(', ') || 'the port' : 'the port'} can attach with SYNC and read every key`,
+      };
     },
   },
   {

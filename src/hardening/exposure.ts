@@ -3,10 +3,33 @@
 // audit reached from the network, is exposed. Both `--check-config` and `redoubt audit` build
 // this the same way from what they know (the bind directive, the address the audit connected to).
 
+import { BlockList, isIP } from 'node:net';
+
 /** 127.0.0.0/8, ::1 and localhost (and their IPv4-mapped forms) reach only this host. */
 export function isLoopback(host: string): boolean {
   const h = host.startsWith('::ffff:') ? host.slice(7) : host;
   return h === '::1' || h === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Addresses no other network routes to this host from the internet: private, shared, link-local, unique-local, unspecified. */
+const NOT_PUBLIC = ((): BlockList => {
+  const list = new BlockList();
+  for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) list.addSubnet(net, bits, 'ipv4');
+  for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) list.addSubnet(net, bits, 'ipv6');
+  return list;
+})();
+
+/**
+ * True for an IP address on the public internet: not loopback, not private (RFC 1918, RFC 6598's
+ * shared space, IPv6 unique-local), not link-local, not unspecified. A host name is not judged
+ * (false): the auditor does not resolve names.
+ */
+export function isPublicAddress(host: string): boolean {
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const mapped = h.toLowerCase().startsWith('::ffff:') && isIP(h.slice(7)) === 4 ? h.slice(7) : h;
+  const family = isIP(mapped);
+  if (family === 0) return false;
+  return !NOT_PUBLIC.check(mapped, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**
