@@ -63,3 +63,41 @@ test('rank of an absent element is 0 and byRank out of range is null', () => {
   assert.equal(sl.byRank(2), null);
   assert.equal(sl.delete(2, 'a'), false);
 });
+
+test('score updates on a large list keep order, spans and backward links (nodes of every height reused)', () => {
+  const sl = new SkipList();
+  const scores = new Map<string, number>();
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const m = `m${i}`;
+    const s = rand(500);
+    sl.insert(s, m);
+    scores.set(m, s);
+  }
+  for (let round = 0; round < 20000; round++) {
+    const m = `m${rand(3000)}`;
+    const old = scores.get(m);
+    assert.ok(old !== undefined);
+    // Small moves stay in place now and then; large ones relink the node.
+    const s = round % 3 === 0 ? old + (rand(3) - 1) / 1000 : rand(500);
+    const node = sl.updateScore(m, old, s);
+    assert.equal(node.member, m);
+    assert.equal(node.score, s);
+    scores.set(m, s);
+  }
+  const model: Entry[] = [...scores].map(([m, s]) => [s, m] as Entry).sort(cmp);
+  assert.deepEqual([...sl].map((n) => [n.score, n.member]), model);
+  const backwards: Entry[] = [];
+  for (let n = sl.tail; n !== null; n = n.backward) backwards.push([n.score, n.member]);
+  assert.deepEqual(backwards, [...model].reverse());
+  for (let i = 0; i < model.length; i += 37) {
+    const e = model[i];
+    assert.ok(e !== undefined);
+    assert.equal(sl.rank(e[0], e[1]), i + 1);
+    assert.equal(sl.byRank(i + 1)?.member, e[1]);
+  }
+});

@@ -55,6 +55,11 @@ export class SkipNode {
     this.upperSpan = level > INLINE ? filled(level - INLINE, 0) : NO_SPANS;
   }
 
+  /** How many levels the node holds above the inline ones. */
+  upperLevels(): number {
+    return this.upper.length;
+  }
+
   next(i: number): SkipNode | null {
     switch (i) {
       case 0:
@@ -196,6 +201,14 @@ export class SkipList {
   }
 
   insert(score: number, member: string): SkipNode {
+    return this.place(score, member, null);
+  }
+
+  /**
+   * Links (score, member) in order: into `reuse` when given (a node just unlinked, whose object
+   * and levels are kept as long as a fresh random level fits in them), else into a new node.
+   */
+  private place(score: number, member: string, reuse: SkipNode | null): SkipNode {
     const update = UPDATE;
     const rank = RANK;
     let x = this.head;
@@ -214,7 +227,18 @@ export class SkipList {
     // x is the new node's predecessor on level 0, r its rank.
     const prev = x;
     const rank0 = r;
-    const level = randomLevel();
+    // A reused node with upper levels keeps its level; one without takes a fresh draw, which its
+    // inline fields hold unless it is above INLINE (then a new node is made): either way every
+    // node's level stays an independent draw.
+    let level: number;
+    let node: SkipNode | null = null;
+    if (reuse !== null && reuse.upperLevels() > 0) {
+      level = INLINE + reuse.upperLevels();
+      node = reuse;
+    } else {
+      level = randomLevel();
+      if (reuse !== null && level <= INLINE) node = reuse;
+    }
     if (level > this.level) {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
@@ -223,7 +247,17 @@ export class SkipList {
       }
       this.level = level;
     }
-    const node = new SkipNode(member, score, level);
+    if (node === null) {
+      node = new SkipNode(member, score, level);
+    } else {
+      node.score = score;
+      node.backward = null;
+      // Inline levels above the new height are never read; cleared so they hold no old node.
+      for (let i = level; i < INLINE; i++) {
+        node.setNext(i, null);
+        node.setSpan(i, 0);
+      }
+    }
     // The search recorded a predecessor and its rank on every level below the list's height.
     for (let i = 0; i < level; i++) {
       const u = update[i];
@@ -285,10 +319,32 @@ export class SkipList {
     this.length--;
   }
 
-  /** Moves a member to a new score (delete + insert; Redis updates in place when order allows). */
+  /**
+   * Moves a member to a new score, as Redis's zslUpdateScore: the score changes in place when the
+   * node stays between its neighbours, else the node is unlinked and linked again at its new
+   * place (its object reused, so a move allocates nothing and leaves no garbage).
+   */
   updateScore(member: string, oldScore: number, newScore: number): SkipNode {
-    this.delete(oldScore, member);
-    return this.insert(newScore, member);
+    const update = UPDATE;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next(i);
+      while (n !== null && before(n.score, n.member, oldScore, member)) {
+        x = n;
+        n = x.next(i);
+      }
+      update[i] = x;
+    }
+    const node = x.next0;
+    if (node === null || node.score !== oldScore || node.member !== member) return this.insert(newScore, member);
+    const prev = node.backward;
+    const after = node.next0;
+    if ((prev === null || prev.score < newScore) && (after === null || after.score > newScore)) {
+      node.score = newScore;
+      return node;
+    }
+    this.unlink(node, update);
+    return this.place(newScore, member, node);
   }
 
   /** 1-based rank of (score, member), or 0 when absent (Redis's zslGetRank). */
