@@ -199,6 +199,15 @@ export class Replication implements PropagationSink {
   private cronLoops = 0;
   private readonly waiters: Waiter[] = [];
   private getackScheduled = false;
+  /**
+   * Online replicas whose socket is corked until the end of this turn of the event loop, so the
+   * stream of every command run in it goes out in one write instead of one per command.
+   */
+  private readonly corked = new Set<Client>();
+  private readonly uncorkAll = (): void => {
+    for (const c of this.corked) c.socket?.uncork();
+    this.corked.clear();
+  };
   /** Online replicas whose last ACK is within min-replicas-max-lag (Redis's repl_good_slaves_count). */
   goodReplicas = 0;
   /** sync_full, sync_partial_ok, sync_partial_err (INFO stats). */
@@ -257,7 +266,13 @@ export class Replication implements PropagationSink {
       const r = c.replica;
       if (r === null || c.closed) continue;
       if (r.state === 'online' && !r.awaitingAck) {
-        c.socket?.write(data);
+        const socket = c.socket;
+        if (socket !== null && !this.corked.has(c)) {
+          socket.cork();
+          this.corked.add(c);
+          if (this.corked.size === 1) setImmediate(this.uncorkAll);
+        }
+        socket?.write(data);
       } else {
         r.pending.push(data);
         c.replicaPending += data.length;
