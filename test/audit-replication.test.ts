@@ -7,7 +7,7 @@
 // the public primary on an in-test endpoint whose INFO names one (a real replica of a public
 // address would have to connect out of this machine).
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
@@ -15,16 +15,11 @@ import { Redis } from 'ioredis';
 import { isPublicAddress } from '../src/hardening/exposure.js';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { closeAll, infoText, startResponder } from './helpers/resp-responder.js';
+import { field, fleet } from './helpers/replication.js';
 import { until } from './helpers/workload-target.js';
 
-const servers: RunningServer[] = [];
 const responders: net.Server[] = [];
-const clients: Redis[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await closeAll(responders);
-  await Promise.all(servers.map((s) => s.stop()));
-});
+const { clients, track } = fleet({ beforeStop: () => closeAll(responders) });
 
 interface Finding {
   id: string;
@@ -58,14 +53,6 @@ function finding(e: Endpoint, id: string): Finding {
   const f = e.findings.find((x) => x.id === id);
   assert.ok(f, `expected ${id}; have ${ids(e).join(', ')}`);
   return f;
-}
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-function field(info: string, name: string): string {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
 }
 async function online(primary: RunningServer, password?: string, n = 1): Promise<void> {
   const c = new Redis({ host: primary.host, port: primary.port, maxRetriesPerRequest: 0, ...(password !== undefined ? { password } : {}) });

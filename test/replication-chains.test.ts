@@ -5,47 +5,14 @@
 // RDB's repl-stream-db), a partial resync of the sub-replica after a short disconnect, and the
 // disconnection of the sub-replicas when the middle replica has to sync in full again.
 
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { until as waitUntil } from './helpers/workload-target.js';
+import { caughtUp, field, fleet, sameData, until } from './helpers/replication.js';
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(servers.map((s) => s.stop()));
-});
-
-function client(s: RunningServer): Redis {
-  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-
-const until = (what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> => waitUntil(what, check, ms);
-
-function field(info: string, name: string): string {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m?.[1]?.trim() ?? '';
-}
-
-/** Waits until `replica` (any hop down the chain) has applied everything `top` produced. */
-async function caughtUp(top: Redis, replica: Redis): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const p = field(await top.info('replication'), 'master_repl_offset');
-    const r = await replica.info('replication');
-    return field(r, 'master_link_status') === 'up' && field(r, 'slave_repl_offset') === p;
-  });
-}
+const { track, client } = fleet();
 
 async function fill(c: Redis, tag: string, n = 100): Promise<void> {
   const p = c.pipeline();
@@ -58,17 +25,6 @@ async function fill(c: Redis, tag: string, n = 100): Promise<void> {
   p.set(`${tag}:ttl`, 'soon', 'PX', 3_600_000);
   p.xadd(`${tag}:stream`, '*', 'a', '1');
   await p.exec();
-}
-
-async function sameData(a: Redis, b: Redis): Promise<void> {
-  for (const db of [0, 3]) {
-    await a.select(db);
-    await b.select(db);
-    assert.equal(await a.dbsize(), await b.dbsize(), `db${db} sizes`);
-  }
-  await a.select(0);
-  await b.select(0);
-  assert.equal(String(await a.call('DEBUG', 'DIGEST')), String(await b.call('DEBUG', 'DIGEST')));
 }
 
 /** The replication ID and offset each server reports are the top's. */

@@ -6,49 +6,20 @@
 // PSYNC FAILOVER leaves the failover in progress, writes held, until FAILOVER ABORT; a replica
 // that never catches up ends it at its TIMEOUT.
 
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
+import { startRedis, startRedoubt } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { until as waitUntil } from './helpers/workload-target.js';
+import { caughtUp, field, fleet, until } from './helpers/replication.js';
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
 const cleanups: (() => void)[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const f of cleanups) f();
-  await Promise.all(servers.map((s) => s.stop()));
+const { track, client } = fleet({
+  beforeStop: () => {
+    for (const f of cleanups) f();
+  },
 });
-
-function client(s: RunningServer): Redis {
-  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-
-const until = (what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> => waitUntil(what, check, ms);
-
-function field(info: string, name: string): string {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m?.[1]?.trim() ?? '';
-}
-
-async function caughtUp(primary: Redis, replica: Redis): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const p = field(await primary.info('replication'), 'master_repl_offset');
-    const r = await replica.info('replication');
-    return field(r, 'master_link_status') === 'up' && field(r, 'slave_repl_offset') === p;
-  });
-}
 
 /**
  * Writes w:0, w:1, ... one at a time until a write is refused (the old primary is a replica now);

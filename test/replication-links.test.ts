@@ -7,33 +7,24 @@
 // dropped, stalled and partitioned, then kill -9 of the primary: none of them may be missing on the
 // replica. REPLICATION_SOAK_RUNS=N (npm run soak:replication) repeats that run N times.
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { LinkProxy } from './helpers/link-proxy.js';
+import { caughtUp as linkCaughtUp, field, fleet } from './helpers/replication.js';
 import { until } from './helpers/workload-target.js';
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
 const proxies: LinkProxy[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(proxies.map((p) => p.close()));
-  await Promise.all(servers.map((s) => s.stop()));
+const { servers, client } = fleet({
+  beforeStop: async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+  },
 });
 
 type Kind = 'redoubt' | 'redis';
 const COMMON = ['--enable-debug-command', 'local', '--repl-ping-replica-period', '1'];
 
-function client(s: RunningServer): Redis {
-  const c = new Redis({ host: s.host, port: s.port, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-function field(info: string, name: string): string {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-}
 async function start(kind: Kind, args: string[]): Promise<RunningServer> {
   const s = await (kind === 'redoubt' ? startRedoubt([...COMMON, ...args]) : startRedis([...COMMON, ...args]));
   servers.push(s);
@@ -60,13 +51,7 @@ async function link(pk: Kind, rk: Kind, primaryArgs: string[] = [], replicaArgs:
   return { primary, replica, p, r, proxy };
 }
 
-async function caughtUp(l: Link, ms = 15000): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const off = field(await l.p.info('replication'), 'master_repl_offset');
-    const info = await l.r.info('replication');
-    return field(info, 'master_link_status') === 'up' && field(info, 'slave_repl_offset') === off;
-  }, ms);
-}
+const caughtUp = (l: Link, ms = 15000): Promise<void> => linkCaughtUp(l.p, l.r, ms);
 
 /** The same data: DBSIZE and DEBUG DIGEST. */
 async function same(l: Link): Promise<void> {

@@ -4,56 +4,13 @@
 // restarted primary keeps its old ID as its secondary ID, so its replicas (a redis-server 7.0 and
 // a Redoubt) resume partially, and the keys that expired while it was down reach them as DELs.
 
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { until as waitUntil } from './helpers/workload-target.js';
+import { caughtUp, field, fleet, sameData, until } from './helpers/replication.js';
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
-const dirs: string[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(servers.map((s) => s.stop()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function client(s: RunningServer): Redis {
-  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  clients.push(c);
-  return c;
-}
-
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'redoubt-repl-restart-'));
-  dirs.push(d);
-  return d;
-}
-
-const until = (what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> => waitUntil(what, check, ms);
-
-function field(info: string, name: string): string {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m?.[1]?.trim() ?? '';
-}
-
-async function caughtUp(primary: Redis, replica: Redis): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const p = field(await primary.info('replication'), 'master_repl_offset');
-    const r = await replica.info('replication');
-    return field(r, 'master_link_status') === 'up' && field(r, 'slave_repl_offset') === p;
-  });
-}
+const { track, client, tempDir } = fleet({ reconnect: false, dirPrefix: 'redoubt-repl-restart-' });
 
 async function fill(c: Redis, tag: string, n = 100): Promise<void> {
   const p = c.pipeline();
@@ -63,17 +20,6 @@ async function fill(c: Redis, tag: string, n = 100): Promise<void> {
     p.zadd(`${tag}:z:${i % 10}`, i / 3, `m${i}`);
   }
   await p.exec();
-}
-
-async function sameData(a: Redis, b: Redis): Promise<void> {
-  for (const db of [0, 3]) {
-    await a.select(db);
-    await b.select(db);
-    assert.equal(await a.dbsize(), await b.dbsize(), `db${db} sizes`);
-  }
-  await a.select(0);
-  await b.select(0);
-  assert.equal(String(await a.call('DEBUG', 'DIGEST')), String(await b.call('DEBUG', 'DIGEST')));
 }
 
 /** SHUTDOWN SAVE, and the process gone. */

@@ -4,54 +4,28 @@
 // DEBUG DIGEST, with a partial resync after a killed link; and a replica refusing a primary whose
 // certificate another CA signed: the link stays down, the data it held is kept, an audit event.
 
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startRedoubt, type RunningServer } from './helpers/servers.js';
 import { clientTls, makeCertificates, startTlsOnly, tlsArgs, tlsClient } from './helpers/tls-servers.js';
+import { caughtUp, field, fleet } from './helpers/replication.js';
 import { until } from './helpers/workload-target.js';
 import { Redis as IORedis } from 'ioredis';
 
+const { clients, track, client: plain, tempDir } = fleet({ dirPrefix: 'redoubt-repl-tls-' });
 let dir: string;
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-repl-tls-'));
+  dir = tempDir();
   makeCertificates(dir);
 });
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(servers.map((s) => s.stop()));
-  rmSync(dir, { recursive: true, force: true });
-});
 
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
 function overTls(s: RunningServer): Redis {
   const c = tlsClient(dir, s.port);
   clients.push(c);
   return c;
-}
-function plain(s: RunningServer): Redis {
-  const c = new IORedis({ host: s.host, port: s.port, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-function field(info: string, name: string): string {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-}
-async function caughtUp(primary: Redis, replica: Redis): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const p = field(await primary.info('replication'), 'master_repl_offset');
-    const r = await replica.info('replication');
-    return field(r, 'master_link_status') === 'up' && field(r, 'slave_repl_offset') === p;
-  }, 20000);
 }
 async function fill(c: Redis, tag: string): Promise<void> {
   const p = c.pipeline();

@@ -4,42 +4,15 @@
 // valkey primary with Redoubt replicas (each with the AOF on and off), Redoubt with Redoubt, and
 // WAITAOF refused on a replica with valkey's error.
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedoubt, startValkey, type RunningServer } from './helpers/servers.js';
+import { field, fleet } from './helpers/replication.js';
 import { until } from './helpers/workload-target.js';
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
-const dirs: string[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(servers.map((s) => s.stop()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { track, client, tempDir: tmp } = fleet({ dirPrefix: 'redoubt-waitaof-' });
 
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-function client(s: RunningServer): Redis {
-  const c = new Redis({ host: s.host, port: s.port, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'redoubt-waitaof-'));
-  dirs.push(d);
-  return d;
-}
-function field(info: string, name: string): string {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-}
 const aof = (on: boolean, fsync = 'everysec'): string[] => ['--appendonly', on ? 'yes' : 'no', '--appendfsync', fsync, '--dir', tmp()];
 
 type Kind = 'redoubt' | 'valkey';

@@ -7,57 +7,21 @@
 // REPLICAOF itself: refused for a primary not in replica-allowed-primaries, without
 // authentication, and for a user without @admin.
 
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedis, startRedoubt, startValkey, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { until as waitUntil } from './helpers/workload-target.js';
+import { caughtUp, field, fleet, until } from './helpers/replication.js';
 
 const run = promisify(execFile);
 
-const servers: RunningServer[] = [];
-const clients: Redis[] = [];
-const dirs: string[] = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(servers.map((s) => s.stop()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function client(s: RunningServer): Redis {
-  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return c;
-}
-
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-
-/** Polls `check` until it returns true (or fails with `what` after `ms`). */
-const until = (what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> => waitUntil(what, check, ms);
-
-function field(info: string, name: string): string {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m?.[1]?.trim() ?? '';
-}
-
-/** Waits until the replica has applied everything the primary produced. */
-async function caughtUp(primary: Redis, replica: Redis): Promise<void> {
-  await until('the replica to catch up', async () => {
-    const p = field(await primary.info('replication'), 'master_repl_offset');
-    const r = await replica.info('replication');
-    return field(r, 'master_link_status') === 'up' && field(r, 'slave_repl_offset') === p;
-  });
-}
+const { clients, dirs, track, client } = fleet();
 
 /** One of every type, small and large encodings, TTLs, and a second database. */
 async function fill(c: Redis, tag: string, n = 200): Promise<void> {

@@ -8,10 +8,10 @@
 // keep working; the old primary, restarted, is made a replica of the new one. Also the transaction
 // Sentinel sends, reply by reply, against redis-server's.
 
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -19,36 +19,24 @@ import { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
+import { field, fleet } from './helpers/replication.js';
 import { sleep, until as waitUntil } from './helpers/workload-target.js';
 
-const servers: RunningServer[] = [];
 const sentinels: Sentinel[] = [];
-const clients: Redis[] = [];
-const dirs: string[] = [];
 const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  await Promise.allSettled(closers.map((close) => close()));
-  for (const c of clients) c.disconnect();
-  for (const s of sentinels) s.process.kill('SIGKILL');
-  await Promise.all(servers.map((s) => s.stop()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+// A killed server's clients try again until the test disconnects them: not an error here.
+const fl = fleet({
+  quiet: true,
+  first: async () => {
+    await Promise.allSettled(closers.map((close) => close()));
+  },
+  beforeStop: () => {
+    for (const s of sentinels) s.process.kill('SIGKILL');
+  },
 });
+const { clients, dirs, track } = fl;
+const client = (port: number): Redis => fl.client({ port, host: '127.0.0.1' });
 
-async function track(p: Promise<RunningServer>): Promise<RunningServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-
-function client(port: number): Redis {
-  const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
-  // A killed server's clients try again until the test disconnects them: not an error here.
-  c.on('error', () => undefined);
-  clients.push(c);
-  return c;
-}
-
-/** Polls `check` until it returns true (or fails with `what` after `ms`). */
 /** until() where a check that throws (a refused connection, a server still loading) is not ready yet. */
 function until(what: string, check: () => Promise<boolean> | boolean, ms = 30000): Promise<void> {
   const ready = async (): Promise<boolean> => {
@@ -59,11 +47,6 @@ function until(what: string, check: () => Promise<boolean> | boolean, ms = 30000
     }
   };
   return waitUntil(what, ready, ms, 100);
-}
-
-function field(info: string, name: string): string {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m?.[1]?.trim() ?? '';
 }
 
 interface Sentinel {
