@@ -5,8 +5,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -14,32 +14,10 @@ import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { REDOUBT_MAIN, freePort } from './helpers/servers.js';
+import { makeCertificates } from './helpers/tls-servers.js';
 
 let dir: string;
 const f = (name: string): string => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-}
-
-/** A CA, a server certificate for localhost/127.0.0.1, a client certificate, and a rogue CA's client. */
-function makeCertificates(): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'rogue-ca']) {
-    openssl('req', '-x509', '-new', ...ec, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.crt`), '-days', '2', '-subj', `/CN=${ca}`);
-  }
-  writeFileSync(f('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  const sign = (name: string, ca: string, ext: string, cn: string): void => {
-    openssl('req', '-new', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(ext));
-  };
-  sign('server', 'ca', 'server.ext', 'localhost');
-  sign('server2', 'ca', 'server.ext', 'rotated');
-  sign('client', 'ca', 'client.ext', 'client');
-  sign('rogue', 'rogue-ca', 'client.ext', 'rogue');
-  openssl('pkey', '-in', f('server.key'), '-aes256', '-passout', 'pass:hunter2', '-out', f('server-enc.key'));
-}
 
 interface Running {
   readonly port: number;
@@ -140,7 +118,7 @@ function redisCli(args: string[]): string {
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'redoubt-tls-'));
-  makeCertificates();
+  makeCertificates(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

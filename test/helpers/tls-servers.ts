@@ -14,8 +14,10 @@ function openssl(...args: string[]): void {
 
 /**
  * In `dir`: ca.crt/.key and rogue-ca.crt/.key (two CAs); server.crt/.key (CA-signed, for
- * localhost and 127.0.0.1, serverAuth), client.crt/.key (CA-signed, clientAuth), and
- * rogue-server.crt/.key (the rogue CA's, for localhost and 127.0.0.1).
+ * localhost and 127.0.0.1, serverAuth) and server2.crt/.key (the same, another CN, for rotation);
+ * client.crt/.key (CA-signed, clientAuth); rogue.crt/.key (a client of the rogue CA);
+ * rogue-server.crt/.key (the rogue CA's, for localhost and 127.0.0.1); server-enc.key (server.key
+ * encrypted with the passphrase `hunter2`).
  */
 export function makeCertificates(dir: string): void {
   const f = (name: string): string => join(dir, name);
@@ -30,8 +32,11 @@ export function makeCertificates(dir: string): void {
     openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(ext));
   };
   sign('server', 'ca', 'server.ext', 'localhost');
+  sign('server2', 'ca', 'server.ext', 'rotated');
   sign('client', 'ca', 'client.ext', 'client');
+  sign('rogue', 'rogue-ca', 'client.ext', 'rogue');
   sign('rogue-server', 'rogue-ca', 'server.ext', 'localhost');
+  openssl('pkey', '-in', f('server.key'), '-aes256', '-passout', 'pass:hunter2', '-out', f('server-enc.key'));
 }
 
 /** The TLS directives of a server using `dir`'s CA-signed server certificate (and its client one for outgoing links). */
