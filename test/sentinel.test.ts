@@ -106,6 +106,45 @@ async function primaryOf(s: Redis): Promise<number> {
   return Number(addr?.[1] ?? 0);
 }
 
+/** Waits until each sentinel knows both replicas (from INFO) and the two other sentinels (from hello messages). */
+async function discovered(sc: readonly Redis[]): Promise<void> {
+  await until(
+    'the sentinels to discover the replicas and each other',
+    async () => {
+      for (const s of sc) {
+        const m = (await s.call('SENTINEL', 'MASTER', 'm')) as string[];
+        const at = (k: string): string => m[m.indexOf(k) + 1] ?? '';
+        if (at('num-slaves') !== '2' || at('num-other-sentinels') !== '2') return false;
+      }
+      return true;
+    },
+    40000,
+  );
+}
+
+/** Waits until every sentinel names one of `replicas` as the primary; its port. */
+async function failedOver(sc: readonly Redis[], replicas: readonly number[]): Promise<number> {
+  await until(
+    'the failover to finish',
+    async () => {
+      for (const s of sc) if (!replicas.includes(await primaryOf(s))) return false;
+      return true;
+    },
+    40000,
+  );
+  return primaryOf(sc[0] as Redis);
+}
+
+/**
+ * Waits for the leader to log the other replica's reconfiguration as done: it does so at its next
+ * INFO poll of that replica (about a second after it sent REPLICAOF), after the other sentinels
+ * have already switched on its hello.
+ */
+async function reconfigured(group: readonly Sentinel[], port: number): Promise<void> {
+  const done = new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${port}`);
+  await until('the leader to see the other replica reconfigured', () => done.test(group.map((s) => s.output()).join('')), 30000);
+}
+
 describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
   test('kill -9 of the primary under write load: promotion, reconfiguration, no acknowledged write lost, clients follow', async (t) => {
     // A Sentinel group's members may be named by REPLICAOF: they are all on 127.0.0.1.
@@ -120,18 +159,7 @@ describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
     const sc = group3.map((s) => client(s.port));
     // Each sentinel knows both replicas (from INFO) and the two other sentinels (from the hello
     // messages published on the monitored servers).
-    await until(
-      'the sentinels to discover the replicas and each other',
-      async () => {
-        for (const s of sc) {
-          const m = (await s.call('SENTINEL', 'MASTER', 'm')) as string[];
-          const at = (k: string): string => m[m.indexOf(k) + 1] ?? '';
-          if (at('num-slaves') !== '2' || at('num-other-sentinels') !== '2') return false;
-        }
-        return true;
-      },
-      40000,
-    );
+    await discovered(sc);
     const replicaList = (await sc[0]?.call('SENTINEL', 'REPLICAS', 'm')) as string[][];
     assert.deepEqual(replicaList.map((r) => Number(r[r.indexOf('port') + 1])).sort(), [r1.port, r2.port].sort());
 
@@ -171,18 +199,7 @@ describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
     primary.process.kill('SIGKILL');
 
     // The sentinels agree on a new primary: one of the replicas.
-    await until(
-      'the failover to finish',
-      async () => {
-        for (const s of sc) {
-          const port = await primaryOf(s);
-          if (port !== r1.port && port !== r2.port) return false;
-        }
-        return true;
-      },
-      40000,
-    );
-    const newPort = await primaryOf(sc[0] as Redis);
+    const newPort = await failedOver(sc, [r1.port, r2.port]);
     const other = newPort === r1.port ? r2 : r1;
     const np = client(newPort);
     const op = client(other.port);
@@ -223,11 +240,8 @@ describe('redis-sentinel 7.0 fails a Redoubt primary over', () => {
     );
     await nr.destroy();
 
-    // What the sentinels logged: the whole failover, no abort. The leader logs the other replica's
-    // reconfiguration as done at its next INFO poll of that replica (about a second after it sent
-    // REPLICAOF), and the other sentinels switch on the leader's hello before that: wait for it.
-    const reconfDone = new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${other.port}`);
-    await until('the leader to see the other replica reconfigured', () => reconfDone.test(group3.map((s) => s.output()).join('')), 30000);
+    // What the sentinels logged: the whole failover, no abort.
+    await reconfigured(group3, other.port);
     const logs = group3.map((s) => s.output()).join('');
     assert.match(logs, /\+promoted-slave slave 127\.0\.0\.1:\d+/);
     assert.match(logs, new RegExp(`\\+switch-master m 127\\.0\\.0\\.1 ${primary.port} 127\\.0\\.0\\.1 ${newPort}`));
@@ -305,34 +319,12 @@ describe('redis-sentinel 7.0 with the least privileges Redis documents for Senti
     const auth = ['sentinel auth-user m sentinel-user', 'sentinel auth-pass m sentinel-pass'];
     const group3 = [await startSentinel(primary.port, 2, auth), await startSentinel(primary.port, 2, auth), await startSentinel(primary.port, 2, auth)];
     const sc = group3.map((s) => client(s.port));
-    await until(
-      'the sentinels to discover the replicas and each other',
-      async () => {
-        for (const s of sc) {
-          const m = (await s.call('SENTINEL', 'MASTER', 'm')) as string[];
-          const at = (k: string): string => m[m.indexOf(k) + 1] ?? '';
-          if (at('num-slaves') !== '2' || at('num-other-sentinels') !== '2') return false;
-        }
-        return true;
-      },
-      40000,
-    );
+    await discovered(sc);
     for (let i = 0; i < 100; i++) await p.set(`acl:${i}`, String(i));
     assert.equal(await p.call('WAIT', '2', '5000'), 2);
 
     primary.process.kill('SIGKILL');
-    await until(
-      'the failover to finish',
-      async () => {
-        for (const s of sc) {
-          const port = await primaryOf(s);
-          if (port !== r1.port && port !== r2.port) return false;
-        }
-        return true;
-      },
-      40000,
-    );
-    const newPort = await primaryOf(sc[0] as Redis);
+    const newPort = await failedOver(sc, [r1.port, r2.port]);
     const other = newPort === r1.port ? r2 : r1;
     const np = admin(newPort);
     const op = admin(other.port);
@@ -341,8 +333,7 @@ describe('redis-sentinel 7.0 with the least privileges Redis documents for Senti
       const info = await op.info('replication');
       return field(info, 'master_port') === String(newPort) && field(info, 'master_link_status') === 'up';
     });
-    const reconfDone = new RegExp(`\\+slave-reconf-done slave 127\\.0\\.0\\.1:${other.port}`);
-    await until('the leader to see the other replica reconfigured', () => reconfDone.test(group3.map((s) => s.output()).join('')), 30000);
+    await reconfigured(group3, other.port);
 
     const values = await np.mget(Array.from({ length: 100 }, (_, i) => `acl:${i}`));
     assert.deepEqual(values, Array.from({ length: 100 }, (_, i) => String(i)));
