@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { freePort, startRedis, startRedoubt, REDOUBT_MAIN, type RunningServer } from './helpers/servers.js';
+import { freePort, startRedis, startRedoubt, REDOUBT_MAIN, terminate, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { configCommands } from '../src/commands/config.js';
@@ -49,15 +49,7 @@ async function launch(cmd: string, args: string[], port: number, cwd = work): Pr
   return {
     port,
     child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => terminate(child),
   };
 }
 

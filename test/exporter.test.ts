@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { freePort, useServerPair, type RunningServer } from './helpers/servers.js';
+import { freePort, terminate, useServerPair, type RunningServer } from './helpers/servers.js';
 
 const EXPORTER = '/usr/bin/prometheus-redis-exporter';
 const PASSWORD = 'exporter-test-password';
@@ -44,17 +44,7 @@ process.once('exit', () => {
 });
 after(async () => {
   await Promise.all(
-    [...exporters].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) {
-            resolve();
-            return;
-          }
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
+    [...exporters].map(terminate),
   );
 });
 

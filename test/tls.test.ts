@@ -13,7 +13,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { REDOUBT_MAIN, freePort } from './helpers/servers.js';
+import { REDOUBT_MAIN, freePort, terminate } from './helpers/servers.js';
 import { makeCertificates } from './helpers/tls-servers.js';
 
 let dir: string;
@@ -51,15 +51,7 @@ async function startTls(kind: 'redoubt' | 'redis', args: string[]): Promise<Runn
     port,
     child,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => terminate(child),
   };
 }
 

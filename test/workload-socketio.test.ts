@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { RunningServer } from './helpers/servers.js';
+import { terminate, type RunningServer } from './helpers/servers.js';
 import { sleep, startTarget, targetName } from './helpers/workload-target.js';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/socketio-node.js', import.meta.url));
@@ -43,15 +43,7 @@ function startNode(env: Record<string, string>): Promise<SocketNode> {
       clearTimeout(timer);
       resolve({
         port: Number(m[1]),
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) {
-              done();
-              return;
-            }
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
+        stop: () => terminate(child),
       });
     });
   });

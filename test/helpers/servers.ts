@@ -182,6 +182,18 @@ async function launch(cmd: string, args: string[], port: number, host: string, c
   };
 }
 
+/** Sends SIGTERM to `child` and resolves once it has exited (at once if it already has). */
+export function terminate(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 export interface RedoubtOptions {
   configFile?: string;
   /** Flags for node itself, before the script (e.g. `--max-old-space-size=64`). */

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
-import { REDOUBT_MAIN, freePort, type RunningServer } from './servers.js';
+import { REDOUBT_MAIN, freePort, terminate, type RunningServer } from './servers.js';
 
 function openssl(...args: string[]): void {
   execFileSync('openssl', args, { stdio: 'pipe' });
@@ -96,15 +96,7 @@ export async function startTlsOnly(kind: 'redoubt' | 'redis', dir: string, args:
     process: child,
     output: () => out,
     exited: () => exited,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => terminate(child),
   };
 }
 
