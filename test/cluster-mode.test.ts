@@ -376,6 +376,23 @@ describe('three primaries with a replica each', () => {
   });
 });
 
+/** Awaits `wait`; if it fails, the error carries the end of each node's log. */
+async function withLogs(nodes: readonly Node[], wait: Promise<void>): Promise<void> {
+  await wait.catch((err: unknown) => {
+    throw new Error(`${String(err)}\n${nodes.map((n) => `${n.id} ${n.port}\n${n.server.output().slice(-2000)}`).join('\n')}`, { cause: err });
+  });
+}
+
+/** Waits until each of `voters` lists `replica` as a connected replica of `primary`. */
+async function knowReplica(voters: readonly Node[], replica: Node, primary: Node): Promise<void> {
+  for (const n of voters) {
+    await until(`${n.port} knows ${replica.port} as a replica of ${primary.port}`, async () => {
+      const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(replica.id)) ?? '';
+      return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
+    }, 20000);
+  }
+}
+
 describe('a manual failover', () => {
   test('CLUSTER FAILOVER pauses the primary until the replica has every write, then swaps them', async () => {
     const nodes: Node[] = [];
@@ -395,17 +412,10 @@ describe('a manual failover', () => {
       for (let i = 0; i < 200; i++) await client.set(`mf:${i}`, `v${i}`);
       assert.equal(await cmd(primary.port, 'CLUSTER', 'FAILOVER'), '-ERR You should send CLUSTER FAILOVER to a replica\r\n');
       // Every node knows the replica as its primary's (the election's voters check it).
-      for (const n of nodes) {
-        await until(`${n.port} knows the replica`, async () => {
-          const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(r.id)) ?? '';
-          return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
-        }, 20000);
-      }
+      await knowReplica(nodes, r, primary);
       assert.equal(await cmd(r.port, 'CLUSTER', 'FAILOVER'), '+OK\r\n');
-      await until('the replica becomes the primary', async () => (await mine(r)).includes('myself,master '), 20000).catch((err: unknown) => {
-        throw new Error(`${String(err)}\n${nodes.map((n) => `${n.id} ${n.port}\n${n.server.output().slice(-1500)}`).join("\n")}`);
-      });
-      await until('the old primary follows it', async () => (await mine(primary)).includes(`myself,slave ${r.id}`), 20000);
+      await withLogs(nodes, until('the replica becomes the primary', async () => (await mine(r)).includes('myself,master '), 20000));
+      await withLogs(nodes, until('the old primary follows it', async () => (await mine(primary)).includes(`myself,slave ${r.id}`), 20000));
       for (let i = 0; i < 200; i++) assert.equal(await client.get(`mf:${i}`), `v${i}`);
       // Writes flow again (the pause ended), through the new primary.
       for (let i = 0; i < 200; i++) await client.set(`mf:${i}`, `w${i}`);
@@ -432,8 +442,11 @@ describe('a mixed cluster fails over both ways', () => {
       for (let i = 0; i < 200; i++) await client.set(`m:${i}`, `v${i}`);
       await until('the Redis replica has the Redoubt primary\'s keys', async () => (await cmd(r.port, 'DBSIZE')) === (await cmd(a.port, 'DBSIZE')), 20000);
       assert.match(text(await cmd(r.port, 'INFO', 'replication')), new RegExp(`master_port:${a.port}\r\nmaster_link_status:up`));
+      // The voters must know the replica before its primary stops: a node only add-node's MEET
+      // target has met learns of the others through that target's gossip.
+      await knowReplica([b, c], r, a);
       await a.server.stop();
-      await until('redis-server is promoted', async () => text(await cmd(r.port, 'ROLE')).length > 0 && (await cmd(r.port, 'ROLE')).includes('master'), 30000);
+      await withLogs([a, b, c, r], until('redis-server is promoted', async () => (await cmd(r.port, 'ROLE')).includes('master'), 30000));
       const promoted = new RegExp(`${r.id} 127\\.0\\.0\\.1:${r.port}@${r.bus} master - \\d+ \\d+ \\d+ connected 0-`);
       await until('the Redoubt nodes learn the new primary', async () => promoted.test(await readFileAsync(join(b.dir, 'nodes.conf'))), 10000);
       for (const n of [b, c]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
@@ -442,6 +455,7 @@ describe('a mixed cluster fails over both ways', () => {
       const x = await startNode();
       await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${x.port}`, `127.0.0.1:${b.port}`, '--cluster-slave', '--cluster-master-id', r.id], { timeout: 60000 });
       await until('the Redoubt replica has the Redis primary\'s keys', async () => (await cmd(x.port, 'DBSIZE')) === (await cmd(r.port, 'DBSIZE')), 20000);
+      await knowReplica([b, c], x, r);
       await r.server.stop();
       await until('the Redoubt replica is promoted', async () => text(await cmd(x.port, 'CLUSTER', 'NODES')).includes('myself,master'), 30000);
       for (const n of [b, c, x]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
