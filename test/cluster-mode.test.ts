@@ -306,6 +306,23 @@ describe('a cluster of Redoubt nodes', () => {
   });
 });
 
+/** Awaits `wait`; if it fails, the error carries the end of each node's log. */
+async function withLogs(nodes: readonly Node[], wait: Promise<void>): Promise<void> {
+  await wait.catch((err: unknown) => {
+    throw new Error(`${String(err)}\n${nodes.map((n) => `${n.id} ${n.port}\n${n.server.output().slice(-2000)}`).join('\n')}`, { cause: err });
+  });
+}
+
+/** Waits until each of `voters` lists `replica` as a connected replica of `primary`. */
+async function knowReplica(voters: readonly Node[], replica: Node, primary: Node): Promise<void> {
+  for (const n of voters) {
+    await until(`${n.port} knows ${replica.port} as a replica of ${primary.port}`, async () => {
+      const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(replica.id)) ?? '';
+      return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
+    }, 20000);
+  }
+}
+
 describe('three primaries with a replica each', () => {
   const nodes: Node[] = [];
   let client: Cluster | null = null;
@@ -348,6 +365,7 @@ describe('three primaries with a replica each', () => {
     assert.match(await c.call('REPLICAOF', 'NO', 'ONE'), /^-ERR REPLICAOF not allowed in cluster mode\.\r\n$/);
     assert.equal(await c.call('FAILOVER'), '-ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.\r\n');
     // The primary stops: after the node timeout it is failed and its replica wins the election.
+    await knowReplica(nodes.filter((n) => !replicas.includes(n) && n !== primary), replica, primary);
     await primary.server.stop();
     await until('the replica is promoted', async () => (await lineOf(replica, replica.id)).includes('myself,master '), 30000);
     const others = nodes.filter((n) => n !== primary);
@@ -375,23 +393,6 @@ describe('three primaries with a replica each', () => {
     for (let i = 0; i < 300; i += 3) assert.equal(await client.get(`r:${i}`), `v${i}`);
   });
 });
-
-/** Awaits `wait`; if it fails, the error carries the end of each node's log. */
-async function withLogs(nodes: readonly Node[], wait: Promise<void>): Promise<void> {
-  await wait.catch((err: unknown) => {
-    throw new Error(`${String(err)}\n${nodes.map((n) => `${n.id} ${n.port}\n${n.server.output().slice(-2000)}`).join('\n')}`, { cause: err });
-  });
-}
-
-/** Waits until each of `voters` lists `replica` as a connected replica of `primary`. */
-async function knowReplica(voters: readonly Node[], replica: Node, primary: Node): Promise<void> {
-  for (const n of voters) {
-    await until(`${n.port} knows ${replica.port} as a replica of ${primary.port}`, async () => {
-      const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(replica.id)) ?? '';
-      return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
-    }, 20000);
-  }
-}
 
 describe('a manual failover', () => {
   test('CLUSTER FAILOVER pauses the primary until the replica has every write, then swaps them', async () => {
