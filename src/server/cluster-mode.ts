@@ -150,9 +150,16 @@ export class ClusterMode {
   myself: ClusterNode;
   currentEpoch = 0n;
   lastVoteEpoch = 0n;
-  state: 'ok' | 'fail' = 'fail';
+  private stateNow: 'ok' | 'fail' = 'fail';
   /** Primaries serving at least one slot. */
-  size = 0;
+  private sizeNow = 0;
+  /**
+   * A change that may move the state happened since it was last computed (Redis's
+   * CLUSTER_TODO_UPDATE_STATE). The state is recomputed when next read or at the end of this
+   * event-loop turn, once, not once per change: a node learning 5,000 slots at once would
+   * otherwise scan the slot table 5,000 times.
+   */
+  private stateDirty = false;
   readonly nodes = new Map<string, ClusterNode>();
   readonly slots: (ClusterNode | null)[] = new Array<ClusterNode | null>(SLOT_COUNT).fill(null);
   readonly migrating = new Map<number, ClusterNode>();
@@ -516,11 +523,27 @@ export class ClusterMode {
   }
 
   /** The configuration changed: save it (before the next turn of the event loop) and maybe the state. */
+  /** OK or FAIL (CLUSTER INFO's cluster_state), up to date. */
+  get state(): 'ok' | 'fail' {
+    if (this.stateDirty) this.updateState();
+    return this.stateNow;
+  }
+
+  /** Primaries serving at least one slot, up to date. */
+  get size(): number {
+    if (this.stateDirty) this.updateState();
+    return this.sizeNow;
+  }
+
   changed(updateState: boolean): void {
-    if (updateState) this.updateState();
-    if (this.saveScheduled || this.stopped) return;
+    if (updateState) this.stateDirty = true;
+    if (this.saveScheduled || this.stopped) {
+      if (this.stopped && this.stateDirty) this.updateState();
+      return;
+    }
     this.saveScheduled = true;
     setImmediate(() => {
+      if (this.stateDirty) this.updateState();
       if (!this.saveScheduled) return;
       try {
         this.saveConfig();
@@ -1295,9 +1318,10 @@ export class ClusterMode {
 
   /** Redis's clusterUpdateState. */
   updateState(): void {
+    this.stateDirty = false;
     const now = Date.now();
     if (this.firstStateCall === 0) this.firstStateCall = now;
-    if (this.myself.isMaster && this.state === 'fail' && now - this.firstStateCall < WRITABLE_DELAY) return;
+    if (this.myself.isMaster && this.stateNow === 'fail' && now - this.firstStateCall < WRITABLE_DELAY) return;
     let next: 'ok' | 'fail' = 'ok';
     if (this.server.config.bool('cluster-require-full-coverage')) {
       for (let j = 0; j < SLOT_COUNT; j++) {
@@ -1309,22 +1333,22 @@ export class ClusterMode {
       }
     }
     let reachable = 0;
-    this.size = 0;
+    this.sizeNow = 0;
     for (const n of this.nodes.values()) {
       if (n.isMaster && n.numSlots > 0) {
-        this.size++;
+        this.sizeNow++;
         if (!n.has(NodeFlag.FAIL | NodeFlag.PFAIL)) reachable++;
       }
     }
-    if (reachable < Math.floor(this.size / 2) + 1) {
+    if (reachable < Math.floor(this.sizeNow / 2) + 1) {
       next = 'fail';
       this.amongMinorityTime = now;
     }
-    if (next !== this.state) {
+    if (next !== this.stateNow) {
       const rejoin = Math.min(MAX_REJOIN_DELAY, Math.max(MIN_REJOIN_DELAY, this.nodeTimeout));
       if (next === 'ok' && this.myself.isMaster && now - this.amongMinorityTime < rejoin) return;
       this.server.log.warning(`Cluster state changed: ${next}`);
-      this.state = next;
+      this.stateNow = next;
     }
   }
 
