@@ -72,6 +72,9 @@ export class ClusterNode {
   /** Primaries that reported it failing, and when. */
   readonly failReports = new Map<ClusterNode, number>();
   readonly ctime = Date.now();
+  /** When its inbound link last closed (at first, when it was created), and when we last sent it an unasked MEET. */
+  inboundFreedTime = Date.now();
+  meetSentTime = 0;
   replOffset = 0n;
   /** Cron pass in which it was last put in a gossip section. */
   lastGossip = 0;
@@ -784,7 +787,10 @@ export class ClusterMode {
     const n = link.node;
     if (n === null) return;
     if (n.link === link) n.link = null;
-    if (n.inbound === link) n.inbound = null;
+    if (n.inbound === link) {
+      n.inbound = null;
+      n.inboundFreedTime = Date.now();
+    }
   }
 
   // --- receiving (Redis's clusterProcessPacket) ---
@@ -1375,6 +1381,19 @@ export class ClusterMode {
         link.node = n;
         n.link = link;
         if (n.pingSent === 0) n.pingSent = now;
+      } else if (
+        n.inbound === null &&
+        !n.has(NodeFlag.HANDSHAKE) &&
+        n.pongReceived >= n.link.ctime &&
+        now - n.inboundFreedTime > handshakeTimeout &&
+        now - n.meetSentTime > handshakeTimeout
+      ) {
+        // It answers us but has not connected back for a handshake timeout: it does not know us,
+        // its handshake with us having timed out (on a loaded machine). Meet it again, as Valkey
+        // 8.1 does; otherwise it never learns of us and the cluster never agrees.
+        this.server.log.notice(`Sending MEET packet to node ${n.name} because there is no inbound link for it`);
+        n.meetSentTime = now;
+        this.sendPing(n.link, MsgType.MEET);
       }
     }
     if (this.iteration % 10 === 0) {
