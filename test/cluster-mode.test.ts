@@ -627,6 +627,40 @@ describe('the bus admits only cluster-allowed-peers and survives malformed messa
     assert.match(info, /cluster_my_epoch:0\r\n/, 'no stranger changed this node\'s epoch');
   });
 
+  test('a peer that answers but never connects back (its handshake with us timed out) is met again', async () => {
+    const n = await startNode(['--cluster-node-timeout', '1000']);
+    const peerId = randomBytes(20).toString('hex');
+    const received: number[] = [];
+    const peer = net.createServer((s) => {
+      const framer = new BusFramer(() => 1 << 20);
+      s.on('error', () => undefined);
+      s.on('data', (d: Buffer) => {
+        const frames = framer.push(d);
+        if (typeof frames === 'string') return;
+        for (const f of frames) {
+          const m = decode(f);
+          if (typeof m === 'string') continue;
+          received.push(m.header.type);
+          if (m.header.type !== MsgType.PING && m.header.type !== MsgType.MEET) continue;
+          const header = { ...m.header, type: MsgType.PONG, sender: peerId, port: 1, cport: peerBus, pport: 0, myslots: new Uint8Array(SLOTS_BYTES), slaveof: null, myip: '', flags: NodeFlag.MASTER, currentEpoch: 0n, configEpoch: 0n, mflags0: 0 };
+          s.write(encode({ header, body: { kind: 'ping', gossip: [], hostname: null, forgotten: [] } }));
+        }
+      });
+    });
+    const peerBus = await freePort();
+    await new Promise<void>((resolve) => peer.listen(peerBus, '127.0.0.1', resolve));
+    try {
+      assert.equal(await cmd(n.port, 'CLUSTER', 'MEET', '127.0.0.1', '1', String(peerBus)), '+OK\r\n');
+      await until('the handshake completes', async () => text(await cmd(n.port, 'CLUSTER', 'NODES')).includes(`${peerId} 127.0.0.1:1@${peerBus} master - `), 10000);
+      // The first MEET was the handshake; the peer never connects back, so another one follows.
+      await until('a second MEET', () => received.filter((t) => t === MsgType.MEET).length >= 2, 10000);
+      assert.ok(received.includes(MsgType.PING), 'PINGs between the MEETs');
+      assert.match(text(await cmd(n.port, 'CLUSTER', 'NODES')), new RegExp(`${peerId} .* connected\n`));
+    } finally {
+      peer.close();
+    }
+  });
+
   test('a flood of MEETs from strangers adds at most 256 handshake nodes', async () => {
     const n = await startNode();
     const meets = Array.from({ length: 400 }, (_, i) =>

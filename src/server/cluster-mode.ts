@@ -1043,7 +1043,9 @@ export class ClusterMode {
           this.changed(false);
         }
       }
-      if (sender === null && h.type === MsgType.MEET && this.roomFor(true)) {
+      // A node CLUSTER FORGET removed does not come back by meeting us within the minute (Redis
+      // keeps it out of gossip only; with MEETs sent again, it would otherwise return at once).
+      if (sender === null && h.type === MsgType.MEET && !this.blacklisted(h.sender) && this.roomFor(true)) {
         const n = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.HANDSHAKE);
         n.ip = h.myip !== '' ? h.myip : plainAddress(link.socket.remoteAddress ?? '');
         n.port = h.port;
