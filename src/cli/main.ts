@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'audit') return (await import('../audit/index.js')).runAudit(argv.slice(1));
   if (argv[0] === 'check-rdb') return (await import('./check-rdb.js')).checkRdb(argv.slice(1));
   if (argv[0] === 'check-aof') return (await import('./check-aof.js')).runCheckAof(argv.slice(1));
+  if (argv[0] === 'cluster-local') return (await import('./cluster-local.js')).runClusterLocal(argv.slice(1));
   const cli = parseCommandLine(argv);
   if (cli.kind === 'help') {
     process.stdout.write(usage(program));

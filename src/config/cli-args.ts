@@ -74,6 +74,9 @@ export function usage(program: string): string {
        ${program} check-rdb FILE    check an RDB file's structure and checksum, as redis-check-rdb
        ${program} check-aof [--fix] FILE|MANIFEST
                                 check (or truncate to its last valid command) an AOF, as redis-check-aof
+       ${program} cluster-local [--shards N] [--replicas R] [--port BASE] [--dir DIR] [--directive value ...]
+                                start N nodes on this machine (default: one per core) as one Redis
+                                Cluster and supervise them (redoubt cluster-local --help)
        ${program} -v | --version
        ${program} -h | --help
 

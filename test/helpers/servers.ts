@@ -89,6 +89,34 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   throw new Error('no free test port found');
 }
 
+/** `count` consecutive free ports whose cluster buses (port + 10000) are free too; the first is returned. */
+export async function freePortRange(count: number, host = '127.0.0.1'): Promise<number> {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const base = 10000 + Math.floor(Math.random() * (12000 - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    const taken: number[] = [];
+    for (const p of ports) {
+      if (!claim(p)) break;
+      taken.push(p);
+    }
+    let free = taken.length === count;
+    for (const p of free ? ports : []) {
+      if (!(await canBind(p, host)) || !(await canBind(p + 10000, host))) {
+        free = false;
+        break;
+      }
+    }
+    if (free) return base;
+    for (const p of taken) {
+      const file = join(PORT_CLAIMS, String(p));
+      rmSync(file, { force: true });
+      claimed.splice(claimed.indexOf(file), 1);
+    }
+  }
+  throw new Error(`no ${count} consecutive free test ports found`);
+}
+
 function canConnect(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host });
