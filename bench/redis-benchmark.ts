@@ -12,6 +12,8 @@ export interface BenchRun {
   requests: number;
   /** -r: keys are drawn from this many random names (0: one fixed key). */
   keyspace: number;
+  /** --cluster: the clients are spread over the cluster's primaries, each using keys of its node's slots. */
+  cluster?: boolean;
 }
 
 /** The argument list, also printed into the report so the numbers can be reproduced. */
@@ -19,6 +21,7 @@ export function benchArgs(run: BenchRun): string[] {
   const args = ['-h', '127.0.0.1', '-p', String(run.port), '-c', String(run.clients), '-P', String(run.pipeline)];
   args.push('-n', String(run.requests), '-t', run.tests.join(','), '--csv');
   if (run.keyspace > 0) args.push('-r', String(run.keyspace));
+  if (run.cluster === true) args.push('--cluster');
   return args;
 }
 
