@@ -16,6 +16,8 @@ import { freePortRange, REDOUBT_MAIN } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { until } from './helpers/workload-target.js';
 import { keyHashSlot } from '../src/server/cluster.js';
+import { Config } from '../src/config/config.js';
+import { ConfigLoader } from '../src/config/config-file.js';
 
 const exec = promisify(execFile);
 
@@ -342,5 +344,36 @@ describe('redoubt cluster-local refuses bad arguments and starts nothing', () =>
     assert.match(s.output(), /^Usage: redoubt cluster-local \[--shards N\] \[--replicas R\] \[--port BASE\] \[--dir DIR\]/);
     const { stdout } = await exec(process.execPath, [REDOUBT_MAIN, '--help']);
     assert.match(stdout, /redoubt cluster-local \[--shards N\]/);
+  });
+});
+
+describe('docs/cluster.md', () => {
+  const doc = readFileSync(new URL('../../docs/cluster.md', import.meta.url), 'utf8');
+  const blocks = [...doc.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] ?? '', text: m[2] ?? '' }));
+
+  test('every redoubt cluster-local line uses options its --help lists or directives the nodes accept', async () => {
+    const { stdout: help } = await exec(process.execPath, [REDOUBT_MAIN, 'cluster-local', '--help']);
+    const lines = blocks.flatMap((b) => b.text.split('\n')).filter((l) => l.startsWith('redoubt cluster-local'));
+    assert.ok(lines.length >= 3);
+    const config = new Config();
+    for (const line of lines) {
+      const words = line.replace(/\s#.*$/, '').trim().split(/\s+/);
+      for (const w of words.filter((x) => x.startsWith('--'))) {
+        assert.ok(help.includes(`  ${w} `) || config.lookup(w.slice(2)) !== undefined, `${w} in: ${line}`);
+      }
+    }
+  });
+
+  test('the three-machine configuration file loads', () => {
+    const conf = blocks.filter((b) => b.lang === 'conf');
+    assert.equal(conf.length, 1);
+    // Its dir does not exist here, and loading a dir line changes into it: left out.
+    const text = conf[0]?.text ?? '';
+    assert.match(text, /^dir \/var\/lib\/redoubt\/7000$/m);
+    const loader = new ConfigLoader(new Config());
+    loader.loadText(text.replace(/^dir .*$/m, ''), { label: 'docs/cluster.md', unit: 'line' });
+    assert.equal(loader.config.bool('cluster-enabled'), true);
+    assert.equal(loader.config.str('cluster-allowed-peers'), '10.0.1.11 10.0.1.12 10.0.1.13 127.0.0.1');
+    assert.equal(loader.config.str('masterauth'), loader.config.str('requirepass'));
   });
 });
