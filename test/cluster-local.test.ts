@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,14 @@ interface Supervisor {
 }
 
 const supervisors: Supervisor[] = [];
+const scratchDirs: string[] = [];
+
+/** A fresh directory, removed when the file's tests are done. */
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'redoubt-local-'));
+  scratchDirs.push(dir);
+  return dir;
+}
 const pids = new Set<number>();
 
 function alive(pid: number): boolean {
@@ -103,10 +111,11 @@ after(async () => {
   for (const s of supervisors) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   await Promise.all(supervisors.map((s) => s.exit));
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('redoubt cluster-local --shards 3', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'redoubt-local-')), 'cluster');
+  const dir = join(scratch(), 'cluster');
   let base = 0;
   let first: Supervisor;
   let shown: Shown[] = [];
@@ -219,7 +228,7 @@ describe('redoubt cluster-local --shards 3', () => {
 });
 
 describe('redoubt cluster-local with a password and replicas', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'redoubt-local-')), 'cluster');
+  const dir = join(scratch(), 'cluster');
   const password = 'a long "quoted" secret';
   let base = 0;
   let sup: Supervisor;
@@ -284,7 +293,7 @@ describe('redoubt cluster-local with a password and replicas', () => {
 });
 
 describe('redoubt cluster-local refuses bad arguments and starts nothing', () => {
-  const root = mkdtempSync(join(tmpdir(), 'redoubt-local-'));
+  const root = scratch();
   const cases: [string[], RegExp][] = [
     [['--shards', '0'], /--shards must be a whole number from 1 to 128, not '0'/],
     [['--shards', '-1'], /--shards must be a whole number from 1 to 128, not '-1'/],
