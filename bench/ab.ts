@@ -4,6 +4,8 @@
 //
 // Run: node dist/bench/ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests 1000000] [--reps 8]
 //        [--fill N]   (N pipelined SETs over the same 100,000 names first, so that GETs find keys)
+//        [--warmup N] (N requests of the test itself first, unmeasured: the JIT settles and the
+//                      one key of LPUSH, SADD, HSET or ZADD reaches its size before measuring)
 // where OLD_DIST is, e.g., a copy of dist/ saved before the change (cp -r dist /tmp/before).
 
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ const { values: opts, positionals } = parseArgs({
     requests: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '8' },
     fill: { type: 'string', default: '0' },
+    warmup: { type: 'string', default: '0' },
   },
 });
 
@@ -66,7 +69,7 @@ async function ready(port: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N] [--fill N]');
+  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N] [--fill N] [--warmup N]');
   const builds = [await start(positionals[0]!), await start(positionals[1]!)];
   try {
     const requests = Number(opts.requests);
@@ -74,6 +77,10 @@ async function main(): Promise<void> {
     const fill = Number(opts.fill);
     if (fill > 0) {
       for (const b of builds) await redisBenchmark({ port: b.port, tests: ['set'], clients: 50, pipeline: 16, requests: fill, keyspace: 100_000 });
+    }
+    const warmup = Number(opts.warmup);
+    if (warmup > 0) {
+      for (const b of builds) await redisBenchmark({ port: b.port, tests: [opts.test], clients: 50, pipeline: Number(opts.pipeline), requests: warmup, keyspace: 100_000 });
     }
     for (let rep = 0; rep < Number(opts.reps); rep++) {
       for (const b of rep % 2 === 0 ? builds : [...builds].reverse()) {
@@ -88,6 +95,13 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${b.dist.padEnd(24)} CPU µs/op ${b.cpu.map((x) => x.toFixed(2)).join(' ')}  median ${median(b.cpu).toFixed(2)}   ops/s median ${Math.round(median(b.rps))}\n`,
       );
+    }
+    // Each round runs both builds back to back, under about the same load: the ratio of a round
+    // moves less than either figure when the machine's load drifts during the run.
+    const [a, b] = builds;
+    if (a !== undefined && b !== undefined) {
+      const ratios = a.cpu.map((x, i) => (b.cpu[i] ?? x) / x);
+      process.stdout.write(`second ÷ first, per round: ${ratios.map((r) => r.toFixed(2)).join(' ')}  median ${median(ratios).toFixed(3)}\n`);
     }
   } finally {
     for (const b of builds) b.child.kill();

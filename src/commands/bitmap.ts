@@ -25,7 +25,7 @@ function bitOffsetArg(c: Client, text: string, bits: number): number | null {
     const exact = Number.isSafeInteger(off) ? BigInt(off) : parseInt64(body);
     off = exact === null ? null : Number(BigInt.asIntN(64, exact * BigInt(bits)));
   }
-  if (off === null || off < 0 || Math.floor(off / 8) >= c.server.config.num('proto-max-bulk-len')) {
+  if (off === null || off < 0 || Math.floor(off / 8) >= c.server.store.limits.maxBulkLen) {
     c.reply.error(E.BIT_OFFSET);
     return null;
   }

@@ -121,7 +121,7 @@ function restore(c: Client, argv: string[]): void {
   const propagation = c.server.propagation;
   if (ttl !== 0n && ttl <= BigInt(now)) {
     db.stats.dirty = dirty + (deleted ? 1 : 0);
-    if (deleted && propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-server-del') ? 'UNLINK' : 'DEL', k]);
+    if (deleted && propagation.active) propagation.rewrite([c.server.store.lazyfree.serverDel ? 'UNLINK' : 'DEL', k]);
     c.reply.ok();
     return;
   }

@@ -111,7 +111,7 @@ function functionFlush(c: Client, argv: string[]): void {
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
   // An asynchronous flush counts the functions in lazyfreed_objects as Redis's freeFunctionsAsync.
   const n = c.server.functions.flush();
-  if (mode === undefined ? c.server.config.bool('lazyfree-lazy-user-flush') : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
+  if (mode === undefined ? c.server.store.lazyfree.userFlush : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
   c.db.stats.dirty++;
   c.reply.ok();
 }

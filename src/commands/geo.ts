@@ -29,8 +29,7 @@ import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 import { INT64_MIN } from '../int64.js';
 
 function limits(c: Client): ZSetLimits {
-  const config = c.server.config;
-  return { maxEntries: config.num('zset-max-listpack-entries'), maxValue: config.num('zset-max-listpack-value') };
+  return c.server.store.limits.zset;
 }
 
 // --- number parsing and printing ---

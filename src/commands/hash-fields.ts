@@ -21,8 +21,7 @@ export function writeHash(c: Client, k: string): HashValue | undefined | null {
 }
 
 export function limits(c: Client): HashLimits {
-  const config = c.server.config;
-  return { maxEntries: config.num('hash-max-listpack-entries'), maxValue: config.num('hash-max-listpack-value') };
+  return c.server.store.limits.hash;
 }
 
 /** Stores a hash that `writeHash` did not find, or records the in-place change of one it did. */

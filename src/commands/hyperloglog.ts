@@ -24,7 +24,7 @@ function lookupHll(c: Client, k: string, write: boolean): Hll | undefined | null
 }
 
 function sparseMax(c: Client): number {
-  return c.server.config.num('hll-sparse-max-bytes');
+  return c.server.store.limits.hllSparseMaxBytes;
 }
 
 /** Stores the changed string in place of the old one, keeping its time to live; `changes` counts toward dirty. */

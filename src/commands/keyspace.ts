@@ -92,7 +92,7 @@ function delGeneric(c: Client, argv: string[], lazy: boolean): void {
 }
 
 function del(c: Client, argv: string[]): void {
-  delGeneric(c, argv, c.server.config.bool('lazyfree-lazy-user-del'));
+  delGeneric(c, argv, c.server.store.lazyfree.userDel);
 }
 
 function unlink(c: Client, argv: string[]): void {
@@ -306,7 +306,7 @@ function dbsize(c: Client): void {
  */
 function flushMode(c: Client, argv: string[]): { async: boolean } | null {
   const mode = argv[1];
-  if (mode === undefined) return { async: c.server.config.bool('lazyfree-lazy-user-flush') };
+  if (mode === undefined) return { async: c.server.store.lazyfree.userFlush };
   if (argv.length === 2 && (is(mode, 'sync') || is(mode, 'async'))) return { async: is(mode, 'async') };
   c.reply.error(E.SYNTAX);
   return null;
@@ -443,10 +443,10 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
   }
   const propagation = c.server.propagation;
   if (when <= BigInt(db.clock.now())) {
-    db.delete(k, c.server.config.bool('lazyfree-lazy-expire'));
+    db.delete(k, c.server.store.lazyfree.expire);
     notify(c, NOTIFY_GENERIC, 'del', k);
     // Already past: replayed later it must still delete, whatever the clock says then.
-    if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', k]);
+    if (propagation.active) propagation.rewrite([c.server.store.lazyfree.expire ? 'UNLINK' : 'DEL', k]);
   } else {
     setExpireMs(db, k, when);
     notify(c, NOTIFY_GENERIC, 'expire', k);

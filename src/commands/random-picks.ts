@@ -16,7 +16,7 @@ import type { Client } from '../server/client.js';
 const MIN_BULK_BYTES = 6;
 
 function maxReplyBytes(c: Client): number {
-  return c.server.config.num('proto-max-bulk-len');
+  return c.server.store.limits.maxBulkLen;
 }
 
 /**

@@ -167,7 +167,7 @@ function scriptFlush(c: Client, argv: string[]): void {
   // ASYNC and SYNC alike: dropping the VM is one reference, the GC frees it in the background.
   // An asynchronous flush counts the scripts in lazyfreed_objects as Redis's freeLuaScriptsAsync.
   const n = c.server.scripts.flush();
-  if (mode === undefined ? c.server.config.bool('lazyfree-lazy-user-flush') : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
+  if (mode === undefined ? c.server.store.lazyfree.userFlush : /^async$/i.test(mode)) c.server.store.lazyfree.freeTable(n);
   c.reply.ok();
 }
 

@@ -33,7 +33,7 @@ function lookup(c: Client, k: string, write: boolean): SetValue | undefined | nu
 }
 
 function maxIntset(c: Client): number {
-  return c.server.config.num('set-max-intset-entries');
+  return c.server.store.limits.setMaxIntset;
 }
 
 /** Replies with `items` as a RESP3 set (an array in RESP2). */
@@ -206,7 +206,7 @@ function spopCount(c: Client, argv: string[], countText: string): void {
     c.db.delete(k);
     notify(c, NOTIFY_GENERIC, 'del', k);
     const propagation = c.server.propagation;
-    if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-server-del') ? 'UNLINK' : 'DEL', k]);
+    if (propagation.active) propagation.rewrite([c.server.store.lazyfree.serverDel ? 'UNLINK' : 'DEL', k]);
     return;
   }
   const wasIntset = set.encoding() === 'intset';

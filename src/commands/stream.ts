@@ -48,8 +48,7 @@ export function lookup(c: Client, k: string, write: boolean): StreamValue | unde
 }
 
 function limits(c: Client): NodeLimits {
-  const config = c.server.config;
-  return { maxEntries: config.num('stream-node-max-entries'), maxBytes: config.num('stream-node-max-bytes') };
+  return c.server.store.limits.streamNode;
 }
 
 // --- IDs, parsed as Redis's streamGenericParseIDOrReply ---
@@ -271,7 +270,7 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
     }
   } else if (approx) {
     // Approximate trimming without LIMIT still bounds its work, as Redis does.
-    limit = 100 * c.server.config.num('stream-node-max-entries');
+    limit = 100 * c.server.store.limits.streamNode.maxEntries;
     if (limit <= 0 || limit > 10000) limit = 10000;
   }
   const trim = strategy === null ? null : { strategy, maxlen, minid, approx, limit };

@@ -227,11 +227,11 @@ function getdel(c: Client, argv: string[]): void {
     return;
   }
   c.reply.bulk(v);
-  c.db.delete(k, c.server.config.bool('lazyfree-lazy-user-del'));
+  c.db.delete(k, c.server.store.lazyfree.userDel);
   notify(c, NOTIFY_GENERIC, 'del', k);
   // Propagated as DEL (UNLINK with lazyfree-lazy-user-del), as Redis's getdelCommand.
   const propagation = c.server.propagation;
-  if (propagation.active) propagation.rewrite([c.server.config.bool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', k]);
+  if (propagation.active) propagation.rewrite([c.server.store.lazyfree.userDel ? 'UNLINK' : 'DEL', k]);
 }
 
 function getex(c: Client, argv: string[]): void {
@@ -258,7 +258,7 @@ function getex(c: Client, argv: string[]): void {
     notify(c, NOTIFY_GENERIC, deleted ? 'del' : 'expire', k);
     // As Redis: the effect is a deletion or an absolute expiry, never GETEX itself.
     if (propagation.active) {
-      propagation.rewrite(deleted ? [c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', k] : ['PEXPIREAT', k, String(at)]);
+      propagation.rewrite(deleted ? [c.server.store.lazyfree.expire ? 'UNLINK' : 'DEL', k] : ['PEXPIREAT', k, String(at)]);
     }
   } else if (opts.flags & PERSIST && db.persist(k)) {
     notify(c, NOTIFY_GENERIC, 'persist', k);
@@ -329,7 +329,7 @@ function msetnx(c: Client, argv: string[]): void {
  */
 function fitsMaxBulk(c: Client, size: number, append: number): boolean {
   const total = size + append;
-  if (total > c.server.config.num('proto-max-bulk-len') || total > MAX_STRING_LENGTH) {
+  if (total > c.server.store.limits.maxBulkLen || total > MAX_STRING_LENGTH) {
     c.reply.error(E.STRING_TOO_LONG);
     return false;
   }
@@ -567,7 +567,7 @@ function lcsCommand(c: Client, argv: string[]): void {
     c.reply.error(E.LCS_TOO_LONG);
     return;
   }
-  if ((sa.length + 1) * (sb.length + 1) * 4 > c.server.config.num('proto-max-bulk-len')) {
+  if ((sa.length + 1) * (sb.length + 1) * 4 > c.server.store.limits.maxBulkLen) {
     c.reply.error(E.LCS_OVER_LIMIT);
     return;
   }

@@ -42,8 +42,7 @@ function lookup(c: Client, k: string, write: boolean): ZSetValue | undefined | n
 }
 
 function limits(c: Client): ZSetLimits {
-  const config = c.server.config;
-  return { maxEntries: config.num('zset-max-listpack-entries'), maxValue: config.num('zset-max-listpack-value') };
+  return c.server.store.limits.zset;
 }
 
 /** After removing entries in place: announces `event`; the key goes when the set is empty. */

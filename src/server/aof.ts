@@ -107,10 +107,16 @@ export class Aof implements PropagationSink {
   /** Fsyncs done, for tests and the log. */
   fsyncs = 0;
 
+  /** appendfsync and aof-timestamp-enabled, set from the configuration (Server.applyConfig). */
+  private policy: Fsync = 'everysec';
+  private timestamps = false;
+
   constructor(private readonly server: Server) {}
 
-  private get policy(): Fsync {
-    return this.server.config.str('appendfsync') as Fsync;
+  /** Takes the fsync policy and the timestamp setting in force. */
+  configure(policy: string, timestamps: boolean): void {
+    this.policy = policy === 'always' || policy === 'no' ? policy : 'everysec';
+    this.timestamps = timestamps;
   }
 
   /** The directory of the AOF, from dir (the working directory) and appenddirname. */
@@ -124,7 +130,7 @@ export class Aof implements PropagationSink {
   feed(ops: readonly PropagatedOp[]): void {
     if (!this.on) return;
     let out = '';
-    if (this.server.config.bool('aof-timestamp-enabled')) {
+    if (this.timestamps) {
       const now = Math.floor(Date.now() / 1000);
       if (now > this.lastTimestamp) {
         this.lastTimestamp = now;

@@ -63,7 +63,7 @@ export function dispatch(c: Client, argv: string[]): void {
     return;
   }
   // As Redis's processCommand, before MULTI queueing too: a lowered tracking-table-max-keys applies.
-  if (server.tracking.clients !== 0) server.tracking.limit(server.config.num('tracking-table-max-keys'));
+  if (server.tracking.clients !== 0) server.tracking.limit();
   // After a failed save, with stop-writes-on-bgsave-error, or while the AOF cannot be written:
   // writes (and PING, as Redis) are refused; the RDB's error is reported first, as Redis.
   const aofError = server.aof.writeError;

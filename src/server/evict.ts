@@ -114,7 +114,7 @@ export class Evictor {
   private evicted(db: Database, key: string): void {
     this.evictedKeys++;
     const p = this.server.propagation;
-    if (p.active) p.also(db.id, [this.server.config.bool('lazyfree-lazy-eviction') ? 'UNLINK' : 'DEL', key]);
+    if (p.active) p.also(db.id, [this.server.store.lazyfree.eviction ? 'UNLINK' : 'DEL', key]);
     notifyDb(this.server, db.id, NOTIFY_EVICTED, 'evicted', key);
   }
 

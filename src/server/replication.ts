@@ -976,7 +976,7 @@ export class Replication implements PropagationSink {
 
   /** A key the startup load skipped as expired: its DEL (or UNLINK) goes to the backlog. */
   expiredAtLoad(db: number, key: string): void {
-    const verb = this.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
+    const verb = this.server.store.lazyfree.expire ? 'UNLINK' : 'DEL';
     this.feed([{ db, argv: [verb, key], target: TO_REPL }]);
   }
 

@@ -421,7 +421,18 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     lazyfree.expire = c.bool('lazyfree-lazy-expire');
     lazyfree.eviction = c.bool('lazyfree-lazy-eviction');
     lazyfree.serverDel = c.bool('lazyfree-lazy-server-del');
+    lazyfree.userDel = c.bool('lazyfree-lazy-user-del');
+    lazyfree.userFlush = c.bool('lazyfree-lazy-user-flush');
     lazyfree.listFill = c.num('list-max-listpack-size');
+    const limits = this.store.limits;
+    limits.hash = { maxEntries: c.num('hash-max-listpack-entries'), maxValue: c.num('hash-max-listpack-value') };
+    limits.zset = { maxEntries: c.num('zset-max-listpack-entries'), maxValue: c.num('zset-max-listpack-value') };
+    limits.setMaxIntset = c.num('set-max-intset-entries');
+    limits.streamNode = { maxEntries: c.num('stream-node-max-entries'), maxBytes: c.num('stream-node-max-bytes') };
+    limits.hllSparseMaxBytes = c.num('hll-sparse-max-bytes');
+    limits.maxBulkLen = c.num('proto-max-bulk-len');
+    this.tracking.maxKeys = c.num('tracking-table-max-keys');
+    this.aof.configure(c.str('appendfsync'), c.bool('aof-timestamp-enabled'));
     this.evictor.configure(policy, c.num('maxmemory-samples'), c.num('maxmemory-eviction-tenacity'));
     const maxmemory = c.num('maxmemory');
     if (maxmemory !== this.maxmemoryBytes) {
@@ -521,7 +532,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
     // Expiry is decided here and only here: the AOF and replicas get a DEL (UNLINK when lazy).
-    if (this.propagation.active) this.propagation.also(db.id, [this.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
+    if (this.propagation.active) this.propagation.also(db.id, [this.store.lazyfree.expire ? 'UNLINK' : 'DEL', key]);
     notifyDb(this, db.id, NOTIFY_EXPIRED, 'expired', key);
     for (const l of this.keyspaceListeners) l.expired?.(db, key);
   }
@@ -787,7 +798,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
       this.expiry.run(this.dbs, 250 / hz);
     }
     // As Redis's serverCron: a lowered tracking-table-max-keys applies even on an idle server.
-    if (this.tracking.clients !== 0) this.tracking.limit(this.config.num('tracking-table-max-keys'));
+    if (this.tracking.clients !== 0) this.tracking.limit();
     // Whole milliseconds, as Redis's activeExpireCycle reports the cycle to the latency monitor.
     this.latency.add('expire-cycle', Math.floor(performance.now() - expiryStart));
     this.cronTicks++;

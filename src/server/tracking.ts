@@ -65,6 +65,8 @@ export class Tracking implements Partial<KeyspaceEvents> {
   private readonly prefixTable = new Map<string, BcastState>();
   /** Clients with tracking on: INFO tracking_clients. */
   clients = 0;
+  /** tracking-table-max-keys (0: no limit), from the configuration. */
+  maxKeys = 1_000_000;
   /**
    * The client whose command is running at the top (a script's caller, not the script), as Redis's
    * server.current_client: its own invalidations wait until its reply has gone (`pending`).
@@ -421,7 +423,8 @@ export class Tracking implements Partial<KeyspaceEvents> {
    * Redis's trackingLimitUsedSlots, before each command and in the cron: over the limit, invalidates
    * keys (oldest first) with an effort that grows while the table stays over it.
    */
-  limit(maxKeys: number): void {
+  limit(): void {
+    const maxKeys = this.maxKeys;
     if (this.clients === 0 || maxKeys === 0 || this.table.size <= maxKeys) {
       this.overLimitRounds = 0;
       return;

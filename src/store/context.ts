@@ -7,6 +7,9 @@ import { Clock } from './clock.js';
 import { ScanCursors } from './scan.js';
 import { AccessPolicy } from './key-meta.js';
 import { LazyFree } from './lazyfree.js';
+import type { HashLimits } from './hash.js';
+import type { ZSetLimits } from './zset.js';
+import type { NodeLimits } from './stream.js';
 
 /** Counters INFO reports (persistence and stats sections). */
 export class KeyspaceStats {
@@ -15,6 +18,26 @@ export class KeyspaceStats {
   /** Lookups by read commands that found / did not find their key (keyspace_hits/misses). */
   hits = 0;
   misses = 0;
+}
+
+/**
+ * The directives the commands consult on every write, as typed fields: the server sets them from
+ * the configuration when it starts and after every CONFIG SET (Server.applyConfig), so no command
+ * looks a directive up by name. The initial values are Redis's defaults.
+ */
+export class StoreLimits {
+  /** hash-max-listpack-entries and hash-max-listpack-value. */
+  hash: HashLimits = { maxEntries: 512, maxValue: 64 };
+  /** zset-max-listpack-entries and zset-max-listpack-value (sorted sets and geo sets). */
+  zset: ZSetLimits = { maxEntries: 128, maxValue: 64 };
+  /** set-max-intset-entries. */
+  setMaxIntset = 512;
+  /** stream-node-max-entries and stream-node-max-bytes. */
+  streamNode: NodeLimits = { maxEntries: 100, maxBytes: 4096 };
+  /** hll-sparse-max-bytes. */
+  hllSparseMaxBytes = 3000;
+  /** proto-max-bulk-len: the longest string a command may build, and a reply's element budget. */
+  maxBulkLen = 512 * 1024 * 1024;
 }
 
 export class StoreContext {
@@ -33,4 +56,6 @@ export class StoreContext {
   readonly access = new AccessPolicy();
   /** The lazyfree-lazy-* settings and what Redis would have freed in the background (INFO). */
   readonly lazyfree = new LazyFree();
+  /** Encoding thresholds and size limits from the configuration. */
+  readonly limits = new StoreLimits();
 }

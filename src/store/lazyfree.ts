@@ -55,6 +55,10 @@ export class LazyFree {
   eviction = false;
   /** lazyfree-lazy-server-del: values the server deletes or overwrites on a command's behalf. */
   serverDel = false;
+  /** lazyfree-lazy-user-del: DEL behaves as UNLINK. */
+  userDel = false;
+  /** lazyfree-lazy-user-flush: FLUSHALL, FLUSHDB, SCRIPT FLUSH and FUNCTION FLUSH without a mode are ASYNC. */
+  userFlush = false;
   /** list-max-listpack-size, for a list's node count. */
   listFill = -2;
 
