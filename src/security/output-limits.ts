@@ -68,9 +68,10 @@ export function setReplyCeiling(c: Client): void {
 
 /**
  * Checks the client against its class's limits; closes it and returns true when over.
- * `now` lets the cron pass one clock reading for every client.
+ * `now` lets the cron pass one clock reading for every client; otherwise the clock is read only
+ * when a soft limit is reached (this runs after every command: a clock read costs more than the rest).
  */
-export function checkOutputLimits(c: Client, now = Date.now()): boolean {
+export function checkOutputLimits(c: Client, now?: number): boolean {
   if (c.socket === null || c.closed) return false;
   const limit = limitFor(c.server.outputLimits, c);
   if (c.reply.overflowed) {
@@ -85,9 +86,10 @@ export function checkOutputLimits(c: Client, now = Date.now()): boolean {
   if (limit.hard === 0 && limit.soft === 0) return false;
   let over = limit.hard !== 0 && used >= limit.hard;
   if (!over && limit.soft !== 0 && used >= limit.soft) {
+    const t = now ?? Date.now();
     if (c.obufSoftSince === 0) {
-      c.obufSoftSince = now;
-    } else if (now - c.obufSoftSince > limit.softSeconds * 1000) {
+      c.obufSoftSince = t;
+    } else if (t - c.obufSoftSince > limit.softSeconds * 1000) {
       over = true;
     }
   } else if (!over) {
