@@ -62,3 +62,62 @@ test('a key with an expiry past 2^53 ms keeps its exact time through SWAPDB and 
     s.close();
   }
 });
+
+test('the dataset part of used_memory is a running total that matches the sum over the databases', () => {
+  const s = new InProcessServer();
+  // Before every command the memory gate reads this total: it must never drift from the keys'
+  // own estimates, whatever changed them.
+  const sum = (): number => s.server.dbs.reduce((bytes, db) => bytes + db.usedBytes, 0);
+  const check = (argv: readonly string[]): void => {
+    s.send(argv);
+    assert.equal(s.server.store.dataset.bytes, sum(), `after ${argv.join(' ')}`);
+  };
+  try {
+    assert.equal(s.server.store.dataset.bytes, 0);
+    const script: string[][] = [
+      ['SET', 'a', 'x'.repeat(100)],
+      ['SET', 'a', 'short', 'EX', '100'],
+      ['SET', 'a', 'again'],
+      ['SET', 'b', 'v', 'PX', '100000'],
+      ['EXPIRE', 'b', '200'],
+      ['PERSIST', 'b'],
+      ['PERSIST', 'b'],
+      ['PEXPIRE', 'b', '-1'],
+      ['SET', 'gone', 'v', 'PXAT', '1', 'KEEPTTL'],
+      ['SET', 'gone', 'v', 'PXAT', '1'],
+      ['GET', 'gone'],
+      ['APPEND', 'a', 'y'.repeat(50)],
+      ['INCR', 'n'],
+      ['HSET', 'h', 'f1', 'v1', 'f2', 'v2'],
+      ['HDEL', 'h', 'f1'],
+      ['LPUSH', 'l', 'a', 'b', 'c'],
+      ['LPOP', 'l'],
+      ['SADD', 's', '1', '2', 'x'],
+      ['ZADD', 'z', '1', 'm1', '2', 'm2'],
+      ['ZADD', 'z', '3', 'm1'],
+      ['XADD', 'x', '*', 'f', 'v'],
+      ['EXPIRE', 'h', '100'],
+      ['RENAME', 'h', 'h2'],
+      ['COPY', 'h2', 'h3', 'DB', '1'],
+      ['MOVE', 'z', '2'],
+      ['SWAPDB', '0', '2'],
+      ['SELECT', '2'],
+      ['DEL', 'a', 'missing'],
+      ['UNLINK', 'l'],
+      ['FLUSHDB'],
+      ['SELECT', '0'],
+      ['SET', 'k', 'v', 'EX', '100'],
+      ['FLUSHALL', 'ASYNC'],
+      ['SET', 'k', 'v', 'EX', '100'],
+    ];
+    for (const argv of script) check(argv);
+    const dump = s.bulk(['DUMP', 'k']);
+    check(['RESTORE', 'r', '100000', dump]);
+    check(['RESTORE', 'r', '0', dump, 'REPLACE']);
+    assert.ok(s.server.store.dataset.bytes > 0);
+    check(['FLUSHALL']);
+    assert.equal(s.server.store.dataset.bytes, 0);
+  } finally {
+    s.close();
+  }
+});

@@ -303,7 +303,7 @@ function addKey(db: Database, rec: RdbKeyRecord): void {
   const at = rec.expireAt;
   if (at === null) return;
   const approx = Number(at);
-  if (Number.isSafeInteger(approx)) db.expires.set(rec.key, approx);
+  if (Number.isSafeInteger(approx)) db.restoreExpire(rec.key, approx);
   else setExpireMs(db, rec.key, at);
 }
 

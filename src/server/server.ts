@@ -370,7 +370,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
    */
   usedMemory(): number {
     const used =
-      this.startupMemory + this.datasetBytes() + this.clientMemory.total + this.scriptsMemory + this.tracking.memory() + this.heldBytes();
+      this.startupMemory + this.store.dataset.bytes + this.clientMemory.total + this.scriptsMemory + this.tracking.memory() + this.heldBytes();
     if (used > this.peakMemory) this.peakMemory = used;
     return used;
   }
@@ -379,17 +379,11 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   memoryBreakdown(): MemoryBreakdown {
     return {
       startup: this.startupMemory,
-      dataset: this.datasetBytes(),
+      dataset: this.store.dataset.bytes,
       clients: this.clientMemory.total,
       scripts: this.scriptsMemory,
       held: this.heldBytes(),
     };
-  }
-
-  private datasetBytes(): number {
-    let bytes = 0;
-    for (const db of this.dbs) bytes += db.usedBytes;
-    return bytes;
   }
 
   private heldBytes(): number {

@@ -5,7 +5,7 @@
 
 import { Clock } from './clock.js';
 import { ScanCursors } from './scan.js';
-import { AccessPolicy } from './key-meta.js';
+import { AccessPolicy, DatasetBytes } from './key-meta.js';
 import { LazyFree } from './lazyfree.js';
 import type { HashLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
@@ -54,6 +54,8 @@ export class StoreContext {
   expiryPaused = false;
   /** How key access is recorded (LRU or LFU, and LFU's parameters), from the configuration. */
   readonly access = new AccessPolicy();
+  /** The estimated bytes of every database's keys, values and TTLs (the dataset part of used_memory). */
+  readonly dataset = new DatasetBytes();
   /** The lazyfree-lazy-* settings and what Redis would have freed in the background (INFO). */
   readonly lazyfree = new LazyFree();
   /** Encoding thresholds and size limits from the configuration. */

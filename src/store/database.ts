@@ -102,7 +102,7 @@ export class Database {
     this.clock = shared.clock;
     this.stats = shared.stats;
     this.scanCursors = shared.scanCursors;
-    this.data = new KeyTable(shared.access);
+    this.data = new KeyTable(shared.access, shared.dataset);
   }
 
   /** Estimated bytes of this database's keys, values and TTLs (the dataset part of used_memory). */
@@ -188,7 +188,7 @@ export class Database {
     const created = this.data.put(key, value, keyBytes(key, value, false), this.clock.now());
     if (old !== undefined && old !== value) lazyfree.free(old);
     if (created) this.events.created(this, key);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.shared.dataset.bytes -= EXPIRE_OVERHEAD;
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
     const soonest = typeof value !== 'string' && value.type === 'hash' ? value.minTtl() : undefined;
     if (soonest !== undefined) this.hashTtlKeys.set(key, soonest);
@@ -258,7 +258,7 @@ export class Database {
       if (v !== undefined) this.shared.lazyfree.free(v);
     }
     this.data.delete(key);
-    this.expires.delete(key);
+    if (this.expires.delete(key)) this.shared.dataset.bytes -= EXPIRE_OVERHEAD;
     if (this.hashTtlKeys.size !== 0) this.hashTtlKeys.delete(key);
     if (this.stringEncodings.size !== 0) this.stringEncodings.delete(key);
   }
@@ -295,10 +295,20 @@ export class Database {
       return 'deleted';
     }
     this.events.beforeWrite(this, key);
-    this.expires.set(key, at);
+    this.restoreExpire(key, at);
     this.stats.dirty++;
     this.events.modified(this, key);
     return 'set';
+  }
+
+  /**
+   * Sets the absolute expiry of an existing key without passing the write barrier or counting a
+   * change: setExpire's last step, and how a loaded file's TTLs are stored.
+   */
+  restoreExpire(key: string, at: number): void {
+    const n = this.expires.size;
+    this.expires.set(key, at);
+    if (this.expires.size !== n) this.shared.dataset.bytes += EXPIRE_OVERHEAD;
   }
 
   /** Removes the time to live; true when there was one. */
@@ -306,6 +316,7 @@ export class Database {
     if (!this.expires.has(key)) return false;
     this.events.beforeWrite(this, key);
     this.expires.delete(key);
+    this.shared.dataset.bytes -= EXPIRE_OVERHEAD;
     this.stats.dirty++;
     this.events.modified(this, key);
     return true;
@@ -345,7 +356,9 @@ export class Database {
     if (async) this.shared.lazyfree.freeKeys(n);
     this.events.beforeFlush(this);
     this.events.flushed(this);
-    this.data = new KeyTable(this.shared.access);
+    this.data.detach();
+    this.shared.dataset.bytes -= this.expires.size * EXPIRE_OVERHEAD;
+    this.data = new KeyTable(this.shared.access, this.shared.dataset);
     this.expires = new Map();
     this.expiresExact = null;
     this.stringEncodings = new Map();

@@ -74,6 +74,14 @@ export function lfuField(counter: number, nowMs: number): number {
 }
 
 /**
+ * The estimated bytes of every key table (and TTL) of one server, kept as a running total as keys
+ * change, so that used_memory, read before every command, never sums the databases.
+ */
+export class DatasetBytes {
+  bytes = 0;
+}
+
+/**
  * A database's keys: key → slot in a Map, and per slot the key, its value, its access field and
  * its estimated bytes in dense arrays. One lookup serves a command's value and metadata; eviction
  * and RANDOMKEY sample a uniformly random key in O(1), as Redis's dictGetSomeKeys; a delete moves
@@ -90,7 +98,21 @@ export class KeyTable {
   /** Sum of the keys' estimated bytes. */
   total = 0;
 
-  constructor(private readonly policy: AccessPolicy) {}
+  /**
+   * `dataset` is the running total this table's estimates add to; a table that is dropped (a
+   * flush) gets a private one when it is detached.
+   */
+  constructor(
+    private readonly policy: AccessPolicy,
+    private dataset: DatasetBytes = new DatasetBytes(),
+  ) {}
+
+  /** The table no longer counts toward the server's total (FLUSHDB replaced it; a snapshot may still read it). */
+  detach(): void {
+    this.dataset.bytes -= this.total;
+    this.dataset = new DatasetBytes();
+    this.dataset.bytes = this.total;
+  }
 
   get size(): number {
     return this.slots.size;
@@ -141,6 +163,7 @@ export class KeyTable {
     this.values.push(value);
     this.meta.push(newAccessField(nowMs, this.policy), bytes);
     this.total += bytes;
+    this.dataset.bytes += bytes;
     return true;
   }
 
@@ -164,7 +187,9 @@ export class KeyTable {
   /** A value changed in place: its new estimate. */
   resizeAt(slot: number, bytes: number): void {
     const at = 2 * slot + 1;
-    this.total += bytes - (this.meta[at] ?? 0);
+    const delta = bytes - (this.meta[at] ?? 0);
+    this.total += delta;
+    this.dataset.bytes += delta;
     this.meta[at] = bytes;
   }
 
@@ -203,7 +228,9 @@ export class KeyTable {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     this.slots.delete(key);
-    this.total -= this.meta[2 * slot + 1] ?? 0;
+    const bytes = this.meta[2 * slot + 1] ?? 0;
+    this.total -= bytes;
+    this.dataset.bytes -= bytes;
     const last = this.names.length - 1;
     const lastKey = this.names[last];
     const lastValue = this.values[last];
