@@ -22,6 +22,16 @@ export class ClientMemory {
   unauthDisconnections = 0;
   /** Clients closed by auth-timeout (INFO auth_timeout_disconnections). */
   authTimeouts = 0;
+  /**
+   * maxmemory-clients in bytes (0: off), set by Server.applyConfig. A percentage is of maxmemory,
+   * as in Redis: off while maxmemory is 0.
+   */
+  limit = 0;
+
+  /** Takes maxmemory-clients (negative: a percentage) and maxmemory in force. */
+  configure(maxmemoryClients: number, maxmemory: number): void {
+    this.limit = maxmemoryClients >= 0 ? maxmemoryClients : Math.floor((maxmemory * -maxmemoryClients) / 100);
+  }
 
   /** CONFIG RESETSTAT. */
   resetStats(): void {
@@ -66,16 +76,9 @@ export function enforceClientMemory(server: Server, c: Client): boolean {
     closeUnauthenticated(server, c, 'total', c.memUsage);
     return false;
   }
-  const limit = maxmemoryClients(server);
+  const limit = mem.limit;
   if (limit > 0 && mem.total > limit) evictClients(server, limit);
   return !c.closed;
-}
-
-/** maxmemory-clients in bytes (0: off). A percentage is of maxmemory, as in Redis: off while maxmemory is 0. */
-function maxmemoryClients(server: Server): number {
-  const v = server.config.num('maxmemory-clients');
-  if (v >= 0) return v;
-  return Math.floor((server.config.num('maxmemory') * -v) / 100);
 }
 
 /**
@@ -120,6 +123,6 @@ export function clientsCron(server: Server, now: number): void {
     }
     mem.track(c, unauth);
   }
-  const limit = maxmemoryClients(server);
+  const limit = mem.limit;
   if (limit > 0 && mem.total > limit) evictClients(server, limit);
 }

@@ -1013,27 +1013,41 @@ export class Replication implements PropagationSink {
 
   // --- the gate ---
 
+  /** min-replicas-to-write, min-replicas-max-lag, replica-read-only, replica-serve-stale-data: set by Server.applyConfig. */
+  private minReplicas = 0;
+  private minReplicasMaxLag = 10;
+  private readOnly = true;
+  private serveStale = true;
+
+  /** Takes the gate's directives in force (at start and after every CONFIG SET). */
+  configure(settings: { minReplicas: number; minReplicasMaxLag: number; readOnly: boolean; serveStale: boolean }): void {
+    this.minReplicas = settings.minReplicas;
+    this.minReplicasMaxLag = settings.minReplicasMaxLag;
+    this.readOnly = settings.readOnly;
+    this.serveStale = settings.serveStale;
+  }
+
   /** -READONLY or -MASTERDOWN for a command a replica must refuse, else null. */
   refusal(c: Client, cmd: Command): string | null {
     const link = this.link;
     if (link === null || c.kind === 'master') return null;
-    if (cmd.isWrite && this.server.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+    if (cmd.isWrite && this.readOnly) return E.READONLY_REPLICA;
     // EXEC is judged by what it queued, as Redis's is_denystale_command.
     const denyStale = !cmd.isStaleOk || (cmd.fullName === 'exec' && c.multi !== null && c.multi.notStale);
-    if (!link.up && denyStale && !this.server.config.bool('replica-serve-stale-data')) return E.MASTERDOWN;
+    if (!link.up && denyStale && !this.serveStale) return E.MASTERDOWN;
     return null;
   }
 
   /** min-replicas-to-write on a primary: fewer good replicas than it asks for (checkGoodReplicasStatus). */
   tooFewReplicas(c: Client): boolean {
     if (this.link !== null || c.kind === 'master') return false;
-    const min = this.server.config.num('min-replicas-to-write');
-    return min > 0 && this.server.config.num('min-replicas-max-lag') > 0 && this.goodReplicas < min;
+    const min = this.minReplicas;
+    return min > 0 && this.minReplicasMaxLag > 0 && this.goodReplicas < min;
   }
 
   /** Counts the good replicas (refreshGoodSlavesCount): after each ACK, attach, loss and cron tick. */
   private refreshGood(now = Date.now()): void {
-    const maxLag = this.server.config.num('min-replicas-max-lag') * 1000;
+    const maxLag = this.minReplicasMaxLag * 1000;
     let n = 0;
     for (const c of this.replicas) {
       const r = c.replica;

@@ -427,6 +427,13 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     limits.maxBulkLen = c.num('proto-max-bulk-len');
     this.tracking.maxKeys = c.num('tracking-table-max-keys');
     this.aof.configure(c.str('appendfsync'), c.bool('aof-timestamp-enabled'));
+    this.replication.configure({
+      minReplicas: c.num('min-replicas-to-write'),
+      minReplicasMaxLag: c.num('min-replicas-max-lag'),
+      readOnly: c.bool('replica-read-only'),
+      serveStale: c.bool('replica-serve-stale-data'),
+    });
+    this.clientMemory.configure(c.num('maxmemory-clients'), c.num('maxmemory'));
     this.evictor.configure(policy, c.num('maxmemory-samples'), c.num('maxmemory-eviction-tenacity'));
     const maxmemory = c.num('maxmemory');
     if (maxmemory !== this.maxmemoryBytes) {
