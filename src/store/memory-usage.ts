@@ -72,7 +72,7 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
     case 'list': {
       // The ring buffer's capacity is a power of two at least the length.
       const n = v.length;
-      const capacity = Math.max(8, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
+      const capacity = n <= 8 ? 8 : 2 ** (32 - Math.clz32(n - 1));
       const items = v.items;
       const limit = sampleLimit(n, samples);
       let sum = 0;
