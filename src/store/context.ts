@@ -25,7 +25,7 @@ export class KeyspaceStats {
  * the configuration when it starts and after every CONFIG SET (Server.applyConfig), so no command
  * looks a directive up by name. The initial values are Redis's defaults.
  */
-export class StoreLimits {
+class StoreLimits {
   /** hash-max-listpack-entries and hash-max-listpack-value. */
   hash: HashLimits = { maxEntries: 512, maxValue: 64 };
   /** zset-max-listpack-entries and zset-max-listpack-value (sorted sets and geo sets). */
