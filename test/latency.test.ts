@@ -6,9 +6,10 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerPair, type RunningServer } from './helpers/servers.js';
+import { startRedoubt, useServerPair, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { decode, pairs, show, type RespValue } from './helpers/resp.js';
+import { until } from './helpers/workload-target.js';
 
 const { redis, redoubt } = useServerPair();
 
@@ -252,6 +253,36 @@ describe('INFO latencystats', () => {
     for (const resp of [2, 3] as const) {
       const [theirs, ours] = await both(resp, steps);
       assert.deepEqual(ours, theirs);
+    }
+  });
+});
+
+describe('INFO stats eventloop_max_stall_ms', () => {
+  const stall = (info: string): number => {
+    const m = /\r\neventloop_max_stall_ms:(\d+\.\d)\r\n/.exec(info);
+    assert.ok(m?.[1] !== undefined, `eventloop_max_stall_ms in ${JSON.stringify(info.slice(0, 200))}`);
+    return Number(m[1]);
+  };
+
+  test('a DEBUG SLEEP reads as a stall at least its length; CONFIG RESETSTAT forgets it', async () => {
+    const server = await startRedoubt(['--enable-debug-command', 'yes']);
+    const c = await RawClient.connect(server.port);
+    try {
+      // In one write, so both run in the same turn of the loop: no interval measured in between.
+      const [reset, fresh] = await c.pipeline([['CONFIG', 'RESETSTAT'], ['INFO', 'stats']]);
+      assert.equal(reset, '+OK\r\n');
+      assert.equal(stall(fresh ?? ''), 0);
+      assert.equal(await c.call('DEBUG', 'SLEEP', '0.5'), '+OK\r\n');
+      // The loop stood still for at least 500 ms; the figure may read up to the timer's 5 ms short
+      // of that, and is longer when the machine also kept the process waiting.
+      let seen = 0;
+      await until('the sleep to be measured', async () => (seen = stall(await c.call('INFO', 'stats'))) >= 495, 5000);
+      assert.ok(seen < 60_000, `${seen} ms`);
+      const [, after] = await c.pipeline([['CONFIG', 'RESETSTAT'], ['INFO', 'stats']]);
+      assert.equal(stall(after ?? ''), 0);
+    } finally {
+      c.close();
+      await server.stop();
     }
   });
 });

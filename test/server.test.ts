@@ -77,6 +77,8 @@ const REDOUBT_INFO_FIELDS = new Set([
   'heap_size_limit',
   'heap_used',
   'mem_snapshot_retained',
+  // The event loop's longest stall since the start or CONFIG RESETSTAT.
+  'eventloop_max_stall_ms',
 ]);
 
 describe('INFO', () => {

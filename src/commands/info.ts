@@ -277,6 +277,8 @@ function stats(s: Server): string[] {
     `pubsubshard_channels:${s.pubsub.shardChannels.size}`,
     'latest_fork_usec:0',
     'total_forks:0',
+    // Redoubt has no fork; its pauses are the event loop's (server/latency.ts StallMonitor).
+    `eventloop_max_stall_ms:${s.stalls.maxMs.toFixed(1)}`,
     `migrate_cached_sockets:${s.migrations.cachedSockets}`,
     'slave_expires_tracked_keys:0',
     'active_defrag_hits:0',

@@ -18,7 +18,7 @@ import { FieldExpiry } from './field-expiry.js';
 import { StoreContext } from '../store/context.js';
 import { Logger } from './log.js';
 import { Slowlog } from './slowlog.js';
-import { LatencyMonitor } from './latency.js';
+import { LatencyMonitor, StallMonitor } from './latency.js';
 import type { Client } from './client.js';
 import type { ScriptRun } from '../scripting/script-run.js';
 import type { Scripting } from '../scripting/scripts.js';
@@ -147,6 +147,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
   readonly clients = new Map<number, Client>();
   readonly slowlog = new Slowlog();
   readonly latency = new LatencyMonitor();
+  /** INFO stats eventloop_max_stall_ms: measured from listen() until shutdown. */
+  readonly stalls = new StallMonitor();
   readonly expiry = new ActiveExpiry(this.store.clock);
   /** The active expiry of hash fields (Redis's activeExpireHashFieldCycle). */
   readonly fieldExpiry = new FieldExpiry();
@@ -494,6 +496,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.store.stats.hits = this.store.stats.misses = 0;
     this.store.lazyfree.freed = 0;
     this.expiry.timeCapReached = 0;
+    this.stalls.reset();
     for (const cmd of this.commands.walk()) {
       const st = cmd.stats;
       st.calls = st.usec = st.rejected = st.failed = 0;
@@ -668,6 +671,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     }
     const hz = this.config.num('hz');
     this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
+    this.stalls.start();
   }
 
   /** Where the server listens now, for the log and the startup posture report. */
@@ -925,6 +929,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.onStopping?.();
     if (reason !== '') this.log.warning(reason);
     if (this.cron) clearInterval(this.cron);
+    this.stalls.stop();
     if (this.pause.timer) clearTimeout(this.pause.timer);
     this.evictor.stop();
     this.replication.link?.stop();
