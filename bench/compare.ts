@@ -7,6 +7,9 @@
 // Options: --reps N (default 3)   --keys N (memory test, default 1000000)   --no-memory
 //          --no-throughput   --out FILE (default docs/benchmarks.md)   --no-write
 //          --tests set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100   --pipelines 1,16
+//          --appendfsync everysec|always|no: every server with appendonly yes and that policy, each
+//          in its own temporary --dir; throughput only, the table printed in Markdown and the page
+//          left alone (it holds the run with persistence off)
 // Needs redis-server, valkey-server and redis-benchmark on PATH (Debian: redis-server, valkey-server,
 // redis-tools); Redis 8.0 from REDIS8_SERVER or /opt/redis8/src/redis-server, left out when absent.
 //
@@ -15,15 +18,15 @@
 
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import os from 'node:os';
 import net from 'node:net';
 import { startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 import { peers, REDOUBT, rotation, type ServerKind } from './peers.js';
 import { redisBenchmark, benchArgs, type BenchRun } from './redis-benchmark.js';
 import { cpuSeconds, loadKeys, rss, warmUp } from './memory.js';
-import { NOTES_MARKER, renderMarkdown, renderTable, type MemoryResult, type MemorySample, type Results, type ThroughputRow } from './report.js';
+import { NOTES_MARKER, renderMarkdown, renderTable, renderThroughputMarkdown, type MemoryResult, type MemorySample, type Results, type ThroughputRow } from './report.js';
 import { median } from './stats.js';
 
 const { values: opts } = parseArgs({
@@ -37,6 +40,7 @@ const { values: opts } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     tests: { type: 'string', default: 'set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100' },
     pipelines: { type: 'string', default: '1,16' },
+    appendfsync: { type: 'string', default: '' },
   },
 });
 
@@ -44,6 +48,8 @@ const QUICK = opts.quick;
 const REPS = QUICK ? 1 : Number(opts.reps);
 const KEYS = QUICK ? 200_000 : Number(opts.keys);
 const WANTED = opts.tests.split(',');
+const FSYNC = opts.appendfsync;
+if (FSYNC !== '' && !['everysec', 'always', 'no'].includes(FSYNC)) throw new Error(`--appendfsync ${FSYNC}: everysec, always or no`);
 /** A few seconds per test per server (pipelined runs go ~10x faster), so that the ten tests × two
  *  depths × three repetitions × four servers of a full run stay within about twenty minutes. */
 const CONFIGS = opts.pipelines.split(',').map((p) => {
@@ -72,8 +78,19 @@ async function main(): Promise<void> {
 
   if (!opts['no-throughput']) {
     const servers: { kind: ServerKind; server: RunningServer; rps: number[]; cpu: number[] }[] = [];
+    const dirs: string[] = [];
     try {
-      for (const kind of kinds) servers.push({ kind, server: await kind.start(), rps: [], cpu: [] });
+      for (const kind of kinds) {
+        let args: string[] = [];
+        if (FSYNC !== '') {
+          const dir = mkdtempSync(join(os.tmpdir(), `redoubt-bench-aof-${kind.name}-`));
+          dirs.push(dir);
+          args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', FSYNC];
+        }
+        const server = await kind.start(args);
+        servers.push({ kind, server, rps: [], cpu: [] });
+        if (FSYNC !== '') await expectInfo(server.port, 'persistence', 'aof_enabled', '1', kind.label);
+      }
       const redoubt = servers.find((s) => s.kind === REDOUBT)?.server;
       if (redoubt === undefined) throw new Error('Redoubt did not start');
       let tests = [];
@@ -124,10 +141,11 @@ async function main(): Promise<void> {
       }
     } finally {
       await Promise.all(servers.map((s) => s.server.stop()));
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  if (!opts['no-memory']) {
+  if (!opts['no-memory'] && FSYNC === '') {
     if (await probe((s) => commandExists(s.port, 'set'))) {
       const memory: MemoryResult = { keys: KEYS, value: VALUE, servers: {} };
       for (const k of kinds) memory.servers[k.name] = await measureMemory(k);
@@ -138,7 +156,9 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write('\n' + renderTable(results) + '\n');
-  if (!QUICK && !opts['no-write']) {
+  if (FSYNC !== '') {
+    process.stdout.write(`\nappendonly yes, appendfsync ${FSYNC} (${results.command}, ${results.date}):\n\n${renderThroughputMarkdown(results)}\n`);
+  } else if (!QUICK && !opts['no-write']) {
     const out = resolve(opts.out);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderMarkdown(results) + keptNotes(out));
@@ -183,6 +203,25 @@ async function probe<T>(fn: (s: RunningServer) => Promise<T>): Promise<T> {
   } finally {
     await s.stop();
   }
+}
+
+/** Throws unless INFO `section` of the server on `port` reports `field` as `want`. */
+async function expectInfo(port: number, section: string, field: string, want: string, who: string): Promise<void> {
+  const text = await new Promise<string>((resolvePromise, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write(`INFO ${section}\r\n`));
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const eol = got.indexOf('\r\n');
+      if (eol !== -1 && got.length >= eol + 2 + Number(got.slice(1, eol)) + 2) {
+        s.destroy();
+        resolvePromise(got);
+      }
+    });
+    s.once('error', reject);
+  });
+  const value = new RegExp(`\r\n${field}:([^\r]*)\r\n`).exec(text)?.[1];
+  if (value !== want) throw new Error(`${who}: ${field} is ${value ?? 'missing'}, expected ${want}`);
 }
 
 /** True when the server knows `name`: sent without arguments, it is not an unknown command. */

@@ -12,7 +12,8 @@ export interface ServerKind {
   readonly name: ServerName;
   /** As printed in tables: "Redis 7.0". */
   readonly label: string;
-  readonly start: () => Promise<RunningServer>;
+  /** Starts one with `args` (directives as `--name value` words) after the harness's own. */
+  readonly start: (args?: string[]) => Promise<RunningServer>;
 }
 
 const REDIS8_DEFAULT = '/opt/redis8/src/redis-server';
@@ -32,14 +33,14 @@ function redis8(): string | null {
 /** Redis 7.0 first (the reference every ratio also reads against), then Valkey 8.0 and Redis 8.0. */
 export function peers(): ServerKind[] {
   const out: ServerKind[] = [
-    { name: 'redis', label: 'Redis 7.0', start: () => startRedis() },
-    { name: 'valkey', label: 'Valkey 8.0', start: () => startValkey() },
+    { name: 'redis', label: 'Redis 7.0', start: (args = []) => startRedis(args) },
+    { name: 'valkey', label: 'Valkey 8.0', start: (args = []) => startValkey(args) },
   ];
-  if (redis8() !== null) out.push({ name: 'redis8', label: 'Redis 8.0', start: () => startRedis8() });
+  if (redis8() !== null) out.push({ name: 'redis8', label: 'Redis 8.0', start: (args = []) => startRedis8(args) });
   return out;
 }
 
-export const REDOUBT: ServerKind = { name: 'redoubt', label: 'Redoubt', start: () => startRedoubt() };
+export const REDOUBT: ServerKind = { name: 'redoubt', label: 'Redoubt', start: (args = []) => startRedoubt(args) };
 
 /** The order servers take their turn in repetition `n`: a rotation, so none always goes first or last. */
 export function rotation<T>(items: readonly T[], n: number): T[] {

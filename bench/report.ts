@@ -137,6 +137,13 @@ function markdown(all: string[][], numeric: (i: number) => boolean): string {
   ].join('\n');
 }
 
+/** The throughput table alone, in Markdown (a run with other settings, quoted in the notes). */
+export function renderThroughputMarkdown(r: Results): string {
+  const n = r.servers.length;
+  const peers = peersOf(r).length;
+  return markdown(rows(r), (i) => i >= 2 && i !== 2 + n + peers && i !== 3 + n + peers);
+}
+
 export function renderTable(r: Results): string {
   return [plain(rows(r)), plain(memoryRows(r))].filter((s) => s !== '').join('\n\n');
 }
@@ -144,7 +151,7 @@ export function renderTable(r: Results): string {
 export function renderMarkdown(r: Results): string {
   const n = r.servers.length;
   const peers = peersOf(r);
-  const table = markdown(rows(r), (i) => i >= 2 && i !== 2 + n + peers.length && i !== 3 + n + peers.length);
+  const table = renderThroughputMarkdown(r);
   const runs = r.throughput
     .map((t) => `| ${t.test} | P${t.pipeline} | ${r.servers.map((s) => (t.runs[s.name] ?? []).map(fmtRate).join(', ')).join(' | ')} |`)
     .join('\n');
