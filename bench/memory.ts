@@ -38,11 +38,11 @@ function getCommand(key: string): string {
 }
 
 /**
- * Sends SET keyName(i) value for i in [0, count), `batch` at a time, waiting for each batch's
+ * Sends SET name(i) value for i in [from, count), `batch` at a time, waiting for each batch's
  * replies. Throws unless every reply is +OK.
  */
-export function loadKeys(port: number, count: number, value: string): Promise<void> {
-  return pipelined(port, count, (i) => setCommand(keyName(i), value), '+OK\r\n');
+export function loadKeys(port: number, count: number, value: string, from = 0, name: (i: number) => string = keyName): Promise<void> {
+  return pipelined(port, count, (i) => setCommand(name(i), value), '+OK\r\n', 10_000, from);
 }
 
 /**
@@ -55,7 +55,7 @@ export function warmUp(port: number, count: number): Promise<void> {
 }
 
 /** Sends command(i) for i in [0, count) in batches, and checks that every reply is `reply`. */
-async function pipelined(port: number, count: number, command: (i: number) => string, reply: string, batch = 10_000): Promise<void> {
+async function pipelined(port: number, count: number, command: (i: number) => string, reply: string, batch = 10_000, from = 0): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -79,7 +79,7 @@ async function pipelined(port: number, count: number, command: (i: number) => st
     }
   });
   try {
-    for (let start = 0; start < count; start += batch) {
+    for (let start = from; start < count; start += batch) {
       const end = Math.min(count, start + batch);
       let text = '';
       for (let i = start; i < end; i++) text += command(i);
