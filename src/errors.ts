@@ -534,6 +534,8 @@ export const clusterEmulatedOnly = (sub: string): string =>
 // Cluster mode (cluster-enabled yes): redirections and the CLUSTER subcommands' refusals, as Redis 7.0.
 export const clusterMoved = (ask: boolean, slot: number, endpoint: string, port: number): string =>
   sanitize(`${ask ? 'ASK' : 'MOVED'} ${slot} ${endpoint}:${port}`);
+/** CONFIG SET tls-cluster in cluster mode: the bus is TLS or plain TCP from its start to its end. */
+export const TLS_CLUSTER_FIXED = 'tls-cluster cannot change while this node is in cluster mode: the cluster bus reads it at startup';
 export const REPLICAOF_IN_CLUSTER = 'ERR REPLICAOF not allowed in cluster mode.';
 export const CLUSTER_FAILOVER_NOT_REPLICA = 'ERR You should send CLUSTER FAILOVER to a replica';
 export const CLUSTER_FAILOVER_MASTER_DOWN = 'ERR Master is down or failed, please use CLUSTER FAILOVER FORCE';

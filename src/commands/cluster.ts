@@ -320,7 +320,7 @@ function realInfo(c: Client, _argv: string[], mode: ClusterMode): void {
 }
 
 function realNodes(c: Client, _argv: string[], mode: ClusterMode): void {
-  c.reply.verbatim(mode.describeAll(false));
+  c.reply.verbatim(mode.describeAll(false, c));
 }
 
 /** One node of CLUSTER SLOTS (Redis's addNodeToNodeReply). */
@@ -329,7 +329,7 @@ function slotNodeReal(c: Client, mode: ClusterMode, n: ClusterNode): void {
   c.reply.array(4);
   if (preferred === 'unknown-endpoint') c.reply.nil();
   else c.reply.bulk(mode.endpoint(n));
-  c.reply.integer(n.port);
+  c.reply.integer(mode.clientPort(n, c));
   c.reply.bulk(n.name);
   const extra: [string, string][] = [];
   if (preferred !== 'ip') extra.push(['ip', n.ip]);
@@ -387,7 +387,12 @@ function realShards(c: Client, _argv: string[], mode: ClusterMode): void {
     c.reply.array(members.length);
     for (const n of members) {
       const offset = n === mode.myself ? BigInt(c.server.replication.offset) : n.replOffset;
-      const fields: [string, string | bigint | number][] = [['id', n.name], ['port', n.port], ['ip', n.ip], ['endpoint', mode.endpoint(n)]];
+      const fields: [string, string | bigint | number][] = [['id', n.name]];
+      // With tls-cluster a node's port is its TLS port, its pport the plaintext one (Redis's addNodeDetailsToShardReply).
+      const plain = mode.bus.tls ? n.pport : n.port;
+      if (plain !== 0) fields.push(['port', plain]);
+      if (mode.bus.tls && n.port !== 0) fields.push(['tls-port', n.port]);
+      fields.push(['ip', n.ip], ['endpoint', mode.endpoint(n)]);
       if (n.hostname !== '') fields.push(['hostname', n.hostname]);
       fields.push(['role', n.isReplica ? 'replica' : 'master'], ['replication-offset', offset]);
       fields.push(['health', n.has(NodeFlag.FAIL) ? 'fail' : n.isReplica && offset === 0n ? 'loading' : 'online']);
@@ -625,7 +630,7 @@ function realReplicas(c: Client, argv: string[], mode: ClusterMode): void {
   else if (n.isReplica) c.reply.error(E.NOT_A_MASTER);
   else {
     c.reply.array(n.replicas.size);
-    for (const r of n.replicas) c.reply.bulk(mode.describe(r));
+    for (const r of n.replicas) c.reply.bulk(mode.describe(r, c));
   }
 }
 

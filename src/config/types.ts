@@ -53,6 +53,8 @@ export interface ConfigTarget {
   switchPort(kind: PortKind, port: number): Error | undefined;
   /** cluster-allowed-peers changed: the bus's allowlist follows. */
   setClusterAllowedPeers(): Error | undefined;
+  /** tls-cluster changed: refused (an Error) while the cluster bus runs, which chose TLS or TCP at startup. */
+  setTlsCluster(): Error | undefined;
   /** After a change: config values kept outside the table (log level, slowlog, limits...) are read again. */
   applyConfig(): void;
 }

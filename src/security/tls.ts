@@ -160,6 +160,11 @@ function tlsSettingsFor(config: Config, client: boolean): TlsSettings {
  * host name, which Redis 7.0 does not check either). Throws an Error naming what is missing.
  */
 export function tlsClientOptions(config: Config): tls.ConnectionOptions {
+  return { ...clientContext(config), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+}
+
+/** The context options of an outgoing TLS connection (tlsClientOptions). */
+function clientContext(config: Config): tls.SecureContextOptions {
   const settings = tlsSettingsFor(config, true);
   const clientCert = config.str('tls-client-cert-file');
   const clientKey = config.str('tls-client-key-file');
@@ -178,7 +183,18 @@ export function tlsClientOptions(config: Config): tls.ConnectionOptions {
   }
   delete context.honorCipherOrder;
   delete context.sessionTimeout;
-  return { ...context, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  return context;
+}
+
+/**
+ * The cluster bus's TLS (tls-cluster yes), as Redis 7.0's: the listener presents tls-cert-file and
+ * requires of every peer a certificate the CA (tls-ca-cert-file / tls-ca-cert-dir) signed, whatever
+ * tls-auth-clients says for clients; outgoing links present the client certificate
+ * (tlsClientOptions: tls-client-cert-file, else tls-cert-file) and verify the peer's against the
+ * same CA. Throws an Error naming what is missing or unreadable.
+ */
+export function tlsClusterBus(config: Config): { server: tls.SecureContextOptions; client: tls.SecureContext } {
+  return { server: tlsSettingsFor(config, true).context, client: tls.createSecureContext(clientContext(config)) };
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   type Gossip,
 } from './cluster-bus-codec.js';
 import { BusLink, ClusterBus, PeerAllowlist, plainAddress, type BusEvents } from './cluster-bus.js';
+import { tlsClusterBus } from '../security/tls.js';
 
 const SLOT_COUNT = 16384;
 const PORT_INCR = 10000;
@@ -208,7 +209,9 @@ export class ClusterMode {
       closed: (link) => this.linkClosed(link as Link),
       log: (level, text) => server.log[level](text),
     };
-    this.bus = new ClusterBus(events, () => this.allowlist, () => server.config.num('cluster-link-sendbuf-limit'));
+    // tls-cluster is read once: the bus is TLS (peers authenticated by certificate) or plain TCP for its whole life.
+    const secure = config.bool('tls-cluster') ? tlsClusterBus(config) : null;
+    this.bus = new ClusterBus(events, () => this.allowlist, () => server.config.num('cluster-link-sendbuf-limit'), secure);
     const loaded = this.load();
     if (loaded === null) {
       this.myself = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.MYSELF | NodeFlag.MASTER);
@@ -229,6 +232,28 @@ export class ClusterMode {
 
   allows(ip: string): boolean {
     return this.allowlist.allows(ip);
+  }
+
+  /** A tls-* directive changed: the bus's certificates follow (new links use them). An Error refuses the change. */
+  reloadTls(): Error | undefined {
+    if (!this.bus.tls) return undefined;
+    try {
+      this.bus.setTls(tlsClusterBus(this.server.config));
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  /**
+   * The port a client is told for a node (NODES, SLOTS, MOVED, ASK): with tls-cluster a node's
+   * port is its TLS port, and a client that is not on TLS gets its plaintext port when the node
+   * has one (Redis's use_pport).
+   */
+  clientPort(n: ClusterNode, c: Client | null): number {
+    const socket = c?.socket ?? null;
+    const plain = socket === null || !('encrypted' in socket);
+    return this.bus.tls && plain && n.pport !== 0 ? n.pport : n.port;
   }
 
   // --- lifecycle ---
@@ -252,17 +277,25 @@ export class ClusterMode {
     if (this.saveScheduled) this.saveConfig();
   }
 
-  /** The port the bus listens on: cluster-port, or the client port plus 10000. */
+  /** The port the bus listens on: cluster-port, or the client port (tls-port with tls-cluster) plus 10000, as Redis. */
   busPort(): number {
     const c = this.server.config;
-    return c.num('cluster-port') || c.num('port') + PORT_INCR;
+    return c.num('cluster-port') || c.num(this.bus.tls ? 'tls-port' : 'port') + PORT_INCR;
   }
 
+  /** Redis's deriveAnnouncedPorts: with tls-cluster the node's port is tls-port, and port is its plaintext port (pport). */
   private updateMyselfAnnounced(): void {
     const c = this.server.config;
     const me = this.myself;
-    me.port = c.num('cluster-announce-port') || c.num('port');
-    me.pport = 0;
+    const secure = this.bus.tls;
+    me.port = c.num(secure ? 'tls-port' : 'port');
+    me.pport = secure ? c.num('port') : 0;
+    if (secure && c.num('cluster-announce-tls-port') !== 0) {
+      me.port = c.num('cluster-announce-tls-port');
+      me.pport = c.num('cluster-announce-port');
+    } else if (c.num('cluster-announce-port') !== 0) {
+      me.port = c.num('cluster-announce-port');
+    }
     me.cport = c.num('cluster-announce-bus-port') || this.busPort();
     const ip = c.raw('cluster-announce-ip');
     if (typeof ip === 'string' && ip !== '') me.ip = ip;
@@ -443,10 +476,11 @@ export class ClusterMode {
 
   // --- the description (CLUSTER NODES, nodes.conf) ---
 
-  /** Redis's clusterGenNodeDescription. */
-  describe(n: ClusterNode): string {
+  /** Redis's clusterGenNodeDescription: `c`, the asking client (its port per clientPort), or null for nodes.conf. */
+  describe(n: ClusterNode, c: Client | null = null): string {
     const host = n.hostname !== '' ? `,${n.hostname}` : '';
-    let s = `${n.name} ${n.ip}:${n.port}@${n.cport}${host} ${flagsText(n.flags)} ${n.slaveof?.name ?? '-'}`;
+    const port = c === null ? n.port : this.clientPort(n, c);
+    let s = `${n.name} ${n.ip}:${port}@${n.cport}${host} ${flagsText(n.flags)} ${n.slaveof?.name ?? '-'}`;
     const epoch = n.isReplica && n.slaveof !== null ? n.slaveof.configEpoch : n.configEpoch;
     const connected = n.link !== null || n.has(NodeFlag.MYSELF);
     s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${connected ? 'connected' : 'disconnected'}`;
@@ -479,11 +513,11 @@ export class ClusterMode {
     return out;
   }
 
-  describeAll(skipHandshake: boolean): string {
+  describeAll(skipHandshake: boolean, c: Client | null = null): string {
     let s = '';
     for (const n of this.nodes.values()) {
       if (skipHandshake && n.has(NodeFlag.HANDSHAKE)) continue;
-      s += this.describe(n) + '\n';
+      s += this.describe(n, c) + '\n';
     }
     return s;
   }
@@ -1453,7 +1487,7 @@ export class ClusterMode {
       let owner = this.slots[slot] ?? null;
       if (c.readonlyCluster && !write && me.isReplica && me.slaveof === owner) owner = me;
       if (owner !== me && !this.importing.has(slot)) {
-        return owner === null ? E.CLUSTERDOWN_UNBOUND : E.clusterMoved(false, slot, this.endpoint(owner), owner.port);
+        return owner === null ? E.CLUSTERDOWN_UNBOUND : E.clusterMoved(false, slot, this.endpoint(owner), this.clientPort(owner, c));
       }
     }
     return null;

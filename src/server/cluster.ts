@@ -256,7 +256,7 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     if (migrating && missing > 0) {
       if (existing > 0) return E.TRYAGAIN;
       const to = mode.migrating.get(slot);
-      if (to !== undefined) return E.clusterMoved(true, slot, mode.endpoint(to), to.port);
+      if (to !== undefined) return E.clusterMoved(true, slot, mode.endpoint(to), mode.clientPort(to, c));
     }
     if (importing && (asking || cmd.spec.flags.includes('asking'))) {
       if (multipleKeys && missing > 0) return E.TRYAGAIN;
@@ -265,7 +265,7 @@ export class ClusterState implements Partial<KeyspaceEvents> {
     const me = mode.myself;
     if ((c.readonlyCluster || pubsubShard) && !writes && me.isReplica && me.slaveof === owner) return null;
     if (owner === me) return null;
-    return E.clusterMoved(false, slot, mode.endpoint(owner), owner.port);
+    return E.clusterMoved(false, slot, mode.endpoint(owner), mode.clientPort(owner, c));
   }
 
   /** The slot of a command's keys (-1: it has none), or null when they span slots. */

@@ -6,6 +6,7 @@
 // (a script's undeclared key, a flush) is noticed so that the key is not deleted afterwards.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Database, KeyspaceEvents } from '../store/database.js';
 import type { Command } from '../commands/registry.js';
 import type { Client } from './client.js';
@@ -59,7 +60,11 @@ export class Migrations implements Partial<KeyspaceEvents> {
   /** Clients whose write waits for a key in flight. */
   private readonly waiting = new Set<Client>();
 
-  constructor(listeners: Partial<KeyspaceEvents>[]) {
+  /** `secure`: the TLS options of a connection to a target (tls-cluster yes, as Redis's MIGRATE), or null for TCP; it may throw. */
+  constructor(
+    listeners: Partial<KeyspaceEvents>[],
+    private readonly secure: () => tls.ConnectionOptions | null = () => null,
+  ) {
     listeners.push(this);
   }
 
@@ -185,12 +190,19 @@ export class Migrations implements Partial<KeyspaceEvents> {
         resolve('refused');
         return;
       }
-      const s = net.connect({ host, port: portNum });
+      let options: tls.ConnectionOptions | null;
+      try {
+        options = this.secure();
+      } catch {
+        resolve('refused');
+        return;
+      }
+      const s = options === null ? net.connect({ host, port: portNum }) : tls.connect({ host, port: portNum, ...options });
       const timer = setTimeout(() => {
         s.destroy();
         resolve('timeout');
       }, timeoutMs);
-      s.once('connect', () => {
+      s.once(options === null ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);

@@ -32,7 +32,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { bindHost, openDoorReason } from '../security/exposure.js';
 import { admitPeer, compileTrustedNetworks } from '../security/trusted-networks.js';
-import { TlsListeners, tlsSettings, type TlsSettings } from '../security/tls.js';
+import { TlsListeners, tlsClientOptions, tlsSettings, type TlsSettings } from '../security/tls.js';
 import { AuditLog, clientFields } from '../security/audit-log.js';
 import { authRequired } from '../security/auth.js';
 import { AuthThrottle } from '../security/auth-throttle.js';
@@ -304,7 +304,8 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     this.pubsub = new PubSub(this);
     this.watch = new WatchTable(this.keyspaceListeners);
     this.cluster = new ClusterState(this.dbs, this.keyspaceListeners);
-    this.migrations = new Migrations(this.keyspaceListeners);
+    // With tls-cluster, MIGRATE reaches other nodes at their TLS ports, as a TLS client (Redis's migrateGetSocket).
+    this.migrations = new Migrations(this.keyspaceListeners, () => (this.cluster.mode?.bus.tls === true ? tlsClientOptions(this.config) : null));
     this.tracking = new Tracking(
       (id) => this.clients.get(id),
       () => this.clients.values(),
@@ -560,8 +561,18 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     }
   }
 
+  setTlsCluster(): Error | undefined {
+    return this.cluster.mode === null ? undefined : new Error(E.TLS_CLUSTER_FIXED);
+  }
+
   reloadTls(): Error | undefined {
-    return this.tls.reload(this.config, this.log);
+    const err = this.tls.reload(this.config, this.log);
+    if (err !== undefined) return err;
+    // The cluster bus's certificates too (tls-cluster yes): checked here, as no client listener may exist.
+    const bus = this.cluster.mode?.reloadTls();
+    if (bus === undefined) return undefined;
+    this.log.warning(bus.message);
+    return new Error(E.TLS_UPDATE_FAILED);
   }
 
   refuseOpenDoor(): Error | undefined {
@@ -633,9 +644,19 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // Cluster mode: nodes.conf is read (or made) before any socket opens; a corrupt one stops the start.
     if (this.config.bool('cluster-enabled')) {
       if (this.config.bool('cluster-emulated')) throw new Error('cluster-enabled and cluster-emulated cannot both be yes');
-      if (this.config.num('port') === 0) throw new Error('cluster-enabled needs a TCP port: the cluster bus listens beside it');
-      if (this.config.bool('tls-cluster')) throw new Error('tls-cluster is not supported yet: the cluster bus is plain TCP (docs/cluster.md)');
+      // With tls-cluster the node's port is tls-port (and the bus's default is tls-port + 10000), as Redis.
+      const secure = this.config.bool('tls-cluster');
+      if (this.config.num(secure ? 'tls-port' : 'port') === 0) {
+        throw new Error(secure ? 'tls-cluster needs a tls-port: it is the port the cluster announces' : 'cluster-enabled needs a TCP port: the cluster bus listens beside it');
+      }
       this.cluster.enable(this);
+      if (!secure) {
+        this.log.warning(
+          `The cluster bus is plain TCP (tls-cluster no): its peers are not authenticated, and cluster-allowed-peers (${this.config.str('cluster-allowed-peers')}) is all that keeps other hosts off it. Set tls-cluster yes with a cluster CA to require a certificate of every node (docs/cluster.md).`,
+        );
+      } else if (!this.config.bool('tls-replication')) {
+        this.log.warning('tls-cluster yes without tls-replication yes: a replica in this cluster reaches its primary at its TLS port and cannot sync until tls-replication is yes (as in Redis).');
+      }
     }
     const port = this.config.num('port');
     const tlsPort = this.config.num('tls-port');
