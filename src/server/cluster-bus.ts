@@ -89,6 +89,8 @@ export class BusLink<N = unknown> {
   readonly ctime = Date.now();
   node: N | null = null;
   closed = false;
+  /** The peer is reached: at once for TCP (as Redis counts a link), after a verified handshake for TLS. */
+  established: boolean;
   private readonly framer: BusFramer;
   private timer: NodeJS.Timeout | null = null;
 
@@ -98,6 +100,7 @@ export class BusLink<N = unknown> {
     private readonly events: BusEvents,
     private readonly sendLimit: () => number,
   ) {
+    this.established = !(socket instanceof tls.TLSSocket) || socket.authorized;
     this.framer = new BusFramer(() => (this.node === null ? MAX_UNKNOWN_MESSAGE : MAX_KNOWN_MESSAGE));
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.receive(d));
@@ -316,6 +319,7 @@ export class ClusterBus {
         link.fail(`TLS: ${String(socket.authorizationError)}`);
         return;
       }
+      link.established = true;
       this.events.connected(link);
     });
     return link;

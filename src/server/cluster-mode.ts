@@ -482,7 +482,7 @@ export class ClusterMode {
     const port = c === null ? n.port : this.clientPort(n, c);
     let s = `${n.name} ${n.ip}:${port}@${n.cport}${host} ${flagsText(n.flags)} ${n.slaveof?.name ?? '-'}`;
     const epoch = n.isReplica && n.slaveof !== null ? n.slaveof.configEpoch : n.configEpoch;
-    const connected = n.link !== null || n.has(NodeFlag.MYSELF);
+    const connected = n.link?.established === true || n.has(NodeFlag.MYSELF);
     s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${connected ? 'connected' : 'disconnected'}`;
     if (n.numSlots > 0) {
       for (const [a, b] of this.ranges(n)) s += a === b ? ` ${a}` : ` ${a}-${b}`;
