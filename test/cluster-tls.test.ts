@@ -3,7 +3,7 @@
 // create and check, ioredis Cluster over TLS, the ports clients are told (TLS or plaintext), a
 // redis-server 7.0 joining over TLS and taking slots by MIGRATE, a failover over the TLS bus; and
 // the peers that must stay out (another CA's certificate, a plain-TCP node, no certificate, a
-// well-formed MEET over TCP, garbage and slow handshakes).
+// well-formed MEET over TCP, garbage and slow handshakes); certificates reloaded by CONFIG SET.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -168,10 +168,13 @@ after(async () => {
 
 describe('a cluster whose bus is TLS', () => {
   const nodes: Node[] = [];
+  /** Every primary: the Redoubt nodes and, once it joined, the redis-server. */
+  const primaries: Node[] = [];
   let cluster: Cluster | null = null;
 
   before(async () => {
     for (let i = 0; i < 3; i++) nodes.push(await startNode());
+    primaries.push(...nodes);
   });
 
   after(() => cluster?.disconnect());
@@ -245,6 +248,7 @@ describe('a cluster whose bus is TLS', () => {
     started.push(redis);
     const r: Node = { server: redis, port: redis.port, tlsPort, bus, id: await plainText(redis.port, 'CLUSTER', 'MYID') };
     await run('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${tlsPort}`, `127.0.0.1:${node(0).tlsPort}`]);
+    primaries.push(r);
     for (const n of nodes) {
       await until(`${n.tlsPort} sees redis-server connected`, async () => /master - \d+ \d+ \d+ connected/.test((await nodesOf(n)).split('\n').find((l) => l.startsWith(r.id)) ?? ''), 20000);
     }
@@ -265,6 +269,13 @@ describe('a cluster whose bus is TLS', () => {
     await run('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${replica.tlsPort}`, `127.0.0.1:${primary.tlsPort}`, '--cluster-slave', '--cluster-master-id', primary.id]);
     const dbsize = await secure(primary, 'DBSIZE');
     await until('the replica syncs over TLS', async () => (await secure(replica, 'DBSIZE')) === dbsize, 20000);
+    // A voter that does not know the replica yet would ignore its vote request.
+    for (const n of primaries.filter((x) => x !== primary)) {
+      await until(`${n.tlsPort} lists the replica as connected`, async () => {
+        const line = (await nodesOf(n)).split('\n').find((l) => l.startsWith(replica.id)) ?? '';
+        return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
+      }, 20000);
+    }
     tlsRedis(primary.tlsPort).disconnect();
     byPort.delete(primary.tlsPort);
     await primary.server.stop();
@@ -363,6 +374,23 @@ describe('the TLS bus keeps out every peer without a certificate of the cluster 
     assert.equal(good.frames, 1, 'a PONG to a MEET over an authenticated link');
   });
 
+  test('CONFIG SET of the certificates reaches the bus listener; a broken one is refused', async () => {
+    const busCertificate = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: member.bus, ...clientTls(certs), checkServerIdentity: () => undefined }, () => {
+          resolve(String(s.getPeerCertificate().subject.CN));
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+    assert.equal(await busCertificate(), 'localhost');
+    assert.equal(await secure(member, 'CONFIG', 'SET', 'tls-cert-file', cert('server2.crt'), 'tls-key-file', cert('server2.key')), 'OK');
+    assert.equal(await busCertificate(), 'rotated');
+    await assert.rejects(secure(member, 'CONFIG', 'SET', 'tls-client-cert-file', join(certs, 'missing.crt')), /Unable to update TLS configuration/);
+    assert.equal(await secure(member, 'CONFIG', 'SET', 'tls-cert-file', cert('server.crt'), 'tls-key-file', cert('server.key')), 'OK');
+    assert.equal(await busCertificate(), 'localhost');
+  });
+
   test('garbage, slow handshakes and a flood of idle connections on the TLS bus port leave the node answering', async () => {
     // Garbage in place of a ClientHello.
     for (let i = 0; i < 20; i++) {
@@ -404,8 +432,9 @@ describe('the TLS bus keeps out every peer without a certificate of the cluster 
 
 describe('starting with tls-cluster', () => {
   test('without a CA, or without a tls-port, the node refuses to start', async () => {
-    const noCa = ['--tls-cert-file', cert('server.crt'), '--tls-key-file', cert('server.key'), '--tls-auth-clients', 'no'];
-    await assert.rejects(startNode([], noCa), /Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster/);
+    // Clients need no certificate here: only the bus asks for the CA.
+    const noCa = ['--tls-cert-file', cert('server.crt'), '--tls-key-file', cert('server.key')];
+    await assert.rejects(startNode(['--tls-auth-clients', 'no'], noCa), /Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster/);
     const dir = mkdtempSync(join(tmpdir(), 'redoubt-tlsnode-'));
     await assert.rejects(startRedoubt(['--cluster-enabled', 'yes', '--tls-cluster', 'yes', ...tlsArgs(certs)], { cwd: dir }), /tls-cluster needs a tls-port/);
   });
