@@ -253,6 +253,8 @@ describe('a cluster whose bus is TLS', () => {
       await until(`${n.tlsPort} sees redis-server connected`, async () => /master - \d+ \d+ \d+ connected/.test((await nodesOf(n)).split('\n').find((l) => l.startsWith(r.id)) ?? ''), 20000);
     }
     await until('redis-server knows the three Redoubt nodes', async () => (await knownNodes(r)) === 4, 20000);
+    // Until it has learned every slot's owner it answers CLUSTERDOWN, to MIGRATE's RESTORE-ASKING too.
+    await until('cluster_state:ok on redis-server', () => clusterOk(r), 20000);
     await run('redis-cli', [...CLI_TLS, '--cluster', 'reshard', `127.0.0.1:${node(0).tlsPort}`, '--cluster-from', node(0).id, '--cluster-to', r.id, '--cluster-slots', '100', '--cluster-yes'], 90000);
     await until('check passes with redis-server holding 100 slots', async () => {
       const out = await run('redis-cli', [...CLI_TLS, '--cluster', 'check', `127.0.0.1:${tlsPort}`]).catch(() => '');
