@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,21 +64,27 @@ async function cmd(port: number, ...args: string[]): Promise<string> {
   return r;
 }
 
+/** A Redoubt cluster node's server in `dir` (bus port `bus`), not yet asked anything. */
+function launchNode(dir: string, bus: number, args: string[] = []): Promise<RunningServer> {
+  return startRedoubt(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--enable-migrate-command', 'local', ...args], { cwd: dir });
+}
+
+/** A redis-server cluster node's server in `dir` (bus port `bus`). */
+function launchRedisNode(dir: string, bus: number): Promise<RunningServer> {
+  return startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--cluster-config-file', join(dir, 'nodes.conf')], dir);
+}
+
 async function startNode(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'))): Promise<Node> {
   const bus = await freePort();
-  const server = await startRedoubt(
-    ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--enable-migrate-command', 'local', ...args],
-    { cwd: dir },
-  );
+  const server = await launchNode(dir, bus, args);
   started.push(server);
   const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
   return { server, port: server.port, bus, dir, id };
 }
 
-async function startRedisNode(): Promise<Node> {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-cnode-'));
+async function startRedisNode(dir = mkdtempSync(join(tmpdir(), 'redis-cnode-'))): Promise<Node> {
   const bus = await freePort();
-  const server = await startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--cluster-config-file', join(dir, 'nodes.conf')], dir);
+  const server = await launchRedisNode(dir, bus);
   started.push(server);
   const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
   return { server, port: server.port, bus, dir, id };
@@ -467,7 +473,46 @@ describe('a mixed cluster fails over both ways', () => {
   });
 });
 
+/** Starts a server that should refuse to start; resolves with what it printed. */
+async function refusedStart(start: () => Promise<RunningServer>): Promise<string> {
+  let server: RunningServer;
+  try {
+    server = await start();
+  } catch (err) {
+    return String(err);
+  }
+  started.push(server);
+  const code = await server.exited();
+  assert.equal(code, 1, server.output());
+  return server.output();
+}
+
 describe('nodes.conf', () => {
+  test('two nodes cannot share one nodes.conf; the lock of a killed one is taken over', async () => {
+    const message = (file: string): string =>
+      `Sorry, the cluster configuration file ${file} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.`;
+    // redis-server says so (naming the file as configured), and so does Redoubt.
+    const redisDir = mkdtempSync(join(tmpdir(), 'redis-cnode-'));
+    await startRedisNode(redisDir);
+    const redisOut = await refusedStart(async () => launchRedisNode(redisDir, await freePort()));
+    assert.ok(redisOut.includes(message(join(redisDir, 'nodes.conf'))), redisOut);
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));
+    const first = await startNode([], dir);
+    assert.ok(existsSync(join(dir, 'nodes.conf.lock')));
+    const out = await refusedStart(async () => launchNode(dir, await freePort()));
+    assert.ok(out.includes(message('nodes.conf')), out);
+    // A node killed without a chance to clean up leaves its lock: the next one takes it over.
+    first.server.process.kill('SIGKILL');
+    await first.server.exited();
+    const again = await startNode([], dir);
+    assert.equal(again.id, first.id);
+    assert.match(again.server.output(), new RegExp(`Removed the stale lock of .*nodes\\.conf \\(held by pid ${first.server.process.pid}, no longer running\\)`));
+    // A clean stop removes it.
+    await again.server.stop();
+    assert.ok(!existsSync(join(dir, 'nodes.conf.lock')));
+    assert.ok(existsSync(join(dir, 'nodes.conf')));
+  });
+
   test('a node keeps its id, slots and epochs across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));
     const first = await startNode([], dir);

@@ -31,6 +31,7 @@ import {
 } from './cluster-bus-codec.js';
 import { BusLink, ClusterBus, PeerAllowlist, plainAddress, type BusEvents } from './cluster-bus.js';
 import { tlsClusterBus } from '../security/tls.js';
+import { ClusterConfigLock } from './cluster-lock.js';
 
 const SLOT_COUNT = 16384;
 const PORT_INCR = 10000;
@@ -198,6 +199,11 @@ export class ClusterMode {
   private mfReplica: ClusterNode | null = null;
   private mfMasterOffset = -1n;
   private mfCanStart = false;
+  private readonly lock: ClusterConfigLock;
+  private readonly releaseLock = (): void => {
+    process.removeListener('exit', this.releaseLock);
+    this.lock.release();
+  };
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -212,7 +218,18 @@ export class ClusterMode {
     // tls-cluster is read once: the bus is TLS (peers authenticated by certificate) or plain TCP for its whole life.
     const secure = config.bool('tls-cluster') ? tlsClusterBus(config) : null;
     this.bus = new ClusterBus(events, () => this.allowlist, () => server.config.num('cluster-link-sendbuf-limit'), secure);
-    const loaded = this.load();
+    // Locked before it is read, as Redis: no two nodes share a nodes.conf (throws ClusterLockError).
+    this.lock = ClusterConfigLock.acquire(this.file, config.str('cluster-config-file'));
+    if (this.lock.replaced !== null) server.log.warning(`Removed the stale lock of ${this.file} (held by pid ${this.lock.replaced.split(' ')[0] ?? ''}, no longer running)`);
+    // Released however the process ends (a failed start included), not only by stop().
+    process.once('exit', this.releaseLock);
+    let loaded: ClusterNode | null;
+    try {
+      loaded = this.load();
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
     if (loaded === null) {
       this.myself = new ClusterNode(randomBytes(20).toString('hex'), NodeFlag.MYSELF | NodeFlag.MASTER);
       this.addNode(this.myself);
@@ -275,6 +292,7 @@ export class ClusterMode {
     }
     await this.bus.close();
     if (this.saveScheduled) this.saveConfig();
+    this.releaseLock();
   }
 
   /** The port the bus listens on: cluster-port, or the client port (tls-port with tls-cluster) plus 10000, as Redis. */
