@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,11 @@ async function startRedisNode(dir = mkdtempSync(join(tmpdir(), 'redis-cnode-')))
   started.push(server);
   const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
   return { server, port: server.port, bus, dir, id };
+}
+
+/** A node's own CLUSTER NODES line. */
+async function mine(n: Node): Promise<string> {
+  return text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes('myself')) ?? '';
 }
 
 async function clusterOk(port: number): Promise<boolean> {
@@ -486,6 +491,64 @@ async function refusedStart(start: () => Promise<RunningServer>): Promise<string
   assert.equal(code, 1, server.output());
   return server.output();
 }
+
+describe('keys loaded at startup in slots the node does not serve', () => {
+  // Two nodes in nodes.conf: this one (no slots) and an unreachable one serving 0-8191.
+  const me = 'a'.repeat(40);
+  const other = 'b'.repeat(40);
+  const nodesConf = `${me} 127.0.0.1:0@0 myself,master - 0 0 0 connected\n${other} 127.0.0.1:1@2 master - 0 0 1 connected 0-8191\nvars currentEpoch 1 lastVoteEpoch 0\n`;
+
+  /** A dump.rdb made by redis-server with keys `db0` in database 0 and `db1` in database 1. */
+  async function dump(db0: string[], db1: string[] = []): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dump-'));
+    const s = await startRedis([], dir);
+    try {
+      for (const k of db0) assert.equal(await cmd(s.port, 'SET', k, 'v'), '+OK\r\n');
+      const c = await raw(s.port);
+      await c.call('SELECT', '1');
+      for (const k of db1) assert.equal(await c.call('SET', k, 'v'), '+OK\r\n');
+      assert.equal(await c.call('SAVE'), '+OK\r\n');
+      c.close();
+    } finally {
+      await s.stop();
+    }
+    return join(dir, 'dump.rdb');
+  }
+
+  function nodeDir(rdb: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'));
+    writeFileSync(join(dir, 'nodes.conf'), nodesConf);
+    copyFileSync(rdb, join(dir, 'dump.rdb'));
+    return dir;
+  }
+
+  test('as redis-server 7.0: slots nobody serves are taken, slots another node serves go importing', async () => {
+    // foo is in slot 12182 (unassigned), bar in 5061 and hello in 866 (the other node's).
+    const rdb = await dump(['foo', 'bar', 'hello']);
+    const ours = await startNode([], nodeDir(rdb));
+    const theirs = await startRedisNode(nodeDir(rdb));
+    const expected = `${me} 127.0.0.1:PORT@BUS myself,master - 0 0 0 connected 12182 [866-<-${other}] [5061-<-${other}]`;
+    for (const n of [ours, theirs]) {
+      await until(`${n.port} has loaded`, async () => (await cmd(n.port, 'DBSIZE')) === ':3\r\n', 10000);
+      const line = (await mine(n)).replace(`:${n.port}@${n.bus}`, ':PORT@BUS');
+      assert.equal(line, expected);
+      const out = n.server.output();
+      assert.match(out, /I have keys for unassigned slot 12182\. Taking responsibility for it\./);
+      assert.match(out, /I have keys for slot 866, but the slot is assigned to another node\. Setting it to importing state\./);
+      assert.match(out, /I have keys for slot 5061, but the slot is assigned to another node\. Setting it to importing state\./);
+      // Saved: the change outlives a restart.
+      assert.match(readFileSync(join(n.dir, 'nodes.conf'), 'latin1'), new RegExp(`myself,master - 0 0 0 connected 12182 \\[866-<-${other}\\] \\[5061-<-${other}\\]`));
+    }
+  });
+
+  test('keys in another database stop the start, with the message of Redis\'s server.c', async () => {
+    // redis-server 7.0.15 itself crashes on such an RDB (signal 11 in slotToKeyAddEntry, before it
+    // gets to print this): the message is the one its startup check prints.
+    const rdb = await dump(['foo'], ['x']);
+    const message = "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.";
+    assert.ok((await refusedStart(async () => launchNode(nodeDir(rdb), await freePort()))).includes(message));
+  });
+});
 
 describe('nodes.conf', () => {
   test('two nodes cannot share one nodes.conf; the lock of a killed one is taken over', async () => {

@@ -214,6 +214,13 @@ async function main(argv: string[]): Promise<number> {
       removeFile(ownPidfile);
       return 1;
     }
+    // Cluster mode: the slots the loaded keys live in are checked against nodes.conf (as Redis).
+    if (server.cluster.mode !== null && !server.cluster.mode.verifyWithData()) {
+      log.warning("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
+      await server.shutdown('');
+      removeFile(ownPidfile);
+      return 1;
+    }
     // Opens the audit destination now, so a path that cannot be written is reported at startup.
     server.audit.event('server-start', { pid: process.pid, version: VERSION, addresses: server.addresses.map(formatAddress).join(' ') });
     log.notice('Ready to accept connections');

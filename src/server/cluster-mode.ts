@@ -242,6 +242,37 @@ export class ClusterMode {
     this.updateMyselfAnnounced();
   }
 
+  /**
+   * Redis's verifyClusterConfigWithData, once the dataset is loaded: a primary with keys in a slot
+   * nobody serves takes the slot; keys in a slot another node serves put that slot in importing
+   * state (from that node), as Redis 7.0 does. False when a database other than 0 has keys: the
+   * server must not start.
+   */
+  verifyWithData(): boolean {
+    if (this.myself.isReplica) return true;
+    const dbs = this.server.dbs;
+    for (let j = 1; j < dbs.length; j++) if ((dbs[j]?.size ?? 0) > 0) return false;
+    let updated = 0;
+    for (let j = 0; j < SLOT_COUNT; j++) {
+      const owner = this.slots[j] ?? null;
+      if (owner === this.myself || this.importing.has(j)) continue;
+      if (this.server.cluster.slotKeys(j).size === 0) continue;
+      updated++;
+      if (owner === null) {
+        this.server.log.warning(`I have keys for unassigned slot ${j}. Taking responsibility for it.`);
+        this.addSlot(this.myself, j);
+      } else {
+        this.server.log.warning(`I have keys for slot ${j}, but the slot is assigned to another node. Setting it to importing state.`);
+        this.importing.set(j, owner);
+      }
+    }
+    if (updated > 0) {
+      this.saveConfig();
+      this.updateState();
+    }
+    return true;
+  }
+
   /** cluster-allowed-peers changed (CONFIG SET). Throws on a bad value. */
   setAllowedPeers(text: string): void {
     this.allowlist = new PeerAllowlist(text);
