@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { until } from './helpers/workload-target.js';
+import { sleep, until } from './helpers/workload-target.js';
 import { BusFramer, decode, encode, HEADER_LEN, MsgType, NodeFlag, SLOTS_BYTES, type BusMessage } from '../src/server/cluster-bus-codec.js';
 
 const exec = promisify(execFile);
@@ -93,6 +93,11 @@ async function startRedisNode(dir = mkdtempSync(join(tmpdir(), 'redis-cnode-')))
 /** A node's own CLUSTER NODES line. */
 async function mine(n: Node): Promise<string> {
   return text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes('myself')) ?? '';
+}
+
+/** `n`'s CLUSTER NODES line about the node named `id`. */
+async function lineAbout(n: Node, id: string): Promise<string> {
+  return text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id)) ?? '';
 }
 
 async function clusterOk(port: number): Promise<boolean> {
@@ -475,6 +480,96 @@ describe('a mixed cluster fails over both ways', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe('cluster-replica-validity-factor', () => {
+  test('a replica whose link to its primary was down too long does not fail over; with the factor 0 it does', async () => {
+    const primaries: Node[] = [];
+    for (let i = 0; i < 3; i++) primaries.push(await startNode());
+    const [a, b, c] = primaries;
+    assert.ok(a !== undefined && b !== undefined && c !== undefined);
+    await run('redis-cli', ['--cluster', 'create', ...primaries.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+    for (const n of primaries) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    // Data older than node timeout + 1 s of pings + 1 × node timeout (3 s) is too old.
+    const r = await startNode(['--cluster-slave-validity-factor', '1', '--repl-ping-replica-period', '1']);
+    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${r.port}`, `127.0.0.1:${a.port}`, '--cluster-slave', '--cluster-master-id', a.id], { timeout: 60000 });
+    await until('the replica is linked', async () => text(await cmd(r.port, 'INFO', 'replication')).includes('master_link_status:up'), 20000);
+    assert.equal(await cmd(r.port, 'CONFIG', 'GET', 'cluster-replica-validity-factor'), '*2\r\n$31\r\ncluster-replica-validity-factor\r\n$1\r\n1\r\n');
+    for (const n of [b, c]) await until(`${n.port} knows the replica`, async () => (await lineAbout(n, r.id)).includes(`slave ${a.id} `), 20000);
+    // The primary refuses the replica from now on: the replication link stays down, the bus up.
+    const admin = await raw(a.port);
+    assert.equal(await admin.call('CONFIG', 'SET', 'requirepass', randomBytes(8).toString('hex')), '+OK\r\n');
+    assert.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'replica'), ':1\r\n');
+    await until('the replica link has been down for 5 s', async () => {
+      const m = /master_link_down_since_seconds:(\d+)/.exec(text(await cmd(r.port, 'INFO', 'replication')));
+      return m !== null && Number(m[1]) >= 5;
+    }, 30000);
+    a.server.process.kill('SIGKILL');
+    // Once its primary has been failed for node timeout + 5 s, the replica says why it waits.
+    await until('the replica says its data is too old', () => r.server.output().includes("Currently unable to failover: Disconnected from master for longer than allowed. Please check the 'cluster-replica-validity-factor' configuration option."), 30000);
+    assert.match(await mine(r), / myself,slave /);
+    assert.doesNotMatch(r.server.output(), /Starting a failover election/);
+    assert.match(text(await cmd(b.port, 'CLUSTER', 'INFO')), /cluster_state:fail\r\n/);
+    // 0: a replica always tries.
+    assert.equal(await cmd(r.port, 'CONFIG', 'SET', 'cluster-replica-validity-factor', '0'), '+OK\r\n');
+    await until('the replica is promoted', async () => (await mine(r)).includes('myself,master '), 30000);
+    for (const n of [b, c, r]) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+  });
+});
+
+describe('replica migration', () => {
+  test('a replica of the primary with two moves to a primary left without one, when cluster-migration-barrier allows', async () => {
+    const nodes: Node[] = [];
+    for (let i = 0; i < 7; i++) nodes.push(await startNode());
+    // Seven nodes, one replica each: three primaries, one of them with a second replica.
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 90000 });
+    for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const replicasOf = new Map<string, Node[]>();
+    for (const n of nodes) {
+      const f = (await mine(n)).split(' ');
+      if (f[2] === 'myself,slave') replicasOf.set(f[3] ?? '', [...(replicasOf.get(f[3] ?? '') ?? []), n]);
+    }
+    const byId = (id: string): Node => {
+      const n = nodes.find((x) => x.id === id);
+      assert.ok(n !== undefined);
+      return n;
+    };
+    const rich = [...replicasOf].find(([, rs]) => rs.length === 2);
+    const poor = [...replicasOf].find(([, rs]) => rs.length === 1);
+    assert.ok(rich !== undefined && poor !== undefined, [...replicasOf].map(([m, rs]) => `${m}: ${rs.length}`).join(', '));
+    // The one with the smallest name moves; the other stays.
+    const [mover, stayer] = [...rich[1]].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const [lone] = poor[1];
+    assert.ok(mover !== undefined && stayer !== undefined && lone !== undefined);
+    const orphan = byId(poor[0]);
+    const client = new Cluster([{ host: '127.0.0.1', port: orphan.port }]);
+    try {
+      for (let i = 0; i < 300; i++) await client.set(`mig:${i}`, `v${i}`);
+    } finally {
+      client.disconnect();
+    }
+    // Every node knows every replica as one (a node that dies first would stay a primary in some views).
+    for (const n of nodes) {
+      for (const [primary, replicas] of replicasOf) {
+        for (const r of replicas) await until(`${n.port} knows ${r.port} as a replica`, async () => r === n || (await lineAbout(n, r.id)).includes(`slave ${primary} `), 20000);
+      }
+    }
+    // Held back: with a barrier of 2, a primary with two working replicas keeps both.
+    for (const n of [mover, stayer]) assert.equal(await cmd(n.port, 'CONFIG', 'SET', 'cluster-migration-barrier', '2'), '+OK\r\n');
+    lone.server.process.kill('SIGKILL');
+    const alive = nodes.filter((n) => n !== lone);
+    for (const n of alive) await until(`${n.port} sees the lone replica failed`, async () => (await lineAbout(n, lone.id)).includes('slave,fail '), 30000);
+    // Longer than the 5 s a primary must stay orphaned before a replica moves to it.
+    await sleep(7000);
+    assert.match(await mine(mover), new RegExp(`myself,slave ${rich[0]} `));
+    assert.equal(await cmd(mover.port, 'CONFIG', 'SET', 'cluster-migration-barrier', '1'), '+OK\r\n');
+    await until('the replica migrates to the orphaned primary', async () => (await mine(mover)).includes(`myself,slave ${orphan.id} `), 30000);
+    assert.match(mover.server.output(), new RegExp(`Migrating to orphaned master ${orphan.id}`));
+    await until('the migrated replica has the orphan\'s keys', async () => (await cmd(mover.port, 'DBSIZE')) === (await cmd(orphan.port, 'DBSIZE')), 20000);
+    for (const n of alive) await until(`${n.port} sees the move`, async () => (await lineAbout(n, mover.id)).includes(`slave ${orphan.id} `), 20000);
+    assert.match(await mine(stayer), new RegExp(`myself,slave ${rich[0]} `));
+    assert.doesNotMatch(stayer.server.output(), /Migrating to orphaned master/);
   });
 });
 

@@ -51,6 +51,18 @@ const MF_TIMEOUT = 5000;
 
 type Link = BusLink<ClusterNode>;
 
+/** Why a replica of a failed primary is not failing over (Redis's CLUSTER_CANT_FAILOVER_*). */
+type CantFailover = 'data-age' | 'waiting-delay' | 'expired' | 'waiting-votes';
+const CANT_FAILOVER_TEXT: Record<CantFailover, string> = {
+  'data-age': "Disconnected from master for longer than allowed. Please check the 'cluster-replica-validity-factor' configuration option.",
+  'waiting-delay': 'Waiting the delay before I can start a new failover.',
+  expired: 'Failover attempt expired.',
+  'waiting-votes': 'Waiting for votes, but majority still not reached.',
+};
+const CANT_FAILOVER_RELOG_MS = 5 * 60_000;
+/** How long a primary stays orphaned before a replica migrates to it (Redis's CLUSTER_SLAVE_MIGRATION_DELAY). */
+const MIGRATION_DELAY = 5000;
+
 /** One node of the cluster as this node knows it (Redis's clusterNode). */
 export class ClusterNode {
   configEpoch = 0n;
@@ -80,6 +92,8 @@ export class ClusterNode {
   replOffset = 0n;
   /** Cron pass in which it was last put in a gossip section. */
   lastGossip = 0;
+  /** Since when it has been a primary without working replicas, as a replica that may migrate sees it (0: it is not). */
+  orphanedTime = 0;
 
   constructor(
     public name: string,
@@ -111,6 +125,26 @@ export class ClusterNode {
     this.slots[slot >> 3] = (this.slots[slot >> 3] ?? 0) | (1 << (slot & 7));
     this.numSlots++;
     return true;
+  }
+
+  /** Redis's clusterNodeAddSlave: a primary that has (or had) a replica may get one by migration. */
+  addReplica(r: ClusterNode): void {
+    if (this.replicas.has(r)) return;
+    this.replicas.add(r);
+    this.flags |= NodeFlag.MIGRATE_TO;
+  }
+
+  /** Redis's clusterNodeRemoveSlave: a primary left with none is no migration target until it gets one again. */
+  removeReplica(r: ClusterNode): void {
+    if (!this.replicas.delete(r)) return;
+    if (this.replicas.size === 0) this.flags &= ~NodeFlag.MIGRATE_TO;
+  }
+
+  /** Redis's clusterCountNonFailingSlaves. */
+  workingReplicas(): number {
+    let n = 0;
+    for (const r of this.replicas) if (!r.failed) n++;
+    return n;
   }
 
   clearSlot(slot: number): boolean {
@@ -204,6 +238,9 @@ export class ClusterMode {
     process.removeListener('exit', this.releaseLock);
     this.lock.release();
   };
+  /** Why this replica last could not fail over, and when that was logged (Redis's cant_failover_reason). */
+  private cantFailoverReason: CantFailover | null = null;
+  private cantFailoverLogTime = 0;
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -374,7 +411,7 @@ export class ClusterMode {
       if (this.slots[j] === n) this.delSlot(j);
     }
     for (const other of this.nodes.values()) other.failReports.delete(n);
-    if (n.slaveof !== null) n.slaveof.replicas.delete(n);
+    if (n.slaveof !== null) n.slaveof.removeReplica(n);
     for (const r of n.replicas) if (r.slaveof === n) r.slaveof = null;
     this.nodes.delete(n.name);
     n.link?.close();
@@ -391,7 +428,15 @@ export class ClusterMode {
     if (this.slots[slot] !== null) return false;
     n.setSlot(slot);
     this.slots[slot] = n;
+    // As Redis's clusterNodeSetSlotBit: a primary's first slot makes it a migration target, when
+    // the cluster has replicas at all (redis/redis#3043).
+    if (n.numSlots === 1 && this.mastersHaveReplicas()) n.flags |= NodeFlag.MIGRATE_TO;
     return true;
+  }
+
+  private mastersHaveReplicas(): boolean {
+    for (const n of this.nodes.values()) if (!n.isReplica && n.replicas.size > 0) return true;
+    return false;
   }
 
   delSlot(slot: number): boolean {
@@ -412,7 +457,7 @@ export class ClusterMode {
   private setNodeAsMaster(n: ClusterNode): void {
     if (n.isMaster) return;
     if (n.slaveof !== null) {
-      n.slaveof.replicas.delete(n);
+      n.slaveof.removeReplica(n);
       if (n !== this.myself) n.flags |= NodeFlag.MIGRATE_TO;
     }
     n.flags = (n.flags & ~NodeFlag.SLAVE) | NodeFlag.MASTER;
@@ -481,10 +526,10 @@ export class ClusterMode {
       this.migrating.clear();
       this.importing.clear();
     } else {
-      me.slaveof?.replicas.delete(me);
+      me.slaveof?.removeReplica(me);
     }
     me.slaveof = n;
-    n.replicas.add(me);
+    n.addReplica(me);
     this.followMaster();
     this.forcedFailover = 0;
     this.resetManualFailover();
@@ -710,7 +755,7 @@ export class ClusterMode {
       if (master !== '-') {
         const m = get(master);
         n.slaveof = m;
-        m.replicas.add(n);
+        m.addReplica(n);
       }
       if (Number(argv[4]) !== 0) n.pingSent = Date.now();
       if (Number(argv[5]) !== 0) n.pongReceived = Date.now();
@@ -824,9 +869,12 @@ export class ClusterMode {
     this.send(link, { header: this.header(type), body: { kind: 'ping', gossip, hostname: hostname === '' ? null : hostname, forgotten: [] } });
   }
 
-  private broadcastPong(): void {
+  /** Redis's clusterBroadcastPong: to every node, or (localReplicas) to the other replicas of our primary. */
+  private broadcastPong(localReplicas = false): void {
+    const me = this.myself;
     for (const n of this.nodes.values()) {
-      if (n.link === null || n === this.myself || n.has(NodeFlag.HANDSHAKE)) continue;
+      if (n.link === null || n === me || n.has(NodeFlag.HANDSHAKE)) continue;
+      if (localReplicas && !(n.isReplica && n.slaveof !== null && (n.slaveof === me || n.slaveof === me.slaveof))) continue;
       this.sendPing(n.link, MsgType.PONG);
     }
   }
@@ -1050,10 +1098,24 @@ export class ClusterMode {
     const master = me.slaveof;
     const now = Date.now();
     const manual = this.forcedFailover > now;
-    if (me.isMaster || master === null) return;
-    if ((!master.failed && !manual) || master.numSlots === 0) return;
-    if (!manual && this.server.config.bool('cluster-replica-no-failover')) return;
-    const authTimeout = Math.max(this.nodeTimeout * 2, 2000);
+    const config = this.server.config;
+    if (me.isMaster || master === null || (!master.failed && !manual) || (!manual && config.bool('cluster-replica-no-failover')) || master.numSlots === 0) {
+      this.cantFailoverReason = null;
+      return;
+    }
+    // A replica whose data is too old stays out of the election (cluster-replica-validity-factor;
+    // 0 always tries). The node timeout it took to flag the primary failed does not count.
+    const timeout = this.nodeTimeout;
+    const factor = config.num('cluster-replica-validity-factor');
+    if (factor > 0 && !manual) {
+      let age = this.server.replication.dataAge(now);
+      if (age > timeout) age -= timeout;
+      if (age > config.num('repl-ping-replica-period') * 1000 + timeout * factor) {
+        this.logCantFailover('data-age', master, now);
+        return;
+      }
+    }
+    const authTimeout = Math.max(timeout * 2, 2000);
     const authRetry = authTimeout * 2;
     if (now - this.authTime > authRetry) {
       this.authTime = now + 500 + Math.floor(Math.random() * 500);
@@ -1066,16 +1128,27 @@ export class ClusterMode {
         this.authRank = 0;
       }
       this.server.log.warning(`Start of election delayed for ${this.authTime - now} milliseconds (rank #${this.authRank}, offset ${this.server.replication.offset}).`);
+      // The other replicas of our primary learn our offset, so that theirs rank against it.
+      this.broadcastPong(true);
       return;
     }
     if (!this.authSent && !manual) {
       const rank = this.replicaRank();
       if (rank > this.authRank) {
-        this.authTime += (rank - this.authRank) * 1000;
+        const added = (rank - this.authRank) * 1000;
+        this.authTime += added;
         this.authRank = rank;
+        this.server.log.warning(`Replica rank updated to #${rank}, added ${added} milliseconds of delay.`);
       }
     }
-    if (now < this.authTime || now - this.authTime > authTimeout) return;
+    if (now < this.authTime) {
+      this.logCantFailover('waiting-delay', master, now);
+      return;
+    }
+    if (now - this.authTime > authTimeout) {
+      this.logCantFailover('expired', master, now);
+      return;
+    }
     if (!this.authSent) {
       this.currentEpoch++;
       this.authEpoch = this.currentEpoch;
@@ -1087,8 +1160,58 @@ export class ClusterMode {
     }
     if (this.authCount >= Math.floor(this.size / 2) + 1) {
       this.server.log.warning('Failover election won: I\'m the new master.');
-      if (me.configEpoch < this.authEpoch) me.configEpoch = this.authEpoch;
+      if (me.configEpoch < this.authEpoch) {
+        me.configEpoch = this.authEpoch;
+        this.server.log.warning(`configEpoch set to ${me.configEpoch} after successful failover`);
+      }
       this.replaceMaster();
+    } else {
+      this.logCantFailover('waiting-votes', master, now);
+    }
+  }
+
+  /**
+   * Redis's clusterLogCantFailover: why this replica is not failing over, logged when the reason
+   * changes or every five minutes, and only once its primary has been failed for a while.
+   */
+  private logCantFailover(reason: CantFailover, master: ClusterNode, now: number): void {
+    if (reason === this.cantFailoverReason && now - this.cantFailoverLogTime < CANT_FAILOVER_RELOG_MS) return;
+    this.cantFailoverReason = reason;
+    if (master.failed && now - master.failTime < this.nodeTimeout + 5000) return;
+    this.cantFailoverLogTime = now;
+    this.server.log.warning(`Currently unable to failover: ${CANT_FAILOVER_TEXT[reason]}`);
+  }
+
+  /**
+   * Redis's clusterHandleSlaveMigration: a replica of a primary with the most working replicas
+   * (the one with the smallest name among them) moves to a primary that has slots and lost its
+   * replicas, once that primary has been orphaned for MIGRATION_DELAY and if its own primary keeps
+   * more than cluster-migration-barrier working replicas.
+   */
+  private handleReplicaMigration(maxReplicas: number, now: number): void {
+    const me = this.myself;
+    const mine = me.slaveof;
+    if (this.state !== 'ok' || mine === null) return;
+    let working = 0;
+    for (const r of mine.replicas) if (!r.has(NodeFlag.FAIL | NodeFlag.PFAIL)) working++;
+    if (working <= this.server.config.num('cluster-migration-barrier')) return;
+    let target: ClusterNode | null = null;
+    let candidate = me;
+    for (const n of this.nodes.values()) {
+      // A target once had replicas, or took over from a primary that had some (MIGRATE_TO).
+      const replicas = n.isMaster ? n.workingReplicas() : 0;
+      const isOrphan = !n.isReplica && !n.failed && n.has(NodeFlag.MIGRATE_TO) && replicas === 0;
+      if (isOrphan) {
+        if (target === null && n.numSlots > 0) target = n;
+        if (n.orphanedTime === 0) n.orphanedTime = now;
+      } else {
+        n.orphanedTime = 0;
+      }
+      if (replicas === maxReplicas) for (const r of n.replicas) if (r.name < candidate.name) candidate = r;
+    }
+    if (target !== null && candidate === me && now - target.orphanedTime > MIGRATION_DELAY) {
+      this.server.log.warning(`Migrating to orphaned master ${target.name}`);
+      this.setMaster(target);
     }
   }
 
@@ -1193,8 +1316,8 @@ export class ClusterMode {
         this.changed(true);
       }
       if (master !== null && sender.slaveof !== master) {
-        sender.slaveof?.replicas.delete(sender);
-        master.replicas.add(sender);
+        sender.slaveof?.removeReplica(sender);
+        master.addReplica(sender);
         sender.slaveof = master;
         this.changed(false);
       }
@@ -1491,8 +1614,20 @@ export class ClusterMode {
       }
       if (best?.link) this.sendPing(best.link, MsgType.PING);
     }
+    // Primaries without working replicas, the most working replicas one has, and how many ours has
+    // (for replica migration; only a replica counts them).
+    const me = this.myself;
+    let orphaned = 0;
+    let maxReplicas = 0;
+    let ourReplicas = 0;
     for (const n of this.nodes.values()) {
       if (n.has(NodeFlag.MYSELF | NodeFlag.NOADDR | NodeFlag.HANDSHAKE)) continue;
+      if (me.isReplica && n.isMaster && !n.failed) {
+        const working = n.workingReplicas();
+        if (working === 0 && n.numSlots > 0 && n.has(NodeFlag.MIGRATE_TO)) orphaned++;
+        if (working > maxReplicas) maxReplicas = working;
+        if (me.slaveof === n) ourReplicas = working;
+      }
       const pingDelay = now - n.pingSent;
       const dataDelay = now - n.dataReceived;
       if (n.link !== null && now - n.link.ctime > timeout && n.pingSent !== 0 && pingDelay > timeout / 2 && dataDelay > timeout / 2) {
@@ -1515,10 +1650,14 @@ export class ClusterMode {
     }
     // A paused primary keeps its replica informed of the offset it stopped at.
     if (this.mfEnd !== 0 && this.myself.isMaster && this.mfReplica?.link) this.sendPing(this.mfReplica.link, MsgType.PING);
-    if (this.myself.isReplica) {
+    if (me.isReplica) {
       this.followMaster();
       this.handleManualFailover();
       this.handleReplicaFailover();
+      // A migration makes sense only from a primary with at least two working replicas.
+      if (orphaned > 0 && maxReplicas >= 2 && ourReplicas === maxReplicas && this.server.config.bool('cluster-allow-replica-migration')) {
+        this.handleReplicaMigration(maxReplicas, now);
+      }
     }
     if (updateState || this.state === 'fail') this.updateState();
     if (this.server.blocking.blockedCount > 0) this.server.blocking.redirectWhere((w) => this.blockedRefusal(w.client, w.keys, w.origin?.cmd.isWrite ?? false));

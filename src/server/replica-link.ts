@@ -201,6 +201,7 @@ export class ReplicaLink {
     if (this.state !== 'connect') this.state = 'connect';
     if (wasUp) {
       this.downSince = Date.now();
+      this.repl.linkDownSince = this.downSince;
       auditEvent(this.server, 'replication', { change: 'link-lost', primary: `${this.host}:${this.port}`, reason: reason ?? 'closed' });
     }
   }

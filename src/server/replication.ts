@@ -221,8 +221,23 @@ export class Replication implements PropagationSink {
   dataOffset = 0;
   /** The FAILOVER under way, else null. */
   failover: Failover | null = null;
+  /**
+   * When the link to our primary last went down (Redis's repl_down_since): 0 when it has not been
+   * up since this server last became a primary (or started), which counts as down forever.
+   */
+  linkDownSince = 0;
 
   constructor(private readonly server: Server) {}
+
+  /**
+   * How old a replica's data is, in ms (what clusterHandleSlaveFailover measures): since the last
+   * byte from the primary while the link is up, since the link went down otherwise.
+   */
+  dataAge(now: number): number {
+    const link = this.link;
+    if (link?.up === true) return now - link.lastIo;
+    return this.linkDownSince === 0 ? now : now - this.linkDownSince;
+  }
 
   get isReplica(): boolean {
     return this.link !== null;
@@ -880,6 +895,7 @@ export class Replication implements PropagationSink {
     if (link === null) return;
     link.stop();
     this.link = null;
+    this.linkDownSince = 0;
     this.remember('');
     this.server.log.role = 'M';
     this.server.store.expiryPaused = this.server.pause.type !== 'none';
