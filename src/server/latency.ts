@@ -73,7 +73,10 @@ export class StallMonitor {
     this.histogram.disable();
   }
 
-  /** CONFIG RESETSTAT. */
+  /**
+   * CONFIG RESETSTAT. The histogram measures from its next tick: a stall that begins within
+   * RESOLUTION_MS of the reset is not counted.
+   */
   reset(): void {
     this.histogram.reset();
   }
