@@ -6,89 +6,21 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
-import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { freePort, startRedis, type RunningServer } from './helpers/servers.js';
+import { clusterNodes, launchNode, launchRedisNode, run, text, type ClusterNode as Node } from './helpers/cluster.js';
 import { sleep, until } from './helpers/workload-target.js';
 import { BusFramer, decode, encode, HEADER_LEN, MsgType, NodeFlag, SLOTS_BYTES, type BusMessage } from '../src/server/cluster-bus-codec.js';
 
-const exec = promisify(execFile);
-
-/** Runs a tool; a failure's message carries what it printed. */
-async function run(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<{ stdout: string }> {
-  try {
-    return await exec(cmd, args, opts);
-  } catch (err) {
-    const e = err as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${e.message}\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr ?? ''}`, { cause: err });
-  }
-}
-const started: RunningServer[] = [];
-const raws: RawClient[] = [];
-
-interface Node {
-  readonly server: RunningServer;
-  readonly port: number;
-  readonly bus: number;
-  readonly dir: string;
-  id: string;
-}
+const { track, raw, cmd, startNode, startRedisNode, clusterOk, check } = clusterNodes();
 
 const readFileAsync = (path: string): Promise<string> => readFile(path, 'latin1');
-
-async function raw(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  raws.push(c);
-  return c;
-}
-
-/** A bulk or verbatim reply's text. */
-function text(reply: string): string {
-  const nl = reply.indexOf('\r\n');
-  const body = reply.slice(nl + 2, reply.length - 2);
-  return reply.startsWith('=') ? body.slice(4) : body;
-}
-
-async function cmd(port: number, ...args: string[]): Promise<string> {
-  const c = await raw(port);
-  const r = await c.call(...args);
-  c.close();
-  return r;
-}
-
-/** A Redoubt cluster node's server in `dir` (bus port `bus`), not yet asked anything. */
-function launchNode(dir: string, bus: number, args: string[] = []): Promise<RunningServer> {
-  return startRedoubt(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--enable-migrate-command', 'local', ...args], { cwd: dir });
-}
-
-/** A redis-server cluster node's server in `dir` (bus port `bus`). */
-function launchRedisNode(dir: string, bus: number): Promise<RunningServer> {
-  return startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--cluster-config-file', join(dir, 'nodes.conf')], dir);
-}
-
-async function startNode(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'))): Promise<Node> {
-  const bus = await freePort();
-  const server = await launchNode(dir, bus, args);
-  started.push(server);
-  const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
-  return { server, port: server.port, bus, dir, id };
-}
-
-async function startRedisNode(dir = mkdtempSync(join(tmpdir(), 'redis-cnode-'))): Promise<Node> {
-  const bus = await freePort();
-  const server = await launchRedisNode(dir, bus);
-  started.push(server);
-  const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
-  return { server, port: server.port, bus, dir, id };
-}
 
 /** A node's own CLUSTER NODES line. */
 async function mine(n: Node): Promise<string> {
@@ -99,20 +31,6 @@ async function mine(n: Node): Promise<string> {
 async function lineAbout(n: Node, id: string): Promise<string> {
   return text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id)) ?? '';
 }
-
-async function clusterOk(port: number): Promise<boolean> {
-  return (await cmd(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok');
-}
-
-async function check(port: number): Promise<string> {
-  const { stdout } = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`]);
-  return stdout;
-}
-
-after(async () => {
-  for (const c of raws) c.close();
-  await Promise.all(started.map((s) => s.stop()));
-});
 
 describe('a cluster of Redoubt nodes', () => {
   const nodes: Node[] = [];
@@ -581,7 +499,7 @@ async function refusedStart(start: () => Promise<RunningServer>): Promise<string
   } catch (err) {
     return String(err);
   }
-  started.push(server);
+  track(server);
   const code = await server.exited();
   assert.equal(code, 1, server.output());
   return server.output();
