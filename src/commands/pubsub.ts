@@ -38,14 +38,22 @@ function publish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), false));
   // In cluster mode the message reaches every node's subscribers too (Redis's clusterPropagatePublish).
   c.server.cluster.mode?.propagatePublish(arg(argv, 1), arg(argv, 2), false);
-  // Replicas publish it to their own subscribers (not the AOF: it changes no data), as Redis.
-  c.server.propagation.force(TO_REPL);
+  toReplicas(c);
+}
+
+/**
+ * Replicas publish it to their own subscribers (not the AOF: it changes no data), as Redis; in
+ * cluster mode the bus has carried it to them already, and they would deliver it twice (and
+ * send it round the bus again), so it is not in the replication stream there, as in Redis.
+ */
+function toReplicas(c: Client): void {
+  if (c.server.cluster.mode === null) c.server.propagation.force(TO_REPL);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(arg(argv, 1), arg(argv, 2), true));
   c.server.cluster.mode?.propagatePublish(arg(argv, 1), arg(argv, 2), true);
-  c.server.propagation.force(TO_REPL);
+  toReplicas(c);
 }
 
 // --- PUBSUB ---
