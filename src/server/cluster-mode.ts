@@ -442,6 +442,9 @@ export class ClusterMode {
   delSlot(slot: number): boolean {
     const n = this.slots[slot];
     if (n === null || n === undefined) return false;
+    // The shard serving it (its primary and replicas) drops the slot's shard channels, as Redis.
+    const primary = n.isReplica && n.slaveof !== null ? n.slaveof : n;
+    if (primary === this.myself || primary.replicas.has(this.myself)) this.server.pubsub.dropShardSlot(slot);
     n.clearSlot(slot);
     this.slots[slot] = null;
     this.notClaimed[slot >> 3] = (this.notClaimed[slot >> 3] ?? 0) & ~(1 << (slot & 7));

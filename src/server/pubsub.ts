@@ -9,6 +9,7 @@ import { checkOutputLimits } from '../security/output-limits.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
 import { flushClient } from './connection.js';
+import { keyHashSlot } from './cluster.js';
 
 /** What one client is subscribed to; present only while it has at least one subscription. */
 export interface Subscriptions {
@@ -47,8 +48,10 @@ export class PubSub {
   readonly channels = new Map<string, Set<Client>>();
   /** Pattern → subscribers. */
   readonly patterns = new Map<string, Set<Client>>();
-  /** Shard channel → subscribers (SSUBSCRIBE; one shard here, so no slot routing). */
+  /** Shard channel → subscribers (SSUBSCRIBE). */
   readonly shardChannels = new Map<string, Set<Client>>();
+  /** Slot → the shard channels of shardChannels in it (Redis's slots_to_channels). */
+  private readonly shardSlots = new Map<number, Set<string>>();
   /** Clients with messages in their reply buffer that no read loop of theirs will flush. */
   private readonly dirty = new Set<Client>();
   private flushScheduled = false;
@@ -79,7 +82,10 @@ export class PubSub {
       mine.add(name);
       const table = this.table(kind);
       let clients = table.get(name);
-      if (clients === undefined) table.set(name, (clients = new Set()));
+      if (clients === undefined) {
+        table.set(name, (clients = new Set()));
+        if (kind === 'shard') this.indexShard(name, true);
+      }
       clients.add(c);
     }
     confirm(c, SUBSCRIBE[kind], name, count(c, kind));
@@ -94,7 +100,10 @@ export class PubSub {
       const clients = table.get(name);
       clients?.delete(c);
       // An empty entry is dropped, so creating channels cannot grow the table forever.
-      if (clients?.size === 0) table.delete(name);
+      if (clients?.size === 0) {
+        table.delete(name);
+        if (kind === 'shard') this.indexShard(name, false);
+      }
     }
     if (notify) confirm(c, UNSUBSCRIBE[kind], name, count(c, kind));
     return had;
@@ -107,6 +116,39 @@ export class PubSub {
     if (mine !== undefined) for (const name of [...mine]) if (this.unsubscribe(c, kind, name, notify)) n++;
     // Subscribed to nothing: the client still gets one confirmation, with a null name.
     if (notify && n === 0) confirm(c, UNSUBSCRIBE[kind], null, count(c, kind));
+  }
+
+  private indexShard(channel: string, add: boolean): void {
+    const slot = keyHashSlot(channel);
+    let names = this.shardSlots.get(slot);
+    if (add) {
+      if (names === undefined) this.shardSlots.set(slot, (names = new Set()));
+      names.add(channel);
+    } else if (names !== undefined) {
+      names.delete(channel);
+      if (names.size === 0) this.shardSlots.delete(slot);
+    }
+  }
+
+  /**
+   * Redis's removeChannelsInSlot: the shard channels of a slot this shard stops serving lose their
+   * subscribers, each told with a `sunsubscribe` push, so that a cluster client subscribes again
+   * where the slot went.
+   */
+  dropShardSlot(slot: number): void {
+    const names = this.shardSlots.get(slot);
+    if (names === undefined) return;
+    for (const name of [...names]) {
+      for (const c of [...(this.shardChannels.get(name) ?? [])]) {
+        this.unsubscribe(c, 'shard', name, true);
+        this.settle(c);
+        this.dirty.add(c);
+      }
+    }
+    if (!this.flushScheduled && this.dirty.size > 0) {
+      this.flushScheduled = true;
+      setImmediate(this.flushDirty);
+    }
   }
 
   /** Leaves subscribed mode once nothing is left (Redis clears CLIENT_PUBSUB the same way). */
