@@ -208,6 +208,15 @@ export class Replication implements PropagationSink {
     for (const c of this.corked) c.socket?.uncork();
     this.corked.clear();
   };
+
+  /**
+   * Sends the replicas now what this turn has written to them (a shutdown closes their sockets
+   * next, which would drop it): every write a client was told about reaches them, as Redis's
+   * flushReplicasOutputBuffers on the way out.
+   */
+  flushReplicas(): void {
+    this.uncorkAll();
+  }
   /** Online replicas whose last ACK is within min-replicas-max-lag (Redis's repl_good_slaves_count). */
   goodReplicas = 0;
   /** sync_full, sync_partial_ok, sync_partial_err (INFO stats). */

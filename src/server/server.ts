@@ -957,6 +957,7 @@ export class Server implements KeyspaceEvents, ConfigTarget {
     // What is acknowledged is on disk before anyone is let go.
     this.aof.stop();
     this.migrations.closeAll();
+    this.replication.flushReplicas();
     for (const c of this.clients.values()) {
       c.flush();
       this.closeClient(c);
