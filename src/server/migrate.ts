@@ -47,6 +47,9 @@ export interface ExchangeResult {
   readonly timedOut: boolean;
 }
 
+/** The commands that run a script which may write (their _RO forms may not). */
+const WRITING_SCRIPTS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
+
 /** A key some MIGRATE is transferring: whether it changed since its payload was made. */
 interface InFlight {
   changed: boolean;
@@ -104,14 +107,17 @@ export class Migrations implements Partial<KeyspaceEvents> {
   }
 
   /**
-   * The gate's step: a command that may write, whose keys (or whose transaction's or script's
-   * declared keys) are in flight, waits until the transfer ends. True when it was held.
+   * The gate's step: a command that may write, whose keys (or whose transaction's keys) are in
+   * flight, waits until the transfer ends; so does a script that may write, whatever keys it
+   * declares, while any key of its database is in flight, since it may write keys it did not
+   * declare (BullMQ's scripts build most of theirs from a prefix). True when it was held.
    */
   holds(c: Client, cmd: Command, argv: string[]): boolean {
     if (this.inFlight.size === 0) return false;
     const perDb = this.inFlight.get(c.db);
     if (perDb === undefined) return false;
     const touches = (k: Command, a: readonly string[]): boolean =>
+      WRITING_SCRIPTS.has(k.fullName) ||
       k.keyRefs(a).some((ref) => {
         const key = a[ref.pos];
         return key !== undefined && perDb.has(key);
