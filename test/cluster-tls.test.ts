@@ -7,22 +7,20 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { clientTls, makeCertificates, tlsArgs } from './helpers/tls-servers.js';
 import { until } from './helpers/workload-target.js';
+import { run } from './helpers/cluster.js';
 import { BusFramer, encode, MsgType, NodeFlag, SLOTS_BYTES, type BusMessage } from '../src/server/cluster-bus-codec.js';
 
-const exec = promisify(execFile);
 const certs = mkdtempSync(join(tmpdir(), 'redoubt-cluster-tls-'));
 makeCertificates(certs);
 const cert = (name: string): string => join(certs, name);
@@ -30,13 +28,9 @@ const cert = (name: string): string => join(certs, name);
 /** redis-cli's TLS options for `certs`' CA and client certificate. */
 const CLI_TLS = ['--tls', '--cacert', cert('ca.crt'), '--cert', cert('client.crt'), '--key', cert('client.key')];
 
-async function run(cmd: string, args: string[], timeout = 60000): Promise<string> {
-  try {
-    return (await exec(cmd, args, { timeout })).stdout;
-  } catch (err) {
-    const e = err as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${e.message}\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr ?? ''}`, { cause: err });
-  }
+/** A tool's output (test/helpers/cluster.ts's run; a failure carries what it printed). */
+async function tool(cmd: string, args: string[], timeout = 60000): Promise<string> {
+  return (await run(cmd, args, { timeout })).stdout;
 }
 
 const started: RunningServer[] = [];
@@ -186,10 +180,10 @@ describe('a cluster whose bus is TLS', () => {
   };
 
   test('redis-cli --tls --cluster create builds it over TLS, and --cluster check passes', async () => {
-    const out = await run('redis-cli', [...CLI_TLS, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.tlsPort}`), '--cluster-yes'], 90000);
+    const out = await tool('redis-cli', [...CLI_TLS, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.tlsPort}`), '--cluster-yes'], 90000);
     assert.match(out, /\[OK\] All 16384 slots covered/);
     for (const n of nodes) await until(`cluster_state:ok on ${n.tlsPort}`, () => clusterOk(n), 20000);
-    const check = await run('redis-cli', [...CLI_TLS, '--cluster', 'check', `127.0.0.1:${node(1).tlsPort}`]);
+    const check = await tool('redis-cli', [...CLI_TLS, '--cluster', 'check', `127.0.0.1:${node(1).tlsPort}`]);
     assert.match(check, /\[OK\] All nodes agree about slots configuration/);
     assert.match(check, /\[OK\] All 16384 slots covered/);
     // Every link, both ways, is a TLS link: the bus counts no refusal among the members.
@@ -247,7 +241,7 @@ describe('a cluster whose bus is TLS', () => {
     );
     started.push(redis);
     const r: Node = { server: redis, port: redis.port, tlsPort, bus, id: await plainText(redis.port, 'CLUSTER', 'MYID') };
-    await run('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${tlsPort}`, `127.0.0.1:${node(0).tlsPort}`]);
+    await tool('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${tlsPort}`, `127.0.0.1:${node(0).tlsPort}`]);
     primaries.push(r);
     for (const n of nodes) {
       await until(`${n.tlsPort} sees redis-server connected`, async () => /master - \d+ \d+ \d+ connected/.test((await nodesOf(n)).split('\n').find((l) => l.startsWith(r.id)) ?? ''), 20000);
@@ -255,9 +249,9 @@ describe('a cluster whose bus is TLS', () => {
     await until('redis-server knows the three Redoubt nodes', async () => (await knownNodes(r)) === 4, 20000);
     // Until it has learned every slot's owner it answers CLUSTERDOWN, to MIGRATE's RESTORE-ASKING too.
     await until('cluster_state:ok on redis-server', () => clusterOk(r), 20000);
-    await run('redis-cli', [...CLI_TLS, '--cluster', 'reshard', `127.0.0.1:${node(0).tlsPort}`, '--cluster-from', node(0).id, '--cluster-to', r.id, '--cluster-slots', '100', '--cluster-yes'], 90000);
+    await tool('redis-cli', [...CLI_TLS, '--cluster', 'reshard', `127.0.0.1:${node(0).tlsPort}`, '--cluster-from', node(0).id, '--cluster-to', r.id, '--cluster-slots', '100', '--cluster-yes'], 90000);
     await until('check passes with redis-server holding 100 slots', async () => {
-      const out = await run('redis-cli', [...CLI_TLS, '--cluster', 'check', `127.0.0.1:${tlsPort}`]).catch(() => '');
+      const out = await tool('redis-cli', [...CLI_TLS, '--cluster', 'check', `127.0.0.1:${tlsPort}`]).catch(() => '');
       return out.includes('[OK] All 16384 slots covered') && /:\d+ \(\w+\.\.\.\) -> \d+ keys \| 100 slots/.test(out);
     }, 30000);
     assert.ok(Number(await secure(r, 'DBSIZE')) > 0, 'keys moved to redis-server');
@@ -268,7 +262,7 @@ describe('a cluster whose bus is TLS', () => {
   test('a replica is elected over the TLS bus when its primary stops', async () => {
     const replica = await startNode();
     const primary = node(2);
-    await run('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${replica.tlsPort}`, `127.0.0.1:${primary.tlsPort}`, '--cluster-slave', '--cluster-master-id', primary.id]);
+    await tool('redis-cli', [...CLI_TLS, '--cluster', 'add-node', `127.0.0.1:${replica.tlsPort}`, `127.0.0.1:${primary.tlsPort}`, '--cluster-slave', '--cluster-master-id', primary.id]);
     const dbsize = await secure(primary, 'DBSIZE');
     await until('the replica syncs over TLS', async () => (await secure(replica, 'DBSIZE')) === dbsize, 20000);
     // A voter that does not know the replica yet would ignore its vote request.
