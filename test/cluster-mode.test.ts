@@ -240,6 +240,19 @@ describe('a cluster of Redoubt nodes', () => {
   });
 });
 
+/** Three Redoubt primaries made one cluster by redis-cli --cluster create, each in cluster_state:ok. */
+async function threePrimaries(): Promise<[Node, Node, Node]> {
+  const nodes = [await startNode(), await startNode(), await startNode()] as const;
+  await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+  for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+  return [...nodes];
+}
+
+/** redis-cli --cluster add-node: `replica` joins through `via` as a replica of `primary`. */
+async function addReplica(replica: Node, via: Node, primary: Node): Promise<void> {
+  await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${replica.port}`, `127.0.0.1:${via.port}`, '--cluster-slave', '--cluster-master-id', primary.id], { timeout: 60000 });
+}
+
 /** Awaits `wait`; if it fails, the error carries the end of each node's log. */
 async function withLogs(nodes: readonly Node[], wait: Promise<void>): Promise<void> {
   await wait.catch((err: unknown) => {
@@ -251,7 +264,7 @@ async function withLogs(nodes: readonly Node[], wait: Promise<void>): Promise<vo
 async function knowReplica(voters: readonly Node[], replica: Node, primary: Node): Promise<void> {
   for (const n of voters) {
     await until(`${n.port} knows ${replica.port} as a replica of ${primary.port}`, async () => {
-      const line = text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(replica.id)) ?? '';
+      const line = await lineAbout(n, replica.id);
       return line.includes(`slave ${primary.id} `) && line.endsWith(' connected');
     }, 20000);
   }
@@ -269,15 +282,11 @@ describe('three primaries with a replica each', () => {
     client?.disconnect();
   });
 
-  /** Each node's CLUSTER NODES line about `id`, as `from` sees it. */
-  const lineOf = async (from: Node, id: string): Promise<string> =>
-    text(await cmd(from.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id)) ?? '';
-
   test('create --cluster-replicas 1, replicas sync and serve READONLY reads, a failed primary is replaced', async () => {
     const { stdout } = await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 90000 });
     assert.match(stdout, /\[OK\] All 16384 slots covered/);
     for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
-    const roles = await Promise.all(nodes.map(async (n) => ({ n, line: await lineOf(n, n.id) })));
+    const roles = await Promise.all(nodes.map(async (n) => ({ n, line: await lineAbout(n, n.id) })));
     const replicas = roles.filter((r) => r.line.includes('myself,slave ')).map((r) => r.n);
     assert.equal(replicas.length, 3);
     client = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }]);
@@ -285,7 +294,7 @@ describe('three primaries with a replica each', () => {
     // A replica has its primary's keys, reads them after READONLY and redirects without it.
     const replica = replicas[0];
     assert.ok(replica !== undefined);
-    const primaryId = (await lineOf(replica, replica.id)).split(' ')[3] ?? '';
+    const primaryId = (await lineAbout(replica, replica.id)).split(' ')[3] ?? '';
     const primary = nodes.find((n) => n.id === primaryId);
     assert.ok(primary !== undefined);
     await until('the replica has its primary\'s keys', async () => (await cmd(replica.port, 'DBSIZE')) === (await cmd(primary.port, 'DBSIZE')), 20000);
@@ -301,10 +310,10 @@ describe('three primaries with a replica each', () => {
     // The primary stops: after the node timeout it is failed and its replica wins the election.
     await knowReplica(nodes.filter((n) => !replicas.includes(n) && n !== primary), replica, primary);
     await primary.server.stop();
-    await until('the replica is promoted', async () => (await lineOf(replica, replica.id)).includes('myself,master '), 30000);
+    await until('the replica is promoted', async () => (await lineAbout(replica, replica.id)).includes('myself,master '), 30000);
     const others = nodes.filter((n) => n !== primary);
     for (const n of others) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
-    for (const n of others) await until(`${n.port} sees the old primary failed`, async () => (await lineOf(n, primary.id)).includes('master,fail '), 20000);
+    for (const n of others) await until(`${n.port} sees the old primary failed`, async () => (await lineAbout(n, primary.id)).includes('master,fail '), 20000);
     for (let i = 0; i < 300; i++) assert.equal(await client.get(`r:${i}`), `v${i}`);
     assert.match(text(await cmd(replica.port, 'CLUSTER', 'INFO')), /cluster_stats_messages_auth-req_sent:\d+/);
   });
@@ -313,15 +322,15 @@ describe('three primaries with a replica each', () => {
     const alive = nodes.filter((n) => n.server.process.exitCode === null && n.server.process.signalCode === null);
     assert.equal(alive.length, 5);
     let replica: Node | null = null;
-    for (const n of alive) if ((await lineOf(n, n.id)).includes('myself,slave ')) replica = n;
+    for (const n of alive) if ((await lineAbout(n, n.id)).includes('myself,slave ')) replica = n;
     assert.ok(replica !== null);
     const r = replica;
-    const primaryId = (await lineOf(r, r.id)).split(' ')[3] ?? '';
+    const primaryId = (await lineAbout(r, r.id)).split(' ')[3] ?? '';
     assert.equal(await cmd(r.port, 'CLUSTER', 'FAILOVER', 'TAKEOVER'), '+OK\r\n');
-    assert.match(await lineOf(r, r.id), /myself,master /);
+    assert.match(await lineAbout(r, r.id), /myself,master /);
     const old = alive.find((n) => n.id === primaryId);
     assert.ok(old !== undefined);
-    await until('the old primary follows the new one', async () => (await lineOf(old, old.id)).includes(`myself,slave ${r.id}`), 20000);
+    await until('the old primary follows the new one', async () => (await lineAbout(old, old.id)).includes(`myself,slave ${r.id}`), 20000);
     await until('check passes', async () => (await check(r.port).catch(() => '')).includes('[OK] All 16384 slots covered'), 20000);
     assert.ok(client !== null);
     for (let i = 0; i < 300; i += 3) assert.equal(await client.get(`r:${i}`), `v${i}`);
@@ -334,7 +343,6 @@ describe('a manual failover', () => {
     for (let i = 0; i < 6; i++) nodes.push(await startNode());
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 90000 });
     for (const n of nodes) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
-    const mine = async (n: Node): Promise<string> => text(await cmd(n.port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes('myself')) ?? '';
     let replica: Node | null = null;
     for (const n of nodes) if ((await mine(n)).includes('myself,slave ')) replica = n;
     assert.ok(replica !== null);
@@ -364,14 +372,9 @@ describe('a manual failover', () => {
 
 describe('a mixed cluster fails over both ways', () => {
   test('a redis-server replica of a Redoubt primary is elected by Redoubt votes, then a Redoubt replica of it takes over from it', async () => {
-    const primaries: Node[] = [];
-    for (let i = 0; i < 3; i++) primaries.push(await startNode());
-    const [a, b, c] = primaries;
-    assert.ok(a !== undefined && b !== undefined && c !== undefined);
-    await run('redis-cli', ['--cluster', 'create', ...primaries.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
-    for (const n of primaries) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const [a, b, c] = await threePrimaries();
     const r = await startRedisNode();
-    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${r.port}`, `127.0.0.1:${a.port}`, '--cluster-slave', '--cluster-master-id', a.id], { timeout: 60000 });
+    await addReplica(r, a, a);
     const client = new Cluster([{ host: '127.0.0.1', port: b.port }]);
     try {
       for (let i = 0; i < 200; i++) await client.set(`m:${i}`, `v${i}`);
@@ -388,7 +391,7 @@ describe('a mixed cluster fails over both ways', () => {
       for (let i = 0; i < 200; i++) assert.equal(await client.get(`m:${i}`), `v${i}`);
       // The reverse: a Redoubt node replicates the Redis primary, which then stops.
       const x = await startNode();
-      await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${x.port}`, `127.0.0.1:${b.port}`, '--cluster-slave', '--cluster-master-id', r.id], { timeout: 60000 });
+      await addReplica(x, b, r);
       await until('the Redoubt replica has the Redis primary\'s keys', async () => (await cmd(x.port, 'DBSIZE')) === (await cmd(r.port, 'DBSIZE')), 20000);
       await knowReplica([b, c], x, r);
       await r.server.stop();
@@ -403,18 +406,13 @@ describe('a mixed cluster fails over both ways', () => {
 
 describe('cluster-replica-validity-factor', () => {
   test('a replica whose link to its primary was down too long does not fail over; with the factor 0 it does', async () => {
-    const primaries: Node[] = [];
-    for (let i = 0; i < 3; i++) primaries.push(await startNode());
-    const [a, b, c] = primaries;
-    assert.ok(a !== undefined && b !== undefined && c !== undefined);
-    await run('redis-cli', ['--cluster', 'create', ...primaries.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
-    for (const n of primaries) await until(`cluster_state:ok on ${n.port}`, () => clusterOk(n.port), 20000);
+    const [a, b, c] = await threePrimaries();
     // Data older than node timeout + 1 s of pings + 1 × node timeout (3 s) is too old.
     const r = await startNode(['--cluster-slave-validity-factor', '1', '--repl-ping-replica-period', '1']);
-    await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${r.port}`, `127.0.0.1:${a.port}`, '--cluster-slave', '--cluster-master-id', a.id], { timeout: 60000 });
+    await addReplica(r, a, a);
     await until('the replica is linked', async () => text(await cmd(r.port, 'INFO', 'replication')).includes('master_link_status:up'), 20000);
     assert.equal(await cmd(r.port, 'CONFIG', 'GET', 'cluster-replica-validity-factor'), '*2\r\n$31\r\ncluster-replica-validity-factor\r\n$1\r\n1\r\n');
-    for (const n of [b, c]) await until(`${n.port} knows the replica`, async () => (await lineAbout(n, r.id)).includes(`slave ${a.id} `), 20000);
+    await knowReplica([b, c], r, a);
     // The primary refuses the replica from now on: the replication link stays down, the bus up.
     const admin = await raw(a.port);
     assert.equal(await admin.call('CONFIG', 'SET', 'requirepass', randomBytes(8).toString('hex')), '+OK\r\n');
