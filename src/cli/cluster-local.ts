@@ -18,6 +18,7 @@ import { repr } from '../config/values.js';
 import { createCommandTable } from '../commands/registry.js';
 import { heapSizeFor } from '../server/memory.js';
 import { CLUSTER_SLOTS } from '../server/cluster.js';
+import { formatAddr } from '../server/connection.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadServerConfig } from './compose.js';
 import { rootRefusal } from './supervise.js';
@@ -296,7 +297,7 @@ class LocalCluster {
   ) {}
 
   private endpoint(n: LocalNode): string {
-    return this.host.includes(':') ? `[${this.host}]:${n.port}` : `${this.host}:${n.port}`;
+    return formatAddr(this.host, n.port);
   }
 
   private logTail(n: LocalNode): string {

@@ -9,6 +9,11 @@
 import { isCommonDigest, isCommonPassword, MIN_PASSWORD_LENGTH, type AclUser } from './acl.js';
 import { bindHosts, isPublicAddress, type Exposure } from './exposure.js';
 
+/** host:port, an IPv6 host in brackets (as Redis writes an address). */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -237,7 +242,7 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
     judge: (f) => {
       const m = f.master;
       if (m === null) return null;
-      const addr = m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
+      const addr = hostPort(m.host, m.port);
       if (f.expectedMasters.includes(addr)) return null;
       return { severity: 'high', evidence: `role ${m.role}, master ${addr} (link ${m.linkStatus ?? 'unknown'})` };
     },
@@ -250,7 +255,7 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
     judge: (f) => {
       const m = f.master;
       if (m === null || !isPublicAddress(m.host)) return null;
-      const addr = m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
+      const addr = hostPort(m.host, m.port);
       return { severity: 'high', evidence: `master ${addr} is a public internet address (link ${m.linkStatus ?? 'unknown'}): the whole dataset crosses the internet, and whoever holds that address feeds this server` };
     },
   },
@@ -262,7 +267,7 @@ export const HARDENING_CHECKS: readonly HardeningCheck[] = [
     judge: (f) => {
       const pub = (f.replicas ?? []).filter((r) => isPublicAddress(r.ip));
       if (pub.length === 0) return null;
-      return { severity: 'high', evidence: `${pub.length} replica(s) on public addresses receive the whole dataset: ${pub.slice(0, 5).map((r) => `${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port} (${r.state})`).join(', ')}` };
+      return { severity: 'high', evidence: `${pub.length} replica(s) on public addresses receive the whole dataset: ${pub.slice(0, 5).map((r) => `${hostPort(r.ip, r.port)} (${r.state})`).join(', ')}` };
     },
   },
   {
