@@ -28,7 +28,6 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 import { RawClient } from '../test/helpers/raw-client.js';
@@ -36,6 +35,7 @@ import { decode, type RespValue } from '../test/helpers/resp.js';
 import { peers, REDOUBT, type ServerKind, type ServerName } from './peers.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { loadKeys, rss, warmUp } from './memory.js';
+import { connect } from './socket.js';
 
 const VALUE = 'abc';
 /** The names redis-benchmark's `-r` draws (`key:__rand_int__`, 12 digits), so its GETs hit the loaded keys. */
@@ -70,14 +70,6 @@ interface WriterReport extends Samples {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
 /** A growable pair of sample arrays. */
 class Recorder {

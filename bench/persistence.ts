@@ -26,6 +26,7 @@ import { freePort, REDOUBT_MAIN, startRedis, startRedoubt, type RunningServer } 
 import { redisBenchmark } from './redis-benchmark.js';
 import { cpuSeconds, rss } from './memory.js';
 import { median, type Name, turnOrder } from './stats.js';
+import { connect } from './socket.js';
 
 // --- the dataset ---------------------------------------------------------------------------------
 
@@ -125,14 +126,6 @@ async function populate(port: number, d: Dataset, total: number): Promise<void> 
 }
 
 // --- a plain request/reply client for INFO and friends -------------------------------------------
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
 /** One request at a time; replies are simple strings, errors, integers or bulk strings. */
 class Control {

@@ -12,6 +12,7 @@ import net from 'node:net';
 import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
 import { fmtRate, median, type Name, turnOrder } from './stats.js';
+import { connect } from './socket.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,14 +30,6 @@ const REPS = Number(opts.reps);
 const CHANNEL = 'bench:fanout';
 
 const encode = (argv: readonly string[]): string => `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
 /** Waits until `bytes` have arrived on `s` (counted from now). */
 function received(s: net.Socket, bytes: number): Promise<void> {
