@@ -1,7 +1,8 @@
 // The append-only file, as Redis 7.0's aof.c: a propagation sink that turns each batch of effects
 // into RESP (a SELECT when the database changes, `#TS:` annotations with aof-timestamp-enabled),
-// writes it once per event-loop turn and fsyncs it by appendfsync: `always` before any reply of
-// that turn leaves (connection.ts holds them), `everysec` about once a second, `no` never.
+// writes it once per event-loop turn, before any reply of that turn leaves (connection.ts holds
+// them), and fsyncs it by appendfsync: `always` before those replies too, `everysec` about once a
+// second, `no` never.
 // Also: loading at startup, BGREWRITEAOF (a new INCR file, then a new BASE), turning appendonly
 // on and off at runtime, the auto-rewrite rule, WAITAOF's local acknowledgement, and INFO's aof_*.
 
@@ -152,11 +153,16 @@ export class Aof implements PropagationSink {
   }
 
   /**
-   * True when a reply must wait for this turn's fsync: appendfsync always, and the AOF holds
-   * something not yet on disk. The connection then hands the client to hold().
+   * True when a reply must wait for the end of this turn, as Redis's beforeSleep writes the AOF
+   * before any reply: under appendfsync always until this turn's fsync, under everysec and no
+   * until this turn's write, so a process killed after a reply has its command in the kernel. A
+   * write that is failing holds nothing (writes are refused meanwhile). The connection then hands
+   * the client to hold().
    */
   mustHold(): boolean {
-    return this.on && this.fedOffset > this.fsyncedOffset && this.policy === 'always';
+    if (!this.on) return false;
+    if (this.policy === 'always') return this.fedOffset > this.fsyncedOffset;
+    return this.bufBytes > 0 && this.fd !== -1 && this.writeError === null;
   }
 
   /** Keeps `c`'s replies until the end of this turn's write and fsync. */

@@ -201,7 +201,7 @@ function held(c: Client): boolean {
 /** Writes pending replies and, if the client asked for it, closes after them. */
 export function flushClient(c: Client): void {
   const pending = c.reply.pending;
-  // appendfsync always: no reply leaves before this turn's AOF write is fsynced.
+  // No reply leaves before this turn's AOF write (and, under appendfsync always, its fsync).
   if (pending > 0 && c.server.aof.mustHold()) {
     c.server.aof.hold(c);
     return;
