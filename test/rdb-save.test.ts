@@ -342,6 +342,55 @@ describe('RDB files: real redis-server loads what Redoubt writes', () => {
     }
   });
 
+  test('BGSAVE while keys are deleted, created and replaced all over the key table is the image of its start', async () => {
+    // The walk goes down the key table's slots, and a delete moves the table's last key into the
+    // hole: keys the walk has passed come to lie where it has yet to go, and the reverse. One key
+    // per slice (rdb-key-save-delay), so that every batch of writes lands in the middle of a walk.
+    const dir = tempDir();
+    const s = await startRedoubt(['--dir', dir, '--rdb-key-save-delay', '100']);
+    const c = client(s);
+    const other = client(s);
+    const KEYS = 1500;
+    try {
+      for (const db of [0, 1]) {
+        await c.select(db);
+        const args: string[] = [];
+        for (let i = 0; i < KEYS; i++) args.push(`k:${i}`, `v${db}:${i}`);
+        await c.mset(...args);
+        await Promise.all(Array.from({ length: KEYS / 10 }, (_, i) => c.pexpire(`k:${i * 10}`, 3_600_000)));
+      }
+      await c.select(0);
+      const expected = await image(c, [0, 1]);
+      assert.equal(await c.call('BGSAVE'), 'Background saving started');
+      let batches = 0;
+      while ((await info(other, 'rdb_bgsave_in_progress')) === '1') {
+        const p = other.pipeline();
+        p.select(batches % 2);
+        for (let j = 0; j < 20; j++) {
+          const k = `k:${Math.floor(Math.random() * KEYS)}`;
+          if (j % 5 === 0) p.del(k);
+          else if (j % 5 === 1) p.set(`new:${batches}:${j}`, 'after the cut');
+          // The key just created is the table's last: deleting it moves nothing, or moves a key
+          // created after the cut into its hole.
+          else if (j % 5 === 2) p.del(`new:${batches}:${j - 1}`);
+          else if (j % 5 === 3) p.set(k, 'replaced');
+          else p.unlink(k);
+        }
+        await p.exec();
+        batches++;
+      }
+      assert.equal(await bgsaveDone(c), 'ok');
+      assert.ok(batches >= 10, `writes ran during the save (${batches} batches)`);
+      assert.notDeepEqual(await image(c, [0, 1]), expected, 'the writes did change the live keyspace');
+      const loaded = await loadedByRedis(dir, 'dump.rdb', [0, 1]);
+      assertSameImage(loaded.image, expected, 'BGSAVE under deletes');
+    } finally {
+      c.disconnect();
+      other.disconnect();
+      await s.stop();
+    }
+  });
+
   test('the event loop keeps answering during a BGSAVE of many keys and of one huge key', async () => {
     const dir = tempDir();
     const s = await startRedoubt(['--dir', dir]);

@@ -1,8 +1,8 @@
 // The forkless snapshot (shared/DESIGN.md §4): a point-in-time RDB image of every database taken
-// while clients keep writing. At the cut it records each database's Maps; a walker then writes the
-// keys a slice at a time, pulled by whoever consumes the bytes (a file for BGSAVE, later an AOF
-// base or a replica). It sits in the write barrier: before a key the walk has not reached changes,
-// its old value is serialized and kept until written; FLUSHDB and SWAPDB cost nothing, because a
+// while clients keep writing. At the cut it records each database's key table and expiries; a
+// walker then writes the keys a slice at a time, pulled by whoever consumes the bytes (a file for
+// BGSAVE, an AOF base or a replica). It sits in the write barrier: before a key the walk has not
+// reached changes, its old value is serialized and kept until written; FLUSHDB and SWAPDB cost nothing, because a
 // flushed database's Maps are replaced, not emptied, and a swap only moves them between databases
 // (the walk follows the Maps, not the database numbers). The bytes kept for old values are what
 // the snapshot costs beyond the data itself (retainedBytes).
@@ -49,11 +49,23 @@ interface DbCut {
   readonly exact: Map<string, bigint> | null;
   readonly size: number;
   readonly expiresSize: number;
-  /** Keys written, being written, kept in `held`, or created after the cut: the walk skips them. */
+  /**
+   * The walk goes down the key table's slots: those from `pos` up are done (written, or taken by
+   * keys created after the cut). A delete moves the table's last key into the hole, and new keys
+   * take slots at the end, so a key below `pos` is one the walk has yet to write, unless `seen`
+   * names it. Nothing per key is recorded for the walk itself.
+   */
+  pos: number;
+  /** The walk has written the database's SELECTDB header. */
+  begun: boolean;
+  /**
+   * Keys below `pos` the walk must skip: written by the barrier (kept in `held`), being written or
+   * prepared, created after the cut, or written already and moved down by a delete. As many as
+   * the writes during the snapshot, never as many as the keys.
+   */
   seen: Set<string>;
   /** Old values serialized by the barrier, not yet handed out. */
   held: Buffer[];
-  iter: Iterator<[string, Value]> | null;
   /** The key being written a slice at a time, and its steps. */
   current: string | null;
   steps: Generator<void, void, void> | null;
@@ -107,9 +119,10 @@ export class Snapshot implements WriteBarrier {
         exact: db.expiresExact,
         size: db.data.size,
         expiresSize: db.expires.size,
+        pos: db.data.size,
+        begun: false,
         seen: new Set(),
         held: [],
-        iter: null,
         current: null,
         steps: null,
         currentWaiters: [],
@@ -138,18 +151,30 @@ export class Snapshot implements WriteBarrier {
   beforeWrite(db: Database, key: string): void {
     const cut = this.byMap.get(db.data);
     if (cut === undefined) return;
+    const data = cut.data;
+    const slot = data.slotOf(key);
+    // If this write deletes a key the walk has yet to reach, the table's last key moves into its
+    // slot: when the walk has passed that one (or it came after the cut), it must stay skipped.
+    if (slot >= 0 && slot < cut.pos) {
+      const last = data.size - 1;
+      if (last >= cut.pos) cut.seen.add(data.keyAt(last));
+    }
     if (cut.seen.has(key)) {
       // Half written (by the walk, or ahead of it for a waiting write): finish it from the value as it still is.
       if (cut.current === key) this.finishCurrent(cut);
       else if (cut.preparing.has(key)) this.finishPrepared(cut, key);
       return;
     }
+    // Created after the cut: not part of the image, and skipped wherever it lands.
+    if (slot < 0) {
+      cut.seen.add(key);
+      return;
+    }
+    // Written already, or created after the cut.
+    if (slot >= cut.pos) return;
     cut.seen.add(key);
-    const v = cut.data.get(key);
-    // Created after the cut: not part of the image.
-    if (v === undefined) return;
     const w = new ByteWriter(64);
-    this.enc.entry(key, v, this.expireOf(cut, key), w);
+    this.enc.entry(key, data.valueAt(slot), this.expireOf(cut, key), w);
     const buf = w.take();
     cut.held.push(buf);
     this.retainedBytes += buf.length;
@@ -173,7 +198,7 @@ export class Snapshot implements WriteBarrier {
     const cut = this.byMap.get(db.data);
     if (cut === undefined) return false;
     if (cut.current === key || cut.preparing.has(key)) return true;
-    if (cut.seen.has(key)) return false;
+    if (this.handled(cut, key)) return false;
     const v = cut.data.get(key);
     return v !== undefined && writtenInSteps(v);
   }
@@ -198,13 +223,20 @@ export class Snapshot implements WriteBarrier {
       return;
     }
     const v = cut.data.get(key);
-    if (cut.seen.has(key) || v === undefined) {
+    if (v === undefined || this.handled(cut, key)) {
       setImmediate(ready);
       return;
     }
     cut.seen.add(key);
     const w = new ByteWriter(64 * 1024);
     cut.preparing.set(key, { w, steps: this.enc.entrySteps(key, v, this.expireOf(cut, key), w), waiters: [ready] });
+  }
+
+  /** True when the walk has nothing (more) to write for `key`: it is written, held, in progress, or not in the image. */
+  private handled(cut: DbCut, key: string): boolean {
+    if (cut.seen.has(key)) return true;
+    const slot = cut.data.slotOf(key);
+    return slot < 0 || slot >= cut.pos;
   }
 
   /** Works on the keys being prepared until `deadline`; true when all are done. */
@@ -267,9 +299,9 @@ export class Snapshot implements WriteBarrier {
         this.next++;
         continue;
       }
-      if (cut.iter === null) {
+      if (!cut.begun) {
         enc.selectDb(cut.id, cut.size, cut.expiresSize);
-        cut.iter = cut.data.entries();
+        cut.begun = true;
       }
       if (cut.steps !== null) {
         if (!cut.steps.next().done) {
@@ -283,8 +315,10 @@ export class Snapshot implements WriteBarrier {
         continue;
       }
       this.release(cut);
-      const it = cut.iter.next();
-      if (it.done === true) {
+      const data = cut.data;
+      // Deletes may have shrunk the table below the walk: what was above its end is gone.
+      if (cut.pos > data.size) cut.pos = data.size;
+      if (cut.pos === 0) {
         // Keys prepared ahead of the walk belong to this database's image.
         if (cut.preparing.size !== 0) {
           for (const key of [...cut.preparing.keys()]) this.finishPrepared(cut, key);
@@ -293,10 +327,13 @@ export class Snapshot implements WriteBarrier {
         this.closeCut(cut);
         continue;
       }
-      const [key, value] = it.value;
-      if (cut.seen.has(key)) continue;
-      cut.seen.add(key);
+      const slot = --cut.pos;
+      const key = data.keyAt(slot);
+      if (cut.seen.size !== 0 && cut.seen.has(key)) continue;
+      const value = data.valueAt(slot);
       if (writtenInSteps(value)) {
+        // Half written until its steps end: a write to it finishes it first (beforeWrite).
+        cut.seen.add(key);
         cut.current = key;
         cut.steps = enc.entrySteps(key, value, this.expireOf(cut, key));
       } else {
@@ -331,7 +368,7 @@ export class Snapshot implements WriteBarrier {
     for (const p of cut.preparing.values()) wake(p.waiters);
     cut.preparing = new Map();
     cut.done = true;
-    cut.iter = null;
+    cut.pos = 0;
     cut.steps = null;
     cut.current = null;
     cut.seen = new Set();

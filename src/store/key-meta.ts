@@ -2,7 +2,8 @@
 // besides it, as Redis keeps it in the robj: the 24-bit access field (LRU clock, or LFU decrement
 // time and logarithmic counter) and the bytes the key is estimated to hold (memory-usage.ts). Value
 // and metadata sit at one slot found by one Map lookup, so a command that reads or writes a key
-// looks it up once.
+// looks it up once. A delete moves the last slot into the hole and a new key takes the next slot
+// at the end, nothing else moves: the snapshot's walk (persistence/snapshot.ts) relies on it.
 
 import type { Value } from './types.js';
 
@@ -121,6 +122,13 @@ export class KeyTable {
   /** The key's slot, or -1: for the database's own lookups (value and metadata at once). */
   slotOf(key: string): number {
     return this.slots.get(key) ?? -1;
+  }
+
+  /** The key in a slot (0 ≤ slot < size): the snapshot walks the slots. */
+  keyAt(slot: number): string {
+    const k = this.names[slot];
+    if (k === undefined) throw new Error(`no key at slot ${slot}`);
+    return k;
   }
 
   /** The value in a slot that slotOf returned. */
