@@ -365,7 +365,7 @@ const fromCharCode = String.fromCharCode;
  * (multibulkArgs reads a bulk only once `available >= len + 2`), so no read here is out of bounds:
  * `?? 0` only states that to the type checker, and V8 drops it for in-bounds loads.
  */
-function latin1(b: Buffer, s: number, n: number): string {
+export function latin1(b: Buffer, s: number, n: number): string {
   switch (n) {
     case 0:
       return '';
