@@ -24,6 +24,7 @@ import { closeFile, closeQuietly, createTemp, removeQuietly, writeChunk, type Sn
 import { checkOutputLimits } from '../security/output-limits.js';
 import { auditEvent, clientFields } from '../security/audit-log.js';
 import { ReplicaLink } from './replica-link.js';
+import { HeldStream } from './held-stream.js';
 import type { Snapshot } from '../persistence/snapshot.js';
 import type { SavedReplication } from './rdb-load.js';
 
@@ -117,7 +118,7 @@ export interface ReplicaInfo {
   /** ms since the epoch of the last ACK (or of the attach). */
   ackTime: number;
   /** Stream bytes produced while the RDB was being made and sent, in order. */
-  pending: Buffer[];
+  pending: HeldStream;
 }
 
 /**
@@ -298,7 +299,7 @@ export class Replication implements PropagationSink {
         }
         socket?.write(data);
       } else {
-        r.pending.push(data);
+        r.pending.append(data);
         c.replicaPending += data.length;
       }
       checkOutputLimits(c);
@@ -410,7 +411,7 @@ export class Replication implements PropagationSink {
       ackOffset: 0,
       aofAckOffset: 0,
       ackTime: Date.now(),
-      pending: [],
+      pending: new HeldStream(),
     };
     return c.replica;
   }
@@ -610,8 +611,7 @@ export class Replication implements PropagationSink {
     }
     info.state = 'online';
     info.ackTime = Date.now();
-    for (const b of info.pending) socket.write(b);
-    info.pending = [];
+    for (const b of info.pending.take()) socket.write(b);
     c.replicaPending = 0;
     checkOutputLimits(c);
   }
@@ -619,7 +619,7 @@ export class Replication implements PropagationSink {
   /** A replica's client closed (the server calls this for every replica client it closes). */
   forget(c: Client): void {
     if (!this.replicas.delete(c)) return;
-    if (c.replica !== null) c.replica.pending = [];
+    if (c.replica !== null) c.replica.pending.take();
     this.server.log.notice(`Connection with replica ${this.describe(c)} lost.`);
     auditEvent(this.server, 'replication', { ...clientFields(c), change: 'replica-lost' });
     if (this.replicas.size === 0) this.noReplicasSince = Date.now();
