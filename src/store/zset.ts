@@ -258,7 +258,7 @@ export class ZSetValue {
     // A listpack stores integral scores as integers, so -0 becomes 0.
     for (const n of this.order) {
       if (Object.is(n.score, -0)) {
-        n.score = 0;
+        this.order.setScoreInPlace(n, 0);
         this.scores.set(n.member, 0);
       }
     }
