@@ -63,11 +63,32 @@ function clampUnsafe(v: bigint): number {
 }
 
 /**
+ * The value of up to 15 decimal digits with an optional '-' (exact in a double, as strtod reads
+ * them; "-0" is -0), or null for anything else: the common score needs no regular expression.
+ */
+function plainInteger(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 16) return null;
+  const neg = s.charCodeAt(0) === 45; /* - */
+  const start = neg ? 1 : 0;
+  if (n - start === 0 || n - start > 15) return null;
+  let v = 0;
+  for (let i = start; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/**
  * Redis's string-to-double check (getDoubleFromObject): strtod over the whole string, no
  * leading space, not NaN. Accepts inf/infinity in any case with a sign.
  */
 export function parseDouble(s: string): number | null {
   const n = s.length;
+  const plain = plainInteger(s);
+  if (plain !== null) return plain;
   if (n === 0 || n > 5000) return null;
   const c0 = s.charCodeAt(0);
   if (c0 <= 32 || s.charCodeAt(n - 1) <= 32) return null;
