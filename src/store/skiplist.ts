@@ -13,8 +13,22 @@
 const B = 32;
 /** Children an internal node holds at most. */
 const F = 32;
-/** Leaves or internal nodes a new tree has room for (node 0 included). */
+/** Leaves or internal nodes a new tree has room for (node 0, "none", included). */
 const INITIAL = 2;
+/** Leaves a new tree has entry storage for: leaf 0 has none. */
+const SPARE = INITIAL - 1;
+
+// The internal nodes' storage of a tree that has none: shared, and never written (no elements).
+const NO_INTS: Int32Array<ArrayBuffer> = new Int32Array(0);
+const NO_DOUBLES: Float64Array<ArrayBuffer> = new Float64Array(0);
+
+/** Ints of a leaf's metadata: its length, the next leaf, the previous leaf. */
+const META = 3;
+
+/** Where leaf l's entries start in the entry arrays (leaf 0 is "none" and has no storage). */
+function at0(l: number): number {
+  return (l - 1) * B;
+}
 
 /** A score bound: value plus whether the bound itself is excluded. */
 export interface ScoreBound {
@@ -95,20 +109,20 @@ function grownI32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
 }
 
 export class SkipList {
-  // Leaves: entries [id * B, id * B + len) of lScore/lMember, chained both ways.
-  private lScore = new Float64Array(INITIAL * B);
+  // Leaves: entries [at0(id), at0(id) + len) of lScore/lMember, chained both ways.
+  private lScore = new Float64Array(SPARE * B);
   private readonly lMember: string[] = [];
-  private lLen = new Int32Array(INITIAL);
-  private lNext = new Int32Array(INITIAL);
-  private lPrev = new Int32Array(INITIAL);
+  /** Per leaf: its length, the next leaf, the previous leaf (META ints each). */
+  private lMeta = new Int32Array(INITIAL * META);
   private readonly lFree: number[] = [];
   private lUsed = 1;
   // Internal nodes: children [id * F, id * F + len), each with its subtree's size and largest entry.
-  private iChild = new Int32Array(INITIAL * F);
-  private iCount = new Float64Array(INITIAL * F);
-  private iMaxScore = new Float64Array(INITIAL * F);
+  // (None until the first leaf splits: most sorted sets are small.)
+  private iChild = NO_INTS;
+  private iCount = NO_DOUBLES;
+  private iMaxScore = NO_DOUBLES;
   private readonly iMaxMember: string[] = [];
-  private iLen = new Int32Array(INITIAL);
+  private iLen = NO_INTS;
   private readonly iFree: number[] = [];
   private iUsed = 1;
   /** The root: a leaf while height is 0, else an internal node. */
@@ -120,8 +134,7 @@ export class SkipList {
   length = 0;
 
   constructor() {
-    for (let k = 0; k < INITIAL * B; k++) this.lMember.push('');
-    for (let k = 0; k < INITIAL * F; k++) this.iMaxMember.push('');
+    for (let k = 0; k < SPARE * B; k++) this.lMember.push('');
     this.root = this.newLeaf();
     this.firstLeaf = this.root;
     this.lastLeaf = this.root;
@@ -129,20 +142,17 @@ export class SkipList {
 
   /** Back to a single empty leaf and the initial storage (the last entry went). */
   private clear(): void {
-    this.lScore = new Float64Array(INITIAL * B);
-    this.lMember.length = INITIAL * B;
+    this.lScore = new Float64Array(SPARE * B);
+    this.lMember.length = SPARE * B;
     this.lMember.fill('');
-    this.lLen = new Int32Array(INITIAL);
-    this.lNext = new Int32Array(INITIAL);
-    this.lPrev = new Int32Array(INITIAL);
+    this.lMeta = new Int32Array(INITIAL * META);
     this.lFree.length = 0;
     this.lUsed = 1;
-    this.iChild = new Int32Array(INITIAL * F);
-    this.iCount = new Float64Array(INITIAL * F);
-    this.iMaxScore = new Float64Array(INITIAL * F);
-    this.iMaxMember.length = INITIAL * F;
-    this.iMaxMember.fill('');
-    this.iLen = new Int32Array(INITIAL);
+    this.iChild = NO_INTS;
+    this.iCount = NO_DOUBLES;
+    this.iMaxScore = NO_DOUBLES;
+    this.iMaxMember.length = 0;
+    this.iLen = NO_INTS;
     this.iFree.length = 0;
     this.iUsed = 1;
     this.height = 0;
@@ -156,13 +166,11 @@ export class SkipList {
   private newLeaf(): number {
     const free = this.lFree.pop();
     if (free !== undefined) return free;
-    if (this.lUsed >= this.lLen.length) {
-      const cap = this.lLen.length * 2;
-      this.lScore = grownF64(this.lScore, cap * B);
-      for (let k = this.lMember.length; k < cap * B; k++) this.lMember.push('');
-      this.lLen = grownI32(this.lLen, cap);
-      this.lNext = grownI32(this.lNext, cap);
-      this.lPrev = grownI32(this.lPrev, cap);
+    if (this.lUsed * META >= this.lMeta.length) {
+      const cap = (this.lMeta.length / META) * 2;
+      this.lScore = grownF64(this.lScore, (cap - 1) * B);
+      for (let k = this.lMember.length; k < (cap - 1) * B; k++) this.lMember.push('');
+      this.lMeta = grownI32(this.lMeta, cap * META);
     }
     return this.lUsed++;
   }
@@ -171,7 +179,7 @@ export class SkipList {
     const free = this.iFree.pop();
     if (free !== undefined) return free;
     if (this.iUsed >= this.iLen.length) {
-      const cap = this.iLen.length * 2;
+      const cap = Math.max(INITIAL, this.iLen.length * 2);
       this.iChild = grownI32(this.iChild, cap * F);
       this.iCount = grownF64(this.iCount, cap * F);
       this.iMaxScore = grownF64(this.iMaxScore, cap * F);
@@ -182,9 +190,9 @@ export class SkipList {
   }
 
   private freeLeaf(l: number): void {
-    const base = l * B;
+    const base = at0(l);
     for (let k = 0; k < B; k++) this.lMember[base + k] = '';
-    this.lLen[l] = 0;
+    this.lMeta[l * META] = 0;
     this.lFree.push(l);
   }
 
@@ -196,7 +204,7 @@ export class SkipList {
   }
 
   private leafLen(l: number): number {
-    return this.lLen[l] ?? 0;
+    return this.lMeta[l * META] ?? 0;
   }
 
   private nodeLen(n: number): number {
@@ -240,7 +248,7 @@ export class SkipList {
   /** Slot k's largest entry, read from its child c. */
   private setMax(k: number, c: number, level: number): void {
     if (level === 1) {
-      const last = c * B + this.leafLen(c) - 1;
+      const last = at0(c) + this.leafLen(c) - 1;
       this.iMaxScore[k] = this.score(last);
       this.iMaxMember[k] = this.member(last);
     } else {
@@ -269,7 +277,7 @@ export class SkipList {
 
   /** The first slot of leaf l whose entry is not before (score, member) (its length when none). */
   private slotFor(l: number, score: number, member: string): number {
-    const base = l * B;
+    const base = at0(l);
     let lo = 0;
     let hi = this.leafLen(l);
     while (lo < hi) {
@@ -297,7 +305,7 @@ export class SkipList {
       if (lo === len) return null;
       n = this.child(base + lo);
     }
-    const base = n * B;
+    const base = at0(n);
     let lo = 0;
     let hi = this.leafLen(n);
     while (lo < hi) {
@@ -321,11 +329,11 @@ export class SkipList {
     let leaf = l;
     let s = slot;
     while (leaf !== 0 && s >= this.leafLen(leaf)) {
-      leaf = this.lNext[leaf] ?? 0;
+      leaf = this.lMeta[leaf * META + 1] ?? 0;
       s = 0;
     }
     if (leaf === 0) return null;
-    const k = leaf * B + s;
+    const k = at0(leaf) + s;
     return new SkipNode(this, leaf, s, this.member(k), this.score(k));
   }
 
@@ -339,11 +347,11 @@ export class SkipList {
     let leaf = l;
     let s = slot - 1;
     while (leaf !== 0 && s < 0) {
-      leaf = this.lPrev[leaf] ?? 0;
+      leaf = this.lMeta[leaf * META + 2] ?? 0;
       s = this.leafLen(leaf) - 1;
     }
     if (leaf === 0) return null;
-    const k = leaf * B + s;
+    const k = at0(leaf) + s;
     return new SkipNode(this, leaf, s, this.member(k), this.score(k));
   }
 
@@ -433,31 +441,31 @@ export class SkipList {
     if (this.leafLen(l) === B) {
       upper = this.newLeaf();
       const half = B >> 1;
-      this.lScore.copyWithin(upper * B, l * B + half, l * B + B);
+      this.lScore.copyWithin(at0(upper), at0(l) + half, at0(l) + B);
       for (let k = 0; k < B - half; k++) {
-        this.lMember[upper * B + k] = this.member(l * B + half + k);
-        this.lMember[l * B + half + k] = '';
+        this.lMember[at0(upper) + k] = this.member(at0(l) + half + k);
+        this.lMember[at0(l) + half + k] = '';
       }
-      this.lLen[l] = half;
-      this.lLen[upper] = B - half;
-      const next = this.lNext[l] ?? 0;
-      this.lNext[upper] = next;
-      this.lPrev[upper] = l;
-      this.lNext[l] = upper;
-      if (next !== 0) this.lPrev[next] = upper;
+      this.lMeta[l * META] = half;
+      this.lMeta[upper * META] = B - half;
+      const next = this.lMeta[l * META + 1] ?? 0;
+      this.lMeta[upper * META + 1] = next;
+      this.lMeta[upper * META + 2] = l;
+      this.lMeta[l * META + 1] = upper;
+      if (next !== 0) this.lMeta[next * META + 2] = upper;
       else this.lastLeaf = upper;
       if (slot > half) {
         target = upper;
         slot -= half;
       }
     }
-    const base = target * B;
+    const base = at0(target);
     const len = this.leafLen(target);
     this.lScore.copyWithin(base + slot + 1, base + slot, base + len);
     for (let k = len; k > slot; k--) this.lMember[base + k] = this.member(base + k - 1);
     this.lScore[base + slot] = score;
     this.lMember[base + slot] = member;
-    this.lLen[target] = len + 1;
+    this.lMeta[target * META] = len + 1;
     return upper;
   }
 
@@ -532,11 +540,11 @@ export class SkipList {
   }
 
   private unchainLeaf(l: number): void {
-    const prev = this.lPrev[l] ?? 0;
-    const next = this.lNext[l] ?? 0;
-    if (prev !== 0) this.lNext[prev] = next;
+    const prev = this.lMeta[l * META + 2] ?? 0;
+    const next = this.lMeta[l * META + 1] ?? 0;
+    if (prev !== 0) this.lMeta[prev * META + 1] = next;
     else this.firstLeaf = next;
-    if (next !== 0) this.lPrev[next] = prev;
+    if (next !== 0) this.lMeta[next * META + 2] = prev;
     else this.lastLeaf = prev;
   }
 
@@ -544,11 +552,11 @@ export class SkipList {
   private mergeLeaves(a: number, b: number): void {
     const aLen = this.leafLen(a);
     const bLen = this.leafLen(b);
-    this.lScore.copyWithin(a * B + aLen, b * B, b * B + bLen);
-    for (let k = 0; k < bLen; k++) this.lMember[a * B + aLen + k] = this.member(b * B + k);
-    this.lLen[a] = aLen + bLen;
+    this.lScore.copyWithin(at0(a) + aLen, at0(b), at0(b) + bLen);
+    for (let k = 0; k < bLen; k++) this.lMember[at0(a) + aLen + k] = this.member(at0(b) + k);
+    this.lMeta[a * META] = aLen + bLen;
     // Empty now: removeChild takes it out of the chain.
-    this.lLen[b] = 0;
+    this.lMeta[b * META] = 0;
   }
 
   private mergeInternals(a: number, b: number): void {
@@ -564,13 +572,13 @@ export class SkipList {
 
   private deleteInLeaf(l: number, score: number, member: string): boolean {
     const slot = this.slotFor(l, score, member);
-    const base = l * B;
+    const base = at0(l);
     const len = this.leafLen(l);
     if (slot === len || this.score(base + slot) !== score || this.member(base + slot) !== member) return false;
     this.lScore.copyWithin(base + slot, base + slot + 1, base + len);
     for (let k = slot; k < len - 1; k++) this.lMember[base + k] = this.member(base + k + 1);
     this.lMember[base + len - 1] = '';
-    this.lLen[l] = len - 1;
+    this.lMeta[l * META] = len - 1;
     return true;
   }
 
@@ -585,7 +593,7 @@ export class SkipList {
     let n = this.root;
     for (let level = this.height; level > 0; level--) n = this.child(n * F + this.childFor(n, oldScore, member));
     const slot = this.slotFor(n, oldScore, member);
-    const base = n * B;
+    const base = at0(n);
     const len = this.leafLen(n);
     const stored = this.member(base + slot);
     if (slot === len || this.score(base + slot) !== oldScore || stored !== member) throw broken('moved member is absent');
@@ -608,7 +616,7 @@ export class SkipList {
   setScoreInPlace(n: SkipNode, score: number): void {
     let l = this.root;
     for (let level = this.height; level > 0; level--) l = this.child(l * F + this.childFor(l, n.score, n.member));
-    const k = l * B + this.slotFor(l, n.score, n.member);
+    const k = at0(l) + this.slotFor(l, n.score, n.member);
     if (this.score(k) !== n.score || this.member(k) !== n.member) throw broken('stale entry');
     this.lScore[k] = score;
   }
@@ -625,7 +633,7 @@ export class SkipList {
       n = this.child(n * F + j);
     }
     const slot = this.slotFor(n, score, member);
-    const k = n * B + slot;
+    const k = at0(n) + slot;
     if (slot === this.leafLen(n) || this.score(k) !== score || this.member(k) !== member) return 0;
     return rank + slot + 1;
   }
@@ -674,9 +682,9 @@ export class SkipList {
   }
 
   *[Symbol.iterator](): Generator<SkipNode> {
-    for (let l = this.firstLeaf; l !== 0; l = this.lNext[l] ?? 0) {
+    for (let l = this.firstLeaf; l !== 0; l = this.lMeta[l * META + 1] ?? 0) {
       const len = this.leafLen(l);
-      for (let s = 0; s < len; s++) yield new SkipNode(this, l, s, this.member(l * B + s), this.score(l * B + s));
+      for (let s = 0; s < len; s++) yield new SkipNode(this, l, s, this.member(at0(l) + s), this.score(at0(l) + s));
     }
   }
 }
