@@ -20,6 +20,9 @@ const HEAP_NUMBER = 16;
 const MAP_BASE = 160;
 /** A small JS object (a value wrapper with a few fields). */
 const OBJECT = 48;
+/** A sorted set's ordered index: its fixed part (the tree and its first leaf), and per entry. */
+const ZSET_INDEX_BASE = 1360;
+const ZSET_INDEX_ENTRY = 56;
 /** An array's own object and header, besides its slots. */
 const ARRAY = 32;
 /**
@@ -106,19 +109,20 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
       return OBJECT + MAP_BASE + scaled(sum, n, count);
     }
     case 'zset': {
-      // member → score Map (scores as heap numbers) and a skiplist node per member (about 13
-      // fields, the score boxed).
+      // member → score Map (scores as heap numbers) and the ordered index: a score and a member
+      // slot per entry in leaves about 70% full, their arrays grown by doubling (measured: 93-123
+      // bytes per member for the two, 1,567 for an empty set, with 1 to 10,000 members).
       const count = v.size;
       const limit = sampleLimit(count, samples);
       let sum = 0;
       let n = 0;
       if (limit > 0) {
         for (const m of v.scores.keys()) {
-          sum += MAP_ENTRY + HEAP_NUMBER + 144 + stringBytes(m.length);
+          sum += MAP_ENTRY + HEAP_NUMBER + ZSET_INDEX_ENTRY + stringBytes(m.length);
           if (++n >= limit) break;
         }
       }
-      return OBJECT + MAP_BASE + 200 + scaled(sum, n, count);
+      return OBJECT + MAP_BASE + ZSET_INDEX_BASE + scaled(sum, n, count);
     }
     case 'stream':
       return streamBytes(v, samples);

@@ -1,7 +1,8 @@
-// Sorted set values: member → score in a Map plus the (score, member) order in a skiplist with
-// spans, so rank operations are O(log N). One structure serves both of Redis's encodings; the one
-// Redis would use is tracked because it shows through: OBJECT ENCODING, ZSCAN, the listpack's
-// integer scores (which lose the sign of -0) and the linear lex searches of small sets.
+// Sorted set values: member → score in a Map plus the (score, member) order in a B+tree counted
+// by subtree sizes (SkipList, in place of Redis's zskiplist), so rank operations are O(log N).
+// One structure serves both of Redis's encodings; the one Redis would use is tracked because it
+// shows through: OBJECT ENCODING, ZSCAN, the listpack's integer scores (which lose the sign of
+// -0) and the linear lex searches of small sets.
 
 import {
   SkipList,
