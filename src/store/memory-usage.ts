@@ -110,8 +110,9 @@ function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
     }
     case 'zset': {
       // member → score Map (scores as heap numbers) and the ordered index: a score and a member
-      // slot per entry in leaves about 70% full, their arrays grown by doubling (measured: 93-123
-      // bytes per member for the two, 1,567 for an empty set, with 1 to 10,000 members).
+      // slot per entry in leaves a little over half full, their arrays grown by doubling
+      // (measured: 93-123 bytes per member for the two, 1,567 for an empty set, with 1 to 10,000
+      // members).
       const count = v.size;
       const limit = sampleLimit(count, samples);
       let sum = 0;
