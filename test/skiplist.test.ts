@@ -1,5 +1,6 @@
-// The sorted-set skiplist against a plain sorted array under random operations: order, ranks,
-// rank lookups and range searches must agree at every step.
+// The sorted-set index (SkipList, a B+tree counted by subtree sizes) against a plain sorted array
+// under random operations: order, ranks, rank lookups and range searches must agree at every step,
+// through leaf and internal splits, merges, a shrinking root and back to empty.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +65,7 @@ test('rank of an absent element is 0 and byRank out of range is null', () => {
   assert.equal(sl.delete(2, 'a'), false);
 });
 
-test('score updates on a large list keep order, spans and backward links (nodes of every height reused)', () => {
+test('score updates on a large set keep order, ranks and backward walks (in place and moved)', () => {
   const sl = new SkipList();
   const scores = new Map<string, number>();
   let seed = 7;
@@ -99,4 +100,92 @@ test('score updates on a large list keep order, spans and backward links (nodes 
     assert.equal(sl.rank(e[0], e[1]), i + 1);
     assert.equal(sl.byRank(i + 1)?.member, e[1]);
   }
+});
+
+test('sets that grow to thousands of entries and shrink to none agree with a sorted array', () => {
+  let seed = 11;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (const size of [50, 400, 3000, 20000]) {
+    const sl = new SkipList();
+    const scores = new Map<string, number>();
+    const steps = size * 8;
+    for (let step = 0; step < steps; step++) {
+      const m = `k${rand(size)}`;
+      const old = scores.get(m);
+      const op = rand(10);
+      // Grow, then mix, then only delete: the last quarter shrinks the set to a few entries.
+      const shrinking = step >= size * 6;
+      if (old === undefined) {
+        if (!shrinking) {
+          const s = rand(size >> 2);
+          sl.insert(s, m);
+          scores.set(m, s);
+        }
+      } else if (shrinking || op < 3) {
+        assert.equal(sl.delete(old, m), true);
+        scores.delete(m);
+      } else {
+        const s = rand(size >> 2) + (op === 9 ? 0.5 : 0);
+        sl.updateScore(m, old, s);
+        scores.set(m, s);
+      }
+      if (step % (size >> 3) !== 0 && step !== steps - 1) continue;
+      const model: Entry[] = [...scores].map(([k, s]) => [s, k] as Entry).sort(cmp);
+      assert.equal(sl.length, model.length);
+      assert.deepEqual([...sl].map((n) => [n.score, n.member]), model);
+      const backwards: Entry[] = [];
+      for (let n = sl.tail; n !== null; n = n.backward) backwards.push([n.score, n.member]);
+      assert.deepEqual(backwards, [...model].reverse());
+      for (let q = 0; q < 20 && model.length > 0; q++) {
+        const i = rand(model.length);
+        const e = model[i];
+        assert.ok(e !== undefined);
+        assert.equal(sl.rank(e[0], e[1]), i + 1);
+        assert.equal(sl.byRank(i + 1)?.member, e[1]);
+        assert.equal(sl.byRank(i + 1)?.next0?.member, model[i + 1]?.[1]);
+        const lo = rand(size >> 2);
+        const hi = lo + rand(20);
+        const exclusive = rand(2) === 1;
+        const min = { value: lo, exclusive };
+        const max = { value: hi, exclusive: !exclusive };
+        const inRange = model.filter(([s]) => (exclusive ? s > lo : s >= lo) && (exclusive ? s <= hi : s < hi));
+        assert.equal(sl.firstInRange(min, max)?.member, inRange[0]?.[1]);
+        assert.equal(sl.lastInRange(min, max)?.member, inRange[inRange.length - 1]?.[1]);
+      }
+      assert.equal(sl.rank(-5, 'absent'), 0);
+    }
+    // The rest, then the emptied set takes entries again.
+    for (const [m, s] of scores) assert.equal(sl.delete(s, m), true);
+    assert.equal(sl.length, 0);
+    assert.equal(sl.first, null);
+    assert.equal(sl.tail, null);
+    sl.insert(1, 'again');
+    assert.deepEqual([...sl].map((n) => [n.score, n.member]), [[1, 'again']]);
+    assert.equal(sl.rank(1, 'again'), 1);
+  }
+});
+
+test('lex ranges over thousands of equal scores find their first and last members', () => {
+  const sl = new SkipList();
+  const members: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const m = `m${String((i * 7919) % 100000).padStart(6, '0')}`;
+    members.push(m);
+    sl.insert(0, m);
+  }
+  members.sort();
+  for (let q = 0; q < 200; q++) {
+    const a = `m${String((q * 4999) % 100000).padStart(6, '0')}`;
+    const b = `m${String((q * 7727 + 13) % 100000).padStart(6, '0')}`;
+    const min = { value: a < b ? a : b, exclusive: q % 2 === 0 };
+    const max = { value: a < b ? b : a, exclusive: q % 3 === 0 };
+    const inRange = members.filter((m) => (min.exclusive ? m > min.value : m >= min.value) && (max.exclusive ? m < max.value : m <= max.value));
+    assert.equal(sl.firstInLexRange(min, max)?.member, inRange[0]);
+    assert.equal(sl.lastInLexRange(min, max)?.member, inRange[inRange.length - 1]);
+  }
+  assert.equal(sl.firstInLexRange({ kind: 'min' }, { kind: 'max' })?.member, members[0]);
+  assert.equal(sl.lastInLexRange({ kind: 'min' }, { kind: 'max' })?.member, members[members.length - 1]);
 });
