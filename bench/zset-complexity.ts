@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ZSetValue, type SkipNode } from '../src/store/zset.js';
+import { ZSetValue, type ScoreEntry } from '../src/store/zset.js';
 import { startRedis, startRedoubt, type RunningServer } from '../test/helpers/servers.js';
 
 const { values: opts } = parseArgs({
@@ -35,7 +35,7 @@ function nsPerOp(iterations: number, fn: (i: number) => number): number {
 
 /** Ten entries from rank `start`: what ZRANGE key start start+9 walks. */
 function rangeOfTen(z: ZSetValue, start: number): number {
-  let n: SkipNode | null = z.at(start);
+  let n: ScoreEntry | null = z.at(start);
   let count = 0;
   for (; n !== null && count < 10; n = n.next0) count++;
   return count;

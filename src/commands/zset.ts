@@ -19,7 +19,7 @@ import {
   lexBelowMax,
   type LexBound,
   type ScoreBound,
-  type SkipNode,
+  type ScoreEntry,
   type ZEntry,
   type ZSetLimits,
 } from '../store/zset.js';
@@ -347,14 +347,14 @@ function zlexcount(c: Client, argv: string[]): void {
 // --- ranges ---
 
 /** Entries at ranks start..stop (negative counts from the end), from the top when `reverse`. */
-function rankRange(z: ZSetValue, start: number, stop: number, reverse: boolean): SkipNode[] {
+function rankRange(z: ZSetValue, start: number, stop: number, reverse: boolean): ScoreEntry[] {
   const len = z.size;
   if (start < 0) start += len;
   if (stop < 0) stop += len;
   if (start < 0) start = 0;
   if (start > stop || start >= len) return [];
   if (stop >= len) stop = len - 1;
-  const out: SkipNode[] = [];
+  const out: ScoreEntry[] = [];
   let n = z.at(reverse ? len - 1 - start : start);
   for (let i = start; i <= stop && n !== null; i++) {
     out.push(n);
@@ -364,18 +364,18 @@ function rankRange(z: ZSetValue, start: number, stop: number, reverse: boolean):
 }
 
 /** Skips `offset` entries from `n` by rank (O(log N)), as Redis's element-by-element walk would. */
-function skip(z: ZSetValue, n: SkipNode | null, offset: number, reverse: boolean): SkipNode | null {
+function skip(z: ZSetValue, n: ScoreEntry | null, offset: number, reverse: boolean): ScoreEntry | null {
   if (n === null || offset === 0) return n;
   const r = z.order.rank(n.score, n.member);
   return z.order.byRank(reverse ? r - offset : r + offset);
 }
 
-function scoreRange(z: ZSetValue, range: ScoreRange, offset: number, limit: number, reverse: boolean): SkipNode[] {
+function scoreRange(z: ZSetValue, range: ScoreRange, offset: number, limit: number, reverse: boolean): ScoreEntry[] {
   // A negative offset walks off the end in Redis: nothing is left to return.
   if (offset < 0 || (offset > 0 && offset >= z.size)) return [];
   const { min, max } = range;
   let n = skip(z, reverse ? z.lastInRange(min, max) : z.firstInRange(min, max), offset, reverse);
-  const out: SkipNode[] = [];
+  const out: ScoreEntry[] = [];
   // A negative limit means no limit.
   while (n !== null && limit-- !== 0) {
     if (reverse ? !aboveMin(n.score, min) : !belowMax(n.score, max)) break;
@@ -385,11 +385,11 @@ function scoreRange(z: ZSetValue, range: ScoreRange, offset: number, limit: numb
   return out;
 }
 
-function lexRange(z: ZSetValue, range: LexRange, offset: number, limit: number, reverse: boolean): SkipNode[] {
+function lexRange(z: ZSetValue, range: LexRange, offset: number, limit: number, reverse: boolean): ScoreEntry[] {
   if (offset < 0 || (offset > 0 && offset >= z.size)) return [];
   const { min, max } = range;
   let n = skip(z, reverse ? z.lastInLexRange(min, max) : z.firstInLexRange(min, max), offset, reverse);
-  const out: SkipNode[] = [];
+  const out: ScoreEntry[] = [];
   while (n !== null && limit-- !== 0) {
     if (reverse ? !lexAboveMin(n.member, min) : !lexBelowMax(n.member, max)) break;
     out.push(n);
@@ -475,7 +475,7 @@ function zrangeGeneric(c: Client, argv: string[], at: number, dst: string | null
 
   const z = lookup(c, arg(argv, at), false);
   if (z === null) return;
-  let result: SkipNode[] = [];
+  let result: ScoreEntry[] = [];
   if (z !== undefined) {
     if (scores !== null) result = scoreRange(z, scores, offset, limit, reverse);
     else if (lex !== null) result = lexRange(z, lex, offset, limit, reverse);
@@ -1000,7 +1000,7 @@ function zrandmember(c: Client, argv: string[]): void {
     });
     return;
   }
-  let picked: SkipNode[];
+  let picked: ScoreEntry[];
   if (count >= size) {
     // The whole set, highest score first: Redis walks its sets from the tail here.
     picked = rankRange(z, 0, -1, true);
@@ -1035,7 +1035,7 @@ function distinctRanks(size: number, count: number): number[] {
 }
 
 /** The node at rank `r`, which the caller took below the set's size. */
-function nodeAt(z: ZSetValue, r: number): SkipNode {
+function nodeAt(z: ZSetValue, r: number): ScoreEntry {
   const n = z.at(r);
   if (n === null) throw new RangeError(`rank ${r} is past the end of a sorted set of ${z.size}`);
   return n;

@@ -1,21 +1,21 @@
 // Sorted set values: member → score in a Map plus the (score, member) order in a B+tree counted
-// by subtree sizes (SkipList, in place of Redis's zskiplist), so rank operations are O(log N).
+// by subtree sizes (ScoreTree, in place of Redis's zskiplist), so rank operations are O(log N).
 // One structure serves both of Redis's encodings; the one Redis would use is tracked because it
 // shows through: OBJECT ENCODING, ZSCAN, the listpack's integer scores (which lose the sign of
 // -0) and the linear lex searches of small sets.
 
 import {
-  SkipList,
+  ScoreTree,
   aboveMin,
   belowMax,
   lexAboveMin,
   lexBelowMax,
   type LexBound,
   type ScoreBound,
-  type SkipNode,
-} from './skiplist.js';
+  type ScoreEntry,
+} from './score-tree.js';
 
-export type { LexBound, ScoreBound, SkipNode };
+export type { LexBound, ScoreBound, ScoreEntry };
 
 /** zset-max-listpack-entries and zset-max-listpack-value. */
 export interface ZSetLimits {
@@ -50,7 +50,7 @@ export interface ZEntry {
 export class ZSetValue {
   readonly type = 'zset' as const;
   readonly scores = new Map<string, number>();
-  readonly order = new SkipList();
+  readonly order = new ScoreTree();
   private compact: boolean;
 
   constructor(encoding: ZSetEncoding = 'listpack') {
@@ -134,12 +134,12 @@ export class ZSetValue {
   }
 
   /** The node at 0-based rank `i` from the lowest score, or null. */
-  at(i: number): SkipNode | null {
+  at(i: number): ScoreEntry | null {
     return this.order.byRank(i + 1);
   }
 
   /** A uniformly random node; the set must not be empty. */
-  randomNode(): SkipNode {
+  randomNode(): ScoreEntry {
     const n = this.order.byRank(1 + Math.floor(Math.random() * this.size));
     if (n === null) throw new RangeError('random member of an empty sorted set');
     return n;
@@ -156,11 +156,11 @@ export class ZSetValue {
 
   // --- score ranges ---
 
-  firstInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+  firstInRange(min: ScoreBound, max: ScoreBound): ScoreEntry | null {
     return this.order.firstInRange(min, max);
   }
 
-  lastInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+  lastInRange(min: ScoreBound, max: ScoreBound): ScoreEntry | null {
     return this.order.lastInRange(min, max);
   }
 
@@ -179,14 +179,14 @@ export class ZSetValue {
    * First node in the lex range. A listpack is searched linearly from its head and a skiplist by
    * descending its levels, as Redis does, so even on mixed scores small sets answer as Redis's do.
    */
-  firstInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+  firstInLexRange(min: LexBound, max: LexBound): ScoreEntry | null {
     if (!this.inLexRange(min, max)) return null;
     if (!this.compact) return this.order.firstInLexRange(min, max);
     for (const n of this.order) if (lexAboveMin(n.member, min)) return lexBelowMax(n.member, max) ? n : null;
     return null;
   }
 
-  lastInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+  lastInLexRange(min: LexBound, max: LexBound): ScoreEntry | null {
     if (!this.inLexRange(min, max)) return null;
     if (!this.compact) return this.order.lastInLexRange(min, max);
     for (let n = this.order.tail; n !== null; n = n.backward) {
@@ -201,7 +201,7 @@ export class ZSetValue {
     if (first === null) return 0;
     if (this.compact) {
       let count = 0;
-      for (let n: SkipNode | null = first; n !== null && lexBelowMax(n.member, max); n = n.next0) count++;
+      for (let n: ScoreEntry | null = first; n !== null && lexBelowMax(n.member, max); n = n.next0) count++;
       return count;
     }
     const len = this.size;
@@ -224,24 +224,24 @@ export class ZSetValue {
 
   /** Removes the entries at 0-based ranks start..end (already clamped); returns how many. */
   deleteRangeByRank(start: number, end: number): number {
-    const doomed: SkipNode[] = [];
+    const doomed: ScoreEntry[] = [];
     for (let n = this.at(start); n !== null && doomed.length < end - start + 1; n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
   deleteRangeByScore(min: ScoreBound, max: ScoreBound): number {
-    const doomed: SkipNode[] = [];
+    const doomed: ScoreEntry[] = [];
     for (let n = this.order.firstInRange(min, max); n !== null && belowMax(n.score, max); n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
   deleteRangeByLex(min: LexBound, max: LexBound): number {
-    const doomed: SkipNode[] = [];
+    const doomed: ScoreEntry[] = [];
     for (let n = this.firstInLexRange(min, max); n !== null && lexBelowMax(n.member, max); n = n.next0) doomed.push(n);
     return this.deleteNodes(doomed);
   }
 
-  private deleteNodes(nodes: readonly SkipNode[]): number {
+  private deleteNodes(nodes: readonly ScoreEntry[]): number {
     for (const n of nodes) this.delete(n.member);
     return nodes.length;
   }

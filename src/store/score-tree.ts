@@ -75,9 +75,9 @@ function broken(what: string): RangeError {
  * (next0, backward). Places shift when the set changes, so a handle is for reading and walking
  * until the next change of its set.
  */
-export class SkipNode {
+export class ScoreEntry {
   constructor(
-    private readonly list: SkipList,
+    private readonly list: ScoreTree,
     readonly leafId: number,
     readonly slotId: number,
     readonly member: string,
@@ -85,12 +85,12 @@ export class SkipNode {
   ) {}
 
   /** The next entry in order, or null at the tail. */
-  get next0(): SkipNode | null {
+  get next0(): ScoreEntry | null {
     return this.list.nextOf(this.leafId, this.slotId);
   }
 
   /** The previous entry in order, or null at the first. */
-  get backward(): SkipNode | null {
+  get backward(): ScoreEntry | null {
     return this.list.prevOf(this.leafId, this.slotId);
   }
 }
@@ -108,7 +108,7 @@ function grownI32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
-export class SkipList {
+export class ScoreTree {
   // Leaves: entries [at0(id), at0(id) + len) of lScore/lMember, chained both ways.
   private lScore = new Float64Array(SPARE * B);
   private readonly lMember: string[] = [];
@@ -290,7 +290,7 @@ export class SkipList {
   }
 
   /** The leaf and slot of the first entry where `edge` holds, or null when it holds nowhere. */
-  private firstWhere(edge: Edge): SkipNode | null {
+  private firstWhere(edge: Edge): ScoreEntry | null {
     let n = this.root;
     for (let level = this.height; level > 0; level--) {
       const base = n * F;
@@ -317,7 +317,7 @@ export class SkipList {
   }
 
   /** The last entry where `edge` does not hold yet, or null. */
-  private lastBefore(edge: Edge): SkipNode | null {
+  private lastBefore(edge: Edge): ScoreEntry | null {
     const n = this.firstWhere(edge);
     return n === null ? this.tail : this.prevOf(n.leafId, n.slotId);
   }
@@ -325,7 +325,7 @@ export class SkipList {
   // --- handles ---
 
   /** A handle on slot `slot` of leaf `l`, or null past its end with no leaf after it. */
-  private at(l: number, slot: number): SkipNode | null {
+  private at(l: number, slot: number): ScoreEntry | null {
     let leaf = l;
     let s = slot;
     while (leaf !== 0 && s >= this.leafLen(leaf)) {
@@ -334,16 +334,16 @@ export class SkipList {
     }
     if (leaf === 0) return null;
     const k = at0(leaf) + s;
-    return new SkipNode(this, leaf, s, this.member(k), this.score(k));
+    return new ScoreEntry(this, leaf, s, this.member(k), this.score(k));
   }
 
   /** The entry after slot `slot` of leaf `l`. */
-  nextOf(l: number, slot: number): SkipNode | null {
+  nextOf(l: number, slot: number): ScoreEntry | null {
     return this.at(l, slot + 1);
   }
 
   /** The entry before slot `slot` of leaf `l`. */
-  prevOf(l: number, slot: number): SkipNode | null {
+  prevOf(l: number, slot: number): ScoreEntry | null {
     let leaf = l;
     let s = slot - 1;
     while (leaf !== 0 && s < 0) {
@@ -352,14 +352,14 @@ export class SkipList {
     }
     if (leaf === 0) return null;
     const k = at0(leaf) + s;
-    return new SkipNode(this, leaf, s, this.member(k), this.score(k));
+    return new ScoreEntry(this, leaf, s, this.member(k), this.score(k));
   }
 
-  get first(): SkipNode | null {
+  get first(): ScoreEntry | null {
     return this.at(this.firstLeaf, 0);
   }
 
-  get tail(): SkipNode | null {
+  get tail(): ScoreEntry | null {
     return this.prevOf(this.lastLeaf, this.leafLen(this.lastLeaf));
   }
 
@@ -613,7 +613,7 @@ export class SkipList {
   }
 
   /** Sets an entry's score where the order does not change (-0 stored as 0). */
-  setScoreInPlace(n: SkipNode, score: number): void {
+  setScoreInPlace(n: ScoreEntry, score: number): void {
     let l = this.root;
     for (let level = this.height; level > 0; level--) l = this.child(l * F + this.childFor(l, n.score, n.member));
     const k = at0(l) + this.slotFor(l, n.score, n.member);
@@ -639,7 +639,7 @@ export class SkipList {
   }
 
   /** The entry at 1-based `rank`, or null. */
-  byRank(rank: number): SkipNode | null {
+  byRank(rank: number): ScoreEntry | null {
     if (rank < 1 || rank > this.length) return null;
     let n = this.root;
     let left = rank - 1;
@@ -659,32 +659,32 @@ export class SkipList {
   // --- ranges ---
 
   /** First entry with score inside [min, max], or null. */
-  firstInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+  firstInRange(min: ScoreBound, max: ScoreBound): ScoreEntry | null {
     const n = this.firstWhere((s) => aboveMin(s, min));
     return n !== null && belowMax(n.score, max) ? n : null;
   }
 
   /** Last entry with score inside [min, max], or null. */
-  lastInRange(min: ScoreBound, max: ScoreBound): SkipNode | null {
+  lastInRange(min: ScoreBound, max: ScoreBound): ScoreEntry | null {
     const n = this.lastBefore((s) => !belowMax(s, max));
     return n !== null && aboveMin(n.score, min) ? n : null;
   }
 
   /** First entry whose member is inside the lex range (all scores equal, as ZRANGEBYLEX assumes). */
-  firstInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+  firstInLexRange(min: LexBound, max: LexBound): ScoreEntry | null {
     const n = this.firstWhere((_s, m) => lexAboveMin(m, min));
     return n !== null && lexBelowMax(n.member, max) ? n : null;
   }
 
-  lastInLexRange(min: LexBound, max: LexBound): SkipNode | null {
+  lastInLexRange(min: LexBound, max: LexBound): ScoreEntry | null {
     const n = this.lastBefore((_s, m) => !lexBelowMax(m, max));
     return n !== null && lexAboveMin(n.member, min) ? n : null;
   }
 
-  *[Symbol.iterator](): Generator<SkipNode> {
+  *[Symbol.iterator](): Generator<ScoreEntry> {
     for (let l = this.firstLeaf; l !== 0; l = this.lMeta[l * META + 1] ?? 0) {
       const len = this.leafLen(l);
-      for (let s = 0; s < len; s++) yield new SkipNode(this, l, s, this.member(at0(l) + s), this.score(at0(l) + s));
+      for (let s = 0; s < len; s++) yield new ScoreEntry(this, l, s, this.member(at0(l) + s), this.score(at0(l) + s));
     }
   }
 }

@@ -1,11 +1,11 @@
-// The sorted-set index (SkipList, a B+tree counted by subtree sizes) against a plain sorted array
+// The sorted-set index (ScoreTree, a B+tree counted by subtree sizes) against a plain sorted array
 // under random operations: order, ranks, rank lookups and range searches must agree at every step,
 // through leaf and internal splits, merges, a shrinking root and back to empty.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SkipList } from '../src/store/skiplist.js';
+import { ScoreTree } from '../src/store/score-tree.js';
 
 type Entry = [number, string];
 const cmp = (a: Entry, b: Entry): number => (a[0] - b[0]) || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
@@ -22,7 +22,7 @@ test('skiplist agrees with a sorted array under random inserts, deletes and scor
         { maxLength: 200 },
       ),
       (ops) => {
-        const sl = new SkipList();
+        const sl = new ScoreTree();
         const scores = new Map<string, number>();
         for (const { op, member, score } of ops) {
           const old = scores.get(member);
@@ -57,7 +57,7 @@ test('skiplist agrees with a sorted array under random inserts, deletes and scor
 });
 
 test('rank of an absent element is 0 and byRank out of range is null', () => {
-  const sl = new SkipList();
+  const sl = new ScoreTree();
   sl.insert(1, 'a');
   assert.equal(sl.rank(1, 'b'), 0);
   assert.equal(sl.byRank(0), null);
@@ -66,7 +66,7 @@ test('rank of an absent element is 0 and byRank out of range is null', () => {
 });
 
 test('score updates on a large set keep order, ranks and backward walks (in place and moved)', () => {
-  const sl = new SkipList();
+  const sl = new ScoreTree();
   const scores = new Map<string, number>();
   let seed = 7;
   const rand = (n: number): number => {
@@ -109,7 +109,7 @@ test('sets that grow to thousands of entries and shrink to none agree with a sor
     return seed % n;
   };
   for (const size of [50, 400, 3000, 20000]) {
-    const sl = new SkipList();
+    const sl = new ScoreTree();
     const scores = new Map<string, number>();
     const steps = size * 8;
     for (let step = 0; step < steps; step++) {
@@ -169,7 +169,7 @@ test('sets that grow to thousands of entries and shrink to none agree with a sor
 });
 
 test('lex ranges over thousands of equal scores find their first and last members', () => {
-  const sl = new SkipList();
+  const sl = new ScoreTree();
   const members: string[] = [];
   for (let i = 0; i < 5000; i++) {
     const m = `m${String((i * 7919) % 100000).padStart(6, '0')}`;
