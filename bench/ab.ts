@@ -6,6 +6,8 @@
 //        [--fill N]   (N pipelined SETs over the same 100,000 names first, so that GETs find keys)
 //        [--warmup N] (N requests of the test itself first, unmeasured: the JIT settles and the
 //                      one key of LPUSH, SADD, HSET or ZADD reaches its size before measuring)
+//        [--script BODY --args 'NUMKEYS ARG...'] (instead of --test: EVALSHA of BODY, loaded into
+//                      both builds with SCRIPT LOAD, with these arguments; __rand_int__ as in -r)
 // where OLD_DIST is, e.g., a copy of dist/ saved before the change (cp -r dist /tmp/before).
 
 import { parseArgs } from 'node:util';
@@ -14,7 +16,8 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
-import { redisBenchmark } from './redis-benchmark.js';
+import { redisBenchmark, redisBenchmarkCommand, type BenchRun } from './redis-benchmark.js';
+import { RawClient } from '../test/helpers/raw-client.js';
 import { median } from './stats.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -26,6 +29,8 @@ const { values: opts, positionals } = parseArgs({
     reps: { type: 'string', default: '8' },
     fill: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '0' },
+    script: { type: 'string' },
+    args: { type: 'string', default: '0' },
   },
 });
 
@@ -68,8 +73,29 @@ async function ready(port: number): Promise<void> {
   throw new Error(`no server answered on port ${port}`);
 }
 
+/** SCRIPT LOAD into one build; returns the SHA1. */
+async function loadScript(port: number, body: string): Promise<string> {
+  const c = await RawClient.connect(port);
+  try {
+    const reply = await c.call('SCRIPT', 'LOAD', body);
+    const sha = /^\$40\r\n([0-9a-f]{40})\r\n$/.exec(reply)?.[1];
+    if (sha === undefined) throw new Error(`SCRIPT LOAD answered ${JSON.stringify(reply)}`);
+    return sha;
+  } finally {
+    c.close();
+  }
+}
+
+/** One measured (or warm-up) run: the -t test, or EVALSHA of --script. Ops/s. */
+async function runOnce(port: number, pipeline: number, requests: number, evalsha: readonly string[] | null): Promise<number> {
+  const run: Omit<BenchRun, 'tests'> = { port, clients: 50, pipeline, requests, keyspace: 100_000 };
+  if (evalsha !== null) return redisBenchmarkCommand(run, evalsha);
+  const rps = await redisBenchmark({ ...run, tests: [opts.test] });
+  return [...rps.values()][0] ?? 0;
+}
+
 async function main(): Promise<void> {
-  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N] [--fill N] [--warmup N]');
+  if (positionals.length !== 2) throw new Error('usage: ab.js OLD_DIST NEW_DIST [--test get] [--pipeline 16] [--requests N] [--reps N] [--fill N] [--warmup N] [--script BODY --args ARGS]');
   const builds = [await start(positionals[0]!), await start(positionals[1]!)];
   try {
     const requests = Number(opts.requests);
@@ -78,17 +104,25 @@ async function main(): Promise<void> {
     if (fill > 0) {
       for (const b of builds) await redisBenchmark({ port: b.port, tests: ['set'], clients: 50, pipeline: 16, requests: fill, keyspace: 100_000 });
     }
+    let evalsha: string[] | null = null;
+    if (opts.script !== undefined) {
+      const shas = new Set<string>();
+      for (const b of builds) shas.add(await loadScript(b.port, opts.script));
+      const [sha] = shas;
+      if (sha === undefined || shas.size !== 1) throw new Error('the builds disagree on a SHA1');
+      evalsha = ['EVALSHA', sha, ...opts.args.split(' ').filter((a) => a !== '')];
+    }
     const warmup = Number(opts.warmup);
     if (warmup > 0) {
-      for (const b of builds) await redisBenchmark({ port: b.port, tests: [opts.test], clients: 50, pipeline: Number(opts.pipeline), requests: warmup, keyspace: 100_000 });
+      for (const b of builds) await runOnce(b.port, Number(opts.pipeline), warmup, evalsha);
     }
     for (let rep = 0; rep < Number(opts.reps); rep++) {
       for (const b of rep % 2 === 0 ? builds : [...builds].reverse()) {
         const pid = b.child.pid!;
         const before = cpuSeconds(pid);
-        const rps = await redisBenchmark({ port: b.port, tests: [opts.test], clients: 50, pipeline: Number(opts.pipeline), requests, keyspace: 100_000 });
+        const rps = await runOnce(b.port, Number(opts.pipeline), requests, evalsha);
         b.cpu.push(((cpuSeconds(pid) - before) / requests) * 1e6);
-        b.rps.push([...rps.values()][0] ?? 0);
+        b.rps.push(rps);
       }
     }
     for (const b of builds) {
