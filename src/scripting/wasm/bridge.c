@@ -1089,7 +1089,10 @@ static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
 }
 
 /* ---- running a script on a coroutine -------------------------------------------------- */
-/* Each invocation runs on a coroutine of its own (dropped whole if the script is abandoned).
+/* Invocations run on a coroutine, made once and reused by the next invocation after every
+ * script that returns (a finished coroutine can start a new function, and reusing it spares
+ * the allocation, and the garbage collection, of a thread per call); one that failed is dead
+ * and is dropped, as is one whose script is abandoned.
  * Every hook_count instructions the count hook asks the host what to do: go on, kill the
  * script, or suspend it so the host can serve other clients (BUSY replies, SCRIPT KILL,
  * signals). Suspending is not a Lua yield, which cannot cross a C call: build.sh runs
@@ -1102,7 +1105,7 @@ static void push_string_array(lua_State *l, size_t *off, uint32_t count) {
 /* Asked at every hook: 0 runs on, 1 kills the script, 2 suspends it. */
 IMPORT(rd_host_slice) int rd_host_slice(void);
 
-static lua_State *co;          /* the script's coroutine, while it runs or is suspended */
+static lua_State *co;          /* the scripts' coroutine: running, suspended, or idle for the next */
 static int co_ref = LUA_NOREF; /* keeps it from the collector */
 
 /* Bytes Asyncify may use to save the C functions of a suspended stack. The deepest stack Lua
@@ -1228,7 +1231,8 @@ static int step(int nargs) {
     lua_pushnil(co);
     lua_insert(co, 1);
     lua_to_tagged(co);
-    release_co();
+    /* finished, so ready to start the next script (what is left on its stack is dropped) */
+    lua_settop(co, 0);
     if (io_failed) {
       io_reset();
       return RD_REPLY_TOO_LARGE;
@@ -1294,9 +1298,10 @@ EXPORT(rd_call) int rd_call(int ref, uint32_t nkeys, uint32_t nargs, int as_glob
     }
   }
   lua_settop(L, 0);
-  if (co) release_co();
-  co = lua_newthread(L);
-  co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!co) {
+    co = lua_newthread(L);
+    co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   push_string_array(co, &off, nkeys);
   if (as_globals) set_global_unprotected(co, "KEYS");
