@@ -105,6 +105,26 @@ export class RespWriter implements Reply {
     return chunks;
   }
 
+  /** Moves everything written so far into `dst` at `at` (room for `pending` bytes), leaving the
+   *  writer empty: take() without the allocation, for a reply that is read at once. */
+  moveTo(dst: Buffer, at: number): void {
+    let p = at;
+    if (this.chunks.length !== 0) {
+      for (const chunk of this.chunks) p += chunk.copy(dst, p);
+      this.chunks = [];
+      this.chunkBytes = 0;
+    }
+    const n = this.len;
+    if (n <= SHORT) {
+      const b = this.buf;
+      for (let i = 0; i < n; i++) dst[p + i] = b[i] ?? 0;
+    } else {
+      this.buf.copy(dst, p, 0, n);
+    }
+    this.len = 0;
+    if (this.buf.length > 4 * INITIAL) this.buf = Buffer.allocUnsafe(0);
+  }
+
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     if (this.chunkBytes + this.len + n > this.limit) {

@@ -13,10 +13,21 @@ import { LUA_WASM_BASE64 } from './lua-wasm.js';
 import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
 import { errorLine, readErrorInfo, writeTagged, type ScriptErrorInfo } from './tagged-reply.js';
 
+/** A command's RESP reply still in its writer (a RespWriter): moved into the VM as bytes. */
+export interface RespSource {
+  /** Bytes written. */
+  readonly pending: number;
+  /** Moves them into `dst` at `at`, leaving the writer empty. */
+  moveTo(dst: Buffer, at: number): void;
+  /** Drops them. */
+  take(): unknown;
+}
+
 export interface LuaEngineOptions {
-  /** Runs one command for redis.call/redis.pcall and returns its reply as RESP (latin1), in
-   *  the protocol version the script chose with redis.setresp. Must not throw. */
-  call(argv: string[], resp: 2 | 3): string;
+  /** Runs one command for redis.call/redis.pcall and returns its reply as RESP (latin1 text, or
+   *  the writer that holds it), in the protocol version the script chose with redis.setresp.
+   *  Must not throw. */
+  call(argv: string[], resp: 2 | 3): string | RespSource;
   /** redis.acl_check_cmd: whether the script's user may run `argv`; null when no such command exists. */
   aclCheck?: (argv: string[]) => boolean | null;
   /** redis.log: level 0 (debug) to 3 (warning). */
@@ -348,17 +359,27 @@ export class LuaEngine {
 
   private hostCall(resp: 2 | 3): number {
     const argv = this.readArgv();
-    let out: string;
+    let out: string | RespSource;
     try {
       out = this.opts.call(argv, resp);
     } catch (e) {
       out = `-${E.errorFrom(e)}\r\n`;
     }
-    // A reply larger than the VM may hold fails as an allocation past its cap would.
-    const dst = this.ex.rd_reserve(out.length);
-    if (dst === 0) return -1;
-    this.view().latin1Write(out, dst);
-    return out.length;
+    if (typeof out === 'string') {
+      // A reply larger than the VM may hold fails as an allocation past its cap would.
+      const dst = this.ex.rd_reserve(out.length);
+      if (dst === 0) return -1;
+      this.view().latin1Write(out, dst);
+      return out.length;
+    }
+    const n = out.pending;
+    const dst = this.ex.rd_reserve(n);
+    if (dst === 0) {
+      out.take();
+      return -1;
+    }
+    out.moveTo(this.view(), dst);
+    return n;
   }
 
   private setRedisString(name: string, value: string): void {

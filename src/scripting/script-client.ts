@@ -1,7 +1,7 @@
 // The client with no socket through which redis.call and redis.pcall run commands, with Redis
 // 7.0's script rules (scriptCall): command lookup and arity (the table's resolve), noscript, ACL
-// as the calling user, read-only scripts, then the dispatcher's call(). Replies come back as RESP
-// in a latin1 string.
+// as the calling user, read-only scripts, then the dispatcher's call(). Replies come back as RESP,
+// left in the client's writer for the engine to move into the VM.
 
 import * as E from '../errors.js';
 import { Client } from '../server/client.js';
@@ -11,6 +11,7 @@ import { call } from '../server/dispatcher.js';
 import { aclDenial } from '../security/acl/gate.js';
 import { ACL_OK, checkCommand } from '../security/acl/check.js';
 import type { ScriptRun } from './script-run.js';
+import type { RespWriter } from '../protocol/reply-writer.js';
 
 export class ScriptClient {
   readonly client: Client;
@@ -50,8 +51,9 @@ export class ScriptClient {
     this.client.reply.take();
   }
 
-  /** Runs one command for the script and returns its whole reply as RESP. */
-  call(argv: string[], resp: 2 | 3): string {
+  /** Runs one command for the script and returns its whole reply as RESP: the error line of a
+   *  refusal, or the client's writer that holds the command's reply (which the engine empties). */
+  call(argv: string[], resp: 2 | 3): string | RespWriter {
     const c = this.client;
     const run = this.run;
     c.resp = resp;
@@ -66,10 +68,7 @@ export class ScriptClient {
     // Admitted is enough, whatever the command then answers: SCRIPT KILL can no longer undo it.
     if (admitted.isWrite && run !== null) run.wrote = true;
     call(c, admitted, argv);
-    const chunks = c.reply.take();
-    const only = chunks.length === 1 ? chunks[0] : undefined;
-    if (only !== undefined) return only.latin1Slice();
-    return Buffer.concat(chunks).latin1Slice();
+    return c.reply;
   }
 
   /**
