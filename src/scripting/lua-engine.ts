@@ -460,9 +460,10 @@ export class LuaEngine {
     return io;
   }
 
-  /** A Buffer over the VM's memory, renewed when the memory grew. */
+  /** A Buffer over the VM's memory, renewed when the memory grew: growing detaches the old
+   *  ArrayBuffer, and a view of a detached one has length 0 (cheaper to ask than memory.buffer). */
   private view(): Buffer {
-    if (this.mem.buffer !== this.ex.memory.buffer) this.mem = Buffer.from(this.ex.memory.buffer);
+    if (this.mem.length === 0) this.mem = Buffer.from(this.ex.memory.buffer);
     return this.mem;
   }
 }

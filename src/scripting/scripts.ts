@@ -153,7 +153,11 @@ export class Scripting {
   }
 
   get(sha: string): CachedScript | undefined {
-    return this.scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
+    // SHAs are cached in lower case, as clients send them: only a miss is worth lowercasing.
+    const found = this.scripts.get(sha);
+    if (found !== undefined || sha.length !== 40) return found;
+    const lower = sha.toLowerCase();
+    return lower === sha ? undefined : this.scripts.get(lower);
   }
 
   /**

@@ -42,54 +42,56 @@ function bigNumberLine(s: string): string {
   return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, ' ') : s;
 }
 
+/** The length-prefixed string at `p` (its 4-byte length, then its bytes). */
+function strAt(m: Buffer, p: number): string {
+  const n = m.readUInt32LE(p);
+  return m.latin1Slice(p + 4, p + 4 + n);
+}
+
 export function writeTagged(m: Buffer, start: number, end: number, reply: Reply, scriptResp: 2 | 3): void {
   let p = start;
-  const str = (): string => {
-    const n = m.readUInt32LE(p);
-    const s = m.latin1Slice(p + 4, p + 4 + n);
-    p += 4 + n;
-    return s;
-  };
-  const one = (): void => {
+  while (p < end) {
     const tag = m[p++];
     switch (tag) {
       case 0x42: // B
-        reply.bulk(str());
-        return;
       case 0x53: // S
-        reply.status(statusLine(str()));
-        return;
       case 0x45: // E
-        reply.error(errorLine(str()));
-        return;
+      case 0x47: // G
+      case 0x56: {
+        // V
+        const s = strAt(m, p);
+        p += 4 + s.length;
+        if (tag === 0x42) reply.bulk(s);
+        else if (tag === 0x53) reply.status(statusLine(s));
+        else if (tag === 0x45) reply.error(errorLine(s));
+        else if (tag === 0x47) reply.bigNumber(bigNumberLine(s));
+        else reply.verbatim(s.slice(3), s.slice(0, 3));
+        break;
+      }
       case 0x49: {
-        // I
-        const v = m.readBigInt64LE(p);
+        // I: an int64, as a number when it is one exactly (no BigInt for the usual small ones)
+        const lo = m.readUInt32LE(p);
+        const hi = m.readInt32LE(p + 4);
+        if (hi > -0x200000 && hi < 0x200000) reply.integer(hi * 0x100000000 + lo);
+        else {
+          const v = m.readBigInt64LE(p);
+          reply.integer(v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
+        }
         p += 8;
-        reply.integer(v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
-        return;
+        break;
       }
       case 0x44: // D
         reply.double(m.readDoubleLE(p));
         p += 8;
-        return;
+        break;
       case 0x54: // T
         if (scriptResp === 2) reply.integer(1);
         else reply.bool(true);
-        return;
+        break;
       case 0x46: // F
         if (scriptResp === 2) reply.nil();
         else reply.bool(false);
-        return;
-      case 0x47: // G
-        reply.bigNumber(bigNumberLine(str()));
-        return;
-      case 0x56: {
-        // V
-        const s = str();
-        reply.verbatim(s.slice(3), s.slice(0, 3));
-        return;
-      }
+        break;
       case 0x41: // A
       case 0x4d: // M
       case 0x55: {
@@ -100,13 +102,12 @@ export function writeTagged(m: Buffer, start: number, end: number, reply: Reply,
         if (tag === 0x41) reply.array(n);
         else if (tag === 0x4d) reply.map(n);
         else reply.set(n);
-        return;
+        break;
       }
       default: // N
         reply.nil();
     }
-  };
-  while (p < end) one();
+  }
 }
 
 export function readErrorInfo(m: Buffer, start: number, end: number): ScriptErrorInfo {
