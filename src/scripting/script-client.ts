@@ -41,14 +41,15 @@ export class ScriptClient {
     c.db = run.caller.db;
     c.user = run.caller.user;
     c.noTouch = run.caller.noTouch;
-    c.reply.take();
+    // (Each only when there is something to drop: take() and Set.clear() allocate anew.)
+    if (c.reply.pending !== 0) c.reply.take();
     this.run = run;
-    this.commandErrors.clear();
+    if (this.commandErrors.size !== 0) this.commandErrors.clear();
   }
 
   end(): void {
     this.run = null;
-    this.client.reply.take();
+    if (this.client.reply.pending !== 0) this.client.reply.take();
   }
 
   /** Runs one command for the script and returns its whole reply as RESP: the error line of a

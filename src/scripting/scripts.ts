@@ -121,6 +121,8 @@ export class Scripting {
   /** Sum of the cached bodies (INFO used_memory_scripts_eval). */
   bodyBytes = 0;
   private engineInstance: LuaEngine | null = null;
+  /** The script get() found last (cleared with the cache). */
+  private last: CachedScript | null = null;
   readonly client: ScriptClient;
 
   constructor(readonly server: Server) {
@@ -153,11 +155,18 @@ export class Scripting {
   }
 
   get(sha: string): CachedScript | undefined {
+    // The same script is usually called again and again: comparing its SHA costs less than
+    // hashing the new string for the Map.
+    const last = this.last;
+    if (last !== null && last.sha === sha) return last;
     // SHAs are cached in lower case, as clients send them: only a miss is worth lowercasing.
-    const found = this.scripts.get(sha);
-    if (found !== undefined || sha.length !== 40) return found;
-    const lower = sha.toLowerCase();
-    return lower === sha ? undefined : this.scripts.get(lower);
+    let found = this.scripts.get(sha);
+    if (found === undefined && sha.length === 40) {
+      const lower = sha.toLowerCase();
+      if (lower !== sha) found = this.scripts.get(lower);
+    }
+    if (found !== undefined) this.last = found;
+    return found;
   }
 
   /**
@@ -204,6 +213,7 @@ export class Scripting {
   flush(): number {
     const n = this.scripts.size;
     this.scripts.clear();
+    this.last = null;
     this.bodyBytes = 0;
     this.engineInstance = null;
     return n;
