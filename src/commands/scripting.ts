@@ -4,7 +4,7 @@
 
 import * as E from '../errors.js';
 import type { Client } from '../server/client.js';
-import { arg, parseInt64 } from '../protocol/args.js';
+import { arg, parseInteger } from '../protocol/args.js';
 import { keyNum, NO_KEYS, withDocs, type CommandSpec } from './spec.js';
 import { scriptingDocs } from './docs/scripting.js';
 import { replyHelp } from './server.js';
@@ -82,16 +82,17 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, readOnly: boolea
  * error (`notInteger` differs: EVAL's generic one, FCALL's own) and returns null when invalid.
  */
 export function readNumkeys(c: Client, argv: readonly string[], notInteger: string): number | null {
-  const numkeys = parseInt64(arg(argv, 2));
+  // (A number: past 2^53 it is only compared, which parseInteger keeps exact enough for.)
+  const numkeys = parseInteger(arg(argv, 2));
   let error: string | null = null;
   if (numkeys === null) error = notInteger;
-  else if (numkeys > BigInt(argv.length - 3)) error = E.NUMKEYS_TOO_BIG;
-  else if (numkeys < 0n) error = E.NUMKEYS_NEGATIVE;
+  else if (numkeys > argv.length - 3) error = E.NUMKEYS_TOO_BIG;
+  else if (numkeys < 0) error = E.NUMKEYS_NEGATIVE;
   if (error !== null) {
     c.reply.error(error);
     return null;
   }
-  return Number(numkeys);
+  return numkeys;
 }
 
 export interface ScriptTarget {
@@ -124,7 +125,7 @@ export function runScript(c: Client, script: ScriptTarget, keys: string[], args:
     readOnly,
     allowOom: script.allowOom,
     allowCrossSlot: script.allowCrossSlot,
-    after: () => scripting.afterRun(),
+    after: scripting.afterRun,
   });
 }
 

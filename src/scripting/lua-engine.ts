@@ -97,6 +97,19 @@ interface Exports {
   rd_fn_load(len: number, nameOff: number, hookCount: number): number;
 }
 
+/** The outcome of every script that ended with its reply (never changed). */
+const SCRIPT_OK: ScriptOutcome = Object.freeze({ ok: true });
+
+/** Writes `list` as length-prefixed strings at `p` (room already reserved); returns the end. */
+function putStrings(m: Buffer, p: number, list: readonly string[]): number {
+  for (const s of list) {
+    m.writeUInt32LE(s.length, p);
+    m.latin1Write(s, p + 4);
+    p += 4 + s.length;
+  }
+  return p;
+}
+
 // Process-wide, not Server state: a compiled WebAssembly.Module is immutable and identical for every server (each engine has its own Instance).
 const compiled: { module?: WasmModule } = {};
 
@@ -255,16 +268,18 @@ export class LuaEngine {
     // Lua's own words, as when the arguments' allocation is refused in the VM.
     if (io === 0) return this.fail(reply, E.scriptRunError(name, 'not enough memory'));
     const m = this.view();
-    let p = io;
-    for (const list of [keys, args]) {
-      for (const s of list) {
-        m.writeUInt32LE(s.length, p);
-        m.latin1Write(s, p + 4);
-        p += 4 + s.length;
-      }
-    }
+    putStrings(m, putStrings(m, io, keys), args);
     const hook = this.opts.hookInterval ?? 100000;
-    return this.step(reply, name, () => this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, hook));
+    this.running = true;
+    let status: number;
+    try {
+      status = this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, hook);
+    } catch (e) {
+      return this.failed(reply, e);
+    } finally {
+      this.running = false;
+    }
+    return this.step(reply, name, status);
   }
 
   /** True while a script is suspended, waiting for resume(). */
@@ -282,11 +297,18 @@ export class LuaEngine {
     const pending = this.pending;
     if (pending === null || this.running) throw new Error('Lua VM has no suspended script');
     this.pending = null;
-    // rd_call again, in rewind mode: its arguments are ignored, every frame restores its own.
-    return this.step(pending.reply, pending.name, () => {
+    this.running = true;
+    let status: number;
+    try {
+      // rd_call again, in rewind mode: its arguments are ignored, every frame restores its own.
       this.ex.rd_begin_rewind();
-      return this.ex.rd_call(0, 0, 0, 0, 0);
-    });
+      status = this.ex.rd_call(0, 0, 0, 0, 0);
+    } catch (e) {
+      return this.failed(pending.reply, e);
+    } finally {
+      this.running = false;
+    }
+    return this.step(pending.reply, pending.name, status);
   }
 
   /** Drops the suspended script without running it further; its reply is never written. */
@@ -299,21 +321,24 @@ export class LuaEngine {
     this.ex.rd_abandon();
   }
 
-  private step(reply: Reply, name: string, enter: () => number): RunResult {
-    this.running = true;
-    let status: number;
-    try {
-      status = enter();
-      // rd_end_unwind also checks that the saved stack fitted in its buffer (a trap otherwise).
-      if (this.view().readInt32LE(this.suspendState) === RD_UNWINDING && this.ex.rd_end_unwind() !== 0) {
-        this.pending = { reply, name };
-        return 'suspended';
+  /** A trap or a host failure inside the VM: it is not to be trusted again. */
+  private failed(reply: Reply, e: unknown): ScriptOutcome {
+    this.broken = true;
+    return this.fail(reply, E.luaVmFailure(e));
+  }
+
+  /** After rd_call returned `status`: the script was suspended, or its reply (or error) is written. */
+  private step(reply: Reply, name: string, status: number): RunResult {
+    if (this.view().readInt32LE(this.suspendState) === RD_UNWINDING) {
+      try {
+        // rd_end_unwind also checks that the saved stack fitted in its buffer (a trap otherwise).
+        if (this.ex.rd_end_unwind() !== 0) {
+          this.pending = { reply, name };
+          return 'suspended';
+        }
+      } catch (e) {
+        return this.failed(reply, e);
       }
-    } catch (e) {
-      this.broken = true;
-      return this.fail(reply, E.luaVmFailure(e));
-    } finally {
-      this.running = false;
     }
     if (status === REPLY_TOO_LARGE) return this.fail(reply, E.SCRIPT_REPLY_TOO_LARGE);
     if (++this.calls === GC_PERIOD) {
@@ -324,7 +349,7 @@ export class LuaEngine {
     const end = out + this.ex.rd_io_len();
     if (status === 0) {
       writeTagged(this.view(), out, end, reply, this.ex.rd_resp() === 3 ? 3 : 2);
-      return { ok: true };
+      return SCRIPT_OK;
     }
     const info = readErrorInfo(this.view(), out, end);
     let error: string;

@@ -68,6 +68,10 @@ export class ScriptRun {
   then: (() => boolean) | null = null;
   /** The error the script ended with, once written. */
   failure: string | null = null;
+  /** The caller's reply's onError while the script runs: what sets `failure`. */
+  readonly recordFailure = (message: string): void => {
+    this.failure = message;
+  };
   readonly command: Command | null;
   readonly onError: ((message: string) => void) | null;
   readonly replyEnabled: boolean;
@@ -161,19 +165,18 @@ export function runScript(c: Client, argv: readonly string[], inv: ScriptInvocat
   sc.begin(run);
   // The script's error is counted in errorstats unless it is a command's error, counted already;
   // the command still counts as failed then, as Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE does.
-  c.reply.onError = (m) => {
-    run.failure = m;
-  };
+  c.reply.onError = run.recordFailure;
   let result: RunResult;
+  const clock = server.store.clock;
+  const thaw = clock.freeze();
   try {
-    const clock = server.store.clock;
-    result = clock.frozenDuring(() => {
-      run.clock = clock.now();
-      return inv.engine.run(inv.ref, inv.keys, inv.args, c.reply, inv.name, inv.asGlobals);
-    });
+    run.clock = clock.now();
+    result = inv.engine.run(inv.ref, inv.keys, inv.args, c.reply, inv.name, inv.asGlobals);
   } catch (e) {
     end(run);
     throw e;
+  } finally {
+    if (thaw) clock.thaw();
   }
   if (result === 'suspended') {
     run.detached = true;

@@ -198,13 +198,14 @@ export class Scripting {
     return null;
   }
 
-  /** After a script: a heap left large (a failed memory bomb, a huge reply) is collected at once. */
-  afterRun(): void {
+  /** After a script: a heap left large (a failed memory bomb, a huge reply) is collected at once.
+   *  (Bound, so every script's invocation can name it without a closure of its own.) */
+  readonly afterRun = (): void => {
     const engine = this.engineInstance;
     if (engine === null || engine.broken || engine.memoryUsed() < LUA_MEMORY_LIMIT / 8) return;
     // Each full cycle halves Lua's string buffers, so it takes a few.
     for (let i = 0; i < 4 && engine.memoryUsed() >= LUA_MEMORY_LIMIT / 8; i++) engine.collectGarbage();
-  }
+  };
 
   /**
    * SCRIPT FLUSH: every script goes, and the VM with them (its memory is only freed that way).

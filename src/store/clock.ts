@@ -41,16 +41,29 @@ export class Clock {
     this.offset = Date.now() - performance.now();
   }
 
-  /** Holds the clock still while `fn` runs (EXEC, scripts). */
+  /** Holds the clock still while `fn` runs (EXEC). */
   frozenDuring<T>(fn: () => T): T {
-    if (this.frozen) return fn();
-    this.tick();
-    this.frozen = true;
+    const thaw = this.freeze();
     try {
       return fn();
     } finally {
-      this.frozen = false;
+      if (thaw) this.thaw();
     }
+  }
+
+  /**
+   * frozenDuring without a closure (scripts, on every call): holds the clock still until thaw(),
+   * which is the caller's to call if and only if this returned true (it was not frozen already).
+   */
+  freeze(): boolean {
+    if (this.frozen) return false;
+    this.tick();
+    this.frozen = true;
+    return true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
   }
 
   /**
