@@ -234,6 +234,28 @@ describe('Lua engine', () => {
     assert.equal(Buffer.concat(w.take()).toString('latin1'), '*3\r\n$1\r\nk\r\n$1\r\na\r\n$1\r\nb\r\n');
   });
 
+  it('starts every script afresh on the coroutine it reuses, whatever the last one left', () => {
+    const e = echo();
+    const check = 'return {select("#", ...), tostring(coroutine.running()), KEYS[1] or "none", #ARGV}';
+    const fresh = '*4\r\n:0\r\n$3\r\nnil\r\n$4\r\nnone\r\n:0\r\n';
+    const yieldReply = evalOn(e, 'coroutine.yield(1)');
+    assert.match(yieldReply, /^-ERR .*attempt to yield across metamethod\/C-call boundary/);
+    const previous = [
+      'return 1, 2, 3',
+      'error("boom")',
+      'coroutine.yield(1)',
+      'local function f(n) if n == 0 then return {} end local t = f(n - 1) t[n] = n return t end return #f(150)',
+      'return redis.call("echo", KEYS[1], ARGV[2])',
+      'local co = coroutine.create(function() coroutine.yield(1) end) coroutine.resume(co) return 1',
+    ];
+    for (const src of previous) {
+      evalOn(e, src, 2, ['k'], ['a', 'b']);
+      assert.equal(evalOn(e, check), fresh, `after ${src}`);
+      // still the script's own thread: its body cannot yield, the second time as the first
+      assert.equal(evalOn(e, 'coroutine.yield(1)'), yieldReply, `after ${src}`);
+    }
+  });
+
   it('reports compile errors with Lua\'s message', () => {
     const r = echo().compile('return 1 +');
     assert.deepEqual(r, { ok: false, error: "user_script:1: unexpected symbol near '<eof>'" });

@@ -14,7 +14,7 @@ import { Wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-
 import { errorLine, readErrorInfo, writeTagged, type ScriptErrorInfo } from './tagged-reply.js';
 
 /** A command's RESP reply still in its writer (a RespWriter): moved into the VM as bytes. */
-export interface RespSource {
+interface RespSource {
   /** Bytes written. */
   readonly pending: number;
   /** Moves them into `dst` at `at`, leaving the writer empty. */
