@@ -14,6 +14,7 @@
 #include "lstate.h"
 #include "ldo.h"
 #include "lvm.h"
+#include "ltable.h"
 
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -909,6 +910,14 @@ static int rawget_type_at(lua_State *l, int idx, const char *field) {
 
 static int rawget_type(lua_State *l, const char *field) { return rawget_type_at(l, -1, field); }
 
+/* True when the table on top of the stack holds nothing in its hash part (one node, unused), so
+ * no string-keyed field can be there: a plain array such as {n, ttl} skips the seven lookups
+ * (each a string hashed and interned) that tell an ok/err/double/... table. */
+static int hash_part_empty(lua_State *l) {
+  const Table *t = hvalue(l->top - 1);
+  return t->lsizenode == 0 && ttisnil(gkey(t->node));
+}
+
 /* Converts and pops the value on top of the stack. Once io_buf is full (io_failed) the rest
  * of the value is skipped: a reply that references one large table many times must not take
  * minutes to be refused. */
@@ -943,6 +952,7 @@ static void lua_to_tagged(lua_State *l) {
   case LUA_TTABLE: {
     size_t n;
     const char *s;
+    if (hash_part_empty(l)) goto array;
     if (rawget_type(l, "err") == LUA_TSTRING) {
       s = lua_tolstring(l, -1, &n);
       out_str('E', s, n);
@@ -1037,6 +1047,7 @@ static void lua_to_tagged(lua_State *l) {
       return;
     }
     lua_pop(l, 1);
+  array:
     out_tag('A');
     size_t at = io_len;
     io_put_u32(0);
