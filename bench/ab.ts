@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from '../test/helpers/servers.js';
 import { cpuSeconds } from './memory.js';
 import { redisBenchmark, redisBenchmarkCommand, type BenchRun } from './redis-benchmark.js';
-import { RawClient } from '../test/helpers/raw-client.js';
+import { loadScript } from './socket.js';
 import { median } from './stats.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -71,19 +71,6 @@ async function ready(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no server answered on port ${port}`);
-}
-
-/** SCRIPT LOAD into one build; returns the SHA1. */
-async function loadScript(port: number, body: string): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    const reply = await c.call('SCRIPT', 'LOAD', body);
-    const sha = /^\$40\r\n([0-9a-f]{40})\r\n$/.exec(reply)?.[1];
-    if (sha === undefined) throw new Error(`SCRIPT LOAD answered ${JSON.stringify(reply)}`);
-    return sha;
-  } finally {
-    c.close();
-  }
 }
 
 /** One measured (or warm-up) run: the -t test, or EVALSHA of --script. Ops/s. */

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { RunningServer } from '../test/helpers/servers.js';
 import { peers, REDOUBT, rotation, type ServerKind } from './peers.js';
-import { RawClient } from '../test/helpers/raw-client.js';
+import { loadScript } from './socket.js';
 import { redisBenchmarkCommand } from './redis-benchmark.js';
 import { cpuSeconds } from './memory.js';
 import { fmtRate, median } from './stats.js';
@@ -43,18 +43,6 @@ const SCRIPTS: readonly Script[] = [
   },
 ];
 
-async function load(server: RunningServer, body: string): Promise<string> {
-  const c = await RawClient.connect(server.port);
-  try {
-    const reply = await c.call('SCRIPT', 'LOAD', body);
-    const sha = /^\$40\r\n([0-9a-f]{40})\r\n$/.exec(reply)?.[1];
-    if (sha === undefined) throw new Error(`SCRIPT LOAD answered ${JSON.stringify(reply)}`);
-    return sha;
-  } finally {
-    c.close();
-  }
-}
-
 async function main(): Promise<void> {
   const kinds = [...peers(), REDOUBT];
   const servers: { kind: ServerKind; server: RunningServer; rps: number[]; cpu: number[] }[] = [];
@@ -65,7 +53,7 @@ async function main(): Promise<void> {
     for (const pipeline of opts.pipelines.split(',').map(Number)) {
       for (const script of SCRIPTS) {
         const shas = new Set<string>();
-        for (const s of servers) shas.add(await load(s.server, script.body));
+        for (const s of servers) shas.add(await loadScript(s.server.port, script.body));
         const [sha] = shas;
         if (sha === undefined || shas.size !== 1) throw new Error('the servers disagree on a SHA1');
         const argv = ['EVALSHA', sha, ...script.args];
