@@ -19,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, redis8Path, startRedis, startRedis8, startRedoubt, startValkey, type RunningServer } from '../test/helpers/servers.js';
-import { RawClient } from '../test/helpers/raw-client.js';
+import { command as reply } from '../test/helpers/raw-client.js';
 import { peers, rotation, type ServerName } from './peers.js';
 import { benchArgs, redisBenchmark, type BenchRun } from './redis-benchmark.js';
 import { median } from './stats.js';
@@ -58,15 +58,6 @@ const kinds: Kind[] = [
     return { name: p.name, label: p.label, start };
   }),
 ];
-
-async function reply(port: number, ...args: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
 
 /** `shards` primaries of one kind, each with an even share of the slots, met and ok. */
 async function startCluster(kind: Kind, shards: number): Promise<RunningServer[]> {

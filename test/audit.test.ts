@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient, command } from './helpers/raw-client.js';
 import { expandRange, parsePorts, parseTarget } from '../src/audit/targets.js';
 import { isAffected, CVES } from '../src/audit/cves.js';
 import { HARDENING_CHECKS as CHECKS } from '../src/hardening/checks.js';
@@ -73,15 +73,6 @@ const finding = (e: JsonEndpoint, id: string): JsonFinding => {
   assert.ok(f, `${e.target} should have ${id}; has ${ids(e).join(', ')}`);
   return f;
 };
-
-async function command(port: number, ...argv: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
-}
 
 let dir: string;
 const servers: RunningServer[] = [];

@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { freePortRange, REDOUBT_MAIN } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient, command as cmd } from './helpers/raw-client.js';
 import { until } from './helpers/workload-target.js';
 import { keyHashSlot } from '../src/server/cluster.js';
 import { Config } from '../src/config/config.js';
 import { ConfigLoader } from '../src/config/config-file.js';
+import { processAlive } from '../src/server/cluster-lock.js';
 
 const exec = promisify(execFile);
 
@@ -44,15 +45,6 @@ function scratch(): string {
   return dir;
 }
 const pids = new Set<number>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `redoubt cluster-local ...args`. */
 function startLocal(args: string[]): Supervisor {
@@ -83,15 +75,6 @@ async function ready(s: Supervisor, ms = 120_000): Promise<Shown[]> {
   return shown;
 }
 
-async function cmd(port: number, ...args: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
-
 /** One key name for each of the 16384 slots. */
 function keyPerSlot(): string[] {
   const keys: string[] = new Array<string>(16384).fill('');
@@ -110,7 +93,7 @@ function keyPerSlot(): string[] {
 after(async () => {
   for (const s of supervisors) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   await Promise.all(supervisors.map((s) => s.exit));
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -138,7 +121,7 @@ describe('redoubt cluster-local --shards 3', () => {
     );
     assert.equal(new Set(shown.map((n) => n.pid)).size, 3);
     for (const n of shown) {
-      assert.ok(alive(n.pid), `node ${n.port} runs`);
+      assert.ok(processAlive(n.pid), `node ${n.port} runs`);
       const nodeDir = join(dir, String(n.port));
       assert.equal(statSync(nodeDir).mode & 0o777, 0o700);
       assert.equal(statSync(join(nodeDir, 'redoubt.conf')).mode & 0o777, 0o600);
@@ -180,7 +163,7 @@ describe('redoubt cluster-local --shards 3', () => {
     const second = startLocal(['--dir', dir]);
     assert.equal(await second.exit, 1);
     assert.match(second.output(), new RegExp(`is in use by another cluster-local \\(pid ${String(first.child.pid)}\\)`));
-    assert.ok(shown.every((n) => alive(n.pid)));
+    assert.ok(shown.every((n) => processAlive(n.pid)));
   });
 
   test('SIGTERM stops every node, and the command exits 0 once they have', async () => {
@@ -188,7 +171,7 @@ describe('redoubt cluster-local --shards 3', () => {
     assert.equal(await first.exit, 0);
     assert.match(first.output(), /SIGTERM received, stopping 3 node\(s\)/);
     assert.match(first.output(), /every node has stopped\n$/);
-    for (const n of shown) assert.ok(!alive(n.pid), `node ${n.port} (pid ${n.pid}) has exited`);
+    for (const n of shown) assert.ok(!processAlive(n.pid), `node ${n.port} (pid ${n.pid}) has exited`);
     for (const n of shown) assert.match(readFileSync(join(dir, String(n.port), 'redoubt.log'), 'latin1'), /Received SIGTERM scheduling shutdown/);
     assert.ok(!existsSync(join(dir, 'cluster-local.pid')));
   });
@@ -223,7 +206,7 @@ describe('redoubt cluster-local --shards 3', () => {
     assert.equal(await again.exit, 1);
     assert.match(again.output(), new RegExp(`node 127\\.0\\.0\\.1:${victim.port} \\(pid ${victim.pid}\\) exited \\(SIGKILL\\)`));
     assert.match(again.output(), /no live node serves slots 5461-10921: stopping the other nodes/);
-    for (const n of back) assert.ok(!alive(n.pid), `node ${n.port} has exited`);
+    for (const n of back) assert.ok(!processAlive(n.pid), `node ${n.port} has exited`);
   });
 });
 
@@ -288,7 +271,7 @@ describe('redoubt cluster-local with a password and replicas', () => {
   test('SIGINT stops the four nodes', async () => {
     sup.child.kill('SIGINT');
     assert.equal(await sup.exit, 0);
-    for (const n of shown) assert.ok(!alive(n.pid), `node ${n.port} has exited`);
+    for (const n of shown) assert.ok(!processAlive(n.pid), `node ${n.port} has exited`);
   });
 });
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { freePort, startRedis, startRedoubt, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { command as plain } from './helpers/raw-client.js';
 import { clientTls, makeCertificates, tlsArgs } from './helpers/tls-servers.js';
 import { until } from './helpers/workload-target.js';
 import { run } from './helpers/cluster.js';
@@ -56,16 +56,6 @@ function tlsRedis(port: number): Redis {
     clients.push(c);
   }
   return c;
-}
-
-/** A command on a plaintext port, the raw reply. */
-async function plain(port: number, ...args: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
 }
 
 /** A bulk reply's text from a plaintext port. */

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { freePort, startRedis, startRedoubt, REDOUBT_MAIN, terminate, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient, command as call } from './helpers/raw-client.js';
 import { rowInfo, serverInfo, type Info } from './helpers/command-info.js';
 import { configCommands } from '../src/commands/config.js';
 
@@ -61,15 +61,6 @@ async function redoubtWith(file: string, ...flags: string[]): Promise<Proc> {
 async function redisWith(file: string, ...flags: string[]): Promise<Proc> {
   const port = await freePort();
   return launch('redis-server', [file, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', ...flags], port);
-}
-
-async function call(port: number, ...argv: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
 }
 
 const BASE_FILE = `# A config file with comments, aliases and odd spacing.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import { REDOUBT_MAIN, freePort, startRedis, startRedoubt, terminate, type RunningServer } from './helpers/servers.js';
-import { RawClient } from './helpers/raw-client.js';
+import { RawClient, command } from './helpers/raw-client.js';
 import { waitFor } from './helpers/workload-target.js';
 
 /** Everything a server sends to a client connecting from `localAddress` after `send`, until it closes (or `ms` pass). */
@@ -30,16 +30,6 @@ function exchange(port: number, localAddress: string, send: string, ms = 1500, h
       resolve({ bytes, closed: true });
     });
   });
-}
-
-/** One command over a fresh connection from 127.0.0.1, the reply's bytes. */
-async function command(port: number, ...argv: string[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
 }
 
 async function infoField(port: number, field: string): Promise<number> {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, startRedis, startRedoubt, type RunningServer } from './servers.js';
-import { RawClient } from './raw-client.js';
+import { RawClient, command } from './raw-client.js';
 
 const exec = promisify(execFile);
 
@@ -81,13 +81,6 @@ export function clusterNodes(): ClusterNodes {
     return c;
   };
 
-  const cmd = async (port: number, ...args: string[]): Promise<string> => {
-    const c = await raw(port);
-    const r = await c.call(...args);
-    c.close();
-    return r;
-  };
-
   const track = (server: RunningServer): RunningServer => {
     started.push(server);
     return server;
@@ -96,23 +89,23 @@ export function clusterNodes(): ClusterNodes {
   const startNode = async (args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'redoubt-cnode-'))): Promise<ClusterNode> => {
     const bus = await freePort();
     const server = track(await launchNode(dir, bus, args));
-    const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
+    const id = text(await command(server.port, 'CLUSTER', 'MYID'));
     return { server, port: server.port, bus, dir, id };
   };
 
   const startRedisNode = async (dir = mkdtempSync(join(tmpdir(), 'redis-cnode-'))): Promise<ClusterNode> => {
     const bus = await freePort();
     const server = track(await launchRedisNode(dir, bus));
-    const id = text(await cmd(server.port, 'CLUSTER', 'MYID'));
+    const id = text(await command(server.port, 'CLUSTER', 'MYID'));
     return { server, port: server.port, bus, dir, id };
   };
 
-  const clusterOk = async (port: number): Promise<boolean> => (await cmd(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok');
+  const clusterOk = async (port: number): Promise<boolean> => (await command(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok');
 
   const check = async (port: number): Promise<string> => {
     const { stdout } = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`]);
     return stdout;
   };
 
-  return { track, raw, cmd, startNode, startRedisNode, clusterOk, check };
+  return { track, raw, cmd: command, startNode, startRedisNode, clusterOk, check };
 }

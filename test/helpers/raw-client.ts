@@ -204,6 +204,16 @@ export class RawClient {
   }
 }
 
+/** One command over a fresh connection from 127.0.0.1 to `port`: the reply's bytes. */
+export async function command(port: number, ...argv: string[]): Promise<string> {
+  const c = await RawClient.connect(port);
+  try {
+    return await c.call(...argv);
+  } finally {
+    c.close();
+  }
+}
+
 export interface Exchange {
   /** Every byte the server sent. */
   readonly bytes: string;
