@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, REDOUBT_MAIN, startRedoubt } from './helpers/servers.js';
 import { DatagramSink } from './helpers/dgram-sink.js';
 import { until as waitUntil } from './helpers/workload-target.js';
+import { processAlive } from '../src/server/cluster-lock.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'redoubt-ops-'));
@@ -37,15 +38,6 @@ after(() => {
 function cli(port: number, ...args: string[]): string {
   const r = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10000 });
   return r.stdout.trim();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const until = (what: string, cond: () => boolean, ms = 10000): Promise<void> => waitUntil(what, cond, ms, 25);
@@ -273,12 +265,12 @@ describe('daemonize', () => {
     assert.equal(cli(d.port, 'ping'), 'PONG');
     const pid = Number(readFileSync(d.pidfile, 'utf8'));
     assert.match(readFileSync(d.pidfile, 'utf8'), /^\d+\n$/);
-    assert.ok(alive(pid));
+    assert.ok(processAlive(pid));
     assert.equal(cli(d.port, 'info', 'server').match(/process_id:(\d+)/)?.[1], String(pid));
     assert.equal(cli(d.port, 'config', 'get', 'daemonize'), 'daemonize\nyes');
     assert.match(readFileSync(d.logfile, 'utf8'), /Ready to accept connections/);
     cli(d.port, 'shutdown', 'nosave');
-    await until('the daemon to exit', () => !alive(pid));
+    await until('the daemon to exit', () => !processAlive(pid));
     assert.ok(!existsSync(d.pidfile), 'the pidfile outlived the server');
     daemons.delete(pid);
   });
@@ -312,7 +304,7 @@ describe('daemonize', () => {
     assert.equal(cli(d.port, 'set', 'k', 'v'), 'OK');
     const pid = Number(readFileSync(d.pidfile, 'utf8'));
     cli(d.port, 'shutdown', 'nosave');
-    await until('the daemon to exit', () => !alive(pid));
+    await until('the daemon to exit', () => !processAlive(pid));
     daemons.delete(pid);
     assert.doesNotMatch(readFileSync(d.logfile, 'utf8'), /FATAL|not supported/);
   });

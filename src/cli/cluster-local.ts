@@ -18,6 +18,7 @@ import { repr } from '../config/values.js';
 import { createCommandTable } from '../commands/registry.js';
 import { heapSizeFor } from '../server/memory.js';
 import { CLUSTER_SLOTS } from '../server/cluster.js';
+import { processAlive } from '../server/cluster-lock.js';
 import { formatAddr } from '../server/connection.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadServerConfig } from './compose.js';
@@ -195,17 +196,6 @@ function readManifest(dir: string): Layout | null {
     return v;
   };
   return { shards: get('shards'), replicas: get('replicas'), port: get('port') };
-}
-
-/** True while a process with this pid runs (EPERM: one runs, as another user). */
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The address cluster-local reaches the nodes at, and the nodes MEET each other at: an IP of `bind`. */
@@ -684,7 +674,7 @@ export async function runClusterLocal(argv: readonly string[]): Promise<number> 
   const lock = join(dir, LOCK);
   if (existsSync(lock)) {
     const owner = Number(readFileSync(lock, 'utf8').trim());
-    if (owner !== process.pid && alive(owner)) return fail(`${dir} is in use by another cluster-local (pid ${owner})`);
+    if (owner !== process.pid && processAlive(owner)) return fail(`${dir} is in use by another cluster-local (pid ${owner})`);
   }
   writeFileSync(lock, `${process.pid}\n`, { mode: 0o600 });
   if (recorded === null) writeFileSync(join(dir, MANIFEST), JSON.stringify(layout) + '\n', { mode: 0o600 });

@@ -23,6 +23,17 @@ function startTime(pid: number): string | null {
   return fields[19] ?? null;
 }
 
+/** True while a process with this pid runs (EPERM: one runs, as another user). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Whether the lock text names a process that is alive now and is the one that wrote it: a pid
  * alone may have been reused (after a crash, or in a new container where this server has the
@@ -32,12 +43,7 @@ function holderAlive(text: string): boolean {
   const m = /^(\d+) (\d*)\n$/.exec(text);
   if (m === null) return false;
   const pid = Number(m[1]);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (pid === process.pid || !processAlive(pid)) return false;
   const recorded = m[2] ?? '';
   const now = startTime(pid);
   return recorded === '' || now === null || now === recorded;

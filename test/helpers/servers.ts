@@ -11,6 +11,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RawClient } from './raw-client.js';
+import { processAlive } from '../../src/server/cluster-lock.js';
 
 export const REDOUBT_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -50,21 +51,11 @@ function claim(port: number): boolean {
       return true;
     } catch {
       const owner = Number(readFileSync(file, { encoding: 'latin1', flag: 'r' }));
-      if (ownerAlive(owner)) return false;
+      if (processAlive(owner)) return false;
       rmSync(file, { force: true });
     }
   }
   return false;
-}
-
-function ownerAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function canBind(port: number, host: string): Promise<boolean> {
