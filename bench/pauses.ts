@@ -36,6 +36,7 @@ import { peers, REDOUBT, type ServerKind, type ServerName } from './peers.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { loadKeys, rss, warmUp } from './memory.js';
 import { connect } from './socket.js';
+import { log } from './log.js';
 
 const VALUE = 'abc';
 /** The names redis-benchmark's `-r` draws (`key:__rand_int__`, 12 digits), so its GETs hit the loaded keys. */
@@ -559,9 +560,6 @@ async function main(): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number): string => (b / 1e6).toFixed(1);
 const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
-const log = (s: string): void => {
-  process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${s}\n`);
-};
 
 if (isMainThread) {
   main().catch((err: unknown) => {

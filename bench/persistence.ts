@@ -27,6 +27,7 @@ import { redisBenchmark } from './redis-benchmark.js';
 import { cpuSeconds, rss } from './memory.js';
 import { median, type Name, turnOrder } from './stats.js';
 import { connect } from './socket.js';
+import { log } from './log.js';
 
 // --- the dataset ---------------------------------------------------------------------------------
 
@@ -669,9 +670,6 @@ function tempDir(what: string): string {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number): string => (b / 1e6).toFixed(1);
 const kb = (b: number): string => Math.round(b / 1e3).toLocaleString('en-US');
-const log = (s: string): void => {
-  process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${s}\n`);
-};
 
 if (isMainThread) {
   main().catch((err: unknown) => {
