@@ -270,16 +270,8 @@ export class LuaEngine {
     const m = this.view();
     putStrings(m, putStrings(m, io, keys), args);
     const hook = this.opts.hookInterval ?? 100000;
-    this.running = true;
-    let status: number;
-    try {
-      status = this.ex.rd_call(ref, keys.length, args.length, asGlobals ? 1 : 0, hook);
-    } catch (e) {
-      return this.failed(reply, e);
-    } finally {
-      this.running = false;
-    }
-    return this.step(reply, name, status);
+    const status = this.enter(reply, false, ref, keys.length, args.length, asGlobals ? 1 : 0, hook);
+    return typeof status === 'number' ? this.step(reply, name, status) : status;
   }
 
   /** True while a script is suspended, waiting for resume(). */
@@ -297,18 +289,9 @@ export class LuaEngine {
     const pending = this.pending;
     if (pending === null || this.running) throw new Error('Lua VM has no suspended script');
     this.pending = null;
-    this.running = true;
-    let status: number;
-    try {
-      // rd_call again, in rewind mode: its arguments are ignored, every frame restores its own.
-      this.ex.rd_begin_rewind();
-      status = this.ex.rd_call(0, 0, 0, 0, 0);
-    } catch (e) {
-      return this.failed(pending.reply, e);
-    } finally {
-      this.running = false;
-    }
-    return this.step(pending.reply, pending.name, status);
+    // rd_call again, in rewind mode: its arguments are ignored, every frame restores its own.
+    const status = this.enter(pending.reply, true, 0, 0, 0, 0, 0);
+    return typeof status === 'number' ? this.step(pending.reply, pending.name, status) : status;
   }
 
   /** Drops the suspended script without running it further; its reply is never written. */
@@ -319,6 +302,22 @@ export class LuaEngine {
     // The saved stack is forgotten, and the C stack it occupied is given back.
     this.ex.__stack_pointer.value = this.restingSp;
     this.ex.rd_abandon();
+  }
+
+  /**
+   * rd_call (after rd_begin_rewind when `rewind`) with `running` set meanwhile: its status, or the
+   * outcome of a trap, which breaks the VM.
+   */
+  private enter(reply: Reply, rewind: boolean, ref: number, keys: number, args: number, globals: number, hook: number): number | ScriptOutcome {
+    this.running = true;
+    try {
+      if (rewind) this.ex.rd_begin_rewind();
+      return this.ex.rd_call(ref, keys, args, globals, hook);
+    } catch (e) {
+      return this.failed(reply, e);
+    } finally {
+      this.running = false;
+    }
   }
 
   /** A trap or a host failure inside the VM: it is not to be trusted again. */
